@@ -1,0 +1,41 @@
+"""Mapping between domain objects and MongoDB documents (collections `orgs` and `members`)."""
+from dataclasses import asdict
+
+from services.members.domain.member import Member
+from services.members.domain.organization import Organization
+
+ORGS = "orgs"
+MEMBERS = "members"
+
+
+def org_to_doc(org: Organization) -> dict:
+    d = asdict(org)
+    d["_id"] = d.pop("org_id")
+    return d
+
+
+def org_from_doc(doc: dict | None) -> Organization | None:
+    if doc is None:
+        return None
+    d = {k: v for k, v in doc.items() if k != "_id"}
+    return Organization(org_id=doc["_id"], **d)
+
+
+def member_to_doc(m: Member) -> dict:
+    d = asdict(m)
+    d["_id"] = d.pop("member_id")
+    d["name"] = m.profile.get("name")  # top level, for search by name
+    return d
+
+
+def member_from_doc(doc: dict | None) -> Member | None:
+    if doc is None:
+        return None
+    d = {k: v for k, v in doc.items() if k not in ("_id", "name")}
+    return Member(member_id=doc["_id"], **d)
+
+
+async def setup(db) -> None:
+    await db[ORGS].create_index("parent_id")
+    await db[MEMBERS].create_index("branch_id")
+    await db[MEMBERS].create_index("name")

@@ -1,0 +1,6 @@
+"""All message types of the contract. Importing this package registers every one of them."""
+from shared.contracts import activities, members, notifications, reporting  # noqa: F401
+from shared.contracts.base import REGISTRY, Command, Event, Message, lookup
+from shared.contracts.envelope import Envelope
+
+__all__ = ["REGISTRY", "Command", "Event", "Message", "Envelope", "lookup"]

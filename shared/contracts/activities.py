@@ -1,0 +1,180 @@
+"""activities.commands and activities.events."""
+from typing import ClassVar
+
+from pydantic import Field, model_validator
+
+from shared.contracts.base import Command, Event, Loose, Strict
+from shared.contracts.codes import ActivityKind, AttendanceMode, AttendanceStatus, Health, VisitKind
+from shared.contracts.types import Day, Hours, Id, Name, Text, Timestamp
+from shared.topics import ACTIVITIES_COMMANDS, ACTIVITIES_EVENTS
+
+
+class _ActivityCommand(Command):
+    ABSTRACT: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = ACTIVITIES_COMMANDS
+    KEY: ClassVar[str] = "activity_id"
+
+
+class _ActivityEvent(Event):
+    ABSTRACT: ClassVar[bool] = True
+    TOPIC: ClassVar[str] = ACTIVITIES_EVENTS
+    KEY: ClassVar[str] = "activity_id"
+
+
+class Attendance(Strict):
+    member_id: Id
+    status: AttendanceStatus
+    mode: AttendanceMode = "in_person"
+
+
+class AttendanceEntry(Loose):
+    member_id: str
+    status: AttendanceStatus
+    mode: AttendanceMode = "in_person"
+
+
+# ---- commands -------------------------------------------------------------------------------
+
+class RegisterVenue(_ActivityCommand):
+    KEY: ClassVar[str] = "venue_id"
+    venue_id: Id
+    name: Name
+    org_id: Id
+    capacity: int = Field(ge=1, le=100000)
+    facilities: list[str] = Field(default_factory=list)
+
+
+class ScheduleActivity(_ActivityCommand):
+    activity_id: Id
+    kind: ActivityKind
+    title: Name
+    branch_ids: list[Id] = Field(min_length=1)
+    starts_at: Timestamp
+    ends_at: Timestamp
+    venue_id: Id | None = None
+    organizer_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _times(self):
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must come after starts_at")
+        if len(set(self.branch_ids)) != len(self.branch_ids):
+            raise ValueError("branch_ids names a branch twice")
+        return self
+
+
+class RecordActivityHeld(_ActivityCommand):
+    activity_id: Id
+    minutes: Text | None = None
+    attendance: list[Attendance] = Field(default_factory=list)
+
+
+class RecordAttendance(_ActivityCommand):
+    activity_id: Id
+    member_id: Id
+    status: AttendanceStatus
+    mode: AttendanceMode = "in_person"
+
+
+class CancelActivity(_ActivityCommand):
+    activity_id: Id
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class LogVolunteerHours(_ActivityCommand):
+    KEY: ClassVar[str] = "member_id"
+    entry_id: Id
+    member_id: Id
+    team: Name
+    hours: Hours
+    on: Day
+    activity_id: Id | None = None
+
+
+class RecordVisit(_ActivityCommand):
+    KEY: ClassVar[str] = "member_id"
+    visit_id: Id
+    member_id: Id
+    specialist_id: Id
+    on: Day
+    kind: VisitKind
+    health: Health | None = None
+    needs: list[str] = Field(default_factory=list)
+    notes: Text = ""
+
+
+# ---- events ---------------------------------------------------------------------------------
+
+class VenueRegistered(_ActivityEvent):
+    KEY: ClassVar[str] = "venue_id"
+    venue_id: str
+    name: str
+    org_id: str
+    capacity: int
+    facilities: list[str] = Field(default_factory=list)
+
+
+class ActivityScheduled(_ActivityEvent):
+    activity_id: str
+    kind: ActivityKind
+    title: str
+    branch_ids: list[str]
+    starts_at: Timestamp
+    ends_at: Timestamp
+    held_on: Day  # the date of starts_at in Asia/Shanghai
+    venue_id: str | None = None
+    organizer_id: str | None = None
+
+
+class ActivityHeld(_ActivityEvent):
+    activity_id: str
+    kind: ActivityKind
+    title: str = ""
+    branch_ids: list[str]
+    held_on: Day
+    venue_id: str | None = None
+    minutes: str | None = None
+    attendance: list[AttendanceEntry] = Field(default_factory=list)
+    capacity: int | None = None
+    over_capacity: bool = False
+
+
+class AttendanceRecorded(_ActivityEvent):
+    activity_id: str
+    kind: ActivityKind
+    branch_ids: list[str]
+    held_on: Day
+    member_id: str
+    status: AttendanceStatus
+    mode: AttendanceMode = "in_person"
+    previous_status: AttendanceStatus | None = None
+
+
+class ActivityCancelled(_ActivityEvent):
+    activity_id: str
+    kind: ActivityKind
+    branch_ids: list[str]
+    held_on: Day
+    reason: str
+
+
+class VolunteerHoursLogged(_ActivityEvent):
+    KEY: ClassVar[str] = "member_id"
+    entry_id: str
+    member_id: str
+    team: str
+    hours: Hours
+    on: Day
+    activity_id: str | None = None
+
+
+class VisitRecorded(_ActivityEvent):
+    KEY: ClassVar[str] = "member_id"
+    visit_id: str
+    member_id: str
+    specialist_id: str
+    on: Day
+    kind: VisitKind
+    health: Health | None = None
+    needs: list[str] = Field(default_factory=list)
+    notes: str = ""

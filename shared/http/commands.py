@@ -1,0 +1,46 @@
+"""POST /api/v1/commands: one envelope, for systems that do not speak Kafka.
+
+The envelope and its data are validated here (422 with field errors when they are not valid);
+a valid command is published to the service's commands topic, keyed like any other, and
+answered 202. Business rules are then checked by the consumer, exactly as for Kafka senders,
+and a refusal comes back as `CommandRejected` on the service's events topic.
+"""
+from typing import Any
+
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import JSONResponse
+
+from shared.contracts.parsing import Invalid, NotEnvelope, encode, parse_object
+
+
+def commands_router(commands_topic: str) -> APIRouter:
+    router = APIRouter(tags=["commands"])
+
+    @router.post(
+        "/api/v1/commands", status_code=202,
+        summary="Submit one command envelope",
+        responses={202: {"description": "accepted for processing"},
+                   422: {"description": "not a valid envelope or command, with the fields at fault"}},
+    )
+    async def submit(request: Request, envelope: dict[str, Any] = Body(...)) -> JSONResponse:
+        result = parse_object(envelope)
+        if isinstance(result, NotEnvelope):
+            return _unprocessable([{"field": "body", "message": result.reason}])
+        if isinstance(result, Invalid):
+            return _unprocessable(result.errors)
+        if result.message.KIND != "command" or result.message.TOPIC != commands_topic:
+            return _unprocessable([{"field": "type", "message": f"{result.envelope.type} is not a command of {commands_topic}"}])
+        runtime = request.app.state.runtime
+        await runtime.broker.publish(
+            encode(result.envelope), topic=f"{runtime.settings.topic_prefix}{commands_topic}",
+            key=result.message.key().encode(),
+            headers={"content-type": "application/json", "message-type": result.envelope.type},
+        )
+        return JSONResponse(status_code=202, content={"status": "accepted", "id": result.envelope.id,
+                                                      "type": result.envelope.type})
+
+    return router
+
+
+def _unprocessable(errors: list[dict[str, str]]) -> JSONResponse:
+    return JSONResponse(status_code=422, content={"detail": errors[0]["message"], "errors": errors})

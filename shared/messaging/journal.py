@@ -1,0 +1,81 @@
+"""A write-ahead journal: how a batch's effects become durable without multi-document transactions.
+
+FerretDB 1.24 (and a MongoDB without a replica set) has no multi-document transactions. So a
+batch's whole decision (the ids it consumed, the documents it changed as full snapshots, and
+the records it owes to Kafka) is first written as ONE journal document: a single-document
+write is atomic. Then it is applied: ids into the inbox, snapshots into their collections,
+records to Kafka; then the journal document is deleted, and only then is the offset committed.
+
+A crash at any point leaves either no journal document (nothing happened; the batch is
+consumed again) or a complete one, which `recover` finishes. Applying twice is harmless:
+snapshots replace, inbox inserts ignore duplicates, and event ids are derived from their cause,
+so a consumer drops a republished event by its id.
+"""
+import logging
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from pymongo import DeleteOne, ReplaceOne
+from pymongo.errors import BulkWriteError
+
+from shared.messaging.records import Outgoing
+
+log = logging.getLogger(__name__)
+DUPLICATE_KEY = 11000
+
+
+class Publisher(Protocol):
+    async def send_all(self, records: list[Outgoing]) -> None: ...
+
+
+class Journal:
+    def __init__(self, db: Any, name: str):
+        self._db = db
+        self.journal = db[f"_journal_{name}"]
+        self.inbox = db[f"_inbox_{name}"]
+
+    async def seen(self, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        return {d["_id"] async for d in self.inbox.find({"_id": {"$in": ids}}, {"_id": 1})}
+
+    async def commit(self, consumed: list[str], writes: list[tuple[str, str, dict | None]],
+                     outbox: list[Outgoing], publisher: Publisher) -> None:
+        if not consumed and not writes and not outbox:
+            return
+        doc = {
+            "_id": uuid.uuid4().hex,
+            "at": datetime.now(timezone.utc),
+            "consumed": consumed,
+            "writes": [{"c": c, "i": i, "d": d} for c, i, d in writes],
+            "out": [r.to_doc() for r in outbox],
+        }
+        await self.journal.insert_one(doc)
+        await self._apply(doc, publisher)
+
+    async def recover(self, publisher: Publisher) -> int:
+        """Finish every batch that was journaled but not completed (after a crash)."""
+        n = 0
+        async for doc in self.journal.find({}).sort("at", 1):
+            log.warning("finishing a journaled batch left by a crash", extra={"journal_id": doc["_id"]})
+            await self._apply(doc, publisher)
+            n += 1
+        return n
+
+    async def _apply(self, doc: dict, publisher: Publisher) -> None:
+        if doc["consumed"]:
+            try:
+                await self.inbox.insert_many([{"_id": i} for i in doc["consumed"]], ordered=False)
+            except BulkWriteError as exc:
+                if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                    raise
+        by_coll: dict[str, list] = {}
+        for w in doc["writes"]:
+            op = DeleteOne({"_id": w["i"]}) if w["d"] is None else ReplaceOne({"_id": w["i"]}, w["d"], upsert=True)
+            by_coll.setdefault(w["c"], []).append(op)
+        for coll, ops in by_coll.items():
+            await self._db[coll].bulk_write(ops, ordered=True)
+        if doc["out"]:
+            await publisher.send_all([Outgoing.from_doc(d) for d in doc["out"]])
+        await self.journal.delete_one({"_id": doc["_id"]})

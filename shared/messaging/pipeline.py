@@ -1,0 +1,222 @@
+"""The one way every service consumes Kafka: a batch in, effects and events durable, then commit.
+
+For each batch: finish any journaled batch left by a crash; parse every record; drop ids the
+inbox has seen (effectively once); prefetch the documents the handlers will need in one query
+per collection; run each message's handler against the unit of work; journal and apply the
+result (see `journal.py`); only then does the caller commit the offsets.
+
+Records keep their order within a partition, hence within a key. A record that is not an
+envelope goes to `<topic>.dlq` unchanged; a command that breaks its schema or a rule gets a
+`CommandRejected`; a handler that keeps failing is retried, then dead-lettered with the error.
+None of these stops the records behind it.
+"""
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from aiokafka.errors import KafkaError
+from pymongo.errors import PyMongoError
+
+from shared import logs
+from shared.contracts.base import Message
+from shared.contracts.envelope import Envelope
+from shared.contracts.parsing import (
+    Invalid, NotEnvelope, Parsed, derived_id, encode, envelope_for, parse,
+)
+from shared.contracts.reporting import CommandRejected
+from shared.errors import Rejected
+from shared.messaging.journal import Journal, Publisher
+from shared.messaging.records import Incoming, Outgoing
+from shared.messaging.unit_of_work import Key, UnitOfWork
+from shared.topics import dlq
+
+log = logging.getLogger(__name__)
+# Infrastructure failures fail the whole batch, which is then consumed again (nothing is lost).
+TRANSIENT = (PyMongoError, KafkaError, ConnectionError, TimeoutError)
+
+
+class Context:
+    """What a handler gets: the message's envelope, the documents, and a way to emit events."""
+
+    def __init__(self, pipeline: "Pipeline", envelope: Envelope, uow: UnitOfWork):
+        self.envelope = envelope
+        self.uow = uow
+        self._pipeline = pipeline
+        self._emitted = 0
+
+    async def get(self, coll: str, _id: str) -> dict | None:
+        return await self.uow.get(coll, _id)
+
+    def put(self, coll: str, doc: dict) -> None:
+        self.uow.put(coll, doc)
+
+    def delete(self, coll: str, _id: str) -> None:
+        self.uow.delete(coll, _id)
+
+    def emit(self, event: Message, topic: str | None = None) -> Envelope:
+        self._emitted += 1
+        env = envelope_for(event, id=derived_id(self.envelope.id, self._emitted), cause=self.envelope,
+                           source=self._pipeline.source, district=self._pipeline.district)
+        self.uow.send(Outgoing(self._pipeline.topic_name(topic or event.TOPIC), event.key().encode(),
+                               encode(env), {"content-type": "application/json", "message-type": env.type}))
+        return env
+
+
+@dataclass
+class Handler:
+    handle: Callable[[Any, Context], Awaitable[None]]
+    # The documents the handler will read, so the batch can fetch them in one query each.
+    wants: Callable[[Any], Iterable[Key]] = lambda _msg: ()
+
+
+@dataclass
+class Pipeline:
+    name: str  # e.g. "members.commands": names the journal and inbox collections
+    db: Any
+    publisher: Publisher
+    handlers: dict[str, Handler]
+    mode: Literal["commands", "events"]
+    source: str  # e.g. "sunsetred-members"
+    events_topic: str  # where this service's CommandRejected go (unprefixed)
+    topic_prefix: str = ""
+    district: str = "x-district"
+    attempts: int = 3
+    journal: Journal = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.journal = Journal(self.db, self.name.replace(".", "_"))
+
+    def topic_name(self, base: str) -> str:
+        return f"{self.topic_prefix}{base}"
+
+    async def recover(self) -> int:
+        return await self.journal.recover(self.publisher)
+
+    async def process(self, records: Sequence[Incoming]) -> None:
+        started = time.perf_counter()
+        await self.recover()
+        parsed = [parse(r.value) for r in records]
+        ids = [p.envelope.id if isinstance(p, Parsed) else p.id if isinstance(p, Invalid) else r.position
+               for r, p in zip(records, parsed)]
+        seen = await self.journal.seen(list(set(ids)))
+        uow = UnitOfWork(self.db)
+        await uow.prefetch(k for p, i in zip(parsed, ids) if isinstance(p, Parsed) and i not in seen
+                           for k in self._wants(p))
+        consumed: list[str] = []
+        for record, result, msg_id in zip(records, parsed, ids):
+            if msg_id in seen:
+                log.info("duplicate message ignored", extra={"dup_id": msg_id})
+                continue
+            seen.add(msg_id)
+            consumed.append(msg_id)
+            await self._one(record, result, uow)
+        await self.journal.commit(consumed, uow.writes, uow.outbox, self.publisher)
+        log.debug("batch done", extra={"records": len(records), "new": len(consumed),
+                                       "ms": round((time.perf_counter() - started) * 1000, 1)})
+
+    def _wants(self, p: Parsed) -> Iterable[Key]:
+        h = self.handlers.get(p.envelope.type)
+        return h.wants(p.message) if h else ()
+
+    async def _one(self, record: Incoming, result: NotEnvelope | Invalid | Parsed, uow: UnitOfWork) -> None:
+        if isinstance(result, NotEnvelope):
+            log.warning("record is not an envelope: dead-lettered", extra={"reason": result.reason})
+            uow.send(self._dead_letter(record, "not_envelope", result.reason))
+            uow.commit_message()
+            return
+        if isinstance(result, Invalid):
+            with _log_context(result.id, result.correlation_id):
+                if self.mode == "commands":
+                    self._reject(uow, result.id, result.type, result.raw, "invalid", result.errors)
+                else:
+                    uow.send(self._dead_letter(record, "invalid", str(result.errors)))
+                uow.commit_message()
+            return
+        env = result.envelope
+        with _log_context(env.id, env.correlation_id or env.id):
+            handler = self.handlers.get(env.type)
+            if handler is None:
+                if self.mode == "commands":
+                    msg = f"{env.type} is not handled on this topic"
+                    self._reject(uow, env.id, env.type, env.model_dump(mode="json"), "invalid",
+                                 [{"field": "type", "message": msg}])
+                    uow.commit_message()
+                return  # an event type this service has no use for
+            for attempt in range(1, self.attempts + 1):
+                try:
+                    await handler.handle(result.message, Context(self, env, uow))
+                    uow.commit_message()
+                    log.info("handled", extra={"type": env.type})
+                    return
+                except Rejected as r:
+                    uow.rollback_message()
+                    log.info("rejected", extra={"type": env.type, "reason": r.reason, "errors": r.errors})
+                    self._reject(uow, env.id, env.type, env.model_dump(mode="json"), r.reason, r.errors)
+                    uow.commit_message()
+                    return
+                except TRANSIENT:
+                    uow.rollback_message()
+                    raise
+                except Exception as exc:  # a bug or a case nobody foresaw: retry, then dead-letter
+                    uow.rollback_message()
+                    log.exception("handler failed", extra={"type": env.type, "attempt": attempt})
+                    if attempt == self.attempts:
+                        uow.send(self._dead_letter(record, "handler_failed", f"{type(exc).__name__}: {exc}"))
+                        uow.commit_message()
+
+    def _reject(self, uow: UnitOfWork, command_id: str, command_type: str, raw: dict, reason: str,
+                errors: list[dict[str, str]]) -> None:
+        cause = Envelope.model_construct(
+            id=command_id, type=command_type, occurred_at=_occurred_at(raw),
+            district=raw.get("district") if isinstance(raw.get("district"), str) else self.district,
+            correlation_id=raw.get("correlation_id") if isinstance(raw.get("correlation_id"), str) else None,
+        )
+        event = CommandRejected(command_id=command_id, command_type=command_type, reason=reason, errors=errors)
+        env = envelope_for(event, id=derived_id(command_id, 0), cause=cause, source=self.source,
+                           district=self.district)
+        uow.send(Outgoing(self.topic_name(self.events_topic), _key_of(raw, command_id).encode(), encode(env),
+                          {"content-type": "application/json", "message-type": env.type}))
+
+    def _dead_letter(self, record: Incoming, reason: str, error: str) -> Outgoing:
+        headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
+        headers.update({
+            "x-dlq-reason": reason, "x-dlq-error": error[:2000], "x-dlq-consumer": self.source,
+            "x-original-topic": record.topic, "x-original-partition": str(record.partition),
+            "x-original-offset": str(record.offset),
+        })
+        return Outgoing(dlq(record.topic), record.key, record.value or b"", headers)
+
+
+def _occurred_at(raw: dict):
+    from datetime import datetime, timezone
+
+    value = raw.get("occurred_at")
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    return parsed if parsed and parsed.tzinfo else datetime.now(timezone.utc)
+
+
+def _key_of(raw: dict, fallback: str) -> str:
+    """The rejected command's aggregate key when it can be read, so the answer stays in order."""
+    from shared.contracts.base import lookup
+
+    data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+    cls = lookup(str(raw.get("type")), raw.get("schema_version") if isinstance(raw.get("schema_version"), int) else 1)
+    value = data.get(cls.KEY) if cls else None
+    return value if isinstance(value, str) and value else fallback
+
+
+class _log_context:
+    def __init__(self, message_id: str, correlation_id: str | None):
+        self.values = (message_id, correlation_id)
+
+    def __enter__(self):
+        self.tokens = (logs.message_id.set(self.values[0]), logs.correlation_id.set(self.values[1]))
+
+    def __exit__(self, *exc):
+        logs.message_id.reset(self.tokens[0])
+        logs.correlation_id.reset(self.tokens[1])

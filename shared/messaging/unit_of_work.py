@@ -1,0 +1,79 @@
+"""A batch's view of the service's documents.
+
+Reads go through a cache filled by one `$in` query per collection for the whole batch (no
+round trip per message). Writes are staged per message, so a message whose handler fails is
+rolled back without touching the others, and every later message of the batch sees the
+effects of the earlier ones. Nothing reaches the database here: the journal does that.
+"""
+import copy
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from shared.messaging.records import Outgoing
+
+Key = tuple[str, str]
+_MISSING = object()
+
+
+class UnitOfWork:
+    def __init__(self, db: Any):
+        self._db = db
+        self._cache: dict[Key, dict | None] = {}
+        self._batch: dict[Key, dict | None] = {}  # None marks a deletion
+        self._staged: dict[Key, dict | None] = {}
+        self._batch_out: list[Outgoing] = []
+        self._staged_out: list[Outgoing] = []
+
+    async def prefetch(self, keys: Iterable[Key]) -> None:
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for coll, _id in keys:
+            if (coll, _id) not in self._cache:
+                wanted[coll].add(_id)
+        for coll, ids in wanted.items():
+            found = {d["_id"]: d async for d in self._db[coll].find({"_id": {"$in": list(ids)}})}
+            for _id in ids:
+                self._cache[(coll, _id)] = found.get(_id)
+
+    async def get(self, coll: str, _id: str) -> dict | None:
+        """A private copy of the document as this message sees it, or None."""
+        key = (coll, _id)
+        for layer in (self._staged, self._batch, self._cache):
+            doc = layer.get(key, _MISSING)
+            if doc is not _MISSING:
+                return copy.deepcopy(doc)
+        doc = await self._db[coll].find_one({"_id": _id})
+        self._cache[key] = doc
+        return copy.deepcopy(doc)
+
+    def put(self, coll: str, doc: dict) -> None:
+        self._staged[(coll, doc["_id"])] = copy.deepcopy(doc)
+
+    def delete(self, coll: str, _id: str) -> None:
+        self._staged[(coll, _id)] = None
+
+    def send(self, record: Outgoing) -> None:
+        self._staged_out.append(record)
+
+    def pending(self, coll: str) -> dict[str, dict | None]:
+        """This batch's not-yet-written versions of a collection's documents (for queries)."""
+        out = {k[1]: v for k, v in self._batch.items() if k[0] == coll}
+        out.update({k[1]: v for k, v in self._staged.items() if k[0] == coll})
+        return out
+
+    def commit_message(self) -> None:
+        self._batch.update(self._staged)
+        self._batch_out.extend(self._staged_out)
+        self.rollback_message()
+
+    def rollback_message(self) -> None:
+        self._staged = {}
+        self._staged_out = []
+
+    @property
+    def writes(self) -> list[tuple[str, str, dict | None]]:
+        return [(c, i, d) for (c, i), d in self._batch.items()]
+
+    @property
+    def outbox(self) -> list[Outgoing]:
+        return list(self._batch_out)

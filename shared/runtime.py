@@ -1,0 +1,76 @@
+"""What every service runs: a MongoDB client, a Kafka broker, and its consuming pipelines.
+
+Each service's bootstrap (its composition root) builds a `Runtime` with its own handler
+tables, indexes and routes; the FastAPI lifespan starts and stops it.
+"""
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from pymongo import AsyncMongoClient
+
+from shared.infra.topics import ensure_topics
+from shared.messaging.kafka import KafkaPublisher, attach, make_broker
+from shared.messaging.pipeline import Handler, Pipeline
+from shared.settings import Settings
+from shared.topics import EVENTS_OF
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Subscription:
+    """One consuming pipeline: the topics it reads and the handlers of the types it cares for."""
+
+    name: str
+    topics: list[str]
+    handlers: dict[str, Handler]
+    mode: str  # "commands" or "events"
+
+
+@dataclass
+class Runtime:
+    service: str
+    settings: Settings
+    subscriptions: list[Subscription]
+    setup_db: Callable[[Any], Awaitable[None]] | None = None
+    client: Any = field(init=False, default=None)
+    db: Any = field(init=False, default=None)
+    broker: KafkaBroker = field(init=False)
+    pipelines: list[Pipeline] = field(init=False, default_factory=list)
+    started: bool = field(init=False, default=False)
+    extras: dict[str, Any] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.client = AsyncMongoClient(s.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000)
+        self.db = self.client[s.database_name(self.service)]
+        self.broker = make_broker(s, self.service)
+        publisher = KafkaPublisher(self.broker)
+        for sub in self.subscriptions:
+            p = Pipeline(
+                name=sub.name, db=self.db, publisher=publisher, handlers=sub.handlers, mode=sub.mode,
+                source=f"sunsetred-{self.service}", events_topic=EVENTS_OF[self.service],
+                topic_prefix=s.topic_prefix, district=s.district, attempts=s.handler_attempts,
+            )
+            self.pipelines.append(p)
+            attach(self.broker, p, sub.topics, s, group_id=f"sunsetred-{self.service}-{sub.name}",
+                   title=f"{self.service}: {sub.name}")
+
+    async def start(self) -> None:
+        await ensure_topics(self.settings)
+        if self.setup_db:
+            await self.setup_db(self.db)
+        await self.broker.connect()
+        for p in self.pipelines:  # finish what a crash left journaled before consuming anything new
+            await p.recover()
+        await self.broker.start()
+        self.started = True
+        log.info("started", extra={"database": self.db.name, "topics_prefix": self.settings.topic_prefix})
+
+    async def stop(self) -> None:
+        self.started = False
+        await self.broker.stop()
+        await self.client.close()
