@@ -54,6 +54,7 @@ class Runtime:
                 name=sub.name, db=self.db, publisher=publisher, handlers=sub.handlers, mode=sub.mode,
                 source=f"sunsetred-{self.service}", events_topic=EVENTS_OF[self.service],
                 topic_prefix=s.topic_prefix, district=s.district, attempts=s.handler_attempts,
+                on_stage=_fault_pause(s) if s.fault_pause_at else None,
             )
             self.pipelines.append(p)
             attach(self.broker, p, sub.topics, s, group_id=f"sunsetred-{self.service}-{sub.name}",
@@ -74,3 +75,16 @@ class Runtime:
         self.started = False
         await self.broker.stop()
         await self.client.close()
+
+
+def _fault_pause(settings: Settings):
+    import asyncio
+    from pathlib import Path
+
+    async def on_stage(stage: str) -> None:
+        if stage == settings.fault_pause_at and settings.fault_marker:
+            Path(settings.fault_marker).write_text(stage)
+            log.warning("fault injection: paused before commit, waiting to be killed", extra={"stage": stage})
+            await asyncio.Event().wait()
+
+    return on_stage

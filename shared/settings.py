@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     # A handler that raises is retried this many times before its message is dead-lettered.
     handler_attempts: int = 3
     log_level: str = "INFO"
+    # Fault injection for the crash tests only: after the named stage of a batch ("journaled" or
+    # "applied", i.e. before the offset is committed) the process writes `fault_marker` and hangs,
+    # waiting for the test's SIGKILL. Unset in every real deployment.
+    fault_pause_at: str | None = None
+    fault_marker: str | None = None
     log_json: bool = True
 
     def database_name(self, service: str) -> str:

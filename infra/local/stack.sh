@@ -16,6 +16,8 @@ HERE="$ROOT/infra/local"
 DATA="${SUNSET_DATA_DIR:-$ROOT/.data}"
 TOOLS="$DATA/tools"
 PY="${PYTHON:-$ROOT/.venv/bin/python}"
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+cd "$ROOT"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 MONGO_PORT="${MONGO_PORT:-27017}"
@@ -110,7 +112,7 @@ start_services() {
   for s in "${SERVICES[@]}"; do
     local pid="$DATA/run/$s.pid" port="${PORTS[$s]}"
     if alive "$pid"; then log "$s already running"; continue; fi
-    nohup "$PY" -m uvicorn "services.$s.entrypoints.app:create_app" --factory \
+    PYTHONPATH="$ROOT" nohup "$PY" -m uvicorn "services.$s.entrypoints.app:create_app" --factory \
       --host 127.0.0.1 --port "$port" --no-access-log > "$DATA/logs/$s.log" 2>&1 &
     echo $! > "$pid"
   done

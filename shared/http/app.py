@@ -27,8 +27,7 @@ def build_app(runtime_factory: Callable[[], Runtime], *, title: str, description
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     errors.install(app)
     app.include_router(health_router)
-    if commands_topic:
-        app.include_router(commands_router(commands_topic))
+    app.include_router(commands_router(commands_topic))
     for r in routers:
         app.include_router(r)
     return app

@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse
 from shared.contracts.parsing import Invalid, NotEnvelope, encode, parse_object
 
 
-def commands_router(commands_topic: str) -> APIRouter:
+def commands_router(commands_topic: str | None) -> APIRouter:
+    """`commands_topic` None: the service takes no commands (reporting), and says so with 422."""
     router = APIRouter(tags=["commands"])
 
     @router.post(
@@ -29,7 +30,8 @@ def commands_router(commands_topic: str) -> APIRouter:
         if isinstance(result, Invalid):
             return _unprocessable(result.errors)
         if result.message.KIND != "command" or result.message.TOPIC != commands_topic:
-            return _unprocessable([{"field": "type", "message": f"{result.envelope.type} is not a command of {commands_topic}"}])
+            where = f"a command of {commands_topic}" if commands_topic else "accepted here: this service takes no commands"
+            return _unprocessable([{"field": "type", "message": f"{result.envelope.type} is not {where}"}])
         runtime = request.app.state.runtime
         await runtime.broker.publish(
             encode(result.envelope), topic=f"{runtime.settings.topic_prefix}{commands_topic}",

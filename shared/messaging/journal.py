@@ -14,6 +14,7 @@ so a consumer drops a republished event by its id.
 import logging
 import uuid
 from datetime import datetime, timezone
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from pymongo import DeleteOne, ReplaceOne
@@ -30,8 +31,10 @@ class Publisher(Protocol):
 
 
 class Journal:
-    def __init__(self, db: Any, name: str):
+    def __init__(self, db: Any, name: str, on_stage: Callable[[str], Awaitable[None]] | None = None):
         self._db = db
+        # Called after each durable stage ("journaled", "applied"): the crash tests pause here.
+        self._on_stage = on_stage
         self.journal = db[f"_journal_{name}"]
         self.inbox = db[f"_inbox_{name}"]
 
@@ -52,7 +55,13 @@ class Journal:
             "out": [r.to_doc() for r in outbox],
         }
         await self.journal.insert_one(doc)
+        await self._stage("journaled")
         await self._apply(doc, publisher)
+        await self._stage("applied")
+
+    async def _stage(self, name: str) -> None:
+        if self._on_stage:
+            await self._on_stage(name)
 
     async def recover(self, publisher: Publisher) -> int:
         """Finish every batch that was journaled but not completed (after a crash)."""

@@ -83,10 +83,11 @@ class Pipeline:
     topic_prefix: str = ""
     district: str = "x-district"
     attempts: int = 3
+    on_stage: Callable[[str], Awaitable[None]] | None = None
     journal: Journal = field(init=False)
 
     def __post_init__(self) -> None:
-        self.journal = Journal(self.db, self.name.replace(".", "_"))
+        self.journal = Journal(self.db, self.name.replace(".", "_"), self.on_stage)
 
     def topic_name(self, base: str) -> str:
         return f"{self.topic_prefix}{base}"

@@ -1,0 +1,43 @@
+# 夕阳红 Sunset Red. `make up` runs the platform; `make test` passes the tests. Both install what they need.
+PY ?= python3.11
+VENV := .venv
+PYTHON := $(CURDIR)/$(VENV)/bin/python
+export PYTHONPATH := $(CURDIR)
+export PYTHON
+
+.PHONY: install up down status test test-unit demo asyncapi lock bench clean-data
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock
+	$(PY) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
+	touch $@
+
+up: install  ## Kafka, FerretDB and the four services in the background; returns when all answer /ready
+	infra/local/stack.sh up
+
+down:  ## stop everything, keep the data (.data/)
+	infra/local/stack.sh down
+
+status:
+	infra/local/stack.sh status
+
+test: install  ## the whole suite: unit, then integration and end-to-end on real Kafka and MongoDB
+	infra/local/stack.sh install
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+test-unit: install
+	$(PYTHON) -m pytest tests/unit $(PYTEST_ARGS)
+
+demo: up  ## the platform plus a simulated district year; prints where to look
+	bash scripts/demo.sh
+
+asyncapi: install  ## regenerate docs/asyncapi.json from the contract models
+	$(PYTHON) -m shared.asyncapi > docs/asyncapi.json
+
+lock:  ## re-resolve requirements.lock from pyproject.toml (needs uv)
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
+
+clean-data: down
+	rm -rf .data/kafka .data/ferretdb .data/logs .data/run

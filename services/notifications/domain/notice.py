@@ -1,0 +1,23 @@
+"""Notices (通知、文件、学习材料) sent down to members."""
+from dataclasses import dataclass, field
+
+from shared.errors import duplicate
+
+
+@dataclass
+class Notice:
+    notice_id: str
+    title: str
+    body: str
+    category: str
+    audience: dict
+    require_ack: bool = False
+    send_at: str | None = None
+    recipients: list[str] = field(default_factory=list)
+
+
+def create(existing: Notice | None, *, notice_id: str, title: str, body: str, category: str, audience: dict,
+           require_ack: bool, send_at: str | None) -> Notice:
+    if existing is not None:
+        raise duplicate(f"notice {notice_id} already exists", "data.notice_id")
+    return Notice(notice_id, title, body, category, audience, require_ack, send_at)

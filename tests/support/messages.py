@@ -1,0 +1,86 @@
+"""Building and publishing envelopes as a district system would, and reading topics back."""
+import asyncio
+import json
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from shared.contracts import lookup
+
+
+def envelope(type_: str, data: dict[str, Any], *, id: str | None = None, occurred_at: str | None = None,
+             source: str = "test-registry", correlation_id: str | None = None) -> dict[str, Any]:
+    return {"id": id or str(uuid.uuid4()), "type": type_, "schema_version": 1,
+            "occurred_at": occurred_at or datetime.now(timezone.utc).isoformat(),
+            "district": "x-district", "source": source, "correlation_id": correlation_id,
+            "causation_id": None, "data": data}
+
+
+def key_of(env: dict[str, Any]) -> bytes:
+    cls = lookup(env["type"], env.get("schema_version", 1))
+    return str(env["data"][cls.KEY]).encode()
+
+
+class Bus:
+    """A district system's view of Kafka, scoped to one test run's topic prefix."""
+
+    def __init__(self, bootstrap: str, prefix: str):
+        self.bootstrap, self.prefix = bootstrap, prefix
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True)
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer:
+            await self._producer.stop()
+
+    async def send(self, topic: str, *envs: dict[str, Any]) -> None:
+        for env in envs:
+            await self._producer.send_and_wait(self.prefix + topic, json.dumps(env, ensure_ascii=False).encode(),
+                                               key=key_of(env))
+
+    async def send_raw(self, topic: str, value: bytes, key: bytes | None = None) -> None:
+        await self._producer.send_and_wait(self.prefix + topic, value, key=key)
+
+    async def read(self, topic: str, until: Callable[[list], bool], timeout: float = 30.0) -> list:
+        """Every record of a topic from the start, until `until(records)` holds (or time runs out)."""
+        consumer = AIOKafkaConsumer(self.prefix + topic, bootstrap_servers=self.bootstrap,
+                                    auto_offset_reset="earliest", enable_auto_commit=False)
+        await consumer.start()
+        records: list = []
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                batch = await consumer.getmany(timeout_ms=500)
+                for recs in batch.values():
+                    records.extend(recs)
+                if until(records):
+                    break
+        finally:
+            await consumer.stop()
+        return records
+
+    async def events(self, topic: str, until: Callable[[list[dict]], bool], timeout: float = 30.0) -> list[dict]:
+        recs = await self.read(topic, lambda rs: until([json.loads(r.value) for r in rs]), timeout)
+        return [json.loads(r.value) for r in recs]
+
+
+def caused_by(events: list[dict], command: dict) -> list[dict]:
+    return [e for e in events if e.get("causation_id") == command["id"]]
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.3) -> Any:
+    """Poll an async check until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")

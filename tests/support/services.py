@@ -1,0 +1,72 @@
+"""The four services as real processes (uvicorn), isolated by topic and database prefixes."""
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.infra import ROOT, Infra
+
+ARTIFACTS = ROOT / "artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServiceProcess:
+    def __init__(self, name: str, infra: Infra, prefix: str, extra_env: dict[str, str] | None = None):
+        self.name, self.prefix = name, prefix
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka, "MONGODB_URL": infra.mongo,
+                    "TOPIC_PREFIX": prefix, "DATABASE_PREFIX": prefix.replace(".", "_"),
+                    "BATCH_TIMEOUT_MS": "20", **(extra_env or {})}
+        self.proc: subprocess.Popen | None = None
+        (ARTIFACTS / "logs").mkdir(parents=True, exist_ok=True)
+        self.log_path = ARTIFACTS / "logs" / f"{prefix.strip('.')}-{name}.log"
+
+    def start(self) -> "ServiceProcess":
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", f"services.{self.name}.entrypoints.app:create_app", "--factory",
+             "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    async def wait_ready(self, timeout: float = 60) -> None:
+        async with httpx.AsyncClient(base_url=self.url, timeout=3) as client:
+            for _ in range(int(timeout / 0.25)):
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"{self.name} exited: see {self.log_path}")
+                try:
+                    if (await client.get("/ready")).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.25)
+        raise TimeoutError(f"{self.name} not ready in {timeout}s: see {self.log_path}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        self.kill(signal.SIGTERM)
+
+
+async def start_all(names: list[str], infra: Infra, prefix: str) -> dict[str, ServiceProcess]:
+    procs = {n: ServiceProcess(n, infra, prefix).start() for n in names}
+    await asyncio.gather(*(p.wait_ready() for p in procs.values()))
+    return procs
+
+
+def logs_of(proc: ServiceProcess) -> str:
+    return Path(proc.log_path).read_text(errors="replace")

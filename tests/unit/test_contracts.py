@@ -1,0 +1,105 @@
+"""Contract tests: every message type is defined once, parses strictly and round-trips."""
+import json
+from decimal import Decimal
+
+import pytest
+
+from shared.contracts import REGISTRY
+from shared.contracts.members import RegisterMember
+from shared.contracts.parsing import Invalid, NotEnvelope, Parsed, derived_id, parse
+from shared.topics import COMMAND_TOPICS, EVENT_TOPICS
+
+pytestmark = pytest.mark.unit
+
+CONTRACT_TYPES = {
+    "members.commands": "EstablishOrganization AppointSecretary RegisterMember UpdateMemberProfile TransferMember "
+                        "MarkMemberAway MarkMemberReturned ExemptMember RecordMemberDeath RecordDuesPayment "
+                        "AssignSpecialist RecordEvaluation RateBranch MergeBranches GrantAward",
+    "activities.commands": "RegisterVenue ScheduleActivity RecordActivityHeld RecordAttendance CancelActivity "
+                           "LogVolunteerHours RecordVisit",
+    "notifications.commands": "SendNotice AcknowledgeNotice RecordFeedback CompleteDoorDelivery",
+    "members.events": "OrganizationEstablished SecretaryAppointed MemberRegistered MemberProfileUpdated "
+                      "MemberTransferred MemberMarkedAway MemberReturned MemberExempted MemberDied DuesPaid "
+                      "SpecialistAssigned EvaluationRecorded BranchRated BranchesMerged AwardGranted",
+    "activities.events": "VenueRegistered ActivityScheduled ActivityHeld AttendanceRecorded ActivityCancelled "
+                         "VolunteerHoursLogged VisitRecorded",
+    "notifications.events": "NoticeCreated NotificationDispatched NotificationDelivered NotificationFailed "
+                            "DoorDeliveryAssigned DoorDeliveryCompleted NoticeAcknowledged FeedbackReceived",
+    "reporting.events": "AlertRaised AlertCleared PeriodReportPublished",
+}
+
+
+def env(type_, data, **over):
+    return json.dumps({"id": "c-1", "type": type_, "occurred_at": "2026-01-05T10:00:00+08:00",
+                       "district": "x-district", "source": "t", "data": data, **over}).encode()
+
+
+def member(**over):
+    return {"member_id": "m1", "name": "王秀英", "gender": "female", "birth_date": "1948-03-02",
+            "branch_id": "b1", "joined_party_on": "1972-07-01", "monthly_pension": "4800.00", **over}
+
+
+@pytest.mark.parametrize("topic", list(CONTRACT_TYPES))
+def test_every_contract_type_is_defined_on_its_topic(topic):
+    for name in CONTRACT_TYPES[topic].split():
+        cls = REGISTRY[(name, 1)]
+        assert cls.TOPIC == topic, name
+        assert cls.KIND == ("command" if topic in COMMAND_TOPICS else "event")
+        assert cls.KEY in cls.model_fields, f"{name} keys on {cls.KEY}, which it lacks"
+    assert topic in COMMAND_TOPICS + EVENT_TOPICS
+
+
+def test_command_rejected_has_the_contract_fields():
+    assert set(REGISTRY[("CommandRejected", 1)].model_fields) == {"command_id", "command_type", "reason", "errors"}
+
+
+def test_a_valid_command_parses_with_money_as_decimal():
+    result = parse(env("RegisterMember", member()))
+    assert isinstance(result, Parsed)
+    assert result.message.monthly_pension == Decimal("4800.00")
+    assert result.message.to_data()["monthly_pension"] == "4800.00"
+
+
+@pytest.mark.parametrize("value", ["garbage", b"\xff\xfe", "[1,2]", '{"type": "RegisterMember"}', '{"id": ""}'])
+def test_not_an_envelope(value):
+    assert isinstance(parse(value if isinstance(value, bytes) else value.encode()), NotEnvelope)
+
+
+@pytest.mark.parametrize("data,field", [
+    (member(monthly_pension=4800.5), "data.monthly_pension"),  # a float is never money
+    (member(monthly_pension="48.001"), "data.monthly_pension"),
+    (member(birth_date="1948-02-30"), "data.birth_date"),
+    (member(birth_date="02/03/1948"), "data.birth_date"),
+    (member(gender="m"), "data.gender"),
+    (member(nickname="老王"), "data.nickname"),  # unknown fields are refused
+    ({k: v for k, v in member().items() if k != "name"}, "data.name"),
+])
+def test_field_level_errors(data, field):
+    result = parse(env("RegisterMember", data))
+    assert isinstance(result, Invalid)
+    assert field in [e["field"] for e in result.errors]
+
+
+def test_unknown_type_and_version_and_bad_header():
+    assert parse(env("RegisterAlien", {})).errors[0]["field"] == "type"
+    assert parse(env("RegisterMember", member(), schema_version=9)).errors[0]["field"] == "schema_version"
+    assert parse(env("RegisterMember", member(), occurred_at="2026-01-05T10:00:00")).errors[0]["field"] == "occurred_at"
+
+
+def test_month_and_alias_fields():
+    ok = parse(env("MarkMemberAway", {"member_id": "m1", "from": "2026-11-01", "location": "三亚", "reason": "seasonal"}))
+    assert isinstance(ok, Parsed) and ok.message.to_data()["from"] == "2026-11-01"
+    bad = parse(env("RecordDuesPayment", {"payment_id": "p", "member_id": "m", "from_month": "2026-13",
+                                          "to_month": "2026-01", "amount": "1.00", "paid_on": "2026-01-01"}))
+    assert bad.errors[0]["field"] == "data.from_month"
+
+
+def test_derived_ids_are_stable_and_distinct():
+    assert derived_id("c-1", 1) == derived_id("c-1", 1) != derived_id("c-1", 2)
+
+
+def test_register_member_has_every_contract_field():
+    fields = ("member_id name gender birth_date branch_id joined_party_on registered_on retired_on former_unit "
+              "former_rank phone wechat_openid email preferred_channel lives_alone health specialties "
+              "service_needs monthly_pension").split()
+    assert set(fields) == set(RegisterMember.model_fields)
