@@ -3,6 +3,7 @@
 Each service's bootstrap (its composition root) builds a `Runtime` with its own handler
 tables, indexes and routes; the FastAPI lifespan starts and stops it.
 """
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -36,11 +37,16 @@ class Runtime:
     settings: Settings
     subscriptions: list[Subscription]
     setup_db: Callable[[Any], Awaitable[None]] | None = None
+    # Long-running loops started with the service (delivery workers, daily evaluations). Each
+    # gets the runtime; it should loop until cancelled, catching and logging its own errors.
+    tasks: list[Callable[["Runtime"], Awaitable[None]]] = field(default_factory=list)
     client: Any = field(init=False, default=None)
     db: Any = field(init=False, default=None)
     broker: KafkaBroker = field(init=False)
     pipelines: list[Pipeline] = field(init=False, default_factory=list)
     started: bool = field(init=False, default=False)
+    lock: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
+    _running: list[asyncio.Task] = field(init=False, default_factory=list)
     extras: dict[str, Any] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -54,7 +60,7 @@ class Runtime:
                 name=sub.name, db=self.db, publisher=publisher, handlers=sub.handlers, mode=sub.mode,
                 source=f"sunsetred-{self.service}", events_topic=EVENTS_OF[self.service],
                 topic_prefix=s.topic_prefix, district=s.district, attempts=s.handler_attempts,
-                on_stage=_fault_pause(s) if s.fault_pause_at else None,
+                on_stage=_fault_pause(s) if s.fault_pause_at else None, lock=self.lock,
             )
             self.pipelines.append(p)
             attach(self.broker, p, sub.topics, s, group_id=f"sunsetred-{self.service}-{sub.name}",
@@ -68,17 +74,25 @@ class Runtime:
         for p in self.pipelines:  # finish what a crash left journaled before consuming anything new
             await p.recover()
         await self.broker.start()
+        self._running = [asyncio.create_task(t(self), name=getattr(t, "__name__", "task")) for t in self.tasks]
         self.started = True
         log.info("started", extra={"database": self.db.name, "topics_prefix": self.settings.topic_prefix})
 
     async def stop(self) -> None:
         self.started = False
+        for t in self._running:
+            t.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
         await self.broker.stop()
         await self.client.close()
 
 
+def pipeline(self_or_runtime: "Runtime", name: str) -> Pipeline:
+    """The runtime's pipeline of that subscription name (for background units)."""
+    return next(p for p in self_or_runtime.pipelines if p.name == name)
+
+
 def _fault_pause(settings: Settings):
-    import asyncio
     from pathlib import Path
 
     async def on_stage(stage: str) -> None:

@@ -10,6 +10,7 @@ envelope goes to `<topic>.dlq` unchanged; a command that breaks its schema or a 
 `CommandRejected`; a handler that keeps failing is retried, then dead-lettered with the error.
 None of these stops the records behind it.
 """
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -84,6 +85,9 @@ class Pipeline:
     district: str = "x-district"
     attempts: int = 3
     on_stage: Callable[[str], Awaitable[None]] | None = None
+    # One writer at a time per service: every pipeline and background unit of a runtime shares
+    # this lock, because documents are written back as whole snapshots.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     journal: Journal = field(init=False)
 
     def __post_init__(self) -> None:
@@ -96,6 +100,25 @@ class Pipeline:
         return await self.journal.recover(self.publisher)
 
     async def process(self, records: Sequence[Incoming]) -> None:
+        async with self.lock:
+            await self._process(records)
+
+    async def run_unit(self, cause: Envelope, work: Callable[[Context], Awaitable[None]],
+                       wants: Iterable[Key] = ()) -> None:
+        """Run work that no Kafka record started (a timer, a delivery worker) with the same
+        guarantees: its writes and events are journaled, applied and published together.
+        `cause` names the unit; give it a stable id (e.g. derived from what is being done) so
+        that a unit run twice derives the same event ids. Rejections are not expected here."""
+        async with self.lock:
+            await self.recover()
+            uow = UnitOfWork(self.db)
+            await uow.prefetch(wants)
+            with _log_context(cause.id, cause.correlation_id):
+                await work(Context(self, cause, uow))
+            uow.commit_message()
+            await self.journal.commit([], uow.writes, uow.outbox, self.publisher)
+
+    async def _process(self, records: Sequence[Incoming]) -> None:
         started = time.perf_counter()
         await self.recover()
         parsed = [parse(r.value) for r in records]
