@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from shared import logs
+from shared.asyncapi import document
 from shared.http import errors
 from shared.http.commands import commands_router
 from shared.http.health import router as health_router
@@ -28,6 +29,11 @@ def build_app(runtime_factory: Callable[[], Runtime], *, title: str, description
     errors.install(app)
     app.include_router(health_router)
     app.include_router(commands_router(commands_topic))
+
+    @app.get("/asyncapi.json", tags=["health"], summary="AsyncAPI 3.0: the messages this service reads and writes")
+    async def asyncapi() -> dict:
+        return document(app.state.runtime.service)
+
     for r in routers:
         app.include_router(r)
     return app

@@ -103,3 +103,13 @@ def test_register_member_has_every_contract_field():
               "former_rank phone wechat_openid email preferred_channel lives_alone health specialties "
               "service_needs monthly_pension").split()
     assert set(fields) == set(RegisterMember.model_fields)
+
+
+def test_published_asyncapi_document_matches_the_models():
+    """docs/asyncapi.json is generated from the models (`make asyncapi`); it must not drift."""
+    from pathlib import Path
+
+    from shared.asyncapi import document
+
+    published = json.loads((Path(__file__).resolve().parents[2] / "docs/asyncapi.json").read_text())
+    assert published == json.loads(json.dumps(document(), ensure_ascii=False)), "run `make asyncapi`"
