@@ -220,6 +220,14 @@ class MemberProfile(Loose):
     monthly_pension: Money | None = None
 
 
+class PensionChange(Loose):
+    """One entry of a member's pension history: the monthly pension from a date on. The dues
+    of a year come from the pension in effect in January of that year."""
+
+    from_: Day = Field(alias="from")
+    amount: Money
+
+
 class MemberRegistered(_MemberEvent):
     member_id: str
     branch_id: str
@@ -230,6 +238,7 @@ class MemberRegistered(_MemberEvent):
     # Dues owed each month of `dues_year`, fixed from the pension (domain.md, dues).
     dues_year: int | None = None
     monthly_dues: Money | None = None
+    pension_history: list[PensionChange] = Field(default_factory=list)
 
 
 class MemberProfileUpdated(_MemberEvent):
@@ -240,6 +249,9 @@ class MemberProfileUpdated(_MemberEvent):
     profile: MemberProfile
     dues_year: int | None = None
     monthly_dues: Money | None = None
+    pension_history: list[PensionChange] = Field(default_factory=list)
+    status: MemberStatus | None = None
+    specialist_id: str | None = None
 
 
 class MemberTransferred(_MemberEvent):
@@ -251,6 +263,9 @@ class MemberTransferred(_MemberEvent):
     destination: str | None = None
     left_district: bool = False
     merged: bool = False
+    from_ancestors: list[str] = Field(default_factory=list)
+    # True when the member was the secretary of the branch left, which now has none.
+    secretary_vacated: bool = False
 
 
 class MemberMarkedAway(_MemberEvent):
@@ -267,6 +282,7 @@ class MemberReturned(_MemberEvent):
     branch_id: str
     on: Day
     away_from: Day | None = None
+    location: str | None = None
 
 
 class MemberExempted(_MemberEvent):
@@ -281,6 +297,7 @@ class MemberDied(_MemberEvent):
     member_id: str
     branch_id: str
     on: Day
+    secretary_vacated: bool = False
 
 
 class DuesPaid(_MemberEvent):
@@ -295,6 +312,7 @@ class DuesPaid(_MemberEvent):
     expected_amount: Money
     comparison: str  # under · exact · over
     already_paid_months: list[Month] = Field(default_factory=list)
+    double_payment: bool = False  # some months were already covered by an earlier payment
 
 
 class SpecialistAssigned(_MemberEvent):
@@ -328,6 +346,8 @@ class BranchesMerged(_MemberEvent):
     into_branch_id: str
     on: Day
     member_ids: list[str] = Field(default_factory=list)
+    into_ancestors: list[str] = Field(default_factory=list)
+    secretary_vacated: bool = False
 
 
 class AwardGranted(_MemberEvent):

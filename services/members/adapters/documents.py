@@ -1,4 +1,9 @@
-"""Mapping between domain objects and MongoDB documents (collections `orgs` and `members`)."""
+"""Mapping between domain objects and MongoDB documents.
+
+Collections: `orgs`, `members`, `payments` (one per payment_id, so a repeated payment id is
+caught across members), `awards` (one per award_id) and `audit` (one entry per command and
+record changed, for the history of every change).
+"""
 from dataclasses import asdict
 
 from services.members.domain.member import Member
@@ -6,6 +11,9 @@ from services.members.domain.organization import Organization
 
 ORGS = "orgs"
 MEMBERS = "members"
+PAYMENTS = "payments"
+AWARDS = "awards"
+AUDIT = "audit"
 
 
 def org_to_doc(org: Organization) -> dict:
@@ -38,4 +46,7 @@ def member_from_doc(doc: dict | None) -> Member | None:
 async def setup(db) -> None:
     await db[ORGS].create_index("parent_id")
     await db[MEMBERS].create_index("branch_id")
+    await db[MEMBERS].create_index("org_path")
     await db[MEMBERS].create_index("name")
+    await db[PAYMENTS].create_index("member_id")
+    await db[AUDIT].create_index([("subject_id", 1), ("at", 1)])

@@ -27,6 +27,11 @@ class Organization:
     secretary_id: str | None = None
     merged_into: str | None = None
     merged_on: str | None = None
+    established_on: str | None = None
+    # Current members of a branch (not dead, not gone): a merge must find them without a query.
+    member_ids: list[str] = field(default_factory=list)
+    ratings: list[dict] = field(default_factory=list)  # {year, stars, on}
+    awards: list[dict] = field(default_factory=list)  # {award_id, year, category}
 
     @property
     def path(self) -> list[str]:
@@ -42,9 +47,23 @@ class Organization:
         if self.merged_into:
             raise not_allowed(f"branch {self.org_id} was merged into {self.merged_into}", field_name)
 
+    def admit(self, member_id: str) -> None:
+        if member_id not in self.member_ids:
+            self.member_ids.append(member_id)
+
+    def release(self, member_id: str) -> bool:
+        """Take a member off the roster; True when that left the branch without its secretary."""
+        if member_id in self.member_ids:
+            self.member_ids.remove(member_id)
+        if self.secretary_id == member_id:
+            self.secretary_id = None
+            return True
+        return False
+
 
 def establish(existing: Organization | None, parent: Organization | None, *, org_id: str, name: str,
-              kind: str, parent_id: str | None, has_committee: bool, party_groups: int) -> Organization:
+              kind: str, parent_id: str | None, has_committee: bool, party_groups: int,
+              on: str | None = None) -> Organization:
     if existing is not None:
         raise duplicate(f"organisation {org_id} already exists", "data.org_id")
     allowed = PARENT_KINDS[kind]
@@ -58,7 +77,7 @@ def establish(existing: Organization | None, parent: Organization | None, *, org
             raise not_allowed(f"parent {parent_id} was merged", "data.parent_id")
     return Organization(org_id=org_id, name=name, kind=kind, parent_id=parent_id,
                         ancestors=parent.path if parent else [], has_committee=has_committee,
-                        party_groups=party_groups)
+                        party_groups=party_groups, established_on=on)
 
 
 def require_branch(branch: Organization | None, branch_id: str, field_name: str) -> Organization:
@@ -68,4 +87,26 @@ def require_branch(branch: Organization | None, branch_id: str, field_name: str)
     return branch
 
 
-__all__ = ["Organization", "establish", "require_branch", "Rejected"]
+def rate(branch: Organization, *, year: int, stars: int, on: str) -> None:
+    """The department's grading, one per branch per year, recorded as given."""
+    if any(r["year"] == year for r in branch.ratings):
+        given = next(r["stars"] for r in branch.ratings if r["year"] == year)
+        raise duplicate(f"branch {branch.org_id} was already rated {given} stars for {year}", "data.year")
+    branch.ratings.append({"year": year, "stars": stars, "on": on})
+
+
+def merge(source: Organization, target: Organization, *, on: str) -> tuple[list[str], bool]:
+    """化并: close `source` into `target`. Returns the members to move and whether the
+    source's secretary post was vacated."""
+    if source.org_id == target.org_id:
+        raise invalid("a branch cannot be merged into itself", "data.into_branch_id")
+    moving = list(source.member_ids)
+    vacated = source.secretary_id is not None
+    source.member_ids, source.secretary_id = [], None
+    source.merged_into, source.merged_on = target.org_id, on
+    for member_id in moving:
+        target.admit(member_id)
+    return moving, vacated
+
+
+__all__ = ["Organization", "establish", "require_branch", "rate", "merge", "Rejected"]
