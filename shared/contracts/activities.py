@@ -1,7 +1,7 @@
 """activities.commands and activities.events."""
 from typing import ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from shared.contracts.base import Command, Event, Loose, Strict
 from shared.contracts.codes import ActivityKind, AttendanceMode, AttendanceStatus, Health, VisitKind
@@ -54,13 +54,20 @@ class ScheduleActivity(_ActivityCommand):
     venue_id: Id | None = None
     organizer_id: Id | None = None
 
-    @model_validator(mode="after")
-    def _times(self):
-        if self.ends_at <= self.starts_at:
+    @field_validator("ends_at")
+    @classmethod
+    def _after_start(cls, v, info: ValidationInfo):
+        starts_at = info.data.get("starts_at")
+        if starts_at is not None and v <= starts_at:
             raise ValueError("ends_at must come after starts_at")
-        if len(set(self.branch_ids)) != len(self.branch_ids):
+        return v
+
+    @field_validator("branch_ids")
+    @classmethod
+    def _distinct(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
             raise ValueError("branch_ids names a branch twice")
-        return self
+        return v
 
 
 class RecordActivityHeld(_ActivityCommand):
@@ -133,6 +140,8 @@ class ActivityHeld(_ActivityEvent):
     branch_ids: list[str]
     held_on: Day
     venue_id: str | None = None
+    starts_at: Timestamp | None = None
+    ends_at: Timestamp | None = None
     minutes: str | None = None
     attendance: list[AttendanceEntry] = Field(default_factory=list)
     capacity: int | None = None
@@ -148,6 +157,11 @@ class AttendanceRecorded(_ActivityEvent):
     status: AttendanceStatus
     mode: AttendanceMode = "in_person"
     previous_status: AttendanceStatus | None = None
+    previous_mode: AttendanceMode | None = None
+    title: str = ""
+    venue_id: str | None = None
+    capacity: int | None = None
+    over_capacity: bool = False
 
 
 class ActivityCancelled(_ActivityEvent):
@@ -156,6 +170,8 @@ class ActivityCancelled(_ActivityEvent):
     branch_ids: list[str]
     held_on: Day
     reason: str
+    title: str = ""
+    venue_id: str | None = None
 
 
 class VolunteerHoursLogged(_ActivityEvent):

@@ -1,0 +1,46 @@
+"""Read-side queries over activities' collections (only features FerretDB 1.24 has)."""
+from typing import Any
+
+from services.activities.adapters.documents import ACTIVITIES, BRANCHES, MEMBERS, VENUES
+from shared.periods import Period
+
+
+def activity_filter(*, branch_id: str | None = None, period: Period | None = None, kind: str | None = None,
+                    status: str | None = None, venue_id: str | None = None) -> dict[str, Any]:
+    q: dict[str, Any] = {}
+    if branch_id:
+        q["branch_ids"] = branch_id
+    if period:
+        q["held_on"] = {"$gte": period.start.isoformat(), "$lte": period.end.isoformat()}
+    if kind:
+        q["kind"] = kind
+    if status:
+        q["status"] = status
+    if venue_id:
+        q["venue_id"] = venue_id
+    return q
+
+
+async def find_activities(db, query: dict, *, skip: int = 0, limit: int = 0) -> list[dict]:
+    cursor = db[ACTIVITIES].find(query).sort([("starts_utc", 1), ("_id", 1)]).skip(skip)
+    if limit:
+        cursor = cursor.limit(limit)
+    return await cursor.to_list(None)
+
+
+async def count_activities(db, query: dict) -> int:
+    return await db[ACTIVITIES].count_documents(query)
+
+
+async def branch(db, branch_id: str) -> dict | None:
+    return await db[BRANCHES].find_one({"_id": branch_id})
+
+
+async def venue(db, venue_id: str) -> dict | None:
+    return await db[VENUES].find_one({"_id": venue_id})
+
+
+async def member_names(db, member_ids: list[str]) -> dict[str, str]:
+    if not member_ids:
+        return {}
+    return {d["_id"]: d.get("name", "") async for d in db[MEMBERS].find({"_id": {"$in": member_ids}})}
