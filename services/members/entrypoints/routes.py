@@ -1,32 +1,155 @@
-"""HTTP queries of the members service."""
-from fastapi import APIRouter, Request
+"""HTTP queries of the members service: the tree, member lists, search, the ledger, the audit trail.
 
-from services.members.adapters.documents import MEMBERS, ORGS
+Every route resolves its caller with `current_caller`; records outside the caller's subtree
+answer 404. Lists are paginated (`page`, `page_size`) and answer `{items, total, page, page_size}`.
+"""
+import re
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from services.members.adapters.documents import AUDIT, MEMBERS, ORGS, PAYMENTS, member_from_doc
+from services.members.domain import labels as L
+from services.members.domain import ledger as views
+from services.members.domain.organization import COMMITTEE_THRESHOLD, MIN_BRANCH_MEMBERS
+from services.members.entrypoints.caller import Caller, current_caller
+from shared.contracts.codes import Health, MemberStatus
 from shared.http.errors import NotFound
+from shared.periods import today
 
 router = APIRouter(prefix="/api/v1", tags=["members"])
+DayQuery = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="the day statuses are computed for; default today")
 
 
 def _db(request: Request):
     return request.app.state.runtime.db
 
 
-@router.get("/orgs/{org_id}", summary="An organisation with its children")
-async def get_org(org_id: str, request: Request) -> dict:
-    db = _db(request)
-    org = await db[ORGS].find_one({"_id": org_id})
-    if org is None:
+def _page(items: list, page: int, page_size: int) -> dict:
+    start = (page - 1) * page_size
+    return {"items": items[start:start + page_size], "total": len(items), "page": page, "page_size": page_size}
+
+
+async def _org_in_scope(request: Request, org_id: str, caller: Caller) -> dict:
+    org = await _db(request)[ORGS].find_one({"_id": org_id})
+    if org is None or not caller.sees([*org.get("ancestors", []), org_id]):
         raise NotFound("organisation", org_id)
-    children = await db[ORGS].find({"parent_id": org_id}).sort("_id", 1).to_list(None)
-    org["org_id"] = org.pop("_id")
-    org["children"] = [{"org_id": ch["_id"], "name": ch["name"], "kind": ch["kind"]} for ch in children]
     return org
 
 
-@router.get("/members/{member_id}", summary="One member's record")
-async def get_member(member_id: str, request: Request) -> dict:
+def _as_of(as_of: str | None) -> str:
+    return as_of or today().isoformat()
+
+
+@router.get("/orgs/{org_id}", summary="An organisation with its children")
+async def get_org(org_id: str, request: Request, caller: Caller = Depends(current_caller)) -> dict:
+    db = _db(request)
+    org = await _org_in_scope(request, org_id, caller)
+    children = await db[ORGS].find({"parent_id": org_id}).sort("_id", 1).to_list(None)
+    secretary = None
+    if org.get("secretary_id"):
+        doc = await db[MEMBERS].find_one({"_id": org["secretary_id"]}, {"name": 1})
+        secretary = {"member_id": org["secretary_id"], "name": doc.get("name") if doc else None}
+    member_count = len(org.get("member_ids", []))
+    org["org_id"] = org.pop("_id")
+    org.update({
+        "kind_label": L.KIND[org["kind"]], "secretary": secretary, "member_count": member_count,
+        "merged": bool(org.get("merged_into")),
+        "awards": [{**a, "category_label": L.label(L.AWARD, a["category"])} for a in org.get("awards", [])],
+        "children": [{"org_id": ch["_id"], "name": ch["name"], "kind": ch["kind"], "kind_label": L.KIND[ch["kind"]],
+                      "member_count": len(ch.get("member_ids", [])), "merged_into": ch.get("merged_into"),
+                      "secretary_id": ch.get("secretary_id")} for ch in children],
+    })
+    if org["kind"] == "branch":
+        org["too_small"] = member_count < MIN_BRANCH_MEMBERS  # 化并转: merge, dissolve or transfer
+        org["committee_required"] = member_count >= COMMITTEE_THRESHOLD
+    return org
+
+
+@router.get("/orgs/{org_id}/members", summary="The members of a branch (or of every branch in a subtree)")
+async def org_members(
+    org_id: str, request: Request, caller: Caller = Depends(current_caller),
+    status: MemberStatus | None = Query(None, description="resident · away · exempt · transferred · deceased"),
+    health: Health | None = None, lives_alone: bool | None = None,
+    specialist_id: str | None = Query(None, description="members of this one-to-one specialist"),
+    has_specialist: bool | None = None, as_of: str | None = DayQuery,
+    page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500),
+) -> dict:
+    await _org_in_scope(request, org_id, caller)
+    day = _as_of(as_of)
+    query: dict = {"org_path": org_id}
+    if health:
+        query["profile.health"] = health
+    if lives_alone is not None:
+        query["profile.lives_alone"] = lives_alone
+    if specialist_id:
+        query["specialist_id"] = specialist_id
+    docs = await _db(request)[MEMBERS].find(query).to_list(None)
+    rows = []
+    for doc in docs:
+        m = member_from_doc(doc)
+        if has_specialist is not None and (m.specialist_id is not None) != has_specialist:
+            continue
+        row = views.summary(m, day)
+        if status is None or row["status"] == status:
+            rows.append(row)
+    rows.sort(key=lambda r: (r["name"] or "", r["member_id"]))
+    return {**_page(rows, page, page_size), "as_of": day}
+
+
+@router.get("/members", summary="Search members by name (Chinese characters or any part of the name)")
+async def search_members(
+    request: Request, caller: Caller = Depends(current_caller),
+    name: str = Query(..., min_length=1, max_length=50, description="a name or part of one, e.g. 王 or 秀英"),
+    org_id: str | None = Query(None, description="only within this subtree"), as_of: str | None = DayQuery,
+    page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500),
+) -> dict:
+    query: dict = {"name": {"$regex": re.escape(name.strip())}}
+    if org_id:
+        await _org_in_scope(request, org_id, caller)
+        query["org_path"] = org_id
+    elif caller.org_id:
+        query["org_path"] = caller.org_id
+    docs = await _db(request)[MEMBERS].find(query).to_list(None)
+    day = _as_of(as_of)
+    rows = sorted((views.summary(member_from_doc(d), day) for d in docs), key=lambda r: (r["name"], r["member_id"]))
+    return {**_page(rows, page, page_size), "as_of": day}
+
+
+async def _member_in_scope(request: Request, member_id: str, caller: Caller):
     doc = await _db(request)[MEMBERS].find_one({"_id": member_id})
-    if doc is None:
+    if doc is None or not caller.sees(doc.get("org_path", [])):
         raise NotFound("member", member_id)
-    doc["member_id"] = doc.pop("_id")
-    return doc
+    return member_from_doc(doc)
+
+
+@router.get("/members/{member_id}", summary="One member's whole ledger")
+async def get_member(
+    member_id: str, request: Request, caller: Caller = Depends(current_caller), as_of: str | None = DayQuery,
+    year: int | None = Query(None, ge=1921, le=2200, description="the year of the dues months shown; default as_of's"),
+) -> dict:
+    m = await _member_in_scope(request, member_id, caller)
+    db = _db(request)
+    day = _as_of(as_of)
+    branch = await db[ORGS].find_one({"_id": m.branch_id}, {"name": 1})
+    payments = await db[PAYMENTS].find({"member_id": member_id}).to_list(None)
+    for p in payments:
+        p.pop("_id", None)
+    return views.ledger(m, as_of=day, year=year or int(day[:4]), branch_name=branch.get("name") if branch else None,
+                        payments=payments)
+
+
+@router.get("/members/{member_id}/history", summary="The audit trail of every change to a member")
+async def member_history(
+    member_id: str, request: Request, caller: Caller = Depends(current_caller),
+    order: Literal["asc", "desc"] = "asc", page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500),
+) -> dict:
+    await _member_in_scope(request, member_id, caller)
+    coll = _db(request)[AUDIT]
+    total = await coll.count_documents({"subject_id": member_id})
+    direction = 1 if order == "asc" else -1
+    docs = await (coll.find({"subject_id": member_id}).sort([("at", direction), ("_id", direction)])
+                  .skip((page - 1) * page_size).limit(page_size).to_list(None))
+    items = [{"command_id": d["command_id"], "command_type": d["command_type"], "source": d["source"],
+              "time": d["at"], "before": d["before"], "after": d["after"]} for d in docs]
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
