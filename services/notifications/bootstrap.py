@@ -1,16 +1,29 @@
 """Composition root of the notifications service."""
 from services.notifications.adapters import documents
+from services.notifications.adapters.channels import senders
+from services.notifications.delivery_worker import delivery_task
 from services.notifications.handlers import HANDLERS
+from services.notifications.settings import NotifySettings
+from shared.contracts import lookup
 from shared.runtime import Runtime, Subscription
 from shared.settings import Settings, get_settings
-from shared.topics import NOTIFICATIONS_COMMANDS
+from shared.topics import ACTIVITIES_EVENTS, MEMBERS_EVENTS, NOTIFICATIONS_COMMANDS, REPORTING_EVENTS
 
 SERVICE = "notifications"
 
 
-def bootstrap(settings: Settings | None = None) -> Runtime:
+def _of_kind(kind: str) -> dict:
+    return {t: h for t, h in HANDLERS.items() if lookup(t).KIND == kind}
+
+
+def bootstrap(settings: Settings | None = None, notify: NotifySettings | None = None) -> Runtime:
+    cfg = notify or NotifySettings()
     return Runtime(
         service=SERVICE, settings=settings or get_settings(),
-        subscriptions=[Subscription("commands", [NOTIFICATIONS_COMMANDS], HANDLERS, "commands")],
+        subscriptions=[
+            Subscription("commands", [NOTIFICATIONS_COMMANDS], _of_kind("command"), "commands"),
+            Subscription("events", [MEMBERS_EVENTS, ACTIVITIES_EVENTS, REPORTING_EVENTS], _of_kind("event"), "events"),
+        ],
         setup_db=documents.setup,
+        tasks=[delivery_task(cfg, senders(cfg))],
     )

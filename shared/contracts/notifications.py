@@ -116,6 +116,8 @@ class DoorDeliveryAssigned(_NoticeEvent):
     branch_id: str | None = None
     specialist_id: str | None = None
     channel: Channel = "door"
+    # added: the day the notice was addressed to the member (reporting's `sent` date)
+    addressed_on: Day | None = None
 
 
 class DoorDeliveryCompleted(_NoticeEvent):

@@ -1,9 +1,24 @@
-"""Notifications' collections and their mapping."""
-from dataclasses import asdict
+"""Notifications' collections and their mapping (dates and instants as ISO strings, codes not labels)."""
+from dataclasses import asdict, fields
 
+from services.notifications.domain.delivery import Attempt, Delivery
 from services.notifications.domain.notice import Notice
+from services.notifications.domain.recipients import Member
 
 NOTICES = "notices"
+# The org tree as this service needs it: {_id, kind, ancestors, secretary_id, branches: the
+# branch ids of its subtree, members: (branches only) the member ids registered in it}.
+ORGS = "orgs"
+MEMBERS = "members"
+# One document per (notice, member): the proof of delivery, with every attempt.
+DELIVERIES = "deliveries"
+FEEDBACK = "feedback"
+# Automatic reminders already sent, keyed (rule, member, month), with the facts they stated.
+REMINDERS = "reminders"
+
+
+def delivery_id(notice_id: str, member_id: str) -> str:
+    return f"{notice_id}|{member_id}"
 
 
 def notice_to_doc(n: Notice) -> dict:
@@ -15,8 +30,50 @@ def notice_to_doc(n: Notice) -> dict:
 def notice_from_doc(doc: dict | None) -> Notice | None:
     if doc is None:
         return None
-    return Notice(notice_id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id"})
+    return Notice(notice_id=doc["_id"], **_known(Notice, doc, "notice_id"))
+
+
+def member_to_doc(m: Member) -> dict:
+    d = asdict(m)
+    d["_id"] = d.pop("member_id")
+    return d
+
+
+def member_from_doc(doc: dict | None) -> Member | None:
+    if doc is None:
+        return None
+    return Member(member_id=doc["_id"], **_known(Member, doc, "member_id"))
+
+
+def delivery_to_doc(d: Delivery) -> dict:
+    doc = asdict(d)
+    doc["_id"] = delivery_id(d.notice_id, d.member_id)
+    doc["channel"] = d.channel  # the current channel, for queries
+    return doc
+
+
+def delivery_from_doc(doc: dict | None) -> Delivery | None:
+    if doc is None:
+        return None
+    values = _known(Delivery, doc)
+    values["attempts"] = [Attempt(**a) for a in values.get("attempts", [])]
+    return Delivery(**values)
+
+
+def org_doc(org_id: str) -> dict:
+    return {"_id": org_id, "kind": None, "name": None, "ancestors": [], "secretary_id": None,
+            "branches": [], "members": []}
+
+
+def _known(cls, doc: dict, *skip: str) -> dict:
+    names = {f.name for f in fields(cls)} - set(skip)
+    return {k: v for k, v in doc.items() if k in names}
 
 
 async def setup(db) -> None:
     await db[NOTICES].create_index("category")
+    await db[DELIVERIES].create_index([("state", 1), ("next_at", 1)])
+    await db[DELIVERIES].create_index("notice_id")
+    await db[DELIVERIES].create_index([("specialist_id", 1), ("state", 1)])
+    await db[MEMBERS].create_index("specialist_id")
+    await db[FEEDBACK].create_index([("ancestors", 1), ("on", 1)])

@@ -14,6 +14,8 @@ class Notice:
     require_ack: bool = False
     send_at: str | None = None
     recipients: list[str] = field(default_factory=list)
+    addressed_on: str | None = None
+    origin: str | None = None  # what made the service send it by itself (activity, alert), if it did
 
 
 def create(existing: Notice | None, *, notice_id: str, title: str, body: str, category: str, audience: dict,

@@ -1,16 +1,123 @@
-"""HTTP queries of the notifications service."""
-from fastapi import APIRouter, Request
+"""HTTP queries of the notifications service: the proof of delivery, door work, feedback."""
+from datetime import date
 
-from services.notifications.adapters.documents import NOTICES
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from services.notifications.adapters.documents import DELIVERIES, FEEDBACK, MEMBERS, NOTICES, ORGS, member_from_doc
+from services.notifications.domain.channels import plan
+from services.notifications.domain.recipients import audience
 from shared.http.errors import NotFound
+from shared.periods import parse_period, today
 
 router = APIRouter(prefix="/api/v1", tags=["notices"])
+STATES = ("pending", "sending", "delivered", "door_assigned", "door_done", "exhausted", "unreachable", "acknowledged")
+
+
+def _db(request: Request):
+    return request.app.state.runtime.db
+
+
+def _unprocessable(field: str, message: str) -> JSONResponse:
+    return JSONResponse(status_code=422, content={"detail": message, "errors": [{"field": field, "message": message}]})
 
 
 @router.get("/notices/{notice_id}", summary="One notice")
 async def get_notice(notice_id: str, request: Request) -> dict:
-    doc = await request.app.state.runtime.db[NOTICES].find_one({"_id": notice_id})
+    doc = await _db(request)[NOTICES].find_one({"_id": notice_id})
     if doc is None:
         raise NotFound("notice", notice_id)
     doc["notice_id"] = doc.pop("_id")
     return doc
+
+
+@router.get("/notices/{notice_id}/status",
+            summary="A notice's proof of delivery: each recipient's channel, attempts, delivery and acknowledgement")
+async def notice_status(notice_id: str, request: Request) -> dict:
+    db = _db(request)
+    notice = await db[NOTICES].find_one({"_id": notice_id})
+    if notice is None:
+        raise NotFound("notice", notice_id)
+    docs = await db[DELIVERIES].find({"notice_id": notice_id}).to_list(None)
+    names = {m["_id"]: m.get("name") async for m in db[MEMBERS].find({"_id": {"$in": [d["member_id"] for d in docs]}},
+                                                                       {"name": 1})}
+    order = {mid: i for i, mid in enumerate(notice.get("recipients", []))}
+    recipients = [_recipient(d, names.get(d["member_id"])) for d in sorted(docs, key=lambda d: order.get(d["member_id"], 0))]
+    summary = {s: sum(r["state"] == s for r in recipients) for s in STATES}
+    summary["recipients"] = len(recipients)
+    summary["reached"] = sum(r["delivery"]["reached"] for r in recipients)
+    summary["acknowledged"] = sum(r["acknowledged"] is not None for r in recipients)
+    return {"notice_id": notice_id, "title": notice["title"], "category": notice["category"],
+            "addressed_on": notice.get("addressed_on"), "send_at": notice.get("send_at"),
+            "require_ack": notice.get("require_ack", False), "summary": summary, "recipients": recipients}
+
+
+def _recipient(d: dict, name: str | None) -> dict:
+    ok = next((a for a in d["attempts"] if a["state"] == "delivered"), None)
+    door = d.get("door") or None
+    if ok:
+        delivery = {"reached": True, "channel": ok["channel"], "at": ok["finished_at"], "transport": ok["transport"]}
+    elif d["state"] == "door_done":
+        delivery = {"reached": True, "channel": door["channel"], "at": door["completed_on"], "transport": "specialist"}
+    else:
+        delivery = {"reached": False, "channel": None, "at": None, "transport": None}
+    return {"member_id": d["member_id"], "name": name, "branch_id": d["branch_id"], "channel": d.get("channel"),
+            "plan": d["plan"], "state": d["state"], "held": d.get("held"), "next_at": d.get("next_at"),
+            "attempts": d["attempts"], "delivery": delivery, "door": door, "acknowledged": d.get("acknowledged")}
+
+
+@router.get("/specialists/{specialist_id}/door-deliveries",
+            summary="A specialist's pending door deliveries (送学上门) and calls")
+async def door_deliveries(specialist_id: str, request: Request) -> dict:
+    db = _db(request)
+    docs = await db[DELIVERIES].find({"specialist_id": specialist_id, "state": "door_assigned"}).to_list(None)
+    if not docs and await db[MEMBERS].find_one({"specialist_id": specialist_id}, {"_id": 1}) is None:
+        raise NotFound("specialist", specialist_id)
+    members = {m["_id"]: m async for m in db[MEMBERS].find({"_id": {"$in": [d["member_id"] for d in docs]}})}
+    titles = {n["_id"]: n["title"] async for n in db[NOTICES].find({"_id": {"$in": list({d["notice_id"] for d in docs})}},
+                                                                  {"title": 1})}
+    items = [{"notice_id": d["notice_id"], "title": titles.get(d["notice_id"]), "member_id": d["member_id"],
+              "name": members.get(d["member_id"], {}).get("name"), "branch_id": d["branch_id"],
+              "channel": d["door"]["channel"], "assigned_at": d["door"]["assigned_at"],
+              "addressed_on": d["addressed_on"], "lives_alone": members.get(d["member_id"], {}).get("lives_alone"),
+              "health": members.get(d["member_id"], {}).get("health")}
+             for d in sorted(docs, key=lambda d: d["door"]["assigned_at"])]
+    return {"specialist_id": specialist_id, "pending": items}
+
+
+@router.get("/feedback", summary="Members' feedback (感想建议) in an org's subtree within a period")
+async def feedback(request: Request, org_id: str = Query(...), period: str = Query(...)) -> dict:
+    try:
+        p = parse_period(period)
+    except ValueError as exc:
+        return _unprocessable("period", str(exc))
+    db = _db(request)
+    if (await db[ORGS].find_one({"_id": org_id}) or {}).get("kind") is None:
+        raise NotFound("organisation", org_id)
+    docs = await (db[FEEDBACK].find({"ancestors": org_id, "on": {"$gte": p.start.isoformat(), "$lte": p.end.isoformat()}})
+                  .sort("on", 1).to_list(None))
+    items = [{"feedback_id": d["_id"], **{k: d[k] for k in ("member_id", "member_name", "branch_id", "notice_id",
+                                                             "text", "on")}} for d in docs]
+    return {"org_id": org_id, "period": p.text, "count": len(items), "feedback": items}
+
+
+@router.get("/audience", summary="Preview: who a notice to these orgs and members would reach, and how")
+async def audience_preview(request: Request, org_ids: str = Query(""), member_ids: str = Query(""),
+                           on: date | None = Query(None)) -> dict:
+    orgs = [o for o in org_ids.split(",") if o]
+    named = [m for m in member_ids.split(",") if m]
+    if not orgs and not named:
+        return _unprocessable("org_ids", "name at least one org or member")
+    db, day = _db(request), on or today()
+    branches = []
+    for org_id in orgs:
+        org = await db[ORGS].find_one({"_id": org_id})
+        if org is None or org.get("kind") is None:
+            raise NotFound("organisation", org_id)
+        branches.extend(org["branches"])
+    in_orgs = [mid async for b in db[ORGS].find({"_id": {"$in": branches}}) for mid in b["members"]]
+    found = {m["_id"]: member_from_doc(m) async for m in db[MEMBERS].find({"_id": {"$in": audience(in_orgs, named)}})}
+    people = [found[i] for i in audience(in_orgs, named) if i in found and found[i].registered(day)]
+    return {"on": day.isoformat(), "count": len(people),
+            "recipients": [{"member_id": p.member_id, "name": p.name, "branch_id": p.branch_id,
+                            "plan": plan(p.reach(day))} for p in people]}

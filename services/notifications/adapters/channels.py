@@ -1,0 +1,107 @@
+"""The channels behind one interface: `await sender.send(note)` delivers or raises `SendFailed`.
+
+- email: SMTP (aiosmtplib), a plain-text UTF-8 message;
+- sms and wechat: an HTTP gateway at a configured URL. The request shape (JSON, UTF-8):
+  `POST {url}/sms`    {"idempotency_key", "notice_id", "member_id", "attempt", "to", "segments": [≤70 chars each]}
+  `POST {url}/wechat` {"idempotency_key", "notice_id", "member_id", "attempt", "openid", "title", "body"}
+  Any 2xx answer means accepted; any other answer, a timeout or a network error is a failure.
+  `idempotency_key` is "<notice_id>|<member_id>|<channel>|<attempt>": a gateway that keeps it
+  can drop a request it has already seen;
+- console: the demo channel, a log line; it is used for every electronic channel not configured.
+"""
+import logging
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Protocol
+
+import aiosmtplib
+import httpx
+
+from services.notifications.domain.texts import segments, sms_text
+from services.notifications.settings import NotifySettings
+
+log = logging.getLogger(__name__)
+
+
+class SendFailed(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Note:
+    channel: str
+    notice_id: str
+    member_id: str
+    attempt: int
+    title: str
+    body: str
+    contacts: dict = field(default_factory=dict)
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.notice_id}|{self.member_id}|{self.channel}|{self.attempt}"
+
+
+class Sender(Protocol):
+    transport: str
+
+    async def send(self, note: Note) -> None: ...
+
+
+class ConsoleSender:
+    transport = "console"
+
+    async def send(self, note: Note) -> None:
+        log.info("notice delivered on the console", extra={
+            "channel": note.channel, "notice_id": note.notice_id, "member_id": note.member_id,
+            "attempt": note.attempt, "title": note.title, "body": note.body})
+
+
+class SmtpSender:
+    transport = "smtp"
+
+    def __init__(self, s: NotifySettings):
+        self.s = s
+
+    async def send(self, note: Note) -> None:
+        msg = EmailMessage()
+        msg["From"] = self.s.smtp_from
+        msg["To"] = note.contacts["email"]
+        msg["Subject"] = note.title
+        msg["X-Sunsetred-Idempotency-Key"] = note.idempotency_key
+        msg.set_content(f"{note.body}\n\n—— 夕阳红社区离退休干部党建平台", charset="utf-8")
+        try:
+            await aiosmtplib.send(msg, hostname=self.s.smtp_host, port=self.s.smtp_port,
+                                  username=self.s.smtp_username, password=self.s.smtp_password,
+                                  start_tls=self.s.smtp_starttls, timeout=self.s.send_timeout_seconds)
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise SendFailed(f"SMTP: {exc}") from exc
+
+
+class HttpGatewaySender:
+    transport = "http"
+
+    def __init__(self, s: NotifySettings):
+        self.url = s.gateway_url.rstrip("/")
+        self.timeout = s.send_timeout_seconds
+
+    async def send(self, note: Note) -> None:
+        body = {"idempotency_key": note.idempotency_key, "notice_id": note.notice_id,
+                "member_id": note.member_id, "attempt": note.attempt}
+        if note.channel == "sms":
+            body.update(to=note.contacts["phone"], segments=segments(sms_text(note.title, note.body)))
+        else:
+            body.update(openid=note.contacts["wechat_openid"], title=note.title, body=note.body)
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                r = await client.post(f"{self.url}/{note.channel}", json=body)
+        except httpx.HTTPError as exc:
+            raise SendFailed(f"gateway: {type(exc).__name__}: {exc}") from exc
+        if not r.is_success:
+            raise SendFailed(f"gateway answered {r.status_code}: {r.text[:200]}")
+
+
+def senders(s: NotifySettings) -> dict[str, Sender]:
+    console = ConsoleSender()
+    gateway = HttpGatewaySender(s) if s.gateway_url else console
+    return {"email": SmtpSender(s) if s.smtp_host else console, "sms": gateway, "wechat": gateway}

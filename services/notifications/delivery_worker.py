@@ -1,0 +1,189 @@
+"""The background delivery worker: sends what is due, through the channels, with proof.
+
+It runs as a `Runtime` task, not from a Kafka record, so every change it makes goes through
+`Pipeline.run_unit` (journaled, applied and published together, under the service's writer
+lock). For each notice with due deliveries, in three steps:
+
+1. claim (one unit): each due attempt is recorded `sending` and `NotificationDispatched` is
+   emitted — durably, BEFORE any gateway is called;
+2. send, outside the lock, through the channel's sender;
+3. record the outcomes (one unit): delivered, a retry after backoff, or after the last
+   failure `NotificationFailed` and the next channel (a `DoorDeliveryAssigned` when it is a
+   visit or a call).
+
+A crash between 1 and 3 leaves attempts `sending`. When the worker starts again it cannot
+know whether the gateway sent them, so it never sends them again on that channel: they are
+marked `unknown` and the delivery falls back to its next channel (see domain/delivery.py).
+This assumes ONE running instance of the notifications service, as the writer lock does.
+"""
+import asyncio
+import logging
+import uuid
+from collections import defaultdict
+from datetime import datetime, timezone
+
+from services.notifications.adapters.channels import Note, SendFailed, Sender
+from services.notifications.adapters.documents import (
+    DELIVERIES, NOTICES, delivery_from_doc, delivery_to_doc,
+)
+from services.notifications.domain import delivery as deliveries
+from services.notifications.domain.delivery import Delivery, Failure, stamp
+from services.notifications.domain.quiet_hours import QuietHours
+from services.notifications.settings import NotifySettings
+from shared.contracts import notifications as c
+from shared.contracts.envelope import Envelope
+from shared.messaging.pipeline import Context, Pipeline
+from shared.runtime import Runtime, pipeline
+
+log = logging.getLogger(__name__)
+WORK_NAMESPACE = uuid.UUID("6f1d2c1e-4b8a-4e55-9a51-0d7c3f7e2b10")
+PARALLEL_SENDS = 8
+
+
+class DeliveryWorker:
+    def __init__(self, runtime: Runtime, cfg: NotifySettings, senders: dict[str, Sender]):
+        self.runtime, self.cfg, self.senders = runtime, cfg, senders
+        self.quiet = QuietHours.parse(cfg.quiet_hours)
+        self.pipe: Pipeline = pipeline(runtime, "commands")
+        self.db = runtime.db
+
+    async def run(self) -> None:
+        recovered = False
+        while True:
+            try:
+                if not recovered:
+                    await self.recover_orphans()
+                    recovered = True
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("delivery round failed; it will be tried again")
+            await asyncio.sleep(self.cfg.poll_seconds)
+
+    async def recover_orphans(self) -> None:
+        docs = await self.db[DELIVERIES].find({"state": "sending"}).to_list(None)
+        for notice_id, group in _by_notice(docs).items():
+            log.warning("attempts found 'sending' after a restart: outcome unknown, not resent",
+                        extra={"notice_id": notice_id, "count": len(group)})
+            now = _now()
+
+            async def work(ctx: Context, group=group) -> None:
+                for doc in group:
+                    d = delivery_from_doc(await ctx.get(DELIVERIES, doc["_id"]))
+                    if d.state != "sending":
+                        continue
+                    failure = deliveries.orphaned(d, now, self.quiet)
+                    ctx.put(DELIVERIES, delivery_to_doc(d))
+                    self._emit_failure(ctx, d, failure, d.attempts[-1])
+
+            await self.pipe.run_unit(self._cause("orphans", group, now), work, [(DELIVERIES, d["_id"]) for d in group])
+
+    async def tick(self) -> int:
+        now = _now()
+        due = await (self.db[DELIVERIES].find({"state": "pending", "next_at": {"$lte": stamp(now)}})
+                     .sort("next_at", 1).limit(self.cfg.batch_size).to_list(None))
+        sent = 0
+        for notice_id, group in _by_notice(due).items():
+            sent += await self._deliver(notice_id, group, now)
+        return sent
+
+    async def _deliver(self, notice_id: str, group: list[dict], now: datetime) -> int:
+        claimed: list[tuple[Delivery, Note]] = []
+
+        async def claim(ctx: Context) -> None:
+            notice = await ctx.get(NOTICES, notice_id)
+            for doc in group:
+                d = delivery_from_doc(await ctx.get(DELIVERIES, doc["_id"]))
+                step = deliveries.claim(d, now, self.quiet)
+                ctx.put(DELIVERIES, delivery_to_doc(d))
+                if step == "send":
+                    ctx.emit(c.NotificationDispatched(
+                        notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id, channel=d.channel,
+                        attempt=d.attempt, addressed_on=d.addressed_on))
+                    claimed.append((d, Note(d.channel, d.notice_id, d.member_id, d.attempt, notice["title"],
+                                            notice["body"], d.contacts)))
+
+        await self.pipe.run_unit(self._cause("claim", group, now), claim,
+                                 [(NOTICES, notice_id), *((DELIVERIES, d["_id"]) for d in group)])
+        if not claimed:
+            return 0
+        # Only now, with every attempt durably 'sending', are the gateways called.
+        gate = asyncio.Semaphore(PARALLEL_SENDS)
+
+        async def send(note: Note) -> tuple[str | None, str]:
+            sender = self.senders[note.channel]
+            async with gate:
+                try:
+                    await sender.send(note)
+                    return None, sender.transport
+                except SendFailed as exc:
+                    return str(exc), sender.transport
+                except Exception as exc:  # a sender bug must not leave the attempt hanging
+                    log.exception("sender failed unexpectedly", extra={"channel": note.channel})
+                    return f"{type(exc).__name__}: {exc}", sender.transport
+
+        results = await asyncio.gather(*(send(note) for _, note in claimed))
+        done = _now()
+
+        async def record(ctx: Context) -> None:
+            for (before, _), (error, transport) in zip(claimed, results):
+                d = delivery_from_doc(await ctx.get(DELIVERIES, f"{before.notice_id}|{before.member_id}"))
+                if d.state != "sending" or d.attempt != before.attempt or d.channel != before.channel:
+                    continue
+                if error is None:
+                    deliveries.succeeded(d, done, transport)
+                    ctx.emit(c.NotificationDelivered(notice_id=d.notice_id, member_id=d.member_id,
+                                                     branch_id=d.branch_id, channel=d.channel, attempt=d.attempt))
+                    ctx.put(DELIVERIES, delivery_to_doc(d))
+                    continue
+                log.warning("send failed", extra={"notice_id": d.notice_id, "member_id": d.member_id,
+                                                  "channel": d.channel, "attempt": d.attempt, "error": error})
+                attempt = d.attempts[-1]
+                failure = deliveries.failed(d, done, error, self.quiet, self.cfg.max_attempts,
+                                            self.cfg.retry_base_seconds, transport)
+                ctx.put(DELIVERIES, delivery_to_doc(d))
+                if failure.retry_at is None:
+                    self._emit_failure(ctx, d, failure, attempt)
+
+        await self.pipe.run_unit(self._cause("record", [delivery_to_doc(d) for d, _ in claimed], done), record,
+                                 [(DELIVERIES, f"{d.notice_id}|{d.member_id}") for d, _ in claimed])
+        return len(claimed)
+
+    def _emit_failure(self, ctx: Context, d: Delivery, failure: Failure, attempt) -> None:
+        """After the last attempt on a channel: say so, and hand over to the next channel."""
+        ctx.emit(c.NotificationFailed(notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
+                                      channel=attempt.channel, attempt=attempt.attempt, error=attempt.error or "",
+                                      next_channel=failure.next_channel))
+        if failure.door:
+            ctx.emit(c.DoorDeliveryAssigned(notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
+                                            specialist_id=d.specialist_id, channel=d.channel,
+                                            addressed_on=d.addressed_on))
+
+    def _cause(self, step: str, group: list[dict], now: datetime) -> Envelope:
+        """A stable name for the unit (from what it works on), so its event ids are stable too."""
+        basis = "|".join(sorted(f"{d['_id']}:{d.get('index')}:{d.get('attempt')}:{d.get('state')}:{d.get('next_at')}" for d in group))
+        corr = next((d.get("correlation_id") for d in group if d.get("correlation_id")), None)
+        s = self.runtime.settings
+        return Envelope.model_construct(
+            id=str(uuid.uuid5(WORK_NAMESPACE, f"{step}/{basis}")), type=f"Delivery.{step}", schema_version=1,
+            occurred_at=now, district=s.district, source="sunsetred-notifications", correlation_id=corr,
+            causation_id=None, data={})
+
+
+def _by_notice(docs: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = defaultdict(list)
+    for d in docs:
+        out[d["notice_id"]].append(d)
+    return out
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def delivery_task(cfg: NotifySettings, senders: dict[str, Sender]):
+    async def deliver_notices(runtime: Runtime) -> None:
+        await DeliveryWorker(runtime, cfg, senders).run()
+
+    return deliver_notices

@@ -1,0 +1,162 @@
+"""One recipient's delivery of one notice: the channels tried, every attempt, and the outcome.
+
+States: `pending` (waiting for `next_at`: send_at, quiet hours or a retry's backoff),
+`sending` (an attempt was durably claimed and handed to a gateway), `delivered`,
+`door_assigned` (a specialist must visit or call), `door_done`, `exhausted` (every channel
+failed and none is left), `unreachable` (no channel works for the member at all),
+`acknowledged` (the member acknowledged before it was sent: nothing more is sent).
+
+At most one real send per (notice, member, channel, attempt): an attempt is recorded as
+`sending` BEFORE the gateway is called. An attempt still `sending` when the process starts
+again has an unknown outcome (the gateway may or may not have sent it); it is never resent on
+the same channel: it is marked `unknown` and the delivery falls back to the next channel.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+from services.notifications.domain.backoff import delay
+from services.notifications.domain.channels import BY_SPECIALIST
+from services.notifications.domain.quiet_hours import QuietHours
+
+UNKNOWN_OUTCOME = "发送结果未知：进程在发送中重启，不再经同一渠道重发"
+
+
+def stamp(moment: datetime) -> str:
+    """Instants are stored as fixed-width UTC ISO strings, so they compare as text."""
+    from datetime import timezone
+
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+@dataclass
+class Attempt:
+    channel: str
+    attempt: int
+    state: str  # sending · delivered · failed · unknown
+    started_at: str
+    finished_at: str | None = None
+    error: str | None = None
+    transport: str | None = None
+
+
+@dataclass
+class Delivery:
+    notice_id: str
+    member_id: str
+    branch_id: str | None
+    addressed_on: str  # YYYY-MM-DD, the day the notice was addressed (send_at's or the command's date)
+    plan: list[str]
+    index: int = 0
+    attempt: int = 0  # attempts made on the current channel
+    state: str = "pending"
+    next_at: str | None = None
+    held: str | None = None  # why it waits: scheduled · quiet_hours · retry
+    attempts: list[Attempt] = field(default_factory=list)
+    specialist_id: str | None = None
+    door: dict | None = None
+    acknowledged: dict | None = None
+    contacts: dict = field(default_factory=dict)
+    correlation_id: str | None = None
+
+    @property
+    def channel(self) -> str | None:
+        return self.plan[self.index] if self.index < len(self.plan) else None
+
+
+Step = Literal["send", "door", "held", "skip"]
+
+
+def address(d: Delivery, due: datetime, quiet: QuietHours | None, scheduled: bool) -> Step:
+    """Start a fresh delivery: to a specialist, or queued for its first channel. Without
+    `quiet`, quiet hours are left to the moment of sending (`claim`)."""
+    if not d.plan:
+        d.state = "unreachable"
+        return "skip"
+    return _enter_channel(d, due, quiet, "scheduled" if scheduled else None)
+
+
+def claim(d: Delivery, now: datetime, quiet: QuietHours) -> Step:
+    """Called when the delivery is due: record the attempt as `sending`, or hold it."""
+    if d.state != "pending":
+        return "skip"
+    if d.acknowledged:  # the member already has it (heard it at a meeting, by a call): stop
+        d.state = "acknowledged"
+        return "skip"
+    release = quiet.release(d.channel, now)
+    if release > now:
+        d.next_at, d.held = stamp(release), "quiet_hours"
+        return "held"
+    d.attempt += 1
+    d.state, d.held, d.next_at = "sending", None, None
+    d.attempts.append(Attempt(d.channel, d.attempt, "sending", stamp(now)))
+    return "send"
+
+
+def succeeded(d: Delivery, now: datetime, transport: str) -> None:
+    a = _current(d)
+    a.state, a.finished_at, a.transport = "delivered", stamp(now), transport
+    d.state = "delivered"
+
+
+@dataclass
+class Failure:
+    retry_at: datetime | None = None  # another attempt on the same channel
+    next_channel: str | None = None  # None with no retry: nothing is left
+    door: bool = False  # the next channel is a specialist's visit or call
+
+
+def failed(d: Delivery, now: datetime, error: str, quiet: QuietHours, max_attempts: int,
+           base_seconds: float, transport: str | None = None) -> Failure:
+    a = _current(d)
+    a.state, a.finished_at, a.error, a.transport = "failed", stamp(now), error[:500], transport
+    if d.attempt < max_attempts:
+        at = quiet.release(d.channel, now + delay(d.attempt, base_seconds))
+        d.state, d.next_at, d.held = "pending", stamp(at), "retry"
+        return Failure(retry_at=at)
+    return _fall_back(d, now, quiet)
+
+
+def orphaned(d: Delivery, now: datetime, quiet: QuietHours) -> Failure:
+    """An attempt found `sending` after a restart: its outcome is unknown, so never resend it."""
+    a = _current(d)
+    a.state, a.finished_at, a.error = "unknown", stamp(now), UNKNOWN_OUTCOME
+    return _fall_back(d, now, quiet)
+
+
+def complete_door(d: Delivery, on: date, specialist_id: str) -> None:
+    d.state = "door_done"
+    d.door = {**(d.door or {}), "completed_on": on.isoformat(), "completed_by": specialist_id}
+
+
+def acknowledge(d: Delivery, on: date, channel: str | None) -> bool:
+    """False when it was already acknowledged (nothing changes)."""
+    if d.acknowledged:
+        return False
+    d.acknowledged = {"on": on.isoformat(), "channel": channel}
+    return True
+
+
+def _fall_back(d: Delivery, now: datetime, quiet: QuietHours) -> Failure:
+    d.index += 1
+    d.attempt = 0
+    if d.channel is None:
+        d.state = "exhausted"
+        return Failure()
+    step = _enter_channel(d, now, quiet, None)
+    return Failure(next_channel=d.channel, door=step == "door")
+
+
+def _enter_channel(d: Delivery, due: datetime, quiet: QuietHours | None, held: str | None) -> Step:
+    if d.channel in BY_SPECIALIST:
+        d.state, d.next_at, d.held = "door_assigned", None, None
+        d.door = {"channel": d.channel, "specialist_id": d.specialist_id, "assigned_at": stamp(due)}
+        return "door"
+    release = quiet.release(d.channel, due) if quiet else due
+    d.state, d.next_at = "pending", stamp(release)
+    d.held = "quiet_hours" if release > due else held
+    return "held" if d.held else "send"
+
+
+def _current(d: Delivery) -> Attempt:
+    return d.attempts[-1]

@@ -1,0 +1,25 @@
+"""The notifications service's own settings (environment variables prefixed NOTIFY_).
+
+Nothing configured means the demo: every electronic channel prints to the console.
+"""
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class NotifySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore")
+
+    # Email over SMTP; unset: email goes to the console channel.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "夕阳红通知 <notice@sunsetred.local>"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    # SMS and WeChat through an HTTP gateway (POST {url}/sms and {url}/wechat); unset: console.
+    gateway_url: str | None = None
+    send_timeout_seconds: float = 10.0
+    max_attempts: int = 3  # per channel, before falling back to the next one
+    retry_base_seconds: float = 60.0  # backoff: base, 2×base, 4×base…
+    quiet_hours: str = "21:00-08:00"  # Asia/Shanghai; SMS and calls wait
+    poll_seconds: float = 1.0  # how often the delivery worker looks for due deliveries
+    batch_size: int = 50  # deliveries claimed together

@@ -1,0 +1,96 @@
+"""The delivery record: attempts, retries with backoff, fallback, quiet hours, unknown outcomes."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from services.notifications.domain import delivery as dl
+from services.notifications.domain.delivery import Delivery, stamp
+from services.notifications.domain.quiet_hours import QuietHours
+from shared.periods import SHANGHAI
+
+pytestmark = pytest.mark.unit
+Q = QuietHours()
+NOON = datetime(2026, 3, 10, 12, 0, tzinfo=SHANGHAI)
+
+
+def new(plan):
+    d = Delivery("n1", "m1", "b1", "2026-03-10", plan, specialist_id="s1")
+    dl.address(d, NOON, None, False)
+    return d
+
+
+def test_success_is_recorded_with_its_attempt():
+    d = new(["sms", "door"])
+    assert dl.claim(d, NOON, Q) == "send" and d.state == "sending" and d.attempts[0].state == "sending"
+    dl.succeeded(d, NOON, "http")
+    assert d.state == "delivered" and d.attempts[0].state == "delivered" and d.attempts[0].transport == "http"
+    assert dl.claim(d, NOON, Q) == "skip"  # never sent again
+
+
+def test_retries_back_off_then_fall_back_to_the_next_channel_ending_at_door():
+    d = new(["wechat", "sms", "door"])
+    now = NOON
+    for n in (1, 2):
+        assert dl.claim(d, now, Q) == "send"
+        f = dl.failed(d, now, "503", Q, max_attempts=3, base_seconds=10)
+        assert f.retry_at == now + timedelta(seconds=10 * 2 ** (n - 1)) and d.state == "pending"
+        now = f.retry_at
+    dl.claim(d, now, Q)
+    f = dl.failed(d, now, "503", Q, max_attempts=3, base_seconds=10)
+    assert f.retry_at is None and f.next_channel == "sms" and not f.door
+    assert d.channel == "sms" and d.attempt == 0 and d.state == "pending"
+    for _ in range(3):
+        dl.claim(d, now, Q)
+        f = dl.failed(d, now, "down", Q, max_attempts=3, base_seconds=0)
+    assert f.next_channel == "door" and f.door and d.state == "door_assigned"
+    assert d.door["specialist_id"] == "s1"
+    assert [(a.channel, a.attempt, a.state) for a in d.attempts] == [
+        ("wechat", 1, "failed"), ("wechat", 2, "failed"), ("wechat", 3, "failed"),
+        ("sms", 1, "failed"), ("sms", 2, "failed"), ("sms", 3, "failed")]
+
+
+def test_a_retry_falling_into_quiet_hours_waits_for_morning():
+    d = new(["sms", "door"])
+    evening = datetime(2026, 3, 10, 20, 59, tzinfo=SHANGHAI)
+    dl.claim(d, evening, Q)
+    f = dl.failed(d, evening, "busy", Q, max_attempts=3, base_seconds=120)
+    assert f.retry_at == datetime(2026, 3, 11, 8, 0, tzinfo=SHANGHAI)
+
+
+def test_sms_due_at_night_is_held_not_sent():
+    d = new(["sms", "door"])
+    night = datetime(2026, 3, 10, 23, 0, tzinfo=SHANGHAI)
+    assert dl.claim(d, night, Q) == "held"
+    assert d.state == "pending" and d.held == "quiet_hours" and not d.attempts
+    assert d.next_at == stamp(datetime(2026, 3, 11, 8, 0, tzinfo=SHANGHAI))
+
+
+def test_door_first_goes_to_the_specialist_at_once():
+    d = Delivery("n1", "m1", "b1", "2026-03-10", ["door"], specialist_id="s1")
+    assert dl.address(d, NOON, None, False) == "door" and d.state == "door_assigned"
+    dl.complete_door(d, NOON.date(), "s1")
+    assert d.state == "door_done" and d.door["completed_by"] == "s1"
+
+
+def test_an_attempt_left_sending_is_never_resent_on_that_channel():
+    d = new(["email", "door"])
+    dl.claim(d, NOON, Q)
+    f = dl.orphaned(d, NOON + timedelta(minutes=5), Q)
+    assert d.attempts[0].state == "unknown" and d.channel == "door" and f.door
+    assert dl.claim(d, NOON, Q) == "skip"
+
+
+def test_acknowledged_before_sending_stops_the_delivery():
+    d = new(["sms"])
+    assert dl.acknowledge(d, NOON.date(), "door") and not dl.acknowledge(d, NOON.date(), None)
+    assert dl.claim(d, NOON, Q) == "skip" and d.state == "acknowledged" and not d.attempts
+
+
+def test_nothing_works_is_unreachable():
+    d = Delivery("n1", "m1", "b1", "2026-03-10", [])
+    assert dl.address(d, NOON, None, False) == "skip" and d.state == "unreachable"
+
+
+def test_stamps_compare_as_text():
+    a = datetime(2026, 3, 10, 4, 0, tzinfo=timezone.utc)
+    assert stamp(a) < stamp(a + timedelta(microseconds=1)) < stamp(a + timedelta(seconds=1))
