@@ -5,7 +5,7 @@ new activity reads only the days it touches (one `$in` read), and the document w
 the one read (one writer per service), so two overlapping bookings cannot both pass.
 """
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from shared.errors import conflict, duplicate, invalid
 from shared.periods import local_date
@@ -79,7 +79,3 @@ def release(days: list[DayBookings], activity_id: str) -> None:
     """Free the venue when an activity is cancelled."""
     for d in days:
         d.bookings = [b for b in d.bookings if b["activity_id"] != activity_id]
-
-
-def day_range(first: date, last: date) -> list[str]:
-    return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]

@@ -6,7 +6,7 @@ import pytest
 
 from tests.integration.activities.support import answer, held, present, schedule
 from tests.support.messages import Bus, caused_by, envelope, eventually
-from tests.support.scenario import uid
+from tests.support.scenario import register, uid
 from tests.support.services import ServiceProcess
 
 pytestmark = pytest.mark.integration
@@ -46,7 +46,10 @@ def _counts(row: dict) -> tuple:
 async def test_planner_for_months_quarters_and_years(platform, bus):
     ids = await _establish(bus, big={"has_committee": True, "party_groups": 2}, small={})
     big, small = ids["big"], ids["small"]
-    m = uid("m")
+    reg = register(big)
+    [registered] = await answer(bus, reg, topic="members.commands", events="members.events")
+    assert registered["type"] == "MemberRegistered"
+    m = reg["data"]["member_id"]
     acts = {
         "assembly": schedule([big], "branch_assembly", "2026-02-10"),
         "cm_jan": schedule([big], "committee_meeting", "2026-01-05"),
@@ -95,6 +98,11 @@ async def test_planner_for_months_quarters_and_years(platform, bus):
         assert _counts(sq["group_meeting"]) == (0, 0, 0, 0, "not_required")
         assert _counts(sq["themed_party_day"]) == (3, 2, 0, 1, "missing")
         assert _counts(sq["party_lecture"]) == (1, 1, 0, 0, "done")
+
+        async def named():
+            one = (await http.get(f"/api/v1/activities/{aid['assembly']}")).json()
+            return one["attendance"][0]["member_name"]
+        assert await eventually(named, timeout=60) == "王秀英"  # from members.events
 
         cal = (await http.get(f"/api/v1/branches/{small}/calendar", params={"period": "2026-03"})).json()
         assert [(d["date"], [a["kind"] for a in d["activities"]]) for d in cal["days"]] == [
