@@ -1,0 +1,79 @@
+"""Where the commands come from: drawn from a seed now, or read back from a JSON lines file.
+
+The file holds a header line, then for each phase a `phase` line followed by its commands, then
+the outcome (the summary and the figures the reports should show). Replaying a file sends the
+very same envelopes, so benchmark runs can be compared.
+"""
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from simulator.commands import Cmd
+from simulator.tally import Tally, expectations, summary
+from simulator.world import build
+from simulator.year import PHASES, Phase, plan
+
+
+class Generated:
+    def __init__(self, seed: int, members: int, year: int):
+        self.header = {"kind": "header", "seed": seed, "members": members, "year": year, "phases": PHASES}
+        self.world = build(seed, members, year)
+        self.tally = Tally()
+        self.correlation_id = f"simulator-{seed}"
+
+    def phases(self) -> Iterator[Phase]:
+        return plan(self.world, self.tally)
+
+    def outcome(self) -> dict:
+        """What was intended; complete once every phase has been drawn."""
+        return {"summary": summary(self.world, self.tally), "expectations": expectations(self.world, self.tally)}
+
+
+class FromFile:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        with self.path.open(encoding="utf-8") as f:
+            self.header = json.loads(f.readline())
+        if self.header.get("kind") != "header":
+            raise ValueError(f"{path} is not a file written by `python -m simulator write`")
+        self.correlation_id = f"simulator-{self.header['seed']}"
+        self._outcome: dict | None = None
+
+    def phases(self) -> Iterator[Phase]:
+        phase: Phase | None = None
+        with self.path.open(encoding="utf-8") as f:
+            f.readline()
+            for line in f:
+                rec = json.loads(line)
+                kind = rec.get("kind")
+                if kind == "phase":
+                    if phase is not None:
+                        yield phase
+                    phase = Phase(rec["name"])
+                elif kind == "outcome":
+                    self._outcome = rec["outcome"]
+                else:
+                    phase.commands.append(Cmd(rec["topic"], rec["key"], rec["envelope"]))
+        if phase is not None:
+            yield phase
+
+    def outcome(self) -> dict:
+        if self._outcome is None:
+            raise ValueError(f"{self.path} ends without its outcome line: was it written completely?")
+        return self._outcome
+
+
+def write(source, path: str | Path, on_phase=None) -> int:
+    """Write every phase of a source to a JSON lines file; returns the number of commands."""
+    n = 0
+    with Path(path).open("w", encoding="utf-8") as f:
+        f.write(json.dumps(source.header, ensure_ascii=False) + "\n")
+        for i, phase in enumerate(source.phases(), 1):
+            f.write(json.dumps({"kind": "phase", "name": phase.name}, ensure_ascii=False) + "\n")
+            for c in phase.commands:
+                f.write(json.dumps({"topic": c.topic, "key": c.key, "envelope": c.envelope}, ensure_ascii=False) + "\n")
+            n += len(phase.commands)
+            if on_phase:
+                on_phase(i, phase)
+        f.write(json.dumps({"kind": "outcome", "outcome": source.outcome()}, ensure_ascii=False) + "\n")
+    return n
