@@ -21,6 +21,7 @@ from shared.contracts import members as c
 from shared.contracts.parsing import field_errors
 from shared.errors import Rejected, duplicate, not_allowed, unknown_reference
 from shared.messaging.pipeline import Context, Handler
+from shared.periods import local_date
 
 # Fields of a snapshot not worth a line in the audit trail (copies of other fields).
 _NOT_AUDITED = ("_id", "name")
@@ -42,8 +43,8 @@ async def _known_member(ctx: Context, member_id: str, field_name: str = "data.me
 
 
 def _day(ctx: Context) -> str:
-    """The date the command happened at its source: handlers never read the clock."""
-    return ctx.envelope.occurred_at.date().isoformat()
+    """The date (Asia/Shanghai) the command happened at its source: handlers never read the clock."""
+    return local_date(ctx.envelope.occurred_at).isoformat()
 
 
 def _audit(ctx: Context, kind: str, subject_id: str, before: dict | None, after: dict) -> None:
@@ -157,7 +158,7 @@ async def register_member(cmd: c.RegisterMember, ctx: Context) -> None:
     branch = orgs.require_branch(await _org(ctx, cmd.branch_id), cmd.branch_id, "data.branch_id")
     branch_before = org_to_doc(branch)
     profile = cmd.model_dump(mode="json", exclude={"member_id", "branch_id", "registered_on"})
-    registered_on = (cmd.registered_on or ctx.envelope.occurred_at.date()).isoformat()
+    registered_on = cmd.registered_on.isoformat() if cmd.registered_on else _day(ctx)
     member = members.register(await _member(ctx, cmd.member_id), branch, member_id=cmd.member_id,
                               profile=profile, registered_on=registered_on)
     branch.admit(member.member_id)

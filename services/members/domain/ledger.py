@@ -21,6 +21,7 @@ def summary(m: Member, as_of: str) -> dict[str, Any]:
         "member_id": m.member_id, "name": p.get("name"), "branch_id": m.branch_id,
         "gender": p.get("gender"), "gender_label": L.label(L.GENDER, p.get("gender")),
         "age": age_on(p.get("birth_date"), as_of), "status": status, "status_label": L.STATUS[status],
+        "transfer_suggested": m.transfer_suggested_on(as_of),
         "health": p.get("health"), "health_label": L.label(L.HEALTH, p.get("health")),
         "lives_alone": bool(p.get("lives_alone")), "phone": p.get("phone"),
         "preferred_channel": p.get("preferred_channel"),

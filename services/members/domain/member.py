@@ -19,6 +19,8 @@ LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}")
 # Profile fields a member cannot be without: an update may change them, not blank them.
 REQUIRED_PROFILE = ("name", "gender", "birth_date", "joined_party_on", "registered_on", "monthly_pension")
 FAR_FUTURE = "9999-12-31"
+# Away at one place for longer than this, the Party relationship should follow (domain.md).
+TRANSFER_SUGGESTED_AFTER_MONTHS = 6
 
 
 @dataclass
@@ -65,6 +67,11 @@ class Member:
             return "exempt"
         return "resident"
 
+    def transfer_suggested_on(self, day: str) -> bool:
+        """Away at one place for more than six months on `day`: suggest moving the relationship."""
+        return any(_away_start(a) <= day < _away_end(a)
+                   and _add_months(_away_start(a), TRANSFER_SUGGESTED_AFTER_MONTHS) < day for a in self.away)
+
     def dues_for(self, year: int) -> Decimal | None:
         return dues_for_year(self.pensions, year)
 
@@ -84,6 +91,14 @@ def _away_end(a: dict) -> str:
     if a.get("until"):
         return _next_day(a["until"])
     return FAR_FUTURE
+
+
+def _add_months(day: str, months: int) -> str:
+    d = date.fromisoformat(day)
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(d.day, last)).isoformat()
 
 
 def _next_day(day: str) -> str:

@@ -4,6 +4,7 @@ Every route resolves its caller with `current_caller`; records outside the calle
 answer 404. Lists are paginated (`page`, `page_size`) and answer `{items, total, page, page_size}`.
 """
 import re
+from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,7 +19,7 @@ from shared.http.errors import NotFound
 from shared.periods import today
 
 router = APIRouter(prefix="/api/v1", tags=["members"])
-DayQuery = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="the day statuses are computed for; default today")
+DayQuery = Query(None, description="the day statuses are computed for (YYYY-MM-DD); default today")
 
 
 def _db(request: Request):
@@ -37,8 +38,8 @@ async def _org_in_scope(request: Request, org_id: str, caller: Caller) -> dict:
     return org
 
 
-def _as_of(as_of: str | None) -> str:
-    return as_of or today().isoformat()
+def _as_of(as_of: date | None) -> str:
+    return (as_of or today()).isoformat()
 
 
 @router.get("/orgs/{org_id}", summary="An organisation with its children")
@@ -72,7 +73,7 @@ async def org_members(
     status: MemberStatus | None = Query(None, description="resident · away · exempt · transferred · deceased"),
     health: Health | None = None, lives_alone: bool | None = None,
     specialist_id: str | None = Query(None, description="members of this one-to-one specialist"),
-    has_specialist: bool | None = None, as_of: str | None = DayQuery,
+    has_specialist: bool | None = None, as_of: date | None = DayQuery,
     page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500),
 ) -> dict:
     await _org_in_scope(request, org_id, caller)
@@ -100,8 +101,8 @@ async def org_members(
 @router.get("/members", summary="Search members by name (Chinese characters or any part of the name)")
 async def search_members(
     request: Request, caller: Caller = Depends(current_caller),
-    name: str = Query(..., min_length=1, max_length=50, description="a name or part of one, e.g. 王 or 秀英"),
-    org_id: str | None = Query(None, description="only within this subtree"), as_of: str | None = DayQuery,
+    name: str = Query(..., min_length=1, max_length=50, pattern=r"\S", description="a name or part of one, e.g. 王 or 秀英"),
+    org_id: str | None = Query(None, description="only within this subtree"), as_of: date | None = DayQuery,
     page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500),
 ) -> dict:
     query: dict = {"name": {"$regex": re.escape(name.strip())}}
@@ -125,7 +126,7 @@ async def _member_in_scope(request: Request, member_id: str, caller: Caller):
 
 @router.get("/members/{member_id}", summary="One member's whole ledger")
 async def get_member(
-    member_id: str, request: Request, caller: Caller = Depends(current_caller), as_of: str | None = DayQuery,
+    member_id: str, request: Request, caller: Caller = Depends(current_caller), as_of: date | None = DayQuery,
     year: int | None = Query(None, ge=1921, le=2200, description="the year of the dues months shown; default as_of's"),
 ) -> dict:
     m = await _member_in_scope(request, member_id, caller)

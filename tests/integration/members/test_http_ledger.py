@@ -64,6 +64,7 @@ async def test_search_by_name_in_chinese(platform, bus, http):
     assert [x["member_id"] for x in r.json()["items"]] == [m]
     assert (await http.get("/api/v1/members", params={"name": "."})).json()["total"] == 0  # not a pattern
     assert (await http.get("/api/v1/members")).status_code == 422
+    assert (await http.get("/api/v1/members", params={"name": " "})).status_code == 422
 
 
 async def test_one_members_ledger_tells_the_whole_story(platform, bus, http):
@@ -104,6 +105,7 @@ async def test_one_members_ledger_tells_the_whole_story(platform, bus, http):
     assert (await http.get(f"/api/v1/members/{m}/history", params={"page_size": 3, "page": 3})).json()["items"][-1] == last
     assert (await http.get(f"/api/v1/members/{uid('m')}/history")).status_code == 404
     assert (await http.get(f"/api/v1/members/{m}", params={"as_of": "yesterday"})).status_code == 422
+    assert (await http.get(f"/api/v1/members/{m}", params={"as_of": "2026-02-30"})).status_code == 422
 
 
 async def test_the_caller_sees_only_its_subtree(platform, bus, http):

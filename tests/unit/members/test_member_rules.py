@@ -205,3 +205,12 @@ def test_audit_diff_keeps_only_what_changed():
     assert diff(before, after) == ({"status": "resident", "profile": {"phone": "1"}, "away": []},
                                    {"status": "away", "profile": {"phone": "2"}, "away": [{"from": "b"}]})
     assert diff(None, {"a": 1}) == ({"a": None}, {"a": 1})
+
+
+def test_away_more_than_six_months_at_one_place_suggests_a_transfer():
+    m = new()
+    rules.mark_away(m, start="2026-08-31", until=None, location="三亚", reason="seasonal")
+    assert not m.transfer_suggested_on("2027-02-28")  # six months to the day (end of February)
+    assert m.transfer_suggested_on("2027-03-01")
+    rules.mark_returned(m, on="2027-03-10")
+    assert not m.transfer_suggested_on("2027-03-10")
