@@ -54,7 +54,8 @@ class DeliveryWorker:
                 if not recovered:
                     await self.recover_orphans()
                     recovered = True
-                await self.tick()
+                if await self.tick() >= self.cfg.batch_size:
+                    continue  # more is due: no pause between full batches
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -80,13 +81,13 @@ class DeliveryWorker:
             await self.pipe.run_unit(self._cause("orphans", group, now), work, [(DELIVERIES, d["_id"]) for d in group])
 
     async def tick(self) -> int:
+        """One round over what is due; returns how many deliveries were due."""
         now = _now()
         due = await (self.db[DELIVERIES].find({"state": "pending", "next_at": {"$lte": stamp(now)}})
                      .sort("next_at", 1).limit(self.cfg.batch_size).to_list(None))
-        sent = 0
         for notice_id, group in _by_notice(due).items():
-            sent += await self._deliver(notice_id, group, now)
-        return sent
+            await self._deliver(notice_id, group, now)
+        return len(due)
 
     async def _deliver(self, notice_id: str, group: list[dict], now: datetime) -> int:
         claimed: list[tuple[Delivery, Note]] = []
