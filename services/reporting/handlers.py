@@ -1,25 +1,265 @@
-"""Reporting's service layer: projections kept from every events topic, in one table."""
-from services.reporting.adapters.documents import MEMBERS, ORGS, facts_from_doc, facts_to_doc
-from services.reporting.domain.roster import Stint
+"""Reporting's service layer: projections kept from every events topic, in one table.
+
+Every handler only records facts (idempotently, as sets keyed by their ids); the figures and
+alerts are then derived from all the facts, so the order events arrive in across topics never
+changes the result. A member's contribution to the figures is recomputed and the difference
+applied to the `deltas` documents; its alerts are evaluated as of the event's date.
+"""
+from collections.abc import Callable
+from decimal import Decimal
+
+from services.reporting.adapters.documents import (
+    ACTIVITIES, AWARDS, DELTAS, MEMBERS, ORGS, contribution_from_list, contribution_to_list, delta_counters, delta_id,
+    facts_from_doc, member_to_doc, new_delta, with_counters,
+)
+from services.reporting.domain import alerts as al
+from services.reporting.domain.contributions import (
+    Contribution, activity_contribution, difference, member_contribution,
+)
+from services.reporting.domain.facts import MemberFacts
+from shared.contracts import activities as a
 from shared.contracts import members as m
+from shared.contracts import notifications as n
+from shared.contracts import reporting as r
 from shared.messaging.pipeline import Context, Handler
+from shared.periods import local_date
 
 
-async def organization_established(e: m.OrganizationEstablished, ctx: Context) -> None:
-    ctx.put(ORGS, {"_id": e.org_id, "name": e.name, "kind": e.kind, "parent_id": e.parent_id,
-                   "ancestors": e.ancestors, "has_committee": e.has_committee, "party_groups": e.party_groups})
+def event_day(ctx: Context) -> str:
+    return local_date(ctx.envelope.occurred_at).isoformat()
 
 
-async def member_registered(e: m.MemberRegistered, ctx: Context) -> None:
-    facts = facts_from_doc(await ctx.get(MEMBERS, e.member_id), e.member_id)
-    start = e.profile.registered_on.isoformat() if e.profile.registered_on else ctx.envelope.occurred_at.date().isoformat()
-    path = e.ancestors or [e.branch_id]
-    if not any(s.branch_id == e.branch_id and s.start == start for s in facts.stints):
-        facts.stints.append(Stint(e.branch_id, path, start))
-    ctx.put(MEMBERS, facts_to_doc(facts))
+async def apply_difference(ctx: Context, diff: Contribution) -> None:
+    for (series, branch, day), fields in diff.items():
+        _id = delta_id(series, branch, day)
+        doc = await ctx.get(DELTAS, _id) or new_delta(series, branch, day)
+        counters = delta_counters(doc)
+        for f, v in fields.items():
+            counters[f] = counters.get(f, 0) + v
+        doc = with_counters(doc, counters)
+        if doc["counters"]:
+            ctx.put(DELTAS, doc)
+        else:
+            ctx.delete(DELTAS, _id)
 
 
-HANDLERS: dict[str, Handler] = {
-    "OrganizationEstablished": Handler(organization_established, lambda e: [(ORGS, e.org_id)]),
-    "MemberRegistered": Handler(member_registered, lambda e: [(MEMBERS, e.member_id)]),
-}
+def emit_changes(ctx: Context, before: list[dict], now: list[al.Alert], day: str) -> list[dict]:
+    """AlertRaised for each alert new or changed in level, AlertCleared for each one gone."""
+    old = {x["alert_id"]: x for x in before}
+    current = {x.alert_id: x for x in now}
+    for alert_id, x in current.items():
+        if alert_id not in old or old[alert_id]["level"] != x.level or old[alert_id].get("months") != x.months:
+            ctx.emit(r.AlertRaised(alert_id=alert_id, kind=x.kind, level=x.level, subject_id=x.subject_id,
+                                   org_id=x.org_id, since=x.since, months=x.months, as_of=day, details=x.details))
+    for alert_id, x in old.items():
+        if alert_id not in current:
+            ctx.emit(r.AlertCleared(alert_id=alert_id, kind=x["kind"], subject_id=x["subject_id"],
+                                    org_id=x["org_id"], as_of=day))
+    return [x.to_dict() for x in now]
+
+
+class MemberUpdater:
+    """Applies a change to a member's facts, then refreshes its figures and alerts."""
+
+    def __init__(self, emit_alerts: bool):
+        self.emit_alerts = emit_alerts
+
+    async def __call__(self, ctx: Context, member_id: str, change: Callable[[MemberFacts], None],
+                       day: str | None = None) -> None:
+        doc = await ctx.get(MEMBERS, member_id)
+        facts = facts_from_doc(doc, member_id)
+        change(facts)
+        await self.refresh(ctx, facts, doc, day or event_day(ctx))
+
+    async def refresh(self, ctx: Context, facts: MemberFacts, doc: dict | None, day: str) -> None:
+        old = contribution_from_list((doc or {}).get("contribution"))
+        new = member_contribution(facts)
+        await apply_difference(ctx, difference(old, new))
+        open_alerts = (doc or {}).get("open_alerts", [])
+        # Alerts move forward in time only: an old event arriving late does not reopen the past.
+        evaluated = max(day, (doc or {}).get("evaluated_on") or day)
+        if facts.registered_on is not None:
+            current = al.member_alerts(facts, evaluated)
+            open_alerts = emit_changes(ctx, open_alerts, current, evaluated) if self.emit_alerts else [
+                x.to_dict() for x in current]
+        ctx.put(MEMBERS, member_to_doc(facts, new, open_alerts, evaluated))
+
+
+def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
+    """The table of handlers. A rebuild replays history without announcing old alerts again."""
+    update = MemberUpdater(emit_alerts)
+
+    # ---- members.events ---------------------------------------------------------------------
+    async def organization_established(e: m.OrganizationEstablished, ctx: Context) -> None:
+        doc = await ctx.get(ORGS, e.org_id) or {}
+        doc.update({"_id": e.org_id, "name": e.name, "kind": e.kind, "parent_id": e.parent_id,
+                    "ancestors": e.ancestors, "has_committee": e.has_committee, "party_groups": e.party_groups})
+        doc.setdefault("established_on", event_day(ctx))
+        ctx.put(ORGS, doc)
+
+    async def org_change(ctx: Context, org_id: str, change: Callable[[dict], None]) -> None:
+        # A change may arrive before the establishment (other key, other partition): keep it.
+        doc = await ctx.get(ORGS, org_id) or {"_id": org_id, "name": org_id, "kind": "branch", "ancestors": []}
+        change(doc)
+        ctx.put(ORGS, doc)
+
+    async def secretary_appointed(e: m.SecretaryAppointed, ctx: Context) -> None:
+        await org_change(ctx, e.branch_id, lambda o: o.update(secretary_id=e.member_id, secretary_name=e.member_name))
+
+    async def branch_rated(e: m.BranchRated, ctx: Context) -> None:
+        await org_change(ctx, e.branch_id, lambda o: o.setdefault("stars", {}).update({str(e.year): e.stars}))
+
+    async def branches_merged(e: m.BranchesMerged, ctx: Context) -> None:
+        await org_change(ctx, e.from_branch_id, lambda o: o.update(merged_on=e.on.isoformat(),
+                                                                    merged_into=e.into_branch_id))
+
+    async def award_granted(e: m.AwardGranted, ctx: Context) -> None:
+        ctx.put(AWARDS, {"_id": e.award_id, "year": e.year, "category": e.category, "subject_id": e.subject_id,
+                         "subject_kind": e.subject_kind, "subject_name": e.subject_name})
+
+    async def member_registered(e: m.MemberRegistered, ctx: Context) -> None:
+        def change(f: MemberFacts) -> None:
+            f.name, f.branch_id = e.profile.name, e.branch_id
+            f.registered_on = (e.profile.registered_on or local_date(ctx.envelope.occurred_at)).isoformat()
+            f.lives_alone, f.health = e.profile.lives_alone, e.profile.health
+            f.specialist_id = e.specialist_id or f.specialist_id
+        await update(ctx, e.member_id, change)
+
+    async def profile_updated(e: m.MemberProfileUpdated, ctx: Context) -> None:
+        def change(f: MemberFacts) -> None:
+            f.name, f.lives_alone, f.health = e.profile.name, e.profile.lives_alone, e.profile.health
+            if e.profile.registered_on:
+                f.registered_on = e.profile.registered_on.isoformat()
+        await update(ctx, e.member_id, change)
+
+    async def transferred(e: m.MemberTransferred, ctx: Context) -> None:
+        t = {"on": e.on.isoformat(), "from_branch_id": e.from_branch_id, "to_branch_id": e.to_branch_id}
+        await update(ctx, e.member_id, lambda f: f.transfers.append(t) if t not in f.transfers else None)
+
+    async def marked_away(e: m.MemberMarkedAway, ctx: Context) -> None:
+        x = {"from": e.from_.isoformat(), "until": e.until.isoformat() if e.until else None, "location": e.location}
+        await update(ctx, e.member_id, lambda f: f.away.append(x) if x not in f.away else None)
+
+    async def returned(e: m.MemberReturned, ctx: Context) -> None:
+        on = e.on.isoformat()
+        await update(ctx, e.member_id, lambda f: f.returns.append(on) if on not in f.returns else None)
+
+    async def exempted(e: m.MemberExempted, ctx: Context) -> None:
+        x = {"from": e.from_.isoformat(), "until": e.until.isoformat() if e.until else None}
+        await update(ctx, e.member_id, lambda f: f.exempt.append(x) if x not in f.exempt else None)
+
+    async def died(e: m.MemberDied, ctx: Context) -> None:
+        await update(ctx, e.member_id, lambda f: setattr(f, "died_on", e.on.isoformat()))
+
+    async def dues_paid(e: m.DuesPaid, ctx: Context) -> None:
+        pay = {"months": sorted(set(e.months)), "cents": int(e.amount * 100), "paid_on": e.paid_on.isoformat()}
+        await update(ctx, e.member_id, lambda f: f.payments.__setitem__(e.payment_id, pay))
+
+    async def specialist_assigned(e: m.SpecialistAssigned, ctx: Context) -> None:
+        await update(ctx, e.member_id, lambda f: setattr(f, "specialist_id", e.specialist_id))
+
+    async def evaluation_recorded(e: m.EvaluationRecorded, ctx: Context) -> None:
+        await update(ctx, e.member_id, lambda f: f.evaluations.__setitem__(str(e.year), e.result))
+
+    # ---- activities.events ------------------------------------------------------------------
+    async def activity_change(ctx: Context, activity_id: str, change: Callable[[dict], None]) -> dict:
+        doc = await ctx.get(ACTIVITIES, activity_id) or {"_id": activity_id, "attendees": []}
+        change(doc)
+        new = activity_contribution(doc)
+        await apply_difference(ctx, difference(contribution_from_list(doc.get("contribution")), new))
+        doc["contribution"] = contribution_to_list(new)
+        ctx.put(ACTIVITIES, doc)
+        return doc
+
+    def described(e) -> dict:
+        return {"kind": e.kind, "branch_ids": list(e.branch_ids), "held_on": e.held_on.isoformat()}
+
+    async def attend(ctx: Context, act: dict, member_id: str, status: str) -> None:
+        entry = {"held_on": act["held_on"], "kind": act["kind"], "status": status,
+                 "cancelled": bool(act.get("cancelled"))}
+        await update(ctx, member_id, lambda f: f.attendance.__setitem__(act["_id"], entry))
+
+    async def activity_scheduled(e: a.ActivityScheduled, ctx: Context) -> None:
+        await activity_change(ctx, e.activity_id, lambda d: d.update(described(e), title=e.title))
+
+    async def activity_held(e: a.ActivityHeld, ctx: Context) -> None:
+        ids = [x.member_id for x in e.attendance]
+        act = await activity_change(ctx, e.activity_id, lambda d: d.update(
+            described(e), title=e.title, held=True, attendees=sorted(set(d.get("attendees", [])) | set(ids))))
+        for x in e.attendance:
+            await attend(ctx, act, x.member_id, x.status)
+
+    async def attendance_recorded(e: a.AttendanceRecorded, ctx: Context) -> None:
+        act = await activity_change(ctx, e.activity_id, lambda d: d.update(
+            {**described(e), **{k: d[k] for k in ("kind", "branch_ids", "held_on") if k in d}},
+            attendees=sorted(set(d.get("attendees", [])) | {e.member_id})))
+        await attend(ctx, act, e.member_id, e.status)
+
+    async def activity_cancelled(e: a.ActivityCancelled, ctx: Context) -> None:
+        act = await activity_change(ctx, e.activity_id, lambda d: d.update(described(e), cancelled=True))
+
+        def cancel(f: MemberFacts) -> None:
+            if e.activity_id in f.attendance:
+                f.attendance[e.activity_id]["cancelled"] = True
+        for member_id in act["attendees"]:
+            await update(ctx, member_id, cancel)
+
+    async def hours_logged(e: a.VolunteerHoursLogged, ctx: Context) -> None:
+        entry = {"on": e.on.isoformat(), "hundredths": int(Decimal(e.hours) * 100)}
+        await update(ctx, e.member_id, lambda f: f.hours.__setitem__(e.entry_id, entry))
+
+    async def visit_recorded(e: a.VisitRecorded, ctx: Context) -> None:
+        await update(ctx, e.member_id, lambda f: f.visits.__setitem__(e.visit_id, e.on.isoformat()))
+
+    # ---- notifications.events ---------------------------------------------------------------
+    async def addressed(e, ctx: Context) -> None:
+        # A notice counts as sent to a member on the first day it was addressed to them,
+        # whichever channel (or the door) carried it; retries and fallbacks count once.
+        on = (getattr(e, "addressed_on", None) or local_date(ctx.envelope.occurred_at)).isoformat()
+
+        def change(f: MemberFacts) -> None:
+            x = f.notices.setdefault(e.notice_id, {})
+            x["addressed_on"] = min(on, x.get("addressed_on") or on)
+        await update(ctx, e.member_id, change)
+
+    async def acknowledged(e: n.NoticeAcknowledged, ctx: Context) -> None:
+        on = event_day(ctx)
+
+        def change(f: MemberFacts) -> None:
+            x = f.notices.setdefault(e.notice_id, {})
+            x["acked_on"] = min(on, x.get("acked_on") or on)
+        await update(ctx, e.member_id, change)
+
+    def member(e) -> list:
+        return [(MEMBERS, e.member_id)]
+
+    return {
+        "OrganizationEstablished": Handler(organization_established, lambda e: [(ORGS, e.org_id)]),
+        "SecretaryAppointed": Handler(secretary_appointed, lambda e: [(ORGS, e.branch_id)]),
+        "BranchRated": Handler(branch_rated, lambda e: [(ORGS, e.branch_id)]),
+        "BranchesMerged": Handler(branches_merged, lambda e: [(ORGS, e.from_branch_id)]),
+        "AwardGranted": Handler(award_granted),
+        "MemberRegistered": Handler(member_registered, member),
+        "MemberProfileUpdated": Handler(profile_updated, member),
+        "MemberTransferred": Handler(transferred, member),
+        "MemberMarkedAway": Handler(marked_away, member),
+        "MemberReturned": Handler(returned, member),
+        "MemberExempted": Handler(exempted, member),
+        "MemberDied": Handler(died, member),
+        "DuesPaid": Handler(dues_paid, member),
+        "SpecialistAssigned": Handler(specialist_assigned, member),
+        "EvaluationRecorded": Handler(evaluation_recorded, member),
+        "ActivityScheduled": Handler(activity_scheduled, lambda e: [(ACTIVITIES, e.activity_id)]),
+        "ActivityHeld": Handler(activity_held, lambda e: [(ACTIVITIES, e.activity_id)] + [
+            (MEMBERS, x.member_id) for x in e.attendance]),
+        "AttendanceRecorded": Handler(attendance_recorded, lambda e: [(ACTIVITIES, e.activity_id), *member(e)]),
+        "ActivityCancelled": Handler(activity_cancelled, lambda e: [(ACTIVITIES, e.activity_id)]),
+        "VolunteerHoursLogged": Handler(hours_logged, member),
+        "VisitRecorded": Handler(visit_recorded, member),
+        "NotificationDispatched": Handler(addressed, member),
+        "DoorDeliveryAssigned": Handler(addressed, member),
+        "NoticeAcknowledged": Handler(acknowledged, member),
+    }
+
+
+HANDLERS: dict[str, Handler] = build_handlers()

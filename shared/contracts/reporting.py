@@ -24,6 +24,8 @@ class AlertRaised(_ReportingEvent):
     since: str  # the month (YYYY-MM) or day the condition began
     months: int | None = None
     as_of: Day
+    # Added: what a person needs to act (missing meeting kinds, last visit, where away…).
+    details: dict[str, Any] = Field(default_factory=dict)
 
 
 class AlertCleared(_ReportingEvent):

@@ -1,31 +1,105 @@
-"""HTTP reports of the reporting service."""
+"""HTTP reads of the reporting service: reports, exports, alerts, candidates, the dashboard."""
 from datetime import date
+from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse, Response
 
-from services.reporting.adapters.documents import MEMBERS, ORGS, facts_from_doc
-from services.reporting.domain.roster import is_registered_in
+from services.reporting import queries
+from services.reporting.adapters import exports
 from shared.http.errors import NotFound
-from shared.periods import parse_period, today
+from shared.periods import Period, parse_period, today
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
+pages = APIRouter(tags=["dashboard"])
+STATIC = Path(__file__).resolve().parent / "static"
+AS_OF = Query(None, description="fixes 'now' for statuses and alerts (default: today)")
+
+
+def _period(text: str) -> Period:
+    try:
+        return parse_period(text)
+    except ValueError as exc:
+        raise HTTPException(422, {"field": "period", "message": str(exc)}) from exc
+
+
+def _db(request: Request):
+    return request.app.state.runtime.db
+
+
+async def _guard(coro):
+    try:
+        return await coro
+    except queries.UnknownOrg as exc:
+        raise NotFound("organisation", str(exc)) from exc
 
 
 @router.get("/orgs/{org_id}/report", summary="An organisation's report for a period")
 async def report(request: Request, org_id: str,
                  period: str = Query(..., description="YYYY-MM, YYYY-Qn or YYYY", examples=["2026-Q1"]),
-                 as_of: date | None = Query(None, description="fixes 'now' (default: today)")) -> dict:
-    try:
-        p = parse_period(period)
-    except ValueError as exc:
-        raise HTTPException(422, {"field": "period", "message": str(exc)}) from exc
-    db = request.app.state.runtime.db
-    org = await db[ORGS].find_one({"_id": org_id})
-    if org is None:
-        raise NotFound("organisation", org_id)
-    day = min(p.end, as_of or today()).isoformat()
-    registered = 0
-    async for doc in db[MEMBERS].find({"orgs": org_id}):
-        registered += is_registered_in(facts_from_doc(doc, doc["_id"]), org_id, day)
-    return {"org_id": org_id, "name": org["name"], "kind": org["kind"], "period": p.text,
-            "as_of": day, "members": {"registered": registered}}
+                 as_of: date | None = AS_OF) -> dict:
+    return await _guard(queries.report(_db(request), org_id, _period(period), as_of or today()))
+
+
+@router.get("/orgs/{org_id}/report.xlsx", summary="The report as a spreadsheet: a summary and one sheet per branch")
+async def report_xlsx(request: Request, org_id: str, period: str = Query(...), as_of: date | None = AS_OF):
+    p, day = _period(period), as_of or today()
+    db = _db(request)
+    summary = await _guard(queries.report(db, org_id, p, day))
+    branches = await queries.branch_reports(db, org_id, p, day)
+    members = await queries.members_of(db, org_id, summary["as_of"])
+    body = exports.xlsx(summary, branches, members)
+    return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="report-{org_id}-{p.text}.xlsx"'})
+
+
+@router.get("/orgs/{org_id}/report.csv", summary="The report as CSV (UTF-8 with BOM), one row per organisation")
+async def report_csv(request: Request, org_id: str, period: str = Query(...), as_of: date | None = AS_OF):
+    p, day = _period(period), as_of or today()
+    db = _db(request)
+    summary = await _guard(queries.report(db, org_id, p, day))
+    branches = await queries.branch_reports(db, org_id, p, day)
+    return Response(exports.csv_bytes(summary, branches), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="report-{org_id}-{p.text}.csv"'})
+
+
+@router.get("/alerts", summary="Open alerts in an organisation's subtree as of a day")
+async def alerts(request: Request, org_id: str = Query(...), as_of: date | None = AS_OF) -> dict:
+    day = as_of or today()
+    items = await _guard(queries.alerts(_db(request), org_id, day))
+    return {"org_id": org_id, "as_of": day.isoformat(), "alerts": items}
+
+
+@router.get("/orgs/{org_id}/candidates", summary="Annual selection: 五好支部 and 四个最美 candidates, ranked")
+async def candidates(request: Request, org_id: str, year: int = Query(..., ge=1921, le=2200),
+                     as_of: date | None = AS_OF) -> dict:
+    return await _guard(queries.candidates(_db(request), org_id, year, as_of or today()))
+
+
+@router.get("/orgs", summary="The organisation tree")
+async def orgs(request: Request) -> list[dict]:
+    return await queries.tree(_db(request))
+
+
+@router.get("/orgs/{org_id}/series", summary="Per branch and month figures of a year (for the dashboard)")
+async def series(request: Request, org_id: str, year: int = Query(..., ge=1921, le=2200),
+                 as_of: date | None = AS_OF) -> dict:
+    return await _guard(queries.monthly_series(_db(request), org_id, year, as_of or today()))
+
+
+@router.get("/orgs/{org_id}/members", summary="Members of the subtree registered on a day")
+async def members(request: Request, org_id: str, as_of: date | None = AS_OF) -> list[dict]:
+    return await _guard(queries.members_of(_db(request), org_id, (as_of or today()).isoformat()))
+
+
+@router.get("/members/{member_id}", summary="What reporting knows of one member, and their alerts")
+async def member(request: Request, member_id: str, as_of: date | None = AS_OF) -> dict:
+    found = await queries.member(_db(request), member_id, as_of or today())
+    if found is None:
+        raise NotFound("member", member_id)
+    return found
+
+
+@pages.get("/", include_in_schema=False)
+async def dashboard() -> FileResponse:
+    return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")

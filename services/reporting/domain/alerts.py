@@ -1,0 +1,119 @@
+"""Alerts of the contract, derived from facts as of a day (never from a batch job's state).
+
+An alert's id is (kind, subject, the date its condition began): a condition that ends and
+begins again later is a new alert, and a growing run keeps its id.
+"""
+from dataclasses import asdict, dataclass, field
+
+from services.reporting.domain import days as d
+from services.reporting.domain.facts import MemberFacts
+from shared.periods import parse_period
+from shared.rules.org_life import DEFAULT_RULES, Requirement, required
+
+WARNING_MONTHS, ALERT_MONTHS = 3, 6  # contract; Party Constitution art. 9 is six months
+TRANSFER_AFTER_MONTHS = 6  # domain.md: away at one place more than six months
+
+
+@dataclass
+class Alert:
+    kind: str
+    level: str
+    subject_id: str
+    org_id: str
+    since: str
+    months: int | None = None
+    details: dict = field(default_factory=dict)
+
+    @property
+    def alert_id(self) -> str:
+        return f"{self.kind}:{self.subject_id}:{self.since}"
+
+    def to_dict(self) -> dict:
+        return {"alert_id": self.alert_id, **asdict(self)}
+
+
+def _run_level(months: int) -> str | None:
+    return "alert" if months >= ALERT_MONTHS else "warning" if months >= WARNING_MONTHS else None
+
+
+def _run(m: MemberFacts, day: str, broken_by, skipped_by=lambda _m: False) -> tuple[int, str | None]:
+    """Months in a row ending with the month of `day`, not before the registration month."""
+    count, since, month = 0, None, d.month_of(day)
+    first = d.month_of(m.registered_on)
+    while month >= first:
+        if not skipped_by(month):
+            if broken_by(month):
+                break
+            count, since = count + 1, month
+        month = d.prev_month(month)
+    return count, since
+
+
+def member_alerts(m: MemberFacts, day: str) -> list[Alert]:
+    stint = m.stint_on(day)
+    if stint is None:
+        return []
+    out: list[Alert] = []
+    covered = {mo for mo, paid_on in m.month_paid_on().items() if paid_on <= day}
+    n, since = _run(m, day, lambda mo: mo in covered)
+    if _run_level(n):
+        out.append(Alert("dues_arrears", _run_level(n), m.member_id, stint.branch_id, since, n))
+    present = {d.month_of(x) for x in m.present_days() if x <= day}
+    exempt = m.exempt_spans()
+    n, since = _run(m, day, lambda mo: mo in present, lambda mo: d.overlaps_month(exempt, mo))
+    if _run_level(n):
+        out.append(Alert("no_participation", _run_level(n), m.member_id, stint.branch_id, since, n))
+    overdue = next((s for s, e in m.overdue_spans() if s <= day and (e is None or day < e)), None)
+    if overdue:
+        last = max((v for v in m.visits.values() if v <= day), default=None)
+        out.append(Alert("not_visited", "warning", m.member_id, stint.branch_id, overdue,
+                         details={"last_visit": last, "limit_days": m.visit_limit()}))
+    away = next(((s, e) for s, e in m.away_spans() if s <= day and (e is None or day < e)), None)
+    if away and day > d.add_months(away[0], TRANSFER_AFTER_MONTHS):
+        where = next((a["location"] for a in m.away if a["from"] == away[0]), None)
+        out.append(Alert("transfer_suggested", "info", m.member_id, stint.branch_id, away[0],
+                         details={"location": where}))
+    return out
+
+
+def last_complete_quarter(day: str) -> str:
+    """The latest calendar quarter that has ended by `day` (its last day included)."""
+    y, q = int(day[:4]), (int(day[5:7]) - 1) // 3 + 1
+    p = parse_period(f"{y}-Q{q}")
+    if p.end.isoformat() == day:
+        return p.text
+    return f"{y - 1}-Q4" if q == 1 else f"{y}-Q{q - 1}"
+
+
+@dataclass
+class BranchState:
+    branch_id: str
+    established_on: str
+    has_committee: bool = False
+    party_groups: int = 0
+    secretary_id: str | None = None
+    registered: int = 0  # on the day
+    small_since: str | None = None  # the day it last dropped below 3 (or its first day)
+    held_last_quarter: dict[str, int] = field(default_factory=dict)
+
+
+def branch_alerts(b: BranchState, day: str, rules: tuple[Requirement, ...] = DEFAULT_RULES) -> list[Alert]:
+    if b.established_on > day:
+        return []
+    out = []
+    if b.registered < 3:
+        out.append(Alert("branch_too_small", "alert", b.branch_id, b.branch_id, b.small_since or b.established_on,
+                         details={"registered": b.registered}))
+    if not b.secretary_id:
+        out.append(Alert("no_secretary", "warning", b.branch_id, b.branch_id, b.established_on))
+    quarter = last_complete_quarter(day)
+    q = parse_period(quarter)
+    if b.established_on <= q.end.isoformat():
+        need = required(q, has_committee=b.has_committee, party_groups=b.party_groups, rules=rules)
+        missing = sorted(k for k, n in need.items() if n and b.held_last_quarter.get(k, 0) < n)
+        if missing:
+            out.append(Alert("missed_meetings", "warning", b.branch_id, b.branch_id, quarter,
+                             details={"kinds": missing,
+                                      "held": {k: b.held_last_quarter.get(k, 0) for k in missing},
+                                      "required": {k: need[k] for k in missing}}))
+    return out

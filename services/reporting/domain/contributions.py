@@ -1,0 +1,150 @@
+"""What one member or one activity adds to the precomputed figures of each branch.
+
+The figures are stored as *deltas*: for a (series, branch, day) the change of each counter on
+that day. A figure "as of day D" is the sum of the deltas of days ≤ D, so any `as_of` is
+answered from a handful of small documents, never by scanning members. Series `*` holds the
+period-independent counts (registered, away…); a period series (`2026-03`, `2026-Q1`, `2026`)
+holds what counts in that period only.
+
+A contributor's whole contribution is recomputed from its facts on every change and the
+difference applied: the result depends only on the facts, never on the order they came in.
+"""
+from collections import defaultdict
+
+from services.reporting.domain import days as d
+from services.reporting.domain.days import Interval
+from services.reporting.domain.facts import MemberFacts
+from shared.contracts.codes import ORG_LIFE_KINDS
+from shared.periods import parse_period
+
+DAY_SERIES = "*"
+Key = tuple[str, str, str]  # (series, branch_id, day)
+Contribution = dict[Key, dict[str, int]]
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.out: Contribution = defaultdict(lambda: defaultdict(int))
+
+    def point(self, series: str, branch: str, day: str, field: str, n: int = 1) -> None:
+        if n:
+            self.out[(series, branch, day)][field] += n
+
+    def span(self, series: str, branch: str, interval: Interval, field: str, n: int = 1,
+             until: str | None = None) -> None:
+        """+n from the interval's start, −n at its end. Deltas after `until` (the last day the
+        series is ever read at, e.g. a period's end) are left out: no query can see them."""
+        s, e = interval
+        if until is not None and s > until:
+            return
+        self.point(series, branch, s, field, n)
+        if e is not None and (until is None or e <= until):
+            self.point(series, branch, e, field, -n)
+
+    def result(self) -> Contribution:
+        return {k: {f: v for f, v in fields.items() if v} for k, fields in self.out.items()
+                if any(fields.values())}
+
+
+def _period_end(period: str) -> str:
+    return parse_period(period).end.isoformat()
+
+
+def member_contribution(m: MemberFacts) -> Contribution:
+    b = _Builder()
+    stints = m.stints()
+    if not stints:
+        return {}
+    away, exempt = m.away_spans(), m.exempt_spans()
+    # Day series: statuses on a day, and deaths on their day.
+    for s in stints:
+        span = [(s.start, s.end)]
+        resident = d.subtract(span, away)
+        for iv in span:
+            b.span(DAY_SERIES, s.branch_id, iv, "reg")
+        for iv in d.intersect(span, away):
+            b.span(DAY_SERIES, s.branch_id, iv, "away")
+        for iv in d.intersect(span, exempt):
+            b.span(DAY_SERIES, s.branch_id, iv, "exempt")
+        for iv in d.intersect(resident, exempt):
+            b.span(DAY_SERIES, s.branch_id, iv, "exempt_res")
+        for iv in d.intersect(span, m.overdue_spans()):
+            b.span(DAY_SERIES, s.branch_id, iv, "overdue")
+        if m.died_on and s.end == m.died_on:
+            b.point(DAY_SERIES, s.branch_id, m.died_on, "died")
+
+    def from_day(series: str, start: str, field: str, n: int = 1, resident_field: str | None = None) -> None:
+        """Counts for members registered on the reading day, from `start` on."""
+        until = _period_end(series)
+        for s in stints:
+            span = d.intersect([(s.start, s.end)], [(start, None)])
+            for iv in span:
+                b.span(series, s.branch_id, iv, field, n, until)
+            if resident_field:
+                for iv in d.subtract(span, away):
+                    b.span(series, s.branch_id, iv, resident_field, n, until)
+
+    # Active: the first present day of each period.
+    first_present: dict[str, str] = {}
+    for day in m.present_days():
+        for p in d.periods_of(day):
+            first_present.setdefault(p, day)
+    for p, day in first_present.items():
+        from_day(p, day, "active", resident_field="active_res")
+    # Dues: months before the registration month are not due in the period that holds it.
+    reg_month = d.month_of(m.registered_on)
+    for p in d.periods_of(m.registered_on)[1:]:
+        skipped = sum(1 for mo in parse_period(p).months if mo < reg_month)
+        from_day(p, m.registered_on, "due_skip", skipped)
+    for month, paid_on in m.month_paid_on().items():
+        if month < reg_month:
+            continue
+        for p in d.periods_of_month(month):
+            from_day(p, max(d.first_day(month), paid_on), "paid")
+    for pay in m.payments.values():
+        for p in d.periods_of(pay["paid_on"]):
+            from_day(p, pay["paid_on"], "cents", pay["cents"])
+    # Visits: the first visit of each period.
+    first_visit: dict[str, str] = {}
+    for day in sorted(m.visits.values()):
+        for p in d.periods_of(day):
+            first_visit.setdefault(p, day)
+    for p, day in first_visit.items():
+        from_day(p, day, "visited")
+    # Hours and notices count for the branch the member was in on that day.
+    for h in m.hours.values():
+        s = m.stint_on(h["on"])
+        if s:
+            for p in d.periods_of(h["on"]):
+                b.point(p, s.branch_id, h["on"], "hours", h["hundredths"])
+    for n in m.notices.values():
+        a = n.get("addressed_on")
+        s = m.stint_on(a) if a else None
+        if not s:
+            continue
+        for p in d.periods_of(a):
+            b.point(p, s.branch_id, a, "sent")
+            if n.get("acked_on"):
+                b.point(p, s.branch_id, max(a, n["acked_on"]), "acked")
+    return b.result()
+
+
+def activity_contribution(activity: dict) -> Contribution:
+    """A held, not cancelled organisational-life activity counts once for each branch it names."""
+    b = _Builder()
+    if activity.get("held") and not activity.get("cancelled") and activity.get("kind") in ORG_LIFE_KINDS:
+        for branch in activity["branch_ids"]:
+            for p in d.periods_of(activity["held_on"]):
+                b.point(p, branch, activity["held_on"], f"held_{activity['kind']}")
+    return b.result()
+
+
+def difference(old: Contribution, new: Contribution) -> Contribution:
+    out: Contribution = {}
+    for key in old.keys() | new.keys():
+        o, n = old.get(key, {}), new.get(key, {})
+        delta = {f: n.get(f, 0) - o.get(f, 0) for f in o.keys() | n.keys()}
+        delta = {f: v for f, v in delta.items() if v}
+        if delta:
+            out[key] = delta
+    return out

@@ -1,0 +1,159 @@
+"""Read side of the service layer: reports, alerts, candidates and the dashboard's series.
+
+Reports read only the precomputed deltas (adapters/figures.py). Alerts and candidates, which
+list members, read the facts of the subtree's members, and derive everything as of the day asked.
+"""
+from datetime import date
+
+from services.reporting.adapters import figures
+from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, facts_from_doc
+from services.reporting.domain import alerts as al
+from services.reporting.domain import days as d
+from services.reporting.domain.candidates import rank_branches, rank_members
+from services.reporting.domain.report import build, reading_day
+from shared.contracts.codes import ORG_LIFE_KINDS
+from shared.periods import Period, parse_period
+
+
+class UnknownOrg(LookupError):
+    pass
+
+
+async def org(db, org_id: str) -> dict:
+    doc = await db[ORGS].find_one({"_id": org_id})
+    if doc is None:
+        raise UnknownOrg(org_id)
+    return doc
+
+
+async def report(db, org_id: str, period: Period, as_of: date) -> dict:
+    o = await org(db, org_id)
+    day = reading_day(period, as_of.isoformat())
+    branches = await figures.subtree_branches(db, o)
+    sums = await figures.branch_sums(db, branches, period, day)
+    stars = (o.get("stars") or {}).get(period.text[:4]) if o["kind"] == "branch" else None
+    return {"org_id": org_id, "name": o["name"], "kind": o["kind"], "period": period.text, "as_of": day,
+            **build(sums, period, day, stars=stars)}
+
+
+async def branch_reports(db, org_id: str, period: Period, as_of: date) -> list[dict]:
+    o = await org(db, org_id)
+    return [await report(db, b["_id"], period, as_of) for b in await figures.subtree_branches(db, o)]
+
+
+async def subtree_members(db, branches: list[dict]):
+    ids = [b["_id"] for b in branches]
+    async for doc in db[MEMBERS].find({"branches": {"$in": ids}}).sort("_id", 1):
+        yield doc
+
+
+async def branch_state(db, b: dict, day: str) -> al.BranchState:
+    history = await figures.registered_history(db, b["_id"], day)
+    registered = history[-1][1] if history else 0
+    small_since = None
+    for when, n in history:  # the day it last dropped below 3
+        if n < 3 and small_since is None:
+            small_since = when
+        elif n >= 3:
+            small_since = None
+    quarter = parse_period(al.last_complete_quarter(day))
+    [sums] = await figures.branch_sums(db, [b], quarter, quarter.end.isoformat())
+    return al.BranchState(b["_id"], b.get("established_on", day), b.get("has_committee", False),
+                          b.get("party_groups", 0), b.get("secretary_id"), registered, small_since,
+                          {k: sums.period.get(f"held_{k}", 0) for k in ORG_LIFE_KINDS})
+
+
+async def alerts(db, org_id: str, as_of: date) -> list[dict]:
+    o = await org(db, org_id)
+    day = as_of.isoformat()
+    branches = await figures.subtree_branches(db, o)
+    wanted = {b["_id"] for b in branches}
+    out: list[dict] = []
+    for b in branches:
+        out += [x.to_dict() for x in al.branch_alerts(await branch_state(db, b, day), day)]
+    async for doc in subtree_members(db, branches):
+        out += [x.to_dict() for x in al.member_alerts(facts_from_doc(doc, doc["_id"]), day) if x.org_id in wanted]
+    names = {b["_id"]: b["name"] for b in branches}
+    for x in out:
+        x["org_name"] = names.get(x["org_id"])
+    return out
+
+
+async def members_of(db, org_id: str, day: str) -> list[dict]:
+    """The subtree's members registered on a day, with what a person acting on them needs."""
+    o = await org(db, org_id)
+    branches = await figures.subtree_branches(db, o)
+    names = {b["_id"]: b["name"] for b in branches}
+    out = []
+    async for doc in subtree_members(db, branches):
+        f = facts_from_doc(doc, doc["_id"])
+        stint = f.stint_on(day)
+        if stint is None or stint.branch_id not in names:
+            continue
+        status = "away" if d.contains(f.away_spans(), day) else "exempt" if d.contains(f.exempt_spans(), day) \
+            else "resident"
+        out.append({"member_id": f.member_id, "name": f.name, "branch_id": stint.branch_id,
+                    "branch_name": names[stint.branch_id], "status": status, "registered_on": f.registered_on,
+                    "last_present": max((x for x in f.present_days() if x <= day), default=None),
+                    "last_visit": max((v for v in f.visits.values() if v <= day), default=None),
+                    "paid_months": sorted(mo for mo, on in f.month_paid_on().items() if on <= day),
+                    "specialist_id": f.specialist_id})
+    return out
+
+
+async def member(db, member_id: str, as_of: date) -> dict | None:
+    doc = await db[MEMBERS].find_one({"_id": member_id})
+    if doc is None:
+        return None
+    f = facts_from_doc(doc, member_id)
+    day = as_of.isoformat()
+    return {"member_id": member_id, "name": f.name, "registered_on": f.registered_on, "died_on": f.died_on,
+            "stints": [vars(s) for s in f.stints()], "away": f.away, "exempt": f.exempt,
+            "present_days": f.present_days(), "paid_months": sorted(f.month_paid_on()),
+            "visits": sorted(f.visits.values()), "hours": str(sum(h["hundredths"] for h in f.hours.values()) / 100),
+            "notices": [{"notice_id": k, **v} for k, v in sorted(f.notices.items())],
+            "alerts": [x.to_dict() for x in al.member_alerts(f, day)], "as_of": day}
+
+
+async def tree(db) -> list[dict]:
+    return [{"org_id": o["_id"], "name": o["name"], "kind": o["kind"], "parent_id": o.get("parent_id")}
+            async for o in db[ORGS].find({}, {"name": 1, "kind": 1, "parent_id": 1}).sort("_id", 1)]
+
+
+async def monthly_series(db, org_id: str, year: int, as_of: date) -> dict:
+    """Per branch and month: participation, dues, away members; per branch and kind: compliance."""
+    o = await org(db, org_id)
+    branches = await figures.subtree_branches(db, o)
+    months = parse_period(str(year)).months
+    rows = []
+    for b in branches:
+        per_month = []
+        for mo in months:
+            if d.first_day(mo) > as_of.isoformat():
+                break
+            r = await report(db, b["_id"], parse_period(mo), as_of)
+            per_month.append({"month": mo, "participation_rate": r["participation"]["rate"],
+                              "dues_rate": r["dues"]["rate"], "amount_paid": r["dues"]["amount_paid"],
+                              "away": r["members"]["away"], "registered": r["members"]["registered"]})
+        year_report = await report(db, b["_id"], parse_period(str(year)), as_of)
+        life = year_report["organisational_life"]
+        rows.append({"branch_id": b["_id"], "name": b["name"], "months": per_month,
+                     "compliance": {k: ({"held": life[k]["held"], "required": life[k]["required"]})
+                                    for k in ORG_LIFE_KINDS},
+                     "report": year_report})
+    return {"org_id": org_id, "year": year, "branches": rows}
+
+
+async def candidates(db, org_id: str, year: int, as_of: date) -> dict:
+    o = await org(db, org_id)
+    period = parse_period(str(year))
+    branches = await figures.subtree_branches(db, o)
+    reports = [await report(db, b["_id"], period, as_of) for b in branches]
+    day = reading_day(period, as_of.isoformat())
+    facts = [facts_from_doc(doc, doc["_id"]) async for doc in subtree_members(db, branches)]
+    names = {b["_id"]: b["name"] for b in branches}
+    secretaries = {b["secretary_id"]: b["_id"] for b in branches if b.get("secretary_id")}
+    awards = await db[AWARDS].find({"year": year}).to_list(None)
+    return {"org_id": org_id, "year": year, "five_good_branch": rank_branches(reports),
+            **rank_members(facts, year, day, names, secretaries, {r["org_id"]: r for r in reports}),
+            "awards": [{k: v for k, v in a.items() if k != "_id"} | {"award_id": a["_id"]} for a in awards]}

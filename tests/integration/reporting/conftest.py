@@ -1,0 +1,3 @@
+from tests.integration.reporting.support import fixtures
+
+reporting, rbus = fixtures("r")
