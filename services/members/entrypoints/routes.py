@@ -140,17 +140,30 @@ async def get_member(
                         payments=payments)
 
 
+async def _trail(request: Request, subject_id: str, order: str, page: int, page_size: int) -> dict:
+    coll = _db(request)[AUDIT]
+    total = await coll.count_documents({"subject_id": subject_id})
+    direction = 1 if order == "asc" else -1
+    docs = await (coll.find({"subject_id": subject_id}).sort([("at", direction), ("_id", direction)])
+                  .skip((page - 1) * page_size).limit(page_size).to_list(None))
+    items = [{"command_id": d["command_id"], "command_type": d["command_type"], "source": d["source"],
+              "time": d["at"], "before": d["before"], "after": d["after"]} for d in docs]
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
 @router.get("/members/{member_id}/history", summary="The audit trail of every change to a member")
 async def member_history(
     member_id: str, request: Request, caller: Caller = Depends(current_caller),
     order: Literal["asc", "desc"] = "asc", page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500),
 ) -> dict:
     await _member_in_scope(request, member_id, caller)
-    coll = _db(request)[AUDIT]
-    total = await coll.count_documents({"subject_id": member_id})
-    direction = 1 if order == "asc" else -1
-    docs = await (coll.find({"subject_id": member_id}).sort([("at", direction), ("_id", direction)])
-                  .skip((page - 1) * page_size).limit(page_size).to_list(None))
-    items = [{"command_id": d["command_id"], "command_type": d["command_type"], "source": d["source"],
-              "time": d["at"], "before": d["before"], "after": d["after"]} for d in docs]
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+    return await _trail(request, member_id, order, page, page_size)
+
+
+@router.get("/orgs/{org_id}/history", summary="The audit trail of every change to an organisation")
+async def org_history(
+    org_id: str, request: Request, caller: Caller = Depends(current_caller),
+    order: Literal["asc", "desc"] = "asc", page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500),
+) -> dict:
+    await _org_in_scope(request, org_id, caller)
+    return await _trail(request, org_id, order, page, page_size)

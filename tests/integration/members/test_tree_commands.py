@@ -1,10 +1,17 @@
 """The organisation tree on real Kafka and FerretDB: nesting, secretary, rating, merging, awards."""
+import httpx
 import pytest
 
 from tests.support.members_fixtures import accepted, command, new_member, new_tree, rejected, uid
 from tests.support.scenario import register
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def http(platform):
+    async with httpx.AsyncClient(base_url=platform["members"].url, timeout=30) as client:
+        yield client
 
 
 async def test_a_town_nests_under_the_district_and_a_branch_under_a_town_is_invalid(platform, bus):
@@ -31,7 +38,7 @@ async def test_appoint_secretary(platform, bus):
         "unknown_reference", ["data.member_id"])
 
 
-async def test_rate_branch_once_a_year(platform, bus):
+async def test_rate_branch_once_a_year(platform, bus, http):
     ids = await new_tree(bus)
     b = ids["branches"][0]
     [ev] = await accepted(bus, command("RateBranch", branch_id=b, year=2026, stars=4))
@@ -40,6 +47,8 @@ async def test_rate_branch_once_a_year(platform, bus):
     assert await rejected(bus, command("RateBranch", branch_id=ids["community"], year=2026, stars=5)) == (
         "invalid", ["data.branch_id"])
     assert await rejected(bus, command("RateBranch", branch_id=b, year=2026, stars=6)) == ("invalid", ["data.stars"])
+    trail = (await http.get(f"/api/v1/orgs/{b}/history", params={"order": "desc"})).json()["items"]
+    assert trail[0]["command_type"] == "RateBranch" and trail[0]["after"]["ratings"][0]["stars"] == 4
 
 
 async def test_merge_moves_every_member_and_closes_the_branch(platform, bus):
