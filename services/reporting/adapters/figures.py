@@ -17,7 +17,8 @@ DAY_FIELDS = ("reg", "away", "exempt", "exempt_res", "overdue")
 async def subtree_branches(db, org: dict) -> list[dict]:
     if org["kind"] == "branch":
         return [org]
-    return await db[ORGS].find({"ancestors": org["_id"], "kind": "branch"}).sort("_id", 1).to_list(None)
+    found = await db[ORGS].find({"ancestors": org["_id"], "kind": "branch"}).to_list(None)
+    return sorted(found, key=lambda b: (b["name"], b["_id"]))
 
 
 async def _sum_by_branch(db, match: dict, fields: tuple[str, ...]) -> dict[str, dict[str, int]]:

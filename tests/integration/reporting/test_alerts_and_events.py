@@ -1,0 +1,84 @@
+"""Alerts over HTTP as of any day; AlertRaised/AlertCleared and PeriodReportPublished on Kafka."""
+import httpx
+import pytest
+
+from shared.contracts import activities as a
+from shared.contracts import members as m
+from tests.integration.reporting.support import event, paid, publish, uid
+from tests.support.messages import eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def get_alerts(reporting, org_id, as_of):
+    async with httpx.AsyncClient(base_url=reporting.url, timeout=30) as http:
+        r = await http.get("/api/v1/alerts", params={"org_id": org_id, "as_of": as_of})
+        assert r.status_code == 200, r.text
+        return {(x["kind"], x["subject_id"]): x for x in r.json()["alerts"]}
+
+
+async def test_every_alert_of_the_quarter(reporting, scenario):
+    s = scenario
+    alerts = await get_alerts(reporting, s["district"], "2026-03-31")
+    assert set(alerts) == {
+        ("dues_arrears", s["m7"]), ("no_participation", s["m7"]),
+        ("not_visited", s["m2"]), ("not_visited", s["m3"]), ("not_visited", s["m5"]), ("not_visited", s["m7"]),
+        ("missed_meetings", s["b1"]), ("missed_meetings", s["b2"]), ("no_secretary", s["b2"]),
+    }
+    dues = alerts[("dues_arrears", s["m7"])]
+    assert {k: dues[k] for k in ("level", "org_id", "since", "months", "alert_id")} == {
+        "level": "warning", "org_id": s["b2"], "since": "2026-01", "months": 3,
+        "alert_id": f"dues_arrears:{s['m7']}:2026-01"}
+    assert alerts[("not_visited", s["m3"])]["since"] == "2026-02-05"  # poor health: 30 days
+    assert alerts[("missed_meetings", s["b1"])]["details"]["kinds"] == ["committee_meeting", "themed_party_day"]
+    assert alerts[("missed_meetings", s["b2"])]["since"] == "2026-Q1"
+    # on 10 March branch 2 had two members (m7, then m5 from 15 Feb): too small since m7 joined
+    early = await get_alerts(reporting, s["b2"], "2026-03-10")
+    assert early[("branch_too_small", s["b2"])]["since"] == "2026-01-05"
+    assert all(x["org_id"] == s["b2"] for x in early.values())  # scoped to the subtree
+    # m2 has been away in Sanya since 10 January: after six months, suggest a transfer
+    later = await get_alerts(reporting, s["b1"], "2026-08-01")
+    assert later[("transfer_suggested", s["m2"])]["details"]["location"] == "海南三亚"
+    async with httpx.AsyncClient(base_url=reporting.url) as http:
+        assert (await http.get("/api/v1/alerts", params={"org_id": "nowhere"})).status_code == 404
+        assert (await http.get("/api/v1/alerts", params={"org_id": s["b1"], "as_of": "x"})).status_code == 422
+
+
+async def test_alert_raised_then_cleared_on_events(reporting, rbus, scenario):
+    s = scenario
+    # A visit on 10 April is an event about m7: evaluated as of that day, four unpaid months open an alert.
+    await publish(rbus, event(a.VisitRecorded, "2026-04-10", visit_id=uid("v"), member_id=s["m7"],
+                              specialist_id="s-1", on="2026-04-10", kind="phone"))
+    alert_id = f"dues_arrears:{s['m7']}:2026-01"
+
+    def about(kind, alert):
+        return lambda es: [e for e in es if e["type"] == kind and e["data"]["alert_id"] == alert]
+    raised = about("AlertRaised", alert_id)(await rbus.events("reporting.events", about("AlertRaised", alert_id), 60))
+    assert raised[0]["data"]["level"] == "warning" and raised[0]["data"]["months"] == 4
+    assert raised[0]["data"]["as_of"] == "2026-04-10"
+    await publish(rbus, paid(s["m7"], s["b2"], ["2026-01", "2026-02", "2026-03", "2026-04"], "96.00", "2026-04-12"))
+    cleared = await rbus.events("reporting.events", about("AlertCleared", alert_id), 60)
+    assert about("AlertCleared", alert_id)(cleared)[0]["data"]["org_id"] == s["b2"]
+
+
+async def test_branch_alerts_follow_the_background_check(reporting, rbus, scenario):
+    s = scenario
+    alert_id = f"no_secretary:{s['b2']}:2025-12-01"
+
+    def about(kind):
+        return lambda es: [e for e in es if e["type"] == kind and e["data"]["alert_id"] == alert_id]
+    assert await rbus.events("reporting.events", about("AlertRaised"), 60)
+    await publish(rbus, event(m.SecretaryAppointed, "2026-04-01", branch_id=s["b2"], member_id=s["m7"]))
+    assert about("AlertCleared")(await rbus.events("reporting.events", about("AlertCleared"), 60))
+
+
+async def test_a_closed_month_is_published(reporting, rbus, scenario):
+    def published(es):
+        return [e for e in es if e["type"] == "PeriodReportPublished" and e["data"]["org_id"] == scenario["district"]]
+    events = published(await rbus.events("reporting.events", published, 60))
+    assert len(events) == 1
+    report = events[0]["data"]["report"]
+    assert report["period"] == events[0]["data"]["period"] and report["org_id"] == scenario["district"]
+    # the month published is the one before today's; its figures are the contract's report
+    assert set(report) >= {"members", "participation", "organisational_life", "dues", "volunteer_hours",
+                           "notices", "visits", "score", "recommended_stars", "stars"}

@@ -1,0 +1,84 @@
+"""Alerts with worked examples: runs of months, exemptions, visits, transfers, branch rules."""
+import pytest
+
+from services.reporting.domain.alerts import BranchState, branch_alerts, last_complete_quarter, member_alerts
+from services.reporting.domain.facts import MemberFacts
+
+pytestmark = pytest.mark.unit
+
+
+def member(**kw) -> MemberFacts:
+    return MemberFacts("m", name="李建国", branch_id="b", registered_on="2026-01-05", visits={"v": "2026-06-01"}, **kw)
+
+
+def kinds(alerts):
+    return {a.kind: a for a in alerts}
+
+
+def test_dues_arrears_runs_from_the_month_of_as_of_back_to_registration():
+    m = member(payments={"p": {"months": ["2026-01", "2026-02"], "cents": 4800, "paid_on": "2026-01-10"}})
+    # as of 15 May: May, Apr, Mar unpaid → 3 months, a warning since March
+    a = kinds(member_alerts(m, "2026-05-15"))["dues_arrears"]
+    assert (a.level, a.months, a.since, a.alert_id) == ("warning", 3, "2026-03", "dues_arrears:m:2026-03")
+    assert "dues_arrears" not in kinds(member_alerts(m, "2026-04-30"))  # 2 months: nothing yet
+    a = kinds(member_alerts(m, "2026-08-01"))["dues_arrears"]
+    assert (a.level, a.months) == ("alert", 6)
+    # never paid: the run stops at the registration month (Jan–Mar = 3)
+    assert kinds(member_alerts(member(), "2026-03-31"))["dues_arrears"].months == 3
+
+
+def test_a_payment_made_after_as_of_does_not_count_yet():
+    m = member(payments={"p": {"months": ["2026-03", "2026-04", "2026-05"], "cents": 7200, "paid_on": "2026-06-01"}})
+    assert kinds(member_alerts(m, "2026-05-31"))["dues_arrears"].months == 5
+    assert "dues_arrears" not in kinds(member_alerts(m, "2026-06-01"))  # June unpaid: a run of 1
+
+
+def test_no_participation_skips_exempt_months():
+    m = member(attendance={"a": {"held_on": "2026-01-20", "kind": "study", "status": "present"}},
+               exempt=[{"from": "2026-03-10", "until": "2026-04-30"}])
+    # as of June: Jun, May counted; Apr, Mar skipped (exempt); Feb counted; Jan present → 3
+    a = kinds(member_alerts(m, "2026-06-10"))["no_participation"]
+    assert (a.level, a.months, a.since) == ("warning", 3, "2026-02")
+
+
+def test_not_visited_after_the_limit_and_sooner_for_the_frail():
+    assert "not_visited" not in kinds(member_alerts(member(), "2026-07-31"))  # 60 days after 1 June
+    a = kinds(member_alerts(member(), "2026-08-01"))["not_visited"]
+    assert (a.since, a.details["last_visit"]) == ("2026-08-01", "2026-06-01")
+    frail = member(lives_alone=True)
+    assert kinds(member_alerts(frail, "2026-07-02"))["not_visited"].since == "2026-07-02"
+
+
+def test_transfer_suggested_after_six_months_away():
+    m = member(away=[{"from": "2026-01-10", "until": None, "location": "海南三亚"}])
+    assert "transfer_suggested" not in kinds(member_alerts(m, "2026-07-10"))
+    a = kinds(member_alerts(m, "2026-07-11"))["transfer_suggested"]
+    assert (a.level, a.since, a.details["location"]) == ("info", "2026-01-10", "海南三亚")
+    back = member(away=m.away, returns=["2026-05-01"])
+    assert "transfer_suggested" not in kinds(member_alerts(back, "2026-08-01"))
+
+
+def test_no_alerts_for_members_who_left_or_died():
+    assert member_alerts(member(died_on="2026-02-01"), "2026-09-01") == []
+    gone = member(transfers=[{"on": "2026-02-01", "from_branch_id": "b", "to_branch_id": None}])
+    assert member_alerts(gone, "2026-09-01") == []
+
+
+def test_branch_rules():
+    b = BranchState("b", "2025-12-01", has_committee=True, registered=2, small_since="2026-02-15",
+                    held_last_quarter={"branch_assembly": 1, "committee_meeting": 3, "party_lecture": 1,
+                                       "themed_party_day": 2})
+    alerts = kinds(branch_alerts(b, "2026-04-10"))
+    assert alerts["branch_too_small"].since == "2026-02-15"
+    assert alerts["no_secretary"].level == "warning"
+    missed = alerts["missed_meetings"]
+    assert (missed.since, missed.details["kinds"]) == ("2026-Q1", ["themed_party_day"])
+    ok = BranchState("b", "2025-12-01", secretary_id="m1", registered=3,
+                     held_last_quarter={"branch_assembly": 1, "party_lecture": 1, "themed_party_day": 3})
+    assert branch_alerts(ok, "2026-04-10") == []
+
+
+def test_last_complete_quarter():
+    assert last_complete_quarter("2026-03-31") == "2026-Q1"
+    assert last_complete_quarter("2026-03-30") == "2025-Q4"
+    assert last_complete_quarter("2026-08-01") == "2026-Q2"
