@@ -45,7 +45,7 @@ def _short(run: dict | None) -> dict | None:
     if run is None:
         return None
     return {k: run[k] for k in ("commands", "seconds", "commands_per_second")} | {
-        "rejected": {k: v["count"] for k, v in run["rejected"].items()}}
+        "rejected": {k: v["count"] for k, v in run["rejected"].items()}, "unhandled_types": run["unhandled_types"]}
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -29,6 +29,7 @@ class AnswerWatcher:
         self.answered: set[str] = set()
         self.rejected: Counter[tuple[str, str]] = Counter()  # (command type, reason)
         self.examples: dict[tuple[str, str], list] = {}
+        self.unhandled: set[str] = set()  # command types a service does not handle (yet)
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task | None = None
         self._progress = asyncio.Event()
@@ -86,6 +87,8 @@ class AnswerWatcher:
             d = e.get("data") or {}
             key = (str(d.get("command_type")), str(d.get("reason")))
             self.rejected[key] += 1
+            if any(isinstance(x, dict) and x.get("field") == "type" for x in d.get("errors") or ()):
+                self.unhandled.add(key[0])
             examples = self.examples.setdefault(key, [])
             if len(examples) < 3:
                 examples.append({"command_id": cause, "errors": d.get("errors")})
@@ -114,5 +117,6 @@ class AnswerWatcher:
                               f"(e.g. {waiting[0]}): are all four services running with this topic prefix?")
 
     def rejections(self) -> dict:
+        """Refusals by (type/reason), with examples; types refused as not handled at all listed apart."""
         return {f"{t}/{r}": {"count": n, "examples": self.examples.get((t, r), [])}
-                for (t, r), n in sorted(self.rejected.items())}
+                for (t, r), n in sorted(self.rejected.items()) if t not in self.unhandled}

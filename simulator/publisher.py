@@ -65,4 +65,4 @@ async def publish(source, target: Target, progress: Progress | None = None) -> d
     seconds = time.monotonic() - started
     return {"commands": sent, "seconds": round(seconds, 3),
             "commands_per_second": round(sent / seconds, 1) if seconds else None,
-            "rejected": watcher.rejections(), "phases": phases}
+            "rejected": watcher.rejections(), "unhandled_types": sorted(watcher.unhandled), "phases": phases}

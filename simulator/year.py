@@ -124,7 +124,9 @@ class Year:
             cmds += self._visits(m, mo)
         for b in self.w.branches:
             cmds += self._branch_activities(b, mo)
-        cmds += self._volunteering(mo)
+        service, hours = self._volunteering(mo)
+        cmds += service
+        later += hours
         cmds += self._alliance(mo)
         notice, after = self._notice(mo)
         cmds += notice
@@ -300,8 +302,9 @@ class Year:
                 "member_id": mid, "year": self.y - 1, "result": result}, at(day, 12), REGISTRY))
         return out
 
-    def _volunteering(self, mo: int) -> list[Cmd]:
-        out = []
+    def _volunteering(self, mo: int) -> tuple[list[Cmd], list[Cmd]]:
+        """The teams' monthly service; the hours are logged in the next phase, once it was scheduled."""
+        out, hours_logged = [], []
         for t, team in enumerate(vocab.VOLUNTEER_TEAMS):
             day = date(self.y, mo, 15 + t)
             volunteers = [m for m in self.w.members if m.team == team and m.registered(day) and not m.away_on(day)]
@@ -324,10 +327,10 @@ class Year:
                 eid = self.w.ids.of("vh", f"{m.index}/{mo}")
                 self.t.hours[m.member_id].append((day, hours, team))
                 self.t.attended(m.member_id, "volunteer_service", day, "present", "in_person")
-                out.append(self.cmd("LogVolunteerHours", eid, {
+                hours_logged.append(self.cmd("LogVolunteerHours", eid, {
                     "entry_id": eid, "member_id": m.member_id, "team": team, "hours": str(hours),
                     "on": day.isoformat(), "activity_id": aid}, at(day, 13), DEVICES))
-        return out
+        return out, hours_logged
 
     def _alliance(self, mo: int) -> list[Cmd]:
         """The activity alliance (活动联盟): festival events shared by a subdistrict's branches."""
@@ -371,14 +374,16 @@ class Year:
         for m in recipients:
             rng = self.rng("notice", nid, m.index)
             ack_day = day + timedelta(days=rng.randint(1, 7))
-            if not m.registered(ack_day) or m.disengaged:
+            if not m.registered(ack_day):
                 continue
-            if not m.phone:
-                if require_ack:
-                    self.t.door_deliveries += 1
-                    later.append(self.cmd("CompleteDoorDelivery", f"{nid}/{m.member_id}", {
-                        "notice_id": nid, "member_id": m.member_id, "specialist_id": m.specialist.specialist_id,
-                        "on": ack_day.isoformat()}, at(ack_day, 16), SPECIALISTS))
+            # Notifications hands these to the specialist: a visit to a member without a phone who is
+            # at home (送学上门), or the call a member asked for. A member away without a phone is unreachable.
+            if (not m.phone and not m.away_on(day)) or m.preferred_channel == "phone_call":
+                self.t.door_deliveries += 1
+                later.append(self.cmd("CompleteDoorDelivery", f"{nid}/{m.member_id}", {
+                    "notice_id": nid, "member_id": m.member_id, "specialist_id": m.specialist.specialist_id,
+                    "on": ack_day.isoformat()}, at(ack_day, 16), SPECIALISTS))
+            if not m.phone or m.disengaged:
                 continue
             if require_ack and rng.random() < 0.8:
                 self.t.acks += 1

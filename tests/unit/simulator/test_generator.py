@@ -54,7 +54,7 @@ def test_every_command_is_valid_by_the_contract(drawn):
 
 def test_references_are_created_in_an_earlier_phase(drawn):
     _, phases = drawn
-    orgs_before, members_before = set(), set()
+    orgs_before, members_before, activities_before = set(), set(), set()
     for _, cmds in phases:
         for c in cmds:
             d = c.envelope["data"]
@@ -67,6 +67,9 @@ def test_references_are_created_in_an_earlier_phase(drawn):
             if c.type in ("MarkMemberAway", "RecordDuesPayment", "RecordVisit", "AcknowledgeNotice",
                           "RecordFeedback", "LogVolunteerHours", "RecordMemberDeath"):
                 assert d["member_id"] in members_before, c.type
+            if c.type == "LogVolunteerHours":
+                assert d["activity_id"] in activities_before
+        activities_before |= {c.envelope["data"]["activity_id"] for c in cmds if c.type == "ScheduleActivity"}
         orgs_before |= {c.envelope["data"]["org_id"] for c in cmds if c.type == "EstablishOrganization"}
         members_before |= {c.envelope["data"]["member_id"] for c in cmds if c.type == "RegisterMember"}
 
