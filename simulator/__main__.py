@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from shared.settings import Settings
+from simulator.guide import reports_caught_up, where_to_look
 from simulator.progress import Progress
 from simulator.publisher import Target, publish
 from simulator.sources import FromFile, Generated, write
@@ -14,6 +15,8 @@ from simulator.world import REPORT_SIZE
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "guide":
+        return _guide(args)
     if args.command == "replay":
         source = FromFile(args.file)
     else:
@@ -38,6 +41,15 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.summary).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     if not args.quiet:
         print(json.dumps({"summary": outcome["summary"], "run": _short(run)}, ensure_ascii=False, indent=1))
+    return 0
+
+
+def _guide(args) -> int:
+    report = json.loads(Path(args.summary_file).read_text(encoding="utf-8"))
+    caught_up = asyncio.run(reports_caught_up(args.reporting, report, args.wait))
+    print(where_to_look(report, args.reporting.rstrip("/") + "/"))
+    if not caught_up:
+        print(f"\n(reporting is still reading the events: figures will fill in within a few minutes)")
     return 0
 
 
@@ -72,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
                            help="give up when no command is answered for this many seconds")
         s.add_argument("--summary", help="also write the summary, the expected report figures and the run as JSON")
         s.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stdout")
+    g = sub.add_parser("guide", help="after a run: wait for reporting, then say where to look")
+    g.add_argument("summary_file", help="the --summary file of the run")
+    g.add_argument("--reporting", default="http://127.0.0.1:8004", help="the reporting service's URL")
+    g.add_argument("--wait", type=float, default=180.0, help="seconds to wait for reporting to catch up")
     return p
 
 

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make demo` (after `make up`): play a year of X区 into the running platform and say where to look.
+# Settings come from the environment like the services': KAFKA_BOOTSTRAP_SERVERS, TOPIC_PREFIX;
+# DEMO_SEED, DEMO_MEMBERS (default: the report's size) and DEMO_YEAR choose the district.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-.venv/bin/python}"
+export PYTHONPATH="${PYTHONPATH:-$PWD}"
+SEED="${DEMO_SEED:-2025}"
+MEMBERS="${DEMO_MEMBERS:-300}"
+YEAR="${DEMO_YEAR:-2025}"
+REPORTING_URL="${REPORTING_URL:-http://127.0.0.1:8004}"
+OUT="${DEMO_DIR:-.data/demo}"
+mkdir -p "$OUT"
+
+echo "[demo] X区, seed $SEED, $MEMBERS members, year $YEAR → Kafka ${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"
+# The same seed sends the same ids: running the demo again changes nothing and finishes quickly.
+"$PYTHON" -m simulator run --seed "$SEED" --members "$MEMBERS" --year "$YEAR" \
+  --summary "$OUT/summary.json" --quiet
+"$PYTHON" -m simulator guide "$OUT/summary.json" --reporting "$REPORTING_URL"
+echo
+echo "[demo] the full summary and the figures each report should show: $OUT/summary.json"

@@ -1,0 +1,57 @@
+"""What a newcomer should look at after `make demo`: the dashboard, and the district's story in figures."""
+import asyncio
+import time
+
+import httpx
+
+
+def where_to_look(report: dict, dashboard: str) -> str:
+    """A short guide, in Chinese with English, built from the simulator's summary."""
+    s = report["summary"]
+    m, dues, notices = s["members"], s["dues"], s["notices"]
+    y, district = s["year"], s["district_id"]
+    gaps = {"no_secretary": "没有支部书记 (no secretary)", "too_small": "党员不足3人 (too small: 化并转)",
+            "skips_committee": "支委会会议不按月开 (skips committee meetings)"}
+    lines = [
+        "",
+        f"夕阳红 Sunset Red — X区 {y}年 模拟数据已送达 (seed {s['seed']}, {s['commands']['total']} commands)",
+        "",
+        f"  看板 Dashboard:   {dashboard}",
+        f"  区报告 Report:    {dashboard.rstrip('/')}/api/v1/orgs/{district}/report?period={y}",
+        f"  一月 January:     {dashboard.rstrip('/')}/api/v1/orgs/{district}/report?period={y}-01",
+        f"  预警 Alerts:      {dashboard.rstrip('/')}/api/v1/alerts?org_id={district}&as_of={y}-12-31",
+        "",
+        "What to look at (choose the period " + str(y) + "):",
+        f"  • 党员 members: {m['registered_end_of_year']} registered at the year's end in {s['orgs']['branches']} branches "
+        f"({m['joined_this_year']} joined, {m['died']} died, {m['transferred_out']} moved away during the year).",
+        f"  • 候鸟 winter in Sanya: {m['away_end_of_january']} members away at the end of January — "
+        f"participation over resident members tells them apart from non-participants.",
+        f"  • 党费 dues: {dues['member_months_paid']} of {dues['member_months_due']} member-months paid, "
+        f"{dues['amount_paid']} yuan; {dues['members_in_arrears_at_year_end']} members in arrears (3 months: warning, 6: alert).",
+        f"  • 通知 notices: {notices['sent']} district notices, {notices['acknowledged']} acknowledgements, "
+        f"{notices['door_deliveries']} delivered by a specialist (送学上门), {notices['feedback']} feedback.",
+        f"  • 独居/无手机: {m['live_alone']} live alone (visited twice a month), {m['without_phone']} have no phone.",
+        "  • 支部短板 the report's gaps:",
+    ]
+    for branch, kinds in s["branches_with_gaps"].items():
+        lines.append(f"      {branch}: {', '.join(gaps.get(k, k) for k in kinds)}")
+    lines.append("  • 志愿服务 volunteer hours: " + ", ".join(f"{t} {h}" for t, h in s["volunteer_hours"].items()))
+    return "\n".join(lines)
+
+
+async def reports_caught_up(reporting_url: str, report: dict, timeout: float) -> bool:
+    """Until reporting counts the district's members as intended (it reads the events after the services)."""
+    y = report["summary"]["year"]
+    want = next(e for e in report["expectations"] if e["kind"] == "district" and e["period"] == f"{y}-01")
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(base_url=reporting_url, timeout=10) as http:
+        while time.monotonic() < deadline:
+            try:
+                r = await http.get(f"/api/v1/orgs/{want['org_id']}/report", params={"period": want["period"]})
+                if r.status_code == 200 and r.json().get("members", {}).get("registered") == \
+                        want["figures"]["members.registered"]:
+                    return True
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(2)
+    return False
