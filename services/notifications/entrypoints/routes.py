@@ -115,9 +115,12 @@ async def audience_preview(request: Request, org_ids: str = Query(""), member_id
         if org is None or org.get("kind") is None:
             raise NotFound("organisation", org_id)
         branches.extend(org["branches"])
-    in_orgs = [mid async for b in db[ORGS].find({"_id": {"$in": branches}}) for mid in b["members"]]
+    branch_docs = await db[ORGS].find({"_id": {"$in": branches}}).to_list(None)
+    in_orgs = [mid for b in branch_docs for mid in b["members"]]
     found = {m["_id"]: member_from_doc(m) async for m in db[MEMBERS].find({"_id": {"$in": audience(in_orgs, named)}})}
     people = [found[i] for i in audience(in_orgs, named) if i in found and found[i].registered(day)]
     return {"on": day.isoformat(), "count": len(people),
+            "branches": [{"branch_id": b["_id"], "secretary_id": b.get("secretary_id")} for b in branch_docs],
             "recipients": [{"member_id": p.member_id, "name": p.name, "branch_id": p.branch_id,
-                            "plan": plan(p.reach(day))} for p in people]}
+                            "away": p.away(day), "specialist_id": p.specialist_id, "plan": plan(p.reach(day))}
+                           for p in people]}

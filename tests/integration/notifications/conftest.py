@@ -86,6 +86,8 @@ class World:
     events: list[dict] = field(default_factory=list)
     members: dict[str, str] = field(default_factory=dict)  # role → member id
     specialist: str = field(default_factory=lambda: uid("sp"))
+    gone: set[str] = field(default_factory=set)
+    away: set[str] = field(default_factory=set)
 
     def __post_init__(self):
         path: list[str] = []
@@ -113,16 +115,29 @@ class World:
 
     def then(self, type_: str, role: str, **data) -> None:
         self.events.append(member_event(type_, {"member_id": self.members[role], "branch_id": self.branches[0], **data}))
+        if type_ in ("MemberDied", "MemberTransferred"):
+            self.gone.add(self.members[role])
+        if type_ == "MemberMarkedAway":
+            self.away.add(self.members[role])
 
-    async def publish(self, n: Notifier, expect: int, org_ids: list[str] | None = None) -> None:
-        """Publish, then wait until the service's projection shows the expected audience."""
+    async def publish(self, n: Notifier, secretary: str | None = None) -> None:
+        """Publish, then wait until the service's projection shows every fact of the world
+        (events of different keys are consumed in no particular order)."""
         await n.bus.send("members.events", *self.events)
         self.events = []
-        orgs = ",".join(org_ids or [self.branches[0]])
+        expected = set(self.members.values()) - self.gone
 
         async def ready():
-            r = await n.http.get("/api/v1/audience", params={"org_ids": orgs})
-            return r.status_code == 200 and r.json()["count"] == expect and r.json()
+            r = await n.http.get("/api/v1/audience", params={"org_ids": self.ids["district"]})
+            if r.status_code != 200:
+                return False
+            people = r.json()["recipients"]
+            ok = ({p["member_id"] for p in people} == expected
+                  and all(p["specialist_id"] == self.specialist for p in people)
+                  and {p["member_id"] for p in people if p["away"]} == self.away)
+            if ok and secretary:
+                ok = any(b["secretary_id"] == secretary for b in r.json()["branches"])
+            return ok and r.json()
 
         await eventually(ready, timeout=60)
 

@@ -41,7 +41,9 @@ async def test_members_events_feed_the_audience_and_the_console_channel_delivers
     async with httpx.AsyncClient(base_url=platform["notifications"].url, timeout=10) as http:
         async def audience_ready():
             r = await http.get("/api/v1/audience", params={"org_ids": ids["district"]})
-            return r.status_code == 200 and r.json()["count"] == 3 and r.json()
+            ok = r.status_code == 200 and r.json()["count"] == 3 and any(
+                p["specialist_id"] == specialist for p in r.json()["recipients"])
+            return ok and r.json()
 
         preview = await eventually(audience_ready, timeout=60)
         plans = {p["member_id"]: p["plan"] for p in preview["recipients"]}
