@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from services.reporting.adapters.documents import (
     ACTIVITIES, AWARDS, DELTAS, MEMBERS, ORGS, contribution_from_list, contribution_to_list, delta_counters, delta_id,
-    facts_from_doc, member_to_doc, new_delta, with_counters,
+    facts_from_doc, member_to_doc, new_delta, rollups, with_counters,
 )
 from services.reporting.domain import alerts as al
 from services.reporting.domain.contributions import (
@@ -31,16 +31,17 @@ def event_day(ctx: Context) -> str:
 
 async def apply_difference(ctx: Context, diff: Contribution) -> None:
     for (series, branch, day), fields in diff.items():
-        _id = delta_id(series, branch, day)
-        doc = await ctx.get(DELTAS, _id) or new_delta(series, branch, day)
-        counters = delta_counters(doc)
-        for f, v in fields.items():
-            counters[f] = counters.get(f, 0) + v
-        doc = with_counters(doc, counters)
-        if doc["counters"]:
-            ctx.put(DELTAS, doc)
-        else:
-            ctx.delete(DELTAS, _id)
+        for grain in rollups(day):
+            _id = delta_id(series, branch, grain)
+            doc = await ctx.get(DELTAS, _id) or new_delta(series, branch, grain)
+            counters = delta_counters(doc)
+            for f, v in fields.items():
+                counters[f] = counters.get(f, 0) + v
+            doc = with_counters(doc, counters)
+            if doc["counters"]:
+                ctx.put(DELTAS, doc)
+            else:
+                ctx.delete(DELTAS, _id)
 
 
 def emit_changes(ctx: Context, before: list[dict], now: list[al.Alert], day: str) -> list[dict]:

@@ -60,12 +60,23 @@ def contribution_from_list(items: list[dict] | None) -> Contribution:
     return {(x["s"], x["b"], x["d"]): dict(x["f"]) for x in items or []}
 
 
+GRAINS = {10: "d", 7: "m", 4: "y"}  # by the length of `day`: a day, a month, a year
+
+
 def delta_id(series: str, branch: str, day: str) -> str:
     return f"{series}|{branch}|{day}"
 
 
+def rollups(day: str) -> list[str]:
+    """A delta is kept for its day, and rolled up into its month and its year, so that a sum
+    up to any day reads at most: one document per past year, per past month of this year, and
+    per day of this month (adapters/figures.py)."""
+    return [day, day[:7], day[:4]]
+
+
 def new_delta(series: str, branch: str, day: str) -> dict:
-    return {"_id": delta_id(series, branch, day), "series": series, "branch": branch, "day": day, "counters": []}
+    return {"_id": delta_id(series, branch, day), "series": series, "branch": branch, "day": day,
+            "grain": GRAINS[len(day)], "counters": []}
 
 
 def delta_counters(doc: dict) -> dict[str, int]:
@@ -87,5 +98,5 @@ COUNTER_FIELDS = ("reg", "away", "exempt", "exempt_res", "overdue", "died", "act
 async def setup(db) -> None:
     await db[MEMBERS].create_index("branches")
     await db[ORGS].create_index("ancestors")
-    await db[DELTAS].create_index([("branch", 1), ("series", 1), ("day", 1)])
+    await db[DELTAS].create_index([("branch", 1), ("series", 1), ("grain", 1), ("day", 1)])
     await db[AWARDS].create_index("year")

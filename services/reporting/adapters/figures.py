@@ -34,13 +34,25 @@ async def _sum_by_branch(db, match: dict, fields: tuple[str, ...]) -> dict[str, 
     return out
 
 
+def up_to(day: str, since_month: str | None = None) -> dict:
+    """Deltas of every day ≤ `day` (from `since_month` on), read from the coarsest documents:
+    past years, then past months of this year, then the days of this month."""
+    year, month = day[:4], day[:7]
+    if since_month is not None:
+        return {"$or": [{"grain": "m", "day": {"$gte": since_month, "$lt": month}},
+                        {"grain": "d", "day": {"$gte": month, "$lte": day}}]}
+    return {"$or": [{"grain": "y", "day": {"$lt": year}}, {"grain": "m", "day": {"$gte": year, "$lt": month}},
+                    {"grain": "d", "day": {"$gte": month, "$lte": day}}]}
+
+
 async def branch_sums(db, branches: list[dict], period: Period, day: str) -> list[BranchSums]:
     ids = [b["_id"] for b in branches]
-    statuses = await _sum_by_branch(db, {"branch": {"$in": ids}, "series": DAY_SERIES, "day": {"$lte": day}},
-                                    DAY_FIELDS)
-    deaths = await _sum_by_branch(db, {"branch": {"$in": ids}, "series": DAY_SERIES,
-                                       "day": {"$gte": period.start.isoformat(), "$lte": day}}, ("died",))
-    counters = await _sum_by_branch(db, {"branch": {"$in": ids}, "series": period.text, "day": {"$lte": day}},
+    statuses = await _sum_by_branch(db, {"branch": {"$in": ids}, "series": DAY_SERIES, **up_to(day)}, DAY_FIELDS)
+    deaths = {}
+    if day >= period.start.isoformat():
+        deaths = await _sum_by_branch(db, {"branch": {"$in": ids}, "series": DAY_SERIES,
+                                           **up_to(day, since_month=period.start.isoformat()[:7])}, ("died",))
+    counters = await _sum_by_branch(db, {"branch": {"$in": ids}, "series": period.text, **up_to(day)},
                                     PERIOD_FIELDS)
     start = period.start.isoformat()
     return [BranchSums(b["_id"], b.get("has_committee", False), b.get("party_groups", 0),
@@ -52,7 +64,7 @@ async def branch_sums(db, branches: list[dict], period: Period, day: str) -> lis
 async def registered_history(db, branch_id: str, day: str) -> list[tuple[str, int]]:
     """(day, registered members from that day) for each change up to `day`."""
     out, total = [], 0
-    async for row in db[DELTAS].find({"branch": branch_id, "series": DAY_SERIES, "day": {"$lte": day}},
+    async for row in db[DELTAS].find({"branch": branch_id, "series": DAY_SERIES, "grain": "d", "day": {"$lte": day}},
                                      {"day": 1, "counters": 1}).sort("day", 1):
         change = delta_counters(row).get("reg", 0)
         if change:

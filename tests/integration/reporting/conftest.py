@@ -1,7 +1,7 @@
 import httpx
 import pytest
 
-from tests.integration.reporting.support import fixtures, quarter_scenario
+from tests.integration.reporting.support import fixtures, quarter_scenario, settled
 from tests.support.messages import eventually
 
 reporting, rbus = fixtures("r")
@@ -11,13 +11,7 @@ reporting, rbus = fixtures("r")
 async def scenario(reporting, rbus):
     ids = await quarter_scenario(rbus)
     async with httpx.AsyncClient(base_url=reporting.url, timeout=30) as http:
-        async def settled():
-            r = await http.get(f"/api/v1/orgs/{ids['district']}/report", params={"period": "2026-Q1"})
-            body = r.json() if r.status_code == 200 else {}
-            # the last events published: m6's registration and the acknowledgement
-            return body if body.get("members", {}).get("registered") == 6 and body["notices"]["acknowledged"] == 1 \
-                and body["dues"]["member_months_paid"] == 8 else None
-        await eventually(settled, timeout=90)
+        await eventually(lambda: settled(http, ids), timeout=120)
     return ids
 
 

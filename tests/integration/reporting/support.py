@@ -155,3 +155,22 @@ async def quarter_scenario(bus: Bus) -> dict:
     # m6 registers last, into branch 2, after the quarter's meetings.
     await publish(bus, registered(ms["m6"], b2, "2026-03-20"))
     return ids
+
+
+async def settled(http, ids: dict) -> bool:
+    """Every event of `quarter_scenario` has been projected (they travel on many partitions, so
+    the last one published is not necessarily the last one consumed)."""
+    r = await http.get(f"/api/v1/orgs/{ids['district']}/report", params={"period": "2026-Q1", "as_of": "2026-03-31"})
+    if r.status_code != 200:
+        return False
+    body = r.json()
+    seen = (body["members"], body["participation"]["active"], body["organisational_life"]["compliance"],
+            body["dues"], body["volunteer_hours"], body["notices"], body["visits"])
+    expected = ({"registered": 6, "resident": 5, "away": 1, "exempt": 1, "deceased": 1}, 4, 0.4615,
+                {"member_months_due": 16, "member_months_paid": 8, "rate": 0.5, "amount_paid": "288.00"}, "4",
+                {"sent": 3, "acknowledged": 1, "ack_rate": 0.3333}, {"members_visited": 1, "overdue": 4})
+    if seen != expected:
+        return False
+    b1 = (await http.get(f"/api/v1/orgs/{ids['b1']}/report", params={"period": "2026"})).json()
+    alerts = (await http.get("/api/v1/alerts", params={"org_id": ids["b1"], "as_of": "2026-03-31"})).json()
+    return b1["stars"] == 3 and not any(a["kind"] == "no_secretary" for a in alerts["alerts"])
