@@ -374,7 +374,10 @@ class Year:
         for m in recipients:
             rng = self.rng("notice", nid, m.index)
             ack_day = day + timedelta(days=rng.randint(1, 7))
-            if not m.registered(ack_day):
+            gone = m.died_on or m.transferred_on
+            # A death or move sent in the same phase may reach notifications before the notice does,
+            # and then the member is no recipient: nothing more is sent about that member's notice.
+            if not m.registered(ack_day) or (gone and (gone.year, gone.month) == (self.y, mo)):
                 continue
             # Notifications hands these to the specialist: a visit to a member without a phone who is
             # at home (送学上门), or the call a member asked for. A member away without a phone is unreachable.
