@@ -8,14 +8,13 @@ applied to the `deltas` documents; its alerts are evaluated as of the event's da
 from collections.abc import Callable
 from decimal import Decimal
 
+from services.reporting.adapters import figure_store
 from services.reporting.adapters.documents import (
-    ACTIVITIES, AWARDS, DELTAS, MEMBERS, ORGS, contribution_from_list, contribution_to_list, delta_counters, delta_id,
-    facts_from_doc, member_to_doc, new_delta, rollups, with_counters,
+    ACTIVITIES, AWARDS, LEDGERS, MEMBERS, ORGS, contribution_from_list, contribution_to_list, facts_from_doc,
+    ledger_id, member_to_doc,
 )
 from services.reporting.domain import alerts as al
-from services.reporting.domain.contributions import (
-    Contribution, activity_contribution, difference, member_contribution,
-)
+from services.reporting.domain.contributions import difference, ledger_contribution, member_contribution
 from services.reporting.domain.facts import MemberFacts
 from shared.contracts import activities as a
 from shared.contracts import members as m
@@ -29,19 +28,17 @@ def event_day(ctx: Context) -> str:
     return local_date(ctx.envelope.occurred_at).isoformat()
 
 
-async def apply_difference(ctx: Context, diff: Contribution) -> None:
-    for (series, branch, day), fields in diff.items():
-        for grain in rollups(day):
-            _id = delta_id(series, branch, grain)
-            doc = await ctx.get(DELTAS, _id) or new_delta(series, branch, grain)
-            counters = delta_counters(doc)
-            for f, v in fields.items():
-                counters[f] = counters.get(f, 0) + v
-            doc = with_counters(doc, counters)
-            if doc["counters"]:
-                ctx.put(DELTAS, doc)
-            else:
-                ctx.delete(DELTAS, _id)
+async def refresh_ledger(ctx: Context, branch_id: str, year: str, change: Callable[[dict], None] = lambda _l: None,
+                         org: dict | None = None) -> None:
+    """Recompute what a branch's meetings of a year contribute (held, and met up to required)."""
+    ledger = await ctx.get(LEDGERS, ledger_id(branch_id, year)) or {
+        "_id": ledger_id(branch_id, year), "branch_id": branch_id, "year": year, "meetings": []}
+    change(ledger)
+    org = org or await ctx.get(ORGS, branch_id) or {}
+    new = ledger_contribution(branch_id, ledger["meetings"], has_committee=org.get("has_committee", False),
+                              party_groups=org.get("party_groups", 0))
+    await figure_store.apply(ctx, difference(contribution_from_list(ledger.get("contribution")), new))
+    ctx.put(LEDGERS, ledger | {"contribution": contribution_to_list(new)})
 
 
 def emit_changes(ctx: Context, before: list[dict], now: list[al.Alert], day: str) -> list[dict]:
@@ -75,7 +72,7 @@ class MemberUpdater:
     async def refresh(self, ctx: Context, facts: MemberFacts, doc: dict | None, day: str) -> None:
         old = contribution_from_list((doc or {}).get("contribution"))
         new = member_contribution(facts)
-        await apply_difference(ctx, difference(old, new))
+        await figure_store.apply(ctx, difference(old, new))
         open_alerts = (doc or {}).get("open_alerts", [])
         # Alerts move forward in time only: an old event arriving late does not reopen the past.
         evaluated = max(day, (doc or {}).get("evaluated_on") or day)
@@ -94,9 +91,14 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
     async def organization_established(e: m.OrganizationEstablished, ctx: Context) -> None:
         doc = await ctx.get(ORGS, e.org_id) or {}
         doc.update({"_id": e.org_id, "name": e.name, "kind": e.kind, "parent_id": e.parent_id,
-                    "ancestors": e.ancestors, "has_committee": e.has_committee, "party_groups": e.party_groups})
+                    "ancestors": e.ancestors, "has_committee": e.has_committee, "party_groups": e.party_groups,
+                    "placed": True})
         doc.setdefault("established_on", event_day(ctx))
         ctx.put(ORGS, doc)
+        doc = await figure_store.place_branch(ctx, doc)
+        ctx.put(ORGS, doc)
+        for year in doc.get("ledger_years", []):  # its settings decide what is required of it
+            await refresh_ledger(ctx, e.org_id, year, org=doc)
 
     async def org_change(ctx: Context, org_id: str, change: Callable[[dict], None]) -> None:
         # A change may arrive before the establishment (other key, other partition): keep it.
@@ -166,10 +168,20 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
     async def activity_change(ctx: Context, activity_id: str, change: Callable[[dict], None]) -> dict:
         doc = await ctx.get(ACTIVITIES, activity_id) or {"_id": activity_id, "attendees": []}
         change(doc)
-        new = activity_contribution(doc)
-        await apply_difference(ctx, difference(contribution_from_list(doc.get("contribution")), new))
-        doc["contribution"] = contribution_to_list(new)
         ctx.put(ACTIVITIES, doc)
+        counts = doc.get("held") and not doc.get("cancelled")
+        meeting = {"activity_id": activity_id, "kind": doc["kind"], "day": doc["held_on"]}
+
+        def record(ledger: dict) -> None:
+            others = [x for x in ledger["meetings"] if x["activity_id"] != activity_id]
+            ledger["meetings"] = sorted(others + ([meeting] if counts else []), key=lambda x: (x["day"], x["activity_id"]))
+        year = doc["held_on"][:4]
+        for branch in doc["branch_ids"]:
+            org = await ctx.get(ORGS, branch) or {"_id": branch, "name": branch, "kind": "branch", "ancestors": []}
+            if year not in org.get("ledger_years", []):
+                org["ledger_years"] = sorted([*org.get("ledger_years", []), year])
+                ctx.put(ORGS, org)
+            await refresh_ledger(ctx, branch, year, record)
         return doc
 
     def described(e) -> dict:

@@ -10,7 +10,7 @@ from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, facts_f
 from services.reporting.domain import alerts as al
 from services.reporting.domain import days as d
 from services.reporting.domain.candidates import rank_branches, rank_members
-from services.reporting.domain.report import build, reading_day
+from services.reporting.domain.report import build, reading_day, subtree_required
 from shared.contracts.codes import ORG_LIFE_KINDS
 from shared.periods import Period, parse_period
 
@@ -30,10 +30,10 @@ async def report(db, org_id: str, period: Period, as_of: date) -> dict:
     o = await org(db, org_id)
     day = reading_day(period, as_of.isoformat())
     branches = await figures.subtree_branches(db, o)
-    sums = await figures.branch_sums(db, branches, period, day)
+    sums = await figures.org_sums(db, org_id, period, day)
     stars = (o.get("stars") or {}).get(period.text[:4]) if o["kind"] == "branch" else None
     return {"org_id": org_id, "name": o["name"], "kind": o["kind"], "period": period.text, "as_of": day,
-            **build(sums, period, day, stars=stars)}
+            **build(sums, subtree_required(branches, period), period, day, stars=stars)}
 
 
 async def branch_reports(db, org_id: str, period: Period, as_of: date) -> list[dict]:
@@ -57,7 +57,7 @@ async def branch_state(db, b: dict, day: str) -> al.BranchState:
         elif n >= 3:
             small_since = None
     quarter = parse_period(al.last_complete_quarter(day))
-    [sums] = await figures.branch_sums(db, [b], quarter, quarter.end.isoformat())
+    sums = await figures.org_sums(db, b["_id"], quarter, quarter.end.isoformat())
     return al.BranchState(b["_id"], b.get("established_on", day), b.get("has_committee", False),
                           b.get("party_groups", 0), b.get("secretary_id"), registered, small_since,
                           {k: sums.period.get(f"held_{k}", 0) for k in ORG_LIFE_KINDS})

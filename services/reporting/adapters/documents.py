@@ -4,7 +4,9 @@
 - `members`: a member's facts (see domain/facts.py), the contribution it currently makes to
   the figures, and its open alerts;
 - `activities`: what an activity contributes (held meetings) and who attended it;
-- `deltas`: the precomputed figures, one document per (series, branch, day) of counters;
+- `figures`: the precomputed figures, one document per (series, organisation, year) holding the
+  day-by-day changes of each counter (adapters/figure_store.py);
+- `ledgers`: per branch and year, the meetings held (for organisational-life compliance);
 - `awards`: awards granted, for the annual selection's evidence.
 
 Keyed collections of facts are stored as lists of objects (FerretDB refuses keys with '.',
@@ -16,7 +18,8 @@ from services.reporting.domain.facts import MemberFacts
 ORGS = "orgs"
 MEMBERS = "members"
 ACTIVITIES = "activities"
-DELTAS = "deltas"
+FIGURES = "figures"
+LEDGERS = "ledgers"
 AWARDS = "awards"
 STATE = "state"  # small documents: the daily evaluation's last day, published months
 
@@ -60,43 +63,33 @@ def contribution_from_list(items: list[dict] | None) -> Contribution:
     return {(x["s"], x["b"], x["d"]): dict(x["f"]) for x in items or []}
 
 
-GRAINS = {10: "d", 7: "m", 4: "y"}  # by the length of `day`: a day, a month, a year
+def figures_id(series: str, org_id: str, year: str) -> str:
+    return f"{series}|{org_id}|{year}"
 
 
-def delta_id(series: str, branch: str, day: str) -> str:
-    return f"{series}|{branch}|{day}"
+def years_id(org_id: str) -> str:
+    """The list of years an organisation has `*` documents for (see adapters/figure_store.py)."""
+    return f"*|{org_id}|years"
 
 
-def rollups(day: str) -> list[str]:
-    """A delta is kept for its day, and rolled up into its month and its year, so that a sum
-    up to any day reads at most: one document per past year, per past month of this year, and
-    per day of this month (adapters/figures.py)."""
-    return [day, day[:7], day[:4]]
+def new_figures(series: str, org_id: str, year: str) -> dict:
+    return {"_id": figures_id(series, org_id, year), "series": series, "org": org_id, "year": year,
+            "opening": {}, "entries": []}
 
 
-def new_delta(series: str, branch: str, day: str) -> dict:
-    return {"_id": delta_id(series, branch, day), "series": series, "branch": branch, "day": day,
-            "grain": GRAINS[len(day)], "counters": []}
+def entries_of(doc: dict) -> dict[tuple[str, str], int]:
+    return {(e["d"], e["f"]): e["v"] for e in doc.get("entries", [])}
 
 
-def delta_counters(doc: dict) -> dict[str, int]:
-    return {c["f"]: c["v"] for c in doc.get("counters", [])}
+def with_entries(doc: dict, entries: dict[tuple[str, str], int]) -> dict:
+    return doc | {"entries": [{"d": day, "f": f, "v": v} for (day, f), v in sorted(entries.items()) if v]}
 
 
-def with_counters(doc: dict, counters: dict[str, int]) -> dict:
-    """Counters are a list of {k: "<branch>|<field>", f, v}: FerretDB 1.24 sums only ONE
-    accumulator per `$group` and groups by a single field, so the figures are summed with
-    `$unwind` and a group on `k` (see adapters/figures.py)."""
-    return doc | {"counters": [{"k": f"{doc['branch']}|{f}", "f": f, "v": v}
-                               for f, v in sorted(counters.items()) if v]}
-
-
-COUNTER_FIELDS = ("reg", "away", "exempt", "exempt_res", "overdue", "died", "active", "active_res", "due_skip",
-                  "paid", "cents", "hours", "sent", "acked", "visited")
+def ledger_id(branch_id: str, year: str) -> str:
+    return f"{branch_id}|{year}"
 
 
 async def setup(db) -> None:
     await db[MEMBERS].create_index("branches")
     await db[ORGS].create_index("ancestors")
-    await db[DELTAS].create_index([("branch", 1), ("series", 1), ("grain", 1), ("day", 1)])
     await db[AWARDS].create_index("year")

@@ -1,4 +1,4 @@
-"""What one member or one activity adds to the precomputed figures of each branch.
+"""What one member or one branch's meetings add to the precomputed figures of each branch.
 
 The figures are stored as *deltas*: for a (series, branch, day) the change of each counter on
 that day. A figure "as of day D" is the sum of the deltas of days ≤ D, so any `as_of` is
@@ -16,6 +16,7 @@ from services.reporting.domain.days import Interval
 from services.reporting.domain.facts import MemberFacts
 from shared.contracts.codes import ORG_LIFE_KINDS
 from shared.periods import parse_period
+from shared.rules.org_life import DEFAULT_RULES, Requirement, required
 
 DAY_SERIES = "*"
 Key = tuple[str, str, str]  # (series, branch_id, day)
@@ -129,13 +130,23 @@ def member_contribution(m: MemberFacts) -> Contribution:
     return b.result()
 
 
-def activity_contribution(activity: dict) -> Contribution:
-    """A held, not cancelled organisational-life activity counts once for each branch it names."""
+def ledger_contribution(branch: str, meetings: list[dict], *, has_committee: bool, party_groups: int,
+                        rules: tuple[Requirement, ...] = DEFAULT_RULES) -> Contribution:
+    """A branch's held organisational-life meetings (not cancelled; alliance meetings count for
+    every branch they name): `held_<kind>` on each meeting's day, and `met_<kind>` on the days
+    of the first meetings up to the number required in each period, so that the compliance
+    numerator Σ min(held, required) is itself a sum of deltas."""
     b = _Builder()
-    if activity.get("held") and not activity.get("cancelled") and activity.get("kind") in ORG_LIFE_KINDS:
-        for branch in activity["branch_ids"]:
-            for p in d.periods_of(activity["held_on"]):
-                b.point(p, branch, activity["held_on"], f"held_{activity['kind']}")
+    days: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for mt in meetings:
+        if mt["kind"] in ORG_LIFE_KINDS:
+            for p in d.periods_of(mt["day"]):
+                days[(p, mt["kind"])].append(mt["day"])
+                b.point(p, branch, mt["day"], f"held_{mt['kind']}")
+    for (p, kind), held in days.items():
+        need = required(parse_period(p), has_committee=has_committee, party_groups=party_groups, rules=rules)
+        for day in sorted(held)[:need.get(kind, 0)]:
+            b.point(p, branch, day, f"met_{kind}")
     return b.result()
 
 

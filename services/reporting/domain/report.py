@@ -1,32 +1,27 @@
-"""The report of the contract, assembled from the summed deltas of the branches of a subtree.
+"""The report of the contract, assembled from the summed deltas of an organisation's subtree.
 
-Pure: the adapters sum the stored deltas; this module turns sums into the contract's figures.
-Rates are computed from the sums over the subtree, never averaged.
+Pure: the adapters read the sums (precomputed per organisation); this module turns them into
+the contract's figures. Rates are computed from the sums over the subtree, never averaged.
 """
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from services.reporting.domain import days as d
 from shared.periods import Period
-from shared.rules.org_life import DEFAULT_RULES, Requirement, compliance, required
+from shared.rules.org_life import DEFAULT_RULES, Requirement, required
 
-DAY_FIELDS = ("reg", "away", "exempt", "exempt_res", "overdue")
 # domain.md, five-star grading (a district setting; this is the default).
 WEIGHTS = {"compliance": 40, "participation": 20, "dues": 20, "visited": 10, "ack": 10}
 STAR_THRESHOLDS = ((90, 5), (80, 4), (70, 3), (60, 2))
 
 
 @dataclass
-class BranchSums:
-    """One branch: its settings and its deltas summed up to the reading day."""
+class Sums:
+    """A subtree's deltas summed up to the reading day."""
 
-    branch_id: str
-    has_committee: bool = False
-    party_groups: int = 0
     day: dict[str, int] = field(default_factory=dict)  # statuses on the reading day
     died: int = 0  # deaths within the period, up to the reading day
     period: dict[str, int] = field(default_factory=dict)  # the period's counters
-    merged: bool = False  # merged away before the period: nothing is required of it
 
 
 def reading_day(period: Period, as_of: str) -> str:
@@ -47,50 +42,48 @@ def stars_for(score: float) -> int:
     return next((s for t, s in STAR_THRESHOLDS if score >= t), 1)
 
 
-def organisational_life(branches: list[BranchSums], period: Period,
-                        rules: tuple[Requirement, ...] = DEFAULT_RULES) -> dict:
-    kinds = [r.kind for r in rules]
-    out = {k: {"required": 0, "held": 0} for k in dict.fromkeys(kinds)}
-    met, need = 0, 0
+def subtree_required(branches: list[dict], period: Period,
+                     rules: tuple[Requirement, ...] = DEFAULT_RULES) -> dict[str, int]:
+    """Meetings of each kind the subtree's branches must hold; none of a branch merged away
+    before the period began."""
+    out = {r.kind: 0 for r in rules}
     for b in branches:
-        req = {k: 0 for k in out} if b.merged else required(
-            period, has_committee=b.has_committee, party_groups=b.party_groups, rules=rules)
-        held = {k: b.period.get(f"held_{k}", 0) for k in out}
-        for k in out:
-            out[k]["required"] += req.get(k, 0)
-            out[k]["held"] += held[k]
-        # min(held, required) per branch: one branch's extra meetings never cover another's.
-        need += sum(req.values())
-        met += round(compliance(req, held) * sum(req.values()))
-    out["compliance"] = ratio(met, need, 1.0)
+        if b.get("merged_on") and b["merged_on"] <= period.start.isoformat():
+            continue
+        for k, n in required(period, has_committee=b.get("has_committee", False),
+                             party_groups=b.get("party_groups", 0), rules=rules).items():
+            out[k] += n
     return out
 
 
-def build(branches: list[BranchSums], period: Period, day: str, *, stars: int | None = None,
-          rules: tuple[Requirement, ...] = DEFAULT_RULES) -> dict:
-    def total(where: str, f: str) -> int:
-        return sum(getattr(b, where).get(f, 0) for b in branches)
+def organisational_life(sums: Sums, required_: dict[str, int]) -> dict:
+    out = {k: {"required": n, "held": sums.period.get(f"held_{k}", 0)} for k, n in required_.items()}
+    # `met_<kind>` is Σ over branches of min(held, required), kept per branch (contributions.py):
+    # one branch's extra meetings never cover another's.
+    met = sum(min(sums.period.get(f"met_{k}", 0), n) for k, n in required_.items())
+    out["compliance"] = ratio(met, sum(required_.values()), 1.0)
+    return out
 
-    registered, away, exempt = total("day", "reg"), total("day", "away"), total("day", "exempt")
+
+def build(sums: Sums, required_: dict[str, int], period: Period, day: str, *, stars: int | None = None) -> dict:
+    s, p = sums.day, sums.period
+    registered, away, exempt = s.get("reg", 0), s.get("away", 0), s.get("exempt", 0)
     resident = registered - away
-    active, active_res = total("period", "active"), total("period", "active_res")
-    exempt_res = total("day", "exempt_res")
-    due = registered * months_elapsed(period, day) - total("period", "due_skip")
-    paid = total("period", "paid")
-    sent, acked = total("period", "sent"), total("period", "acked")
-    visited = total("period", "visited")
-    life = organisational_life(branches, period, rules)
+    active = p.get("active", 0)
+    due = registered * months_elapsed(period, day) - p.get("due_skip", 0)
+    paid, sent, acked, visited = p.get("paid", 0), p.get("sent", 0), p.get("acked", 0), p.get("visited", 0)
+    life = organisational_life(sums, required_)
     report = {
         "members": {"registered": registered, "resident": resident, "away": away, "exempt": exempt,
-                    "deceased": sum(b.died for b in branches)},
+                    "deceased": sums.died},
         "participation": {"active": active, "rate": ratio(active, registered - exempt),
-                          "resident_rate": ratio(active_res, resident - exempt_res)},
+                          "resident_rate": ratio(p.get("active_res", 0), resident - s.get("exempt_res", 0))},
         "organisational_life": life,
         "dues": {"member_months_due": due, "member_months_paid": paid, "rate": ratio(paid, due),
-                 "amount_paid": f"{Decimal(total('period', 'cents')) / 100:.2f}"},
-        "volunteer_hours": hours_text(total("period", "hours")),
+                 "amount_paid": f"{Decimal(p.get('cents', 0)) / 100:.2f}"},
+        "volunteer_hours": hours_text(p.get("hours", 0)),
         "notices": {"sent": sent, "acknowledged": acked, "ack_rate": ratio(acked, sent)},
-        "visits": {"members_visited": visited, "overdue": total("day", "overdue")},
+        "visits": {"members_visited": visited, "overdue": s.get("overdue", 0)},
     }
     rates = {  # for the score, a rate with nothing to measure counts as 1 (domain.md)
         "compliance": life["compliance"], "participation": ratio(active, registered - exempt, 1.0),

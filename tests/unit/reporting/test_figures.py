@@ -1,11 +1,11 @@
 """Each figure of the report with a worked example, from facts to the contract's numbers."""
 import pytest
 
-from services.reporting.domain.contributions import activity_contribution, difference, member_contribution
+from services.reporting.domain.contributions import difference, member_contribution
 from services.reporting.domain.facts import MemberFacts
-from services.reporting.domain.report import build, hours_text, months_elapsed, stars_for
+from services.reporting.domain.report import build, hours_text, months_elapsed, stars_for, subtree_required
 from shared.periods import parse_period
-from tests.unit.reporting.sums import branch_sums
+from tests.unit.reporting.sums import ledgers, subtree_sums
 
 pytestmark = pytest.mark.unit
 Q1 = parse_period("2026-Q1")
@@ -16,9 +16,10 @@ def member(mid="m", branch="b", on="2026-01-05", **kw) -> MemberFacts:
 
 
 def report(members, activities=(), period=Q1, day="2026-03-31", branches=None, **kw):
-    contributions = [member_contribution(m) for m in members] + [activity_contribution(a) for a in activities]
     branches = {"b": {}} if branches is None else branches
-    return build(branch_sums(contributions, branches, period, day), period, day, **kw)
+    contributions = [member_contribution(m) for m in members] + ledgers(list(activities), branches)
+    return build(subtree_sums(contributions, branches, period, day), subtree_required(list(branches.values()), period),
+                 period, day, **kw)
 
 
 def present(*entries):
