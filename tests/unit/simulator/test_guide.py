@@ -1,0 +1,22 @@
+"""What `make demo` prints at the end: where to look, with the figures the simulator intended."""
+import pytest
+
+from simulator.guide import where_to_look
+from simulator.sources import Generated
+
+pytestmark = pytest.mark.unit
+
+
+def test_the_guide_names_the_dashboard_the_reports_and_the_gaps():
+    source = Generated(4, 60, 2025)
+    for _ in source.phases():
+        pass
+    outcome = source.outcome()
+    text = where_to_look(outcome, "http://127.0.0.1:8004/")
+    district = outcome["summary"]["district_id"]
+    assert "http://127.0.0.1:8004/" in text
+    assert f"/api/v1/orgs/{district}/report?period=2025-01" in text
+    for branch in ("欧美亚", "北岸明珠", "世茂滨江"):
+        assert branch in text
+    away = outcome["summary"]["members"]["away_end_of_january"]
+    assert f"{away} members away at the end of January" in text
