@@ -1,9 +1,10 @@
 """Where the commands come from: drawn from a seed now, or read back from a JSON lines file.
 
-The file holds a header line, then for each phase a `phase` line followed by its commands, then
+The file (gzip-compressed when its name ends with `.gz`) holds a header line, then for each phase a `phase` line followed by its commands, then
 the outcome (the summary and the figures the reports should show). Replaying a file sends the
 very same envelopes, so benchmark runs can be compared.
 """
+import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,12 @@ from simulator.commands import Cmd
 from simulator.tally import Tally, expectations, summary
 from simulator.world import build
 from simulator.year import PHASES, Phase, plan
+
+
+def _open(path: Path, mode: str):
+    if path.suffix == ".gz":
+        return gzip.open(path, mode + "t", encoding="utf-8", compresslevel=3 if "w" in mode else 9)
+    return path.open(mode, encoding="utf-8")
 
 
 class Generated:
@@ -32,7 +39,7 @@ class Generated:
 class FromFile:
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        with self.path.open(encoding="utf-8") as f:
+        with _open(self.path, "r") as f:
             self.header = json.loads(f.readline())
         if self.header.get("kind") != "header":
             raise ValueError(f"{path} is not a file written by `python -m simulator write`")
@@ -41,7 +48,7 @@ class FromFile:
 
     def phases(self) -> Iterator[Phase]:
         phase: Phase | None = None
-        with self.path.open(encoding="utf-8") as f:
+        with _open(self.path, "r") as f:
             f.readline()
             for line in f:
                 rec = json.loads(line)
@@ -66,7 +73,7 @@ class FromFile:
 def write(source, path: str | Path, on_phase=None) -> int:
     """Write every phase of a source to a JSON lines file; returns the number of commands."""
     n = 0
-    with Path(path).open("w", encoding="utf-8") as f:
+    with _open(Path(path), "w") as f:
         f.write(json.dumps(source.header, ensure_ascii=False) + "\n")
         for i, phase in enumerate(source.phases(), 1):
             f.write(json.dumps({"kind": "phase", "name": phase.name}, ensure_ascii=False) + "\n")

@@ -190,9 +190,10 @@ def test_the_district_rolls_up_its_branches(drawn):
         assert district[key] == sum(b[key] for b in branches)
 
 
-def test_a_written_file_replays_the_same_commands(tmp_path):
+@pytest.mark.parametrize("name", ["district.jsonl", "district.jsonl.gz"])
+def test_a_written_file_replays_the_same_commands(tmp_path, name):
     source = Generated(9, 40, 2025)
-    path = tmp_path / "district.jsonl"
+    path = tmp_path / name
     n = write(source, path)
     again = FromFile(path)
     replayed = [c for p in again.phases() for c in p.commands]
