@@ -1,6 +1,6 @@
 """Reading the precomputed figures of one organisation (its whole subtree): at most three
 documents by `_id`, whatever the number of members or branches below it (figure_store.py)."""
-from services.reporting.adapters.documents import FIGURES, ORGS, entries_of, figures_id, years_id
+from services.reporting.adapters.documents import ORGS, entries_of, figures_id, figures_of, years_id
 from services.reporting.domain.contributions import DAY_SERIES
 from services.reporting.domain.report import Sums
 from shared.periods import Period
@@ -15,9 +15,9 @@ async def subtree_branches(db, org: dict) -> list[dict]:
 
 async def _status_doc(db, org_id: str, day: str) -> dict | None:
     """The `*` document of the latest year up to `day`'s."""
-    index = await db[FIGURES].find_one({"_id": years_id(org_id)})
+    index = await db[figures_of(org_id)].find_one({"_id": years_id(org_id)})
     years = [y for y in (index or {}).get("years", []) if y <= day[:4]]
-    return await db[FIGURES].find_one({"_id": figures_id(DAY_SERIES, org_id, max(years))}) if years else None
+    return await db[figures_of(org_id)].find_one({"_id": figures_id(DAY_SERIES, org_id, max(years))}) if years else None
 
 
 async def org_sums(db, org_id: str, period: Period, day: str) -> Sums:
@@ -31,7 +31,7 @@ async def org_sums(db, org_id: str, period: Period, day: str) -> Sums:
             if f == "died" and period.start.isoformat() <= d <= day:
                 sums.died += v
         sums.day = totals
-    counters = await db[FIGURES].find_one({"_id": figures_id(period.text, org_id, period.text[:4])})
+    counters = await db[figures_of(org_id)].find_one({"_id": figures_id(period.text, org_id, period.text[:4])})
     for (d, f), v in entries_of(counters or {}).items():
         if d <= day:
             sums.period[f] = sums.period.get(f, 0) + v
@@ -40,10 +40,10 @@ async def org_sums(db, org_id: str, period: Period, day: str) -> Sums:
 
 async def registered_history(db, branch_id: str, day: str) -> list[tuple[str, int]]:
     """(day, registered members from that day) for each change up to `day`."""
-    index = await db[FIGURES].find_one({"_id": years_id(branch_id)})
+    index = await db[figures_of(branch_id)].find_one({"_id": years_id(branch_id)})
     out, total = [], 0
     for year in (index or {}).get("years", []):
-        doc = await db[FIGURES].find_one({"_id": figures_id(DAY_SERIES, branch_id, year)})
+        doc = await db[figures_of(branch_id)].find_one({"_id": figures_id(DAY_SERIES, branch_id, year)})
         for (d, f), v in sorted(entries_of(doc or {}).items()):
             if f == "reg" and d <= day:
                 total += v

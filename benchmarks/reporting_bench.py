@@ -1,0 +1,166 @@
+"""How fast a district report answers over 100,000 members (prints figures; not a test).
+
+Builds a fresh, throw-away reporting database the way the projections would (member facts →
+contributions → per-organisation documents of day-by-day changes), then times the report queries
+the HTTP routes run, for the district, a community and a branch, over a month, a quarter and
+a year. Usage (from /work/main, FerretDB/MongoDB at MONGODB_URL):
+
+    PYTHONPATH=. .venv/bin/python benchmarks/reporting_bench.py --members 100000 --branches 200
+"""
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import time
+import uuid
+from collections import defaultdict
+from datetime import date, timedelta
+
+from pymongo import AsyncMongoClient
+
+from services.reporting import queries
+from services.reporting.adapters.documents import ORGS, figures_of, new_figures, setup, with_entries, years_id
+from services.reporting.domain.contributions import DAY_SERIES, ledger_contribution, member_contribution
+from services.reporting.domain.facts import MemberFacts
+from shared.periods import parse_period
+
+KINDS = ["branch_assembly", "themed_party_day", "party_lecture", "study", "committee_meeting"]
+
+
+def day(rng: random.Random, start: date, span_days: int) -> str:
+    return (start + timedelta(days=rng.randrange(span_days))).isoformat()
+
+
+def fake_member(rng: random.Random, i: int, branches: list[str]) -> MemberFacts:
+    branch = branches[i % len(branches)]
+    m = MemberFacts(f"m{i:06d}", name=f"党员{i}", branch_id=branch, registered_on=day(rng, date(2024, 1, 1), 700),
+                    health=rng.choice(["good", "good", "fair", "poor"]), lives_alone=rng.random() < 0.15)
+    for k in range(rng.randint(2, 10)):
+        m.attendance[f"a{i}-{k}"] = {"held_on": day(rng, date(2026, 1, 1), 330), "kind": rng.choice(KINDS),
+                                     "status": rng.choice(["present", "present", "present", "leave", "absent"])}
+    for k, first in enumerate((1, 7)):
+        months = [f"2026-{mo:02d}" for mo in range(first, first + 6)]
+        if rng.random() < 0.85:
+            m.payments[f"p{i}-{k}"] = {"months": months, "cents": 14400, "paid_on": f"2026-{first:02d}-1{k}"}
+    for k in range(rng.randint(0, 3)):
+        m.visits[f"v{i}-{k}"] = day(rng, date(2026, 1, 1), 330)
+    m.hours[f"h{i}"] = {"on": day(rng, date(2026, 1, 1), 330), "hundredths": rng.choice([0, 150, 200, 400])}
+    for k in range(2):
+        m.notices[f"n{k}"] = {"addressed_on": day(rng, date(2026, 1, 1), 300), "acked_on": None}
+    if rng.random() < 0.12:  # the Sanya winter
+        m.away.append({"from": "2025-12-01", "until": "2026-03-31", "location": "海南三亚"})
+    if rng.random() < 0.03:
+        m.exempt.append({"from": "2025-06-01", "until": None})
+    if rng.random() < 0.01:
+        m.died_on = day(rng, date(2026, 1, 1), 300)
+    if rng.random() < 0.01:
+        m.transfers.append({"on": day(rng, date(2026, 1, 1), 300), "from_branch_id": branch,
+                            "to_branch_id": rng.choice(branches)})
+    return m
+
+
+async def build(db, members: int, n_branches: int, seed: int) -> tuple[str, str, str]:
+    rng = random.Random(seed)
+    district, communities = "d-bench", [f"c-{k:02d}" for k in range(max(1, n_branches // 25))]
+    orgs = [{"_id": district, "name": "X区", "kind": "district", "ancestors": []}]
+    orgs += [{"_id": c, "name": f"社区{k}", "kind": "community", "ancestors": [district]} for k, c in enumerate(communities)]
+    branches = [f"b-{k:04d}" for k in range(n_branches)]
+    orgs += [{"_id": b, "name": f"退休党支部{k:04d}", "kind": "branch", "has_committee": k % 3 == 0,
+              "party_groups": k % 4, "ancestors": [district, communities[k % len(communities)]]}
+             for k, b in enumerate(branches)]
+    await db[ORGS].insert_many(orgs)
+    by_branch: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    started = time.perf_counter()
+
+    def add(contribution) -> None:
+        for (series, branch, d), fields in contribution.items():
+            target = by_branch[(series, branch, d)]
+            for f, v in fields.items():
+                target[f] += v
+    for i in range(members):
+        add(member_contribution(fake_member(rng, i, branches)))
+    for k, b in enumerate(branches):  # two themed days a month, an assembly and a lecture a quarter
+        meetings = [{"activity_id": f"{b}-{mo}-{n}", "kind": "themed_party_day", "day": f"2026-{mo:02d}-{10 + n}"}
+                    for mo in range(1, 12) for n in range(2)]
+        meetings += [{"activity_id": f"{b}-q{q}-{kind}", "kind": kind, "day": f"2026-{3 * q - 1:02d}-05"}
+                     for q in range(1, 5) for kind in ("branch_assembly", "party_lecture")]
+        add(ledger_contribution(b, meetings, has_committee=k % 3 == 0, party_groups=k % 4))
+    print(f"contributions of {members:,} members and {len(branches)} branches' meetings computed in "
+          f"{time.perf_counter() - started:.1f} s")
+    # What figure_store does event by event, at once: each branch's changes go to the branch and
+    # to every organisation above it, one document per (series, organisation, year).
+    path = {o["_id"]: [o["_id"], *o["ancestors"]] for o in orgs if o["kind"] == "branch"}
+    entries: dict[tuple[str, str, str], dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+    for (series, branch, d), fields in by_branch.items():
+        for org in path[branch]:
+            for f, v in fields.items():
+                entries[(series, org, d[:4])][(d, f)] += v
+    docs, years = [], defaultdict(list)
+    for (series, org, year), e in sorted(entries.items()):
+        doc = with_entries(new_figures(series, org, year), dict(e))
+        if series == DAY_SERIES:
+            opening: dict[str, int] = defaultdict(int)
+            for (s2, o2, y2), e2 in entries.items():
+                if s2 == DAY_SERIES and o2 == org and y2 < year:
+                    for (_d, f), v in e2.items():
+                        opening[f] += v
+            doc["opening"] = dict(opening)
+            years[org].append(year)
+        docs.append(doc)
+    docs += [{"_id": years_id(org), "years": sorted(ys)} for org, ys in years.items()]
+    started = time.perf_counter()
+    by_org = defaultdict(list)
+    for doc in docs:
+        by_org[doc["org"] if "org" in doc else doc["_id"].split("|")[1]].append(doc)
+    for org, org_docs in by_org.items():
+        await db[figures_of(org)].insert_many(org_docs, ordered=False)
+    print(f"{len(docs):,} figure documents written in {time.perf_counter() - started:.1f} s "
+          f"(largest {max(len(x.get('entries', [])) for x in docs):,} entries)")
+    return district, communities[0], branches[0]
+
+
+async def timed(label: str, coro_factory, runs: int) -> dict:
+    samples = []
+    result = None
+    for _ in range(runs):
+        t = time.perf_counter()
+        result = await coro_factory()
+        samples.append((time.perf_counter() - t) * 1000)
+    print(f"{label:<44} median {statistics.median(samples):7.1f} ms   min {min(samples):7.1f} ms   "
+          f"max {max(samples):7.1f} ms")
+    return result
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--members", type=int, default=100_000)
+    ap.add_argument("--branches", type=int, default=200)
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--seed", type=int, default=6)
+    ap.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    args = ap.parse_args()
+    client = AsyncMongoClient(os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/"), tz_aware=True)
+    name = f"bench_reporting_{uuid.uuid4().hex[:8]}"
+    db = client[name]
+    try:
+        await setup(db)
+        district, community, branch = await build(db, args.members, args.branches, args.seed)
+        as_of = date(2026, 11, 30)
+        print(f"database {name}: {args.branches} branches; reports as of {as_of}")
+        for org, what in ((district, "district"), (community, "community"), (branch, "branch")):
+            for period in ("2026-10", "2026-Q3", "2026"):
+                r = await timed(f"report {what} {period}", lambda o=org, p=period: queries.report(
+                    db, o, parse_period(p), as_of), args.runs)
+                if what == "district" and period == "2026":
+                    print(f"  → registered {r['members']['registered']:,}, active {r['participation']['active']:,}, "
+                          f"dues paid {r['dues']['member_months_paid']:,}/{r['dues']['member_months_due']:,}, "
+                          f"compliance {r['organisational_life']['compliance']}, score {r['score']}")
+    finally:
+        if not args.keep:
+            await client.drop_database(name)
+        await client.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
