@@ -19,10 +19,9 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.reporting import PeriodReportPublished
 from shared.messaging.pipeline import Context, Pipeline
 from shared.periods import parse_period, today
-from shared.runtime import Runtime, pipeline
+from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
-PIPELINE = "projections"
 PAGE = 200  # members per unit: the writer lock is never held for long
 
 
@@ -92,7 +91,7 @@ async def publish_closed_month(runtime: Runtime, p: Pipeline, day: str) -> None:
 async def check(runtime: Runtime, day: date) -> None:
     """Members once a day (a run of unpaid months grows at midnight); branches and closed
     months at every check, so a new branch is neither unwatched nor unpublished until tomorrow."""
-    p, text = pipeline(runtime, PIPELINE), day.isoformat()
+    p, text = runtime.pipelines[0], day.isoformat()
     state = await runtime.db[STATE].find_one({"_id": "daily"})
     if not state or state["day"] < text:
         await evaluate_members(runtime, p, text)

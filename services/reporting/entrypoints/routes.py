@@ -23,8 +23,9 @@ def _period(text: str) -> Period:
         raise HTTPException(422, {"field": "period", "message": str(exc)}) from exc
 
 
-def _db(request: Request):
-    return request.app.state.runtime.db
+async def _db(request: Request):
+    """The projections the pointer names: a rebuild switches queries over without a restart."""
+    return await request.app.state.runtime.extras["pointer"].db()
 
 
 async def _guard(coro):
@@ -38,13 +39,13 @@ async def _guard(coro):
 async def report(request: Request, org_id: str,
                  period: str = Query(..., description="YYYY-MM, YYYY-Qn or YYYY", examples=["2026-Q1"]),
                  as_of: date | None = AS_OF) -> dict:
-    return await _guard(queries.report(_db(request), org_id, _period(period), as_of or today()))
+    return await _guard(queries.report(await _db(request), org_id, _period(period), as_of or today()))
 
 
 @router.get("/orgs/{org_id}/report.xlsx", summary="The report as a spreadsheet: a summary and one sheet per branch")
 async def report_xlsx(request: Request, org_id: str, period: str = Query(...), as_of: date | None = AS_OF):
     p, day = _period(period), as_of or today()
-    db = _db(request)
+    db = await _db(request)
     summary = await _guard(queries.report(db, org_id, p, day))
     branches = await queries.branch_reports(db, org_id, p, day)
     members = await queries.members_of(db, org_id, summary["as_of"])
@@ -56,7 +57,7 @@ async def report_xlsx(request: Request, org_id: str, period: str = Query(...), a
 @router.get("/orgs/{org_id}/report.csv", summary="The report as CSV (UTF-8 with BOM), one row per organisation")
 async def report_csv(request: Request, org_id: str, period: str = Query(...), as_of: date | None = AS_OF):
     p, day = _period(period), as_of or today()
-    db = _db(request)
+    db = await _db(request)
     summary = await _guard(queries.report(db, org_id, p, day))
     branches = await queries.branch_reports(db, org_id, p, day)
     return Response(exports.csv_bytes(summary, branches), media_type="text/csv; charset=utf-8",
@@ -66,38 +67,46 @@ async def report_csv(request: Request, org_id: str, period: str = Query(...), as
 @router.get("/alerts", summary="Open alerts in an organisation's subtree as of a day")
 async def alerts(request: Request, org_id: str = Query(...), as_of: date | None = AS_OF) -> dict:
     day = as_of or today()
-    items = await _guard(queries.alerts(_db(request), org_id, day))
+    items = await _guard(queries.alerts(await _db(request), org_id, day))
     return {"org_id": org_id, "as_of": day.isoformat(), "alerts": items}
 
 
 @router.get("/orgs/{org_id}/candidates", summary="Annual selection: 五好支部 and 四个最美 candidates, ranked")
 async def candidates(request: Request, org_id: str, year: int = Query(..., ge=1921, le=2200),
                      as_of: date | None = AS_OF) -> dict:
-    return await _guard(queries.candidates(_db(request), org_id, year, as_of or today()))
+    return await _guard(queries.candidates(await _db(request), org_id, year, as_of or today()))
 
 
 @router.get("/orgs", summary="The organisation tree")
 async def orgs(request: Request) -> list[dict]:
-    return await queries.tree(_db(request))
+    return await queries.tree(await _db(request))
 
 
 @router.get("/orgs/{org_id}/series", summary="Per branch and month figures of a year (for the dashboard)")
 async def series(request: Request, org_id: str, year: int = Query(..., ge=1921, le=2200),
                  as_of: date | None = AS_OF) -> dict:
-    return await _guard(queries.monthly_series(_db(request), org_id, year, as_of or today()))
+    return await _guard(queries.monthly_series(await _db(request), org_id, year, as_of or today()))
 
 
 @router.get("/orgs/{org_id}/members", summary="Members of the subtree registered on a day")
 async def members(request: Request, org_id: str, as_of: date | None = AS_OF) -> list[dict]:
-    return await _guard(queries.members_of(_db(request), org_id, (as_of or today()).isoformat()))
+    return await _guard(queries.members_of(await _db(request), org_id, (as_of or today()).isoformat()))
 
 
 @router.get("/members/{member_id}", summary="What reporting knows of one member, and their alerts")
 async def member(request: Request, member_id: str, as_of: date | None = AS_OF) -> dict:
-    found = await queries.member(_db(request), member_id, as_of or today())
+    found = await queries.member(await _db(request), member_id, as_of or today())
     if found is None:
         raise NotFound("member", member_id)
     return found
+
+
+@router.get("/projections", summary="Which projections version queries read, and which this process writes")
+async def projections(request: Request) -> dict:
+    runtime = request.app.state.runtime
+    pointer = runtime.extras["pointer"]
+    return {"reading_version": await pointer.version(), "reading_database": (await pointer.db()).name,
+            "writing_version": runtime.extras["version"], "writing_database": runtime.db.name}
 
 
 @pages.get("/", include_in_schema=False)
