@@ -116,7 +116,7 @@ async def build(db, members: int, n_branches: int, seed: int) -> tuple[str, str,
     for org, org_docs in by_org.items():
         await db[figures_of(org)].insert_many(org_docs, ordered=False)
     print(f"{len(docs):,} figure documents written in {time.perf_counter() - started:.1f} s "
-          f"(largest {max(len(x.get('entries', [])) for x in docs):,} entries)")
+          f"(largest {max(len(str(x)) for x in docs):,} characters)")
     return district, communities[0], branches[0]
 
 

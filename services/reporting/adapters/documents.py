@@ -81,15 +81,26 @@ def years_id(org_id: str) -> str:
 
 def new_figures(series: str, org_id: str, year: str) -> dict:
     return {"_id": figures_id(series, org_id, year), "series": series, "org": org_id, "year": year,
-            "opening": {}, "entries": []}
+            "opening": {}, "entries": {}}
 
 
 def entries_of(doc: dict) -> dict[tuple[str, str], int]:
-    return {(e["d"], e["f"]): e["v"] for e in doc.get("entries", [])}
+    out: dict[tuple[str, str], int] = {}
+    for f, text in (doc.get("entries") or {}).items():
+        for item in text.split(";") if text else ():
+            day, v = item.split("=")
+            out[(day, f)] = int(v)
+    return out
 
 
 def with_entries(doc: dict, entries: dict[tuple[str, str], int]) -> dict:
-    return doc | {"entries": [{"d": day, "f": f, "v": v} for (day, f), v in sorted(entries.items()) if v]}
+    """Entries are stored as one string per counter ("2026-03-05=2;2026-03-20=-1"): FerretDB
+    1.24 converts a document's every array element on each read, a string costs it nothing."""
+    by_field: dict[str, list[str]] = {}
+    for (day, f), v in sorted(entries.items()):
+        if v:
+            by_field.setdefault(f, []).append(f"{day}={v}")
+    return doc | {"entries": {f: ";".join(items) for f, items in sorted(by_field.items())}}
 
 
 def ledger_id(branch_id: str, year: str) -> str:
