@@ -89,27 +89,31 @@ def dispatched(notice_id: str, member_id: str, branch_id: str, on: str, attempt:
                  channel="sms", attempt=attempt, addressed_on=on)
 
 
-async def quarter_scenario(bus: Bus) -> dict:
-    """2026-Q1 in two branches (worked through in test_report_figures.py):
+def quarter_events() -> tuple[dict, list[dict]]:
+    """The events of 2026-Q1 in two branches, in the order they are published: (ids, events).
+    Worked through in test_report_figures.py:
     away, exempt, transferred and dead members; a cancelled and an alliance meeting; partial,
     advance and double dues payments; a duplicate event; attendance before registration."""
+    sent: list[dict] = []
+
+    def collect(*events: dict) -> None:
+        sent.extend(events)
     b1, b2 = uid("b"), uid("b")
     ids, orgs = tree_events([(b1, True, 0), (b2, False, 0)])
     ms = {k: uid(k) for k in ("m1", "m2", "m3", "m4", "m5", "m6", "m7")}
     ids |= {"b1": b1, "b2": b2, **ms}
     alliance = uid("a")
     # The attendance of m6 at the alliance lecture arrives before m6's registration.
-    await publish(bus, held(alliance, "party_lecture", [b1, b2], "2026-03-10", [(ms["m5"], "present"),
+    collect(held(alliance, "party_lecture", [b1, b2], "2026-03-10", [(ms["m5"], "present"),
                                                                               (ms["m6"], "present")]))
-    await publish(bus, *orgs)
+    collect(*orgs)
     regs = [registered(ms[k], b1, "2026-01-05") for k in ("m1", "m2", "m4", "m5")]
     regs.append(registered(ms["m3"], b1, "2026-01-05", health="poor"))
     regs.append(registered(ms["m7"], b2, "2026-01-05"))
-    await publish(bus, *regs)
+    collect(*regs)
     cancelled = uid("a")
     duplicate = paid(ms["m1"], b1, ["2026-01", "2026-02", "2026-03"], "72.00", "2026-01-10")
-    await publish(
-        bus,
+    collect(
         event(m.SecretaryAppointed, "2025-12-02", branch_id=b1, member_id=ms["m1"]),
         event(m.BranchRated, "2026-01-02", branch_id=b1, year=2026, stars=3),
         event(m.MemberMarkedAway, "2026-01-10", member_id=ms["m2"], branch_id=b1,
@@ -143,8 +147,7 @@ async def quarter_scenario(bus: Bus) -> dict:
               on="2026-02-01", kind="home"),
     )
     notice = uid("n")
-    await publish(
-        bus,
+    collect(
         dispatched(notice, ms["m1"], b1, "2026-02-01"),
         dispatched(notice, ms["m2"], b1, "2026-02-01"),
         dispatched(notice, ms["m2"], b1, "2026-02-02", attempt=2),  # a retry: the same pair
@@ -153,7 +156,24 @@ async def quarter_scenario(bus: Bus) -> dict:
         event(n.NoticeAcknowledged, "2026-02-03", notice_id=notice, member_id=ms["m1"], branch_id=b1),
     )
     # m6 registers last, into branch 2, after the quarter's meetings.
-    await publish(bus, registered(ms["m6"], b2, "2026-03-20"))
+    collect(registered(ms["m6"], b2, "2026-03-20"))
+    return ids, sent
+
+
+async def quarter_scenario(bus: Bus, order: str = "as_written") -> dict:
+    """2026-Q1 in two branches (worked through in test_report_figures.py). `order="reversed"`
+    publishes the same events with the aggregates in the opposite order (each aggregate's own
+    events keep their order, as Kafka keeps them per key)."""
+    ids, events = quarter_events()
+    if order == "reversed":
+        from shared.contracts import lookup
+
+        groups: dict[tuple[str, str], list[dict]] = {}
+        for e in events:
+            cls = lookup(e["type"])
+            groups.setdefault((cls.TOPIC, str(e["data"][cls.KEY])), []).append(e)
+        events = [e for g in reversed(list(groups.values())) for e in g]
+    await publish(bus, *events)
     return ids
 
 
