@@ -136,11 +136,6 @@ class World:
     members: list[Member]
     district_venue_id: str
 
-    @property
-    def orgs(self) -> list[Org]:
-        branch_orgs = [Org(b.org_id, b.name, "branch", b.community_id) for b in self.branches]
-        return [self.district, *self.subdistricts, *self.communities, *branch_orgs]
-
     def branch(self, branch_id: str) -> Branch:
         return self._branches[branch_id]
 
