@@ -22,7 +22,7 @@ from shared.periods import parse_period, today
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
-PAGE = 200  # members per unit: the writer lock is never held for long
+PAGE = 1000  # members per unit: the writer lock is held for one unit at a time
 
 
 def _cause(runtime: Runtime, id: str, type_: str) -> Envelope:
@@ -31,20 +31,19 @@ def _cause(runtime: Runtime, id: str, type_: str) -> Envelope:
 
 
 async def evaluate_members(runtime: Runtime, p: Pipeline, day: str) -> None:
-    update, last = MemberUpdater(emit_alerts=True), ""
-    while True:
-        ids = [x["_id"] async for x in runtime.db[MEMBERS].find({"_id": {"$gt": last}}, {"_id": 1})
-               .sort("_id", 1).limit(PAGE)]
-        if not ids:
-            return
+    update = MemberUpdater(emit_alerts=True)
+    # One read of the ids, then units of PAGE members (FerretDB scans for every query).
+    ids = [x["_id"] async for x in runtime.db[MEMBERS].find({}, {"_id": 1})]
+    ids.sort()
+    for start in range(0, len(ids), PAGE):
+        page = ids[start:start + PAGE]
 
-        async def work(ctx: Context, ids=ids) -> None:
-            for member_id in ids:
+        async def work(ctx: Context, page=page) -> None:
+            for member_id in page:
                 doc = await ctx.get(MEMBERS, member_id)
                 await update.refresh(ctx, facts_from_doc(doc, member_id), doc, day)
-        await p.run_unit(_cause(runtime, f"daily:{day}:members:{ids[0]}", "DailyAlertEvaluation"), work,
-                         [(MEMBERS, i) for i in ids])
-        last = ids[-1]
+        await p.run_unit(_cause(runtime, f"daily:{day}:members:{page[0]}", "DailyAlertEvaluation"), work,
+                         [(MEMBERS, i) for i in page])
 
 
 async def evaluate_branches(runtime: Runtime, p: Pipeline, day: str) -> None:
