@@ -68,12 +68,13 @@ async def alerts(db, org_id: str, as_of: date) -> list[dict]:
     day = as_of.isoformat()
     branches = await figures.subtree_branches(db, o)
     wanted = {b["_id"] for b in branches}
+    names = {b["_id"]: b["name"] for b in branches}
     out: list[dict] = []
     for b in branches:
-        out += [x.to_dict() for x in al.branch_alerts(await branch_state(db, b, day), day)]
+        out += [x.to_dict() | {"subject_name": b["name"]} for x in al.branch_alerts(await branch_state(db, b, day), day)]
     async for doc in subtree_members(db, branches):
-        out += [x.to_dict() for x in al.member_alerts(facts_from_doc(doc, doc["_id"]), day) if x.org_id in wanted]
-    names = {b["_id"]: b["name"] for b in branches}
+        f = facts_from_doc(doc, doc["_id"])
+        out += [x.to_dict() | {"subject_name": f.name} for x in al.member_alerts(f, day) if x.org_id in wanted]
     for x in out:
         x["org_name"] = names.get(x["org_id"])
     return out

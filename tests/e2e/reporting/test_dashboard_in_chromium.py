@@ -41,7 +41,7 @@ async def test_dashboard_shows_the_tree_figures_charts_and_alerts(browser, repor
     assert "天鹅湖社区退休党支部1" in html and "天鹅湖社区退休党支部2" in html  # the tree and the branch table
     assert "288.00" in html and "80.0%" in html  # amount paid, participation rate
     assert html.count("<polyline") >= 3 and "<rect" in html  # participation, dues, heatmap and away charts
-    assert "欠缴党费" in html and "组织生活未按期开展" in html  # alerts
+    assert "欠缴党费" in html and "组织生活未按期开展" in html and "赵玉梅" in html  # alerts, by name
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "reporting-dashboard.png"
     shot.unlink(missing_ok=True)

@@ -107,9 +107,10 @@ def quarter_events() -> tuple[dict, list[dict]]:
     collect(held(alliance, "party_lecture", [b1, b2], "2026-03-10", [(ms["m5"], "present"),
                                                                               (ms["m6"], "present")]))
     collect(*orgs)
-    regs = [registered(ms[k], b1, "2026-01-05") for k in ("m1", "m2", "m4", "m5")]
-    regs.append(registered(ms["m3"], b1, "2026-01-05", health="poor"))
-    regs.append(registered(ms["m7"], b2, "2026-01-05"))
+    names = {"m1": "王秀英", "m2": "李建国", "m3": "张桂兰", "m4": "刘振华", "m5": "陈淑珍", "m6": "杨德明", "m7": "赵玉梅"}
+    regs = [registered(ms[k], b1, "2026-01-05", name=names[k]) for k in ("m1", "m2", "m4", "m5")]
+    regs.append(registered(ms["m3"], b1, "2026-01-05", health="poor", name=names["m3"]))
+    regs.append(registered(ms["m7"], b2, "2026-01-05", name=names["m7"]))
     collect(*regs)
     cancelled = uid("a")
     duplicate = paid(ms["m1"], b1, ["2026-01", "2026-02", "2026-03"], "72.00", "2026-01-10")
@@ -156,7 +157,7 @@ def quarter_events() -> tuple[dict, list[dict]]:
         event(n.NoticeAcknowledged, "2026-02-03", notice_id=notice, member_id=ms["m1"], branch_id=b1),
     )
     # m6 registers last, into branch 2, after the quarter's meetings.
-    collect(registered(ms["m6"], b2, "2026-03-20"))
+    collect(registered(ms["m6"], b2, "2026-03-20", name=names["m6"]))
     return ids, sent
 
 
