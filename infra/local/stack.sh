@@ -46,8 +46,9 @@ install_kafka() {
 install_ferretdb() {
   # FerretDB embeds build/version/*.txt; the published module lacks version.txt, so a plain
   # build panics at start. We vendor the module through our wrapper and supply the file.
+  # sqlite-id-index.patch makes lookups by _id use the _id index (see docs/ferretdb.md).
   local bin="$TOOLS/ferretdb" src="$TOOLS/ferretdb-src" stamp
-  stamp="$(cat "$HERE/ferretdb/go.mod" "$HERE/ferretdb/go.sum" | sha256sum | cut -c1-16)"
+  stamp="$(cat "$HERE/ferretdb/go.mod" "$HERE/ferretdb/go.sum" "$HERE/ferretdb/"*.patch | sha256sum | cut -c1-16)"
   if [[ -x "$bin" && -f "$bin.stamp" && "$(cat "$bin.stamp")" == "$stamp" ]]; then return; fi
   log "building FerretDB 1.24.2 (first build takes a minute or two)"
   rm -rf "$src"; mkdir -p "$src"
@@ -55,6 +56,7 @@ install_ferretdb() {
   (cd "$src" && export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod && go mod vendor \
     && echo v1.24.2 > vendor/github.com/FerretDB/FerretDB/build/version/version.txt \
     && echo sunsetred > vendor/github.com/FerretDB/FerretDB/build/version/package.txt \
+    && patch -s -p1 -d vendor/github.com/FerretDB/FerretDB < "$HERE/ferretdb/sqlite-id-index.patch" \
     && GOFLAGS=-mod=vendor go build -o "$bin" github.com/FerretDB/FerretDB/cmd/ferretdb)
   echo "$stamp" > "$bin.stamp"
 }

@@ -44,14 +44,17 @@ class Journal:
         return {d["_id"] async for d in self.inbox.find({"_id": {"$in": ids}}, {"_id": 1})}
 
     async def commit(self, consumed: list[str], writes: list[tuple[str, str, dict | None]],
-                     outbox: list[Outgoing], publisher: Publisher) -> None:
+                     outbox: list[Outgoing], publisher: Publisher,
+                     is_new: Callable[[str, str], bool] = lambda _c, _i: False) -> None:
         if not consumed and not writes and not outbox:
             return
         doc = {
             "_id": uuid.uuid4().hex,
             "at": datetime.now(timezone.utc),
             "consumed": consumed,
-            "writes": [{"c": c, "i": i, "d": d} for c, i, d in writes],
+            # "n": the document did not exist when the batch read it, so it is inserted (much
+            # cheaper than an upsert on FerretDB); a replayed insert that finds it falls back.
+            "writes": [{"c": c, "i": i, "d": d, "n": d is not None and is_new(c, i)} for c, i, d in writes],
             "out": [r.to_doc() for r in outbox],
         }
         await self.journal.insert_one(doc)
@@ -62,6 +65,17 @@ class Journal:
     async def _stage(self, name: str) -> None:
         if self._on_stage:
             await self._on_stage(name)
+
+    async def _insert_or_replace(self, coll: str, docs: list[dict]) -> None:
+        try:
+            await self._db[coll].insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            # Already there (a replay after a crash): write those as full replacements.
+            ops = [ReplaceOne({"_id": docs[e["index"]]["_id"]}, docs[e["index"]], upsert=True) for e in errors]
+            await self._db[coll].bulk_write(ops, ordered=True)
 
     async def recover(self, publisher: Publisher) -> int:
         """Finish every batch that was journaled but not completed (after a crash)."""
@@ -79,11 +93,18 @@ class Journal:
             except BulkWriteError as exc:
                 if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
                     raise
-        by_coll: dict[str, list] = {}
+        inserts: dict[str, list[dict]] = {}
+        others: dict[str, list] = {}
         for w in doc["writes"]:
-            op = DeleteOne({"_id": w["i"]}) if w["d"] is None else ReplaceOne({"_id": w["i"]}, w["d"], upsert=True)
-            by_coll.setdefault(w["c"], []).append(op)
-        for coll, ops in by_coll.items():
+            if w.get("n"):
+                inserts.setdefault(w["c"], []).append(w["d"])
+            elif w["d"] is None:
+                others.setdefault(w["c"], []).append(DeleteOne({"_id": w["i"]}))
+            else:
+                others.setdefault(w["c"], []).append(ReplaceOne({"_id": w["i"]}, w["d"], upsert=True))
+        for coll, docs in inserts.items():
+            await self._insert_or_replace(coll, docs)
+        for coll, ops in others.items():
             await self._db[coll].bulk_write(ops, ordered=True)
         if doc["out"]:
             await publisher.send_all([Outgoing.from_doc(d) for d in doc["out"]])

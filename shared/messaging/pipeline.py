@@ -116,18 +116,20 @@ class Pipeline:
             with _log_context(cause.id, cause.correlation_id):
                 await work(Context(self, cause, uow))
             uow.commit_message()
-            await self.journal.commit([], uow.writes, uow.outbox, self.publisher)
+            await self.journal.commit([], uow.writes, uow.outbox, self.publisher, uow.is_new)
 
     async def _process(self, records: Sequence[Incoming]) -> None:
-        started = time.perf_counter()
+        clock = _Clock()
         await self.recover()
         parsed = [parse(r.value) for r in records]
         ids = [p.envelope.id if isinstance(p, Parsed) else p.id if isinstance(p, Invalid) else r.position
                for r, p in zip(records, parsed)]
         seen = await self.journal.seen(list(set(ids)))
+        clock.lap("dedupe")
         uow = UnitOfWork(self.db)
         await uow.prefetch(k for p, i in zip(parsed, ids) if isinstance(p, Parsed) and i not in seen
                            for k in self._wants(p))
+        clock.lap("prefetch")
         consumed: list[str] = []
         for record, result, msg_id in zip(records, parsed, ids):
             if msg_id in seen:
@@ -136,9 +138,11 @@ class Pipeline:
             seen.add(msg_id)
             consumed.append(msg_id)
             await self._one(record, result, uow)
-        await self.journal.commit(consumed, uow.writes, uow.outbox, self.publisher)
-        log.debug("batch done", extra={"records": len(records), "new": len(consumed),
-                                       "ms": round((time.perf_counter() - started) * 1000, 1)})
+        clock.lap("handle")
+        await self.journal.commit(consumed, uow.writes, uow.outbox, self.publisher, uow.is_new)
+        clock.lap("commit")
+        log.info("batch done", extra={"records": len(records), "new": len(consumed), "writes": len(uow.writes),
+                                      "events": len(uow.outbox), "ms": clock.laps})
 
     def _wants(self, p: Parsed) -> Iterable[Key]:
         h = self.handlers.get(p.envelope.type)
@@ -244,3 +248,16 @@ class _log_context:
     def __exit__(self, *exc):
         logs.message_id.reset(self.tokens[0])
         logs.correlation_id.reset(self.tokens[1])
+
+
+class _Clock:
+    """Milliseconds spent in each phase of a batch, for the batch log line."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round((now - self.last) * 1000, 1)
+        self.last = now

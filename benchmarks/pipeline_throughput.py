@@ -1,0 +1,65 @@
+"""How fast one service turns commands into durable state and events, end to end.
+
+Publishes N RegisterMember commands (plus a small tree) to fresh topics, starts the members
+service as a real process, and reports commands per second until the last event is on Kafka.
+Figures, not assertions: compare runs on the same machine.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/pipeline_throughput.py --members 20000
+(Kafka and MongoDB from KAFKA_BOOTSTRAP_SERVERS / MONGODB_URL, default the local stack.)
+"""
+import argparse
+import asyncio
+import json
+import os
+import time
+import uuid
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from tests.infra import Infra
+from tests.support.messages import key_of
+from tests.support.scenario import register, tree
+from tests.support.services import ServiceProcess
+
+
+async def main(n: int, batch: int) -> None:
+    infra = Infra(os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+                  os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/"), "env")
+    prefix = f"bench{uuid.uuid4().hex[:6]}."
+    ids, cmds = tree(8)
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka, linger_ms=20, acks="all", enable_idempotence=True)
+    await producer.start()
+    svc = ServiceProcess("members", infra, prefix, {"BATCH_MAX_RECORDS": str(batch), "LOG_LEVEL": "INFO"}).start()
+    await svc.wait_ready()
+    for c in cmds:  # the tree, in order
+        await producer.send_and_wait(prefix + "members.commands", json.dumps(c).encode(), key=key_of(c))
+    await asyncio.sleep(2)
+    regs = [register(ids["branches"][i % 8]) for i in range(n)]
+    t0 = time.perf_counter()
+    for r in regs:
+        await producer.send(prefix + "members.commands", json.dumps(r).encode(), key=key_of(r))
+    await producer.flush()
+    t_pub = time.perf_counter() - t0
+    consumer = AIOKafkaConsumer(prefix + "members.events", bootstrap_servers=infra.kafka,
+                                auto_offset_reset="earliest")
+    await consumer.start()
+    seen = 0
+    while seen < n + len(cmds):
+        for recs in (await consumer.getmany(timeout_ms=1000)).values():
+            seen += len(recs)
+    t_all = time.perf_counter() - t0
+    await consumer.stop()
+    await producer.stop()
+    svc.stop()
+    print(f"commands: {n}  batch max: {batch}")
+    print(f"published in {t_pub:.1f}s ({n / t_pub:,.0f}/s)")
+    print(f"last event after {t_all:.1f}s: {n / t_all:,.0f} commands/s end to end "
+          f"(journaled, applied, events acknowledged, offsets committed)")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--members", type=int, default=10000)
+    ap.add_argument("--batch", type=int, default=500)
+    a = ap.parse_args()
+    asyncio.run(main(a.members, a.batch))
