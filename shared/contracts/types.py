@@ -43,8 +43,7 @@ def _decimal(pattern: re.Pattern, what: str):
                 return Decimal(v)
             except InvalidOperation:
                 pass
-        if isinstance(v, int) and not isinstance(v, bool):
-            return Decimal(v)
+        # A JSON number is refused, integers too: the contract writes amounts as decimal strings.
         raise ValueError(f"must be {what}")
 
     return parse

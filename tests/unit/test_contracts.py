@@ -113,3 +113,9 @@ def test_published_asyncapi_document_matches_the_models():
 
     published = json.loads((Path(__file__).resolve().parents[2] / "docs/asyncapi.json").read_text())
     assert published == json.loads(json.dumps(document(), ensure_ascii=False)), "run `make asyncapi`"
+
+
+@pytest.mark.parametrize("value", [24, 24.0, True, "24,00", "1e3"])
+def test_money_is_only_a_decimal_string(value):
+    result = parse(env("RegisterMember", member(monthly_pension=value)))
+    assert isinstance(result, Invalid) and result.errors[0]["field"] == "data.monthly_pension"
