@@ -15,8 +15,9 @@ mkdir -p "$OUT"
 
 echo "[demo] X区, seed $SEED, $MEMBERS members, year $YEAR → Kafka ${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"
 # The same seed sends the same ids: running the demo again changes nothing and finishes quickly.
+# The progress bar goes to stderr; the JSON summary (stdout) is in the file, the guide below says it in words.
 "$PYTHON" -m simulator run --seed "$SEED" --members "$MEMBERS" --year "$YEAR" \
-  --summary "$OUT/summary.json" --quiet
+  --summary "$OUT/summary.json" > /dev/null
 "$PYTHON" -m simulator guide "$OUT/summary.json" --reporting "$REPORTING_URL"
 echo
 echo "[demo] the full summary and the figures each report should show: $OUT/summary.json"
