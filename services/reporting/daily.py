@@ -12,9 +12,8 @@ from datetime import date, datetime, timezone
 
 from services.reporting import queries
 from services.reporting.adapters.documents import MEMBERS, ORGS, STATE, facts_from_doc
-from services.reporting.domain import alerts as al
 from services.reporting.domain import days as d
-from services.reporting.handlers import MemberUpdater, emit_changes
+from services.reporting.handlers import MemberUpdater, refresh_branch_alerts
 from shared.contracts.envelope import Envelope
 from shared.contracts.reporting import PeriodReportPublished
 from shared.messaging.pipeline import Context, Pipeline
@@ -47,24 +46,23 @@ async def evaluate_members(runtime: Runtime, p: Pipeline, day: str) -> None:
 
 
 async def evaluate_branches(runtime: Runtime, p: Pipeline, day: str) -> None:
-    branches = await runtime.db[ORGS].find({"kind": "branch"}).sort("_id", 1).to_list(None)
-    states = {b["_id"]: await queries.branch_state(runtime.db, b, day) for b in branches}
+    """Every branch as of `day` (events evaluate their branch as they come; this catches what
+    only the calendar changes: a quarter ending, a run of months growing)."""
+    ids = sorted([b["_id"] async for b in runtime.db[ORGS].find({"kind": "branch"}, {"_id": 1})])
+    for start in range(0, len(ids), PAGE):
+        page = ids[start:start + PAGE]
 
-    if not branches:
-        return
-
-    async def work(ctx: Context) -> None:
-        for b in branches:
-            doc = await ctx.get(ORGS, b["_id"])
-            doc["open_alerts"] = emit_changes(ctx, doc.get("open_alerts", []), al.branch_alerts(states[b["_id"]], day),
-                                              day)
-            ctx.put(ORGS, doc)
-    # Ids derive from the day and the open alerts, so a check that changes nothing emits nothing
-    # and a repeated check after a crash derives the same event ids.
-    key = hashlib.sha1(repr(sorted((k, [a.alert_id for a in al.branch_alerts(s, day)]) for k, s in states.items()))
-                       .encode()).hexdigest()
-    await p.run_unit(_cause(runtime, f"daily:{day}:branches:{key}", "BranchAlertEvaluation"), work,
-                     [(ORGS, b["_id"]) for b in branches])
+        async def work(ctx: Context, page=page) -> None:
+            for branch_id in page:
+                await refresh_branch_alerts(ctx, branch_id, day, emit_alerts=True)
+        # The unit's id (hence its events' ids) derives from the day and the alerts open before
+        # it: a check repeated after a crash emits the same ids, a later check that finds
+        # something new gets new ids, and a check that changes nothing emits nothing.
+        before = [(o["_id"], [a["alert_id"] for a in o.get("open_alerts", [])]) async for o in
+                  runtime.db[ORGS].find({"_id": {"$in": page}}, {"open_alerts": 1})]
+        key = hashlib.sha1(repr(sorted(before)).encode()).hexdigest()
+        await p.run_unit(_cause(runtime, f"daily:{day}:branches:{key}", "BranchAlertEvaluation"),
+                         work, [(ORGS, i) for i in page])
 
 
 async def publish_closed_month(runtime: Runtime, p: Pipeline, day: str) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from services.reporting.adapters import figure_store
+from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import (
     ACTIVITIES, AWARDS, LEDGERS, MEMBERS, ORGS, contribution_from_list, contribution_to_list, facts_from_doc,
     ledger_id, member_to_doc,
@@ -29,7 +30,7 @@ def event_day(ctx: Context) -> str:
 
 
 async def refresh_ledger(ctx: Context, branch_id: str, year: str, change: Callable[[dict], None] = lambda _l: None,
-                         org: dict | None = None) -> None:
+                         org: dict | None = None, alerts_as_of: str | None = None, emit_alerts: bool = True) -> None:
     """Recompute what a branch's meetings of a year contribute (held, and met up to required)."""
     ledger = await ctx.get(LEDGERS, ledger_id(branch_id, year)) or {
         "_id": ledger_id(branch_id, year), "branch_id": branch_id, "year": year, "meetings": []}
@@ -39,6 +40,8 @@ async def refresh_ledger(ctx: Context, branch_id: str, year: str, change: Callab
                               party_groups=org.get("party_groups", 0))
     await figure_store.apply(ctx, difference(contribution_from_list(ledger.get("contribution")), new))
     ctx.put(LEDGERS, ledger | {"contribution": contribution_to_list(new)})
+    if alerts_as_of:
+        await refresh_branch_alerts(ctx, branch_id, alerts_as_of, emit_alerts)
 
 
 def emit_changes(ctx: Context, before: list[dict], now: list[al.Alert], day: str) -> list[dict]:
@@ -54,6 +57,21 @@ def emit_changes(ctx: Context, before: list[dict], now: list[al.Alert], day: str
             ctx.emit(r.AlertCleared(alert_id=alert_id, kind=x["kind"], subject_id=x["subject_id"],
                                     org_id=x["org_id"], as_of=day))
     return [x.to_dict() for x in now]
+
+
+async def refresh_branch_alerts(ctx: Context, branch_id: str, day: str, emit_alerts: bool) -> None:
+    """Evaluate a branch's rules as of `day` (never moving back in time) against the figures
+    this batch has staged, and announce what opened or closed."""
+    org = await ctx.get(ORGS, branch_id)
+    if not org or org.get("kind") != "branch" or not org.get("placed"):
+        return
+    evaluated = max(day, org.get("evaluated_on") or day)
+    current = al.branch_alerts(await branch_state(ctx.get, org, evaluated), evaluated)
+    before = org.get("open_alerts", [])
+    org["open_alerts"] = emit_changes(ctx, before, current, evaluated) if emit_alerts else [
+        x.to_dict() for x in current]
+    org["evaluated_on"] = evaluated
+    ctx.put(ORGS, org)
 
 
 class MemberUpdater:
@@ -72,7 +90,10 @@ class MemberUpdater:
     async def refresh(self, ctx: Context, facts: MemberFacts, doc: dict | None, day: str) -> None:
         old = contribution_from_list((doc or {}).get("contribution"))
         new = member_contribution(facts)
-        await figure_store.apply(ctx, difference(old, new))
+        diff = difference(old, new)
+        await figure_store.apply(ctx, diff)
+        for branch in sorted({b for (series, b, _d), f in diff.items() if series == "*" and "reg" in f}):
+            await refresh_branch_alerts(ctx, branch, day, self.emit_alerts)
         open_alerts = (doc or {}).get("open_alerts", [])
         # Alerts move forward in time only: an old event arriving late does not reopen the past.
         evaluated = max(day, (doc or {}).get("evaluated_on") or day)
@@ -99,6 +120,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         ctx.put(ORGS, doc)
         for year in doc.get("ledger_years", []):  # its settings decide what is required of it
             await refresh_ledger(ctx, e.org_id, year, org=doc)
+        await refresh_branch_alerts(ctx, e.org_id, event_day(ctx), emit_alerts)
 
     async def org_change(ctx: Context, org_id: str, change: Callable[[dict], None]) -> None:
         # A change may arrive before the establishment (other key, other partition): keep it.
@@ -108,6 +130,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
 
     async def secretary_appointed(e: m.SecretaryAppointed, ctx: Context) -> None:
         await org_change(ctx, e.branch_id, lambda o: o.update(secretary_id=e.member_id, secretary_name=e.member_name))
+        await refresh_branch_alerts(ctx, e.branch_id, event_day(ctx), emit_alerts)
 
     async def branch_rated(e: m.BranchRated, ctx: Context) -> None:
         await org_change(ctx, e.branch_id, lambda o: o.setdefault("stars", {}).update({str(e.year): e.stars}))
@@ -181,7 +204,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
             if year not in org.get("ledger_years", []):
                 org["ledger_years"] = sorted([*org.get("ledger_years", []), year])
                 ctx.put(ORGS, org)
-            await refresh_ledger(ctx, branch, year, record)
+            await refresh_ledger(ctx, branch, year, record, alerts_as_of=event_day(ctx), emit_alerts=emit_alerts)
         return doc
 
     def described(e) -> dict:

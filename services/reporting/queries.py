@@ -6,6 +6,7 @@ list members, read the facts of the subtree's members, and derive everything as 
 from datetime import date
 
 from services.reporting.adapters import figures
+from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, facts_from_doc
 from services.reporting.domain import alerts as al
 from services.reporting.domain import days as d
@@ -30,7 +31,7 @@ async def report(db, org_id: str, period: Period, as_of: date) -> dict:
     o = await org(db, org_id)
     day = reading_day(period, as_of.isoformat())
     branches = await figures.subtree_branches(db, o)
-    sums = await figures.org_sums(db, org_id, period, day)
+    sums = await figures.org_sums(figures.from_db(db), org_id, period, day)
     stars = (o.get("stars") or {}).get(period.text[:4]) if o["kind"] == "branch" else None
     return {"org_id": org_id, "name": o["name"], "kind": o["kind"], "period": period.text, "as_of": day,
             **build(sums, subtree_required(branches, period), period, day, stars=stars)}
@@ -47,22 +48,6 @@ async def subtree_members(db, branches: list[dict]):
         yield doc
 
 
-async def branch_state(db, b: dict, day: str) -> al.BranchState:
-    history = await figures.registered_history(db, b["_id"], day)
-    registered = history[-1][1] if history else 0
-    small_since = None
-    for when, n in history:  # the day it last dropped below 3
-        if n < 3 and small_since is None:
-            small_since = when
-        elif n >= 3:
-            small_since = None
-    quarter = parse_period(al.last_complete_quarter(day))
-    sums = await figures.org_sums(db, b["_id"], quarter, quarter.end.isoformat())
-    return al.BranchState(b["_id"], b.get("established_on", day), b.get("has_committee", False),
-                          b.get("party_groups", 0), b.get("secretary_id"), registered, small_since,
-                          {k: sums.period.get(f"held_{k}", 0) for k in ORG_LIFE_KINDS})
-
-
 async def alerts(db, org_id: str, as_of: date) -> list[dict]:
     o = await org(db, org_id)
     day = as_of.isoformat()
@@ -71,7 +56,8 @@ async def alerts(db, org_id: str, as_of: date) -> list[dict]:
     names = {b["_id"]: b["name"] for b in branches}
     out: list[dict] = []
     for b in branches:
-        out += [x.to_dict() | {"subject_name": b["name"]} for x in al.branch_alerts(await branch_state(db, b, day), day)]
+        state = await branch_state(figures.from_db(db), b, day)
+        out += [x.to_dict() | {"subject_name": b["name"]} for x in al.branch_alerts(state, day)]
     async for doc in subtree_members(db, branches):
         f = facts_from_doc(doc, doc["_id"])
         out += [x.to_dict() | {"subject_name": f.name} for x in al.member_alerts(f, day) if x.org_id in wanted]
