@@ -59,6 +59,12 @@ async def test_activity_and_notice_slices(platform, bus):
     notice = envelope("SendNotice", {"notice_id": uid("n"), "title": "学习通知", "body": "请学习文件。",
                                      "category": "study", "audience": {"org_ids": [branch]}})
     async with httpx.AsyncClient(base_url=platform["notifications"].url) as http:
+        # notifications rejects an audience it has not heard of: wait until members.events reached it
+        await eventually(lambda: _knows(http, branch))
         assert (await http.post("/api/v1/commands", json=notice)).status_code == 202
     events = await bus.events("notifications.events", lambda es: bool(caused_by(es, notice)))
     assert caused_by(events, notice)[0]["type"] == "NoticeCreated"
+
+
+async def _knows(http, org_id):
+    return (await http.get("/api/v1/audience", params={"org_ids": org_id})).status_code == 200
