@@ -110,11 +110,12 @@ async def build(db, members: int, n_branches: int, seed: int) -> tuple[str, str,
         docs.append(doc)
     docs += [{"_id": years_id(org), "years": sorted(ys)} for org, ys in years.items()]
     started = time.perf_counter()
-    by_org = defaultdict(list)
+    by_coll = defaultdict(list)
     for doc in docs:
-        by_org[doc["org"] if "org" in doc else doc["_id"].split("|")[1]].append(doc)
-    for org, org_docs in by_org.items():
-        await db[figures_of(org)].insert_many(org_docs, ordered=False)
+        org, series = (doc["org"], doc["series"]) if "org" in doc else (doc["_id"].split("|")[1], DAY_SERIES)
+        by_coll[figures_of(org, series)].append(doc)
+    for coll, coll_docs in by_coll.items():
+        await db[coll].insert_many(coll_docs, ordered=False)
     print(f"{len(docs):,} figure documents written in {time.perf_counter() - started:.1f} s "
           f"(largest {max(len(str(x)) for x in docs):,} characters)")
     return district, communities[0], branches[0]

@@ -63,11 +63,12 @@ def contribution_from_list(items: list[dict] | None) -> Contribution:
     return {(x["s"], x["b"], x["d"]): dict(x["f"]) for x in items or []}
 
 
-def figures_of(org_id: str) -> str:
-    """Each organisation's figures live in a collection of their own: FerretDB 1.24 on SQLite
-    finds even an `_id` by scanning, so a report reads a few small documents of ONE small
-    collection, whatever the size of the district (benchmarks/reporting_bench.py)."""
-    return f"{FIGURES}_{org_id}"
+def figures_of(org_id: str, series: str) -> str:
+    """Each organisation's series live in a collection of their own: FerretDB 1.24 on SQLite
+    finds even an `_id` by scanning, so a report reads one document of a collection that holds
+    one (a period) or a few (`*`: one per year), whatever the size of the district
+    (benchmarks/reporting_bench.py)."""
+    return f"{FIGURES}_{org_id}_{'status' if series == '*' else series}"
 
 
 def figures_id(series: str, org_id: str, year: str) -> str:

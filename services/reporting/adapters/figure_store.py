@@ -55,7 +55,7 @@ async def place_branch(ctx: Context, org: dict) -> dict:
     """Add what a branch counted before it was placed in the tree to its ancestors."""
     for key in org.pop("unplaced", []):
         series, year = key.rsplit("|", 1)
-        doc = await ctx.get(figures_of(org["_id"]), figures_id(series, org["_id"], year))
+        doc = await ctx.get(figures_of(org["_id"], series), figures_id(series, org["_id"], year))
         if not doc:
             continue
         changes: Changes = defaultdict(dict)
@@ -74,21 +74,21 @@ async def apply_to_org(ctx: Context, org_id: str, changes: Changes) -> None:
     for (series, year), delta in sorted(by_doc.items()):
         if series == DAY_SERIES:
             await _open_year(ctx, org_id, year)
-        doc = await ctx.get(figures_of(org_id), figures_id(series, org_id, year)) or new_figures(series, org_id, year)
+        doc = await ctx.get(figures_of(org_id, series), figures_id(series, org_id, year)) or new_figures(series, org_id, year)
         entries = entries_of(doc)
         for k, v in delta.items():
             entries[k] = entries.get(k, 0) + v
-        ctx.put(figures_of(org_id), with_entries(doc, entries))
+        ctx.put(figures_of(org_id, series), with_entries(doc, entries))
         if series == DAY_SERIES:  # later years open with everything before them
-            index = await ctx.get(figures_of(org_id), years_id(org_id))
+            index = await ctx.get(figures_of(org_id, DAY_SERIES), years_id(org_id))
             for later in (y for y in index["years"] if y > year):
-                ldoc = await ctx.get(figures_of(org_id), figures_id(DAY_SERIES, org_id, later))
+                ldoc = await ctx.get(figures_of(org_id, DAY_SERIES), figures_id(DAY_SERIES, org_id, later))
                 ldoc["opening"] = _add(ldoc.get("opening", {}), _sum(delta))
-                ctx.put(figures_of(org_id), ldoc)
+                ctx.put(figures_of(org_id, DAY_SERIES), ldoc)
 
 
 async def _open_year(ctx: Context, org_id: str, year: str) -> None:
-    coll = figures_of(org_id)
+    coll = figures_of(org_id, DAY_SERIES)
     index = await ctx.get(coll, years_id(org_id)) or {"_id": years_id(org_id), "years": []}
     if year in index["years"]:
         return

@@ -28,9 +28,9 @@ def from_db(db) -> Get:
 
 async def _status_doc(get: Get, org_id: str, day: str) -> dict | None:
     """The `*` document of the latest year up to `day`'s."""
-    index = await get(figures_of(org_id), years_id(org_id))
+    index = await get(figures_of(org_id, DAY_SERIES), years_id(org_id))
     years = [y for y in (index or {}).get("years", []) if y <= day[:4]]
-    return await get(figures_of(org_id), figures_id(DAY_SERIES, org_id, max(years))) if years else None
+    return await get(figures_of(org_id, DAY_SERIES), figures_id(DAY_SERIES, org_id, max(years))) if years else None
 
 
 async def org_sums(get: Get, org_id: str, period: Period, day: str) -> Sums:
@@ -44,7 +44,7 @@ async def org_sums(get: Get, org_id: str, period: Period, day: str) -> Sums:
             if f == "died" and period.start.isoformat() <= d <= day:
                 sums.died += v
         sums.day = totals
-    counters = await get(figures_of(org_id), figures_id(period.text, org_id, period.text[:4]))
+    counters = await get(figures_of(org_id, period.text), figures_id(period.text, org_id, period.text[:4]))
     for (d, f), v in entries_of(counters or {}).items():
         if d <= day:
             sums.period[f] = sums.period.get(f, 0) + v
@@ -53,10 +53,10 @@ async def org_sums(get: Get, org_id: str, period: Period, day: str) -> Sums:
 
 async def registered_history(get: Get, branch_id: str, day: str) -> list[tuple[str, int]]:
     """(day, registered members from that day) for each change up to `day`."""
-    index = await get(figures_of(branch_id), years_id(branch_id))
+    index = await get(figures_of(branch_id, DAY_SERIES), years_id(branch_id))
     out, total = [], 0
     for year in (index or {}).get("years", []):
-        doc = await get(figures_of(branch_id), figures_id(DAY_SERIES, branch_id, year))
+        doc = await get(figures_of(branch_id, DAY_SERIES), figures_id(DAY_SERIES, branch_id, year))
         for (d, f), v in sorted(entries_of(doc or {}).items()):
             if f == "reg" and d <= day:
                 total += v
