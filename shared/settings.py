@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     # A handler that raises is retried this many times before its message is dead-lettered.
     handler_attempts: int = 3
     log_level: str = "INFO"
+    # The district's required frequencies of organisational life (shared/rules/org_life.py);
+    # unset means the national default table of domain.md.
+    org_life_rules: str | None = None
     # Fault injection for the crash tests only: after the named stage of a batch ("journaled" or
     # "applied", i.e. before the offset is committed) the process writes `fault_marker` and hangs,
     # waiting for the test's SIGKILL. Unset in every real deployment.

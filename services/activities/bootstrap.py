@@ -21,5 +21,5 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
         setup_db=documents.setup,
     )
     # The district's frequencies of organisational life; a bad setting stops the start-up.
-    runtime.extras["org_life_rules"] = configured_rules()
+    runtime.extras["org_life_rules"] = configured_rules(runtime.settings)
     return runtime

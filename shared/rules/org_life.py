@@ -7,13 +7,15 @@ planner) and reporting (compliance) both count from here, so they never disagree
 """
 import calendar
 import json
-import os
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from shared.contracts.codes import ORG_LIFE_KINDS
 from shared.periods import Period
+
+if TYPE_CHECKING:
+    from shared.settings import Settings
 
 Per = Literal["month", "quarter", "half_year", "year"]
 Applies = Literal["all", "committee", "party_groups"]
@@ -80,9 +82,9 @@ def load_rules(text: str | None) -> tuple[Requirement, ...]:
     return tuple(rules)
 
 
-def configured_rules() -> tuple[Requirement, ...]:
-    """The rule set of this deployment's district (environment `ORG_LIFE_RULES`); read at start-up."""
-    return load_rules(os.environ.get(SETTING))
+def configured_rules(settings: "Settings") -> tuple[Requirement, ...]:
+    """The rule set of this deployment's district (setting `ORG_LIFE_RULES`); read at start-up."""
+    return load_rules(settings.org_life_rules)
 
 
 def units_in(per: Per, period: Period) -> int:
