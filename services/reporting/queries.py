@@ -7,6 +7,7 @@ from datetime import date
 
 from services.reporting.adapters import figures
 from services.reporting.adapters.branch_state import branch_state
+from services.reporting.adapters.org_tree import TREE
 from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, facts_from_doc
 from services.reporting.domain import alerts as al
 from services.reporting.domain import days as d
@@ -21,7 +22,7 @@ class UnknownOrg(LookupError):
 
 
 async def org(db, org_id: str) -> dict:
-    doc = await db[ORGS].find_one({"_id": org_id})
+    doc = await TREE.get(db, org_id)
     if doc is None:
         raise UnknownOrg(org_id)
     return doc
@@ -30,7 +31,7 @@ async def org(db, org_id: str) -> dict:
 async def report(db, org_id: str, period: Period, as_of: date) -> dict:
     o = await org(db, org_id)
     day = reading_day(period, as_of.isoformat())
-    branches = await figures.subtree_branches(db, o)
+    branches = await TREE.branches_under(db, o)
     sums = await figures.org_sums(figures.from_db(db), org_id, period, day)
     stars = (o.get("stars") or {}).get(period.text[:4]) if o["kind"] == "branch" else None
     return {"org_id": org_id, "name": o["name"], "kind": o["kind"], "period": period.text, "as_of": day,
@@ -39,7 +40,7 @@ async def report(db, org_id: str, period: Period, as_of: date) -> dict:
 
 async def branch_reports(db, org_id: str, period: Period, as_of: date) -> list[dict]:
     o = await org(db, org_id)
-    return [await report(db, b["_id"], period, as_of) for b in await figures.subtree_branches(db, o)]
+    return [await report(db, b["_id"], period, as_of) for b in await TREE.branches_under(db, o)]
 
 
 async def subtree_members(db, branches: list[dict]):
@@ -51,7 +52,7 @@ async def subtree_members(db, branches: list[dict]):
 async def alerts(db, org_id: str, as_of: date) -> list[dict]:
     o = await org(db, org_id)
     day = as_of.isoformat()
-    branches = await figures.subtree_branches(db, o)
+    branches = await TREE.branches_under(db, o)
     wanted = {b["_id"] for b in branches}
     names = {b["_id"]: b["name"] for b in branches}
     out: list[dict] = []
@@ -69,7 +70,7 @@ async def alerts(db, org_id: str, as_of: date) -> list[dict]:
 async def members_of(db, org_id: str, day: str) -> list[dict]:
     """The subtree's members registered on a day, with what a person acting on them needs."""
     o = await org(db, org_id)
-    branches = await figures.subtree_branches(db, o)
+    branches = await TREE.branches_under(db, o)
     names = {b["_id"]: b["name"] for b in branches}
     out = []
     async for doc in subtree_members(db, branches):
@@ -110,7 +111,7 @@ async def tree(db) -> list[dict]:
 async def monthly_series(db, org_id: str, year: int, as_of: date) -> dict:
     """Per branch and month: participation, dues, away members; per branch and kind: compliance."""
     o = await org(db, org_id)
-    branches = await figures.subtree_branches(db, o)
+    branches = await TREE.branches_under(db, o)
     months = parse_period(str(year)).months
     rows = []
     for b in branches:
@@ -134,7 +135,7 @@ async def monthly_series(db, org_id: str, year: int, as_of: date) -> dict:
 async def candidates(db, org_id: str, year: int, as_of: date) -> dict:
     o = await org(db, org_id)
     period = parse_period(str(year))
-    branches = await figures.subtree_branches(db, o)
+    branches = await TREE.branches_under(db, o)
     reports = [await report(db, b["_id"], period, as_of) for b in branches]
     day = reading_day(period, as_of.isoformat())
     facts = [facts_from_doc(doc, doc["_id"]) async for doc in subtree_members(db, branches)]

@@ -4,17 +4,10 @@ documents by `_id`, whatever the number of members or branches below it (figure_
 The readers take `get(collection, _id)`: the database's (`from_db`) for queries, or a handler's
 `ctx.get`, which also sees the batch's staged writes, to evaluate alerts on every event."""
 from collections.abc import Awaitable, Callable
-from services.reporting.adapters.documents import ORGS, entries_of, figures_id, figures_of, years_id
+from services.reporting.adapters.documents import entries_of, figures_id, figures_of, years_id
 from services.reporting.domain.contributions import DAY_SERIES
 from services.reporting.domain.report import Sums
 from shared.periods import Period
-
-
-async def subtree_branches(db, org: dict) -> list[dict]:
-    if org["kind"] == "branch":
-        return [org]
-    found = await db[ORGS].find({"ancestors": org["_id"], "kind": "branch"}).to_list(None)
-    return sorted(found, key=lambda b: (b["name"], b["_id"]))
 
 
 Get = Callable[[str, str], Awaitable[dict | None]]
