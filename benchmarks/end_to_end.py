@@ -24,6 +24,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from simulator.answers import Stalled  # noqa: E402
 from simulator.progress import Progress  # noqa: E402
 from simulator.publisher import Target, publish  # noqa: E402
 from simulator.sources import FromFile, Generated, write  # noqa: E402
@@ -84,7 +85,10 @@ async def main() -> None:
             procs.append((f"http://127.0.0.1:{port}", proc))
         await asyncio.gather(*(_ready(url, proc) for url, proc in procs))
         source = FromFile(path)
-        run = await publish(source, Target(kafka, prefix, stall_timeout=300), Progress(source.header["phases"]))
+        try:
+            run = await publish(source, Target(kafka, prefix, stall_timeout=300), Progress(source.header["phases"]))
+        except Stalled as exc:
+            sys.exit(f"benchmark stopped: {exc} (service logs: {logs}/{prefix.strip('.')}-*.log)")
     finally:
         for _, proc in procs:
             proc.terminate()

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from shared.settings import Settings
+from simulator.answers import Stalled
 from simulator.guide import reports_caught_up, where_to_look
 from simulator.progress import Progress
 from simulator.publisher import Target, publish
@@ -34,7 +35,11 @@ def main(argv: list[str] | None = None) -> int:
         env = Settings()
         target = Target(args.bootstrap or env.kafka_bootstrap_servers,
                         env.topic_prefix if args.prefix is None else args.prefix, args.stall_timeout)
-        run = asyncio.run(publish(source, target, progress))
+        try:
+            run = asyncio.run(publish(source, target, progress))
+        except Stalled as exc:
+            print(f"\nsimulator: {exc}", file=sys.stderr)
+            return 1
     outcome = source.outcome()
     report = {"header": source.header, **outcome, "run": run}
     if args.summary:
