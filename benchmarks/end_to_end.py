@@ -77,7 +77,8 @@ async def main() -> None:
         for name in SERVICES:
             port = _port()
             env = {**os.environ, "PYTHONPATH": str(ROOT), "KAFKA_BOOTSTRAP_SERVERS": kafka, "MONGODB_URL": mongo,
-                   "TOPIC_PREFIX": prefix, "DATABASE_PREFIX": prefix.replace(".", "_"), "LOG_LEVEL": "WARNING"}
+                   "TOPIC_PREFIX": prefix, "DATABASE_PREFIX": prefix.replace(".", "_"),
+                   "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING")}
             log = open(logs / f"{prefix.strip('.')}-{name}.log", "ab")
             proc = subprocess.Popen([sys.executable, "-m", "uvicorn", f"services.{name}.entrypoints.app:create_app",
                                      "--factory", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
