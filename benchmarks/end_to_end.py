@@ -59,6 +59,7 @@ async def main() -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--year", type=int, default=2025)
     p.add_argument("--file", help="the commands file (default: .data/bench/district-<seed>-<members>.jsonl.gz)")
+    p.add_argument("--chunk", type=int, default=0, help="wait for answers every N commands (0: per phase)")
     p.add_argument("--out", help="append the result as one JSON line to this file")
     args = p.parse_args()
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -87,7 +88,7 @@ async def main() -> None:
         await asyncio.gather(*(_ready(url, proc) for url, proc in procs))
         source = FromFile(path)
         try:
-            run = await publish(source, Target(kafka, prefix, stall_timeout=300), Progress(source.header["phases"]))
+            run = await publish(source, Target(kafka, prefix, stall_timeout=300, chunk=args.chunk), Progress(source.header["phases"]))
         except Stalled as exc:
             sys.exit(f"benchmark stopped: {exc} (service logs: {logs}/{prefix.strip('.')}-*.log)")
     finally:
@@ -96,6 +97,7 @@ async def main() -> None:
         for _, proc in procs:
             proc.wait(timeout=60)
     result = {"file": str(path), "members": source.header["members"], "seed": source.header["seed"],
+              "chunk": args.chunk,
               "commands": run["commands"], "seconds": run["seconds"],
               "commands_per_second": run["commands_per_second"],
               "slowest_phases": sorted(run["phases"], key=lambda ph: -ph["seconds"])[:3],

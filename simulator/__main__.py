@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         env = Settings()
         target = Target(args.bootstrap or env.kafka_bootstrap_servers,
-                        env.topic_prefix if args.prefix is None else args.prefix, args.stall_timeout)
+                        env.topic_prefix if args.prefix is None else args.prefix, args.stall_timeout, args.chunk)
         try:
             run = asyncio.run(publish(source, target, progress))
         except Stalled as exc:
@@ -87,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
             s.add_argument("--prefix", help="topic prefix of the deployment (default: TOPIC_PREFIX)")
             s.add_argument("--stall-timeout", type=float, default=180.0,
                            help="give up when no command is answered for this many seconds")
+            s.add_argument("--chunk", type=int, default=0,
+                           help="wait for answers after every N commands (default: once per phase)")
         s.add_argument("--summary", help="also write the summary, the expected report figures and the run as JSON")
         s.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stdout")
     g = sub.add_parser("guide", help="after a run: wait for reporting, then say where to look")

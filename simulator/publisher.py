@@ -25,6 +25,21 @@ class Target:
     bootstrap: str
     prefix: str = ""
     stall_timeout: float = 180.0
+    # Wait for answers after every `chunk` commands (0: once per phase). Smaller chunks make the
+    # services' batches smaller, at the price of throughput.
+    chunk: int = 0
+
+
+async def _send(producer: AIOKafkaProducer, prefix: str, cmds, on_progress) -> None:
+    pending = []
+    for n, c in enumerate(cmds, 1):
+        value = json.dumps(c.envelope, ensure_ascii=False).encode()
+        pending.append(await producer.send(named(prefix, c.topic), value, key=c.key.encode()))
+        if len(pending) >= IN_FLIGHT:
+            await asyncio.gather(*pending)
+            pending.clear()
+            on_progress(n)
+    await asyncio.gather(*pending)
 
 
 async def publish(source, target: Target, progress: Progress | None = None) -> dict:
@@ -42,17 +57,14 @@ async def publish(source, target: Target, progress: Progress | None = None) -> d
     try:
         for index, phase in enumerate(source.phases(), 1):
             t0 = time.monotonic()
-            pending = []
-            for n, c in enumerate(phase.commands, 1):
-                value = json.dumps(c.envelope, ensure_ascii=False).encode()
-                pending.append(await producer.send(named(target.prefix, c.topic), value, key=c.key.encode()))
-                if len(pending) >= IN_FLIGHT:
-                    await asyncio.gather(*pending)
-                    pending.clear()
-                    progress.show(index, phase.name, n, len(phase.commands))
-            await asyncio.gather(*pending)
-            await watcher.wait_for([c.id for c in phase.commands], target.stall_timeout,
-                                   lambda done, size, i=index, p=phase: progress.show(i, p.name, size, size, done))
+            size = target.chunk or len(phase.commands) or 1
+            for start in range(0, len(phase.commands), size):
+                chunk = phase.commands[start:start + size]
+                await _send(producer, target.prefix, chunk,
+                            lambda n, i=index, p=phase, s=start: progress.show(i, p.name, s + n, len(p.commands)))
+                await watcher.wait_for([c.id for c in chunk], target.stall_timeout,
+                                       lambda done, _, i=index, p=phase, s=start:
+                                       progress.show(i, p.name, s + len(chunk), len(p.commands), s + done))
             progress.show(index, phase.name, len(phase.commands), len(phase.commands), len(phase.commands),
                           final=True)
             progress.phase_done(len(phase.commands))
