@@ -2,6 +2,7 @@
 # `make demo` (after `make up`): play a year of X区 into the running platform and say where to look.
 # Settings come from the environment like the services': KAFKA_BOOTSTRAP_SERVERS, TOPIC_PREFIX;
 # DEMO_SEED, DEMO_MEMBERS (default: the report's size) and DEMO_YEAR choose the district.
+# The services must run with the same TOPIC_PREFIX: the simulator waits for their answers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-.venv/bin/python}"
@@ -10,6 +11,8 @@ SEED="${DEMO_SEED:-2025}"
 MEMBERS="${DEMO_MEMBERS:-300}"
 YEAR="${DEMO_YEAR:-2025}"
 REPORTING_URL="${REPORTING_URL:-http://127.0.0.1:8004}"
+# Answers are awaited every CHUNK commands: the services then handle modest batches (see docs/demo.md).
+CHUNK="${DEMO_CHUNK:-100}"
 OUT="${DEMO_DIR:-.data/demo}"
 mkdir -p "$OUT"
 
@@ -17,7 +20,7 @@ echo "[demo] X区, seed $SEED, $MEMBERS members, year $YEAR → Kafka ${KAFKA_BO
 # The same seed sends the same ids: running the demo again changes nothing and finishes quickly.
 # The progress bar goes to stderr; the JSON summary (stdout) is in the file, the guide below says it in words.
 "$PYTHON" -m simulator run --seed "$SEED" --members "$MEMBERS" --year "$YEAR" \
-  --summary "$OUT/summary.json" > /dev/null
+  --chunk "$CHUNK" --summary "$OUT/summary.json" > /dev/null
 "$PYTHON" -m simulator guide "$OUT/summary.json" --reporting "$REPORTING_URL"
 echo
 echo "[demo] the full summary and the figures each report should show: $OUT/summary.json"
