@@ -17,6 +17,7 @@ from services.reporting.adapters.documents import (
 from services.reporting.domain import alerts as al
 from services.reporting.domain.contributions import difference, ledger_contribution, member_contribution
 from services.reporting.domain.facts import MemberFacts
+from services.reporting.settings import district_rules
 from shared.contracts import activities as a
 from shared.contracts import members as m
 from shared.contracts import notifications as n
@@ -37,7 +38,7 @@ async def refresh_ledger(ctx: Context, branch_id: str, year: str, change: Callab
     change(ledger)
     org = org or await ctx.get(ORGS, branch_id) or {}
     new = ledger_contribution(branch_id, ledger["meetings"], has_committee=org.get("has_committee", False),
-                              party_groups=org.get("party_groups", 0))
+                              party_groups=org.get("party_groups", 0), rules=district_rules())
     await figure_store.apply(ctx, difference(contribution_from_list(ledger.get("contribution")), new))
     ctx.put(LEDGERS, ledger | {"contribution": contribution_to_list(new)})
     if alerts_as_of:
@@ -66,7 +67,7 @@ async def refresh_branch_alerts(ctx: Context, branch_id: str, day: str, emit_ale
     if not org or org.get("kind") != "branch" or not org.get("placed"):
         return
     evaluated = max(day, org.get("evaluated_on") or day)
-    current = al.branch_alerts(await branch_state(ctx.get, org, evaluated), evaluated)
+    current = al.branch_alerts(await branch_state(ctx.get, org, evaluated), evaluated, district_rules())
     before = org.get("open_alerts", [])
     org["open_alerts"] = emit_changes(ctx, before, current, evaluated) if emit_alerts else [
         x.to_dict() for x in current]

@@ -13,6 +13,7 @@ from services.reporting.domain import alerts as al
 from services.reporting.domain import days as d
 from services.reporting.domain.candidates import rank_branches, rank_members
 from services.reporting.domain.report import build, reading_day, subtree_required
+from services.reporting.settings import district_rules
 from shared.contracts.codes import ORG_LIFE_KINDS
 from shared.periods import Period, parse_period
 
@@ -35,7 +36,7 @@ async def report(db, org_id: str, period: Period, as_of: date) -> dict:
     sums = await figures.org_sums(figures.from_db(db), org_id, period, day)
     stars = (o.get("stars") or {}).get(period.text[:4]) if o["kind"] == "branch" else None
     return {"org_id": org_id, "name": o["name"], "kind": o["kind"], "period": period.text, "as_of": day,
-            **build(sums, subtree_required(branches, period), period, day, stars=stars)}
+            **build(sums, subtree_required(branches, period, district_rules()), period, day, stars=stars)}
 
 
 async def branch_reports(db, org_id: str, period: Period, as_of: date) -> list[dict]:
@@ -58,7 +59,7 @@ async def alerts(db, org_id: str, as_of: date) -> list[dict]:
     out: list[dict] = []
     for b in branches:
         state = await branch_state(figures.from_db(db), b, day)
-        out += [x.to_dict() | {"subject_name": b["name"]} for x in al.branch_alerts(state, day)]
+        out += [x.to_dict() | {"subject_name": b["name"]} for x in al.branch_alerts(state, day, district_rules())]
     async for doc in subtree_members(db, branches):
         f = facts_from_doc(doc, doc["_id"])
         out += [x.to_dict() | {"subject_name": f.name} for x in al.member_alerts(f, day) if x.org_id in wanted]

@@ -119,8 +119,9 @@ def units(per: Per, period: Period) -> list[Unit]:
 
 def required(period: Period, *, has_committee: bool, party_groups: int,
              rules: tuple[Requirement, ...] = DEFAULT_RULES) -> dict[str, int]:
-    """Meetings of each kind a branch must hold in a period (0 where a kind does not apply)."""
-    out: dict[str, int] = {}
+    """Meetings of each kind a branch must hold in a period: every kind of organisational life,
+    0 where a kind does not apply or the district's rule set leaves it out."""
+    out: dict[str, int] = dict.fromkeys(ORG_LIFE_KINDS, 0)
     for r in rules:
         applies = r.applies_to(has_committee=has_committee, party_groups=party_groups)
         out[r.kind] = out.get(r.kind, 0) + (r.times * units_in(r.per, period) if applies else 0)

@@ -33,8 +33,8 @@ def test_month_and_year_and_configured_rules():
     assert year["branch_assembly"] == 4 and year["org_life_meeting"] == 1 and year["committee_meeting"] == 0
     rules = load_rules('[{"kind": "group_meeting", "per": "month", "times": 2, "applies": "party_groups"},'
                        ' {"kind": "org_life_meeting", "per": "half_year"}]')
-    assert required(parse_period("2026"), has_committee=False, party_groups=1, rules=rules) == {
-        "group_meeting": 24, "org_life_meeting": 2}
+    assert {k: n for k, n in required(parse_period("2026"), has_committee=False, party_groups=1,
+                                      rules=rules).items() if n} == {"group_meeting": 24, "org_life_meeting": 2}
     assert compliance({}, {}) == 1.0
 
 

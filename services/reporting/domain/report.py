@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from services.reporting.domain import days as d
 from shared.periods import Period
+from shared.contracts.codes import ORG_LIFE_KINDS
 from shared.rules.org_life import DEFAULT_RULES, Requirement, required
 
 # domain.md, five-star grading (a district setting; this is the default).
@@ -46,7 +47,7 @@ def subtree_required(branches: list[dict], period: Period,
                      rules: tuple[Requirement, ...] = DEFAULT_RULES) -> dict[str, int]:
     """Meetings of each kind the subtree's branches must hold; none of a branch merged away
     before the period began."""
-    out = {r.kind: 0 for r in rules}
+    out = dict.fromkeys(ORG_LIFE_KINDS, 0)  # every kind, whatever the district's rules name
     for b in branches:
         if b.get("merged_on") and b["merged_on"] <= period.start.isoformat():
             continue
