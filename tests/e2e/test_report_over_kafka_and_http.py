@@ -23,7 +23,7 @@ async def test_registered_members_roll_up_the_tree(platform, bus):
     regs = [register(b1), register(b1), register(b2), register(b2, registered_on="2026-03-20")]
     await bus.send("members.commands", *regs)
     async with httpx.AsyncClient(base_url=platform["reporting"].url) as http:
-        await eventually(lambda: _is(http, ids["district"], 4))
+        await eventually(lambda: _is(http, ids["district"], 4), timeout=120)
         assert await _registered(http, b1) == 2
         assert await _registered(http, b2) == 2
         assert await _registered(http, ids["community"]) == 4
