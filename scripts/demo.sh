@@ -12,7 +12,7 @@ MEMBERS="${DEMO_MEMBERS:-300}"
 YEAR="${DEMO_YEAR:-2025}"
 REPORTING_URL="${REPORTING_URL:-http://127.0.0.1:8004}"
 # Answers are awaited every CHUNK commands: the services then handle modest batches (see docs/demo.md).
-CHUNK="${DEMO_CHUNK:-100}"
+CHUNK="${DEMO_CHUNK:-25}"
 OUT="${DEMO_DIR:-.data/demo}"
 mkdir -p "$OUT"
 
