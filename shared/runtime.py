@@ -51,7 +51,10 @@ class Runtime:
 
     def __post_init__(self) -> None:
         s = self.settings
-        self.client = AsyncMongoClient(s.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000)
+        # socketTimeoutMS: a call the server never answers fails (and the batch is retried) instead
+        # of blocking the service for good.
+        self.client = AsyncMongoClient(s.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000,
+                                       socketTimeoutMS=120_000)
         self.db = self.client[s.database_name(self.service)]
         self.broker = make_broker(s, self.service)
         publisher = KafkaPublisher(self.broker)

@@ -27,6 +27,10 @@ from shared.messaging.records import Outgoing
 log = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
 CHUNK = 8 * 1024 * 1024  # well under MongoDB's 16 MiB document limit
+# FerretDB 1.24 keeps each update's SQLite cursor open until the whole update command ends, and
+# a database has 100 connections: a command of about 100 updates deadlocks that database for
+# good. So updates go in commands of at most this many (harmless on MongoDB).
+UPDATES_PER_COMMAND = 40
 CODEC = CodecOptions(tz_aware=True)
 
 
@@ -87,7 +91,11 @@ class Journal:
                 raise
             # Already there (a replay after a crash): write those as full replacements.
             ops = [ReplaceOne({"_id": docs[e["index"]]["_id"]}, docs[e["index"]], upsert=True) for e in errors]
-            await self._db[coll].bulk_write(ops, ordered=True)
+            await self._bulk(coll, ops)
+
+    async def _bulk(self, coll: str, ops: list) -> None:
+        for i in range(0, len(ops), UPDATES_PER_COMMAND):
+            await self._db[coll].bulk_write(ops[i:i + UPDATES_PER_COMMAND], ordered=True)
 
     async def recover(self, publisher: Publisher) -> int:
         """Finish every batch that was journaled but not completed (after a crash)."""
@@ -123,7 +131,7 @@ class Journal:
         for coll, docs in inserts.items():
             await self._insert_or_replace(coll, docs)
         for coll, ops in others.items():
-            await self._db[coll].bulk_write(ops, ordered=True)
+            await self._bulk(coll, ops)
         if doc["out"]:
             await publisher.send_all([Outgoing.from_doc(d) for d in doc["out"]])
         await self.journal.delete_one({"_id": jid})
