@@ -64,7 +64,12 @@ class ServiceProcess:
 
 async def start_all(names: list[str], infra: Infra, prefix: str) -> dict[str, ServiceProcess]:
     procs = {n: ServiceProcess(n, infra, prefix).start() for n in names}
-    await asyncio.gather(*(p.wait_ready() for p in procs.values()))
+    try:
+        await asyncio.gather(*(p.wait_ready() for p in procs.values()))
+    except BaseException:
+        for p in procs.values():  # leave nothing running behind a failed start
+            p.kill()
+        raise
     return procs
 
 
