@@ -1,5 +1,6 @@
 """What a newcomer should look at after `make demo`: the dashboard, and the district's story in figures."""
 import asyncio
+import sys
 import time
 
 import httpx
@@ -40,18 +41,33 @@ def where_to_look(report: dict, dashboard: str) -> str:
 
 
 async def reports_caught_up(reporting_url: str, report: dict, timeout: float) -> bool:
-    """Until reporting counts the district's members as intended (it reads the events after the services)."""
+    """Until reporting shows the district's year as intended: it reads the services' events after
+    them, and a year's worth takes a while, so `make demo` waits and says how far it has got."""
     y = report["summary"]["year"]
-    want = next(e for e in report["expectations"] if e["kind"] == "district" and e["period"] == f"{y}-01")
+    want = next(e for e in report["expectations"] if e["kind"] == "district" and e["period"] == str(y))
+    keys = ["members.registered", "members.deceased", "dues.member_months_paid", "participation.active"]
     deadline = time.monotonic() + timeout
+    said = 0.0
     async with httpx.AsyncClient(base_url=reporting_url, timeout=10) as http:
         while time.monotonic() < deadline:
             try:
                 r = await http.get(f"/api/v1/orgs/{want['org_id']}/report", params={"period": want["period"]})
-                if r.status_code == 200 and r.json().get("members", {}).get("registered") == \
-                        want["figures"]["members.registered"]:
-                    return True
+                if r.status_code == 200:
+                    got = {k: _figure(r.json(), k) for k in keys}
+                    if all(got[k] == want["figures"][k] for k in keys):
+                        return True
+                    if time.monotonic() - said > 15:
+                        said = time.monotonic()
+                        shown = ", ".join(f"{k} {got[k]}/{want['figures'][k]}" for k in keys)
+                        print(f"[demo] reporting is still reading the year's events: {shown}", file=sys.stderr)
             except httpx.HTTPError:
                 pass
-            await asyncio.sleep(2)
+            await asyncio.sleep(3)
     return False
+
+
+def _figure(report: dict, dotted: str):
+    value = report
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value

@@ -104,6 +104,28 @@ def with_entries(doc: dict, entries: dict[tuple[str, str], int]) -> dict:
     return doc | {"entries": {f: ";".join(items) for f, items in sorted(by_field.items())}}
 
 
+def add_entries(doc: dict, delta: dict[tuple[str, str], int]) -> dict:
+    """`with_entries(doc, entries_of(doc) + delta)`, decoding and re-encoding only the counters
+    the delta touches: a batch applies thousands of small deltas to the same few documents."""
+    entries = dict(doc.get("entries") or {})
+    by_field: dict[str, dict[str, int]] = {}
+    for (day, f), v in delta.items():
+        by_field.setdefault(f, {})[day] = by_field.get(f, {}).get(day, 0) + v
+    for f, changes in by_field.items():
+        current: dict[str, int] = {}
+        for item in entries[f].split(";") if entries.get(f) else ():
+            day, v = item.split("=")
+            current[day] = int(v)
+        for day, v in changes.items():
+            current[day] = current.get(day, 0) + v
+        items = [f"{day}={v}" for day, v in sorted(current.items()) if v]
+        if items:
+            entries[f] = ";".join(items)
+        else:
+            entries.pop(f, None)
+    return doc | {"entries": dict(sorted(entries.items()))}
+
+
 def ledger_id(branch_id: str, year: str) -> str:
     return f"{branch_id}|{year}"
 

@@ -13,7 +13,7 @@ documents are added to its ancestors once it is placed.
 from collections import defaultdict
 
 from services.reporting.adapters.documents import (
-    ORGS, entries_of, figures_id, figures_of, new_figures, with_entries, years_id,
+    ORGS, add_entries, entries_of, figures_id, figures_of, new_figures, years_id,
 )
 from services.reporting.domain.contributions import DAY_SERIES, Contribution
 from shared.messaging.pipeline import Context
@@ -75,10 +75,7 @@ async def apply_to_org(ctx: Context, org_id: str, changes: Changes) -> None:
         if series == DAY_SERIES:
             await _open_year(ctx, org_id, year)
         doc = await ctx.get(figures_of(org_id, series), figures_id(series, org_id, year)) or new_figures(series, org_id, year)
-        entries = entries_of(doc)
-        for k, v in delta.items():
-            entries[k] = entries.get(k, 0) + v
-        ctx.put(figures_of(org_id, series), with_entries(doc, entries))
+        ctx.put(figures_of(org_id, series), add_entries(doc, delta))
         if series == DAY_SERIES:  # later years open with everything before them
             index = await ctx.get(figures_of(org_id, DAY_SERIES), years_id(org_id))
             for later in (y for y in index["years"] if y > year):

@@ -91,3 +91,17 @@ def test_a_backdated_change_updates_the_openings_of_later_years():
     assert read(ctx, "d", "2025", "2025-01-01").day["reg"] == 1
     assert read(ctx, "d", "2026", "2026-01-01").day["reg"] == 1  # via 2026's opening
     assert read(ctx, "d", "2024", "2024-04-30").day.get("reg", 0) == 0
+
+
+def test_adding_entries_touches_only_the_counters_of_the_delta_and_equals_a_full_rewrite():
+    from services.reporting.adapters.documents import add_entries, entries_of, new_figures, with_entries
+
+    doc = with_entries(new_figures("*", "b1", "2026"), {("2026-01-05", "reg"): 3, ("2026-02-01", "away"): 1,
+                                                         ("2026-03-01", "reg"): -1})
+    delta = {("2026-01-05", "reg"): -3, ("2026-04-01", "reg"): 2, ("2026-02-01", "paid"): 5}
+    expected = dict(entries_of(doc))
+    for k, v in delta.items():
+        expected[k] = expected.get(k, 0) + v
+    assert add_entries(doc, delta) == with_entries(doc, expected)
+    assert add_entries(doc, delta)["entries"]["reg"] == "2026-03-01=-1;2026-04-01=2"
+    assert add_entries(doc, {("2026-02-01", "away"): -1})["entries"].get("away") is None
