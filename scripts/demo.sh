@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-.venv/bin/python}"
 export PYTHONPATH="${PYTHONPATH:-$PWD}"
 SEED="${DEMO_SEED:-2025}"
-MEMBERS="${DEMO_MEMBERS:-300}"
+MEMBERS="${DEMO_MEMBERS:-200}"
 YEAR="${DEMO_YEAR:-2025}"
 REPORTING_URL="${REPORTING_URL:-http://127.0.0.1:8004}"
 # Answers are awaited every CHUNK commands: the services then handle modest batches (see docs/demo.md).
@@ -21,6 +21,6 @@ echo "[demo] X区, seed $SEED, $MEMBERS members, year $YEAR → Kafka ${KAFKA_BO
 # The progress bar goes to stderr; the JSON summary (stdout) is in the file, the guide below says it in words.
 "$PYTHON" -m simulator run --seed "$SEED" --members "$MEMBERS" --year "$YEAR" \
   --chunk "$CHUNK" --summary "$OUT/summary.json" > /dev/null
-"$PYTHON" -m simulator guide "$OUT/summary.json" --reporting "$REPORTING_URL"
+"$PYTHON" -m simulator guide "$OUT/summary.json" --reporting "$REPORTING_URL" --wait "${DEMO_WAIT:-1800}"
 echo
 echo "[demo] the full summary and the figures each report should show: $OUT/summary.json"
