@@ -12,6 +12,8 @@
 Keyed collections of facts are stored as lists of objects (FerretDB refuses keys with '.',
 and ids may contain one).
 """
+import json
+
 from services.reporting.domain.contributions import Contribution
 from services.reporting.domain.facts import MemberFacts
 
@@ -30,6 +32,8 @@ def facts_from_doc(doc: dict | None, member_id: str) -> MemberFacts:
     if doc is None:
         return MemberFacts(member_id)
     f = doc.get("facts", {})
+    if isinstance(f, str):
+        f = json.loads(f)
     m = MemberFacts(member_id, **{k: f[k] for k in (
         "name", "branch_id", "registered_on", "lives_alone", "health", "specialist_id", "died_on",
         "transfers", "away", "returns", "exempt") if k in f})
@@ -50,8 +54,10 @@ def member_to_doc(m: MemberFacts, contribution: Contribution, open_alerts: list[
     facts["visits"] = [{"visit_id": i, "on": on} for i, on in sorted(m.visits.items())]
     facts["evaluations"] = [{"year": y, "result": r} for y, r in sorted(m.evaluations.items())]
     branches = sorted({s.branch_id for s in m.stints()} | ({m.branch_id} if m.branch_id else set()))
-    return {"_id": m.member_id, "facts": facts, "branches": branches,
-            "contribution": contribution_to_list(contribution), "open_alerts": open_alerts,
+    # facts and contribution are kept as JSON text: FerretDB 1.24 converts every nested element
+    # of a document on each read and write, which made member documents the reporting bottleneck.
+    return {"_id": m.member_id, "facts": _pack(facts), "branches": branches,
+            "contribution": _pack(contribution_to_list(contribution)), "open_alerts": open_alerts,
             "evaluated_on": evaluated_on}
 
 
@@ -59,7 +65,13 @@ def contribution_to_list(c: Contribution) -> list[dict]:
     return [{"s": s, "b": b, "d": day, "f": dict(sorted(fields.items()))} for (s, b, day), fields in sorted(c.items())]
 
 
-def contribution_from_list(items: list[dict] | None) -> Contribution:
+def _pack(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def contribution_from_list(items: list[dict] | str | None) -> Contribution:
+    if isinstance(items, str):
+        items = json.loads(items)
     return {(x["s"], x["b"], x["d"]): dict(x["f"]) for x in items or []}
 
 
