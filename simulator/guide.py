@@ -17,7 +17,7 @@ def where_to_look(report: dict, dashboard: str) -> str:
         "",
         f"夕阳红 Sunset Red — X区 {y}年 模拟数据已送达 (seed {s['seed']}, {s['commands']['total']} commands)",
         "",
-        f"  看板 Dashboard:   {dashboard}",
+        f"  看板 Dashboard:   {dashboard}?year={y}&period={y}&as_of={y}-12-31",
         f"  区报告 Report:    {dashboard.rstrip('/')}/api/v1/orgs/{district}/report?period={y}",
         f"  一月 January:     {dashboard.rstrip('/')}/api/v1/orgs/{district}/report?period={y}-01",
         f"  预警 Alerts:      {dashboard.rstrip('/')}/api/v1/alerts?org_id={district}&as_of={y}-12-31",
