@@ -22,4 +22,6 @@ class NotifySettings(BaseSettings):
     retry_base_seconds: float = 60.0  # backoff: base, 2×base, 4×base…
     quiet_hours: str = "21:00-08:00"  # Asia/Shanghai; SMS and calls wait
     poll_seconds: float = 1.0  # how often the delivery worker looks for due deliveries
-    batch_size: int = 50  # deliveries claimed together
+    # Deliveries claimed together. Large, because on FerretDB finding what is due scans the
+    # whole deliveries collection (no index is used off `_id`): each scan should serve many sends.
+    batch_size: int = 500
