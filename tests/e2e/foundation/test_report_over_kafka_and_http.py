@@ -51,7 +51,7 @@ async def test_activity_and_notice_slices(platform, bus):
     held = envelope("RecordActivityHeld", {"activity_id": act, "minutes": "学习文件，讨论工作。",
                                            "attendance": [{"member_id": uid("m"), "status": "present"}]})
     await bus.send("activities.commands", schedule, held_without_minutes, held)
-    events = await bus.events("activities.events", lambda es: bool(caused_by(es, held)))
+    events = await bus.events("activities.events", lambda es: bool(caused_by(es, held)), timeout=120)
     assert caused_by(events, schedule)[0]["data"]["held_on"] == "2026-03-05"
     assert caused_by(events, held_without_minutes)[0]["data"]["reason"] == "invalid"
     assert caused_by(events, held)[0]["type"] == "ActivityHeld"
@@ -60,9 +60,9 @@ async def test_activity_and_notice_slices(platform, bus):
                                      "category": "study", "audience": {"org_ids": [branch]}})
     async with httpx.AsyncClient(base_url=platform["notifications"].url) as http:
         # notifications rejects an audience it has not heard of: wait until members.events reached it
-        await eventually(lambda: _knows(http, branch))
+        await eventually(lambda: _knows(http, branch), timeout=120)
         assert (await http.post("/api/v1/commands", json=notice)).status_code == 202
-    events = await bus.events("notifications.events", lambda es: bool(caused_by(es, notice)))
+    events = await bus.events("notifications.events", lambda es: bool(caused_by(es, notice)), timeout=120)
     assert caused_by(events, notice)[0]["type"] == "NoticeCreated"
 
 
