@@ -41,7 +41,9 @@ async def _is(http, org_id, n):
 
 async def test_activity_and_notice_slices(platform, bus):
     ids, cmds = tree(1)
-    await bus.send("members.commands", *cmds)
+    for cmd in cmds:  # a parent before its child: each level waits for the one above
+        await bus.send("members.commands", cmd)
+        await bus.events("members.events", lambda es, c=cmd: bool(caused_by(es, c)), timeout=120)
     branch = ids["branches"][0]
     act = uid("a")
     schedule = envelope("ScheduleActivity", {"activity_id": act, "kind": "branch_assembly", "title": "一季度党员大会",
