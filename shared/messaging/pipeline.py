@@ -14,14 +14,16 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from aiokafka.errors import KafkaError
 from pymongo.errors import PyMongoError
 
 from shared import logs
-from shared.contracts.base import Message
+from shared.contracts.base import Message, lookup
 from shared.contracts.envelope import Envelope
 from shared.contracts.parsing import (
     Invalid, NotEnvelope, Parsed, derived_id, encode, envelope_for, parse,
@@ -89,6 +91,7 @@ class Pipeline:
     # this lock, because documents are written back as whole snapshots.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     journal: Journal = field(init=False)
+    _journal_clean: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.journal = Journal(self.db, self.name.replace(".", "_"), self.on_stage)
@@ -97,11 +100,27 @@ class Pipeline:
         return f"{self.topic_prefix}{base}"
 
     async def recover(self) -> int:
-        return await self.journal.recover(self.publisher)
+        n = await self.journal.recover(self.publisher)
+        self._journal_clean = True
+        return n
+
+    async def _recover_if_needed(self) -> None:
+        """A journaled batch can be left only at start-up or after a batch failed half-way, so
+        only then is the journal read, not before every batch."""
+        if not self._journal_clean:
+            await self.recover()
 
     async def process(self, records: Sequence[Incoming]) -> None:
-        async with self.lock:
+        async with self.lock, self._marks_unclean_on_failure():
             await self._process(records)
+
+    @asynccontextmanager
+    async def _marks_unclean_on_failure(self):
+        try:
+            yield
+        except BaseException:
+            self._journal_clean = False
+            raise
 
     async def run_unit(self, cause: Envelope, work: Callable[[Context], Awaitable[None]],
                        wants: Iterable[Key] = ()) -> None:
@@ -109,8 +128,8 @@ class Pipeline:
         guarantees: its writes and events are journaled, applied and published together.
         `cause` names the unit; give it a stable id (e.g. derived from what is being done) so
         that a unit run twice derives the same event ids. Rejections are not expected here."""
-        async with self.lock:
-            await self.recover()
+        async with self.lock, self._marks_unclean_on_failure():
+            await self._recover_if_needed()
             uow = UnitOfWork(self.db)
             await uow.prefetch(wants)
             with _log_context(cause.id, cause.correlation_id):
@@ -120,7 +139,7 @@ class Pipeline:
 
     async def _process(self, records: Sequence[Incoming]) -> None:
         clock = _Clock()
-        await self.recover()
+        await self._recover_if_needed()
         parsed = [parse(r.value) for r in records]
         ids = [p.envelope.id if isinstance(p, Parsed) else p.id if isinstance(p, Invalid) else r.position
                for r, p in zip(records, parsed)]
@@ -217,9 +236,7 @@ class Pipeline:
         return Outgoing(dlq(record.topic), record.key, record.value or b"", headers)
 
 
-def _occurred_at(raw: dict):
-    from datetime import datetime, timezone
-
+def _occurred_at(raw: dict) -> datetime:
     value = raw.get("occurred_at")
     try:
         parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
@@ -230,8 +247,6 @@ def _occurred_at(raw: dict):
 
 def _key_of(raw: dict, fallback: str) -> str:
     """The rejected command's aggregate key when it can be read, so the answer stays in order."""
-    from shared.contracts.base import lookup
-
     data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
     cls = lookup(str(raw.get("type")), raw.get("schema_version") if isinstance(raw.get("schema_version"), int) else 1)
     value = data.get(cls.KEY) if cls else None
