@@ -3,8 +3,7 @@ import uuid
 import pytest
 
 from tests.infra import Infra, provide
-from tests.support.messages import Bus
-from tests.support.services import start_all
+from tests.support.fixtures import platform_and_bus
 
 SERVICES = ["members", "activities", "notifications", "reporting"]
 
@@ -23,23 +22,5 @@ def run_id() -> str:
     return uuid.uuid4().hex[:8]
 
 
-@pytest.fixture(scope="session")
-async def platform(infra, run_id):
-    """All four services as real processes on real Kafka and MongoDB, under this run's prefix."""
-    prefix = f"t{run_id}."
-    procs = await start_all(SERVICES, infra, prefix)
-    yield procs
-    for p in procs.values():
-        p.stop()
-
-
-@pytest.fixture(scope="session")
-async def bus(infra, run_id):
-    b = Bus(infra.kafka, f"t{run_id}.")
-    await b.start()
-    yield b
-    await b.stop()
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+# All four services as real processes on real Kafka and MongoDB, under this run's prefix.
+platform, bus = platform_and_bus(SERVICES)

@@ -62,8 +62,9 @@ class ServiceProcess:
         self.kill(signal.SIGTERM)
 
 
-async def start_all(names: list[str], infra: Infra, prefix: str) -> dict[str, ServiceProcess]:
-    procs = {n: ServiceProcess(n, infra, prefix).start() for n in names}
+async def start_all(names: list[str], infra: Infra, prefix: str,
+                    extra_env: dict[str, str] | None = None) -> dict[str, ServiceProcess]:
+    procs = {n: ServiceProcess(n, infra, prefix, extra_env).start() for n in names}
     try:
         await asyncio.gather(*(p.wait_ready() for p in procs.values()))
     except BaseException:

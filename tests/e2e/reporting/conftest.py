@@ -4,7 +4,7 @@ import pytest
 from tests.integration.reporting.support import fixtures, quarter_scenario, settled
 from tests.support.messages import eventually
 
-reporting, rbus = fixtures("e")
+reporting_platform, reporting, rbus = fixtures("e")
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ import pytest
 from tests.integration.reporting.support import fixtures, quarter_scenario, settled
 from tests.support.messages import eventually
 
-reporting, rbus = fixtures("r")
+reporting_platform, reporting, rbus = fixtures("r")
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from shared.contracts import activities as a
 from shared.contracts import members as m
 from shared.contracts import notifications as n
 from tests.support.messages import Bus, envelope
-from tests.support.services import ServiceProcess
+from tests.support.fixtures import platform_and_bus
 
 def uid(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
@@ -31,22 +31,14 @@ async def publish(bus: Bus, *events: dict) -> None:
 
 
 def fixtures(prefix_suffix: str):
-    @pytest.fixture(scope="session")
-    async def reporting(infra, run_id):
-        proc = ServiceProcess("reporting", infra, f"t{run_id}{prefix_suffix}.",
-                              extra_env={"REPORTING_CHECK_EVERY_S": "2"}).start()
-        await proc.wait_ready()
-        yield proc
-        proc.stop()
+    """(reporting, rbus): the reporting process alone, checking every 2 s, and a bus on its prefix."""
+    platform, rbus = platform_and_bus(["reporting"], prefix_suffix, {"REPORTING_CHECK_EVERY_S": "2"})
 
     @pytest.fixture(scope="session")
-    async def rbus(infra, run_id):
-        b = Bus(infra.kafka, f"t{run_id}{prefix_suffix}.")
-        await b.start()
-        yield b
-        await b.stop()
+    def reporting(reporting_platform):
+        return reporting_platform["reporting"]
 
-    return reporting, rbus
+    return platform, reporting, rbus
 
 
 def tree_events(branches: list[tuple[str, bool, int]], at: str = "2025-12-01") -> tuple[dict, list[dict]]:
