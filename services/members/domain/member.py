@@ -227,12 +227,17 @@ def _overlaps(start_a: str, end_a: str, start_b: str, end_b: str) -> bool:
     return start_a < end_b and start_b < end_a
 
 
-def mark_away(member: Member, *, start: str, until: str | None, location: str, reason: str) -> None:
+def _span_end(member: Member, start: str, until: str | None) -> str:
+    """Check a from/until span of an active member; its exclusive end (open-ended: far future)."""
     member.require_active()
     _not_before_registration(member, start, "data.from")
     if until is not None and until < start:
         raise invalid(f"until {until} is before from {start}", "data.until")
-    end = _next_day(until) if until else FAR_FUTURE
+    return _next_day(until) if until else FAR_FUTURE
+
+
+def mark_away(member: Member, *, start: str, until: str | None, location: str, reason: str) -> None:
+    end = _span_end(member, start, until)
     for a in member.away:
         if _overlaps(start, end, _away_start(a), _away_end(a)):
             held = f"{a['from']}–{a.get('returned_on') or a.get('until') or '…'}"
@@ -257,11 +262,7 @@ def mark_returned(member: Member, *, on: str) -> dict:
 
 
 def exempt(member: Member, *, start: str, until: str | None, reason: str) -> None:
-    member.require_active()
-    _not_before_registration(member, start, "data.from")
-    if until is not None and until < start:
-        raise invalid(f"until {until} is before from {start}", "data.until")
-    end = _next_day(until) if until else FAR_FUTURE
+    end = _span_end(member, start, until)
     for e in member.exemptions:
         if _overlaps(start, end, e["from"], _next_day(e["until"]) if e["until"] else FAR_FUTURE):
             raise conflict(f"member {member.member_id} is already exempt from {e['from']}", "data.from")
