@@ -3,14 +3,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts.types import Id, Timestamp
+from shared.contracts.types import MessageId, Timestamp
 
 
 class Envelope(BaseModel):
     # Unknown top-level fields are ignored: a producer may add tracing without breaking us.
     model_config = ConfigDict(extra="ignore")
 
-    id: Id
+    id: MessageId
     type: str = Field(min_length=1, max_length=128)
     schema_version: int = Field(default=1, ge=1)
     occurred_at: Timestamp
@@ -26,5 +26,5 @@ class EnvelopeHead(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    id: Id
+    id: MessageId
     type: str = Field(min_length=1, max_length=128)

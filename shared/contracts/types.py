@@ -2,6 +2,10 @@
 
 Money and hours are `Decimal` and travel as decimal strings ("24.00"); a JSON number is refused
 so that no float ever touches an amount.
+
+Ids (`Id`) become MongoDB `_id`s, keys of embedded documents and parts of field paths, so an id
+that could not be a MongoDB field name is refused: a leading `$`, a `.`, whitespace or a control
+character. A message id (`MessageId`) is only ever a value; it refuses control characters alone.
 """
 import re
 from datetime import date, datetime
@@ -15,6 +19,13 @@ _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 _MONEY = re.compile(r"-?\d{1,12}(\.\d{1,2})?")
 _HOURS = re.compile(r"\d{1,6}(\.\d{1,2})?")
 CENT = Decimal("0.01")
+# Control characters: C0, DEL and C1 (Unicode category Cc).
+_CONTROL = r"\x00-\x1f\x7f-\x9f"
+# The same rules as `_id_rules`, for the JSON schema (and the AsyncAPI document) of the contract.
+ID_PATTERN = rf"^[^$.\s{_CONTROL}][^.\s{_CONTROL}]*$"
+MESSAGE_ID_PATTERN = rf"^[^{_CONTROL}]*$"
+_HAS_CONTROL = re.compile(rf"[{_CONTROL}]")
+_HAS_SPACE = re.compile(r"\s")
 
 
 def _date(v: object) -> date:
@@ -49,6 +60,24 @@ def _decimal(pattern: re.Pattern, what: str):
     return parse
 
 
+def _id_rules(v: str) -> str:
+    if v.startswith("$"):
+        raise ValueError("an id must not begin with '$'")
+    if "." in v:
+        raise ValueError("an id must not contain '.'")
+    if _HAS_CONTROL.search(v):
+        raise ValueError("an id must not contain control characters")
+    if _HAS_SPACE.search(v):
+        raise ValueError("an id must not contain whitespace")
+    return v
+
+
+def _message_id_rules(v: str) -> str:
+    if _HAS_CONTROL.search(v):
+        raise ValueError("a message id must not contain control characters")
+    return v
+
+
 def to_money(v: Decimal) -> Decimal:
     return v.quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -67,7 +96,12 @@ Hours = Annotated[
     PlainSerializer(lambda d: str(d.normalize()) if d == d.to_integral() else str(d), return_type=str),
 ]
 Timestamp = Annotated[AwareDatetime, PlainSerializer(lambda d: d.isoformat(), return_type=str)]
-Id = Annotated[str, Field(min_length=1, max_length=128)]
+# The id of anything the contract names: org, member, branch, activity, venue, notice, payment…
+Id = Annotated[str, Field(min_length=1, max_length=128, json_schema_extra={"pattern": ID_PATTERN}),
+               AfterValidator(_id_rules)]
+# The envelope's `id` (and what refers to one, e.g. `CommandRejected.command_id`).
+MessageId = Annotated[str, Field(min_length=1, max_length=128, json_schema_extra={"pattern": MESSAGE_ID_PATTERN}),
+                      AfterValidator(_message_id_rules)]
 Text = Annotated[str, Field(max_length=20000)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
