@@ -28,7 +28,7 @@ class Attendance(Strict):
 
 
 class AttendanceEntry(Loose):
-    member_id: str
+    member_id: Id
     status: AttendanceStatus
     mode: AttendanceMode = "in_person"
 
@@ -114,32 +114,32 @@ class RecordVisit(_ActivityCommand):
 
 class VenueRegistered(_ActivityEvent):
     KEY: ClassVar[str] = "venue_id"
-    venue_id: str
+    venue_id: Id
     name: str
-    org_id: str
+    org_id: Id
     capacity: int
     facilities: list[str] = Field(default_factory=list)
 
 
 class ActivityScheduled(_ActivityEvent):
-    activity_id: str
+    activity_id: Id
     kind: ActivityKind
     title: str
-    branch_ids: list[str]
+    branch_ids: list[Id]
     starts_at: Timestamp
     ends_at: Timestamp
     held_on: Day  # the date of starts_at in Asia/Shanghai
-    venue_id: str | None = None
-    organizer_id: str | None = None
+    venue_id: Id | None = None
+    organizer_id: Id | None = None
 
 
 class ActivityHeld(_ActivityEvent):
-    activity_id: str
+    activity_id: Id
     kind: ActivityKind
     title: str = ""
-    branch_ids: list[str]
+    branch_ids: list[Id]
     held_on: Day
-    venue_id: str | None = None
+    venue_id: Id | None = None
     starts_at: Timestamp | None = None
     ends_at: Timestamp | None = None
     minutes: str | None = None
@@ -149,46 +149,46 @@ class ActivityHeld(_ActivityEvent):
 
 
 class AttendanceRecorded(_ActivityEvent):
-    activity_id: str
+    activity_id: Id
     kind: ActivityKind
-    branch_ids: list[str]
+    branch_ids: list[Id]
     held_on: Day
-    member_id: str
+    member_id: Id
     status: AttendanceStatus
     mode: AttendanceMode = "in_person"
     previous_status: AttendanceStatus | None = None
     previous_mode: AttendanceMode | None = None
     title: str = ""
-    venue_id: str | None = None
+    venue_id: Id | None = None
     capacity: int | None = None
     over_capacity: bool = False
 
 
 class ActivityCancelled(_ActivityEvent):
-    activity_id: str
+    activity_id: Id
     kind: ActivityKind
-    branch_ids: list[str]
+    branch_ids: list[Id]
     held_on: Day
     reason: str
     title: str = ""
-    venue_id: str | None = None
+    venue_id: Id | None = None
 
 
 class VolunteerHoursLogged(_ActivityEvent):
     KEY: ClassVar[str] = "member_id"
-    entry_id: str
-    member_id: str
+    entry_id: Id
+    member_id: Id
     team: str
     hours: Hours
     on: Day
-    activity_id: str | None = None
+    activity_id: Id | None = None
 
 
 class VisitRecorded(_ActivityEvent):
     KEY: ClassVar[str] = "member_id"
-    visit_id: str
-    member_id: str
-    specialist_id: str
+    visit_id: Id
+    member_id: Id
+    specialist_id: Id
     on: Day
     kind: VisitKind
     health: Health | None = None

@@ -180,22 +180,22 @@ class GrantAward(_MemberCommand):
 
 class OrganizationEstablished(_MemberEvent):
     KEY: ClassVar[str] = "org_id"
-    org_id: str
+    org_id: Id
     name: str
     kind: OrgKind
-    parent_id: str | None = None
+    parent_id: Id | None = None
     # Ids from the district down to the parent, so a consumer can place the org without a call.
-    ancestors: list[str] = Field(default_factory=list)
+    ancestors: list[Id] = Field(default_factory=list)
     has_committee: bool = False
     party_groups: int = 0
 
 
 class SecretaryAppointed(_MemberEvent):
     KEY: ClassVar[str] = "branch_id"
-    branch_id: str
-    member_id: str
+    branch_id: Id
+    member_id: Id
     member_name: str | None = None
-    previous_member_id: str | None = None
+    previous_member_id: Id | None = None
 
 
 class MemberProfile(Loose):
@@ -229,12 +229,12 @@ class PensionChange(Loose):
 
 
 class MemberRegistered(_MemberEvent):
-    member_id: str
-    branch_id: str
-    ancestors: list[str] = Field(default_factory=list)
+    member_id: Id
+    branch_id: Id
+    ancestors: list[Id] = Field(default_factory=list)
     profile: MemberProfile
     status: MemberStatus = "resident"
-    specialist_id: str | None = None
+    specialist_id: Id | None = None
     # Dues owed each month of `dues_year`, fixed from the pension (domain.md, dues).
     dues_year: int | None = None
     monthly_dues: Money | None = None
@@ -242,8 +242,8 @@ class MemberRegistered(_MemberEvent):
 
 
 class MemberProfileUpdated(_MemberEvent):
-    member_id: str
-    branch_id: str
+    member_id: Id
+    branch_id: Id
     changes: dict[str, Any]
     before: dict[str, Any] = Field(default_factory=dict)
     profile: MemberProfile
@@ -251,26 +251,26 @@ class MemberProfileUpdated(_MemberEvent):
     monthly_dues: Money | None = None
     pension_history: list[PensionChange] = Field(default_factory=list)
     status: MemberStatus | None = None
-    specialist_id: str | None = None
+    specialist_id: Id | None = None
 
 
 class MemberTransferred(_MemberEvent):
-    member_id: str
+    member_id: Id
     on: Day
-    from_branch_id: str
-    to_branch_id: str | None = None
-    to_ancestors: list[str] = Field(default_factory=list)
+    from_branch_id: Id
+    to_branch_id: Id | None = None
+    to_ancestors: list[Id] = Field(default_factory=list)
     destination: str | None = None
     left_district: bool = False
     merged: bool = False
-    from_ancestors: list[str] = Field(default_factory=list)
+    from_ancestors: list[Id] = Field(default_factory=list)
     # True when the member was the secretary of the branch left, which now has none.
     secretary_vacated: bool = False
 
 
 class MemberMarkedAway(_MemberEvent):
-    member_id: str
-    branch_id: str
+    member_id: Id
+    branch_id: Id
     from_: Day = Field(alias="from")
     until: Day | None = None
     location: str
@@ -278,32 +278,32 @@ class MemberMarkedAway(_MemberEvent):
 
 
 class MemberReturned(_MemberEvent):
-    member_id: str
-    branch_id: str
+    member_id: Id
+    branch_id: Id
     on: Day
     away_from: Day | None = None
     location: str | None = None
 
 
 class MemberExempted(_MemberEvent):
-    member_id: str
-    branch_id: str
+    member_id: Id
+    branch_id: Id
     from_: Day = Field(alias="from")
     until: Day | None = None
     reason: str
 
 
 class MemberDied(_MemberEvent):
-    member_id: str
-    branch_id: str
+    member_id: Id
+    branch_id: Id
     on: Day
     secretary_vacated: bool = False
 
 
 class DuesPaid(_MemberEvent):
-    payment_id: str
-    member_id: str
-    branch_id: str
+    payment_id: Id
+    member_id: Id
+    branch_id: Id
     from_month: Month
     to_month: Month
     months: list[Month]
@@ -316,17 +316,17 @@ class DuesPaid(_MemberEvent):
 
 
 class SpecialistAssigned(_MemberEvent):
-    member_id: str
-    branch_id: str
-    specialist_id: str
+    member_id: Id
+    branch_id: Id
+    specialist_id: Id
     specialist_name: str
     specialist_phone: str | None = None
-    previous_specialist_id: str | None = None
+    previous_specialist_id: Id | None = None
 
 
 class EvaluationRecorded(_MemberEvent):
-    member_id: str
-    branch_id: str
+    member_id: Id
+    branch_id: Id
     year: int
     result: EvaluationResult
     replaces: EvaluationResult | None = None
@@ -334,7 +334,7 @@ class EvaluationRecorded(_MemberEvent):
 
 class BranchRated(_MemberEvent):
     KEY: ClassVar[str] = "branch_id"
-    branch_id: str
+    branch_id: Id
     year: int
     stars: int
     previous_stars: int | None = None
@@ -342,19 +342,19 @@ class BranchRated(_MemberEvent):
 
 class BranchesMerged(_MemberEvent):
     KEY: ClassVar[str] = "from_branch_id"
-    from_branch_id: str
-    into_branch_id: str
+    from_branch_id: Id
+    into_branch_id: Id
     on: Day
-    member_ids: list[str] = Field(default_factory=list)
-    into_ancestors: list[str] = Field(default_factory=list)
+    member_ids: list[Id] = Field(default_factory=list)
+    into_ancestors: list[Id] = Field(default_factory=list)
     secretary_vacated: bool = False
 
 
 class AwardGranted(_MemberEvent):
     KEY: ClassVar[str] = "award_id"
-    award_id: str
+    award_id: Id
     year: int
     category: AwardCategory
-    subject_id: str
+    subject_id: Id
     subject_kind: str  # branch · member
     subject_name: str | None = None

@@ -33,8 +33,8 @@ class Audience(Strict):
 
 
 class AudienceView(Loose):
-    org_ids: list[str] = Field(default_factory=list)
-    member_ids: list[str] = Field(default_factory=list)
+    org_ids: list[Id] = Field(default_factory=list)
+    member_ids: list[Id] = Field(default_factory=list)
 
 
 # ---- commands -------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ class CompleteDoorDelivery(_NoticeCommand):
 # ---- events ---------------------------------------------------------------------------------
 
 class NoticeCreated(_NoticeEvent):
-    notice_id: str
+    notice_id: Id
     title: str
     body: str
     category: NoticeCategory
@@ -84,26 +84,26 @@ class NoticeCreated(_NoticeEvent):
 
 
 class NotificationDispatched(_NoticeEvent):
-    notice_id: str
-    member_id: str
-    branch_id: str | None = None
+    notice_id: Id
+    member_id: Id
+    branch_id: Id | None = None
     channel: Channel
     attempt: int = 1
     addressed_on: Day | None = None
 
 
 class NotificationDelivered(_NoticeEvent):
-    notice_id: str
-    member_id: str
-    branch_id: str | None = None
+    notice_id: Id
+    member_id: Id
+    branch_id: Id | None = None
     channel: Channel
     attempt: int = 1
 
 
 class NotificationFailed(_NoticeEvent):
-    notice_id: str
-    member_id: str
-    branch_id: str | None = None
+    notice_id: Id
+    member_id: Id
+    branch_id: Id | None = None
     channel: Channel
     attempt: int = 1
     error: str = ""
@@ -111,34 +111,34 @@ class NotificationFailed(_NoticeEvent):
 
 
 class DoorDeliveryAssigned(_NoticeEvent):
-    notice_id: str
-    member_id: str
-    branch_id: str | None = None
-    specialist_id: str | None = None
+    notice_id: Id
+    member_id: Id
+    branch_id: Id | None = None
+    specialist_id: Id | None = None
     channel: Channel = "door"
     # added: the day the notice was addressed to the member (reporting's `sent` date)
     addressed_on: Day | None = None
 
 
 class DoorDeliveryCompleted(_NoticeEvent):
-    notice_id: str
-    member_id: str
-    branch_id: str | None = None
-    specialist_id: str
+    notice_id: Id
+    member_id: Id
+    branch_id: Id | None = None
+    specialist_id: Id
     on: Day
 
 
 class NoticeAcknowledged(_NoticeEvent):
-    notice_id: str
-    member_id: str
-    branch_id: str | None = None
+    notice_id: Id
+    member_id: Id
+    branch_id: Id | None = None
     channel: Channel | None = None
 
 
 class FeedbackReceived(_NoticeEvent):
     KEY: ClassVar[str] = "member_id"
-    feedback_id: str
-    member_id: str
-    branch_id: str | None = None
-    notice_id: str | None = None
+    feedback_id: Id
+    member_id: Id
+    branch_id: Id | None = None
+    notice_id: Id | None = None
     text: str

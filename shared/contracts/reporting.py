@@ -5,7 +5,7 @@ from pydantic import Field
 
 from shared.contracts.base import Event, Loose
 from shared.contracts.codes import AlertKind, AlertLevel, RejectionReason
-from shared.contracts.types import Day
+from shared.contracts.types import Day, Id, MessageId
 from shared.topics import REPORTING_EVENTS
 
 
@@ -16,11 +16,11 @@ class _ReportingEvent(Event):
 
 
 class AlertRaised(_ReportingEvent):
-    alert_id: str
+    alert_id: Id
     kind: AlertKind
     level: AlertLevel
-    subject_id: str
-    org_id: str
+    subject_id: Id
+    org_id: Id
     since: str  # the month (YYYY-MM) or day the condition began
     months: int | None = None
     as_of: Day
@@ -29,16 +29,16 @@ class AlertRaised(_ReportingEvent):
 
 
 class AlertCleared(_ReportingEvent):
-    alert_id: str
+    alert_id: Id
     kind: AlertKind
-    subject_id: str
-    org_id: str
+    subject_id: Id
+    org_id: Id
     as_of: Day
 
 
 class PeriodReportPublished(_ReportingEvent):
     KEY: ClassVar[str] = "org_id"
-    org_id: str
+    org_id: Id
     period: str
     report: dict[str, Any]
 
@@ -53,7 +53,7 @@ class CommandRejected(Event):
 
     TOPIC: ClassVar[str] = ""  # the refusing service's own events topic
     KEY: ClassVar[str] = "command_id"
-    command_id: str
+    command_id: MessageId
     command_type: str
     reason: RejectionReason
     errors: list[FieldError] = Field(default_factory=list)
