@@ -1,7 +1,10 @@
-"""What every service runs: a MongoDB client, a Kafka broker, and its consuming pipelines.
+"""What every service runs: a MongoDB client, a Kafka broker, its consuming pipelines, the
+outbox relay and the timer that retries held commands.
 
 Each service's bootstrap (its composition root) builds a `Runtime` with its own handler
-tables, indexes and routes; the FastAPI lifespan starts and stops it.
+tables, indexes and routes; the FastAPI lifespan starts and stops it. Any number of runtimes of
+a service may run at once: they share a consumer group per pipeline, and every write they make
+is version-checked in a transaction, so nothing here is guarded by an in-process lock.
 """
 import asyncio
 import logging
@@ -13,7 +16,10 @@ from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
 from shared.infra.topics import ensure_topics
+from shared.messaging import parking
 from shared.messaging.kafka import KafkaPublisher, attach, make_broker
+from shared.messaging.mongo_uow import MongoStore
+from shared.messaging.outbox import OutboxRelay
 from shared.messaging.pipeline import Handler, Pipeline
 from shared.settings import Settings
 from shared.topics import EVENTS_OF
@@ -45,7 +51,8 @@ class Runtime:
     broker: KafkaBroker = field(init=False)
     pipelines: list[Pipeline] = field(init=False, default_factory=list)
     started: bool = field(init=False, default=False)
-    lock: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
+    store: MongoStore = field(init=False)
+    relay: OutboxRelay = field(init=False)
     _running: list[asyncio.Task] = field(init=False, default_factory=list)
     extras: dict[str, Any] = field(init=False, default_factory=dict)
 
@@ -57,13 +64,14 @@ class Runtime:
                                        socketTimeoutMS=120_000)
         self.db = self.client[s.database_name(self.service)]
         self.broker = make_broker(s, self.service)
-        publisher = KafkaPublisher(self.broker)
+        self.store = MongoStore(self.client, self.db, inbox_days=s.inbox_days, outbox_keep_hours=s.outbox_keep_hours)
+        self.relay = OutboxRelay(self.store, KafkaPublisher(self.broker), self.service, s.instance(self.service))
         for sub in self.subscriptions:
             p = Pipeline(
-                name=sub.name, db=self.db, publisher=publisher, handlers=sub.handlers, mode=sub.mode,
-                source=f"sunsetred-{self.service}", events_topic=EVENTS_OF[self.service],
+                name=sub.name, service=self.service, store=self.store, relay=self.relay, handlers=sub.handlers,
+                mode=sub.mode, source=f"sunsetred-{self.service}", events_topic=EVENTS_OF[self.service],
                 topic_prefix=s.topic_prefix, district=s.district, attempts=s.handler_attempts,
-                on_stage=_fault_pause(s) if s.fault_pause_at else None, lock=self.lock,
+                reference_wait_s=s.reference_wait, on_stage=_fault_pause(s) if s.fault_pause_at else None,
             )
             self.pipelines.append(p)
             attach(self.broker, p, sub.topics, s, group_id=f"sunsetred-{self.service}-{sub.name}",
@@ -71,13 +79,15 @@ class Runtime:
 
     async def start(self) -> None:
         await ensure_topics(self.settings)
+        await self.store.setup([p.name for p in self.pipelines])
+        for p in self.pipelines:
+            await parking.setup(self.db[p.parked])
         if self.setup_db:
             await self.setup_db(self.db)
         await self.broker.connect()
-        for p in self.pipelines:  # finish what a crash left journaled before consuming anything new
-            await p.recover()
         await self.broker.start()
-        self._running = [asyncio.create_task(t(self), name=getattr(t, "__name__", "task")) for t in self.tasks]
+        tasks = [*self.tasks, _relay, _parked_sweeper]
+        self._running = [asyncio.create_task(t(self), name=getattr(t, "__name__", "task")) for t in tasks]
         self.started = True
         log.info("started", extra={"database": self.db.name, "topics_prefix": self.settings.topic_prefix})
 
@@ -88,6 +98,23 @@ class Runtime:
         await asyncio.gather(*self._running, return_exceptions=True)
         await self.broker.stop()
         await self.client.close()
+
+
+async def _relay(runtime: Runtime) -> None:
+    await runtime.relay.run()
+
+
+async def _parked_sweeper(runtime: Runtime) -> None:
+    """Held commands whose reference came through another instance, or whose wait is over."""
+    while True:
+        await asyncio.sleep(runtime.settings.parked_sweep_s)
+        for p in runtime.pipelines:
+            try:
+                await p.sweep_parked()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("retrying held commands failed; trying again", exc_info=True)
 
 
 def pipeline(self_or_runtime: "Runtime", name: str) -> Pipeline:

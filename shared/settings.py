@@ -3,9 +3,14 @@
 Nothing reads the environment at import time: tests build `Settings(...)` directly and hand
 them to a service's bootstrap; processes call `get_settings()` once.
 """
+import os
+import socket
 from functools import lru_cache
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_UNITS = {"s": 1, "m": 60, "h": 3600}
 
 
 class Settings(BaseSettings):
@@ -26,12 +31,34 @@ class Settings(BaseSettings):
     # The district's required frequencies of organisational life (shared/rules/org_life.py);
     # unset means the national default table of domain.md.
     org_life_rules: str | None = None
-    # Fault injection for the crash tests only: after the named stage of a batch ("journaled" or
-    # "applied", i.e. before the offset is committed) the process writes `fault_marker` and hangs,
-    # waiting for the test's SIGKILL. Unset in every real deployment.
+    # How long a command naming an organisation, member, activity or venue not known yet is held
+    # before it is rejected `unknown_reference` (contract). Seconds, or with a unit: "10m", "90s".
+    reference_wait: float = 600
+    # Held commands are tried again after every batch and at least this often.
+    parked_sweep_s: float = 2.0
+    # The inbox forgets a message id after this many days (a TTL index): longer than Kafka keeps it.
+    inbox_days: float = 30
+    # Records the outbox relay has sent are kept this long for operators, then pruned (TTL).
+    outbox_keep_hours: float = 24
+    # Names this process among the instances of its service (leases, logs); unique per process.
+    instance_id: str = ""
+    # Fault injection for the crash tests only: after the named stage of a batch ("handled":
+    # before the transaction, "committed": after it, "published": after the relay, all before the
+    # offset is committed) the process writes `fault_marker` and hangs, waiting for the test's
+    # SIGKILL. Unset in every real deployment.
     fault_pause_at: str | None = None
     fault_marker: str | None = None
     log_json: bool = True
+
+    @field_validator("reference_wait", mode="before")
+    @classmethod
+    def _duration(cls, value):
+        if isinstance(value, str) and value and value[-1] in _UNITS:
+            return float(value[:-1]) * _UNITS[value[-1]]
+        return value
+
+    def instance(self, service: str) -> str:
+        return self.instance_id or f"{service}@{socket.gethostname()}:{os.getpid()}"
 
     def database_name(self, service: str) -> str:
         return f"{self.database_prefix}{service}"

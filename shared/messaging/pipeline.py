@@ -1,28 +1,29 @@
-"""The one way every service consumes Kafka: a batch in, effects and events durable, then commit.
+"""The one way every service consumes Kafka: a batch in, one transaction, then the offsets.
 
-For each batch: finish any journaled batch left by a crash; parse every record; drop ids the
-inbox has seen (effectively once); prefetch the documents the handlers will need in one query
-per collection; run each message's handler against the unit of work; journal and apply the
-result (see `journal.py`); only then does the caller commit the offsets.
+For each batch: parse every record; drop ids the inbox has seen (effectively once); prefetch the
+documents the handlers will need in one query per collection; run each message's handler
+against the unit of work; then commit the state, the inbox and the outbox in ONE transaction
+(`mongo_uow.py`). Only after it commits does `process` return, and the caller commit the
+offsets; the outbox relay then publishes the batch's events (`outbox.py`).
 
 Records keep their order within a partition, hence within a key. A record that is not an
 envelope goes to `<topic>.dlq` unchanged; a command that breaks its schema or a rule gets a
-`CommandRejected`; a handler that keeps failing is retried, then dead-lettered with the error.
-None of these stops the records behind it.
+`CommandRejected`; a command that names something not known yet is held until it is
+(`parking.py`); a handler that keeps failing is retried, then dead-lettered with the error. A
+batch that conflicts with another writer runs again on fresh reads; a batch whose commit fails
+for a reason of its own is split, so that only the message at fault is dead-lettered. None of
+these stops the records behind it.
 """
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from aiokafka.errors import KafkaError
-from pymongo.errors import PyMongoError
-
-from shared import logs
+from shared import logs, metrics
 from shared.contracts.base import Message, lookup
 from shared.contracts.envelope import Envelope
 from shared.contracts.parsing import (
@@ -30,14 +31,16 @@ from shared.contracts.parsing import (
 )
 from shared.contracts.reporting import CommandRejected
 from shared.errors import Rejected
-from shared.messaging.journal import Journal, Publisher
+from shared.messaging import parking
+from shared.messaging.failures import is_contention, is_transient
+from shared.messaging.mongo_uow import MongoStore, MongoUnitOfWork
+from shared.messaging.outbox import OutboxRelay
 from shared.messaging.records import Incoming, Outgoing
 from shared.messaging.unit_of_work import Key, UnitOfWork
 from shared.topics import dlq
 
 log = logging.getLogger(__name__)
-# Infrastructure failures fail the whole batch, which is then consumed again (nothing is lost).
-TRANSIENT = (PyMongoError, KafkaError, ConnectionError, TimeoutError)
+CONTENTION_ATTEMPTS = 8
 
 
 class Context:
@@ -58,6 +61,10 @@ class Context:
     def delete(self, coll: str, _id: str) -> None:
         self.uow.delete(coll, _id)
 
+    def inc(self, coll: str, _id: str, counts: dict[str, int], on_insert: dict | None = None) -> None:
+        """`$inc` counters (dotted paths allowed), upserted; `on_insert` must not overlap them."""
+        self.uow.inc(coll, _id, counts, on_insert)
+
     def emit(self, event: Message, topic: str | None = None) -> Envelope:
         self._emitted += 1
         env = envelope_for(event, id=derived_id(self.envelope.id, self._emitted), cause=self.envelope,
@@ -74,11 +81,15 @@ class Handler:
     wants: Callable[[Any], Iterable[Key]] = lambda _msg: ()
 
 
+Outcome = Literal["handled", "rejected", "dead_lettered", "parked", "waiting", "ignored"]
+
+
 @dataclass
 class Pipeline:
-    name: str  # e.g. "members.commands": names the journal and inbox collections
-    db: Any
-    publisher: Publisher
+    name: str  # e.g. "commands": names the inbox and the parking collections
+    service: str
+    store: MongoStore
+    relay: OutboxRelay
     handlers: dict[str, Handler]
     mode: Literal["commands", "events"]
     source: str  # e.g. "sunsetred-members"
@@ -86,93 +97,161 @@ class Pipeline:
     topic_prefix: str = ""
     district: str = "x-district"
     attempts: int = 3
+    # How long a command naming something unknown is held before it is rejected (0: never held).
+    reference_wait_s: float = 600
     on_stage: Callable[[str], Awaitable[None]] | None = None
-    # One writer at a time per service: every pipeline and background unit of a runtime shares
-    # this lock, because documents are written back as whole snapshots.
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    journal: Journal = field(init=False)
-    _journal_clean: bool = field(init=False, default=False)
+    parked: str = field(init=False)
 
     def __post_init__(self) -> None:
-        self.journal = Journal(self.db, self.name.replace(".", "_"), self.on_stage)
+        self.parked = parking.collection(self.name)
 
     def topic_name(self, base: str) -> str:
         return f"{self.topic_prefix}{base}"
 
-    async def recover(self) -> int:
-        n = await self.journal.recover(self.publisher)
-        self._journal_clean = True
-        return n
+    @property
+    def holds_references(self) -> bool:
+        return self.mode == "commands" and self.reference_wait_s > 0
 
-    async def _recover_if_needed(self) -> None:
-        """A journaled batch can be left only at start-up or after a batch failed half-way, so
-        only then is the journal read, not before every batch."""
-        if not self._journal_clean:
-            await self.recover()
+    # ---- entry points -------------------------------------------------------------------------
 
     async def process(self, records: Sequence[Incoming]) -> None:
-        async with self.lock, self._marks_unclean_on_failure():
-            await self._process(records)
-
-    @asynccontextmanager
-    async def _marks_unclean_on_failure(self):
+        """Returns once the batch's effects are committed; raises when the batch must be consumed
+        again (the database or broker is unreachable)."""
+        started = time.perf_counter()
         try:
-            yield
-        except BaseException:
-            self._journal_clean = False
-            raise
+            await self._contended(lambda: self._batch(records))
+        except Exception as exc:
+            if is_transient(exc) or is_contention(exc) or len(records) == 1:
+                raise
+            log.warning("batch commit failed for a reason of its own: committing its records one by one",
+                        extra={"error": f"{type(exc).__name__}: {exc}", "records": len(records)})
+            for record in records:
+                await self._alone(record)
+        metrics.observe_batch(self.service, self.name, time.perf_counter() - started)
 
     async def run_unit(self, cause: Envelope, work: Callable[[Context], Awaitable[None]],
                        wants: Iterable[Key] = ()) -> None:
         """Run work that no Kafka record started (a timer, a delivery worker) with the same
-        guarantees: its writes and events are journaled, applied and published together.
+        guarantees: its writes and events commit together, and it runs again on fresh reads when
+        another writer got there first (so `work` must read what it needs through the context).
         `cause` names the unit; give it a stable id (e.g. derived from what is being done) so
         that a unit run twice derives the same event ids. Rejections are not expected here."""
-        async with self.lock, self._marks_unclean_on_failure():
-            await self._recover_if_needed()
-            uow = UnitOfWork(self.db)
+        wants = list(wants)
+
+        async def once() -> None:
+            uow = self.store.unit()
             await uow.prefetch(wants)
             with _log_context(cause.id, cause.correlation_id):
                 await work(Context(self, cause, uow))
             uow.commit_message()
-            await self.journal.commit([], uow.writes, uow.outbox, self.publisher, uow.is_new)
+            await self._commit(uow, [])
 
-    async def _process(self, records: Sequence[Incoming]) -> None:
+        await self._contended(once)
+
+    async def sweep_parked(self) -> None:
+        """Retry held commands (their reference may have arrived through another instance) and
+        reject those whose wait is over. Run by a timer."""
+        if not self.holds_references:
+            return
+
+        async def once() -> None:
+            uow = self.store.unit()
+            if await self._retry_parked(uow, set()):
+                await self._commit(uow, [])
+
+        await self._contended(once)
+
+    # ---- the batch ------------------------------------------------------------------------------
+
+    async def _contended(self, run: Callable[[], Awaitable[None]]) -> None:
+        for attempt in range(1, CONTENTION_ATTEMPTS + 1):
+            try:
+                return await run()
+            except Exception as exc:
+                if not is_contention(exc) or attempt == CONTENTION_ATTEMPTS:
+                    raise
+                metrics.retried(self.service, self.name, "conflict")
+                log.info("write conflict with another writer: running the batch again",
+                         extra={"attempt": attempt, "error": str(exc)[:300]})
+                await asyncio.sleep(random.uniform(0, 0.02 * 2 ** attempt))
+
+    async def _batch(self, records: Sequence[Incoming]) -> None:
         clock = _Clock()
-        await self._recover_if_needed()
         parsed = [parse(r.value) for r in records]
-        ids = [p.envelope.id if isinstance(p, Parsed) else p.id if isinstance(p, Invalid) else r.position
-               for r, p in zip(records, parsed)]
-        seen = await self.journal.seen(list(set(ids)))
+        ids = [_message_id(r, p) for r, p in zip(records, parsed)]
+        seen = await self.store.seen(self.name, list(set(ids)))
         clock.lap("dedupe")
-        uow = UnitOfWork(self.db)
-        await uow.prefetch(k for p, i in zip(parsed, ids) if isinstance(p, Parsed) and i not in seen
-                           for k in self._wants(p))
+        uow = self.store.unit()
+        fresh = [(r, p, i) for r, p, i in zip(records, parsed, ids) if i not in seen]
+        await uow.prefetch(k for _r, p, _i in fresh if isinstance(p, Parsed) for k in self._wants(p))
+        waiting = await self._keys_waiting(fresh)
         clock.lap("prefetch")
         consumed: list[str] = []
+        outcomes: dict[str, int] = {}
         for record, result, msg_id in zip(records, parsed, ids):
             if msg_id in seen:
                 log.info("duplicate message ignored", extra={"dup_id": msg_id})
+                outcomes["duplicate"] = outcomes.get("duplicate", 0) + 1
                 continue
             seen.add(msg_id)
             consumed.append(msg_id)
-            await self._one(record, result, uow)
+            outcome = await self._one(record, result, uow, waiting=waiting)
+            if outcome == "parked" and isinstance(result, Parsed):
+                waiting.add(result.message.key())
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if self.holds_references:
+            await self._retry_parked(uow, {i for i in consumed})
         clock.lap("handle")
-        await self.journal.commit(consumed, uow.writes, uow.outbox, self.publisher, uow.is_new)
+        await self._commit(uow, consumed)
         clock.lap("commit")
-        log.info("batch done", extra={"records": len(records), "new": len(consumed), "writes": len(uow.writes),
+        for outcome, n in outcomes.items():
+            metrics.count(self.service, self.name, outcome, n)
+        log.info("batch done", extra={"records": len(records), "new": len(consumed), "outcomes": outcomes,
                                       "events": len(uow.outbox), "ms": clock.laps})
+
+    async def _alone(self, record: Incoming) -> None:
+        """One record as its own transaction; if even that cannot be committed, its effects are
+        dropped and the record is dead-lettered with the error, in a transaction of its own."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await self._contended(lambda: self._batch([record]))
+            except Exception as exc:
+                if is_transient(exc) or is_contention(exc):
+                    raise
+                error = f"{type(exc).__name__}: {exc}"
+                log.warning("record could not be committed", extra={"attempt": attempt, "error": error[:500]})
+        result = parse(record.value)
+        uow = self.store.unit()
+        uow.send(self._dead_letter(record, "commit_failed", error))
+        uow.commit_message()
+        await self._contended(lambda: self._commit(uow, [_message_id(record, result)]))
+        metrics.count(self.service, self.name, "dead_lettered")
+
+    async def _commit(self, uow: MongoUnitOfWork, consumed: list[str]) -> None:
+        await self._stage("handled")
+        written = await self.store.commit(uow, self.name, consumed)
+        await self._stage("committed")
+        await self.relay.publish(written)
+        await self._stage("published")
+
+    async def _stage(self, name: str) -> None:
+        if self.on_stage:
+            await self.on_stage(name)
 
     def _wants(self, p: Parsed) -> Iterable[Key]:
         h = self.handlers.get(p.envelope.type)
         return h.wants(p.message) if h else ()
 
-    async def _one(self, record: Incoming, result: NotEnvelope | Invalid | Parsed, uow: UnitOfWork) -> None:
+    # ---- one message ----------------------------------------------------------------------------
+
+    async def _one(self, record: Incoming, result: NotEnvelope | Invalid | Parsed, uow: MongoUnitOfWork,
+                   waiting: set[str] = frozenset(), parked: dict | None = None) -> Outcome:
+        """Handle one message into the unit of work. `parked`: the held copy being retried."""
         if isinstance(result, NotEnvelope):
             log.warning("record is not an envelope: dead-lettered", extra={"reason": result.reason})
             uow.send(self._dead_letter(record, "not_envelope", result.reason))
             uow.commit_message()
-            return
+            return "dead_lettered"
         if isinstance(result, Invalid):
             with _log_context(result.id, result.correlation_id):
                 if self.mode == "commands":
@@ -180,7 +259,7 @@ class Pipeline:
                 else:
                     uow.send(self._dead_letter(record, "invalid", str(result.errors)))
                 uow.commit_message()
-            return
+            return "rejected" if self.mode == "commands" else "dead_lettered"
         env = result.envelope
         with _log_context(env.id, env.correlation_id or env.id):
             handler = self.handlers.get(env.type)
@@ -190,28 +269,81 @@ class Pipeline:
                     self._reject(uow, env.id, env.type, env.model_dump(mode="json"), "invalid",
                                  [{"field": "type", "message": msg}])
                     uow.commit_message()
-                return  # an event type this service has no use for
+                    return "rejected"
+                return "ignored"  # an event type this service has no use for
+            if parked is None and self.holds_references and result.message.key() in waiting:
+                # An earlier command of the same key is held: this one waits behind it, in order.
+                uow.put(self.parked, parking.held(record, result, behind=True))
+                uow.commit_message()
+                log.info("held behind an earlier command of the same key", extra={"type": env.type})
+                return "parked"
             for attempt in range(1, self.attempts + 1):
                 try:
                     await handler.handle(result.message, Context(self, env, uow))
+                    self._unpark(uow, parked)
                     uow.commit_message()
                     log.info("handled", extra={"type": env.type})
-                    return
+                    return "handled"
                 except Rejected as r:
                     uow.rollback_message()
+                    if r.reason == "unknown_reference" and self.holds_references:
+                        if parked is None:
+                            uow.put(self.parked, parking.held(record, result, errors=r.errors))
+                            uow.commit_message()
+                            log.info("held until its reference arrives", extra={"type": env.type, "errors": r.errors})
+                            return "parked"
+                        if not parking.expired(parked, self.reference_wait_s):
+                            return "waiting"
                     log.info("rejected", extra={"type": env.type, "reason": r.reason, "errors": r.errors})
                     self._reject(uow, env.id, env.type, env.model_dump(mode="json"), r.reason, r.errors)
+                    self._unpark(uow, parked)
                     uow.commit_message()
-                    return
-                except TRANSIENT:
+                    return "rejected"
+                except Exception as exc:
                     uow.rollback_message()
-                    raise
-                except Exception as exc:  # a bug or a case nobody foresaw: retry, then dead-letter
-                    uow.rollback_message()
+                    if is_transient(exc) or is_contention(exc):
+                        raise
+                    # A bug or a case nobody foresaw: retry, then dead-letter.
                     log.exception("handler failed", extra={"type": env.type, "attempt": attempt})
                     if attempt == self.attempts:
                         uow.send(self._dead_letter(record, "handler_failed", f"{type(exc).__name__}: {exc}"))
+                        self._unpark(uow, parked)
                         uow.commit_message()
+                        return "dead_lettered"
+        raise AssertionError("unreachable")
+
+    def _unpark(self, uow: MongoUnitOfWork, parked: dict | None) -> None:
+        if parked is not None:
+            uow.delete(self.parked, parked["_id"])
+
+    async def _keys_waiting(self, fresh: list) -> set[str]:
+        """Keys of this batch that have a command held: later commands of the key wait behind it."""
+        if not self.holds_references:
+            return set()
+        keys = {p.message.key() for _r, p, _i in fresh if isinstance(p, Parsed)}
+        return await parking.keys_waiting(self.store.db[self.parked], keys) if keys else set()
+
+    async def _retry_parked(self, uow: MongoUnitOfWork, just_parked: set[str]) -> bool:
+        """Handle held commands whose reference may have arrived, oldest first, each key in order.
+        Returns whether anything changed."""
+        docs = [d for d in await parking.oldest(self.store.db[self.parked]) if d["_id"] not in just_parked]
+        if not docs:
+            return False
+        uow.seed(self.parked, docs)
+        entries = [(d, parking.incoming(d), parse(d["value"])) for d in docs]
+        await uow.prefetch(k for _d, _r, p in entries if isinstance(p, Parsed) for k in self._wants(p))
+        blocked: set[str] = set()
+        changed = False
+        for doc, record, result in entries:
+            if doc["key"] in blocked:
+                continue
+            outcome = await self._one(record, result, uow, parked=doc)
+            if outcome == "waiting":
+                blocked.add(doc["key"])
+            else:
+                changed = True
+                metrics.count(self.service, self.name, outcome)
+        return changed
 
     def _reject(self, uow: UnitOfWork, command_id: str, command_type: str, raw: dict, reason: str,
                 errors: list[dict[str, str]]) -> None:
@@ -234,6 +366,14 @@ class Pipeline:
             "x-original-offset": str(record.offset),
         })
         return Outgoing(dlq(record.topic), record.key, record.value or b"", headers)
+
+
+def _message_id(record: Incoming, result: NotEnvelope | Invalid | Parsed) -> str:
+    if isinstance(result, Parsed):
+        return result.envelope.id
+    if isinstance(result, Invalid):
+        return result.id
+    return record.position
 
 
 def _occurred_at(raw: dict) -> datetime:

@@ -1,18 +1,44 @@
-"""A batch's view of the service's documents.
+"""A batch's view of the service's documents: the `UnitOfWork` port and its staging logic.
 
-Reads go through a cache filled by one `$in` query per collection for the whole batch (no
-round trip per message). Writes are staged per message, so a message whose handler fails is
-rolled back without touching the others, and every later message of the batch sees the
-effects of the earlier ones. Nothing reaches the database here: the journal does that.
+Reads go through a cache filled by one `$in` query per collection for the whole batch (no round
+trip per message). Writes are staged per message, so a message whose handler fails is rolled back
+without touching the others, and every later message of the batch sees the effects of the
+earlier ones. Nothing reaches the database here: an adapter (`mongo_uow.py`) commits what is
+staged, in one transaction, each write conditional on the version that was read.
+
+Three kinds of write:
+- `put`: a whole snapshot, committed only if the document still has the version (`_v`) the batch
+  read (inserted when it was read as absent);
+- `delete`: the same condition;
+- `inc`: a `$inc` of counters (upserted), which commutes with any other `$inc`, so it needs no
+  condition; it bumps the version so that a snapshot writer of the same document notices.
 """
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from shared.messaging.records import Outgoing
 
 Key = tuple[str, str]
+VERSION = "_v"
 _MISSING = object()
+
+
+class Conflict(Exception):
+    """Another writer changed a document this batch read: the batch is run again on fresh reads."""
+
+
+class UnitOfWork(Protocol):
+    """What handlers use (through `Context`): fakes implement it for unit tests."""
+
+    async def prefetch(self, keys: Iterable[Key]) -> None: ...
+    async def get(self, coll: str, _id: str) -> dict | None: ...
+    def put(self, coll: str, doc: dict) -> None: ...
+    def delete(self, coll: str, _id: str) -> None: ...
+    def inc(self, coll: str, _id: str, counts: dict[str, int], on_insert: dict | None = None) -> None: ...
+    def send(self, record: Outgoing) -> None: ...
+    def pending(self, coll: str) -> dict[str, dict | None]: ...
 
 
 def clone(doc: Any) -> Any:
@@ -24,14 +50,56 @@ def clone(doc: Any) -> Any:
     return doc
 
 
-class UnitOfWork:
-    def __init__(self, db: Any):
-        self._db = db
+def apply_inc(doc: dict, counts: dict[str, int]) -> dict:
+    """`$inc` applied in memory: dotted paths create the nested documents they name."""
+    for path, n in counts.items():
+        *parents, last = path.split(".")
+        node = doc
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[last] = node.get(last, 0) + n
+    return doc
+
+
+@dataclass
+class Inc:
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    on_insert: dict = field(default_factory=dict)
+
+    def add(self, counts: dict[str, int], on_insert: dict | None) -> "Inc":
+        out = Inc(defaultdict(int, self.counts), {**(on_insert or {}), **self.on_insert})
+        for k, v in counts.items():
+            out.counts[k] += v
+        return out
+
+
+@dataclass
+class Write:
+    """What a batch owes one document: a snapshot (None: delete) or an `$inc`."""
+
+    coll: str
+    _id: str
+    doc: dict | None = None
+    inc: Inc | None = None
+    read_version: Any = _MISSING  # the `_v` read (None: read as absent; _MISSING: never read)
+
+    @property
+    def blind(self) -> bool:
+        return self.read_version is _MISSING
+
+
+class StagedUnitOfWork:
+    """The staging logic of every unit of work; an adapter supplies `_load` and the commit."""
+
+    def __init__(self) -> None:
         self._cache: dict[Key, dict | None] = {}
-        self._batch: dict[Key, dict | None] = {}  # None marks a deletion
-        self._staged: dict[Key, dict | None] = {}
+        self._batch: dict[Key, dict | None | Inc] = {}  # None marks a deletion
+        self._staged: dict[Key, dict | None | Inc] = {}
         self._batch_out: list[Outgoing] = []
         self._staged_out: list[Outgoing] = []
+
+    async def _load(self, coll: str, ids: list[str]) -> dict[str, dict]:
+        raise NotImplementedError
 
     async def prefetch(self, keys: Iterable[Key]) -> None:
         wanted: dict[str, set[str]] = defaultdict(set)
@@ -39,20 +107,29 @@ class UnitOfWork:
             if (coll, _id) not in self._cache:
                 wanted[coll].add(_id)
         for coll, ids in wanted.items():
-            found = {d["_id"]: d async for d in self._db[coll].find({"_id": {"$in": list(ids)}})}
+            found = await self._load(coll, list(ids))
             for _id in ids:
                 self._cache[(coll, _id)] = found.get(_id)
+
+    def _current(self, key: Key) -> Any:
+        for layer in (self._staged, self._batch):
+            value = layer.get(key, _MISSING)
+            if value is not _MISSING:
+                return value
+        return _MISSING
 
     async def get(self, coll: str, _id: str) -> dict | None:
         """A private copy of the document as this message sees it, or None."""
         key = (coll, _id)
-        for layer in (self._staged, self._batch, self._cache):
-            doc = layer.get(key, _MISSING)
-            if doc is not _MISSING:
-                return clone(doc)
-        doc = await self._db[coll].find_one({"_id": _id})
-        self._cache[key] = doc
-        return clone(doc)
+        staged = self._current(key)
+        if staged is not _MISSING and not isinstance(staged, Inc):
+            return clone(staged)
+        if key not in self._cache:
+            await self.prefetch([key])
+        doc = clone(self._cache[key])
+        if isinstance(staged, Inc):
+            doc = apply_inc(doc if doc is not None else {"_id": _id, **clone(staged.on_insert)}, staged.counts)
+        return doc
 
     def put(self, coll: str, doc: dict) -> None:
         """Stage a whole document. The unit of work takes it over: do not change it afterwards."""
@@ -61,13 +138,23 @@ class UnitOfWork:
     def delete(self, coll: str, _id: str) -> None:
         self._staged[(coll, _id)] = None
 
+    def inc(self, coll: str, _id: str, counts: dict[str, int], on_insert: dict | None = None) -> None:
+        key = (coll, _id)
+        current = self._current(key)
+        if current is _MISSING or isinstance(current, Inc):
+            self._staged[key] = (current if isinstance(current, Inc) else Inc()).add(counts, on_insert)
+        elif current is None:  # deleted in this batch, then counted again: a new document
+            self._staged[key] = apply_inc({"_id": _id, **clone(on_insert or {})}, counts)
+        else:  # a snapshot is staged: count on it
+            self._staged[key] = apply_inc(clone(current), counts)
+
     def send(self, record: Outgoing) -> None:
         self._staged_out.append(record)
 
     def pending(self, coll: str) -> dict[str, dict | None]:
-        """This batch's not-yet-written versions of a collection's documents (for queries)."""
-        out = {k[1]: v for k, v in self._batch.items() if k[0] == coll}
-        out.update({k[1]: v for k, v in self._staged.items() if k[0] == coll})
+        """This batch's not-yet-written snapshots of a collection's documents (for queries)."""
+        out = {k[1]: v for k, v in self._batch.items() if k[0] == coll and not isinstance(v, Inc)}
+        out.update({k[1]: v for k, v in self._staged.items() if k[0] == coll and not isinstance(v, Inc)})
         return out
 
     def commit_message(self) -> None:
@@ -80,13 +167,21 @@ class UnitOfWork:
         self._staged_out = []
 
     @property
-    def writes(self) -> list[tuple[str, str, dict | None]]:
-        return [(c, i, d) for (c, i), d in self._batch.items()]
-
-    def is_new(self, coll: str, _id: str) -> bool:
-        """True when the document was read as absent in this batch: it can be inserted, not replaced."""
-        return self._cache.get((coll, _id), _MISSING) is None
+    def writes(self) -> list[Write]:
+        out = []
+        for (c, i), v in self._batch.items():
+            read = self._cache.get((c, i), _MISSING)
+            read_version = read if read is _MISSING or read is None else read.get(VERSION, 0)
+            if isinstance(v, Inc):
+                out.append(Write(c, i, inc=v, read_version=read_version))
+            else:
+                out.append(Write(c, i, doc=v, read_version=read_version))
+        return out
 
     @property
     def outbox(self) -> list[Outgoing]:
         return list(self._batch_out)
+
+    @property
+    def empty(self) -> bool:
+        return not self._batch and not self._batch_out

@@ -1,8 +1,9 @@
 """SIGKILL after consuming but before committing, then restart: same state, no duplicate events.
 
-The fault hook (settings `fault_pause_at`) holds the process after a batch is journaled, or after
-it is applied and its events published, but always before the offset commit; the test then
-kills it with SIGKILL, as an OOM killer or a power cut would.
+The fault hook (settings `fault_pause_at`) holds the process before a batch's transaction, after
+it commits (its events still in the outbox), or after the relay published them, but always
+before the offset commit; the test then kills it with SIGKILL, as an OOM killer or a power cut
+would.
 """
 import asyncio
 import uuid
@@ -18,7 +19,7 @@ from tests.support.services import ServiceProcess
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("stage", ["journaled", "applied"])
+@pytest.mark.parametrize("stage", ["handled", "committed", "published"])
 async def test_killed_before_commit_then_restarted(infra, tmp_path, stage):
     prefix = f"crash{uuid.uuid4().hex[:6]}."
     bus = Bus(infra.kafka, prefix)

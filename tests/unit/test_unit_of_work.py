@@ -1,62 +1,25 @@
-"""The batch unit of work: per-message staging, rollback, and the batch's final snapshots."""
+"""The batch unit of work: per-message staging, rollback, `$inc` merging, and what it owes."""
 import pytest
 
 from shared.messaging.records import Outgoing
-from shared.messaging.unit_of_work import UnitOfWork
+from shared.messaging.unit_of_work import apply_inc
+from tests.support.fake_uow import FakeUnitOfWork
 
 pytestmark = pytest.mark.unit
 
 
-class _Cursor:
-    def __init__(self, docs):
-        self.docs = list(docs)
-
-    def __aiter__(self):
-        self._it = iter(self.docs)
-        return self
-
-    async def __anext__(self):
-        try:
-            return next(self._it)
-        except StopIteration:
-            raise StopAsyncIteration
-
-
-class _Collection:
-    """An in-memory stand-in for the two read calls the unit of work makes (unit tests only)."""
-
-    def __init__(self, docs):
-        self.docs = {d["_id"]: d for d in docs}
-        self.queries = 0
-
-    def find(self, flt):
-        self.queries += 1
-        return _Cursor(self.docs[i] for i in flt["_id"]["$in"] if i in self.docs)
-
-    async def find_one(self, flt):
-        self.queries += 1
-        return self.docs.get(flt["_id"])
-
-
-class _Db(dict):
-    def __missing__(self, name):
-        self[name] = _Collection([])
-        return self[name]
-
-
 async def test_prefetch_then_reads_hit_the_cache_and_copies_are_private():
-    db = _Db(orgs=_Collection([{"_id": "b1", "n": 1}]))
-    uow = UnitOfWork(db)
+    uow = FakeUnitOfWork({"orgs": {"b1": {"_id": "b1", "n": 1, "_v": 3}}})
     await uow.prefetch([("orgs", "b1"), ("orgs", "b2")])
     doc = await uow.get("orgs", "b1")
     doc["n"] = 99  # mutating a read copy changes nothing
     assert (await uow.get("orgs", "b1"))["n"] == 1
     assert await uow.get("orgs", "b2") is None
-    assert db["orgs"].queries == 1
+    assert uow.loads == 1
 
 
 async def test_later_messages_see_earlier_ones_and_a_rollback_discards_only_its_message():
-    uow = UnitOfWork(_Db())
+    uow = FakeUnitOfWork()
     uow.put("m", {"_id": "a", "v": 1})
     uow.send(Outgoing("t", b"a", b"1"))
     uow.commit_message()
@@ -67,5 +30,47 @@ async def test_later_messages_see_earlier_ones_and_a_rollback_discards_only_its_
     assert (await uow.get("m", "a"))["v"] == 1
     uow.delete("m", "a")
     uow.commit_message()
-    assert uow.writes == [("m", "a", None)]
+    [w] = uow.writes
+    assert (w.coll, w._id, w.doc, w.inc) == ("m", "a", None, None)
     assert [r.value for r in uow.outbox] == [b"1"]
+
+
+async def test_writes_carry_the_version_they_were_read_at():
+    uow = FakeUnitOfWork({"m": {"a": {"_id": "a", "_v": 7}}})
+    doc = await uow.get("m", "a")
+    uow.put("m", doc | {"x": 1})
+    assert await uow.get("m", "new") is None
+    uow.put("m", {"_id": "new"})
+    uow.put("m", {"_id": "blind"})
+    uow.commit_message()
+    versions = {w._id: w.read_version for w in uow.writes}
+    assert versions["a"] == 7 and versions["new"] is None
+    assert [w.blind for w in uow.writes if w._id == "blind"] == [True]
+
+
+async def test_incs_merge_and_reads_see_them_on_top_of_the_stored_document():
+    uow = FakeUnitOfWork({"f": {"x": {"_id": "x", "d": {"2025-01-02": {"reg": 2}}, "_v": 1}}})
+    uow.inc("f", "x", {"d.2025-01-02.reg": 1, "d.2025-01-03.away": 1})
+    uow.commit_message()
+    uow.inc("f", "x", {"d.2025-01-02.reg": 1})
+    uow.inc("f", "y", {"n": 5}, on_insert={"org": "b1"})
+    uow.commit_message()
+    assert (await uow.get("f", "x"))["d"] == {"2025-01-02": {"reg": 4}, "2025-01-03": {"away": 1}}
+    assert await uow.get("f", "y") == {"_id": "y", "org": "b1", "n": 5}
+    incs = {w._id: dict(w.inc.counts) for w in uow.writes}
+    assert incs == {"x": {"d.2025-01-02.reg": 2, "d.2025-01-03.away": 1}, "y": {"n": 5}}
+    uow.commit()
+    assert uow.docs["f"]["x"]["d"]["2025-01-02"]["reg"] == 4 and uow.docs["f"]["x"]["_v"] == 2
+
+
+async def test_an_inc_on_a_staged_snapshot_counts_on_it():
+    uow = FakeUnitOfWork()
+    uow.put("f", {"_id": "z", "n": 1})
+    uow.inc("f", "z", {"n": 2})
+    uow.commit_message()
+    [w] = uow.writes
+    assert w.doc == {"_id": "z", "n": 3} and w.inc is None
+
+
+def test_apply_inc_creates_nested_paths():
+    assert apply_inc({}, {"a.b.c": 2, "a.d": -1}) == {"a": {"b": {"c": 2}, "d": -1}}

@@ -1,0 +1,140 @@
+"""The MongoDB adapter of the unit of work: a batch's state, inbox and outbox in ONE transaction.
+
+Every snapshot write is conditional on the version the batch read (`_v`), so two instances, or
+two pipelines of one instance, that change the same document cannot overwrite each other: the
+later commit finds the version moved, the transaction aborts, and its batch runs again on fresh
+reads (`Conflict`). A repeated message id is refused by the inbox's unique `_id` in the same
+transaction, so a batch consumed twice (a rebalance, a crash before the offset commit) changes
+nothing the second time.
+"""
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from bson import ObjectId
+from pymongo import DeleteOne, InsertOne, ReplaceOne, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from shared.messaging.records import Outgoing
+from shared.messaging.unit_of_work import VERSION, Conflict, StagedUnitOfWork, Write
+
+OUTBOX = "_outbox"
+LEASES = "_leases"
+DUPLICATE_KEY = 11000
+
+
+def inbox_of(pipeline: str) -> str:
+    return f"_inbox_{pipeline}"
+
+
+class MongoUnitOfWork(StagedUnitOfWork):
+    def __init__(self, db: Any):
+        super().__init__()
+        self.db = db
+
+    async def _load(self, coll: str, ids: list[str]) -> dict[str, dict]:
+        return {d["_id"]: d async for d in self.db[coll].find({"_id": {"$in": ids}})}
+
+    def seed(self, coll: str, docs: list[dict]) -> None:
+        """Documents the caller has just read (e.g. by a query), as if prefetched."""
+        for d in docs:
+            self._cache.setdefault((coll, d["_id"]), d)
+
+
+def _op(w: Write) -> tuple[Any, str]:
+    """The write and what it counts as: 'insert', 'match' (must match one document), 'delete'."""
+    if w.inc is not None:
+        return UpdateOne({"_id": w._id}, {"$inc": {**w.inc.counts, VERSION: 1},
+                                           **({"$setOnInsert": w.inc.on_insert} if w.inc.on_insert else {})},
+                         upsert=True), "inc"
+    if w.doc is None:
+        return DeleteOne({"_id": w._id, VERSION: w.read_version}), "delete"
+    if w.read_version is None:
+        return InsertOne({**w.doc, VERSION: 1}), "insert"
+    return ReplaceOne({"_id": w._id, VERSION: w.read_version}, {**w.doc, VERSION: w.read_version + 1}), "match"
+
+
+class MongoStore:
+    """One service database: units of work, the inbox of each pipeline, the outbox."""
+
+    def __init__(self, client: Any, db: Any, inbox_days: float = 30, outbox_keep_hours: float = 24):
+        self.client, self.db = client, db
+        self.inbox_ttl = int(inbox_days * 86400)
+        self.outbox_ttl = int(outbox_keep_hours * 3600)
+
+    async def setup(self, pipelines: list[str]) -> None:
+        for name in pipelines:
+            # The inbox is pruned by MongoDB itself: an id older than Kafka's retention cannot recur.
+            await self.db[inbox_of(name)].create_index("at", expireAfterSeconds=self.inbox_ttl)
+        await self.db[OUTBOX].create_index("sent_at", expireAfterSeconds=self.outbox_ttl)
+
+    def unit(self) -> MongoUnitOfWork:
+        return MongoUnitOfWork(self.db)
+
+    async def seen(self, pipeline: str, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        return {d["_id"] async for d in self.db[inbox_of(pipeline)].find({"_id": {"$in": ids}}, {"_id": 1})}
+
+    async def commit(self, uow: MongoUnitOfWork, pipeline: str, consumed: list[str]) -> list[dict]:
+        """Write everything the unit staged, the consumed ids and the owed records atomically.
+        Returns the outbox documents written (to be published by the relay)."""
+        if uow.empty and not consumed:
+            return []
+        writes = uow.writes
+        blind = [(w.coll, w._id) for w in writes if w.blind and w.inc is None]
+        if blind:  # written without being read: read their versions now, so the write is conditional
+            await uow.prefetch(blind)
+            writes = uow.writes
+        now = datetime.now(timezone.utc)
+        ops: dict[str, list] = {}
+        expected: dict[str, dict[str, int]] = {}
+        for w in writes:
+            if w.doc is None and w.inc is None and w.read_version is None:
+                continue  # deleting what was never there
+            op, kind = _op(w)
+            ops.setdefault(w.coll, []).append(op)
+            counts = expected.setdefault(w.coll, {"match": 0, "delete": 0, "inc": 0, "insert": 0})
+            counts[kind] += 1
+        outbox = [{"_id": ObjectId(), "at": now, **r.to_doc()} for r in uow.outbox]
+        async with self.client.start_session() as session:
+            async with await session.start_transaction():
+                try:
+                    if consumed:
+                        await self.db[inbox_of(pipeline)].insert_many(
+                            [{"_id": i, "at": now} for i in consumed], ordered=True, session=session)
+                    for coll, coll_ops in ops.items():
+                        result = await self.db[coll].bulk_write(coll_ops, ordered=True, session=session)
+                        want = expected[coll]
+                        if (result.matched_count + result.upserted_count != want["match"] + want["inc"]
+                                or result.deleted_count != want["delete"]):
+                            raise Conflict(f"{coll}: a document changed since this batch read it")
+                    if outbox:
+                        await self.db[OUTBOX].insert_many(outbox, ordered=True, session=session)
+                except (BulkWriteError, DuplicateKeyError) as exc:
+                    if _duplicate_only(exc):
+                        raise Conflict(f"already written by another writer: {exc}") from exc
+                    raise
+        return outbox
+
+    async def unsent(self, older_than_s: float, limit: int = 1000) -> list[dict]:
+        before = datetime.now(timezone.utc) - timedelta(seconds=older_than_s)
+        return await self.db[OUTBOX].find({"sent_at": None, "at": {"$lte": before}}).sort("_id", 1) \
+            .limit(limit).to_list(None)
+
+    async def mark_sent(self, ids: list) -> None:
+        if ids:
+            await self.db[OUTBOX].update_many({"_id": {"$in": ids}}, {"$set": {"sent_at": datetime.now(timezone.utc)}})
+
+    async def backlog(self) -> int:
+        return await self.db[OUTBOX].count_documents({"sent_at": None})
+
+
+def _duplicate_only(exc: Exception) -> bool:
+    if isinstance(exc, DuplicateKeyError):
+        return True
+    errors = exc.details.get("writeErrors", []) if isinstance(exc, BulkWriteError) else []
+    return bool(errors) and all(e.get("code") == DUPLICATE_KEY for e in errors)
+
+
+def outgoing(doc: dict) -> Outgoing:
+    return Outgoing.from_doc(doc)
