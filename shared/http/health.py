@@ -1,8 +1,10 @@
-"""GET /health (the process is up) and GET /ready (Kafka and MongoDB answer)."""
+"""GET /health (the process is up), GET /ready (Kafka and MongoDB answer) and GET /metrics (Prometheus)."""
 import asyncio
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+
+from shared import metrics
 
 router = APIRouter(tags=["health"])
 
@@ -27,3 +29,10 @@ async def ready(request: Request) -> JSONResponse:
         pass
     ok = all(checks.values())
     return JSONResponse(status_code=200 if ok else 503, content={"status": "ready" if ok else "not ready", **checks})
+
+
+@router.get("/metrics", summary="Prometheus metrics (text format); consumer lag is read at each scrape",
+            response_class=Response)
+async def prometheus_metrics() -> Response:
+    body, content_type = await metrics.render()
+    return Response(content=body, media_type=content_type)
