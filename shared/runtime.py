@@ -15,6 +15,7 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
+from shared import metrics
 from shared.infra.topics import ensure_topics
 from shared.messaging import parking
 from shared.messaging.kafka import KafkaPublisher, attach, make_broker
@@ -74,6 +75,7 @@ class Runtime:
                 reference_wait_s=s.reference_wait, on_stage=_fault_pause(s) if s.fault_pause_at else None,
             )
             self.pipelines.append(p)
+            metrics.declare_pipeline(self.service, sub.name)
             attach(self.broker, p, sub.topics, s, group_id=f"sunsetred-{self.service}-{sub.name}",
                    title=f"{self.service}: {sub.name}")
 
@@ -86,6 +88,7 @@ class Runtime:
             await self.setup_db(self.db)
         await self.broker.connect()
         await self.broker.start()
+        metrics.register_broker_lag(self.service, self.broker)
         tasks = [*self.tasks, _relay, _parked_sweeper]
         self._running = [asyncio.create_task(t(self), name=getattr(t, "__name__", "task")) for t in tasks]
         self.started = True

@@ -1,8 +1,7 @@
 """The background delivery worker: sends what is due, through the channels, with proof.
 
 It runs as a `Runtime` task, not from a Kafka record, so every change it makes goes through
-`Pipeline.run_unit` (journaled, applied and published together, under the service's writer
-lock). For each notice with due deliveries, in three steps:
+`Pipeline.run_unit` (state and events committed in one transaction). For each notice with due deliveries, in three steps:
 
 1. claim (one unit): each due attempt is recorded `sending` and `NotificationDispatched` is
    emitted — durably, BEFORE any gateway is called;
@@ -11,16 +10,23 @@ lock). For each notice with due deliveries, in three steps:
    failure `NotificationFailed` and the next channel (a `DoorDeliveryAssigned` when it is a
    visit or a call).
 
-A crash between 1 and 3 leaves attempts `sending`. When the worker starts again it cannot
-know whether the gateway sent them, so it never sends them again on that channel: they are
-marked `unknown` and the delivery falls back to its next channel (see domain/delivery.py).
-This assumes ONE running instance of the notifications service, as the writer lock does.
+Several instances may run this worker at once. The claim is the atomic step: it is a
+version-checked write in one transaction, so when two instances claim the same delivery, one
+commit wins and the other's unit runs again, finds the attempt `sending`, and leaves it alone:
+no SMS goes out twice.
+
+A crash between 1 and 3 leaves attempts `sending`. Nobody can know whether the gateway sent
+them, so they are never sent again on that channel: once an attempt has been `sending` for longer
+than any send can take (`NOTIFY_ORPHAN_AFTER_SECONDS`), whichever instance finds it marks it
+`unknown` and the delivery falls back to its next channel (see domain/delivery.py). A live
+instance's sends end long before that, so it never takes another's work in progress.
 """
 import asyncio
 import logging
+import time
 import uuid
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from services.notifications.adapters.channels import Note, SendFailed, Sender
 from services.notifications.adapters.documents import (
@@ -48,12 +54,12 @@ class DeliveryWorker:
         self.db = runtime.db
 
     async def run(self) -> None:
-        recovered = False
+        last_orphan_check = 0.0
         while True:
             try:
-                if not recovered:
+                if time.monotonic() - last_orphan_check >= self.cfg.orphan_after_seconds / 4:
                     await self.recover_orphans()
-                    recovered = True
+                    last_orphan_check = time.monotonic()
                 if await self.tick() >= self.cfg.batch_size:
                     continue  # more is due: no pause between full batches
             except asyncio.CancelledError:
@@ -63,16 +69,19 @@ class DeliveryWorker:
             await asyncio.sleep(self.cfg.poll_seconds)
 
     async def recover_orphans(self) -> None:
-        docs = await self.db[DELIVERIES].find({"state": "sending"}).to_list(None)
+        """Attempts `sending` for longer than a send can take: their process died mid-send."""
+        now = _now()
+        cutoff = stamp(now - timedelta(seconds=self.cfg.orphan_after_seconds))
+        docs = [d for d in await self.db[DELIVERIES].find({"state": "sending"}).to_list(None)
+                if d["attempts"] and d["attempts"][-1]["started_at"] <= cutoff]
         for notice_id, group in _by_notice(docs).items():
-            log.warning("attempts found 'sending' after a restart: outcome unknown, not resent",
+            log.warning("attempts left 'sending' by a process that died: outcome unknown, not resent",
                         extra={"notice_id": notice_id, "count": len(group)})
-            now = _now()
 
             async def work(ctx: Context, group=group) -> None:
                 for doc in group:
                     d = delivery_from_doc(await ctx.get(DELIVERIES, doc["_id"]))
-                    if d.state != "sending":
+                    if d.state != "sending" or not d.attempts or d.attempts[-1].started_at > cutoff:
                         continue
                     failure = deliveries.orphaned(d, now, self.quiet)
                     ctx.put(DELIVERIES, delivery_to_doc(d))
@@ -93,6 +102,7 @@ class DeliveryWorker:
         claimed: list[tuple[Delivery, Note]] = []
 
         async def claim(ctx: Context) -> None:
+            claimed.clear()  # the unit runs again when another instance claimed first
             notice = await ctx.get(NOTICES, notice_id)
             for doc in group:
                 d = delivery_from_doc(await ctx.get(DELIVERIES, doc["_id"]))

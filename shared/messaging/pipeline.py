@@ -205,7 +205,8 @@ class Pipeline:
         await self._commit(uow, consumed)
         clock.lap("commit")
         for outcome, n in outcomes.items():
-            metrics.count(self.service, self.name, outcome, n)
+            if outcome in metrics.OUTCOMES:
+                metrics.count(self.service, self.name, outcome, n)
         log.info("batch done", extra={"records": len(records), "new": len(consumed), "outcomes": outcomes,
                                       "events": len(uow.outbox), "ms": clock.laps})
 
@@ -342,7 +343,8 @@ class Pipeline:
                 blocked.add(doc["key"])
             else:
                 changed = True
-                metrics.count(self.service, self.name, outcome)
+                if outcome in metrics.OUTCOMES:
+                    metrics.count(self.service, self.name, outcome)
         return changed
 
     def _reject(self, uow: UnitOfWork, command_id: str, command_type: str, raw: dict, reason: str,

@@ -1,4 +1,4 @@
-"""The members slice on real Kafka and FerretDB/MongoDB: events, rejections, idempotence, DLQ."""
+"""The members slice on real Kafka and MongoDB: events, rejections, idempotence, DLQ."""
 import json
 
 import httpx

@@ -27,7 +27,10 @@ class ServiceProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka, "MONGODB_URL": infra.mongo,
                     "TOPIC_PREFIX": prefix, "DATABASE_PREFIX": prefix.replace(".", "_"),
-                    "BATCH_TIMEOUT_MS": "20", **(extra_env or {})}
+                    "BATCH_TIMEOUT_MS": "20",
+                    # Rejections for references that never arrive come after this wait; tests that
+                    # publish out of order set a longer one.
+                    "REFERENCE_WAIT": "3s", "PARKED_SWEEP_S": "0.5", **(extra_env or {})}
         self.proc: subprocess.Popen | None = None
         (ARTIFACTS / "logs").mkdir(parents=True, exist_ok=True)
         self.log_path = ARTIFACTS / "logs" / f"{prefix.strip('.')}-{name}.log"

@@ -1,4 +1,4 @@
-"""Read-side queries over activities' collections (only features FerretDB 1.24 has)."""
+"""Read-side queries over activities' collections (indexed finds and aggregations)."""
 from typing import Any
 
 from services.activities.adapters.documents import ACTIVITIES, BRANCHES, MEMBERS, VENUES

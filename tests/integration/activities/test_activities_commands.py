@@ -1,4 +1,4 @@
-"""Every activities.commands type on real Kafka and FerretDB/MongoDB: events and every rejection."""
+"""Every activities.commands type on real Kafka and MongoDB: events and every rejection."""
 import httpx
 import pytest
 

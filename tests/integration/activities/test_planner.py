@@ -1,4 +1,4 @@
-"""The planner on real Kafka and FerretDB: branches learnt from members.events, activities from
+"""The planner on real Kafka and MongoDB: branches learnt from members.events, activities from
 commands, for months, quarters and years, with and without committee and party groups; and a
 district's own frequencies (ORG_LIFE_RULES)."""
 import httpx

@@ -1,4 +1,4 @@
-"""The members HTTP API on real FerretDB: the tree, member lists, search, one member's ledger,
+"""The members HTTP API on real MongoDB: the tree, member lists, search, one member's ledger,
 the audit trail, the caller's scope, and commands posted over HTTP."""
 import httpx
 import pytest

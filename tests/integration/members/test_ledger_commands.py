@@ -1,4 +1,4 @@
-"""The member ledger on real Kafka and FerretDB: every member command, its event and its refusals."""
+"""The member ledger on real Kafka and MongoDB: every member command, its event and its refusals."""
 import pytest
 
 from tests.support.members_fixtures import accepted, command, new_member, new_tree, rejected, uid

@@ -1,4 +1,4 @@
-"""The organisation tree on real Kafka and FerretDB: nesting, secretary, rating, merging, awards."""
+"""The organisation tree on real Kafka and MongoDB: nesting, secretary, rating, merging, awards."""
 import httpx
 import pytest
 

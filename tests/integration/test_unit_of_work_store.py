@@ -1,0 +1,116 @@
+"""The Mongo unit of work on a real replica set: one transaction, version-checked writes.
+
+A batch whose retry races newer writes must not undo them: its stale snapshot write finds the
+version moved, the transaction aborts as a whole (inbox and outbox included), and the batch is
+run again on fresh reads.
+"""
+import uuid
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from shared.messaging.mongo_uow import OUTBOX, MongoStore, inbox_of
+from shared.messaging.records import Outgoing
+from shared.messaging.unit_of_work import Conflict
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def store(infra):
+    client = AsyncMongoClient(infra.mongo, tz_aware=True)
+    db = client[f"uow_{uuid.uuid4().hex[:8]}"]
+    s = MongoStore(client, db)
+    await s.setup(["p"])
+    yield s
+    await client.drop_database(db.name)
+    await client.close()
+
+
+async def test_state_inbox_and_outbox_commit_together(store):
+    uow = store.unit()
+    assert await uow.get("things", "a") is None
+    uow.put("things", {"_id": "a", "n": 1})
+    uow.inc("counts", "c", {"x.y": 2}, on_insert={"org": "o"})
+    uow.send(Outgoing("topic", b"a", b"event"))
+    uow.commit_message()
+    written = await store.commit(uow, "p", ["m1"])
+    db = store.db
+    assert await db["things"].find_one({"_id": "a"}) == {"_id": "a", "n": 1, "_v": 1}
+    assert await db["counts"].find_one({"_id": "c"}) == {"_id": "c", "org": "o", "x": {"y": 2}, "_v": 1}
+    assert await store.seen("p", ["m1", "m2"]) == {"m1"}
+    assert [d["v"] for d in written] == [b"event"]
+    assert await store.backlog() == 1
+    await store.mark_sent([d["_id"] for d in written])
+    assert await store.backlog() == 0
+
+
+async def test_a_stale_retry_loses_and_leaves_the_newer_write_alone(store):
+    first = store.unit()
+    await first.get("deliveries", "d1")
+    first.put("deliveries", {"_id": "d1", "state": "pending"})
+    first.commit_message()
+    await store.commit(first, "p", ["create"])
+
+    stale = store.unit()  # a batch that read the delivery pending…
+    doc = await stale.get("deliveries", "d1")
+    newer = store.unit()  # …while the worker sent it and the member acknowledged it
+    sent = await newer.get("deliveries", "d1")
+    newer.put("deliveries", sent | {"state": "acknowledged"})
+    newer.commit_message()
+    await store.commit(newer, "p", ["ack"])
+
+    stale.put("deliveries", doc | {"state": "pending", "note": "replayed"})
+    stale.send(Outgoing("topic", b"d1", b"stale event"))
+    stale.commit_message()
+    with pytest.raises(Conflict):
+        await store.commit(stale, "p", ["replay"])
+    got = await store.db["deliveries"].find_one({"_id": "d1"})
+    assert got["state"] == "acknowledged" and "note" not in got and got["_v"] == 2
+    assert await store.seen("p", ["replay"]) == set()  # nothing of the losing batch remains
+    assert await store.db[OUTBOX].count_documents({"v": b"stale event"}) == 0
+
+
+async def test_two_inserts_of_one_new_document_conflict(store):
+    a, b = store.unit(), store.unit()
+    for u in (a, b):
+        assert await u.get("members", "m") is None
+        u.put("members", {"_id": "m"})
+        u.commit_message()
+    await store.commit(a, "p", ["a"])
+    with pytest.raises(Conflict):
+        await store.commit(b, "p", ["b"])
+
+
+async def test_a_message_id_seen_by_another_instance_aborts_the_batch(store):
+    a, b = store.unit(), store.unit()
+    for u in (a, b):
+        u.inc("counts", "c", {"n": 1})
+        u.commit_message()
+    await store.commit(a, "p", ["same"])
+    with pytest.raises(Conflict):
+        await store.commit(b, "p", ["same"])
+    assert (await store.db["counts"].find_one({"_id": "c"}))["n"] == 1
+    assert await store.db[inbox_of("p")].count_documents({}) == 1
+
+
+async def test_blind_writes_and_deletes_are_conditional_too(store):
+    u = store.unit()
+    u.put("audit", {"_id": "x", "a": 1})  # never read
+    u.commit_message()
+    await store.commit(u, "p", [])
+    u = store.unit()
+    u.put("audit", {"_id": "x", "a": 2})
+    u.commit_message()
+    await store.commit(u, "p", [])
+    assert await store.db["audit"].find_one({"_id": "x"}) == {"_id": "x", "a": 2, "_v": 2}
+    u = store.unit()
+    await u.get("audit", "x")
+    other = store.unit()
+    other.inc("audit", "x", {"hits": 1})
+    other.commit_message()
+    await store.commit(other, "p", [])
+    u.delete("audit", "x")
+    u.commit_message()
+    with pytest.raises(Conflict):
+        await store.commit(u, "p", [])
