@@ -36,6 +36,7 @@ from shared.messaging.failures import is_contention, is_transient
 from shared.messaging.mongo_uow import MongoStore, MongoUnitOfWork
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.records import Incoming, Outgoing
+from shared.messaging.repository import Collection, Repository, T
 from shared.messaging.unit_of_work import Key, UnitOfWork
 from shared.topics import dlq
 
@@ -51,6 +52,10 @@ class Context:
         self.uow = uow
         self._pipeline = pipeline
         self._emitted = 0
+
+    def repo(self, coll: Collection[T]) -> Repository[T]:
+        """The typed repository of a collection, over this batch's unit of work."""
+        return Repository(self.uow, coll)
 
     async def get(self, coll: str, _id: str) -> dict | None:
         return await self.uow.get(coll, _id)

@@ -119,7 +119,7 @@ class StagedUnitOfWork:
         return _MISSING
 
     async def get(self, coll: str, _id: str) -> dict | None:
-        """A private copy of the document as this message sees it, or None."""
+        """A private copy of the document as this message sees it (without `_v`), or None."""
         key = (coll, _id)
         staged = self._current(key)
         if staged is not _MISSING and not isinstance(staged, Inc):
@@ -129,6 +129,8 @@ class StagedUnitOfWork:
         doc = clone(self._cache[key])
         if isinstance(staged, Inc):
             doc = apply_inc(doc if doc is not None else {"_id": _id, **clone(staged.on_insert)}, staged.counts)
+        if doc is not None:
+            doc.pop(VERSION, None)  # the unit of work keeps the version it read; handlers never see it
         return doc
 
     def put(self, coll: str, doc: dict) -> None:

@@ -27,3 +27,27 @@ class FakeUnitOfWork(StagedUnitOfWork):
             else:
                 self.docs[w.coll][w._id] = {**w.doc, VERSION: (current or {}).get(VERSION, 0) + 1}
         self.published.extend(self.outbox)
+
+
+class _Pipeline:
+    """What a Context needs of its pipeline: names for the events it emits."""
+
+    source, district = "sunsetred-test", "x-district"
+
+    def topic_name(self, base: str) -> str:
+        return base
+
+
+async def handle(handlers: dict, envelope: dict, uow: FakeUnitOfWork) -> list:
+    """Run one command or event through a service's handler table against the fake; returns the
+    envelopes it emitted (a `Rejected` propagates, as the pipeline would see it)."""
+    from shared.contracts.parsing import Parsed, parse_object
+    from shared.messaging.pipeline import Context
+
+    parsed = parse_object(envelope)
+    assert isinstance(parsed, Parsed), parsed
+    before = len(uow._staged_out) + len(uow._batch_out)
+    await handlers[parsed.envelope.type].handle(parsed.message, Context(_Pipeline(), parsed.envelope, uow))
+    uow.commit_message()
+    import json
+    return [json.loads(r.value) for r in uow.outbox[before:]]

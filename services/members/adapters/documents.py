@@ -25,7 +25,7 @@ def org_to_doc(org: Organization) -> dict:
 def org_from_doc(doc: dict | None) -> Organization | None:
     if doc is None:
         return None
-    d = {k: v for k, v in doc.items() if k != "_id"}
+    d = {k: v for k, v in doc.items() if k not in ("_id", "_v")}
     return Organization(org_id=doc["_id"], **d)
 
 
@@ -39,7 +39,7 @@ def member_to_doc(m: Member) -> dict:
 def member_from_doc(doc: dict | None) -> Member | None:
     if doc is None:
         return None
-    d = {k: v for k, v in doc.items() if k not in ("_id", "name")}
+    d = {k: v for k, v in doc.items() if k not in ("_id", "name", "_v")}
     return Member(member_id=doc["_id"], **d)
 
 
