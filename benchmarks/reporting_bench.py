@@ -1,9 +1,11 @@
 """How fast a district report answers over 100,000 members (prints figures; not a test).
 
 Builds a fresh, throw-away reporting database the way the projections would (member facts →
-contributions → per-organisation documents of day-by-day changes), then times the report queries
-the HTTP routes run, for the district, a community and a branch, over a month, a quarter and
-a year. Usage (from /work/main, FerretDB/MongoDB at MONGODB_URL):
+contributions → per-organisation documents of day-by-day changes, `figures` and `figure_years`),
+then times the report queries the HTTP routes run, for the district, a community and a branch,
+over a month, a quarter and a year, and prints p50 and p99 of each. With `--with-members` it
+also stores the members' documents and times a branch's alerts and member list (indexed by
+`branches`). Usage (from /work/main, MongoDB or SecantusDB at MONGODB_URL):
 
     PYTHONPATH=. .venv/bin/python benchmarks/reporting_bench.py --members 100000 --branches 200
 """
@@ -20,7 +22,9 @@ from datetime import date, timedelta
 from pymongo import AsyncMongoClient
 
 from services.reporting import queries
-from services.reporting.adapters.documents import ORGS, figures_of, new_figures, setup, with_entries, years_id
+from services.reporting.adapters.documents import (
+    FIGURE_YEARS, FIGURES, MEMBERS, ORGS, figures_id, figures_year, member_to_doc, setup,
+)
 from services.reporting.domain.contributions import DAY_SERIES, ledger_contribution, member_contribution
 from services.reporting.domain.facts import MemberFacts
 from shared.periods import parse_period
@@ -60,17 +64,20 @@ def fake_member(rng: random.Random, i: int, branches: list[str]) -> MemberFacts:
     return m
 
 
-async def build(db, members: int, n_branches: int, seed: int) -> tuple[str, str, str]:
+async def build(db, members: int, n_branches: int, seed: int, with_members: bool) -> tuple[str, str, str]:
     rng = random.Random(seed)
     district, communities = "d-bench", [f"c-{k:02d}" for k in range(max(1, n_branches // 25))]
-    orgs = [{"_id": district, "name": "X区", "kind": "district", "ancestors": []}]
-    orgs += [{"_id": c, "name": f"社区{k}", "kind": "community", "ancestors": [district]} for k, c in enumerate(communities)]
+    orgs = [{"_id": district, "name": "X区", "kind": "district", "ancestors": [], "placed": True}]
+    orgs += [{"_id": c, "name": f"社区{k}", "kind": "community", "ancestors": [district], "placed": True}
+             for k, c in enumerate(communities)]
     branches = [f"b-{k:04d}" for k in range(n_branches)]
     orgs += [{"_id": b, "name": f"退休党支部{k:04d}", "kind": "branch", "has_committee": k % 3 == 0,
-              "party_groups": k % 4, "ancestors": [district, communities[k % len(communities)]]}
+              "party_groups": k % 4, "ancestors": [district, communities[k % len(communities)]], "placed": True,
+              "established_on": "2024-01-01"}
              for k, b in enumerate(branches)]
     await db[ORGS].insert_many(orgs)
     by_branch: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    member_docs: list[dict] = []
     started = time.perf_counter()
 
     def add(contribution) -> None:
@@ -79,7 +86,11 @@ async def build(db, members: int, n_branches: int, seed: int) -> tuple[str, str,
             for f, v in fields.items():
                 target[f] += v
     for i in range(members):
-        add(member_contribution(fake_member(rng, i, branches)))
+        m = fake_member(rng, i, branches)
+        c = member_contribution(m)
+        add(c)
+        if with_members:
+            member_docs.append(member_to_doc(m, c, [], "2026-11-30"))
     for k, b in enumerate(branches):  # two themed days a month, an assembly and a lecture a quarter
         meetings = [{"activity_id": f"{b}-{mo}-{n}", "kind": "themed_party_day", "day": f"2026-{mo:02d}-{10 + n}"}
                     for mo in range(1, 12) for n in range(2)]
@@ -88,37 +99,44 @@ async def build(db, members: int, n_branches: int, seed: int) -> tuple[str, str,
         add(ledger_contribution(b, meetings, has_committee=k % 3 == 0, party_groups=k % 4))
     print(f"contributions of {members:,} members and {len(branches)} branches' meetings computed in "
           f"{time.perf_counter() - started:.1f} s")
-    # What figure_store does event by event, at once: each branch's changes go to the branch and
-    # to every organisation above it, one document per (series, organisation, year).
+    # What figure_store's `$inc`s add up to, at once: each branch's changes go to the branch and
+    # to every organisation above it, one document per (organisation, series, year), and the
+    # status series' yearly totals to the organisation's `figure_years` document.
     path = {o["_id"]: [o["_id"], *o["ancestors"]] for o in orgs if o["kind"] == "branch"}
-    entries: dict[tuple[str, str, str], dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+    docs: dict[str, dict] = {}
+    years: dict[str, dict] = {}
     for (series, branch, d), fields in by_branch.items():
+        year = figures_year(series, d)
         for org in path[branch]:
+            _id = figures_id(org, series, year)
+            doc = docs.setdefault(_id, {"_id": _id, "org": org, "series": series, "year": year, "d": {}})
+            day = doc["d"].setdefault(d, {})
             for f, v in fields.items():
-                entries[(series, org, d[:4])][(d, f)] += v
-    docs, years = [], defaultdict(list)
-    for (series, org, year), e in sorted(entries.items()):
-        doc = with_entries(new_figures(series, org, year), dict(e))
-        if series == DAY_SERIES:
-            opening: dict[str, int] = defaultdict(int)
-            for (s2, o2, y2), e2 in entries.items():
-                if s2 == DAY_SERIES and o2 == org and y2 < year:
-                    for (_d, f), v in e2.items():
-                        opening[f] += v
-            doc["opening"] = dict(opening)
-            years[org].append(year)
-        docs.append(doc)
-    docs += [{"_id": years_id(org), "years": sorted(ys)} for org, ys in years.items()]
+                day[f] = day.get(f, 0) + v
+            if series == DAY_SERIES:
+                y = years.setdefault(org, {"_id": org, "years": {}, "touched": {}})
+                y["touched"][year] = 1
+                totals = y["years"].setdefault(year, {})
+                for f, v in fields.items():
+                    totals[f] = totals.get(f, 0) + v
     started = time.perf_counter()
-    by_coll = defaultdict(list)
-    for doc in docs:
-        org, series = (doc["org"], doc["series"]) if "org" in doc else (doc["_id"].split("|")[1], DAY_SERIES)
-        by_coll[figures_of(org, series)].append(doc)
-    for coll, coll_docs in by_coll.items():
-        await db[coll].insert_many(coll_docs, ordered=False)
-    print(f"{len(docs):,} figure documents written in {time.perf_counter() - started:.1f} s "
-          f"(largest {max(len(str(x)) for x in docs):,} characters)")
+    figure_docs = sorted(docs.values(), key=lambda x: x["_id"])
+    for k in range(0, len(figure_docs), 500):
+        await db[FIGURES].insert_many(figure_docs[k:k + 500], ordered=False)
+    await db[FIGURE_YEARS].insert_many(list(years.values()), ordered=False)
+    print(f"{len(figure_docs):,} figure documents written in {time.perf_counter() - started:.1f} s "
+          f"(largest {max(len(str(x)) for x in figure_docs):,} characters)")
+    if member_docs:
+        started = time.perf_counter()
+        for k in range(0, len(member_docs), 1000):
+            await db[MEMBERS].insert_many(member_docs[k:k + 1000], ordered=False)
+        print(f"{len(member_docs):,} member documents written in {time.perf_counter() - started:.1f} s")
     return district, communities[0], branches[0]
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
 async def timed(label: str, coro_factory, runs: int) -> dict:
@@ -128,8 +146,8 @@ async def timed(label: str, coro_factory, runs: int) -> dict:
         t = time.perf_counter()
         result = await coro_factory()
         samples.append((time.perf_counter() - t) * 1000)
-    print(f"{label:<44} median {statistics.median(samples):7.1f} ms   min {min(samples):7.1f} ms   "
-          f"max {max(samples):7.1f} ms")
+    print(f"{label:<36} p50 {statistics.median(samples):7.1f} ms   p99 {percentile(samples, 99):7.1f} ms   "
+          f"max {max(samples):7.1f} ms   ({runs} runs)")
     return result
 
 
@@ -137,8 +155,10 @@ async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--members", type=int, default=100_000)
     ap.add_argument("--branches", type=int, default=200)
-    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--runs", type=int, default=200, help="timed runs of each report")
     ap.add_argument("--seed", type=int, default=6)
+    ap.add_argument("--with-members", action="store_true",
+                    help="also store the members and time a branch's alerts and member list")
     ap.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = ap.parse_args()
     client = AsyncMongoClient(os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/"), tz_aware=True)
@@ -146,7 +166,7 @@ async def main() -> None:
     db = client[name]
     try:
         await setup(db)
-        district, community, branch = await build(db, args.members, args.branches, args.seed)
+        district, community, branch = await build(db, args.members, args.branches, args.seed, args.with_members)
         as_of = date(2026, 11, 30)
         print(f"database {name}: {args.branches} branches; reports as of {as_of}")
         for org, what in ((district, "district"), (community, "community"), (branch, "branch")):
@@ -157,6 +177,11 @@ async def main() -> None:
                     print(f"  → registered {r['members']['registered']:,}, active {r['participation']['active']:,}, "
                           f"dues paid {r['dues']['member_months_paid']:,}/{r['dues']['member_months_due']:,}, "
                           f"compliance {r['organisational_life']['compliance']}, score {r['score']}")
+        if args.with_members:
+            runs = max(5, args.runs // 20)
+            alerts = await timed("alerts branch", lambda: queries.alerts(db, branch, as_of), runs)
+            listed = await timed("members branch", lambda: queries.members_of(db, branch, as_of.isoformat()), runs)
+            print(f"  → {len(alerts)} alerts, {len(listed)} members in {branch}")
     finally:
         if not args.keep:
             await client.drop_database(name)

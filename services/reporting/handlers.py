@@ -3,7 +3,8 @@
 Every handler only records facts (idempotently, as sets keyed by their ids); the figures and
 alerts are then derived from all the facts, so the order events arrive in across topics never
 changes the result. A member's contribution to the figures is recomputed and the difference
-applied to the `deltas` documents; its alerts are evaluated as of the event's date.
+applied to the figures (as `$inc`s, adapters/figure_store.py); its alerts are evaluated as of the
+event's date.
 """
 from collections.abc import Callable
 from decimal import Decimal
@@ -11,9 +12,10 @@ from decimal import Decimal
 from services.reporting.adapters import figure_store
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import (
-    ACTIVITIES, AWARDS, LEDGERS, MEMBERS, ORGS, contribution_from_list, contribution_to_list, facts_from_doc,
+    ACTIVITIES, AWARDS, LEDGERS, MEMBERS, ORGS, contribution_from_doc, contribution_to_doc, facts_from_doc,
     ledger_id, member_to_doc,
 )
+from services.reporting.adapters.figures import ContextReader
 from services.reporting.domain import alerts as al
 from services.reporting.domain.contributions import difference, ledger_contribution, member_contribution
 from services.reporting.domain.facts import MemberFacts
@@ -39,8 +41,8 @@ async def refresh_ledger(ctx: Context, branch_id: str, year: str, change: Callab
     org = org or await ctx.get(ORGS, branch_id) or {}
     new = ledger_contribution(branch_id, ledger["meetings"], has_committee=org.get("has_committee", False),
                               party_groups=org.get("party_groups", 0), rules=district_rules())
-    await figure_store.apply(ctx, difference(contribution_from_list(ledger.get("contribution")), new))
-    ctx.put(LEDGERS, ledger | {"contribution": contribution_to_list(new)})
+    await figure_store.apply(ctx, difference(contribution_from_doc(ledger.get("contribution")), new))
+    ctx.put(LEDGERS, ledger | {"contribution": contribution_to_doc(new)})
     if alerts_as_of:
         await refresh_branch_alerts(ctx, branch_id, alerts_as_of, emit_alerts)
 
@@ -67,7 +69,7 @@ async def refresh_branch_alerts(ctx: Context, branch_id: str, day: str, emit_ale
     if not org or org.get("kind") != "branch" or not org.get("placed"):
         return
     evaluated = max(day, org.get("evaluated_on") or day)
-    current = al.branch_alerts(await branch_state(ctx.get, org, evaluated), evaluated, district_rules())
+    current = al.branch_alerts(await branch_state(ContextReader(ctx), org, evaluated), evaluated, district_rules())
     before = org.get("open_alerts", [])
     org["open_alerts"] = emit_changes(ctx, before, current, evaluated) if emit_alerts else [
         x.to_dict() for x in current]
@@ -89,7 +91,7 @@ class MemberUpdater:
         await self.refresh(ctx, facts, doc, day or event_day(ctx))
 
     async def refresh(self, ctx: Context, facts: MemberFacts, doc: dict | None, day: str) -> None:
-        old = contribution_from_list((doc or {}).get("contribution"))
+        old = contribution_from_doc((doc or {}).get("contribution"))
         new = member_contribution(facts)
         diff = difference(old, new)
         await figure_store.apply(ctx, diff)
@@ -116,9 +118,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
                     "ancestors": e.ancestors, "has_committee": e.has_committee, "party_groups": e.party_groups,
                     "placed": True})
         doc.setdefault("established_on", event_day(ctx))
-        ctx.put(ORGS, doc)
-        doc = await figure_store.place_branch(ctx, doc)
-        ctx.put(ORGS, doc)
+        ctx.put(ORGS, await figure_store.place_branch(ctx, doc))
         for year in doc.get("ledger_years", []):  # its settings decide what is required of it
             await refresh_ledger(ctx, e.org_id, year, org=doc)
         await refresh_branch_alerts(ctx, e.org_id, event_day(ctx), emit_alerts)

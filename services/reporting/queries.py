@@ -1,14 +1,15 @@
 """Read side of the service layer: reports, alerts, candidates and the dashboard's series.
 
-Reports read only the precomputed deltas (adapters/figures.py). Alerts and candidates, which
-list members, read the facts of the subtree's members, and derive everything as of the day asked.
+Reports read only the precomputed figures (adapters/figures.py): three documents by `_id` per
+organisation. Alerts, candidates and member lists, which list members, read the facts of the
+subtree's members through the `branches` index, and derive everything as of the day asked.
 """
 from datetime import date
 
-from services.reporting.adapters import figures
+from services.reporting.adapters import figures, org_tree
 from services.reporting.adapters.branch_state import branch_state
-from services.reporting.adapters.org_tree import TREE
 from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, facts_from_doc
+from services.reporting.adapters.figures import DbReader, Reader
 from services.reporting.domain import alerts as al
 from services.reporting.domain import days as d
 from services.reporting.domain.candidates import rank_branches, rank_members
@@ -23,46 +24,59 @@ class UnknownOrg(LookupError):
 
 
 async def org(db, org_id: str) -> dict:
-    doc = await TREE.get(db, org_id)
+    doc = await org_tree.get(db, org_id)
     if doc is None:
         raise UnknownOrg(org_id)
     return doc
 
 
+async def _report(reader: Reader, o: dict, branches: list[dict], period: Period, as_of: date) -> dict:
+    day = reading_day(period, as_of.isoformat())
+    sums = await figures.org_sums(reader, o["_id"], period, day)
+    stars = (o.get("stars") or {}).get(period.text[:4]) if o["kind"] == "branch" else None
+    return {"org_id": o["_id"], "name": o["name"], "kind": o["kind"], "period": period.text, "as_of": day,
+            **build(sums, subtree_required(branches, period, district_rules()), period, day, stars=stars)}
+
+
 async def report(db, org_id: str, period: Period, as_of: date) -> dict:
     o = await org(db, org_id)
-    day = reading_day(period, as_of.isoformat())
-    branches = await TREE.branches_under(db, o)
-    sums = await figures.org_sums(figures.from_db(db), org_id, period, day)
-    stars = (o.get("stars") or {}).get(period.text[:4]) if o["kind"] == "branch" else None
-    return {"org_id": org_id, "name": o["name"], "kind": o["kind"], "period": period.text, "as_of": day,
-            **build(sums, subtree_required(branches, period, district_rules()), period, day, stars=stars)}
+    return await _report(DbReader(db), o, await org_tree.branches_under(db, o), period, as_of)
+
+
+async def _branch_reports(reader: Reader, branches: list[dict], period: Period, as_of: date) -> list[dict]:
+    await figures.prefetch_sums(reader, [b["_id"] for b in branches], period,
+                                reading_day(period, as_of.isoformat()))
+    return [await _report(reader, b, [b], period, as_of) for b in branches]
 
 
 async def branch_reports(db, org_id: str, period: Period, as_of: date) -> list[dict]:
     o = await org(db, org_id)
-    return [await report(db, b["_id"], period, as_of) for b in await TREE.branches_under(db, o)]
+    return await _branch_reports(DbReader(db), await org_tree.branches_under(db, o), period, as_of)
 
 
 async def subtree_members(db, branches: list[dict]):
+    """The facts of every member who ever belonged to one of these branches (`branches` index)."""
     ids = [b["_id"] for b in branches]
-    async for doc in db[MEMBERS].find({"branches": {"$in": ids}}).sort("_id", 1):
-        yield doc
+    query = {"branches": ids[0]} if len(ids) == 1 else {"branches": {"$in": ids}}
+    async for doc in db[MEMBERS].find(query, {"facts": 1}):
+        yield facts_from_doc(doc, doc["_id"])
 
 
 async def alerts(db, org_id: str, as_of: date) -> list[dict]:
     o = await org(db, org_id)
     day = as_of.isoformat()
-    branches = await TREE.branches_under(db, o)
+    branches = await org_tree.branches_under(db, o)
     wanted = {b["_id"] for b in branches}
     names = {b["_id"]: b["name"] for b in branches}
+    reader = DbReader(db)
+    await figures.prefetch_branch_states(reader, list(wanted), day)
     out: list[dict] = []
     for b in branches:
-        state = await branch_state(figures.from_db(db), b, day)
+        state = await branch_state(reader, b, day)
         out += [x.to_dict() | {"subject_name": b["name"]} for x in al.branch_alerts(state, day, district_rules())]
-    async for doc in subtree_members(db, branches):
-        f = facts_from_doc(doc, doc["_id"])
-        out += [x.to_dict() | {"subject_name": f.name} for x in al.member_alerts(f, day) if x.org_id in wanted]
+    of_members = [x.to_dict() | {"subject_name": f.name} async for f in subtree_members(db, branches)
+                  for x in al.member_alerts(f, day) if x.org_id in wanted]
+    out += sorted(of_members, key=lambda x: (x["subject_id"], x["alert_id"]))
     for x in out:
         x["org_name"] = names.get(x["org_id"])
     return out
@@ -71,11 +85,10 @@ async def alerts(db, org_id: str, as_of: date) -> list[dict]:
 async def members_of(db, org_id: str, day: str) -> list[dict]:
     """The subtree's members registered on a day, with what a person acting on them needs."""
     o = await org(db, org_id)
-    branches = await TREE.branches_under(db, o)
+    branches = await org_tree.branches_under(db, o)
     names = {b["_id"]: b["name"] for b in branches}
     out = []
-    async for doc in subtree_members(db, branches):
-        f = facts_from_doc(doc, doc["_id"])
+    async for f in subtree_members(db, branches):
         stint = f.stint_on(day)
         if stint is None or stint.branch_id not in names:
             continue
@@ -87,7 +100,7 @@ async def members_of(db, org_id: str, day: str) -> list[dict]:
                     "last_visit": max((v for v in f.visits.values() if v <= day), default=None),
                     "paid_months": sorted(mo for mo, on in f.month_paid_on().items() if on <= day),
                     "specialist_id": f.specialist_id})
-    return out
+    return sorted(out, key=lambda x: x["member_id"])
 
 
 async def member(db, member_id: str, as_of: date) -> dict | None:
@@ -112,19 +125,21 @@ async def tree(db) -> list[dict]:
 async def monthly_series(db, org_id: str, year: int, as_of: date) -> dict:
     """Per branch and month: participation, dues, away members; per branch and kind: compliance."""
     o = await org(db, org_id)
-    branches = await TREE.branches_under(db, o)
+    branches = await org_tree.branches_under(db, o)
     months = parse_period(str(year)).months
+    reader = DbReader(db)
+    await reader.preload_year([b["_id"] for b in branches], year)
     rows = []
     for b in branches:
         per_month = []
         for mo in months:
             if d.first_day(mo) > as_of.isoformat():
                 break
-            r = await report(db, b["_id"], parse_period(mo), as_of)
+            r = await _report(reader, b, [b], parse_period(mo), as_of)
             per_month.append({"month": mo, "participation_rate": r["participation"]["rate"],
                               "dues_rate": r["dues"]["rate"], "amount_paid": r["dues"]["amount_paid"],
                               "away": r["members"]["away"], "registered": r["members"]["registered"]})
-        year_report = await report(db, b["_id"], parse_period(str(year)), as_of)
+        year_report = await _report(reader, b, [b], parse_period(str(year)), as_of)
         life = year_report["organisational_life"]
         rows.append({"branch_id": b["_id"], "name": b["name"], "months": per_month,
                      "compliance": {k: ({"held": life[k]["held"], "required": life[k]["required"]})
@@ -136,10 +151,10 @@ async def monthly_series(db, org_id: str, year: int, as_of: date) -> dict:
 async def candidates(db, org_id: str, year: int, as_of: date) -> dict:
     o = await org(db, org_id)
     period = parse_period(str(year))
-    branches = await TREE.branches_under(db, o)
-    reports = [await report(db, b["_id"], period, as_of) for b in branches]
+    branches = await org_tree.branches_under(db, o)
+    reports = await _branch_reports(DbReader(db), branches, period, as_of)
     day = reading_day(period, as_of.isoformat())
-    facts = [facts_from_doc(doc, doc["_id"]) async for doc in subtree_members(db, branches)]
+    facts = [f async for f in subtree_members(db, branches)]
     names = {b["_id"]: b["name"] for b in branches}
     secretaries = {b["secretary_id"]: b["_id"] for b in branches if b.get("secretary_id")}
     awards = await db[AWARDS].find({"year": year}).to_list(None)

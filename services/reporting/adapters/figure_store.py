@@ -1,98 +1,76 @@
 """Writing the precomputed figures: every change of a branch's counters is added to the branch's
 documents AND to those of every organisation above it, so that a report of any organisation,
-the district included, reads two or three documents by `_id` (the one lookup FerretDB 1.24 on
-SQLite answers without scanning a collection).
+the district included, reads a few documents by `_id`, whatever the number of members.
 
-Documents are per (series, organisation, year): `entries` are the changes of each counter by
-day. Series `*` (statuses, period-independent) also carries an `opening` balance, the sum of
-every earlier year, so "as of a day" needs only that year's document; the years an
-organisation has are listed in one small document. A branch whose place in the tree is not
-known yet (its OrganizationEstablished is on another partition) is recorded first and its
-documents are added to its ancestors once it is placed.
+Documents are per (organisation, series, year) in the `figures` collection: `d.<day>.<counter>`
+is the change of a counter on that day. A period series (`2026-03`, `2026-Q1`, `2026`) lives in
+one document; the period-independent series `*` (statuses) in one per year of the day, and
+every change of it is also added to that year's total in the organisation's `figure_years`
+document (`years.<year>.<counter>`, and `touched.<year>` counts the writes to each year's
+document): a reading as of a day is the totals of the earlier years plus that year's changes up
+to the day.
+
+Every write is an `$inc` (upserted): increments commute, so the order in which batches, or
+instances, apply them never matters, and no figures document is ever read to be written.
+A branch whose place in the tree is not known yet (its OrganizationEstablished is on another
+partition) counts in its own documents first; they are added to its ancestors once it is placed.
 """
 from collections import defaultdict
 
-from services.reporting.adapters.documents import (
-    ORGS, add_entries, entries_of, figures_id, figures_of, new_figures, years_id,
-)
+from services.reporting.adapters.documents import FIGURE_YEARS, FIGURES, ORGS, figures_id, figures_year
 from services.reporting.domain.contributions import DAY_SERIES, Contribution
 from shared.messaging.pipeline import Context
 
 Changes = dict[tuple[str, str], dict[str, int]]  # (series, day) → counter → change
 
 
-def _sum(entries: dict[tuple[str, str], int]) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for (_day, f), v in entries.items():
-        out[f] += v
-    return out
-
-
-def _add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
-    out = dict(a)
-    for f, v in b.items():
-        out[f] = out.get(f, 0) + v
-    return {f: v for f, v in out.items() if v}
-
-
 async def apply(ctx: Context, diff: Contribution) -> None:
     by_branch: dict[str, Changes] = defaultdict(dict)
-    for (series, branch, day), fields in diff.items():
-        by_branch[branch][(series, day)] = fields
+    for (series, branch, day), counters in diff.items():
+        by_branch[branch][(series, day)] = counters
     for branch, changes in sorted(by_branch.items()):
         org = await ctx.get(ORGS, branch)
         placed = bool(org and org.get("placed"))
-        if not placed:
+        if not placed:  # remembered on the org (a versioned write): placing it adds them above
             org = org or {"_id": branch, "name": branch, "kind": "branch", "ancestors": []}
-            keys = {f"{s}|{day[:4]}" for s, day in changes}
-            org["unplaced"] = sorted(set(org.get("unplaced", [])) | keys)
-            ctx.put(ORGS, org)
+            keys = {f"{s}|{figures_year(s, day)}" for s, day in changes}
+            if not keys <= set(org.get("unplaced", [])):
+                org["unplaced"] = sorted(set(org.get("unplaced", [])) | keys)
+                ctx.put(ORGS, org)
         for target in [branch, *(org["ancestors"] if placed else [])]:
-            await apply_to_org(ctx, target, changes)
+            add(ctx, target, changes)
 
 
 async def place_branch(ctx: Context, org: dict) -> dict:
     """Add what a branch counted before it was placed in the tree to its ancestors."""
     for key in org.pop("unplaced", []):
         series, year = key.rsplit("|", 1)
-        doc = await ctx.get(figures_of(org["_id"], series), figures_id(series, org["_id"], year))
-        if not doc:
-            continue
-        changes: Changes = defaultdict(dict)
-        for (day, f), v in entries_of(doc).items():
-            changes[(series, day)][f] = v
+        doc = await ctx.get(FIGURES, figures_id(org["_id"], series, year))
+        changes: Changes = {(series, day): counters for day, counters in ((doc or {}).get("d") or {}).items()}
         for ancestor in org["ancestors"]:
-            await apply_to_org(ctx, ancestor, changes)
+            add(ctx, ancestor, changes)
     return org
 
 
-async def apply_to_org(ctx: Context, org_id: str, changes: Changes) -> None:
-    by_doc: dict[tuple[str, str], dict[tuple[str, str], int]] = defaultdict(dict)
-    for (series, day), fields in changes.items():
-        for f, v in fields.items():
-            by_doc[(series, day[:4])][(day, f)] = v
-    for (series, year), delta in sorted(by_doc.items()):
-        if series == DAY_SERIES:
-            await _open_year(ctx, org_id, year)
-        doc = await ctx.get(figures_of(org_id, series), figures_id(series, org_id, year)) or new_figures(series, org_id, year)
-        ctx.put(figures_of(org_id, series), add_entries(doc, delta))
-        if series == DAY_SERIES:  # later years open with everything before them
-            index = await ctx.get(figures_of(org_id, DAY_SERIES), years_id(org_id))
-            for later in (y for y in index["years"] if y > year):
-                ldoc = await ctx.get(figures_of(org_id, DAY_SERIES), figures_id(DAY_SERIES, org_id, later))
-                ldoc["opening"] = _add(ldoc.get("opening", {}), _sum(delta))
-                ctx.put(figures_of(org_id, DAY_SERIES), ldoc)
-
-
-async def _open_year(ctx: Context, org_id: str, year: str) -> None:
-    coll = figures_of(org_id, DAY_SERIES)
-    index = await ctx.get(coll, years_id(org_id)) or {"_id": years_id(org_id), "years": []}
-    if year in index["years"]:
-        return
-    earlier = [y for y in index["years"] if y < year]
-    opening: dict[str, int] = {}
-    if earlier:
-        prev = await ctx.get(coll, figures_id(DAY_SERIES, org_id, max(earlier)))
-        opening = _add(prev.get("opening", {}), _sum(entries_of(prev)))
-    ctx.put(coll, new_figures(DAY_SERIES, org_id, year) | {"opening": opening})
-    ctx.put(coll, index | {"years": sorted([*index["years"], year])})
+def add(ctx: Context, org_id: str, changes: Changes) -> None:
+    """Stage the `$inc`s of some changes to one organisation's documents."""
+    by_doc: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    totals: dict[str, int] = defaultdict(int)
+    for (series, day), counters in changes.items():
+        year = figures_year(series, day)
+        incs = by_doc[(series, year)]
+        for counter, n in counters.items():
+            incs[f"d.{day}.{counter}"] += n
+            if series == DAY_SERIES:
+                totals[f"years.{year}.{counter}"] += n
+    for (series, year), incs in sorted(by_doc.items()):
+        incs = {k: n for k, n in incs.items() if n}
+        if not incs:
+            continue
+        ctx.inc(FIGURES, figures_id(org_id, series, year), incs,
+                on_insert={"org": org_id, "series": series, "year": year})
+        if series == DAY_SERIES:  # the years that have a `*` document, even if their total is 0
+            totals[f"touched.{year}"] += 1
+    totals = {k: n for k, n in totals.items() if n}
+    if totals:
+        ctx.inc(FIGURE_YEARS, org_id, totals)

@@ -1,57 +1,143 @@
-"""Reading the precomputed figures of one organisation (its whole subtree): at most three
-documents by `_id`, whatever the number of members or branches below it (figure_store.py).
+"""Reading the precomputed figures of one organisation (its whole subtree): three documents by
+`_id` (figure_store.py), whatever the number of members or branches below it.
 
-The readers take `get(collection, _id)`: the database's (`from_db`) for queries, or a handler's
-`ctx.get`, which also sees the batch's staged writes, to evaluate alerts on every event."""
-from collections.abc import Awaitable, Callable
-from services.reporting.adapters.documents import entries_of, figures_id, figures_of, years_id
+The readers take a `Reader`: the database's (`DbReader`, one `$in` query per collection for a
+set of documents) for queries, or a handler's (`ContextReader`), which also sees the batch's
+staged writes, to evaluate alerts on every event."""
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Protocol
+
+from services.reporting.adapters.documents import FIGURE_YEARS, FIGURES, figures_id
+from services.reporting.domain import alerts as al
 from services.reporting.domain.contributions import DAY_SERIES
 from services.reporting.domain.report import Sums
-from shared.periods import Period
+from shared.periods import Period, parse_period
+
+Key = tuple[str, str]
 
 
-Get = Callable[[str, str], Awaitable[dict | None]]
+class Reader(Protocol):
+    async def docs(self, keys: Iterable[Key]) -> dict[Key, dict | None]: ...
 
 
-def from_db(db) -> Get:
-    async def get(coll: str, _id: str) -> dict | None:
-        return await db[coll].find_one({"_id": _id})
-    return get
+class DbReader:
+    """Documents by `_id`, remembered for the reader's lifetime (one request)."""
+
+    def __init__(self, db):
+        self.db = db
+        self._known: dict[Key, dict | None] = {}
+
+    async def docs(self, keys: Iterable[Key]) -> dict[Key, dict | None]:
+        keys = list(dict.fromkeys(keys))
+        wanted: dict[str, list[str]] = defaultdict(list)
+        for coll, _id in keys:
+            if (coll, _id) not in self._known:
+                wanted[coll].append(_id)
+        if wanted:
+            found = await asyncio.gather(*(self.db[coll].find({"_id": {"$in": ids}}).to_list(None)
+                                           for coll, ids in wanted.items()))
+            for (coll, ids), docs in zip(wanted.items(), found):
+                by_id = {d["_id"]: d for d in docs}
+                for _id in ids:
+                    self._known[(coll, _id)] = by_id.get(_id)
+        return {k: self._known[k] for k in keys}
+
+    async def preload_year(self, org_ids: list[str], year: int) -> None:
+        """Every figures document of these organisations for a year, in one indexed query
+        (the dashboard's series: twelve months, four quarters, the year)."""
+        y = str(year)
+        series = [DAY_SERIES, y, *parse_period(y).months, *(f"{y}-Q{q}" for q in range(1, 5))]
+        for org in org_ids:
+            for s in series:
+                self._known.setdefault((FIGURES, figures_id(org, s, y)), None)
+        async for doc in self.db[FIGURES].find({"org": {"$in": org_ids}, "year": y}):
+            self._known[(FIGURES, doc["_id"])] = doc
+        await self.docs((FIGURE_YEARS, org) for org in org_ids)
 
 
-async def _status_doc(get: Get, org_id: str, day: str) -> dict | None:
-    """The `*` document of the latest year up to `day`'s."""
-    index = await get(figures_of(org_id, DAY_SERIES), years_id(org_id))
-    years = [y for y in (index or {}).get("years", []) if y <= day[:4]]
-    return await get(figures_of(org_id, DAY_SERIES), figures_id(DAY_SERIES, org_id, max(years))) if years else None
+class ContextReader:
+    """A handler's view: committed documents with the batch's staged changes applied."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    async def docs(self, keys: Iterable[Key]) -> dict[Key, dict | None]:
+        keys = list(dict.fromkeys(keys))
+        await self.ctx.uow.prefetch(keys)
+        return {k: await self.ctx.get(*k) for k in keys}
 
 
-async def org_sums(get: Get, org_id: str, period: Period, day: str) -> Sums:
+def _sum_keys(org_id: str, period: Period, day: str) -> list[Key]:
+    return [(FIGURE_YEARS, org_id), (FIGURES, figures_id(org_id, DAY_SERIES, day[:4])),
+            (FIGURES, figures_id(org_id, period.text, period.text[:4]))]
+
+
+async def prefetch_sums(reader: Reader, org_ids: Iterable[str], period: Period, day: str) -> None:
+    """What `org_sums` will read for each of these organisations, at once."""
+    await reader.docs(k for org in org_ids for k in _sum_keys(org, period, day))
+
+
+def _entries(doc: dict | None) -> dict[str, dict[str, int]]:
+    return (doc or {}).get("d") or {}
+
+
+async def org_sums(reader: Reader, org_id: str, period: Period, day: str) -> Sums:
+    keys = _sum_keys(org_id, period, day)
+    got = await reader.docs(keys)
+    years, status, counters = (got[k] for k in keys)
     sums = Sums()
-    status = await _status_doc(get, org_id, day)
-    if status:
-        totals = dict(status.get("opening", {}))
-        for (d, f), v in entries_of(status).items():
-            if d <= day and f != "died":
-                totals[f] = totals.get(f, 0) + v
-            if f == "died" and period.start.isoformat() <= d <= day:
-                sums.died += v
-        sums.day = totals
-    counters = await get(figures_of(org_id, period.text), figures_id(period.text, org_id, period.text[:4]))
-    for (d, f), v in entries_of(counters or {}).items():
+    totals: dict[str, int] = defaultdict(int)
+    for year, counts in ((years or {}).get("years") or {}).items():  # the opening of day's year
+        if year < day[:4]:
+            for f, v in counts.items():
+                if f != "died":
+                    totals[f] += v
+    start = period.start.isoformat()
+    for d, counts in _entries(status).items():
         if d <= day:
-            sums.period[f] = sums.period.get(f, 0) + v
+            for f, v in counts.items():
+                if f != "died":
+                    totals[f] += v
+                elif start <= d:
+                    sums.died += v
+    sums.day = {f: v for f, v in totals.items() if v}
+    p: dict[str, int] = defaultdict(int)
+    for d, counts in _entries(counters).items():
+        if d <= day:
+            for f, v in counts.items():
+                p[f] += v
+    sums.period = {f: v for f, v in p.items() if v}
     return sums
 
 
-async def registered_history(get: Get, branch_id: str, day: str) -> list[tuple[str, int]]:
+async def _status_years(reader: Reader, branch_id: str, day: str) -> list[str]:
+    years = (await reader.docs([(FIGURE_YEARS, branch_id)]))[(FIGURE_YEARS, branch_id)]
+    return sorted(y for y in ((years or {}).get("touched") or {}) if y <= day[:4])
+
+
+async def registered_history(reader: Reader, branch_id: str, day: str) -> list[tuple[str, int]]:
     """(day, registered members from that day) for each change up to `day`."""
-    index = await get(figures_of(branch_id, DAY_SERIES), years_id(branch_id))
+    years = await _status_years(reader, branch_id, day)
+    docs = await reader.docs((FIGURES, figures_id(branch_id, DAY_SERIES, y)) for y in years)
     out, total = [], 0
-    for year in (index or {}).get("years", []):
-        doc = await get(figures_of(branch_id, DAY_SERIES), figures_id(DAY_SERIES, branch_id, year))
-        for (d, f), v in sorted(entries_of(doc or {}).items()):
-            if f == "reg" and d <= day:
+    for doc in docs.values():  # in the order of the years
+        entries = _entries(doc)
+        for d in sorted(entries):
+            v = entries[d].get("reg", 0)
+            if v and d <= day:
                 total += v
                 out.append((d, total))
     return out
+
+
+async def prefetch_branch_states(reader: Reader, branch_ids: list[str], day: str) -> None:
+    """What `branch_state` will read for each of these branches, in two rounds of queries."""
+    await reader.docs((FIGURE_YEARS, b) for b in branch_ids)
+    quarter = parse_period(al.last_complete_quarter(day))
+    keys: list[Key] = []
+    for b in branch_ids:
+        keys += [(FIGURES, figures_id(b, DAY_SERIES, y)) for y in await _status_years(reader, b, day)]
+        keys += _sum_keys(b, quarter, quarter.end.isoformat())
+    await reader.docs(keys)

@@ -4,38 +4,23 @@ Whatever the order changes arrive in (a later year first, a branch before its pl
 tree), reading an organisation's sums gives the same as summing its branches' contributions.
 """
 import asyncio
-import copy
 
 import pytest
 
 from services.reporting.adapters import figure_store, figures
-from services.reporting.adapters.documents import ORGS
+from services.reporting.adapters.documents import FIGURE_YEARS, FIGURES, ORGS
 from services.reporting.domain.contributions import difference, member_contribution
 from services.reporting.domain.facts import MemberFacts
 from shared.periods import parse_period
+from tests.unit.reporting.memory import Store
 from tests.unit.reporting.sums import subtree_sums
 
 pytestmark = pytest.mark.unit
 
 
-class MemoryContext:
-    """What handlers use of `shared.messaging.pipeline.Context`: get and put by collection."""
-
-    def __init__(self):
-        self.docs: dict[tuple[str, str], dict] = {}
-
-    async def get(self, coll, _id):
-        return copy.deepcopy(self.docs.get((coll, _id)))
-
-    def put(self, coll, doc):
-        self.docs[(coll, doc["_id"])] = copy.deepcopy(doc)
-
-    def delete(self, coll, _id):
-        self.docs.pop((coll, _id), None)
-
-
-def branch(ctx, b, ancestors):
-    ctx.put(ORGS, {"_id": b, "name": b, "kind": "branch", "ancestors": ancestors, "placed": True})
+def branch(store, b, ancestors):
+    store.context().put(ORGS, {"_id": b, "name": b, "kind": "branch", "ancestors": ancestors, "placed": True})
+    store.commit()
 
 
 def members():
@@ -48,8 +33,9 @@ def members():
                         transfers=[{"on": "2026-02-01", "from_branch_id": "b1", "to_branch_id": "b2"}])]
 
 
-def read(ctx, org, period, day):
-    return asyncio.run(figures.org_sums(ctx.get, org, parse_period(period), day))
+def read(store, org, period, day):
+    """What a query (or a handler of the next batch) reads; staged changes included."""
+    return asyncio.run(figures.org_sums(figures.ContextReader(store.context()), org, parse_period(period), day))
 
 
 CASES = [("d", "2026-Q1", "2026-03-31"), ("c", "2025", "2025-12-31"), ("b1", "2026-02", "2026-02-10"),
@@ -59,14 +45,18 @@ SUBTREES = {"d": ["b1", "b2"], "c": ["b1", "b2"], "b1": ["b1"], "b2": ["b2"]}
 
 @pytest.mark.parametrize("order", ["as_given", "reversed"])
 def test_sums_match_the_contributions_in_any_order(order):
-    ctx = MemoryContext()
+    store = Store()
     ms = members() if order == "as_given" else list(reversed(members()))
-    if order == "as_given":
-        branch(ctx, "b1", ["d", "c"])
-        branch(ctx, "b2", ["d", "c"])
-    for m in ms:
-        asyncio.run(figure_store.apply(ctx, member_contribution(m)))
-    if order == "reversed":  # the branches are placed in the tree after their members counted
+    if order == "as_given":  # a batch per member, committed
+        branch(store, "b1", ["d", "c"])
+        branch(store, "b2", ["d", "c"])
+        for m in ms:
+            asyncio.run(figure_store.apply(store.context(), member_contribution(m)))
+            store.commit()
+    else:  # one batch: the branches are placed in the tree after their members counted
+        ctx = store.context()
+        for m in ms:
+            asyncio.run(figure_store.apply(ctx, member_contribution(m)))
         for b in ("b1", "b2"):
             org = asyncio.run(ctx.get(ORGS, b))
             org.update(ancestors=["d", "c"], placed=True)
@@ -74,34 +64,48 @@ def test_sums_match_the_contributions_in_any_order(order):
     contributions = [member_contribution(m) for m in members()]
     for org, period, day in CASES:
         expected = subtree_sums(contributions, {b: {} for b in SUBTREES[org]}, parse_period(period), day)
-        got = read(ctx, org, period, day)
+        got = read(store, org, period, day)
         clean = lambda d: {k: v for k, v in d.items() if v}  # noqa: E731
         assert (clean(got.day), got.died, clean(got.period)) == (clean(expected.day), expected.died,
                                                                  clean(expected.period)), (org, period, day)
 
 
-def test_a_backdated_change_updates_the_openings_of_later_years():
-    ctx = MemoryContext()
-    branch(ctx, "b1", ["d"])
+def test_a_backdated_change_counts_in_later_years():
+    store = Store()
+    branch(store, "b1", ["d"])
     late = MemberFacts("m", branch_id="b1", registered_on="2026-05-01")
-    asyncio.run(figure_store.apply(ctx, member_contribution(late)))
-    assert read(ctx, "d", "2027", "2027-01-31").day["reg"] == 1  # no 2027 document: 2026's holds it
+    asyncio.run(figure_store.apply(store.context(), member_contribution(late)))
+    store.commit()
+    assert read(store, "d", "2027", "2027-01-31").day["reg"] == 1  # no 2027 document: 2026's total holds it
     early = MemberFacts("m", branch_id="b1", registered_on="2024-05-01")  # corrected registration date
-    asyncio.run(figure_store.apply(ctx, difference(member_contribution(late), member_contribution(early))))
-    assert read(ctx, "d", "2025", "2025-01-01").day["reg"] == 1
-    assert read(ctx, "d", "2026", "2026-01-01").day["reg"] == 1  # via 2026's opening
-    assert read(ctx, "d", "2024", "2024-04-30").day.get("reg", 0) == 0
+    asyncio.run(figure_store.apply(store.context(), difference(member_contribution(late), member_contribution(early))))
+    store.commit()
+    assert read(store, "d", "2025", "2025-01-01").day["reg"] == 1
+    assert read(store, "d", "2026", "2026-01-01").day["reg"] == 1  # via 2024's total
+    assert read(store, "d", "2026", "2026-06-01").day["reg"] == 1  # 2026's +1 and −1 cancel out
+    assert read(store, "d", "2024", "2024-04-30").day.get("reg", 0) == 0
 
 
-def test_adding_entries_touches_only_the_counters_of_the_delta_and_equals_a_full_rewrite():
-    from services.reporting.adapters.documents import add_entries, entries_of, new_figures, with_entries
-
-    doc = with_entries(new_figures("*", "b1", "2026"), {("2026-01-05", "reg"): 3, ("2026-02-01", "away"): 1,
-                                                         ("2026-03-01", "reg"): -1})
-    delta = {("2026-01-05", "reg"): -3, ("2026-04-01", "reg"): 2, ("2026-02-01", "paid"): 5}
-    expected = dict(entries_of(doc))
-    for k, v in delta.items():
-        expected[k] = expected.get(k, 0) + v
-    assert add_entries(doc, delta) == with_entries(doc, expected)
-    assert add_entries(doc, delta)["entries"]["reg"] == "2026-03-01=-1;2026-04-01=2"
-    assert add_entries(doc, {("2026-02-01", "away"): -1})["entries"].get("away") is None
+def test_figures_are_nested_counters_written_by_inc_only():
+    store = Store()
+    branch(store, "b1", ["d"])
+    m = MemberFacts("m", branch_id="b1", registered_on="2025-12-20",
+                    payments={"p": {"months": ["2026-01"], "cents": 2400, "paid_on": "2026-01-05"}})
+    asyncio.run(figure_store.apply(store.context(), member_contribution(m)))
+    store.commit()
+    assert FIGURES not in store.snapshots and FIGURE_YEARS not in store.snapshots  # never a read-modify-write
+    status = store.doc(FIGURES, "d|*|2025")
+    assert (status["org"], status["series"], status["year"]) == ("d", "*", "2025")
+    assert status["d"]["2025-12-20"] == {"reg": 1}
+    january = store.doc(FIGURES, "b1|2026-01|2026")
+    assert january["d"]["2026-01-05"] == {"paid": 1, "cents": 2400}
+    assert store.doc(FIGURE_YEARS, "d")["years"]["2025"]["reg"] == 1
+    # a transfer out within the year: the year's total is back to 0, the year is still known
+    gone = MemberFacts("m", branch_id="b1", registered_on="2025-12-20", payments=m.payments,
+                       transfers=[{"on": "2025-12-30", "from_branch_id": "b1", "to_branch_id": None}])
+    asyncio.run(figure_store.apply(store.context(), difference(member_contribution(m), member_contribution(gone))))
+    store.commit()
+    years = store.doc(FIGURE_YEARS, "b1")
+    assert years["years"]["2025"]["reg"] == 0 and "2025" in years["touched"]
+    history = asyncio.run(figures.registered_history(figures.ContextReader(store.context()), "b1", "2026-02-01"))
+    assert history == [("2025-12-20", 1), ("2025-12-30", 0)]

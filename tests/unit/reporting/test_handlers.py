@@ -1,0 +1,77 @@
+"""The handlers over the worked quarter (tests/integration/reporting/support.py), in memory:
+the stored documents are plain nested documents, figures are only ever `$inc`ed, and the same
+events in another order across aggregates give the same figures."""
+import asyncio
+import json
+
+import pytest
+
+from services.reporting.adapters import figures
+from services.reporting.adapters.documents import FIGURE_YEARS, FIGURES, MEMBERS, ORGS
+from services.reporting.domain.report import build, subtree_required
+from services.reporting.handlers import build_handlers
+from shared.contracts import lookup
+from shared.contracts.parsing import parse_object
+from shared.periods import parse_period
+from tests.integration.reporting.support import quarter_events
+from tests.unit.reporting.memory import Store
+
+pytestmark = pytest.mark.unit
+Q1 = parse_period("2026-Q1")
+
+
+def play(events: list[dict], batch: int = 5) -> Store:
+    """The events in batches (the inbox drops a repeated id), each committed."""
+    store, seen, handlers = Store(), set(), build_handlers()
+    for k, e in enumerate(events):
+        if e["id"] not in seen:
+            seen.add(e["id"])
+            parsed = parse_object(json.loads(json.dumps(e)))
+            asyncio.run(handlers[e["type"]].handle(parsed.message, store.context(parsed.envelope)))
+            store.uow.commit_message()
+        if k % batch == batch - 1:
+            store.commit()
+    store.commit()
+    return store
+
+
+def reversed_by_aggregate(events: list[dict]) -> list[dict]:
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for e in events:
+        cls = lookup(e["type"])
+        groups.setdefault((cls.TOPIC, str(e["data"][cls.KEY])), []).append(e)
+    return [e for g in reversed(list(groups.values())) for e in g]
+
+
+def report(store: Store, org_id: str, period=Q1, day="2026-03-31") -> dict:
+    branches = [d for d in store.uow.docs[ORGS].values() if d.get("kind") == "branch"
+                and (d["_id"] == org_id or org_id in d.get("ancestors", []))]
+    sums = asyncio.run(figures.org_sums(figures.ContextReader(store.context()), org_id, period, day))
+    return build(sums, subtree_required(branches, period), period, day)
+
+
+def test_the_quarter_in_memory_in_either_order():
+    ids, events = quarter_events()
+    store = play(events)
+    r = report(store, ids["district"])
+    assert r["members"] == {"registered": 6, "resident": 5, "away": 1, "exempt": 1, "deceased": 1}
+    assert r["participation"]["active"] == 4 and r["organisational_life"]["compliance"] == 0.4615
+    assert r["dues"] == {"member_months_due": 16, "member_months_paid": 8, "rate": 0.5, "amount_paid": "288.00"}
+    assert (r["volunteer_hours"], r["notices"]["sent"], r["visits"]) == ("4", 3, {"members_visited": 1, "overdue": 4})
+    assert FIGURES not in store.snapshots and FIGURE_YEARS not in store.snapshots
+    other = play(reversed_by_aggregate(events), batch=7)
+    for org in ("district", "community", "b1", "b2"):
+        for period, day in (("2026-Q1", "2026-03-31"), ("2026-02", "2026-02-28"), ("2026", "2026-02-16")):
+            assert report(store, ids[org], parse_period(period), day) == report(
+                other, ids[org], parse_period(period), day), (org, period)
+
+
+def test_member_documents_are_plain_nested_documents():
+    ids, events = quarter_events()
+    store = play(events)
+    doc = store.doc(MEMBERS, ids["m1"])
+    assert doc["facts"]["registered_on"] == "2026-01-05" and doc["branches"] == [ids["b1"]]
+    (payment,) = doc["facts"]["payments"].values()
+    assert payment == {"months": ["2026-01", "2026-02", "2026-03"], "cents": 7200, "paid_on": "2026-01-10"}
+    assert doc["contribution"]["*"][ids["b1"]]["2026-01-05"] == {"reg": 1}
+    assert isinstance(doc["open_alerts"], list)
