@@ -2,12 +2,20 @@
 
 Alerts are also evaluated on every event (handlers.py); this pass catches what only the
 calendar changes (a run of unpaid months grows at midnight). It runs as background units of the
-projections pipeline (`Pipeline.run_unit`): journaled, and with ids derived from the day, so a
-crash or a second run the same day announces nothing twice.
+projections pipeline (`Pipeline.run_unit`), each committed in one transaction with ids derived
+from the day, so a crash or a second run the same day announces nothing twice.
+
+Several instances of reporting may run at once: a lease (`shared.messaging.leases`) decides
+which one runs a day's member pass (`daily:<day>`, renewed at every page; if its holder dies,
+another instance takes it over once it expires) and which one runs the periodic checks of
+branches and closed months (`check`).
 """
 import asyncio
 import hashlib
+import inspect
 import logging
+import os
+import socket
 from datetime import date, datetime, timezone
 
 from services.reporting import queries
@@ -21,7 +29,25 @@ from shared.periods import parse_period, today
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
-PAGE = 1000  # members per unit: the writer lock is held for one unit at a time
+PAGE = 200  # members (or branches) per unit: one transaction each
+DAILY_LEASE_S = 900.0  # the member pass's lease, renewed before every page
+
+
+def _owner(runtime: Runtime) -> str:
+    settings = runtime.settings
+    if hasattr(settings, "instance"):
+        return settings.instance(runtime.service)
+    return f"{runtime.service}@{socket.gethostname()}:{os.getpid()}"
+
+
+async def hold(runtime: Runtime, name: str, ttl_s: float) -> bool:
+    """Take or renew the lease `name` for this instance; True when it holds it."""
+    try:
+        from shared.messaging.leases import acquire
+    except ImportError:  # a platform without leases runs one instance of reporting
+        return True
+    held = acquire(runtime.db, name, _owner(runtime), ttl_s)
+    return bool(await held if inspect.isawaitable(held) else held)
 
 
 def _cause(runtime: Runtime, id: str, type_: str) -> Envelope:
@@ -29,13 +55,18 @@ def _cause(runtime: Runtime, id: str, type_: str) -> Envelope:
                     source=f"sunsetred-{runtime.service}", data={})
 
 
-async def evaluate_members(runtime: Runtime, p: Pipeline, day: str) -> None:
+async def evaluate_members(runtime: Runtime, p: Pipeline, day: str) -> bool:
+    """Every member as of `day`, in pages by `_id`, while this instance holds the day's lease.
+    Returns whether the pass went through every member."""
     update = MemberUpdater(emit_alerts=True)
-    # One read of the ids, then units of PAGE members (FerretDB scans for every query).
-    ids = [x["_id"] async for x in runtime.db[MEMBERS].find({}, {"_id": 1})]
-    ids.sort()
-    for start in range(0, len(ids), PAGE):
-        page = ids[start:start + PAGE]
+    last = ""
+    while True:
+        if not await hold(runtime, f"daily:{day}", DAILY_LEASE_S):
+            return False  # another instance runs this day's pass
+        page = [x["_id"] async for x in runtime.db[MEMBERS].find({"_id": {"$gt": last}}, {"_id": 1})
+                .sort("_id", 1).limit(PAGE)]
+        if not page:
+            return True
 
         async def work(ctx: Context, page=page) -> None:
             for member_id in page:
@@ -43,6 +74,7 @@ async def evaluate_members(runtime: Runtime, p: Pipeline, day: str) -> None:
                 await update.refresh(ctx, facts_from_doc(doc, member_id), doc, day)
         await p.run_unit(_cause(runtime, f"daily:{day}:members:{page[0]}", "DailyAlertEvaluation"), work,
                          [(MEMBERS, i) for i in page])
+        last = page[-1]
 
 
 async def evaluate_branches(runtime: Runtime, p: Pipeline, day: str) -> None:
@@ -69,8 +101,8 @@ async def publish_closed_month(runtime: Runtime, p: Pipeline, day: str) -> None:
     """PeriodReportPublished, once per organisation, for the month before `day`'s."""
     month = d.prev_month(d.month_of(day))
     period = parse_period(month)
-    orgs = [o async for o in runtime.db[ORGS].find({}, {"published_month": 1}).sort("_id", 1)
-            if o.get("published_month", "") < month]
+    late = {"$or": [{"published_month": {"$lt": month}}, {"published_month": None}]}
+    orgs = await runtime.db[ORGS].find(late, {"_id": 1}).sort("_id", 1).to_list(None)
     if not orgs:
         return
     reports = [await queries.report(runtime.db, o["_id"], period, period.end) for o in orgs]
@@ -85,20 +117,19 @@ async def publish_closed_month(runtime: Runtime, p: Pipeline, day: str) -> None:
                      [(ORGS, o["_id"]) for o in orgs])
 
 
-async def check(runtime: Runtime, day: date) -> None:
+async def check(runtime: Runtime, day: date, check_every_s: float = 600) -> None:
     """Members once a day (a run of unpaid months grows at midnight); branches and closed
     months at every check, so a new branch is neither unwatched nor unpublished until tomorrow."""
     p, text = runtime.pipelines[0], day.isoformat()
     state = await runtime.db[STATE].find_one({"_id": "daily"})
-    if not state or state["day"] < text:
-        await evaluate_members(runtime, p, text)
-
+    if (not state or state["day"] < text) and await evaluate_members(runtime, p, text):
         async def done(ctx: Context) -> None:
             ctx.put(STATE, {"_id": "daily", "day": text})
-        await p.run_unit(_cause(runtime, f"daily:{text}:done", "DailyAlertEvaluation"), done)
+        await p.run_unit(_cause(runtime, f"daily:{text}:done", "DailyAlertEvaluation"), done, [(STATE, "daily")])
         log.info("daily member evaluation done", extra={"day": text})
-    await evaluate_branches(runtime, p, text)
-    await publish_closed_month(runtime, p, text)
+    if await hold(runtime, "check", max(30.0, 3 * check_every_s)):
+        await evaluate_branches(runtime, p, text)
+        await publish_closed_month(runtime, p, text)
 
 
 def daily_task(check_every_s: float):
@@ -106,7 +137,7 @@ def daily_task(check_every_s: float):
         """The Runtime task: evaluates as of today at start, then every `check_every_s`."""
         while True:
             try:
-                await check(runtime, today())
+                await check(runtime, today(), check_every_s)
             except asyncio.CancelledError:
                 raise
             except Exception:
