@@ -37,13 +37,16 @@ def _run_level(months: int) -> str | None:
 
 
 def _run(m: MemberFacts, day: str, broken_by, skipped_by=lambda _m: False) -> tuple[int, str | None]:
-    """Months in a row ending with the month of `day`, not before the registration month."""
+    """Months in a row ending with the month of `day`, not before the registration month. A
+    month that breaks the run breaks it even if it would be skipped (contract: a month with a
+    `present` attendance ends a no_participation run whether or not the member is exempt then);
+    a skipped month is neither counted nor breaks it."""
     count, since, month = 0, None, d.month_of(day)
     first = d.month_of(m.registered_on)
     while month >= first:
+        if broken_by(month):
+            break
         if not skipped_by(month):
-            if broken_by(month):
-                break
             count, since = count + 1, month
         month = d.prev_month(month)
     return count, since

@@ -41,6 +41,18 @@ def test_no_participation_skips_exempt_months():
     assert (a.level, a.months, a.since) == ("warning", 3, "2026-02")
 
 
+def test_attending_in_an_exempt_month_ends_the_run():
+    # exempt March–April (bedridden), but studied at home in April: the run is May–August only
+    m = member(attendance={"a": {"held_on": "2026-04-15", "kind": "study", "status": "present",
+                                 "mode": "home_delivery"}},
+               exempt=[{"from": "2026-03-01", "until": "2026-04-30"}])
+    a = kinds(member_alerts(m, "2026-08-10"))["no_participation"]
+    assert (a.level, a.months, a.since) == ("warning", 4, "2026-05")
+    # without that attendance the exempt months are skipped and January–February count: 6 months
+    a = kinds(member_alerts(member(exempt=m.exempt), "2026-08-10"))["no_participation"]
+    assert (a.level, a.months, a.since) == ("alert", 6, "2026-01")
+
+
 def test_not_visited_after_the_limit_and_sooner_for_the_frail():
     assert "not_visited" not in kinds(member_alerts(member(), "2026-07-31"))  # 60 days after 1 June
     a = kinds(member_alerts(member(), "2026-08-01"))["not_visited"]
