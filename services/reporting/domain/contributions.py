@@ -74,24 +74,28 @@ def member_contribution(m: MemberFacts) -> Contribution:
         if m.died_on and s.end == m.died_on:
             b.point(DAY_SERIES, s.branch_id, m.died_on, "died")
 
-    def from_day(series: str, start: str, field: str, n: int = 1, resident_field: str | None = None) -> None:
-        """Counts for members registered on the reading day, from `start` on."""
+    def from_day(series: str, start: str, field: str, n: int = 1, unless: tuple[list, ...] = ()) -> None:
+        """Counts for members registered on the reading day, from `start` on, except on the
+        days of the spans `unless` (away, exempt)."""
         until = _period_end(series)
         for s in stints:
             span = d.intersect([(s.start, s.end)], [(start, None)])
+            for spans in unless:
+                span = d.subtract(span, spans)
             for iv in span:
                 b.span(series, s.branch_id, iv, field, n, until)
-            if resident_field:
-                for iv in d.subtract(span, away):
-                    b.span(series, s.branch_id, iv, resident_field, n, until)
 
-    # Active: the first present day of each period.
+    # Active: the first present day of each period. The rates count only the active members who
+    # are not exempt on the reading day (and, for the resident rate, not away): an exempt member
+    # who attends is active, but in neither rate's numerator, so no rate exceeds 1 (contract).
     first_present: dict[str, str] = {}
     for day in m.present_days():
         for p in d.periods_of(day):
             first_present.setdefault(p, day)
     for p, day in first_present.items():
-        from_day(p, day, "active", resident_field="active_res")
+        from_day(p, day, "active")
+        from_day(p, day, "active_ne", unless=(exempt,))
+        from_day(p, day, "active_res_ne", unless=(away, exempt))
     # Dues: months before the registration month are not due in the period that holds it.
     reg_month = d.month_of(m.registered_on)
     for p in d.periods_of(m.registered_on)[1:]:

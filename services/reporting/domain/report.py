@@ -70,15 +70,15 @@ def build(sums: Sums, required_: dict[str, int], period: Period, day: str, *, st
     s, p = sums.day, sums.period
     registered, away, exempt = s.get("reg", 0), s.get("away", 0), s.get("exempt", 0)
     resident = registered - away
-    active = p.get("active", 0)
+    active, rated = p.get("active", 0), p.get("active_ne", 0)  # rated: active and not exempt
     due = registered * months_elapsed(period, day) - p.get("due_skip", 0)
     paid, sent, acked, visited = p.get("paid", 0), p.get("sent", 0), p.get("acked", 0), p.get("visited", 0)
     life = organisational_life(sums, required_)
     report = {
         "members": {"registered": registered, "resident": resident, "away": away, "exempt": exempt,
                     "deceased": sums.died},
-        "participation": {"active": active, "rate": ratio(active, registered - exempt),
-                          "resident_rate": ratio(p.get("active_res", 0), resident - s.get("exempt_res", 0))},
+        "participation": {"active": active, "rate": ratio(rated, registered - exempt),
+                          "resident_rate": ratio(p.get("active_res_ne", 0), resident - s.get("exempt_res", 0))},
         "organisational_life": life,
         "dues": {"member_months_due": due, "member_months_paid": paid, "rate": ratio(paid, due),
                  "amount_paid": f"{Decimal(p.get('cents', 0)) / 100:.2f}"},
@@ -87,7 +87,7 @@ def build(sums: Sums, required_: dict[str, int], period: Period, day: str, *, st
         "visits": {"members_visited": visited, "overdue": s.get("overdue", 0)},
     }
     rates = {  # for the score, a rate with nothing to measure counts as 1 (domain.md)
-        "compliance": life["compliance"], "participation": ratio(active, registered - exempt, 1.0),
+        "compliance": life["compliance"], "participation": ratio(rated, registered - exempt, 1.0),
         "dues": ratio(paid, due, 1.0), "visited": ratio(visited, registered, 1.0), "ack": ratio(acked, sent, 1.0),
     }
     score = round(sum(WEIGHTS[k] * v for k, v in rates.items()), 2)

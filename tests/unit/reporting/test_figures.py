@@ -44,7 +44,8 @@ def test_members_away_exempt_deceased_and_transferred():
 
 def test_participation_counts_present_in_organisational_life_or_study():
     # m1 present at a themed day (remote counts); m2 on leave; m3 present at a cultural event only;
-    # m4 present but away (counts in rate, not in resident_rate); m5 present but exempt.
+    # m4 present but away (counts in rate, not in resident_rate); m5 present but exempt (active,
+    # but in neither rate: contract).
     m = [member("m1", attendance=present(("2026-02-01", "themed_party_day", "present"))),
          member("m2", attendance=present(("2026-02-01", "themed_party_day", "leave"))),
          member("m3", attendance=present(("2026-02-02", "cultural", "present"))),
@@ -53,8 +54,27 @@ def test_participation_counts_present_in_organisational_life_or_study():
          member("m5", attendance=present(("2026-02-01", "party_lecture", "present")),
                 exempt=[{"from": "2026-01-01", "until": None}])]
     r = report(m)
-    # active 3 (m1 m4 m5); rate 3 ÷ (5 − 1); residents: 4, exempt residents 1, active residents 2
-    assert r["participation"] == {"active": 3, "rate": 0.75, "resident_rate": 0.6667}
+    # active 3 (m1 m4 m5); rate: m1 m4 ÷ (5 − 1); resident rate: m1 ÷ (4 residents − 1 exempt)
+    assert r["participation"] == {"active": 3, "rate": 0.5, "resident_rate": 0.3333}
+
+
+def test_a_rate_is_never_above_one():
+    # both attend; m2 is exempt: active 2, but the rates count m1 only, over the one member not exempt
+    exempt = [{"from": "2026-01-01", "until": None}]
+    m = [member("m1", attendance=present(("2026-02-01", "study", "present"))),
+         member("m2", attendance=present(("2026-02-01", "study", "present")), exempt=exempt)]
+    r = report(m)
+    assert r["participation"] == {"active": 2, "rate": 1.0, "resident_rate": 1.0}
+    assert r["score"] <= 100
+    # exempt only after attending: on the reading day m2 is exempt, so out of both rates
+    later = [{"from": "2026-03-01", "until": None}]
+    r = report([m[0], member("m2", attendance=m[1].attendance, exempt=later)])
+    assert r["participation"] == {"active": 2, "rate": 1.0, "resident_rate": 1.0}
+    # the exemption over before the reading day: m2 counts again
+    over = [{"from": "2026-01-01", "until": "2026-02-28"}]
+    r = report([m[0], member("m2", attendance=m[1].attendance, exempt=over)])
+    assert r["participation"] == {"active": 2, "rate": 1.0, "resident_rate": 1.0}
+    assert report([m[0], member("m2", exempt=over)])["participation"]["rate"] == 0.5
 
 
 def test_cancelled_attendance_does_not_count():
