@@ -31,12 +31,14 @@ async def apply(ctx: Context, diff: Contribution) -> None:
     for branch, changes in sorted(by_branch.items()):
         org = await ctx.get(ORGS, branch)
         placed = bool(org and org.get("placed"))
-        if not placed:  # remembered on the org (a versioned write): placing it adds them above
+        if not placed:
+            # Remembered on the org, and written even when already listed: the write is
+            # version-checked, so a batch placing the branch at the same time (it copies the
+            # branch's documents to the ancestors) and this one cannot both commit.
             org = org or {"_id": branch, "name": branch, "kind": "branch", "ancestors": []}
             keys = {f"{s}|{figures_year(s, day)}" for s, day in changes}
-            if not keys <= set(org.get("unplaced", [])):
-                org["unplaced"] = sorted(set(org.get("unplaced", [])) | keys)
-                ctx.put(ORGS, org)
+            org["unplaced"] = sorted(set(org.get("unplaced", [])) | keys)
+            ctx.put(ORGS, org)
         for target in [branch, *(org["ancestors"] if placed else [])]:
             add(ctx, target, changes)
 
