@@ -8,7 +8,7 @@ from datetime import timezone
 from pydantic import ValidationError
 
 from services.members.adapters.documents import (
-    AUDIT, AWARDS, MEMBERS, ORGS, PAYMENTS, member_from_doc, member_to_doc, org_from_doc, org_to_doc,
+    AUDIT, AWARDS, MEMBER, MEMBERS, ORGANIZATION, ORGS, PAYMENTS, member_to_doc, org_to_doc,
 )
 from services.members.domain import awards as award_rules
 from services.members.domain import member as members
@@ -28,11 +28,11 @@ _NOT_AUDITED = ("_id", "name")
 
 
 async def _org(ctx: Context, org_id: str | None) -> Organization | None:
-    return org_from_doc(await ctx.get(ORGS, org_id)) if org_id else None
+    return await ctx.repo(ORGANIZATION).get(org_id) if org_id else None
 
 
 async def _member(ctx: Context, member_id: str) -> Member | None:
-    return member_from_doc(await ctx.get(MEMBERS, member_id))
+    return await ctx.repo(MEMBER).get(member_id)
 
 
 async def _known_member(ctx: Context, member_id: str, field_name: str = "data.member_id") -> Member:
@@ -57,14 +57,12 @@ def _audit(ctx: Context, kind: str, subject_id: str, before: dict | None, after:
 
 
 def _save_member(ctx: Context, before: dict | None, member: Member) -> None:
-    doc = member_to_doc(member)
-    ctx.put(MEMBERS, doc)
+    doc = ctx.repo(MEMBER).add(member)
     _audit(ctx, "member", member.member_id, before, doc)
 
 
 def _save_org(ctx: Context, before: dict | None, org: Organization) -> None:
-    doc = org_to_doc(org)
-    ctx.put(ORGS, doc)
+    doc = ctx.repo(ORGANIZATION).add(org)
     _audit(ctx, "organization", org.org_id, before, doc)
 
 
@@ -112,7 +110,7 @@ async def merge_branches(cmd: c.MergeBranches, ctx: Context) -> None:
     secretary = source.secretary_id
     on = cmd.on.isoformat()
     moving, vacated = orgs.merge(source, target, on=on)
-    await ctx.uow.prefetch((MEMBERS, m) for m in moving)
+    await ctx.repo(MEMBER).prefetch(moving)
     for member_id in moving:
         member = await _known_member(ctx, member_id)
         before = member_to_doc(member)

@@ -3,11 +3,16 @@
 Collections: `orgs`, `members`, `payments` (one per payment_id, so a repeated payment id is
 caught across members), `awards` (one per award_id) and `audit` (one entry per command and
 record changed, for the history of every change).
+
+`ORGANIZATION` and `MEMBER` are the typed collections handlers use (`ctx.repo(MEMBER).get(id)`);
+the names (`ORGS`, `MEMBERS`…) serve queries, HTTP routes and the handlers' `wants`. Documents
+read from the database carry the unit of work's version `_v`: the mappings ignore it.
 """
 from dataclasses import asdict
 
 from services.members.domain.member import Member
 from services.members.domain.organization import Organization
+from shared.messaging.repository import Collection
 
 ORGS = "orgs"
 MEMBERS = "members"
@@ -41,6 +46,10 @@ def member_from_doc(doc: dict | None) -> Member | None:
         return None
     d = {k: v for k, v in doc.items() if k not in ("_id", "name", "_v")}
     return Member(member_id=doc["_id"], **d)
+
+
+ORGANIZATION: Collection[Organization] = Collection(ORGS, org_to_doc, org_from_doc)
+MEMBER: Collection[Member] = Collection(MEMBERS, member_to_doc, member_from_doc)
 
 
 async def setup(db) -> None:
