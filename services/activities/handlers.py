@@ -2,20 +2,20 @@
 from datetime import datetime
 
 from services.activities.adapters.documents import (
-    ACTIVITIES, VENUE_DAYS, VENUES, VISITS, VOLUNTEER_ENTRIES, activity_from_doc, activity_to_doc, day_from_doc,
-    day_to_doc, entry_from_doc, entry_to_doc, venue_from_doc, venue_to_doc, visit_from_doc, visit_to_doc,
+    ACTIVITIES, ACTIVITY, VENUE, VENUE_DAY, VENUE_DAYS, VENUES, VISIT, VISITS, VOLUNTEER_ENTRIES, VOLUNTEER_ENTRY,
 )
 from services.activities.domain import activity as act
 from services.activities.domain import service_log
 from services.activities.domain import venue as venues
 from services.activities.domain.activity import Activity
+from services.activities.domain.venue import DayBookings
 from shared.contracts import activities as c
 from shared.errors import unknown_reference
 from shared.messaging.pipeline import Context, Handler
 
 
 async def _activity(ctx: Context, activity_id: str) -> Activity | None:
-    return activity_from_doc(await ctx.get(ACTIVITIES, activity_id))
+    return await ctx.repo(ACTIVITY).get(activity_id)
 
 
 async def _known_activity(ctx: Context, activity_id: str) -> Activity:
@@ -25,13 +25,14 @@ async def _known_activity(ctx: Context, activity_id: str) -> Activity:
     return a
 
 
-async def _venue_days(ctx: Context, venue_id: str, starts_at: datetime, ends_at: datetime) -> list:
-    return [day_from_doc(await ctx.get(VENUE_DAYS, venues.day_key(venue_id, d)), venue_id, d)
+async def _venue_days(ctx: Context, venue_id: str, starts_at: datetime, ends_at: datetime) -> list[DayBookings]:
+    days = ctx.repo(VENUE_DAY)
+    return [await days.get(venues.day_key(venue_id, d)) or DayBookings(venue_id, d)
             for d in venues.days_touched(starts_at, ends_at)]
 
 
 async def _capacity(ctx: Context, venue_id: str | None) -> int | None:
-    venue = venue_from_doc(await ctx.get(VENUES, venue_id)) if venue_id else None
+    venue = await ctx.repo(VENUE).get(venue_id) if venue_id else None
     return venue.capacity if venue else None
 
 
@@ -40,9 +41,9 @@ def _entries(a: Activity) -> list[c.AttendanceEntry]:
 
 
 async def register_venue(cmd: c.RegisterVenue, ctx: Context) -> None:
-    v = venues.register(venue_from_doc(await ctx.get(VENUES, cmd.venue_id)), venue_id=cmd.venue_id,
+    v = venues.register(await ctx.repo(VENUE).get(cmd.venue_id), venue_id=cmd.venue_id,
                         name=cmd.name, org_id=cmd.org_id, capacity=cmd.capacity, facilities=cmd.facilities)
-    ctx.put(VENUES, venue_to_doc(v))
+    ctx.repo(VENUE).add(v)
     ctx.emit(c.VenueRegistered(venue_id=v.venue_id, name=v.name, org_id=v.org_id, capacity=v.capacity,
                                facilities=v.facilities))
 
@@ -52,14 +53,14 @@ async def schedule_activity(cmd: c.ScheduleActivity, ctx: Context) -> None:
                      title=cmd.title, branch_ids=cmd.branch_ids, starts_at=cmd.starts_at, ends_at=cmd.ends_at,
                      venue_id=cmd.venue_id, organizer_id=cmd.organizer_id)
     if cmd.venue_id:
-        if await ctx.get(VENUES, cmd.venue_id) is None:
+        if await ctx.repo(VENUE).get(cmd.venue_id) is None:
             raise unknown_reference(f"venue {cmd.venue_id} is not registered", "data.venue_id")
         venues.check_span(cmd.starts_at, cmd.ends_at)
         days = await _venue_days(ctx, cmd.venue_id, cmd.starts_at, cmd.ends_at)
         venues.book(days, activity_id=a.activity_id, kind=a.kind, starts_utc=a.starts_utc, ends_utc=a.ends_utc)
         for d in days:
-            ctx.put(VENUE_DAYS, day_to_doc(d))
-    ctx.put(ACTIVITIES, activity_to_doc(a))
+            ctx.repo(VENUE_DAY).add(d)
+    ctx.repo(ACTIVITY).add(a)
     ctx.emit(c.ActivityScheduled(activity_id=a.activity_id, kind=a.kind, title=a.title, branch_ids=a.branch_ids,
                                  starts_at=cmd.starts_at, ends_at=cmd.ends_at, held_on=a.held_on,
                                  venue_id=a.venue_id, organizer_id=a.organizer_id))
@@ -69,7 +70,7 @@ async def record_activity_held(cmd: c.RecordActivityHeld, ctx: Context) -> None:
     a = await _known_activity(ctx, cmd.activity_id)
     a = act.record_held(a, minutes=cmd.minutes, attendance=[x.model_dump() for x in cmd.attendance],
                         capacity=await _capacity(ctx, a.venue_id))
-    ctx.put(ACTIVITIES, activity_to_doc(a))
+    ctx.repo(ACTIVITY).add(a)
     ctx.emit(c.ActivityHeld(activity_id=a.activity_id, kind=a.kind, title=a.title, branch_ids=a.branch_ids,
                             held_on=a.held_on, venue_id=a.venue_id, starts_at=datetime.fromisoformat(a.starts_at),
                             ends_at=datetime.fromisoformat(a.ends_at), minutes=a.minutes,
@@ -79,7 +80,7 @@ async def record_activity_held(cmd: c.RecordActivityHeld, ctx: Context) -> None:
 async def record_attendance(cmd: c.RecordAttendance, ctx: Context) -> None:
     a = await _known_activity(ctx, cmd.activity_id)
     previous = act.record_attendance(a, member_id=cmd.member_id, status=cmd.status, mode=cmd.mode)
-    ctx.put(ACTIVITIES, activity_to_doc(a))
+    ctx.repo(ACTIVITY).add(a)
     ctx.emit(c.AttendanceRecorded(activity_id=a.activity_id, kind=a.kind, branch_ids=a.branch_ids,
                                   held_on=a.held_on, member_id=cmd.member_id, status=cmd.status, mode=cmd.mode,
                                   previous_status=previous["status"] if previous else None,
@@ -95,8 +96,8 @@ async def cancel_activity(cmd: c.CancelActivity, ctx: Context) -> None:
                                  datetime.fromisoformat(a.ends_at))
         venues.release(days, a.activity_id)
         for d in days:
-            ctx.put(VENUE_DAYS, day_to_doc(d))
-    ctx.put(ACTIVITIES, activity_to_doc(a))
+            ctx.repo(VENUE_DAY).add(d)
+    ctx.repo(ACTIVITY).add(a)
     ctx.emit(c.ActivityCancelled(activity_id=a.activity_id, kind=a.kind, branch_ids=a.branch_ids,
                                  held_on=a.held_on, reason=cmd.reason, title=a.title, venue_id=a.venue_id))
 
@@ -105,19 +106,19 @@ async def log_volunteer_hours(cmd: c.LogVolunteerHours, ctx: Context) -> None:
     status = None
     if cmd.activity_id:
         status = (await _known_activity(ctx, cmd.activity_id)).status
-    e = service_log.log_hours(entry_from_doc(await ctx.get(VOLUNTEER_ENTRIES, cmd.entry_id)),
+    e = service_log.log_hours(await ctx.repo(VOLUNTEER_ENTRY).get(cmd.entry_id),
                               entry_id=cmd.entry_id, member_id=cmd.member_id, team=cmd.team, hours=cmd.hours,
                               on=cmd.on.isoformat(), activity_id=cmd.activity_id, activity_status=status)
-    ctx.put(VOLUNTEER_ENTRIES, entry_to_doc(e))
+    ctx.repo(VOLUNTEER_ENTRY).add(e)
     ctx.emit(c.VolunteerHoursLogged(entry_id=e.entry_id, member_id=e.member_id, team=e.team, hours=cmd.hours,
                                     on=cmd.on, activity_id=e.activity_id))
 
 
 async def record_visit(cmd: c.RecordVisit, ctx: Context) -> None:
-    v = service_log.record_visit(visit_from_doc(await ctx.get(VISITS, cmd.visit_id)), visit_id=cmd.visit_id,
+    v = service_log.record_visit(await ctx.repo(VISIT).get(cmd.visit_id), visit_id=cmd.visit_id,
                                  member_id=cmd.member_id, specialist_id=cmd.specialist_id, on=cmd.on.isoformat(),
                                  kind=cmd.kind, health=cmd.health, needs=cmd.needs, notes=cmd.notes)
-    ctx.put(VISITS, visit_to_doc(v))
+    ctx.repo(VISIT).add(v)
     ctx.emit(c.VisitRecorded(visit_id=v.visit_id, member_id=v.member_id, specialist_id=v.specialist_id, on=cmd.on,
                              kind=v.kind, health=v.health, needs=v.needs, notes=v.notes))
 

@@ -2,6 +2,11 @@
 
 activities · venues · venue_days (bookings per venue and day) · volunteer_entries · visits ·
 branches and members (projections of members.events, written only by the members-events pipeline).
+
+Each collection with a domain type is declared once as a typed `Collection` (ACTIVITY, VENUE,
+VENUE_DAY, VOLUNTEER_ENTRY, VISIT, BRANCH, MEMBER_VIEW): handlers use `ctx.repo(ACTIVITY).get(id)`.
+The names (`ACTIVITIES`…) serve queries, HTTP routes and the handlers' `wants`. Documents read
+from the database carry the unit of work's version `_v`: the mappings read only their own fields.
 """
 from dataclasses import asdict, fields
 
@@ -9,6 +14,7 @@ from services.activities.domain.activity import Activity
 from services.activities.domain.branches import Branch, MemberView
 from services.activities.domain.service_log import Visit, VolunteerEntry
 from services.activities.domain.venue import DayBookings, Venue
+from shared.messaging.repository import Collection
 
 ACTIVITIES = "activities"
 VENUES = "venues"
@@ -53,9 +59,9 @@ def day_to_doc(d: DayBookings) -> dict:
     return {"_id": d.key, **asdict(d)}
 
 
-def day_from_doc(doc: dict | None, venue_id: str, day: str) -> DayBookings:
+def day_from_doc(doc: dict | None) -> DayBookings | None:
     if doc is None:
-        return DayBookings(venue_id, day)
+        return None
     return DayBookings(doc["venue_id"], doc["day"], list(doc.get("bookings", [])))
 
 
@@ -89,6 +95,15 @@ def member_to_doc(m: MemberView) -> dict:
 
 def member_from_doc(doc: dict | None) -> MemberView | None:
     return _from_doc(MemberView, doc, "member_id")
+
+
+ACTIVITY: Collection[Activity] = Collection(ACTIVITIES, activity_to_doc, activity_from_doc)
+VENUE: Collection[Venue] = Collection(VENUES, venue_to_doc, venue_from_doc)
+VENUE_DAY: Collection[DayBookings] = Collection(VENUE_DAYS, day_to_doc, day_from_doc)
+VOLUNTEER_ENTRY: Collection[VolunteerEntry] = Collection(VOLUNTEER_ENTRIES, entry_to_doc, entry_from_doc)
+VISIT: Collection[Visit] = Collection(VISITS, visit_to_doc, visit_from_doc)
+BRANCH: Collection[Branch] = Collection(BRANCHES, branch_to_doc, branch_from_doc)
+MEMBER_VIEW: Collection[MemberView] = Collection(MEMBERS, member_to_doc, member_from_doc)
 
 
 async def setup(db) -> None:
