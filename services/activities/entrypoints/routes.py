@@ -12,6 +12,7 @@ from services.activities.domain.plan import Planned, plan
 from services.activities.entrypoints.views import activity_detail, activity_summary
 from shared.contracts.codes import ActivityKind
 from shared.http.errors import NotFound
+from shared.messaging.unit_of_work import VERSION
 from shared.periods import Period, parse_period
 from shared.rules import labels
 
@@ -72,6 +73,7 @@ async def get_venue(venue_id: str, request: Request) -> dict:
     doc = await queries.venue(_db(request), venue_id)
     if doc is None:
         raise NotFound("venue", venue_id)
+    doc.pop(VERSION, None)  # the unit of work's, not the venue's
     doc["venue_id"] = doc.pop("_id")
     return doc
 
