@@ -16,6 +16,7 @@ from services.members.domain.organization import COMMITTEE_THRESHOLD, MIN_BRANCH
 from services.members.entrypoints.caller import Caller, current_caller
 from shared.contracts.codes import Health, MemberStatus
 from shared.http.errors import NotFound
+from shared.messaging.unit_of_work import VERSION
 from shared.periods import today
 
 router = APIRouter(prefix="/api/v1", tags=["members"])
@@ -52,6 +53,7 @@ async def get_org(org_id: str, request: Request, caller: Caller = Depends(curren
         doc = await db[MEMBERS].find_one({"_id": org["secretary_id"]}, {"name": 1})
         secretary = {"member_id": org["secretary_id"], "name": doc.get("name") if doc else None}
     member_count = len(org.get("member_ids", []))
+    org.pop(VERSION, None)  # the unit of work's, not the organisation's
     org["org_id"] = org.pop("_id")
     org.update({
         "kind_label": L.KIND[org["kind"]], "secretary": secretary, "member_count": member_count,
@@ -136,6 +138,7 @@ async def get_member(
     payments = await db[PAYMENTS].find({"member_id": member_id}).to_list(None)
     for p in payments:
         p.pop("_id", None)
+        p.pop(VERSION, None)
     return views.ledger(m, as_of=day, year=year or int(day[:4]), branch_name=branch.get("name") if branch else None,
                         payments=payments)
 

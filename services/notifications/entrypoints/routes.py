@@ -8,6 +8,7 @@ from services.notifications.adapters.documents import DELIVERIES, FEEDBACK, MEMB
 from services.notifications.domain.channels import plan
 from services.notifications.domain.recipients import audience
 from shared.http.errors import NotFound
+from shared.messaging.unit_of_work import VERSION
 from shared.periods import parse_period, today
 
 router = APIRouter(prefix="/api/v1", tags=["notices"])
@@ -27,6 +28,7 @@ async def get_notice(notice_id: str, request: Request) -> dict:
     doc = await _db(request)[NOTICES].find_one({"_id": notice_id})
     if doc is None:
         raise NotFound("notice", notice_id)
+    doc.pop(VERSION, None)  # the unit of work's, not the notice's
     doc["notice_id"] = doc.pop("_id")
     return doc
 
