@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 
 from services.notifications.adapters.channels import Note, SendFailed, Sender
 from services.notifications.adapters.documents import (
-    DELIVERIES, NOTICES, delivery_from_doc, delivery_to_doc,
+    DELIVERIES, DELIVERY, NOTICE, NOTICES, delivery_id, delivery_to_doc,
 )
 from services.notifications.domain import delivery as deliveries
 from services.notifications.domain.delivery import Delivery, Failure, stamp
@@ -80,11 +80,11 @@ class DeliveryWorker:
 
             async def work(ctx: Context, group=group) -> None:
                 for doc in group:
-                    d = delivery_from_doc(await ctx.get(DELIVERIES, doc["_id"]))
+                    d = await ctx.repo(DELIVERY).get(doc["_id"])
                     if d.state != "sending" or not d.attempts or d.attempts[-1].started_at > cutoff:
                         continue
                     failure = deliveries.orphaned(d, now, self.quiet)
-                    ctx.put(DELIVERIES, delivery_to_doc(d))
+                    ctx.repo(DELIVERY).add(d)
                     self._emit_failure(ctx, d, failure, d.attempts[-1])
 
             await self.pipe.run_unit(self._cause("orphans", group, now), work, [(DELIVERIES, d["_id"]) for d in group])
@@ -103,17 +103,17 @@ class DeliveryWorker:
 
         async def claim(ctx: Context) -> None:
             claimed.clear()  # the unit runs again when another instance claimed first
-            notice = await ctx.get(NOTICES, notice_id)
+            notice = await ctx.repo(NOTICE).get(notice_id)
             for doc in group:
-                d = delivery_from_doc(await ctx.get(DELIVERIES, doc["_id"]))
+                d = await ctx.repo(DELIVERY).get(doc["_id"])
                 step = deliveries.claim(d, now, self.quiet)
-                ctx.put(DELIVERIES, delivery_to_doc(d))
+                ctx.repo(DELIVERY).add(d)
                 if step == "send":
                     ctx.emit(c.NotificationDispatched(
                         notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id, channel=d.channel,
                         attempt=d.attempt, addressed_on=d.addressed_on))
-                    claimed.append((d, Note(d.channel, d.notice_id, d.member_id, d.attempt, notice["title"],
-                                            notice["body"], d.contacts)))
+                    claimed.append((d, Note(d.channel, d.notice_id, d.member_id, d.attempt, notice.title,
+                                            notice.body, d.contacts)))
 
         await self.pipe.run_unit(self._cause("claim", group, now), claim,
                                  [(NOTICES, notice_id), *((DELIVERIES, d["_id"]) for d in group)])
@@ -139,26 +139,26 @@ class DeliveryWorker:
 
         async def record(ctx: Context) -> None:
             for (before, _), (error, transport) in zip(claimed, results):
-                d = delivery_from_doc(await ctx.get(DELIVERIES, f"{before.notice_id}|{before.member_id}"))
+                d = await ctx.repo(DELIVERY).get(delivery_id(before.notice_id, before.member_id))
                 if d.state != "sending" or d.attempt != before.attempt or d.channel != before.channel:
                     continue
                 if error is None:
                     deliveries.succeeded(d, done, transport)
                     ctx.emit(c.NotificationDelivered(notice_id=d.notice_id, member_id=d.member_id,
                                                      branch_id=d.branch_id, channel=d.channel, attempt=d.attempt))
-                    ctx.put(DELIVERIES, delivery_to_doc(d))
+                    ctx.repo(DELIVERY).add(d)
                     continue
                 log.warning("send failed", extra={"notice_id": d.notice_id, "member_id": d.member_id,
                                                   "channel": d.channel, "attempt": d.attempt, "error": error})
                 attempt = d.attempts[-1]
                 failure = deliveries.failed(d, done, error, self.quiet, self.cfg.max_attempts,
                                             self.cfg.retry_base_seconds, transport)
-                ctx.put(DELIVERIES, delivery_to_doc(d))
+                ctx.repo(DELIVERY).add(d)
                 if failure.retry_at is None:
                     self._emit_failure(ctx, d, failure, attempt)
 
         await self.pipe.run_unit(self._cause("record", [delivery_to_doc(d) for d, _ in claimed], done), record,
-                                 [(DELIVERIES, f"{d.notice_id}|{d.member_id}") for d, _ in claimed])
+                                 [(DELIVERIES, delivery_id(d.notice_id, d.member_id)) for d, _ in claimed])
         return len(claimed)
 
     def _emit_failure(self, ctx: Context, d: Delivery, failure: Failure, attempt) -> None:

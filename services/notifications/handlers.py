@@ -8,8 +8,7 @@ the sending itself is background work (`delivery_worker.py`).
 from datetime import datetime, timedelta
 
 from services.notifications.adapters.documents import (
-    DELIVERIES, FEEDBACK, MEMBERS, NOTICES, ORGS, REMINDERS, delivery_from_doc, delivery_id, delivery_to_doc,
-    member_from_doc, member_to_doc, notice_from_doc, notice_to_doc, org_doc,
+    DELIVERIES, DELIVERY, FEEDBACK, MEMBER, MEMBERS, NOTICE, NOTICES, ORGS, REMINDERS, delivery_id, org_doc,
 )
 from services.notifications.domain import delivery as deliveries
 from services.notifications.domain import notice as notices
@@ -47,10 +46,11 @@ async def _resolve(ctx: Context, org_ids: list[str], member_ids: list[str], on, 
     await ctx.uow.prefetch([(ORGS, b) for b in branches])
     in_orgs = [mid for b in branches for mid in ((await ctx.get(ORGS, b)) or {}).get("members", [])]
     ids = audience(in_orgs, member_ids)
-    await ctx.uow.prefetch([(MEMBERS, i) for i in ids])
+    members = ctx.repo(MEMBER)
+    await members.prefetch(ids)
     out = []
     for mid in ids:
-        member = member_from_doc(await ctx.get(MEMBERS, mid))
+        member = await members.get(mid)
         if member is None and strict and mid in member_ids:
             raise unknown_reference(f"member {mid} is not known", f"data.audience.member_ids.{member_ids.index(mid)}")
         if member is not None and member.registered(on):
@@ -68,14 +68,14 @@ def _address(ctx: Context, n: Notice, recipients: list[Member], due: datetime, s
                      contacts={"phone": mb.phone, "email": mb.email, "wechat_openid": mb.wechat_openid},
                      correlation_id=ctx.envelope.correlation_id or ctx.envelope.id)
         step = deliveries.address(d, due, None, scheduled)
-        ctx.put(DELIVERIES, delivery_to_doc(d))
+        ctx.repo(DELIVERY).add(d)
         if step == "door":
             ctx.emit(c.DoorDeliveryAssigned(notice_id=n.notice_id, member_id=mb.member_id, branch_id=mb.branch_id,
                                             specialist_id=mb.specialist_id, channel=d.channel, addressed_on=on))
         elif d.state == "unreachable":
             ctx.emit(c.NotificationFailed(notice_id=n.notice_id, member_id=mb.member_id, branch_id=mb.branch_id,
                                           channel=mb.preferred_channel, attempt=0, error=NO_CHANNEL))
-    ctx.put(NOTICES, notice_to_doc(n))
+    ctx.repo(NOTICE).add(n)
     ctx.emit(c.NoticeCreated(notice_id=n.notice_id, title=n.title, body=n.body, category=n.category,
                              audience=c.AudienceView(**n.audience), require_ack=n.require_ack,
                              send_at=datetime.fromisoformat(n.send_at) if n.send_at else None,
@@ -83,7 +83,7 @@ def _address(ctx: Context, n: Notice, recipients: list[Member], due: datetime, s
 
 
 async def send_notice(cmd: c.SendNotice, ctx: Context) -> None:
-    n = notices.create(notice_from_doc(await ctx.get(NOTICES, cmd.notice_id)), notice_id=cmd.notice_id,
+    n = notices.create(await ctx.repo(NOTICE).get(cmd.notice_id), notice_id=cmd.notice_id,
                        title=cmd.title, body=cmd.body, category=cmd.category,
                        audience=cmd.audience.model_dump(), require_ack=cmd.require_ack,
                        send_at=cmd.send_at.isoformat() if cmd.send_at else None)
@@ -97,7 +97,7 @@ async def send_notice(cmd: c.SendNotice, ctx: Context) -> None:
 async def activity_scheduled(ev: a.ActivityScheduled, ctx: Context) -> None:
     """A meeting notice to the members of the activity's branches (once per activity)."""
     notice_id = f"activity:{ev.activity_id}"
-    if await ctx.get(NOTICES, notice_id) is not None:
+    if await ctx.repo(NOTICE).get(notice_id) is not None:
         return
     title, body = texts.meeting_notice(ev.kind, ev.title, ev.starts_at, None)
     due = ctx.envelope.occurred_at
@@ -117,7 +117,7 @@ async def alert_raised(ev: r.AlertRaised, ctx: Context) -> None:
     done = await ctx.get(REMINDERS, key)
     if done is not None and done["facts"] == facts:
         return
-    member = member_from_doc(await ctx.get(MEMBERS, ev.subject_id))
+    member = await ctx.repo(MEMBER).get(ev.subject_id)
     if member is None or not member.registered(ev.as_of):
         return
     branch = await ctx.get(ORGS, member.branch_id) or {}
@@ -131,7 +131,7 @@ async def alert_raised(ev: r.AlertRaised, ctx: Context) -> None:
         title, body = texts.reminder_to_secretary(ev.kind, member.name, ev.months or 0, ev.since)
         targets.append((f"{base}:secretary", title, body, secretary))
     for notice_id, title, body, to in targets:
-        if await ctx.get(NOTICES, notice_id) is not None:
+        if await ctx.repo(NOTICE).get(notice_id) is not None:
             continue
         n = Notice(notice_id, title, body, "reminder", {"org_ids": [], "member_ids": [to]},
                    addressed_on=local_date(due).isoformat(), origin=f"alert:{ev.alert_id}")
@@ -145,9 +145,9 @@ async def alert_raised(ev: r.AlertRaised, ctx: Context) -> None:
 # ---- what members and specialists did ---------------------------------------------------------
 
 async def _delivery(ctx: Context, notice_id: str, member_id: str) -> Delivery:
-    if await ctx.get(NOTICES, notice_id) is None:
+    if await ctx.repo(NOTICE).get(notice_id) is None:
         raise unknown_reference(f"notice {notice_id} is not known", "data.notice_id")
-    d = delivery_from_doc(await ctx.get(DELIVERIES, delivery_id(notice_id, member_id)))
+    d = await ctx.repo(DELIVERY).get(delivery_id(notice_id, member_id))
     if d is None:
         raise unknown_reference(f"member {member_id} is not a recipient of notice {notice_id}", "data.member_id")
     return d
@@ -156,7 +156,7 @@ async def _delivery(ctx: Context, notice_id: str, member_id: str) -> Delivery:
 async def acknowledge_notice(cmd: c.AcknowledgeNotice, ctx: Context) -> None:
     d = await _delivery(ctx, cmd.notice_id, cmd.member_id)
     if deliveries.acknowledge(d, local_date(ctx.envelope.occurred_at), cmd.channel):
-        ctx.put(DELIVERIES, delivery_to_doc(d))
+        ctx.repo(DELIVERY).add(d)
         ctx.emit(c.NoticeAcknowledged(notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
                                       channel=cmd.channel))
 
@@ -168,7 +168,7 @@ async def complete_door_delivery(cmd: c.CompleteDoorDelivery, ctx: Context) -> N
     if d.state != "door_assigned":
         raise not_allowed("no door delivery is assigned for this member and notice", "data.member_id")
     deliveries.complete_door(d, cmd.on, cmd.specialist_id)
-    ctx.put(DELIVERIES, delivery_to_doc(d))
+    ctx.repo(DELIVERY).add(d)
     ctx.emit(c.DoorDeliveryCompleted(notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
                                      specialist_id=cmd.specialist_id, on=cmd.on))
 
@@ -176,10 +176,10 @@ async def complete_door_delivery(cmd: c.CompleteDoorDelivery, ctx: Context) -> N
 async def record_feedback(cmd: c.RecordFeedback, ctx: Context) -> None:
     if await ctx.get(FEEDBACK, cmd.feedback_id) is not None:
         raise duplicate(f"feedback {cmd.feedback_id} already exists", "data.feedback_id")
-    member = member_from_doc(await ctx.get(MEMBERS, cmd.member_id))
+    member = await ctx.repo(MEMBER).get(cmd.member_id)
     if member is None:
         raise unknown_reference(f"member {cmd.member_id} is not known", "data.member_id")
-    if cmd.notice_id and await ctx.get(NOTICES, cmd.notice_id) is None:
+    if cmd.notice_id and await ctx.repo(NOTICE).get(cmd.notice_id) is None:
         raise unknown_reference(f"notice {cmd.notice_id} is not known", "data.notice_id")
     on = local_date(ctx.envelope.occurred_at)
     ctx.put(FEEDBACK, {"_id": cmd.feedback_id, "member_id": member.member_id, "member_name": member.name,
@@ -222,7 +222,7 @@ async def _leave(ctx: Context, member_id: str, branch_id: str) -> None:
 
 
 async def _member(ctx: Context, member_id: str) -> Member:
-    return member_from_doc(await ctx.get(MEMBERS, member_id)) or Member(member_id)
+    return await ctx.repo(MEMBER).get(member_id) or Member(member_id)
 
 
 def _contacts(mb: Member, p: m.MemberProfile) -> None:
@@ -259,7 +259,7 @@ async def member_registered(ev: m.MemberRegistered, ctx: Context) -> None:
     mb.specialist_id = mb.specialist_id or ev.specialist_id
     if mb.status not in ("transferred", "deceased"):
         mb.status = "resident"
-    ctx.put(MEMBERS, member_to_doc(mb))
+    ctx.repo(MEMBER).add(mb)
     await _join(ctx, mb.member_id, ev.branch_id, mb.ancestors)
 
 
@@ -267,7 +267,7 @@ async def member_profile_updated(ev: m.MemberProfileUpdated, ctx: Context) -> No
     mb = await _member(ctx, ev.member_id)
     _contacts(mb, ev.profile)
     mb.branch_id = mb.branch_id or ev.branch_id
-    ctx.put(MEMBERS, member_to_doc(mb))
+    ctx.repo(MEMBER).add(mb)
 
 
 async def member_transferred(ev: m.MemberTransferred, ctx: Context) -> None:
@@ -278,7 +278,7 @@ async def member_transferred(ev: m.MemberTransferred, ctx: Context) -> None:
         await _join(ctx, mb.member_id, ev.to_branch_id, mb.ancestors)
     else:
         mb.status = "transferred"
-    ctx.put(MEMBERS, member_to_doc(mb))
+    ctx.repo(MEMBER).add(mb)
 
 
 async def branches_merged(ev: m.BranchesMerged, ctx: Context) -> None:
@@ -288,34 +288,34 @@ async def branches_merged(ev: m.BranchesMerged, ctx: Context) -> None:
         mb = await _member(ctx, member_id)
         await _leave(ctx, member_id, ev.from_branch_id)
         mb.branch_id, mb.ancestors = ev.into_branch_id, path
-        ctx.put(MEMBERS, member_to_doc(mb))
+        ctx.repo(MEMBER).add(mb)
         await _join(ctx, member_id, ev.into_branch_id, path)
 
 
 async def member_marked_away(ev: m.MemberMarkedAway, ctx: Context) -> None:
     mb = await _member(ctx, ev.member_id)
     mb.away_from, mb.away_until = ev.from_.isoformat(), ev.until.isoformat() if ev.until else None
-    ctx.put(MEMBERS, member_to_doc(mb))
+    ctx.repo(MEMBER).add(mb)
 
 
 async def member_returned(ev: m.MemberReturned, ctx: Context) -> None:
     mb = await _member(ctx, ev.member_id)
     if mb.away_from:  # away until the day before the return
         mb.away_until = (ev.on - timedelta(days=1)).isoformat()
-    ctx.put(MEMBERS, member_to_doc(mb))
+    ctx.repo(MEMBER).add(mb)
 
 
 async def member_died(ev: m.MemberDied, ctx: Context) -> None:
     mb = await _member(ctx, ev.member_id)
     mb.status = "deceased"
     mb.branch_id = mb.branch_id or ev.branch_id
-    ctx.put(MEMBERS, member_to_doc(mb))
+    ctx.repo(MEMBER).add(mb)
 
 
 async def specialist_assigned(ev: m.SpecialistAssigned, ctx: Context) -> None:
     mb = await _member(ctx, ev.member_id)
     mb.specialist_id, mb.specialist_name = ev.specialist_id, ev.specialist_name
-    ctx.put(MEMBERS, member_to_doc(mb))
+    ctx.repo(MEMBER).add(mb)
 
 
 def _member_keys(ev) -> list:

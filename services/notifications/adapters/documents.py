@@ -1,9 +1,16 @@
-"""Notifications' collections and their mapping (dates and instants as ISO strings, codes not labels)."""
+"""Notifications' collections and their mapping (dates and instants as ISO strings, codes not labels).
+
+Each collection with a domain type is declared once as a typed `Collection` (NOTICE, MEMBER,
+DELIVERY): handlers use `ctx.repo(DELIVERY).get(id)`. The names (`NOTICES`…) serve queries, HTTP
+routes and the handlers' `wants`. `orgs`, `feedback` and `reminders` are plain documents. Documents
+read from the database carry the unit of work's version `_v`: the mappings read only their own fields.
+"""
 from dataclasses import asdict, fields
 
 from services.notifications.domain.delivery import Attempt, Delivery
 from services.notifications.domain.notice import Notice
 from services.notifications.domain.recipients import Member
+from shared.messaging.repository import Collection
 
 NOTICES = "notices"
 # The org tree as this service needs it: {_id, kind, ancestors, secretary_id, branches: the
@@ -68,6 +75,11 @@ def org_doc(org_id: str) -> dict:
 def _known(cls, doc: dict, *skip: str) -> dict:
     names = {f.name for f in fields(cls)} - set(skip)
     return {k: v for k, v in doc.items() if k in names}
+
+
+NOTICE: Collection[Notice] = Collection(NOTICES, notice_to_doc, notice_from_doc)
+MEMBER: Collection[Member] = Collection(MEMBERS, member_to_doc, member_from_doc)
+DELIVERY: Collection[Delivery] = Collection(DELIVERIES, delivery_to_doc, delivery_from_doc)
 
 
 async def setup(db) -> None:

@@ -1,0 +1,163 @@
+"""The notifications service layer, message by message, against the in-memory unit of work (no I/O).
+
+Its projection of the tree and the members is fed the events the members service's own handlers
+emit, so these tests also hold the two services' contract together.
+"""
+import pytest
+
+from services.activities.handlers import HANDLERS as ACTIVITIES_HANDLERS
+from services.members.handlers import HANDLERS as MEMBERS_HANDLERS
+from services.notifications.adapters.documents import (
+    DELIVERIES, MEMBERS, NOTICES, ORGS, delivery_from_doc, delivery_id, member_from_doc, notice_from_doc,
+)
+from services.notifications.handlers import HANDLERS
+from shared.contracts.parsing import parse_object
+from shared.errors import Rejected
+from shared.topics import NOTIFICATIONS_EVENTS
+from tests.support.fake_uow import FakeUnitOfWork, handle
+from tests.support.messages import envelope
+from tests.support.scenario import register, tree
+
+pytestmark = pytest.mark.unit
+SENT = "2026-03-02T10:00:00+08:00"
+
+
+async def run(uow: FakeUnitOfWork, env: dict) -> list[dict]:
+    """As the pipeline does: prefetch what the handler wants, then handle the message."""
+    await uow.prefetch(HANDLERS[env["type"]].wants(parse_object(env).message))
+    return await handle(HANDLERS, env, uow)
+
+
+async def refused(uow: FakeUnitOfWork, env: dict) -> tuple[str, list[str]]:
+    with pytest.raises(Rejected) as r:
+        await run(uow, env)
+    uow.rollback_message()
+    return r.value.reason, [e["field"] for e in r.value.errors]
+
+
+def stored(uow: FakeUnitOfWork) -> FakeUnitOfWork:
+    uow.commit()
+    return FakeUnitOfWork(uow.docs)
+
+
+async def district(more=lambda ids: []) -> tuple[dict, FakeUnitOfWork]:
+    """Two branches: b1 with an SMS reader (m1) and a member without a phone (m2), b2 with m3;
+    the members service handles the commands (and `more(ids)`), notifications its events, in
+    order; committed."""
+    ids, cmds = tree(2)
+    b1, b2 = ids["branches"]
+    cmds += [register(b1, "m1", preferred_channel="sms"), register(b1, "m2", name="李建国", phone=None),
+             register(b2, "m3", name="张桂兰"), *more(ids)]
+    members_uow = FakeUnitOfWork()
+    events = [e for cmd in cmds for e in await handle(MEMBERS_HANDLERS, cmd, members_uow)]
+    uow = FakeUnitOfWork()
+    for ev in events:
+        assert await run(uow, ev) == []
+    return ids, stored(uow)
+
+
+def send_notice(notice_id: str = "n1", **audience) -> dict:
+    return envelope("SendNotice", {"notice_id": notice_id, "title": "关于开展主题党日活动的通知",
+                                   "body": "请按时参加。", "category": "meeting", "require_ack": True,
+                                   "audience": {"org_ids": [], "member_ids": [], **audience}}, occurred_at=SENT)
+
+
+async def test_the_projection_knows_the_tree_and_how_to_reach_each_member():
+    ids, uow = await district()
+    b1, b2 = ids["branches"]
+    assert uow.docs[ORGS][b1]["members"] == ["m1", "m2"]
+    assert uow.docs[ORGS][ids["district"]]["branches"] == [b1, b2]
+    m1 = member_from_doc(uow.docs[MEMBERS]["m1"])
+    assert "_v" in uow.docs[MEMBERS]["m1"] and m1 is not None
+    assert (m1.branch_id, m1.ancestors, m1.phone, m1.preferred_channel) == (
+        b1, [ids["district"], ids["subdistrict"], ids["community"], b1], "13912345678", "sms")
+
+
+async def test_a_notice_to_a_branch_is_queued_for_each_of_its_members():
+    ids, uow = await district()
+    b1 = ids["branches"][0]
+    events = await run(uow, send_notice(org_ids=[b1]))
+    assert [e["type"] for e in events] == ["DoorDeliveryAssigned", "NoticeCreated"]
+    assert {(r.topic, r.key) for r in uow.outbox} == {(NOTIFICATIONS_EVENTS, b"n1")}
+    created = events[-1]["data"]
+    assert (created["recipient_count"], created["require_ack"]) == (2, True)
+
+    assert set(uow.pending(DELIVERIES)) == {delivery_id("n1", "m1"), delivery_id("n1", "m2")}
+    sms = delivery_from_doc(uow.pending(DELIVERIES)[delivery_id("n1", "m1")])
+    assert (sms.state, sms.channel, sms.plan[0], sms.branch_id, sms.addressed_on) == (
+        "pending", "sms", "sms", b1, "2026-03-02")
+    assert sms.next_at.startswith("2026-03-02T02:00")  # due at once, sent by the delivery worker
+    door = delivery_from_doc(uow.pending(DELIVERIES)[delivery_id("n1", "m2")])
+    assert (door.state, door.plan) == ("door_assigned", ["door"])
+    assert events[0]["data"]["member_id"] == "m2"
+    notice = notice_from_doc(uow.pending(NOTICES)["n1"])
+    assert (notice.recipients, notice.addressed_on) == (["m1", "m2"], "2026-03-02")
+
+
+async def test_a_notice_to_the_district_and_a_named_member_reaches_each_member_once():
+    ids, uow = await district()
+    [*_, created] = await run(uow, send_notice(org_ids=[ids["district"]], member_ids=["m3"]))
+    assert created["data"]["recipient_count"] == 3
+    assert notice_from_doc(uow.pending(NOTICES)["n1"]).recipients == ["m1", "m2", "m3"]
+
+
+async def test_a_member_gone_is_not_addressed():
+    ids, uow = await district(lambda ids: [envelope("RecordMemberDeath", {"member_id": "m2", "on": "2026-02-01"})])
+    events = await run(uow, send_notice(org_ids=[ids["branches"][0]]))
+    assert [e["type"] for e in events] == ["NoticeCreated"] and events[0]["data"]["recipient_count"] == 1
+    assert set(uow.pending(DELIVERIES)) == {delivery_id("n1", "m1")}
+
+
+async def test_notices_refused():
+    ids, uow = await district()
+    assert await refused(uow, send_notice(org_ids=[ids["branches"][0], "o-nowhere"])) == (
+        "unknown_reference", ["data.audience.org_ids.1"])
+    assert await refused(uow, send_notice(member_ids=["m1", "m-nobody"])) == (
+        "unknown_reference", ["data.audience.member_ids.1"])
+    assert uow.writes == [] and uow.outbox == []
+    await run(uow, send_notice(member_ids=["m1"]))
+    uow = stored(uow)
+    assert await refused(uow, send_notice(member_ids=["m3"])) == ("duplicate", ["data.notice_id"])
+
+
+async def test_acknowledgement_by_a_recipient_only():
+    ids, uow = await district()
+    await run(uow, send_notice(org_ids=[ids["branches"][0]]))
+    uow = stored(uow)
+    ack = envelope("AcknowledgeNotice", {"notice_id": "n1", "member_id": "m1", "channel": "wechat"},
+                   occurred_at="2026-03-03T09:00:00+08:00")
+    [ev] = await run(uow, ack)
+    assert (ev["type"], ev["data"]["member_id"], uow.outbox[-1].key) == ("NoticeAcknowledged", "m1", b"n1")
+    d = delivery_from_doc(uow.pending(DELIVERIES)[delivery_id("n1", "m1")])
+    assert d.acknowledged == {"on": "2026-03-03", "channel": "wechat"}
+    assert await run(uow, {**ack, "id": "again"}) == []  # acknowledged once
+    assert await refused(uow, envelope("AcknowledgeNotice", {"notice_id": "n1", "member_id": "m3"})) == (
+        "unknown_reference", ["data.member_id"])
+    assert await refused(uow, envelope("AcknowledgeNotice", {"notice_id": "n-none", "member_id": "m1"})) == (
+        "unknown_reference", ["data.notice_id"])
+
+
+async def test_a_scheduled_activity_sends_one_meeting_notice_to_its_branches():
+    ids, uow = await district()
+    b2 = ids["branches"][1]
+    [scheduled] = await handle(ACTIVITIES_HANDLERS, envelope("ScheduleActivity", {
+        "activity_id": "a1", "kind": "branch_assembly", "title": "一季度支部党员大会", "branch_ids": [b2],
+        "starts_at": "2026-03-05T09:00:00+08:00", "ends_at": "2026-03-05T11:00:00+08:00"}), FakeUnitOfWork())
+    events = await run(uow, scheduled)
+    assert [e["type"] for e in events] == ["NoticeCreated"]
+    notice = notice_from_doc(uow.pending(NOTICES)["activity:a1"])
+    assert (notice.category, notice.recipients, notice.origin) == ("meeting", ["m3"], "activity:a1")
+    assert await run(uow, {**scheduled, "id": "again"}) == []  # once per activity
+
+
+@pytest.mark.parametrize("from_doc, doc", [
+    (notice_from_doc, {"_id": "n1", "_v": 2, "title": "t", "body": "b", "category": "meeting",
+                       "audience": {"org_ids": ["b1"], "member_ids": []}}),
+    (member_from_doc, {"_id": "m1", "_v": 2, "name": "王秀英", "branch_id": "b1"}),
+    (delivery_from_doc, {"_id": "n1|m1", "_v": 2, "notice_id": "n1", "member_id": "m1", "branch_id": "b1",
+                         "addressed_on": "2026-03-02", "plan": ["sms"], "channel": "sms",
+                         "attempts": [{"channel": "sms", "attempt": 1, "state": "sending",
+                                       "started_at": "2026-03-02T02:00:00Z"}]}),
+])
+def test_documents_read_from_the_database_load_with_their_version(from_doc, doc):
+    assert from_doc(doc) is not None
