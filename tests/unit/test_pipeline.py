@@ -1,0 +1,124 @@
+"""The pipeline's handling of failures, with a fake store: what is retried, split, dead-lettered.
+
+Pure: the store and the relay are in memory; the real unit of work stages the writes.
+"""
+import json
+from collections import defaultdict
+
+import pytest
+from pymongo.errors import AutoReconnect, DocumentTooLarge
+
+from shared.messaging.pipeline import Handler, Pipeline
+from shared.messaging.records import Incoming
+from shared.messaging.unit_of_work import Conflict
+from tests.support.fake_uow import FakeUnitOfWork
+from tests.support.messages import envelope
+
+pytestmark = pytest.mark.unit
+
+
+class FakeStore:
+    """Commits a unit into dicts; `fail` decides, per commit, to raise instead."""
+
+    def __init__(self, fail=lambda uow, consumed: None):
+        self.docs: dict = defaultdict(dict)
+        self.inbox: set[str] = set()
+        self.fail = fail
+        self.commits = 0
+        self.db = None
+
+    def unit(self) -> FakeUnitOfWork:
+        uow = FakeUnitOfWork()
+        uow.docs = self.docs  # shared state, as a database would be
+        return uow
+
+    async def seen(self, _pipeline, ids):
+        return {i for i in ids if i in self.inbox}
+
+    async def commit(self, uow, _pipeline, consumed):
+        self.commits += 1
+        error = self.fail(uow, consumed)
+        if error:
+            raise error
+        uow.commit()
+        self.inbox.update(consumed)
+        return [r.to_doc() for r in uow.outbox]
+
+
+class FakeRelay:
+    def __init__(self):
+        self.sent: list[dict] = []
+
+    async def publish(self, docs):
+        self.sent.extend(docs)
+
+
+def record(env: dict, offset: int) -> Incoming:
+    return Incoming("t.events", 0, offset, env["data"]["member_id"].encode(), json.dumps(env).encode())
+
+
+def event(member_id: str, **data) -> dict:
+    return envelope("MemberDied", {"member_id": member_id, "on": "2026-01-02", "branch_id": "b1", **data})
+
+
+async def remember(msg, ctx):
+    ctx.put("seen", {"_id": msg.member_id})
+
+
+def pipeline(store, relay) -> Pipeline:
+    return Pipeline(name="events", service="test", store=store, relay=relay,
+                    handlers={"MemberDied": Handler(remember)}, mode="events", source="sunsetred-test",
+                    events_topic="test.events", reference_wait_s=0)
+
+
+async def test_a_record_whose_commit_fails_for_its_own_reason_is_dead_lettered_alone():
+    too_big = {"m-2"}
+    store = FakeStore(lambda uow, consumed: DocumentTooLarge("document too large")
+                      if any(w._id in too_big for w in uow.writes) else None)
+    relay = FakeRelay()
+    envs = [event(f"m-{i}") for i in range(1, 4)]
+    await pipeline(store, relay).process([record(e, i) for i, e in enumerate(envs)])
+    assert set(store.docs["seen"]) == {"m-1", "m-3"}
+    assert store.inbox == {e["id"] for e in envs}  # the bad one too: it is not consumed again
+    [dead] = [r for r in relay.sent if r["t"].endswith(".dlq")]
+    assert json.loads(dead["v"])["id"] == envs[1]["id"]
+    headers = {h["n"]: h["v"] for h in dead["h"]}
+    assert headers["x-dlq-reason"] == "commit_failed" and "too large" in headers["x-dlq-error"]
+
+
+async def test_contention_runs_the_batch_again_on_fresh_reads():
+    conflicts = iter([Conflict("moved"), Conflict("moved again")])
+    store = FakeStore(lambda uow, consumed: next(conflicts, None))
+    relay = FakeRelay()
+    await pipeline(store, relay).process([record(event("m-1"), 0)])
+    assert store.commits == 3 and set(store.docs["seen"]) == {"m-1"}
+
+
+async def test_an_unreachable_database_fails_the_batch_so_it_is_consumed_again():
+    store = FakeStore(lambda uow, consumed: AutoReconnect("connection refused"))
+    with pytest.raises(AutoReconnect):
+        await pipeline(store, FakeRelay()).process([record(event("m-1"), 0), record(event("m-2"), 1)])
+    assert store.inbox == set() and "seen" not in store.docs
+
+
+async def test_a_handler_that_keeps_failing_is_dead_lettered_and_the_rest_go_on():
+    async def fussy(msg, ctx):
+        if msg.member_id == "m-1":
+            raise ValueError("a case nobody foresaw")
+        await remember(msg, ctx)
+
+    store, relay = FakeStore(), FakeRelay()
+    p = pipeline(store, relay)
+    p.handlers = {"MemberDied": Handler(fussy)}
+    await p.process([record(event("m-1"), 0), record(event("m-2"), 1)])
+    assert set(store.docs["seen"]) == {"m-2"}
+    [dead] = relay.sent
+    assert {h["n"]: h["v"] for h in dead["h"]}["x-dlq-reason"] == "handler_failed"
+
+
+async def test_a_repeated_id_changes_nothing():
+    store, relay = FakeStore(), FakeRelay()
+    e = event("m-1")
+    await pipeline(store, relay).process([record(e, 0), record(e, 1)])
+    await pipeline(store, relay).process([record(e, 2)])
+    assert store.commits == 2 and store.docs["seen"]["m-1"]["_v"] == 1
