@@ -8,6 +8,8 @@ from collections import Counter, defaultdict
 from datetime import date
 from decimal import Decimal
 
+from shared.contracts.types import plain
+
 from shared.periods import Period, parse_period
 from shared.rules.org_life import required
 from simulator.world import World
@@ -88,13 +90,9 @@ def figures(world: World, tally: Tally, branch_ids: list[str], period: Period) -
     out["dues.member_months_due"] = f["dues.member_months_due"]
     out["dues.member_months_paid"] = f["dues.member_months_paid"]
     out["dues.amount_paid"] = f"{amount:.2f}"
-    out["volunteer_hours"] = _hours(hours)
+    out["volunteer_hours"] = plain(hours)
     out["visits.members_visited"] = f["visits.members_visited"]
     return out
-
-
-def _hours(h: Decimal) -> str:
-    return str(h.normalize()) if h == h.to_integral() else str(h)
 
 
 def subtrees(world: World) -> list[tuple[str, str, str, list[str]]]:
@@ -160,7 +158,7 @@ def summary(world: World, tally: Tally) -> dict:
                  "amount_paid": year["dues.amount_paid"],
                  "members_in_arrears_at_year_end": sum(
                      1 for m in ms if m.registered(dec) and (m.disengaged or m.paid_through is not None))},
-        "volunteer_hours": {team: _hours(h) for team, h in sorted(team_hours.items())},
+        "volunteer_hours": {team: plain(h) for team, h in sorted(team_hours.items())},
         "visits": {"visits": sum(len(v) for v in tally.visits.values()),
                    "members_visited_in_year": year["visits.members_visited"]},
         "notices": {"sent": len(tally.notices), "recipients": sum(n for _, _, n in tally.notices),

@@ -78,6 +78,12 @@ def _message_id_rules(v: str) -> str:
     return v
 
 
+def plain(v: Decimal) -> str:
+    """A decimal in plain notation, without trailing zeros: 10 → "10", 2.50 → "2.5", never "1E+1"."""
+    text = format(v.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
 def to_money(v: Decimal) -> Decimal:
     return v.quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -93,7 +99,7 @@ Money = Annotated[
 Hours = Annotated[
     Decimal,
     BeforeValidator(_decimal(_HOURS, 'hours written as a decimal string, e.g. "2.5"')),
-    PlainSerializer(lambda d: str(d.normalize()) if d == d.to_integral() else str(d), return_type=str),
+    PlainSerializer(plain, return_type=str),
 ]
 Timestamp = Annotated[AwareDatetime, PlainSerializer(lambda d: d.isoformat(), return_type=str)]
 # The id of anything the contract names: org, member, branch, activity, venue, notice, payment…

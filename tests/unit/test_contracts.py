@@ -119,3 +119,27 @@ def test_published_asyncapi_document_matches_the_models():
 def test_money_is_only_a_decimal_string(value):
     result = parse(env("RegisterMember", member(monthly_pension=value)))
     assert isinstance(result, Invalid) and result.errors[0]["field"] == "data.monthly_pension"
+
+
+@pytest.mark.parametrize("text", ["10", "100", "1000", "2.5", "0.25", "0", "680", "10.5"])
+def test_round_hours_travel_in_plain_notation_both_ways(text):
+    """Decimal("10") once left as "1E+1", which our own consumers refused: the hours were lost."""
+    from shared.contracts.activities import LogVolunteerHours
+
+    cmd = LogVolunteerHours.model_validate({"entry_id": "e-1", "member_id": "m-1", "team": "义剪",
+                                            "hours": text, "on": "2025-03-01"})
+    out = cmd.to_data()["hours"]
+    assert "E" not in out and LogVolunteerHours.model_validate({**cmd.to_data()}).hours == cmd.hours
+    assert out == text
+
+
+@pytest.mark.parametrize("amount", ["10.00", "100.00", "1000.00", "24.50", "0.00"])
+def test_round_money_travels_with_two_places_both_ways(amount):
+    from decimal import Decimal
+
+    from shared.contracts.members import RecordDuesPayment
+
+    cmd = RecordDuesPayment.model_validate({"payment_id": "p-1", "member_id": "m-1", "from_month": "2025-01",
+                                            "to_month": "2025-01", "amount": amount, "paid_on": "2025-01-05"})
+    assert cmd.to_data()["amount"] == amount
+    assert RecordDuesPayment.model_validate(cmd.to_data()).amount == Decimal(amount)
