@@ -14,8 +14,11 @@ $(VENV)/.installed: requirements.lock
 	$(VENV)/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
 	touch $@
 
-up: install  ## Kafka, FerretDB and the four services in the background; returns when all answer /ready
-	infra/local/stack.sh up
+# INSTANCES=N runs N processes of each service (`make up INSTANCES=2`): instance k on port + 10*(k-1).
+INSTANCES ?= 1
+
+up: install  ## Kafka, SecantusDB and the four services in the background; returns when all answer /ready
+	INSTANCES=$(INSTANCES) infra/local/stack.sh up
 
 down:  ## stop everything, keep the data (.data/)
 	infra/local/stack.sh down
@@ -44,5 +47,5 @@ bench: install  ## end-to-end throughput on the running stack (figures, not a te
 lock:  ## re-resolve requirements.lock from pyproject.toml (needs uv)
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
 
-clean-data: down
-	rm -rf .data/kafka .data/ferretdb .data/logs .data/run
+clean-data: down  ## delete the local data (Kafka, SecantusDB, logs); the built tools stay in ~/.cache/sunsetred/tools
+	rm -rf .data/kafka .data/secantus .data/logs .data/run .data/tools

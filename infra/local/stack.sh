@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# The local stack without Docker: Apache Kafka (KRaft, from Maven Central jars), FerretDB 1.24.2
-# (built with Go through our wrapper module) and the four services under uvicorn.
-#   stack.sh install        fetch the Kafka jars and build FerretDB (idempotent)
-#   stack.sh infra          start Kafka and FerretDB, wait until both answer
-#   stack.sh services       start the four services, wait until each answers /ready
+# The local stack without Docker: Apache Kafka (KRaft, from Maven Central jars), SecantusDB's Rust
+# server (a MongoDB wire-protocol server over WiredTiger, built once with cargo) and the four
+# services under uvicorn.
+#   stack.sh install        fetch the Kafka jars and build secantusd-rs (idempotent, cached)
+#   stack.sh infra          start Kafka and SecantusDB, wait until both answer
+#   stack.sh services       start the four services (INSTANCES of each), wait until each answers /ready
 #   stack.sh up             install + infra + services
-#   stack.sh down           stop everything, keep the data
+#   stack.sh down           stop everything this data folder started, keep the data
 #   stack.sh status
 # Every address can be overridden: KAFKA_PORT, KAFKA_CONTROLLER_PORT, MONGO_PORT, and the
 # services' ports MEMBERS_PORT, ACTIVITIES_PORT, NOTIFICATIONS_PORT, REPORTING_PORT.
+# INSTANCES=N (default 1) runs N processes per service: instance k listens on the service's port
+# + 10*(k-1) (members 8001, 8011, 8021, ...) and gets INSTANCE_ID=<service>-<k>.
+# Data, pid files and logs live in SUNSET_DATA_DIR (default .data/); the built tools live outside
+# the checkout in SUNSET_TOOLS_DIR (default ~/.cache/sunsetred/tools) so every clone reuses them.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/infra/local"
 DATA="${SUNSET_DATA_DIR:-$ROOT/.data}"
-TOOLS="$DATA/tools"
+TOOLS="${SUNSET_TOOLS_DIR:-$HOME/.cache/sunsetred/tools}"
 PY="${PYTHON:-$ROOT/.venv/bin/python}"
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 cd "$ROOT"
@@ -23,11 +28,17 @@ KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 MONGO_PORT="${MONGO_PORT:-27017}"
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KAFKA_PORT}"
 export MONGODB_URL="${MONGODB_URL:-mongodb://127.0.0.1:$MONGO_PORT/}"
+INSTANCES="${INSTANCES:-1}"
+if ! [[ "$INSTANCES" =~ ^[1-9][0-9]*$ ]]; then echo "INSTANCES must be a positive number, not '$INSTANCES'" >&2; exit 2; fi
 SERVICES=(members activities notifications reporting)
 declare -A PORTS=(
   [members]="${MEMBERS_PORT:-8001}" [activities]="${ACTIVITIES_PORT:-8002}"
   [notifications]="${NOTIFICATIONS_PORT:-8003}" [reporting]="${REPORTING_PORT:-8004}"
 )
+# SecantusDB: the crate and the exact version we run (see docs/secantusdb.md).
+SECANTUS_CRATE=secantus-mdb
+SECANTUS_VERSION=0.5.3-beta.196
+SECANTUS_BIN="$TOOLS/secantus/bin/secantusd-rs"
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 
@@ -35,7 +46,7 @@ install_kafka() {
   local libs="$TOOLS/kafka-libs" stamp
   stamp="$(sha256sum "$HERE/kafka/pom.xml" | cut -c1-16)"
   if [[ -f "$libs/.stamp" && "$(cat "$libs/.stamp")" == "$stamp" ]]; then return; fi
-  log "fetching the Kafka jars from Maven Central"
+  log "fetching the Kafka jars from Maven Central into $libs"
   rm -rf "$libs"; mkdir -p "$libs"
   mvn -B -q -f "$HERE/kafka/pom.xml" \
     org.apache.maven.plugins:maven-dependency-plugin:3.7.1:copy-dependencies \
@@ -43,23 +54,37 @@ install_kafka() {
   echo "$stamp" > "$libs/.stamp"
 }
 
-install_ferretdb() {
-  # FerretDB embeds build/version/*.txt; the published module lacks version.txt, so a plain
-  # build panics at start. We vendor the module through our wrapper and supply the file.
-  # sqlite-id-index.patch makes lookups by _id use the _id index (see docs/ferretdb.md).
-  local bin="$TOOLS/ferretdb" src="$TOOLS/ferretdb-src" stamp
-  stamp="$(cat "$HERE/ferretdb/go.mod" "$HERE/ferretdb/go.sum" "$HERE/ferretdb/"*.patch | sha256sum | cut -c1-16)"
-  if [[ -x "$bin" && -f "$bin.stamp" && "$(cat "$bin.stamp")" == "$stamp" ]]; then return; fi
-  log "building FerretDB 1.24.2 (first build takes a minute or two)"
-  rm -rf "$src"; mkdir -p "$src"
-  cp "$HERE/ferretdb/go.mod" "$HERE/ferretdb/go.sum" "$HERE/ferretdb/tools.go" "$src/"
-  (cd "$src" && export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod && go mod vendor \
-    && echo v1.24.2 > vendor/github.com/FerretDB/FerretDB/build/version/version.txt \
-    && echo sunsetred > vendor/github.com/FerretDB/FerretDB/build/version/package.txt \
-    && patch -s -p1 -d vendor/github.com/FerretDB/FerretDB < "$HERE/ferretdb/sqlite-id-index.patch" \
-    && GOFLAGS=-mod=vendor go build -o "$bin" github.com/FerretDB/FerretDB/cmd/ferretdb)
-  echo "$stamp" > "$bin.stamp"
+install_secantus() {
+  # Built once per machine from crates.io (about 5 minutes on two cores). The crate declares a
+  # newer Rust than the toolchain here; this exact version builds and runs with
+  # --ignore-rust-version. The crate's own release profile (thin LTO, one codegen unit) would
+  # take about 14 minutes, so LTO is off and codegen units are 16.
+  local dir="$TOOLS/secantus" stamp="$SECANTUS_CRATE $SECANTUS_VERSION" cargo tmp
+  if [[ -x "$SECANTUS_BIN" && -f "$dir/.stamp" && "$(cat "$dir/.stamp")" == "$stamp" ]]; then return; fi
+  cargo="$(command -v cargo || true)"
+  [[ -z "$cargo" && -x "$HOME/.cargo/bin/cargo" ]] && cargo="$HOME/.cargo/bin/cargo"
+  if [[ -z "$cargo" ]]; then
+    log "cargo (the Rust toolchain) is needed to build SecantusDB: install it with rustup or your package manager"
+    return 1
+  fi
+  log "building $SECANTUS_CRATE $SECANTUS_VERSION with cargo (once per machine, about 5 minutes on two cores)"
+  # Build into a fresh folder and move it into place only when complete: an interrupted build
+  # leaves no binary without its stamp.
+  mkdir -p "$TOOLS"
+  tmp="$(mktemp -d "$TOOLS/secantus.build.XXXXXX")"
+  if ! CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+      "$cargo" install "$SECANTUS_CRATE" --version "$SECANTUS_VERSION" --locked --ignore-rust-version \
+      --root "$tmp" >&2; then
+    rm -rf "$tmp"
+    log "building $SECANTUS_CRATE failed"
+    return 1
+  fi
+  echo "$stamp" > "$tmp/.stamp"
+  rm -rf "$dir"
+  mv "$tmp" "$dir"
 }
+
+install() { install_kafka; install_secantus; }
 
 alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
@@ -91,66 +116,110 @@ start_kafka() {
   echo $! > "$pid"
 }
 
-start_ferretdb() {
-  local dir="$DATA/ferretdb" pid="$DATA/run/ferretdb.pid"
-  mkdir -p "$dir/sqlite" "$dir/state" "$DATA/run"
-  if alive "$pid"; then log "FerretDB already running"; return; fi
-  nohup "$TOOLS/ferretdb" --handler=sqlite --sqlite-url="file:$dir/sqlite/" \
-    --listen-addr="127.0.0.1:$MONGO_PORT" --telemetry=disable --debug-addr=- \
-    --state-dir="$dir/state" --log-level=warn > "$dir/ferretdb.log" 2>&1 &
+start_secantus() {
+  # Without --standalone the server presents itself as a single-node replica set (setName
+  # secantus): that is what turns on transactions and change streams. --sync-on-commit makes an
+  # acknowledged write survive a kill of the server. A new store allocates its whole WiredTiger
+  # log file: 32MB instead of the default 128MB.
+  local dir="$DATA/secantus" pid="$DATA/run/secantus.pid"
+  mkdir -p "$dir/data" "$DATA/run"
+  if alive "$pid"; then log "SecantusDB already running"; return; fi
+  nohup "$SECANTUS_BIN" --host 127.0.0.1 --port "$MONGO_PORT" --storage-path "$dir/data" \
+    --cache-size 512M --log-level WARNING --sync-on-commit --log-file-max 32MB \
+    > "$dir/secantus.log" 2>&1 &
   echo $! > "$pid"
 }
 
 infra() {
   start_kafka
-  start_ferretdb
-  wait_for FerretDB 60 "$PY" -m shared.infra.probe mongo
+  start_secantus
+  wait_for SecantusDB 60 "$PY" -m shared.infra.probe mongo
   wait_for Kafka 120 "$PY" -m shared.infra.probe kafka
   "$PY" -m shared.infra.topics
 }
 
+instance_port() {  # instance_port <service> <k>: instance 1 on the service's port, k on port + 10*(k-1)
+  echo $(( ${PORTS[$1]} + 10 * ($2 - 1) ))
+}
+
 start_services() {
   mkdir -p "$DATA/run" "$DATA/logs"
+  local s k pid port
   for s in "${SERVICES[@]}"; do
-    local pid="$DATA/run/$s.pid" port="${PORTS[$s]}"
-    if alive "$pid"; then log "$s already running"; continue; fi
-    PYTHONPATH="$ROOT" nohup "$PY" -m uvicorn "services.$s.entrypoints.app:create_app" --factory \
-      --host 127.0.0.1 --port "$port" --no-access-log > "$DATA/logs/$s.log" 2>&1 &
-    echo $! > "$pid"
+    for (( k = 1; k <= INSTANCES; k++ )); do
+      pid="$DATA/run/$s-$k.pid"; port="$(instance_port "$s" "$k")"
+      if alive "$pid"; then log "$s-$k already running"; continue; fi
+      INSTANCE_ID="$s-$k" PYTHONPATH="$ROOT" nohup "$PY" -m uvicorn \
+        "services.$s.entrypoints.app:create_app" --factory \
+        --host 127.0.0.1 --port "$port" --no-access-log > "$DATA/logs/$s-$k.log" 2>&1 &
+      echo $! > "$pid"
+    done
   done
   for s in "${SERVICES[@]}"; do
-    wait_for "$s" 120 curl -sf "http://127.0.0.1:${PORTS[$s]}/ready"
+    for (( k = 1; k <= INSTANCES; k++ )); do
+      port="$(instance_port "$s" "$k")"
+      wait_for "$s-$k (:$port)" 120 curl -sf "http://127.0.0.1:$port/ready"
+    done
   done
 }
 
-stop_one() {
-  local pid="$DATA/run/$1.pid"
-  if alive "$pid"; then
-    kill "$(cat "$pid")" 2>/dev/null || true
-    for _ in $(seq 1 40); do alive "$pid" || break; sleep 0.25; done
-    alive "$pid" && kill -9 "$(cat "$pid")" 2>/dev/null || true
-    log "stopped $1"
-  fi
-  rm -f "$pid"
+stop_pidfiles() {  # stop_pidfiles <file.pid>...: SIGTERM to all, up to 10 s for all, then SIGKILL
+  local f running=()
+  for f in "$@"; do
+    if alive "$f"; then kill "$(cat "$f")" 2>/dev/null || true; running+=("$f"); else rm -f "$f"; fi
+  done
+  (( ${#running[@]} )) || return 0
+  for _ in $(seq 1 40); do
+    local left=0
+    for f in "${running[@]}"; do alive "$f" && left=1; done
+    (( left )) || break
+    sleep 0.25
+  done
+  for f in "${running[@]}"; do
+    if alive "$f"; then kill -9 "$(cat "$f")" 2>/dev/null || true; log "killed $(basename "$f" .pid) (no exit 10 s after SIGTERM)"
+    else log "stopped $(basename "$f" .pid)"; fi
+    rm -f "$f"
+  done
 }
 
 down() {
-  for s in "${SERVICES[@]}"; do stop_one "$s"; done
-  stop_one ferretdb
-  stop_one kafka
+  # Every instance that was started, whatever INSTANCES says now; then the database, then Kafka;
+  # then any other process recorded here (e.g. one left by an older version of this script).
+  local s f services=()
+  shopt -s nullglob
+  for s in "${SERVICES[@]}"; do
+    for f in "$DATA/run/$s"-*.pid "$DATA/run/$s.pid"; do services+=("$f"); done
+  done
+  stop_pidfiles "${services[@]}"
+  stop_pidfiles "$DATA/run/secantus.pid"
+  stop_pidfiles "$DATA/run/kafka.pid"
+  stop_pidfiles "$DATA/run/"*.pid
+  shopt -u nullglob
 }
 
 status() {
-  for s in kafka ferretdb "${SERVICES[@]}"; do
+  local s f found
+  for s in kafka secantus; do
     if alive "$DATA/run/$s.pid"; then echo "$s: running (pid $(cat "$DATA/run/$s.pid"))"; else echo "$s: stopped"; fi
   done
+  shopt -s nullglob
+  for s in "${SERVICES[@]}"; do
+    found=0
+    for f in "$DATA/run/$s"-*.pid; do
+      found=1
+      if alive "$f"; then echo "$(basename "$f" .pid): running (pid $(cat "$f"))"
+      else echo "$(basename "$f" .pid): stopped"; fi
+    done
+    (( found )) || echo "$s: stopped"
+  done
+  shopt -u nullglob
 }
 
 case "${1:-}" in
-  install) install_kafka; install_ferretdb ;;
-  infra) install_kafka; install_ferretdb; infra ;;
+  install) install ;;
+  infra) install; infra ;;
   services) start_services ;;
-  up) install_kafka; install_ferretdb; infra; start_services ;;
+  up) install; infra; start_services ;;
   down) down ;;
   status) status ;;
   *) echo "usage: $0 install|infra|services|up|down|status" >&2; exit 2 ;;
