@@ -4,6 +4,7 @@ Reports read only the precomputed figures (adapters/figures.py): three documents
 organisation. Alerts, candidates and member lists, which list members, read the facts of the
 subtree's members through the `branches` index, and derive everything as of the day asked.
 """
+import asyncio
 from datetime import date
 
 from services.reporting.adapters import figures, org_tree
@@ -39,8 +40,14 @@ async def _report(reader: Reader, o: dict, branches: list[dict], period: Period,
 
 
 async def report(db, org_id: str, period: Period, as_of: date) -> dict:
-    o = await org(db, org_id)
-    return await _report(DbReader(db), o, await org_tree.branches_under(db, o), period, as_of)
+    """The organisation, the branches below it and its figures, read at once."""
+    reader = DbReader(db)
+    o, below, _ = await asyncio.gather(
+        org_tree.get(db, org_id), org_tree.branches_below(db, org_id, org_tree.SETTINGS),
+        figures.prefetch_sums(reader, [org_id], period, reading_day(period, as_of.isoformat())))
+    if o is None:
+        raise UnknownOrg(org_id)
+    return await _report(reader, o, [o] if o["kind"] == "branch" else below, period, as_of)
 
 
 async def _branch_reports(reader: Reader, branches: list[dict], period: Period, as_of: date) -> list[dict]:

@@ -5,6 +5,7 @@ the contract's figures. Rates are computed from the sums over the subtree, never
 """
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from services.reporting.domain import days as d
 from shared.periods import Period
@@ -51,10 +52,16 @@ def subtree_required(branches: list[dict], period: Period,
     for b in branches:
         if b.get("merged_on") and b["merged_on"] <= period.start.isoformat():
             continue
-        for k, n in required(period, has_committee=b.get("has_committee", False),
-                             party_groups=b.get("party_groups", 0), rules=rules).items():
+        for k, n in _required(period, bool(b.get("has_committee", False)), b.get("party_groups", 0), rules):
             out[k] += n
     return out
+
+
+@lru_cache(maxsize=4096)
+def _required(period: Period, has_committee: bool, party_groups: int,
+              rules: tuple[Requirement, ...]) -> tuple[tuple[str, int], ...]:
+    """`required`, remembered: a district's hundreds of branches share a few settings."""
+    return tuple(required(period, has_committee=has_committee, party_groups=party_groups, rules=rules).items())
 
 
 def organisational_life(sums: Sums, required_: dict[str, int]) -> dict:
