@@ -12,7 +12,7 @@ from decimal import Decimal
 from services.reporting.adapters import figure_store
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import (
-    ACTIVITIES, AWARDS, LEDGERS, MEMBERS, ORGS, contribution_from_doc, contribution_to_doc, facts_from_doc,
+    ACTIVITIES, AWARDS, FIGURE_YEARS, LEDGERS, MEMBERS, ORGS, contribution_from_doc, contribution_to_doc, facts_from_doc,
     ledger_id, member_to_doc,
 )
 from services.reporting.adapters.figures import ContextReader
@@ -45,6 +45,14 @@ async def refresh_ledger(ctx: Context, branch_id: str, year: str, change: Callab
     ctx.put(LEDGERS, ledger | {"contribution": contribution_to_doc(new)})
     if alerts_as_of:
         await refresh_branch_alerts(ctx, branch_id, alerts_as_of, emit_alerts)
+
+
+def branches(e) -> list[tuple[str, str]]:
+    """The org and figure-years documents of the branches an event names: what its handler will
+    read, fetched with the batch's other documents in one query per collection."""
+    ids = [getattr(e, f, None) for f in ("branch_id", "from_branch_id", "to_branch_id", "into_branch_id")]
+    ids += list(getattr(e, "branch_ids", None) or [])
+    return [(coll, b) for b in dict.fromkeys(i for i in ids if i) for coll in (ORGS, FIGURE_YEARS)]
 
 
 def emit_changes(ctx: Context, before: list[dict], now: list[al.Alert], day: str) -> list[dict]:
@@ -268,13 +276,17 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         await update(ctx, e.member_id, change)
 
     def member(e) -> list:
-        return [(MEMBERS, e.member_id)]
+        return [(MEMBERS, e.member_id), *branches(e)]
+
+    def activity(e) -> list:
+        year = e.held_on.isoformat()[:4]
+        return [(ACTIVITIES, e.activity_id), *branches(e), *((LEDGERS, ledger_id(b, year)) for b in e.branch_ids)]
 
     return {
         "OrganizationEstablished": Handler(organization_established, lambda e: [(ORGS, e.org_id)]),
-        "SecretaryAppointed": Handler(secretary_appointed, lambda e: [(ORGS, e.branch_id)]),
-        "BranchRated": Handler(branch_rated, lambda e: [(ORGS, e.branch_id)]),
-        "BranchesMerged": Handler(branches_merged, lambda e: [(ORGS, e.from_branch_id)]),
+        "SecretaryAppointed": Handler(secretary_appointed, branches),
+        "BranchRated": Handler(branch_rated, branches),
+        "BranchesMerged": Handler(branches_merged, branches),
         "AwardGranted": Handler(award_granted),
         "MemberRegistered": Handler(member_registered, member),
         "MemberProfileUpdated": Handler(profile_updated, member),
@@ -286,11 +298,10 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         "DuesPaid": Handler(dues_paid, member),
         "SpecialistAssigned": Handler(specialist_assigned, member),
         "EvaluationRecorded": Handler(evaluation_recorded, member),
-        "ActivityScheduled": Handler(activity_scheduled, lambda e: [(ACTIVITIES, e.activity_id)]),
-        "ActivityHeld": Handler(activity_held, lambda e: [(ACTIVITIES, e.activity_id)] + [
-            (MEMBERS, x.member_id) for x in e.attendance]),
-        "AttendanceRecorded": Handler(attendance_recorded, lambda e: [(ACTIVITIES, e.activity_id), *member(e)]),
-        "ActivityCancelled": Handler(activity_cancelled, lambda e: [(ACTIVITIES, e.activity_id)]),
+        "ActivityScheduled": Handler(activity_scheduled, activity),
+        "ActivityHeld": Handler(activity_held, lambda e: activity(e) + [(MEMBERS, x.member_id) for x in e.attendance]),
+        "AttendanceRecorded": Handler(attendance_recorded, lambda e: [*activity(e), *member(e)]),
+        "ActivityCancelled": Handler(activity_cancelled, activity),
         "VolunteerHoursLogged": Handler(hours_logged, member),
         "VisitRecorded": Handler(visit_recorded, member),
         "NotificationDispatched": Handler(addressed, member),

@@ -10,6 +10,7 @@ A contributor's whole contribution is recomputed from its facts on every change 
 difference applied: the result depends only on the facts, never on the order they came in.
 """
 from collections import defaultdict
+from functools import lru_cache
 
 from services.reporting.domain import days as d
 from services.reporting.domain.days import Interval
@@ -47,6 +48,7 @@ class _Builder:
                 if any(fields.values())}
 
 
+@lru_cache(maxsize=4096)
 def _period_end(period: str) -> str:
     return parse_period(period).end.isoformat()
 

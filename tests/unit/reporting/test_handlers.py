@@ -75,3 +75,13 @@ def test_member_documents_are_plain_nested_documents():
     assert payment == {"months": ["2026-01", "2026-02", "2026-03"], "cents": 7200, "paid_on": "2026-01-10"}
     assert doc["contribution"]["*"][ids["b1"]]["2026-01-05"] == {"reg": 1}
     assert isinstance(doc["open_alerts"], list)
+
+
+def test_every_handler_names_what_it_will_read():
+    ids, events = quarter_events()
+    handlers = build_handlers()
+    for e in events:
+        wants = list(handlers[e["type"]].wants(parse_object(e).message))
+        assert wants, e["type"]
+        if "branch_id" in e["data"] and e["type"] != "OrganizationEstablished":
+            assert (ORGS, e["data"]["branch_id"]) in wants, e["type"]
