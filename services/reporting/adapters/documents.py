@@ -35,6 +35,9 @@ def facts_from_doc(doc: dict | None, member_id: str) -> MemberFacts:
     if doc is None:
         return MemberFacts(member_id)
     f = doc.get("facts") or {}
+    if not isinstance(f, dict):
+        raise ValueError(f"member {member_id} is stored in an earlier format: rebuild the projections "
+                         "into a new version (services/reporting/rebuild.py)")
     return MemberFacts(member_id, **{k: f[k] for k in _FACTS if k in f})
 
 
