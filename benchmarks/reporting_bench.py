@@ -109,10 +109,11 @@ async def build(db, members: int, n_branches: int, seed: int, with_members: bool
         year = figures_year(series, d)
         for org in path[branch]:
             _id = figures_id(org, series, year)
-            doc = docs.setdefault(_id, {"_id": _id, "org": org, "series": series, "year": year, "d": {}})
-            day = doc["d"].setdefault(d, {})
+            doc = docs.setdefault(_id, {"_id": _id, "org": org, "series": series, "year": year, "d": {}, "m": {}})
+            day, month = doc["d"].setdefault(d, {}), doc["m"].setdefault(d[:7], {})
             for f, v in fields.items():
                 day[f] = day.get(f, 0) + v
+                month[f] = month.get(f, 0) + v
             if series == DAY_SERIES:
                 y = years.setdefault(org, {"_id": org, "years": {}, "touched": {}})
                 y["touched"][year] = 1

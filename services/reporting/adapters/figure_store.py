@@ -3,7 +3,9 @@ documents AND to those of every organisation above it, so that a report of any o
 the district included, reads a few documents by `_id`, whatever the number of members.
 
 Documents are per (organisation, series, year) in the `figures` collection: `d.<day>.<counter>`
-is the change of a counter on that day. A period series (`2026-03`, `2026-Q1`, `2026`) lives in
+is the change of a counter on that day, and `m.<YYYY-MM>.<counter>` the month's total of those
+changes (so a reading as of a day sums the months before the day's and that month's days up to
+it, whatever the size of the year). A period series (`2026-03`, `2026-Q1`, `2026`) lives in
 one document; the period-independent series `*` (statuses) in one per year of the day, and
 every change of it is also added to that year's total in the organisation's `figure_years`
 document (`years.<year>.<counter>`, and `touched.<year>` counts the writes to each year's
@@ -63,6 +65,7 @@ def add(ctx: Context, org_id: str, changes: Changes) -> None:
         incs = by_doc[(series, year)]
         for counter, n in counters.items():
             incs[f"d.{day}.{counter}"] += n
+            incs[f"m.{day[:7]}.{counter}"] += n
             if series == DAY_SERIES:
                 totals[f"years.{year}.{counter}"] += n
     for (series, year), incs in sorted(by_doc.items()):

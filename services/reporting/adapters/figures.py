@@ -19,7 +19,16 @@ Key = tuple[str, str]
 
 
 class Reader(Protocol):
-    async def docs(self, keys: Iterable[Key]) -> dict[Key, dict | None]: ...
+    async def docs(self, keys: Iterable[Key], day: str | None = None) -> dict[Key, dict | None]:
+        """The documents by key; with `day`, a figures document may hold only what a reading as
+        of that day needs (its month totals and the days of that month)."""
+        ...
+
+
+def as_of_fields(day: str) -> dict:
+    """The projection of a figures document that a reading as of `day` needs."""
+    return {"org": 1, "series": 1, "year": 1, "m": 1,
+            **{f"d.{day[:8]}{dd:02d}": 1 for dd in range(1, int(day[8:10]) + 1)}}
 
 
 class DbReader:
@@ -27,22 +36,33 @@ class DbReader:
 
     def __init__(self, db):
         self.db = db
-        self._known: dict[Key, dict | None] = {}
+        self._whole: dict[Key, dict | None] = {}
+        self._as_of: dict[tuple[Key, str], dict | None] = {}
 
-    async def docs(self, keys: Iterable[Key]) -> dict[Key, dict | None]:
+    def _known(self, key: Key, day: str | None) -> bool:
+        return key in self._whole or (day is not None and key[0] == FIGURES and (key, day) in self._as_of)
+
+    def _get(self, key: Key, day: str | None) -> dict | None:
+        return self._whole[key] if key in self._whole else self._as_of[(key, day)]
+
+    async def docs(self, keys: Iterable[Key], day: str | None = None) -> dict[Key, dict | None]:
         keys = list(dict.fromkeys(keys))
-        wanted: dict[str, list[str]] = defaultdict(list)
+        wanted: dict[tuple[str, bool], list[str]] = defaultdict(list)
         for coll, _id in keys:
-            if (coll, _id) not in self._known:
-                wanted[coll].append(_id)
+            if not self._known((coll, _id), day):
+                wanted[(coll, day is not None and coll == FIGURES)].append(_id)
         if wanted:
-            found = await asyncio.gather(*(self.db[coll].find({"_id": {"$in": ids}}).to_list(None)
-                                           for coll, ids in wanted.items()))
-            for (coll, ids), docs in zip(wanted.items(), found):
+            found = await asyncio.gather(*(
+                self.db[coll].find({"_id": {"$in": ids}}, as_of_fields(day) if partial else None).to_list(None)
+                for (coll, partial), ids in wanted.items()))
+            for ((coll, partial), ids), docs in zip(wanted.items(), found):
                 by_id = {d["_id"]: d for d in docs}
                 for _id in ids:
-                    self._known[(coll, _id)] = by_id.get(_id)
-        return {k: self._known[k] for k in keys}
+                    if partial:
+                        self._as_of[((coll, _id), day)] = by_id.get(_id)
+                    else:
+                        self._whole[(coll, _id)] = by_id.get(_id)
+        return {k: self._get(k, day) for k in keys}
 
     async def preload_year(self, org_ids: list[str], year: int) -> None:
         """Every figures document of these organisations for a year, in one indexed query
@@ -51,9 +71,9 @@ class DbReader:
         series = [DAY_SERIES, y, *parse_period(y).months, *(f"{y}-Q{q}" for q in range(1, 5))]
         for org in org_ids:
             for s in series:
-                self._known.setdefault((FIGURES, figures_id(org, s, y)), None)
+                self._whole.setdefault((FIGURES, figures_id(org, s, y)), None)
         async for doc in self.db[FIGURES].find({"org": {"$in": org_ids}, "year": y}):
-            self._known[(FIGURES, doc["_id"])] = doc
+            self._whole[(FIGURES, doc["_id"])] = doc
         await self.docs((FIGURE_YEARS, org) for org in org_ids)
 
 
@@ -63,7 +83,7 @@ class ContextReader:
     def __init__(self, ctx):
         self.ctx = ctx
 
-    async def docs(self, keys: Iterable[Key]) -> dict[Key, dict | None]:
+    async def docs(self, keys: Iterable[Key], day: str | None = None) -> dict[Key, dict | None]:
         keys = list(dict.fromkeys(keys))
         await self.ctx.uow.prefetch(keys)
         return {k: await self.ctx.get(*k) for k in keys}
@@ -76,16 +96,28 @@ def _sum_keys(org_id: str, period: Period, day: str) -> list[Key]:
 
 async def prefetch_sums(reader: Reader, org_ids: Iterable[str], period: Period, day: str) -> None:
     """What `org_sums` will read for each of these organisations, at once."""
-    await reader.docs(k for org in org_ids for k in _sum_keys(org, period, day))
+    await reader.docs((k for org in org_ids for k in _sum_keys(org, period, day)), day)
 
 
 def _entries(doc: dict | None) -> dict[str, dict[str, int]]:
     return (doc or {}).get("d") or {}
 
 
+def _up_to(doc: dict | None, day: str):
+    """(day or month, counts) of a figures document's changes up to `day`: the totals of the
+    months before the day's month, then that month's days up to the day."""
+    month = day[:7]
+    for mo, counts in ((doc or {}).get("m") or {}).items():
+        if mo < month:
+            yield mo, counts
+    for d, counts in _entries(doc).items():
+        if d[:7] == month and d <= day:
+            yield d, counts
+
+
 async def org_sums(reader: Reader, org_id: str, period: Period, day: str) -> Sums:
     keys = _sum_keys(org_id, period, day)
-    got = await reader.docs(keys)
+    got = await reader.docs(keys, day)
     years, status, counters = (got[k] for k in keys)
     sums = Sums()
     totals: dict[str, int] = defaultdict(int)
@@ -95,19 +127,17 @@ async def org_sums(reader: Reader, org_id: str, period: Period, day: str) -> Sum
                 if f != "died":
                     totals[f] += v
     start = period.start.isoformat()
-    for d, counts in _entries(status).items():
-        if d <= day:
-            for f, v in counts.items():
-                if f != "died":
-                    totals[f] += v
-                elif start <= d:
-                    sums.died += v
+    for when, counts in _up_to(status, day):  # a month (YYYY-MM) or a day: both compare with start
+        for f, v in counts.items():
+            if f != "died":
+                totals[f] += v
+            elif when >= start[:len(when)]:
+                sums.died += v
     sums.day = {f: v for f, v in totals.items() if v}
     p: dict[str, int] = defaultdict(int)
-    for d, counts in _entries(counters).items():
-        if d <= day:
-            for f, v in counts.items():
-                p[f] += v
+    for _when, counts in _up_to(counters, day):
+        for f, v in counts.items():
+            p[f] += v
     sums.period = {f: v for f, v in p.items() if v}
     return sums
 

@@ -109,3 +109,37 @@ def test_figures_are_nested_counters_written_by_inc_only():
     assert years["years"]["2025"]["reg"] == 0 and "2025" in years["touched"]
     history = asyncio.run(figures.registered_history(figures.ContextReader(store.context()), "b1", "2026-02-01"))
     assert history == [("2025-12-20", 1), ("2025-12-30", 0)]
+
+
+class ProjectingReader:
+    """Reads the committed documents as the database would with `as_of_fields(day)` applied."""
+
+    def __init__(self, store):
+        self.store = store
+
+    async def docs(self, keys, day=None):
+        out = {}
+        for coll, _id in keys:
+            doc = self.store.doc(coll, _id)
+            if doc is not None and day is not None and coll == FIGURES:
+                fields = figures.as_of_fields(day)
+                days = {k.split(".", 1)[1] for k in fields if k.startswith("d.")}
+                doc = {k: v for k, v in doc.items() if k in fields or k == "_id"} | {
+                    "d": {d: c for d, c in doc.get("d", {}).items() if d in days}}
+            out[(coll, _id)] = doc
+        return out
+
+
+def test_a_reading_needs_only_month_totals_and_the_days_of_its_month():
+    store = Store()
+    branch(store, "b1", ["d", "c"])
+    branch(store, "b2", ["d", "c"])
+    for m in members():
+        asyncio.run(figure_store.apply(store.context(), member_contribution(m)))
+        store.commit()
+    march = store.doc(FIGURES, "d|*|2026")["m"]["2026-03"]
+    assert (march["died"], march["reg"]) == (1, -1)  # m3 died on 15 March
+    for org, period, day in CASES + [("d", "2026-Q1", "2026-03-14"), ("d", "2026-Q1", "2026-03-15")]:
+        whole = read(store, org, period, day)
+        projected = asyncio.run(figures.org_sums(ProjectingReader(store), org, parse_period(period), day))
+        assert (projected.day, projected.died, projected.period) == (whole.day, whole.died, whole.period)
