@@ -81,7 +81,10 @@ def member_contribution(m: MemberFacts) -> Contribution:
         days of the spans `unless` (away, exempt)."""
         until = _period_end(series)
         for s in stints:
-            span = d.intersect([(s.start, s.end)], [(start, None)])
+            lo = max(s.start, start)  # the stint from `start` on
+            if s.end is not None and s.end <= lo:
+                continue
+            span = [(lo, s.end)]
             for spans in unless:
                 span = d.subtract(span, spans)
             for iv in span:
