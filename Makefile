@@ -40,9 +40,9 @@ demo: up  ## the platform plus a simulated district year; prints where to look
 asyncapi: install  ## regenerate docs/asyncapi.json from the contract models
 	$(PYTHON) -m shared.asyncapi > docs/asyncapi.json
 
-bench: install  ## end-to-end throughput on the running stack (figures, not a test)
+bench: install  ## throughput on the running stack, beside a naive peer and the ceiling (figures, not a test; BENCH_MEMBERS, BENCH_REPEAT)
+	$(PYTHON) benchmarks/end_to_end.py --members $${BENCH_MEMBERS:-300} --repeat $${BENCH_REPEAT:-3} --out .data/bench/results.jsonl
 	$(PYTHON) benchmarks/pipeline_throughput.py --members 5000
-	$(PYTHON) benchmarks/end_to_end.py --members 300 --chunk 100
 
 lock:  ## re-resolve requirements.lock from pyproject.toml (needs uv)
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock

@@ -1,112 +1,650 @@
-"""End-to-end throughput: replay a simulator file into four fresh services and time the answers.
+"""End-to-end throughput of a district year replayed from a file, beside two peers (prints figures; not a test).
 
-    python benchmarks/end_to_end.py --members 5000 [--seed 1] [--file F] [--out results.jsonl]
+    python benchmarks/end_to_end.py --members 300 [--repeat 3] [--modes all,phases] [--no-peers]
 
-Kafka and MongoDB must be running (`make up`, or KAFKA_BOOTSTRAP_SERVERS / MONGODB_URL). The
-four services are started here under a fresh topic and database prefix, so every run starts
-from empty stores and runs are comparable; the same file is replayed each time (written once,
-on the first run). "End to end" is: published by the district systems → answered by the
-services (accepted or refused), phase by phase, as `make demo` does it.
+Kafka and MongoDB must be running (`make up`, or KAFKA_BOOTSTRAP_SERVERS / MONGODB_URL). The file
+is written once by `python -m simulator write` (`.data/bench/district-<seed>-<members>.jsonl.gz`)
+and replayed by every run. Each repetition runs, one after the other on the same machine:
+
+- the platform, `all`: the four services started fresh (new topic and database prefix, so every
+  run starts from empty stores), every command published at once without waiting for answers
+  (the services hold a command whose reference has not arrived yet). The clock runs from the
+  first publish until reporting shows the year: every command answered, every service's consumer
+  lag 0 and outbox backlog 0 (GET /metrics), and the district's report for the year equal to the
+  figures the simulator expects;
+- the platform, `phases`: the same, phase by phase, waiting for the answers between phases as
+  `python -m simulator run` does;
+- the naive peer and the ceiling (`benchmarks/peers.py`), reading the same file's commands from
+  a fresh topic.
+
+Printed per run: commands/s, events/s (records the services published), the batches' time by
+phase (from their `batch done` lines), CPU seconds and maximum RSS (/proc/<pid>/status VmRSS)
+per process; then the medians over the repetitions, the platform's ratio to the naive peer and
+its share of the ceiling. Compare ratios within one run: the machine is shared.
 """
 import argparse
 import asyncio
 import json
 import os
-import socket
+import re
+import statistics
 import subprocess
 import sys
 import time
 import uuid
+from collections import defaultdict
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from pymongo import AsyncMongoClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from shared.topics import EVENT_TOPICS, all_topics, named  # noqa: E402
 from simulator.answers import Stalled  # noqa: E402
+from simulator.guide import _figure  # noqa: E402
 from simulator.progress import Progress  # noqa: E402
 from simulator.publisher import Target, publish  # noqa: E402
 from simulator.sources import FromFile, Generated, write  # noqa: E402
 
 SERVICES = ("members", "activities", "notifications", "reporting")
+PY = sys.executable
+TICKS = os.sysconf("SC_CLK_TCK")
+LOGS = ROOT / "artifacts" / "logs"
+POLL_S = 0.25
+# The figures `make demo` waits for; a difference in any other figure is reported, not waited for.
+KEY_FIGURES = ("members.registered", "members.deceased", "dues.member_months_paid", "participation.active")
 
 
-def _port() -> int:
+def say(text: str) -> None:
+    print(f"[bench] {text}", file=sys.stderr, flush=True)
+
+
+# ---- processes: start, memory, CPU ------------------------------------------------------------
+
+def _free_port() -> int:
+    import socket
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-async def _ready(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    async with httpx.AsyncClient(timeout=3) as http:
+def rss_kb(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a process (and of its waited-for children)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+def server_pids(kafka: str, mongo: str) -> dict[str, int]:
+    """The Kafka broker and the database server of the stack, when they run on this machine (for
+    their CPU seconds; other engineers' tests use them too, so these are upper bounds)."""
+    mongo_port = (re.search(r":(\d+)", mongo.split("@")[-1]) or [None, "27017"])[1]
+    kafka_port = kafka.rsplit(":", 1)[-1]
+    found = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "secantusd" in cmd and f"--port {mongo_port}" in cmd:
+            found["database"] = int(d.name)
+        elif "kafka.Kafka" in cmd:
+            props = cmd.split()[-1]
+            try:
+                if f":{kafka_port}" in Path(props).read_text():
+                    found["kafka"] = int(d.name)
+            except OSError:
+                pass
+    return found
+
+
+class Sampler:
+    """Max RSS of named processes, sampled until stopped; CPU seconds between start and `mark`."""
+
+    def __init__(self, pids: dict[str, int], every_s: float = 0.2):
+        self.pids, self.every_s = pids, every_s
+        self.max_kb: dict[str, int] = defaultdict(int)
+        self.cpu0 = {n: cpu_s(p) for n, p in pids.items()}
+        self.cpu_last = dict(self.cpu0)  # a process that exits keeps its last reading
+        self.cpu: dict[str, float] = {}
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            for name, pid in self.pids.items():
+                kb = rss_kb(pid)
+                if kb:
+                    self.max_kb[name] = max(self.max_kb[name], kb)
+                now = cpu_s(pid)
+                if now is not None:
+                    self.cpu_last[name] = now
+            await asyncio.sleep(self.every_s)
+
+    def mark(self) -> None:
+        for n, p in self.pids.items():
+            now = cpu_s(p) or self.cpu_last.get(n)
+            if now is not None and self.cpu0.get(n) is not None:
+                self.cpu[n] = round(now - self.cpu0[n], 1)
+
+    async def stop(self) -> dict:
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        if not self.cpu:
+            self.mark()
+        return {"rss_max_mb": {n: round(kb / 1024, 1) for n, kb in self.max_kb.items()}, "cpu_s": self.cpu}
+
+
+class Platform:
+    """The four services as processes under a fresh prefix (benchmarks/serve.py: uvicorn)."""
+
+    def __init__(self, kafka: str, mongo: str, extra_env: dict[str, str]):
+        self.kafka, self.mongo = kafka, mongo
+        self.prefix = f"bench{uuid.uuid4().hex[:6]}."
+        self.db_prefix = self.prefix.replace(".", "_")
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.urls: dict[str, str] = {}
+        self.logs: dict[str, Path] = {}
+        self.extra_env = extra_env
+
+    async def start(self) -> None:
+        LOGS.mkdir(parents=True, exist_ok=True)
+        for name in SERVICES:
+            port = _free_port()
+            env = {**os.environ, "PYTHONPATH": str(ROOT), "KAFKA_BOOTSTRAP_SERVERS": self.kafka,
+                   "MONGODB_URL": self.mongo, "TOPIC_PREFIX": self.prefix, "DATABASE_PREFIX": self.db_prefix,
+                   "LOG_LEVEL": "WARNING", **self.extra_env}
+            self.logs[name] = LOGS / f"{self.prefix.strip('.')}-{name}.log"
+            self.procs[name] = subprocess.Popen([PY, str(ROOT / "benchmarks" / "serve.py"), name, str(port)],
+                                                cwd=ROOT, env=env, stdout=open(self.logs[name], "ab"),
+                                                stderr=subprocess.STDOUT)
+            self.urls[name] = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(timeout=3) as http:
+            await asyncio.gather(*(self._ready(http, n) for n in SERVICES))
+            await self._assigned(http)
+
+    async def _ready(self, http: httpx.AsyncClient, name: str, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"a service exited early: {url}")
+            if self.procs[name].poll() is not None:
+                raise RuntimeError(f"{name} exited early: see {self.logs[name]}")
             try:
-                if (await http.get(url + "/ready")).status_code == 200:
+                if (await http.get(self.urls[name] + "/ready")).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
-            await asyncio.sleep(0.5)
-    raise TimeoutError(url)
+            await asyncio.sleep(0.3)
+        raise TimeoutError(f"{name} not ready: see {self.logs[name]}")
+
+    async def _assigned(self, http: httpx.AsyncClient, timeout: float = 60) -> None:
+        """Until every pipeline's consumer has its partitions (a lag series per group), so that
+        the clock does not count the consumer groups' first join."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ms = await asyncio.gather(*(self.metrics(http, n) for n in SERVICES))
+            if all(m and m["pipelines"] and m["groups_assigned"] >= len(m["pipelines"]) for m in ms):
+                return
+            await asyncio.sleep(0.3)
+        say("warning: not every consumer group had its partitions after 60 s; starting anyway")
+
+    async def metrics(self, http: httpx.AsyncClient, name: str) -> dict | None:
+        try:
+            r = await http.get(self.urls[name] + "/metrics", timeout=5)
+        except httpx.HTTPError:
+            return None
+        return parse_metrics(r.text) if r.status_code == 200 else None
+
+    def stop(self) -> None:
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs.values():
+            try:
+                p.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    async def drop(self) -> None:
+        """Delete this run's databases and topics (the shared server and broker are not ours to fill)."""
+        client = AsyncMongoClient(self.mongo)
+        try:
+            for name in SERVICES:
+                await client.drop_database(f"{self.db_prefix}{name}")
+        finally:
+            await client.close()
+        await delete_topics(self.kafka, [named(self.prefix, t) for t in all_topics()])
+
+
+_SAMPLE = re.compile(r'^(\w+)(?:\{(.*)\})?\s+(\S+)$')
+_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text: str) -> dict:
+    lag: list[float] = []
+    groups: set[str] = set()
+    backlog = 0.0
+    records: dict[str, float] = defaultdict(float)
+    pipelines: set[str] = set()
+    for line in text.splitlines():
+        m = _SAMPLE.match(line)
+        if not m:
+            continue
+        name, labels, value = m.group(1), dict(_LABEL.findall(m.group(2) or "")), float(m.group(3))
+        if name == "sunsetred_consumer_lag":
+            lag.append(value)
+            groups.add(labels.get("group", ""))
+        elif name == "sunsetred_outbox_backlog":
+            backlog += value
+        elif name == "sunsetred_records_total":
+            records[labels.get("outcome", "")] += value
+            pipelines.add(labels.get("pipeline", ""))
+    return {"lag": sum(lag), "lag_series": len(lag), "groups_assigned": len(groups), "backlog": backlog,
+            "records": dict(records), "pipelines": pipelines}
+
+
+async def delete_topics(kafka: str, topics: list[str]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        doomed = [t for t in topics if t in existing]
+        if doomed:
+            await admin.delete_topics(doomed)
+    except Exception as exc:  # leaving a topic behind is no reason to lose the figures
+        say(f"could not delete topics: {exc!r}")
+    finally:
+        await admin.close()
+
+
+async def records_on(kafka: str, topics: list[str]) -> int:
+    """How many records the topics hold (sum of their end offsets)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
+        if len(tps) < len(topics):
+            await consumer._client.force_metadata_update()
+            tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
+        return sum((await consumer.end_offsets(tps)).values()) if tps else 0
+    finally:
+        await consumer.stop()
+
+
+# ---- where the time goes: py-spy (installed apart, e.g. in a throw-away venv) -----------------
+
+def start_py_spy(exe: Path, platform: Platform) -> list[tuple[str, subprocess.Popen, Path]]:
+    out = []
+    for name, proc in platform.procs.items():
+        dest = LOGS / f"{platform.prefix.strip('.')}-{name}.pyspy.txt"
+        spy = subprocess.Popen([str(exe), "record", "--pid", str(proc.pid), "--nonblocking", "--rate", "50",
+                                "--format", "raw", "--output", str(dest)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        out.append((name, spy, dest))
+    return out
+
+
+def stop_py_spy(spies: list[tuple[str, subprocess.Popen, Path]]) -> dict:
+    import signal
+    for _, spy, _ in spies:
+        spy.send_signal(signal.SIGINT)
+    profiles = {}
+    for name, spy, dest in spies:
+        try:
+            spy.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+        profiles[name] = {"file": str(dest), **top_frames(dest)}
+    return profiles
+
+
+def top_frames(path: Path, n: int = 12) -> dict:
+    """The lines (file:line) with the most samples on top of the stack (self), and the functions
+    (file) with the most samples anywhere in it (total), from py-spy's raw (collapsed) output."""
+    self_: dict[str, int] = defaultdict(int)
+    total: dict[str, int] = defaultdict(int)
+    samples = 0
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return {}
+    for line in lines:
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        k = int(count)
+        frames = [f for f in stack.split(";")[1:]]
+        if not frames:
+            continue
+        samples += k
+        self_[_short(frames[-1])] += k
+        for f in {re.sub(r":\d+\)$", ")", _short(f)) for f in frames}:
+            total[f] += k
+    top = lambda d: [(f, round(100 * c / samples, 1)) for f, c in sorted(d.items(), key=lambda kv: -kv[1])[:n]]
+    return {"samples": samples, "self_pct": top(self_), "total_pct": top(total)}
+
+
+def _short(frame: str) -> str:
+    """`fn (path/to/file.py:12)` with the path from the project root or site-packages."""
+    for marker in (str(ROOT) + "/", "site-packages/", "lib/python3.11/"):
+        frame = frame.replace(marker, "") if marker in frame else frame
+    return re.sub(r"\(/[^()]*/(?=[^/()]+:\d+\))", "(", frame)
+
+
+# ---- the batches' time, from the `batch done` lines ------------------------------------------
+
+def batch_phases(log: Path, started_wall: float) -> dict:
+    """Batches, records and seconds by phase of one service's run; `last_batch_s`: when its last
+    batch ended, in seconds from the first publish (which service finished last)."""
+    batches = records = 0
+    last = None
+    ms: dict[str, float] = defaultdict(float)
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return {}
+    for line in lines:
+        if '"batch done"' not in line:
+            continue
+        try:
+            d = json.loads(line)
+        except ValueError:
+            continue
+        batches += 1
+        records += d.get("records", 0)
+        last = d.get("ts", last)
+        for k, v in (d.get("ms") or {}).items():
+            ms[k] += v
+    return {"batches": batches, "records": records,
+            "records_per_batch": round(records / batches, 1) if batches else None,
+            "seconds": {k: round(v / 1000, 2) for k, v in ms.items()},
+            "last_batch_s": round(datetime.fromisoformat(last).timestamp() - started_wall, 1) if last else None}
+
+
+# ---- one platform run ------------------------------------------------------------------------
+
+def district_year(path: Path) -> dict:
+    """What the simulator expects the district's report for the year to show."""
+    source = FromFile(path)
+    for _ in source.phases():  # the outcome is the file's last line
+        pass
+    return next(e for e in source.outcome()["expectations"]
+                if e["kind"] == "district" and e["period"] == str(source.header["year"]))
+
+
+async def run_platform(path: Path, mode: str, kafka: str, mongo: str, extra_env: dict[str, str],
+                       wait_s: float, py_spy: Path | None = None) -> dict:
+    source = FromFile(path)
+    want = district_year(path)
+    platform = Platform(kafka, mongo, extra_env)
+    say(f"platform ({mode}): starting the four services under prefix {platform.prefix}")
+    try:
+        await platform.start()
+        pids = {n: p.pid for n, p in platform.procs.items()} | server_pids(kafka, mongo)
+        sampler = Sampler(pids)
+        target = Target(kafka, platform.prefix, stall_timeout=300, all_at_once=mode in ("all", "pure"),
+                        first_phases=0 if mode == "pure" else None)
+        spies = start_py_spy(py_spy, platform) if py_spy else []
+        try:
+            run = await publish(source, target, Progress(source.header["phases"], quiet=True))
+        except Stalled as exc:
+            await sampler.stop()
+            raise RuntimeError(f"platform stalled: {exc} (logs: {LOGS}/{platform.prefix.strip('.')}-*.log)")
+        started = run["started_at"]
+        answered = time.monotonic() - started
+        say(f"platform ({mode}): {run['commands']} commands answered after {answered:.1f}s "
+            f"(published in {run['published_seconds'] or 0:.1f}s); waiting for lag 0, backlog 0 and the report")
+        done = await caught_up(platform, want, started, wait_s)
+        sampler.mark()
+        profiles = stop_py_spy(spies)
+        res = await sampler.stop()
+        events_by_topic = {t: await records_on(kafka, [named(platform.prefix, t)]) for t in EVENT_TOPICS}
+        events = sum(events_by_topic.values())
+    finally:
+        platform.stop()
+    started_wall = time.time() - (time.monotonic() - started)
+    seconds = done["seconds"]
+    out = {"kind": "platform", "mode": mode, "prefix": platform.prefix, "commands": run["commands"],
+           "seconds": round(seconds, 2), "commands_per_second": round(run["commands"] / seconds, 1),
+           "events": events, "events_per_second": round(events / seconds, 1),
+           "records_consumed": done["records"], "answered_after_s": round(answered, 2),
+           "published_after_s": run["published_seconds"], "report_matches": done["matches"],
+           "report_differs": done["differs"], "caught_up": done["caught_up"],
+           "rejected": {k: v["count"] for k, v in run["rejected"].items()},
+           "unhandled_types": run["unhandled_types"],
+           "events_by_topic": events_by_topic,
+           "batches": {n: batch_phases(platform.logs[n], started_wall) for n in SERVICES}, "profiles": profiles,
+           **res}
+    await platform.drop()
+    return out
+
+
+async def caught_up(platform: Platform, want: dict, started: float, wait_s: float) -> dict:
+    """Until every service has lag 0 and backlog 0 and the year's district report matches.
+
+    If the key figures (those `make demo` waits for) match and the services are idle but some
+    other figure never does, that moment counts, and the differing figures are reported."""
+    deadline = time.monotonic() + wait_s
+    idle_since: float | None = None
+    last_records = None
+    state: dict = {}
+    async with httpx.AsyncClient(timeout=10) as http:
+        while time.monotonic() < deadline:
+            ms = await asyncio.gather(*(platform.metrics(http, n) for n in SERVICES))
+            report = await _report(http, platform.urls["reporting"], want)
+            now = time.monotonic()
+            idle = all(m is not None and m["lag_series"] and m["lag"] == 0 and m["backlog"] == 0 for m in ms)
+            records = sum(sum(m["records"].values()) for m in ms if m)
+            differs = {k: (_figure(report, k), v) for k, v in want["figures"].items()
+                       if report is None or _figure(report, k) != v}
+            key_ok = report is not None and not any(k in differs for k in KEY_FIGURES)
+            state = {"records": int(records), "matches": not differs, "differs": differs, "caught_up": True,
+                     "lag": {n: (m["lag"], m["backlog"]) if m else None for n, m in zip(SERVICES, ms)}}
+            if idle and not differs:
+                return state | {"seconds": now - started}
+            if idle and key_ok and records == last_records:
+                idle_since = idle_since or now
+                if now - idle_since > 10:
+                    return state | {"seconds": idle_since - started}
+            else:
+                idle_since = None
+            last_records = records
+            await asyncio.sleep(POLL_S)
+    say(f"warning: not caught up after {wait_s:.0f}s: {state}")
+    return state | {"seconds": time.monotonic() - started, "caught_up": False}
+
+
+async def _report(http: httpx.AsyncClient, url: str, want: dict) -> dict | None:
+    try:
+        r = await http.get(f"{url}/api/v1/orgs/{want['org_id']}/report", params={"period": want["period"]})
+    except httpx.HTTPError:
+        return None
+    return r.json() if r.status_code == 200 else None
+
+
+# ---- the peers -------------------------------------------------------------------------------
+
+async def run_peers(path: Path, kafka: str, limit: dict[str, int | None]) -> list[dict]:
+    topic = f"peers{uuid.uuid4().hex[:6]}.commands"
+    peers_py = str(ROOT / "benchmarks" / "peers.py")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KAFKA_BOOTSTRAP_SERVERS": kafka}
+    fill = await asyncio.create_subprocess_exec(PY, peers_py, "fill", str(path), topic, env=env,
+                                                stdout=asyncio.subprocess.PIPE)
+    n = json.loads((await fill.communicate())[0])["messages"]
+    out = []
+    try:
+        for peer in ("naive", "ceiling"):
+            count = min(n, limit.get(peer) or n)
+            say(f"{peer} peer: {count} of the file's {n} commands from {topic}")
+            proc = await asyncio.create_subprocess_exec(PY, peers_py, peer, topic, str(count), env=env,
+                                                        stdout=asyncio.subprocess.PIPE)
+            sampler = Sampler({peer: proc.pid})
+            stdout, _ = await proc.communicate()
+            res = await sampler.stop()
+            if proc.returncode:
+                raise RuntimeError(f"the {peer} peer failed ({proc.returncode})")
+            r = json.loads(stdout.decode().strip().splitlines()[-1])
+            out.append({"kind": peer, **r, **res})
+    finally:
+        await delete_topics(kafka, [topic])
+    return out
+
+
+# ---- printing --------------------------------------------------------------------------------
+
+def show_run(r: dict) -> None:
+    if r["kind"] == "platform":
+        print(f"  platform/{r['mode']:<6} {r['commands']:>7} commands in {r['seconds']:>7.1f}s  "
+              f"{r['commands_per_second']:>8,.0f} commands/s  {r['events_per_second']:>8,.0f} events/s  "
+              f"(answered after {r['answered_after_s']}s; report {'matches' if r['report_matches'] else 'DIFFERS'}"
+              f"{'' if r['caught_up'] else '; NOT CAUGHT UP: the clock stopped at --wait'})")
+        if r["report_differs"]:
+            print(f"      report figures that differ (got, expected): {r['report_differs']}")
+        if r["rejected"]:
+            print(f"      rejected: {r['rejected']}")
+        for name, b in r["batches"].items():
+            if b.get("batches"):
+                phases = "  ".join(f"{k} {v:.1f}s" for k, v in b["seconds"].items())
+                print(f"      {name:<13} {b['records']:>6} records in {b['batches']:>4} batches "
+                      f"({b['records_per_batch']:>5}/batch), last at {b['last_batch_s']:>6}s; batch time: {phases}")
+        print(f"      events by topic: {r['events_by_topic']}")
+    else:
+        print(f"  {r['kind']:<15} {r['messages']:>7} messages in {r['seconds']:>7.1f}s  "
+              f"{r['messages_per_second']:>8,.0f} messages/s")
+    print(f"      max RSS MB: {r['rss_max_mb']}   CPU s: {r['cpu_s']}")
+    for name, prof in (r.get("profiles") or {}).items():
+        if prof.get("samples"):
+            print(f"      py-spy {name} ({prof['samples']} samples, {prof['file']}):")
+            print("        self:  " + "; ".join(f"{f} {p}%" for f, p in prof["self_pct"][:8]))
+            print("        total: " + "; ".join(f"{f} {p}%" for f, p in prof["total_pct"][:12]))
+
+
+def summarise(results: list[dict]) -> dict:
+    def med(kind: str, key: str, mode: str | None = None) -> float | None:
+        xs = [r[key] for r in results if r["kind"] == kind and (mode is None or r.get("mode") == mode)]
+        return statistics.median(xs) if xs else None
+
+    s: dict = {}
+    for mode in ("all", "phases"):
+        if med("platform", "commands_per_second", mode) is not None:
+            s[f"platform_{mode}"] = {"commands_per_second": med("platform", "commands_per_second", mode),
+                                     "events_per_second": med("platform", "events_per_second", mode),
+                                     "seconds": med("platform", "seconds", mode)}
+    for peer in ("naive", "ceiling"):
+        if med(peer, "messages_per_second") is not None:
+            s[peer] = {"messages_per_second": med(peer, "messages_per_second")}
+    # Ratios within each repetition first (the machine is shared), then their median.
+    reps: dict[int, dict] = defaultdict(dict)
+    for r in results:
+        reps[r["rep"]][r["kind"] + (f"_{r['mode']}" if r["kind"] == "platform" else "")] = r
+    for mode in ("all", "phases"):
+        ratios = [rep[f"platform_{mode}"]["commands_per_second"] / rep["naive"]["messages_per_second"]
+                  for rep in reps.values() if f"platform_{mode}" in rep and "naive" in rep]
+        shares = [rep[f"platform_{mode}"]["commands_per_second"] / rep["ceiling"]["messages_per_second"]
+                  for rep in reps.values() if f"platform_{mode}" in rep and "ceiling" in rep]
+        if ratios:
+            s[f"platform_{mode}"]["x_naive"] = round(statistics.median(ratios), 1)
+        if shares:
+            s[f"platform_{mode}"]["share_of_ceiling"] = round(statistics.median(shares), 3)
+    rss: dict[str, list[float]] = defaultdict(list)
+    for r in results:
+        for name, mb in r["rss_max_mb"].items():
+            if name not in ("database", "kafka"):
+                rss[name].append(mb)
+    s["rss_max_mb"] = {n: max(v) for n, v in rss.items()}
+    return s
+
+
+def git_commit() -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                             text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "shared", "services", "simulator"],
+                               cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        return sha + ("+changes" if dirty else "")
+    except OSError:
+        return "?"
 
 
 async def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--members", type=int, default=5000)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--members", type=int, default=300)
+    p.add_argument("--seed", type=int, default=2025)
     p.add_argument("--year", type=int, default=2025)
     p.add_argument("--file", help="the commands file (default: .data/bench/district-<seed>-<members>.jsonl.gz)")
-    p.add_argument("--chunk", type=int, default=0, help="wait for answers every N commands (0: per phase)")
-    p.add_argument("--out", help="append the result as one JSON line to this file")
+    p.add_argument("--repeat", type=int, default=3, help="repetitions; medians are printed (default 3)")
+    p.add_argument("--modes", default="all,phases",
+                   help="platform runs, comma-separated: all (the tree and the ledger phase by phase, the "
+                        "months at once), phases (waiting for answers after every phase), pure (everything at "
+                        "once: see simulator/publisher.py) (default all,phases)")
+    p.add_argument("--no-peers", action="store_true", help="the platform only")
+    p.add_argument("--naive-limit", type=int, help="the naive peer consumes only the first N commands "
+                   "(its rate is steady; a large district takes it long)")
+    p.add_argument("--wait", type=float, default=900, help="seconds to wait for reporting after the answers")
+    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="an extra setting for the services (e.g. BATCH_MAX_RECORDS=1000)")
+    p.add_argument("--py-spy", type=Path, help="path of a py-spy executable: profile every service during "
+                   "the platform runs (files in artifacts/logs) and print the top functions")
+    p.add_argument("--out", help="append every run and the summary as JSON lines to this file")
     args = p.parse_args()
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     mongo = os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/")
+    extra_env = dict(e.split("=", 1) for e in args.env)
     path = Path(args.file or ROOT / f".data/bench/district-{args.seed}-{args.members}.jsonl.gz")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         t0 = time.monotonic()
         n = write(Generated(args.seed, args.members, args.year), path)
-        print(f"wrote {n} commands to {path} in {time.monotonic() - t0:.1f}s", file=sys.stderr)
-    prefix = f"bench{uuid.uuid4().hex[:6]}."
-    logs = ROOT / "artifacts" / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    procs = []
-    try:
-        for name in SERVICES:
-            port = _port()
-            env = {**os.environ, "PYTHONPATH": str(ROOT), "KAFKA_BOOTSTRAP_SERVERS": kafka, "MONGODB_URL": mongo,
-                   "TOPIC_PREFIX": prefix, "DATABASE_PREFIX": prefix.replace(".", "_"),
-                   "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING")}
-            log = open(logs / f"{prefix.strip('.')}-{name}.log", "ab")
-            proc = subprocess.Popen([sys.executable, "-m", "uvicorn", f"services.{name}.entrypoints.app:create_app",
-                                     "--factory", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
-                                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-            procs.append((f"http://127.0.0.1:{port}", proc))
-        await asyncio.gather(*(_ready(url, proc) for url, proc in procs))
-        source = FromFile(path)
-        try:
-            run = await publish(source, Target(kafka, prefix, stall_timeout=300, chunk=args.chunk), Progress(source.header["phases"]))
-        except Stalled as exc:
-            sys.exit(f"benchmark stopped: {exc} (service logs: {logs}/{prefix.strip('.')}-*.log)")
-    finally:
-        for _, proc in procs:
-            proc.terminate()
-        for _, proc in procs:
-            proc.wait(timeout=60)
-    result = {"file": str(path), "members": source.header["members"], "seed": source.header["seed"],
-              "chunk": args.chunk,
-              "commands": run["commands"], "seconds": run["seconds"],
-              "commands_per_second": run["commands_per_second"],
-              "slowest_phases": sorted(run["phases"], key=lambda ph: -ph["seconds"])[:3],
-              "rejected": {k: v["count"] for k, v in run["rejected"].items()},
-              "unhandled_types": run["unhandled_types"]}
-    print(json.dumps(result, ensure_ascii=False, indent=1))
+        say(f"wrote {n} commands to {path} in {time.monotonic() - t0:.1f}s")
+    header = FromFile(path).header
+    modes = [m for m in args.modes.split(",") if m]
+    meta = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": git_commit(),
+            "cores": os.cpu_count(), "file": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
+            "members": header["members"], "seed": header["seed"], "env": extra_env}
+    print(f"end to end: {meta}", flush=True)
+    results = []
+    for rep in range(1, args.repeat + 1):
+        print(f"repetition {rep}/{args.repeat}", flush=True)
+        batch = [await run_platform(path, m, kafka, mongo, extra_env, args.wait, args.py_spy) for m in modes]
+        if not args.no_peers:
+            batch += await run_peers(path, kafka, {"naive": args.naive_limit})
+        for r in batch:
+            r["rep"] = rep
+            show_run(r)
+            sys.stdout.flush()
+        results += batch
+        if args.out:
+            with open(args.out, "a", encoding="utf-8") as f:
+                for r in batch:
+                    f.write(json.dumps(meta | r, ensure_ascii=False, default=list) + "\n")
+    s = summarise(results)
+    print("medians over the repetitions (ratios taken within each repetition):")
+    print(json.dumps(s, indent=1, ensure_ascii=False))
+    for mode in modes:
+        m = s.get(f"platform_{mode}")
+        if m and "x_naive" in m:
+            print(f"platform/{mode}: {m['commands_per_second']:,.0f} commands/s = {m['x_naive']}× the naive peer, "
+                  f"{m.get('share_of_ceiling', 0):.0%} of the ceiling")
     if args.out:
         with open(args.out, "a", encoding="utf-8") as f:
-            f.write(json.dumps(result, ensure_ascii=False) + "\n")
+            f.write(json.dumps(meta | {"kind": "summary", **s}, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         env = Settings()
         target = Target(args.bootstrap or env.kafka_bootstrap_servers,
-                        env.topic_prefix if args.prefix is None else args.prefix, args.stall_timeout, args.chunk)
+                        env.topic_prefix if args.prefix is None else args.prefix, args.stall_timeout, args.chunk,
+                        args.all_at_once, args.first_phases)
         try:
             run = asyncio.run(publish(source, target, progress))
         except Stalled as exc:
@@ -89,6 +90,13 @@ def _parser() -> argparse.ArgumentParser:
                            help="give up when no command is answered for this many seconds")
             s.add_argument("--chunk", type=int, default=0,
                            help="wait for answers after every N commands (default: once per phase)")
+            s.add_argument("--all-at-once", action="store_true",
+                           help="send the months without waiting, then wait for all the answers "
+                                "(the services hold commands whose references have not arrived yet)")
+            s.add_argument("--first-phases", type=int, default=None,
+                           help="with --all-at-once: leading phases still sent phase by phase, the months "
+                                "following once the services caught up (default: the tree and the ledger; "
+                                "0: everything at once, see simulator/publisher.py)")
         s.add_argument("--summary", help="also write the summary, the expected report figures and the run as JSON")
         s.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stdout")
     g = sub.add_parser("guide", help="after a run: wait for reporting, then say where to look")

@@ -28,7 +28,8 @@ SLOTS = {"committee_meeting": (3, 9), "study": (6, 9), "themed_party_day": (10, 
 QUARTER_ENDS, LECTURE_MONTHS = (3, 6, 9, 12), (2, 5, 8, 11)
 
 
-PHASES = 6 + 12 + 1  # the tree (4), registrations, ledger; twelve months; the year's end
+LEDGER_PHASES = 6  # the tree (4), registrations, ledger: what every later phase names
+PHASES = LEDGER_PHASES + 12 + 1  # then twelve months and the year's end
 
 
 @dataclass
