@@ -21,8 +21,12 @@ def free_port() -> int:
 
 
 class ServiceProcess:
-    def __init__(self, name: str, infra: Infra, prefix: str, extra_env: dict[str, str] | None = None):
-        self.name, self.prefix = name, prefix
+    """One process of a service. `instance` names it among several of the same service under one
+    prefix (they share the consumer groups): it sets INSTANCE_ID and gives it a log of its own."""
+
+    def __init__(self, name: str, infra: Infra, prefix: str, extra_env: dict[str, str] | None = None,
+                 instance: str | None = None):
+        self.name, self.prefix, self.instance = name, prefix, instance
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka, "MONGODB_URL": infra.mongo,
@@ -30,10 +34,11 @@ class ServiceProcess:
                     "BATCH_TIMEOUT_MS": "20",
                     # Rejections for references that never arrive come after this wait; tests that
                     # publish out of order set a longer one.
-                    "REFERENCE_WAIT": "3s", "PARKED_SWEEP_S": "0.5", **(extra_env or {})}
+                    "REFERENCE_WAIT": "3s", "PARKED_SWEEP_S": "0.5", **(extra_env or {}),
+                    **({"INSTANCE_ID": instance} if instance else {})}
         self.proc: subprocess.Popen | None = None
         (ARTIFACTS / "logs").mkdir(parents=True, exist_ok=True)
-        self.log_path = ARTIFACTS / "logs" / f"{prefix.strip('.')}-{name}.log"
+        self.log_path = ARTIFACTS / "logs" / f"{prefix.strip('.')}-{instance or name}.log"
 
     def start(self) -> "ServiceProcess":
         log = open(self.log_path, "ab")
