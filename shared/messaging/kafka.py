@@ -62,6 +62,9 @@ def attach(broker: KafkaBroker, pipeline: Pipeline, topics: Sequence[str], setti
         *names, group_id=f"{settings.topic_prefix}{group_id}", batch=True,
         max_records=settings.batch_max_records, batch_timeout_ms=settings.batch_timeout_ms,
         ack_policy=AckPolicy.NACK_ON_ERROR, auto_offset_reset="earliest", decoder=_keep_raw,
+        # A busy batch on two shared cores must not cost the instance its partitions: the group
+        # waits 45 s for a heartbeat (the pipeline also yields to the loop between messages).
+        session_timeout_ms=45_000, heartbeat_interval_ms=3_000,
         title=title or None,
     )
     async def consume(msg: KafkaMessage) -> None:

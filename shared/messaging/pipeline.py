@@ -42,6 +42,7 @@ from shared.topics import dlq
 
 log = logging.getLogger(__name__)
 CONTENTION_ATTEMPTS = 8
+YIELD_EVERY = 20  # messages handled between two turns of the event loop
 
 
 class Context:
@@ -193,7 +194,9 @@ class Pipeline:
         clock.lap("prefetch")
         consumed: list[str] = []
         outcomes: dict[str, int] = {}
-        for record, result, msg_id in zip(records, parsed, ids):
+        for n, (record, result, msg_id) in enumerate(zip(records, parsed, ids), 1):
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # let the consumer's heartbeat and the HTTP routes run
             if msg_id in seen:
                 log.info("duplicate message ignored", extra={"dup_id": msg_id})
                 outcomes["duplicate"] = outcomes.get("duplicate", 0) + 1
