@@ -96,7 +96,7 @@ def parse_object(obj: dict[str, Any]) -> NotEnvelope | Invalid | Parsed:
 EVENT_NAMESPACE = uuid.UUID("5b0c4f7e-9d1a-4c33-9a57-5e7a1c0d2f11")
 
 
-def derived_id(cause_id: str, n: int) -> str:
+def derived_id(cause_id: str, n: int | str) -> str:
     """The id of the n-th message caused by `cause_id`: the same on every replay."""
     return str(uuid.uuid5(EVENT_NAMESPACE, f"{cause_id}/{n}"))
 

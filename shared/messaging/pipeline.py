@@ -71,9 +71,13 @@ class Context:
         """`$inc` counters (dotted paths allowed), upserted; `on_insert` must not overlap them."""
         self.uow.inc(coll, _id, counts, on_insert)
 
-    def emit(self, event: Message, topic: str | None = None) -> Envelope:
+    def emit(self, event: Message, topic: str | None = None, *, basis: str | None = None) -> Envelope:
+        """Stage an event. Its id derives from the cause's id and its place among the cause's
+        events; give `basis` (unique among them, e.g. a member id) when that place could vary,
+        e.g. events per recipient of a set whose order is not fixed."""
         self._emitted += 1
-        env = envelope_for(event, id=derived_id(self.envelope.id, self._emitted), cause=self.envelope,
+        n = f"k:{basis}" if basis is not None else self._emitted
+        env = envelope_for(event, id=derived_id(self.envelope.id, n), cause=self.envelope,
                            source=self._pipeline.source, district=self._pipeline.district)
         self.uow.send(Outgoing(self._pipeline.topic_name(topic or event.TOPIC), event.key().encode(),
                                encode(env), {"content-type": "application/json", "message-type": env.type}))
