@@ -42,8 +42,8 @@ async def _report(reader: Reader, o: dict, branches: list[dict], period: Period,
 async def report(db, org_id: str, period: Period, as_of: date) -> dict:
     """The organisation, the branches below it and its figures, read at once."""
     reader = DbReader(db)
-    o, below, _ = await asyncio.gather(
-        org_tree.get(db, org_id), org_tree.branches_below(db, org_id, org_tree.SETTINGS),
+    (o, below), _ = await asyncio.gather(
+        org_tree.with_branches(db, org_id, org_tree.REPORT_FIELDS),
         figures.prefetch_sums(reader, [org_id], period, reading_day(period, as_of.isoformat())))
     if o is None:
         raise UnknownOrg(org_id)

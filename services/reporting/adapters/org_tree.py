@@ -11,8 +11,18 @@ async def get(db, org_id: str) -> dict | None:
     return await db[ORGS].find_one({"_id": org_id}, _HIDDEN)
 
 
-# What a report needs of the branches below an organisation (what they must hold).
-SETTINGS = {"_id": 1, "has_committee": 1, "party_groups": 1, "merged_on": 1}
+# What a report needs of its organisation and of the branches below it (what they must hold).
+REPORT_FIELDS = {"name": 1, "kind": 1, "stars": 1, "has_committee": 1, "party_groups": 1, "merged_on": 1}
+
+
+async def with_branches(db, org_id: str, fields: dict) -> tuple[dict | None, list[dict]]:
+    """An organisation and the branches below it, in one query (the `_id` and `ancestors`
+    indexes); the branches by name."""
+    found = await db[ORGS].find({"$or": [{"_id": org_id}, {"ancestors": org_id, "kind": "branch"}]},
+                                fields).to_list(None)
+    org = next((o for o in found if o["_id"] == org_id), None)
+    below = sorted((o for o in found if o["_id"] != org_id), key=lambda b: (b.get("name", ""), b["_id"]))
+    return org, below
 
 
 async def branches_below(db, org_id: str, fields: dict | None = None) -> list[dict]:

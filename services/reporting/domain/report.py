@@ -3,6 +3,7 @@
 Pure: the adapters read the sums (precomputed per organisation); this module turns them into
 the contract's figures. Rates are computed from the sums over the subtree, never averaged.
 """
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -49,18 +50,20 @@ def subtree_required(branches: list[dict], period: Period,
     """Meetings of each kind the subtree's branches must hold; none of a branch merged away
     before the period began."""
     out = dict.fromkeys(ORG_LIFE_KINDS, 0)  # every kind, whatever the district's rules name
+    alike: Counter[tuple[bool, int]] = Counter()  # a district's hundreds of branches share a few settings
     for b in branches:
-        if b.get("merged_on") and b["merged_on"] <= period.start.isoformat():
-            continue
-        for k, n in _required(period, bool(b.get("has_committee", False)), b.get("party_groups", 0), rules):
-            out[k] += n
+        if not (b.get("merged_on") and b["merged_on"] <= period.start.isoformat()):
+            alike[(bool(b.get("has_committee", False)), b.get("party_groups", 0))] += 1
+    for (has_committee, party_groups), n in alike.items():
+        for k, times in _required(period, has_committee, party_groups, rules):
+            out[k] += n * times
     return out
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _required(period: Period, has_committee: bool, party_groups: int,
               rules: tuple[Requirement, ...]) -> tuple[tuple[str, int], ...]:
-    """`required`, remembered: a district's hundreds of branches share a few settings."""
+    """`required`, remembered (a pure function of its arguments)."""
     return tuple(required(period, has_committee=has_committee, party_groups=party_groups, rules=rules).items())
 
 
