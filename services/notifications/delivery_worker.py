@@ -4,7 +4,10 @@ It runs as a `Runtime` task, not from a Kafka record, so every change it makes g
 `Pipeline.run_unit` (state and events committed in one transaction). For each notice with due deliveries, in three steps:
 
 1. claim (one unit): each due attempt is recorded `sending` and `NotificationDispatched` is
-   emitted — durably, BEFORE any gateway is called;
+   emitted — durably, BEFORE any gateway is called. A delivery due for a specialist (a visit or a
+   call) is handed over here (`DoorDeliveryAssigned`), and one that no channel can reach is
+   reported here (`NotificationFailed`, attempt 0): nothing is said about a delivery before it
+   is due, so a fact about the member that arrives late may still change it (handlers.py);
 2. send, outside the lock, through the channel's sender;
 3. record the outcomes (one unit): delivered, a retry after backoff, or after the last
    failure `NotificationFailed` and the next channel (a `DoorDeliveryAssigned` when it is a
@@ -33,7 +36,7 @@ from services.notifications.adapters.documents import (
     DELIVERIES, DELIVERY, NOTICE, NOTICES, delivery_id, delivery_to_doc,
 )
 from services.notifications.domain import delivery as deliveries
-from services.notifications.domain.delivery import Delivery, Failure, stamp
+from services.notifications.domain.delivery import NO_CHANNEL, Delivery, Failure, stamp
 from services.notifications.domain.quiet_hours import QuietHours
 from services.notifications.settings import NotifySettings
 from shared.contracts import notifications as c
@@ -81,7 +84,7 @@ class DeliveryWorker:
             async def work(ctx: Context, group=group) -> None:
                 for doc in group:
                     d = await ctx.repo(DELIVERY).get(doc["_id"])
-                    if d.state != "sending" or not d.attempts or d.attempts[-1].started_at > cutoff:
+                    if d is None or d.state != "sending" or not d.attempts or d.attempts[-1].started_at > cutoff:
                         continue
                     failure = deliveries.orphaned(d, now, self.quiet)
                     ctx.repo(DELIVERY).add(d)
@@ -106,14 +109,24 @@ class DeliveryWorker:
             notice = await ctx.repo(NOTICE).get(notice_id)
             for doc in group:
                 d = await ctx.repo(DELIVERY).get(doc["_id"])
+                if d is None:  # withdrawn meanwhile by a late fact (the member was not a recipient after all)
+                    continue
                 step = deliveries.claim(d, now, self.quiet)
                 ctx.repo(DELIVERY).add(d)
                 if step == "send":
-                    ctx.emit(c.NotificationDispatched(
+                    _emit(ctx, d, c.NotificationDispatched(
                         notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id, channel=d.channel,
                         attempt=d.attempt, addressed_on=d.addressed_on))
                     claimed.append((d, Note(d.channel, d.notice_id, d.member_id, d.attempt, notice.title,
                                             notice.body, d.contacts)))
+                elif step == "door":
+                    _emit(ctx, d, c.DoorDeliveryAssigned(
+                        notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
+                        specialist_id=d.specialist_id, channel=d.channel, addressed_on=d.addressed_on))
+                elif step == "unreachable":
+                    _emit(ctx, d, c.NotificationFailed(
+                        notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
+                        channel=d.preferred or "door", attempt=0, error=NO_CHANNEL))
 
         await self.pipe.run_unit(self._cause("claim", group, now), claim,
                                  [(NOTICES, notice_id), *((DELIVERIES, d["_id"]) for d in group)])
@@ -140,12 +153,12 @@ class DeliveryWorker:
         async def record(ctx: Context) -> None:
             for (before, _), (error, transport) in zip(claimed, results):
                 d = await ctx.repo(DELIVERY).get(delivery_id(before.notice_id, before.member_id))
-                if d.state != "sending" or d.attempt != before.attempt or d.channel != before.channel:
+                if d is None or d.state != "sending" or d.attempt != before.attempt or d.channel != before.channel:
                     continue
                 if error is None:
                     deliveries.succeeded(d, done, transport)
-                    ctx.emit(c.NotificationDelivered(notice_id=d.notice_id, member_id=d.member_id,
-                                                     branch_id=d.branch_id, channel=d.channel, attempt=d.attempt))
+                    _emit(ctx, d, c.NotificationDelivered(notice_id=d.notice_id, member_id=d.member_id,
+                                                          branch_id=d.branch_id, channel=d.channel, attempt=d.attempt))
                     ctx.repo(DELIVERY).add(d)
                     continue
                 log.warning("send failed", extra={"notice_id": d.notice_id, "member_id": d.member_id,
@@ -163,23 +176,32 @@ class DeliveryWorker:
 
     def _emit_failure(self, ctx: Context, d: Delivery, failure: Failure, attempt) -> None:
         """After the last attempt on a channel: say so, and hand over to the next channel."""
-        ctx.emit(c.NotificationFailed(notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
-                                      channel=attempt.channel, attempt=attempt.attempt, error=attempt.error or "",
-                                      next_channel=failure.next_channel))
+        _emit(ctx, d, c.NotificationFailed(notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
+                                           channel=attempt.channel, attempt=attempt.attempt, error=attempt.error or "",
+                                           next_channel=failure.next_channel))
         if failure.door:
-            ctx.emit(c.DoorDeliveryAssigned(notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
-                                            specialist_id=d.specialist_id, channel=d.channel,
-                                            addressed_on=d.addressed_on))
+            _emit(ctx, d, c.DoorDeliveryAssigned(notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
+                                                 specialist_id=d.specialist_id, channel=d.channel,
+                                                 addressed_on=d.addressed_on))
 
     def _cause(self, step: str, group: list[dict], now: datetime) -> Envelope:
-        """A stable name for the unit (from what it works on), so its event ids are stable too."""
-        basis = "|".join(sorted(f"{d['_id']}:{d.get('index')}:{d.get('attempt')}:{d.get('state')}:{d.get('next_at')}" for d in group))
+        """A stable name for the unit (from what it works on), so its event ids are stable too.
+        It names each delivery by its channel, attempt and state, not by when it was due: a unit
+        that says something about a delivery changes one of these, so two units of one name can
+        only be a unit run again (the same events, the same ids) or one that said nothing."""
+        basis = "|".join(sorted(f"{d['_id']}:{d.get('index')}:{d.get('attempt')}:{d.get('state')}" for d in group))
         corr = next((d.get("correlation_id") for d in group if d.get("correlation_id")), None)
         s = self.runtime.settings
         return Envelope.model_construct(
             id=str(uuid.uuid5(WORK_NAMESPACE, f"{step}/{basis}")), type=f"Delivery.{step}", schema_version=1,
             occurred_at=now, district=s.district, source="sunsetred-notifications", correlation_id=corr,
             causation_id=None, data={})
+
+
+def _emit(ctx: Context, d: Delivery, event) -> None:
+    """A delivery's event: its id derives from the unit and the member (and the event's type),
+    not from the order of the deliveries in the unit."""
+    ctx.emit(event, basis=f"{d.member_id}/{event.TYPE}")
 
 
 def _by_notice(docs: list[dict]) -> dict[str, list[dict]]:

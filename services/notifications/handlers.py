@@ -1,22 +1,32 @@
 """The notifications service layer: one handler per message type, and the one table of them.
 
 Commands (notifications.commands) send notices and record what members did with them; events
-from members.events keep the projection of who can be reached how; activities.events and
-reporting.events start automatic notices. Handlers address recipients and queue deliveries;
-the sending itself is background work (`delivery_worker.py`).
+from members.events keep the projection of each member's dated facts; activities.events and
+reporting.events start automatic notices. Handlers address recipients and queue deliveries; the
+sending itself, and whatever is said about each delivery (dispatched, handed to a specialist,
+unreachable), is background work (`delivery_worker.py`).
+
+A notice is addressed as of its day, from the facts recorded by its `open_until` day (domain/
+recipients.py). The two pipelines (commands; members, activities and reporting events) and the
+topics within one come in no order relative to one another, so a fact about a member may arrive
+after a notice that concerns them was addressed: `_settle_member` then settles that member's
+delivery of every notice still open to the fact, as if the fact had come first; a delivery
+already under way or done is never changed (README, "Late facts").
 """
-from datetime import datetime, timedelta
+import copy
+import uuid
+from datetime import datetime
 
 from services.notifications.adapters.documents import (
-    DELIVERIES, DELIVERY, FEEDBACK, MEMBER, MEMBERS, NOTICE, NOTICES, ORGS, REMINDERS, delivery_id, org_doc,
+    DELIVERIES, DELIVERY, FEEDBACK, MEMBER, MEMBERS, NOTICE, NOTICE_INDEX, NOTICES, ORGS, delivery_id, index_id, org_doc,
 )
 from services.notifications.domain import delivery as deliveries
 from services.notifications.domain import notice as notices
 from services.notifications.domain import texts
 from services.notifications.domain.channels import plan
-from services.notifications.domain.delivery import Delivery
+from services.notifications.domain.delivery import Delivery, stamp
 from services.notifications.domain.notice import Notice
-from services.notifications.domain.recipients import Member, audience
+from services.notifications.domain.recipients import Member, branch_path, in_audience, open_until
 from shared.contracts import activities as a
 from shared.contracts import members as m
 from shared.contracts import notifications as c
@@ -25,61 +35,89 @@ from shared.errors import duplicate, not_allowed, unknown_reference
 from shared.messaging.pipeline import Context, Handler
 from shared.periods import local_date
 
-NO_CHANNEL = "没有可用的送达渠道（无电话、微信、邮箱，且人在外地不能上门）"
 REMINDED_KINDS = ("dues_arrears", "no_participation")
+REMINDER_NAMESPACE = uuid.UUID("0b6f3a52-5f0c-4d7e-9a8e-3c2b1d4e5f60")
 
 
 # ---- addressing a notice ------------------------------------------------------------------------
 
-async def _resolve(ctx: Context, org_ids: list[str], member_ids: list[str], on, strict: bool) -> list[Member]:
-    """The members of the org subtrees and the named members, registered on `on`, each once."""
-    await ctx.uow.prefetch([(ORGS, o) for o in org_ids] + [(MEMBERS, i) for i in member_ids])
+def _delivery_for(n: Notice, mb: Member) -> Delivery | None:
+    """The delivery the member is owed of the notice, as of its day (None: not a recipient)."""
+    s = mb.standing(n.addressed_on, n.open_until)
+    if s is None or not in_audience(s, n.audience):
+        return None
+    d = Delivery(notice_id=n.notice_id, member_id=mb.member_id, branch_id=s.branch_id, addressed_on=n.addressed_on,
+                 plan=plan(s.reach()), specialist_id=s.specialist_id, contacts=s.contacts,
+                 correlation_id=n.correlation_id, preferred=s.preferred_channel)
+    deliveries.address(d, datetime.fromisoformat(n.due_at), n.scheduled)
+    return d
+
+
+async def _candidates(ctx: Context, n: Notice, strict: bool) -> list[Member]:
+    """Everyone who has ever belonged to a branch of the audience's subtrees, and the named
+    members (sorted by id: the order they were projected in does not matter)."""
+    org_ids, named = n.audience["org_ids"], n.audience["member_ids"]
+    await ctx.uow.prefetch([(ORGS, o) for o in org_ids] + [(MEMBERS, i) for i in named])
     branches: list[str] = []
     for i, org_id in enumerate(org_ids):
         org = await ctx.get(ORGS, org_id)
-        if org is None or org.get("kind") is None:
-            if strict:
-                raise unknown_reference(f"organisation {org_id} is not known", f"data.audience.org_ids.{i}")
-            continue
-        branches.extend(org["branches"])
+        if strict and (org is None or org.get("kind") is None):
+            raise unknown_reference(f"organisation {org_id} is not known", f"data.audience.org_ids.{i}")
+        branches.extend((org or {}).get("branches", []))
     branches = list(dict.fromkeys(branches))
     await ctx.uow.prefetch([(ORGS, b) for b in branches])
-    in_orgs = [mid for b in branches for mid in ((await ctx.get(ORGS, b)) or {}).get("members", [])]
-    ids = audience(in_orgs, member_ids)
+    ids = set(named)
+    for b in branches:
+        ids.update(((await ctx.get(ORGS, b)) or {}).get("members", []))
     members = ctx.repo(MEMBER)
-    await members.prefetch(ids)
-    out = []
-    for mid in ids:
-        member = await members.get(mid)
-        if member is None and strict and mid in member_ids:
-            raise unknown_reference(f"member {mid} is not known", f"data.audience.member_ids.{member_ids.index(mid)}")
-        if member is not None and member.registered(on):
-            out.append(member)
-    return out
+    await members.prefetch(sorted(ids))
+    if strict:
+        for i, mid in enumerate(named):
+            mb = await members.get(mid)
+            if mb is None or not mb.known:
+                raise unknown_reference(f"member {mid} is not known", f"data.audience.member_ids.{i}")
+    return [mb for mid in sorted(ids) if (mb := await members.get(mid)) is not None]
 
 
-def _address(ctx: Context, n: Notice, recipients: list[Member], due: datetime, scheduled: bool) -> None:
-    """Queue one delivery per recipient; a visit or a call goes to the specialist at once."""
-    on = datetime.fromisoformat(f"{n.addressed_on}T00:00:00").date()
-    n.recipients = [mb.member_id for mb in recipients]
-    for mb in recipients:
-        d = Delivery(notice_id=n.notice_id, member_id=mb.member_id, branch_id=mb.branch_id,
-                     addressed_on=n.addressed_on, plan=plan(mb.reach(on)), specialist_id=mb.specialist_id,
-                     contacts={"phone": mb.phone, "email": mb.email, "wechat_openid": mb.wechat_openid},
-                     correlation_id=ctx.envelope.correlation_id or ctx.envelope.id)
-        step = deliveries.address(d, due, None, scheduled)
-        ctx.repo(DELIVERY).add(d)
-        if step == "door":
-            ctx.emit(c.DoorDeliveryAssigned(notice_id=n.notice_id, member_id=mb.member_id, branch_id=mb.branch_id,
-                                            specialist_id=mb.specialist_id, channel=d.channel, addressed_on=on))
-        elif d.state == "unreachable":
-            ctx.emit(c.NotificationFailed(notice_id=n.notice_id, member_id=mb.member_id, branch_id=mb.branch_id,
-                                          channel=mb.preferred_channel, attempt=0, error=NO_CHANNEL))
+async def _address(ctx: Context, n: Notice, due: datetime, scheduled: bool, strict: bool,
+                   emitter: Context | None = None) -> None:
+    """Queue one delivery per recipient as of the notice's day, and index the notice so that
+    late facts about its audience find it."""
+    n.due_at, n.scheduled = stamp(due), scheduled
+    n.open_until = n.open_until or open_until(n.addressed_on)
+    n.correlation_id = ctx.envelope.correlation_id or ctx.envelope.id
+    n.recipients = []
+    for mb in await _candidates(ctx, n, strict):
+        d = _delivery_for(n, mb)
+        if d is not None:
+            ctx.repo(DELIVERY).add(d)
+            n.recipients.append(mb.member_id)
+    await _index(ctx, n)
     ctx.repo(NOTICE).add(n)
-    ctx.emit(c.NoticeCreated(notice_id=n.notice_id, title=n.title, body=n.body, category=n.category,
-                             audience=c.AudienceView(**n.audience), require_ack=n.require_ack,
-                             send_at=datetime.fromisoformat(n.send_at) if n.send_at else None,
-                             recipient_count=len(recipients)))
+    (emitter or ctx).emit(c.NoticeCreated(notice_id=n.notice_id, title=n.title, body=n.body, category=n.category,
+                                          audience=c.AudienceView(**n.audience), require_ack=n.require_ack,
+                                          send_at=datetime.fromisoformat(n.send_at) if n.send_at else None,
+                                          recipient_count=len(n.recipients)), basis=n.notice_id)
+
+
+async def _index(ctx: Context, n: Notice) -> None:
+    """The notice under each audience org (by the month of its open_until day), and in each named
+    member's document. Each org document is written even when unchanged: a member's fact handled
+    at the same time writes it too (`_settle_member`), so one of the two commits first and the
+    other runs again and sees it — neither misses the other."""
+    month, entry = n.open_until[:7], {"day": n.addressed_on, "until": n.open_until}
+    for org_id in n.audience["org_ids"]:
+        org = await _org(ctx, org_id)
+        org["notice_months"] = sorted({*org.get("notice_months", []), month})
+        ctx.put(ORGS, org)
+        key = index_id(org_id, month)
+        idx = await ctx.get(NOTICE_INDEX, key) or {"_id": key, "org": org_id, "month": month, "notices": {}}
+        idx["notices"][n.notice_id] = entry
+        ctx.put(NOTICE_INDEX, idx)
+    for member_id in n.audience["member_ids"]:
+        mb = await _member(ctx, member_id)
+        mb.named[n.notice_id] = entry
+        ctx.repo(MEMBER).add(mb)
 
 
 async def send_notice(cmd: c.SendNotice, ctx: Context) -> None:
@@ -90,56 +128,56 @@ async def send_notice(cmd: c.SendNotice, ctx: Context) -> None:
     sent = ctx.envelope.occurred_at
     due = max(cmd.send_at, sent) if cmd.send_at else sent
     n.addressed_on = local_date(due).isoformat()
-    recipients = await _resolve(ctx, cmd.audience.org_ids, cmd.audience.member_ids, local_date(due), strict=True)
-    _address(ctx, n, recipients, due, scheduled=due > sent)
+    await _address(ctx, n, due, scheduled=due > sent, strict=True)
 
 
 async def activity_scheduled(ev: a.ActivityScheduled, ctx: Context) -> None:
-    """A meeting notice to the members of the activity's branches (once per activity)."""
+    """A meeting notice to the members of the activity's branches (once per activity), open to
+    late facts until the meeting's day."""
     notice_id = f"activity:{ev.activity_id}"
     if await ctx.repo(NOTICE).get(notice_id) is not None:
         return
     title, body = texts.meeting_notice(ev.kind, ev.title, ev.starts_at, None)
     due = ctx.envelope.occurred_at
-    n = Notice(notice_id, title, body, "meeting", {"org_ids": ev.branch_ids, "member_ids": []},
-               addressed_on=local_date(due).isoformat(), origin=f"activity:{ev.activity_id}")
-    _address(ctx, n, await _resolve(ctx, ev.branch_ids, [], local_date(due), strict=False), due, False)
+    day = local_date(due).isoformat()
+    n = Notice(notice_id, title, body, "meeting", {"org_ids": list(ev.branch_ids), "member_ids": []},
+               addressed_on=day, origin=f"activity:{ev.activity_id}", open_until=open_until(day, ev.held_on.isoformat()))
+    await _address(ctx, n, due, False, strict=False)
 
 
 async def alert_raised(ev: r.AlertRaised, ctx: Context) -> None:
-    """A reminder to the member and their branch secretary: once per (rule, member, month),
-    and again within the month only when the facts (since when, how many months) change."""
+    """A reminder to the member and their branch secretary, once per (alert, level, months): its
+    ids, and those of the events it causes here, derive from these, not from the AlertRaised's
+    own id (which depends on the order reporting saw its facts in)."""
     if ev.kind not in REMINDED_KINDS or ev.level != "warning":
         return
-    month = ev.as_of.isoformat()[:7]
-    key = f"{ev.kind}|{ev.subject_id}|{month}"
-    facts = {"since": ev.since, "months": ev.months}
-    done = await ctx.get(REMINDERS, key)
-    if done is not None and done["facts"] == facts:
-        return
+    name = f"reminder:{ev.alert_id}:{ev.level}:{ev.months}"
     member = await ctx.repo(MEMBER).get(ev.subject_id)
-    if member is None or not member.registered(ev.as_of):
-        return
-    branch = await ctx.get(ORGS, member.branch_id) or {}
-    base = f"reminder:{ev.kind}:{ev.subject_id}:{month}:{ev.since}:{ev.months}"
-    due = ctx.envelope.occurred_at
-    sent = []
-    title, body = texts.reminder_to_member(ev.kind, member.name, ev.months or 0, ev.since)
-    targets = [(f"{base}:member", title, body, member.member_id)]
+    who = member.name if member is not None else ""
+    branch = await ctx.get(ORGS, ev.org_id) or {}
+    targets = [(f"{name}:member", *texts.reminder_to_member(ev.kind, who, ev.months or 0, ev.since), ev.subject_id)]
     secretary = branch.get("secretary_id")
-    if secretary and secretary != member.member_id:
-        title, body = texts.reminder_to_secretary(ev.kind, member.name, ev.months or 0, ev.since)
-        targets.append((f"{base}:secretary", title, body, secretary))
+    if secretary and secretary != ev.subject_id:
+        targets.append((f"{name}:secretary", *texts.reminder_to_secretary(ev.kind, who, ev.months or 0, ev.since),
+                        secretary))
+    due = ctx.envelope.occurred_at
+    reminder = _caused_by(ctx, name)
     for notice_id, title, body, to in targets:
         if await ctx.repo(NOTICE).get(notice_id) is not None:
             continue
         n = Notice(notice_id, title, body, "reminder", {"org_ids": [], "member_ids": [to]},
                    addressed_on=local_date(due).isoformat(), origin=f"alert:{ev.alert_id}")
-        _address(ctx, n, await _resolve(ctx, [], [to], local_date(due), strict=False), due, False)
-        sent.append(notice_id)
-    history = (done or {}).get("notices", [])
-    ctx.put(REMINDERS, {"_id": key, "rule": ev.kind, "member_id": ev.subject_id, "month": month,
-                        "facts": facts, "notices": history + sent})
+        await _address(ctx, n, due, False, strict=False, emitter=reminder)
+
+
+def _caused_by(ctx: Context, name: str) -> Context:
+    """The same unit of work, emitting as if caused by `name` (a stable id derived from it), in
+    the correlation of the message handled."""
+    other = copy.copy(ctx)
+    other.envelope = ctx.envelope.model_copy(update={
+        "id": str(uuid.uuid5(REMINDER_NAMESPACE, name)),
+        "correlation_id": ctx.envelope.correlation_id or ctx.envelope.id})
+    return other
 
 
 # ---- what members and specialists did ---------------------------------------------------------
@@ -177,7 +215,7 @@ async def record_feedback(cmd: c.RecordFeedback, ctx: Context) -> None:
     if await ctx.get(FEEDBACK, cmd.feedback_id) is not None:
         raise duplicate(f"feedback {cmd.feedback_id} already exists", "data.feedback_id")
     member = await ctx.repo(MEMBER).get(cmd.member_id)
-    if member is None:
+    if member is None or not member.known:
         raise unknown_reference(f"member {cmd.member_id} is not known", "data.member_id")
     if cmd.notice_id and await ctx.repo(NOTICE).get(cmd.notice_id) is None:
         raise unknown_reference(f"notice {cmd.notice_id} is not known", "data.notice_id")
@@ -200,36 +238,105 @@ def _add(doc: dict, key: str, value: str) -> None:
         doc[key].append(value)
 
 
-async def _join(ctx: Context, member_id: str, branch_id: str, path: list[str]) -> None:
-    """Record the member in the branch, and the branch in every org above it (events may come
-    before the org's own OrganizationEstablished: the path they carry is enough)."""
-    branch = await _org(ctx, branch_id)
-    _add(branch, "members", member_id)
-    _add(branch, "branches", branch_id)
-    ctx.put(ORGS, branch)
-    for org_id in path:
-        if org_id != branch_id:
-            org = await _org(ctx, org_id)
-            _add(org, "branches", branch_id)
-            ctx.put(ORGS, org)
-
-
-async def _leave(ctx: Context, member_id: str, branch_id: str) -> None:
-    branch = await _org(ctx, branch_id)
-    if member_id in branch["members"]:
-        branch["members"].remove(member_id)
-        ctx.put(ORGS, branch)
-
-
 async def _member(ctx: Context, member_id: str) -> Member:
     return await ctx.repo(MEMBER).get(member_id) or Member(member_id)
 
 
-def _contacts(mb: Member, p: m.MemberProfile) -> None:
-    mb.name, mb.phone, mb.wechat_openid, mb.email = p.name, p.phone, p.wechat_openid, p.email
-    mb.preferred_channel, mb.lives_alone, mb.health = p.preferred_channel, p.lives_alone, p.health
+def _recorded(ctx: Context) -> str:
+    """The day a fact was recorded: the date of its event."""
+    return local_date(ctx.envelope.occurred_at).isoformat()
+
+
+def _profile(mb: Member, p: m.MemberProfile, recorded: str) -> None:
+    mb.name, mb.lives_alone, mb.health = p.name, p.lives_alone, p.health
+    contacts = {"phone": p.phone, "wechat_openid": p.wechat_openid, "email": p.email,
+                "preferred_channel": p.preferred_channel}
+    if not mb.contacts or {k: mb.contacts[-1].get(k) for k in contacts} != contacts:
+        mb.contacts.append({"recorded": recorded, **contacts})
     if p.registered_on:
-        mb.registered_on = p.registered_on.isoformat()
+        _registered(mb, p.registered_on.isoformat(), recorded)
+
+
+def _registered(mb: Member, on: str, recorded: str) -> None:
+    if not mb.registered or mb.registered[-1]["on"] != on:
+        mb.registered.append({"recorded": recorded, "on": on})
+
+
+def _specialist(mb: Member, specialist_id: str | None, name: str | None, recorded: str) -> None:
+    last = mb.specialists[-1] if mb.specialists else {}
+    if specialist_id and (last.get("specialist_id") != specialist_id or (name and last.get("specialist_name") != name)):
+        mb.specialists.append({"recorded": recorded, "specialist_id": specialist_id,
+                               "specialist_name": name or (last.get("specialist_name")
+                                                           if last.get("specialist_id") == specialist_id else None)})
+
+
+def _transfer(mb: Member, recorded: str, on: str, to_branch_id: str | None, path: list[str]) -> None:
+    """A move (or leaving the district), once: a merge says it twice (MemberTransferred and
+    BranchesMerged, in either order); the earlier record counts."""
+    for t in mb.transfers:
+        if (t["on"], t["to_branch_id"]) == (on, to_branch_id):
+            t["recorded"] = min(t["recorded"], recorded)
+            return
+    mb.transfers.append({"recorded": recorded, "on": on, "to_branch_id": to_branch_id, "path": path})
+
+
+async def _settle_member(ctx: Context, mb: Member, recorded: str) -> None:
+    """A fact about the member, recorded on `recorded`, was added: stage the member, place them in
+    the tree, and settle their delivery of every notice still open to it (open_until on or after
+    that day) that names them or one of the orgs they have belonged to.
+
+    Every org document on their paths is written, even when unchanged: a notice addressed to one
+    of them at the same time writes it too (`_index`), so one of the two commits first and the
+    other runs again and sees it."""
+    mb.refresh()
+    ctx.repo(MEMBER).add(mb)
+    places = mb.placements()
+    org_ids = list(dict.fromkeys(o for _, path in places for o in path))
+    await ctx.uow.prefetch([(ORGS, o) for o in org_ids])
+    keys = []
+    for org_id in org_ids:
+        org = await _org(ctx, org_id)
+        for branch_id, path in places:
+            if org_id == branch_id:
+                _add(org, "members", mb.member_id)
+            if org_id in path:
+                _add(org, "branches", branch_id)
+        ctx.put(ORGS, org)
+        keys += [index_id(org_id, month) for month in org.get("notice_months", []) if month >= recorded[:7]]
+    await ctx.uow.prefetch([(NOTICE_INDEX, k) for k in keys])
+    open_ = {nid for nid, e in mb.named.items() if e["until"] >= recorded}
+    for k in keys:
+        open_.update(nid for nid, e in ((await ctx.get(NOTICE_INDEX, k)) or {}).get("notices", {}).items()
+                     if e["until"] >= recorded)
+    ids = sorted(open_)
+    await ctx.uow.prefetch([(NOTICES, i) for i in ids] + [(DELIVERIES, delivery_id(i, mb.member_id)) for i in ids])
+    for notice_id in ids:
+        await _settle(ctx, notice_id, mb)
+
+
+async def _settle(ctx: Context, notice_id: str, mb: Member) -> None:
+    """Make the member's delivery of the notice what addressing it now would give, unless it is
+    already under way or done (then it stays, as proof)."""
+    n = await ctx.repo(NOTICE).get(notice_id)
+    if n is None or n.due_at is None:
+        return
+    key = delivery_id(notice_id, mb.member_id)
+    have = await ctx.repo(DELIVERY).get(key)
+    if have is not None and not deliveries.untouched(have):
+        return
+    want = _delivery_for(n, mb)
+    if want is None and have is None:
+        return
+    if want is not None and have is not None and deliveries.addressing(want) == deliveries.addressing(have):
+        return
+    if want is None:
+        ctx.repo(DELIVERY).remove(key)
+    else:
+        ctx.repo(DELIVERY).add(want)
+    recipients = sorted(({*n.recipients} - {mb.member_id}) | ({mb.member_id} if want else set()))
+    if recipients != n.recipients:
+        n.recipients = recipients
+        ctx.repo(NOTICE).add(n)
 
 
 async def organization_established(ev: m.OrganizationEstablished, ctx: Context) -> None:
@@ -252,70 +359,67 @@ async def secretary_appointed(ev: m.SecretaryAppointed, ctx: Context) -> None:
 
 
 async def member_registered(ev: m.MemberRegistered, ctx: Context) -> None:
-    mb = await _member(ctx, ev.member_id)
-    _contacts(mb, ev.profile)
-    mb.branch_id, mb.ancestors = ev.branch_id, ev.ancestors or [ev.branch_id]
-    mb.registered_on = mb.registered_on or local_date(ctx.envelope.occurred_at).isoformat()
-    mb.specialist_id = mb.specialist_id or ev.specialist_id
-    if mb.status not in ("transferred", "deceased"):
-        mb.status = "resident"
-    ctx.repo(MEMBER).add(mb)
-    await _join(ctx, mb.member_id, ev.branch_id, mb.ancestors)
+    mb, day = await _member(ctx, ev.member_id), _recorded(ctx)
+    _profile(mb, ev.profile, day)
+    if not mb.registered:  # registered_on defaults to the date of the registration
+        _registered(mb, day, day)
+    mb.branch = {"branch_id": ev.branch_id, "path": branch_path(ev.branch_id, ev.ancestors)}
+    _specialist(mb, ev.specialist_id, None, day)
+    await _settle_member(ctx, mb, day)
 
 
 async def member_profile_updated(ev: m.MemberProfileUpdated, ctx: Context) -> None:
-    mb = await _member(ctx, ev.member_id)
-    _contacts(mb, ev.profile)
-    mb.branch_id = mb.branch_id or ev.branch_id
-    ctx.repo(MEMBER).add(mb)
+    mb, day = await _member(ctx, ev.member_id), _recorded(ctx)
+    _profile(mb, ev.profile, day)
+    _specialist(mb, ev.specialist_id, None, day)
+    await _settle_member(ctx, mb, day)
+
+
+async def _path(ctx: Context, branch_id: str, ancestors: list[str]) -> list[str]:
+    return branch_path(branch_id, ancestors or (await _org(ctx, branch_id))["ancestors"])
 
 
 async def member_transferred(ev: m.MemberTransferred, ctx: Context) -> None:
-    mb = await _member(ctx, ev.member_id)
-    await _leave(ctx, ev.member_id, ev.from_branch_id)
-    if ev.to_branch_id:
-        mb.branch_id, mb.ancestors = ev.to_branch_id, ev.to_ancestors or [ev.to_branch_id]
-        await _join(ctx, mb.member_id, ev.to_branch_id, mb.ancestors)
-    else:
-        mb.status = "transferred"
-    ctx.repo(MEMBER).add(mb)
+    mb, day = await _member(ctx, ev.member_id), _recorded(ctx)
+    path = await _path(ctx, ev.to_branch_id, ev.to_ancestors) if ev.to_branch_id else []
+    _transfer(mb, day, ev.on.isoformat(), ev.to_branch_id, path)
+    await _settle_member(ctx, mb, day)
 
 
 async def branches_merged(ev: m.BranchesMerged, ctx: Context) -> None:
-    into = await _org(ctx, ev.into_branch_id)
-    path = [*into["ancestors"], ev.into_branch_id]
+    day = _recorded(ctx)
+    path = await _path(ctx, ev.into_branch_id, ev.into_ancestors)
     for member_id in ev.member_ids:
         mb = await _member(ctx, member_id)
-        await _leave(ctx, member_id, ev.from_branch_id)
-        mb.branch_id, mb.ancestors = ev.into_branch_id, path
-        ctx.repo(MEMBER).add(mb)
-        await _join(ctx, member_id, ev.into_branch_id, path)
+        _transfer(mb, day, ev.on.isoformat(), ev.into_branch_id, path)
+        await _settle_member(ctx, mb, day)
 
 
 async def member_marked_away(ev: m.MemberMarkedAway, ctx: Context) -> None:
-    mb = await _member(ctx, ev.member_id)
-    mb.away_from, mb.away_until = ev.from_.isoformat(), ev.until.isoformat() if ev.until else None
-    ctx.repo(MEMBER).add(mb)
+    mb, day = await _member(ctx, ev.member_id), _recorded(ctx)
+    start = ev.from_.isoformat()
+    mb.away = [x for x in mb.away if x["from"] != start] + [
+        {"recorded": day, "from": start, "until": ev.until.isoformat() if ev.until else None}]
+    await _settle_member(ctx, mb, day)
 
 
 async def member_returned(ev: m.MemberReturned, ctx: Context) -> None:
-    mb = await _member(ctx, ev.member_id)
-    if mb.away_from:  # away until the day before the return
-        mb.away_until = (ev.on - timedelta(days=1)).isoformat()
-    ctx.repo(MEMBER).add(mb)
+    mb, day = await _member(ctx, ev.member_id), _recorded(ctx)
+    if all(x["on"] != ev.on.isoformat() for x in mb.returns):
+        mb.returns.append({"recorded": day, "on": ev.on.isoformat()})
+    await _settle_member(ctx, mb, day)
 
 
 async def member_died(ev: m.MemberDied, ctx: Context) -> None:
-    mb = await _member(ctx, ev.member_id)
-    mb.status = "deceased"
-    mb.branch_id = mb.branch_id or ev.branch_id
-    ctx.repo(MEMBER).add(mb)
+    mb, day = await _member(ctx, ev.member_id), _recorded(ctx)
+    mb.died = {"recorded": day, "on": ev.on.isoformat()}
+    await _settle_member(ctx, mb, day)
 
 
 async def specialist_assigned(ev: m.SpecialistAssigned, ctx: Context) -> None:
-    mb = await _member(ctx, ev.member_id)
-    mb.specialist_id, mb.specialist_name = ev.specialist_id, ev.specialist_name
-    ctx.repo(MEMBER).add(mb)
+    mb, day = await _member(ctx, ev.member_id), _recorded(ctx)
+    _specialist(mb, ev.specialist_id, ev.specialist_name, day)
+    await _settle_member(ctx, mb, day)
 
 
 def _member_keys(ev) -> list:
@@ -333,7 +437,8 @@ HANDLERS: dict[str, Handler] = {
     # members.events
     "OrganizationEstablished": Handler(organization_established, lambda x: [(ORGS, x.org_id), *((ORGS, o) for o in x.ancestors)]),
     "SecretaryAppointed": Handler(secretary_appointed, lambda x: [(ORGS, x.branch_id)]),
-    "MemberRegistered": Handler(member_registered, lambda x: [(MEMBERS, x.member_id), *((ORGS, o) for o in x.ancestors)]),
+    "MemberRegistered": Handler(member_registered, lambda x: [(MEMBERS, x.member_id), (ORGS, x.branch_id),
+                                                              *((ORGS, o) for o in x.ancestors)]),
     "MemberProfileUpdated": Handler(member_profile_updated, _member_keys),
     "MemberTransferred": Handler(member_transferred, lambda x: [(MEMBERS, x.member_id), (ORGS, x.from_branch_id),
                                                                 *((ORGS, o) for o in x.to_ancestors)]),
@@ -344,6 +449,9 @@ HANDLERS: dict[str, Handler] = {
     "MemberDied": Handler(member_died, _member_keys),
     "SpecialistAssigned": Handler(specialist_assigned, _member_keys),
     # activities.events and reporting.events
-    "ActivityScheduled": Handler(activity_scheduled, lambda x: [(NOTICES, f"activity:{x.activity_id}")]),
-    "AlertRaised": Handler(alert_raised, lambda x: [(MEMBERS, x.subject_id), (ORGS, x.org_id)]),
+    "ActivityScheduled": Handler(activity_scheduled, lambda x: [(NOTICES, f"activity:{x.activity_id}"),
+                                                                *((ORGS, b) for b in x.branch_ids)]),
+    "AlertRaised": Handler(alert_raised, lambda x: [(MEMBERS, x.subject_id), (ORGS, x.org_id),
+                                                    *((NOTICES, f"reminder:{x.alert_id}:{x.level}:{x.months}:{who}")
+                                                      for who in ("member", "secretary"))]),
 }

@@ -2,7 +2,7 @@
 
 Each collection with a domain type is declared once as a typed `Collection` (NOTICE, MEMBER,
 DELIVERY): handlers use `ctx.repo(DELIVERY).get(id)`. The names (`NOTICES`…) serve queries, HTTP
-routes and the handlers' `wants`. `orgs`, `feedback` and `reminders` are plain documents. Documents
+routes and the handlers' `wants`. `orgs`, `notice_index` and `feedback` are plain documents. Documents
 read from the database carry the unit of work's version `_v`: the mappings read only their own fields.
 """
 from dataclasses import asdict, fields
@@ -14,18 +14,26 @@ from shared.messaging.repository import Collection
 
 NOTICES = "notices"
 # The org tree as this service needs it: {_id, kind, ancestors, secretary_id, branches: the
-# branch ids of its subtree, members: (branches only) the member ids registered in it}.
+# branch ids of its subtree, members: (branches only) every member who has ever belonged to it,
+# notice_months: the months of `notice_index` documents naming it}.
 ORGS = "orgs"
 MEMBERS = "members"
 # One document per (notice, member): the proof of delivery, with every attempt.
 DELIVERIES = "deliveries"
 FEEDBACK = "feedback"
-# Automatic reminders already sent, keyed (rule, member, month), with the facts they stated.
-REMINDERS = "reminders"
+# Notices by audience org and month: {_id: "<org>|<YYYY-MM>", org, month, notices: {notice_id:
+# {day, until}}}, the month being that of `until` (the notice's open_until day). A member's late
+# fact, recorded on day R, looks up the documents of the orgs on its paths from R's month on:
+# read by id, no scan (handlers.py, "late facts").
+NOTICE_INDEX = "notice_index"
 
 
 def delivery_id(notice_id: str, member_id: str) -> str:
     return f"{notice_id}|{member_id}"
+
+
+def index_id(org_id: str, month: str) -> str:
+    return f"{org_id}|{month}"
 
 
 def notice_to_doc(n: Notice) -> dict:
@@ -69,7 +77,7 @@ def delivery_from_doc(doc: dict | None) -> Delivery | None:
 
 def org_doc(org_id: str) -> dict:
     return {"_id": org_id, "kind": None, "name": None, "ancestors": [], "secretary_id": None,
-            "branches": [], "members": []}
+            "branches": [], "members": [], "notice_months": []}
 
 
 def _known(cls, doc: dict, *skip: str) -> dict:

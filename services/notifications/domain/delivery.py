@@ -1,6 +1,8 @@
 """One recipient's delivery of one notice: the channels tried, every attempt, and the outcome.
 
-States: `pending` (waiting for `next_at`: send_at, quiet hours or a retry's backoff),
+States: `pending` (waiting for `next_at`: send_at, quiet hours or a retry's backoff; every
+delivery starts here, even one for a specialist or one no channel can reach: nothing is said of
+it before it is due, so a fact arriving late may still change or withdraw it, see `untouched`),
 `sending` (an attempt was durably claimed and handed to a gateway), `delivered`,
 `door_assigned` (a specialist must visit or call), `door_done`, `exhausted` (every channel
 failed and none is left), `unreachable` (no channel works for the member at all),
@@ -20,6 +22,7 @@ from services.notifications.domain.channels import BY_SPECIALIST
 from services.notifications.domain.quiet_hours import QuietHours
 
 UNKNOWN_OUTCOME = "发送结果未知：进程在发送中重启，不再经同一渠道重发"
+NO_CHANNEL = "没有可用的送达渠道（无电话、微信、邮箱，且人在外地不能上门）"
 
 
 def stamp(moment: datetime) -> str:
@@ -58,31 +61,48 @@ class Delivery:
     acknowledged: dict | None = None
     contacts: dict = field(default_factory=dict)
     correlation_id: str | None = None
+    preferred: str | None = None  # the member's preferred channel (named when nothing can reach them)
 
     @property
     def channel(self) -> str | None:
         return self.plan[self.index] if self.index < len(self.plan) else None
 
 
-Step = Literal["send", "door", "held", "skip"]
+def address(d: Delivery, due: datetime, scheduled: bool) -> None:
+    """Queue a fresh delivery until it is due (`scheduled`: held for its send_at). What it needs
+    (a send, a specialist, or nothing at all) is decided when it is due (`claim`)."""
+    d.state, d.next_at, d.held = "pending", stamp(due), "scheduled" if scheduled else None
 
 
-def address(d: Delivery, due: datetime, quiet: QuietHours | None, scheduled: bool) -> Step:
-    """Start a fresh delivery: to a specialist, or queued for its first channel. Without
-    `quiet`, quiet hours are left to the moment of sending (`claim`)."""
-    if not d.plan:
-        d.state = "unreachable"
-        return "skip"
-    return _enter_channel(d, due, quiet, "scheduled" if scheduled else None)
+def untouched(d: Delivery) -> bool:
+    """Nothing has been done or said about it yet (no attempt, no task for a specialist, no
+    acknowledgement): a late fact may still re-address or withdraw it. Anything else stays, as proof."""
+    return (d.state == "pending" and not d.attempts and d.index == 0 and d.attempt == 0
+            and d.door is None and d.acknowledged is None)
+
+
+def addressing(d: Delivery) -> tuple:
+    """What addressing decides: two deliveries equal here are the same delivery."""
+    return (d.notice_id, d.member_id, d.branch_id, d.addressed_on, tuple(d.plan), d.specialist_id,
+            tuple(sorted((d.contacts or {}).items())), d.preferred)
+
+
+Step = Literal["send", "door", "held", "skip", "unreachable"]
 
 
 def claim(d: Delivery, now: datetime, quiet: QuietHours) -> Step:
-    """Called when the delivery is due: record the attempt as `sending`, or hold it."""
+    """Called when the delivery is due: record the attempt as `sending`, hand it to the
+    specialist, find it unreachable, or hold it."""
     if d.state != "pending":
         return "skip"
     if d.acknowledged:  # the member already has it (heard it at a meeting, by a call): stop
         d.state = "acknowledged"
         return "skip"
+    if not d.plan:
+        d.state, d.next_at, d.held = "unreachable", None, None
+        return "unreachable"
+    if d.channel in BY_SPECIALIST:
+        return _enter_channel(d, now, quiet, None)
     release = quiet.release(d.channel, now)
     if release > now:
         d.next_at, d.held = stamp(release), "quiet_hours"

@@ -14,8 +14,12 @@ class Notice:
     require_ack: bool = False
     send_at: str | None = None
     recipients: list[str] = field(default_factory=list)
-    addressed_on: str | None = None
+    addressed_on: str | None = None  # YYYY-MM-DD: the day the audience is resolved as of
     origin: str | None = None  # what made the service send it by itself (activity, alert), if it did
+    open_until: str | None = None  # the last day a fact recorded still changes its addressing (recipients.open_until)
+    due_at: str | None = None  # the instant its deliveries are due (send_at, or when it was addressed)
+    scheduled: bool = False  # due later than it was addressed (send_at in the future)
+    correlation_id: str | None = None  # of what created it: its deliveries, even those added later, carry it
 
 
 def create(existing: Notice | None, *, notice_id: str, title: str, body: str, category: str, audience: dict,

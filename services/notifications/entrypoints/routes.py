@@ -6,7 +6,7 @@ from fastapi.responses import JSONResponse
 
 from services.notifications.adapters.documents import DELIVERIES, FEEDBACK, MEMBERS, NOTICES, ORGS, member_from_doc
 from services.notifications.domain.channels import plan
-from services.notifications.domain.recipients import audience
+from services.notifications.domain.recipients import in_audience, open_until
 from shared.http.errors import NotFound
 from shared.messaging.unit_of_work import VERSION
 from shared.periods import parse_period, today
@@ -110,7 +110,7 @@ async def audience_preview(request: Request, org_ids: str = Query(""), member_id
     named = [m for m in member_ids.split(",") if m]
     if not orgs and not named:
         return _unprocessable("org_ids", "name at least one org or member")
-    db, day = _db(request), on or today()
+    db, day = _db(request), (on or today()).isoformat()
     branches = []
     for org_id in orgs:
         org = await db[ORGS].find_one({"_id": org_id})
@@ -118,11 +118,14 @@ async def audience_preview(request: Request, org_ids: str = Query(""), member_id
             raise NotFound("organisation", org_id)
         branches.extend(org["branches"])
     branch_docs = await db[ORGS].find({"_id": {"$in": branches}}).to_list(None)
-    in_orgs = [mid for b in branch_docs for mid in b["members"]]
-    found = {m["_id"]: member_from_doc(m) async for m in db[MEMBERS].find({"_id": {"$in": audience(in_orgs, named)}})}
-    people = [found[i] for i in audience(in_orgs, named) if i in found and found[i].registered(day)]
-    return {"on": day.isoformat(), "count": len(people),
+    ids = sorted({mid for b in branch_docs for mid in b["members"]} | set(named))
+    found = [member_from_doc(m) async for m in db[MEMBERS].find({"_id": {"$in": ids}}).sort("_id", 1)]
+    # as a notice addressed that day would see them (domain/recipients.py)
+    people = [s for s in (mb.standing(day, open_until(day)) for mb in found)
+              if s is not None and in_audience(s, {"org_ids": orgs, "member_ids": named})]
+    names = {mb.member_id: mb.name for mb in found}
+    return {"on": day, "count": len(people),
             "branches": [{"branch_id": b["_id"], "secretary_id": b.get("secretary_id")} for b in branch_docs],
-            "recipients": [{"member_id": p.member_id, "name": p.name, "branch_id": p.branch_id,
-                            "away": p.away(day), "specialist_id": p.specialist_id, "plan": plan(p.reach(day))}
+            "recipients": [{"member_id": p.member_id, "name": names[p.member_id], "branch_id": p.branch_id,
+                            "away": p.away, "specialist_id": p.specialist_id, "plan": plan(p.reach())}
                            for p in people]}

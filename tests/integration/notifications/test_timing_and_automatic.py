@@ -104,21 +104,20 @@ async def test_a_warning_reminds_member_and_secretary_once_until_the_facts_chang
                              source="sunsetred-members"))
     await w.publish(n, secretary=s)
 
-    def alert(months: int, since: str) -> dict:
-        return envelope("AlertRaised", {"alert_id": uid("al"), "kind": "dues_arrears", "level": "warning",
+    def alert(months: int, since: str) -> dict:  # reporting names an alert (kind, subject, since)
+        return envelope("AlertRaised", {"alert_id": f"dues_arrears:{m}:{since}", "kind": "dues_arrears", "level": "warning",
                                         "subject_id": m, "org_id": w.branches[0], "since": since, "months": months,
                                         "as_of": date.today().isoformat()}, source="sunsetred-reporting")
 
-    month = date.today().isoformat()[:7]
-    first = f"reminder:dues_arrears:{m}:{month}:2026-01:3"
+    first = f"reminder:dues_arrears:{m}:2026-01:warning:3"
     await n.bus.send("reporting.events", alert(3, "2026-01"))
     await status_when(n, f"{first}:member", settled)
     await status_when(n, f"{first}:secretary", settled)
     assert "张建国同志" in "".join(gateway.to(p_member, "/sms")[0].body["segments"])
     assert "党员张建国" in "".join(gateway.to(p_secretary, "/sms")[0].body["segments"])
 
-    # the same facts again: nothing new; changed facts: a new reminder
+    # the same alert again (another message): nothing new; more months: a new reminder
     await n.bus.send("reporting.events", alert(3, "2026-01"), alert(4, "2026-01"))
     for who in ("member", "secretary"):
-        await status_when(n, f"reminder:dues_arrears:{m}:{month}:2026-01:4:{who}", settled)
+        await status_when(n, f"reminder:dues_arrears:{m}:2026-01:warning:4:{who}", settled)
     assert len(gateway.to(p_member, "/sms")) == 2 and len(gateway.to(p_secretary, "/sms")) == 2

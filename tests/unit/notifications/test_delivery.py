@@ -15,7 +15,7 @@ NOON = datetime(2026, 3, 10, 12, 0, tzinfo=SHANGHAI)
 
 def new(plan):
     d = Delivery("n1", "m1", "b1", "2026-03-10", plan, specialist_id="s1")
-    dl.address(d, NOON, None, False)
+    dl.address(d, NOON, False)
     return d
 
 
@@ -65,9 +65,11 @@ def test_sms_due_at_night_is_held_not_sent():
     assert d.next_at == stamp(datetime(2026, 3, 11, 8, 0, tzinfo=SHANGHAI))
 
 
-def test_door_first_goes_to_the_specialist_at_once():
-    d = Delivery("n1", "m1", "b1", "2026-03-10", ["door"], specialist_id="s1")
-    assert dl.address(d, NOON, None, False) == "door" and d.state == "door_assigned"
+def test_door_first_goes_to_the_specialist_when_due():
+    d = new(["door"])
+    assert d.state == "pending" and d.door is None and dl.untouched(d)  # nothing handed over yet
+    assert dl.claim(d, NOON, Q) == "door" and d.state == "door_assigned" and not dl.untouched(d)
+    assert d.door["specialist_id"] == "s1"
     dl.complete_door(d, NOON.date(), "s1")
     assert d.state == "door_done" and d.door["completed_by"] == "s1"
 
@@ -86,9 +88,29 @@ def test_acknowledged_before_sending_stops_the_delivery():
     assert dl.claim(d, NOON, Q) == "skip" and d.state == "acknowledged" and not d.attempts
 
 
-def test_nothing_works_is_unreachable():
-    d = Delivery("n1", "m1", "b1", "2026-03-10", [])
-    assert dl.address(d, NOON, None, False) == "skip" and d.state == "unreachable"
+def test_nothing_works_is_unreachable_when_due():
+    d = new([])
+    assert d.state == "pending" and dl.untouched(d)
+    assert dl.claim(d, NOON, Q) == "unreachable" and d.state == "unreachable" and not dl.untouched(d)
+    assert dl.claim(d, NOON, Q) == "skip"
+
+
+def test_a_scheduled_delivery_is_held_until_due():
+    d = Delivery("n1", "m1", "b1", "2026-03-10", ["sms"])
+    dl.address(d, NOON, True)
+    assert (d.state, d.held, d.next_at) == ("pending", "scheduled", stamp(NOON)) and dl.untouched(d)
+
+
+def test_untouched_only_until_something_is_done_or_said():
+    d = new(["sms", "door"])
+    assert dl.untouched(d)
+    dl.claim(d, datetime(2026, 3, 10, 23, 0, tzinfo=SHANGHAI), Q)  # held for quiet hours: still untouched
+    assert dl.untouched(d)
+    dl.claim(d, NOON, Q)
+    assert not dl.untouched(d)
+    acked = new(["sms"])
+    dl.acknowledge(acked, NOON.date(), None)
+    assert not dl.untouched(acked)
 
 
 def test_stamps_compare_as_text():

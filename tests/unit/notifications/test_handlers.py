@@ -1,7 +1,8 @@
 """The notifications service layer, message by message, against the in-memory unit of work (no I/O).
 
 Its projection of the tree and the members is fed the events the members service's own handlers
-emit, so these tests also hold the two services' contract together.
+emit, so these tests also hold the two services' contract together. Facts are dated early in 2026
+(the members' commands' occurred_at), before the notices of March they are about.
 """
 import pytest
 
@@ -10,6 +11,7 @@ from services.members.handlers import HANDLERS as MEMBERS_HANDLERS
 from services.notifications.adapters.documents import (
     DELIVERIES, MEMBERS, NOTICES, ORGS, delivery_from_doc, delivery_id, member_from_doc, notice_from_doc,
 )
+from services.notifications.domain.recipients import NEVER
 from services.notifications.handlers import HANDLERS
 from shared.contracts.parsing import parse_object
 from shared.errors import Rejected
@@ -20,6 +22,11 @@ from tests.support.scenario import register, tree
 
 pytestmark = pytest.mark.unit
 SENT = "2026-03-02T10:00:00+08:00"
+FACTS = "2026-01-05T09:00:00+08:00"  # when the district's ledger was recorded
+
+
+def dated(env: dict, occurred_at: str = FACTS) -> dict:
+    return {**env, "occurred_at": occurred_at}
 
 
 async def run(uow: FakeUnitOfWork, env: dict) -> list[dict]:
@@ -49,7 +56,7 @@ async def district(more=lambda ids: []) -> tuple[dict, FakeUnitOfWork]:
     cmds += [register(b1, "m1", preferred_channel="sms"), register(b1, "m2", name="李建国", phone=None),
              register(b2, "m3", name="张桂兰"), *more(ids)]
     members_uow = FakeUnitOfWork()
-    events = [e for cmd in cmds for e in await handle(MEMBERS_HANDLERS, cmd, members_uow)]
+    events = [e for cmd in cmds for e in await handle(MEMBERS_HANDLERS, dated(cmd), members_uow)]
     uow = FakeUnitOfWork()
     for ev in events:
         assert await run(uow, ev) == []
@@ -69,15 +76,19 @@ async def test_the_projection_knows_the_tree_and_how_to_reach_each_member():
     assert uow.docs[ORGS][ids["district"]]["branches"] == [b1, b2]
     m1 = member_from_doc(uow.docs[MEMBERS]["m1"])
     assert "_v" in uow.docs[MEMBERS]["m1"] and m1 is not None
-    assert (m1.branch_id, m1.ancestors, m1.phone, m1.preferred_channel) == (
-        b1, [ids["district"], ids["subdistrict"], ids["community"], b1], "13912345678", "sms")
+    s = m1.standing("2026-03-02", NEVER)
+    assert (s.branch_id, s.path, s.phone, s.preferred_channel) == (
+        b1, (ids["district"], ids["subdistrict"], ids["community"], b1), "13912345678", "sms")
+    assert m1.standing("2026-01-04", NEVER) is None  # not registered yet
+    assert (m1.branch_id, m1.ancestors) == (b1, list(s.path))
 
 
 async def test_a_notice_to_a_branch_is_queued_for_each_of_its_members():
     ids, uow = await district()
     b1 = ids["branches"][0]
     events = await run(uow, send_notice(org_ids=[b1]))
-    assert [e["type"] for e in events] == ["DoorDeliveryAssigned", "NoticeCreated"]
+    # nothing is said of each delivery before it is due (the delivery worker says it then)
+    assert [e["type"] for e in events] == ["NoticeCreated"]
     assert {(r.topic, r.key) for r in uow.outbox} == {(NOTIFICATIONS_EVENTS, b"n1")}
     created = events[-1]["data"]
     assert (created["recipient_count"], created["require_ack"]) == (2, True)
@@ -88,8 +99,7 @@ async def test_a_notice_to_a_branch_is_queued_for_each_of_its_members():
         "pending", "sms", "sms", b1, "2026-03-02")
     assert sms.next_at.startswith("2026-03-02T02:00")  # due at once, sent by the delivery worker
     door = delivery_from_doc(uow.pending(DELIVERIES)[delivery_id("n1", "m2")])
-    assert (door.state, door.plan) == ("door_assigned", ["door"])
-    assert events[0]["data"]["member_id"] == "m2"
+    assert (door.state, door.plan, door.next_at) == ("pending", ["door"], sms.next_at)
     notice = notice_from_doc(uow.pending(NOTICES)["n1"])
     assert (notice.recipients, notice.addressed_on) == (["m1", "m2"], "2026-03-02")
 
@@ -103,6 +113,7 @@ async def test_a_notice_to_the_district_and_a_named_member_reaches_each_member_o
 
 async def test_a_member_gone_is_not_addressed():
     ids, uow = await district(lambda ids: [envelope("RecordMemberDeath", {"member_id": "m2", "on": "2026-02-01"})])
+    assert member_from_doc(uow.docs[MEMBERS]["m2"]).standing("2026-01-31", NEVER) is not None
     events = await run(uow, send_notice(org_ids=[ids["branches"][0]]))
     assert [e["type"] for e in events] == ["NoticeCreated"] and events[0]["data"]["recipient_count"] == 1
     assert set(uow.pending(DELIVERIES)) == {delivery_id("n1", "m1")}

@@ -1,0 +1,254 @@
+"""The same facts and notices, in any order, give the same deliveries.
+
+The contract: consumers must not assume order across topics. Notifications reads notices from
+notifications.commands and activities/reporting events, and the members' facts from
+members.events, each at its own pace. A notice is addressed as of its day, from the facts recorded
+by its open_until day; a fact that arrives after the notice settles the deliveries not yet under
+way as if it had come first (services/notifications/README.md, "Late facts").
+"""
+import random
+from datetime import datetime
+
+import pytest
+
+from services.activities.handlers import HANDLERS as ACTIVITIES_HANDLERS
+from services.members.handlers import HANDLERS as MEMBERS_HANDLERS
+from services.notifications.adapters.documents import (
+    DELIVERIES, NOTICES, delivery_from_doc, delivery_id, delivery_to_doc,
+)
+from services.notifications.domain import delivery as dl
+from services.notifications.domain.quiet_hours import QuietHours
+from services.notifications.handlers import HANDLERS
+from shared.contracts.parsing import parse_object
+from tests.support.fake_uow import FakeUnitOfWork, handle
+from tests.support.messages import envelope
+from tests.support.scenario import register, tree
+
+pytestmark = pytest.mark.unit
+
+
+def at(day: str, hour: int = 9) -> str:
+    return f"{day}T{hour:02d}:00:00+08:00"
+
+
+def dated(env: dict, occurred_at: str) -> dict:
+    return {**env, "occurred_at": occurred_at}
+
+
+class District:
+    """b1: m1 (SMS), m2 (no phone: the door), m4 (a phone, prefers the door); b2: m3. Recorded on
+    2026-01-05 by the members service, whose events the tests feed to notifications."""
+
+    def __init__(self):
+        self.ids, cmds = tree(2)
+        self.b1, self.b2 = self.ids["branches"]
+        cmds += [register(self.b1, "m1", preferred_channel="sms"), register(self.b1, "m2", name="李建国", phone=None),
+                 register(self.b2, "m3", name="张桂兰"), register(self.b1, "m4", preferred_channel="door")]
+        cmds += [envelope("AssignSpecialist", {"member_id": m, "specialist_id": "sp1", "specialist_name": "李专员"})
+                 for m in ("m1", "m2", "m3", "m4")]
+        self.members = FakeUnitOfWork()
+        self.cmds = [dated(c, at("2026-01-05")) for c in cmds]
+
+    async def facts(self, *cmds: dict) -> list[dict]:
+        """The members service's events for these commands (handled in the order given)."""
+        out = []
+        for cmd in cmds:
+            out += await handle(MEMBERS_HANDLERS, cmd, self.members)
+            self.members.commit()
+        return out
+
+    async def ledger(self) -> FakeUnitOfWork:
+        """Notifications with the ledger projected, committed."""
+        uow = FakeUnitOfWork()
+        for ev in await self.facts(*self.cmds):
+            await run(uow, ev)
+        uow.commit()
+        return uow
+
+
+async def run(uow: FakeUnitOfWork, env: dict) -> list[dict]:
+    await uow.prefetch(HANDLERS[env["type"]].wants(parse_object(env).message))
+    return await handle(HANDLERS, env, uow)
+
+
+async def feed(base: FakeUnitOfWork, inputs: list[dict]) -> tuple[FakeUnitOfWork, list[dict]]:
+    """Each input in its own batch, committed, on a copy of `base`; returns the store and the events."""
+    uow, events = FakeUnitOfWork(base.docs), []
+    for env in inputs:
+        events += await run(uow, env)
+        uow.commit()
+        uow = FakeUnitOfWork(uow.docs)
+    return uow, events
+
+
+def deliveries(uow: FakeUnitOfWork) -> dict[str, tuple]:
+    """Each delivery as addressed (branch, day, channels, specialist, contacts) and its state."""
+    return {k: (dl.addressing(d), d.state, d.next_at, d.held)
+            for k, d in ((k, delivery_from_doc(doc)) for k, doc in uow.docs[DELIVERIES].items())}
+
+
+def recipients(uow: FakeUnitOfWork, notice_id: str) -> list[str]:
+    return uow.docs[NOTICES][notice_id]["recipients"]
+
+
+def notice(notice_id: str, occurred_at: str, **audience) -> dict:
+    return dated(envelope("SendNotice", {
+        "notice_id": notice_id, "title": "关于学习贯彻全会精神的通知", "body": "请认真学习。", "category": "document",
+        "require_ack": True, "audience": {"org_ids": [], "member_ids": [], **audience}}), occurred_at)
+
+
+async def meeting(district: District, activity_id: str, scheduled: str, starts: str) -> dict:
+    [ev] = await handle(ACTIVITIES_HANDLERS, dated(envelope("ScheduleActivity", {
+        "activity_id": activity_id, "kind": "branch_assembly", "title": "一季度支部党员大会", "branch_ids": [district.b1],
+        "starts_at": starts, "ends_at": starts.replace("T09", "T11")}), scheduled), FakeUnitOfWork())
+    return ev
+
+
+def orders(inputs: list[dict], n: int = 40) -> list[list[dict]]:
+    """The given order, its reverse, and shuffles (seeded): each a possible arrival order across
+    topics (the inputs have keys of their own, so no order within a key is broken)."""
+    rng = random.Random(20260302)
+    out = [list(inputs), list(reversed(inputs))]
+    for _ in range(n):
+        out.append(rng.sample(inputs, len(inputs)))
+    return out
+
+
+async def test_a_meeting_reaches_who_belonged_that_day_whether_a_later_death_came_first_or_not():
+    """The reported defect: a meeting of 2025-10-04 reached 3 members or 2 depending on whether the
+    death of one of them on 2025-11-22 had been projected."""
+    d = District()
+    base = await d.ledger()
+    death = (await d.facts(dated(envelope("RecordMemberDeath", {"member_id": "m2", "on": "2026-04-22"}),
+                                 at("2026-04-22", 20))))[0]
+    activity = await meeting(d, "a1", at("2026-03-03", 8), at("2026-03-05"))
+    first, _ = await feed(base, [activity, death])
+    second, _ = await feed(base, [death, activity])
+    assert deliveries(first) == deliveries(second)
+    assert recipients(first, "activity:a1") == recipients(second, "activity:a1") == ["m1", "m2", "m4"]
+
+
+async def test_facts_and_notices_in_any_order_give_the_same_deliveries():
+    d = District()
+    base = await d.ledger()
+    facts = await d.facts(
+        # before the notices' days: m2 dies, m4 goes away, m3 moves to b1
+        dated(envelope("RecordMemberDeath", {"member_id": "m2", "on": "2026-03-01"}), at("2026-03-01", 20)),
+        dated(envelope("MarkMemberAway", {"member_id": "m4", "from": "2026-02-20", "until": None, "location": "三亚",
+                                          "reason": "seasonal"}), at("2026-02-20")),
+        dated(envelope("TransferMember", {"member_id": "m3", "on": "2026-02-15", "to_branch_id": d.b1}),
+              at("2026-02-15")),
+        # registered from February, recorded on 10 March: after the meeting, within the notice's month
+        dated(register(d.b1, "m5", name="赵德明", registered_on="2026-02-01", preferred_channel="sms"),
+              at("2026-03-10")),
+        # after everything: changes nothing
+        dated(envelope("RecordMemberDeath", {"member_id": "m1", "on": "2026-04-20"}), at("2026-04-20", 20)),
+    )
+    inputs = [*facts, notice("n1", at("2026-03-02", 10), org_ids=[d.ids["district"]]),
+              await meeting(d, "a1", at("2026-03-03", 8), at("2026-03-05"))]
+    facts_first, created = await feed(base, inputs)
+    assert recipients(facts_first, "n1") == ["m1", "m3", "m4", "m5"]
+    assert recipients(facts_first, "activity:a1") == ["m1", "m3", "m4"]  # m5 was recorded after the meeting
+    got = deliveries(facts_first)
+    assert got[delivery_id("n1", "m3")][0][2] == d.b1  # in b1 since 15 February
+    assert got[delivery_id("n1", "m4")][0][4] == ("sms", "phone_call")  # away: never the door
+    assert got[delivery_id("n1", "m5")][1:] == ("pending", "2026-03-02T02:00:00.000000+00:00", None)
+    notices_created = sorted((e["id"], e["data"]["notice_id"]) for e in created if e["type"] == "NoticeCreated")
+
+    for order in orders(inputs):
+        uow, created = await feed(base, order)
+        assert deliveries(uow) == got, [e["type"] for e in order]
+        assert {n: recipients(uow, n) for n in ("n1", "activity:a1")} == {
+            n: recipients(facts_first, n) for n in ("n1", "activity:a1")}
+        assert sorted((e["id"], e["data"]["notice_id"]) for e in created if e["type"] == "NoticeCreated") == \
+            notices_created
+
+
+async def test_a_late_registration_reaches_a_notice_only_while_it_is_open():
+    d = District()
+    base = await d.ledger()
+    [late] = [e for e in await d.facts(dated(register(d.b1, "m5", registered_on="2026-02-01"), at("2026-04-02")))
+              if e["type"] == "MemberRegistered"]
+    inputs = [notice("n1", at("2026-03-02", 10), org_ids=[d.b1]), late]  # open until 2026-04-01
+    for order in (inputs, inputs[::-1]):
+        uow, _ = await feed(base, order)
+        assert recipients(uow, "n1") == ["m1", "m2", "m4"]
+        assert delivery_id("n1", "m5") not in uow.docs[DELIVERIES]
+
+
+async def test_a_delivery_under_way_stays_as_proof():
+    """A death dated before the notice, arriving once the member's door visit is assigned: the visit
+    stays (the specialist has it), unlike a delivery nobody has acted on yet, which is withdrawn."""
+    d = District()
+    base = await d.ledger()
+    [death] = await d.facts(dated(envelope("RecordMemberDeath", {"member_id": "m2", "on": "2026-03-01"}),
+                                  at("2026-03-01", 20)))
+    [away] = await d.facts(dated(envelope("MarkMemberAway", {"member_id": "m4", "from": "2026-02-25", "until": None,
+                                                             "location": "海南", "reason": "family"}), at("2026-02-25")))
+    uow, _ = await feed(base, [notice("n1", at("2026-03-02", 10), org_ids=[d.b1])])
+    # the delivery worker hands m2's visit to the specialist; m4's is still queued
+    visit = delivery_from_doc(uow.docs[DELIVERIES][delivery_id("n1", "m2")])
+    assert dl.claim(visit, datetime.fromisoformat(at("2026-03-02", 10)), QuietHours()) == "door"
+    uow.docs[DELIVERIES][delivery_id("n1", "m2")] = {**delivery_to_doc(visit), "_v": 2}
+    uow, _ = await feed(uow, [death, away])
+    assert delivery_from_doc(uow.docs[DELIVERIES][delivery_id("n1", "m2")]).state == "door_assigned"
+    assert delivery_from_doc(uow.docs[DELIVERIES][delivery_id("n1", "m4")]).plan == ["sms", "phone_call"]
+
+
+async def test_away_and_back_before_the_notice_in_either_order():
+    d = District()
+    base = await d.ledger()
+    trip = await d.facts(
+        dated(envelope("MarkMemberAway", {"member_id": "m4", "from": "2026-02-01", "until": None, "location": "三亚",
+                                          "reason": "seasonal"}), at("2026-02-01")),
+        dated(envelope("MarkMemberReturned", {"member_id": "m4", "on": "2026-02-28"}), at("2026-02-28")))
+    n1 = notice("n1", at("2026-03-02", 10), member_ids=["m4"])
+    n0 = notice("n0", at("2026-02-10", 10), member_ids=["m4"])
+    results = []
+    for order in ([*trip, n0, n1], [n0, n1, *trip], [trip[0], n0, n1, trip[1]], [n1, trip[0], n0, trip[1]]):
+        uow, _ = await feed(base, order)
+        results.append(deliveries(uow))
+        assert results[-1][delivery_id("n1", "m4")][0][4] == ("door",)  # back home on 2 March
+        assert results[-1][delivery_id("n0", "m4")][0][4] == ("sms", "phone_call")  # away on 10 February
+    assert all(r == results[0] for r in results)
+
+
+def alert(member_id: str, org_id: str, months: int, as_of: str) -> dict:
+    return dated(envelope("AlertRaised", {
+        "alert_id": f"dues_arrears:{member_id}:2026-01", "kind": "dues_arrears", "level": "warning",
+        "subject_id": member_id, "org_id": org_id, "since": "2026-01", "months": months, "as_of": as_of},
+        source="sunsetred-reporting"), at(as_of, 12))
+
+
+async def test_a_reminder_is_named_by_its_alert_and_months_not_by_the_message_that_raised_it():
+    d = District()
+    base = await d.ledger()
+    [secretary] = await d.facts(dated(envelope("AppointSecretary", {"branch_id": d.b1, "member_id": "m4"}),
+                                      at("2026-01-06")))
+    base, _ = await feed(base, [secretary])
+    one, two = alert("m1", d.b1, 3, "2026-03-20"), alert("m1", d.b1, 3, "2026-03-20")  # other message ids
+    assert one["id"] != two["id"]
+    uow_one, ev_one = await feed(base, [one])
+    uow_two, ev_two = await feed(base, [two])
+    assert [(e["id"], e["data"]["notice_id"]) for e in ev_one] == [(e["id"], e["data"]["notice_id"]) for e in ev_two]
+    assert sorted(e["data"]["notice_id"] for e in ev_one) == [
+        "reminder:dues_arrears:m1:2026-01:warning:3:member", "reminder:dues_arrears:m1:2026-01:warning:3:secretary"]
+    assert all(e["causation_id"] != one["id"] and e["correlation_id"] == one["id"] for e in ev_one)
+    assert deliveries(uow_one) == deliveries(uow_two)
+    # the same alert again, from another message: nothing new; more months: a new reminder
+    _, again = await feed(uow_one, [two, alert("m1", d.b1, 4, "2026-04-20")])
+    assert sorted(e["data"]["notice_id"] for e in again) == [
+        "reminder:dues_arrears:m1:2026-01:warning:4:member", "reminder:dues_arrears:m1:2026-01:warning:4:secretary"]
+
+
+async def test_a_reminder_about_a_member_not_yet_projected_reaches_them_once_they_are():
+    d = District()
+    base = await d.ledger()
+    [registered] = [e for e in await d.facts(dated(register(d.b1, "m5", registered_on="2026-01-05"),
+                                                   at("2026-01-05")))
+                    if e["type"] == "MemberRegistered"]
+    warning = alert("m5", d.b1, 3, "2026-03-20")
+    before, _ = await feed(base, [registered, warning])
+    after, _ = await feed(base, [warning, registered])
+    assert deliveries(before) == deliveries(after)
+    assert set(deliveries(after)) >= {delivery_id("reminder:dues_arrears:m5:2026-01:warning:3:member", "m5")}

@@ -1,0 +1,81 @@
+"""The delivery worker's events: their ids do not depend on the order of the deliveries it is
+given, nor on when they were due; a visit or an unreachable member is said when due."""
+import json
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from services.notifications.adapters.documents import DELIVERIES, NOTICES, delivery_to_doc, notice_to_doc
+from services.notifications.delivery_worker import DeliveryWorker
+from services.notifications.domain import delivery as dl
+from services.notifications.domain.delivery import Delivery
+from services.notifications.domain.notice import Notice
+from services.notifications.domain.quiet_hours import QuietHours
+from services.notifications.settings import NotifySettings
+from shared.messaging.pipeline import Context
+from tests.support.fake_uow import FakeUnitOfWork, _Pipeline
+
+pytestmark = pytest.mark.unit
+DUE = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
+
+
+class Console:
+    transport = "console"
+
+    async def send(self, note) -> None:
+        pass
+
+
+class Pipe:
+    """`Pipeline.run_unit` over the fake unit of work."""
+
+    def __init__(self, uow: FakeUnitOfWork):
+        self.uow = uow
+
+    async def run_unit(self, cause, work, wants=()) -> None:
+        await self.uow.prefetch(list(wants))
+        await work(Context(_Pipeline(), cause, self.uow))
+        self.uow.commit_message()
+        self.uow.commit()
+
+
+def worker(uow: FakeUnitOfWork) -> DeliveryWorker:
+    w = DeliveryWorker.__new__(DeliveryWorker)
+    w.runtime = SimpleNamespace(settings=SimpleNamespace(district="x-district"))
+    w.cfg, w.quiet, w.pipe = NotifySettings(quiet_hours="00:00-00:00"), QuietHours.parse("00:00-00:00"), Pipe(uow)
+    w.senders = {c: Console() for c in ("sms", "wechat", "email")}
+    return w
+
+
+def store(due: datetime = DUE) -> FakeUnitOfWork:
+    n = Notice("n1", "通知", "请学习。", "document", {"org_ids": ["b1"], "member_ids": []}, addressed_on="2026-03-02")
+    plans = {"m1": ["sms", "door"], "m2": ["door"], "m3": [], "m4": ["email", "door"]}
+    docs = {}
+    for member_id, plan in plans.items():
+        d = Delivery("n1", member_id, "b1", "2026-03-02", plan, specialist_id="sp1", preferred="sms")
+        dl.address(d, due, False)
+        docs[f"n1|{member_id}"] = {**delivery_to_doc(d), "_v": 1}
+    return FakeUnitOfWork({NOTICES: {"n1": {**notice_to_doc(n), "_v": 1}}, DELIVERIES: docs})
+
+
+async def events(group_order: list[str], due: datetime = DUE) -> dict[tuple, str]:
+    uow = store(due)
+    group = [uow.docs[DELIVERIES][f"n1|{m}"] for m in group_order]
+    await worker(uow)._deliver("n1", group, due + timedelta(minutes=1))
+    out = {}
+    for record in uow.published:
+        e = json.loads(record.value)
+        out[(e["type"], e["data"]["member_id"])] = e["id"]
+    return out
+
+
+async def test_per_member_event_ids_do_not_depend_on_the_order_of_the_deliveries():
+    one = await events(["m1", "m2", "m3", "m4"])
+    assert set(one) == {("NotificationDispatched", "m1"), ("NotificationDispatched", "m4"),
+                        ("NotificationDelivered", "m1"), ("NotificationDelivered", "m4"),
+                        ("DoorDeliveryAssigned", "m2"), ("NotificationFailed", "m3")}
+    assert await events(["m4", "m3", "m2", "m1"]) == one
+    assert await events(["m3", "m1", "m4", "m2"]) == one
+    assert await events(["m1", "m2", "m3", "m4"], DUE - timedelta(hours=1)) == one  # nor on when they were due
+    assert len(set(one.values())) == len(one)
