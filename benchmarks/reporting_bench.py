@@ -1,7 +1,8 @@
 """How fast a district report answers over 100,000 members (prints figures; not a test).
 
 Builds a fresh, throw-away reporting database the way the projections would (member facts →
-contributions → per-organisation documents of day-by-day changes, `figures` and `figure_years`),
+contributions → per-organisation documents of day-by-day changes, `figures` and `org_totals`
+with the branches counted by settings),
 then times the report queries the HTTP routes run, for the district, a community and a branch,
 over a month, a quarter and a year, and prints p50 and p99 of each. With `--with-members` it
 also stores the members' documents and times a branch's alerts and member list (indexed by
@@ -23,10 +24,11 @@ from pymongo import AsyncMongoClient
 
 from services.reporting import queries
 from services.reporting.adapters.documents import (
-    FIGURE_YEARS, FIGURES, MEMBERS, ORGS, figures_id, figures_year, member_to_doc, setup,
+    FIGURES, MEMBERS, ORG_TOTALS, ORGS, figures_id, figures_year, member_to_doc, setup,
 )
 from services.reporting.domain.contributions import DAY_SERIES, ledger_contribution, member_contribution
 from services.reporting.domain.facts import MemberFacts
+from services.reporting.domain.report import settings_key
 from shared.periods import parse_period
 
 KINDS = ["branch_assembly", "themed_party_day", "party_lecture", "study", "committee_meeting"]
@@ -101,7 +103,7 @@ async def build(db, members: int, n_branches: int, seed: int, with_members: bool
           f"{time.perf_counter() - started:.1f} s")
     # What figure_store's `$inc`s add up to, at once: each branch's changes go to the branch and
     # to every organisation above it, one document per (organisation, series, year), and the
-    # status series' yearly totals to the organisation's `figure_years` document.
+    # status series' yearly totals to the organisation's `org_totals` document.
     path = {o["_id"]: [o["_id"], *o["ancestors"]] for o in orgs if o["kind"] == "branch"}
     docs: dict[str, dict] = {}
     years: dict[str, dict] = {}
@@ -120,11 +122,17 @@ async def build(db, members: int, n_branches: int, seed: int, with_members: bool
                 totals = y["years"].setdefault(year, {})
                 for f, v in fields.items():
                     totals[f] = totals.get(f, 0) + v
+    for o in orgs:  # what figure_store.count_branch keeps: the branches below each org by settings
+        if o["kind"] == "branch":
+            key = settings_key(o["has_committee"], o["party_groups"])
+            for org in path[o["_id"]]:
+                counts = years.setdefault(org, {"_id": org, "years": {}, "touched": {}}).setdefault("branches", {})
+                counts[key] = counts.get(key, 0) + 1
     started = time.perf_counter()
     figure_docs = sorted(docs.values(), key=lambda x: x["_id"])
     for k in range(0, len(figure_docs), 500):
         await db[FIGURES].insert_many(figure_docs[k:k + 500], ordered=False)
-    await db[FIGURE_YEARS].insert_many(list(years.values()), ordered=False)
+    await db[ORG_TOTALS].insert_many(list(years.values()), ordered=False)
     print(f"{len(figure_docs):,} figure documents written in {time.perf_counter() - started:.1f} s "
           f"(largest {max(len(str(x)) for x in figure_docs):,} characters)")
     if member_docs:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from services.reporting.adapters import figure_store
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import (
-    ACTIVITIES, AWARDS, FIGURE_YEARS, LEDGERS, MEMBERS, ORGS, contribution_from_doc, contribution_to_doc, facts_from_doc,
+    ACTIVITIES, AWARDS, ORG_TOTALS, LEDGERS, MEMBERS, ORGS, contribution_from_doc, contribution_to_doc, facts_from_doc,
     ledger_id, member_to_doc,
 )
 from services.reporting.adapters.figures import ContextReader
@@ -48,11 +48,11 @@ async def refresh_ledger(ctx: Context, branch_id: str, year: str, change: Callab
 
 
 def branches(e) -> list[tuple[str, str]]:
-    """The org and figure-years documents of the branches an event names: what its handler will
+    """The org and org-totals documents of the branches an event names: what its handler will
     read, fetched with the batch's other documents in one query per collection."""
     ids = [getattr(e, f, None) for f in ("branch_id", "from_branch_id", "to_branch_id", "into_branch_id")]
     ids += list(getattr(e, "branch_ids", None) or [])
-    return [(coll, b) for b in dict.fromkeys(i for i in ids if i) for coll in (ORGS, FIGURE_YEARS)]
+    return [(coll, b) for b in dict.fromkeys(i for i in ids if i) for coll in (ORGS, ORG_TOTALS)]
 
 
 def emit_changes(ctx: Context, before: list[dict], now: list[al.Alert], day: str) -> list[dict]:
@@ -126,7 +126,9 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
                     "ancestors": e.ancestors, "has_committee": e.has_committee, "party_groups": e.party_groups,
                     "placed": True})
         doc.setdefault("established_on", event_day(ctx))
-        ctx.put(ORGS, await figure_store.place_branch(ctx, doc))
+        doc = await figure_store.place_branch(ctx, doc)
+        figure_store.count_branch(ctx, doc)
+        ctx.put(ORGS, doc)
         for year in doc.get("ledger_years", []):  # its settings decide what is required of it
             await refresh_ledger(ctx, e.org_id, year, org=doc)
         await refresh_branch_alerts(ctx, e.org_id, event_day(ctx), emit_alerts)
@@ -135,6 +137,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         # A change may arrive before the establishment (other key, other partition): keep it.
         doc = await ctx.get(ORGS, org_id) or {"_id": org_id, "name": org_id, "kind": "branch", "ancestors": []}
         change(doc)
+        figure_store.count_branch(ctx, doc)  # a merge changes what its subtree requires
         ctx.put(ORGS, doc)
 
     async def secretary_appointed(e: m.SecretaryAppointed, ctx: Context) -> None:

@@ -14,7 +14,7 @@ from services.reporting.adapters.figures import DbReader, Reader
 from services.reporting.domain import alerts as al
 from services.reporting.domain import days as d
 from services.reporting.domain.candidates import rank_branches, rank_members
-from services.reporting.domain.report import build, reading_day, subtree_required
+from services.reporting.domain.report import build, reading_day
 from services.reporting.settings import district_rules
 from shared.contracts.codes import ORG_LIFE_KINDS
 from shared.periods import Period, parse_period
@@ -31,29 +31,30 @@ async def org(db, org_id: str) -> dict:
     return doc
 
 
-async def _report(reader: Reader, o: dict, branches: list[dict], period: Period, as_of: date) -> dict:
+async def _report(reader: Reader, o: dict, period: Period, as_of: date) -> dict:
     day = reading_day(period, as_of.isoformat())
     sums = await figures.org_sums(reader, o["_id"], period, day)
+    required = await figures.required(reader, o["_id"], period, district_rules())
     stars = (o.get("stars") or {}).get(period.text[:4]) if o["kind"] == "branch" else None
     return {"org_id": o["_id"], "name": o["name"], "kind": o["kind"], "period": period.text, "as_of": day,
-            **build(sums, subtree_required(branches, period, district_rules()), period, day, stars=stars)}
+            **build(sums, required, period, day, stars=stars)}
 
 
 async def report(db, org_id: str, period: Period, as_of: date) -> dict:
-    """The organisation, the branches below it and its figures, read at once."""
+    """The organisation and its figures (what its branches must hold included), read at once:
+    two documents by `_id` and the organisation's totals, whatever the size of its subtree."""
     reader = DbReader(db)
-    (o, below), _ = await asyncio.gather(
-        org_tree.with_branches(db, org_id, org_tree.REPORT_FIELDS),
-        figures.prefetch_sums(reader, [org_id], period, reading_day(period, as_of.isoformat())))
+    o, _ = await asyncio.gather(org_tree.get(db, org_id), figures.prefetch_sums(
+        reader, [org_id], period, reading_day(period, as_of.isoformat())))
     if o is None:
         raise UnknownOrg(org_id)
-    return await _report(reader, o, [o] if o["kind"] == "branch" else below, period, as_of)
+    return await _report(reader, o, period, as_of)
 
 
 async def _branch_reports(reader: Reader, branches: list[dict], period: Period, as_of: date) -> list[dict]:
     await figures.prefetch_sums(reader, [b["_id"] for b in branches], period,
                                 reading_day(period, as_of.isoformat()))
-    return [await _report(reader, b, [b], period, as_of) for b in branches]
+    return [await _report(reader, b, period, as_of) for b in branches]
 
 
 async def branch_reports(db, org_id: str, period: Period, as_of: date) -> list[dict]:
@@ -142,11 +143,11 @@ async def monthly_series(db, org_id: str, year: int, as_of: date) -> dict:
         for mo in months:
             if d.first_day(mo) > as_of.isoformat():
                 break
-            r = await _report(reader, b, [b], parse_period(mo), as_of)
+            r = await _report(reader, b, parse_period(mo), as_of)
             per_month.append({"month": mo, "participation_rate": r["participation"]["rate"],
                               "dues_rate": r["dues"]["rate"], "amount_paid": r["dues"]["amount_paid"],
                               "away": r["members"]["away"], "registered": r["members"]["registered"]})
-        year_report = await _report(reader, b, [b], parse_period(str(year)), as_of)
+        year_report = await _report(reader, b, parse_period(str(year)), as_of)
         life = year_report["organisational_life"]
         rows.append({"branch_id": b["_id"], "name": b["name"], "months": per_month,
                      "compliance": {k: ({"held": life[k]["held"], "required": life[k]["required"]})

@@ -7,7 +7,8 @@
 - `figures`: the precomputed figures, one document per (organisation, series, year) holding the
   day-by-day changes of each counter as nested fields `d.<YYYY-MM-DD>.<counter>`
   (adapters/figure_store.py);
-- `figure_years`: per organisation, the yearly totals of its period-independent series `*`;
+- `org_totals`: per organisation, the yearly totals of its period-independent series `*`, and
+  its subtree's branches counted by settings (what its report requires);
 - `ledgers`: per branch and year, the meetings held (for organisational-life compliance);
 - `awards`: awards granted, for the annual selection's evidence.
 
@@ -23,7 +24,7 @@ ORGS = "orgs"
 MEMBERS = "members"
 ACTIVITIES = "activities"
 FIGURES = "figures"
-FIGURE_YEARS = "figure_years"
+ORG_TOTALS = "org_totals"
 LEDGERS = "ledgers"
 AWARDS = "awards"
 STATE = "state"  # small documents: the daily evaluation's last day

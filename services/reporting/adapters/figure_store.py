@@ -7,10 +7,14 @@ is the change of a counter on that day, and `m.<YYYY-MM>.<counter>` the month's 
 changes (so a reading as of a day sums the months before the day's and that month's days up to
 it, whatever the size of the year). A period series (`2026-03`, `2026-Q1`, `2026`) lives in
 one document; the period-independent series `*` (statuses) in one per year of the day, and
-every change of it is also added to that year's total in the organisation's `figure_years`
+every change of it is also added to that year's total in the organisation's `org_totals`
 document (`years.<year>.<counter>`, and `touched.<year>` counts the writes to each year's
 document): a reading as of a day is the totals of the earlier years plus that year's changes up
 to the day.
+
+The same `org_totals` document counts the branches of the organisation's subtree by their
+settings (`branches.<settings_key>`) and the merges by day (`merged.<day>.<settings_key>`): what
+a report requires of a subtree, without reading its branches (`count_branch`).
 
 Every write is an `$inc` (upserted): increments commute, so the order in which batches, or
 instances, apply them never matters, and no figures document is ever read to be written.
@@ -19,8 +23,9 @@ partition) counts in its own documents first; they are added to its ancestors on
 """
 from collections import defaultdict
 
-from services.reporting.adapters.documents import FIGURE_YEARS, FIGURES, ORGS, figures_id, figures_year
+from services.reporting.adapters.documents import FIGURES, ORG_TOTALS, ORGS, figures_id, figures_year
 from services.reporting.domain.contributions import DAY_SERIES, Contribution
+from services.reporting.domain.report import settings_key
 from shared.messaging.pipeline import Context
 
 Changes = dict[tuple[str, str], dict[str, int]]  # (series, day) → counter → change
@@ -78,4 +83,25 @@ def add(ctx: Context, org_id: str, changes: Changes) -> None:
             totals[f"touched.{year}"] += 1
     totals = {k: n for k, n in totals.items() if n}
     if totals:
-        ctx.inc(FIGURE_YEARS, org_id, totals)
+        ctx.inc(ORG_TOTALS, org_id, totals)
+
+
+def count_branch(ctx: Context, org: dict) -> None:
+    """Keep a placed branch counted, by its settings, in its own and its ancestors' totals (and
+    its merge, by day), undoing what it counted before when its settings, place or merge change.
+    What is counted is remembered on the org document, which the caller then puts."""
+    now = None
+    if org.get("kind") == "branch" and org.get("placed"):
+        now = {"key": settings_key(bool(org.get("has_committee", False)), org.get("party_groups", 0)),
+               "orgs": [org["_id"], *org.get("ancestors", [])], "merged_on": org.get("merged_on")}
+    before = org.get("counted")
+    if now == before:
+        return
+    for counted, n in ((before, -1), (now, 1)):
+        if counted:
+            incs = {f"branches.{counted['key']}": n}
+            if counted["merged_on"]:
+                incs[f"merged.{counted['merged_on']}.{counted['key']}"] = n
+            for org_id in counted["orgs"]:
+                ctx.inc(ORG_TOTALS, org_id, incs)
+    org["counted"] = now

@@ -9,11 +9,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Protocol
 
-from services.reporting.adapters.documents import FIGURE_YEARS, FIGURES, figures_id
+from services.reporting.adapters.documents import FIGURES, ORG_TOTALS, figures_id
 from services.reporting.domain import alerts as al
 from services.reporting.domain.contributions import DAY_SERIES
-from services.reporting.domain.report import Sums
+from services.reporting.domain.report import Sums, counted_required
 from shared.periods import Period, parse_period
+from shared.rules.org_life import Requirement
 
 Key = tuple[str, str]
 
@@ -74,7 +75,7 @@ class DbReader:
                 self._whole.setdefault((FIGURES, figures_id(org, s, y)), None)
         async for doc in self.db[FIGURES].find({"org": {"$in": org_ids}, "year": y}):
             self._whole[(FIGURES, doc["_id"])] = doc
-        await self.docs((FIGURE_YEARS, org) for org in org_ids)
+        await self.docs((ORG_TOTALS, org) for org in org_ids)
 
 
 class ContextReader:
@@ -90,7 +91,7 @@ class ContextReader:
 
 
 def _sum_keys(org_id: str, period: Period, day: str) -> list[Key]:
-    return [(FIGURE_YEARS, org_id), (FIGURES, figures_id(org_id, DAY_SERIES, day[:4])),
+    return [(ORG_TOTALS, org_id), (FIGURES, figures_id(org_id, DAY_SERIES, day[:4])),
             (FIGURES, figures_id(org_id, period.text, period.text[:4]))]
 
 
@@ -142,8 +143,15 @@ async def org_sums(reader: Reader, org_id: str, period: Period, day: str) -> Sum
     return sums
 
 
+async def required(reader: Reader, org_id: str, period: Period, rules: tuple[Requirement, ...]) -> dict[str, int]:
+    """What the subtree's branches must hold in the period, from the organisation's counts of
+    its branches by settings (figure_store.count_branch)."""
+    totals = (await reader.docs([(ORG_TOTALS, org_id)]))[(ORG_TOTALS, org_id)] or {}
+    return counted_required(totals.get("branches") or {}, totals.get("merged") or {}, period, rules)
+
+
 async def _status_years(reader: Reader, branch_id: str, day: str) -> list[str]:
-    years = (await reader.docs([(FIGURE_YEARS, branch_id)]))[(FIGURE_YEARS, branch_id)]
+    years = (await reader.docs([(ORG_TOTALS, branch_id)]))[(ORG_TOTALS, branch_id)]
     return sorted(y for y in ((years or {}).get("touched") or {}) if y <= day[:4])
 
 
@@ -164,7 +172,7 @@ async def registered_history(reader: Reader, branch_id: str, day: str) -> list[t
 
 async def prefetch_branch_states(reader: Reader, branch_ids: list[str], day: str) -> None:
     """What `branch_state` will read for each of these branches, in two rounds of queries."""
-    await reader.docs((FIGURE_YEARS, b) for b in branch_ids)
+    await reader.docs((ORG_TOTALS, b) for b in branch_ids)
     quarter = parse_period(al.last_complete_quarter(day))
     keys: list[Key] = []
     for b in branch_ids:

@@ -45,18 +45,39 @@ def stars_for(score: float) -> int:
     return next((s for t, s in STAR_THRESHOLDS if score >= t), 1)
 
 
+def settings_key(has_committee: bool, party_groups: int) -> str:
+    """What decides a branch's requirements, as a field name: `c2` (a committee, two groups), `n0`."""
+    return f"{'c' if has_committee else 'n'}{party_groups}"
+
+
 def subtree_required(branches: list[dict], period: Period,
                      rules: tuple[Requirement, ...] = DEFAULT_RULES) -> dict[str, int]:
     """Meetings of each kind the subtree's branches must hold; none of a branch merged away
     before the period began."""
-    out = dict.fromkeys(ORG_LIFE_KINDS, 0)  # every kind, whatever the district's rules name
-    alike: Counter[tuple[bool, int]] = Counter()  # a district's hundreds of branches share a few settings
+    alike: Counter[str] = Counter()
     for b in branches:
         if not (b.get("merged_on") and b["merged_on"] <= period.start.isoformat()):
-            alike[(bool(b.get("has_committee", False)), b.get("party_groups", 0))] += 1
-    for (has_committee, party_groups), n in alike.items():
-        for k, times in _required(period, has_committee, party_groups, rules):
-            out[k] += n * times
+            alike[settings_key(bool(b.get("has_committee", False)), b.get("party_groups", 0))] += 1
+    return _required_of(alike, period, rules)
+
+
+def counted_required(branches: dict[str, int], merged: dict[str, dict[str, int]], period: Period,
+                     rules: tuple[Requirement, ...] = DEFAULT_RULES) -> dict[str, int]:
+    """`subtree_required` from counts: the subtree's branches by `settings_key`, and by day of
+    their merge the branches merged away (kept for each organisation, adapters/figure_store.py)."""
+    alike: Counter[str] = Counter(branches)
+    for day, keys in merged.items():
+        if day <= period.start.isoformat():
+            alike.subtract(keys)
+    return _required_of(alike, period, rules)
+
+
+def _required_of(alike: Counter, period: Period, rules: tuple[Requirement, ...]) -> dict[str, int]:
+    out = dict.fromkeys(ORG_LIFE_KINDS, 0)  # every kind, whatever the district's rules name
+    for key, n in alike.items():  # a district's hundreds of branches share a few settings
+        if n:
+            for k, times in _required(period, key[0] == "c", int(key[1:]), rules):
+                out[k] += n * times
     return out
 
 

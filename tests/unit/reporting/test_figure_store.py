@@ -8,9 +8,10 @@ import asyncio
 import pytest
 
 from services.reporting.adapters import figure_store, figures
-from services.reporting.adapters.documents import FIGURE_YEARS, FIGURES, ORGS
+from services.reporting.adapters.documents import FIGURES, ORG_TOTALS, ORGS
 from services.reporting.domain.contributions import difference, member_contribution
 from services.reporting.domain.facts import MemberFacts
+from shared.rules.org_life import DEFAULT_RULES
 from shared.periods import parse_period
 from tests.unit.reporting.memory import Store
 from tests.unit.reporting.sums import subtree_sums
@@ -93,19 +94,19 @@ def test_figures_are_nested_counters_written_by_inc_only():
                     payments={"p": {"months": ["2026-01"], "cents": 2400, "paid_on": "2026-01-05"}})
     asyncio.run(figure_store.apply(store.context(), member_contribution(m)))
     store.commit()
-    assert FIGURES not in store.snapshots and FIGURE_YEARS not in store.snapshots  # never a read-modify-write
+    assert FIGURES not in store.snapshots and ORG_TOTALS not in store.snapshots  # never a read-modify-write
     status = store.doc(FIGURES, "d|*|2025")
     assert (status["org"], status["series"], status["year"]) == ("d", "*", "2025")
     assert status["d"]["2025-12-20"] == {"reg": 1}
     january = store.doc(FIGURES, "b1|2026-01|2026")
     assert january["d"]["2026-01-05"] == {"paid": 1, "cents": 2400}
-    assert store.doc(FIGURE_YEARS, "d")["years"]["2025"]["reg"] == 1
+    assert store.doc(ORG_TOTALS, "d")["years"]["2025"]["reg"] == 1
     # a transfer out within the year: the year's total is back to 0, the year is still known
     gone = MemberFacts("m", branch_id="b1", registered_on="2025-12-20", payments=m.payments,
                        transfers=[{"on": "2025-12-30", "from_branch_id": "b1", "to_branch_id": None}])
     asyncio.run(figure_store.apply(store.context(), difference(member_contribution(m), member_contribution(gone))))
     store.commit()
-    years = store.doc(FIGURE_YEARS, "b1")
+    years = store.doc(ORG_TOTALS, "b1")
     assert years["years"]["2025"]["reg"] == 0 and "2025" in years["touched"]
     history = asyncio.run(figures.registered_history(figures.ContextReader(store.context()), "b1", "2026-02-01"))
     assert history == [("2025-12-20", 1), ("2025-12-30", 0)]
@@ -143,3 +144,39 @@ def test_a_reading_needs_only_month_totals_and_the_days_of_its_month():
         whole = read(store, org, period, day)
         projected = asyncio.run(figures.org_sums(ProjectingReader(store), org, parse_period(period), day))
         assert (projected.day, projected.died, projected.period) == (whole.day, whole.died, whole.period)
+
+
+def test_branches_are_counted_by_settings_as_they_change_and_merge():
+    from services.reporting.domain.report import subtree_required
+
+    store = Store()
+    orgs = {"b1": {"has_committee": True, "party_groups": 2, "ancestors": ["d", "c1"]},
+            "b2": {"party_groups": 0, "ancestors": ["d", "c1"]},
+            "b3": {"has_committee": True, "ancestors": ["d", "c2"]}}
+
+    def save(b, **change):
+        ctx = store.context()
+        org = asyncio.run(ctx.get(ORGS, b)) or {"_id": b, "name": b, "kind": "branch", "placed": True}
+        org.update(orgs[b] | change)
+        orgs[b] = {k: v for k, v in org.items() if k in ("has_committee", "party_groups", "ancestors", "merged_on")}
+        figure_store.count_branch(ctx, org)
+        ctx.put(ORGS, org)
+        store.commit()
+
+    def check():
+        for org in ("d", "c1", "c2", "b1", "b2", "b3"):
+            below = [o for b, o in orgs.items() if b == org or org in o["ancestors"]]
+            for period in ("2026-03", "2026-Q2", "2026", "2027"):
+                p = parse_period(period)
+                got = asyncio.run(figures.required(figures.ContextReader(store.context()), org, p, DEFAULT_RULES))
+                assert got == subtree_required(below, p), (org, period)
+
+    for b in orgs:
+        save(b)
+    check()
+    save("b2", party_groups=3, has_committee=True)  # its settings change
+    save("b3", ancestors=["d", "c1"])  # moved to another community
+    check()
+    save("b1", merged_on="2026-04-01")  # merged away: still required before, not from Q2 on
+    check()
+    assert store.doc(ORG_TOTALS, "c2")["branches"] == {"c0": 0}

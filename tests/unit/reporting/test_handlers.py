@@ -7,12 +7,13 @@ import json
 import pytest
 
 from services.reporting.adapters import figures
-from services.reporting.adapters.documents import FIGURE_YEARS, FIGURES, MEMBERS, ORGS
+from services.reporting.adapters.documents import FIGURES, MEMBERS, ORG_TOTALS, ORGS
 from services.reporting.domain.report import build, subtree_required
 from services.reporting.handlers import build_handlers
 from shared.contracts import lookup
 from shared.contracts.parsing import parse_object
 from shared.periods import parse_period
+from shared.rules.org_life import DEFAULT_RULES
 from tests.integration.reporting.support import quarter_events
 from tests.unit.reporting.memory import Store
 
@@ -46,8 +47,11 @@ def reversed_by_aggregate(events: list[dict]) -> list[dict]:
 def report(store: Store, org_id: str, period=Q1, day="2026-03-31") -> dict:
     branches = [d for d in store.uow.docs[ORGS].values() if d.get("kind") == "branch"
                 and (d["_id"] == org_id or org_id in d.get("ancestors", []))]
-    sums = asyncio.run(figures.org_sums(figures.ContextReader(store.context()), org_id, period, day))
-    return build(sums, subtree_required(branches, period), period, day)
+    reader = figures.ContextReader(store.context())
+    sums = asyncio.run(figures.org_sums(reader, org_id, period, day))
+    required = asyncio.run(figures.required(reader, org_id, period, DEFAULT_RULES))
+    assert required == subtree_required(branches, period)  # counted by settings as the tree came in
+    return build(sums, required, period, day)
 
 
 def test_the_quarter_in_memory_in_either_order():
@@ -58,7 +62,7 @@ def test_the_quarter_in_memory_in_either_order():
     assert r["participation"]["active"] == 4 and r["organisational_life"]["compliance"] == 0.4615
     assert r["dues"] == {"member_months_due": 16, "member_months_paid": 8, "rate": 0.5, "amount_paid": "288.00"}
     assert (r["volunteer_hours"], r["notices"]["sent"], r["visits"]) == ("4", 3, {"members_visited": 1, "overdue": 4})
-    assert FIGURES not in store.snapshots and FIGURE_YEARS not in store.snapshots
+    assert FIGURES not in store.snapshots and ORG_TOTALS not in store.snapshots
     other = play(reversed_by_aggregate(events), batch=7)
     for org in ("district", "community", "b1", "b2"):
         for period, day in (("2026-Q1", "2026-03-31"), ("2026-02", "2026-02-28"), ("2026", "2026-02-16")):
