@@ -57,7 +57,28 @@ def member_to_doc(m: Member) -> dict:
 def member_from_doc(doc: dict | None) -> Member | None:
     if doc is None:
         return None
+    if "registered" not in doc and doc.get("branch_id"):
+        doc = _dated(doc)
     return Member(member_id=doc["_id"], **_known(Member, doc, "member_id"))
+
+
+def _dated(doc: dict) -> dict:
+    """A member stored in the earlier format (a status, not dated facts): its facts as well as
+    they can be told, all as recorded on the registration day; a death or departure, undated
+    there, counts from then (it was recorded before any notice still to come)."""
+    day = doc.get("registered_on") or "0001-01-01"
+    path = doc.get("ancestors") or [doc["branch_id"]]
+    gone = {"recorded": day, "on": day} if doc.get("status") in ("deceased", "transferred") else None
+    return {**doc, "registered": [{"recorded": day, "on": day}],
+            "branch": {"branch_id": doc["branch_id"], "path": path},
+            "died": gone if doc.get("status") == "deceased" else None,
+            "transfers": [{**gone, "to_branch_id": None, "path": []}] if doc.get("status") == "transferred" else [],
+            "away": [{"recorded": day, "from": doc["away_from"], "until": doc.get("away_until")}]
+            if doc.get("away_from") else [],
+            "contacts": [{"recorded": day, **{k: doc.get(k) for k in ("phone", "wechat_openid", "email")},
+                          "preferred_channel": doc.get("preferred_channel") or "door"}],
+            "specialists": [{"recorded": day, "specialist_id": doc["specialist_id"],
+                             "specialist_name": doc.get("specialist_name")}] if doc.get("specialist_id") else []}
 
 
 def delivery_to_doc(d: Delivery) -> dict:

@@ -172,3 +172,16 @@ async def test_a_scheduled_activity_sends_one_meeting_notice_to_its_branches():
 ])
 def test_documents_read_from_the_database_load_with_their_version(from_doc, doc):
     assert from_doc(doc) is not None
+
+
+def test_a_member_stored_in_the_earlier_format_is_read_as_dated_facts():
+    m = member_from_doc({"_id": "m1", "_v": 3, "name": "王秀英", "branch_id": "b1", "ancestors": ["d1", "b1"],
+                         "registered_on": "2026-01-05", "status": "resident", "away_from": "2026-02-01",
+                         "away_until": None, "phone": "13912345678", "preferred_channel": "door",
+                         "specialist_id": "sp1"})
+    s = m.standing("2026-03-02", NEVER)
+    assert (m.known, s.branch_id, s.path, s.away, s.phone, s.specialist_id) == (
+        True, "b1", ("d1", "b1"), True, "13912345678", "sp1")
+    dead = member_from_doc({"_id": "m2", "name": "李建国", "branch_id": "b1", "registered_on": "2026-01-05",
+                            "status": "deceased"})
+    assert dead.known and dead.standing("2026-03-02", NEVER) is None
