@@ -41,18 +41,35 @@ from shared.messaging.unit_of_work import Key, UnitOfWork
 from shared.topics import dlq
 
 log = logging.getLogger(__name__)
+DEFERRED_ROUNDS = 5  # deferred work may defer more work; this bounds the chain
 CONTENTION_ATTEMPTS = 8
 YIELD_EVERY = 20  # messages handled between two turns of the event loop
+
+
+class DeferredFailed(Exception):
+    """Deferred work of a batch failed for a reason that is not transient."""
 
 
 class Context:
     """What a handler gets: the message's envelope, the documents, and a way to emit events."""
 
-    def __init__(self, pipeline: "Pipeline", envelope: Envelope, uow: UnitOfWork):
+    def __init__(self, pipeline: "Pipeline", envelope: Envelope, uow: UnitOfWork, scope: str | None = None):
         self.envelope = envelope
         self.uow = uow
         self._pipeline = pipeline
         self._emitted = 0
+        self._scope = scope  # deferred work: its events' ids must not collide with its cause's
+
+    def defer(self, key: Any, work: Callable[["Context"], Awaitable[None]]) -> None:
+        """Run `work` once at the end of the batch for every message that asks with this `key`
+        (e.g. ("member", id): recompute a member's figures once, not once per event). It runs in
+        the batch's unit of work, before the commit, with the last asking message as its cause."""
+        pipeline, envelope, uow, scope = self._pipeline, self.envelope, self.uow, f"deferred:{key!r}"
+
+        async def run() -> None:
+            await work(Context(pipeline, envelope, uow, scope))
+
+        self.uow.defer(key, run, envelope)
 
     def repo(self, coll: Collection[T]) -> Repository[T]:
         """The typed repository of a collection, over this batch's unit of work."""
@@ -71,13 +88,18 @@ class Context:
         """`$inc` counters (dotted paths allowed), upserted; `on_insert` must not overlap them."""
         self.uow.inc(coll, _id, counts, on_insert)
 
-    def emit(self, event: Message, topic: str | None = None, *, basis: str | None = None) -> Envelope:
+    def emit(self, event: Message, topic: str | None = None, *, basis: str | None = None,
+             id: str | None = None) -> Envelope:
         """Stage an event. Its id derives from the cause's id and its place among the cause's
         events; give `basis` (unique among them, e.g. a member id) when that place could vary,
-        e.g. events per recipient of a set whose order is not fixed."""
+        e.g. events per recipient of a set whose order is not fixed; or give the `id` itself when
+        it must not depend on the cause at all (e.g. derived from an alert's own identity)."""
         self._emitted += 1
-        n = f"k:{basis}" if basis is not None else self._emitted
-        env = envelope_for(event, id=derived_id(self.envelope.id, n), cause=self.envelope,
+        if id is None:
+            n = f"k:{basis}" if basis is not None else (
+                f"{self._scope}:{self._emitted}" if self._scope else self._emitted)
+            id = derived_id(self.envelope.id, n)
+        env = envelope_for(event, id=id, cause=self.envelope,
                            source=self._pipeline.source, district=self._pipeline.district)
         self.uow.send(Outgoing(self._pipeline.topic_name(topic or event.TOPIC), event.key().encode(),
                                encode(env), {"content-type": "application/json", "message-type": env.type}))
@@ -154,6 +176,7 @@ class Pipeline:
             with _log_context(cause.id, cause.correlation_id):
                 await work(Context(self, cause, uow))
             uow.commit_message()
+            await self._run_deferred(uow)
             await self._commit(uow, [])
 
         await self._contended(once)
@@ -167,6 +190,7 @@ class Pipeline:
         async def once() -> None:
             uow = self.store.unit()
             if await self._retry_parked(uow, set()):
+                await self._run_deferred(uow)
                 await self._commit(uow, [])
 
         await self._contended(once)
@@ -214,6 +238,8 @@ class Pipeline:
         if self.holds_references:
             await self._retry_parked(uow, {i for i in consumed})
         clock.lap("handle")
+        await self._run_deferred(uow)
+        clock.lap("deferred")
         await self._commit(uow, consumed)
         clock.lap("commit")
         for outcome, n in outcomes.items():
@@ -239,6 +265,27 @@ class Pipeline:
         uow.commit_message()
         await self._contended(lambda: self._commit(uow, [_message_id(record, result)]))
         metrics.count(self.service, self.name, "dead_lettered")
+
+    async def _run_deferred(self, uow: MongoUnitOfWork) -> None:
+        """The batch's deferred work, once per key. A failure here cannot be pinned on one message
+        of the batch, so it fails the batch as the message's own: the batch is then committed
+        record by record, and the record whose work keeps failing is dead-lettered."""
+        for _round in range(DEFERRED_ROUNDS):
+            due = uow.take_deferred()
+            if not due:
+                return
+            for key, cause, run in due:
+                with _log_context(cause.id if cause else "", cause.correlation_id if cause else None):
+                    try:
+                        await run()
+                        uow.commit_message()
+                    except Exception as exc:
+                        uow.rollback_message()
+                        if is_transient(exc) or is_contention(exc):
+                            raise
+                        log.exception("deferred work failed", extra={"key": repr(key)})
+                        raise DeferredFailed(f"deferred work {key!r} failed: {type(exc).__name__}: {exc}") from exc
+        raise DeferredFailed(f"deferred work still deferring more after {DEFERRED_ROUNDS} rounds")
 
     async def _commit(self, uow: MongoUnitOfWork, consumed: list[str]) -> None:
         await self._stage("handled")

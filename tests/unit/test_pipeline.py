@@ -122,3 +122,40 @@ async def test_a_repeated_id_changes_nothing():
     await pipeline(store, relay).process([record(e, 0), record(e, 1)])
     await pipeline(store, relay).process([record(e, 2)])
     assert store.commits == 2 and store.docs["seen"]["m-1"]["_v"] == 1
+
+
+async def test_deferred_work_runs_once_per_key_at_the_end_of_the_batch():
+    runs = []
+
+    async def tally(msg, ctx):
+        await remember(msg, ctx)
+
+        async def recount(c):
+            runs.append(msg.member_id)
+            c.inc("counts", "all", {"n": 1})
+        ctx.defer(("count", "all"), recount)
+
+    store, relay = FakeStore(), FakeRelay()
+    p = pipeline(store, relay)
+    p.handlers = {"MemberDied": Handler(tally)}
+    await p.process([record(event(f"m-{i}"), i) for i in range(5)])
+    assert runs == ["m-4"]  # once, with the last asking message
+    assert store.docs["counts"]["all"]["n"] == 1 and len(store.docs["seen"]) == 5
+
+
+async def test_deferred_work_that_keeps_failing_dead_letters_its_record_alone():
+    async def tally(msg, ctx):
+        await remember(msg, ctx)
+        if msg.member_id == "m-1":
+            async def broken(_c):
+                raise ValueError("cannot recount")
+            ctx.defer(("broken", msg.member_id), broken)
+
+    store, relay = FakeStore(), FakeRelay()
+    p = pipeline(store, relay)
+    p.handlers = {"MemberDied": Handler(tally)}
+    envs = [event(f"m-{i}") for i in range(3)]
+    await p.process([record(e, i) for i, e in enumerate(envs)])
+    assert set(store.docs["seen"]) == {"m-0", "m-2"}
+    [dead] = relay.sent
+    assert json.loads(dead["v"])["id"] == envs[1]["id"]
