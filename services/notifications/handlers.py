@@ -23,7 +23,7 @@ from services.notifications.adapters.documents import (
 from services.notifications.domain import delivery as deliveries
 from services.notifications.domain import notice as notices
 from services.notifications.domain import texts
-from services.notifications.domain.channels import plan
+from services.notifications.domain.channels import BY_SPECIALIST, plan
 from services.notifications.domain.delivery import Delivery, stamp
 from services.notifications.domain.notice import Notice
 from services.notifications.domain.recipients import Member, branch_path, in_audience, open_until
@@ -203,6 +203,10 @@ async def complete_door_delivery(cmd: c.CompleteDoorDelivery, ctx: Context) -> N
     d = await _delivery(ctx, cmd.notice_id, cmd.member_id)
     if d.state == "door_done":
         raise duplicate("this door delivery is already completed", "data.member_id")
+    if d.state == "pending" and d.channel in BY_SPECIALIST:
+        # Due for the specialist, not handed over yet (the delivery worker does it when it is due,
+        # in a moment): waited for, like a reference that has not arrived yet.
+        raise unknown_reference("the door delivery is not yet handed to the specialist", "data.member_id")
     if d.state != "door_assigned":
         raise not_allowed("no door delivery is assigned for this member and notice", "data.member_id")
     deliveries.complete_door(d, cmd.on, cmd.specialist_id)

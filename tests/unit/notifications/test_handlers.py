@@ -185,3 +185,16 @@ def test_a_member_stored_in_the_earlier_format_is_read_as_dated_facts():
     dead = member_from_doc({"_id": "m2", "name": "李建国", "branch_id": "b1", "registered_on": "2026-01-05",
                             "status": "deceased"})
     assert dead.known and dead.standing("2026-03-02", NEVER) is None
+
+
+async def test_a_door_delivery_completed_before_it_is_handed_over_is_waited_for():
+    """The specialist's completion may come before the delivery worker has handed the visit over
+    (it does so when the delivery is due): it is held, as a reference not arrived yet, not refused."""
+    ids, uow = await district()
+    await run(uow, send_notice(org_ids=[ids["branches"][0]]))
+    uow = stored(uow)
+    done = envelope("CompleteDoorDelivery", {"notice_id": "n1", "member_id": "m2", "specialist_id": "sp1",
+                                             "on": "2026-03-03"})
+    assert await refused(uow, done) == ("unknown_reference", ["data.member_id"])
+    assert await refused(uow, {**done, "data": {**done["data"], "member_id": "m1"}}) == (
+        "not_allowed", ["data.member_id"])  # an SMS first: no visit is due
