@@ -288,6 +288,32 @@ async def records_on(kafka: str, topics: list[str]) -> int:
         await consumer.stop()
 
 
+async def types_on(kafka: str, topics: list[str], limit_s: float = 60) -> dict[str, int]:
+    """How many records of each message type (the `message-type` header) the topics hold."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, enable_auto_commit=False, group_id=None,
+                                max_poll_records=5000)
+    await consumer.start()
+    counts: dict[str, int] = defaultdict(int)
+    try:
+        await consumer._client.force_metadata_update()
+        tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        left = {tp for tp in tps if ends[tp] > 0}
+        deadline = time.monotonic() + limit_s
+        while left and time.monotonic() < deadline:
+            for tp, recs in (await consumer.getmany(timeout_ms=500)).items():
+                for r in recs:
+                    kind = dict(r.headers or ()).get("message-type", b"?").decode(errors="replace")
+                    counts[kind] += 1
+                if recs and recs[-1].offset + 1 >= ends[tp]:
+                    left.discard(tp)
+    finally:
+        await consumer.stop()
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
 # ---- where the time goes: py-spy (installed apart, e.g. in a throw-away venv) -----------------
 
 def start_py_spy(exe: Path, platform: Platform) -> list[tuple[str, subprocess.Popen, Path]]:
@@ -394,7 +420,8 @@ async def run_platform(path: Path, mode: str, kafka: str, mongo: str, extra_env:
     source = FromFile(path)
     want = district_year(path)
     platform = Platform(kafka, mongo, extra_env)
-    say(f"platform ({mode}): starting the four services under prefix {platform.prefix}")
+    commit = git_commit()  # the code the services run (others commit while a long run goes on)
+    say(f"platform ({mode}): starting the four services ({commit}) under prefix {platform.prefix}")
     try:
         await platform.start()
         pids = {n: p.pid for n, p in platform.procs.items()} | server_pids(kafka, mongo)
@@ -417,11 +444,12 @@ async def run_platform(path: Path, mode: str, kafka: str, mongo: str, extra_env:
         res = await sampler.stop()
         events_by_topic = {t: await records_on(kafka, [named(platform.prefix, t)]) for t in EVENT_TOPICS}
         events = sum(events_by_topic.values())
+        events_by_type = await types_on(kafka, [named(platform.prefix, t) for t in EVENT_TOPICS])
     finally:
         platform.stop()
     started_wall = time.time() - (time.monotonic() - started)
     seconds = done["seconds"]
-    out = {"kind": "platform", "mode": mode, "prefix": platform.prefix, "commands": run["commands"],
+    out = {"kind": "platform", "mode": mode, "commit": commit, "prefix": platform.prefix, "commands": run["commands"],
            "seconds": round(seconds, 2), "commands_per_second": round(run["commands"] / seconds, 1),
            "events": events, "events_per_second": round(events / seconds, 1),
            "records_consumed": done["records"], "answered_after_s": round(answered, 2),
@@ -429,7 +457,7 @@ async def run_platform(path: Path, mode: str, kafka: str, mongo: str, extra_env:
            "report_differs": done["differs"], "caught_up": done["caught_up"],
            "rejected": {k: v["count"] for k, v in run["rejected"].items()},
            "unhandled_types": run["unhandled_types"],
-           "events_by_topic": events_by_topic,
+           "events_by_topic": events_by_topic, "events_by_type": events_by_type,
            "batches": {n: batch_phases(platform.logs[n], started_wall) for n in SERVICES}, "profiles": profiles,
            **res}
     await platform.drop()
@@ -511,6 +539,7 @@ async def run_peers(path: Path, kafka: str, limit: dict[str, int | None]) -> lis
 
 def show_run(r: dict) -> None:
     if r["kind"] == "platform":
+        print(f"  platform/{r['mode']:<6} at {r['commit']}")
         print(f"  platform/{r['mode']:<6} {r['commands']:>7} commands in {r['seconds']:>7.1f}s  "
               f"{r['commands_per_second']:>8,.0f} commands/s  {r['events_per_second']:>8,.0f} events/s  "
               f"(answered after {r['answered_after_s']}s; report {'matches' if r['report_matches'] else 'DIFFERS'}"
@@ -525,6 +554,7 @@ def show_run(r: dict) -> None:
                 print(f"      {name:<13} {b['records']:>6} records in {b['batches']:>4} batches "
                       f"({b['records_per_batch']:>5}/batch), last at {b['last_batch_s']:>6}s; batch time: {phases}")
         print(f"      events by topic: {r['events_by_topic']}")
+        print(f"      events by type: {dict(list(r['events_by_type'].items())[:10])}")
     else:
         print(f"  {r['kind']:<15} {r['messages']:>7} messages in {r['seconds']:>7.1f}s  "
               f"{r['messages_per_second']:>8,.0f} messages/s")
