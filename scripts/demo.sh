@@ -14,6 +14,12 @@ REPORTING_URL="${REPORTING_URL:-http://127.0.0.1:8004}"
 # Answers are awaited every CHUNK commands: the services then handle modest batches (see docs/demo.md).
 CHUNK="${DEMO_CHUNK:-25}"
 OUT="${DEMO_DIR:-.data/demo}"
+# The demo's records begin on the first day of its year (contract, RECORDS_START): the services
+# must be started with it (`RECORDS_START=2025-01-01 make demo` passes it to `make up`).
+export RECORDS_START="${RECORDS_START:-$YEAR-01-01}"
+if [ "$RECORDS_START" != "$YEAR-01-01" ]; then
+  echo "[demo] warning: RECORDS_START=$RECORDS_START, not the demo year's first day $YEAR-01-01" >&2
+fi
 mkdir -p "$OUT"
 
 echo "[demo] X区, seed $SEED, $MEMBERS members, year $YEAR → Kafka ${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"

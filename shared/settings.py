@@ -5,6 +5,7 @@ them to a service's bootstrap; processes call `get_settings()` once.
 """
 import os
 import socket
+from datetime import date
 from functools import lru_cache
 
 from pydantic import field_validator
@@ -31,6 +32,10 @@ class Settings(BaseSettings):
     # The district's required frequencies of organisational life (shared/rules/org_life.py);
     # unset means the national default table of domain.md.
     org_life_rules: str | None = None
+    # Where the district's records begin (contract, RECORDS_START: YYYY-MM-DD): no month before it
+    # is due, counted in a run or in `months`, and no alert's `since` is earlier. Unset: nothing
+    # is excluded. The demo sets it to the first day of its year.
+    records_start: date | None = None
     # How long a command naming an organisation, member, activity or venue not known yet is held
     # before it is rejected `unknown_reference` (contract). Seconds, or with a unit: "10m", "90s".
     reference_wait: float = 600

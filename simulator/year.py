@@ -90,7 +90,7 @@ class Year:
             "capacity": 40 + (b.size // 10) * 10, "facilities": ["投影仪", "报刊架", "血压计"]},
             at(date(self.y - 16, 2, 1)), REGISTRY) for b in self.w.branches]
         for m in self.w.members:
-            cmds.append(self.cmd("RegisterMember", m.member_id, _profile(m), at(m.registered_on, 10), REGISTRY))
+            cmds.append(self.cmd("RegisterMember", m.member_id, _profile(m, self.y), at(m.registered_on, 10), REGISTRY))
         return Phase("党员登记", cmds)
 
     def ledger(self) -> Phase:
@@ -440,8 +440,11 @@ def _monthly_dues(pension: Decimal) -> Decimal:
     return (pension * rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _profile(m: Member) -> dict:
-    return {"member_id": m.member_id, "name": m.name, "gender": m.gender, "birth_date": m.birth_date.isoformat(),
+def _profile(m: Member, year: int) -> dict:
+    """A member brought over from the paper ledger (registered before the year) has paid up to the
+    end of the year before: the opening balance (`dues_paid_through`, contract)."""
+    opening = {"dues_paid_through": f"{year - 1:04d}-12"} if m.registered_on.year < year else {}
+    return opening | {"member_id": m.member_id, "name": m.name, "gender": m.gender, "birth_date": m.birth_date.isoformat(),
             "branch_id": m.branch_id, "joined_party_on": m.joined_party_on.isoformat(),
             "registered_on": m.registered_on.isoformat(), "retired_on": m.retired_on.isoformat(),
             "former_unit": m.former_unit, "former_rank": m.former_rank, "phone": m.phone,

@@ -155,7 +155,7 @@ async def grant_award(cmd: c.GrantAward, ctx: Context) -> None:
 async def register_member(cmd: c.RegisterMember, ctx: Context) -> None:
     branch = orgs.require_branch(await _org(ctx, cmd.branch_id), cmd.branch_id, "data.branch_id")
     branch_before = org_to_doc(branch)
-    profile = cmd.model_dump(mode="json", exclude={"member_id", "branch_id", "registered_on"})
+    profile = cmd.model_dump(mode="json", exclude={"member_id", "branch_id", "registered_on", "dues_paid_through"})
     registered_on = cmd.registered_on.isoformat() if cmd.registered_on else _day(ctx)
     member = members.register(await _member(ctx, cmd.member_id), branch, member_id=cmd.member_id,
                               profile=profile, registered_on=registered_on)
@@ -166,7 +166,7 @@ async def register_member(cmd: c.RegisterMember, ctx: Context) -> None:
     ctx.emit(c.MemberRegistered(member_id=member.member_id, branch_id=branch.org_id, ancestors=branch.path,
                                 profile=c.MemberProfile.model_validate(member.profile), status=member.status,
                                 dues_year=year, monthly_dues=members.dues_of(member, year),
-                                pension_history=_pensions(member)))
+                                pension_history=_pensions(member), dues_paid_through=cmd.dues_paid_through))
 
 
 async def update_member_profile(cmd: c.UpdateMemberProfile, ctx: Context) -> None:

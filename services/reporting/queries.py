@@ -15,7 +15,7 @@ from services.reporting.domain import alerts as al
 from services.reporting.domain import days as d
 from services.reporting.domain.candidates import rank_branches, rank_members
 from services.reporting.domain.report import build, reading_day
-from services.reporting.settings import district_rules
+from services.reporting.settings import district_rules, records_start
 from shared.contracts.codes import ORG_LIFE_KINDS
 from shared.periods import Period, parse_period
 
@@ -106,7 +106,7 @@ async def members_of(db, org_id: str, day: str) -> list[dict]:
                     "branch_name": names[stint.branch_id], "status": status, "registered_on": f.registered_on,
                     "last_present": max((x for x in f.present_days() if x <= day), default=None),
                     "last_visit": max((v for v in f.visits.values() if v <= day), default=None),
-                    "paid_months": sorted(mo for mo, on in f.month_paid_on().items() if on <= day),
+                    "paid_months": sorted(mo for mo, on in f.month_paid_on(records_start()).items() if on <= day),
                     "specialist_id": f.specialist_id})
     return sorted(out, key=lambda x: x["member_id"])
 
@@ -119,7 +119,7 @@ async def member(db, member_id: str, as_of: date) -> dict | None:
     day = as_of.isoformat()
     return {"member_id": member_id, "name": f.name, "registered_on": f.registered_on, "died_on": f.died_on,
             "stints": [vars(s) for s in f.stints()], "away": f.away, "exempt": f.exempt,
-            "present_days": f.present_days(), "paid_months": sorted(f.month_paid_on()),
+            "present_days": f.present_days(), "paid_months": sorted(f.month_paid_on(records_start())),
             "visits": sorted(f.visits.values()), "hours": str(sum(h["hundredths"] for h in f.hours.values()) / 100),
             "notices": [{"notice_id": k, **v} for k, v in sorted(f.notices.items())],
             "alerts": [x.to_dict() for x in al.member_alerts(f, day)], "as_of": day}

@@ -22,3 +22,26 @@ def district_rules() -> tuple[Requirement, ...]:
     """The district's required frequencies (setting ORG_LIFE_RULES), the same the activities
     planner counts with; read once, from the cached shared settings."""
     return configured_rules(get_settings())
+
+
+@lru_cache
+def records_start() -> str | None:
+    """Where the district's records begin (setting RECORDS_START, contract), as YYYY-MM-DD, or
+    None (nothing excluded); read once, from the cached shared settings."""
+    day = get_settings().records_start
+    return day.isoformat() if day else None
+
+
+class _Unset:
+    """The default of a domain function's `records_start=`: the deployment's setting."""
+
+    def __repr__(self) -> str:
+        return "the setting RECORDS_START"
+
+
+UNSET = _Unset()
+
+
+def records_start_or(value) -> str | None:
+    """`value`, or the setting when the caller passed none (keeps older call sites unchanged)."""
+    return records_start() if value is UNSET else value

@@ -93,6 +93,8 @@ class RegisterMember(_MemberCommand):
     specialties: list[str] = Field(default_factory=list)
     service_needs: list[str] = Field(default_factory=list)
     monthly_pension: Money
+    # The opening balance of a member brought over from paper records: months up to it are paid.
+    dues_paid_through: Month | None = None
 
 
 class UpdateMemberProfile(_MemberCommand):
@@ -239,6 +241,8 @@ class MemberRegistered(_MemberEvent):
     dues_year: int | None = None
     monthly_dues: Money | None = None
     pension_history: list[PensionChange] = Field(default_factory=list)
+    # RegisterMember's opening balance (YYYY-MM): months up to it count as paid.
+    dues_paid_through: Month | None = None
 
 
 class MemberProfileUpdated(_MemberEvent):

@@ -101,7 +101,7 @@ def test_derived_ids_are_stable_and_distinct():
 def test_register_member_has_every_contract_field():
     fields = ("member_id name gender birth_date branch_id joined_party_on registered_on retired_on former_unit "
               "former_rank phone wechat_openid email preferred_channel lives_alone health specialties "
-              "service_needs monthly_pension").split()
+              "service_needs monthly_pension dues_paid_through").split()
     assert set(fields) == set(RegisterMember.model_fields)
 
 

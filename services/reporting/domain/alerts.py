@@ -9,6 +9,7 @@ from services.reporting.domain import days as d
 from services.reporting.domain.facts import MemberFacts
 from shared.periods import parse_period
 from shared.rules.org_life import DEFAULT_RULES, Requirement, required
+from services.reporting.settings import UNSET, records_start_or
 
 WARNING_MONTHS, ALERT_MONTHS = 3, 6  # contract; Party Constitution art. 9 is six months
 TRANSFER_AFTER_MONTHS = 6  # domain.md: away at one place more than six months
@@ -36,13 +37,15 @@ def _run_level(months: int) -> str | None:
     return "alert" if months >= ALERT_MONTHS else "warning" if months >= WARNING_MONTHS else None
 
 
-def _run(m: MemberFacts, day: str, broken_by, skipped_by=lambda _m: False) -> tuple[int, str | None]:
-    """Months in a row ending with the month of `day`, not before the registration month. A
+def _run(m: MemberFacts, day: str, broken_by, skipped_by=lambda _m: False,
+         records_start: str | None = None) -> tuple[int, str | None]:
+    """Months in a row ending with the month of `day`, not before the registration month nor the
+    month the records begin (what came before is unknown, not absent: contract). A
     month that breaks the run breaks it even if it would be skipped (contract: a month with a
     `present` attendance ends a no_participation run whether or not the member is exempt then);
     a skipped month is neither counted nor breaks it."""
     count, since, month = 0, None, d.month_of(day)
-    first = d.month_of(m.registered_on)
+    first = d.month_of(d.later(m.registered_on, records_start))
     while month >= first:
         if broken_by(month):
             break
@@ -52,21 +55,24 @@ def _run(m: MemberFacts, day: str, broken_by, skipped_by=lambda _m: False) -> tu
     return count, since
 
 
-def member_alerts(m: MemberFacts, day: str) -> list[Alert]:
+def member_alerts(m: MemberFacts, day: str, *, records_start=UNSET) -> list[Alert]:
+    """`records_start` (YYYY-MM-DD or None; default: the setting RECORDS_START): no month before
+    it counts in a run, and no alert's `since` is earlier."""
+    rs = records_start_or(records_start)
     stint = m.stint_on(day)
-    if stint is None:
+    if stint is None or (rs and day < rs):
         return []
     out: list[Alert] = []
-    covered = {mo for mo, paid_on in m.month_paid_on().items() if paid_on <= day}
-    n, since = _run(m, day, lambda mo: mo in covered)
+    covered = {mo for mo, paid_on in m.month_paid_on(rs).items() if paid_on <= day}
+    n, since = _run(m, day, lambda mo: mo in covered, records_start=rs)
     if _run_level(n):
         out.append(Alert("dues_arrears", _run_level(n), m.member_id, stint.branch_id, since, n))
     present = {d.month_of(x) for x in m.present_days() if x <= day}
     exempt = m.exempt_spans()
-    n, since = _run(m, day, lambda mo: mo in present, lambda mo: d.overlaps_month(exempt, mo))
+    n, since = _run(m, day, lambda mo: mo in present, lambda mo: d.overlaps_month(exempt, mo), records_start=rs)
     if _run_level(n):
         out.append(Alert("no_participation", _run_level(n), m.member_id, stint.branch_id, since, n))
-    overdue = next((s for s, e in m.overdue_spans() if s <= day and (e is None or day < e)), None)
+    overdue = next((s for s, e in m.overdue_spans(rs) if s <= day and (e is None or day < e)), None)
     if overdue:
         last = max((v for v in m.visits.values() if v <= day), default=None)
         out.append(Alert("not_visited", "warning", m.member_id, stint.branch_id, overdue,
@@ -74,7 +80,7 @@ def member_alerts(m: MemberFacts, day: str) -> list[Alert]:
     away = next(((s, e) for s, e in m.away_spans() if s <= day and (e is None or day < e)), None)
     if away and day > d.add_months(away[0], TRANSFER_AFTER_MONTHS):
         where = next((a["location"] for a in m.away if a["from"] == away[0]), None)
-        out.append(Alert("transfer_suggested", "info", m.member_id, stint.branch_id, away[0],
+        out.append(Alert("transfer_suggested", "info", m.member_id, stint.branch_id, d.later(away[0], rs),
                          details={"location": where}))
     return out
 
@@ -100,18 +106,22 @@ class BranchState:
     held_last_quarter: dict[str, int] = field(default_factory=dict)
 
 
-def branch_alerts(b: BranchState, day: str, rules: tuple[Requirement, ...] = DEFAULT_RULES) -> list[Alert]:
-    if b.established_on > day:
+def branch_alerts(b: BranchState, day: str, rules: tuple[Requirement, ...] = DEFAULT_RULES, *,
+                  records_start=UNSET) -> list[Alert]:
+    """`records_start` (default: the setting RECORDS_START): no `since` before it, and no
+    quarter that began before it is judged (its meetings before the records are unknown)."""
+    rs = records_start_or(records_start)
+    if b.established_on > day or (rs and day < rs):
         return []
     out = []
     if b.registered < 3:
-        out.append(Alert("branch_too_small", "alert", b.branch_id, b.branch_id, b.small_since or b.established_on,
-                         details={"registered": b.registered}))
+        out.append(Alert("branch_too_small", "alert", b.branch_id, b.branch_id,
+                         d.later(b.small_since or b.established_on, rs), details={"registered": b.registered}))
     if not b.secretary_id:
-        out.append(Alert("no_secretary", "warning", b.branch_id, b.branch_id, b.established_on))
+        out.append(Alert("no_secretary", "warning", b.branch_id, b.branch_id, d.later(b.established_on, rs)))
     quarter = last_complete_quarter(day)
     q = parse_period(quarter)
-    if b.established_on <= q.end.isoformat():
+    if b.established_on <= q.end.isoformat() and not (rs and q.start.isoformat() < rs):
         need = required(q, has_committee=b.has_committee, party_groups=b.party_groups, rules=rules)
         missing = sorted(k for k, n in need.items() if n and b.held_last_quarter.get(k, 0) < n)
         if missing:

@@ -18,6 +18,7 @@ from services.reporting.domain.facts import MemberFacts
 from shared.contracts.codes import ORG_LIFE_KINDS
 from shared.periods import parse_period
 from shared.rules.org_life import DEFAULT_RULES, Requirement, required
+from services.reporting.settings import UNSET, records_start_or
 
 DAY_SERIES = "*"
 Key = tuple[str, str, str]  # (series, branch_id, day)
@@ -53,7 +54,10 @@ def _period_end(period: str) -> str:
     return parse_period(period).end.isoformat()
 
 
-def member_contribution(m: MemberFacts) -> Contribution:
+def member_contribution(m: MemberFacts, *, records_start=UNSET) -> Contribution:
+    """`records_start` (YYYY-MM-DD or None): where the records begin; by default the setting
+    RECORDS_START. No month before it is due or paid."""
+    rs = records_start_or(records_start)
     b = _Builder()
     stints = m.stints()
     if not stints:
@@ -71,7 +75,7 @@ def member_contribution(m: MemberFacts) -> Contribution:
             b.span(DAY_SERIES, s.branch_id, iv, "exempt")
         for iv in d.intersect(resident, exempt):
             b.span(DAY_SERIES, s.branch_id, iv, "exempt_res")
-        for iv in d.intersect(span, m.overdue_spans()):
+        for iv in d.intersect(span, m.overdue_spans(rs)):
             b.span(DAY_SERIES, s.branch_id, iv, "overdue")
         if m.died_on and s.end == m.died_on:
             b.point(DAY_SERIES, s.branch_id, m.died_on, "died")
@@ -101,13 +105,16 @@ def member_contribution(m: MemberFacts) -> Contribution:
         from_day(p, day, "active")
         from_day(p, day, "active_ne", unless=(exempt,))
         from_day(p, day, "active_res_ne", unless=(away, exempt))
-    # Dues: months before the registration month are not due in the period that holds it.
+    # Dues: months before the registration month are not due in the period that holds it. Months
+    # before the records begin are due of nobody (report.months_due leaves them out), so they are
+    # not skipped twice here, and no payment makes them paid.
     reg_month = d.month_of(m.registered_on)
+    first_due = d.month_of(d.later(m.registered_on, rs))
     for p in d.periods_of(m.registered_on)[1:]:
-        skipped = sum(1 for mo in parse_period(p).months if mo < reg_month)
+        skipped = sum(1 for mo in parse_period(p).months if mo < reg_month and (rs is None or mo >= rs[:7]))
         from_day(p, m.registered_on, "due_skip", skipped)
-    for month, paid_on in m.month_paid_on().items():
-        if month < reg_month:
+    for month, paid_on in m.month_paid_on(rs).items():
+        if month < first_due:
             continue
         for p in d.periods_of_month(month):
             from_day(p, max(d.first_day(month), paid_on), "paid")

@@ -44,6 +44,8 @@ class MemberFacts:
     visits: dict[str, str] = field(default_factory=dict)  # visit_id → on
     notices: dict[str, dict] = field(default_factory=dict)  # notice_id → {addressed_on, acked_on}
     evaluations: dict[str, str] = field(default_factory=dict)  # year → result
+    # The opening balance (RegisterMember, YYYY-MM): months up to it are paid (contract).
+    dues_paid_through: str | None = None
 
     # ---- derived --------------------------------------------------------------------------
 
@@ -91,12 +93,13 @@ class MemberFacts:
         frail = self.lives_alone or self.health in ("poor", "bedridden")
         return VISIT_LIMIT_FRAIL_DAYS if frail else VISIT_LIMIT_DAYS
 
-    def overdue_spans(self) -> list[Interval]:
-        """Days on which the last visit (or, before any, the registration) is older than the
-        limit: from limit+1 days after each visit until the next one."""
+    def overdue_spans(self, records_start: str | None = None) -> list[Interval]:
+        """Days on which the last visit (or, before any, the registration, or the day the records
+        begin if later: what came before is unknown) is older than the limit: from limit+1 days
+        after each visit until the next one."""
         if self.registered_on is None:
             return []
-        points = sorted({self.registered_on, *self.visits.values()})
+        points = sorted({d.later(self.registered_on, records_start), *self.visits.values()})
         spans = []
         for i, p in enumerate(points):
             nxt = points[i + 1] if i + 1 < len(points) else None
@@ -108,9 +111,16 @@ class MemberFacts:
         return sorted(a["held_on"] for a in self.attendance.values()
                       if a["status"] == "present" and not a.get("cancelled") and a["kind"] in PARTICIPATION_KINDS)
 
-    def month_paid_on(self) -> dict[str, str]:
-        """Each month covered by a payment → the earliest day a payment covering it was made."""
+    def month_paid_on(self, records_start: str | None = None) -> dict[str, str]:
+        """Each month covered by a payment → the earliest day a payment covering it was made; the
+        months of the opening balance (`dues_paid_through`) from the registration month (or the
+        month the records begin) on, as paid on the registration day."""
         out: dict[str, str] = {}
+        if self.dues_paid_through and self.registered_on:
+            month = d.month_of(d.later(self.registered_on, records_start))
+            while month <= self.dues_paid_through:
+                out[month] = self.registered_on
+                month = d.next_month(month)
         for p in self.payments.values():
             for m in p["months"]:
                 out[m] = min(out.get(m, p["paid_on"]), p["paid_on"])

@@ -12,6 +12,7 @@ from services.reporting.domain import days as d
 from shared.periods import Period
 from shared.contracts.codes import ORG_LIFE_KINDS
 from shared.rules.org_life import DEFAULT_RULES, Requirement, required
+from services.reporting.settings import UNSET, records_start_or
 
 # domain.md, five-star grading (a district setting; this is the default).
 WEIGHTS = {"compliance": 40, "participation": 20, "dues": 20, "visited": 10, "ack": 10}
@@ -32,9 +33,11 @@ def reading_day(period: Period, as_of: str) -> str:
     return min(period.end.isoformat(), as_of)
 
 
-def months_elapsed(period: Period, day: str) -> int:
-    """Months of the period up to and including the reading day's month."""
-    return sum(1 for m in period.months if m <= d.month_of(day))
+def months_elapsed(period: Period, day: str, records_start: str | None = None) -> int:
+    """Months of the period up to and including the reading day's month, none before the month
+    the records begin (contract, RECORDS_START): the months a registered member owes."""
+    first = records_start[:7] if records_start else ""
+    return sum(1 for m in period.months if first <= m <= d.month_of(day))
 
 
 def ratio(n: int | float, over: int | float, empty: float = 0.0) -> float:
@@ -97,12 +100,13 @@ def organisational_life(sums: Sums, required_: dict[str, int]) -> dict:
     return out
 
 
-def build(sums: Sums, required_: dict[str, int], period: Period, day: str, *, stars: int | None = None) -> dict:
+def build(sums: Sums, required_: dict[str, int], period: Period, day: str, *, stars: int | None = None,
+          records_start=UNSET) -> dict:
     s, p = sums.day, sums.period
     registered, away, exempt = s.get("reg", 0), s.get("away", 0), s.get("exempt", 0)
     resident = registered - away
     active, rated = p.get("active", 0), p.get("active_ne", 0)  # rated: active and not exempt
-    due = registered * months_elapsed(period, day) - p.get("due_skip", 0)
+    due = registered * months_elapsed(period, day, records_start_or(records_start)) - p.get("due_skip", 0)
     paid, sent, acked, visited = p.get("paid", 0), p.get("sent", 0), p.get("acked", 0), p.get("visited", 0)
     life = organisational_life(sums, required_)
     report = {

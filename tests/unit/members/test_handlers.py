@@ -78,6 +78,18 @@ async def test_register_a_member_into_a_stored_branch():
     assert uow.docs[MEMBERS][m]["_v"] == 1 and uow.docs[ORGS][b]["_v"] == 2
 
 
+async def test_an_opening_balance_is_carried_on_member_registered():
+    # contract: RegisterMember's optional dues_paid_through (YYYY-MM) travels on MemberRegistered
+    ids, uow = await stored_tree()
+    cmd = register(ids["branches"][0])
+    cmd["data"]["dues_paid_through"] = "2025-12"
+    [ev] = await run(uow, cmd)
+    assert ev["data"]["dues_paid_through"] == "2025-12"
+    plain = register(ids["branches"][0], member_id="m-plain")
+    [ev] = await run(uow, plain)
+    assert ev["data"].get("dues_paid_through") is None
+
+
 async def test_a_member_of_an_unknown_branch_is_an_unknown_reference():
     _ids, uow = await stored_tree()
     assert await refused(uow, register("b-nowhere")) == ("unknown_reference", ["data.branch_id"])

@@ -201,3 +201,16 @@ def test_a_written_file_replays_the_same_commands(tmp_path, name):
     _, phases = draw(9, 40)
     assert [c.envelope for c in replayed] == [c.envelope for c in all_cmds(phases)]
     assert again.outcome() == json.loads(json.dumps(source.outcome(), ensure_ascii=False))
+
+
+def test_members_registered_before_the_year_bring_an_opening_balance(drawn):
+    # contract: RegisterMember.dues_paid_through; the paper ledger's members have paid up to the
+    # end of the year before, members who join during the year have no opening balance
+    _, phases = drawn
+    regs = [c.envelope["data"] for c in all_cmds(phases) if c.type == "RegisterMember"]
+    before = [d for d in regs if d["registered_on"] < "2025-01-01"]
+    assert before and all(d["dues_paid_through"] == "2024-12" for d in before)
+    assert all("dues_paid_through" not in d for d in regs if d["registered_on"] >= "2025-01-01")
+    for c in all_cmds(phases):
+        if c.type == "RegisterMember":
+            lookup(c.type).model_validate(c.envelope["data"])
