@@ -134,16 +134,34 @@ def member_contribution(m: MemberFacts, *, records_start=UNSET) -> Contribution:
         if s:
             for p in d.periods_of(h["on"]):
                 b.point(p, s.branch_id, h["on"], "hours", h["hundredths"])
-    for n in m.notices.values():
-        a = n.get("addressed_on")
+    for notice_id, n in m.notices.items():
+        if not requires_ack(notice_id, n):
+            continue
+        # A pair acknowledged with no dispatch recorded (before it, or none at all: the member
+        # answered on another channel) was addressed no later than the acknowledgement.
+        a = n.get("addressed_on") or n.get("acked_on")
         s = m.stint_on(a) if a else None
         if not s:
             continue
         for p in d.periods_of(a):
             b.point(p, s.branch_id, a, "sent")
-            if n.get("acked_on"):
-                b.point(p, s.branch_id, max(a, n["acked_on"]), "acked")
+            if n.get("acked_on"):  # whenever it arrives: after the period's end, on its last day
+                b.point(p, s.branch_id, min(max(a, n["acked_on"]), _period_end(p)), "acked")
     return b.result()
+
+
+# Notices the notifications service sends by itself (meeting notices `activity:<id>`, reminders
+# `reminder:<alert>…`): they ask for no acknowledgement and are not counted (contract, notices).
+AUTOMATIC_NOTICE_PREFIXES = ("activity:", "reminder:")
+
+
+def requires_ack(notice_id: str, fact: dict) -> bool:
+    """Whether a (notice, member) pair counts in `notices`: the notice requires acknowledgement.
+    The fact's `require_ack` (from NoticeCreated) decides when known; without it, every notice but
+    the automatic ones counts."""
+    if "require_ack" in fact:
+        return bool(fact["require_ack"])
+    return not notice_id.startswith(AUTOMATIC_NOTICE_PREFIXES)
 
 
 def ledger_contribution(branch: str, meetings: list[dict], *, has_committee: bool, party_groups: int,
