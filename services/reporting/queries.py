@@ -15,7 +15,7 @@ from services.reporting.domain import alerts as al
 from services.reporting.domain import days as d
 from services.reporting.domain.candidates import rank_branches, rank_members
 from services.reporting.domain.report import build, reading_day
-from services.reporting.settings import district_rules, records_start
+from services.reporting.settings import district_grading, district_rules, records_start
 from shared.contracts.codes import ORG_LIFE_KINDS
 from shared.periods import Period, parse_period
 
@@ -31,13 +31,28 @@ async def org(db, org_id: str) -> dict:
     return doc
 
 
+GAP_KINDS = frozenset({"no_secretary", "branch_too_small", "missed_meetings"})
+
+
+async def _gaps(reader: Reader, o: dict, day: str) -> frozenset[str]:
+    """A branch's gaps on the reading day (its branch alerts), which cap its recommendation."""
+    if o["kind"] != "branch":
+        return frozenset()
+    state = await branch_state(reader, o, day)
+    return frozenset(x.kind for x in al.branch_alerts(state, day, district_rules())) & GAP_KINDS
+
+
 async def _report(reader: Reader, o: dict, period: Period, as_of: date) -> dict:
     day = reading_day(period, as_of.isoformat())
     sums = await figures.org_sums(reader, o["_id"], period, day)
     required = await figures.required(reader, o["_id"], period, district_rules())
     stars = (o.get("stars") or {}).get(period.text[:4]) if o["kind"] == "branch" else None
-    return {"org_id": o["_id"], "name": o["name"], "kind": o["kind"], "period": period.text, "as_of": day,
-            **build(sums, required, period, day, stars=stars)}
+    gaps = await _gaps(reader, o, day)
+    out = {"org_id": o["_id"], "name": o["name"], "kind": o["kind"], "period": period.text, "as_of": day,
+           **build(sums, required, period, day, stars=stars, gaps=gaps, grading=district_grading())}
+    if o["kind"] == "branch":
+        out["gaps"] = sorted(gaps)
+    return out
 
 
 async def report(db, org_id: str, period: Period, as_of: date) -> dict:

@@ -15,6 +15,9 @@ class ReportingSettings(BaseSettings):
     # Projections live in `<database_prefix>reporting_v<N>`; the pointer document says which N
     # queries read (see docs in services/reporting/rebuild.py).
     version: int | None = None
+    # The district's five-star grading (JSON: weights, thresholds, caps; domain/report.py
+    # load_grading). Unset: domain.md's default.
+    grading: str | None = None
 
 
 @lru_cache
@@ -45,3 +48,10 @@ UNSET = _Unset()
 def records_start_or(value) -> str | None:
     """`value`, or the setting when the caller passed none (keeps older call sites unchanged)."""
     return records_start() if value is UNSET else value
+
+
+@lru_cache
+def district_grading():
+    """The district's five-star rule set (setting REPORTING_GRADING), read once."""
+    from services.reporting.domain.report import load_grading
+    return load_grading(ReportingSettings().grading)

@@ -17,6 +17,61 @@ from services.reporting.settings import UNSET, records_start_or
 # domain.md, five-star grading (a district setting; this is the default).
 WEIGHTS = {"compliance": 40, "participation": 20, "dues": 20, "visited": 10, "ack": 10}
 STAR_THRESHOLDS = ((90, 5), (80, 4), (70, 3), (60, 2))
+# Gaps cap the recommendation whatever the score (domain.md): the highest stars a branch with
+# the gap may be recommended.
+CAPS = {"no_secretary": 3, "branch_too_small": 3, "missed_meetings": 4}
+GRADING_SETTING = "REPORTING_GRADING"
+
+
+@dataclass(frozen=True)
+class Grading:
+    """The district's five-star rule set: weights of each rate in the score (0–1 rates), the
+    lowest score for each number of stars, and the caps of the gaps (domain.md's default)."""
+
+    weights: tuple[tuple[str, float], ...] = tuple(WEIGHTS.items())
+    thresholds: tuple[tuple[float, int], ...] = STAR_THRESHOLDS
+    caps: tuple[tuple[str, int], ...] = tuple(CAPS.items())
+
+    def __post_init__(self) -> None:
+        if set(dict(self.weights)) != set(WEIGHTS):
+            raise ValueError(f"weights must name exactly {', '.join(WEIGHTS)}")
+        if any(not 1 <= s <= 5 for _t, s in self.thresholds):
+            raise ValueError("thresholds give stars from 1 to 5")
+        unknown = set(dict(self.caps)) - set(CAPS)
+        if unknown or any(not 1 <= s <= 5 for _k, s in self.caps):
+            raise ValueError(f"caps name gaps among {', '.join(CAPS)}, each with stars from 1 to 5")
+
+    def stars(self, score: float, gaps: tuple[str, ...] | frozenset[str] = ()) -> int:
+        stars = next((s for t, s in sorted(self.thresholds, reverse=True) if score >= t), 1)
+        caps = dict(self.caps)
+        return min([stars, *(caps[g] for g in gaps if g in caps)])
+
+
+DEFAULT_GRADING = Grading()
+
+
+def load_grading(text: str | None) -> Grading:
+    """The district's grading from its JSON setting (REPORTING_GRADING), e.g.
+    `{"weights": {"compliance": 50, ...}, "thresholds": {"5": 92, "4": 82, ...}, "caps": {"no_secretary": 2}}`;
+    what it leaves out keeps the default. Raises ValueError naming what is wrong."""
+    if not text:
+        return DEFAULT_GRADING
+    import json
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{GRADING_SETTING} is not JSON: {exc}") from None
+    if not isinstance(raw, dict) or set(raw) - {"weights", "thresholds", "caps"}:
+        raise ValueError(f"{GRADING_SETTING} must be an object of weights, thresholds and caps")
+    try:
+        weights = {**WEIGHTS, **raw.get("weights", {})}
+        thresholds = dict(raw["thresholds"]) if "thresholds" in raw else {str(s): t for t, s in STAR_THRESHOLDS}
+        caps = {**CAPS, **raw.get("caps", {})}
+        return Grading(tuple((k, float(v)) for k, v in weights.items()),
+                       tuple((float(t), int(s)) for s, t in thresholds.items()),
+                       tuple((k, int(v)) for k, v in caps.items()))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"{GRADING_SETTING}: {exc}") from None
 
 
 @dataclass
@@ -101,7 +156,11 @@ def organisational_life(sums: Sums, required_: dict[str, int]) -> dict:
 
 
 def build(sums: Sums, required_: dict[str, int], period: Period, day: str, *, stars: int | None = None,
-          records_start=UNSET) -> dict:
+          records_start=UNSET, gaps: tuple[str, ...] | frozenset[str] = (), grading: Grading | None = None) -> dict:
+    """`gaps`: the kinds of the branch's gap alerts on the reading day (no_secretary,
+    branch_too_small, missed_meetings), which cap `recommended_stars`; `grading`: the district's
+    (default domain.md's)."""
+    grading = grading or DEFAULT_GRADING
     s, p = sums.day, sums.period
     registered, away, exempt = s.get("reg", 0), s.get("away", 0), s.get("exempt", 0)
     resident = registered - away
@@ -125,8 +184,9 @@ def build(sums: Sums, required_: dict[str, int], period: Period, day: str, *, st
         "compliance": life["compliance"], "participation": ratio(rated, registered - exempt, 1.0),
         "dues": ratio(paid, due, 1.0), "visited": ratio(visited, registered, 1.0), "ack": ratio(acked, sent, 1.0),
     }
-    score = round(sum(WEIGHTS[k] * v for k, v in rates.items()), 2)
-    report.update({"score": score, "recommended_stars": stars_for(score), "stars": stars})
+    weights = dict(grading.weights)
+    score = round(sum(weights[k] * v for k, v in rates.items()), 2)
+    report.update({"score": score, "recommended_stars": grading.stars(score, gaps), "stars": stars})
     return report
 
 
