@@ -7,7 +7,10 @@ It runs as a `Runtime` task, not from a Kafka record, so every change it makes g
    emitted — durably, BEFORE any gateway is called. A delivery due for a specialist (a visit or a
    call) is handed over here (`DoorDeliveryAssigned`), and one that no channel can reach is
    reported here (`NotificationFailed`, attempt 0): nothing is said about a delivery before it
-   is due, so a fact about the member that arrives late may still change it (handlers.py);
+   is due, so a fact about the member that arrives late may still change it (handlers.py). Just
+   before a delivery is first acted on, it is checked against the member's facts as they stand
+   (domain/addressing.py): withdrawn if the member turns out not to be a recipient, re-planned if
+   they are reached otherwise;
 2. send, outside the lock, through the channel's sender;
 3. record the outcomes (one unit): delivered, a retry after backoff, or after the last
    failure `NotificationFailed` and the next channel (a `DoorDeliveryAssigned` when it is a
@@ -33,9 +36,10 @@ from datetime import datetime, timedelta, timezone
 
 from services.notifications.adapters.channels import Note, SendFailed, Sender
 from services.notifications.adapters.documents import (
-    DELIVERIES, DELIVERY, NOTICE, NOTICES, delivery_id, delivery_to_doc,
+    DELIVERIES, DELIVERY, MEMBER, MEMBERS, NOTICE, NOTICES, delivery_id, delivery_to_doc,
 )
 from services.notifications.domain import delivery as deliveries
+from services.notifications.domain.addressing import delivery_for
 from services.notifications.domain.delivery import NO_CHANNEL, Delivery, Failure, stamp
 from services.notifications.domain.quiet_hours import QuietHours
 from services.notifications.settings import NotifySettings
@@ -107,9 +111,13 @@ class DeliveryWorker:
         async def claim(ctx: Context) -> None:
             claimed.clear()  # the unit runs again when another instance claimed first
             notice = await ctx.repo(NOTICE).get(notice_id)
+            withdrawn = set()
             for doc in group:
                 d = await ctx.repo(DELIVERY).get(doc["_id"])
-                if d is None:  # withdrawn meanwhile by a late fact (the member was not a recipient after all)
+                if d is not None and deliveries.untouched(d) and notice.due_at is not None:
+                    d = _as_it_stands(ctx, d, delivery_for(notice, await ctx.repo(MEMBER).get(d.member_id)))
+                if d is None:  # not a recipient after all (a fact arrived late)
+                    withdrawn.add(doc["member_id"])
                     continue
                 step = deliveries.claim(d, now, self.quiet)
                 ctx.repo(DELIVERY).add(d)
@@ -127,9 +135,13 @@ class DeliveryWorker:
                     _emit(ctx, d, c.NotificationFailed(
                         notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
                         channel=d.preferred or "door", attempt=0, error=NO_CHANNEL))
+            if withdrawn & set(notice.recipients):
+                notice.recipients = [m for m in notice.recipients if m not in withdrawn]
+                ctx.repo(NOTICE).add(notice)
 
         await self.pipe.run_unit(self._cause("claim", group, now), claim,
-                                 [(NOTICES, notice_id), *((DELIVERIES, d["_id"]) for d in group)])
+                                 [(NOTICES, notice_id), *((DELIVERIES, d["_id"]) for d in group),
+                                  *((MEMBERS, d["member_id"]) for d in group)])
         if not claimed:
             return 0
         # Only now, with every attempt durably 'sending', are the gateways called.
@@ -196,6 +208,19 @@ class DeliveryWorker:
             id=str(uuid.uuid5(WORK_NAMESPACE, f"{step}/{basis}")), type=f"Delivery.{step}", schema_version=1,
             occurred_at=now, district=s.district, source="sunsetred-notifications", correlation_id=corr,
             causation_id=None, data={})
+
+
+def _as_it_stands(ctx: Context, d: Delivery, want: Delivery | None) -> Delivery | None:
+    """A delivery nothing was done about yet, made what the member's facts now say (a fact that
+    arrived while the notice was being addressed in the other pipeline): withdrawn, re-planned, or
+    as it was."""
+    if want is None:
+        ctx.repo(DELIVERY).remove(delivery_id(d.notice_id, d.member_id))
+        return None
+    if deliveries.addressing(want) == deliveries.addressing(d):
+        return d
+    want.next_at, want.held = d.next_at, d.held
+    return want
 
 
 def _emit(ctx: Context, d: Delivery, event) -> None:

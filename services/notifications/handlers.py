@@ -23,10 +23,11 @@ from services.notifications.adapters.documents import (
 from services.notifications.domain import delivery as deliveries
 from services.notifications.domain import notice as notices
 from services.notifications.domain import texts
-from services.notifications.domain.channels import BY_SPECIALIST, plan
+from services.notifications.domain.addressing import delivery_for
+from services.notifications.domain.channels import BY_SPECIALIST
 from services.notifications.domain.delivery import Delivery, stamp
 from services.notifications.domain.notice import Notice
-from services.notifications.domain.recipients import Member, branch_path, in_audience, open_until
+from services.notifications.domain.recipients import Member, branch_path, open_until
 from shared.contracts import activities as a
 from shared.contracts import members as m
 from shared.contracts import notifications as c
@@ -40,18 +41,6 @@ REMINDER_NAMESPACE = uuid.UUID("0b6f3a52-5f0c-4d7e-9a8e-3c2b1d4e5f60")
 
 
 # ---- addressing a notice ------------------------------------------------------------------------
-
-def _delivery_for(n: Notice, mb: Member) -> Delivery | None:
-    """The delivery the member is owed of the notice, as of its day (None: not a recipient)."""
-    s = mb.standing(n.addressed_on, n.open_until)
-    if s is None or not in_audience(s, n.audience):
-        return None
-    d = Delivery(notice_id=n.notice_id, member_id=mb.member_id, branch_id=s.branch_id, addressed_on=n.addressed_on,
-                 plan=plan(s.reach()), specialist_id=s.specialist_id, contacts=s.contacts,
-                 correlation_id=n.correlation_id, preferred=s.preferred_channel)
-    deliveries.address(d, datetime.fromisoformat(n.due_at), n.scheduled)
-    return d
-
 
 async def _candidates(ctx: Context, n: Notice, strict: bool) -> list[Member]:
     """Everyone who has ever belonged to a branch of the audience's subtrees, and the named
@@ -88,7 +77,7 @@ async def _address(ctx: Context, n: Notice, due: datetime, scheduled: bool, stri
     n.correlation_id = ctx.envelope.correlation_id or ctx.envelope.id
     n.recipients = []
     for mb in await _candidates(ctx, n, strict):
-        d = _delivery_for(n, mb)
+        d = delivery_for(n, mb)
         if d is not None:
             ctx.repo(DELIVERY).add(d)
             n.recipients.append(mb.member_id)
@@ -102,9 +91,11 @@ async def _address(ctx: Context, n: Notice, due: datetime, scheduled: bool, stri
 
 async def _index(ctx: Context, n: Notice) -> None:
     """The notice under each audience org (by the month of its open_until day), and in each named
-    member's document. Each org document is written even when unchanged: a member's fact handled
-    at the same time writes it too (`_settle_member`), so one of the two commits first and the
-    other runs again and sees it — neither misses the other."""
+    member's document. Each org document is written even when unchanged: a member placed in its
+    subtree at the same time (a registration, a transfer in) writes it too (`_settle_member`), so
+    one of the two commits first and the other runs again and sees it — neither misses the other.
+    (A fact that changes how a member already placed is reached needs no such thing: the delivery
+    worker checks the delivery against the member's facts as they stand just before acting on it.)"""
     month, entry = n.open_until[:7], {"day": n.addressed_on, "until": n.open_until}
     for org_id in n.audience["org_ids"]:
         org = await _org(ctx, org_id)
@@ -284,14 +275,15 @@ def _transfer(mb: Member, recorded: str, on: str, to_branch_id: str | None, path
     mb.transfers.append({"recorded": recorded, "on": on, "to_branch_id": to_branch_id, "path": path})
 
 
-async def _settle_member(ctx: Context, mb: Member, recorded: str) -> None:
-    """A fact about the member, recorded on `recorded`, was added: stage the member, place them in
-    the tree, and settle their delivery of every notice still open to it (open_until on or after
-    that day) that names them or one of the orgs they have belonged to.
+async def _settle_member(ctx: Context, mb: Member, recorded: str, placed: bool = False) -> None:
+    """A fact about the member, recorded on `recorded`, was added: stage the member, keep the tree's
+    lists, and settle their delivery of every notice still open to it (open_until on or after that
+    day) that names them or one of the orgs they have belonged to.
 
-    Every org document on their paths is written, even when unchanged: a notice addressed to one
-    of them at the same time writes it too (`_index`), so one of the two commits first and the
-    other runs again and sees it."""
+    `placed`: the fact put the member in a branch (a registration, a transfer or merge into it);
+    then every org on their paths is written, even unchanged, as a notice addressed to it at the
+    same time does (`_index`): one of the two commits first, the other runs again and sees it.
+    Other facts write no org document, so they never contend with notices being addressed."""
     mb.refresh()
     ctx.repo(MEMBER).add(mb)
     places = mb.placements()
@@ -300,12 +292,14 @@ async def _settle_member(ctx: Context, mb: Member, recorded: str) -> None:
     keys = []
     for org_id in org_ids:
         org = await _org(ctx, org_id)
+        lists = (list(org["members"]), list(org["branches"]))
         for branch_id, path in places:
             if org_id == branch_id:
                 _add(org, "members", mb.member_id)
             if org_id in path:
                 _add(org, "branches", branch_id)
-        ctx.put(ORGS, org)
+        if placed or (org["members"], org["branches"]) != lists:
+            ctx.put(ORGS, org)
         keys += [index_id(org_id, month) for month in org.get("notice_months", []) if month >= recorded[:7]]
     await ctx.uow.prefetch([(NOTICE_INDEX, k) for k in keys])
     open_ = {nid for nid, e in mb.named.items() if e["until"] >= recorded}
@@ -328,7 +322,7 @@ async def _settle(ctx: Context, notice_id: str, mb: Member) -> None:
     have = await ctx.repo(DELIVERY).get(key)
     if have is not None and not deliveries.untouched(have):
         return
-    want = _delivery_for(n, mb)
+    want = delivery_for(n, mb)
     if want is None and have is None:
         return
     if want is not None and have is not None and deliveries.addressing(want) == deliveries.addressing(have):
@@ -369,7 +363,7 @@ async def member_registered(ev: m.MemberRegistered, ctx: Context) -> None:
         _registered(mb, day, day)
     mb.branch = {"branch_id": ev.branch_id, "path": branch_path(ev.branch_id, ev.ancestors)}
     _specialist(mb, ev.specialist_id, None, day)
-    await _settle_member(ctx, mb, day)
+    await _settle_member(ctx, mb, day, placed=True)
 
 
 async def member_profile_updated(ev: m.MemberProfileUpdated, ctx: Context) -> None:
@@ -387,7 +381,7 @@ async def member_transferred(ev: m.MemberTransferred, ctx: Context) -> None:
     mb, day = await _member(ctx, ev.member_id), _recorded(ctx)
     path = await _path(ctx, ev.to_branch_id, ev.to_ancestors) if ev.to_branch_id else []
     _transfer(mb, day, ev.on.isoformat(), ev.to_branch_id, path)
-    await _settle_member(ctx, mb, day)
+    await _settle_member(ctx, mb, day, placed=ev.to_branch_id is not None)
 
 
 async def branches_merged(ev: m.BranchesMerged, ctx: Context) -> None:
@@ -396,7 +390,7 @@ async def branches_merged(ev: m.BranchesMerged, ctx: Context) -> None:
     for member_id in ev.member_ids:
         mb = await _member(ctx, member_id)
         _transfer(mb, day, ev.on.isoformat(), ev.into_branch_id, path)
-        await _settle_member(ctx, mb, day)
+        await _settle_member(ctx, mb, day, placed=True)
 
 
 async def member_marked_away(ev: m.MemberMarkedAway, ctx: Context) -> None:

@@ -79,3 +79,39 @@ async def test_per_member_event_ids_do_not_depend_on_the_order_of_the_deliveries
     assert await events(["m3", "m1", "m4", "m2"]) == one
     assert await events(["m1", "m2", "m3", "m4"], DUE - timedelta(hours=1)) == one  # nor on when they were due
     assert len(set(one.values())) == len(one)
+
+
+async def test_a_delivery_is_checked_against_the_members_facts_just_before_it_is_first_acted_on():
+    """Facts that came while the notice was being addressed in the other pipeline: the worker
+    withdraws the delivery of a member who was no recipient after all, re-plans one reached
+    otherwise, and leaves the others as they were."""
+    from services.notifications.adapters.documents import MEMBERS, member_to_doc
+    from services.notifications.domain.recipients import Member
+
+    def member(member_id: str, phone: str | None, preferred: str, **facts) -> dict:
+        m = Member(member_id, registered=[{"recorded": "2026-01-05", "on": "2026-01-05"}],
+                   branch={"branch_id": "b1", "path": ["d1", "b1"]},
+                   contacts=[{"recorded": "2026-01-05", "phone": phone, "wechat_openid": None, "email": None,
+                              "preferred_channel": preferred}],
+                   specialists=[{"recorded": "2026-01-05", "specialist_id": "sp1", "specialist_name": "李专员"}],
+                   **facts)
+        return {**member_to_doc(m), "_v": 1}
+
+    uow = store()
+    n = notice_to_doc(Notice("n1", "通知", "请学习。", "document", {"org_ids": ["b1"], "member_ids": []},
+                             addressed_on="2026-03-02", open_until="2026-04-01", due_at=dl.stamp(DUE),
+                             recipients=["m1", "m2", "m3", "m4"]))
+    uow.docs[NOTICES]["n1"] = {**n, "_v": 1}
+    uow.docs[MEMBERS] = {
+        "m1": member("m1", "13912345678", "sms"),
+        "m2": member("m2", None, "door", died={"recorded": "2026-03-01", "on": "2026-03-01"}),
+        "m3": member("m3", None, "door"),  # at home after all: a visit, not unreachable
+        "m4": member("m4", None, "email"),  # no email any more: the door
+    }
+    group = [uow.docs[DELIVERIES][f"n1|{m}"] for m in ("m1", "m2", "m3", "m4")]
+    await worker(uow)._deliver("n1", group, DUE + timedelta(minutes=1))
+    assert "n1|m2" not in uow.docs[DELIVERIES] and uow.docs[NOTICES]["n1"]["recipients"] == ["m1", "m3", "m4"]
+    states = {m: (uow.docs[DELIVERIES][f"n1|{m}"]["state"], uow.docs[DELIVERIES][f"n1|{m}"]["plan"])
+              for m in ("m1", "m3", "m4")}
+    assert states == {"m1": ("delivered", ["sms", "door"]), "m3": ("door_assigned", ["door"]),
+                      "m4": ("door_assigned", ["door"])}

@@ -1,0 +1,22 @@
+"""A member's delivery of a notice, as addressing it gives: as of the notice's day, from the facts
+recorded by its open_until day. Used when a notice is addressed, when a late fact settles it, and
+by the delivery worker just before it acts on a delivery (domain/recipients.py)."""
+from datetime import datetime
+
+from services.notifications.domain import delivery as deliveries
+from services.notifications.domain.channels import plan
+from services.notifications.domain.delivery import Delivery
+from services.notifications.domain.notice import Notice
+from services.notifications.domain.recipients import Member, in_audience
+
+
+def delivery_for(n: Notice, mb: Member | None) -> Delivery | None:
+    """The delivery the member is owed of the notice (None: not a recipient)."""
+    s = mb.standing(n.addressed_on, n.open_until) if mb is not None else None
+    if s is None or not in_audience(s, n.audience):
+        return None
+    d = Delivery(notice_id=n.notice_id, member_id=mb.member_id, branch_id=s.branch_id, addressed_on=n.addressed_on,
+                 plan=plan(s.reach()), specialist_id=s.specialist_id, contacts=s.contacts,
+                 correlation_id=n.correlation_id, preferred=s.preferred_channel)
+    deliveries.address(d, datetime.fromisoformat(n.due_at), n.scheduled)
+    return d
