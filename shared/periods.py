@@ -2,6 +2,7 @@
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -17,17 +18,25 @@ class Period:
 
     @property
     def months(self) -> list[str]:
-        out, y, m = [], self.start.year, self.start.month
-        while (y, m) <= (self.end.year, self.end.month):
-            out.append(f"{y:04d}-{m:02d}")
-            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-        return out
+        return list(_months(self.start, self.end))
 
     def whole_quarters(self) -> int:
         return {"month": 0, "quarter": 1, "year": 4}[self.kind]
 
 
+@lru_cache(maxsize=4096)
+def _months(start: date, end: date) -> tuple[str, ...]:
+    """The months from `start`'s to `end`'s, remembered (reports and contributions ask often)."""
+    out, y, m = [], start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
 def parse_period(text: str) -> Period:
+    """The period a text names (remembered: a Period is immutable)."""
     m = _PERIOD.fullmatch(text or "")
     if not m:
         raise ValueError("period must be YYYY-MM, YYYY-Qn or YYYY")

@@ -9,6 +9,7 @@ import calendar
 import json
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from shared.contracts.codes import ORG_LIFE_KINDS
@@ -121,11 +122,18 @@ def required(period: Period, *, has_committee: bool, party_groups: int,
              rules: tuple[Requirement, ...] = DEFAULT_RULES) -> dict[str, int]:
     """Meetings of each kind a branch must hold in a period: every kind of organisational life,
     0 where a kind does not apply or the district's rule set leaves it out."""
+    return dict(_required(period, bool(has_committee), party_groups, tuple(rules)))
+
+
+@lru_cache(maxsize=4096)
+def _required(period: Period, has_committee: bool, party_groups: int,
+              rules: tuple[Requirement, ...]) -> tuple[tuple[str, int], ...]:
+    """`required`, remembered: a pure function of immutable arguments (a fresh dict per call)."""
     out: dict[str, int] = dict.fromkeys(ORG_LIFE_KINDS, 0)
     for r in rules:
         applies = r.applies_to(has_committee=has_committee, party_groups=party_groups)
         out[r.kind] = out.get(r.kind, 0) + (r.times * units_in(r.per, period) if applies else 0)
-    return out
+    return tuple(out.items())
 
 
 def compliance(required_: dict[str, int], held: dict[str, int]) -> float:
