@@ -11,7 +11,7 @@ from decimal import Decimal
 from shared.contracts.types import plain
 
 from shared.periods import Period, parse_period
-from shared.rules.org_life import required
+from services.reporting.domain.requirements import branch_required as required
 from simulator.world import World
 
 ORG_LIFE_AND_STUDY = {"branch_assembly", "committee_meeting", "group_meeting", "party_lecture",

@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass, field
 from services.reporting.domain import days as d
 from services.reporting.domain.facts import MemberFacts
 from shared.periods import parse_period
-from shared.rules.org_life import DEFAULT_RULES, Requirement, required
+from shared.rules.org_life import DEFAULT_RULES, Requirement
+from services.reporting.domain.requirements import branch_required
 from services.reporting.settings import UNSET, records_start_or
 
 WARNING_MONTHS, ALERT_MONTHS = 3, 6  # contract; Party Constitution art. 9 is six months
@@ -122,7 +123,7 @@ def branch_alerts(b: BranchState, day: str, rules: tuple[Requirement, ...] = DEF
     quarter = last_complete_quarter(day)
     q = parse_period(quarter)
     if b.established_on <= q.end.isoformat() and not (rs and q.start.isoformat() < rs):
-        need = required(q, has_committee=b.has_committee, party_groups=b.party_groups, rules=rules)
+        need = branch_required(q, has_committee=b.has_committee, party_groups=b.party_groups, rules=rules)
         missing = sorted(k for k, n in need.items() if n and b.held_last_quarter.get(k, 0) < n)
         if missing:
             out.append(Alert("missed_meetings", "warning", b.branch_id, b.branch_id, quarter,

@@ -17,7 +17,8 @@ from services.reporting.domain.days import Interval
 from services.reporting.domain.facts import MemberFacts
 from shared.contracts.codes import ORG_LIFE_KINDS
 from shared.periods import parse_period
-from shared.rules.org_life import DEFAULT_RULES, Requirement, required
+from shared.rules.org_life import DEFAULT_RULES, Requirement
+from services.reporting.domain.requirements import branch_required
 from services.reporting.settings import UNSET, records_start_or
 
 DAY_SERIES = "*"
@@ -178,7 +179,7 @@ def ledger_contribution(branch: str, meetings: list[dict], *, has_committee: boo
                 days[(p, mt["kind"])].append(mt["day"])
                 b.point(p, branch, mt["day"], f"held_{mt['kind']}")
     for (p, kind), held in days.items():
-        need = required(parse_period(p), has_committee=has_committee, party_groups=party_groups, rules=rules)
+        need = branch_required(parse_period(p), has_committee=has_committee, party_groups=party_groups, rules=rules)
         for day in sorted(held)[:need.get(kind, 0)]:
             b.point(p, branch, day, f"met_{kind}")
     return b.result()

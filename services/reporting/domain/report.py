@@ -11,7 +11,8 @@ from functools import lru_cache
 from services.reporting.domain import days as d
 from shared.periods import Period
 from shared.contracts.codes import ORG_LIFE_KINDS
-from shared.rules.org_life import DEFAULT_RULES, Requirement, required
+from shared.rules.org_life import DEFAULT_RULES, Requirement
+from services.reporting.domain.requirements import branch_required
 from services.reporting.settings import UNSET, records_start_or
 
 # domain.md, five-star grading (a district setting; this is the default).
@@ -143,7 +144,7 @@ def _required_of(alike: Counter, period: Period, rules: tuple[Requirement, ...])
 def _required(period: Period, has_committee: bool, party_groups: int,
               rules: tuple[Requirement, ...]) -> tuple[tuple[str, int], ...]:
     """`required`, remembered (a pure function of its arguments)."""
-    return tuple(required(period, has_committee=has_committee, party_groups=party_groups, rules=rules).items())
+    return tuple(branch_required(period, has_committee=has_committee, party_groups=party_groups, rules=rules).items())
 
 
 def organisational_life(sums: Sums, required_: dict[str, int]) -> dict:

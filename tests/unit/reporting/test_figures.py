@@ -98,11 +98,16 @@ def test_organisational_life_required_and_held_with_alliance_and_cancelled():
     branches = {"b": {"has_committee": True}, "c": {"party_groups": 2}}
     life = report([], acts, branches=branches)["organisational_life"]
     assert life["committee_meeting"] == {"required": 3, "held": 2}
-    assert life["group_meeting"] == {"required": 3, "held": 0}
+    assert life["group_meeting"] == {"required": 6, "held": 0}  # per party group (contract): 2 groups × 3 months
     assert life["party_lecture"] == {"required": 2, "held": 2}
     assert life["themed_party_day"] == {"required": 6, "held": 1}
-    # b: min(2,3) + 1 of 1+3+1+3 = 8; c: 1 + 1 of 1+3+1+3 = 8 → 5 / 16 (b's extra meeting never covers c)
-    assert life["compliance"] == 0.3125
+    # b: min(2,3) + 1 of 1+3+1+3 = 8; c: 1 + 1 of 1+6+1+3 = 11 → 5 / 19 (b's extra meeting never covers c)
+    assert life["compliance"] == 0.2632
+    # two groups, each meeting in March: both count (up to 2 a month, not 1)
+    groups = [{"held": True, "kind": "group_meeting", "branch_ids": ["c"], "held_on": f"2026-03-0{d}"} for d in (3, 4, 5)]
+    march = report([], groups, branches={"c": {"party_groups": 2}}, period=parse_period("2026-03"))
+    assert march["organisational_life"]["group_meeting"] == {"required": 2, "held": 3}
+    assert march["organisational_life"]["compliance"] == round(2 / 3, 4)  # 2 of 1 + 2 (themed day missing)
     assert report([], [], branches={"b": {}}, period=parse_period("2026-03"))["organisational_life"]["compliance"] == 0.0
 
 
