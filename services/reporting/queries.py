@@ -145,8 +145,10 @@ async def tree(db) -> list[dict]:
             async for o in db[ORGS].find({}, {"name": 1, "kind": 1, "parent_id": 1}).sort("_id", 1)]
 
 
-async def monthly_series(db, org_id: str, year: int, as_of: date) -> dict:
-    """Per branch and month: participation, dues, away members; per branch and kind: compliance."""
+async def monthly_series(db, org_id: str, year: int, as_of: date, period: Period | None = None) -> dict:
+    """Per branch and month of the year: participation, dues, away members; per branch, the report
+    and the compliance by kind of `period` (the one the dashboard's cards show; default the year)."""
+    period = period or parse_period(str(year))
     o = await org(db, org_id)
     branches = await org_tree.branches_under(db, o)
     months = parse_period(str(year)).months
@@ -162,13 +164,13 @@ async def monthly_series(db, org_id: str, year: int, as_of: date) -> dict:
             per_month.append({"month": mo, "participation_rate": r["participation"]["rate"],
                               "dues_rate": r["dues"]["rate"], "amount_paid": r["dues"]["amount_paid"],
                               "away": r["members"]["away"], "registered": r["members"]["registered"]})
-        year_report = await _report(reader, b, parse_period(str(year)), as_of)
-        life = year_report["organisational_life"]
+        period_report = await _report(reader, b, period, as_of)
+        life = period_report["organisational_life"]
         rows.append({"branch_id": b["_id"], "name": b["name"], "months": per_month,
                      "compliance": {k: ({"held": life[k]["held"], "required": life[k]["required"]})
                                     for k in ORG_LIFE_KINDS},
-                     "report": year_report})
-    return {"org_id": org_id, "year": year, "branches": rows}
+                     "report": period_report})
+    return {"org_id": org_id, "year": year, "period": period.text, "branches": rows}
 
 
 async def candidates(db, org_id: str, year: int, as_of: date) -> dict:

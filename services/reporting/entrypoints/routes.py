@@ -84,8 +84,11 @@ async def orgs(request: Request) -> list[dict]:
 
 @router.get("/orgs/{org_id}/series", summary="Per branch and month figures of a year (for the dashboard)")
 async def series(request: Request, org_id: str, year: int = Query(..., ge=1921, le=2200),
+                 period: str | None = Query(None, description="the branch table's and heatmap's period "
+                                                          "(YYYY-MM, YYYY-Qn or YYYY; default the year)"),
                  as_of: date | None = AS_OF) -> dict:
-    return await _guard(queries.monthly_series(await _db(request), org_id, year, as_of or today()))
+    p = _period(period) if period else None
+    return await _guard(queries.monthly_series(await _db(request), org_id, year, as_of or today(), p))
 
 
 @router.get("/orgs/{org_id}/members", summary="Members of the subtree registered on a day")

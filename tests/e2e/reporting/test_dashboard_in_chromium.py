@@ -64,3 +64,12 @@ async def test_drill_down_endpoints_behind_the_dashboard(reporting, scenario):
         b1 = next(b for b in series["branches"] if b["branch_id"] == scenario["b1"])
         assert [m["away"] for m in b1["months"]] == [1, 1, 1]  # m2 in Sanya all quarter
         assert b1["compliance"]["committee_meeting"] == {"held": 1, "required": 12}
+        # the table and heatmap follow the period the cards show, not the year to date (issue 11, item 6)
+        q = (await http.get(f"/api/v1/orgs/{scenario['district']}/series",
+                            params={"year": 2026, "period": "2026-02", "as_of": "2026-03-31"})).json()
+        b1 = next(b for b in q["branches"] if b["branch_id"] == scenario["b1"])
+        assert q["period"] == "2026-02" and b1["report"]["period"] == "2026-02"
+        assert b1["compliance"]["committee_meeting"]["required"] == 1
+        assert len(b1["months"]) == 3  # the lines still show the year
+        assert (await http.get(f"/api/v1/orgs/{scenario['district']}/series",
+                               params={"year": 2026, "period": "2026-13"})).status_code == 422
