@@ -5,7 +5,7 @@ PYTHON := $(CURDIR)/$(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 export PYTHON
 
-.PHONY: install up down status test test-unit demo asyncapi lock bench clean-data
+.PHONY: install up down status test test-unit demo asyncapi lock bench clean-data chaos chaos-short
 
 install: $(VENV)/.installed
 
@@ -43,6 +43,17 @@ asyncapi: install  ## regenerate docs/asyncapi.json from the contract models
 bench: install  ## throughput on the running stack, beside a naive peer and the ceiling (figures, not a test; BENCH_MEMBERS, BENCH_REPEAT)
 	$(PYTHON) benchmarks/end_to_end.py --members $${BENCH_MEMBERS:-300} --repeat $${BENCH_REPEAT:-3} --out .data/bench/results.jsonl
 	$(PYTHON) benchmarks/pipeline_throughput.py --members 5000
+
+# The fault-injection suite on a stack of its own (ports 29092, 37117, 28001.. and /tmp, never the
+# default stack's): 50 SIGKILLs, broker restarts, the database down 30 s, 10,000 fuzzed messages a
+# commands topic, a failing gateway; prints the table (docs/reliability.md). CHAOS_ARGS=--kills 5 …
+chaos: install  ## the whole fault-injection suite (long: about a minute and a half a run)
+	infra/local/stack.sh install
+	$(PYTHON) -m chaos full $(CHAOS_ARGS)
+
+chaos-short: install  ## its short version (the one CI runs as tests/e2e/test_chaos_short.py)
+	infra/local/stack.sh install
+	$(PYTHON) -m chaos short $(CHAOS_ARGS)
 
 lock:  ## re-resolve requirements.lock from pyproject.toml (needs uv)
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock

@@ -8,6 +8,8 @@
 #   stack.sh up             install + infra + services
 #   stack.sh down           stop everything this data folder started, keep the data
 #   stack.sh status
+#   stack.sh stop-kafka|start-kafka, stop-mongo|start-mongo, stop-services
+#                           one part alone (fault injection: chaos/); start-* waits until it answers
 # Every address can be overridden: KAFKA_PORT, KAFKA_CONTROLLER_PORT, MONGO_PORT, and the
 # services' ports MEMBERS_PORT, ACTIVITIES_PORT, NOTIFICATIONS_PORT, REPORTING_PORT.
 # INSTANCES=N (default 1) runs N processes per service: instance k listens on the service's port
@@ -182,6 +184,16 @@ stop_pidfiles() {  # stop_pidfiles <file.pid>...: SIGTERM to all, up to 10 s for
   done
 }
 
+stop_services() {
+  local s f services=()
+  shopt -s nullglob
+  for s in "${SERVICES[@]}"; do
+    for f in "$DATA/run/$s"-*.pid "$DATA/run/$s.pid"; do services+=("$f"); done
+  done
+  shopt -u nullglob
+  stop_pidfiles "${services[@]}"
+}
+
 down() {
   # Every instance that was started, whatever INSTANCES says now; then the database, then Kafka;
   # then any other process recorded here (e.g. one left by an older version of this script).
@@ -222,5 +234,11 @@ case "${1:-}" in
   up) install; infra; start_services ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 install|infra|services|up|down|status" >&2; exit 2 ;;
+  stop-kafka) stop_pidfiles "$DATA/run/kafka.pid" ;;
+  start-kafka) start_kafka; wait_for Kafka 120 "$PY" -m shared.infra.probe kafka ;;
+  stop-mongo) stop_pidfiles "$DATA/run/secantus.pid" ;;
+  start-mongo) start_secantus; wait_for SecantusDB 60 "$PY" -m shared.infra.probe mongo ;;
+  stop-services) stop_services ;;
+  *) echo "usage: $0 install|infra|services|up|down|status|stop-kafka|start-kafka|stop-mongo|start-mongo|stop-services" >&2
+     exit 2 ;;
 esac

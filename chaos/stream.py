@@ -1,0 +1,278 @@
+"""A run streams in: its phases published as a district system would, faults at their moments.
+
+The publisher sends a phase, then waits until every command of it is answered (an event caused by
+it, or a CommandRejected), because the next phase names what this one created. Like a district
+system that must not lose a command, it sends again whatever the broker did not acknowledge (the
+broker restarting): a command sent twice has the same id, and the inbox drops the copy.
+
+Faults happen at a moment of their own (seconds after the stream began), concurrently with it:
+- `kill`      SIGKILL of one service instance; a supervisor starts it again `restart_after` later;
+- `broker`    Kafka stopped (SIGTERM, or SIGKILL with `hard`) and started again `duration` later;
+- `database`  SecantusDB stopped for `duration` seconds; meanwhile no consumer group may commit
+              an offset (looked at from 5 s after the stop, when batches in flight are over).
+Each fault's time to recover is measured from its end (`observe.recovery`).
+"""
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaProducer
+
+from chaos.observe import Log, groups_retrying, recovery
+from chaos.scenario import Run
+from chaos.stack import Stack
+from simulator.commands import Cmd
+
+IN_FLIGHT = 2000
+# Commands that, in the district, follow something the platform did: a specialist completes a door
+# delivery once the platform assigned it; a member acknowledges a notice once it reached them. The
+# simulator sends them in the phase of the notice; sent before that, their fate would depend on
+# how far the delivery worker got, and a run could not be compared with another.
+AFTER = {"CompleteDoorDelivery": ("DoorDeliveryAssigned",),
+         "AcknowledgeNotice": ("NotificationDelivered", "DoorDeliveryAssigned", "NotificationFailed")}
+GATE_TIMEOUT_S = 90.0
+
+
+@dataclass
+class Fault:
+    kind: str  # kill | broker | database
+    at: float  # seconds after the stream began
+    target: str | None = None  # the instance killed
+    duration: float = 0.0  # broker and database: how long they stay down
+    hard: bool = False  # broker: SIGKILL rather than SIGTERM
+    restart_after: float | None = None  # kill: when the supervisor starts the instance again
+    # what happened
+    started: float | None = None  # seconds after the stream began
+    ended: float | None = None
+    during_stream: bool | None = None
+    recovery_s: float | None = None
+    recovered: bool | None = None
+    commits_while_down: dict = field(default_factory=dict)
+    error: str | None = None
+
+    def describe(self) -> str:
+        if self.kind == "kill":
+            return f"SIGKILL {self.target} at {self.started}s" + (
+                f", restarted {self.restart_after:.0f}s later" if self.restart_after is not None else "")
+        return f"{self.kind} {'SIGKILL' if self.hard else 'stop'} at {self.started}s for {self.duration:.0f}s"
+
+
+@dataclass
+class Streamed:
+    sent: int = 0
+    resent: int = 0
+    unanswered: list[str] = field(default_factory=list)
+    published_s: float = 0.0
+    answered_s: float = 0.0
+    stalled: str | None = None
+
+
+class Publisher:
+    def __init__(self, bootstrap: str):
+        self.bootstrap = bootstrap
+        self.producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True,
+                                    linger_ms=20, max_batch_size=512 * 1024, request_timeout_ms=20000,
+                                    max_request_size=2 * 1024 * 1024)
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()
+            raise
+        self.producer = producer
+
+    async def stop(self) -> None:
+        if self.producer:
+            try:
+                await asyncio.wait_for(self.producer.stop(), 30)
+            except Exception:
+                pass
+            self.producer = None
+
+    async def _restart(self) -> None:
+        await self.stop()
+        while True:
+            try:
+                await self.start()
+                return
+            except Exception:
+                await asyncio.sleep(1)
+
+    async def send(self, records: list[tuple[str, bytes | None, bytes | None]]) -> tuple[list, int]:
+        """Send (topic, key, value) records until the broker acknowledged each; returns their
+        (partition, offset) in order, and how many sends had to be repeated."""
+        out: list = [None] * len(records)
+        todo = list(range(len(records)))
+        resent = failures = 0
+        while todo:
+            futures, failed = [], []
+            for i in todo:
+                topic, key, value = records[i]
+                try:
+                    futures.append((i, await self.producer.send(topic, value, key=key)))
+                except Exception:
+                    failed.append(i)
+                if len(futures) >= IN_FLIGHT:
+                    failed += await self._settle(futures, out)
+                    futures = []
+            failed += await self._settle(futures, out)
+            if failed:
+                resent += len(failed)
+                failures += 1
+                await asyncio.sleep(1)
+                if failures % 3 == 0:  # a producer that keeps failing is started afresh
+                    await self._restart()
+            todo = failed
+        return out, resent
+
+    @staticmethod
+    async def _settle(futures, out) -> list[int]:
+        failed = []
+        results = await asyncio.gather(*(f for _, f in futures), return_exceptions=True)
+        for (i, _), r in zip(futures, results):
+            if isinstance(r, BaseException):
+                failed.append(i)
+            else:
+                out[i] = (r.partition, r.offset)
+        return failed
+
+
+def _record(c: Cmd) -> tuple[str, bytes, bytes]:
+    return c.topic, c.key.encode(), json.dumps(c.envelope, ensure_ascii=False).encode()
+
+
+class Injector:
+    """Runs the faults of one stream at their moments, and measures each one's recovery."""
+
+    def __init__(self, stack: Stack, faults: list[Fault], say, recovery_timeout: float = 600):
+        self.stack, self.faults, self.say = stack, sorted(faults, key=lambda f: f.at), say
+        self.recovery_timeout = recovery_timeout
+        self.t0 = 0.0
+        self.streaming = True
+        self._tasks: list[asyncio.Task] = []
+
+    def now(self) -> float:
+        return round(time.monotonic() - self.t0, 1)
+
+    async def run(self, t0: float) -> None:
+        """Each fault at its own moment, independently of the others (a kill may land while the
+        broker is down)."""
+        self.t0 = t0
+        await asyncio.gather(*(self._at(f) for f in self.faults))
+
+    async def _at(self, f: Fault) -> None:
+        await asyncio.sleep(max(0.0, self.t0 + f.at - time.monotonic()))
+        try:
+            await self._inject(f)
+        except Exception as exc:
+            f.error = f"{type(exc).__name__}: {exc}"
+            self.say(f"fault {f.kind} failed: {f.error}")
+
+    async def _inject(self, f: Fault) -> None:
+        f.started, f.during_stream = self.now(), self.streaming
+        if f.kind == "kill":
+            self.stack.kill(f.target)
+            f.ended = self.now()
+            self.say(f"SIGKILL {f.target} at {f.started}s")
+            if f.restart_after is not None:
+                self._tasks.append(asyncio.create_task(self._restart_later(f.restart_after)))
+        elif f.kind == "broker":
+            if f.hard:
+                self.stack.kill("kafka")
+            else:
+                await self.stack.stop_kafka()
+            self.say(f"Kafka {'killed' if f.hard else 'stopped'} at {f.started}s")
+            await asyncio.sleep(max(0.0, f.duration - (self.now() - f.started)))
+            await self.stack.start_kafka()
+            f.ended = self.now()
+            self.say(f"Kafka back at {f.ended}s")
+        elif f.kind == "database":
+            await self.stack.stop_mongo()
+            self.say(f"SecantusDB stopped at {f.started}s")
+            await asyncio.sleep(5)  # batches in flight when it stopped are over by now
+            before, _ = await groups_retrying(self.stack.kafka)
+            await asyncio.sleep(max(0.0, f.duration - (self.now() - f.started)))
+            after, _ = await groups_retrying(self.stack.kafka)
+            f.commits_while_down = {f"{g} {t}[{p}]": [before.get((g, t, p)), off]
+                                    for (g, t, p), off in after.items() if before.get((g, t, p)) != off}
+            await self.stack.start_mongo()
+            f.ended = self.now()
+            self.say(f"SecantusDB back at {f.ended}s" + (
+                f"; offsets committed while it was down: {f.commits_while_down}" if f.commits_while_down else ""))
+        else:
+            raise ValueError(f.kind)
+        self._tasks.append(asyncio.create_task(self._measure(f)))
+
+    async def _restart_later(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self.stack.restart_services()
+
+    async def _measure(self, f: Fault) -> None:
+        f.recovery_s = await recovery(self.stack.kafka, self.t0 + f.ended, self.recovery_timeout)
+        f.recovered = f.recovery_s is not None
+
+    async def finish(self) -> None:
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def stream(run: Run, stack: Stack, events: Log, faults: list[Fault], say,
+                 stall_timeout: float = 240, also=None, recovery_timeout: float = 600) -> Streamed:
+    """Publish a run phase by phase with its faults; `also` (a coroutine) runs alongside (fuzz)."""
+    out = Streamed()
+    events.watched_correlations.add(run.names.correlation_id)
+    events.watched_ids.update(c.id for c in run.commands)
+    publisher = Publisher(stack.kafka)
+    await publisher.start()
+    injector = Injector(stack, faults, say, recovery_timeout)
+    t0 = time.monotonic()
+    faulting = asyncio.create_task(injector.run(t0))
+    alongside = asyncio.create_task(also) if also is not None else None
+    try:
+        for name, cmds in run.phases:
+            gated = [c for c in cmds if c.type in AFTER]
+            _, resent = await publisher.send([_record(c) for c in cmds if c.type not in AFTER])
+            out.resent += resent
+            deadline = time.monotonic() + GATE_TIMEOUT_S
+            while gated:
+                ready = [c for c in gated if time.monotonic() > deadline or any(
+                    (t, c.envelope["data"]["notice_id"], c.envelope["data"]["member_id"]) in events.deliveries
+                    for t in AFTER[c.type])]
+                if ready:
+                    _, resent = await publisher.send([_record(c) for c in ready])
+                    out.resent += resent
+                    gated = [c for c in gated if c not in ready]
+                else:
+                    await events.changed(0.5)
+            out.sent += len(cmds)
+            ids = [c.id for c in cmds]
+            waiting = [i for i in ids if i not in events.answers]
+            last = time.monotonic()
+            while waiting:
+                await events.changed(1.0)
+                before = len(waiting)
+                waiting = [i for i in waiting if i not in events.answers]
+                if len(waiting) < before:
+                    last = time.monotonic()
+                elif time.monotonic() - last > stall_timeout:
+                    out.stalled = f"phase {name}: {len(waiting)} of {len(ids)} unanswered for {stall_timeout:.0f}s"
+                    say(out.stalled)
+                    break
+            if out.stalled:
+                break
+        out.published_s = round(time.monotonic() - t0, 1)
+        injector.streaming = False
+        await faulting
+        if alongside is not None:
+            await alongside
+        await injector.finish()
+    finally:
+        for t in (faulting, alongside):
+            if t is not None and not t.done():
+                t.cancel()
+        await publisher.stop()
+    out.unanswered = [c.id for c in run.commands if c.id not in events.answers]
+    out.answered_s = round(time.monotonic() - t0, 1)
+    return out

@@ -1,0 +1,121 @@
+"""The fault-injection suite's own logic, without a stack: renaming runs, canonical event
+identities, the fuzz account, the gateway's fates, and the refusal to touch the default stack."""
+import json
+from pathlib import Path
+
+import pytest
+
+from chaos.compare import Outcome, compare
+from chaos.fuzz import Fuzzer, Sent, _seen_id, account
+from chaos.gateway import fate
+from chaos.observe import Answer, DeadLetter, Event, Log
+from chaos.scenario import Lineage, Scenario
+from chaos.stack import Ports, Stack
+from shared.contracts.parsing import derived_id
+from shared.topics import ACTIVITIES_COMMANDS, MEMBERS_COMMANDS, NOTIFICATIONS_COMMANDS
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    return Scenario.draw(7, 30, 2025, months=1)
+
+
+def test_a_run_renames_every_id_and_maps_back(scenario):
+    a, b = scenario.renamed("a"), scenario.renamed("b")
+    assert {c.id for c in a.commands}.isdisjoint(c.id for c in b.commands)
+    assert a.district_id != b.district_id != scenario.district_id
+    for original, renamed in zip(scenario.commands, a.commands):
+        assert a.names.canonical(renamed.envelope["data"]) == original.envelope["data"]
+        assert a.names.messages[renamed.id] == original.id
+        assert renamed.envelope["correlation_id"] == "chaos-a"
+    assert {e["period"] for e in a.expectations} == {"2025-01"}  # the first month only
+
+
+def test_events_get_the_same_identity_in_every_run(scenario):
+    identities = []
+    for tag in ("a", "b"):
+        run = scenario.renamed(tag)
+        cmd = run.commands[0]
+        first = derived_id(cmd.id, 1)
+        second = derived_id(first, "k:" + run.names.text("m-0123456789abcdef"))
+        events = {first: {"causation_id": cmd.id, "topic": "members.events", "type": "X", "data": {}},
+                  second: {"causation_id": first, "topic": "notifications.events", "type": "Y",
+                           "data": {"member_id": run.names.text("m-0123456789abcdef")}}}
+        lineage = Lineage(run.names, events)
+        identities.append((lineage.identity(first), lineage.identity(second)))
+    assert identities[0] == identities[1]
+    assert identities[0][1] == ("ev", "members.events", ("cmd", scenario.commands[0].id, 1), "k:m-0123456789abcdef")
+
+
+def _outcome(run, events, reports=None) -> Outcome:
+    return Outcome(run, events, {c.id for c in run.commands}, reports or {}, [], {})
+
+
+def test_a_missing_event_is_lost_and_an_identical_copy_is_not_a_duplicate(scenario):
+    clean_run, run = scenario.renamed("clean"), scenario.renamed("run")
+
+    def events(r, n):
+        cmd = r.commands[0]
+        return [Event("members.events", derived_id(cmd.id, i), "OrganizationEstablished", cmd.id, "c", f"d{i}", {})
+                for i in range(1, n + 1)]
+
+    clean = _outcome(clean_run, events(clean_run, 2))
+    again = events(run, 2)
+    same = compare(clean, _outcome(run, again + again[:1]))
+    assert (same["lost"], same["duplicated"], same["copies"]) == (0, 0, 1)
+    fewer = compare(clean, _outcome(run, events(run, 1)))
+    assert (fewer["lost"], fewer["duplicated"]) == (1, 0)
+    differing = again + [Event("members.events", again[0].id, "OrganizationEstablished", again[0].causation_id, "c",
+                               "other bytes", {})]
+    assert compare(clean, _outcome(run, differing))["duplicated"] == 1
+
+
+def test_every_fuzzed_message_is_accounted_for():
+    log = Log("unused")
+    sent = [Sent(MEMBERS_COMMANDS, "not_json", None, 0, 1), Sent(MEMBERS_COMMANDS, "wrong_types", "x", 0, 2),
+            Sent(MEMBERS_COMMANDS, "repeated_id", "x", 0, 3), Sent(ACTIVITIES_COMMANDS, "unicode", "y", 1, 4),
+            Sent(NOTIFICATIONS_COMMANDS, "dates", "z", 2, 5), Sent(NOTIFICATIONS_COMMANDS, "big", None, 2, 6)]
+    log.dead[(MEMBERS_COMMANDS, 0, 1)] = DeadLetter("members.commands.dlq", None, "d", {
+        "x-dlq-reason": "not_envelope", "x-dlq-error": "not JSON"})
+    log.answers["x"].append(Answer("CommandRejected", "invalid", [{"field": "data.on", "message": "…"}]))
+    log.answers["y"].append(Answer("VisitRecorded"))
+    log.answers["z"].append(Answer("CommandRejected", None, []))
+    a = account(sent, log)
+    assert (a.dead_lettered, a.rejected, a.repeated, a.accepted) == (1, 1, 1, 1)
+    assert [u["kind"] for u in a.unanswered] == ["big"]
+    assert [w["id"] for w in a.without_reason] == ["z"]
+
+
+def test_fuzzed_messages_are_of_every_kind_and_the_same_for_a_seed():
+    one, two = Fuzzer(5, 200).messages(), Fuzzer(5, 200).messages()
+    assert [m[3] for m in one] == [m[3] for m in two]
+    assert {m[1] for m in one} >= {"not_json", "wrong_types", "dollar_dots", "unknown", "repeated_id", "dates",
+                                   "unicode"}
+    assert {m[0] for m in one} == {MEMBERS_COMMANDS, ACTIVITIES_COMMANDS, NOTIFICATIONS_COMMANDS}
+    assert any(_seen_id(m[3]) is None for m in one) and any(_seen_id(m[3]) for m in one)
+
+
+def test_fuzzed_bodies_stay_under_the_brokers_record_limit():
+    big = [m for m in Fuzzer(11, 3000).messages() if m[1] == "big"]
+    assert big and all(len(m[3]) <= 1_000_100 for m in big)
+    assert max(len(m[3]) for m in big) > 900_000
+
+
+def test_the_gateway_meets_a_request_with_the_same_fate_every_time():
+    keys = [f"n-{i:016x}|m-{i:016x}|sms|1" for i in range(2000)]
+    fates = [fate(k) for k in keys]
+    assert fates == [fate(k) for k in keys]
+    assert {"ok", "503", "500", "late", "hang", "slow"} <= set(fates)
+
+
+def test_the_chaos_stack_never_takes_the_default_stacks_ports_or_data(tmp_path: Path):
+    with pytest.raises(ValueError):
+        Stack(tmp_path, Ports(kafka=9092))
+    with pytest.raises(ValueError):
+        Stack(Path(__file__).resolve().parents[2] / ".data")
+    env = Stack(tmp_path, Ports.shifted(100)).env()
+    assert env["KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:29192" and env["MONGODB_URL"].endswith(":37217/")
+    assert env["SUNSET_DATA_DIR"] == str(tmp_path) and "TOPIC_PREFIX" not in env
+    assert json.dumps(env)  # plain strings only
