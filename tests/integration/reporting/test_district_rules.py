@@ -31,6 +31,6 @@ async def test_report_requires_what_the_district_configured(infra, run_id):
     finally:
         await bus.stop()
         proc.stop()
-    assert ol["group_meeting"]["required"] == 24  # twice a month, not the national once
+    assert ol["group_meeting"]["required"] == 48  # twice a month for each of its 2 groups, not the national once
     assert ol["org_life_meeting"]["required"] == 2  # every half year
     assert ol["branch_assembly"]["required"] == 0  # not in this district's rule set
