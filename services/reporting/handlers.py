@@ -2,57 +2,89 @@
 
 Every handler only records facts (idempotently, as sets keyed by their ids); the figures and
 alerts are then derived from all the facts, so the order events arrive in across topics never
-changes the result. A member's contribution to the figures is recomputed and the difference
-applied to the figures (as `$inc`s, adapters/figure_store.py); its alerts are evaluated as of the
-event's date.
+changes the result. Deriving is per batch, not per event: a handler records what its event says
+and asks (`ctx.defer`) for its subject to be refreshed once at the end of the batch, whatever the
+number of the batch's events about it:
+- ("member", id): the member's facts get the batch's changes, its contribution to the figures is
+  recomputed and the difference applied (as `$inc`s, adapters/figure_store.py), its alerts
+  evaluated as of the latest day of the batch's events about it;
+- ("ledger", branch, year): likewise for a branch's meetings of a year;
+- ("branch", id): a branch's alerts, against the figures the batch staged (so after the members'
+  and ledgers' work: it is asked by that work, hence runs in the next round of deferred work).
+AlertRaised and AlertCleared ids derive from the alert's own state (id, level, months, day), not
+from the message that caused them: the same state gives the same id however events were batched.
 """
+from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
+from weakref import WeakKeyDictionary
 
 from services.reporting.adapters import figure_store
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import (
-    ACTIVITIES, AWARDS, ORG_TOTALS, LEDGERS, MEMBERS, ORGS, contribution_from_doc, contribution_to_doc, facts_from_doc,
-    ledger_id, member_to_doc,
+    ACTIVITIES, AWARDS, FIGURES, ORG_TOTALS, LEDGERS, MEMBERS, ORGS, contribution_from_doc, contribution_to_doc,
+    facts_from_doc, figures_id, ledger_id, member_to_doc,
 )
 from services.reporting.adapters.figures import ContextReader
 from services.reporting.domain import alerts as al
-from services.reporting.domain.contributions import difference, ledger_contribution, member_contribution
+from services.reporting.domain.contributions import DAY_SERIES, difference, ledger_contribution, member_contribution
 from services.reporting.domain.facts import MemberFacts
 from services.reporting.settings import district_rules
 from shared.contracts import activities as a
 from shared.contracts import members as m
 from shared.contracts import notifications as n
 from shared.contracts import reporting as r
+from shared.contracts.parsing import derived_id
 from shared.messaging.pipeline import Context, Handler
-from shared.periods import local_date
+from shared.periods import local_date, parse_period
 
 
 def event_day(ctx: Context) -> str:
     return local_date(ctx.envelope.occurred_at).isoformat()
 
 
-async def refresh_ledger(ctx: Context, branch_id: str, year: str, change: Callable[[dict], None] = lambda _l: None,
-                         org: dict | None = None, alerts_as_of: str | None = None, emit_alerts: bool = True) -> None:
-    """Recompute what a branch's meetings of a year contribute (held, and met up to required)."""
-    ledger = await ctx.get(LEDGERS, ledger_id(branch_id, year)) or {
-        "_id": ledger_id(branch_id, year), "branch_id": branch_id, "year": year, "meetings": []}
-    change(ledger)
-    org = org or await ctx.get(ORGS, branch_id) or {}
-    new = ledger_contribution(branch_id, ledger["meetings"], has_committee=org.get("has_committee", False),
-                              party_groups=org.get("party_groups", 0), rules=district_rules())
-    await figure_store.apply(ctx, difference(contribution_from_doc(ledger.get("contribution")), new))
-    ctx.put(LEDGERS, ledger | {"contribution": contribution_to_doc(new)})
-    if alerts_as_of:
-        await refresh_branch_alerts(ctx, branch_id, alerts_as_of, emit_alerts)
+def _later(days: dict, key, day: str | None) -> None:
+    """Remember the latest day asked for a subject (alerts never move back in time)."""
+    if day and (key not in days or days[key] < day):
+        days[key] = day
 
 
-def branches(e) -> list[tuple[str, str]]:
-    """The org and org-totals documents of the branches an event names: what its handler will
-    read, fetched with the batch's other documents in one query per collection."""
-    ids = [getattr(e, f, None) for f in ("branch_id", "from_branch_id", "to_branch_id", "into_branch_id")]
-    ids += list(getattr(e, "branch_ids", None) or [])
-    return [(coll, b) for b in dict.fromkeys(i for i in ids if i) for coll in (ORGS, ORG_TOTALS)]
+class _Batch:
+    """What the batch's messages asked of each subject, until its deferred work applies it.
+
+    Kept beside the unit of work (one per batch attempt: a batch run again after a conflict
+    starts afresh). A handler adds to it as its last step, after anything that could fail, so a
+    message rolled back has added nothing."""
+
+    def __init__(self) -> None:
+        self.members: dict[str, list[Callable[[MemberFacts], None]]] = defaultdict(list)
+        self.member_day: dict[str, str] = {}
+        self.loaded: dict[str, tuple[dict | None, MemberFacts]] | None = None  # the members, changed
+        self.ledgers: dict[tuple[str, str], list[Callable[[dict], None]]] = defaultdict(list)
+        self.ledger_day: dict[tuple[str, str], str] = {}
+        self.branch_day: dict[str, str] = {}
+        self.branch_emit: dict[str, bool] = {}
+        self.branches_read: set[str] = set()
+
+
+_BATCHES: "WeakKeyDictionary[object, _Batch]" = WeakKeyDictionary()
+
+
+def batch(ctx: Context) -> _Batch:
+    b = _BATCHES.get(ctx.uow)
+    if b is None:
+        b = _BATCHES[ctx.uow] = _Batch()
+    return b
+
+
+# ---- alerts ---------------------------------------------------------------------------------
+
+def raised_id(x: al.Alert, day: str) -> str:
+    return derived_id("alert", f"{x.alert_id}|{x.level}|{x.months}|{day}")
+
+
+def cleared_id(alert_id: str, day: str) -> str:
+    return derived_id("alert", f"{alert_id}|cleared|{day}")
 
 
 def emit_changes(ctx: Context, before: list[dict], now: list[al.Alert], day: str) -> list[dict]:
@@ -62,11 +94,12 @@ def emit_changes(ctx: Context, before: list[dict], now: list[al.Alert], day: str
     for alert_id, x in current.items():
         if alert_id not in old or old[alert_id]["level"] != x.level or old[alert_id].get("months") != x.months:
             ctx.emit(r.AlertRaised(alert_id=alert_id, kind=x.kind, level=x.level, subject_id=x.subject_id,
-                                   org_id=x.org_id, since=x.since, months=x.months, as_of=day, details=x.details))
+                                   org_id=x.org_id, since=x.since, months=x.months, as_of=day, details=x.details),
+                     id=raised_id(x, day))
     for alert_id, x in old.items():
         if alert_id not in current:
             ctx.emit(r.AlertCleared(alert_id=alert_id, kind=x["kind"], subject_id=x["subject_id"],
-                                    org_id=x["org_id"], as_of=day))
+                                    org_id=x["org_id"], as_of=day), id=cleared_id(alert_id, day))
     return [x.to_dict() for x in now]
 
 
@@ -85,26 +118,151 @@ async def refresh_branch_alerts(ctx: Context, branch_id: str, day: str, emit_ale
     ctx.put(ORGS, org)
 
 
+def defer_branch_alerts(ctx: Context, branch_id: str, day: str, emit_alerts: bool) -> None:
+    """From deferred work (a member's, a ledger's): evaluate the branch once, in the next round,
+    against everything this round staged, as of the latest day asked."""
+    b = batch(ctx)
+    _later(b.branch_day, branch_id, day)
+    b.branch_emit[branch_id] = b.branch_emit.get(branch_id, False) or emit_alerts
+    ctx.defer(("branch", branch_id), lambda c: _branch_work(c, branch_id))
+
+
+def ask_branch_alerts(ctx: Context, branch_id: str, day: str, emit_alerts: bool) -> None:
+    """From a handler: the branch's alerts once the batch's members and ledgers are refreshed
+    (through a deferred step, so that the evaluation itself lands in the round after theirs)."""
+    b = batch(ctx)
+    _later(b.branch_day, branch_id, day)
+    b.branch_emit[branch_id] = b.branch_emit.get(branch_id, False) or emit_alerts
+
+    async def later(c: Context) -> None:
+        c.defer(("branch", branch_id), lambda c2: _branch_work(c2, branch_id))
+    ctx.defer(("branch-asked", branch_id), later)
+
+
+async def _branch_work(ctx: Context, branch_id: str) -> None:
+    b = batch(ctx)
+    day = b.branch_day.pop(branch_id, None)
+    emit = b.branch_emit.pop(branch_id, True)
+    if day is None:
+        return
+    await _read_branches(ctx, b)
+    await refresh_branch_alerts(ctx, branch_id, day, emit)
+
+
+async def _read_branches(ctx: Context, b: _Batch) -> None:
+    """Everything the batch's branch evaluations will read, in two queries per collection."""
+    ids = sorted(set(b.branch_day) - b.branches_read)
+    if not ids:
+        return
+    b.branches_read |= set(ids)
+    await ctx.uow.prefetch([(ORGS, i) for i in ids] + [(ORG_TOTALS, i) for i in ids])
+    keys = []
+    for branch_id, day in ((i, b.branch_day[i]) for i in ids):
+        org = await ctx.get(ORGS, branch_id) or {}
+        day = max(day, org.get("evaluated_on") or day)
+        totals = await ctx.get(ORG_TOTALS, branch_id) or {}
+        keys += [(FIGURES, figures_id(branch_id, DAY_SERIES, y)) for y in (totals.get("touched") or {})
+                 if y <= day[:4]]
+        quarter = parse_period(al.last_complete_quarter(day))
+        keys += [(FIGURES, figures_id(branch_id, DAY_SERIES, quarter.text[:4])),
+                 (FIGURES, figures_id(branch_id, quarter.text, quarter.text[:4]))]
+    await ctx.uow.prefetch(keys)
+
+
+# ---- ledgers --------------------------------------------------------------------------------
+
+def defer_ledger(ctx: Context, branch_id: str, year: str, change: Callable[[dict], None] | None = None,
+                 alerts_as_of: str | None = None, emit_alerts: bool = True) -> None:
+    """Record a change to a branch's meetings of a year; what they contribute (held, and met up
+    to required) is recomputed once at the end of the batch."""
+    b = batch(ctx)
+    key = (branch_id, year)
+    if change is not None:
+        b.ledgers[key].append(change)
+    _later(b.ledger_day, key, alerts_as_of)
+    ctx.defer(("ledger", branch_id, year), lambda c: _ledger_work(c, branch_id, year, emit_alerts))
+
+
+async def _ledger_work(ctx: Context, branch_id: str, year: str, emit_alerts: bool) -> None:
+    b = batch(ctx)
+    changes = b.ledgers.pop((branch_id, year), [])
+    day = b.ledger_day.pop((branch_id, year), None)
+    await refresh_ledger(ctx, branch_id, year, changes)
+    if day:
+        defer_branch_alerts(ctx, branch_id, day, emit_alerts)
+
+
+async def refresh_ledger(ctx: Context, branch_id: str, year: str, changes: list[Callable[[dict], None]]) -> None:
+    """Recompute what a branch's meetings of a year contribute (held, and met up to required)."""
+    ledger = await ctx.get(LEDGERS, ledger_id(branch_id, year)) or {
+        "_id": ledger_id(branch_id, year), "branch_id": branch_id, "year": year, "meetings": []}
+    for change in changes:
+        change(ledger)
+    org = await ctx.get(ORGS, branch_id) or {}
+    new = ledger_contribution(branch_id, ledger["meetings"], has_committee=org.get("has_committee", False),
+                              party_groups=org.get("party_groups", 0), rules=district_rules())
+    await figure_store.apply(ctx, difference(contribution_from_doc(ledger.get("contribution")), new))
+    ctx.put(LEDGERS, ledger | {"contribution": contribution_to_doc(new)})
+
+
+def branches(e) -> list[tuple[str, str]]:
+    """The org and org-totals documents of the branches an event names: what its handler will
+    read, fetched with the batch's other documents in one query per collection."""
+    ids = [getattr(e, f, None) for f in ("branch_id", "from_branch_id", "to_branch_id", "into_branch_id")]
+    ids += list(getattr(e, "branch_ids", None) or [])
+    return [(coll, b) for b in dict.fromkeys(i for i in ids if i) for coll in (ORGS, ORG_TOTALS)]
+
+
+# ---- members --------------------------------------------------------------------------------
+
 class MemberUpdater:
-    """Applies a change to a member's facts, then refreshes its figures and alerts."""
+    """Records a change to a member's facts; once per batch, refreshes its figures and alerts."""
 
     def __init__(self, emit_alerts: bool):
         self.emit_alerts = emit_alerts
 
     async def __call__(self, ctx: Context, member_id: str, change: Callable[[MemberFacts], None],
                        day: str | None = None) -> None:
+        b = batch(ctx)
+        b.members[member_id].append(change)
+        _later(b.member_day, member_id, day or event_day(ctx))
+        ctx.defer(("member", member_id), self._work(member_id))
+
+    def _work(self, member_id: str):
+        async def work(ctx: Context) -> None:
+            b = batch(ctx)
+            if b.loaded is None:
+                await self._load(ctx, b)
+            doc, facts = b.loaded.pop(member_id, None) or await self._one(ctx, b, member_id)
+            await self.refresh(ctx, facts, doc, b.member_day.pop(member_id))
+        return work
+
+    async def _one(self, ctx: Context, b: _Batch, member_id: str) -> tuple[dict | None, MemberFacts]:
         doc = await ctx.get(MEMBERS, member_id)
         facts = facts_from_doc(doc, member_id)
-        change(facts)
-        await self.refresh(ctx, facts, doc, day or event_day(ctx))
+        for change in b.members.pop(member_id, []):
+            change(facts)
+        return doc, facts
+
+    async def _load(self, ctx: Context, b: _Batch) -> None:
+        """Every member the batch changed, with its changes, and the orgs of their branches (one
+        query per collection), before the first of them is refreshed."""
+        b.loaded = {}
+        await ctx.uow.prefetch((MEMBERS, i) for i in b.members)
+        wanted: set[str] = set()
+        for member_id in list(b.members):
+            doc, facts = b.loaded[member_id] = await self._one(ctx, b, member_id)
+            wanted |= set((doc or {}).get("branches") or ())
+            wanted |= {s.branch_id for s in facts.stints()} | ({facts.branch_id} if facts.branch_id else set())
+        await ctx.uow.prefetch((ORGS, i) for i in sorted(wanted))
 
     async def refresh(self, ctx: Context, facts: MemberFacts, doc: dict | None, day: str) -> None:
         old = contribution_from_doc((doc or {}).get("contribution"))
         new = member_contribution(facts)
         diff = difference(old, new)
         await figure_store.apply(ctx, diff)
-        for branch in sorted({b for (series, b, _d), f in diff.items() if series == "*" and "reg" in f}):
-            await refresh_branch_alerts(ctx, branch, day, self.emit_alerts)
+        for branch in sorted({b for (series, b, _d), f in diff.items() if series == DAY_SERIES and "reg" in f}):
+            defer_branch_alerts(ctx, branch, day, self.emit_alerts)
         open_alerts = (doc or {}).get("open_alerts", [])
         # Alerts move forward in time only: an old event arriving late does not reopen the past.
         evaluated = max(day, (doc or {}).get("evaluated_on") or day)
@@ -130,8 +288,8 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         figure_store.count_branch(ctx, doc)
         ctx.put(ORGS, doc)
         for year in doc.get("ledger_years", []):  # its settings decide what is required of it
-            await refresh_ledger(ctx, e.org_id, year, org=doc)
-        await refresh_branch_alerts(ctx, e.org_id, event_day(ctx), emit_alerts)
+            defer_ledger(ctx, e.org_id, year)
+        ask_branch_alerts(ctx, e.org_id, event_day(ctx), emit_alerts)
 
     async def org_change(ctx: Context, org_id: str, change: Callable[[dict], None]) -> None:
         # A change may arrive before the establishment (other key, other partition): keep it.
@@ -142,7 +300,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
 
     async def secretary_appointed(e: m.SecretaryAppointed, ctx: Context) -> None:
         await org_change(ctx, e.branch_id, lambda o: o.update(secretary_id=e.member_id, secretary_name=e.member_name))
-        await refresh_branch_alerts(ctx, e.branch_id, event_day(ctx), emit_alerts)
+        ask_branch_alerts(ctx, e.branch_id, event_day(ctx), emit_alerts)
 
     async def branch_rated(e: m.BranchRated, ctx: Context) -> None:
         await org_change(ctx, e.branch_id, lambda o: o.setdefault("stars", {}).update({str(e.year): e.stars}))
@@ -216,7 +374,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
             if year not in org.get("ledger_years", []):
                 org["ledger_years"] = sorted([*org.get("ledger_years", []), year])
                 ctx.put(ORGS, org)
-            await refresh_ledger(ctx, branch, year, record, alerts_as_of=event_day(ctx), emit_alerts=emit_alerts)
+            defer_ledger(ctx, branch, year, record, alerts_as_of=event_day(ctx), emit_alerts=emit_alerts)
         return doc
 
     def described(e) -> dict:
