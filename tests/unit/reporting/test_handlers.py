@@ -89,3 +89,26 @@ def test_every_handler_names_what_it_will_read():
         assert wants, e["type"]
         if "branch_id" in e["data"] and e["type"] != "OrganizationEstablished":
             assert (ORGS, e["data"]["branch_id"]) in wants, e["type"]
+
+
+def test_a_member_is_refreshed_once_per_batch_and_alert_ids_follow_the_alert(monkeypatch):
+    from services.reporting import handlers as h
+    from shared.contracts.parsing import derived_id
+
+    ids, events = quarter_events()
+    calls: list[str] = []
+    real = h.member_contribution
+    monkeypatch.setattr(h, "member_contribution", lambda f: calls.append(f.member_id) or real(f))
+    whole = play(events, batch=len(events))
+    assert len(calls) == len(set(calls))  # one batch: each member once, whatever its number of events
+    by_event = play(events, batch=1)
+    assert len(calls) > 2 * len(set(calls))
+    for member in ("m1", "m7"):
+        a, b = whole.doc(MEMBERS, ids[member]), by_event.doc(MEMBERS, ids[member])
+        assert (a["facts"], a["contribution"]) == (b["facts"], b["contribution"])
+    raised = [e for e in (json.loads(o.value) for o in whole.events) if e["type"] == "AlertRaised"]
+    assert raised
+    for ev in raised:
+        x = ev["data"]
+        assert ev["id"] == derived_id("alert", f"{x['alert_id']}|{x['level']}|{x['months']}|{x['as_of']}")
+    assert report(whole, ids["district"]) == report(by_event, ids["district"])
