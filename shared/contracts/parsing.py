@@ -57,6 +57,8 @@ def parse_json_object(value: bytes | None) -> dict[str, Any] | NotEnvelope:
         obj = json.loads(value)
     except (UnicodeDecodeError, ValueError) as exc:
         return NotEnvelope(f"not JSON: {exc}")
+    except RecursionError:
+        return NotEnvelope("JSON nested too deep")
     if not isinstance(obj, dict):
         return NotEnvelope("not a JSON object")
     return obj

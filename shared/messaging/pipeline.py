@@ -153,13 +153,31 @@ class Pipeline:
         try:
             await self._contended(lambda: self._batch(records))
         except Exception as exc:
-            if is_transient(exc) or is_contention(exc) or len(records) == 1:
+            if is_transient(exc) or (is_contention(exc) and len(records) == 1):
                 raise
-            log.warning("batch commit failed for a reason of its own: committing its records one by one",
+            log.warning("batch could not be committed whole: committing its records one by one",
                         extra={"error": f"{type(exc).__name__}: {exc}", "records": len(records)})
-            for record in records:
-                await self._alone(record)
+            await self._one_by_one(records)
         metrics.observe_batch(self.service, self.name, time.perf_counter() - started)
+
+    async def _one_by_one(self, records: Sequence[Incoming]) -> None:
+        """Each record in a transaction of its own. One that keeps losing to other writers holds
+        back the records of its key (their order) but not the others; the batch then fails, and
+        is consumed again: what was committed is in the inbox and is skipped."""
+        held_keys: set[bytes | None] = set()
+        lost: Exception | None = None
+        for record in records:
+            if record.key in held_keys:
+                continue
+            try:
+                await self._alone(record)
+            except Exception as exc:
+                if not is_contention(exc):
+                    raise
+                held_keys.add(record.key)
+                lost = exc
+        if lost is not None:
+            raise lost
 
     async def run_unit(self, cause: Envelope, work: Callable[[Context], Awaitable[None]],
                        wants: Iterable[Key] = ()) -> None:
@@ -410,8 +428,8 @@ class Pipeline:
                 errors: list[dict[str, str]]) -> None:
         cause = Envelope.model_construct(
             id=command_id, type=command_type, occurred_at=_occurred_at(raw),
-            district=raw.get("district") if isinstance(raw.get("district"), str) else self.district,
-            correlation_id=raw.get("correlation_id") if isinstance(raw.get("correlation_id"), str) else None,
+            district=_text(raw.get("district")) or self.district,
+            correlation_id=_text(raw.get("correlation_id")),
         )
         event = CommandRejected(command_id=command_id, command_type=command_type, reason=reason, errors=errors)
         env = envelope_for(event, id=derived_id(command_id, 0), cause=cause, source=self.source,
@@ -435,6 +453,11 @@ def _message_id(record: Incoming, result: NotEnvelope | Invalid | Parsed) -> str
     if isinstance(result, Invalid):
         return result.id
     return record.position
+
+
+def _text(value: Any) -> str | None:
+    """A header field of a refused command, carried into the answer only if it is a valid one."""
+    return value if isinstance(value, str) and 0 < len(value) <= 128 else None
 
 
 def _occurred_at(raw: dict) -> datetime:
