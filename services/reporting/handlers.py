@@ -22,7 +22,7 @@ from weakref import WeakKeyDictionary
 from services.reporting.adapters import figure_store
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import (
-    ACTIVITIES, AWARDS, FIGURES, ORG_TOTALS, LEDGERS, MEMBERS, ORGS, contribution_from_doc, contribution_to_doc,
+    ACTIVITIES, AWARDS, FIGURES, ORG_TOTALS, LEDGERS, MEMBERS, NOTICES, ORGS, contribution_from_doc, contribution_to_doc,
     facts_from_doc, figures_id, ledger_id, member_to_doc,
 )
 from services.reporting.adapters.figures import ContextReader
@@ -319,6 +319,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
             f.registered_on = (e.profile.registered_on or local_date(ctx.envelope.occurred_at)).isoformat()
             f.lives_alone, f.health = e.profile.lives_alone, e.profile.health
             f.specialist_id = e.specialist_id or f.specialist_id
+            f.dues_paid_through = e.dues_paid_through or f.dues_paid_through
         await update(ctx, e.member_id, change)
 
     async def profile_updated(e: m.MemberProfileUpdated, ctx: Context) -> None:
@@ -418,23 +419,38 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         await update(ctx, e.member_id, lambda f: f.visits.__setitem__(e.visit_id, e.on.isoformat()))
 
     # ---- notifications.events ---------------------------------------------------------------
+    async def notice_created(e: n.NoticeCreated, ctx: Context) -> None:
+        # Same key (the notice) as its dispatches and acknowledgements, so it comes before them.
+        ctx.put(NOTICES, {"_id": e.notice_id, "require_ack": e.require_ack, "category": e.category})
+
+    async def require_ack(ctx: Context, notice_id: str) -> dict:
+        notice = await ctx.get(NOTICES, notice_id)
+        return {"require_ack": notice["require_ack"]} if notice else {}
+
     async def addressed(e, ctx: Context) -> None:
         # A notice counts as sent to a member on the first day it was addressed to them,
         # whichever channel (or the door) carried it; retries and fallbacks count once.
         on = (getattr(e, "addressed_on", None) or local_date(ctx.envelope.occurred_at)).isoformat()
+        known = await require_ack(ctx, e.notice_id)
 
         def change(f: MemberFacts) -> None:
             x = f.notices.setdefault(e.notice_id, {})
             x["addressed_on"] = min(on, x.get("addressed_on") or on)
+            x.update(known)
         await update(ctx, e.member_id, change)
 
     async def acknowledged(e: n.NoticeAcknowledged, ctx: Context) -> None:
         on = event_day(ctx)
+        known = await require_ack(ctx, e.notice_id)
 
         def change(f: MemberFacts) -> None:
             x = f.notices.setdefault(e.notice_id, {})
             x["acked_on"] = min(on, x.get("acked_on") or on)
+            x.update(known)
         await update(ctx, e.member_id, change)
+
+    def notice_member(e) -> list:
+        return [(NOTICES, e.notice_id), *member(e)]
 
     def member(e) -> list:
         return [(MEMBERS, e.member_id), *branches(e)]
@@ -465,9 +481,10 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         "ActivityCancelled": Handler(activity_cancelled, activity),
         "VolunteerHoursLogged": Handler(hours_logged, member),
         "VisitRecorded": Handler(visit_recorded, member),
-        "NotificationDispatched": Handler(addressed, member),
-        "DoorDeliveryAssigned": Handler(addressed, member),
-        "NoticeAcknowledged": Handler(acknowledged, member),
+        "NoticeCreated": Handler(notice_created),
+        "NotificationDispatched": Handler(addressed, notice_member),
+        "DoorDeliveryAssigned": Handler(addressed, notice_member),
+        "NoticeAcknowledged": Handler(acknowledged, notice_member),
     }
 
 

@@ -27,6 +27,7 @@ FIGURES = "figures"
 ORG_TOTALS = "org_totals"
 LEDGERS = "ledgers"
 AWARDS = "awards"
+NOTICES = "notices"  # per notice: whether it asks for acknowledgement (only those count as sent)
 STATE = "state"  # small documents: the daily evaluation's last day
 
 _FACTS = [f.name for f in fields(MemberFacts) if f.name != "member_id"]
