@@ -34,7 +34,13 @@ test: install  ## the whole suite: unit, then integration and end-to-end on real
 test-unit: install
 	$(PYTHON) -m pytest tests/unit $(PYTEST_ARGS)
 
-demo: up  ## the platform plus a simulated district year; prints where to look
+# The demo's records begin on the first day of its year (contract: RECORDS_START).
+DEMO_YEAR ?= 2025
+demo: export RECORDS_START ?= $(DEMO_YEAR)-01-01
+demo: export DEMO_YEAR := $(DEMO_YEAR)
+demo: export DEMO_MEMBERS := $(or $(MEMBERS),$(DEMO_MEMBERS))
+demo: install  ## the platform plus a simulated district year; prints where to look
+	INSTANCES=$(INSTANCES) infra/local/stack.sh up
 	bash scripts/demo.sh
 
 asyncapi: install  ## regenerate docs/asyncapi.json from the contract models
