@@ -39,9 +39,10 @@ from services.notifications.adapters.documents import (
     DELIVERIES, DELIVERY, MEMBER, MEMBERS, NOTICE, NOTICES, delivery_id, delivery_to_doc,
 )
 from services.notifications.domain import delivery as deliveries
-from services.notifications.domain.addressing import delivery_for
+from services.notifications.domain.addressing import as_it_stands, delivery_for
 from services.notifications.domain.delivery import NO_CHANNEL, Delivery, Failure, stamp
 from services.notifications.domain.quiet_hours import QuietHours
+from services.notifications.naming import emit_for_delivery
 from services.notifications.settings import NotifySettings
 from shared.contracts import notifications as c
 from shared.contracts.envelope import Envelope
@@ -114,25 +115,27 @@ class DeliveryWorker:
             withdrawn = set()
             for doc in group:
                 d = await ctx.repo(DELIVERY).get(doc["_id"])
-                if d is not None and deliveries.untouched(d) and notice.due_at is not None:
-                    d = _as_it_stands(ctx, d, delivery_for(notice, await ctx.repo(MEMBER).get(d.member_id)))
-                if d is None:  # not a recipient after all (a fact arrived late)
+                if d is not None and deliveries.untouched(d) and notice.due_at is not None:  # (see _hand_over)
+                    d = as_it_stands(d, delivery_for(notice, await ctx.repo(MEMBER).get(d.member_id)))
+                    if d is None:  # not a recipient after all (a fact arrived late)
+                        ctx.repo(DELIVERY).remove(doc["_id"])
+                if d is None:
                     withdrawn.add(doc["member_id"])
                     continue
                 step = deliveries.claim(d, now, self.quiet)
                 ctx.repo(DELIVERY).add(d)
                 if step == "send":
-                    _emit(ctx, d, c.NotificationDispatched(
+                    emit_for_delivery(ctx, c.NotificationDispatched(
                         notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id, channel=d.channel,
                         attempt=d.attempt, addressed_on=d.addressed_on))
                     claimed.append((d, Note(d.channel, d.notice_id, d.member_id, d.attempt, notice.title,
                                             notice.body, d.contacts)))
                 elif step == "door":
-                    _emit(ctx, d, c.DoorDeliveryAssigned(
+                    emit_for_delivery(ctx, c.DoorDeliveryAssigned(
                         notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
                         specialist_id=d.specialist_id, channel=d.channel, addressed_on=d.addressed_on))
                 elif step == "unreachable":
-                    _emit(ctx, d, c.NotificationFailed(
+                    emit_for_delivery(ctx, c.NotificationFailed(
                         notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
                         channel=d.preferred or "door", attempt=0, error=NO_CHANNEL))
             if withdrawn & set(notice.recipients):
@@ -169,7 +172,7 @@ class DeliveryWorker:
                     continue
                 if error is None:
                     deliveries.succeeded(d, done, transport)
-                    _emit(ctx, d, c.NotificationDelivered(notice_id=d.notice_id, member_id=d.member_id,
+                    emit_for_delivery(ctx, c.NotificationDelivered(notice_id=d.notice_id, member_id=d.member_id,
                                                           branch_id=d.branch_id, channel=d.channel, attempt=d.attempt))
                     ctx.repo(DELIVERY).add(d)
                     continue
@@ -188,19 +191,17 @@ class DeliveryWorker:
 
     def _emit_failure(self, ctx: Context, d: Delivery, failure: Failure, attempt) -> None:
         """After the last attempt on a channel: say so, and hand over to the next channel."""
-        _emit(ctx, d, c.NotificationFailed(notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
+        emit_for_delivery(ctx, c.NotificationFailed(notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
                                            channel=attempt.channel, attempt=attempt.attempt, error=attempt.error or "",
                                            next_channel=failure.next_channel))
         if failure.door:
-            _emit(ctx, d, c.DoorDeliveryAssigned(notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
+            emit_for_delivery(ctx, c.DoorDeliveryAssigned(notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
                                                  specialist_id=d.specialist_id, channel=d.channel,
                                                  addressed_on=d.addressed_on))
 
     def _cause(self, step: str, group: list[dict], now: datetime) -> Envelope:
-        """A stable name for the unit (from what it works on), so its event ids are stable too.
-        It names each delivery by its channel, attempt and state, not by when it was due: a unit
-        that says something about a delivery changes one of these, so two units of one name can
-        only be a unit run again (the same events, the same ids) or one that said nothing."""
+        """A stable name for the unit (from what it works on), for its logs and correlation; the
+        ids of the events it emits derive from what each says (naming.py), not from the unit."""
         basis = "|".join(sorted(f"{d['_id']}:{d.get('index')}:{d.get('attempt')}:{d.get('state')}" for d in group))
         corr = next((d.get("correlation_id") for d in group if d.get("correlation_id")), None)
         s = self.runtime.settings
@@ -208,25 +209,6 @@ class DeliveryWorker:
             id=str(uuid.uuid5(WORK_NAMESPACE, f"{step}/{basis}")), type=f"Delivery.{step}", schema_version=1,
             occurred_at=now, district=s.district, source="sunsetred-notifications", correlation_id=corr,
             causation_id=None, data={})
-
-
-def _as_it_stands(ctx: Context, d: Delivery, want: Delivery | None) -> Delivery | None:
-    """A delivery nothing was done about yet, made what the member's facts now say (a fact that
-    arrived while the notice was being addressed in the other pipeline): withdrawn, re-planned, or
-    as it was."""
-    if want is None:
-        ctx.repo(DELIVERY).remove(delivery_id(d.notice_id, d.member_id))
-        return None
-    if deliveries.addressing(want) == deliveries.addressing(d):
-        return d
-    want.next_at, want.held = d.next_at, d.held
-    return want
-
-
-def _emit(ctx: Context, d: Delivery, event) -> None:
-    """A delivery's event: its id derives from the unit and the member (and the event's type),
-    not from the order of the deliveries in the unit."""
-    ctx.emit(event, basis=f"{d.member_id}/{event.TYPE}")
 
 
 def _by_notice(docs: list[dict]) -> dict[str, list[dict]]:

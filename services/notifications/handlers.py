@@ -13,8 +13,6 @@ after a notice that concerns them was addressed: `_settle_member` then settles t
 delivery of every notice still open to the fact, as if the fact had come first; a delivery
 already under way or done is never changed (README, "Late facts").
 """
-import copy
-import uuid
 from datetime import datetime
 
 from services.notifications.adapters.documents import (
@@ -23,11 +21,13 @@ from services.notifications.adapters.documents import (
 from services.notifications.domain import delivery as deliveries
 from services.notifications.domain import notice as notices
 from services.notifications.domain import texts
-from services.notifications.domain.addressing import delivery_for
+from services.notifications.domain.addressing import as_it_stands, delivery_for
 from services.notifications.domain.channels import BY_SPECIALIST
 from services.notifications.domain.delivery import Delivery, stamp
 from services.notifications.domain.notice import Notice
+from services.notifications.domain.quiet_hours import QuietHours
 from services.notifications.domain.recipients import Member, branch_path, open_until
+from services.notifications.naming import caused_by, emit_for_delivery
 from shared.contracts import activities as a
 from shared.contracts import members as m
 from shared.contracts import notifications as c
@@ -37,7 +37,6 @@ from shared.messaging.pipeline import Context, Handler
 from shared.periods import local_date
 
 REMINDED_KINDS = ("dues_arrears", "no_participation")
-REMINDER_NAMESPACE = uuid.UUID("0b6f3a52-5f0c-4d7e-9a8e-3c2b1d4e5f60")
 
 
 # ---- addressing a notice ------------------------------------------------------------------------
@@ -152,23 +151,13 @@ async def alert_raised(ev: r.AlertRaised, ctx: Context) -> None:
         targets.append((f"{name}:secretary", *texts.reminder_to_secretary(ev.kind, who, ev.months or 0, ev.since),
                         secretary))
     due = ctx.envelope.occurred_at
-    reminder = _caused_by(ctx, name)
+    reminder = caused_by(ctx, name)
     for notice_id, title, body, to in targets:
         if await ctx.repo(NOTICE).get(notice_id) is not None:
             continue
         n = Notice(notice_id, title, body, "reminder", {"org_ids": [], "member_ids": [to]},
                    addressed_on=local_date(due).isoformat(), origin=f"alert:{ev.alert_id}")
         await _address(ctx, n, due, False, strict=False, emitter=reminder)
-
-
-def _caused_by(ctx: Context, name: str) -> Context:
-    """The same unit of work, emitting as if caused by `name` (a stable id derived from it), in
-    the correlation of the message handled."""
-    other = copy.copy(ctx)
-    other.envelope = ctx.envelope.model_copy(update={
-        "id": str(uuid.uuid5(REMINDER_NAMESPACE, name)),
-        "correlation_id": ctx.envelope.correlation_id or ctx.envelope.id})
-    return other
 
 
 # ---- what members and specialists did ---------------------------------------------------------
@@ -194,16 +183,30 @@ async def complete_door_delivery(cmd: c.CompleteDoorDelivery, ctx: Context) -> N
     d = await _delivery(ctx, cmd.notice_id, cmd.member_id)
     if d.state == "door_done":
         raise duplicate("this door delivery is already completed", "data.member_id")
-    if d.state == "pending" and d.channel in BY_SPECIALIST:
-        # Due for the specialist, not handed over yet (the delivery worker does it when it is due,
-        # in a moment): waited for, like a reference that has not arrived yet.
-        raise unknown_reference("the door delivery is not yet handed to the specialist", "data.member_id")
+    if d.state == "pending" and d.channel in BY_SPECIALIST and not d.attempts:
+        # For the specialist, not handed over yet (the delivery worker does it when it is due): the
+        # specialist has done it, so it is handed over now, as the worker would have (the same event).
+        d = await _hand_over(ctx, d)
     if d.state != "door_assigned":
         raise not_allowed("no door delivery is assigned for this member and notice", "data.member_id")
     deliveries.complete_door(d, cmd.on, cmd.specialist_id)
     ctx.repo(DELIVERY).add(d)
     ctx.emit(c.DoorDeliveryCompleted(notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
                                      specialist_id=cmd.specialist_id, on=cmd.on))
+
+
+async def _hand_over(ctx: Context, d: Delivery) -> Delivery:
+    """What the delivery worker does with a visit when it is due (delivery_worker.py), done now."""
+    n = await ctx.repo(NOTICE).get(d.notice_id)
+    if deliveries.untouched(d) and n.due_at is not None:  # (not so for a notice stored in the earlier format)
+        d = as_it_stands(d, delivery_for(n, await ctx.repo(MEMBER).get(d.member_id)))
+        if d is None:
+            raise unknown_reference(f"member is not a recipient of notice {n.notice_id}", "data.member_id")
+    if d.channel in BY_SPECIALIST and deliveries.claim(d, ctx.envelope.occurred_at, QuietHours()) == "door":
+        emit_for_delivery(ctx, c.DoorDeliveryAssigned(
+            notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id, specialist_id=d.specialist_id,
+            channel=d.channel, addressed_on=d.addressed_on))
+    return d
 
 
 async def record_feedback(cmd: c.RecordFeedback, ctx: Context) -> None:

@@ -20,3 +20,15 @@ def delivery_for(n: Notice, mb: Member | None) -> Delivery | None:
                  correlation_id=n.correlation_id, preferred=s.preferred_channel)
     deliveries.address(d, datetime.fromisoformat(n.due_at), n.scheduled)
     return d
+
+
+def as_it_stands(have: Delivery, want: Delivery | None) -> Delivery | None:
+    """A delivery nothing was done about yet, made what the member's facts now say: None (not a
+    recipient after all: withdrawn), `have` itself (unchanged), or `want` (reached otherwise),
+    keeping the time it is due."""
+    if want is None:
+        return None
+    if deliveries.addressing(want) == deliveries.addressing(have):
+        return have
+    want.next_at, want.held = have.next_at, have.held
+    return want

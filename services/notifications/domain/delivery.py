@@ -95,14 +95,14 @@ def claim(d: Delivery, now: datetime, quiet: QuietHours) -> Step:
     specialist, find it unreachable, or hold it."""
     if d.state != "pending":
         return "skip"
-    if d.acknowledged:  # the member already has it (heard it at a meeting, by a call): stop
-        d.state = "acknowledged"
-        return "skip"
     if not d.plan:
         d.state, d.next_at, d.held = "unreachable", None, None
         return "unreachable"
-    if d.channel in BY_SPECIALIST:
+    if d.channel in BY_SPECIALIST:  # a visit or a call is handed over even if acknowledged meanwhile
         return _enter_channel(d, now, quiet, None)
+    if d.acknowledged:  # the member already has it (heard it at a meeting, by a call): no more sends
+        d.state = "acknowledged"
+        return "skip"
     release = quiet.release(d.channel, now)
     if release > now:
         d.next_at, d.held = stamp(release), "quiet_hours"

@@ -82,6 +82,12 @@ def test_an_attempt_left_sending_is_never_resent_on_that_channel():
     assert dl.claim(d, NOON, Q) == "skip"
 
 
+def test_a_visit_is_handed_over_even_if_acknowledged_meanwhile():
+    d = new(["door"])
+    dl.acknowledge(d, NOON.date(), "wechat")
+    assert dl.claim(d, NOON, Q) == "door" and d.state == "door_assigned"
+
+
 def test_acknowledged_before_sending_stops_the_delivery():
     d = new(["sms"])
     assert dl.acknowledge(d, NOON.date(), "door") and not dl.acknowledge(d, NOON.date(), None)

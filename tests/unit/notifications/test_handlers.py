@@ -187,14 +187,20 @@ def test_a_member_stored_in_the_earlier_format_is_read_as_dated_facts():
     assert dead.known and dead.standing("2026-03-02", NEVER) is None
 
 
-async def test_a_door_delivery_completed_before_it_is_handed_over_is_waited_for():
+async def test_a_door_delivery_completed_before_it_is_handed_over_is_handed_over_then_completed():
     """The specialist's completion may come before the delivery worker has handed the visit over
-    (it does so when the delivery is due): it is held, as a reference not arrived yet, not refused."""
+    (it does so when the delivery is due): the visit is handed over then, as the worker would have
+    (the same event, the same id: test_worker_ids.py), and completed."""
     ids, uow = await district()
     await run(uow, send_notice(org_ids=[ids["branches"][0]]))
     uow = stored(uow)
     done = envelope("CompleteDoorDelivery", {"notice_id": "n1", "member_id": "m2", "specialist_id": "sp1",
                                              "on": "2026-03-03"})
-    assert await refused(uow, done) == ("unknown_reference", ["data.member_id"])
-    assert await refused(uow, {**done, "data": {**done["data"], "member_id": "m1"}}) == (
+    events = await run(uow, done)
+    assert [(e["type"], e["data"]["member_id"]) for e in events] == [
+        ("DoorDeliveryAssigned", "m2"), ("DoorDeliveryCompleted", "m2")]
+    assert events[1]["causation_id"] == done["id"] and events[0]["causation_id"] != done["id"]
+    assert delivery_from_doc(uow.pending(DELIVERIES)[delivery_id("n1", "m2")]).state == "door_done"
+    assert await refused(uow, {**done, "id": "again"}) == ("duplicate", ["data.member_id"])
+    assert await refused(uow, {**done, "id": "m1", "data": {**done["data"], "member_id": "m1"}}) == (
         "not_allowed", ["data.member_id"])  # an SMS first: no visit is due

@@ -115,3 +115,16 @@ async def test_a_delivery_is_checked_against_the_members_facts_just_before_it_is
               for m in ("m1", "m3", "m4")}
     assert states == {"m1": ("delivered", ["sms", "door"]), "m3": ("door_assigned", ["door"]),
                       "m4": ("door_assigned", ["door"])}
+
+
+async def test_a_visit_handed_over_by_the_specialists_completion_says_what_the_worker_would_have():
+    from services.notifications.handlers import HANDLERS
+    from tests.support.fake_uow import handle
+    from tests.support.messages import envelope
+
+    by_worker = await events(["m2"])
+    uow = store()
+    done = envelope("CompleteDoorDelivery", {"notice_id": "n1", "member_id": "m2", "specialist_id": "sp1",
+                                             "on": "2026-03-03"})
+    by_command = {(e["type"], e["data"]["member_id"]): e["id"] for e in await handle(HANDLERS, done, uow)}
+    assert by_command[("DoorDeliveryAssigned", "m2")] == by_worker[("DoorDeliveryAssigned", "m2")]
