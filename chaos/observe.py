@@ -178,6 +178,17 @@ class Log:
 
 # ---- consumer groups ------------------------------------------------------------------------------
 
+async def bounded(coro, seconds: float):
+    """`asyncio.wait_for`, except that a client cancelled in its clean-up (aiokafka's stop) is a
+    timeout too, unless it is this task that is being cancelled."""
+    try:
+        return await asyncio.wait_for(coro, seconds)
+    except asyncio.CancelledError:
+        if asyncio.current_task().cancelling():
+            raise
+        raise TimeoutError(f"gave up after {seconds:.0f}s")
+
+
 async def groups(bootstrap: str) -> tuple[dict[tuple, int], dict[tuple, int]]:
     """(committed offset per (group, topic, partition), end offset per (topic, partition))."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
@@ -229,7 +240,7 @@ async def groups_retrying(bootstrap: str, timeout: float = 120) -> tuple[dict, d
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return await asyncio.wait_for(groups(bootstrap), 30)
+            return await bounded(groups(bootstrap), 30)
         except Exception:
             if time.monotonic() > deadline:
                 raise
@@ -243,7 +254,7 @@ async def recovery(bootstrap: str, since: float, timeout: float = 600) -> float 
     waiting = None
     while time.monotonic() < deadline:
         try:
-            committed, ends = await asyncio.wait_for(groups(bootstrap), 30)
+            committed, ends = await bounded(groups(bootstrap), 30)
         except Exception:  # the broker is not back yet
             await asyncio.sleep(1)
             continue
@@ -294,9 +305,9 @@ async def at_rest(bootstrap: str, mongo: str, events: Log, timeout: float = 600,
     moving: dict = {}
     while time.monotonic() - started < timeout:
         try:
-            committed, ends = await asyncio.wait_for(groups(bootstrap), 30)
+            committed, ends = await bounded(groups(bootstrap), 30)
             moving = {f"{g} {t}[{p}]": n for (g, t, p), n in lag(committed, ends).items()}
-            moving.update(await asyncio.wait_for(busy_in_databases(mongo), 30))
+            moving.update(await bounded(busy_in_databases(mongo), 30))
             behind = await events.behind()
             if behind:
                 moving["suite's event reader"] = behind

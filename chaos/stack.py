@@ -193,6 +193,17 @@ class Stack:
             finally:
                 self._refresh()
 
+    async def restart_all_services(self) -> None:
+        """Stop every service instance and start them again (after a run that did not come to
+        rest, so the next run starts from a platform that works)."""
+        async with self._restarting:
+            self._expected_down.update(pid for name, pid in self._known.items() if name not in ("kafka", "secantus"))
+            await self.sh("stop-services", timeout=120)
+            try:
+                await self.sh("services", timeout=300)
+            finally:
+                self._refresh()
+
     async def stop_kafka(self) -> None:
         self._expect("kafka")
         await self.sh("stop-kafka", timeout=60)

@@ -152,6 +152,7 @@ class Injector:
         self.recovery_timeout = recovery_timeout
         self.t0 = 0.0
         self.streaming = True
+        self.down = 0  # the broker or the database is down now: silence is no stall then
         self._tasks: list[asyncio.Task] = []
 
     def now(self) -> float:
@@ -180,16 +181,19 @@ class Injector:
             if f.restart_after is not None:
                 self._tasks.append(asyncio.create_task(self._restart_later(f.restart_after)))
         elif f.kind == "broker":
+            self.down += 1
             if f.hard:
                 self.stack.kill("kafka")
             else:
                 await self.stack.stop_kafka()
             self.say(f"Kafka {'killed' if f.hard else 'stopped'} at {f.started}s")
             await asyncio.sleep(max(0.0, f.duration - (self.now() - f.started)))
-            await self.stack.start_kafka()
+            await self._again(self.stack.start_kafka, "Kafka")
             f.ended = self.now()
+            self.down -= 1
             self.say(f"Kafka back at {f.ended}s")
         elif f.kind == "database":
+            self.down += 1
             await self.stack.stop_mongo()
             self.say(f"SecantusDB stopped at {f.started}s")
             await asyncio.sleep(5)  # batches in flight when it stopped are over by now
@@ -198,13 +202,24 @@ class Injector:
             after, _ = await groups_retrying(self.stack.kafka)
             f.commits_while_down = {f"{g} {t}[{p}]": [before.get((g, t, p)), off]
                                     for (g, t, p), off in after.items() if before.get((g, t, p)) != off}
-            await self.stack.start_mongo()
+            await self._again(self.stack.start_mongo, "SecantusDB")
             f.ended = self.now()
+            self.down -= 1
             self.say(f"SecantusDB back at {f.ended}s" + (
                 f"; offsets committed while it was down: {f.commits_while_down}" if f.commits_while_down else ""))
         else:
             raise ValueError(f.kind)
         self._tasks.append(asyncio.create_task(self._measure(f)))
+
+    async def _again(self, start, what: str, tries: int = 4) -> None:
+        """Start a server again; on a busy machine it may take longer than stack.sh waits."""
+        for attempt in range(1, tries + 1):
+            try:
+                return await start()
+            except RuntimeError:
+                if attempt == tries:
+                    raise
+                self.say(f"{what} not answering yet ({self.now()}s): waiting again")
 
     async def _restart_later(self, delay: float) -> None:
         await asyncio.sleep(delay)
@@ -254,7 +269,7 @@ async def stream(run: Run, stack: Stack, events: Log, faults: list[Fault], say,
                 await events.changed(1.0)
                 before = len(waiting)
                 waiting = [i for i in waiting if i not in events.answers]
-                if len(waiting) < before:
+                if len(waiting) < before or injector.down:
                     last = time.monotonic()
                 elif time.monotonic() - last > stall_timeout:
                     out.stalled = f"phase {name}: {len(waiting)} of {len(ids)} unanswered for {stall_timeout:.0f}s"

@@ -106,7 +106,8 @@ class Registry:
             tag = names.tag
             return names.aggregates[m.group(0)]
 
-        return tag, AGGREGATE_ID.sub(back, text)
+        canonical = AGGREGATE_ID.sub(back, text)
+        return tag, canonical
 
 
 class Suite:
@@ -184,7 +185,13 @@ class Suite:
             try:
                 await self._clean()
                 for plan in self.runs():
-                    await self._run(plan)
+                    try:
+                        await self._run(plan)
+                    except Exception as exc:  # the suite's own failure: said, and the next run goes on
+                        res = RunResult(plan.tag, plan.kind, faults=[asdict(f) for f in plan.faults],
+                                        problems=[f"the run could not be completed: {type(exc).__name__}: {exc}"])
+                        self._done(res)
+                        await self.stack.restart_all_services()
             finally:
                 await self.log.stop()
         finally:
@@ -241,10 +248,12 @@ class Suite:
             res.problems.append(streamed.stalled)
         if not all(self.stack.running().values()):
             await self.stack.restart_services()
+        stuck = False
         try:
             res.seconds["rest"] = await at_rest(self.stack.kafka, self.stack.mongo, self.log,
                                              timeout=self.plan.rest_timeout_s, say=self.say)
         except TimeoutError as exc:
+            stuck = True
             res.problems.append(str(exc)[:2000])
         if fuzz_state.get("sent"):
             account = await fz.wait_accounted(fuzz_state["sent"], self.log, timeout=self.plan.fuzz_timeout_s,
@@ -278,6 +287,9 @@ class Suite:
         res.seconds["total"] = round(time.monotonic() - t, 1)
         self.log.forget(run.names.correlation_id)
         self._done(res)
+        if stuck:
+            self.say("the platform did not come to rest: every service instance is started afresh for the next run")
+            await self.stack.restart_all_services()
 
     async def _fuzz(self, per_topic: int, state: dict) -> None:
         fuzzer = fz.Fuzzer(self.rng.randrange(10**6), per_topic)

@@ -119,3 +119,16 @@ def test_the_chaos_stack_never_takes_the_default_stacks_ports_or_data(tmp_path: 
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:29192" and env["MONGODB_URL"].endswith(":37217/")
     assert env["SUNSET_DATA_DIR"] == str(tmp_path) and "TOPIC_PREFIX" not in env
     assert json.dumps(env)  # plain strings only
+
+
+def test_the_gateway_tells_which_run_a_request_belongs_to(scenario):
+    from chaos.suite import Registry
+
+    registry = Registry()
+    run = scenario.renamed("r1")
+    registry.add(run.names)
+    notice = next(c for c in run.commands if c.type == "SendNotice").envelope["data"]["notice_id"]
+    member = next(c for c in run.commands if c.type == "RegisterMember").envelope["data"]["member_id"]
+    tag, canonical = registry.resolve(f"activity:{notice}|{member}|sms|1")
+    assert tag == "r1" and canonical == f"activity:{run.names.aggregates[notice]}|{run.names.aggregates[member]}|sms|1"
+    assert registry.resolve("fzn-1|fzm-2|sms|1") == (None, "fzn-1|fzm-2|sms|1")
