@@ -3,15 +3,18 @@
     python benchmarks/end_to_end.py --members 300 [--repeat 3] [--modes all,phases] [--no-peers]
 
 Kafka and MongoDB must be running (`make up`, or KAFKA_BOOTSTRAP_SERVERS / MONGODB_URL). The file
-is written once by `python -m simulator write` (`.data/bench/district-<seed>-<members>.jsonl.gz`)
-and replayed by every run. Each repetition runs, one after the other on the same machine:
+is written once by `python -m simulator write` (`.data/bench/district-<seed>-<members>-<hash of the
+simulator's code>.jsonl.gz`) and replayed by every run. Each repetition runs, one after the other:
 
 - the platform, `all`: the four services started fresh (new topic and database prefix, so every
-  run starts from empty stores), every command published at once without waiting for answers
-  (the services hold a command whose reference has not arrived yet). The clock runs from the
-  first publish until reporting shows the year: every command answered, every service's consumer
-  lag 0 and outbox backlog 0 (GET /metrics), and the district's report for the year equal to the
-  figures the simulator expects;
+  run starts from empty stores), every command of the year published at once, without waiting
+  for answers (the services hold a command whose reference has not arrived yet). The clock runs
+  from the first publish until reporting shows the year: every command answered, every
+  service's consumer lag 0 and outbox backlog 0 (GET /metrics), and the district's report for
+  the year equal to the figures the simulator expects. Then, apart, when the platform came to
+  rest (nothing consumed for 15 s: the delivery worker's notices come last);
+- the platform, `ledger`: the same, the tree and the ledger phase by phase first, then the rest
+  at once (see simulator/publisher.py);
 - the platform, `phases`: the same, phase by phase, waiting for the answers between phases as
   `python -m simulator run` does;
 - the naive peer and the ceiling (`benchmarks/peers.py`), reading the same file's commands from
@@ -50,6 +53,7 @@ from simulator.guide import _figure  # noqa: E402
 from simulator.progress import Progress  # noqa: E402
 from simulator.publisher import Target, publish  # noqa: E402
 from simulator.sources import FromFile, Generated, write  # noqa: E402
+from simulator.year import LEDGER_PHASES  # noqa: E402
 
 SERVICES = ("members", "activities", "notifications", "reporting")
 PY = sys.executable
@@ -416,7 +420,7 @@ def district_year(path: Path) -> dict:
 
 
 async def run_platform(path: Path, mode: str, kafka: str, mongo: str, extra_env: dict[str, str],
-                       wait_s: float, py_spy: Path | None = None) -> dict:
+                       wait_s: float, py_spy: Path | None = None, settle_s: float = 600) -> dict:
     source = FromFile(path)
     want = district_year(path)
     platform = Platform(kafka, mongo, extra_env)
@@ -426,8 +430,8 @@ async def run_platform(path: Path, mode: str, kafka: str, mongo: str, extra_env:
         await platform.start()
         pids = {n: p.pid for n, p in platform.procs.items()} | server_pids(kafka, mongo)
         sampler = Sampler(pids)
-        target = Target(kafka, platform.prefix, stall_timeout=300, all_at_once=mode in ("all", "pure"),
-                        first_phases=0 if mode == "pure" else None)
+        target = Target(kafka, platform.prefix, stall_timeout=300, all_at_once=mode in ("all", "ledger"),
+                        first_phases=LEDGER_PHASES if mode == "ledger" else 0)
         spies = start_py_spy(py_spy, platform) if py_spy else []
         try:
             run = await publish(source, target, Progress(source.header["phases"], quiet=True))
@@ -440,6 +444,7 @@ async def run_platform(path: Path, mode: str, kafka: str, mongo: str, extra_env:
             f"(published in {run['published_seconds'] or 0:.1f}s); waiting for lag 0, backlog 0 and the report")
         done = await caught_up(platform, want, started, wait_s)
         sampler.mark()
+        rest = await at_rest(platform, started, settle_s) if settle_s else None
         profiles = stop_py_spy(spies)
         res = await sampler.stop()
         events_by_topic = {t: await records_on(kafka, [named(platform.prefix, t)]) for t in EVENT_TOPICS}
@@ -453,6 +458,8 @@ async def run_platform(path: Path, mode: str, kafka: str, mongo: str, extra_env:
            "seconds": round(seconds, 2), "commands_per_second": round(run["commands"] / seconds, 1),
            "events": events, "events_per_second": round(events / seconds, 1),
            "records_consumed": done["records"], "answered_after_s": round(answered, 2),
+           "answered_per_second": round(run["commands"] / answered, 1),
+           "at_rest_after_s": round(rest, 1) if rest else None,
            "published_after_s": run["published_seconds"], "report_matches": done["matches"],
            "report_differs": done["differs"], "caught_up": done["caught_up"],
            "rejected": {k: v["count"] for k, v in run["rejected"].items()},
@@ -499,6 +506,27 @@ async def caught_up(platform: Platform, want: dict, started: float, wait_s: floa
     return state | {"seconds": time.monotonic() - started, "caught_up": False}
 
 
+async def at_rest(platform: Platform, started: float, wait_s: float, quiet_s: float = 15) -> float | None:
+    """Seconds from the first publish until the last record was consumed, once nothing has been
+    consumed for `quiet_s` with lag and backlog 0 (the delivery worker's notices come after the
+    report); None if the platform is not at rest within `wait_s`."""
+    deadline = time.monotonic() + wait_s
+    last, changed = None, time.monotonic()
+    async with httpx.AsyncClient(timeout=10) as http:
+        while time.monotonic() < deadline:
+            ms = await asyncio.gather(*(platform.metrics(http, n) for n in SERVICES))
+            now = time.monotonic()
+            idle = all(m is not None and m["lag"] == 0 and m["backlog"] == 0 for m in ms)
+            records = sum(sum(m["records"].values()) for m in ms if m)
+            if records != last or not idle:
+                last, changed = records, now
+            elif now - changed >= quiet_s:
+                return changed - started
+            await asyncio.sleep(1)
+    say(f"warning: the platform was not at rest {wait_s:.0f}s after the report")
+    return None
+
+
 async def _report(http: httpx.AsyncClient, url: str, want: dict) -> dict | None:
     try:
         r = await http.get(f"{url}/api/v1/orgs/{want['org_id']}/report", params={"period": want["period"]})
@@ -542,8 +570,10 @@ def show_run(r: dict) -> None:
         print(f"  platform/{r['mode']:<6} at {r['commit']}")
         print(f"  platform/{r['mode']:<6} {r['commands']:>7} commands in {r['seconds']:>7.1f}s  "
               f"{r['commands_per_second']:>8,.0f} commands/s  {r['events_per_second']:>8,.0f} events/s  "
-              f"(answered after {r['answered_after_s']}s; report {'matches' if r['report_matches'] else 'DIFFERS'}"
+              f"(all answered after {r['answered_after_s']}s: {r['answered_per_second']:,.0f}/s; report {'matches' if r['report_matches'] else 'DIFFERS'}"
               f"{'' if r['caught_up'] else '; NOT CAUGHT UP: the clock stopped at --wait'})")
+        if r.get("at_rest_after_s"):
+            print(f"      at rest (nothing consumed for 15 s) after {r['at_rest_after_s']}s")
         if r["report_differs"]:
             print(f"      report figures that differ (got, expected): {r['report_differs']}")
         if r["rejected"]:
@@ -568,15 +598,18 @@ def show_run(r: dict) -> None:
 
 def summarise(results: list[dict]) -> dict:
     def med(kind: str, key: str, mode: str | None = None) -> float | None:
-        xs = [r[key] for r in results if r["kind"] == kind and (mode is None or r.get("mode") == mode)]
+        xs = [r[key] for r in results
+              if r["kind"] == kind and (mode is None or r.get("mode") == mode) and r.get(key) is not None]
         return statistics.median(xs) if xs else None
 
     s: dict = {}
-    for mode in ("all", "phases"):
+    for mode in ("all", "ledger", "phases"):
         if med("platform", "commands_per_second", mode) is not None:
             s[f"platform_{mode}"] = {"commands_per_second": med("platform", "commands_per_second", mode),
                                      "events_per_second": med("platform", "events_per_second", mode),
-                                     "seconds": med("platform", "seconds", mode)}
+                                     "seconds": med("platform", "seconds", mode),
+                                     "answered_commands_per_second": med("platform", "answered_per_second", mode),
+                                     "at_rest_after_s": med("platform", "at_rest_after_s", mode)}
     for peer in ("naive", "ceiling"):
         if med(peer, "messages_per_second") is not None:
             s[peer] = {"messages_per_second": med(peer, "messages_per_second")}
@@ -584,13 +617,13 @@ def summarise(results: list[dict]) -> dict:
     reps: dict[int, dict] = defaultdict(dict)
     for r in results:
         reps[r["rep"]][r["kind"] + (f"_{r['mode']}" if r["kind"] == "platform" else "")] = r
-    for mode in ("all", "phases"):
+    for mode in ("all", "ledger", "phases"):
         ratios = [rep[f"platform_{mode}"]["commands_per_second"] / rep["naive"]["messages_per_second"]
                   for rep in reps.values() if f"platform_{mode}" in rep and "naive" in rep]
         shares = [rep[f"platform_{mode}"]["commands_per_second"] / rep["ceiling"]["messages_per_second"]
                   for rep in reps.values() if f"platform_{mode}" in rep and "ceiling" in rep]
         if ratios:
-            s[f"platform_{mode}"]["x_naive"] = round(statistics.median(ratios), 1)
+            s[f"platform_{mode}"]["x_naive"] = round(statistics.median(ratios), 3)
         if shares:
             s[f"platform_{mode}"]["share_of_ceiling"] = round(statistics.median(shares), 3)
     rss: dict[str, list[float]] = defaultdict(list)
@@ -600,6 +633,18 @@ def summarise(results: list[dict]) -> dict:
                 rss[name].append(mb)
     s["rss_max_mb"] = {n: max(v) for n, v in rss.items()}
     return s
+
+
+def simulator_hash() -> str:
+    """Of the simulator's sources: a file written by another version (other commands, other
+    expected figures) is not replayed."""
+    import hashlib
+    h = hashlib.sha256()
+    for f in sorted((ROOT / "simulator").glob("*.py")):
+        if f.stem in ("__main__", "publisher", "answers", "progress", "guide"):
+            continue  # they draw nothing
+        h.update(f.read_bytes())
+    return h.hexdigest()[:8]
 
 
 def git_commit() -> str:
@@ -618,16 +663,19 @@ async def main() -> None:
     p.add_argument("--members", type=int, default=300)
     p.add_argument("--seed", type=int, default=2025)
     p.add_argument("--year", type=int, default=2025)
-    p.add_argument("--file", help="the commands file (default: .data/bench/district-<seed>-<members>.jsonl.gz)")
+    p.add_argument("--file", help="the commands file (default: .data/bench/district-<seed>-<members>-<hash of "
+                   "the simulator's code>.jsonl.gz, written when missing)")
     p.add_argument("--repeat", type=int, default=3, help="repetitions; medians are printed (default 3)")
     p.add_argument("--modes", default="all,phases",
-                   help="platform runs, comma-separated: all (the tree and the ledger phase by phase, the "
-                        "months at once), phases (waiting for answers after every phase), pure (everything at "
-                        "once: see simulator/publisher.py) (default all,phases)")
+                   help="platform runs, comma-separated: all (everything at once), ledger (the tree and the "
+                        "ledger phase by phase, then the rest at once), phases (waiting for answers after every "
+                        "phase) (default all,phases)")
     p.add_argument("--no-peers", action="store_true", help="the platform only")
     p.add_argument("--naive-limit", type=int, help="the naive peer consumes only the first N commands "
                    "(its rate is steady; a large district takes it long)")
     p.add_argument("--wait", type=float, default=900, help="seconds to wait for reporting after the answers")
+    p.add_argument("--settle", type=float, default=600,
+                   help="after the report: seconds to wait for the platform to come to rest (0: do not)")
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                    help="an extra setting for the services (e.g. BATCH_MAX_RECORDS=1000)")
     p.add_argument("--py-spy", type=Path, help="path of a py-spy executable: profile every service during "
@@ -636,14 +684,16 @@ async def main() -> None:
     args = p.parse_args()
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     mongo = os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/")
-    extra_env = dict(e.split("=", 1) for e in args.env)
-    path = Path(args.file or ROOT / f".data/bench/district-{args.seed}-{args.members}.jsonl.gz")
+
+    path = Path(args.file or ROOT / f".data/bench/district-{args.seed}-{args.members}-{simulator_hash()}.jsonl.gz")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         t0 = time.monotonic()
         n = write(Generated(args.seed, args.members, args.year), path)
         say(f"wrote {n} commands to {path} in {time.monotonic() - t0:.1f}s")
     header = FromFile(path).header
+    # As `make demo`: the district's records begin on the first day of the simulated year.
+    extra_env = {"RECORDS_START": f"{header['year']}-01-01"} | dict(e.split("=", 1) for e in args.env)
     modes = [m for m in args.modes.split(",") if m]
     meta = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": git_commit(),
             "cores": os.cpu_count(), "file": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
@@ -652,7 +702,8 @@ async def main() -> None:
     results = []
     for rep in range(1, args.repeat + 1):
         print(f"repetition {rep}/{args.repeat}", flush=True)
-        batch = [await run_platform(path, m, kafka, mongo, extra_env, args.wait, args.py_spy) for m in modes]
+        batch = [await run_platform(path, m, kafka, mongo, extra_env, args.wait, args.py_spy, args.settle)
+                 for m in modes]
         if not args.no_peers:
             batch += await run_peers(path, kafka, {"naive": args.naive_limit})
         for r in batch:
@@ -670,8 +721,8 @@ async def main() -> None:
     for mode in modes:
         m = s.get(f"platform_{mode}")
         if m and "x_naive" in m:
-            print(f"platform/{mode}: {m['commands_per_second']:,.0f} commands/s = {m['x_naive']}× the naive peer, "
-                  f"{m.get('share_of_ceiling', 0):.0%} of the ceiling")
+            print(f"platform/{mode}: {m['commands_per_second']:,.1f} commands/s = {m['x_naive']:.3g}× the naive peer, "
+                  f"{m.get('share_of_ceiling', 0):.2%} of the ceiling")
     if args.out:
         with open(args.out, "a", encoding="utf-8") as f:
             f.write(json.dumps(meta | {"kind": "summary", **s}, ensure_ascii=False) + "\n")

@@ -12,6 +12,7 @@ from simulator.progress import Progress
 from simulator.publisher import Target, publish
 from simulator.sources import FromFile, Generated, write
 from simulator.world import REPORT_SIZE
+from simulator.year import LEDGER_PHASES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,12 +92,11 @@ def _parser() -> argparse.ArgumentParser:
             s.add_argument("--chunk", type=int, default=0,
                            help="wait for answers after every N commands (default: once per phase)")
             s.add_argument("--all-at-once", action="store_true",
-                           help="send the months without waiting, then wait for all the answers "
+                           help="send the whole year without waiting, then wait for all the answers "
                                 "(the services hold commands whose references have not arrived yet)")
-            s.add_argument("--first-phases", type=int, default=None,
-                           help="with --all-at-once: leading phases still sent phase by phase, the months "
-                                "following once the services caught up (default: the tree and the ledger; "
-                                "0: everything at once, see simulator/publisher.py)")
+            s.add_argument("--first-phases", type=int, default=0,
+                           help=f"with --all-at-once: send the first N phases phase by phase, the rest at once "
+                                f"when the services caught up ({LEDGER_PHASES}: the tree and the ledger)")
         s.add_argument("--summary", help="also write the summary, the expected report figures and the run as JSON")
         s.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stdout")
     g = sub.add_parser("guide", help="after a run: wait for reporting, then say where to look")

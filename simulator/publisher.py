@@ -4,13 +4,11 @@ Within a phase the producer batches (linger) and keeps many sends in flight; at 
 phase it waits until the services answered every command of it, because the next phase may name
 what this one created (a member's branch, a secretary's member).
 
-With `all_at_once` the year goes out as one stream: the services hold a command whose reference
-has not arrived yet (contract), so the months need no waiting. The tree and the ledger
-(`first_phases`, default `LEDGER_PHASES`) still go phase by phase, and the months only once every
-consumer of the deployment has caught up: a notice is addressed to the members notifications
-knows when it handles the notice, so a notice handled before the members' registrations reached
-notifications misses them, and their acknowledgements are held until `REFERENCE_WAIT` and then
-refused. With `first_phases=0` everything goes at once, race included.
+With `all_at_once` the year goes out as one stream and the answers are awaited at the end: the
+services hold a command whose reference has not arrived yet (contract), so nothing needs
+waiting for. `first_phases=N` still sends the first N phases phase by phase (`LEDGER_PHASES`:
+the tree and the ledger) and the rest at once when every consumer of the deployment has caught
+up: fewer commands are held, and held commands are tried again after every batch.
 """
 import asyncio
 import json
@@ -25,7 +23,6 @@ from shared.settings import Settings
 from shared.topics import named
 from simulator.answers import AnswerWatcher, Stalled
 from simulator.progress import Progress
-from simulator.year import LEDGER_PHASES
 
 IN_FLIGHT = 5000  # sends awaited together: bounds memory while keeping the producer's batches full
 
@@ -38,10 +35,10 @@ class Target:
     # Wait for answers after every `chunk` commands (0: once per phase). Smaller chunks make the
     # services' batches smaller, at the price of throughput.
     chunk: int = 0
-    # Send the months without waiting for answers, then wait for all of them (see above).
+    # Send without waiting for answers, then wait for all of them (see above).
     all_at_once: bool = False
-    # With all_at_once: the leading phases still sent phase by phase (None: the tree and the ledger).
-    first_phases: int | None = None
+    # With all_at_once: the leading phases still sent phase by phase (LEDGER_PHASES: the tree and the ledger).
+    first_phases: int = 0
 
 
 async def _send(producer: AIOKafkaProducer, prefix: str, cmds, on_progress) -> None:
@@ -100,7 +97,7 @@ async def publish(source, target: Target, progress: Progress | None = None) -> d
                                 linger_ms=20, max_batch_size=512 * 1024, request_timeout_ms=60000)
     watcher = AnswerWatcher(target.bootstrap, target.prefix, source.correlation_id)
     progress = progress or Progress(source.header.get("phases", 1), quiet=True)
-    first = (LEDGER_PHASES if target.first_phases is None else target.first_phases) if target.all_at_once else None
+    first = target.first_phases if target.all_at_once else None
     await producer.start()
     await watcher.start()
     started = time.monotonic()
