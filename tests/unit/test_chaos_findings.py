@@ -253,12 +253,6 @@ async def test_an_attempt_is_stamped_when_it_is_claimed_not_when_the_round_began
 
 # ---- 7. a claim named after what was queried, run on what is read, reuses an event id ----------
 
-@pytest.mark.xfail(strict=True, reason="open: the claim unit is named after the deliveries as the round's query "
-                                       "found them (_cause('claim', group, now)) but claims what it reads; an "
-                                       "instance whose query predates another's claim claims the next attempt under "
-                                       "the first claim's name, so NotificationDispatched of attempts 1 and 2 share an "
-                                       "id (and the retry's backoff is skipped): services/notifications/"
-                                       "delivery_worker.py _deliver; seen in every clean run with two instances")
 async def test_two_attempts_are_dispatched_under_two_ids():
     import json
     from datetime import datetime, timezone
