@@ -149,7 +149,7 @@ def send_notice(notice_id: str, *, org_ids=(), member_ids=(), title="关于学�
                                    "require_ack": True, **extra})
 
 
-async def status_when(n: Notifier, notice_id: str, check, timeout: float = 60) -> dict:
+async def status_when(n: Notifier, notice_id: str, check, timeout: float = 120) -> dict:
     async def poll():
         r = await n.http.get(f"/api/v1/notices/{notice_id}/status")
         return r.status_code == 200 and check(r.json()) and r.json()
