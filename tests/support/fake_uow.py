@@ -39,15 +39,30 @@ class _Pipeline:
 
 
 async def handle(handlers: dict, envelope: dict, uow: FakeUnitOfWork) -> list:
-    """Run one command or event through a service's handler table against the fake; returns the
-    envelopes it emitted (a `Rejected` propagates, as the pipeline would see it)."""
+    """Run one command or event through a service's handler table against the fake, as the
+    pipeline does (prefetch what the handler wants, then handle it); returns the envelopes it
+    emitted (a `Rejected` propagates, as the pipeline would see it)."""
     from shared.contracts.parsing import Parsed, parse_object
     from shared.messaging.pipeline import Context
 
     parsed = parse_object(envelope)
     assert isinstance(parsed, Parsed), parsed
+    await uow.prefetch(handlers[parsed.envelope.type].wants(parsed.message))
     before = len(uow._staged_out) + len(uow._batch_out)
     await handlers[parsed.envelope.type].handle(parsed.message, Context(_Pipeline(), parsed.envelope, uow))
     uow.commit_message()
     import json
     return [json.loads(r.value) for r in uow.outbox[before:]]
+
+
+async def refusal(handlers: dict, envelope: dict, uow: FakeUnitOfWork) -> tuple[str, list[str]]:
+    """The refusal of a command: (reason, fields at fault); its staged writes and events are
+    dropped, as the pipeline does."""
+    import pytest
+
+    from shared.errors import Rejected
+
+    with pytest.raises(Rejected) as r:
+        await handle(handlers, envelope, uow)
+    uow.rollback_message()
+    return r.value.reason, [e["field"] for e in r.value.errors]

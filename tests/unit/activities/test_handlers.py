@@ -10,9 +10,8 @@ from services.activities.handlers import HANDLERS
 from services.activities.projections import MEMBER_EVENT_HANDLERS
 from services.members.handlers import HANDLERS as MEMBERS_HANDLERS
 from shared.contracts.parsing import parse_object
-from shared.errors import Rejected
 from shared.topics import ACTIVITIES_EVENTS
-from tests.support.fake_uow import FakeUnitOfWork, handle
+from tests.support.fake_uow import FakeUnitOfWork, handle, refusal
 from tests.support.messages import envelope
 from tests.support.scenario import register, tree
 
@@ -26,10 +25,7 @@ async def run(uow: FakeUnitOfWork, env: dict, handlers: dict = HANDLERS) -> list
 
 
 async def refused(uow: FakeUnitOfWork, env: dict) -> tuple[str, list[str]]:
-    with pytest.raises(Rejected) as r:
-        await run(uow, env)
-    uow.rollback_message()
-    return r.value.reason, [e["field"] for e in r.value.errors]
+    return await refusal(HANDLERS, env, uow)
 
 
 def stored(uow: FakeUnitOfWork) -> FakeUnitOfWork:

@@ -3,10 +3,8 @@ import pytest
 
 from services.members.adapters.documents import AUDIT, MEMBERS, ORGS, PAYMENTS, member_from_doc, org_from_doc
 from services.members.handlers import HANDLERS
-from shared.contracts.parsing import parse_object
-from shared.errors import Rejected
 from shared.topics import MEMBERS_EVENTS
-from tests.support.fake_uow import FakeUnitOfWork, handle
+from tests.support.fake_uow import FakeUnitOfWork, handle, refusal
 from tests.support.messages import envelope
 from tests.support.scenario import register, tree
 
@@ -14,17 +12,11 @@ pytestmark = pytest.mark.unit
 
 
 async def run(uow: FakeUnitOfWork, env: dict) -> list[dict]:
-    """As the pipeline does: prefetch what the handler wants, then handle the message."""
-    await uow.prefetch(HANDLERS[env["type"]].wants(parse_object(env).message))
     return await handle(HANDLERS, env, uow)
 
 
 async def refused(uow: FakeUnitOfWork, env: dict) -> tuple[str, list[str]]:
-    """The refusal of a command (its staged writes and events are dropped, as the pipeline does)."""
-    with pytest.raises(Rejected) as r:
-        await run(uow, env)
-    uow.rollback_message()
-    return r.value.reason, [e["field"] for e in r.value.errors]
+    return await refusal(HANDLERS, env, uow)
 
 
 async def stored_tree(n_branches: int = 1) -> tuple[dict, FakeUnitOfWork]:

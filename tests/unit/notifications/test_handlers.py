@@ -13,10 +13,8 @@ from services.notifications.adapters.documents import (
 )
 from services.notifications.domain.recipients import NEVER
 from services.notifications.handlers import HANDLERS
-from shared.contracts.parsing import parse_object
-from shared.errors import Rejected
 from shared.topics import NOTIFICATIONS_EVENTS
-from tests.support.fake_uow import FakeUnitOfWork, handle
+from tests.support.fake_uow import FakeUnitOfWork, handle, refusal
 from tests.support.messages import envelope
 from tests.support.scenario import register, tree
 
@@ -30,16 +28,11 @@ def dated(env: dict, occurred_at: str = FACTS) -> dict:
 
 
 async def run(uow: FakeUnitOfWork, env: dict) -> list[dict]:
-    """As the pipeline does: prefetch what the handler wants, then handle the message."""
-    await uow.prefetch(HANDLERS[env["type"]].wants(parse_object(env).message))
     return await handle(HANDLERS, env, uow)
 
 
 async def refused(uow: FakeUnitOfWork, env: dict) -> tuple[str, list[str]]:
-    with pytest.raises(Rejected) as r:
-        await run(uow, env)
-    uow.rollback_message()
-    return r.value.reason, [e["field"] for e in r.value.errors]
+    return await refusal(HANDLERS, env, uow)
 
 
 def stored(uow: FakeUnitOfWork) -> FakeUnitOfWork:
