@@ -115,7 +115,7 @@ class DeliveryWorker:
             withdrawn = set()
             for doc in group:
                 d = await ctx.repo(DELIVERY).get(doc["_id"])
-                if d is not None and deliveries.untouched(d) and notice.due_at is not None:  # (see _hand_over)
+                if d is not None and deliveries.unsaid(d) and notice.due_at is not None:  # (see _hand_over)
                     d = as_it_stands(d, delivery_for(notice, await ctx.repo(MEMBER).get(d.member_id)))
                     if d is None:  # not a recipient after all (a fact arrived late)
                         ctx.repo(DELIVERY).remove(doc["_id"])

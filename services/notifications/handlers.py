@@ -198,7 +198,7 @@ async def complete_door_delivery(cmd: c.CompleteDoorDelivery, ctx: Context) -> N
 async def _hand_over(ctx: Context, d: Delivery) -> Delivery:
     """What the delivery worker does with a visit when it is due (delivery_worker.py), done now."""
     n = await ctx.repo(NOTICE).get(d.notice_id)
-    if deliveries.untouched(d) and n.due_at is not None:  # (not so for a notice stored in the earlier format)
+    if deliveries.unsaid(d) and n.due_at is not None:  # (not so for a notice stored in the earlier format)
         d = as_it_stands(d, delivery_for(n, await ctx.repo(MEMBER).get(d.member_id)))
         if d is None:
             raise unknown_reference(f"member is not a recipient of notice {n.notice_id}", "data.member_id")
@@ -316,19 +316,22 @@ async def _settle_member(ctx: Context, mb: Member, recorded: str, placed: bool =
 
 
 async def _settle(ctx: Context, notice_id: str, mb: Member) -> None:
-    """Make the member's delivery of the notice what addressing it now would give, unless it is
-    already under way or done (then it stays, as proof)."""
+    """Make the member's delivery of the notice what addressing it now would give, unless the
+    service has already done or said something about it (then it stays, as proof; one the member
+    acknowledged is re-planned, never withdrawn)."""
     n = await ctx.repo(NOTICE).get(notice_id)
     if n is None or n.due_at is None:
         return
     key = delivery_id(notice_id, mb.member_id)
     have = await ctx.repo(DELIVERY).get(key)
-    if have is not None and not deliveries.untouched(have):
+    if have is not None and not deliveries.unsaid(have):
         return
     want = delivery_for(n, mb)
-    if want is None and have is None:
-        return
-    if want is not None and have is not None and deliveries.addressing(want) == deliveries.addressing(have):
+    if have is not None:
+        want = as_it_stands(have, want)
+        if want is have:
+            return
+    elif want is None:
         return
     if want is None:
         ctx.repo(DELIVERY).remove(key)

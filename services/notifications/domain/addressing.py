@@ -23,12 +23,14 @@ def delivery_for(n: Notice, mb: Member | None) -> Delivery | None:
 
 
 def as_it_stands(have: Delivery, want: Delivery | None) -> Delivery | None:
-    """A delivery nothing was done about yet, made what the member's facts now say: None (not a
-    recipient after all: withdrawn), `have` itself (unchanged), or `want` (reached otherwise),
-    keeping the time it is due."""
+    """A delivery the service has said nothing about yet (`deliveries.unsaid`), made what the
+    member's facts now say: None (not a recipient after all: withdrawn), `have` itself (unchanged,
+    or acknowledged by the member: that stays), or `want` (reached otherwise), keeping the time it
+    is due and the member's acknowledgement (pending again, so the worker takes it up as it would
+    have: a visit is handed over, sends stop)."""
     if want is None:
-        return None
+        return None if have.acknowledged is None else have
     if deliveries.addressing(want) == deliveries.addressing(have):
         return have
-    want.next_at, want.held = have.next_at, have.held
+    want.next_at, want.held, want.acknowledged = have.next_at, have.held, have.acknowledged
     return want

@@ -77,8 +77,14 @@ def address(d: Delivery, due: datetime, scheduled: bool) -> None:
 def untouched(d: Delivery) -> bool:
     """Nothing has been done or said about it yet (no attempt, no task for a specialist, no
     acknowledgement): a late fact may still re-address or withdraw it. Anything else stays, as proof."""
-    return (d.state == "pending" and not d.attempts and d.index == 0 and d.attempt == 0
-            and d.door is None and d.acknowledged is None)
+    return unsaid(d) and d.state == "pending" and d.acknowledged is None
+
+
+def unsaid(d: Delivery) -> bool:
+    """The service has done and said nothing about it (the member may have acknowledged it, e.g.
+    heard it at a meeting): a late fact may still re-address it, but not withdraw it."""
+    return (d.state in ("pending", "acknowledged") and not d.attempts and d.index == 0 and d.attempt == 0
+            and d.door is None)
 
 
 def addressing(d: Delivery) -> tuple:

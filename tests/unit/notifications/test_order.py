@@ -252,3 +252,23 @@ async def test_a_reminder_about_a_member_not_yet_projected_reaches_them_once_the
     after, _ = await feed(base, [warning, registered])
     assert deliveries(before) == deliveries(after)
     assert set(deliveries(after)) >= {delivery_id("reminder:dues_arrears:m5:2026-01:warning:3:member", "m5")}
+
+
+async def test_an_acknowledged_delivery_is_re_planned_by_a_late_fact_never_withdrawn():
+    """The member acknowledged before anything was sent (the service said nothing yet): a late away
+    record re-plans it as if it had come first, keeping the acknowledgement; a late death leaves it."""
+    d = District()
+    base = await d.ledger()
+    [away] = await d.facts(dated(envelope("MarkMemberAway", {"member_id": "m4", "from": "2026-02-25", "until": None,
+                                                             "location": "海南", "reason": "family"}), at("2026-02-25")))
+    [death] = await d.facts(dated(envelope("RecordMemberDeath", {"member_id": "m1", "on": "2026-03-01"}),
+                                  at("2026-03-01", 20)))
+    n1 = notice("n1", at("2026-03-02", 10), org_ids=[d.b1])
+    acks = [dated(envelope("AcknowledgeNotice", {"notice_id": "n1", "member_id": m, "channel": "wechat"}),
+                  at("2026-03-02", 11)) for m in ("m1", "m4")]
+    late, _ = await feed(base, [n1, *acks, away, death])
+    first, _ = await feed(base, [away, n1, acks[1]])
+    m4_late, m4_first = (delivery_from_doc(u.docs[DELIVERIES][delivery_id("n1", "m4")]) for u in (late, first))
+    assert dl.addressing(m4_late) == dl.addressing(m4_first) and m4_late.plan == ["sms", "phone_call"]
+    assert (m4_late.state, m4_late.acknowledged) == ("pending", {"on": "2026-03-02", "channel": "wechat"})
+    assert delivery_id("n1", "m1") in late.docs[DELIVERIES]  # acknowledged before the death was known: stays
