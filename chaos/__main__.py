@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="shift every port of the chaos stack (Kafka 29092, SecantusDB 37117, services 28001..)")
     p.add_argument("--data", help="the stack's data folder (default /tmp/sunsetred-chaos-<kafka port>)")
     p.add_argument("--json", help="also write the summary here")
+    p.add_argument("--docs", action="store_true",
+                   help="write the table, with its date and commit, into docs/reliability.md")
     args = p.parse_args(argv)
     # The suite's own Kafka clients lose the broker on purpose: their complaints are not news.
     for name in ("aiokafka", "kafka"):
@@ -61,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     (suite.out / "table.md").write_text(f"{summary['date']}, commit {summary['commit']}\n\n{text}\n")
     if args.json:
         Path(args.json).write_text(json.dumps(summary, ensure_ascii=False, indent=1, default=str))
+    if args.docs:
+        write_docs(summary, text)
     print(f"\nchaos {plan.name}: {summary['date']}, commit {summary['commit']}, {summary['minutes']} min\n")
     print(text)
     for tag, problems in summary["problems"].items():
@@ -69,6 +73,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  - {line[:800]}")
     t = summary["totals"]
     return 0 if not any(t.values()) and not summary["problems"] else 1
+
+
+def write_docs(summary: dict, text: str) -> None:
+    """Put the table between the markers of docs/reliability.md."""
+    docs = Path(__file__).resolve().parents[1] / "docs" / "reliability.md"
+    page = docs.read_text(encoding="utf-8")
+    start, end = "<!-- chaos:table -->", "<!-- /chaos:table -->"
+    block = (f"{start}\nMeasured {summary['date']} on commit {summary['commit']} (`python -m chaos {summary['plan']}`, "
+             f"seed {summary['seed']}, {summary['members']} members, {summary['minutes']} minutes):\n\n{text}\n{end}")
+    docs.write_text(page[:page.index(start)] + block + page[page.index(end) + len(end):], encoding="utf-8")
 
 
 if __name__ == "__main__":

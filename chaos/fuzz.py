@@ -49,6 +49,8 @@ class Sent:
     id: str | None  # the id the service sees (None: not an envelope: it must be dead-lettered)
     partition: int = -1
     offset: int = -1
+    refused: str | None = None  # the broker would not take it (it never reached a service)
+    type: str | None = None  # the message type the service sees, if it sees one
 
 
 @dataclass
@@ -59,6 +61,7 @@ class Account:
     dead_lettered: int = 0
     accepted: int = 0
     repeated: int = 0  # a repeated id, answered by its first copy
+    refused: list = field(default_factory=list)  # by the broker itself: never reached a service
     unanswered: list = field(default_factory=list)
     without_reason: list = field(default_factory=list)
     reasons: Counter = field(default_factory=Counter)
@@ -68,9 +71,11 @@ class Account:
     def table(self) -> dict:
         return {"sent": self.sent, "rejected": self.rejected, "dead_lettered": self.dead_lettered,
                 "accepted": self.accepted, "repeated_id": self.repeated, "unanswered": len(self.unanswered),
-                "without_reason": len(self.without_reason), "reasons": dict(self.reasons),
+                "without_reason": len(self.without_reason), "refused_by_broker": len(self.refused),
+                "examples_refused": self.refused[:5], "reasons": dict(self.reasons),
                 "dlq_reasons": dict(self.dlq_reasons), "by_kind": dict(self.by_kind), "seconds": self.seconds,
-                "examples_unanswered": self.unanswered[:10], "examples_without_reason": self.without_reason[:10]}
+                "unanswered_by_type": dict(Counter(str(u.get("type")) for u in self.unanswered)),
+                "examples_unanswered": self.unanswered[:200], "examples_without_reason": self.without_reason[:10]}
 
 
 class Fuzzer:
@@ -202,7 +207,8 @@ class Fuzzer:
                 lambda: b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
                 lambda: good.replace(b'"', b"'"),
             ][choice]()
-            return r.choice([key, None, b"", r.randbytes(8)]), value
+            # a record needs a key or a value: a null record (a tombstone) keeps its key
+            return (r.choice([key, None, b"", r.randbytes(8)]) if value is not None else key), value
         if kind == "wrong_types":
             e = self.env(type_, data)
             where = r.choice(["id", "type", "schema_version", "occurred_at", "district", "source", "correlation_id",
@@ -379,15 +385,21 @@ class Fuzzer:
         return out
 
 
-def _seen_id(value: bytes | None) -> str | None:
-    """The id the service will see for a record, as its own parser reads it (None: not an envelope)."""
+def _seen(value: bytes | None) -> tuple[str | None, str | None]:
+    """(id, type) the service will see for a record, as its own parser reads it (None: not an envelope)."""
     try:
         result = parse(value)
     except Exception:  # a parser that gives up is the service's problem: it must still dead-letter
-        return None
+        return None, None
     if isinstance(result, NotEnvelope):
-        return None
-    return result.envelope.id if hasattr(result, "envelope") else result.id
+        return None, None
+    if hasattr(result, "envelope"):
+        return result.envelope.id, result.envelope.type
+    return result.id, result.type
+
+
+def _seen_id(value: bytes | None) -> str | None:
+    return _seen(value)[0]
 
 
 async def setup(fuzzer: Fuzzer, publisher: Publisher, log: Log, timeout: float = 180) -> list[str]:
@@ -407,13 +419,16 @@ async def setup(fuzzer: Fuzzer, publisher: Publisher, log: Log, timeout: float =
 
 async def send(fuzzer: Fuzzer, publisher: Publisher, log: Log) -> list[Sent]:
     msgs = fuzzer.messages()
-    sent = [Sent(t, kind, _seen_id(v)) for t, kind, _, v in msgs]
+    sent = [Sent(t, kind, *_seen(v)) for t, kind, _, v in msgs]
     log.watched_ids.update(s.id for s in sent if s.id)
     for start in range(0, len(msgs), 500):
         chunk = msgs[start:start + 500]
         positions, _ = await publisher.send([(t, k, v) for t, _, k, v in chunk])
         for s, pos in zip(sent[start:start + 500], positions):
-            s.partition, s.offset = pos
+            if isinstance(pos, BaseException):
+                s.refused = f"{type(pos).__name__}: {pos}"[:300]
+            else:
+                s.partition, s.offset = pos
     return sent
 
 
@@ -426,6 +441,9 @@ def account(sent: list[Sent], log: Log) -> Account:
             dead_ids.add(s.id)
     first: dict[str, Sent] = {}
     for s in sent:
+        if s.refused:
+            a.refused.append({"topic": s.topic, "kind": s.kind, "error": s.refused})
+            continue
         d = log.dead.get((s.topic, s.partition, s.offset))
         if d is not None:
             if d.headers.get("x-dlq-reason") and d.headers.get("x-dlq-error") is not None:
@@ -450,8 +468,8 @@ def account(sent: list[Sent], log: Log) -> Account:
             if s.id in dead_ids:
                 a.repeated += 1
             else:
-                a.unanswered.append({"topic": s.topic, "kind": s.kind, "id": s.id, "partition": s.partition,
-                                     "offset": s.offset})
+                a.unanswered.append({"topic": s.topic, "kind": s.kind, "type": s.type, "id": s.id,
+                                     "partition": s.partition, "offset": s.offset})
             continue
         rejected = [x for x in answers if x.type == "CommandRejected"]
         if rejected:

@@ -247,12 +247,15 @@ async def groups_retrying(bootstrap: str, timeout: float = 120) -> tuple[dict, d
             await asyncio.sleep(1)
 
 
-async def recovery(bootstrap: str, since: float, timeout: float = 600) -> float | None:
+async def recovery(bootstrap: str, since: float, timeout: float = 600, down=lambda: False) -> float | None:
     """Seconds from `since` (a time.monotonic() instant: the end of a fault) until every partition
-    that had records waiting then has moved on; None if that did not happen within `timeout`."""
+    that had records waiting then has moved on; None if that did not happen within `timeout`
+    (not counting the time another fault keeps the broker or the database down: `down()`)."""
     deadline = since + timeout
     waiting = None
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline or down():
+        if down():
+            deadline = max(deadline, time.monotonic() + timeout)
         try:
             committed, ends = await bounded(groups(bootstrap), 30)
         except Exception:  # the broker is not back yet

@@ -18,6 +18,9 @@ import time
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import (
+    KafkaConnectionError, KafkaError, KafkaTimeoutError, NodeNotReadyError, RequestTimedOutError,
+)
 
 from chaos.observe import Log, groups_retrying, recovery
 from chaos.scenario import Run
@@ -103,41 +106,60 @@ class Publisher:
 
     async def send(self, records: list[tuple[str, bytes | None, bytes | None]]) -> tuple[list, int]:
         """Send (topic, key, value) records until the broker acknowledged each; returns their
-        (partition, offset) in order, and how many sends had to be repeated."""
+        (partition, offset) in order (or the error for a record the broker refuses for good),
+        and how many sends had to be repeated."""
         out: list = [None] * len(records)
         todo = list(range(len(records)))
         resent = failures = 0
+        tries: dict[int, int] = {}
         while todo:
             futures, failed = [], []
             for i in todo:
                 topic, key, value = records[i]
                 try:
                     futures.append((i, await self.producer.send(topic, value, key=key)))
-                except Exception:
-                    failed.append(i)
+                except Exception as exc:
+                    failed.append((i, exc))
                 if len(futures) >= IN_FLIGHT:
                     failed += await self._settle(futures, out)
                     futures = []
             failed += await self._settle(futures, out)
-            if failed:
-                resent += len(failed)
+            todo = []
+            for i, exc in failed:
+                tries[i] = tries.get(i, 0) + 1
+                if _permanent(exc) and tries[i] >= 3:
+                    out[i] = exc  # refused for good (a record the broker will never take)
+                else:
+                    todo.append(i)
+            if todo:
+                resent += len(todo)
                 failures += 1
                 await asyncio.sleep(1)
                 if failures % 3 == 0:  # a producer that keeps failing is started afresh
                     await self._restart()
-            todo = failed
         return out, resent
 
     @staticmethod
-    async def _settle(futures, out) -> list[int]:
+    async def _settle(futures, out) -> list[tuple[int, BaseException]]:
         failed = []
         results = await asyncio.gather(*(f for _, f in futures), return_exceptions=True)
         for (i, _), r in zip(futures, results):
             if isinstance(r, BaseException):
-                failed.append(i)
+                failed.append((i, r))
             else:
                 out[i] = (r.partition, r.offset)
         return failed
+
+
+def _permanent(exc: BaseException) -> bool:
+    """An error sending again will not cure (the record itself is refused), as opposed to the
+    broker being away or busy."""
+    if isinstance(exc, (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError, RequestTimedOutError,
+                        asyncio.TimeoutError, ConnectionError)):
+        return False
+    if isinstance(exc, KafkaError):
+        return not exc.retriable
+    return True
 
 
 def _record(c: Cmd) -> tuple[str, bytes, bytes]:
@@ -226,7 +248,8 @@ class Injector:
         await self.stack.restart_services()
 
     async def _measure(self, f: Fault) -> None:
-        f.recovery_s = await recovery(self.stack.kafka, self.t0 + f.ended, self.recovery_timeout)
+        f.recovery_s = await recovery(self.stack.kafka, self.t0 + f.ended, self.recovery_timeout,
+                                      down=lambda: self.down > 0)
         f.recovered = f.recovery_s is not None
 
     async def finish(self) -> None:

@@ -95,6 +95,7 @@ def test_fuzzed_messages_are_of_every_kind_and_the_same_for_a_seed():
                                    "unicode"}
     assert {m[0] for m in one} == {MEMBERS_COMMANDS, ACTIVITIES_COMMANDS, NOTIFICATIONS_COMMANDS}
     assert any(_seen_id(m[3]) is None for m in one) and any(_seen_id(m[3]) for m in one)
+    assert all(m[2] is not None or m[3] is not None for m in one)  # a producer refuses a record of neither
 
 
 def test_fuzzed_bodies_stay_under_the_brokers_record_limit():
