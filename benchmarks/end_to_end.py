@@ -226,6 +226,21 @@ class Platform:
             except subprocess.TimeoutExpired:
                 p.kill()
 
+    async def held(self) -> dict[str, dict[str, int]]:
+        """Commands held (waiting for a reference) per service and type."""
+        client = AsyncMongoClient(self.mongo)
+        out: dict[str, dict[str, int]] = {}
+        try:
+            for name in SERVICES:
+                db = client[f"{self.db_prefix}{name}"]
+                for coll in await db.list_collection_names():
+                    if coll.startswith("_parked"):
+                        async for d in await db[coll].aggregate([{"$group": {"_id": "$type", "n": {"$sum": 1}}}]):
+                            out.setdefault(name, {})[d["_id"]] = d["n"]
+        finally:
+            await client.close()
+        return out
+
     async def drop(self) -> None:
         """Delete this run's databases and topics (the shared server and broker are not ours to fill)."""
         client = AsyncMongoClient(self.mongo)
@@ -331,6 +346,18 @@ def start_py_spy(exe: Path, platform: Platform) -> list[tuple[str, subprocess.Po
     return out
 
 
+def dump_stacks(exe: Path, platform: Platform) -> dict[str, str]:
+    """Every service's Python stacks now (`py-spy dump`), into a file each: what a stalled run waits on."""
+    out = {}
+    for name, proc in platform.procs.items():
+        dest = LOGS / f"{platform.prefix.strip('.')}-{name}.stacks.txt"
+        with open(dest, "wb") as f:
+            subprocess.run([str(exe), "dump", "--pid", str(proc.pid), "--locals"], stdout=f,
+                           stderr=subprocess.STDOUT, timeout=60)
+        out[name] = str(dest)
+    return out
+
+
 def stop_py_spy(spies: list[tuple[str, subprocess.Popen, Path]]) -> dict:
     import signal
     for _, spy, _ in spies:
@@ -420,7 +447,8 @@ def district_year(path: Path) -> dict:
 
 
 async def run_platform(path: Path, mode: str, kafka: str, mongo: str, extra_env: dict[str, str],
-                       wait_s: float, py_spy: Path | None = None, settle_s: float = 600) -> dict:
+                       wait_s: float, py_spy: Path | None = None, profile: bool = False,
+                       settle_s: float = 600, stall_s: float = 300) -> dict:
     source = FromFile(path)
     want = district_year(path)
     platform = Platform(kafka, mongo, extra_env)
@@ -430,14 +458,20 @@ async def run_platform(path: Path, mode: str, kafka: str, mongo: str, extra_env:
         await platform.start()
         pids = {n: p.pid for n, p in platform.procs.items()} | server_pids(kafka, mongo)
         sampler = Sampler(pids)
-        target = Target(kafka, platform.prefix, stall_timeout=300, all_at_once=mode in ("all", "ledger"),
+        target = Target(kafka, platform.prefix, stall_timeout=stall_s, all_at_once=mode in ("all", "ledger"),
                         first_phases=LEDGER_PHASES if mode == "ledger" else 0)
-        spies = start_py_spy(py_spy, platform) if py_spy else []
+        spies = start_py_spy(py_spy, platform) if py_spy and profile else []
         try:
             run = await publish(source, target, Progress(source.header["phases"], quiet=True))
         except Stalled as exc:
-            await sampler.stop()
-            raise RuntimeError(f"platform stalled: {exc} (logs: {LOGS}/{platform.prefix.strip('.')}-*.log)")
+            stop_py_spy(spies)
+            dumps = dump_stacks(py_spy, platform) if py_spy else {}
+            say(f"platform ({mode}) stalled: {exc} (logs: {LOGS}/{platform.prefix.strip('.')}-*.log)")
+            out = {"kind": "platform", "mode": mode, "commit": commit, "prefix": platform.prefix,
+                   "stalled": str(exc), "stacks": dumps, "held": await platform.held(), **(await sampler.stop())}
+            platform.stop()
+            await platform.drop()
+            return out
         started = run["started_at"]
         answered = time.monotonic() - started
         say(f"platform ({mode}): {run['commands']} commands answered after {answered:.1f}s "
@@ -566,6 +600,11 @@ async def run_peers(path: Path, kafka: str, limit: dict[str, int | None]) -> lis
 # ---- printing --------------------------------------------------------------------------------
 
 def show_run(r: dict) -> None:
+    if r.get("stalled"):
+        print(f"  platform/{r['mode']:<6} at {r['commit']}: STALLED ({r['stalled']}); held: {r['held']}; "
+              f"stacks: {r['stacks']}")
+        print(f"      max RSS MB: {r['rss_max_mb']}")
+        return
     if r["kind"] == "platform":
         print(f"  platform/{r['mode']:<6} at {r['commit']}")
         print(f"  platform/{r['mode']:<6} {r['commands']:>7} commands in {r['seconds']:>7.1f}s  "
@@ -602,7 +641,9 @@ def summarise(results: list[dict]) -> dict:
               if r["kind"] == kind and (mode is None or r.get("mode") == mode) and r.get(key) is not None]
         return statistics.median(xs) if xs else None
 
-    s: dict = {}
+    stalled = [r for r in results if r.get("stalled")]
+    results = [r for r in results if not r.get("stalled")]
+    s: dict = {"stalled_runs": len(stalled)} if stalled else {}
     for mode in ("all", "ledger", "phases"):
         if med("platform", "commands_per_second", mode) is not None:
             s[f"platform_{mode}"] = {"commands_per_second": med("platform", "commands_per_second", mode),
@@ -674,12 +715,16 @@ async def main() -> None:
     p.add_argument("--naive-limit", type=int, help="the naive peer consumes only the first N commands "
                    "(its rate is steady; a large district takes it long)")
     p.add_argument("--wait", type=float, default=900, help="seconds to wait for reporting after the answers")
+    p.add_argument("--stall", type=float, default=300,
+                   help="give a run up when no command is answered for this many seconds (default 300)")
     p.add_argument("--settle", type=float, default=600,
                    help="after the report: seconds to wait for the platform to come to rest (0: do not)")
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                    help="an extra setting for the services (e.g. BATCH_MAX_RECORDS=1000)")
-    p.add_argument("--py-spy", type=Path, help="path of a py-spy executable: profile every service during "
-                   "the platform runs (files in artifacts/logs) and print the top functions")
+    p.add_argument("--py-spy", type=Path, help="path of a py-spy executable (installed apart): the services' "
+                   "stacks are dumped when a run stalls (artifacts/logs/*.stacks.txt)")
+    p.add_argument("--profile", action="store_true", help="with --py-spy: profile every service during the "
+                   "platform runs (artifacts/logs/*.pyspy.txt) and print the top functions")
     p.add_argument("--out", help="append every run and the summary as JSON lines to this file")
     args = p.parse_args()
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -702,8 +747,8 @@ async def main() -> None:
     results = []
     for rep in range(1, args.repeat + 1):
         print(f"repetition {rep}/{args.repeat}", flush=True)
-        batch = [await run_platform(path, m, kafka, mongo, extra_env, args.wait, args.py_spy, args.settle)
-                 for m in modes]
+        batch = [await run_platform(path, m, kafka, mongo, extra_env, args.wait, args.py_spy, args.profile,
+                                    args.settle, args.stall) for m in modes]
         if not args.no_peers:
             batch += await run_peers(path, kafka, {"naive": args.naive_limit})
         for r in batch:
