@@ -12,16 +12,17 @@ import sys
 from pathlib import Path
 
 from chaos.stack import Ports
-from chaos.suite import Plan, Suite, table
+from chaos.suite import ARTIFACTS, Plan, Suite, rebuild, table
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m chaos", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("plan", choices=["full", "short"],
+    p.add_argument("plan", choices=["full", "short", "table"],
                    help="full: 50 kills, broker restarts, the database down 30 s, 10,000 fuzzed messages a topic "
                         "(runs of their own); short: 3 kills, a broker restart and 1,000 fuzzed messages a topic, "
-                        "in one run (CI)")
+                        "in one run (CI); table: print the table again from artifacts/chaos/<--of>/")
+    p.add_argument("--of", default="full", help="table: the plan whose runs to read (default full)")
     p.add_argument("--kills", type=int, help="SIGKILL runs (full) or kills (short)")
     p.add_argument("--fuzz", type=int, help="fuzzed messages per commands topic (0: none)")
     p.add_argument("--database-down", type=float, help="seconds the database is down (0: no such run)")
@@ -40,6 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     # The suite's own Kafka clients lose the broker on purpose: their complaints are not news.
     for name in ("aiokafka", "kafka"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    if args.plan == "table":
+        summary = rebuild(ARTIFACTS / args.of)
+        text = table(summary)
+        print(f"chaos {summary['plan']}: {summary['date']}, commit {summary['commit']}\n\n{text}")
+        if args.docs:
+            write_docs(summary, text)
+        return 0
     plan = Plan.short() if args.plan == "short" else Plan.full()
     if args.kills is not None:
         plan.kills = args.kills

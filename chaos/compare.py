@@ -167,6 +167,7 @@ def compare(clean: Outcome, run: Outcome) -> dict:
     wmissing, wextra = wc - wr, wr - wc
     lost += sum(wmissing.values())
     dup += sum(wextra.values())
+    worker = {"lost": sum(wmissing.values()), "duplicated": sum(wextra.values())}
     if wmissing or wextra:
         problems.append(f"delivery worker's events as (type, notice, member): {sum(wmissing.values())} missing "
                         f"({dict(Counter(k[0] for k in wmissing.elements()))}), {sum(wextra.values())} more "
@@ -229,7 +230,8 @@ def compare(clean: Outcome, run: Outcome) -> dict:
     if run.errors:
         problems.append(f"reporting answered errors: {dict(list(run.errors.items())[:3])}")
     details["not compared (order dependent)"] = dict(run.not_compared)
-    return {"lost": lost, "duplicated": dup, "copies": run.copies, "problems": problems, "details": details,
+    return {"lost": lost, "duplicated": dup, "worker": worker, "copies": run.copies, "problems": problems,
+            "details": details,
             "events": {"compared": sum(run.derived.values()), "worker": sum(run.worker.values())}}
 
 

@@ -8,6 +8,7 @@ simulator's expectations (`compare`).
 import asyncio
 import json
 import random
+import re
 import statistics
 import subprocess
 import time
@@ -76,6 +77,7 @@ class RunResult:
     faults: list[dict] = field(default_factory=list)
     lost: int = 0
     duplicated: int = 0
+    worker: dict = field(default_factory=dict)  # of lost and duplicated: the delivery worker's events
     copies: int = 0
     crashes: list[dict] = field(default_factory=list)
     fuzz: dict | None = None
@@ -134,6 +136,8 @@ class Suite:
         self.clean_published_s = 40.0
         self.results: list[RunResult] = []
         self.started = time.monotonic()
+        self.date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        self.commit = _commit()
         self.out = ARTIFACTS / plan.name
         self.problems: list[str] = []
 
@@ -170,6 +174,8 @@ class Suite:
 
     async def main(self) -> dict:
         self.out.mkdir(parents=True, exist_ok=True)
+        for old in self.out.glob("*.json"):  # a folder holds one suite's runs
+            old.unlink()
         self.scenario = Scenario.draw(self.plan.seed, self.plan.members, self.plan.year, self.plan.months)
         self.say(f"scenario: seed {self.plan.seed}, {self.plan.members} members, "
                  f"{len(self.scenario.commands)} commands a run")
@@ -271,6 +277,7 @@ class Suite:
         outcome = await self._outcome(run)
         verdict = compare(self.clean, outcome)
         res.lost, res.duplicated, res.copies = verdict["lost"], verdict["duplicated"], verdict["copies"]
+        res.worker = verdict["worker"]
         res.problems += verdict["problems"]
         res.details = verdict["details"]
         res.gateway = self._gateway(run.tag)
@@ -345,40 +352,69 @@ class Suite:
     # ---- the table -------------------------------------------------------------------------------
 
     def summary(self) -> dict:
-        rows = []
-        labels = {"clean": "clean run (slow/failing gateway)", "control": "no fault (a second clean run)", "kill": "SIGKILL of a service instance",
-                  "broker": "broker restart", "database": f"database down {self.plan.database_down_s or 0:.0f}s",
-                  "fuzz": "fuzzed messages", "mixed": "kills + broker restart + fuzz in one run"}
-        for kind in ("clean", "control", "kill", "broker", "database", "fuzz", "mixed"):
-            rs = [r for r in self.results if r.kind == kind]
-            if not rs:
-                continue
-            faults = sum(len(r.faults) for r in rs)
-            if kind == "clean":
-                faults = sum(r.gateway.get("faults", 0) for r in rs)
-            rec = [f["recovery_s"] for r in rs for f in r.faults if f.get("recovery_s") is not None]
-            unrecovered = sum(1 for r in rs for f in r.faults if f.get("recovered") is False)
-            fuzz = [r.fuzz for r in rs if r.fuzz]
-            rows.append({
-                "scenario": labels[kind], "runs": len(rs), "faults": faults,
-                "gateway_faults": sum(r.gateway.get("faults", 0) for r in rs),
-                "fuzzed": sum(f["sent"] for f in fuzz),
-                "commands": sum(r.commands for r in rs) + sum(f["sent"] for f in fuzz),
-                "lost": sum(r.lost for r in rs), "duplicated": sum(r.duplicated for r in rs),
-                "copies": sum(r.copies for r in rs),
-                "rejected": sum(f["rejected"] for f in fuzz), "dead_lettered": sum(f["dead_lettered"] for f in fuzz),
-                "fuzz_unanswered": sum(f["unanswered"] + f["without_reason"] for f in fuzz),
-                "crashes": sum(len(r.crashes) for r in rs),
-                "recovery_median_s": round(statistics.median(rec), 1) if rec else None,
-                "recovery_max_s": max(rec) if rec else None, "unrecovered": unrecovered,
-                "problems": sum(len(r.problems) for r in rs),
-            })
-        return {"plan": self.plan.name, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                "commit": _commit(), "seed": self.plan.seed, "members": self.plan.members,
-                "minutes": round((time.monotonic() - self.started) / 60, 1), "rows": rows,
-                "totals": {k: sum(r[k] for r in rows) for k in ("lost", "duplicated", "crashes", "fuzz_unanswered",
-                                                                "unrecovered")},
-                "problems": {r.tag: r.problems for r in self.results if r.problems}}
+        return {"plan": self.plan.name, "date": self.date, "commit": self.commit, "seed": self.plan.seed,
+                "members": self.plan.members, "minutes": round((time.monotonic() - self.started) / 60, 1),
+                **summarize(self.results, self.plan.database_down_s)}
+
+
+LABELS = {"clean": "clean run (slow/failing gateway)", "control": "no fault (a second clean run)",
+          "kill": "SIGKILL of a service instance", "broker": "broker restart", "database": "database down {s:.0f}s",
+          "fuzz": "fuzzed messages", "mixed": "kills + broker restart + fuzz in one run"}
+WORKER = re.compile(r"delivery worker's events as \(type, notice, member\): (\d+) missing .*?, (\d+) more")
+
+
+def summarize(results: list[RunResult], database_down_s: float | None) -> dict:
+    """The table's rows (one per kind of run), the totals and every run's problems."""
+    rows = []
+    for kind in LABELS:
+        rs = [r for r in results if r.kind == kind]
+        if not rs:
+            continue
+        faults = sum(len(r.faults) for r in rs)
+        if kind == "clean":
+            faults = sum(r.gateway.get("faults", 0) for r in rs)
+        downs = [f.get("duration") for r in rs for f in r.faults if f.get("kind") == "database"]
+        rec = [f["recovery_s"] for r in rs for f in r.faults if f.get("recovery_s") is not None]
+        unrecovered = sum(1 for r in rs for f in r.faults if not f.get("recovered"))
+        fuzz = [r.fuzz for r in rs if r.fuzz]
+        rows.append({
+            "scenario": LABELS[kind].format(s=(downs or [database_down_s or 0])[0]), "runs": len(rs), "faults": faults,
+            "gateway_faults": sum(r.gateway.get("faults", 0) for r in rs),
+            "fuzzed": sum(f["sent"] for f in fuzz),
+            "commands": sum(r.commands for r in rs) + sum(f["sent"] for f in fuzz),
+            "lost": sum(r.lost for r in rs), "duplicated": sum(r.duplicated for r in rs),
+            "lost_worker": sum(r.worker.get("lost", 0) for r in rs),
+            "duplicated_worker": sum(r.worker.get("duplicated", 0) for r in rs),
+            "copies": sum(r.copies for r in rs),
+            "rejected": sum(f["rejected"] for f in fuzz), "dead_lettered": sum(f["dead_lettered"] for f in fuzz),
+            "fuzz_unanswered": sum(f["unanswered"] + f["without_reason"] for f in fuzz),
+            "crashes": sum(len(r.crashes) for r in rs),
+            "recovery_median_s": round(statistics.median(rec), 1) if rec else None,
+            "recovery_max_s": max(rec) if rec else None, "unrecovered": unrecovered,
+            "problems": sum(len(r.problems) for r in rs),
+        })
+    return {"rows": rows,
+            "totals": {k: sum(r[k] for r in rows) for k in ("lost", "duplicated", "crashes", "fuzz_unanswered",
+                                                            "unrecovered")},
+            "problems": {r.tag: r.problems for r in results if r.problems}}
+
+
+def rebuild(folder: Path) -> dict:
+    """The summary again from the runs' files in artifacts/chaos/<plan>/ (e.g. after a change of
+    the table, or of a suite stopped before its end)."""
+    results = []
+    for path in sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime):
+        if path.name == "summary.json":
+            continue
+        data = json.loads(path.read_text())
+        res = RunResult(**{k: v for k, v in data.items() if k in RunResult.__dataclass_fields__})
+        if not res.worker:
+            m = next((WORKER.search(p) for p in res.problems if WORKER.search(p)), None)
+            res.worker = {"lost": int(m.group(1)), "duplicated": int(m.group(2))} if m else {}
+        results.append(res)
+    old = json.loads((folder / "summary.json").read_text()) if (folder / "summary.json").exists() else {}
+    return {**{k: old.get(k) for k in ("plan", "date", "commit", "seed", "members", "minutes")},
+            "plan": old.get("plan") or folder.name, **summarize(results, None)}
 
 
 def _commit() -> str:
@@ -396,6 +432,7 @@ def table(summary: dict) -> str:
     head = ("| scenario | runs | faults injected | commands sent | lost | duplicated effects | rejected / "
             "dead-lettered (unanswered) | crashes | time to recover, median / max |")
     lines = [head, "|" + "---|" * 9]
+    # "(n of the worker's)": of those, the delivery worker's own events, compared as (type, notice, member)
     for r in summary["rows"]:
         rec = "—" if r["recovery_median_s"] is None else f"{r['recovery_median_s']} s / {r['recovery_max_s']} s"
         if r["unrecovered"]:
@@ -405,6 +442,8 @@ def table(summary: dict) -> str:
         faults = f"{r['faults']:,}"
         if r["scenario"].startswith("clean"):
             faults += " gateway"
-        lines.append(f"| {r['scenario']} | {r['runs']} | {faults} | {r['commands']:,} | {r['lost']} | "
-                     f"{r['duplicated']} | {fuzz} | {r['crashes']} | {rec} |")
+        worker = lambda n: f" ({n} of the worker's)" if n else ""
+        lines.append(f"| {r['scenario']} | {r['runs']} | {faults} | {r['commands']:,} | "
+                     f"{r['lost']}{worker(r.get('lost_worker', 0))} | "
+                     f"{r['duplicated']}{worker(r.get('duplicated_worker', 0))} | {fuzz} | {r['crashes']} | {rec} |")
     return "\n".join(lines)
