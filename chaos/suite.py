@@ -133,7 +133,7 @@ class Suite:
         self.log: Log | None = None
         self.scenario: Scenario | None = None
         self.clean: Outcome | None = None
-        self.clean_published_s = 40.0
+        self.stream_estimate = 40.0  # seconds a stream takes without faults (the shortest seen)
         self.results: list[RunResult] = []
         self.started = time.monotonic()
         self.date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -152,7 +152,9 @@ class Suite:
     def _faulted(self) -> list[RunPlan]:
         p, r = self.plan, self.rng
         instances = self.stack.names()
-        moment = lambda: round(r.uniform(0.05, 0.85) * self.clean_published_s, 1)
+        # a fraction of the stream: made seconds when the run starts (`_run`), from how long the
+        # streams have taken so far, so that the fault lands while the year streams in
+        moment = lambda: round(r.uniform(0.05, 0.85), 3)
         kill = lambda: Fault("kill", moment(), target=r.choice(instances), restart_after=round(r.uniform(1, 8), 1))
         if p.mixed:
             faults = [kill() for _ in range(p.kills)]
@@ -214,7 +216,7 @@ class Suite:
         res = RunResult(run.tag, "clean")
         t = time.monotonic()
         streamed = await stream(run, self.stack, self.log, [], self.say, stall_timeout=self.plan.stall_timeout_s)
-        self.clean_published_s = max(10.0, streamed.published_s)
+        self.stream_estimate = max(10.0, streamed.published_s)
         self.say(f"clean run streamed in {streamed.published_s}s; waiting for the platform to be at rest")
         res.commands = streamed.sent
         res.seconds["stream"] = streamed.published_s
@@ -240,6 +242,8 @@ class Suite:
         run = self._renamed(plan.tag)
         res = RunResult(run.tag, plan.kind)
         t = time.monotonic()
+        for f in plan.faults:
+            f.at = round(f.at * self.stream_estimate, 1)
         self.say(f"run {plan.tag}: " + ("; ".join(f"{f.kind} at {f.at}s" + (f" ({f.target})" if f.target else "")
                                                   for f in plan.faults) or "no fault")
                  + (f"; {plan.fuzz_per_topic} fuzzed messages on each commands topic" if plan.fuzz_per_topic else ""))
@@ -249,6 +253,8 @@ class Suite:
                                 stall_timeout=self.plan.stall_timeout_s, recovery_timeout=self.plan.recovery_timeout_s)
         res.commands = streamed.sent
         res.seconds["stream"] = streamed.published_s
+        if not plan.faults:
+            self.stream_estimate = min(self.stream_estimate, streamed.published_s)
         self.say(f"run {plan.tag} streamed in {streamed.published_s}s ({streamed.resent} sends repeated)")
         if streamed.stalled:
             res.problems.append(streamed.stalled)
