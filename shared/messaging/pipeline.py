@@ -27,7 +27,7 @@ from shared import logs, metrics
 from shared.contracts.base import Message, lookup
 from shared.contracts.envelope import Envelope
 from shared.contracts.parsing import (
-    Invalid, NotEnvelope, Parsed, derived_id, encode, envelope_for, parse,
+    Invalid, NotEnvelope, Parsed, derived_id, encode, envelope_for, parse, parse_json_object, parse_object,
 )
 from shared.contracts.reporting import CommandRejected
 from shared.errors import Rejected
@@ -77,6 +77,10 @@ class Context:
 
     async def get(self, coll: str, _id: str) -> dict | None:
         return await self.uow.get(coll, _id)
+
+    async def read(self, coll: str, _id: str) -> dict | None:
+        """The document, shared with the unit of work's cache: never change it (see `get`)."""
+        return await self.uow.read(coll, _id)
 
     def put(self, coll: str, doc: dict) -> None:
         self.uow.put(coll, doc)
@@ -229,7 +233,7 @@ class Pipeline:
 
     async def _batch(self, records: Sequence[Incoming]) -> None:
         clock = _Clock()
-        parsed = [parse(r.value) for r in records]
+        records, parsed, ignored = self._parse(records)
         ids = [_message_id(r, p) for r, p in zip(records, parsed)]
         seen = await self.store.seen(self.name, list(set(ids)))
         clock.lap("dedupe")
@@ -239,7 +243,7 @@ class Pipeline:
         waiting = await self._keys_waiting(fresh)
         clock.lap("prefetch")
         consumed: list[str] = []
-        outcomes: dict[str, int] = {}
+        outcomes: dict[str, int] = {"ignored": ignored} if ignored else {}
         for n, (record, result, msg_id) in enumerate(zip(records, parsed, ids), 1):
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # let the consumer's heartbeat and the HTTP routes run
@@ -315,6 +319,22 @@ class Pipeline:
     async def _stage(self, name: str) -> None:
         if self.on_stage:
             await self.on_stage(name)
+
+    def _parse(self, records: Sequence[Incoming]) -> tuple[list[Incoming], list, int]:
+        """The records to handle, each parsed, and how many were left out: on an events pipeline,
+        a well-formed envelope of a type this service has no handler for is of no use to it, so it
+        is neither validated (its owner's consumers do that) nor kept in the inbox (replayed, it
+        does nothing either): most of what reporting and notifications read is of no use to them."""
+        kept: list[Incoming] = []
+        parsed: list = []
+        for r in records:
+            obj = parse_json_object(r.value)
+            if (self.mode == "events" and isinstance(obj, dict) and isinstance(obj.get("type"), str)
+                    and obj["type"] not in self.handlers and isinstance(obj.get("id"), str)):
+                continue
+            kept.append(r)
+            parsed.append(obj if isinstance(obj, NotEnvelope) else parse_object(obj))
+        return kept, parsed, len(records) - len(kept)
 
     def _wants(self, p: Parsed) -> Iterable[Key]:
         h = self.handlers.get(p.envelope.type)

@@ -159,3 +159,16 @@ async def test_deferred_work_that_keeps_failing_dead_letters_its_record_alone():
     assert set(store.docs["seen"]) == {"m-0", "m-2"}
     [dead] = relay.sent
     assert json.loads(dead["v"])["id"] == envs[1]["id"]
+
+
+async def test_events_of_no_use_are_left_out_and_bad_ones_still_dead_lettered():
+    """An events pipeline neither validates nor keeps in its inbox a well-formed event of a type
+    it has no handler for; a record that is not even an envelope is still dead-lettered."""
+    store, relay = FakeStore(), FakeRelay()
+    unused = envelope("MemberReturned", {"member_id": "m-9", "on": "not a date"})  # invalid, but not ours
+    garbage = Incoming("t.events", 0, 2, b"m-3", b"{not json")
+    await pipeline(store, relay).process([record(event("m-1"), 0), record(unused, 1), garbage])
+    assert set(store.docs["seen"]) == {"m-1"}
+    assert unused["id"] not in store.inbox and len(store.inbox) == 2
+    [dead] = relay.sent
+    assert {h["n"]: h["v"] for h in dead["h"]}["x-dlq-reason"] == "not_envelope"
