@@ -313,11 +313,11 @@ async def test_no_accepted_command_causes_an_event_larger_than_the_broker_takes(
 
 # ---- 9. an outcome the worker knows is dropped when the database is away for a moment ------------
 
-@pytest.mark.xfail(strict=True, reason="open: when the unit recording a send's outcome fails for a transient "
-                                       "reason, _deliver gives up (services/notifications/delivery_worker.py); the "
-                                       "attempt stays `sending`, is taken for an orphan (outcome unknown) and falls "
-                                       "back to the next channel although the gateway answered (database-down run)")
 async def test_a_known_outcome_is_recorded_once_the_database_answers_again():
+    """Was open: when the unit recording a send's outcome fails for a transient reason, _deliver gives
+    up (services/notifications/delivery_worker.py); the attempt stays `sending`, is taken for an orphan
+    (outcome unknown) and falls back to the next channel although the gateway answered (database-down
+    run). Fixed: `_record_known` tries the unit again while the failure is transient."""
     from datetime import datetime, timezone
 
     from pymongo.errors import AutoReconnect
