@@ -110,11 +110,15 @@ class DeliveryWorker:
             await self._deliver(notice_id, group, now)
         return len(due)
 
-    async def _deliver(self, notice_id: str, group: list[dict], now: datetime) -> int:
+    async def _deliver(self, notice_id: str, group: list[dict], found_at: datetime) -> int:
+        """Claim, send and record the due deliveries of one notice (`group`, found due at `found_at`)."""
         claimed: list[tuple[Delivery, Note]] = []
 
         async def claim(ctx: Context) -> None:
             claimed.clear()  # the unit runs again when another instance claimed first
+            # Stamped now, not when the round began: after slow sends of the round's earlier notices,
+            # an attempt stamped with the round's start would already look orphaned to others.
+            now = _now()
             notice = await ctx.repo(NOTICE).get(notice_id)
             withdrawn = set()
             for doc in group:
@@ -146,7 +150,7 @@ class DeliveryWorker:
                 notice.recipients = [m for m in notice.recipients if m not in withdrawn]
                 ctx.repo(NOTICE).add(notice)
 
-        await self.pipe.run_unit(self._cause("claim", group, now), claim,
+        await self.pipe.run_unit(self._cause("claim", group, found_at), claim,
                                  [(NOTICES, notice_id), *((DELIVERIES, d["_id"]) for d in group),
                                   *((MEMBERS, d["member_id"]) for d in group)])
         if not claimed:

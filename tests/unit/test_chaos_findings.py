@@ -221,12 +221,12 @@ def _notices(*notice_ids, due):
 
 # ---- 6. an attempt is stamped with the start of the worker's round, not with its claim ----------
 
-@pytest.mark.xfail(strict=True, reason="open: tick() takes `now` once and every notice of the round is claimed "
-                                       "with it, so the attempts of a notice claimed after slow sends already look "
-                                       "old, and another instance takes them over as orphans while they are being "
-                                       "sent (services/notifications/delivery_worker.py tick/_deliver; seen in a "
-                                       "clean run with NOTIFY_ORPHAN_AFTER_SECONDS=10 and a gateway that hangs)")
 async def test_an_attempt_is_stamped_when_it_is_claimed_not_when_the_round_began():
+    """Was open: tick() takes `now` once and every notice of the round is claimed with it, so the
+    attempts of a notice claimed after slow sends already look old, and another instance takes them
+    over as orphans while they are being sent (services/notifications/delivery_worker.py tick/_deliver;
+    seen in a clean run with NOTIFY_ORPHAN_AFTER_SECONDS=10 and a gateway that hangs). Fixed: the
+    claim unit stamps its attempts with the moment it runs."""
     import asyncio
     from datetime import datetime, timedelta, timezone
 
