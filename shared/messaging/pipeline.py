@@ -90,15 +90,16 @@ class Context:
 
     def emit(self, event: Message, topic: str | None = None, *, basis: str | None = None,
              id: str | None = None) -> Envelope:
-        """Stage an event. Its id derives from the cause's id and its place among the cause's
-        events; give `basis` (unique among them, e.g. a member id) when that place could vary,
-        e.g. events per recipient of a set whose order is not fixed; or give the `id` itself when
-        it must not depend on the cause at all (e.g. derived from an alert's own identity)."""
+        """Stage an event. Its id derives from the cause's id, its place among the cause's events
+        and the emitting service (`source`: services reacting to one event emit distinct ids); give
+        `basis` (unique among them, e.g. a member id) when that place could vary, e.g. events per
+        recipient of a set whose order is not fixed; or give the `id` itself when it must not
+        depend on the cause at all (e.g. derived from an alert's own identity)."""
         self._emitted += 1
         if id is None:
             n = f"k:{basis}" if basis is not None else (
                 f"{self._scope}:{self._emitted}" if self._scope else self._emitted)
-            id = derived_id(self.envelope.id, n)
+            id = derived_id(self.envelope.id, n, by=self._pipeline.source)
         env = envelope_for(event, id=id, cause=self.envelope,
                            source=self._pipeline.source, district=self._pipeline.district)
         self.uow.send(Outgoing(self._pipeline.topic_name(topic or event.TOPIC), event.key().encode(),
@@ -432,7 +433,7 @@ class Pipeline:
             correlation_id=_text(raw.get("correlation_id")),
         )
         event = CommandRejected(command_id=command_id, command_type=command_type, reason=reason, errors=errors)
-        env = envelope_for(event, id=derived_id(command_id, 0), cause=cause, source=self.source,
+        env = envelope_for(event, id=derived_id(command_id, 0, by=self.source), cause=cause, source=self.source,
                            district=self.district)
         uow.send(Outgoing(self.topic_name(self.events_topic), _key_of(raw, command_id).encode(), encode(env),
                           {"content-type": "application/json", "message-type": env.type}))
