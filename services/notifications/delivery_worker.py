@@ -14,7 +14,8 @@ It runs as a `Runtime` task, not from a Kafka record, so every change it makes g
 2. send, outside the lock, through the channel's sender;
 3. record the outcomes (one unit): delivered, a retry after backoff, or after the last
    failure `NotificationFailed` and the next channel (a `DoorDeliveryAssigned` when it is a
-   visit or a call).
+   visit or a call). The outcomes are known once the gateways answered, so a unit that fails
+   because the database is away is tried again until it answers (`_record_known`).
 
 Several instances may run this worker at once. The claim is the atomic step: it is a
 version-checked write in one transaction, so when two instances claim the same delivery, one
@@ -28,6 +29,7 @@ than any send can take (`NOTIFY_ORPHAN_AFTER_SECONDS`), whichever instance finds
 instance's sends end long before that, so it never takes another's work in progress.
 """
 import asyncio
+import itertools
 import logging
 import time
 import uuid
@@ -46,12 +48,14 @@ from services.notifications.naming import emit_for_delivery
 from services.notifications.settings import NotifySettings
 from shared.contracts import notifications as c
 from shared.contracts.envelope import Envelope
+from shared.messaging.failures import is_transient
 from shared.messaging.pipeline import Context, Pipeline
 from shared.runtime import Runtime, pipeline
 
 log = logging.getLogger(__name__)
 WORK_NAMESPACE = uuid.UUID("6f1d2c1e-4b8a-4e55-9a51-0d7c3f7e2b10")
 PARALLEL_SENDS = 8
+RECORD_RETRY_FIRST_S, RECORD_RETRY_MAX_S = 0.25, 5.0  # pauses between tries to record known outcomes
 
 
 class DeliveryWorker:
@@ -106,11 +110,15 @@ class DeliveryWorker:
             await self._deliver(notice_id, group, now)
         return len(due)
 
-    async def _deliver(self, notice_id: str, group: list[dict], now: datetime) -> int:
+    async def _deliver(self, notice_id: str, group: list[dict], found_at: datetime) -> int:
+        """Claim, send and record the due deliveries of one notice (`group`, found due at `found_at`)."""
         claimed: list[tuple[Delivery, Note]] = []
 
         async def claim(ctx: Context) -> None:
             claimed.clear()  # the unit runs again when another instance claimed first
+            # Stamped now, not when the round began: after slow sends of the round's earlier notices,
+            # an attempt stamped with the round's start would already look orphaned to others.
+            now = _now()
             notice = await ctx.repo(NOTICE).get(notice_id)
             withdrawn = set()
             for doc in group:
@@ -142,7 +150,7 @@ class DeliveryWorker:
                 notice.recipients = [m for m in notice.recipients if m not in withdrawn]
                 ctx.repo(NOTICE).add(notice)
 
-        await self.pipe.run_unit(self._cause("claim", group, now), claim,
+        await self.pipe.run_unit(self._cause("claim", group, found_at), claim,
                                  [(NOTICES, notice_id), *((DELIVERIES, d["_id"]) for d in group),
                                   *((MEMBERS, d["member_id"]) for d in group)])
         if not claimed:
@@ -185,9 +193,29 @@ class DeliveryWorker:
                 if failure.retry_at is None:
                     self._emit_failure(ctx, d, failure, attempt)
 
-        await self.pipe.run_unit(self._cause("record", [delivery_to_doc(d) for d, _ in claimed], done), record,
+        await self._record_known(self._cause("record", [delivery_to_doc(d) for d, _ in claimed], done), record,
                                  [(DELIVERIES, delivery_id(d.notice_id, d.member_id)) for d, _ in claimed])
         return len(claimed)
+
+    async def _record_known(self, cause: Envelope, record, wants: list) -> None:
+        """Record outcomes the gateways gave: they are known, and a database away for a moment must
+        not lose them (left `sending`, the attempts would be taken for orphans, outcome unknown,
+        and sent again on the next channel). Tried again, the pause doubling to RECORD_RETRY_MAX_S,
+        while the failure is transient, for at most `orphan_after_seconds`: by then the orphan
+        recovery has them anyway, and the worker goes on with the other notices."""
+        give_up_at = time.monotonic() + self.cfg.orphan_after_seconds
+        pause = RECORD_RETRY_FIRST_S
+        for attempt in itertools.count(1):
+            try:
+                return await self.pipe.run_unit(cause, record, wants)
+            except Exception as exc:
+                if not is_transient(exc) or time.monotonic() + pause > give_up_at:
+                    raise
+                log.warning("recording the outcome of sends failed; trying again",
+                            extra={"unit": cause.id, "attempt": attempt, "error_type": type(exc).__name__,
+                                   "error": str(exc), "retry_in_s": pause})
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, RECORD_RETRY_MAX_S)
 
     def _emit_failure(self, ctx: Context, d: Delivery, failure: Failure, attempt) -> None:
         """After the last attempt on a channel: say so, and hand over to the next channel."""

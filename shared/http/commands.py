@@ -21,7 +21,8 @@ def commands_router(commands_topic: str | None) -> APIRouter:
         "/api/v1/commands", status_code=202,
         summary="Submit one command envelope",
         responses={202: {"description": "accepted for processing"},
-                   422: {"description": "not a valid envelope or command, with the fields at fault"}},
+                   422: {"description": "not a valid envelope or command, with the fields at fault"},
+                   503: {"description": "the service is starting (waiting for Kafka and MongoDB)"}},
     )
     async def submit(request: Request, envelope: dict[str, Any] = Body(...)) -> JSONResponse:
         result = parse_object(envelope)
@@ -33,6 +34,9 @@ def commands_router(commands_topic: str | None) -> APIRouter:
             where = f"a command of {commands_topic}" if commands_topic else "accepted here: this service takes no commands"
             return _unprocessable([{"field": "type", "message": f"{result.envelope.type} is not {where}"}])
         runtime = request.app.state.runtime
+        if not runtime.started:  # start-up is still waiting for Kafka and MongoDB
+            return JSONResponse(status_code=503, content={"detail": "the service is starting; try again shortly"},
+                                headers={"Retry-After": "5"})
         await runtime.broker.publish(
             encode(result.envelope), topic=f"{runtime.settings.topic_prefix}{commands_topic}",
             key=result.message.key().encode(),

@@ -96,6 +96,8 @@ def test_month_and_alias_fields():
 
 def test_derived_ids_are_stable_and_distinct():
     assert derived_id("c-1", 1) == derived_id("c-1", 1) != derived_id("c-1", 2)
+    assert derived_id("c-1", 1, by="sunsetred-a") == derived_id("c-1", 1, by="sunsetred-a") != derived_id(
+        "c-1", 1, by="sunsetred-b")
 
 
 def test_register_member_has_every_contract_field():
