@@ -225,12 +225,14 @@ def _notices(*notice_ids, due):
 
 # ---- 6. an attempt is stamped with the start of the worker's round, not with its claim ----------
 
-async def test_an_attempt_is_stamped_when_it_is_claimed_not_when_the_round_began():
+async def test_an_attempt_is_stamped_when_it_is_claimed_not_when_the_round_began(monkeypatch):
     """Was open: tick() takes `now` once and every notice of the round is claimed with it, so the
     attempts of a notice claimed after slow sends already look old, and another instance takes them
     over as orphans while they are being sent (services/notifications/delivery_worker.py tick/_deliver;
     seen in a clean run with NOTIFY_ORPHAN_AFTER_SECONDS=10 and a gateway that hangs). Fixed: the
-    claim unit stamps its attempts with the moment it runs."""
+    claim unit stamps its attempts with the moment it runs. (A round is claimed in chunks sized so
+    that a chunk's sends end well before its attempts could look orphaned: here one delivery each.)"""
+    from services.notifications import delivery_worker
     import asyncio
     from datetime import datetime, timedelta, timezone
 
@@ -247,7 +249,11 @@ async def test_an_attempt_is_stamped_when_it_is_claimed_not_when_the_round_began
                 await asyncio.sleep(slow)  # a gateway that hangs until the send times out
 
     uow = _notices("n1", "n2", due=datetime.now(timezone.utc) - timedelta(seconds=1))
-    await _worker(uow, Gateway()).tick()  # n1 first (due first), then n2, claimed once n1's sends ended
+    monkeypatch.setattr(delivery_worker, "PARALLEL_SENDS", 1)
+    w = _worker(uow, Gateway())
+    w.cfg.orphan_after_seconds = w.cfg.send_timeout_seconds  # chunks of one delivery
+    assert w.chunk_size == 1
+    await w.tick()  # n1 first (due first), then n2, claimed once n1's sends ended
     [first], [second] = (uow.docs[DELIVERIES][f"{n}|m1"]["attempts"] for n in ("n1", "n2"))
     assert first["finished_at"] >= dl.stamp(datetime.fromisoformat(first["started_at"]) + timedelta(seconds=slow))
     assert second["started_at"] >= first["finished_at"], (
