@@ -14,13 +14,15 @@ pytestmark = pytest.mark.unit
 CONTRACT_TYPES = {
     "members.commands": "EstablishOrganization AppointSecretary RegisterMember UpdateMemberProfile TransferMember "
                         "MarkMemberAway MarkMemberReturned ExemptMember RecordMemberDeath RecordDuesPayment "
-                        "AssignSpecialist RecordEvaluation RateBranch MergeBranches GrantAward",
+                        "AssignSpecialist RecordEvaluation RateBranch MergeBranches GrantAward "
+                        "AppointCommitteeMember RemoveCommitteeMember RecordElection",
     "activities.commands": "RegisterVenue ScheduleActivity RecordActivityHeld RecordAttendance CancelActivity "
                            "LogVolunteerHours RecordVisit",
     "notifications.commands": "SendNotice AcknowledgeNotice RecordFeedback CompleteDoorDelivery",
     "members.events": "OrganizationEstablished SecretaryAppointed MemberRegistered MemberProfileUpdated "
                       "MemberTransferred MemberMarkedAway MemberReturned MemberExempted MemberDied DuesPaid "
-                      "SpecialistAssigned EvaluationRecorded BranchRated BranchesMerged AwardGranted",
+                      "SpecialistAssigned EvaluationRecorded BranchRated BranchesMerged AwardGranted "
+                      "CommitteeMemberAppointed CommitteeMemberRemoved ElectionRecorded",
     "activities.events": "VenueRegistered ActivityScheduled ActivityHeld AttendanceRecorded ActivityCancelled "
                          "VolunteerHoursLogged VisitRecorded",
     "notifications.events": "NoticeCreated NotificationDispatched NotificationDelivered NotificationFailed "
@@ -47,6 +49,11 @@ def test_every_contract_type_is_defined_on_its_topic(topic):
         assert cls.KIND == ("command" if topic in COMMAND_TOPICS else "event")
         assert cls.KEY in cls.model_fields, f"{name} keys on {cls.KEY}, which it lacks"
     assert topic in COMMAND_TOPICS + EVENT_TOPICS
+
+
+def test_every_registered_type_is_in_the_contract_list():
+    listed = {name for names in CONTRACT_TYPES.values() for name in names.split()} | {"CommandRejected"}
+    assert {t for t, _v in REGISTRY} == listed
 
 
 def test_command_rejected_has_the_contract_fields():

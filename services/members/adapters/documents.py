@@ -18,6 +18,7 @@ ORGS = "orgs"
 MEMBERS = "members"
 PAYMENTS = "payments"
 AWARDS = "awards"
+ELECTIONS = "elections"  # one per election_id, so a repeated election id is caught across branches
 AUDIT = "audit"
 
 

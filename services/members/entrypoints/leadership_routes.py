@@ -1,0 +1,35 @@
+"""HTTP reads of a branch's leadership (issue 13): its committee, terms and elections.
+
+Scoped like every members route: the caller resolved by `current_caller`, a branch outside the
+caller's subtree answers 404.
+"""
+from datetime import date
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from services.members.adapters.documents import MEMBERS, ORGS, org_from_doc
+from services.members.domain.leadership_view import committee_view, member_ids
+from services.members.entrypoints.caller import Caller, current_caller
+from shared.http.errors import NotFound
+from shared.periods import today
+
+router = APIRouter(prefix="/api/v1", tags=["leadership"])
+
+
+async def _branch(request: Request, org_id: str, caller: Caller):
+    doc = await request.app.state.runtime.db[ORGS].find_one({"_id": org_id})
+    if doc is None or doc.get("kind") != "branch" or not caller.sees([*doc.get("ancestors", []), org_id]):
+        raise NotFound("branch", org_id)
+    return org_from_doc(doc)
+
+
+async def _names(request: Request, ids: set[str]) -> dict[str, str]:
+    docs = request.app.state.runtime.db[MEMBERS].find({"_id": {"$in": sorted(ids)}}, {"name": 1})
+    return {d["_id"]: d.get("name") async for d in docs}
+
+
+@router.get("/orgs/{org_id}/committee", summary="A branch's committee (支委会): line-up, empty posts, term, elections")
+async def get_committee(org_id: str, request: Request, caller: Caller = Depends(current_caller),
+                        as_of: date | None = Query(None, description="the day of the line-up (default today)")) -> dict:
+    branch = await _branch(request, org_id, caller)
+    return committee_view(branch, day=(as_of or today()).isoformat(), names=await _names(request, member_ids(branch)))

@@ -1,0 +1,119 @@
+"""The members service layer for a branch's leadership (issue 13): the committee and its
+elections. The handlers are listed in the one table, `handlers.HANDLERS`; the helpers at the end
+are what the ledger's handlers call when the secretary is appointed or a member leaves a branch
+that they served.
+"""
+from services.members.adapters.documents import ELECTIONS, org_to_doc
+from services.members.domain import committee
+from services.members.domain import organization as orgs
+from services.members.domain.member import Member
+from services.members.domain.organization import Organization
+from services.members.handling import day, known_member, member, org, save_org
+from shared.contracts import leadership as c
+from shared.contracts import members as mc
+from shared.errors import duplicate, invalid, not_allowed
+from shared.messaging.pipeline import Context
+
+
+def _name(m: Member | None) -> str | None:
+    return m.profile.get("name") if m is not None else None
+
+
+async def _member_of(ctx: Context, branch: Organization, member_id: str, field_name: str, on: str) -> Member:
+    """A member who may serve the branch on `on`: registered by then, active, and in the branch."""
+    m = await known_member(ctx, member_id, field_name)
+    m.require_active()
+    if m.branch_id != branch.org_id:
+        raise not_allowed(f"member {member_id} is not a member of branch {branch.org_id}", field_name)
+    if on < m.registered_on:
+        raise invalid(f"member {member_id} was registered on {m.registered_on}, after {on}", field_name)
+    return m
+
+
+async def _name_of(ctx: Context, member_id: str | None) -> str | None:
+    return _name(await member(ctx, member_id)) if member_id else None
+
+
+# ---- the committee and its elections --------------------------------------------------------
+
+async def appoint_committee_member(cmd: c.AppointCommitteeMember, ctx: Context) -> None:
+    branch = orgs.require_branch(await org(ctx, cmd.branch_id), cmd.branch_id, "data.branch_id")
+    before = org_to_doc(branch)
+    on = cmd.on.isoformat()
+    m = await _member_of(ctx, branch, cmd.member_id, "data.member_id", on)
+    previous = committee.appoint(branch, m.member_id, post=cmd.post, on=on)
+    save_org(ctx, before, branch)
+    ctx.emit(c.CommitteeMemberAppointed(branch_id=branch.org_id, post=cmd.post, member_id=m.member_id,
+                                        member_name=_name(m), on=cmd.on, previous_member_id=previous))
+    if cmd.post == committee.SECRETARY:
+        ctx.emit(mc.SecretaryAppointed(branch_id=branch.org_id, member_id=m.member_id, member_name=_name(m),
+                                       previous_member_id=previous))
+
+
+async def remove_committee_member(cmd: c.RemoveCommitteeMember, ctx: Context) -> None:
+    branch = orgs.require_branch(await org(ctx, cmd.branch_id), cmd.branch_id, "data.branch_id")
+    before = org_to_doc(branch)
+    member_id = committee.remove(branch, post=cmd.post, on=cmd.on.isoformat(), reason=cmd.reason)
+    save_org(ctx, before, branch)
+    ctx.emit(c.CommitteeMemberRemoved(branch_id=branch.org_id, post=cmd.post, member_id=member_id,
+                                      member_name=await _name_of(ctx, member_id), on=cmd.on, reason=cmd.reason))
+
+
+async def record_election(cmd: c.RecordElection, ctx: Context) -> None:
+    if await ctx.get(ELECTIONS, cmd.election_id) is not None:
+        raise duplicate(f"election {cmd.election_id} is already recorded", "data.election_id")
+    branch = orgs.require_branch(await org(ctx, cmd.branch_id), cmd.branch_id, "data.branch_id")
+    before = org_to_doc(branch)
+    held_on = cmd.held_on.isoformat()
+    elected, names = [], {}
+    for i, e in enumerate(cmd.elected):
+        m = await _member_of(ctx, branch, e.member_id, f"data.elected.{i}.member_id", held_on)
+        names[m.member_id] = _name(m)
+        elected.append(committee.Candidate(m.member_id, e.post, e.votes, m.registered_on))
+    secretary_before = branch.secretary_id
+    outcome = committee.record_election(branch, election_id=cmd.election_id, held_on=held_on, kind=cmd.kind,
+                                        eligible=cmd.eligible, present=cmd.present, elected=elected,
+                                        term_years=cmd.term_years)
+    save_org(ctx, before, branch)
+    ctx.put(ELECTIONS, {"_id": cmd.election_id, "branch_id": branch.org_id, "held_on": held_on, "kind": cmd.kind})
+    term = outcome.term or {}
+    ctx.emit(c.ElectionRecorded(
+        election_id=cmd.election_id, branch_id=branch.org_id, held_on=cmd.held_on, kind=cmd.kind,
+        eligible=cmd.eligible, present=cmd.present,
+        elected=[c.ElectedLine(member_id=e.member_id, member_name=names[e.member_id], post=e.post, votes=e.votes)
+                 for e in cmd.elected],
+        term_started_on=term.get("started_on"), term_ends_on=term.get("ends_on")))
+    for post, member_id in outcome.left:
+        ctx.emit(c.CommitteeMemberRemoved(branch_id=branch.org_id, post=post, member_id=member_id,
+                                          member_name=await _name_of(ctx, member_id), on=cmd.held_on,
+                                          reason="term_ended"))
+    for post, member_id, previous in outcome.appointed:
+        ctx.emit(c.CommitteeMemberAppointed(branch_id=branch.org_id, post=post, member_id=member_id,
+                                            member_name=names[member_id], on=cmd.held_on,
+                                            previous_member_id=previous, election_id=cmd.election_id))
+    if branch.secretary_id != secretary_before:
+        ctx.emit(mc.SecretaryAppointed(branch_id=branch.org_id, member_id=branch.secretary_id,
+                                       member_name=names[branch.secretary_id], previous_member_id=secretary_before))
+
+
+# ---- what the ledger's handlers call ----------------------------------------------------------
+
+def secretary_appointed(ctx: Context, branch: Organization, m: Member, previous: str | None) -> None:
+    """AppointSecretary: the secretary's post is the committee's too (from the command's day)."""
+    if committee.appoint_secretary(branch, m.member_id, on=day(ctx)):
+        ctx.emit(c.CommitteeMemberAppointed(branch_id=branch.org_id, post=committee.SECRETARY, member_id=m.member_id,
+                                            member_name=_name(m), on=day(ctx), previous_member_id=previous))
+
+
+def leave_posts(ctx: Context, branch: Organization, m: Member, *, on: str, reason: str) -> None:
+    """A member left the branch (transfer, death): the posts they held are empty from `on`."""
+    for post in committee.vacate_member(branch, m.member_id, on=on, reason=reason):
+        ctx.emit(c.CommitteeMemberRemoved(branch_id=branch.org_id, post=post, member_id=m.member_id,
+                                          member_name=_name(m), on=on, reason=reason))
+
+
+async def dissolve_committee(ctx: Context, branch: Organization, *, on: str) -> None:
+    """The branch was merged away: its committee is no more."""
+    for post, member_id in committee.dissolve(branch, on=on):
+        ctx.emit(c.CommitteeMemberRemoved(branch_id=branch.org_id, post=post, member_id=member_id,
+                                          member_name=await _name_of(ctx, member_id), on=on, reason="merged"))

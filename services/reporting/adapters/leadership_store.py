@@ -1,0 +1,23 @@
+"""Reporting's documents of a branch's leadership (issue 13).
+
+`leadership`, one document per branch: the posts' history (`posts`), the terms (`terms`), the
+elections (`elections`), its open leadership alerts (`open_alerts`, apart from the branch's
+other alerts in `orgs`, which are evaluated elsewhere) and the days it was asked about and
+evaluated on. What the rules need of the branch itself (established, committee, merged,
+secretary) is read from its `orgs` document.
+"""
+from services.reporting.domain.leadership import Leadership
+
+LEADERSHIP = "leadership"
+
+
+def new_doc(branch_id: str) -> dict:
+    return {"_id": branch_id, "posts": [], "terms": [], "elections": [], "open_alerts": []}
+
+
+def leadership_of(doc: dict | None, org: dict) -> Leadership:
+    doc = doc or {}
+    return Leadership(branch_id=org["_id"], established_on=org.get("established_on") or "0000-01-01",
+                      has_committee=bool(org.get("has_committee")), merged_on=org.get("merged_on"),
+                      org_secretary=org.get("secretary_id"), posts=doc.get("posts", []),
+                      terms=doc.get("terms", []), elections=doc.get("elections", []))

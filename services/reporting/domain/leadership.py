@@ -1,0 +1,167 @@
+"""A branch's leadership as reporting sees it (issue 13): who held which committee post when,
+the terms begun by general elections, and from them the alerts and the report's figures. Pure.
+
+Everything is derived as of a day from dated facts (posts held from/until, terms), so a report
+or an alert as of any day is reproducible and never stale.
+
+Rules (district settings, `LeadershipRules`; the defaults are documented in
+docs/contract-additions.md):
+- `post_vacant`: a post the branch must fill (its secretary; with a committee also the
+  organisation, propaganda and discipline members) has been empty for more than
+  `post_vacant_days` (default 90). A post never filled is empty since the branch was
+  established (or since the records began). Level `alert` when the secretary's post is among
+  them, else `warning`. `since`: the first day past the limit of the longest-empty post.
+- `term_overdue` (换届逾期): the term begun by the latest general election ended before the day
+  and no general election followed. `warning` from the day after the term's end, `alert` once
+  it is overdue by more than `term_overdue_alert_months` (default 6). A branch with no general
+  election recorded has no known term, and no alert: what came before the records is unknown.
+"""
+from dataclasses import dataclass, field
+
+from services.reporting.domain import days as d
+from services.reporting.domain.alerts import Alert
+from shared.contracts.codes import COMMITTEE_POSTS
+from shared.periods import Period
+
+SECRETARY = "secretary"
+REQUIRED_WITH_COMMITTEE = ("secretary", "organization_member", "propaganda_member", "discipline_member")
+
+
+@dataclass(frozen=True)
+class LeadershipRules:
+    post_vacant_days: int = 90
+    term_overdue_alert_months: int = 6
+
+    def __post_init__(self) -> None:
+        if self.post_vacant_days < 0 or self.term_overdue_alert_months < 0:
+            raise ValueError("the leadership rules' days and months cannot be negative")
+
+
+def required_posts(has_committee: bool) -> tuple[str, ...]:
+    return REQUIRED_WITH_COMMITTEE if has_committee else (SECRETARY,)
+
+
+# ---- the facts, as events bring them ----------------------------------------------------------
+
+def appointed(posts: list[dict], *, post: str, member_id: str, name: str | None, on: str) -> None:
+    """A member holds `post` from `on`: whoever held it leaves it that day."""
+    for p in posts:
+        if p["post"] == post and p["until"] is None:
+            p["until"] = on
+    posts.append({"post": post, "member_id": member_id, "name": name, "from": on, "until": None})
+
+
+def removed(posts: list[dict], *, post: str, member_id: str, on: str) -> None:
+    for p in posts:
+        if p["post"] == post and p["member_id"] == member_id and p["until"] is None:
+            p["until"] = on
+
+
+def term_begun(terms: list[dict], *, election_id: str, started_on: str, ends_on: str) -> None:
+    if not any(t["election_id"] == election_id for t in terms):
+        terms.append({"election_id": election_id, "started_on": started_on, "ends_on": ends_on})
+        terms.sort(key=lambda t: (t["started_on"], t["election_id"]))
+
+
+# ---- derived as of a day ----------------------------------------------------------------------
+
+@dataclass
+class Leadership:
+    branch_id: str
+    established_on: str
+    has_committee: bool = False
+    merged_on: str | None = None
+    # The branch's secretary as the org knows it, for a branch whose posts' history names none
+    # (a secretary appointed before posts were kept).
+    org_secretary: str | None = None
+    posts: list[dict] = field(default_factory=list)  # {post, member_id, name, from, until}
+    terms: list[dict] = field(default_factory=list)  # {election_id, started_on, ends_on}
+    elections: list[dict] = field(default_factory=list)  # {election_id, held_on, kind}
+
+    def exists_on(self, day: str) -> bool:
+        return self.established_on <= day and not (self.merged_on and self.merged_on <= day)
+
+    def holders(self, day: str) -> dict[str, dict]:
+        out = {p["post"]: p for p in self.posts if p["from"] <= day and (p["until"] is None or day < p["until"])}
+        if self.org_secretary and not any(p["post"] == SECRETARY for p in self.posts):
+            out[SECRETARY] = {"post": SECRETARY, "member_id": self.org_secretary, "name": None, "from": None,
+                              "until": None}
+        return out
+
+    def secretary_on(self, day: str) -> str | None:
+        return (self.holders(day).get(SECRETARY) or {}).get("member_id")
+
+    def vacancies(self, day: str, records_start: str | None = None) -> dict[str, str]:
+        """Required posts empty on `day`, each with the day it became empty (not before the records)."""
+        held = self.holders(day)
+        out = {}
+        for post in required_posts(self.has_committee):
+            if post not in held:
+                left = [p["until"] for p in self.posts if p["post"] == post and p["until"] and p["until"] <= day]
+                out[post] = d.later(max(left, default=self.established_on), records_start)
+        return out
+
+    def term_on(self, day: str) -> dict | None:
+        """The term of the latest general election held by `day`."""
+        return next((t for t in reversed(self.terms) if t["started_on"] <= day), None)
+
+
+def alerts(b: Leadership, day: str, rules: LeadershipRules, *, records_start: str | None = None) -> list[Alert]:
+    if not b.exists_on(day) or (records_start and day < records_start):
+        return []
+    out = []
+    overdue = {post: since for post, since in b.vacancies(day, records_start).items()
+               if d.add_days(since, rules.post_vacant_days) < day}
+    if overdue:
+        first = min(overdue.values())
+        out.append(Alert("post_vacant", "alert" if SECRETARY in overdue else "warning", b.branch_id, b.branch_id,
+                         d.add_days(first, rules.post_vacant_days + 1),
+                         details={"posts": dict(sorted(overdue.items())), "limit_days": rules.post_vacant_days}))
+    term = b.term_on(day)
+    if term and term["ends_on"] < day:
+        late = d.add_months(term["ends_on"], rules.term_overdue_alert_months) < day
+        out.append(Alert("term_overdue", "alert" if late else "warning", b.branch_id, b.branch_id,
+                         d.later(d.add_days(term["ends_on"], 1), records_start),
+                         details={"term_started_on": term["started_on"], "term_ends_on": term["ends_on"],
+                                  "election_id": term["election_id"]}))
+    return out
+
+
+# ---- the report's figures ---------------------------------------------------------------------
+
+COUNTS = ("branches", "posts_required", "posts_filled", "posts_vacant", "posts_vacant_too_long", "terms_known",
+          "terms_overdue", "elections_held")
+
+
+def committee_figures(b: Leadership, period: Period, day: str, rules: LeadershipRules, *,
+                      records_start: str | None = None, detail: bool = False) -> dict:
+    """The branch's committee on the reading day, and its elections within the period up to it.
+    `detail`: also the line-up, the empty posts and the term (a branch's own report)."""
+    if not b.exists_on(day):
+        return dict.fromkeys(COUNTS, 0)
+    required = required_posts(b.has_committee)
+    held = b.holders(day)
+    vacant = b.vacancies(day, records_start)
+    term = b.term_on(day)
+    start = period.start.isoformat()
+    out = {
+        "branches": 1, "posts_required": len(required), "posts_filled": sum(p in held for p in required),
+        "posts_vacant": len(vacant),
+        "posts_vacant_too_long": sum(d.add_days(s, rules.post_vacant_days) < day for s in vacant.values()),
+        "terms_known": int(term is not None), "terms_overdue": int(bool(term) and term["ends_on"] < day),
+        "elections_held": sum(start <= e["held_on"] <= day for e in b.elections),
+    }
+    if detail:
+        out |= {"line_up": [{"post": p, "member_id": h["member_id"], "name": h["name"], "since": h["from"]}
+                            for p, h in sorted(held.items(), key=lambda x: _order(x[0]))],
+                "vacant_posts": [{"post": p, "since": s} for p, s in sorted(vacant.items(), key=lambda x: _order(x[0]))],
+                "term": term and {**term, "overdue": term["ends_on"] < day}}
+    return out
+
+
+def add_counts(total: dict, part: dict) -> dict:
+    return {k: total.get(k, 0) + part.get(k, 0) for k in COUNTS}
+
+
+def _order(post: str) -> int:
+    return COMMITTEE_POSTS.index(post)

@@ -1,0 +1,111 @@
+"""members.commands and members.events of a branch's leadership (issue 13): the branch committee
+(支部委员会) and its elections (换届).
+
+All keyed by `branch_id`, so a branch's posts change in the order they were sent.
+"""
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from shared.contracts.base import Loose, Strict
+from shared.contracts.codes import CommitteePost, ElectionKind, PostLeftReason
+from shared.contracts.members import _MemberCommand, _MemberEvent
+from shared.contracts.types import Day, Id
+
+
+class _BranchCommand(_MemberCommand):
+    ABSTRACT: ClassVar[bool] = True
+    KEY: ClassVar[str] = "branch_id"
+
+
+class _BranchEvent(_MemberEvent):
+    ABSTRACT: ClassVar[bool] = True
+    KEY: ClassVar[str] = "branch_id"
+
+
+# ---- the committee and its elections --------------------------------------------------------
+
+class AppointCommitteeMember(_BranchCommand):
+    """Appoint a member of the branch to a post of its committee from a day (the previous holder
+    of the post, if any, leaves it that day)."""
+
+    branch_id: Id
+    member_id: Id
+    post: CommitteePost
+    on: Day
+
+
+class RemoveCommitteeMember(_BranchCommand):
+    """A post's holder leaves it (resigned, dismissed…); the post stays empty until filled."""
+
+    branch_id: Id
+    post: CommitteePost
+    on: Day
+    reason: Literal["resigned", "dismissed", "other"]
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ElectedMember(Strict):
+    member_id: Id
+    post: CommitteePost
+    votes: int = Field(ge=0, le=100000)
+
+
+class RecordElection(_BranchCommand):
+    """An election held by the branch assembly: a general election (换届) elects the whole
+    committee for a new term; a by-election (补选) fills empty posts within the term."""
+
+    election_id: Id
+    branch_id: Id
+    held_on: Day
+    kind: ElectionKind
+    eligible: int = Field(ge=1, le=100000, description="members entitled to vote (应到会)")
+    present: int = Field(ge=0, le=100000, description="of whom present (实到会)")
+    elected: list[ElectedMember] = Field(min_length=1, max_length=20)
+    term_years: int = Field(default=5, ge=1, le=5, description="a general election's term")
+
+
+class CommitteeMemberAppointed(_BranchEvent):
+    """A member holds a post from `on` (by appointment, or elected when `election_id` is set)."""
+
+    branch_id: Id
+    post: CommitteePost
+    member_id: Id
+    member_name: str | None = None
+    on: Day
+    previous_member_id: Id | None = None
+    election_id: Id | None = None
+
+
+class CommitteeMemberRemoved(_BranchEvent):
+    """A member no longer holds a post from `on`; the post is empty until a new appointment."""
+
+    branch_id: Id
+    post: CommitteePost
+    member_id: Id
+    member_name: str | None = None
+    on: Day
+    reason: PostLeftReason
+
+
+class ElectedLine(Loose):
+    member_id: Id
+    member_name: str | None = None
+    post: CommitteePost
+    votes: int
+
+
+class ElectionRecorded(_BranchEvent):
+    """The election and its result. The line-up's changes follow as CommitteeMemberRemoved and
+    CommitteeMemberAppointed events (and SecretaryAppointed when the secretary changes)."""
+
+    election_id: Id
+    branch_id: Id
+    held_on: Day
+    kind: ElectionKind
+    eligible: int
+    present: int
+    elected: list[ElectedLine]
+    # The term the election began (general) or falls in (by-election; null when none is known).
+    term_started_on: Day | None = None
+    term_ends_on: Day | None = None

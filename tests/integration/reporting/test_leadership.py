@@ -1,0 +1,68 @@
+"""A branch's leadership in reporting, on real Kafka and MongoDB: the committee in the reports, its
+alerts over HTTP as of any day, and AlertRaised on Kafka from the periodic check."""
+import httpx
+import pytest
+
+from shared.contracts import leadership as c
+from shared.contracts import members as m
+from tests.integration.reporting.support import event, publish, tree_events, uid
+from tests.support.messages import eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def test_committee_figures_and_alerts(reporting, rbus):
+    b = uid("b")
+    ids, tree = tree_events([(b, True, 0)], at="2020-01-06")
+    members = {p: uid("m") for p in ("secretary", "organization_member", "propaganda_member")}
+    await publish(rbus, *tree,
+                  event(c.ElectionRecorded, "2021-03-15", election_id=uid("e"), branch_id=b, held_on="2021-03-15",
+                        kind="general", eligible=9, present=9, term_started_on="2021-03-15", term_ends_on="2026-03-15",
+                        elected=[{"member_id": mm, "post": p, "votes": 9} for p, mm in members.items()]),
+                  *[event(c.CommitteeMemberAppointed, "2021-03-15", branch_id=b, post=p, member_id=mm,
+                          member_name="王秀英" if p == "secretary" else None, on="2021-03-15")
+                    for p, mm in members.items()],
+                  event(m.SecretaryAppointed, "2021-03-15", branch_id=b, member_id=members["secretary"]),
+                  event(c.CommitteeMemberRemoved, "2026-05-20", branch_id=b, post="propaganda_member",
+                        member_id=members["propaganda_member"], on="2026-05-20", reason="resigned"))
+    async with httpx.AsyncClient(base_url=reporting.url, timeout=30) as http:
+        async def committee(org_id):
+            r = await http.get(f"/api/v1/orgs/{org_id}/report", params={"period": "2026", "as_of": "2026-06-30"})
+            body = r.json() if r.status_code == 200 else {}
+            return body.get("committee") if body.get("committee", {}).get("posts_vacant") == 2 else None
+
+        mine = await eventually(lambda: committee(b), timeout=90)
+        assert [x["name"] for x in mine["line_up"]] == ["王秀英", None]
+        assert mine["vacant_posts"] == [{"post": "propaganda_member", "since": "2026-05-20"},
+                                        {"post": "discipline_member", "since": "2020-01-06"}]
+        assert mine["term"]["overdue"] is True and mine["posts_vacant_too_long"] == 1
+        district = await committee(ids["district"])
+        assert {k: district[k] for k in ("branches", "posts_required", "posts_filled", "terms_overdue")} == {
+            "branches": 1, "posts_required": 4, "posts_filled": 2, "terms_overdue": 1}
+        assert "line_up" not in district
+
+        async def alerts(as_of):
+            r = await http.get("/api/v1/alerts", params={"org_id": b, "as_of": as_of})
+            return {x["kind"]: x for x in r.json()["alerts"]}
+        june = await alerts("2026-06-30")
+        assert (june["term_overdue"]["level"], june["term_overdue"]["since"]) == ("warning", "2026-03-16")
+        assert june["post_vacant"]["details"]["posts"] == {"discipline_member": "2020-01-06"}
+        assert june["post_vacant"]["subject_name"] == "天鹅湖社区退休党支部1"
+        assert (await alerts("2026-09-30"))["term_overdue"]["level"] == "alert"
+
+        # the secretary leaves: the branch has no secretary from then on
+        await publish(rbus, event(c.CommitteeMemberRemoved, "2026-07-01", branch_id=b, post="secretary",
+                                  member_id=members["secretary"], on="2026-07-01", reason="resigned"))
+
+        async def no_secretary():
+            return "no_secretary" in await alerts("2026-07-02")
+        await eventually(no_secretary, timeout=60)
+        assert (await alerts("2026-07-02"))["post_vacant"]["level"] == "warning"  # the secretary: not 90 days yet
+        assert (await alerts("2026-10-01"))["post_vacant"]["level"] == "alert"
+
+    # the periodic check evaluates every branch as of today: the overdue term is announced on Kafka
+    def announced(es):
+        return [e for e in es if e["type"] == "AlertRaised" and e["data"]["subject_id"] == b
+                and e["data"]["kind"] == "term_overdue"]
+    raised = announced(await rbus.events("reporting.events", announced, 90))
+    assert raised and raised[-1]["data"]["alert_id"] == f"term_overdue:{b}:2026-03-16"

@@ -1,0 +1,169 @@
+"""A branch's leadership in reporting: the rules with worked examples (domain/leadership.py) and
+the handlers over the in-memory unit of work (leadership.py)."""
+import asyncio
+import json
+
+import pytest
+
+from services.reporting.adapters.documents import ORGS
+from services.reporting.adapters.leadership_store import LEADERSHIP
+from services.reporting.domain import leadership as dom
+from services.reporting.handlers import build_handlers
+from shared.contracts import leadership as c
+from shared.contracts import members as m
+from shared.contracts.parsing import parse_object
+from shared.periods import parse_period
+from tests.integration.reporting.support import event
+from tests.unit.reporting.memory import Store
+
+pytestmark = pytest.mark.unit
+RULES = dom.LeadershipRules()
+
+
+def committee(**kw) -> dom.Leadership:
+    """A branch with a committee, established 2010; elected on 15 March 2021 for five years,
+    without a discipline member."""
+    b = dom.Leadership("b", "2010-01-06", has_committee=True, **kw)
+    for post, member in (("secretary", "m1"), ("organization_member", "m2"), ("propaganda_member", "m3")):
+        dom.appointed(b.posts, post=post, member_id=member, name=None, on="2021-03-15")
+    dom.term_begun(b.terms, election_id="e1", started_on="2021-03-15", ends_on="2026-03-15")
+    return b
+
+
+def kinds(alerts) -> dict:
+    return {a.kind: a for a in alerts}
+
+
+def test_a_post_never_filled_is_empty_since_the_records_began_and_alerts_after_90_days():
+    b = committee()
+    assert b.vacancies("2025-03-01", "2025-01-01") == {"discipline_member": "2025-01-01"}
+    assert "post_vacant" not in kinds(dom.alerts(b, "2025-04-01", RULES, records_start="2025-01-01"))  # 90 days
+    a = kinds(dom.alerts(b, "2025-04-02", RULES, records_start="2025-01-01"))["post_vacant"]
+    assert (a.level, a.since, a.details) == ("warning", "2025-04-02",
+                                             {"posts": {"discipline_member": "2025-01-01"}, "limit_days": 90})
+    assert a.alert_id == "post_vacant:b:2025-04-02"
+    # without records start: empty since the branch was established
+    assert kinds(dom.alerts(b, "2025-04-02", RULES))["post_vacant"].details["posts"] == {
+        "discipline_member": "2010-01-06"}
+
+
+def test_an_empty_secretary_post_is_an_alert_and_a_filled_post_clears_it():
+    b = committee()
+    dom.appointed(b.posts, post="discipline_member", member_id="m4", name=None, on="2024-01-01")
+    dom.removed(b.posts, post="secretary", member_id="m1", on="2025-02-10")
+    assert b.secretary_on("2025-02-09") == "m1" and b.secretary_on("2025-02-10") is None
+    a = kinds(dom.alerts(b, "2025-05-12", RULES))["post_vacant"]
+    assert (a.level, a.since, a.details["posts"]) == ("alert", "2025-05-12", {"secretary": "2025-02-10"})
+    dom.appointed(b.posts, post="secretary", member_id="m2", name=None, on="2025-06-01")
+    assert "post_vacant" not in kinds(dom.alerts(b, "2025-06-01", RULES))
+    assert "post_vacant" in kinds(dom.alerts(b, "2025-05-31", RULES))  # as of an earlier day: reproducible
+
+
+def test_a_term_is_overdue_the_day_after_it_ends_and_an_alert_six_months_on():
+    b = committee()
+    dom.appointed(b.posts, post="discipline_member", member_id="m4", name=None, on="2021-03-15")
+    assert dom.alerts(b, "2026-03-15", RULES) == []
+    a = kinds(dom.alerts(b, "2026-03-16", RULES))["term_overdue"]
+    assert (a.level, a.since, a.details["term_ends_on"]) == ("warning", "2026-03-16", "2026-03-15")
+    assert kinds(dom.alerts(b, "2026-09-15", RULES))["term_overdue"].level == "warning"
+    assert kinds(dom.alerts(b, "2026-09-16", RULES))["term_overdue"].level == "alert"
+    dom.term_begun(b.terms, election_id="e2", started_on="2026-10-10", ends_on="2031-10-10")
+    assert dom.alerts(b, "2026-10-10", RULES) == []
+    assert dom.alerts(dom.Leadership("b", "2010-01-06", org_secretary="m1"), "2030-01-01", RULES) == []  # no term known
+
+
+def test_a_merged_branch_and_a_branch_before_its_establishment_raise_nothing():
+    assert dom.alerts(committee(merged_on="2025-01-01"), "2025-06-01", RULES) == []
+    assert dom.alerts(dom.Leadership("b", "2025-06-01"), "2025-05-01", RULES) == []
+
+
+def test_the_committee_figures_of_a_branch_and_of_a_subtree():
+    b = committee()
+    period = parse_period("2026")
+    f = dom.committee_figures(b, period, "2026-12-31", RULES, detail=True)
+    assert {k: f[k] for k in dom.COUNTS} == {
+        "branches": 1, "posts_required": 4, "posts_filled": 3, "posts_vacant": 1, "posts_vacant_too_long": 1,
+        "terms_known": 1, "terms_overdue": 1, "elections_held": 0}
+    assert [x["post"] for x in f["line_up"]] == ["secretary", "organization_member", "propaganda_member"]
+    assert f["term"]["overdue"] and f["vacant_posts"] == [{"post": "discipline_member", "since": "2010-01-06"}]
+    small = dom.Leadership("s", "2010-01-06", org_secretary="m9")  # no committee: a secretary, set before posts
+    g = dom.committee_figures(small, period, "2026-12-31", RULES)
+    assert (g["posts_required"], g["posts_filled"], g["terms_known"]) == (1, 1, 0) and "line_up" not in g
+    total = dom.add_counts(dom.add_counts({}, f), g)
+    assert (total["branches"], total["posts_required"], total["posts_vacant"]) == (2, 5, 1)
+
+
+# ---- the handlers -------------------------------------------------------------------------------
+
+def play(store: Store, *events: dict) -> None:
+    handlers = build_handlers()
+    for e in events:
+        parsed = parse_object(json.loads(json.dumps(e)))
+        asyncio.run(handlers[e["type"]].handle(parsed.message, store.context(parsed.envelope)))
+        store.uow.commit_message()
+    store.commit()
+
+
+def alerts_of(store: Store, kind: str) -> list[dict]:
+    announced = [json.loads(r.value) for r in store.events]
+    return [e for e in announced if e["type"] in ("AlertRaised", "AlertCleared") and e["data"]["kind"] == kind]
+
+
+def branch_established(b: str) -> dict:
+    return event(m.OrganizationEstablished, "2010-01-06", org_id=b, name="天鹅湖社区退休党支部", kind="branch",
+                 parent_id="c", ancestors=["d", "s", "c"], has_committee=True)
+
+
+def test_an_election_then_a_secretary_leaving_raise_and_clear_alerts():
+    store, b = Store(), "b1"
+    elected = [("secretary", "m1"), ("organization_member", "m2"), ("propaganda_member", "m3"),
+               ("discipline_member", "m4")]
+    play(store, branch_established(b),
+         event(c.ElectionRecorded, "2021-03-15", election_id="e1", branch_id=b, held_on="2021-03-15", kind="general",
+               eligible=9, present=9, elected=[{"member_id": mm, "post": p, "votes": 9} for p, mm in elected],
+               term_started_on="2021-03-15", term_ends_on="2026-03-15"),
+         *[event(c.CommitteeMemberAppointed, "2021-03-15", branch_id=b, post=p, member_id=mm, on="2021-03-15",
+                 election_id="e1") for p, mm in elected],
+         event(m.SecretaryAppointed, "2021-03-15", branch_id=b, member_id="m1"))
+    doc = store.doc(LEADERSHIP, b)
+    assert [t["ends_on"] for t in doc["terms"]] == ["2026-03-15"] and len(doc["posts"]) == 4
+    assert doc["open_alerts"] == [] and doc["evaluated_on"] == "2021-03-15"
+    # the secretary dies in 2026: the post is empty, the term is overdue, and the branch has no secretary
+    play(store, event(c.CommitteeMemberRemoved, "2026-04-01", branch_id=b, post="secretary", member_id="m1",
+                      on="2026-04-01", reason="died"))
+    [overdue] = alerts_of(store, "term_overdue")
+    assert (overdue["type"], overdue["data"]["since"], overdue["data"]["as_of"]) == (
+        "AlertRaised", "2026-03-16", "2026-04-01")
+    assert store.doc(ORGS, b)["secretary_id"] is None
+    assert [x["type"] for x in alerts_of(store, "no_secretary")] == ["AlertRaised"]
+    # 91 days later, as of an event: the secretary's post has been empty too long
+    play(store, event(c.CommitteeMemberRemoved, "2026-07-01", branch_id=b, post="propaganda_member",
+                      member_id="m3", on="2026-07-01", reason="resigned"))
+    [vacant] = alerts_of(store, "post_vacant")
+    assert (vacant["data"]["level"], vacant["data"]["details"]["posts"]) == ("alert", {"secretary": "2026-04-01"})
+    # a general election fills every post and begins a new term: both alerts clear
+    new = [("secretary", "m2"), ("organization_member", "m5"), ("propaganda_member", "m6"),
+           ("discipline_member", "m4")]
+    play(store, event(c.ElectionRecorded, "2026-07-10", election_id="e2", branch_id=b, held_on="2026-07-10",
+                      kind="general", eligible=9, present=9,
+                      elected=[{"member_id": mm, "post": p, "votes": 9} for p, mm in new],
+                      term_started_on="2026-07-10", term_ends_on="2031-07-10"),
+         *[event(c.CommitteeMemberAppointed, "2026-07-10", branch_id=b, post=p, member_id=mm, on="2026-07-10",
+                 election_id="e2") for p, mm in new])
+    assert [x["type"] for x in alerts_of(store, "term_overdue")] == ["AlertRaised", "AlertCleared"]
+    assert [x["type"] for x in alerts_of(store, "post_vacant")] == ["AlertRaised", "AlertCleared"]
+    assert store.doc(LEADERSHIP, b)["open_alerts"] == []
+
+
+def test_an_alert_is_announced_once_while_it_lasts():
+    store, b = Store(), "b2"
+    play(store, branch_established(b),
+         event(c.CommitteeMemberAppointed, "2024-01-05", branch_id=b, post="secretary", member_id="m1",
+               on="2024-01-05"))
+    [raised] = alerts_of(store, "post_vacant")  # the committee's other posts were never filled
+    assert raised["data"]["details"]["posts"] == {p: "2010-01-06" for p in
+                                                  ("discipline_member", "organization_member", "propaganda_member")}
+    play(store, event(c.CommitteeMemberAppointed, "2024-02-01", branch_id=b, post="deputy_secretary",
+                      member_id="m2", on="2024-02-01"))
+    assert alerts_of(store, "post_vacant") == [raised]  # evaluated again, unchanged: nothing announced
+    assert store.doc(LEADERSHIP, b)["evaluated_on"] == "2024-02-01"
