@@ -36,6 +36,16 @@ def where_to_look(report: dict, dashboard: str) -> str:
     ]
     for branch, kinds in s["branches_with_gaps"].items():
         lines.append(f"      {branch}: {', '.join(gaps.get(k, k) for k in kinds)}")
+    lead = s.get("leadership")
+    if lead:
+        posts = {"secretary": "书记", "organization_member": "组织委员", "propaganda_member": "宣传委员",
+                 "discipline_member": "纪检委员"}
+        vacant = "; ".join(f"{b} {'、'.join(posts.get(p, p) for p in ps)}"
+                           for b, ps in lead["posts_vacant_at_year_end"].items())
+        lines.append(f"  • 支委会 committees: {lead['committees_elected']} branches elected theirs, "
+                     f"{lead['elections_in_year']} election(s) this year; 换届逾期 terms overdue: "
+                     f"{'、'.join(lead['terms_overdue_at_year_end']) or '无'}; 职务空缺 empty posts: {vacant or '无'} "
+                     "(the branch's line-up: members service, GET /api/v1/orgs/<branch>/committee).")
     lines.append("  • 志愿服务 volunteer hours: " + ", ".join(f"{t} {h}" for t, h in s["volunteer_hours"].items()))
     return "\n".join(lines)
 

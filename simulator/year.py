@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from simulator import vocab
+from simulator import leadership, vocab
 from simulator.commands import Cmd, Factory, at
 from simulator.tally import Tally
 from simulator.world import Branch, Member, World
@@ -94,10 +94,11 @@ class Year:
         return Phase("党员登记", cmds)
 
     def ledger(self) -> Phase:
-        """Secretaries, specialists, exemptions, and last winter's departures with their dues."""
+        """Committees and secretaries, specialists, exemptions, and last winter's departures with their dues."""
         cmds = []
         for b in self.w.branches:
-            if b.secretary_id:
+            cmds += leadership.ledger_commands(self, b)  # committees elected before the year
+            if b.secretary_id and not self.w.leadership[b.org_id].elected:
                 cmds.append(self.cmd("AppointSecretary", b.org_id, {"branch_id": b.org_id, "member_id": b.secretary_id},
                                      at(date(self.y - 1, 10, 28)), REGISTRY))
         for m in self.w.members:
@@ -127,6 +128,7 @@ class Year:
             cmds += self._visits(m, mo)
         for b in self.w.branches:
             cmds += self._branch_activities(b, mo)
+            cmds += leadership.month_commands(self, b, mo)
         service, hours = self._volunteering(mo)
         cmds += service
         later += hours

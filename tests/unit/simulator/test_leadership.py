@@ -1,0 +1,68 @@
+"""The simulated district's leadership (simulator/leadership.py): its stories, and every command of
+the year accepted by the members service's own handlers (in memory, no Kafka)."""
+import asyncio
+from datetime import date
+
+import pytest
+
+from services.members.adapters.documents import ORGS, org_from_doc
+from services.members.domain import committee
+from services.members.handlers import HANDLERS
+from shared.errors import Rejected
+from simulator.sources import Generated
+from tests.support.fake_uow import FakeUnitOfWork, handle
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def played():
+    """The year's members.commands through the members handlers: (source, stored orgs, refusals)."""
+    source = Generated(11, 120, 2025)
+    uow, refused = FakeUnitOfWork(), []
+
+    async def run():
+        nonlocal uow
+        for phase in source.phases():
+            for c in phase.commands:
+                if c.topic != "members.commands":
+                    continue
+                try:
+                    await handle(HANDLERS, c.envelope, uow)
+                except Rejected as r:
+                    uow.rollback_message()
+                    refused.append((c.type, r.reason, r.errors))
+            uow.commit()
+            uow = FakeUnitOfWork(uow.docs)
+    asyncio.run(run())
+    orgs = {k: org_from_doc(v) for k, v in uow.docs[ORGS].items() if v["kind"] == "branch"}
+    return source, orgs, refused
+
+
+def by_name(source, orgs, short: str):
+    b = next(b for b in source.world.branches if b.short == short)
+    return b, orgs[b.org_id]
+
+
+def test_the_members_service_accepts_every_command_of_the_year(played):
+    _, _, refused = played
+    assert refused == []
+
+
+def test_the_committees_tell_the_report_s_stories(played):
+    source, orgs, _ = played
+    _, swan = by_name(source, orgs, "天鹅湖")
+    assert [(e["held_on"], e["kind"]) for e in swan.elections] == [("2020-03-18", "general"), ("2025-04-16", "general")]
+    assert swan.term["ends_on"] == "2030-04-16" and not committee.overdue(swan, "2025-12-31")
+    _, junan = by_name(source, orgs, "军安")
+    assert junan.term["ends_on"] == "2024-11-12" and committee.overdue(junan, "2025-01-01")
+    _, garden = by_name(source, orgs, "世纪花园")
+    assert committee.vacancies(garden, "2025-12-31") == {"propaganda_member": "2025-05-20"}
+    b, ouya = by_name(source, orgs, "欧美亚")
+    assert ouya.secretary_id is None and ouya.elections == []
+    assert set(committee.vacancies(ouya, "2025-12-31")) == {"secretary"}
+    for b in source.world.branches:  # every secretary the world drew is the one the ledger holds
+        assert orgs[b.org_id].secretary_id == b.secretary_id, b.name
+        plan = source.world.leadership[b.org_id]
+        if b.has_committee:
+            assert set(committee.line_up(orgs[b.org_id], "2025-12-31")) == set(plan.line_up(date(2025, 12, 31)))
