@@ -46,6 +46,9 @@ def where_to_look(report: dict, dashboard: str) -> str:
                      f"{lead['elections_in_year']} election(s) this year; 换届逾期 terms overdue: "
                      f"{'、'.join(lead['terms_overdue_at_year_end']) or '无'}; 职务空缺 empty posts: {vacant or '无'} "
                      "(the branch's line-up: members service, GET /api/v1/orgs/<branch>/committee).")
+        lines.append(f"  • 书记培训 training: {lead['training_sessions']} district sessions, "
+                     f"{lead['secretaries_trained']} secretaries trained; not trained this year: "
+                     f"{'、'.join(lead['secretaries_untrained']) or '无'} (alert from October).")
     lines.append("  • 志愿服务 volunteer hours: " + ", ".join(f"{t} {h}" for t, h in s["volunteer_hours"].items()))
     return "\n".join(lines)
 

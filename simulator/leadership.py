@@ -9,13 +9,17 @@ secretary appointed (AppointSecretary, as before). The report's stories, each in
 - 世纪花园: its propaganda member resigns in May and the post stays empty (职务空缺);
 - 欧美亚, the branch without a secretary: its other posts were appointed, no election recorded.
 Committee members are members who stay all year, registered before the election.
+
+The district trains its branch secretaries twice a year (March and September, half the branches
+each); 怡园's secretary misses both (the alert of October), and one attendance of September is
+recorded a few days late (RecordTrainingAttendance).
 """
 from dataclasses import dataclass, field
 from datetime import date
 
 from simulator.world import Branch, Member, World
 
-RE_ELECTED, OVERDUE, RESIGNS = "天鹅湖", "军安", "世纪花园"
+RE_ELECTED, OVERDUE, RESIGNS, UNTRAINED = "天鹅湖", "军安", "世纪花园", "怡园"
 COMMITTEE = ("secretary", "organization_member", "propaganda_member", "discipline_member")
 
 
@@ -62,8 +66,42 @@ class BranchLeadership:
         return general[-1].held_on.replace(year=general[-1].held_on.year + 5) if general else None
 
 
-def draw(world: World) -> dict[str, BranchLeadership]:
-    """Each branch's committee story; a branch with an elected committee gets its secretary from it."""
+@dataclass
+class Session:
+    ref: str
+    held_on: date
+    title: str
+    attendees: list[str]  # member ids, recorded with the session
+    late: list[str] = field(default_factory=list)  # recorded afterwards, one by one
+    hours: str = "6"
+
+
+@dataclass
+class DistrictLeadership:
+    branches: dict[str, BranchLeadership]
+    sessions: list[Session]
+
+
+def draw(world: World) -> DistrictLeadership:
+    """Each branch's committee story (a branch with an elected committee gets its secretary from
+    it), then the year's training sessions."""
+    branches = _committees(world)
+    return DistrictLeadership(branches, _sessions(world))
+
+
+def _sessions(world: World) -> list[Session]:
+    y = world.year
+    out = [Session(f"{y}/1", date(y, 3, 18), f"{y}年社区离退休干部党支部书记培训班（第一期）", []),
+           Session(f"{y}/2", date(y, 9, 16), f"{y}年社区离退休干部党支部书记培训班（第二期）", [])]
+    trained = [b for b in world.branches if b.secretary_id and b.short != UNTRAINED]
+    for i, b in enumerate(trained):
+        out[i % 2].attendees.append(b.secretary_id)
+    if len(out[1].attendees) > 1:  # one attendance of September recorded a few days later
+        out[1].late.append(out[1].attendees.pop())
+    return [s for s in out if s.attendees or s.late]
+
+
+def _committees(world: World) -> dict[str, BranchLeadership]:
     out = {}
     for i, b in enumerate(world.branches):
         out[b.org_id] = plan = BranchLeadership()
@@ -128,17 +166,38 @@ def _election(world: World, b: Branch, ref: str, held_on: date, kind: str, keep:
 # ---- the commands -------------------------------------------------------------------------------
 
 REGISTRY = "community-registry"  # the community's system records elections and appointments
+DEPARTMENT = "district-org-department"  # the department runs the secretaries' training
 
 
 def ledger_commands(y, b: Branch) -> list:
     """What happened before the year: the elections and appointments that made today's committee."""
-    plan = y.w.leadership[b.org_id]
+    plan = y.w.leadership.branches[b.org_id]
     return _commands(y, b, plan, lambda day: day.year < y.y)
 
 
 def month_commands(y, b: Branch, mo: int) -> list:
-    plan = y.w.leadership[b.org_id]
+    plan = y.w.leadership.branches[b.org_id]
     return _commands(y, b, plan, lambda day: (day.year, day.month) == (y.y, mo))
+
+
+def training_commands(y, mo: int) -> list:
+    """The district's training sessions of the month (and attendances recorded late)."""
+    from datetime import timedelta
+
+    from simulator.commands import at
+
+    out = []
+    for s in y.w.leadership.sessions:
+        if (s.held_on.year, s.held_on.month) != (y.y, mo):
+            continue
+        sid = y.w.ids.of("tr", s.ref)
+        out.append(y.cmd("RecordTrainingSession", sid, {
+            "session_id": sid, "title": s.title, "held_on": s.held_on.isoformat(), "org_id": y.w.district.org_id,
+            "hours": s.hours, "attendee_ids": s.attendees}, at(s.held_on, 17), DEPARTMENT))
+        for member_id in s.late:
+            out.append(y.cmd("RecordTrainingAttendance", f"{sid}/{member_id}", {
+                "session_id": sid, "member_id": member_id}, at(s.held_on + timedelta(days=3), 10), DEPARTMENT))
+    return out
 
 
 def _commands(y, b: Branch, plan: BranchLeadership, when) -> list:
@@ -172,7 +231,7 @@ def summary(world: World) -> dict:
     end = date(world.year, 12, 31)
     vacant, overdue, elections = {}, [], 0
     for b in world.branches:
-        plan = world.leadership[b.org_id]
+        plan = world.leadership.branches[b.org_id]
         elections += sum(e.held_on.year == world.year for e in plan.elections)
         held = plan.line_up(end) if b.has_committee else ({"secretary": b.secretary_id} if b.secretary_id else {})
         required = COMMITTEE if b.has_committee else COMMITTEE[:1]
@@ -181,5 +240,10 @@ def summary(world: World) -> dict:
         ends = plan.term_ends(end)
         if ends is not None and ends < end:
             overdue.append(b.name)
-    return {"committees_elected": sum(plan.elected for plan in world.leadership.values()),
-            "elections_in_year": elections, "terms_overdue_at_year_end": overdue, "posts_vacant_at_year_end": vacant}
+    trained = {m for s in world.leadership.sessions for m in [*s.attendees, *s.late]}
+    untrained = [b.name for b in world.branches if b.secretary_id and b.secretary_id not in trained]
+    return {"committees_elected": sum(plan.elected for plan in world.leadership.branches.values()),
+            "elections_in_year": elections, "terms_overdue_at_year_end": overdue, "posts_vacant_at_year_end": vacant,
+            "training_sessions": len(world.leadership.sessions),
+            "secretaries_trained": sum(1 for b in world.branches if b.secretary_id in trained),
+            "secretaries_untrained": untrained}

@@ -135,8 +135,8 @@ class World:
     branches: list[Branch]
     members: list[Member]
     district_venue_id: str
-    # Each branch's committee and secretaries' story (simulator/leadership.py), by branch id.
-    leadership: dict = field(default_factory=dict)
+    # The branches' committees and the secretaries' training (simulator/leadership.py).
+    leadership: object = None
 
     def branch(self, branch_id: str) -> Branch:
         return self._branches[branch_id]

@@ -98,7 +98,7 @@ class Year:
         cmds = []
         for b in self.w.branches:
             cmds += leadership.ledger_commands(self, b)  # committees elected before the year
-            if b.secretary_id and not self.w.leadership[b.org_id].elected:
+            if b.secretary_id and not self.w.leadership.branches[b.org_id].elected:
                 cmds.append(self.cmd("AppointSecretary", b.org_id, {"branch_id": b.org_id, "member_id": b.secretary_id},
                                      at(date(self.y - 1, 10, 28)), REGISTRY))
         for m in self.w.members:
@@ -129,6 +129,7 @@ class Year:
         for b in self.w.branches:
             cmds += self._branch_activities(b, mo)
             cmds += leadership.month_commands(self, b, mo)
+        cmds += leadership.training_commands(self, mo)
         service, hours = self._volunteering(mo)
         cmds += service
         later += hours

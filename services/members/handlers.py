@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from services.members import leadership
 from services.members.adapters.documents import (
-    AWARDS, ELECTIONS, MEMBER, MEMBERS, ORGS, PAYMENTS, member_to_doc, org_to_doc,
+    AWARDS, ELECTIONS, MEMBER, MEMBERS, ORGS, PAYMENTS, TRAININGS, member_to_doc, org_to_doc,
 )
 from services.members.domain import awards as award_rules
 from services.members.domain import member as members
@@ -281,4 +281,8 @@ HANDLERS: dict[str, Handler] = {
     "RemoveCommitteeMember": Handler(leadership.remove_committee_member, lambda m: [(ORGS, m.branch_id)]),
     "RecordElection": Handler(leadership.record_election, lambda m: [
         (ELECTIONS, m.election_id), (ORGS, m.branch_id), *((MEMBERS, e.member_id) for e in m.elected)]),
+    "RecordTrainingSession": Handler(leadership.record_training_session, lambda m: [
+        (TRAININGS, m.session_id), (ORGS, m.org_id), *((MEMBERS, i) for i in m.attendee_ids)]),
+    "RecordTrainingAttendance": Handler(leadership.record_training_attendance,
+                                        lambda m: [(TRAININGS, m.session_id), (MEMBERS, m.member_id)]),
 }

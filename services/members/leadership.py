@@ -1,17 +1,18 @@
 """The members service layer for a branch's leadership (issue 13): the committee and its
-elections. The handlers are listed in the one table, `handlers.HANDLERS`; the helpers at the end
+elections, and the training of branch secretaries. The handlers are listed in the one table, `handlers.HANDLERS`; the helpers at the end
 are what the ledger's handlers call when the secretary is appointed or a member leaves a branch
 that they served.
 """
-from services.members.adapters.documents import ELECTIONS, org_to_doc
-from services.members.domain import committee
+from services.members.adapters.documents import ELECTIONS, ORGANIZATION, TRAININGS, member_to_doc, org_to_doc
+from services.members.domain import committee, training
 from services.members.domain import organization as orgs
 from services.members.domain.member import Member
 from services.members.domain.organization import Organization
-from services.members.handling import day, known_member, member, org, save_org
+from services.members.handling import day, known_member, member, org, save_member, save_org
 from shared.contracts import leadership as c
 from shared.contracts import members as mc
-from shared.errors import duplicate, invalid, not_allowed
+from shared.contracts.types import plain
+from shared.errors import duplicate, invalid, not_allowed, unknown_reference
 from shared.messaging.pipeline import Context
 
 
@@ -94,6 +95,59 @@ async def record_election(cmd: c.RecordElection, ctx: Context) -> None:
     if branch.secretary_id != secretary_before:
         ctx.emit(mc.SecretaryAppointed(branch_id=branch.org_id, member_id=branch.secretary_id,
                                        member_name=names[branch.secretary_id], previous_member_id=secretary_before))
+
+
+# ---- training of branch secretaries ------------------------------------------------------------
+
+async def _trainees(ctx: Context, members: list[Member], held_on: str) -> list[c.Trainee]:
+    """The attendees as events name them: their branch, and the posts they held that day."""
+    await ctx.repo(ORGANIZATION).prefetch(sorted({m.branch_id for m in members}))
+    out = []
+    for m in members:
+        branch = await org(ctx, m.branch_id)
+        posts = sorted(p for p, h in committee.line_up(branch, held_on).items() if h.member_id == m.member_id)
+        out.append(c.Trainee(member_id=m.member_id, member_name=_name(m), branch_id=m.branch_id, posts=posts))
+    return out
+
+
+async def record_training_session(cmd: c.RecordTrainingSession, ctx: Context) -> None:
+    if await ctx.get(TRAININGS, cmd.session_id) is not None:
+        raise duplicate(f"training session {cmd.session_id} is already recorded", "data.session_id")
+    if await org(ctx, cmd.org_id) is None:
+        raise unknown_reference(f"organisation {cmd.org_id} is not known", "data.org_id")
+    training.check_session(hours=cmd.hours, attendee_ids=cmd.attendee_ids)
+    held_on, hours = cmd.held_on.isoformat(), plain(cmd.hours)
+    attendees = []
+    for i, member_id in enumerate(cmd.attendee_ids):
+        field_name = f"data.attendee_ids.{i}"
+        m = await known_member(ctx, member_id, field_name)
+        training.check_attendee(m, held_on, field_name)
+        before = member_to_doc(m)
+        training.attend(m, session_id=cmd.session_id, title=cmd.title, held_on=held_on, hours=hours,
+                        field_name=field_name)
+        save_member(ctx, before, m)
+        attendees.append(m)
+    ctx.put(TRAININGS, {"_id": cmd.session_id, "title": cmd.title, "held_on": held_on, "org_id": cmd.org_id,
+                        "hours": hours, "attendee_ids": list(cmd.attendee_ids)})
+    ctx.emit(c.TrainingSessionRecorded(session_id=cmd.session_id, title=cmd.title, held_on=cmd.held_on,
+                                       org_id=cmd.org_id, hours=cmd.hours,
+                                       attendees=await _trainees(ctx, attendees, held_on)))
+
+
+async def record_training_attendance(cmd: c.RecordTrainingAttendance, ctx: Context) -> None:
+    session = await ctx.get(TRAININGS, cmd.session_id)
+    if session is None:
+        raise unknown_reference(f"training session {cmd.session_id} is not recorded", "data.session_id")
+    m = await known_member(ctx, cmd.member_id)
+    training.check_attendee(m, session["held_on"], "data.member_id")
+    before = member_to_doc(m)
+    training.attend(m, session_id=cmd.session_id, title=session["title"], held_on=session["held_on"],
+                    hours=session["hours"], field_name="data.member_id")
+    save_member(ctx, before, m)
+    ctx.put(TRAININGS, session | {"attendee_ids": [*session["attendee_ids"], m.member_id]})
+    [trainee] = await _trainees(ctx, [m], session["held_on"])
+    ctx.emit(c.TrainingAttendanceRecorded(session_id=cmd.session_id, title=session["title"],
+                                          held_on=session["held_on"], hours=session["hours"], attendee=trainee))
 
 
 # ---- what the ledger's handlers call ----------------------------------------------------------

@@ -1,7 +1,7 @@
 """Reporting's service layer for a branch's leadership (issue 13): the events that change it,
-and its alerts (`post_vacant`, `term_overdue`), evaluated once per batch for each branch the
-batch's events are about, and by the periodic check (`evaluate_all`), since the calendar alone
-opens them.
+and its alerts (`post_vacant`, `term_overdue`, `secretary_untrained`), evaluated once per batch
+for each branch the batch's events are about, and by the periodic check (`evaluate_all`), since
+the calendar alone opens them.
 
 Each handler records its fact in the branch's `leadership` document, notes the latest day it
 was asked about (`asked_on`), and defers the branch's evaluation to the end of the batch: once
@@ -12,11 +12,12 @@ import hashlib
 from datetime import datetime, timezone
 
 from services.reporting.adapters.documents import ORGS
-from services.reporting.adapters.leadership_store import LEADERSHIP, leadership_of, new_doc
+from services.reporting.adapters.leadership_store import LEADERSHIP, TRAINEES, leadership_of, new_doc, training_days
 from services.reporting.domain import leadership as dom
 from services.reporting.settings import leadership_rules, records_start
 from shared.contracts import leadership as c
 from shared.contracts.envelope import Envelope
+from shared.contracts.types import plain
 from shared.messaging.pipeline import Context, Handler
 from shared.periods import local_date
 
@@ -56,7 +57,10 @@ async def evaluate(ctx: Context, branch_id: str, day: str | None, emit_alerts: b
     day = max(days)
     from services.reporting.handlers import emit_changes  # handlers.py builds its table from this module
 
-    current = dom.alerts(leadership_of(doc, org), day, leadership_rules(), records_start=records_start())
+    b = leadership_of(doc, org)
+    secretary = b.secretary_on(day)
+    trainings = {secretary: training_days(await ctx.get(TRAINEES, secretary))} if secretary else {}
+    current = dom.alerts(b, day, leadership_rules(), records_start=records_start(), trainings=trainings)
     before = doc.get("open_alerts", [])
     now = emit_changes(ctx, before, current, day) if emit_alerts else [x.to_dict() for x in current]
     if now != before or doc.get("evaluated_on") != day:
@@ -77,6 +81,9 @@ async def evaluate_all(runtime, p, day: str) -> None:
         page = ids[start:start + PAGE]
 
         async def work(ctx: Context, page=page) -> None:
+            secretaries = [leadership_of(await ctx.get(LEADERSHIP, i), o).secretary_on(day)
+                           for i in page if (o := await ctx.get(ORGS, i))]
+            await ctx.uow.prefetch((TRAINEES, s) for s in secretaries if s)  # their training, at once
             for branch_id in page:
                 await evaluate(ctx, branch_id, day, emit_alerts=True)
         before = [(x["_id"], [a["alert_id"] for a in x.get("open_alerts", [])], x.get("evaluated_on")) async for x in
@@ -118,11 +125,31 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
                            ends_on=e.term_ends_on.isoformat())
         _ask(ctx, doc, event_day(ctx), emit_alerts)
 
+    async def trained(ctx: Context, session_id: str, title: str, held_on: str, hours: str, who: c.Trainee) -> None:
+        doc = await ctx.get(TRAINEES, who.member_id) or {"_id": who.member_id, "sessions": {}}
+        doc["sessions"][session_id] = {"held_on": held_on, "hours": hours, "title": title}
+        ctx.put(TRAINEES, doc)
+        _ask(ctx, await _doc(ctx, who.branch_id), event_day(ctx), emit_alerts)  # its secretary may be trained now
+
+    async def session_recorded(e: c.TrainingSessionRecorded, ctx: Context) -> None:
+        for who in e.attendees:
+            await trained(ctx, e.session_id, e.title, e.held_on.isoformat(), plain(e.hours), who)
+
+    async def attendance_recorded(e: c.TrainingAttendanceRecorded, ctx: Context) -> None:
+        await trained(ctx, e.session_id, e.title, e.held_on.isoformat(), plain(e.hours), e.attendee)
+
     def branch(e) -> list:
         return [(ORGS, e.branch_id), (LEADERSHIP, e.branch_id)]
+
+    def attendees(e) -> list:
+        people = e.attendees if isinstance(e, c.TrainingSessionRecorded) else [e.attendee]
+        return [*((TRAINEES, x.member_id) for x in people), *((LEADERSHIP, x.branch_id) for x in people),
+                *((ORGS, x.branch_id) for x in people)]
 
     return {
         "CommitteeMemberAppointed": Handler(appointed, branch),
         "CommitteeMemberRemoved": Handler(removed, branch),
         "ElectionRecorded": Handler(election_recorded, branch),
+        "TrainingSessionRecorded": Handler(session_recorded, attendees),
+        "TrainingAttendanceRecorded": Handler(attendance_recorded, attendees),
     }

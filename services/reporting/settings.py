@@ -23,6 +23,10 @@ class ReportingSettings(BaseSettings):
     # `term_overdue` turns from a warning into an alert.
     post_vacant_days: int = 90
     term_overdue_alert_months: int = 6
+    # A secretary with no training in the year is flagged from the first day of this month on,
+    # and not before this many days after taking the post.
+    training_alert_from_month: int = 10
+    training_grace_days: int = 90
 
 
 @lru_cache
@@ -67,4 +71,6 @@ def leadership_rules():
     """The district's rules for a branch's leadership (REPORTING_POST_VACANT_DAYS, …), read once."""
     from services.reporting.domain.leadership import LeadershipRules
     s = ReportingSettings()
-    return LeadershipRules(post_vacant_days=s.post_vacant_days, term_overdue_alert_months=s.term_overdue_alert_months)
+    return LeadershipRules(post_vacant_days=s.post_vacant_days, term_overdue_alert_months=s.term_overdue_alert_months,
+                           training_alert_from_month=s.training_alert_from_month,
+                           training_grace_days=s.training_grace_days)

@@ -1,7 +1,8 @@
 """members.commands and members.events of a branch's leadership (issue 13): the branch committee
-(支部委员会) and its elections (换届).
+(支部委员会) and its elections (换届), and the training of branch secretaries (培训).
 
-All keyed by `branch_id`, so a branch's posts change in the order they were sent.
+The committee's messages are keyed by `branch_id`, so a branch's posts change in the order they
+were sent; a training session's by `session_id`.
 """
 from typing import ClassVar, Literal
 
@@ -10,7 +11,7 @@ from pydantic import Field
 from shared.contracts.base import Loose, Strict
 from shared.contracts.codes import CommitteePost, ElectionKind, PostLeftReason
 from shared.contracts.members import _MemberCommand, _MemberEvent
-from shared.contracts.types import Day, Id
+from shared.contracts.types import Day, Hours, Id, Name
 
 
 class _BranchCommand(_MemberCommand):
@@ -109,3 +110,58 @@ class ElectionRecorded(_BranchEvent):
     # The term the election began (general) or falls in (by-election; null when none is known).
     term_started_on: Day | None = None
     term_ends_on: Day | None = None
+
+
+# ---- training of branch secretaries (培训) ------------------------------------------------------
+
+class _SessionCommand(_MemberCommand):
+    ABSTRACT: ClassVar[bool] = True
+    KEY: ClassVar[str] = "session_id"
+
+
+class _SessionEvent(_MemberEvent):
+    ABSTRACT: ClassVar[bool] = True
+    KEY: ClassVar[str] = "session_id"
+
+
+class RecordTrainingSession(_SessionCommand):
+    """A training session held (for branch secretaries, by the district, a subdistrict or a
+    community), with the members who attended it."""
+
+    session_id: Id
+    title: Name
+    held_on: Day
+    org_id: Id = Field(description="the organisation that held it")
+    hours: Hours
+    attendee_ids: list[Id] = Field(default_factory=list, max_length=1000)
+
+
+class RecordTrainingAttendance(_SessionCommand):
+    """A member who attended a recorded session, added later."""
+
+    session_id: Id
+    member_id: Id
+
+
+class Trainee(Loose):
+    member_id: Id
+    member_name: str | None = None
+    branch_id: Id
+    posts: list[CommitteePost] = Field(default_factory=list)  # the posts held on the session's day
+
+
+class TrainingSessionRecorded(_SessionEvent):
+    session_id: Id
+    title: str
+    held_on: Day
+    org_id: Id
+    hours: Hours
+    attendees: list[Trainee] = Field(default_factory=list)
+
+
+class TrainingAttendanceRecorded(_SessionEvent):
+    session_id: Id
+    title: str
+    held_on: Day
+    hours: Hours
+    attendee: Trainee

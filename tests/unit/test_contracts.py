@@ -15,14 +15,16 @@ CONTRACT_TYPES = {
     "members.commands": "EstablishOrganization AppointSecretary RegisterMember UpdateMemberProfile TransferMember "
                         "MarkMemberAway MarkMemberReturned ExemptMember RecordMemberDeath RecordDuesPayment "
                         "AssignSpecialist RecordEvaluation RateBranch MergeBranches GrantAward "
-                        "AppointCommitteeMember RemoveCommitteeMember RecordElection",
+                        "AppointCommitteeMember RemoveCommitteeMember RecordElection RecordTrainingSession "
+                        "RecordTrainingAttendance",
     "activities.commands": "RegisterVenue ScheduleActivity RecordActivityHeld RecordAttendance CancelActivity "
                            "LogVolunteerHours RecordVisit",
     "notifications.commands": "SendNotice AcknowledgeNotice RecordFeedback CompleteDoorDelivery",
     "members.events": "OrganizationEstablished SecretaryAppointed MemberRegistered MemberProfileUpdated "
                       "MemberTransferred MemberMarkedAway MemberReturned MemberExempted MemberDied DuesPaid "
                       "SpecialistAssigned EvaluationRecorded BranchRated BranchesMerged AwardGranted "
-                      "CommitteeMemberAppointed CommitteeMemberRemoved ElectionRecorded",
+                      "CommitteeMemberAppointed CommitteeMemberRemoved ElectionRecorded TrainingSessionRecorded "
+                      "TrainingAttendanceRecorded",
     "activities.events": "VenueRegistered ActivityScheduled ActivityHeld AttendanceRecorded ActivityCancelled "
                          "VolunteerHoursLogged VisitRecorded",
     "notifications.events": "NoticeCreated NotificationDispatched NotificationDelivered NotificationFailed "

@@ -19,6 +19,7 @@ MEMBERS = "members"
 PAYMENTS = "payments"
 AWARDS = "awards"
 ELECTIONS = "elections"  # one per election_id, so a repeated election id is caught across branches
+TRAININGS = "trainings"  # one per training session: its title, day, hours and attendees
 AUDIT = "audit"
 
 

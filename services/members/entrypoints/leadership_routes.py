@@ -1,4 +1,4 @@
-"""HTTP reads of a branch's leadership (issue 13): its committee, terms and elections.
+"""HTTP reads of a branch's leadership (issue 13): its committee, terms and elections; training sessions.
 
 Scoped like every members route: the caller resolved by `current_caller`, a branch outside the
 caller's subtree answers 404.
@@ -7,7 +7,7 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.members.adapters.documents import MEMBERS, ORGS, org_from_doc
+from services.members.adapters.documents import MEMBERS, ORGS, TRAININGS, org_from_doc
 from services.members.domain.leadership_view import committee_view, member_ids
 from services.members.entrypoints.caller import Caller, current_caller
 from shared.http.errors import NotFound
@@ -33,3 +33,18 @@ async def get_committee(org_id: str, request: Request, caller: Caller = Depends(
                         as_of: date | None = Query(None, description="the day of the line-up (default today)")) -> dict:
     branch = await _branch(request, org_id, caller)
     return committee_view(branch, day=(as_of or today()).isoformat(), names=await _names(request, member_ids(branch)))
+
+
+@router.get("/trainings/{session_id}", summary="A training session (培训) and who attended it")
+async def get_training(session_id: str, request: Request, caller: Caller = Depends(current_caller)) -> dict:
+    db = request.app.state.runtime.db
+    session = await db[TRAININGS].find_one({"_id": session_id}, {"_v": 0})
+    if session is None:
+        raise NotFound("training session", session_id)
+    docs = await db[MEMBERS].find({"_id": {"$in": session["attendee_ids"]}},
+                                  {"name": 1, "branch_id": 1, "org_path": 1}).to_list(None)
+    seen = {d["_id"]: d for d in docs if caller.sees(d.get("org_path", []))}  # the caller's subtree only
+    session["session_id"] = session.pop("_id")
+    session["attendees"] = [{"member_id": i, "name": seen[i].get("name"), "branch_id": seen[i].get("branch_id")}
+                            for i in session.pop("attendee_ids") if i in seen]
+    return session

@@ -1,5 +1,6 @@
 """A branch's leadership as reporting sees it (issue 13): who held which committee post when,
-the terms begun by general elections, and from them the alerts and the report's figures. Pure.
+the terms begun by general elections, the secretaries' training, and from them the alerts and
+the report's figures. Pure.
 
 Everything is derived as of a day from dated facts (posts held from/until, terms), so a report
 or an alert as of any day is reproducible and never stale.
@@ -15,6 +16,12 @@ docs/contract-additions.md):
   and no general election followed. `warning` from the day after the term's end, `alert` once
   it is overdue by more than `term_overdue_alert_months` (default 6). A branch with no general
   election recorded has no known term, and no alert: what came before the records is unknown.
+- `secretary_untrained` (subject: the secretary): the branch's secretary on the day attended no
+  training session in the calendar year so far. Raised only once the year is far enough on to
+  matter: from the first day of `training_alert_from_month` (default October, leaving the
+  year's last quarter to catch up), and for a secretary appointed during the year not before
+  `training_grace_days` (default 90) after taking the post. `warning`; it clears with a
+  session, or with the new year.
 """
 from dataclasses import dataclass, field
 
@@ -31,10 +38,14 @@ REQUIRED_WITH_COMMITTEE = ("secretary", "organization_member", "propaganda_membe
 class LeadershipRules:
     post_vacant_days: int = 90
     term_overdue_alert_months: int = 6
+    training_alert_from_month: int = 10
+    training_grace_days: int = 90
 
     def __post_init__(self) -> None:
-        if self.post_vacant_days < 0 or self.term_overdue_alert_months < 0:
+        if min(self.post_vacant_days, self.term_overdue_alert_months, self.training_grace_days) < 0:
             raise ValueError("the leadership rules' days and months cannot be negative")
+        if not 1 <= self.training_alert_from_month <= 12:
+            raise ValueError("training_alert_from_month is a month, 1 to 12")
 
 
 def required_posts(has_committee: bool) -> tuple[str, ...]:
@@ -74,6 +85,7 @@ class Leadership:
     # The branch's secretary as the org knows it, for a branch whose posts' history names none
     # (a secretary appointed before posts were kept).
     org_secretary: str | None = None
+    org_secretary_name: str | None = None
     posts: list[dict] = field(default_factory=list)  # {post, member_id, name, from, until}
     terms: list[dict] = field(default_factory=list)  # {election_id, started_on, ends_on}
     elections: list[dict] = field(default_factory=list)  # {election_id, held_on, kind}
@@ -84,8 +96,8 @@ class Leadership:
     def holders(self, day: str) -> dict[str, dict]:
         out = {p["post"]: p for p in self.posts if p["from"] <= day and (p["until"] is None or day < p["until"])}
         if self.org_secretary and not any(p["post"] == SECRETARY for p in self.posts):
-            out[SECRETARY] = {"post": SECRETARY, "member_id": self.org_secretary, "name": None, "from": None,
-                              "until": None}
+            out[SECRETARY] = {"post": SECRETARY, "member_id": self.org_secretary, "name": self.org_secretary_name,
+                              "from": None, "until": None}
         return out
 
     def secretary_on(self, day: str) -> str | None:
@@ -106,7 +118,31 @@ class Leadership:
         return next((t for t in reversed(self.terms) if t["started_on"] <= day), None)
 
 
-def alerts(b: Leadership, day: str, rules: LeadershipRules, *, records_start: str | None = None) -> list[Alert]:
+def trained_this_year(trainings: list[str], day: str) -> list[str]:
+    """The days of the sessions attended in `day`'s year, up to `day`."""
+    return sorted(t for t in trainings if f"{day[:4]}-01-01" <= t <= day)
+
+
+def untrained(b: Leadership, day: str, rules: LeadershipRules, trainings: list[str], *,
+              records_start: str | None = None) -> Alert | None:
+    """`secretary_untrained` for the branch's secretary on `day`; `trainings`: the days of the
+    sessions they attended."""
+    secretary = b.holders(day).get(SECRETARY)
+    if secretary is None or trained_this_year(trainings, day):
+        return None
+    since = f"{day[:4]}-{rules.training_alert_from_month:02d}-01"
+    if secretary["from"]:
+        since = max(since, d.add_days(secretary["from"], rules.training_grace_days))
+    since = d.later(since, records_start)
+    if day < since:
+        return None
+    return Alert("secretary_untrained", "warning", secretary["member_id"], b.branch_id, since,
+                 details={"year": int(day[:4]), "last_training": max((t for t in trainings if t <= day), default=None)})
+
+
+def alerts(b: Leadership, day: str, rules: LeadershipRules, *, records_start: str | None = None,
+           trainings: dict[str, list[str]] | None = None) -> list[Alert]:
+    """`trainings`: the days of the sessions each member attended (at least the secretary's)."""
     if not b.exists_on(day) or (records_start and day < records_start):
         return []
     out = []
@@ -124,7 +160,9 @@ def alerts(b: Leadership, day: str, rules: LeadershipRules, *, records_start: st
                          d.later(d.add_days(term["ends_on"], 1), records_start),
                          details={"term_started_on": term["started_on"], "term_ends_on": term["ends_on"],
                                   "election_id": term["election_id"]}))
-    return out
+    secretary = b.secretary_on(day)
+    alert = untrained(b, day, rules, (trainings or {}).get(secretary, []), records_start=records_start)
+    return out + ([alert] if alert else [])
 
 
 # ---- the report's figures ---------------------------------------------------------------------
@@ -159,8 +197,33 @@ def committee_figures(b: Leadership, period: Period, day: str, rules: Leadership
     return out
 
 
-def add_counts(total: dict, part: dict) -> dict:
-    return {k: total.get(k, 0) + part.get(k, 0) for k in COUNTS}
+def add_counts(total: dict, part: dict, counts: tuple[str, ...] = COUNTS) -> dict:
+    return {k: total.get(k, 0) + part.get(k, 0) for k in counts}
+
+
+TRAINING_COUNTS = ("secretaries", "trained", "secretary_sessions")
+
+
+def training_figures(b: Leadership, period: Period, day: str, trainings: list[str], *, detail: bool = False) -> dict:
+    """Whether the branch's secretary on the reading day was trained in that day's year so far
+    (`trainings`: the days of their sessions), and their sessions within the period."""
+    secretary = b.holders(day).get(SECRETARY) if b.exists_on(day) else None
+    if secretary is None:
+        return dict.fromkeys(TRAINING_COUNTS, 0) | ({"secretary": None} if detail else {})
+    this_year = trained_this_year(trainings, day)
+    out = {"secretaries": 1, "trained": int(bool(this_year)),
+           "secretary_sessions": sum(period.start.isoformat() <= t <= day for t in trainings)}
+    if detail:
+        out["secretary"] = {"member_id": secretary["member_id"], "name": secretary["name"],
+                            "trained": bool(this_year), "last_training": this_year[-1] if this_year else None}
+    return out
+
+
+def with_coverage(training: dict) -> dict:
+    """The share of secretaries trained this year, from the sums (never averaged; 0 when there is none)."""
+    n = training["secretaries"]
+    return training | {"untrained": n - training["trained"],
+                       "coverage": round(training["trained"] / n, 4) if n else 0.0}
 
 
 def _order(post: str) -> int:

@@ -80,3 +80,27 @@ async def test_a_member_leaving_the_branch_leaves_their_post(platform, bus):
     assert [e["type"] for e in events] == ["CommitteeMemberRemoved", "MemberDied"]
     assert {k: events[0]["data"][k] for k in ("branch_id", "post", "reason", "on")} == {
         "branch_id": b, "post": "discipline_member", "reason": "died", "on": "2026-03-03"}
+
+
+async def test_a_training_session_over_kafka_and_http(platform, bus, http):
+    ids, ms = await committee_branch(bus, 3)
+    b = ids["big"]
+    await accepted(bus, command("AppointCommitteeMember", branch_id=b, member_id=ms[0], post="secretary",
+                                on="2026-01-10"), until_type="SecretaryAppointed")
+    session = uid("t")
+    [ev] = await accepted(bus, command("RecordTrainingSession", session_id=session, title="2026年支部书记培训班",
+                                       held_on="2026-03-18", org_id=ids["district"], hours="6.5",
+                                       attendee_ids=[ms[0]]))
+    assert ev["data"]["attendees"] == [{"member_id": ms[0], "member_name": "王秀英", "branch_id": b,
+                                        "posts": ["secretary"]}]
+    [late] = await accepted(bus, command("RecordTrainingAttendance", session_id=session, member_id=ms[1]))
+    assert late["type"] == "TrainingAttendanceRecorded" and late["data"]["hours"] == "6.5"
+    assert await rejected(bus, command("RecordTrainingSession", session_id=uid("t"), title="培训", held_on="2026-03-18",
+                                       org_id=ids["district"], hours="6", attendee_ids=[ms[2], uid("m")])) == (
+        "unknown_reference", ["data.attendee_ids.1"])
+    body = (await http.get(f"/api/v1/trainings/{session}")).json()
+    assert [a["name"] for a in body["attendees"]] == ["王秀英", "李建国"] and body["hours"] == "6.5"
+    ledger = (await http.get(f"/api/v1/members/{ms[0]}")).json()
+    assert [t["session_id"] for t in ledger["trainings"]] == [session]
+    hidden = (await http.get(f"/api/v1/trainings/{session}", headers={"X-Org-Id": uid("elsewhere")})).json()
+    assert hidden["attendees"] == []  # outside the caller's subtree

@@ -66,3 +66,33 @@ async def test_committee_figures_and_alerts(reporting, rbus):
                 and e["data"]["kind"] == "term_overdue"]
     raised = announced(await rbus.events("reporting.events", announced, 90))
     assert raised and raised[-1]["data"]["alert_id"] == f"term_overdue:{b}:2026-03-16"
+
+
+async def test_training_coverage_and_the_untrained_secretary(reporting, rbus):
+    trained, untrained = uid("b"), uid("b")
+    ids, tree = tree_events([(trained, False, 0), (untrained, False, 0)], at="2020-01-06")
+    s1, s2 = uid("m"), uid("m")
+    await publish(rbus, *tree,
+                  event(c.CommitteeMemberAppointed, "2025-01-05", branch_id=trained, post="secretary", member_id=s1,
+                        member_name="王秀英", on="2025-01-05"),
+                  event(c.CommitteeMemberAppointed, "2025-01-05", branch_id=untrained, post="secretary", member_id=s2,
+                        member_name="李建国", on="2025-01-05"),
+                  event(c.TrainingSessionRecorded, "2025-03-18", session_id=uid("t"), title="支部书记培训班",
+                        held_on="2025-03-18", org_id=ids["district"], hours="6",
+                        attendees=[{"member_id": s1, "branch_id": trained, "posts": ["secretary"]}]))
+    async with httpx.AsyncClient(base_url=reporting.url, timeout=30) as http:
+        async def training():
+            r = await http.get(f"/api/v1/orgs/{ids['district']}/report", params={"period": "2025", "as_of": "2025-12-31"})
+            t = r.json().get("training") if r.status_code == 200 else None
+            return t if t and t["secretaries"] == 2 and t["trained"] == 1 else None
+        assert await eventually(training, timeout=90) == {"secretaries": 2, "trained": 1, "secretary_sessions": 1,
+                                                          "untrained": 1, "coverage": 0.5}
+        mine = (await http.get(f"/api/v1/orgs/{untrained}/report", params={"period": "2025",
+                                                                           "as_of": "2025-12-31"})).json()
+        assert mine["training"]["secretary"] == {"member_id": s2, "name": "李建国", "trained": False,
+                                                 "last_training": None}
+        late = (await http.get("/api/v1/alerts", params={"org_id": ids["district"], "as_of": "2025-10-01"})).json()
+        [x] = [a for a in late["alerts"] if a["kind"] == "secretary_untrained"]
+        assert (x["subject_id"], x["subject_name"], x["org_id"], x["since"]) == (s2, "李建国", untrained, "2025-10-01")
+        early = (await http.get("/api/v1/alerts", params={"org_id": ids["district"], "as_of": "2025-09-30"})).json()
+        assert not [a for a in early["alerts"] if a["kind"] == "secretary_untrained"]

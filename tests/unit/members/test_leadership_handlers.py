@@ -139,3 +139,48 @@ async def test_leaving_the_branch_empties_the_posts_held():
     assert sorted((r["post"], r["reason"]) for r in removed) == [("discipline_member", "merged"),
                                                                  ("organization_member", "merged")]
     assert cm.line_up(stored_branch(uow, b)) == {}
+
+
+def session(attendees: list[str], *, session_id: str = "t1", org_id: str, held_on: str = "2026-03-18",
+            hours: str = "6") -> dict:
+    return envelope("RecordTrainingSession", {"session_id": session_id, "title": "支部书记培训班", "held_on": held_on,
+                                              "org_id": org_id, "hours": hours, "attendee_ids": attendees})
+
+
+async def test_a_training_session_names_each_attendee_with_the_posts_held_that_day():
+    ids, ms, uow = await branch_with_members()
+    b = ids["branches"][0]
+    await run(uow, election(b, [(ms[0], "secretary"), (ms[1], "organization_member"),
+                                (ms[2], "propaganda_member"), (ms[3], "discipline_member")]))
+    [ev] = await run(uow, session([ms[0], ms[4]], org_id=ids["district"]))
+    assert ev["type"] == "TrainingSessionRecorded" and ev["data"]["hours"] == "6"
+    assert [(a["member_id"], a["branch_id"], a["posts"]) for a in ev["data"]["attendees"]] == [
+        (ms[0], b, ["secretary"]), (ms[4], b, [])]
+    from services.members.adapters.documents import MEMBERS, TRAININGS, member_from_doc
+    assert member_from_doc(uow.pending(MEMBERS)[ms[0]]).trainings == [
+        {"session_id": "t1", "title": "支部书记培训班", "held_on": "2026-03-18", "hours": "6"}]
+    assert uow.pending(TRAININGS)["t1"]["attendee_ids"] == [ms[0], ms[4]]
+    [late] = await run(uow, envelope("RecordTrainingAttendance", {"session_id": "t1", "member_id": ms[1]}))
+    assert (late["type"], late["data"]["attendee"]["posts"], late["data"]["held_on"]) == (
+        "TrainingAttendanceRecorded", ["organization_member"], "2026-03-18")
+    assert await refused(uow, envelope("RecordTrainingAttendance", {"session_id": "t1", "member_id": ms[1]})) == (
+        "duplicate", ["data.member_id"])
+    assert await refused(uow, envelope("RecordTrainingAttendance", {"session_id": "t9", "member_id": ms[1]})) == (
+        "unknown_reference", ["data.session_id"])
+
+
+async def test_a_training_session_s_rules():
+    ids, ms, uow = await branch_with_members(3)
+    d = ids["district"]
+    await run(uow, session([ms[0]], org_id=d))
+    assert await refused(uow, session([ms[1]], org_id=d)) == ("duplicate", ["data.session_id"])
+    assert await refused(uow, session([ms[1]], session_id="t2", org_id="nowhere")) == (
+        "unknown_reference", ["data.org_id"])
+    assert await refused(uow, session([ms[1], ms[2], ms[1]], session_id="t2", org_id=d, hours="0")) == (
+        "invalid", ["data.hours", "data.attendee_ids.2"])
+    assert await refused(uow, session([ms[1], "m-nobody"], session_id="t2", org_id=d)) == (
+        "unknown_reference", ["data.attendee_ids.1"])
+    assert await refused(uow, session([ms[1]], session_id="t2", org_id=d, held_on="2025-12-01")) == (
+        "invalid", ["data.attendee_ids.0"])  # before the member was registered
+    await run(uow, envelope("RecordMemberDeath", {"member_id": ms[2], "on": "2026-02-01"}))
+    assert await refused(uow, session([ms[2]], session_id="t2", org_id=d)) == ("not_allowed", ["data.attendee_ids.0"])

@@ -68,8 +68,42 @@ def test_a_term_is_overdue_the_day_after_it_ends_and_an_alert_six_months_on():
     assert kinds(dom.alerts(b, "2026-09-15", RULES))["term_overdue"].level == "warning"
     assert kinds(dom.alerts(b, "2026-09-16", RULES))["term_overdue"].level == "alert"
     dom.term_begun(b.terms, election_id="e2", started_on="2026-10-10", ends_on="2031-10-10")
-    assert dom.alerts(b, "2026-10-10", RULES) == []
+    assert dom.alerts(b, "2026-10-10", RULES, trainings={"m1": ["2026-03-18"]}) == []
     assert dom.alerts(dom.Leadership("b", "2010-01-06", org_secretary="m1"), "2030-01-01", RULES) == []  # no term known
+
+
+def test_a_secretary_untrained_in_the_year_is_flagged_from_october():
+    b = committee()
+    dom.appointed(b.posts, post="discipline_member", member_id="m4", name=None, on="2021-03-15")
+    assert dom.alerts(b, "2025-09-30", RULES) == []  # not yet: the year's last quarter may still catch up
+    a = kinds(dom.alerts(b, "2025-10-01", RULES, trainings={"m1": ["2024-09-16"]}))["secretary_untrained"]
+    assert (a.subject_id, a.org_id, a.level, a.since) == ("m1", "b", "warning", "2025-10-01")
+    assert a.details == {"year": 2025, "last_training": "2024-09-16"}
+    assert a.alert_id == "secretary_untrained:m1:2025-10-01"
+    assert dom.alerts(b, "2025-10-01", RULES, trainings={"m1": ["2025-09-16"]}) == []  # trained this year
+    assert dom.alerts(b, "2026-01-02", RULES, trainings={"m1": []}) == []  # a new year begins
+    # a secretary appointed in August has 90 days before being flagged
+    dom.appointed(b.posts, post="secretary", member_id="m5", name="陈淑珍", on="2025-08-20")
+    assert dom.alerts(b, "2025-11-17", RULES) == []
+    a = kinds(dom.alerts(b, "2025-11-18", RULES))["secretary_untrained"]
+    assert (a.subject_id, a.since) == ("m5", "2025-11-18")
+    nobody = dom.alerts(dom.Leadership("b", "2010-01-06"), "2025-12-01", RULES)
+    assert [a.kind for a in nobody] == ["post_vacant"]  # no secretary: no one to train
+
+
+def test_training_coverage_of_a_branch_and_of_a_subtree():
+    year = parse_period("2025")
+    trained = dom.training_figures(committee(), year, "2025-12-31", ["2024-09-16", "2025-03-18", "2025-09-16"],
+                                   detail=True)
+    assert trained == {"secretaries": 1, "trained": 1, "secretary_sessions": 2,
+                       "secretary": {"member_id": "m1", "name": None, "trained": True, "last_training": "2025-09-16"}}
+    other = dom.training_figures(dom.Leadership("o", "2010-01-06", org_secretary="m9"), year, "2025-12-31", [])
+    none = dom.training_figures(dom.Leadership("n", "2010-01-06"), year, "2025-12-31", [])
+    total = dom.add_counts(dom.add_counts(dom.add_counts({}, trained, dom.TRAINING_COUNTS), other,
+                                          dom.TRAINING_COUNTS), none, dom.TRAINING_COUNTS)
+    assert dom.with_coverage(total) == {"secretaries": 2, "trained": 1, "secretary_sessions": 2, "untrained": 1,
+                                        "coverage": 0.5}
+    assert dom.with_coverage(none)["coverage"] == 0.0
 
 
 def test_a_merged_branch_and_a_branch_before_its_establishment_raise_nothing():
@@ -167,3 +201,23 @@ def test_an_alert_is_announced_once_while_it_lasts():
                       member_id="m2", on="2024-02-01"))
     assert alerts_of(store, "post_vacant") == [raised]  # evaluated again, unchanged: nothing announced
     assert store.doc(LEADERSHIP, b)["evaluated_on"] == "2024-02-01"
+
+
+def test_a_secretary_trained_late_in_the_year_clears_the_alert():
+    store, b = Store(), "b3"
+    small = event(m.OrganizationEstablished, "2010-01-06", org_id=b, name="北岸明珠社区退休党支部", kind="branch",
+                  parent_id="c", ancestors=["d", "s", "c"])
+    play(store, small, event(c.CommitteeMemberAppointed, "2025-01-05", branch_id=b, post="secretary",
+                             member_id="m1", member_name="王秀英", on="2025-01-05"))
+    assert alerts_of(store, "secretary_untrained") == []
+    # an event about the branch in October: its secretary has had no training this year
+    play(store, event(c.TrainingSessionRecorded, "2025-10-02", session_id="t0", title="党务知识讲座", held_on="2025-10-02",
+                      org_id="d", hours="2", attendees=[{"member_id": "m2", "branch_id": b}]))
+    [raised] = alerts_of(store, "secretary_untrained")
+    assert (raised["data"]["subject_id"], raised["data"]["org_id"], raised["data"]["since"]) == ("m1", b, "2025-10-01")
+    assert store.doc("trainees", "m2")["sessions"]["t0"] == {"held_on": "2025-10-02", "hours": "2",
+                                                             "title": "党务知识讲座"}
+    play(store, event(c.TrainingAttendanceRecorded, "2025-10-20", session_id="t1", title="支部书记培训班",
+                      held_on="2025-10-20", hours="6", attendee={"member_id": "m1", "branch_id": b,
+                                                                 "posts": ["secretary"]}))
+    assert [x["type"] for x in alerts_of(store, "secretary_untrained")] == ["AlertRaised", "AlertCleared"]

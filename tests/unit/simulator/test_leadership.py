@@ -63,6 +63,17 @@ def test_the_committees_tell_the_report_s_stories(played):
     assert set(committee.vacancies(ouya, "2025-12-31")) == {"secretary"}
     for b in source.world.branches:  # every secretary the world drew is the one the ledger holds
         assert orgs[b.org_id].secretary_id == b.secretary_id, b.name
-        plan = source.world.leadership[b.org_id]
+        plan = source.world.leadership.branches[b.org_id]
         if b.has_committee:
             assert set(committee.line_up(orgs[b.org_id], "2025-12-31")) == set(plan.line_up(date(2025, 12, 31)))
+
+
+def test_secretaries_are_trained_but_one(played):
+    source, orgs, _ = played
+    b, yiyuan = by_name(source, orgs, "怡园")
+    summary = source.outcome()["summary"]["leadership"]
+    assert summary["secretaries_untrained"] == [b.name]
+    assert summary["secretaries_trained"] == sum(1 for x in source.world.branches if x.secretary_id) - 1
+    assert summary["training_sessions"] == 2
+    by_type = source.outcome()["summary"]["commands"]["by_type"]
+    assert by_type["RecordTrainingSession"] == 2 and by_type["RecordTrainingAttendance"] == 1
