@@ -49,6 +49,10 @@ def where_to_look(report: dict, dashboard: str) -> str:
         lines.append(f"  • 书记培训 training: {lead['training_sessions']} district sessions, "
                      f"{lead['secretaries_trained']} secretaries trained; not trained this year: "
                      f"{'、'.join(lead['secretaries_untrained']) or '无'} (alert from October).")
+        unpaid = "; ".join(f"{b} {a}" for b, a in lead["allowance_unpaid"].items()) or "无"
+        lines.append(f"  • 书记补助 allowance: {lead['allowance_due']} yuan due in the year, paid by the quarter; "
+                     f"unpaid at the year's end: {unpaid}. 书记考核: every secretary assessed in January (the year "
+                     "before) and December (GET :8001/api/v1/orgs/<branch>/secretary).")
     lines.append("  • 志愿服务 volunteer hours: " + ", ".join(f"{t} {h}" for t, h in s["volunteer_hours"].items()))
     return "\n".join(lines)
 

@@ -13,13 +13,22 @@ Committee members are members who stay all year, registered before the election.
 The district trains its branch secretaries twice a year (March and September, half the branches
 each); 怡园's secretary misses both (the alert of October), and one attendance of September is
 recorded a few days late (RecordTrainingAttendance).
+
+Every secretary has a monthly allowance from January (300 yuan with a committee, 200 without),
+paid after each quarter; 宜和园's third quarter is not paid by the year's end. The department
+assesses the secretaries in January (the year before) and at the year's end (the year).
 """
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from simulator.world import Branch, Member, World
 
-RE_ELECTED, OVERDUE, RESIGNS, UNTRAINED = "天鹅湖", "军安", "世纪花园", "怡园"
+RE_ELECTED, OVERDUE, RESIGNS, UNTRAINED, UNPAID = "天鹅湖", "军安", "世纪花园", "怡园", "宜和园"
+# When each quarter's allowance is paid (month, day), and the months it covers.
+ALLOWANCE_PAID = {4: (8, (1, 2, 3)), 7: (8, (4, 5, 6)), 10: (9, (7, 8, 9)), 12: (26, (10, 11, 12))}
+# The department's assessments: the best and the weakest secretaries, the others competent.
+ASSESSED = {"天鹅湖": "excellent", "世茂滨江": "excellent", UNTRAINED: "basically_competent"}
 COMMITTEE = ("secretary", "organization_member", "propaganda_member", "discipline_member")
 
 
@@ -224,6 +233,49 @@ def _commands(y, b: Branch, plan: BranchLeadership, when) -> list:
     return out
 
 
+def allowance_rate(b: Branch) -> str:
+    return "300.00" if b.has_committee else "200.00"
+
+
+def allowance_rates(y) -> list:
+    """The district sets each branch's allowance before the year."""
+    from simulator.commands import at
+
+    return [y.cmd("SetSecretaryAllowance", f"{b.org_id}/{y.y}-01", {
+        "branch_id": b.org_id, "from_month": f"{y.y}-01", "monthly_amount": allowance_rate(b)},
+        at(date(y.y - 1, 12, 20)), DEPARTMENT) for b in y.w.branches]
+
+
+def allowance_payments(y, mo: int) -> list:
+    """A quarter's allowance to each branch's secretary (who stays in the post all year)."""
+    from simulator.commands import at
+
+    if mo not in ALLOWANCE_PAID:
+        return []
+    day, months = ALLOWANCE_PAID[mo]
+    out = []
+    for b in y.w.branches:
+        if not b.secretary_id or (b.short == UNPAID and mo == 10):
+            continue
+        first, last = f"{y.y}-{months[0]:02d}", f"{y.y}-{months[-1]:02d}"
+        pid = y.w.ids.of("ap", f"{b.org_id}/{first}")
+        out.append(y.cmd("RecordAllowancePayment", pid, {
+            "payment_id": pid, "branch_id": b.org_id, "member_id": b.secretary_id, "from_month": first,
+            "to_month": last, "amount": f"{Decimal(allowance_rate(b)) * len(months):.2f}",
+            "paid_on": date(y.y, mo, day).isoformat()}, at(date(y.y, mo, day), 10), DEPARTMENT))
+    return out
+
+
+def assessments(y, year: int, on: date) -> list:
+    """The department's assessment of each secretary of `year`."""
+    from simulator.commands import at
+
+    return [y.cmd("RecordSecretaryAssessment", f"{b.org_id}/{year}", {
+        "branch_id": b.org_id, "member_id": b.secretary_id, "year": year,
+        "result": ASSESSED.get(b.short, "competent")}, at(on, 11), DEPARTMENT)
+        for b in y.w.branches if b.secretary_id]
+
+
 # ---- what a person should find ----------------------------------------------------------------
 
 def summary(world: World) -> dict:
@@ -246,4 +298,8 @@ def summary(world: World) -> dict:
             "elections_in_year": elections, "terms_overdue_at_year_end": overdue, "posts_vacant_at_year_end": vacant,
             "training_sessions": len(world.leadership.sessions),
             "secretaries_trained": sum(1 for b in world.branches if b.secretary_id in trained),
-            "secretaries_untrained": untrained}
+            "secretaries_untrained": untrained,
+            "allowance_due": f"{sum(Decimal(allowance_rate(b)) * 12 for b in world.branches if b.secretary_id):.2f}",
+            "allowance_unpaid": {b.name: f"{Decimal(allowance_rate(b)) * 3:.2f}" for b in world.branches
+                                 if b.secretary_id and b.short == UNPAID},
+            "assessed": {b.name: ASSESSED.get(b.short, "competent") for b in world.branches if b.secretary_id}}

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from services.members import leadership
 from services.members.adapters.documents import (
-    AWARDS, ELECTIONS, MEMBER, MEMBERS, ORGS, PAYMENTS, TRAININGS, member_to_doc, org_to_doc,
+    ALLOWANCE_PAYMENTS, AWARDS, ELECTIONS, MEMBER, MEMBERS, ORGS, PAYMENTS, TRAININGS, member_to_doc, org_to_doc,
 )
 from services.members.domain import awards as award_rules
 from services.members.domain import member as members
@@ -285,4 +285,9 @@ HANDLERS: dict[str, Handler] = {
         (TRAININGS, m.session_id), (ORGS, m.org_id), *((MEMBERS, i) for i in m.attendee_ids)]),
     "RecordTrainingAttendance": Handler(leadership.record_training_attendance,
                                         lambda m: [(TRAININGS, m.session_id), (MEMBERS, m.member_id)]),
+    "RecordSecretaryAssessment": Handler(leadership.record_secretary_assessment,
+                                         lambda m: [(ORGS, m.branch_id), (MEMBERS, m.member_id)]),
+    "SetSecretaryAllowance": Handler(leadership.set_secretary_allowance, lambda m: [(ORGS, m.branch_id)]),
+    "RecordAllowancePayment": Handler(leadership.record_allowance_payment, lambda m: [
+        (ALLOWANCE_PAYMENTS, m.payment_id), (ORGS, m.branch_id), (MEMBERS, m.member_id)]),
 }

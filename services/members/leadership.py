@@ -1,10 +1,12 @@
 """The members service layer for a branch's leadership (issue 13): the committee and its
-elections, and the training of branch secretaries. The handlers are listed in the one table, `handlers.HANDLERS`; the helpers at the end
+elections, the training of branch secretaries, their assessments and allowance. The handlers are listed in the one table, `handlers.HANDLERS`; the helpers at the end
 are what the ledger's handlers call when the secretary is appointed or a member leaves a branch
 that they served.
 """
-from services.members.adapters.documents import ELECTIONS, ORGANIZATION, TRAININGS, member_to_doc, org_to_doc
-from services.members.domain import committee, training
+from services.members.adapters.documents import (
+    ALLOWANCE_PAYMENTS, ELECTIONS, ORGANIZATION, TRAININGS, member_to_doc, org_to_doc,
+)
+from services.members.domain import committee, secretary, training
 from services.members.domain import organization as orgs
 from services.members.domain.member import Member
 from services.members.domain.organization import Organization
@@ -148,6 +150,47 @@ async def record_training_attendance(cmd: c.RecordTrainingAttendance, ctx: Conte
     [trainee] = await _trainees(ctx, [m], session["held_on"])
     ctx.emit(c.TrainingAttendanceRecorded(session_id=cmd.session_id, title=session["title"],
                                           held_on=session["held_on"], hours=session["hours"], attendee=trainee))
+
+
+# ---- the secretary's assessment and allowance ---------------------------------------------------
+
+async def record_secretary_assessment(cmd: c.RecordSecretaryAssessment, ctx: Context) -> None:
+    branch = orgs.require_branch(await org(ctx, cmd.branch_id), cmd.branch_id, "data.branch_id")
+    before = org_to_doc(branch)
+    m = await known_member(ctx, cmd.member_id)
+    m.require_active()
+    replaced = secretary.assess(branch, member_id=m.member_id, year=cmd.year, result=cmd.result, on=day(ctx),
+                                comment=cmd.comment)
+    save_org(ctx, before, branch)
+    ctx.emit(c.SecretaryAssessed(branch_id=branch.org_id, member_id=m.member_id, member_name=_name(m),
+                                 year=cmd.year, result=cmd.result, replaces=replaced))
+
+
+async def set_secretary_allowance(cmd: c.SetSecretaryAllowance, ctx: Context) -> None:
+    branch = orgs.require_branch(await org(ctx, cmd.branch_id), cmd.branch_id, "data.branch_id")
+    before = org_to_doc(branch)
+    previous = secretary.set_rate(branch, from_month=cmd.from_month, amount=cmd.monthly_amount)
+    save_org(ctx, before, branch)
+    ctx.emit(c.SecretaryAllowanceSet(branch_id=branch.org_id, from_month=cmd.from_month,
+                                     monthly_amount=cmd.monthly_amount, previous_amount=previous))
+
+
+async def record_allowance_payment(cmd: c.RecordAllowancePayment, ctx: Context) -> None:
+    if await ctx.get(ALLOWANCE_PAYMENTS, cmd.payment_id) is not None:
+        raise duplicate(f"allowance payment {cmd.payment_id} was already recorded", "data.payment_id")
+    branch = orgs.require_branch(await org(ctx, cmd.branch_id), cmd.branch_id, "data.branch_id")
+    before = org_to_doc(branch)
+    # Paid for months served: a secretary who has since died or left is still paid what was due.
+    m = await known_member(ctx, cmd.member_id)
+    months = secretary.pay(branch, payment_id=cmd.payment_id, member_id=m.member_id, from_month=cmd.from_month,
+                           to_month=cmd.to_month, amount=cmd.amount, paid_on=cmd.paid_on.isoformat())
+    save_org(ctx, before, branch)
+    event = c.AllowancePaid(payment_id=cmd.payment_id, branch_id=branch.org_id, member_id=m.member_id,
+                            member_name=_name(m), from_month=cmd.from_month, to_month=cmd.to_month,
+                            months=[c.AllowanceMonth.model_validate(x) for x in months], amount=cmd.amount,
+                            paid_on=cmd.paid_on)
+    ctx.put(ALLOWANCE_PAYMENTS, {"_id": cmd.payment_id, "branch_id": branch.org_id, "member_id": m.member_id})
+    ctx.emit(event)
 
 
 # ---- what the ledger's handlers call ----------------------------------------------------------

@@ -138,6 +138,27 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
     async def attendance_recorded(e: c.TrainingAttendanceRecorded, ctx: Context) -> None:
         await trained(ctx, e.session_id, e.title, e.held_on.isoformat(), plain(e.hours), e.attendee)
 
+    # The assessments and the allowance raise no alert: recorded for the report only.
+    async def assessed(e: c.SecretaryAssessed, ctx: Context) -> None:
+        doc = await _doc(ctx, e.branch_id)
+        doc.setdefault("assessments", {})[f"{e.year}|{e.member_id}"] = {
+            "year": e.year, "member_id": e.member_id, "name": e.member_name, "result": e.result}
+        ctx.put(LEADERSHIP, doc)
+
+    async def allowance_set(e: c.SecretaryAllowanceSet, ctx: Context) -> None:
+        doc = await _doc(ctx, e.branch_id)
+        rates = [r for r in doc.get("allowance_rates", []) if r["from_month"] != e.from_month]
+        doc["allowance_rates"] = sorted([*rates, {"from_month": e.from_month, "amount": f"{e.monthly_amount:.2f}"}],
+                                        key=lambda r: r["from_month"])
+        ctx.put(LEADERSHIP, doc)
+
+    async def allowance_paid(e: c.AllowancePaid, ctx: Context) -> None:
+        doc = await _doc(ctx, e.branch_id)
+        doc.setdefault("allowance_payments", {})[e.payment_id] = {
+            "member_id": e.member_id, "paid_on": e.paid_on.isoformat(),
+            "months": [{"month": x.month, "amount": f"{x.amount:.2f}"} for x in e.months]}
+        ctx.put(LEADERSHIP, doc)
+
     def branch(e) -> list:
         return [(ORGS, e.branch_id), (LEADERSHIP, e.branch_id)]
 
@@ -152,4 +173,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         "ElectionRecorded": Handler(election_recorded, branch),
         "TrainingSessionRecorded": Handler(session_recorded, attendees),
         "TrainingAttendanceRecorded": Handler(attendance_recorded, attendees),
+        "SecretaryAssessed": Handler(assessed, branch),
+        "SecretaryAllowanceSet": Handler(allowance_set, branch),
+        "AllowancePaid": Handler(allowance_paid, branch),
     }

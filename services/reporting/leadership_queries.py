@@ -19,7 +19,8 @@ async def _branches(reader: Reader, org: dict) -> list[dict]:
 
 
 async def report_sections(reader: Reader, org: dict, period: Period, day: str) -> dict:
-    """`committee` and `training` for the organisation's report as of its reading day."""
+    """`committee`, `training`, `allowance` and `assessments` for the organisation's report as of
+    its reading day."""
     branches = await _branches(reader, org)
     docs = await reader.docs((LEADERSHIP, b["_id"]) for b in branches)
     ofs = [leadership_of(docs[(LEADERSHIP, b["_id"])], b) for b in branches]
@@ -28,12 +29,19 @@ async def report_sections(reader: Reader, org: dict, period: Period, day: str) -
     detail = org["kind"] == "branch"
     committee: dict = dict.fromkeys(dom.COUNTS, 0)
     training: dict = dict.fromkeys(dom.TRAINING_COUNTS, 0)
+    pay: dict = dict.fromkeys(dom.ALLOWANCE_COUNTS, 0)
+    assessed: dict = dict.fromkeys(("assessed", *dom.RESULTS), 0)
     for b in ofs:
         c = dom.committee_figures(b, period, day, rules, records_start=rs, detail=detail)
         t = dom.training_figures(b, period, day, trainings.get(b.secretary_on(day), []), detail=detail)
+        a = dom.allowance_figures(b, period, day, records_start=rs, detail=detail)
+        r = dom.assessment_figures(b, period.start.year, detail=detail)
         committee = c if detail else dom.add_counts(committee, c)
         training = t if detail else dom.add_counts(training, t, dom.TRAINING_COUNTS)
-    return {"committee": committee, "training": dom.with_coverage(training)}
+        pay = a if detail else dom.add_counts(pay, a, dom.ALLOWANCE_COUNTS)
+        assessed = r if detail else dom.add_counts(assessed, r, ("assessed", *dom.RESULTS))
+    return {"committee": committee, "training": dom.with_coverage(training), "allowance": dom.with_amounts(pay),
+            "assessments": {"year": period.start.year, **assessed}}
 
 
 async def _trainings(reader: Reader, branches: list[dom.Leadership], day: str) -> dict[str, list[str]]:

@@ -1,17 +1,19 @@
 """members.commands and members.events of a branch's leadership (issue 13): the branch committee
-(支部委员会) and its elections (换届), and the training of branch secretaries (培训).
+(支部委员会) and its elections (换届), the training of branch secretaries (培训), their yearly
+assessment (书记考核) and monthly allowance (每月补助).
 
-The committee's messages are keyed by `branch_id`, so a branch's posts change in the order they
-were sent; a training session's by `session_id`.
+The committee's, the assessments' and the allowances' messages are keyed by `branch_id`, so a
+branch's posts, payments and rates change in the order they were sent; a training session's by
+`session_id`.
 """
 from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from shared.contracts.base import Loose, Strict
-from shared.contracts.codes import CommitteePost, ElectionKind, PostLeftReason
+from shared.contracts.codes import AssessmentResult, CommitteePost, ElectionKind, PostLeftReason
 from shared.contracts.members import _MemberCommand, _MemberEvent
-from shared.contracts.types import Day, Hours, Id, Name
+from shared.contracts.types import Day, Hours, Id, Money, Month, Name
 
 
 class _BranchCommand(_MemberCommand):
@@ -165,3 +167,68 @@ class TrainingAttendanceRecorded(_SessionEvent):
     held_on: Day
     hours: Hours
     attendee: Trainee
+
+
+# ---- the secretary's assessment and allowance (书记考核, 每月补助) ----------------------------------
+
+class RecordSecretaryAssessment(_BranchCommand):
+    """The yearly assessment of a member who was the branch's secretary during that year."""
+
+    branch_id: Id
+    member_id: Id
+    year: int = Field(ge=1921, le=2200)
+    result: AssessmentResult
+    comment: str | None = Field(default=None, max_length=500)
+
+
+class SecretaryAssessed(_BranchEvent):
+    branch_id: Id
+    member_id: Id
+    member_name: str | None = None
+    year: int
+    result: AssessmentResult
+    replaces: AssessmentResult | None = None  # the result this one replaced (the same year and member)
+
+
+class SetSecretaryAllowance(_BranchCommand):
+    """The branch secretary's monthly allowance from a month on (0: none from then)."""
+
+    branch_id: Id
+    from_month: Month
+    monthly_amount: Money
+
+
+class SecretaryAllowanceSet(_BranchEvent):
+    branch_id: Id
+    from_month: Month
+    monthly_amount: Money
+    previous_amount: Money | None = None  # the rate in effect in `from_month` before
+
+
+class RecordAllowancePayment(_BranchCommand):
+    """The allowance paid to a secretary for the months `from_month`–`to_month` (at most 12)."""
+
+    payment_id: Id
+    branch_id: Id
+    member_id: Id
+    from_month: Month
+    to_month: Month
+    amount: Money
+    paid_on: Day
+
+
+class AllowanceMonth(Loose):
+    month: Month
+    amount: Money
+
+
+class AllowancePaid(_BranchEvent):
+    payment_id: Id
+    branch_id: Id
+    member_id: Id
+    member_name: str | None = None
+    from_month: Month
+    to_month: Month
+    months: list[AllowanceMonth]  # each month paid and its allowance (the amount is their sum)
+    amount: Money
+    paid_on: Day

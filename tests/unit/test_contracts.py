@@ -16,7 +16,8 @@ CONTRACT_TYPES = {
                         "MarkMemberAway MarkMemberReturned ExemptMember RecordMemberDeath RecordDuesPayment "
                         "AssignSpecialist RecordEvaluation RateBranch MergeBranches GrantAward "
                         "AppointCommitteeMember RemoveCommitteeMember RecordElection RecordTrainingSession "
-                        "RecordTrainingAttendance",
+                        "RecordTrainingAttendance RecordSecretaryAssessment SetSecretaryAllowance "
+                        "RecordAllowancePayment",
     "activities.commands": "RegisterVenue ScheduleActivity RecordActivityHeld RecordAttendance CancelActivity "
                            "LogVolunteerHours RecordVisit",
     "notifications.commands": "SendNotice AcknowledgeNotice RecordFeedback CompleteDoorDelivery",
@@ -24,7 +25,7 @@ CONTRACT_TYPES = {
                       "MemberTransferred MemberMarkedAway MemberReturned MemberExempted MemberDied DuesPaid "
                       "SpecialistAssigned EvaluationRecorded BranchRated BranchesMerged AwardGranted "
                       "CommitteeMemberAppointed CommitteeMemberRemoved ElectionRecorded TrainingSessionRecorded "
-                      "TrainingAttendanceRecorded",
+                      "TrainingAttendanceRecorded SecretaryAssessed SecretaryAllowanceSet AllowancePaid",
     "activities.events": "VenueRegistered ActivityScheduled ActivityHeld AttendanceRecorded ActivityCancelled "
                          "VolunteerHoursLogged VisitRecorded",
     "notifications.events": "NoticeCreated NotificationDispatched NotificationDelivered NotificationFailed "
@@ -152,3 +153,12 @@ def test_round_money_travels_with_two_places_both_ways(amount):
                                             "to_month": "2025-01", "amount": amount, "paid_on": "2025-01-05"})
     assert cmd.to_data()["amount"] == amount
     assert RecordDuesPayment.model_validate(cmd.to_data()).amount == Decimal(amount)
+
+
+def test_an_allowance_is_money_and_a_month_is_a_month():
+    bad = parse(env("RecordAllowancePayment", {"payment_id": "p", "branch_id": "b", "member_id": "m",
+                                               "from_month": "2025-1", "to_month": "2025-03", "amount": 900,
+                                               "paid_on": "2025-04-08"}))
+    assert isinstance(bad, Invalid) and [e["field"] for e in bad.errors] == ["data.from_month", "data.amount"]
+    ok = parse(env("SetSecretaryAllowance", {"branch_id": "b", "from_month": "2025-01", "monthly_amount": "300"}))
+    assert isinstance(ok, Parsed) and ok.message.to_data()["monthly_amount"] == "300.00"

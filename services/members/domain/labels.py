@@ -18,6 +18,7 @@ POST = {"secretary": "书记", "deputy_secretary": "副书记", "organization_me
 ELECTION_KIND = {"general": "换届选举", "by_election": "补选"}
 POST_LEFT = {"resigned": "辞职", "dismissed": "免职", "other": "其他", "left_branch": "离开本支部", "died": "去世",
              "merged": "支部合并", "term_ended": "任期届满", "replaced": "由他人接任"}
+ASSESSMENT = {"excellent": "优秀", "competent": "称职", "basically_competent": "基本称职", "incompetent": "不称职"}
 COMPARISON = {"under": "少缴", "exact": "足额", "over": "多缴"}
 
 

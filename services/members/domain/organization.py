@@ -36,6 +36,10 @@ class Organization:
     committee_history: list[dict] = field(default_factory=list)  # {post, member_id, from, until, ...}
     elections: list[dict] = field(default_factory=list)  # {election_id, held_on, kind, ..., elected}
     term: dict | None = None  # {election_id, started_on, ends_on, years}
+    # The secretary's assessments and allowance ledger (domain/secretary.py).
+    assessments: list[dict] = field(default_factory=list)  # {year, member_id, result, on, current, comment}
+    allowance_rates: list[dict] = field(default_factory=list)  # {from_month, amount}
+    allowance_payments: list[dict] = field(default_factory=list)  # {payment_id, member_id, months, amount, paid_on}
 
     @property
     def path(self) -> list[str]:

@@ -1,4 +1,5 @@
-"""HTTP reads of a branch's leadership (issue 13): its committee, terms and elections; training sessions.
+"""HTTP reads of a branch's leadership (issue 13): its committee, terms and elections; its
+secretary's training, assessments and allowance; training sessions.
 
 Scoped like every members route: the caller resolved by `current_caller`, a branch outside the
 caller's subtree answers 404.
@@ -8,7 +9,7 @@ from datetime import date
 from fastapi import APIRouter, Depends, Query, Request
 
 from services.members.adapters.documents import MEMBERS, ORGS, TRAININGS, org_from_doc
-from services.members.domain.leadership_view import committee_view, member_ids
+from services.members.domain.leadership_view import committee_view, member_ids, secretary_on, secretary_view
 from services.members.entrypoints.caller import Caller, current_caller
 from shared.http.errors import NotFound
 from shared.periods import today
@@ -33,6 +34,19 @@ async def get_committee(org_id: str, request: Request, caller: Caller = Depends(
                         as_of: date | None = Query(None, description="the day of the line-up (default today)")) -> dict:
     branch = await _branch(request, org_id, caller)
     return committee_view(branch, day=(as_of or today()).isoformat(), names=await _names(request, member_ids(branch)))
+
+
+@router.get("/orgs/{org_id}/secretary",
+            summary="A branch's secretary: training of the year (培训), assessments (考核), allowance ledger (补助)")
+async def get_secretary(org_id: str, request: Request, caller: Caller = Depends(current_caller),
+                        year: int | None = Query(None, ge=1921, le=2200, description="default: as_of's year"),
+                        as_of: date | None = Query(None, description="the day of the view (default today)")) -> dict:
+    branch = await _branch(request, org_id, caller)
+    day = (as_of or today()).isoformat()
+    holder = secretary_on(branch, day)
+    doc = await request.app.state.runtime.db[MEMBERS].find_one({"_id": holder}, {"trainings": 1}) if holder else None
+    return secretary_view(branch, year=year or int(day[:4]), day=day, names=await _names(request, member_ids(branch)),
+                          trainings=(doc or {}).get("trainings", []))
 
 
 @router.get("/trainings/{session_id}", summary="A training session (培训) and who attended it")

@@ -4,7 +4,8 @@
 {session_id: {held_on, hours, title}}.
 
 `leadership`, one document per branch: the posts' history (`posts`), the terms (`terms`), the
-elections (`elections`), its open leadership alerts (`open_alerts`, apart from the branch's
+elections (`elections`), the secretaries' assessments (`assessments` {"<year>|<member>": …}), the
+allowance's rates and payments (`allowance_rates`, `allowance_payments` {payment_id: …}), its open leadership alerts (`open_alerts`, apart from the branch's
 other alerts in `orgs`, which are evaluated elsewhere) and the days it was asked about and
 evaluated on. What the rules need of the branch itself (established, committee, merged,
 secretary) is read from its `orgs` document.
@@ -25,7 +26,10 @@ def leadership_of(doc: dict | None, org: dict) -> Leadership:
                       has_committee=bool(org.get("has_committee")), merged_on=org.get("merged_on"),
                       org_secretary=org.get("secretary_id"), org_secretary_name=org.get("secretary_name"),
                       posts=doc.get("posts", []),
-                      terms=doc.get("terms", []), elections=doc.get("elections", []))
+                      terms=doc.get("terms", []), elections=doc.get("elections", []),
+                      assessments=list((doc.get("assessments") or {}).values()),
+                      allowance_rates=doc.get("allowance_rates", []),
+                      allowance_payments=list((doc.get("allowance_payments") or {}).values()))
 
 
 def training_days(doc: dict | None) -> list[str]:

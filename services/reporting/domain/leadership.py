@@ -1,6 +1,6 @@
 """A branch's leadership as reporting sees it (issue 13): who held which committee post when,
-the terms begun by general elections, the secretaries' training, and from them the alerts and
-the report's figures. Pure.
+the terms begun by general elections, the secretaries' training, assessments and allowance,
+and from them the alerts and the report's figures. Pure.
 
 Everything is derived as of a day from dated facts (posts held from/until, terms), so a report
 or an alert as of any day is reproducible and never stale.
@@ -24,11 +24,13 @@ docs/contract-additions.md):
   session, or with the new year.
 """
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from services.reporting.domain import days as d
 from services.reporting.domain.alerts import Alert
 from shared.contracts.codes import COMMITTEE_POSTS
 from shared.periods import Period
+from shared.rules import allowance
 
 SECRETARY = "secretary"
 REQUIRED_WITH_COMMITTEE = ("secretary", "organization_member", "propaganda_member", "discipline_member")
@@ -89,6 +91,9 @@ class Leadership:
     posts: list[dict] = field(default_factory=list)  # {post, member_id, name, from, until}
     terms: list[dict] = field(default_factory=list)  # {election_id, started_on, ends_on}
     elections: list[dict] = field(default_factory=list)  # {election_id, held_on, kind}
+    assessments: list[dict] = field(default_factory=list)  # the current {year, member_id, name, result}
+    allowance_rates: list[dict] = field(default_factory=list)  # {from_month, amount}
+    allowance_payments: list[dict] = field(default_factory=list)  # {member_id, months: [{month, amount}], paid_on}
 
     def exists_on(self, day: str) -> bool:
         return self.established_on <= day and not (self.merged_on and self.merged_on <= day)
@@ -228,3 +233,60 @@ def with_coverage(training: dict) -> dict:
 
 def _order(post: str) -> int:
     return COMMITTEE_POSTS.index(post)
+
+
+# ---- the secretary's allowance and assessments -------------------------------------------------
+
+ALLOWANCE_COUNTS = ("months_due", "due_cents", "months_paid", "paid_cents")
+RESULTS = ("excellent", "competent", "basically_competent", "incompetent")
+
+
+def secretary_spans(b: Leadership, day: str) -> list[allowance.Span]:
+    """Who held the secretary's post when, as known on `day`."""
+    spans = [(p["member_id"], p["from"], p["until"]) for p in b.posts if p["post"] == SECRETARY and p["from"] <= day]
+    if b.org_secretary and not any(p["post"] == SECRETARY for p in b.posts):
+        spans = [(b.org_secretary, None, None)]
+    return spans
+
+
+def allowance_months(b: Leadership, period: Period, day: str, records_start: str | None = None) -> list[dict]:
+    """Each month of the period up to the reading day's month (none before the records) whose
+    allowance is due: to whom, how much, paid by the reading day or not (shared.rules.allowance;
+    a month the post is empty, before the first secretary or after a merger, is due to nobody)."""
+    spans = secretary_spans(b, day)
+    paid = {x["month"] for p in b.allowance_payments if p["paid_on"] <= day for x in p["months"]}
+    first = max(period.start.isoformat()[:7], (records_start or "")[:7])
+    last = min(day[:7], period.end.isoformat()[:7])
+    out = []
+    for month in allowance.months_between(first, last) if first <= last else []:
+        found = allowance.due(spans, b.allowance_rates, month)
+        if found:
+            out.append({"month": month, "member_id": found[0], "due": f"{found[1]:.2f}", "paid": month in paid})
+    return out
+
+
+def allowance_figures(b: Leadership, period: Period, day: str, *, records_start: str | None = None,
+                      detail: bool = False) -> dict:
+    months = allowance_months(b, period, day, records_start)
+    cents = [(int(Decimal(m["due"]) * 100), m["paid"]) for m in months]
+    out = {"months_due": len(cents), "due_cents": sum(c for c, _ in cents),
+           "months_paid": sum(1 for _, p in cents if p), "paid_cents": sum(c for c, p in cents if p)}
+    return out | ({"months": months} if detail else {})
+
+
+def with_amounts(figures: dict) -> dict:
+    """Money as decimal strings (never a float): due, paid, and what is left to pay."""
+    out = {k: v for k, v in figures.items() if k not in ("due_cents", "paid_cents")}
+    due, paid = figures["due_cents"], figures["paid_cents"]
+    return out | {"amount_due": _money(due), "amount_paid": _money(paid), "amount_unpaid": _money(due - paid)}
+
+
+def _money(cents: int) -> str:
+    return f"{Decimal(cents) / 100:.2f}"
+
+
+def assessment_figures(b: Leadership, year: int, *, detail: bool = False) -> dict:
+    """The year's assessments of the branch's secretaries, by result (as recorded when read)."""
+    of_year = [a for a in b.assessments if a["year"] == year]
+    out = {"assessed": len(of_year), **{r: sum(a["result"] == r for a in of_year) for r in RESULTS}}
+    return out | ({"results": sorted(of_year, key=lambda a: a["member_id"])} if detail else {})

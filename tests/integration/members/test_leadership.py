@@ -104,3 +104,32 @@ async def test_a_training_session_over_kafka_and_http(platform, bus, http):
     assert [t["session_id"] for t in ledger["trainings"]] == [session]
     hidden = (await http.get(f"/api/v1/trainings/{session}", headers={"X-Org-Id": uid("elsewhere")})).json()
     assert hidden["attendees"] == []  # outside the caller's subtree
+
+
+async def test_the_secretary_s_assessment_and_allowance_over_kafka_and_http(platform, bus, http):
+    ids, ms = await committee_branch(bus, 2)
+    b = ids["big"]
+    await accepted(bus, command("AppointCommitteeMember", branch_id=b, member_id=ms[0], post="secretary",
+                                on="2026-01-10"), until_type="SecretaryAppointed")
+    [rate] = await accepted(bus, command("SetSecretaryAllowance", branch_id=b, from_month="2026-01",
+                                         monthly_amount="300.00"))
+    assert rate["type"] == "SecretaryAllowanceSet"
+    pay = dict(payment_id=uid("ap"), branch_id=b, member_id=ms[0], from_month="2026-01", to_month="2026-03",
+               amount="900.00", paid_on="2026-04-08")
+    [paid] = await accepted(bus, command("RecordAllowancePayment", **pay))
+    assert [x["amount"] for x in paid["data"]["months"]] == ["300.00"] * 3
+    assert await rejected(bus, command("RecordAllowancePayment", **{**pay, "payment_id": uid("ap"), "from_month": "2026-04",
+                                                                   "to_month": "2026-04", "amount": "250.00"})) == (
+        "invalid", ["data.amount"])
+    assert await rejected(bus, command("RecordAllowancePayment", **{**pay, "payment_id": uid("ap"),
+                                                                   "member_id": ms[1], "from_month": "2026-04",
+                                                                   "to_month": "2026-04", "amount": "300.00"})) == (
+        "not_allowed", ["data.member_id"])
+    [assessed] = await accepted(bus, command("RecordSecretaryAssessment", branch_id=b, member_id=ms[0], year=2026,
+                                             result="competent"))
+    assert (assessed["type"], assessed["data"]["member_name"]) == ("SecretaryAssessed", "王秀英")
+    view = (await http.get(f"/api/v1/orgs/{b}/secretary", params={"year": 2026, "as_of": "2026-05-31"})).json()
+    assert view["secretary"]["name"] == "王秀英" and view["assessments"][0]["result_label"] == "称职"
+    assert (view["allowance"]["due"], view["allowance"]["paid"], view["allowance"]["unpaid"]) == (
+        "1500.00", "900.00", "600.00")
+    assert [m["paid"] for m in view["allowance"]["months"]] == [True, True, True, False, False]

@@ -96,3 +96,32 @@ async def test_training_coverage_and_the_untrained_secretary(reporting, rbus):
         assert (x["subject_id"], x["subject_name"], x["org_id"], x["since"]) == (s2, "李建国", untrained, "2025-10-01")
         early = (await http.get("/api/v1/alerts", params={"org_id": ids["district"], "as_of": "2025-09-30"})).json()
         assert not [a for a in early["alerts"] if a["kind"] == "secretary_untrained"]
+
+
+async def test_allowances_due_and_paid_and_assessments_in_the_report(reporting, rbus):
+    b = uid("b")
+    ids, tree = tree_events([(b, False, 0)], at="2020-01-06")
+    s = uid("m")
+    await publish(rbus, *tree,
+                  event(c.CommitteeMemberAppointed, "2024-10-28", branch_id=b, post="secretary", member_id=s,
+                        member_name="王秀英", on="2024-10-28"),
+                  event(c.SecretaryAllowanceSet, "2025-01-02", branch_id=b, from_month="2025-01",
+                        monthly_amount="300.00"),
+                  event(c.AllowancePaid, "2025-04-08", payment_id=uid("ap"), branch_id=b, member_id=s,
+                        from_month="2025-01", to_month="2025-03", amount="900.00", paid_on="2025-04-08",
+                        months=[{"month": f"2025-0{k}", "amount": "300.00"} for k in (1, 2, 3)]),
+                  event(c.SecretaryAssessed, "2025-12-20", branch_id=b, member_id=s, year=2025, result="excellent"))
+    async with httpx.AsyncClient(base_url=reporting.url, timeout=30) as http:
+        async def sections():
+            r = await http.get(f"/api/v1/orgs/{ids['district']}/report", params={"period": "2025", "as_of": "2025-06-30"})
+            body = r.json() if r.status_code == 200 else {}
+            done = body.get("allowance", {}).get("months_paid") == 3 and body.get("assessments", {}).get("assessed")
+            return body if done else None
+        body = await eventually(sections, timeout=90)
+        assert {k: body["allowance"][k] for k in ("months_due", "amount_due", "amount_paid", "amount_unpaid")} == {
+            "months_due": 6, "amount_due": "1800.00", "amount_paid": "900.00", "amount_unpaid": "900.00"}
+        assert body["assessments"] == {"year": 2025, "assessed": 1, "excellent": 1, "competent": 0,
+                                       "basically_competent": 0, "incompetent": 0}
+        mine = (await http.get(f"/api/v1/orgs/{b}/report", params={"period": "2025-Q1", "as_of": "2025-03-31"})).json()
+        assert [(x["month"], x["paid"]) for x in mine["allowance"]["months"]] == [
+            ("2025-01", False), ("2025-02", False), ("2025-03", False)]  # paid on 8 April

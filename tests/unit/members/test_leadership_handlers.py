@@ -184,3 +184,41 @@ async def test_a_training_session_s_rules():
         "invalid", ["data.attendee_ids.0"])  # before the member was registered
     await run(uow, envelope("RecordMemberDeath", {"member_id": ms[2], "on": "2026-02-01"}))
     assert await refused(uow, session([ms[2]], session_id="t2", org_id=d)) == ("not_allowed", ["data.attendee_ids.0"])
+
+
+async def test_assessment_and_allowance_through_the_handlers():
+    ids, ms, uow = await branch_with_members(3, has_committee=False)
+    b = ids["branches"][0]
+    await run(uow, envelope("AppointCommitteeMember", {"branch_id": b, "member_id": ms[0], "post": "secretary",
+                                                       "on": "2026-01-10"}))
+    [rate] = await run(uow, envelope("SetSecretaryAllowance", {"branch_id": b, "from_month": "2026-01",
+                                                               "monthly_amount": "300.00"}))
+    assert rate["data"] == {"branch_id": b, "from_month": "2026-01", "monthly_amount": "300.00",
+                            "previous_amount": None}
+    payment = {"payment_id": "ap1", "branch_id": b, "member_id": ms[0], "from_month": "2026-01", "to_month": "2026-03",
+               "amount": "900.00", "paid_on": "2026-04-08"}
+    [paid] = await run(uow, envelope("RecordAllowancePayment", payment))
+    assert (paid["type"], paid["data"]["member_name"], [x["month"] for x in paid["data"]["months"]]) == (
+        "AllowancePaid", NAMES[0], ["2026-01", "2026-02", "2026-03"])
+    assert await refused(uow, envelope("RecordAllowancePayment", payment)) == ("duplicate", ["data.payment_id"])
+    assert await refused(uow, envelope("RecordAllowancePayment", {**payment, "payment_id": "ap2",
+                                                                  "member_id": ms[1]})) == (
+        "conflict", ["data.from_month"])
+    [assessed] = await run(uow, envelope("RecordSecretaryAssessment", {
+        "branch_id": b, "member_id": ms[0], "year": 2026, "result": "excellent"},
+        occurred_at="2026-12-20T10:00:00+08:00"))
+    assert assessed["data"] == {"branch_id": b, "member_id": ms[0], "member_name": NAMES[0], "year": 2026,
+                                     "result": "excellent", "replaces": None}
+    assert await refused(uow, envelope("RecordSecretaryAssessment", {
+        "branch_id": b, "member_id": ms[1], "year": 2026, "result": "competent"},
+        occurred_at="2026-12-20T10:00:00+08:00")) == ("not_allowed", ["data.member_id"])
+    # the secretary dies: the months served are still paid to them
+    await run(uow, envelope("RecordMemberDeath", {"member_id": ms[0], "on": "2026-05-03"}))
+    [late] = await run(uow, envelope("RecordAllowancePayment", {**payment, "payment_id": "ap3", "from_month": "2026-04",
+                                                               "to_month": "2026-05", "amount": "600.00",
+                                                               "paid_on": "2026-06-01"}))
+    assert late["data"]["amount"] == "600.00"
+    assert await refused(uow, envelope("RecordAllowancePayment", {**payment, "payment_id": "ap4", "from_month": "2026-06",
+                                                                  "to_month": "2026-06", "amount": "300.00",
+                                                                  "paid_on": "2026-06-09"})) == (
+        "not_allowed", ["data.member_id"])  # June: the post was empty

@@ -221,3 +221,58 @@ def test_a_secretary_trained_late_in_the_year_clears_the_alert():
                       held_on="2025-10-20", hours="6", attendee={"member_id": "m1", "branch_id": b,
                                                                  "posts": ["secretary"]}))
     assert [x["type"] for x in alerts_of(store, "secretary_untrained")] == ["AlertRaised", "AlertCleared"]
+
+
+def test_the_allowance_due_and_paid_in_a_period():
+    b = dom.Leadership("b", "2010-01-06", allowance_rates=[{"from_month": "2025-01", "amount": "300.00"},
+                                                           {"from_month": "2025-07", "amount": "400.00"}])
+    dom.appointed(b.posts, post="secretary", member_id="m1", name="王秀英", on="2024-10-28")
+    dom.removed(b.posts, post="secretary", member_id="m1", on="2025-04-20")
+    dom.appointed(b.posts, post="secretary", member_id="m2", name="李建国", on="2025-05-15")
+    b.allowance_payments = [
+        {"member_id": "m1", "paid_on": "2025-04-08", "months": [{"month": m, "amount": "300.00"}
+                                                                for m in ("2025-01", "2025-02", "2025-03")]},
+        {"member_id": "m2", "paid_on": "2025-10-09", "months": [{"month": m, "amount": a} for m, a in
+                                                                (("2025-07", "400.00"), ("2025-08", "400.00"))]}]
+    year = parse_period("2025")
+    f = dom.allowance_figures(b, year, "2025-09-30", detail=True)
+    assert [(x["month"], x["member_id"], x["due"], x["paid"]) for x in f["months"]] == [
+        ("2025-01", "m1", "300.00", True), ("2025-02", "m1", "300.00", True), ("2025-03", "m1", "300.00", True),
+        ("2025-04", "m1", "300.00", False), ("2025-05", "m2", "300.00", False), ("2025-06", "m2", "300.00", False),
+        ("2025-07", "m2", "400.00", False), ("2025-08", "m2", "400.00", False), ("2025-09", "m2", "400.00", False)]
+    # paid on 9 October: not yet paid as of 30 September, paid as of the year's end
+    assert dom.with_amounts({k: f[k] for k in dom.ALLOWANCE_COUNTS}) == {
+        "months_due": 9, "months_paid": 3, "amount_due": "3000.00", "amount_paid": "900.00", "amount_unpaid": "2100.00"}
+    end = dom.with_amounts(dom.allowance_figures(b, year, "2025-12-31"))
+    assert (end["months_due"], end["amount_due"], end["amount_paid"], end["amount_unpaid"]) == (
+        12, "4200.00", "1700.00", "2500.00")
+    q3 = dom.with_amounts(dom.allowance_figures(b, parse_period("2025-Q3"), "2025-12-31"))
+    assert (q3["months_due"], q3["amount_due"], q3["amount_paid"]) == (3, "1200.00", "800.00")
+    assert dom.allowance_figures(b, year, "2025-12-31", records_start="2025-06-01")["months_due"] == 7
+
+
+def test_assessments_of_the_period_s_year():
+    b = dom.Leadership("b", "2010-01-06", assessments=[
+        {"year": 2024, "member_id": "m1", "name": "王秀英", "result": "competent"},
+        {"year": 2025, "member_id": "m1", "name": "王秀英", "result": "excellent"},
+        {"year": 2025, "member_id": "m2", "name": "李建国", "result": "basically_competent"}])
+    f = dom.assessment_figures(b, 2025, detail=True)
+    assert {k: f[k] for k in ("assessed", "excellent", "basically_competent", "incompetent")} == {
+        "assessed": 2, "excellent": 1, "basically_competent": 1, "incompetent": 0}
+    assert [x["member_id"] for x in f["results"]] == ["m1", "m2"]
+
+
+def test_the_allowance_and_assessment_events_are_kept_on_the_branch():
+    store, b = Store(), "b4"
+    play(store, branch_established(b),
+         event(c.SecretaryAllowanceSet, "2025-01-02", branch_id=b, from_month="2025-01", monthly_amount="300.00"),
+         event(c.AllowancePaid, "2025-04-08", payment_id="ap1", branch_id=b, member_id="m1", from_month="2025-01",
+               to_month="2025-01", months=[{"month": "2025-01", "amount": "300.00"}], amount="300.00",
+               paid_on="2025-04-08"),
+         event(c.SecretaryAssessed, "2025-01-08", branch_id=b, member_id="m1", year=2024, result="competent"),
+         event(c.SecretaryAssessed, "2025-01-09", branch_id=b, member_id="m1", year=2024, result="excellent",
+               replaces="competent"))
+    doc = store.doc(LEADERSHIP, b)
+    assert doc["allowance_rates"] == [{"from_month": "2025-01", "amount": "300.00"}]
+    assert doc["allowance_payments"]["ap1"]["months"] == [{"month": "2025-01", "amount": "300.00"}]
+    assert doc["assessments"] == {"2024|m1": {"year": 2024, "member_id": "m1", "name": None, "result": "excellent"}}

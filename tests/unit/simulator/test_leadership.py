@@ -77,3 +77,21 @@ def test_secretaries_are_trained_but_one(played):
     assert summary["training_sessions"] == 2
     by_type = source.outcome()["summary"]["commands"]["by_type"]
     assert by_type["RecordTrainingSession"] == 2 and by_type["RecordTrainingAttendance"] == 1
+
+
+def test_allowances_are_paid_by_the_quarter_but_one_and_secretaries_assessed(played):
+    source, orgs, _ = played
+    from services.members.domain import secretary
+
+    by_type = source.outcome()["summary"]["commands"]["by_type"]
+    with_secretary = [b for b in source.world.branches if b.secretary_id]
+    assert by_type["SetSecretaryAllowance"] == len(source.world.branches)
+    assert by_type["RecordAllowancePayment"] == 4 * len(with_secretary) - 1
+    assert by_type["RecordSecretaryAssessment"] == 2 * len(with_secretary)  # the year before, and the year
+    b, heyuan = by_name(source, orgs, "宜和园")
+    unpaid = [r["month"] for r in secretary.ledger(heyuan, year=2025, as_of="2025-12-31") if not r["paid"]]
+    assert unpaid == ["2025-07", "2025-08", "2025-09"]
+    _, yiyuan = by_name(source, orgs, "怡园")
+    assert {(a["year"], a["result"]) for a in yiyuan.assessments} == {(2024, "basically_competent"),
+                                                                     (2025, "basically_competent")}
+    assert source.outcome()["summary"]["leadership"]["allowance_unpaid"] == {b.name: "900.00"}
