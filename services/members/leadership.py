@@ -1,7 +1,9 @@
 """The members service layer for a branch's leadership (issue 13): the committee and its
-elections, the training of branch secretaries, their assessments and allowance. The handlers are listed in the one table, `handlers.HANDLERS`; the helpers at the end
-are what the ledger's handlers call when the secretary is appointed or a member leaves a branch
-that they served.
+elections, the training of branch secretaries, their assessments and allowance.
+
+The handlers are listed in the one table, `handlers.HANDLERS`; the helpers at the end are what
+the ledger's handlers call when the secretary is appointed or a member leaves a branch that they
+served.
 """
 from services.members.adapters.documents import (
     ALLOWANCE_PAYMENTS, ELECTIONS, ORGANIZATION, TRAININGS, member_to_doc, org_to_doc,

@@ -106,10 +106,10 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         dom.removed(doc["posts"], post=e.post, member_id=e.member_id, on=e.on.isoformat())
         _ask(ctx, doc, event_day(ctx), emit_alerts)
         if e.post == dom.SECRETARY:
+            from services.reporting.handlers import ask_branch_alerts  # handlers.py imports this module
+
             # The branch has no secretary any more: its `no_secretary` rule must see it.
             org = await ctx.get(ORGS, e.branch_id)
-            from services.reporting.handlers import ask_branch_alerts
-
             if org and org.get("secretary_id") == e.member_id:
                 ctx.put(ORGS, org | {"secretary_id": None, "secretary_name": None})
                 ask_branch_alerts(ctx, e.branch_id, event_day(ctx), emit_alerts)
