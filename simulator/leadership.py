@@ -303,3 +303,32 @@ def summary(world: World) -> dict:
             "allowance_unpaid": {b.name: f"{Decimal(allowance_rate(b)) * 3:.2f}" for b in world.branches
                                  if b.secretary_id and b.short == UNPAID},
             "assessed": {b.name: ASSESSED.get(b.short, "competent") for b in world.branches if b.secretary_id}}
+
+
+def figures(world: World, branch_ids: list[str], period) -> dict:
+    """What a report of these branches should show of their leadership as of the period's end:
+    empty posts, overdue terms, trained secretaries, and the allowance due and paid."""
+    end, y = period.end, world.year
+    out = dict.fromkeys(("committee.posts_vacant", "committee.terms_overdue", "training.secretaries",
+                         "training.trained", "allowance.months_due"), 0)
+    paid = Decimal("0.00")
+    trained_on: dict[str, list[date]] = {}
+    for s in world.leadership.sessions:
+        for m in [*s.attendees, *s.late]:
+            trained_on.setdefault(m, []).append(s.held_on)
+    for bid in branch_ids:
+        b, plan = world.branch(bid), world.leadership.branches[bid]
+        held = plan.line_up(end) if b.has_committee else ({"secretary": b.secretary_id} if b.secretary_id else {})
+        out["committee.posts_vacant"] += sum(p not in held for p in (COMMITTEE if b.has_committee else COMMITTEE[:1]))
+        ends = plan.term_ends(end)
+        out["committee.terms_overdue"] += int(ends is not None and ends < end)
+        if not b.secretary_id:
+            continue
+        out["training.secretaries"] += 1
+        out["training.trained"] += any(date(y, 1, 1) <= d <= end for d in trained_on.get(b.secretary_id, []))
+        months = [m for m in period.months if m <= f"{end:%Y-%m}"]
+        out["allowance.months_due"] += len(months)
+        for mo, (day, covered) in ALLOWANCE_PAID.items():
+            if date(y, mo, day) <= end and not (b.short == UNPAID and mo == 10):
+                paid += Decimal(allowance_rate(b)) * sum(f"{y:04d}-{k:02d}" in months for k in covered)
+    return out | {"allowance.amount_paid": f"{paid:.2f}"}

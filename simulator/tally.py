@@ -93,7 +93,7 @@ def figures(world: World, tally: Tally, branch_ids: list[str], period: Period) -
     out["dues.amount_paid"] = f"{amount:.2f}"
     out["volunteer_hours"] = plain(hours)
     out["visits.members_visited"] = f["visits.members_visited"]
-    return out
+    return out | leadership.figures(world, branch_ids, period)  # committees, training, allowance (issue 13)
 
 
 def subtrees(world: World) -> list[tuple[str, str, str, list[str]]]:
