@@ -465,7 +465,9 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         year = e.held_on.isoformat()[:4]
         return [(ACTIVITIES, e.activity_id), *branches(e), *((LEDGERS, ledger_id(b, year)) for b in e.branch_ids)]
 
+    from services.reporting.leadership import build_handlers as leadership  # it imports this module
     return {
+        **leadership(emit_alerts),  # a branch's committee, elections, secretaries (leadership.py)
         "OrganizationEstablished": Handler(organization_established, lambda e: [(ORGS, e.org_id)]),
         "SecretaryAppointed": Handler(secretary_appointed, branches),
         "BranchRated": Handler(branch_rated, branches),
