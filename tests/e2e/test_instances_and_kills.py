@@ -90,7 +90,9 @@ UNKNOWN_OUTCOME = "发送结果未知"  # the error of an attempt whose process 
 # Notices addressed differently from run to run (see the docstring: a delivery acted on before a
 # late fact arrived) make the test xfail while this is True, fail it when False; reminders
 # addressed differently never fail it (by design).
-NOTICES_ORDER_DEPENDENT_IS_KNOWN = True  # 0 of 411 on a quiet run; a residual race under heavy load (a delivery acted on before an earlier-dated fact) still differs
+# 0 of 411 on a quiet run; a residual race under heavy load (a delivery acted on before an earlier-dated
+# fact) still differs: its cause and what would close it are in docs/reliability.md ("What is left").
+NOTICES_ORDER_DEPENDENT_IS_KNOWN = True
 
 
 class Recorded:
