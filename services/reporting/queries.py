@@ -13,6 +13,7 @@ from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, facts_f
 from services.reporting.adapters.figures import DbReader, Reader
 from services.reporting.domain import alerts as al
 from services.reporting.domain import days as d
+from services.reporting.domain import standing
 from services.reporting.domain.candidates import rank_branches, rank_members
 from services.reporting.domain.report import build, reading_day
 from services.reporting.settings import district_grading, district_rules, records_start
@@ -119,10 +120,8 @@ async def members_of(db, org_id: str, day: str) -> list[dict]:
             else "resident"
         out.append({"member_id": f.member_id, "name": f.name, "branch_id": stint.branch_id,
                     "branch_name": names[stint.branch_id], "status": status, "registered_on": f.registered_on,
-                    "last_present": max((x for x in f.present_days() if x <= day), default=None),
-                    "last_visit": max((v for v in f.visits.values() if v <= day), default=None),
-                    "paid_months": sorted(mo for mo, on in f.month_paid_on(records_start()).items() if on <= day),
-                    "specialist_id": f.specialist_id})
+                    "last_present": standing.last_present(f, day), "last_visit": standing.last_visit(f, day),
+                    "dues": standing.dues_standing(f, day, records_start()), "specialist_id": f.specialist_id})
     return sorted(out, key=lambda x: x["member_id"])
 
 
