@@ -8,7 +8,8 @@ from shared.rules.labels import ACTIVITY_KINDS
 from shared.periods import Period
 
 KIND_LABELS = {k: ACTIVITY_KINDS[k] for k in ORG_LIFE_KINDS}
-STATUS_LABELS = {"resident": "在住", "away": "外出", "exempt": "免于参加", "transferred": "已转出", "deceased": "已去世"}
+STATUS_LABELS = {"resident": "在住", "away": "外出", "exempt": "免于参加", "transferred": "已转出", "deceased": "已去世",
+                 "unregistered": "未登记"}
 ALERT_LABELS = {
     "dues_arrears": "欠缴党费", "no_participation": "未参加组织生活", "missed_meetings": "组织生活未按期开展",
     "not_visited": "超期未走访", "branch_too_small": "正式党员不足3人", "no_secretary": "未配备书记",

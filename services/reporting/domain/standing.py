@@ -3,6 +3,19 @@ from services.reporting.domain import days as d
 from services.reporting.domain.facts import MemberFacts
 
 
+def status(m: MemberFacts, day: str) -> str:
+    """resident · away · exempt on the day; transferred or deceased when no longer in a branch,
+    unregistered before the registration."""
+    if m.stint_on(day) is None:
+        if m.died_on and m.died_on <= day:
+            return "deceased"
+        left = any(t.get("to_branch_id") is None and t["on"] <= day for t in m.transfers)
+        return "transferred" if left else "unregistered"
+    if d.contains(m.away_spans(), day):
+        return "away"
+    return "exempt" if d.contains(m.exempt_spans(), day) else "resident"
+
+
 def dues_standing(m: MemberFacts, day: str, records_start: str | None) -> dict:
     """`paid_through`: the last month up to which every due month is paid (null when the first
     is not); `unpaid`: due months up to the month of `day` that no payment made by `day` covers
