@@ -4,7 +4,7 @@ Defined once: the exports use them and the dashboard reads them (`GET /api/v1/la
 figure has the same name on the screen and in the spreadsheet.
 """
 from shared.contracts.codes import ORG_LIFE_KINDS
-from shared.rules.labels import ACTIVITY_KINDS
+from shared.rules.labels import ACTIVITY_KINDS, ATTENDANCE_STATUSES
 from shared.periods import Period
 
 KIND_LABELS = {k: ACTIVITY_KINDS[k] for k in ORG_LIFE_KINDS}
@@ -47,6 +47,7 @@ def period_label(period: Period) -> str:
 
 def all_labels() -> dict:
     """What the dashboard names things by."""
-    return {"kinds": KIND_LABELS, "statuses": STATUS_LABELS, "alerts": ALERT_LABELS, "levels": LEVEL_LABELS,
+    return {"kinds": KIND_LABELS, "activity_kinds": ACTIVITY_KINDS, "attendance": ATTENDANCE_STATUSES,
+            "statuses": STATUS_LABELS, "alerts": ALERT_LABELS, "levels": LEVEL_LABELS,
             "org_kinds": ORG_KIND_LABELS, "figures": FIGURE_LABELS, "held": HELD, "required": REQUIRED,
             "not_rated": NOT_RATED}

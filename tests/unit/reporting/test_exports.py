@@ -2,6 +2,7 @@
 import csv
 import io
 import re
+from pathlib import Path
 from datetime import datetime
 
 import pytest
@@ -12,6 +13,8 @@ from services.reporting.domain.labels import FIGURE_LABELS, KIND_LABELS
 from shared.contracts.codes import ORG_LIFE_KINDS
 
 pytestmark = pytest.mark.unit
+
+DASHBOARD = Path(__file__).resolve().parents[3] / "services/reporting/entrypoints/static/index.html"
 
 # What Excel turns into a date when it opens a CSV: 4/4, 12-12, 2025-01, 2025/1/31, 1月5日, 2025年1月…
 LOOKS_LIKE_A_DATE = re.compile(r"^\s*(\d{1,4}\s*[/-]\s*\d{1,2}(\s*[/-]\s*\d{1,4})?|\d{1,4}年\d{1,2}月(\d{1,2}日)?"
@@ -96,3 +99,11 @@ def test_xlsx_branch_sheet_lists_its_members_with_labels():
     assert member["状态"] == "外出" and member["党费已缴至"] == "2025年6月份" and member["欠缴月数"] == 0
     assert member["登记日期"] == datetime(2024, 3, 5) and member["最近走访"] is None
 
+
+
+def test_the_dashboard_names_figures_by_the_labels_the_exports_use():
+    """The dashboard reads its labels from GET /api/v1/labels instead of keeping a copy of its own."""
+    html = DASHBOARD.read_text(encoding="utf-8")
+    assert "/api/v1/labels" in html
+    for label in (*KIND_LABELS.values(), "支委会", "党员大会", "实收党费（元）", "未配备书记"):
+        assert label not in html, label
