@@ -90,9 +90,9 @@ def main() -> None:
     a.out.mkdir(parents=True, exist_ok=True)
     y = a.year
     shoot(a.out / f"district-{y}.png", f"{base}/?org={district}&period={y}&year={y}&as_of={end}", height=3200)
-    shoot(a.out / f"district-{y}-01.png", f"{base}/?org={district}&period={y}-01&year={y}&as_of={end}", height=3200)
+    shoot(a.out / f"district-{y}-01.png", f"{base}/?org={district}&period={y}-01&year={y}&as_of={y}-01-31", height=3200)
     shoot(a.out / f"branch-{y}.png", f"{base}/?org={branch}&period={y}&year={y}&as_of={end}"
-          + (f"&member={member}" if member else ""), height=3800)
+          + (f"&member={member}" if member else ""), height=3000)
     shoot(a.out / f"phone-{y}.png", f"{base}/?org={district}&period={y}&year={y}&as_of={end}", height=5200,
           phone=True)
 
