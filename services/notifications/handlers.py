@@ -137,14 +137,23 @@ async def activity_scheduled(ev: a.ActivityScheduled, ctx: Context) -> None:
     await _address(ctx, n, due, False, strict=False)
 
 
+def reminder_name(alert_id: str, level: str, months: int | None) -> str:
+    """`reminder:<alert_id>:warning:<months>` (one a month while the run grows), or
+    `reminder:<alert_id>:alert` (once)."""
+    return f"reminder:{alert_id}:alert" if level == "alert" else f"reminder:{alert_id}:{level}:{months}"
+
+
 async def alert_raised(ev: r.AlertRaised, ctx: Context) -> None:
-    """At a warning (3 months), a reminder to the member and their branch secretary; at an alert
-    (6 months and more), to the secretary and the district's organisation department (domain.md).
-    Once per (alert, level, months): its ids, and those of the events it causes here, derive from
-    these, not from the AlertRaised's own id (which depends on the order reporting saw its facts in)."""
+    """At a warning (3 to 5 months), a reminder to the member and their branch secretary, once per
+    (alert, months): every month the run grows. At an alert (6 months), the secretary and the
+    district's organisation department are told (domain.md), once per alert: the run is past the
+    Party Constitution's six months, it is theirs to act on now, and a month more changes nothing.
+    The ids, and those of the events they cause here, derive from these, not from the AlertRaised's
+    own id (which depends on the order reporting saw its facts in)."""
     if ev.kind not in REMINDED_KINDS or ev.level not in ("warning", "alert"):
         return
-    name, months = f"reminder:{ev.alert_id}:{ev.level}:{ev.months}", ev.months or 0
+    name = reminder_name(ev.alert_id, ev.level, ev.months)
+    months = ev.months or 0
     member = await ctx.repo(MEMBER).get(ev.subject_id)
     who = member.name if member is not None else ""
     branch = await ctx.get(ORGS, ev.org_id) or {}
@@ -469,6 +478,6 @@ HANDLERS: dict[str, Handler] = {
                                                                 *((ORGS, b) for b in x.branch_ids)]),
     "AlertRaised": Handler(alert_raised, lambda x: [(MEMBERS, x.subject_id), (ORGS, x.org_id),
                                                     (MEMBERS, district_office.OFFICE_ID),
-                                                    *((NOTICES, f"reminder:{x.alert_id}:{x.level}:{x.months}:{who}")
+                                                    *((NOTICES, f"{reminder_name(x.alert_id, x.level, x.months)}:{who}")
                                                       for who in ("member", "secretary", "district"))]),
 }
