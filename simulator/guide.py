@@ -17,7 +17,7 @@ def where_to_look(report: dict, dashboard: str) -> str:
         "",
         f"夕阳红 Sunset Red — X区 {y}年 模拟数据已送达 (seed {s['seed']}, {s['commands']['total']} commands)",
         "",
-        f"  看板 Dashboard:   {dashboard}?year={y}&period={y}&as_of={y}-12-31",
+        f"  看板 Dashboard:   {dashboard}?org={district}&year={y}&period={y}&as_of={y}-12-31",
         f"  区报告 Report:    {dashboard.rstrip('/')}/api/v1/orgs/{district}/report?period={y}",
         f"  一月 January:     {dashboard.rstrip('/')}/api/v1/orgs/{district}/report?period={y}-01",
         f"  预警 Alerts:      {dashboard.rstrip('/')}/api/v1/alerts?org_id={district}&as_of={y}-12-31",
@@ -30,7 +30,8 @@ def where_to_look(report: dict, dashboard: str) -> str:
         f"  • 党费 dues: {dues['member_months_paid']} of {dues['member_months_due']} member-months paid, "
         f"{dues['amount_paid']} yuan; {dues['members_in_arrears_at_year_end']} members in arrears (3 months: warning, 6: alert).",
         f"  • 通知 notices: {notices['sent']} district notices, {notices['acknowledged']} acknowledgements, "
-        f"{notices['door_deliveries']} delivered by a specialist (送学上门), {notices['feedback']} feedback.",
+        f"{notices['door_deliveries']} delivered by a specialist (送学上门), {notices['feedback']} feedback; "
+        f"需回执通知 {notices['pairs_sent']} 人次, 已回执 {notices['pairs_acknowledged']} (the report's notices).",
         f"  • 独居/无手机: {m['live_alone']} live alone (visited twice a month), {m['without_phone']} have no phone.",
         "  • 支部短板 the report's gaps:",
     ]
@@ -54,6 +55,7 @@ def where_to_look(report: dict, dashboard: str) -> str:
                      f"unpaid at the year's end: {unpaid}. 书记考核: every secretary assessed in January (the year "
                      "before) and December (GET :8001/api/v1/orgs/<branch>/secretary).")
     lines.append("  • 志愿服务 volunteer hours: " + ", ".join(f"{t} {h}" for t, h in s["volunteer_hours"].items()))
+    lines.append(f"  • 预警 alerts open on {y}-12-31: " + ", ".join(f"{k} {n}" for k, n in s["alerts_at_year_end"].items()))
     return "\n".join(lines)
 
 

@@ -6,9 +6,12 @@ very same envelopes, so benchmark runs can be compared.
 """
 import gzip
 import json
+from collections import Counter
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
+from simulator.alerts import intended_alerts
 from simulator.commands import Cmd
 from simulator.tally import Tally, expectations, summary
 from simulator.world import build
@@ -32,8 +35,14 @@ class Generated:
         return plan(self.world, self.tally)
 
     def outcome(self) -> dict:
-        """What was intended; complete once every phase has been drawn."""
-        return {"summary": summary(self.world, self.tally), "expectations": expectations(self.world, self.tally)}
+        """What was intended; complete once every phase has been drawn. The alerts are those open at the
+        year's end with the records beginning on its first day (RECORDS_START, as `make demo` sets it)."""
+        y = self.world.year
+        alerts = intended_alerts(self.world, self.tally, date(y, 12, 31), date(y, 1, 1))
+        by_kind = Counter(f"{a['kind']}/{a['level']}" for a in alerts)
+        return {"summary": summary(self.world, self.tally) | {"alerts_at_year_end": dict(sorted(by_kind.items()))},
+                "expectations": expectations(self.world, self.tally),
+                "alerts": {"as_of": f"{y}-12-31", "records_start": f"{y}-01-01", "alerts": alerts}}
 
 
 class FromFile:

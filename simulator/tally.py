@@ -32,6 +32,8 @@ class Tally:
         self.hours: dict[str, list[tuple[date, Decimal, str]]] = defaultdict(list)
         self.visits: dict[str, list[date]] = defaultdict(list)
         self.notices: list[tuple[str, date, int]] = []  # (notice_id, day, recipients)
+        # (notice day, member, acknowledged) of each pair addressed by a notice asking for acknowledgement
+        self.notice_pairs: list[list] = []
         self.acks = 0
         self.door_deliveries = 0
         self.feedback = 0
@@ -80,8 +82,16 @@ def figures(world: World, tally: Tally, branch_ids: list[str], period: Period) -
             f["dues.member_months_due"] += len(due)
             f["dues.member_months_paid"] += sum(mo in tally.paid_months.get(mid, ()) for mo in due)
             amount += sum((a for d, a in tally.payments.get(mid, ()) if period.start <= d <= end), Decimal("0.00"))
-            hours += sum((h for d, h, _ in tally.hours.get(mid, ()) if period.start <= d <= end), Decimal("0"))
             f["visits.members_visited"] += any(period.start <= d <= end for d in tally.visits.get(mid, ()))
+        # Hours and notices count for the member's branch on their day, whatever happened to the member after.
+        for mid in branch.member_ids:
+            for d, h, _ in tally.hours.get(mid, ()):
+                if period.start <= d <= end and world.member(mid).registered(d):
+                    hours += h
+    for day, mid, acked in tally.notice_pairs:
+        if period.start <= day <= end and world.member(mid).branch_id in branch_ids:
+            f["notices.sent"] += 1
+            f["notices.acknowledged"] += acked
     out: dict[str, object] = {k: f[k] for k in ("members.registered", "members.away", "members.exempt",
                                                 "members.deceased", "participation.active")}
     out["members.resident"] = f["members.registered"] - f["members.away"]
@@ -92,8 +102,21 @@ def figures(world: World, tally: Tally, branch_ids: list[str], period: Period) -
     out["dues.member_months_paid"] = f["dues.member_months_paid"]
     out["dues.amount_paid"] = f"{amount:.2f}"
     out["volunteer_hours"] = plain(hours)
+    out["notices.sent"], out["notices.acknowledged"] = f["notices.sent"], f["notices.acknowledged"]
+    out["notices.ack_rate"] = round(f["notices.acknowledged"] / f["notices.sent"], 4) if f["notices.sent"] else 0
     out["visits.members_visited"] = f["visits.members_visited"]
     return out | leadership.figures(world, branch_ids, period)  # committees, training, allowance (issue 13)
+
+
+def hours_by_team(world: World, tally: Tally, branch_ids: list[str], period: Period) -> dict[str, str]:
+    """The subtree's volunteer hours of the period by team (the report's `volunteer_hours`, split)."""
+    by_team: dict[str, Decimal] = defaultdict(Decimal)
+    for bid in branch_ids:
+        for mid in world.branch(bid).member_ids:
+            for d, h, team in tally.hours.get(mid, ()):
+                if period.start <= d <= period.end and world.member(mid).registered(d):
+                    by_team[team] += h
+    return {team: plain(h) for team, h in sorted(by_team.items())}
 
 
 def subtrees(world: World) -> list[tuple[str, str, str, list[str]]]:
@@ -117,7 +140,8 @@ def expectations(world: World, tally: Tally) -> list[dict]:
         period = parse_period(text)
         for org_id, name, kind, branch_ids in subtrees(world):
             out.append({"org_id": org_id, "name": name, "kind": kind, "period": text,
-                        "figures": figures(world, tally, branch_ids, period)})
+                        "figures": figures(world, tally, branch_ids, period),
+                        "volunteer_hours_by_team": hours_by_team(world, tally, branch_ids, period)})
     return out
 
 
@@ -164,7 +188,9 @@ def summary(world: World, tally: Tally) -> dict:
                    "members_visited_in_year": year["visits.members_visited"]},
         "notices": {"sent": len(tally.notices), "recipients": sum(n for _, _, n in tally.notices),
                     "acknowledged": tally.acks, "door_deliveries": tally.door_deliveries,
-                    "feedback": tally.feedback},
+                    "feedback": tally.feedback,
+                    # what reporting counts (contract): pairs of the notices asking for acknowledgement
+                    "pairs_sent": year["notices.sent"], "pairs_acknowledged": year["notices.acknowledged"]},
         "leadership": leadership.summary(world),
         "commands": {"total": sum(tally.commands.values()), "by_type": dict(sorted(tally.commands.items()))},
     }

@@ -381,6 +381,11 @@ class Year:
         recipients = [m for m in self.w.members if m.registered(day)]
         self.t.notices.append((nid, day, len(recipients)))
         for m in recipients:
+            # Addressed (contract: dispatched, or handed to the specialist) unless no channel reaches the
+            # member: away, and no phone (members without a phone have no WeChat or email either).
+            pair = [day, m.member_id, False]
+            if require_ack and (m.phone or not m.away_on(day)):
+                self.t.notice_pairs.append(pair)
             roll = self.roll("notice", nid, m.index)
             ack_day = day + timedelta(days=1 + int(roll * 7))
             gone = m.died_on or m.transferred_on
@@ -399,6 +404,7 @@ class Year:
                 continue
             if require_ack and self.roll("ack", nid, m.index) < 0.8:
                 self.t.acks += 1
+                pair[2] = True
                 now.append(self.cmd("AcknowledgeNotice", f"{nid}/{m.member_id}", {
                     "notice_id": nid, "member_id": m.member_id, "channel": m.preferred_channel},
                     at(ack_day, 19), WECHAT))

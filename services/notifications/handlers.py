@@ -19,6 +19,7 @@ from services.notifications.adapters.documents import (
     DELIVERIES, DELIVERY, FEEDBACK, MEMBER, MEMBERS, NOTICE, NOTICE_INDEX, NOTICES, ORGS, delivery_id, index_id, org_doc,
 )
 from services.notifications.domain import delivery as deliveries
+from services.notifications.domain import district_office
 from services.notifications.domain import notice as notices
 from services.notifications.domain import texts
 from services.notifications.domain.addressing import as_it_stands, delivery_for
@@ -28,6 +29,7 @@ from services.notifications.domain.notice import Notice
 from services.notifications.domain.quiet_hours import QuietHours
 from services.notifications.domain.recipients import Member, branch_path, open_until
 from services.notifications.naming import caused_by, emit_for_delivery
+from services.notifications.settings import district_office_contact
 from shared.contracts import activities as a
 from shared.contracts import members as m
 from shared.contracts import notifications as c
@@ -135,21 +137,40 @@ async def activity_scheduled(ev: a.ActivityScheduled, ctx: Context) -> None:
     await _address(ctx, n, due, False, strict=False)
 
 
+def reminder_name(alert_id: str, level: str, months: int | None) -> str:
+    """`reminder:<alert_id>:warning:<months>` (one a month while the run grows), or
+    `reminder:<alert_id>:alert` (once)."""
+    return f"reminder:{alert_id}:alert" if level == "alert" else f"reminder:{alert_id}:{level}:{months}"
+
+
 async def alert_raised(ev: r.AlertRaised, ctx: Context) -> None:
-    """A reminder to the member and their branch secretary, once per (alert, level, months): its
-    ids, and those of the events it causes here, derive from these, not from the AlertRaised's
+    """At a warning (3 to 5 months), a reminder to the member and their branch secretary, once per
+    (alert, months): every month the run grows. At an alert (6 months), the secretary and the
+    district's organisation department are told (domain.md), once per alert: the run is past the
+    Party Constitution's six months, it is theirs to act on now, and a month more changes nothing.
+    The ids, and those of the events they cause here, derive from these, not from the AlertRaised's
     own id (which depends on the order reporting saw its facts in)."""
-    if ev.kind not in REMINDED_KINDS or ev.level != "warning":
+    if ev.kind not in REMINDED_KINDS or ev.level not in ("warning", "alert"):
         return
-    name = f"reminder:{ev.alert_id}:{ev.level}:{ev.months}"
+    name = reminder_name(ev.alert_id, ev.level, ev.months)
+    months = ev.months or 0
     member = await ctx.repo(MEMBER).get(ev.subject_id)
     who = member.name if member is not None else ""
     branch = await ctx.get(ORGS, ev.org_id) or {}
-    targets = [(f"{name}:member", *texts.reminder_to_member(ev.kind, who, ev.months or 0, ev.since), ev.subject_id)]
+    targets = []
+    if ev.level == "warning":
+        targets.append((f"{name}:member", *texts.reminder_to_member(ev.kind, who, months, ev.since), ev.subject_id))
     secretary = branch.get("secretary_id")
     if secretary and secretary != ev.subject_id:
-        targets.append((f"{name}:secretary", *texts.reminder_to_secretary(ev.kind, who, ev.months or 0, ev.since),
+        targets.append((f"{name}:secretary", *texts.reminder_to_secretary(ev.kind, who, months, ev.since, ev.level),
                         secretary))
+    if ev.level == "alert":
+        office = district_office.office(await ctx.repo(MEMBER).get(district_office.OFFICE_ID), ctx.envelope.district,
+                                        district_office_contact())
+        if office is not None:
+            ctx.repo(MEMBER).add(office)
+        targets.append((f"{name}:district", *texts.alert_to_district(ev.kind, who, branch.get("name", ""), months,
+                                                                     ev.since), district_office.OFFICE_ID))
     due = ctx.envelope.occurred_at
     reminder = caused_by(ctx, name)
     for notice_id, title, body, to in targets:
@@ -456,6 +477,7 @@ HANDLERS: dict[str, Handler] = {
     "ActivityScheduled": Handler(activity_scheduled, lambda x: [(NOTICES, f"activity:{x.activity_id}"),
                                                                 *((ORGS, b) for b in x.branch_ids)]),
     "AlertRaised": Handler(alert_raised, lambda x: [(MEMBERS, x.subject_id), (ORGS, x.org_id),
-                                                    *((NOTICES, f"reminder:{x.alert_id}:{x.level}:{x.months}:{who}")
-                                                      for who in ("member", "secretary"))]),
+                                                    (MEMBERS, district_office.OFFICE_ID),
+                                                    *((NOTICES, f"{reminder_name(x.alert_id, x.level, x.months)}:{who}")
+                                                      for who in ("member", "secretary", "district"))]),
 }

@@ -2,6 +2,9 @@
 
 Nothing configured means the demo: every electronic channel prints to the console.
 """
+import json
+from functools import lru_cache
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,3 +30,19 @@ class NotifySettings(BaseSettings):
     # An attempt still `sending` after this long belongs to a process that died mid-send: longer
     # than a send can take (send_timeout_seconds, with room to record the outcome).
     orphan_after_seconds: float = 120.0
+    # The district's organisation department, told of every six-month alert with the branch
+    # secretary (domain.md): JSON {"name", "phone", "email", "wechat_openid", "preferred_channel"}.
+    # The default is an address the demo's console channel prints.
+    district_office: str = ('{"name": "区委组织部", "email": "district-office@sunsetred.local", '
+                            '"preferred_channel": "email"}')
+
+
+@lru_cache
+def district_office_contact() -> dict:
+    """The department's contacts (setting NOTIFY_DISTRICT_OFFICE), read once; a value that is not a
+    JSON object stops the service with the setting named."""
+    value = json.loads(NotifySettings().district_office)
+    if not isinstance(value, dict):
+        raise ValueError("NOTIFY_DISTRICT_OFFICE must be a JSON object {name, phone, email, wechat_openid, "
+                         "preferred_channel}")
+    return value

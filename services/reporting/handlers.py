@@ -414,7 +414,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
             await update(ctx, member_id, cancel)
 
     async def hours_logged(e: a.VolunteerHoursLogged, ctx: Context) -> None:
-        entry = {"on": e.on.isoformat(), "hundredths": int(Decimal(e.hours) * 100)}
+        entry = {"on": e.on.isoformat(), "hundredths": int(Decimal(e.hours) * 100), "team": e.team}
         await update(ctx, e.member_id, lambda f: f.hours.__setitem__(e.entry_id, entry))
 
     async def visit_recorded(e: a.VisitRecorded, ctx: Context) -> None:

@@ -12,10 +12,13 @@ from services.reporting.adapters import figures, org_tree
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, facts_from_doc
 from services.reporting.adapters.figures import DbReader, Reader
+from services.reporting.domain import alert_list
 from services.reporting.domain import alerts as al
 from services.reporting.domain import days as d
+from services.reporting.domain import standing
 from services.reporting.domain.candidates import rank_branches, rank_members
 from services.reporting.domain.report import build, reading_day
+from services.reporting.domain.volunteer import hours_by_team
 from services.reporting.settings import district_grading, district_rules, records_start
 from shared.contracts.codes import ORG_LIFE_KINDS
 from shared.periods import Period, parse_period
@@ -87,10 +90,16 @@ async def subtree_members(db, branches: list[dict]):
         yield facts_from_doc(doc, doc["_id"])
 
 
-async def alerts(db, org_id: str, as_of: date) -> list[dict]:
+async def alerts(db, org_id: str, as_of: date, kind: str | None = None, branch_id: str | None = None) -> list[dict]:
+    """The subtree's open alerts as of a day, the worst first (domain/alert_list.py); only those of
+    one kind, or of one branch of the subtree, when asked."""
     o = await org(db, org_id)
     day = as_of.isoformat()
     branches = await org_tree.branches_under(db, o)
+    if branch_id is not None:
+        branches = [b for b in branches if b["_id"] == branch_id]
+        if not branches:
+            raise UnknownOrg(branch_id)
     wanted = {b["_id"] for b in branches}
     names = {b["_id"]: b["name"] for b in branches}
     reader = DbReader(db)
@@ -99,13 +108,13 @@ async def alerts(db, org_id: str, as_of: date) -> list[dict]:
     for b in branches:
         state = await branch_state(reader, b, day)
         out += [x.to_dict() | {"subject_name": b["name"]} for x in al.branch_alerts(state, day, district_rules())]
-    of_members = [x.to_dict() | {"subject_name": f.name} async for f in subtree_members(db, branches)
-                  for x in al.member_alerts(f, day) if x.org_id in wanted]
+    out += [x.to_dict() | {"subject_name": f.name} async for f in subtree_members(db, branches)
+            for x in al.member_alerts(f, day) if x.org_id in wanted]
     out += await leadership_queries.alerts(db, branches, day)  # committee and secretaries (issue 13)
-    out += sorted(of_members, key=lambda x: (x["subject_id"], x["alert_id"]))
     for x in out:
         x["org_name"] = names.get(x["org_id"])
-    return out
+        x["since_label"] = alert_list.since_label(x["kind"], x["since"])
+    return alert_list.ordered(alert_list.matching(out, kind))
 
 
 async def members_of(db, org_id: str, day: str) -> list[dict]:
@@ -118,29 +127,56 @@ async def members_of(db, org_id: str, day: str) -> list[dict]:
         stint = f.stint_on(day)
         if stint is None or stint.branch_id not in names:
             continue
-        status = "away" if d.contains(f.away_spans(), day) else "exempt" if d.contains(f.exempt_spans(), day) \
-            else "resident"
         out.append({"member_id": f.member_id, "name": f.name, "branch_id": stint.branch_id,
-                    "branch_name": names[stint.branch_id], "status": status, "registered_on": f.registered_on,
-                    "last_present": max((x for x in f.present_days() if x <= day), default=None),
-                    "last_visit": max((v for v in f.visits.values() if v <= day), default=None),
-                    "paid_months": sorted(mo for mo, on in f.month_paid_on(records_start()).items() if on <= day),
-                    "specialist_id": f.specialist_id})
+                    "branch_name": names[stint.branch_id], "status": standing.status(f, day),
+                    "registered_on": f.registered_on,
+                    "last_present": standing.last_present(f, day), "last_visit": standing.last_visit(f, day),
+                    "dues": standing.dues_standing(f, day, records_start()), "specialist_id": f.specialist_id})
     return sorted(out, key=lambda x: x["member_id"])
 
 
 async def member(db, member_id: str, as_of: date) -> dict | None:
+    """What reporting knows of one member as of a day (the branch view's ledger): every branch by
+    name, the status of the day, dues month by month of the day's year, attendance with its kind,
+    visits, hours, notices and the alerts."""
     doc = await db[MEMBERS].find_one({"_id": member_id})
     if doc is None:
         return None
     f = facts_from_doc(doc, member_id)
     day = as_of.isoformat()
+    stints = f.stints()
+    names = {o["_id"]: o["name"] async for o in db[ORGS].find({"_id": {"$in": [s.branch_id for s in stints]}},
+                                                              {"name": 1})}
+    stint = f.stint_on(day)
+    paid = {mo: on for mo, on in f.month_paid_on(records_start()).items() if on <= day}
+    year = parse_period(day[:4]).months
     return {"member_id": member_id, "name": f.name, "registered_on": f.registered_on, "died_on": f.died_on,
-            "stints": [vars(s) for s in f.stints()], "away": f.away, "exempt": f.exempt,
-            "present_days": f.present_days(), "paid_months": sorted(f.month_paid_on(records_start())),
-            "visits": sorted(f.visits.values()), "hours": str(sum(h["hundredths"] for h in f.hours.values()) / 100),
+            "branch_id": stint.branch_id if stint else None,
+            "branch_name": names.get(stint.branch_id) if stint else None,
+            "status": standing.status(f, day),
+            "stints": [vars(s) | {"branch_name": names.get(s.branch_id)} for s in stints],
+            "away": f.away, "exempt": f.exempt,
+            "dues": standing.dues_standing(f, day, records_start()) | {
+                "year": [{"month": mo, "paid_on": paid.get(mo)} for mo in year if mo <= d.month_of(day)]},
+            "attendance": sorted(({"held_on": a["held_on"], "kind": a["kind"], "status": a["status"]}
+                                  for a in f.attendance.values() if not a.get("cancelled") and a["held_on"] <= day),
+                                 key=lambda a: a["held_on"], reverse=True),
+            "present_days": [x for x in f.present_days() if x <= day],
+            "visits": sorted((v for v in f.visits.values() if v <= day), reverse=True),
+            "hours": str(sum(h["hundredths"] for h in f.hours.values() if h["on"] <= day) / 100),
             "notices": [{"notice_id": k, **v} for k, v in sorted(f.notices.items())],
-            "alerts": [x.to_dict() for x in al.member_alerts(f, day)], "as_of": day}
+            "alerts": [x.to_dict() | {"since_label": alert_list.since_label(x.kind, x.since)}
+                       for x in al.member_alerts(f, day)], "as_of": day}
+
+
+async def volunteer_hours(db, org_id: str, period: Period, as_of: date) -> dict:
+    """The subtree's volunteer hours of a period by team (the report's `volunteer_hours`, split)."""
+    o = await org(db, org_id)
+    branches = await org_tree.branches_under(db, o)
+    day = reading_day(period, as_of.isoformat())
+    facts = [f async for f in subtree_members(db, branches)] if branches else []
+    by_team = hours_by_team(facts, {b["_id"] for b in branches}, period, day)
+    return {"org_id": org_id, "period": period.text, "as_of": day, "by_team": by_team}
 
 
 async def tree(db) -> list[dict]:

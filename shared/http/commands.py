@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
 
 from shared.contracts.parsing import Invalid, NotEnvelope, encode, parse_object
+from shared.http.errors import unprocessable as _unprocessable
 
 
 def commands_router(commands_topic: str | None) -> APIRouter:
@@ -31,8 +32,8 @@ def commands_router(commands_topic: str | None) -> APIRouter:
         if isinstance(result, Invalid):
             return _unprocessable(result.errors)
         if result.message.KIND != "command" or result.message.TOPIC != commands_topic:
-            where = f"a command of {commands_topic}" if commands_topic else "accepted here: this service takes no commands"
-            return _unprocessable([{"field": "type", "message": f"{result.envelope.type} is not {where}"}])
+            where = f"本服务只接受 {commands_topic} 的命令" if commands_topic else "本服务不接受命令"
+            return _unprocessable([{"field": "type", "message": f"{result.envelope.type} 不是可提交的命令：{where}"}])
         runtime = request.app.state.runtime
         if not runtime.started:  # start-up is still waiting for Kafka and MongoDB
             return JSONResponse(status_code=503, content={"detail": "the service is starting; try again shortly"},
@@ -46,7 +47,3 @@ def commands_router(commands_topic: str | None) -> APIRouter:
                                                       "type": result.envelope.type})
 
     return router
-
-
-def _unprocessable(errors: list[dict[str, str]]) -> JSONResponse:
-    return JSONResponse(status_code=422, content={"detail": errors[0]["message"], "errors": errors})

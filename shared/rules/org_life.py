@@ -48,6 +48,13 @@ class Requirement:
         return self.applies == "all" or (self.applies == "committee" and has_committee) or (
             self.applies == "party_groups" and party_groups > 0)
 
+    def times_for(self, *, has_committee: bool, party_groups: int) -> int:
+        """Meetings a branch must hold per unit (month, quarter…): a rule for party groups is a
+        rule for each group (a branch of three groups holds three group meetings a month)."""
+        if not self.applies_to(has_committee=has_committee, party_groups=party_groups):
+            return 0
+        return self.times * (party_groups if self.applies == "party_groups" else 1)
+
 
 DEFAULT_RULES: tuple[Requirement, ...] = (
     Requirement("branch_assembly", "quarter"),
@@ -121,7 +128,8 @@ def units(per: Per, period: Period) -> list[Unit]:
 def required(period: Period, *, has_committee: bool, party_groups: int,
              rules: tuple[Requirement, ...] = DEFAULT_RULES) -> dict[str, int]:
     """Meetings of each kind a branch must hold in a period: every kind of organisational life,
-    0 where a kind does not apply or the district's rule set leaves it out."""
+    0 where a kind does not apply or the district's rule set leaves it out; group meetings per
+    party group (contract)."""
     return dict(_required(period, bool(has_committee), party_groups, tuple(rules)))
 
 
@@ -131,8 +139,8 @@ def _required(period: Period, has_committee: bool, party_groups: int,
     """`required`, remembered: a pure function of immutable arguments (a fresh dict per call)."""
     out: dict[str, int] = dict.fromkeys(ORG_LIFE_KINDS, 0)
     for r in rules:
-        applies = r.applies_to(has_committee=has_committee, party_groups=party_groups)
-        out[r.kind] = out.get(r.kind, 0) + (r.times * units_in(r.per, period) if applies else 0)
+        n = r.times_for(has_committee=has_committee, party_groups=party_groups)
+        out[r.kind] = out.get(r.kind, 0) + n * units_in(r.per, period)
     return tuple(out.items())
 
 

@@ -27,7 +27,7 @@ def test_required_meetings_follow_the_contract_example():
 
 
 def test_month_and_year_and_configured_rules():
-    assert required(parse_period("2026-05"), has_committee=False, party_groups=2)["group_meeting"] == 1
+    assert required(parse_period("2026-05"), has_committee=False, party_groups=2)["group_meeting"] == 2  # per group
     assert required(parse_period("2026-05"), has_committee=False, party_groups=0)["branch_assembly"] == 0
     year = required(parse_period("2026"), has_committee=False, party_groups=0)
     assert year["branch_assembly"] == 4 and year["org_life_meeting"] == 1 and year["committee_meeting"] == 0

@@ -43,17 +43,17 @@ def plan(period: Period, *, has_committee: bool, party_groups: int, rules: tuple
         held_totals[kind] = held
         row_units = []
         for r in (r for r in rules if r.kind == kind):
-            applies = r.applies_to(has_committee=has_committee, party_groups=party_groups)
+            want = r.times_for(has_committee=has_committee, party_groups=party_groups)
             for u in units(r.per, period):
                 us, ue = u.start.isoformat(), u.end.isoformat()
                 h = sum(a.status == "held" and _within(a, us, ue) for a in of_kind)
                 s = sum(a.status == "scheduled" and _within(a, us, ue) for a in of_kind)
-                want = r.times if applies else 0
                 row_units.append({"unit": u.label, "per": r.per, "start": us, "end": ue, "required": want,
                                   "held": h, "scheduled": s, "missing": max(0, want - h),
                                   "to_schedule": max(0, want - h - s)})
         rule_texts = [{"per": r.per, "times": r.times, "applies": r.applies,
-                       "text": f"{labels.PERS[r.per]}{r.times}次", "applies_here":
+                       "text": f"{'每个党小组' if r.applies == 'party_groups' else ''}{labels.PERS[r.per]}{r.times}次",
+                       "applies_here":
                        r.applies_to(has_committee=has_committee, party_groups=party_groups)}
                       for r in rules if r.kind == kind]
         missing = sum(u["missing"] for u in row_units)

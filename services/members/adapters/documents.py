@@ -57,6 +57,7 @@ MEMBER: Collection[Member] = Collection(MEMBERS, member_to_doc, member_from_doc)
 
 async def setup(db) -> None:
     await db[ORGS].create_index("parent_id")
+    await db[ORGS].create_index("ancestors")  # a subtree's branches (member counts)
     await db[MEMBERS].create_index("branch_id")
     await db[MEMBERS].create_index("org_path")
     await db[MEMBERS].create_index("name")

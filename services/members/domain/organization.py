@@ -118,3 +118,9 @@ def merge(source: Organization, target: Organization, *, on: str) -> tuple[list[
 
 
 __all__ = ["Organization", "establish", "require_branch", "rate", "merge", "Rejected"]
+
+
+def subtree_member_counts(branches: list[Organization], org_ids: list[str]) -> dict[str, int]:
+    """Current members of each organisation's whole subtree: the rosters of the branches under it
+    (a branch's own roster for a branch; a community or a district holds no members itself)."""
+    return {o: sum(len(b.member_ids) for b in branches if o in b.path) for o in org_ids}

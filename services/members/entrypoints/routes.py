@@ -10,6 +10,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query, Request
 
 from services.members.adapters.documents import AUDIT, MEMBERS, ORGS, PAYMENTS, member_from_doc
+from services.members.adapters.org_counts import member_counts
 from services.members.domain import labels as L
 from services.members.domain import ledger as views
 from services.members.domain.organization import COMMITTEE_THRESHOLD, MIN_BRANCH_MEMBERS
@@ -52,7 +53,8 @@ async def get_org(org_id: str, request: Request, caller: Caller = Depends(curren
     if org.get("secretary_id"):
         doc = await db[MEMBERS].find_one({"_id": org["secretary_id"]}, {"name": 1})
         secretary = {"member_id": org["secretary_id"], "name": doc.get("name") if doc else None}
-    member_count = len(org.get("member_ids", []))
+    counts = await member_counts(db, org_id, [org_id, *(ch["_id"] for ch in children)])
+    member_count = counts[org_id]
     org.pop(VERSION, None)  # the unit of work's, not the organisation's
     org["org_id"] = org.pop("_id")
     org.update({
@@ -60,7 +62,7 @@ async def get_org(org_id: str, request: Request, caller: Caller = Depends(curren
         "merged": bool(org.get("merged_into")),
         "awards": [{**a, "category_label": L.label(L.AWARD, a["category"])} for a in org.get("awards", [])],
         "children": [{"org_id": ch["_id"], "name": ch["name"], "kind": ch["kind"], "kind_label": L.KIND[ch["kind"]],
-                      "member_count": len(ch.get("member_ids", [])), "merged_into": ch.get("merged_into"),
+                      "member_count": counts[ch["_id"]], "merged_into": ch.get("merged_into"),
                       "secretary_id": ch.get("secretary_id")} for ch in children],
     })
     if org["kind"] == "branch":

@@ -52,9 +52,18 @@ def reminder_to_member(kind: str, name: str, months: int, since: str) -> tuple[s
                        "如有困难请联系支部书记或一对一专员，我们上门为您服务。")
 
 
-def reminder_to_secretary(kind: str, name: str, months: int, since: str) -> tuple[str, str]:
+def reminder_to_secretary(kind: str, name: str, months: int, since: str, level: str = "warning") -> tuple[str, str]:
     fact = ALERT_FACTS[kind]
+    if level == "alert":  # six months: Party Constitution art. 9
+        return ("支部工作预警", f"党员{name}自{_month(since)}起已连续{months}个月{fact}，已满六个月。"
+                              "请立即上门了解情况并报告上级党组织。")
     return ("支部工作提醒", f"党员{name}自{_month(since)}起已连续{months}个月{fact}，请及时联系了解情况。")
+
+
+def alert_to_district(kind: str, name: str, branch: str, months: int, since: str) -> tuple[str, str]:
+    fact = ALERT_FACTS[kind]
+    return ("党员管理预警", f"{branch or '某支部'}党员{name}自{_month(since)}起已连续{months}个月{fact}，"
+                          "已满六个月，已同时告知支部书记，请督促支部处理。")
 
 
 def _month(since: str) -> str:

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from services.notifications.adapters.documents import DELIVERIES, FEEDBACK, MEMBERS, NOTICES, ORGS, member_from_doc
 from services.notifications.domain.channels import plan
 from services.notifications.domain.recipients import in_audience, open_until
-from shared.http.errors import NotFound
+from shared.http.errors import NotFound, unprocessable
 from shared.messaging.unit_of_work import VERSION
 from shared.periods import parse_period, today
 
@@ -20,7 +20,7 @@ def _db(request: Request):
 
 
 def _unprocessable(field: str, message: str) -> JSONResponse:
-    return JSONResponse(status_code=422, content={"detail": message, "errors": [{"field": field, "message": message}]})
+    return unprocessable([{"field": field, "message": message}])  # said in Chinese, as every service does
 
 
 @router.get("/notices/{notice_id}", summary="One notice")
@@ -109,7 +109,7 @@ async def audience_preview(request: Request, org_ids: str = Query(""), member_id
     orgs = [o for o in org_ids.split(",") if o]
     named = [m for m in member_ids.split(",") if m]
     if not orgs and not named:
-        return _unprocessable("org_ids", "name at least one org or member")
+        return _unprocessable("org_ids", "请至少指定一个组织或一名党员")
     db, day = _db(request), (on or today()).isoformat()
     branches = []
     for org_id in orgs:

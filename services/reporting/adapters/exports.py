@@ -1,78 +1,124 @@
 """Spreadsheet exports: .xlsx (a summary sheet and one per branch) and .csv (UTF-8 with BOM).
 
-Headers are Chinese; every row carries the ids a person needs to act on it.
+Headers are the dashboard's labels (domain/labels.py); every row carries the ids a person needs
+to act on it. Numbers are numbers: in the xlsx, counts, rates, money and hours are numeric cells
+with a number format, dates are date cells; in the CSV, nothing a spreadsheet program would
+read as a date unless it is one (held and required meetings are two columns, never "4/4"; the
+period is "2025年1月份", not "2025-01"; rates are "31.23%").
 """
 import csv
 import io
+from datetime import date
+from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from services.reporting.domain.labels import KIND_LABELS, STATUS_LABELS
+from services.reporting.domain.labels import (
+    FIGURE_LABELS, HELD, KIND_LABELS, NOT_RATED, REQUIRED, STATUS_LABELS, period_label,
+)
 from shared.contracts.codes import ORG_LIFE_KINDS
+from shared.periods import parse_period
+
+# Kinds of cell: how each is written in the xlsx (number format) and in the CSV.
+TEXT, INT, RATE, MONEY, HOURS, SCORE, DAY, STARS = "text", "int", "rate", "money", "hours", "score", "day", "stars"
+XLSX_FORMATS = {INT: "0", RATE: "0.00%", MONEY: "#,##0.00", HOURS: "0.0#", SCORE: "0.00", DAY: "yyyy-mm-dd",
+                STARS: "0"}
+
+
+def _at(path: str):
+    def get(r: dict):
+        node = r
+        for part in path.split("."):
+            node = node[part]
+        return node
+    return get
+
+
+def _figure(path: str, kind: str) -> tuple[str, object, str]:
+    return FIGURE_LABELS[path], _at(path), kind
+
 
 REPORT_COLUMNS = [
-    ("组织ID", lambda r: r["org_id"]), ("组织名称", lambda r: r["name"]), ("统计期", lambda r: r["period"]),
-    ("截至日期", lambda r: r["as_of"]),
-    ("登记党员", lambda r: r["members"]["registered"]), ("在住党员", lambda r: r["members"]["resident"]),
-    ("外出党员", lambda r: r["members"]["away"]), ("免于参加", lambda r: r["members"]["exempt"]),
-    ("期内去世", lambda r: r["members"]["deceased"]),
-    ("参加活动人数", lambda r: r["participation"]["active"]), ("参与率", lambda r: r["participation"]["rate"]),
-    ("在住参与率", lambda r: r["participation"]["resident_rate"]),
-    *[(f"{KIND_LABELS[k]}(应/实)", lambda r, k=k: f"{r['organisational_life'][k]['required']}/"
-                                            f"{r['organisational_life'][k]['held']}") for k in ORG_LIFE_KINDS],
-    ("组织生活完成率", lambda r: r["organisational_life"]["compliance"]),
-    ("应缴人月", lambda r: r["dues"]["member_months_due"]), ("已缴人月", lambda r: r["dues"]["member_months_paid"]),
-    ("党费缴纳率", lambda r: r["dues"]["rate"]), ("实收党费(元)", lambda r: r["dues"]["amount_paid"]),
-    ("志愿服务时长", lambda r: r["volunteer_hours"]),
-    ("通知送达", lambda r: r["notices"]["sent"]), ("通知回执", lambda r: r["notices"]["acknowledged"]),
-    ("回执率", lambda r: r["notices"]["ack_rate"]),
-    ("走访人数", lambda r: r["visits"]["members_visited"]), ("超期未走访", lambda r: r["visits"]["overdue"]),
-    ("推荐得分", lambda r: r["score"]), ("推荐星级", lambda r: r["recommended_stars"]),
-    ("评定星级", lambda r: r["stars"] if r["stars"] is not None else ""),
+    ("组织ID", _at("org_id"), TEXT), ("组织名称", _at("name"), TEXT),
+    ("统计期", lambda r: period_label(parse_period(r["period"])), TEXT), ("截至日期", _at("as_of"), DAY),
+    _figure("members.registered", INT), _figure("members.resident", INT), _figure("members.away", INT),
+    _figure("members.exempt", INT), _figure("members.deceased", INT),
+    _figure("participation.active", INT), _figure("participation.rate", RATE),
+    _figure("participation.resident_rate", RATE),
+    *[col for k in ORG_LIFE_KINDS for col in (
+        (f"{KIND_LABELS[k]}（{HELD}）", _at(f"organisational_life.{k}.held"), INT),
+        (f"{KIND_LABELS[k]}（{REQUIRED}）", _at(f"organisational_life.{k}.required"), INT))],
+    _figure("organisational_life.compliance", RATE),
+    _figure("dues.member_months_due", INT), _figure("dues.member_months_paid", INT), _figure("dues.rate", RATE),
+    _figure("dues.amount_paid", MONEY), _figure("volunteer_hours", HOURS),
+    _figure("notices.sent", INT), _figure("notices.acknowledged", INT), _figure("notices.ack_rate", RATE),
+    _figure("visits.members_visited", INT), _figure("visits.overdue", INT),
+    _figure("score", SCORE), _figure("recommended_stars", STARS), (FIGURE_LABELS["stars"], _at("stars"), STARS),
 ]
 MEMBER_COLUMNS = [
-    ("党员ID", "member_id"), ("姓名", "name"), ("支部ID", "branch_id"), ("支部", "branch_name"),
-    ("状态", "status"), ("登记日期", "registered_on"), ("最近参加活动", "last_present"),
-    ("最近走访", "last_visit"), ("已缴月份", "paid_months"), ("一对一专员ID", "specialist_id"),
+    ("党员ID", _at("member_id"), TEXT), ("姓名", _at("name"), TEXT), ("支部ID", _at("branch_id"), TEXT),
+    ("支部", _at("branch_name"), TEXT), ("状态", lambda m: STATUS_LABELS.get(m["status"], m["status"]), TEXT),
+    ("登记日期", _at("registered_on"), DAY),
+    ("党费已缴至", lambda m: _month_label(m["dues"]["paid_through"]), TEXT),
+    ("欠缴月数", _at("dues.unpaid"), INT),
+    ("最近参加组织生活", _at("last_present"), DAY), ("最近走访", _at("last_visit"), DAY),
+    ("一对一专员ID", _at("specialist_id"), TEXT),
 ]
 
 
-def _report_row(r: dict) -> list:
-    return [get(r) for _, get in REPORT_COLUMNS]
+def _month_label(month: str | None) -> str | None:
+    return period_label(parse_period(month)) if month else None
 
 
-def _member_row(m: dict) -> list:
-    row = []
-    for _, key in MEMBER_COLUMNS:
-        v = m.get(key)
-        row.append(STATUS_LABELS.get(v, v) if key == "status" else "、".join(v) if isinstance(v, list) else v or "")
-    return row
+def _xlsx_value(value, kind: str):
+    if value is None:
+        return NOT_RATED if kind == STARS else None
+    if kind in (MONEY, HOURS, SCORE, RATE):
+        return Decimal(str(value))
+    if kind == DAY:
+        return date.fromisoformat(value)
+    return value
+
+
+def _csv_value(value, kind: str) -> str:
+    if value is None:
+        return NOT_RATED if kind == STARS else ""
+    if kind == RATE:  # read back as the same number by a spreadsheet program: 0.3123 → "31.23%"
+        return f"{Decimal(str(value)) * 100:.2f}%"
+    return str(value)
+
+
+def _append(sheet, columns, row: dict) -> None:
+    sheet.append([_xlsx_value(get(row), kind) for _, get, kind in columns])
+    for cell, (_, _, kind) in zip(sheet[sheet.max_row], columns):
+        if kind in XLSX_FORMATS and cell.value is not None and not isinstance(cell.value, str):
+            cell.number_format = XLSX_FORMATS[kind]
+
+
+def _header(sheet, columns) -> None:
+    sheet.append([h for h, _, _ in columns])
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
 
 
 def xlsx(summary: dict, branches: list[dict], members: list[dict]) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总"
-    ws.append([h for h, _ in REPORT_COLUMNS])
-    ws.append(_report_row(summary))
-    for r in branches:
-        ws.append(_report_row(r))
-    for c in ws[1]:
-        c.font = Font(bold=True)
+    _header(ws, REPORT_COLUMNS)
+    for r in [summary, *branches]:
+        _append(ws, REPORT_COLUMNS, r)
     used = {"汇总"}
     for r in branches:
-        title = _sheet_title(r["name"], used)
-        sheet = wb.create_sheet(title)
-        sheet.append([h for h, _ in REPORT_COLUMNS])
-        sheet.append(_report_row(r))
+        sheet = wb.create_sheet(_sheet_title(r["name"], used))
+        _header(sheet, REPORT_COLUMNS)
+        _append(sheet, REPORT_COLUMNS, r)
         sheet.append([])
-        sheet.append([h for h, _ in MEMBER_COLUMNS])
+        _header(sheet, MEMBER_COLUMNS)
         for m in members:
             if m["branch_id"] == r["org_id"]:
-                sheet.append(_member_row(m))
-        for c in sheet[1] + sheet[4]:
-            c.font = Font(bold=True)
+                _append(sheet, MEMBER_COLUMNS, m)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -91,8 +137,7 @@ def _sheet_title(name: str, used: set[str]) -> str:
 def csv_bytes(summary: dict, branches: list[dict]) -> bytes:
     out = io.StringIO()
     w = csv.writer(out)
-    w.writerow([h for h, _ in REPORT_COLUMNS])
-    w.writerow(_report_row(summary))
-    for r in branches:
-        w.writerow(_report_row(r))
+    w.writerow([h for h, _, _ in REPORT_COLUMNS])
+    for r in [summary, *branches]:
+        w.writerow([_csv_value(get(r), kind) for _, get, kind in REPORT_COLUMNS])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -1,10 +1,15 @@
-"""Chinese labels of the machine codes reporting shows (codes are stored, labels displayed)."""
-KIND_LABELS = {
-    "branch_assembly": "支部党员大会", "committee_meeting": "支部委员会会议", "group_meeting": "党小组会",
-    "party_lecture": "党课", "themed_party_day": "主题党日", "org_life_meeting": "组织生活会",
-    "democratic_evaluation": "民主评议党员",
-}
-STATUS_LABELS = {"resident": "在住", "away": "外出", "exempt": "免于参加", "transferred": "已转出", "deceased": "已去世"}
+"""Chinese labels of the machine codes and figures reporting shows (codes are stored, labels displayed).
+
+Defined once: the exports use them and the dashboard reads them (`GET /api/v1/labels`), so a
+figure has the same name on the screen and in the spreadsheet.
+"""
+from shared.contracts.codes import ORG_LIFE_KINDS
+from shared.rules.labels import ACTIVITY_KINDS, ATTENDANCE_STATUSES
+from shared.periods import Period
+
+KIND_LABELS = {k: ACTIVITY_KINDS[k] for k in ORG_LIFE_KINDS}
+STATUS_LABELS = {"resident": "在住", "away": "外出", "exempt": "免于参加", "transferred": "已转出", "deceased": "已去世",
+                 "unregistered": "未登记"}
 ALERT_LABELS = {
     "dues_arrears": "欠缴党费", "no_participation": "未参加组织生活", "missed_meetings": "组织生活未按期开展",
     "not_visited": "超期未走访", "branch_too_small": "正式党员不足3人", "no_secretary": "未配备书记",
@@ -13,3 +18,39 @@ ALERT_LABELS = {
 }
 POST_LABELS = {"secretary": "书记", "deputy_secretary": "副书记", "organization_member": "组织委员",
                "propaganda_member": "宣传委员", "discipline_member": "纪检委员"}
+LEVEL_LABELS = {"alert": "严重", "warning": "警告", "info": "提示"}
+ORG_KIND_LABELS = {"district": "区", "subdistrict": "街道", "town": "镇", "community": "社区", "branch": "支部"}
+# A report's figures by their path in the report body.
+FIGURE_LABELS = {
+    "members.registered": "登记党员", "members.resident": "在住党员", "members.away": "外出党员",
+    "members.exempt": "免于参加", "members.deceased": "期内去世",
+    "participation.active": "参加活动人数", "participation.rate": "参与率",
+    "participation.resident_rate": "在住参与率",
+    "organisational_life.compliance": "组织生活完成率",
+    "dues.member_months_due": "应缴人月", "dues.member_months_paid": "已缴人月", "dues.rate": "党费缴纳率",
+    "dues.amount_paid": "实收党费（元）", "volunteer_hours": "志愿服务（小时）",
+    "notices.sent": "需回执通知（人次）", "notices.acknowledged": "已回执（人次）", "notices.ack_rate": "通知回执率",
+    "visits.members_visited": "走访人数", "visits.overdue": "超期未走访",
+    "score": "推荐得分", "recommended_stars": "推荐星级", "stars": "评定星级",
+}
+# Organisational life: held first, then required, as the dashboard's "实际/应开".
+HELD, REQUIRED = "实际", "应开"
+NOT_RATED = "未评定"
+
+
+def period_label(period: Period) -> str:
+    """"2025年度", "2025年第1季度", "2025年1月份": words no spreadsheet reads as a date."""
+    year = period.start.year
+    if period.kind == "year":
+        return f"{year}年度"
+    if period.kind == "quarter":
+        return f"{year}年第{(period.start.month - 1) // 3 + 1}季度"
+    return f"{year}年{period.start.month}月份"
+
+
+def all_labels() -> dict:
+    """What the dashboard names things by."""
+    return {"kinds": KIND_LABELS, "activity_kinds": ACTIVITY_KINDS, "attendance": ATTENDANCE_STATUSES,
+            "statuses": STATUS_LABELS, "alerts": ALERT_LABELS, "levels": LEVEL_LABELS,
+            "org_kinds": ORG_KIND_LABELS, "figures": FIGURE_LABELS, "held": HELD, "required": REQUIRED,
+            "not_rated": NOT_RATED, "posts": POST_LABELS}

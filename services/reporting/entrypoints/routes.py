@@ -7,6 +7,8 @@ from fastapi.responses import FileResponse, Response
 
 from services.reporting import queries
 from services.reporting.adapters import exports
+from services.reporting.domain.labels import all_labels
+from shared.contracts.codes import AlertKind
 from shared.http.errors import NotFound
 from shared.periods import Period, parse_period, today
 
@@ -64,10 +66,23 @@ async def report_csv(request: Request, org_id: str, period: str = Query(...), as
                     headers={"Content-Disposition": f'attachment; filename="report-{org_id}-{p.text}.csv"'})
 
 
-@router.get("/alerts", summary="Open alerts in an organisation's subtree as of a day")
-async def alerts(request: Request, org_id: str = Query(...), as_of: date | None = AS_OF) -> dict:
+@router.get("/orgs/{org_id}/volunteer-hours", summary="An organisation's volunteer hours of a period, by team")
+async def volunteer_hours(request: Request, org_id: str, period: str = Query(..., examples=["2026"]),
+                          as_of: date | None = AS_OF) -> dict:
+    return await _guard(queries.volunteer_hours(await _db(request), org_id, _period(period), as_of or today()))
+
+
+@router.get("/labels", summary="The Chinese labels of codes and figures (the dashboard's and the exports')")
+async def labels() -> dict:
+    return all_labels()
+
+
+@router.get("/alerts", summary="Open alerts in an organisation's subtree as of a day, the worst first")
+async def alerts(request: Request, org_id: str = Query(...), as_of: date | None = AS_OF,
+                 kind: AlertKind | None = Query(None, description="only alerts of this kind"),
+                 branch_id: str | None = Query(None, description="only alerts of this branch of the subtree")) -> dict:
     day = as_of or today()
-    items = await _guard(queries.alerts(await _db(request), org_id, day))
+    items = await _guard(queries.alerts(await _db(request), org_id, day, kind, branch_id))
     return {"org_id": org_id, "as_of": day.isoformat(), "alerts": items}
 
 

@@ -2,24 +2,19 @@
 
 Needs /usr/bin/chromium (scripts/install-chromium.sh); skipped, saying so, when it is missing.
 """
-import shutil
-import subprocess
+import re
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from scripts.dashboard_screenshots import CHROMIUM, PHONE, chromium, phone_page
 from tests.infra import ROOT
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "artifacts"
-
-
-def chromium(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                           "--hide-scrollbars", "--virtual-time-budget=20000", *args],
-                          capture_output=True, text=True, timeout=180)
 
 
 @pytest.fixture(scope="module")
@@ -28,27 +23,68 @@ def browser():
         pytest.skip("chromium is not installed: run scripts/install-chromium.sh")
 
 
+def dom(url: str) -> str:
+    result = chromium("--window-size=1400,2400", "--dump-dom", url)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'data-ready="1"' in result.stdout, result.stdout[-3000:]
+    return result.stdout
+
+
+def text(html: str) -> str:
+    """What a person reads: the page without its tags and their attributes (ids live there)."""
+    return re.sub(r"<[^>]+>", " ", html.split("<body", 1)[1].split("<script", 1)[0])
+
+
 async def test_dashboard_shows_the_tree_figures_charts_and_alerts(browser, reporting, scenario):
     async with httpx.AsyncClient(base_url=reporting.url) as http:
         page = await http.get("/")
     assert page.status_code == 200 and "夕阳红" in page.text and "<script src=" not in page.text  # nothing external
     url = f"{reporting.url}/?org={scenario['district']}&period=2026-Q1&year=2026&as_of=2026-03-31"
-    dom = chromium("--dump-dom", url)
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    html = dom.stdout
-    assert 'data-ready="1"' in html, html[-3000:]
-    assert "X区（区）· 2026-Q1 · 截至 2026-03-31" in html
+    html = dom(url)
+    assert "X区（区）· 2026年第1季度 · 截至 2026-03-31" in html
     assert "天鹅湖社区退休党支部1" in html and "天鹅湖社区退休党支部2" in html  # the tree and the branch table
     assert "288.00" in html and "80.0%" in html  # amount paid, participation rate
-    assert html.count("<polyline") >= 3 and "<rect" in html  # participation, dues, heatmap and away charts
+    assert html.count("<polyline") >= 3 and "<rect" in html  # participation, dues and away charts
+    assert "支部委员会会议" in html and "1/3" in html  # the heatmap, held/required as the exports say it
+    assert "义务血压站" in html  # volunteer hours by team
     assert "欠缴党费" in html and "组织生活未按期开展" in html and "赵玉梅" in html  # alerts, by name
     assert "支委职数（应配/已配）" in html and "书记培训覆盖率" in html  # a branch's leadership (issue 13)
     assert "支委职务空缺超期" in html  # b1's committee posts were never filled
+    assert "2026年第1季度" in text(html) and "2026年1月起" in text(html)  # since in words
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "reporting-dashboard.png"
     shot.unlink(missing_ok=True)
     result = chromium("--window-size=1400,2400", f"--screenshot={shot}", url)
     assert result.returncode == 0 and shot.exists() and shot.stat().st_size > 20000, result.stderr[-2000:]
+
+
+async def test_without_parameters_the_current_year_as_of_today_and_an_empty_year_says_so(browser, reporting,
+                                                                                          scenario):
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    html = dom(f"{reporting.url}/?org={scenario['district']}")
+    assert f"X区（区）· {today.year}年度 · 截至 {min(today, date(today.year, 12, 31))}" in html
+    empty = text(dom(f"{reporting.url}/?org={scenario['district']}&period=2030&year=2030&as_of=2030-06-30"))
+    assert "2030年度暂无记录" in empty and "0.0%" not in empty
+
+
+async def test_branch_view_lists_members_and_opens_a_ledger_with_labels(browser, reporting, scenario):
+    s = scenario
+    html = dom(f"{reporting.url}/?org={s['b1']}&period=2026-Q1&year=2026&as_of=2026-03-31&member={s['m3']}")
+    shown = text(html)
+    assert "天鹅湖社区退休党支部1 党员名册（3 人，截至 2026-03-31）" in shown
+    assert "外出" in shown and "免于参加" in shown  # statuses in words
+    assert "已缴至2026年6月" in shown and "欠缴 2 个月（自2026年2月）" in shown  # m2 in advance; m3 paid January only
+    assert "党员台账：张桂兰" in shown and "支部党员大会（请假）" in shown and "1月✓" in shown and "2月✗" in shown
+    assert not [i for i in s.values() if isinstance(i, str) and i in shown]  # labels, never raw ids
+
+
+async def test_the_layout_fits_a_phone(browser, reporting, scenario):
+    """390 px wide (headless Chromium's window is 500 px at the least: the dashboard is in a frame)."""
+    url = f"{reporting.url}/?org={scenario['district']}&period=2026-Q1&year=2026&as_of=2026-03-31"
+    with phone_page(url) as page:
+        result = chromium(f"--window-size={PHONE},2400", "--dump-dom", page)
+    assert 'data-ready="1"' in result.stdout, result.stdout[-2000:]
+    assert int(re.search(r'data-width="(\d+)"', result.stdout)[1]) <= PHONE  # only tables scroll, inside the page
 
 
 async def test_drill_down_endpoints_behind_the_dashboard(reporting, scenario):

@@ -1,18 +1,22 @@
-"""The simulator against the whole platform: the reports show the figures the simulator intended."""
+"""The simulator against the whole platform: the reports show every figure the simulator intended —
+each org's report for January, July and the year (notices included), volunteer hours by team,
+and the alerts open at the year's end."""
 import json
 from decimal import Decimal, InvalidOperation
 
 import httpx
 import pytest
 
+from simulator.alerts import CONTRACT_ALERT_KINDS
 from simulator.publisher import Target, publish
 from simulator.sources import Generated
 from tests.support.messages import eventually
+from tests.e2e.simulator.conftest import YEAR
 from tests.support.services import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
 
-SEED, MEMBERS, YEAR = 20250, 40, 2025
+SEED, MEMBERS = 20250, 40
 _REGISTERED = {"RegisterMember", "RecordMemberDeath", "TransferMember"}
 # The commands each report figure is made of: a figure is compared once its services handle them all.
 DEPENDS = {
@@ -31,6 +35,7 @@ DEPENDS = {
     "committee.*": {"RecordElection", "AppointCommitteeMember", "RemoveCommitteeMember", "AppointSecretary"},
     "training.*": {"RecordTrainingSession", "RecordTrainingAttendance", "RecordElection", "AppointSecretary"},
     "allowance.*": {"SetSecretaryAllowance", "RecordAllowancePayment", "RecordElection", "AppointSecretary"},
+    "notices.*": _REGISTERED | {"SendNotice", "AcknowledgeNotice", "MarkMemberAway", "MarkMemberReturned"},
 }
 
 
@@ -111,7 +116,25 @@ async def test_reports_show_what_the_simulator_intended(platform, bus):
                 (compared if lookup_path(rep, path) is not None and handled(path, e["period"]) else unchecked).add(key)
             if bad := mismatches(e, rep):
                 wrong[f"{e['name']} {e['period']}"] = bad
+            teams = (await http.get(f"/api/v1/orgs/{e['org_id']}/volunteer-hours", params={"period": e["period"]})).json()
+            compared.add(f"volunteer_hours_by_team ({e['period']})")
+            if teams["by_team"] != e["volunteer_hours_by_team"]:
+                wrong[f"{e['name']} {e['period']} volunteer hours by team"] = (e["volunteer_hours_by_team"],
+                                                                               teams["by_team"])
+        intended = outcome["alerts"]
+        shown = (await http.get("/api/v1/alerts", params={"org_id": district["org_id"],
+                                                          "as_of": intended["as_of"]})).json()["alerts"]
+        as_tuple = lambda a: (a["kind"], a["subject_id"], a["level"], a["months"], a["since"])  # noqa: E731
+        # The leadership rules (issue 13: empty posts, overdue terms, untrained secretaries) are
+        # compared through the reports' leadership figures above, not here.
+        shown = [a for a in shown if a["kind"] in CONTRACT_ALERT_KINDS]
+        want, got = {as_tuple(a) for a in intended["alerts"]}, {as_tuple(a) for a in shown}
+        compared.add(f"alerts ({intended['as_of']})")
+        if want != got:
+            wrong["alerts"] = {"intended, not shown": sorted(want - got, key=str),
+                               "shown, not intended": sorted(got - want, key=str)}
     print(f"\ncompared: {sorted(compared)}\nnot checked (not reported or not handled yet): {sorted(unchecked)}"
           f"\nunhandled command types: {run['unhandled_types']}")
-    assert f"members.registered ({YEAR}-01)" in compared
+    assert f"members.registered ({YEAR}-01)" in compared and f"notices.acknowledged ({YEAR})" in compared
+    assert len(want) >= 5  # the district's gaps, arrears and visits: the comparison is not vacuous
     assert wrong == {}

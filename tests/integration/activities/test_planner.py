@@ -75,13 +75,13 @@ async def test_planner_for_months_quarters_and_years(platform, bus):
         assert _counts(k["branch_assembly"]) == (1, 1, 0, 0, "done")
         assert _counts(k["committee_meeting"]) == (3, 2, 1, 2, "missing")  # February has none
         assert [u["unit"] for u in k["committee_meeting"]["units"] if u["to_schedule"]] == ["2026-02"]
-        assert _counts(k["group_meeting"]) == (3, 0, 0, 3, "missing")
+        assert _counts(k["group_meeting"]) == (6, 0, 0, 6, "missing")  # per party group: two a month
         assert [a["status"] for a in k["group_meeting"]["activities"]] == ["cancelled"]
         assert _counts(k["party_lecture"]) == (1, 1, 0, 0, "done")
         assert _counts(k["themed_party_day"]) == (3, 3, 0, 0, "done")
         assert _counts(k["org_life_meeting"]) == (0, 0, 0, 0, "not_required")
         assert k["committee_meeting"]["label"] == "支部委员会会议"
-        assert q1["compliance"] == round((1 + 2 + 0 + 1 + 3) / 11, 4)
+        assert q1["compliance"] == round((1 + 2 + 0 + 1 + 3) / 14, 4)
 
         march = _kinds(await _plan(http, big, "2026-03"))
         assert _counts(march["committee_meeting"]) == (1, 0, 1, 1, "scheduled")
@@ -137,7 +137,7 @@ async def test_a_district_sets_its_own_frequencies(infra, run_id):
         async with httpx.AsyncClient(base_url=proc.url) as http:
             k = _kinds(await eventually(lambda: _plan(http, branch, "2026-Q1"), timeout=60))
             assert _counts(k["group_meeting"]) == (6, 1, 0, 5, "missing")
-            assert k["group_meeting"]["rules"][0]["text"] == "每月2次"
+            assert k["group_meeting"]["rules"][0]["text"] == "每个党小组每月2次"
             assert _counts(k["committee_meeting"]) == (0, 0, 0, 0, "not_required")  # not in this district's rules
             y = _kinds(await _plan(http, branch, "2026"))
             assert y["org_life_meeting"]["required"] == 2 and y["group_meeting"]["required"] == 24

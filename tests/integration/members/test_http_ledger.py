@@ -30,6 +30,9 @@ async def test_org_with_children_and_branch_members_filtered(platform, bus, http
     org = (await http.get(f"/api/v1/orgs/{ids['community']}")).json()
     assert org["kind_label"] == "社区党组织"
     assert {c["org_id"]: c["member_count"] for c in org["children"]} == {b: 2, ids["branches"][1]: 0}
+    assert org["member_count"] == 2  # the whole subtree's, not the community's own roster
+    district = (await http.get(f"/api/v1/orgs/{ids['district']}")).json()
+    assert district["member_count"] == 2 and [c["member_count"] for c in district["children"]] == [2]
     branch = (await http.get(f"/api/v1/orgs/{b}")).json()
     assert branch["too_small"] is True and branch["member_count"] == 2
 

@@ -45,6 +45,19 @@ async def test_every_alert_of_the_quarter(reporting, scenario):
     later = await get_alerts(reporting, s["b1"], "2026-08-01")
     assert later[("transfer_suggested", s["m2"])]["details"]["location"] == "海南三亚"
     async with httpx.AsyncClient(base_url=reporting.url) as http:
+        # the worst first, filtered by kind and by branch; `since` said in words, one format per kind
+        listed = (await http.get("/api/v1/alerts", params={"org_id": s["district"], "as_of": "2026-03-31"})).json()
+        order = [(x["level"], x["months"] or 0) for x in listed["alerts"]]
+        assert order == sorted(order, key=lambda lm: ({"alert": 0, "warning": 1, "info": 2}[lm[0]], -lm[1]))
+        assert {x["kind"]: x["since_label"] for x in listed["alerts"] if x["subject_id"] in (s["m7"], s["b2"])} == {
+            "dues_arrears": "2026年1月起", "no_participation": "2026年1月起", "not_visited": "2026年3月7日起",
+            "missed_meetings": "2026年第1季度", "no_secretary": "2025年12月1日起"}
+        only = (await http.get("/api/v1/alerts", params={"org_id": s["district"], "as_of": "2026-03-31",
+                                                         "kind": "not_visited", "branch_id": s["b1"]})).json()
+        assert sorted((x["kind"], x["subject_id"]) for x in only["alerts"]) == sorted(
+            [("not_visited", s["m2"]), ("not_visited", s["m3"])])  # m5 moved to b2 in February
+        assert (await http.get("/api/v1/alerts", params={"org_id": s["b1"], "branch_id": s["b2"]})).status_code == 404
+        assert (await http.get("/api/v1/alerts", params={"org_id": s["b1"], "kind": "late"})).status_code == 422
         assert (await http.get("/api/v1/alerts", params={"org_id": "nowhere"})).status_code == 404
         assert (await http.get("/api/v1/alerts", params={"org_id": s["b1"], "as_of": "x"})).status_code == 422
 

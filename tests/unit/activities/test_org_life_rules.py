@@ -11,9 +11,9 @@ P = parse_period
 @pytest.mark.parametrize("period,committee,groups,expected", [
     ("2026-05", False, 0, {"branch_assembly": 0, "committee_meeting": 0, "group_meeting": 0, "party_lecture": 0,
                            "themed_party_day": 1, "org_life_meeting": 0, "democratic_evaluation": 0}),
-    ("2026-05", True, 3, {"branch_assembly": 0, "committee_meeting": 1, "group_meeting": 1, "party_lecture": 0,
+    ("2026-05", True, 3, {"branch_assembly": 0, "committee_meeting": 1, "group_meeting": 3, "party_lecture": 0,
                           "themed_party_day": 1, "org_life_meeting": 0, "democratic_evaluation": 0}),
-    ("2026-Q2", False, 2, {"branch_assembly": 1, "committee_meeting": 0, "group_meeting": 3, "party_lecture": 1,
+    ("2026-Q2", False, 2, {"branch_assembly": 1, "committee_meeting": 0, "group_meeting": 6, "party_lecture": 1,
                            "themed_party_day": 3, "org_life_meeting": 0, "democratic_evaluation": 0}),
     ("2026", True, 0, {"branch_assembly": 4, "committee_meeting": 12, "group_meeting": 0, "party_lecture": 4,
                        "themed_party_day": 12, "org_life_meeting": 1, "democratic_evaluation": 1}),

@@ -31,7 +31,7 @@ def test_quarter_for_a_branch_with_committee_and_groups():
         ("2026-01", 0, 0), ("2026-02", 1, 1), ("2026-03", 1, 0)]
     assert cm["status"] == "missing" and cm["label"] == "支部委员会会议"
     gm = rows["group_meeting"]
-    assert (gm["required"], gm["held"], gm["missing"], gm["status"]) == (3, 0, 3, "missing")
+    assert (gm["required"], gm["held"], gm["missing"], gm["status"]) == (6, 0, 6, "missing")  # two groups
     assert [a["status"] for a in gm["activities"]] == ["cancelled"]
     assert rows["branch_assembly"]["status"] == "done" and rows["themed_party_day"]["status"] == "done"
     lecture = rows["party_lecture"]
@@ -39,8 +39,8 @@ def test_quarter_for_a_branch_with_committee_and_groups():
     assert rows["org_life_meeting"]["status"] == "not_required"
     assert "study" not in rows  # only organisational life is planned
     # compliance as reporting computes it: Σ min(held, required) ÷ Σ required
-    assert r["totals"]["required"] == 11 and r["totals"]["held"] == 1 + 2 + 0 + 0 + 3
-    assert r["compliance"] == round(6 / 11, 4)
+    assert r["totals"]["required"] == 14 and r["totals"]["held"] == 1 + 2 + 0 + 0 + 3
+    assert r["compliance"] == round(6 / 14, 4)
 
 
 def test_month_for_a_branch_without_committee_or_groups():
@@ -74,5 +74,16 @@ def test_configured_rules_drive_the_plan():
     r = plan(parse_period("2026-Q1"), has_committee=False, party_groups=1, rules=rules,
              activities=[_a("group_meeting", "2026-01-03"), _a("group_meeting", "2026-01-17")])
     gm = _rows(r)["group_meeting"]
-    assert (gm["required"], gm["missing"], gm["rules"][0]["text"]) == (6, 4, "每月2次")
+    assert (gm["required"], gm["missing"], gm["rules"][0]["text"]) == (6, 4, "每个党小组每月2次")
     assert _rows(r)["branch_assembly"]["required"] == 0  # not in this district's rules
+
+
+def test_group_meetings_are_required_per_party_group():
+    """As reporting counts them (contract: `required` for group_meeting is per party group)."""
+    acts = [_a("group_meeting", "2026-03-03"), _a("group_meeting", "2026-03-10"),
+            _a("group_meeting", "2026-03-24", "scheduled")]
+    r = plan(parse_period("2026-03"), has_committee=False, party_groups=3, rules=DEFAULT_RULES, activities=acts)
+    gm = _rows(r)["group_meeting"]
+    assert (gm["required"], gm["held"], gm["missing"], gm["to_schedule"], gm["status"]) == (3, 2, 1, 0, "scheduled")
+    assert [(u["required"], u["missing"]) for u in gm["units"]] == [(3, 1)]
+    assert r["compliance"] == round((2 + 0) / (3 + 1), 4)  # group meetings and the themed party day

@@ -1,7 +1,9 @@
 """The organisation tree: nesting, ratings, merging."""
 import pytest
 
-from services.members.domain.organization import Organization, establish, merge, rate, require_branch
+from services.members.domain.organization import (
+    Organization, establish, merge, rate, require_branch, subtree_member_counts,
+)
 from shared.errors import Rejected
 
 pytestmark = pytest.mark.unit
@@ -82,3 +84,10 @@ def test_release_reports_a_vacated_secretary():
     b = org("b", "branch", ["d", "s", "c"], member_ids=["m1", "m2"], secretary_id="m2")
     assert b.release("m1") is False and b.release("m2") is True
     assert b.member_ids == [] and b.secretary_id is None
+
+
+def test_member_count_is_the_whole_subtrees():
+    b1 = org("b1", "branch", ["d", "s", "c1"], member_ids=["m1", "m2"])
+    b2 = org("b2", "branch", ["d", "s", "c2"], member_ids=["m3"])
+    counts = subtree_member_counts([b1, b2], ["d", "s", "c1", "c2", "b1"])
+    assert counts == {"d": 3, "s": 3, "c1": 2, "c2": 1, "b1": 2}

@@ -215,7 +215,8 @@ async def test_away_and_back_before_the_notice_in_either_order():
 
 def alert(member_id: str, org_id: str, months: int, as_of: str) -> dict:
     return dated(envelope("AlertRaised", {
-        "alert_id": f"dues_arrears:{member_id}:2026-01", "kind": "dues_arrears", "level": "warning",
+        "alert_id": f"dues_arrears:{member_id}:2026-01", "kind": "dues_arrears",
+        "level": "alert" if months >= 6 else "warning",
         "subject_id": member_id, "org_id": org_id, "since": "2026-01", "months": months, "as_of": as_of},
         source="sunsetred-reporting"), at(as_of, 12))
 
@@ -240,6 +241,24 @@ async def test_a_reminder_is_named_by_its_alert_and_months_not_by_the_message_th
     _, again = await feed(uow_one, [two, alert("m1", d.b1, 4, "2026-04-20")])
     assert sorted(e["data"]["notice_id"] for e in again) == [
         "reminder:dues_arrears:m1:2026-01:warning:4:member", "reminder:dues_arrears:m1:2026-01:warning:4:secretary"]
+
+
+async def test_at_six_months_the_secretary_and_the_district_are_told():
+    """domain.md: a warning at 3 months; at 6, an alert to the branch secretary and the district."""
+    d = District()
+    base = await d.ledger()
+    [secretary] = [e for e in await d.facts(dated(envelope("AppointSecretary", {"branch_id": d.b1, "member_id": "m4"}),
+                                                  at("2026-01-06"))) if e["type"] == "SecretaryAppointed"]
+    base, _ = await feed(base, [secretary])
+    uow, events = await feed(base, [alert("m1", d.b1, 6, "2026-06-20"), alert("m1", d.b1, 7, "2026-07-20")])
+    created = {e["data"]["notice_id"]: e["data"] for e in events if e["type"] == "NoticeCreated"}
+    name = "reminder:dues_arrears:m1:2026-01:alert"
+    assert sorted(created) == [f"{name}:district", f"{name}:secretary"]  # once: a seventh month tells nobody again
+    assert "连续6个月" in created[f"{name}:secretary"]["body"] and "满六个月" in created[f"{name}:district"]["body"]
+    assert recipients(uow, f"{name}:secretary") == ["m4"]
+    assert recipients(uow, f"{name}:district") == ["district-office"]
+    office = deliveries(uow)[delivery_id(f"{name}:district", "district-office")]
+    assert office[0][4] == ("email",)  # the department's configured address (the console in the demo)
 
 
 async def test_a_reminder_about_a_member_not_yet_projected_reaches_them_once_they_are():

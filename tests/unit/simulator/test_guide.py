@@ -18,5 +18,8 @@ def test_the_guide_names_the_dashboard_the_reports_and_the_gaps():
     assert f"/api/v1/orgs/{district}/report?period=2025-01" in text
     for branch in ("欧美亚", "北岸明珠", "世茂滨江"):
         assert branch in text
+    notices, alerts = outcome["summary"]["notices"], outcome["summary"]["alerts_at_year_end"]
+    assert f"需回执通知 {notices['pairs_sent']} 人次, 已回执 {notices['pairs_acknowledged']}" in text
+    assert "预警 alerts open on 2025-12-31: " in text and f"no_secretary/warning {alerts['no_secretary/warning']}" in text
     away = outcome["summary"]["members"]["away_end_of_january"]
     assert f"{away} members away at the end of January" in text

@@ -1,0 +1,109 @@
+"""Exports say what the dashboard says, and a spreadsheet program reads every cell as what it is."""
+import csv
+import io
+import re
+from pathlib import Path
+from datetime import datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from services.reporting.adapters import exports
+from services.reporting.domain.labels import FIGURE_LABELS, KIND_LABELS
+from shared.contracts.codes import ORG_LIFE_KINDS
+
+pytestmark = pytest.mark.unit
+
+DASHBOARD = Path(__file__).resolve().parents[3] / "services/reporting/entrypoints/static/index.html"
+
+# What Excel turns into a date when it opens a CSV: 4/4, 12-12, 2025-01, 2025/1/31, 1月5日, 2025年1月…
+LOOKS_LIKE_A_DATE = re.compile(r"^\s*(\d{1,4}\s*[/-]\s*\d{1,2}(\s*[/-]\s*\d{1,4})?|\d{1,4}年\d{1,2}月(\d{1,2}日)?"
+                               r"|\d{1,2}月\d{1,2}日?|\d{1,2}:\d{2}(:\d{2})?)\s*$")
+
+
+def report(org_id="b1", name="天鹅湖社区退休党支部", period="2025-01", stars=None) -> dict:
+    life = {k: {"required": n, "held": n} for k, n in zip(ORG_LIFE_KINDS, (1, 4, 12, 1, 1, 0, 0))}
+    return {"org_id": org_id, "name": name, "kind": "branch", "period": period, "as_of": "2025-01-31",
+            "members": {"registered": 25, "resident": 21, "away": 4, "exempt": 2, "deceased": 0},
+            "participation": {"active": 19, "rate": 0.8261, "resident_rate": 0.9},
+            "organisational_life": {**life, "compliance": 1.0},
+            "dues": {"member_months_due": 25, "member_months_paid": 24, "rate": 0.96, "amount_paid": "1000.00"},
+            "volunteer_hours": "10", "notices": {"sent": 100, "acknowledged": 31, "ack_rate": 0.31},
+            "visits": {"members_visited": 7, "overdue": 1}, "score": 87.83, "recommended_stars": 4, "stars": stars}
+
+
+MEMBER = {"member_id": "m1", "name": "王秀英", "branch_id": "b1", "branch_name": "天鹅湖社区退休党支部",
+          "status": "away", "registered_on": "2024-03-05", "last_present": "2025-01-20", "last_visit": None,
+          "dues": {"paid_through": "2025-06", "unpaid": 0, "unpaid_since": None}, "specialist_id": "s1"}
+
+
+def csv_rows(*reports) -> list[dict]:
+    text = exports.csv_bytes(reports[0], list(reports[1:])).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_csv_lists_meetings_held_then_required_in_columns_of_their_own():
+    row = csv_rows(report(period="2025"), report())[1]
+    header = list(row)
+    for kind in ORG_LIFE_KINDS:
+        held, required = f"{KIND_LABELS[kind]}（实际）", f"{KIND_LABELS[kind]}（应开）"
+        assert header.index(required) == header.index(held) + 1
+    assert row[f"{KIND_LABELS['committee_meeting']}（实际）"] == "4"
+    assert row[f"{KIND_LABELS['group_meeting']}（应开）"] == "12"
+
+
+def test_no_csv_cell_opens_as_a_date_except_the_day_of_the_report():
+    rows = csv_rows(report(period="2025-01"), report(period="2025-01"))
+    for row in rows:
+        dates = {k: v for k, v in row.items() if LOOKS_LIKE_A_DATE.match(v)}
+        assert dates == {"截至日期": "2025-01-31"}
+    assert rows[0]["统计期"] == "2025年1月份"
+    assert csv_rows(report(period="2025-Q1"))[0]["统计期"] == "2025年第1季度"
+
+
+def test_csv_numbers_read_back_as_the_dashboards_numbers():
+    row = csv_rows(report(stars=3))[0]
+    assert row[FIGURE_LABELS["participation.rate"]] == "82.61%"  # the dashboard shows 82.6%
+    assert row[FIGURE_LABELS["dues.amount_paid"]] == "1000.00" and row[FIGURE_LABELS["volunteer_hours"]] == "10"
+    assert row[FIGURE_LABELS["recommended_stars"]] == "4" and row[FIGURE_LABELS["stars"]] == "3"
+    assert csv_rows(report(stars=None))[0][FIGURE_LABELS["stars"]] == "未评定"
+
+
+def test_xlsx_figures_are_numbers_with_a_number_format_and_no_text_is_a_date():
+    body = exports.xlsx(report(period="2025"), [report()], [MEMBER])
+    wb = load_workbook(io.BytesIO(body))
+    assert wb.sheetnames == ["汇总", "天鹅湖社区退休党支部"]
+    sheet = wb["汇总"]
+    header = [c.value for c in sheet[1]]
+    cell = lambda label, row=2: sheet.cell(row, header.index(label) + 1)  # noqa: E731
+    money, hours = cell(FIGURE_LABELS["dues.amount_paid"]), cell(FIGURE_LABELS["volunteer_hours"])
+    assert (money.data_type, money.value, money.number_format) == ("n", 1000, "#,##0.00")
+    assert (hours.data_type, hours.value) == ("n", 10) and hours.number_format != "General"
+    rate = cell(FIGURE_LABELS["participation.rate"])
+    assert (rate.data_type, rate.value, rate.number_format) == ("n", 0.8261, "0.00%")
+    held = cell(f"{KIND_LABELS['committee_meeting']}（实际）")
+    assert (held.data_type, held.value) == ("n", 4)
+    assert cell("截至日期").value == datetime(2025, 1, 31) and cell("截至日期").number_format == "yyyy-mm-dd"
+    assert cell(FIGURE_LABELS["stars"]).value == "未评定"
+    for ws in wb:
+        for row in ws.iter_rows():
+            for c in row:
+                assert not (isinstance(c.value, str) and LOOKS_LIKE_A_DATE.match(c.value)), (ws.title, c.coordinate)
+
+
+def test_xlsx_branch_sheet_lists_its_members_with_labels():
+    wb = load_workbook(io.BytesIO(exports.xlsx(report(period="2025"), [report()], [MEMBER])))
+    rows = list(wb["天鹅湖社区退休党支部"].values)
+    header, member = rows[3], dict(zip(rows[3], rows[4]))
+    assert header[:2] == ("党员ID", "姓名")
+    assert member["状态"] == "外出" and member["党费已缴至"] == "2025年6月份" and member["欠缴月数"] == 0
+    assert member["登记日期"] == datetime(2024, 3, 5) and member["最近走访"] is None
+
+
+
+def test_the_dashboard_names_figures_by_the_labels_the_exports_use():
+    """The dashboard reads its labels from GET /api/v1/labels instead of keeping a copy of its own."""
+    html = DASHBOARD.read_text(encoding="utf-8")
+    assert "/api/v1/labels" in html
+    for label in (*KIND_LABELS.values(), "支委会", "党员大会", "实收党费（元）", "未配备书记"):
+        assert label not in html, label
