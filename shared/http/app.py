@@ -1,4 +1,9 @@
-"""The FastAPI application every service builds: lifespan runs the Runtime (broker included)."""
+"""The FastAPI application every service builds: lifespan runs the Runtime (broker included).
+
+Every route but the public ones (`shared.auth.http.PUBLIC_PATHS`, and the service's `public`)
+needs a token and the right the service's table (`rights`) gives it; the app is not built when
+a route has none.
+"""
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 
@@ -6,19 +11,23 @@ from fastapi import APIRouter, FastAPI
 
 from shared import logs
 from shared.asyncapi import document
+from shared.auth.http import check_routes, verifier_for
+from shared.auth.rights import Right
 from shared.http import errors
-from shared.http.commands import commands_router
+from shared.http.commands import COMMANDS_ROUTE, commands_router
 from shared.http.health import router as health_router
 from shared.runtime import Runtime
 
 
 def build_app(runtime_factory: Callable[[], Runtime], *, title: str, description: str,
-              commands_topic: str | None, routers: list[APIRouter]) -> FastAPI:
+              commands_topic: str | None, routers: list[APIRouter], rights: dict[str, Right],
+              public: frozenset[str] = frozenset()) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         runtime = runtime_factory()
         logs.configure(runtime.service, runtime.settings.log_level, runtime.settings.log_json)
         app.state.runtime = runtime
+        app.state.verifier = verifier_for(runtime.settings)
         await runtime.start()
         try:
             yield
@@ -36,4 +45,6 @@ def build_app(runtime_factory: Callable[[], Runtime], *, title: str, description
 
     for r in routers:
         app.include_router(r)
+    app.state.rights = {COMMANDS_ROUTE: Right.COMMANDS, **rights}
+    check_routes(app, app.state.rights, public)
     return app

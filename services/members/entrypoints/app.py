@@ -2,6 +2,7 @@
 from fastapi import FastAPI
 
 from services.members.bootstrap import bootstrap
+from services.members.entrypoints.rights import RIGHTS
 from services.members.entrypoints.routes import router
 from shared.http.app import build_app
 from shared.settings import Settings
@@ -12,5 +13,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return build_app(
         lambda: bootstrap(settings), title="夕阳红 Sunset Red — members",
         description="组织体系与党员管理台账 The organisation tree and the member ledger.",
-        commands_topic=MEMBERS_COMMANDS, routers=[router],
+        commands_topic=MEMBERS_COMMANDS, routers=[router], rights=RIGHTS,
     )

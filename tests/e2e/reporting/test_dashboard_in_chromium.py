@@ -6,10 +6,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.infra import ROOT
+from tests.support import auth
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -29,10 +29,14 @@ def browser():
 
 
 async def test_dashboard_shows_the_tree_figures_charts_and_alerts(browser, reporting, scenario):
-    async with httpx.AsyncClient(base_url=reporting.url) as http:
+    async with auth.client(reporting.url) as http:
         page = await http.get("/")
     assert page.status_code == 200 and "夕阳红" in page.text and "<script src=" not in page.text  # nothing external
-    url = f"{reporting.url}/?org={scenario['district']}&period=2026-Q1&year=2026&as_of=2026-03-31"
+    page_url = f"{reporting.url}/?org={scenario['district']}&period=2026-Q1&year=2026&as_of=2026-03-31"
+    signed_out = chromium("--dump-dom", page_url)
+    assert signed_out.returncode == 0, signed_out.stderr[-2000:]
+    assert 'data-ready="1"' not in signed_out.stdout and '<section id="signin">' in signed_out.stdout  # shown
+    url = f"{page_url}#token={auth.token('district')}"  # signed in by a link (the fragment stays in the browser)
     dom = chromium("--dump-dom", url)
     assert dom.returncode == 0, dom.stderr[-2000:]
     html = dom.stdout
@@ -50,7 +54,7 @@ async def test_dashboard_shows_the_tree_figures_charts_and_alerts(browser, repor
 
 
 async def test_drill_down_endpoints_behind_the_dashboard(reporting, scenario):
-    async with httpx.AsyncClient(base_url=reporting.url, timeout=30) as http:
+    async with auth.client(reporting.url, timeout=30) as http:
         tree = (await http.get("/api/v1/orgs")).json()
         assert {scenario["district"], scenario["b1"], scenario["b2"]} <= {o["org_id"] for o in tree}
         members = (await http.get(f"/api/v1/orgs/{scenario['b1']}/members", params={"as_of": "2026-03-31"})).json()
