@@ -7,8 +7,6 @@
 D defaults to $SUNSET_DATA_DIR/secrets (.data/secrets). `make token ROLE=… ORG=…` runs `token`.
 """
 import argparse
-import json
-import os
 import sys
 from pathlib import Path
 
@@ -16,23 +14,8 @@ from pydantic import ValidationError
 
 from shared.auth import tokens
 from shared.auth.claims import ROLES
-from shared.auth.local import JWKS, PRIVATE_KEY, secrets_dir
+from shared.auth.local import JWKS, PRIVATE_KEY, secrets_dir, write_keys
 from shared.settings import get_settings
-
-
-def write_keys(folder: Path, force: bool = False) -> bool:
-    """A new key pair unless one is there (True when written). The private key is the owner's only."""
-    if (folder / PRIVATE_KEY).exists() and (folder / JWKS).exists() and not force:
-        return False
-    folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
-    key = tokens.new_private_key()
-    private = folder / PRIVATE_KEY
-    private.touch(mode=0o600)
-    private.write_bytes(tokens.private_pem(key))
-    os.chmod(private, 0o600)
-    (folder / JWKS).write_text(json.dumps(tokens.jwks_of(key), indent=2) + "\n")
-    return True
 
 
 def main(argv: list[str] | None = None) -> int:
