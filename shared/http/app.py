@@ -18,6 +18,8 @@ from shared.http.commands import COMMANDS_ROUTE, commands_router
 from shared.http.health import router as health_router
 from shared.runtime import Runtime
 
+MAX_BODY_BYTES = 1024 * 1024
+
 
 def build_app(runtime_factory: Callable[[], Runtime], *, title: str, description: str,
               commands_topic: str | None, routers: list[APIRouter], rights: dict[str, Right],
@@ -34,7 +36,10 @@ def build_app(runtime_factory: Callable[[], Runtime], *, title: str, description
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    # A command envelope is a few kilobytes (a notice's body at most 20,000 characters): a larger
+    # request body is refused (413) before it is read into memory.
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
+                  max_body_size=MAX_BODY_BYTES)
     errors.install(app)
     app.include_router(health_router)
     app.include_router(commands_router(commands_topic))

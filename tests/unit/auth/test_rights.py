@@ -117,3 +117,19 @@ async def test_without_a_jwks_every_protected_route_is_unavailable_not_open():
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
         r = await http.get("/api/v1/orgs/o1", headers=auth.headers("district"))
     assert r.status_code == 503
+
+
+async def test_a_request_body_is_bounded(members_http):
+    from shared.http.app import MAX_BODY_BYTES
+
+    big = b'{"x": "' + b"a" * MAX_BODY_BYTES + b'"}'
+    r = await members_http.post("/api/v1/commands", content=big, headers={**auth.headers("district"),
+                                                                           "content-type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_the_documented_rights_table_is_the_code():
+    from tests.infra import ROOT
+    from tests.unit.auth.rights_table import markdown
+
+    assert markdown() in (ROOT / "docs" / "security.md").read_text(), "python -m tests.unit.auth.rights_table"
