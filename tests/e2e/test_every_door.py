@@ -77,6 +77,11 @@ async def world(platform, bus):
     ours, theirs = _side(district), _side(district)
     for s in (ours, theirs):
         await _build(bus, http, s)
+    shared = envelope("SendNotice", {"notice_id": uid("n"), "title": "全区通知", "body": "两个街道都收到。",
+                                     "category": "document", "audience": {"org_ids": [ours["branch"], theirs["branch"]]}})
+    await bus.send("notifications.commands", shared)
+    [ev] = caused_by(await bus.events("notifications.events", lambda es: caused_by(es, shared), 90), shared)[:1]
+    assert ev["type"] == "NoticeCreated", ev
     last: dict = {}
     for s in (ours, theirs):
         async def settled(s=s):
@@ -93,7 +98,13 @@ async def world(platform, bus):
             await eventually(settled, timeout=180)
         except AssertionError as exc:
             raise AssertionError(f"{exc}; last answers: {last}") from None
-    yield {"ours": ours, "theirs": theirs, "urls": {n: p.url for n, p in platform.items()}}
+    async def addressed():
+        r = await http["notifications"].get(f"/api/v1/notices/{shared['data']['notice_id']}/status")
+        return r.status_code == 200 and r.json()["summary"]["recipients"] == 4
+
+    await eventually(addressed, timeout=120)
+    yield {"ours": ours, "theirs": theirs, "urls": {n: p.url for n, p in platform.items()},
+           "shared_notice": shared["data"]["notice_id"]}
     for c in http.values():
         await c.aclose()
 
@@ -214,6 +225,17 @@ async def test_without_a_token_or_with_a_forged_one_every_route_is_401(world, se
                                        json=_command(service, ours) if method == "POST" else None)
                 assert r.status_code == 401, (key, headers, r.status_code, r.text[:200])
         assert (await http.get("/health", headers={"Authorization": ""})).status_code == 200
+
+
+async def test_a_notice_to_both_sides_shows_each_only_their_recipients(world):
+    ours, theirs, n = world["ours"], world["theirs"], world["shared_notice"]
+    for s in (ours, theirs):
+        async with auth.client(world["urls"]["notifications"], role="community", org_ids=[s["community"]]) as http:
+            notice = (await http.get(f"/api/v1/notices/{n}")).json()
+            status = (await http.get(f"/api/v1/notices/{n}/status")).json()
+        assert set(notice["recipients"]) == {s["member"], s["door"]}
+        assert {r["member_id"] for r in status["recipients"]} == {s["member"], s["door"]}
+        assert status["summary"]["recipients"] == 2
 
 
 async def test_the_tree_holds_only_the_callers_subtree(world):

@@ -77,7 +77,12 @@ async def _notice_in_scope(db, notice_id: str, caller: Caller) -> tuple[dict, se
 
 @router.get("/notices/{notice_id}", summary="One notice")
 async def get_notice(notice_id: str, request: Request, caller: Caller = Depends(authorized)) -> dict:
-    doc, _ = await _notice_in_scope(_db(request), notice_id, caller)
+    db = _db(request)
+    doc, mine = await _notice_in_scope(db, notice_id, caller)
+    if mine is not None and "recipients" in doc:  # only the recipients of the caller's subtree
+        ours = {d["member_id"] async for d in db[DELIVERIES].find(
+            {"notice_id": notice_id, "branch_id": {"$in": list(mine)}}, {"member_id": 1})}
+        doc["recipients"] = [m for m in doc["recipients"] if m in ours]
     doc.pop(VERSION, None)  # the unit of work's, not the notice's
     doc["notice_id"] = doc.pop("_id")
     return doc
