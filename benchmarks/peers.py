@@ -35,7 +35,7 @@ from simulator.sources import FromFile  # noqa: E402
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 MONGO = os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/")
 PARTITIONS = int(os.environ.get("TOPIC_PARTITIONS", "4"))  # as the services' topics
-BATCH = int(os.environ.get("BATCH_MAX_RECORDS", "500"))  # as the services' batches
+BATCH = int(os.environ.get("BATCH_MAX_RECORDS", "2000"))  # as the services' batches
 
 
 def _db_name(topic: str, peer: str) -> str:

@@ -3,7 +3,7 @@
 What is compared, and how:
 - every command answered (an event caused by it, or a CommandRejected);
 - the events of members, activities and notifications by canonical identity: an event's id is
-  derived from its cause's (`uuid5(cause, n)`), so (the cause's canonical identity, n, type) is the
+  derived from its cause's and its emitter's (`uuid5(source:cause, n)`), so (the cause's canonical identity, n, type) is the
   same in every run of a scenario. The delivery worker's events are not derived from a message
   (they are named after the deliveries' state and the clock): they are compared as a multiset of
   (type, notice, member). A delivery whose attempt was `sending` when its process was killed has an
@@ -77,7 +77,7 @@ class Outcome:
             for i in [i for i, t in topics_of.items() if len(t) > 1][:3]]
         names = run.names
         lineage = Lineage(names, {i: {"causation_id": e.causation_id, "topic": e.topic, "type": e.type,
-                                      "data": e.data} for i, e in by_id.items()})
+                                      "data": e.data, "source": e.source} for i, e in by_id.items()})
         # every distinct record: the same id for two different records counts twice among the
         # worker's events (compared by what they say); among events compared by identity, once
         # (the second record is counted as a duplicated effect above)

@@ -38,6 +38,7 @@ class Event:
     correlation_id: str | None
     digest: str  # of the record's bytes: a copy republished by the outbox relay has the same
     data: dict
+    source: str | None = None  # the emitting service, which its derived id names
 
 
 @dataclass
@@ -147,7 +148,8 @@ class Log:
         elif cause in self.watched_ids:
             self.answers[cause].append(Answer(e.get("type")))
         if corr in self.watched_correlations:
-            self.runs[corr].append(Event(r.topic, e.get("id"), e.get("type"), cause, corr, digest, data))
+            self.runs[corr].append(Event(r.topic, e.get("id"), e.get("type"), cause, corr, digest, data,
+                                         e.get("source")))
             if r.topic.endswith("notifications.events") and isinstance(data, dict):
                 self.deliveries.add((e.get("type"), data.get("notice_id"), data.get("member_id")))
 

@@ -144,8 +144,8 @@ class Run:
 class Lineage:
     """Canonical identities of a run's events.
 
-    An event caused by a command or by another event has the id `derived_id(cause, n)`: its
-    identity is ("cmd", the command's canonical id, n) or ("ev", the cause's topic, the cause's
+    An event caused by a command or by another event has the id `derived_id(cause, n, by=its
+    source)`: its identity is ("cmd", the command's canonical id, n) or ("ev", the cause's topic, the cause's
     identity, n). An event whose id is not derived from its
     causation id (the delivery worker's, named after the deliveries' state and the clock; the
     reporting's daily pass) has none: `identity` answers None and it is compared otherwise."""
@@ -154,23 +154,24 @@ class Lineage:
 
     def __init__(self, names: Names, events_by_id: dict[str, dict]):
         self.names, self.events = names, events_by_id
-        self._n: dict[str, dict[str, int]] = {}  # cause id → {derived id: n}, grown as needed
+        self._n: dict[str, dict[str, int]] = {}  # emitter:cause id → {derived id: n}, grown as needed
         self._memo: dict[str, tuple | None] = {}
 
     def n_of(self, cause: str, event_id: str) -> int | str | None:
         """The place of an event among its cause's: a number, or the basis it was derived from
         (`Context.emit(basis=...)`, tried with the strings of the event's data), canonical."""
-        known = self._n.setdefault(cause, {})
+        e = self.events.get(event_id) or {}
+        by = e.get("source")  # the emitting service, which the id names
+        known = self._n.setdefault(f"{by}:{cause}", {})
         if event_id not in known:
-            e = self.events.get(event_id) or {}
             for value in _strings(e.get("data") or {}):
                 for basis in (value, f"{value}/{e.get('type')}"):
-                    if derived_id(cause, f"k:{basis}") == event_id:
+                    if derived_id(cause, f"k:{basis}", by=by) == event_id:
                         known[event_id] = "k:" + self.names.canonical_text(basis)
                         return known[event_id]
         n = sum(1 for v in known.values() if isinstance(v, int))
         while event_id not in known and n < self.MAX_N:
-            known[derived_id(cause, n)] = n
+            known[derived_id(cause, n, by=by)] = n
             n += 1
         return known.get(event_id)
 

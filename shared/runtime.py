@@ -18,6 +18,7 @@ from pymongo import AsyncMongoClient
 from shared import metrics
 from shared.infra.topics import ensure_topics
 from shared.messaging import parking
+from shared.messaging.failures import is_transient
 from shared.messaging.kafka import KafkaPublisher, attach, make_broker
 from shared.messaging.mongo_uow import MongoStore
 from shared.messaging.outbox import OutboxRelay
@@ -26,6 +27,8 @@ from shared.settings import Settings
 from shared.topics import EVENTS_OF
 
 log = logging.getLogger(__name__)
+
+START_RETRY_MAX_S = 10.0  # the longest pause between two start-up attempts
 
 
 @dataclass
@@ -80,6 +83,33 @@ class Runtime:
                    title=f"{self.service}: {sub.name}")
 
     async def start(self) -> None:
+        """Bring the service up, waiting for Kafka and MongoDB as long as they do not answer: an
+        instance a supervisor starts during an outage (a broker restart, the database away) waits
+        for them instead of exiting. A failure of another kind (a bug, a wrong setting) is raised."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self._connect()
+                break
+            except Exception as exc:
+                if not _worth_waiting_for(exc):
+                    raise
+                delay = min(0.5 * 2 ** attempt, START_RETRY_MAX_S)
+                log.warning("start-up: Kafka or MongoDB does not answer; trying again",
+                            extra={"attempt": attempt, "error_type": type(exc).__name__, "error": str(exc),
+                                   "retry_in_s": delay})
+                await self._disconnect_broker()
+                await asyncio.sleep(delay)
+        metrics.register_broker_lag(self.service, self.broker)
+        tasks = [*self.tasks, _relay, _parked_sweeper]
+        self._running = [asyncio.create_task(t(self), name=getattr(t, "__name__", "task")) for t in tasks]
+        self.started = True
+        log.info("started", extra={"database": self.db.name, "topics_prefix": self.settings.topic_prefix,
+                                   "attempts": attempt})
+
+    async def _connect(self) -> None:
+        """Topics, indexes, then the broker's producer and consumers; every step may be repeated."""
         await ensure_topics(self.settings)
         await self.store.setup([p.name for p in self.pipelines])
         for p in self.pipelines:
@@ -88,11 +118,13 @@ class Runtime:
             await self.setup_db(self.db)
         await self.broker.connect()
         await self.broker.start()
-        metrics.register_broker_lag(self.service, self.broker)
-        tasks = [*self.tasks, _relay, _parked_sweeper]
-        self._running = [asyncio.create_task(t(self), name=getattr(t, "__name__", "task")) for t in tasks]
-        self.started = True
-        log.info("started", extra={"database": self.db.name, "topics_prefix": self.settings.topic_prefix})
+
+    async def _disconnect_broker(self) -> None:
+        """Leave no half-started consumers behind a failed attempt: the next one starts them afresh."""
+        try:
+            await self.broker.stop()
+        except Exception:
+            log.debug("stopping a half-started broker failed", exc_info=True)
 
     async def stop(self) -> None:
         self.started = False
@@ -118,6 +150,11 @@ async def _parked_sweeper(runtime: Runtime) -> None:
                 raise
             except Exception:
                 log.warning("retrying held commands failed; trying again", exc_info=True)
+
+
+def _worth_waiting_for(exc: BaseException) -> bool:
+    """Kafka or MongoDB away or not ready yet (a broker still starting answers with retriable errors)."""
+    return is_transient(exc) or bool(getattr(exc, "retriable", False))
 
 
 def pipeline(self_or_runtime: "Runtime", name: str) -> Pipeline:

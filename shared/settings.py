@@ -24,7 +24,11 @@ class Settings(BaseSettings):
     topic_prefix: str = ""
     database_prefix: str = "sunsetred_"
     topic_partitions: int = 4
-    batch_max_records: int = 500
+    # Records a pipeline takes at once when they are waiting (a backlog: a catch-up, a rebuild, a
+    # district publishing a year). Work done once per batch (deferred figures, the transaction)
+    # is shared by more records: reporting spends 0.24 ms of CPU a record in batches of 5,000
+    # against 0.65 in batches of 500 (benchmarks/reporting_ingest.py).
+    batch_max_records: int = 2000
     batch_timeout_ms: int = 50
     # A handler that raises is retried this many times before its message is dead-lettered.
     handler_attempts: int = 3

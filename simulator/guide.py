@@ -38,6 +38,23 @@ def where_to_look(report: dict, dashboard: str) -> str:
     ]
     for branch, kinds in s["branches_with_gaps"].items():
         lines.append(f"      {branch}: {', '.join(gaps.get(k, k) for k in kinds)}")
+    lead = s.get("leadership")
+    if lead:
+        posts = {"secretary": "书记", "organization_member": "组织委员", "propaganda_member": "宣传委员",
+                 "discipline_member": "纪检委员"}
+        vacant = "; ".join(f"{b} {'、'.join(posts.get(p, p) for p in ps)}"
+                           for b, ps in lead["posts_vacant_at_year_end"].items())
+        lines.append(f"  • 支委会 committees: {lead['committees_elected']} branches elected theirs, "
+                     f"{lead['elections_in_year']} election(s) this year; 换届逾期 terms overdue: "
+                     f"{'、'.join(lead['terms_overdue_at_year_end']) or '无'}; 职务空缺 empty posts: {vacant or '无'} "
+                     "(the branch's line-up: members service, GET /api/v1/orgs/<branch>/committee).")
+        lines.append(f"  • 书记培训 training: {lead['training_sessions']} district sessions, "
+                     f"{lead['secretaries_trained']} secretaries trained; not trained this year: "
+                     f"{'、'.join(lead['secretaries_untrained']) or '无'} (alert from October).")
+        unpaid = "; ".join(f"{b} {a}" for b, a in lead["allowance_unpaid"].items()) or "无"
+        lines.append(f"  • 书记补助 allowance: {lead['allowance_due']} yuan due in the year, paid by the quarter; "
+                     f"unpaid at the year's end: {unpaid}. 书记考核: every secretary assessed in January (the year "
+                     "before) and December (GET :8001/api/v1/orgs/<branch>/secretary).")
     lines.append("  • 志愿服务 volunteer hours: " + ", ".join(f"{t} {h}" for t, h in s["volunteer_hours"].items()))
     return "\n".join(lines)
 

@@ -12,6 +12,7 @@ from shared.contracts.types import plain
 
 from shared.periods import Period, parse_period
 from services.reporting.domain.requirements import branch_required as required
+from simulator import leadership
 from simulator.world import World
 
 ORG_LIFE_AND_STUDY = {"branch_assembly", "committee_meeting", "group_meeting", "party_lecture",
@@ -92,7 +93,7 @@ def figures(world: World, tally: Tally, branch_ids: list[str], period: Period) -
     out["dues.amount_paid"] = f"{amount:.2f}"
     out["volunteer_hours"] = plain(hours)
     out["visits.members_visited"] = f["visits.members_visited"]
-    return out
+    return out | leadership.figures(world, branch_ids, period)  # committees, training, allowance (issue 13)
 
 
 def subtrees(world: World) -> list[tuple[str, str, str, list[str]]]:
@@ -164,5 +165,6 @@ def summary(world: World, tally: Tally) -> dict:
         "notices": {"sent": len(tally.notices), "recipients": sum(n for _, _, n in tally.notices),
                     "acknowledged": tally.acks, "door_deliveries": tally.door_deliveries,
                     "feedback": tally.feedback},
+        "leadership": leadership.summary(world),
         "commands": {"total": sum(tally.commands.values()), "by_type": dict(sorted(tally.commands.items()))},
     }

@@ -135,6 +135,8 @@ class World:
     branches: list[Branch]
     members: list[Member]
     district_venue_id: str
+    # The branches' committees and the secretaries' training (simulator/leadership.py).
+    leadership: object = None
 
     def branch(self, branch_id: str) -> Branch:
         return self._branches[branch_id]
@@ -183,7 +185,10 @@ def build(seed: int, members: int = REPORT_SIZE, year: int = 2025) -> World:
     for branch in branches:
         if "no_secretary" not in branch.gaps:
             branch.secretary_id = _secretary([by_id[mid] for mid in branch.member_ids], year)
-    return World(seed, year, ids, district, subs, communities, branches, people, ids.of("v", "district"))
+    world = World(seed, year, ids, district, subs, communities, branches, people, ids.of("v", "district"))
+    from simulator import leadership  # it builds on the world's members (and elects some secretaries)
+    world.leadership = leadership.draw(world)
+    return world
 
 
 def _sizes(shorts: list[str], members: int, rng: random.Random) -> list[int]:

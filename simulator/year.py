@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from simulator import vocab
+from simulator import leadership, vocab
 from simulator.commands import Cmd, Factory, at
 from simulator.tally import Tally
 from simulator.world import Branch, Member, World
@@ -94,12 +94,14 @@ class Year:
         return Phase("党员登记", cmds)
 
     def ledger(self) -> Phase:
-        """Secretaries, specialists, exemptions, and last winter's departures with their dues."""
+        """Committees and secretaries, specialists, exemptions, and last winter's departures with their dues."""
         cmds = []
         for b in self.w.branches:
-            if b.secretary_id:
+            cmds += leadership.ledger_commands(self, b)  # committees elected before the year
+            if b.secretary_id and not self.w.leadership.branches[b.org_id].elected:
                 cmds.append(self.cmd("AppointSecretary", b.org_id, {"branch_id": b.org_id, "member_id": b.secretary_id},
                                      at(date(self.y - 1, 10, 28)), REGISTRY))
+        cmds += leadership.allowance_rates(self)
         for m in self.w.members:
             sp = m.specialist
             cmds.append(self.cmd("AssignSpecialist", m.member_id, {
@@ -127,6 +129,11 @@ class Year:
             cmds += self._visits(m, mo)
         for b in self.w.branches:
             cmds += self._branch_activities(b, mo)
+            cmds += leadership.month_commands(self, b, mo)
+        cmds += leadership.training_commands(self, mo)
+        cmds += leadership.allowance_payments(self, mo)
+        if mo == 1:
+            cmds += leadership.assessments(self, self.y - 1, date(self.y, 1, 20))
         service, hours = self._volunteering(mo)
         cmds += service
         later += hours
@@ -422,6 +429,7 @@ class Year:
         eldest = min((m for m in self.w.members if m.registered(day) and not m.disengaged),
                      key=lambda m: (m.joined_party_on, m.member_id))
         winners.append(("best_old_member", eldest.member_id))
+        cmds += leadership.assessments(self, self.y, date(self.y, 12, 27))
         for category, subject in winners:
             aid = self.w.ids.of("aw", f"{self.y}/{category}")
             cmds.append(self.cmd("GrantAward", aid, {"award_id": aid, "year": self.y, "category": category,

@@ -3,71 +3,27 @@
 Every handler reads what it needs, lets the pure domain decide (a refusal is a `Rejected`),
 stages the new snapshots with an audit entry per record changed, and emits its events.
 """
-from datetime import timezone
-
 from pydantic import ValidationError
 
+from services.members import leadership
 from services.members.adapters.documents import (
-    AUDIT, AWARDS, MEMBER, MEMBERS, ORGANIZATION, ORGS, PAYMENTS, member_to_doc, org_to_doc,
+    ALLOWANCE_PAYMENTS, AWARDS, ELECTIONS, MEMBER, MEMBERS, ORGS, PAYMENTS, TRAININGS, member_to_doc, org_to_doc,
 )
 from services.members.domain import awards as award_rules
 from services.members.domain import member as members
 from services.members.domain import organization as orgs
-from services.members.domain.audit import diff
 from services.members.domain.dues import assess_payment
-from services.members.domain.member import Member
-from services.members.domain.organization import Organization
+from services.members.handling import day as _day
+from services.members.handling import known_member as _known_member
+from services.members.handling import member as _member
+from services.members.handling import org as _org
+from services.members.handling import pensions as _pensions
+from services.members.handling import save_member as _save_member
+from services.members.handling import save_org as _save_org
 from shared.contracts import members as c
 from shared.contracts.parsing import field_errors
-from shared.errors import Rejected, duplicate, not_allowed, unknown_reference
+from shared.errors import Rejected, duplicate, not_allowed
 from shared.messaging.pipeline import Context, Handler
-from shared.periods import local_date
-
-# Fields of a snapshot not worth a line in the audit trail (copies of other fields).
-_NOT_AUDITED = ("_id", "name")
-
-
-async def _org(ctx: Context, org_id: str | None) -> Organization | None:
-    return await ctx.repo(ORGANIZATION).get(org_id) if org_id else None
-
-
-async def _member(ctx: Context, member_id: str) -> Member | None:
-    return await ctx.repo(MEMBER).get(member_id)
-
-
-async def _known_member(ctx: Context, member_id: str, field_name: str = "data.member_id") -> Member:
-    member = await _member(ctx, member_id)
-    if member is None:
-        raise unknown_reference(f"member {member_id} is not registered", field_name)
-    return member
-
-
-def _day(ctx: Context) -> str:
-    """The date (Asia/Shanghai) the command happened at its source: handlers never read the clock."""
-    return local_date(ctx.envelope.occurred_at).isoformat()
-
-
-def _audit(ctx: Context, kind: str, subject_id: str, before: dict | None, after: dict) -> None:
-    old, new = diff({k: v for k, v in (before or {}).items() if k not in _NOT_AUDITED},
-                    {k: v for k, v in after.items() if k not in _NOT_AUDITED})
-    env = ctx.envelope
-    ctx.put(AUDIT, {"_id": f"{env.id}/{subject_id}", "subject_id": subject_id, "subject_kind": kind,
-                    "command_id": env.id, "command_type": env.type, "source": env.source, "actor": env.actor,
-                    "at": env.occurred_at.astimezone(timezone.utc).isoformat(), "before": old, "after": new})
-
-
-def _save_member(ctx: Context, before: dict | None, member: Member) -> None:
-    doc = ctx.repo(MEMBER).add(member)
-    _audit(ctx, "member", member.member_id, before, doc)
-
-
-def _save_org(ctx: Context, before: dict | None, org: Organization) -> None:
-    doc = ctx.repo(ORGANIZATION).add(org)
-    _audit(ctx, "organization", org.org_id, before, doc)
-
-
-def _pensions(member: Member) -> list[c.PensionChange]:
-    return [c.PensionChange.model_validate(p) for p in member.pensions]
 
 
 # ---- the organisation tree ------------------------------------------------------------------
@@ -89,7 +45,8 @@ async def appoint_secretary(cmd: c.AppointSecretary, ctx: Context) -> None:
     member.require_active()
     if member.branch_id != branch.org_id:
         raise not_allowed(f"member {cmd.member_id} is not a member of branch {branch.org_id}", "data.member_id")
-    previous, branch.secretary_id = branch.secretary_id, member.member_id
+    previous = branch.secretary_id
+    leadership.secretary_appointed(ctx, branch, member, previous)
     _save_org(ctx, before, branch)
     ctx.emit(c.SecretaryAppointed(branch_id=branch.org_id, member_id=member.member_id,
                                   member_name=member.profile.get("name"), previous_member_id=previous))
@@ -110,6 +67,7 @@ async def merge_branches(cmd: c.MergeBranches, ctx: Context) -> None:
     secretary = source.secretary_id
     on = cmd.on.isoformat()
     moving, vacated = orgs.merge(source, target, on=on)
+    await leadership.dissolve_committee(ctx, source, on=on)
     await ctx.repo(MEMBER).prefetch(moving)
     for member_id in moving:
         member = await _known_member(ctx, member_id)
@@ -199,6 +157,7 @@ async def transfer_member(cmd: c.TransferMember, ctx: Context) -> None:
     from_before, from_path = org_to_doc(from_branch), from_branch.path
     members.transfer(member, on=cmd.on.isoformat(), to_branch=to_branch, destination=cmd.destination)
     vacated = from_branch.release(member.member_id)
+    leadership.leave_posts(ctx, from_branch, member, on=cmd.on.isoformat(), reason="left_branch")
     _save_member(ctx, before, member)
     _save_org(ctx, from_before, from_branch)
     if to_branch is not None:
@@ -247,6 +206,7 @@ async def record_member_death(cmd: c.RecordMemberDeath, ctx: Context) -> None:
     branch = await _org(ctx, member.branch_id)
     branch_before = org_to_doc(branch)
     vacated = branch.release(member.member_id)
+    leadership.leave_posts(ctx, branch, member, on=cmd.on.isoformat(), reason="died")
     _save_member(ctx, before, member)
     _save_org(ctx, branch_before, branch)
     ctx.emit(c.MemberDied(member_id=member.member_id, branch_id=member.branch_id, on=cmd.on,
@@ -315,4 +275,19 @@ HANDLERS: dict[str, Handler] = {
     "RecordDuesPayment": Handler(record_dues_payment, lambda m: [(PAYMENTS, m.payment_id), (MEMBERS, m.member_id)]),
     "AssignSpecialist": Handler(assign_specialist, _one_member),
     "RecordEvaluation": Handler(record_evaluation, _one_member),
+    # a branch's leadership (leadership.py)
+    "AppointCommitteeMember": Handler(leadership.appoint_committee_member,
+                                      lambda m: [(ORGS, m.branch_id), (MEMBERS, m.member_id)]),
+    "RemoveCommitteeMember": Handler(leadership.remove_committee_member, lambda m: [(ORGS, m.branch_id)]),
+    "RecordElection": Handler(leadership.record_election, lambda m: [
+        (ELECTIONS, m.election_id), (ORGS, m.branch_id), *((MEMBERS, e.member_id) for e in m.elected)]),
+    "RecordTrainingSession": Handler(leadership.record_training_session, lambda m: [
+        (TRAININGS, m.session_id), (ORGS, m.org_id), *((MEMBERS, i) for i in m.attendee_ids)]),
+    "RecordTrainingAttendance": Handler(leadership.record_training_attendance,
+                                        lambda m: [(TRAININGS, m.session_id), (MEMBERS, m.member_id)]),
+    "RecordSecretaryAssessment": Handler(leadership.record_secretary_assessment,
+                                         lambda m: [(ORGS, m.branch_id), (MEMBERS, m.member_id)]),
+    "SetSecretaryAllowance": Handler(leadership.set_secretary_allowance, lambda m: [(ORGS, m.branch_id)]),
+    "RecordAllowancePayment": Handler(leadership.record_allowance_payment, lambda m: [
+        (ALLOWANCE_PAYMENTS, m.payment_id), (ORGS, m.branch_id), (MEMBERS, m.member_id)]),
 }

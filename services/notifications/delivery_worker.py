@@ -14,7 +14,8 @@ It runs as a `Runtime` task, not from a Kafka record, so every change it makes g
 2. send, outside the lock, through the channel's sender;
 3. record the outcomes (one unit): delivered, a retry after backoff, or after the last
    failure `NotificationFailed` and the next channel (a `DoorDeliveryAssigned` when it is a
-   visit or a call).
+   visit or a call). The outcomes are known once the gateways answered, so a unit that fails
+   because the database is away is tried again until it answers (`_record_known`).
 
 Several instances may run this worker at once. The claim is the atomic step: it is a
 version-checked write in one transaction, so when two instances claim the same delivery, one
@@ -28,6 +29,8 @@ than any send can take (`NOTIFY_ORPHAN_AFTER_SECONDS`), whichever instance finds
 instance's sends end long before that, so it never takes another's work in progress.
 """
 import asyncio
+import copy
+import itertools
 import logging
 import time
 import uuid
@@ -46,12 +49,14 @@ from services.notifications.naming import emit_for_delivery
 from services.notifications.settings import NotifySettings
 from shared.contracts import notifications as c
 from shared.contracts.envelope import Envelope
+from shared.messaging.failures import is_transient
 from shared.messaging.pipeline import Context, Pipeline
 from shared.runtime import Runtime, pipeline
 
 log = logging.getLogger(__name__)
 WORK_NAMESPACE = uuid.UUID("6f1d2c1e-4b8a-4e55-9a51-0d7c3f7e2b10")
-PARALLEL_SENDS = 8
+PARALLEL_SENDS = 16
+RECORD_RETRY_FIRST_S, RECORD_RETRY_MAX_S = 0.25, 5.0  # pauses between tries to record known outcomes
 
 
 class DeliveryWorker:
@@ -98,53 +103,43 @@ class DeliveryWorker:
             await self.pipe.run_unit(self._cause("orphans", group, now), work, [(DELIVERIES, d["_id"]) for d in group])
 
     async def tick(self) -> int:
-        """One round over what is due; returns how many deliveries were due."""
-        now = _now()
-        due = await (self.db[DELIVERIES].find({"state": "pending", "next_at": {"$lte": stamp(now)}})
+        """One round over what is due, in chunks of several notices; returns how many were due."""
+        found_at = _now()
+        due = await (self.db[DELIVERIES].find({"state": "pending", "next_at": {"$lte": stamp(found_at)}})
                      .sort("next_at", 1).limit(self.cfg.batch_size).to_list(None))
-        for notice_id, group in _by_notice(due).items():
-            await self._deliver(notice_id, group, now)
+        for chunk in _chunks(due, self.chunk_size):
+            await self._deliver_chunk(_by_notice(chunk), found_at)
         return len(due)
 
-    async def _deliver(self, notice_id: str, group: list[dict], now: datetime) -> int:
+    @property
+    def chunk_size(self) -> int:
+        """Deliveries claimed in one unit: as many as the gateways can surely answer, PARALLEL_SENDS
+        at a time, in half the time after which an attempt still `sending` is taken for an orphan
+        (so no other instance takes a claimed attempt over while it is being sent)."""
+        rounds = int(self.cfg.orphan_after_seconds / (2 * self.cfg.send_timeout_seconds))
+        return PARALLEL_SENDS * max(1, rounds)
+
+    async def _deliver(self, notice_id: str, group: list[dict], found_at: datetime) -> int:
+        """Claim, send and record the due deliveries of one notice (`group`, found due at `found_at`)."""
+        return await self._deliver_chunk({notice_id: group}, found_at)
+
+    async def _deliver_chunk(self, groups: dict[str, list[dict]], found_at: datetime) -> int:
+        """Claim (one unit), send, and record (one unit) the due deliveries of some notices: two
+        transactions for the chunk rather than two per notice (most notices reach a few members)."""
         claimed: list[tuple[Delivery, Note]] = []
 
         async def claim(ctx: Context) -> None:
             claimed.clear()  # the unit runs again when another instance claimed first
-            notice = await ctx.repo(NOTICE).get(notice_id)
-            withdrawn = set()
-            for doc in group:
-                d = await ctx.repo(DELIVERY).get(doc["_id"])
-                if d is not None and deliveries.unsaid(d) and notice.due_at is not None:  # (see _hand_over)
-                    d = as_it_stands(d, delivery_for(notice, await ctx.repo(MEMBER).get(d.member_id)))
-                    if d is None:  # not a recipient after all (a fact arrived late)
-                        ctx.repo(DELIVERY).remove(doc["_id"])
-                if d is None:
-                    withdrawn.add(doc["member_id"])
-                    continue
-                step = deliveries.claim(d, now, self.quiet)
-                ctx.repo(DELIVERY).add(d)
-                if step == "send":
-                    emit_for_delivery(ctx, c.NotificationDispatched(
-                        notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id, channel=d.channel,
-                        attempt=d.attempt, addressed_on=d.addressed_on))
-                    claimed.append((d, Note(d.channel, d.notice_id, d.member_id, d.attempt, notice.title,
-                                            notice.body, d.contacts)))
-                elif step == "door":
-                    emit_for_delivery(ctx, c.DoorDeliveryAssigned(
-                        notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
-                        specialist_id=d.specialist_id, channel=d.channel, addressed_on=d.addressed_on))
-                elif step == "unreachable":
-                    emit_for_delivery(ctx, c.NotificationFailed(
-                        notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
-                        channel=d.preferred or "door", attempt=0, error=NO_CHANNEL))
-            if withdrawn & set(notice.recipients):
-                notice.recipients = [m for m in notice.recipients if m not in withdrawn]
-                ctx.repo(NOTICE).add(notice)
+            # Stamped now, not when the round began: after slow sends of the round's earlier chunks,
+            # an attempt stamped with the round's start would already look orphaned to others.
+            now = _now()
+            for notice_id, group in groups.items():
+                await self._claim(_in_correlation(ctx, group), notice_id, group, now, claimed)
 
-        await self.pipe.run_unit(self._cause("claim", group, now), claim,
-                                 [(NOTICES, notice_id), *((DELIVERIES, d["_id"]) for d in group),
-                                  *((MEMBERS, d["member_id"]) for d in group)])
+        docs = [d for group in groups.values() for d in group]
+        await self.pipe.run_unit(self._cause("claim", docs, found_at), claim,
+                                 [*((NOTICES, n) for n in groups), *((DELIVERIES, d["_id"]) for d in docs),
+                                  *((MEMBERS, d["member_id"]) for d in docs)])
         if not claimed:
             return 0
         # Only now, with every attempt durably 'sending', are the gateways called.
@@ -170,24 +165,83 @@ class DeliveryWorker:
                 d = await ctx.repo(DELIVERY).get(delivery_id(before.notice_id, before.member_id))
                 if d is None or d.state != "sending" or d.attempt != before.attempt or d.channel != before.channel:
                     continue
-                if error is None:
-                    deliveries.succeeded(d, done, transport)
-                    emit_for_delivery(ctx, c.NotificationDelivered(notice_id=d.notice_id, member_id=d.member_id,
-                                                          branch_id=d.branch_id, channel=d.channel, attempt=d.attempt))
-                    ctx.repo(DELIVERY).add(d)
-                    continue
-                log.warning("send failed", extra={"notice_id": d.notice_id, "member_id": d.member_id,
-                                                  "channel": d.channel, "attempt": d.attempt, "error": error})
-                attempt = d.attempts[-1]
-                failure = deliveries.failed(d, done, error, self.quiet, self.cfg.max_attempts,
-                                            self.cfg.retry_base_seconds, transport)
-                ctx.repo(DELIVERY).add(d)
-                if failure.retry_at is None:
-                    self._emit_failure(ctx, d, failure, attempt)
+                self._record(_in_correlation(ctx, [{"correlation_id": d.correlation_id}]), d, error, transport, done)
 
-        await self.pipe.run_unit(self._cause("record", [delivery_to_doc(d) for d, _ in claimed], done), record,
+        await self._record_known(self._cause("record", [delivery_to_doc(d) for d, _ in claimed], done), record,
                                  [(DELIVERIES, delivery_id(d.notice_id, d.member_id)) for d, _ in claimed])
         return len(claimed)
+
+    async def _claim(self, ctx: Context, notice_id: str, group: list[dict], now: datetime,
+                     claimed: list[tuple[Delivery, Note]]) -> None:
+        """Claim one notice's due deliveries: each due attempt `sending` (to be sent, added to
+        `claimed`), handed to a specialist, or said unreachable."""
+        notice = await ctx.repo(NOTICE).get(notice_id)
+        withdrawn = set()
+        for doc in group:
+            d = await ctx.repo(DELIVERY).get(doc["_id"])
+            if d is not None and deliveries.unsaid(d) and notice.due_at is not None:  # (see _hand_over)
+                d = as_it_stands(d, delivery_for(notice, await ctx.repo(MEMBER).get(d.member_id)))
+                if d is None:  # not a recipient after all (a fact arrived late)
+                    ctx.repo(DELIVERY).remove(doc["_id"])
+            if d is None:
+                withdrawn.add(doc["member_id"])
+                continue
+            step = deliveries.claim(d, now, self.quiet)
+            ctx.repo(DELIVERY).add(d)
+            if step == "send":
+                emit_for_delivery(ctx, c.NotificationDispatched(
+                    notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id, channel=d.channel,
+                    attempt=d.attempt, addressed_on=d.addressed_on))
+                claimed.append((d, Note(d.channel, d.notice_id, d.member_id, d.attempt, notice.title,
+                                        notice.body, d.contacts)))
+            elif step == "door":
+                emit_for_delivery(ctx, c.DoorDeliveryAssigned(
+                    notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
+                    specialist_id=d.specialist_id, channel=d.channel, addressed_on=d.addressed_on))
+            elif step == "unreachable":
+                emit_for_delivery(ctx, c.NotificationFailed(
+                    notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
+                    channel=d.preferred or "door", attempt=0, error=NO_CHANNEL))
+        if withdrawn & set(notice.recipients):
+            notice.recipients = [m for m in notice.recipients if m not in withdrawn]
+            ctx.repo(NOTICE).add(notice)
+
+    def _record(self, ctx: Context, d: Delivery, error: str | None, transport: str, done: datetime) -> None:
+        """One send's outcome: delivered, a retry after backoff, or the channel given up."""
+        if error is None:
+            deliveries.succeeded(d, done, transport)
+            emit_for_delivery(ctx, c.NotificationDelivered(notice_id=d.notice_id, member_id=d.member_id,
+                                                           branch_id=d.branch_id, channel=d.channel, attempt=d.attempt))
+            ctx.repo(DELIVERY).add(d)
+            return
+        log.warning("send failed", extra={"notice_id": d.notice_id, "member_id": d.member_id,
+                                          "channel": d.channel, "attempt": d.attempt, "error": error})
+        attempt = d.attempts[-1]
+        failure = deliveries.failed(d, done, error, self.quiet, self.cfg.max_attempts,
+                                    self.cfg.retry_base_seconds, transport)
+        ctx.repo(DELIVERY).add(d)
+        if failure.retry_at is None:
+            self._emit_failure(ctx, d, failure, attempt)
+
+    async def _record_known(self, cause: Envelope, record, wants: list) -> None:
+        """Record outcomes the gateways gave: they are known, and a database away for a moment must
+        not lose them (left `sending`, the attempts would be taken for orphans, outcome unknown,
+        and sent again on the next channel). Tried again, the pause doubling to RECORD_RETRY_MAX_S,
+        while the failure is transient, for at most `orphan_after_seconds`: by then the orphan
+        recovery has them anyway, and the worker goes on with the other notices."""
+        give_up_at = time.monotonic() + self.cfg.orphan_after_seconds
+        pause = RECORD_RETRY_FIRST_S
+        for attempt in itertools.count(1):
+            try:
+                return await self.pipe.run_unit(cause, record, wants)
+            except Exception as exc:
+                if not is_transient(exc) or time.monotonic() + pause > give_up_at:
+                    raise
+                log.warning("recording the outcome of sends failed; trying again",
+                            extra={"unit": cause.id, "attempt": attempt, "error_type": type(exc).__name__,
+                                   "error": str(exc), "retry_in_s": pause})
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, RECORD_RETRY_MAX_S)
 
     def _emit_failure(self, ctx: Context, d: Delivery, failure: Failure, attempt) -> None:
         """After the last attempt on a channel: say so, and hand over to the next channel."""
@@ -209,6 +263,30 @@ class DeliveryWorker:
             id=str(uuid.uuid5(WORK_NAMESPACE, f"{step}/{basis}")), type=f"Delivery.{step}", schema_version=1,
             occurred_at=now, district=s.district, source="sunsetred-notifications", correlation_id=corr,
             causation_id=None, data={})
+
+
+def _in_correlation(ctx: Context, docs: list[dict]) -> Context:
+    """The unit's context, emitting in the correlation of the deliveries' notice (a unit works on
+    several notices; each one's events keep the correlation of the command that sent it)."""
+    corr = next((d.get("correlation_id") for d in docs if d.get("correlation_id")), None)
+    if corr is None or corr == ctx.envelope.correlation_id:
+        return ctx
+    other = copy.copy(ctx)
+    other.envelope = ctx.envelope.model_copy(update={"correlation_id": corr})
+    return other
+
+
+def _chunks(due: list[dict], size: int) -> list[list[dict]]:
+    """The round's due deliveries in chunks of at most `size`, a notice's kept together when it fits."""
+    out: list[list[dict]] = []
+    for group in _by_notice(due).values():
+        for i in range(0, len(group), size):
+            part = group[i:i + size]
+            if out and len(out[-1]) + len(part) <= size:
+                out[-1].extend(part)
+            else:
+                out.append(list(part))
+    return out
 
 
 def _by_notice(docs: list[dict]) -> dict[str, list[dict]]:

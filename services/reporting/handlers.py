@@ -27,7 +27,9 @@ from services.reporting.adapters.documents import (
 )
 from services.reporting.adapters.figures import ContextReader
 from services.reporting.domain import alerts as al
-from services.reporting.domain.contributions import DAY_SERIES, difference, ledger_contribution, member_contribution
+from services.reporting.domain.contributions import (
+    DAY_SERIES, difference, ledger_contribution, member_contribution, requires_ack,
+)
 from services.reporting.domain.facts import MemberFacts
 from services.reporting.settings import district_rules
 from shared.contracts import activities as a
@@ -238,7 +240,7 @@ class MemberUpdater:
         return work
 
     async def _one(self, ctx: Context, b: _Batch, member_id: str) -> tuple[dict | None, MemberFacts]:
-        doc = await ctx.get(MEMBERS, member_id)
+        doc = await ctx.read(MEMBERS, member_id)  # not copied: only its facts are changed, on a copy
         facts = facts_from_doc(doc, member_id)
         for change in b.members.pop(member_id, []):
             change(facts)
@@ -432,6 +434,10 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         # whichever channel (or the door) carried it; retries and fallbacks count once.
         on = (getattr(e, "addressed_on", None) or local_date(ctx.envelope.occurred_at)).isoformat()
         known = await require_ack(ctx, e.notice_id)
+        if not requires_ack(e.notice_id, known):
+            # Counted nowhere (contract: notices), so not kept: most pairs are automatic meeting
+            # notices, and recording them would refresh their member's figures for nothing.
+            return
 
         def change(f: MemberFacts) -> None:
             x = f.notices.setdefault(e.notice_id, {})
@@ -459,7 +465,9 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         year = e.held_on.isoformat()[:4]
         return [(ACTIVITIES, e.activity_id), *branches(e), *((LEDGERS, ledger_id(b, year)) for b in e.branch_ids)]
 
+    from services.reporting.leadership import build_handlers as leadership  # it imports this module
     return {
+        **leadership(emit_alerts),  # a branch's committee, elections, secretaries (leadership.py)
         "OrganizationEstablished": Handler(organization_established, lambda e: [(ORGS, e.org_id)]),
         "SecretaryAppointed": Handler(secretary_appointed, branches),
         "BranchRated": Handler(branch_rated, branches),

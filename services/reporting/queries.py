@@ -7,6 +7,7 @@ subtree's members through the `branches` index, and derive everything as of the 
 import asyncio
 from datetime import date
 
+from services.reporting import leadership_queries
 from services.reporting.adapters import figures, org_tree
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, facts_from_doc
@@ -52,6 +53,7 @@ async def _report(reader: Reader, o: dict, period: Period, as_of: date) -> dict:
            **build(sums, required, period, day, stars=stars, gaps=gaps, grading=district_grading())}
     if o["kind"] == "branch":
         out["gaps"] = sorted(gaps)
+    out.update(await leadership_queries.report_sections(reader, o, period, day))  # committee (issue 13)
     return out
 
 
@@ -99,6 +101,7 @@ async def alerts(db, org_id: str, as_of: date) -> list[dict]:
         out += [x.to_dict() | {"subject_name": b["name"]} for x in al.branch_alerts(state, day, district_rules())]
     of_members = [x.to_dict() | {"subject_name": f.name} async for f in subtree_members(db, branches)
                   for x in al.member_alerts(f, day) if x.org_id in wanted]
+    out += await leadership_queries.alerts(db, branches, day)  # committee and secretaries (issue 13)
     out += sorted(of_members, key=lambda x: (x["subject_id"], x["alert_id"]))
     for x in out:
         x["org_name"] = names.get(x["org_id"])

@@ -18,6 +18,15 @@ class ReportingSettings(BaseSettings):
     # The district's five-star grading (JSON: weights, thresholds, caps; domain/report.py
     # load_grading). Unset: domain.md's default.
     grading: str | None = None
+    # A branch's leadership (domain/leadership.py): how long a required committee post may stay
+    # empty before `post_vacant` is raised, and how many months past the end of a term
+    # `term_overdue` turns from a warning into an alert.
+    post_vacant_days: int = 90
+    term_overdue_alert_months: int = 6
+    # A secretary with no training in the year is flagged from the first day of this month on,
+    # and not before this many days after taking the post.
+    training_alert_from_month: int = 10
+    training_grace_days: int = 90
 
 
 @lru_cache
@@ -55,3 +64,13 @@ def district_grading():
     """The district's five-star rule set (setting REPORTING_GRADING), read once."""
     from services.reporting.domain.report import load_grading
     return load_grading(ReportingSettings().grading)
+
+
+@lru_cache
+def leadership_rules():
+    """The district's rules for a branch's leadership (REPORTING_POST_VACANT_DAYS, …), read once."""
+    from services.reporting.domain.leadership import LeadershipRules
+    s = ReportingSettings()
+    return LeadershipRules(post_vacant_days=s.post_vacant_days, term_overdue_alert_months=s.term_overdue_alert_months,
+                           training_alert_from_month=s.training_alert_from_month,
+                           training_grace_days=s.training_grace_days)

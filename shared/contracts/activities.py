@@ -5,7 +5,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from shared.contracts.base import Command, Event, Loose, Strict
 from shared.contracts.codes import ActivityKind, AttendanceMode, AttendanceStatus, Health, VisitKind
-from shared.contracts.types import Day, Hours, Id, Name, Text, Timestamp
+from shared.contracts.types import Day, Hours, Id, Labels, Name, Text, Timestamp
 from shared.topics import ACTIVITIES_COMMANDS, ACTIVITIES_EVENTS
 
 
@@ -41,7 +41,7 @@ class RegisterVenue(_ActivityCommand):
     name: Name
     org_id: Id
     capacity: int = Field(ge=1, le=100000)
-    facilities: list[str] = Field(default_factory=list)
+    facilities: Labels = Field(default_factory=list)
 
 
 class ScheduleActivity(_ActivityCommand):
@@ -106,7 +106,7 @@ class RecordVisit(_ActivityCommand):
     on: Day
     kind: VisitKind
     health: Health | None = None
-    needs: list[str] = Field(default_factory=list)
+    needs: Labels = Field(default_factory=list)
     notes: Text = ""
 
 

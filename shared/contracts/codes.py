@@ -28,10 +28,19 @@ RejectionReason = Literal["invalid", "unknown_reference", "conflict", "duplicate
 MemberStatus = Literal["resident", "away", "exempt", "transferred", "deceased"]
 AlertKind = Literal[
     "dues_arrears", "no_participation", "missed_meetings", "not_visited", "branch_too_small",
-    "no_secretary", "transfer_suggested",
+    "no_secretary", "transfer_suggested", "term_overdue", "post_vacant", "secretary_untrained",
 ]
 AlertLevel = Literal["info", "warning", "alert"]
+# The branch committee (支部委员会): 书记、副书记、组织委员、宣传委员、纪检委员.
+CommitteePost = Literal["secretary", "deputy_secretary", "organization_member", "propaganda_member",
+                        "discipline_member"]
+ElectionKind = Literal["general", "by_election"]  # 换届选举 · 补选
+# Why a member left a post: told by a command, or the consequence of another fact.
+PostLeftReason = Literal["resigned", "dismissed", "other", "left_branch", "died", "merged", "term_ended"]
+# 书记考核: the yearly assessment of a branch secretary.
+AssessmentResult = Literal["excellent", "competent", "basically_competent", "incompetent"]
 
 ORG_LIFE_KINDS: tuple[str, ...] = OrgLifeKind.__args__  # type: ignore[attr-defined]
+COMMITTEE_POSTS: tuple[str, ...] = CommitteePost.__args__  # type: ignore[attr-defined]
 # 三会一课: the first four kinds of organisational life.
 SAN_HUI_YI_KE: tuple[str, ...] = ORG_LIFE_KINDS[:4]

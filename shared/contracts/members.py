@@ -7,7 +7,7 @@ from shared.contracts.base import Command, Event, Loose, Strict
 from shared.contracts.codes import (
     AwardCategory, AwayReason, Channel, EvaluationResult, Gender, Health, MemberStatus, OrgKind,
 )
-from shared.contracts.types import Day, Id, Money, Month, Name
+from shared.contracts.types import Day, Id, Labels, Money, Month, Name
 from shared.topics import MEMBERS_COMMANDS, MEMBERS_EVENTS
 
 
@@ -68,8 +68,8 @@ class ProfileFields(Strict):
     preferred_channel: Channel | None = None
     lives_alone: bool | None = None
     health: Health | None = None
-    specialties: list[str] | None = None
-    service_needs: list[str] | None = None
+    specialties: Labels | None = None
+    service_needs: Labels | None = None
     monthly_pension: Money | None = None
 
 
@@ -90,8 +90,8 @@ class RegisterMember(_MemberCommand):
     preferred_channel: Channel | None = None  # default: derived from the contacts given
     lives_alone: bool = False
     health: Health = "good"
-    specialties: list[str] = Field(default_factory=list)
-    service_needs: list[str] = Field(default_factory=list)
+    specialties: Labels = Field(default_factory=list)
+    service_needs: Labels = Field(default_factory=list)
     monthly_pension: Money
     # The opening balance of a member brought over from paper records: months up to it are paid.
     dues_paid_through: Month | None = None

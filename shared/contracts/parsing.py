@@ -98,9 +98,12 @@ def parse_object(obj: dict[str, Any]) -> NotEnvelope | Invalid | Parsed:
 EVENT_NAMESPACE = uuid.UUID("5b0c4f7e-9d1a-4c33-9a57-5e7a1c0d2f11")
 
 
-def derived_id(cause_id: str, n: int | str) -> str:
-    """The id of the n-th message caused by `cause_id`: the same on every replay."""
-    return str(uuid.uuid5(EVENT_NAMESPACE, f"{cause_id}/{n}"))
+def derived_id(cause_id: str, n: int | str, by: str | None = None) -> str:
+    """The id of the n-th message caused by `cause_id`: the same on every replay. `by` names the
+    emitter (its envelopes' `source`): several services react to one event, and the first event
+    each emits for it must not share an id (a consumer of both would drop one as a repeat). Without
+    `by`, an id named after something other than a message (e.g. `derived_id("alert", ...)`)."""
+    return str(uuid.uuid5(EVENT_NAMESPACE, f"{cause_id}/{n}" if by is None else f"{by}:{cause_id}/{n}"))
 
 
 def envelope_for(event: Message, *, id: str, cause: Envelope | None, source: str, district: str,

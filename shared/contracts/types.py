@@ -19,6 +19,7 @@ _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 _MONEY = re.compile(r"-?\d{1,12}(\.\d{1,2})?")
 _HOURS = re.compile(r"\d{1,6}(\.\d{1,2})?")
 CENT = Decimal("0.01")
+LABEL_MAX_CHARS, LABELS_MAX_ITEMS = 50, 20
 # Control characters: C0, DEL and C1 (Unicode category Cc).
 _CONTROL = r"\x00-\x1f\x7f-\x9f"
 # The same rules as `_id_rules`, for the JSON schema (and the AsyncAPI document) of the contract.
@@ -110,6 +111,12 @@ MessageId = Annotated[str, Field(min_length=1, max_length=128, json_schema_extra
                       AfterValidator(_message_id_rules)]
 Text = Annotated[str, Field(max_length=20000)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+# A word or short phrase of a ledger's list: a member's specialty (书法) or service need (送学上门), a
+# venue's facility (血压计).
+Label = Annotated[str, Field(min_length=1, max_length=LABEL_MAX_CHARS)]
+# Such a list is bounded too: events carry it, MemberProfileUpdated up to three times (the changes,
+# what they replace, the profile), and an event must stay far below what the broker takes.
+Labels = Annotated[list[Label], Field(max_length=LABELS_MAX_ITEMS)]
 
 
 def month_of(d: date) -> str:

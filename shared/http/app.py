@@ -4,6 +4,10 @@ Every route but the public ones (`shared.auth.http.PUBLIC_PATHS`, and the servic
 needs a token and the right the service's table (`rights`) gives it; the app is not built when
 a route has none.
 """
+import asyncio
+import logging
+import os
+import signal
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 
@@ -18,6 +22,7 @@ from shared.http.commands import COMMANDS_ROUTE, commands_router
 from shared.http.health import router as health_router
 from shared.runtime import Runtime
 
+log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -30,10 +35,15 @@ def build_app(runtime_factory: Callable[[], Runtime], *, title: str, description
         logs.configure(runtime.service, runtime.settings.log_level, runtime.settings.log_json)
         app.state.runtime = runtime
         app.state.verifier = verifier_for(runtime.settings)
-        await runtime.start()
+        # Started in the background, so /health answers while start-up waits for Kafka and
+        # MongoDB (/ready does not until it is over).
+        starting = asyncio.create_task(runtime.start(), name="start")
+        starting.add_done_callback(_exit_if_failed)
         try:
             yield
         finally:
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
             await runtime.stop()
 
     # A command envelope is a few kilobytes (a notice's body at most 20,000 characters): a larger
@@ -53,3 +63,13 @@ def build_app(runtime_factory: Callable[[], Runtime], *, title: str, description
     app.state.rights = {COMMANDS_ROUTE: Right.COMMANDS, **rights}
     check_routes(app, app.state.rights, public)
     return app
+
+
+def _exit_if_failed(starting: asyncio.Task) -> None:
+    """A start-up that failed for a reason not worth waiting for (a bug, a wrong setting) ends the
+    process, as it did when start-up ran before serving: a supervisor sees it, instead of an
+    instance that answers /health and never gets ready."""
+    if starting.cancelled() or starting.exception() is None:
+        return
+    log.critical("start-up failed; stopping", exc_info=starting.exception())
+    os.kill(os.getpid(), signal.SIGTERM)

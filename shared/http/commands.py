@@ -30,7 +30,8 @@ def commands_router(commands_topic: str | None) -> APIRouter:
         responses={202: {"description": "accepted for processing"},
                    401: {"description": "no valid token"},
                    403: {"description": "the caller may not submit this command"},
-                   422: {"description": "not a valid envelope or command, with the fields at fault"}},
+                   422: {"description": "not a valid envelope or command, with the fields at fault"},
+                   503: {"description": "the service is starting (waiting for Kafka and MongoDB)"}},
     )
     async def submit(request: Request, envelope: dict[str, Any] = Body(...),
                      caller: Caller = Depends(authorized)) -> JSONResponse:
@@ -48,6 +49,9 @@ def commands_router(commands_topic: str | None) -> APIRouter:
             raise Forbidden(refusal)
         sent = result.envelope.model_copy(update={"actor": caller.subject})
         runtime = request.app.state.runtime
+        if not runtime.started:  # start-up is still waiting for Kafka and MongoDB
+            return JSONResponse(status_code=503, content={"detail": "the service is starting; try again shortly"},
+                                headers={"Retry-After": "5"})
         await runtime.broker.publish(
             encode(sent), topic=f"{runtime.settings.topic_prefix}{commands_topic}",
             key=result.message.key().encode(),

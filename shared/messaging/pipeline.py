@@ -27,7 +27,7 @@ from shared import logs, metrics
 from shared.contracts.base import Message, lookup
 from shared.contracts.envelope import Envelope
 from shared.contracts.parsing import (
-    Invalid, NotEnvelope, Parsed, derived_id, encode, envelope_for, parse,
+    Invalid, NotEnvelope, Parsed, derived_id, encode, envelope_for, parse, parse_json_object, parse_object,
 )
 from shared.contracts.reporting import CommandRejected
 from shared.errors import Rejected
@@ -35,7 +35,7 @@ from shared.messaging import parking
 from shared.messaging.failures import is_contention, is_transient
 from shared.messaging.mongo_uow import MongoStore, MongoUnitOfWork
 from shared.messaging.outbox import OutboxRelay
-from shared.messaging.records import Incoming, Outgoing
+from shared.messaging.records import MAX_RECORD_BYTES, Incoming, Outgoing
 from shared.messaging.repository import Collection, Repository, T
 from shared.messaging.unit_of_work import Key, UnitOfWork
 from shared.topics import dlq
@@ -48,6 +48,16 @@ YIELD_EVERY = 20  # messages handled between two turns of the event loop
 
 class DeferredFailed(Exception):
     """Deferred work of a batch failed for a reason that is not transient."""
+
+
+class EventTooLarge(Exception):
+    """An event larger than the broker takes. In the outbox it could never be published, and the
+    relay, which publishes oldest first, would hold every later event of the service behind it: the
+    message that causes it is refused instead (a command) or dead-lettered (an event)."""
+
+    def __init__(self, event_type: str, size: int):
+        super().__init__(f"the {event_type} event it causes would be {size} bytes, more than the broker takes "
+                         f"({MAX_RECORD_BYTES})")
 
 
 class Context:
@@ -78,6 +88,10 @@ class Context:
     async def get(self, coll: str, _id: str) -> dict | None:
         return await self.uow.get(coll, _id)
 
+    async def read(self, coll: str, _id: str) -> dict | None:
+        """The document, shared with the unit of work's cache: never change it (see `get`)."""
+        return await self.uow.read(coll, _id)
+
     def put(self, coll: str, doc: dict) -> None:
         self.uow.put(coll, doc)
 
@@ -90,19 +104,23 @@ class Context:
 
     def emit(self, event: Message, topic: str | None = None, *, basis: str | None = None,
              id: str | None = None) -> Envelope:
-        """Stage an event. Its id derives from the cause's id and its place among the cause's
-        events; give `basis` (unique among them, e.g. a member id) when that place could vary,
-        e.g. events per recipient of a set whose order is not fixed; or give the `id` itself when
-        it must not depend on the cause at all (e.g. derived from an alert's own identity)."""
+        """Stage an event. Its id derives from the cause's id, its place among the cause's events
+        and the emitting service (`source`: services reacting to one event emit distinct ids); give
+        `basis` (unique among them, e.g. a member id) when that place could vary, e.g. events per
+        recipient of a set whose order is not fixed; or give the `id` itself when it must not
+        depend on the cause at all (e.g. derived from an alert's own identity)."""
         self._emitted += 1
         if id is None:
             n = f"k:{basis}" if basis is not None else (
                 f"{self._scope}:{self._emitted}" if self._scope else self._emitted)
-            id = derived_id(self.envelope.id, n)
+            id = derived_id(self.envelope.id, n, by=self._pipeline.source)
         env = envelope_for(event, id=id, cause=self.envelope,
                            source=self._pipeline.source, district=self._pipeline.district)
-        self.uow.send(Outgoing(self._pipeline.topic_name(topic or event.TOPIC), event.key().encode(),
-                               encode(env), {"content-type": "application/json", "message-type": env.type}))
+        record = Outgoing(self._pipeline.topic_name(topic or event.TOPIC), event.key().encode(), encode(env),
+                          {"content-type": "application/json", "message-type": env.type})
+        if record.size > MAX_RECORD_BYTES:
+            raise EventTooLarge(env.type, record.size)
+        self.uow.send(record)
         return env
 
 
@@ -229,7 +247,7 @@ class Pipeline:
 
     async def _batch(self, records: Sequence[Incoming]) -> None:
         clock = _Clock()
-        parsed = [parse(r.value) for r in records]
+        records, parsed, ignored = self._parse(records)
         ids = [_message_id(r, p) for r, p in zip(records, parsed)]
         seen = await self.store.seen(self.name, list(set(ids)))
         clock.lap("dedupe")
@@ -239,7 +257,7 @@ class Pipeline:
         waiting = await self._keys_waiting(fresh)
         clock.lap("prefetch")
         consumed: list[str] = []
-        outcomes: dict[str, int] = {}
+        outcomes: dict[str, int] = {"ignored": ignored} if ignored else {}
         for n, (record, result, msg_id) in enumerate(zip(records, parsed, ids), 1):
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # let the consumer's heartbeat and the HTTP routes run
@@ -316,6 +334,22 @@ class Pipeline:
         if self.on_stage:
             await self.on_stage(name)
 
+    def _parse(self, records: Sequence[Incoming]) -> tuple[list[Incoming], list, int]:
+        """The records to handle, each parsed, and how many were left out: on an events pipeline,
+        a well-formed envelope of a type this service has no handler for is of no use to it, so it
+        is neither validated (its owner's consumers do that) nor kept in the inbox (replayed, it
+        does nothing either): most of what reporting and notifications read is of no use to them."""
+        kept: list[Incoming] = []
+        parsed: list = []
+        for r in records:
+            obj = parse_json_object(r.value)
+            if (self.mode == "events" and isinstance(obj, dict) and isinstance(obj.get("type"), str)
+                    and obj["type"] not in self.handlers and isinstance(obj.get("id"), str)):
+                continue
+            kept.append(r)
+            parsed.append(obj if isinstance(obj, NotEnvelope) else parse_object(obj))
+        return kept, parsed, len(records) - len(kept)
+
     def _wants(self, p: Parsed) -> Iterable[Key]:
         h = self.handlers.get(p.envelope.type)
         return h.wants(p.message) if h else ()
@@ -362,6 +396,8 @@ class Pipeline:
                     uow.commit_message()
                     log.info("handled", extra={"type": env.type})
                     return "handled"
+                except EventTooLarge as exc:
+                    return self._too_large(record, env, uow, parked, str(exc))
                 except Rejected as r:
                     uow.rollback_message()
                     if r.reason == "unknown_reference" and self.holds_references:
@@ -389,6 +425,22 @@ class Pipeline:
                         uow.commit_message()
                         return "dead_lettered"
         raise AssertionError("unreachable")
+
+    def _too_large(self, record: Incoming, env: Envelope, uow: MongoUnitOfWork, parked: dict | None,
+                   error: str) -> Outcome:
+        """A message that would cause an event the broker refuses: nothing of it is kept; a command
+        is answered `invalid`, an event goes to the dead-letter topic (no retry would change it)."""
+        uow.rollback_message()
+        log.warning("refused: an event it causes is larger than the broker takes", extra={"type": env.type,
+                                                                                          "error": error})
+        self._unpark(uow, parked)
+        if self.mode == "commands":
+            self._reject(uow, env.id, env.type, env.model_dump(mode="json"), "invalid",
+                         [{"field": "data", "message": error}])
+        else:
+            uow.send(self._dead_letter(record, "event_too_large", error))
+        uow.commit_message()
+        return "rejected" if self.mode == "commands" else "dead_lettered"
 
     def _unpark(self, uow: MongoUnitOfWork, parked: dict | None) -> None:
         if parked is not None:
@@ -432,7 +484,7 @@ class Pipeline:
             correlation_id=_text(raw.get("correlation_id")),
         )
         event = CommandRejected(command_id=command_id, command_type=command_type, reason=reason, errors=errors)
-        env = envelope_for(event, id=derived_id(command_id, 0), cause=cause, source=self.source,
+        env = envelope_for(event, id=derived_id(command_id, 0, by=self.source), cause=cause, source=self.source,
                            district=self.district)
         uow.send(Outgoing(self.topic_name(self.events_topic), _key_of(raw, command_id).encode(), encode(env),
                           {"content-type": "application/json", "message-type": env.type}))

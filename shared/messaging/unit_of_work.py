@@ -35,6 +35,7 @@ class UnitOfWork(Protocol):
 
     async def prefetch(self, keys: Iterable[Key]) -> None: ...
     async def get(self, coll: str, _id: str) -> dict | None: ...
+    async def read(self, coll: str, _id: str) -> dict | None: ...
     def put(self, coll: str, doc: dict) -> None: ...
     def delete(self, coll: str, _id: str) -> None: ...
     def inc(self, coll: str, _id: str, counts: dict[str, int], on_insert: dict | None = None) -> None: ...
@@ -69,10 +70,16 @@ class Inc:
     on_insert: dict = field(default_factory=dict)
 
     def add(self, counts: dict[str, int], on_insert: dict | None) -> "Inc":
-        out = Inc(defaultdict(int, self.counts), {**(on_insert or {}), **self.on_insert})
+        """Add in place (the caller owns this Inc: see `StagedUnitOfWork.inc`)."""
         for k, v in counts.items():
-            out.counts[k] += v
-        return out
+            self.counts[k] += v
+        if on_insert:
+            self.on_insert = {**on_insert, **self.on_insert}  # the first values win
+        return self
+
+    def plus(self, later: "Inc") -> "Inc":
+        """A new Inc: this one, then `later`."""
+        return Inc(defaultdict(int, self.counts), dict(self.on_insert)).add(later.counts, later.on_insert)
 
 
 @dataclass
@@ -117,11 +124,10 @@ class StagedUnitOfWork:
                 self._cache[(coll, _id)] = found.get(_id)
 
     def _current(self, key: Key) -> Any:
-        for layer in (self._staged, self._batch):
-            value = layer.get(key, _MISSING)
-            if value is not _MISSING:
-                return value
-        return _MISSING
+        staged, batched = self._staged.get(key, _MISSING), self._batch.get(key, _MISSING)
+        if isinstance(staged, Inc) and isinstance(batched, Inc):
+            return batched.plus(staged)  # the message's counts stage only its own change
+        return batched if staged is _MISSING else staged
 
     async def get(self, coll: str, _id: str) -> dict | None:
         """A private copy of the document as this message sees it (without `_v`), or None."""
@@ -138,6 +144,20 @@ class StagedUnitOfWork:
             doc.pop(VERSION, None)  # the unit of work keeps the version it read; handlers never see it
         return doc
 
+    async def read(self, coll: str, _id: str) -> dict | None:
+        """The document as this message sees it, NOT a copy (it may carry `_v`): for a caller that
+        only reads it, e.g. to build a new snapshot, and must never change it. Saves the copy
+        `get` makes, which for a large document costs more than the work done with it."""
+        key = (coll, _id)
+        staged = self._current(key)
+        if staged is not _MISSING and not isinstance(staged, Inc):
+            return staged
+        if isinstance(staged, Inc):
+            return await self.get(coll, _id)
+        if key not in self._cache:
+            await self.prefetch([key])
+        return self._cache[key]
+
     def put(self, coll: str, doc: dict) -> None:
         """Stage a whole document. The unit of work takes it over: do not change it afterwards."""
         self._staged[(coll, doc["_id"])] = doc
@@ -146,10 +166,17 @@ class StagedUnitOfWork:
         self._staged[(coll, _id)] = None
 
     def inc(self, coll: str, _id: str, counts: dict[str, int], on_insert: dict | None = None) -> None:
+        # Counts on counts stage only this message's change (added to the batch's at
+        # `commit_message`): no copy of what the batch already counts for the document, which
+        # for an organisation's figures grows to thousands of counters in a large batch.
         key = (coll, _id)
-        current = self._current(key)
+        staged = self._staged.get(key, _MISSING)
+        if isinstance(staged, Inc):
+            staged.add(counts, on_insert)
+            return
+        current = self._batch.get(key, _MISSING) if staged is _MISSING else staged
         if current is _MISSING or isinstance(current, Inc):
-            self._staged[key] = (current if isinstance(current, Inc) else Inc()).add(counts, on_insert)
+            self._staged[key] = Inc().add(counts, on_insert)
         elif current is None:  # deleted in this batch, then counted again: a new document
             self._staged[key] = apply_inc({"_id": _id, **clone(on_insert or {})}, counts)
         else:  # a snapshot is staged: count on it
@@ -177,7 +204,12 @@ class StagedUnitOfWork:
         return out
 
     def commit_message(self) -> None:
-        self._batch.update(self._staged)
+        for key, value in self._staged.items():
+            batched = self._batch.get(key)
+            if isinstance(value, Inc) and isinstance(batched, Inc):
+                batched.add(value.counts, value.on_insert)  # the batch's own Inc: added in place
+            else:
+                self._batch[key] = value
         self._batch_out.extend(self._staged_out)
         self._batch_deferred.update(self._staged_deferred)
         self.rollback_message()

@@ -37,7 +37,7 @@ PHONE = "13912345678"
 def _side(district: str) -> dict:
     return {"district": district, "subdistrict": uid("s"), "community": uid("c"), "branch": uid("b"),
             "member": uid("m"), "door": uid("m"), "specialist": uid("sp"), "venue": uid("v"), "activity": uid("a"),
-            "notice": uid("n"), "feedback": uid("f")}
+            "notice": uid("n"), "feedback": uid("f"), "training": uid("t")}
 
 
 async def _build(bus, http, s: dict) -> None:
@@ -47,6 +47,8 @@ async def _build(bus, http, s: dict) -> None:
                                     parent_id=s[parent]))
     await accepted(bus, register(s["branch"], s["member"], phone=PHONE, health="poor", service_needs=["送医"]))
     await accepted(bus, register(s["branch"], s["door"], name="李建国", phone=None))
+    await accepted(bus, command("RecordTrainingSession", session_id=s["training"], title="书记培训",
+                                held_on="2026-03-18", org_id=s["branch"], hours="6", attendee_ids=[s["member"]]))
     for m in ("member", "door"):
         await accepted(bus, command("AssignSpecialist", member_id=s[m], specialist_id=s["specialist"],
                                     specialist_name="李专员", specialist_phone="13700000000"))
@@ -129,6 +131,9 @@ REQUESTS = {
         "GET /api/v1/orgs/{org_id}/history": (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/history", {})),
         "GET /api/v1/specialists/{specialist_id}/members":
             (SPECIALIST, lambda s: (f"/api/v1/specialists/{s['specialist']}/members", {})),
+        "GET /api/v1/orgs/{org_id}/committee": (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/committee", {})),
+        "GET /api/v1/orgs/{org_id}/secretary": (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/secretary", {})),
+        "GET /api/v1/trainings/{session_id}": (ORG, lambda s: (f"/api/v1/trainings/{s['training']}", {})),
     },
     "activities": {
         "GET /api/v1/activities": (ORG, lambda s: ("/api/v1/activities", {"branch_id": s["branch"]})),

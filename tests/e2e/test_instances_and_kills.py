@@ -19,7 +19,7 @@ not move between two looks.
 What is compared, and why so (details of a run: artifacts/instances-and-kills.json):
 - members.events and activities.events: the set of event ids and each id's type. Every event is
   caused by a command (or another event) and its id is derived from its cause's id
-  (`uuid5(cause, n)`), so the same commands must give the very same ids.
+  (`uuid5(source:cause, n)`), so the same commands must give the very same ids.
 - CommandRejected: none in B that is not in A (by command id and reason), and none missing.
 - the report of every organisation, for the year and for one month, and the district's open
   alerts, as of a fixed day: equal.

@@ -1,35 +1,94 @@
 """Reproductions of what the fault-injection suite (`python -m chaos`) found that need a process.
 
-Marked `xfail(strict=True)` while the defect is open; see tests/unit/test_chaos_findings.py.
+Each guards its fix; see tests/unit/test_chaos_findings.py and docs/reliability.md.
 """
+import asyncio
+import json
+import socket
+import socketserver
+import threading
 import time
+import uuid
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from tests.infra import Infra
-from tests.support.services import ServiceProcess, free_port
+from tests.support.services import ServiceProcess, free_port, logs_of
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.xfail(strict=True, reason="open: Runtime.start (shared/runtime.py) creates the topics and the indexes "
-                                       "once and lets the error end the process, so an instance a supervisor starts "
-                                       "while the broker (or the database) is away exits at once: seen as crashes "
-                                       "when a killed instance was restarted during a broker restart")
-def test_a_service_started_while_the_broker_is_away_waits_for_it():
-    nowhere = Infra(f"127.0.0.1:{free_port()}", f"mongodb://127.0.0.1:{free_port()}/", "nowhere")
-    p = ServiceProcess("members", nowhere, "tchaosfind.").start()
+class Forwarder(socketserver.ThreadingTCPServer):
+    """A TCP port that, once opened, leads to a real server: the server "comes back" at that address.
+
+    Clients only bootstrap through it (Kafka answers with its own advertised address, MongoDB with
+    its replica set's members), which is all start-up needs."""
+
+    daemon_threads = allow_reuse_address = True
+
+    def __init__(self, port: int, target: tuple[str, int]):
+        class Pipe(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                with socket.create_connection(target) as upstream:
+                    threading.Thread(target=_copy, args=(upstream, self.request), daemon=True).start()
+                    _copy(self.request, upstream)
+
+        super().__init__(("127.0.0.1", port), Pipe)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def __exit__(self, *exc) -> None:
+        self.shutdown()
+        super().__exit__(*exc)
+
+
+def _copy(src: socket.socket, dst: socket.socket) -> None:
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+def _waits_logged(proc: ServiceProcess) -> list[dict]:
+    lines = [json.loads(line) for line in logs_of(proc).splitlines() if line.startswith("{")]
+    return [line for line in lines if line.get("msg", "").startswith("start-up: Kafka or MongoDB does not answer")]
+
+
+@pytest.mark.parametrize("away", ["kafka", "mongodb"])
+def test_a_service_started_while_the_broker_is_away_waits_for_it(infra, away):
+    """Was open: Runtime.start (shared/runtime.py) created the topics and the indexes once and let
+    the error end the process, so an instance a supervisor starts while the broker (or the database)
+    is away exited at once: seen as crashes when a killed instance was restarted during a broker
+    restart. Fixed: start-up runs beside the HTTP server and tries again until both answer."""
+    port = free_port()
+    if away == "kafka":
+        host, real_port = infra.kafka.rsplit(":", 1)
+        target = (host, int(real_port))
+        started_away = Infra(f"127.0.0.1:{port}", infra.mongo, "kafka away")
+    else:
+        url = urlsplit(infra.mongo)
+        target = (url.hostname, url.port or 27017)
+        started_away = Infra(infra.kafka, url._replace(netloc=f"127.0.0.1:{port}").geturl(), "mongodb away")
+    p = ServiceProcess("members", started_away, f"tchaosfind{uuid.uuid4().hex[:6]}.").start()
     try:
         deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
+        while len(_waits_logged(p)) < 2:  # it has tried, waited and tried again
             assert p.proc.poll() is None, f"the process exited by itself ({p.proc.returncode}): see {p.log_path}"
-            try:
-                if httpx.get(p.url + "/health", timeout=2).status_code == 200:
-                    return  # up, and waiting for the broker (/ready says not yet)
-            except httpx.HTTPError:
-                pass
+            assert time.monotonic() < deadline, f"no second start-up attempt logged in 180 s: see {p.log_path}"
             time.sleep(0.5)
-        raise AssertionError("neither up nor gone after 180 s")
+        assert httpx.get(p.url + "/health", timeout=5).status_code == 200
+        ready = httpx.get(p.url + "/ready", timeout=10)
+        assert ready.status_code == 503 and ready.json()["consumers"] is False
+        assert [w["attempt"] for w in _waits_logged(p)][:2] == [1, 2]
+
+        with Forwarder(port, target):  # the broker (or the database) answers again
+            asyncio.run(p.wait_ready(timeout=180))
     finally:
         p.kill()

@@ -107,23 +107,27 @@ async def test_a_command_with_an_overlong_correlation_id_is_answered_by_a_reject
 
 # ---- 3. two services answering one event give their events the same id ----------------------------
 
-@pytest.mark.xfail(strict=True, reason="open: derived_id(cause, n) does not name the emitting service, so the "
-                                       "first event two services emit for one cause share an id (shared/messaging/"
-                                       "pipeline.py Context.emit; seen: notifications' DoorDeliveryAssigned and "
-                                       "reporting's AlertRaised caused by one ActivityScheduled)")
 async def test_two_services_reacting_to_one_event_emit_distinct_ids():
+    """Was open: derived_id(cause, n) does not name the emitting service, so the first event two
+    services emit for one cause share an id (shared/messaging/pipeline.py Context.emit; seen:
+    notifications' DoorDeliveryAssigned and reporting's AlertRaised caused by one ActivityScheduled).
+    Fixed: the id names the emitter too (`derived_id(cause, n, by=source)`); a replay (below, the
+    same record again through a fresh store) still gives the same ids."""
     from shared.contracts.members import MemberDied
 
     async def tell(msg, ctx):
         ctx.emit(MemberDied(member_id=msg.member_id, on=msg.on, branch_id="b1"))
 
     e = died("m-1")
-    ids = []
-    for service in ("notifications", "reporting"):
+
+    async def ids_of(service: str) -> list[str]:
         relay = Relay()
         await events_pipeline(Store(), relay, service, tell).process([record(json.dumps(e).encode(), 0)])
-        ids += [json.loads(r["v"])["id"] for r in relay.sent]
+        return [json.loads(r["v"])["id"] for r in relay.sent]
+
+    ids = [*await ids_of("notifications"), *await ids_of("reporting")]
     assert len(ids) == 2 and ids[0] != ids[1]
+    assert await ids_of("notifications") == ids[:1]  # deterministic: a replay gives the same id
 
 
 # ---- 4. a batch that keeps losing to another writer never commits any of its records -------------
@@ -221,12 +225,14 @@ def _notices(*notice_ids, due):
 
 # ---- 6. an attempt is stamped with the start of the worker's round, not with its claim ----------
 
-@pytest.mark.xfail(strict=True, reason="open: tick() takes `now` once and every notice of the round is claimed "
-                                       "with it, so the attempts of a notice claimed after slow sends already look "
-                                       "old, and another instance takes them over as orphans while they are being "
-                                       "sent (services/notifications/delivery_worker.py tick/_deliver; seen in a "
-                                       "clean run with NOTIFY_ORPHAN_AFTER_SECONDS=10 and a gateway that hangs)")
-async def test_an_attempt_is_stamped_when_it_is_claimed_not_when_the_round_began():
+async def test_an_attempt_is_stamped_when_it_is_claimed_not_when_the_round_began(monkeypatch):
+    """Was open: tick() takes `now` once and every notice of the round is claimed with it, so the
+    attempts of a notice claimed after slow sends already look old, and another instance takes them
+    over as orphans while they are being sent (services/notifications/delivery_worker.py tick/_deliver;
+    seen in a clean run with NOTIFY_ORPHAN_AFTER_SECONDS=10 and a gateway that hangs). Fixed: the
+    claim unit stamps its attempts with the moment it runs. (A round is claimed in chunks sized so
+    that a chunk's sends end well before its attempts could look orphaned: here one delivery each.)"""
+    from services.notifications import delivery_worker
     import asyncio
     from datetime import datetime, timedelta, timezone
 
@@ -243,7 +249,11 @@ async def test_an_attempt_is_stamped_when_it_is_claimed_not_when_the_round_began
                 await asyncio.sleep(slow)  # a gateway that hangs until the send times out
 
     uow = _notices("n1", "n2", due=datetime.now(timezone.utc) - timedelta(seconds=1))
-    await _worker(uow, Gateway()).tick()  # n1 first (due first), then n2, claimed once n1's sends ended
+    monkeypatch.setattr(delivery_worker, "PARALLEL_SENDS", 1)
+    w = _worker(uow, Gateway())
+    w.cfg.orphan_after_seconds = w.cfg.send_timeout_seconds  # chunks of one delivery
+    assert w.chunk_size == 1
+    await w.tick()  # n1 first (due first), then n2, claimed once n1's sends ended
     [first], [second] = (uow.docs[DELIVERIES][f"{n}|m1"]["attempts"] for n in ("n1", "n2"))
     assert first["finished_at"] >= dl.stamp(datetime.fromisoformat(first["started_at"]) + timedelta(seconds=slow))
     assert second["started_at"] >= first["finished_at"], (
@@ -285,13 +295,17 @@ async def test_two_attempts_are_dispatched_under_two_ids():
 BROKER_RECORD_LIMIT = 1_048_588  # Kafka's message.max.bytes by default (infra/local/kafka/server.properties.in)
 
 
-@pytest.mark.xfail(strict=True, reason="open: `specialties` (and `service_needs`, a venue's `facilities`) are "
-                                       "lists of strings of any length (shared/contracts/members.py), and "
-                                       "MemberProfileUpdated carries the changes and what they replace: two updates "
-                                       "of 700 KB, each a record the broker takes, cause an event of 1.4 MB it "
-                                       "refuses; the outbox relay sends oldest first, so every later event of the "
-                                       "service waits behind it for ever")
 async def test_no_accepted_command_causes_an_event_larger_than_the_broker_takes():
+    """Was open: `specialties` (and `service_needs`, a venue's `facilities`) are lists of strings of
+    any length (shared/contracts/members.py), and MemberProfileUpdated carries the changes and what
+    they replace: two updates of 700 KB, each a record the broker takes, cause an event of 1.4 MB it
+    refuses; the outbox relay sends oldest first, so every later event of the service waits behind it
+    for ever. Fixed: they are `Labels` (at most 20, of 1-50 characters, shared/contracts/types.py),
+    so such a command is refused `invalid` at the field; and no event larger than the broker takes
+    is ever staged (Context.emit refuses the message that causes it: tests/unit/test_pipeline.py)."""
+    from shared.contracts.parsing import Invalid, parse_object
+    from shared.contracts.types import LABEL_MAX_CHARS, LABELS_MAX_ITEMS
+    from shared.errors import Rejected
     from services.members.handlers import HANDLERS
     from tests.support.fake_uow import handle
     from tests.support.scenario import register, tree
@@ -300,24 +314,45 @@ async def test_no_accepted_command_causes_an_event_larger_than_the_broker_takes(
     uow = FakeUnitOfWork()
     for cmd in cmds:
         await handle(HANDLERS, cmd, uow)
+    sizes, refused = [], []
+
+    async def send(cmd: dict) -> None:
+        assert len(json.dumps(cmd, ensure_ascii=False).encode()) < BROKER_RECORD_LIMIT
+        parsed = parse_object(cmd)
+        if isinstance(parsed, Invalid):
+            refused.append(("invalid", parsed.errors[0]["field"]))
+            return
+        try:
+            sizes.extend(len(json.dumps(e, ensure_ascii=False).encode()) for e in await handle(HANDLERS, cmd, uow))
+        except Rejected as r:
+            uow.rollback_message()
+            refused.append((r.reason, r.errors[0]["field"]))
+
     big = ["书" * 230_000]  # 690 KB of UTF-8
     member = register(ids["branches"][0], specialties=big)
-    update = envelope("UpdateMemberProfile", {"member_id": member["data"]["member_id"],
-                                              "changes": {"specialties": ["长" * 230_000]}})
-    sizes = []
-    for cmd in (member, update):
-        assert len(json.dumps(cmd, ensure_ascii=False).encode()) < BROKER_RECORD_LIMIT
-        sizes += [len(json.dumps(e, ensure_ascii=False).encode()) for e in await handle(HANDLERS, cmd, uow)]
-    assert max(sizes) < BROKER_RECORD_LIMIT, sizes
+    await send(member)
+    await send(envelope("UpdateMemberProfile", {"member_id": member["data"]["member_id"],
+                                                "changes": {"specialties": ["长" * 230_000]}}))
+    assert refused[0] == ("invalid", "data.specialties.0")
+
+    # the most the bounds allow, in characters of four bytes, changed for as much: far below the limit
+    most = ["𠀀" * LABEL_MAX_CHARS] * LABELS_MAX_ITEMS
+    other = ["𠀁" * LABEL_MAX_CHARS] * LABELS_MAX_ITEMS
+    member = register(ids["branches"][0], specialties=most, service_needs=most)
+    await send(member)
+    await send(envelope("UpdateMemberProfile", {"member_id": member["data"]["member_id"],
+                                                "changes": {"specialties": other, "service_needs": other}}))
+    assert len(refused) == 2 and len(sizes) == 2, (refused, sizes)
+    assert max(sizes) < BROKER_RECORD_LIMIT // 10, sizes
 
 
 # ---- 9. an outcome the worker knows is dropped when the database is away for a moment ------------
 
-@pytest.mark.xfail(strict=True, reason="open: when the unit recording a send's outcome fails for a transient "
-                                       "reason, _deliver gives up (services/notifications/delivery_worker.py); the "
-                                       "attempt stays `sending`, is taken for an orphan (outcome unknown) and falls "
-                                       "back to the next channel although the gateway answered (database-down run)")
 async def test_a_known_outcome_is_recorded_once_the_database_answers_again():
+    """Was open: when the unit recording a send's outcome fails for a transient reason, _deliver gives
+    up (services/notifications/delivery_worker.py); the attempt stays `sending`, is taken for an orphan
+    (outcome unknown) and falls back to the next channel although the gateway answered (database-down
+    run). Fixed: `_record_known` tries the unit again while the failure is transient."""
     from datetime import datetime, timezone
 
     from pymongo.errors import AutoReconnect

@@ -38,11 +38,13 @@ def test_events_get_the_same_identity_in_every_run(scenario):
     for tag in ("a", "b"):
         run = scenario.renamed(tag)
         cmd = run.commands[0]
-        first = derived_id(cmd.id, 1)
-        second = derived_id(first, "k:" + run.names.text("m-0123456789abcdef"))
-        events = {first: {"causation_id": cmd.id, "topic": "members.events", "type": "X", "data": {}},
+        first = derived_id(cmd.id, 1, by="sunsetred-members")
+        second = derived_id(first, "k:" + run.names.text("m-0123456789abcdef"), by="sunsetred-notifications")
+        events = {first: {"causation_id": cmd.id, "topic": "members.events", "type": "X", "data": {},
+                          "source": "sunsetred-members"},
                   second: {"causation_id": first, "topic": "notifications.events", "type": "Y",
-                           "data": {"member_id": run.names.text("m-0123456789abcdef")}}}
+                           "data": {"member_id": run.names.text("m-0123456789abcdef")},
+                           "source": "sunsetred-notifications"}}
         lineage = Lineage(run.names, events)
         identities.append((lineage.identity(first), lineage.identity(second)))
     assert identities[0] == identities[1]
@@ -58,8 +60,8 @@ def test_a_missing_event_is_lost_and_an_identical_copy_is_not_a_duplicate(scenar
 
     def events(r, n):
         cmd = r.commands[0]
-        return [Event("members.events", derived_id(cmd.id, i), "OrganizationEstablished", cmd.id, "c", f"d{i}", {})
-                for i in range(1, n + 1)]
+        return [Event("members.events", derived_id(cmd.id, i, by="sunsetred-members"), "OrganizationEstablished",
+                      cmd.id, "c", f"d{i}", {}, "sunsetred-members") for i in range(1, n + 1)]
 
     clean = _outcome(clean_run, events(clean_run, 2))
     again = events(run, 2)
@@ -68,7 +70,7 @@ def test_a_missing_event_is_lost_and_an_identical_copy_is_not_a_duplicate(scenar
     fewer = compare(clean, _outcome(run, events(run, 1)))
     assert (fewer["lost"], fewer["duplicated"]) == (1, 0)
     differing = again + [Event("members.events", again[0].id, "OrganizationEstablished", again[0].causation_id, "c",
-                               "other bytes", {})]
+                               "other bytes", {}, "sunsetred-members")]
     assert compare(clean, _outcome(run, differing))["duplicated"] == 1
 
 

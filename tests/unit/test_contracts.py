@@ -14,13 +14,18 @@ pytestmark = pytest.mark.unit
 CONTRACT_TYPES = {
     "members.commands": "EstablishOrganization AppointSecretary RegisterMember UpdateMemberProfile TransferMember "
                         "MarkMemberAway MarkMemberReturned ExemptMember RecordMemberDeath RecordDuesPayment "
-                        "AssignSpecialist RecordEvaluation RateBranch MergeBranches GrantAward",
+                        "AssignSpecialist RecordEvaluation RateBranch MergeBranches GrantAward "
+                        "AppointCommitteeMember RemoveCommitteeMember RecordElection RecordTrainingSession "
+                        "RecordTrainingAttendance RecordSecretaryAssessment SetSecretaryAllowance "
+                        "RecordAllowancePayment",
     "activities.commands": "RegisterVenue ScheduleActivity RecordActivityHeld RecordAttendance CancelActivity "
                            "LogVolunteerHours RecordVisit",
     "notifications.commands": "SendNotice AcknowledgeNotice RecordFeedback CompleteDoorDelivery",
     "members.events": "OrganizationEstablished SecretaryAppointed MemberRegistered MemberProfileUpdated "
                       "MemberTransferred MemberMarkedAway MemberReturned MemberExempted MemberDied DuesPaid "
-                      "SpecialistAssigned EvaluationRecorded BranchRated BranchesMerged AwardGranted",
+                      "SpecialistAssigned EvaluationRecorded BranchRated BranchesMerged AwardGranted "
+                      "CommitteeMemberAppointed CommitteeMemberRemoved ElectionRecorded TrainingSessionRecorded "
+                      "TrainingAttendanceRecorded SecretaryAssessed SecretaryAllowanceSet AllowancePaid",
     "activities.events": "VenueRegistered ActivityScheduled ActivityHeld AttendanceRecorded ActivityCancelled "
                          "VolunteerHoursLogged VisitRecorded",
     "notifications.events": "NoticeCreated NotificationDispatched NotificationDelivered NotificationFailed "
@@ -47,6 +52,11 @@ def test_every_contract_type_is_defined_on_its_topic(topic):
         assert cls.KIND == ("command" if topic in COMMAND_TOPICS else "event")
         assert cls.KEY in cls.model_fields, f"{name} keys on {cls.KEY}, which it lacks"
     assert topic in COMMAND_TOPICS + EVENT_TOPICS
+
+
+def test_every_registered_type_is_in_the_contract_list():
+    listed = {name for names in CONTRACT_TYPES.values() for name in names.split()} | {"CommandRejected"}
+    assert {t for t, _v in REGISTRY} == listed
 
 
 def test_command_rejected_has_the_contract_fields():
@@ -96,6 +106,8 @@ def test_month_and_alias_fields():
 
 def test_derived_ids_are_stable_and_distinct():
     assert derived_id("c-1", 1) == derived_id("c-1", 1) != derived_id("c-1", 2)
+    assert derived_id("c-1", 1, by="sunsetred-a") == derived_id("c-1", 1, by="sunsetred-a") != derived_id(
+        "c-1", 1, by="sunsetred-b")
 
 
 def test_register_member_has_every_contract_field():
@@ -143,3 +155,12 @@ def test_round_money_travels_with_two_places_both_ways(amount):
                                             "to_month": "2025-01", "amount": amount, "paid_on": "2025-01-05"})
     assert cmd.to_data()["amount"] == amount
     assert RecordDuesPayment.model_validate(cmd.to_data()).amount == Decimal(amount)
+
+
+def test_an_allowance_is_money_and_a_month_is_a_month():
+    bad = parse(env("RecordAllowancePayment", {"payment_id": "p", "branch_id": "b", "member_id": "m",
+                                               "from_month": "2025-1", "to_month": "2025-03", "amount": 900,
+                                               "paid_on": "2025-04-08"}))
+    assert isinstance(bad, Invalid) and [e["field"] for e in bad.errors] == ["data.from_month", "data.amount"]
+    ok = parse(env("SetSecretaryAllowance", {"branch_id": "b", "from_month": "2025-01", "monthly_amount": "300"}))
+    assert isinstance(ok, Parsed) and ok.message.to_data()["monthly_amount"] == "300.00"

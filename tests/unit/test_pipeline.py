@@ -159,3 +159,70 @@ async def test_deferred_work_that_keeps_failing_dead_letters_its_record_alone():
     assert set(store.docs["seen"]) == {"m-0", "m-2"}
     [dead] = relay.sent
     assert json.loads(dead["v"])["id"] == envs[1]["id"]
+
+
+async def test_events_of_no_use_are_left_out_and_bad_ones_still_dead_lettered():
+    """An events pipeline neither validates nor keeps in its inbox a well-formed event of a type
+    it has no handler for; a record that is not even an envelope is still dead-lettered."""
+    store, relay = FakeStore(), FakeRelay()
+    unused = envelope("MemberReturned", {"member_id": "m-9", "on": "not a date"})  # invalid, but not ours
+    garbage = Incoming("t.events", 0, 2, b"m-3", b"{not json")
+    await pipeline(store, relay).process([record(event("m-1"), 0), record(unused, 1), garbage])
+    assert set(store.docs["seen"]) == {"m-1"}
+    assert unused["id"] not in store.inbox and len(store.inbox) == 2
+    [dead] = relay.sent
+    assert {h["n"]: h["v"] for h in dead["h"]}["x-dlq-reason"] == "not_envelope"
+
+# ---- an event larger than the broker takes is never staged --------------------------------------
+
+def _echo(size: int):
+    """A handler whose event grows with `size` (as MemberProfileUpdated grows with a profile)."""
+    from shared.contracts.activities import VisitRecorded
+
+    async def handle(msg, ctx):
+        ctx.put("seen", {"_id": msg.member_id})
+        ctx.emit(VisitRecorded(visit_id="v-1", member_id=msg.member_id, specialist_id="sp-1", on=msg.on, kind="home",
+                               notes="记" * (size // 3)))
+
+    return handle
+
+
+async def test_a_command_that_would_cause_an_event_larger_than_the_broker_takes_is_refused():
+    from shared.messaging.records import MAX_RECORD_BYTES
+
+    store, relay = FakeStore(), FakeRelay()
+    p = Pipeline(name="commands", service="test", store=store, relay=relay, mode="commands",
+                 handlers={"MemberDied": Handler(_echo(MAX_RECORD_BYTES))}, source="sunsetred-test",
+                 events_topic="test.events", reference_wait_s=0)
+    cmd = event("m-1")
+    await p.process([record(cmd, 0)])
+    [answer] = [json.loads(r["v"]) for r in relay.sent]
+    assert answer["type"] == "CommandRejected" and answer["data"]["reason"] == "invalid"
+    assert "more than the broker takes" in answer["data"]["errors"][0]["message"]
+    assert "seen" not in store.docs and cmd["id"] in store.inbox  # nothing of it kept; answered once
+
+
+async def test_an_event_that_would_cause_an_event_larger_than_the_broker_takes_is_dead_lettered():
+    from shared.messaging.records import MAX_RECORD_BYTES
+
+    store, relay = FakeStore(), FakeRelay()
+    p = Pipeline(name="events", service="test", store=store, relay=relay, mode="events",
+                 handlers={"MemberDied": Handler(_echo(MAX_RECORD_BYTES))}, source="sunsetred-test",
+                 events_topic="test.events", reference_wait_s=0)
+    await p.process([record(event("m-1"), 0)])
+    [letter] = relay.sent
+    assert letter["t"] == "t.events.dlq"
+    assert {h["n"]: h["v"] for h in letter["h"]}["x-dlq-reason"] == "event_too_large"
+    assert "seen" not in store.docs
+
+
+async def test_an_event_just_below_the_limit_is_emitted():
+    from shared.messaging.records import MAX_RECORD_BYTES
+
+    store, relay = FakeStore(), FakeRelay()
+    p = Pipeline(name="events", service="test", store=store, relay=relay, mode="events",
+                 handlers={"MemberDied": Handler(_echo(MAX_RECORD_BYTES - 2000))}, source="sunsetred-test",
+                 events_topic="test.events", reference_wait_s=0)
+    await p.process([record(event("m-1"), 0)])
+    [emitted] = relay.sent
+    assert emitted["t"] == "activities.events" and MAX_RECORD_BYTES - 2000 < len(emitted["v"]) <= MAX_RECORD_BYTES

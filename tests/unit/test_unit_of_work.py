@@ -74,3 +74,20 @@ async def test_an_inc_on_a_staged_snapshot_counts_on_it():
 
 def test_apply_inc_creates_nested_paths():
     assert apply_inc({}, {"a.b.c": 2, "a.d": -1}) == {"a": {"b": {"c": 2}, "d": -1}}
+
+
+async def test_a_rolled_back_message_takes_back_only_its_own_counts():
+    """Counts stage per message and are added to the batch's in place at commit_message: a
+    message that rolls back leaves the batch's counts as they were, and reads see both."""
+    uow = FakeUnitOfWork()
+    uow.inc("figures", "f1", {"a": 1}, on_insert={"org": "o1"})
+    uow.commit_message()
+    uow.inc("figures", "f1", {"a": 2, "b": 1})
+    uow.inc("figures", "f1", {"a": 3}, on_insert={"org": "other"})
+    assert (await uow.get("figures", "f1")) == {"_id": "f1", "org": "o1", "a": 6, "b": 1}
+    uow.rollback_message()
+    assert (await uow.get("figures", "f1")) == {"_id": "f1", "org": "o1", "a": 1}
+    uow.inc("figures", "f1", {"a": 10})
+    uow.commit_message()
+    [w] = uow.writes
+    assert dict(w.inc.counts) == {"a": 11} and w.inc.on_insert == {"org": "o1"}

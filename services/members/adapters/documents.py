@@ -18,6 +18,9 @@ ORGS = "orgs"
 MEMBERS = "members"
 PAYMENTS = "payments"
 AWARDS = "awards"
+ELECTIONS = "elections"  # one per election_id, so a repeated election id is caught across branches
+TRAININGS = "trainings"  # one per training session: its title, day, hours and attendees
+ALLOWANCE_PAYMENTS = "allowance_payments"  # one per payment_id of a secretary's allowance, across branches
 AUDIT = "audit"
 
 

@@ -13,6 +13,12 @@ AWARD = {"five_good_branch": "五好支部", "model_branch": "示范支部", "be
 CHANGE = {"registered": "登记入册", "transferred": "组织关系转接", "merged": "支部合并转入",
           "transferred_out": "转出本区", "away": "外出", "returned": "返回", "exempted": "免于参加组织生活",
           "died": "去世"}
+POST = {"secretary": "书记", "deputy_secretary": "副书记", "organization_member": "组织委员",
+        "propaganda_member": "宣传委员", "discipline_member": "纪检委员"}
+ELECTION_KIND = {"general": "换届选举", "by_election": "补选"}
+POST_LEFT = {"resigned": "辞职", "dismissed": "免职", "other": "其他", "left_branch": "离开本支部", "died": "去世",
+             "merged": "支部合并", "term_ended": "任期届满", "replaced": "由他人接任"}
+ASSESSMENT = {"excellent": "优秀", "competent": "称职", "basically_competent": "基本称职", "incompetent": "不称职"}
 COMPARISON = {"under": "少缴", "exact": "足额", "over": "多缴"}
 
 

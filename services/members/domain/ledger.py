@@ -74,6 +74,7 @@ def ledger(m: Member, *, as_of: str, year: int, branch_name: str | None, payment
         "evaluations": [{**e, "result_label": L.label(L.EVALUATION, e["result"])}
                         for e in sorted(m.evaluations, key=lambda e: e["year"])],
         "awards": [{**a, "category_label": L.label(L.AWARD, a["category"])} for a in m.awards],
+        "trainings": m.trainings,
     }
 
 

@@ -43,6 +43,7 @@ class Member:
     paid_months: list[str] = field(default_factory=list)
     evaluations: list[dict] = field(default_factory=list)  # {year, result, on, current}
     awards: list[dict] = field(default_factory=list)  # {award_id, year, category}
+    trainings: list[dict] = field(default_factory=list)  # {session_id, title, held_on, hours}: 培训 attended
 
     @property
     def alive_here(self) -> bool:

@@ -32,6 +32,14 @@ class Organization:
     member_ids: list[str] = field(default_factory=list)
     ratings: list[dict] = field(default_factory=list)  # {year, stars, on}
     awards: list[dict] = field(default_factory=list)  # {award_id, year, category}
+    # The committee (domain/committee.py): who held which post when, elections, the current term.
+    committee_history: list[dict] = field(default_factory=list)  # {post, member_id, from, until, ...}
+    elections: list[dict] = field(default_factory=list)  # {election_id, held_on, kind, ..., elected}
+    term: dict | None = None  # {election_id, started_on, ends_on, years}
+    # The secretary's assessments and allowance ledger (domain/secretary.py).
+    assessments: list[dict] = field(default_factory=list)  # {year, member_id, result, on, current, comment}
+    allowance_rates: list[dict] = field(default_factory=list)  # {from_month, amount}
+    allowance_payments: list[dict] = field(default_factory=list)  # {payment_id, member_id, months, amount, paid_on}
 
     @property
     def path(self) -> list[str]:

@@ -10,4 +10,8 @@ RIGHTS: dict[str, Right] = {
     "GET /api/v1/members/{member_id}/history": Right.AUDIT,
     "GET /api/v1/orgs/{org_id}/history": Right.AUDIT,
     "GET /api/v1/specialists/{specialist_id}/members": Right.SPECIALIST_WORK,
+    # leadership (leadership_routes.py): a branch's committee, its secretary's record, a training session
+    "GET /api/v1/orgs/{org_id}/committee": Right.ORGS,
+    "GET /api/v1/orgs/{org_id}/secretary": Right.ORGS,
+    "GET /api/v1/trainings/{session_id}": Right.MEMBER_LISTS,
 }

@@ -19,6 +19,7 @@ from dataclasses import fields
 
 from services.reporting.domain.contributions import DAY_SERIES, Contribution
 from services.reporting.domain.facts import MemberFacts
+from shared.messaging.unit_of_work import clone
 
 ORGS = "orgs"
 MEMBERS = "members"
@@ -40,6 +41,7 @@ def facts_from_doc(doc: dict | None, member_id: str) -> MemberFacts:
     if not isinstance(f, dict):
         raise ValueError(f"member {member_id} is stored in an earlier format: rebuild the projections "
                          "into a new version (services/reporting/rebuild.py)")
+    f = clone(f)  # the handlers change the facts in place; `doc` may be the cache's own (ctx.read)
     return MemberFacts(member_id, **{k: f[k] for k in _FACTS if k in f})
 
 

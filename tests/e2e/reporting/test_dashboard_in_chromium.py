@@ -46,6 +46,8 @@ async def test_dashboard_shows_the_tree_figures_charts_and_alerts(browser, repor
     assert "288.00" in html and "80.0%" in html  # amount paid, participation rate
     assert html.count("<polyline") >= 3 and "<rect" in html  # participation, dues, heatmap and away charts
     assert "欠缴党费" in html and "组织生活未按期开展" in html and "赵玉梅" in html  # alerts, by name
+    assert "支委职数（应配/已配）" in html and "书记培训覆盖率" in html  # a branch's leadership (issue 13)
+    assert "支委职务空缺超期" in html  # b1's committee posts were never filled
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "reporting-dashboard.png"
     shot.unlink(missing_ok=True)

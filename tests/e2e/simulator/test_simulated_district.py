@@ -27,6 +27,10 @@ DEPENDS = {
     "dues.*": _REGISTERED | {"RecordDuesPayment"},
     "volunteer_hours": _REGISTERED | {"LogVolunteerHours"},
     "visits.members_visited": _REGISTERED | {"RecordVisit"},
+    # a branch's leadership (issue 13)
+    "committee.*": {"RecordElection", "AppointCommitteeMember", "RemoveCommitteeMember", "AppointSecretary"},
+    "training.*": {"RecordTrainingSession", "RecordTrainingAttendance", "RecordElection", "AppointSecretary"},
+    "allowance.*": {"SetSecretaryAllowance", "RecordAllowancePayment", "RecordElection", "AppointSecretary"},
 }
 
 

@@ -30,8 +30,9 @@ async def test_appoint_secretary(platform, bus):
     ids = await new_tree(bus, 2)
     b1, b2 = ids["branches"]
     m = await new_member(bus, b1)
-    [ev] = await accepted(bus, command("AppointSecretary", branch_id=b1, member_id=m))
-    assert ev["type"] == "SecretaryAppointed" and ev["data"]["member_name"] == "王秀英"
+    events = await accepted(bus, command("AppointSecretary", branch_id=b1, member_id=m), until_type="SecretaryAppointed")
+    assert [e["type"] for e in events] == ["CommitteeMemberAppointed", "SecretaryAppointed"]  # the post's history too
+    assert events[1]["data"]["member_name"] == "王秀英"
     assert await rejected(bus, command("AppointSecretary", branch_id=b2, member_id=m)) == (
         "not_allowed", ["data.member_id"])
     assert await rejected(bus, command("AppointSecretary", branch_id=b1, member_id=uid("m"))) == (

@@ -24,7 +24,12 @@ async def test_every_alert_of_the_quarter(reporting, scenario):
         ("dues_arrears", s["m7"]), ("no_participation", s["m7"]),
         ("not_visited", s["m2"]), ("not_visited", s["m3"]), ("not_visited", s["m5"]), ("not_visited", s["m7"]),
         ("missed_meetings", s["b1"]), ("missed_meetings", s["b2"]), ("no_secretary", s["b2"]),
+        # no committee post of b1 but its secretary's was ever filled, nor b2's secretary: empty > 90 days
+        ("post_vacant", s["b1"]), ("post_vacant", s["b2"]),
     }
+    assert alerts[("post_vacant", s["b1"])]["details"]["posts"] == dict.fromkeys(
+        ("discipline_member", "organization_member", "propaganda_member"), "2025-12-01")
+    assert alerts[("post_vacant", s["b2"])]["level"] == "alert"  # the secretary's post
     dues = alerts[("dues_arrears", s["m7"])]
     assert {k: dues[k] for k in ("level", "org_id", "since", "months", "alert_id")} == {
         "level": "warning", "org_id": s["b2"], "since": "2026-01", "months": 3,

@@ -128,3 +128,33 @@ async def test_a_visit_handed_over_by_the_specialists_completion_says_what_the_w
                                              "on": "2026-03-03"})
     by_command = {(e["type"], e["data"]["member_id"]): e["id"] for e in await handle(HANDLERS, done, uow)}
     assert by_command[("DoorDeliveryAssigned", "m2")] == by_worker[("DoorDeliveryAssigned", "m2")]
+
+
+async def test_several_notices_are_claimed_and_recorded_in_two_units_each_in_its_own_correlation():
+    """A chunk of the round's deliveries (several notices) is claimed in one unit and recorded in
+    one: two transactions, not two per notice; each notice's events keep its own correlation."""
+    docs: dict = {NOTICES: {}, DELIVERIES: {}}
+    for k in range(3):
+        nid = f"n{k}"
+        n = Notice(nid, "通知", "请学习。", "document", {"org_ids": ["b1"], "member_ids": []}, addressed_on="2026-03-02")
+        docs[NOTICES][nid] = {**notice_to_doc(n), "_v": 1}
+        for member_id in ("m1", "m2"):
+            d = Delivery(nid, member_id, "b1", "2026-03-02", ["sms"], correlation_id=f"corr-{nid}")
+            dl.address(d, DUE, False)
+            docs[DELIVERIES][f"{nid}|{member_id}"] = {**delivery_to_doc(d), "_v": 1}
+    uow = FakeUnitOfWork(docs)
+    w = worker(uow)
+    units = []
+    run_unit = w.pipe.run_unit
+
+    async def counted(cause, work, wants=()):
+        units.append(cause.type)
+        await run_unit(cause, work, wants)
+    w.pipe.run_unit = counted
+    groups = {nid: [dict(d) for d in uow.docs[DELIVERIES].values() if d["notice_id"] == nid] for nid in ("n0", "n1", "n2")}
+    assert await w._deliver_chunk(groups, DUE + timedelta(minutes=1)) == 6
+    assert units == ["Delivery.claim", "Delivery.record"]
+    sent = [json.loads(r.value) for r in uow.published]
+    assert {(e["type"], e["data"]["notice_id"], e["correlation_id"]) for e in sent} == {
+        (t, f"n{k}", f"corr-n{k}") for k in range(3) for t in ("NotificationDispatched", "NotificationDelivered")}
+    assert {d["state"] for d in uow.docs[DELIVERIES].values()} == {"delivered"}

@@ -112,3 +112,22 @@ def test_a_member_is_refreshed_once_per_batch_and_alert_ids_follow_the_alert(mon
         x = ev["data"]
         assert ev["id"] == derived_id("alert", f"{x['alert_id']}|{x['level']}|{x['months']}|{x['as_of']}")
     assert report(whole, ids["district"]) == report(by_event, ids["district"])
+
+
+def test_a_pair_of_a_notice_that_asks_for_no_acknowledgement_is_not_kept():
+    """Counted nowhere, so not recorded on the member: most pairs are automatic meeting notices."""
+    from shared.contracts import notifications as n
+    from tests.integration.reporting.support import dispatched, event
+
+    ids, events = quarter_events()
+    m1, b1 = ids["m1"], ids["b1"]
+    audience = {"org_ids": [b1], "member_ids": []}
+    extra = [event(n.NoticeCreated, "2026-02-01", notice_id="greeting", title="新春问候", body="…", category="greeting",
+                   audience=audience, require_ack=False, recipient_count=1),
+             event(n.NoticeCreated, "2026-02-01", notice_id="doc", title="学习材料", body="…", category="study",
+                   audience=audience, require_ack=True, recipient_count=1),
+             dispatched("greeting", m1, b1, "2026-02-02"), dispatched("doc", m1, b1, "2026-02-02"),
+             dispatched("activity:a9", m1, b1, "2026-02-03")]
+    store = play(events + extra)
+    assert set(store.doc(MEMBERS, m1)["facts"]["notices"]) >= {"doc"}
+    assert not {"greeting", "activity:a9"} & set(store.doc(MEMBERS, m1)["facts"]["notices"])

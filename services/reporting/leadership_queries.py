@@ -1,0 +1,68 @@
+"""Read side of a branch's leadership (issue 13): the report's sections and the alerts as of a day.
+
+A branch's report carries its line-up, empty posts and term; an organisation's report the sums
+over the branches of its subtree (one indexed query for the branches, one `$in` read of their
+leadership documents, both remembered by the request's reader).
+"""
+from services.reporting.adapters import org_tree
+from services.reporting.adapters.figures import Reader
+from services.reporting.adapters.leadership_store import LEADERSHIP, TRAINEES, leadership_of, training_days
+from services.reporting.domain import leadership as dom
+from services.reporting.settings import leadership_rules, records_start
+from shared.periods import Period
+
+
+async def _branches(reader: Reader, org: dict) -> list[dict]:
+    if org["kind"] == "branch":
+        return [org]
+    return await org_tree.branches_below(reader.db, org["_id"])  # a query reader (DbReader)
+
+
+async def report_sections(reader: Reader, org: dict, period: Period, day: str) -> dict:
+    """`committee`, `training`, `allowance` and `assessments` for the organisation's report as of
+    its reading day."""
+    branches = await _branches(reader, org)
+    docs = await reader.docs((LEADERSHIP, b["_id"]) for b in branches)
+    ofs = [leadership_of(docs[(LEADERSHIP, b["_id"])], b) for b in branches]
+    trainings = await _trainings(reader, ofs, day)
+    rules, rs = leadership_rules(), records_start()
+    detail = org["kind"] == "branch"
+    committee: dict = dict.fromkeys(dom.COUNTS, 0)
+    training: dict = dict.fromkeys(dom.TRAINING_COUNTS, 0)
+    pay: dict = dict.fromkeys(dom.ALLOWANCE_COUNTS, 0)
+    assessed: dict = dict.fromkeys(("assessed", *dom.RESULTS), 0)
+    for b in ofs:
+        c = dom.committee_figures(b, period, day, rules, records_start=rs, detail=detail)
+        t = dom.training_figures(b, period, day, trainings.get(b.secretary_on(day), []), detail=detail)
+        a = dom.allowance_figures(b, period, day, records_start=rs, detail=detail)
+        r = dom.assessment_figures(b, period.start.year, detail=detail)
+        committee = c if detail else dom.add_counts(committee, c)
+        training = t if detail else dom.add_counts(training, t, dom.TRAINING_COUNTS)
+        pay = a if detail else dom.add_counts(pay, a, dom.ALLOWANCE_COUNTS)
+        assessed = r if detail else dom.add_counts(assessed, r, ("assessed", *dom.RESULTS))
+    return {"committee": committee, "training": dom.with_coverage(training), "allowance": dom.with_amounts(pay),
+            "assessments": {"year": period.start.year, **assessed}}
+
+
+async def _trainings(reader: Reader, branches: list[dom.Leadership], day: str) -> dict[str, list[str]]:
+    """The days of the sessions each branch's secretary on `day` attended."""
+    secretaries = sorted({s for b in branches if (s := b.secretary_on(day))})
+    docs = await reader.docs((TRAINEES, s) for s in secretaries)
+    return {s: training_days(docs[(TRAINEES, s)]) for s in secretaries}
+
+
+async def alerts(db, branches: list[dict], day: str) -> list[dict]:
+    """The leadership alerts of these branches as of `day`, as `GET /alerts` lists them."""
+    ids = [b["_id"] for b in branches]
+    docs = {x["_id"]: x async for x in db[LEADERSHIP].find({"_id": {"$in": ids}})}
+    ofs = {b["_id"]: leadership_of(docs.get(b["_id"]), b) for b in branches}
+    secretaries = sorted({s for b in ofs.values() if (s := b.secretary_on(day))})
+    trainings = {x["_id"]: training_days(x) async for x in db[TRAINEES].find({"_id": {"$in": secretaries}})}
+    out = []
+    for b in branches:
+        lead = ofs[b["_id"]]
+        names = {h["member_id"]: h["name"] for h in lead.holders(day).values()}
+        for x in dom.alerts(lead, day, leadership_rules(), records_start=records_start(), trainings=trainings):
+            name = b["name"] if x.subject_id == b["_id"] else names.get(x.subject_id) or x.subject_id
+            out.append(x.to_dict() | {"subject_name": name})
+    return out
