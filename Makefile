@@ -5,7 +5,7 @@ PYTHON := $(CURDIR)/$(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 export PYTHON
 
-.PHONY: install up down status test test-unit demo asyncapi lock bench clean-data chaos chaos-short
+.PHONY: install up down status test test-unit demo asyncapi lock bench clean-data chaos chaos-short token
 
 install: $(VENV)/.installed
 
@@ -25,6 +25,14 @@ down:  ## stop everything, keep the data (.data/)
 
 status:
 	infra/local/stack.sh status
+
+# A signed token of the local stack's key (.data/secrets, written by `make up`), printed on stdout:
+# make token ROLE=community ORG=<org id>; ROLE=specialist SPECIALIST=<id>; ROLE=member MEMBER=<id>;
+# ROLE=district (the whole district); ROLE=operator. SUB=<person> HOURS=<validity, default 8>.
+ROLE ?= district
+token: install  ## mint a local token: make token ROLE=… ORG=…
+	@$(PYTHON) -m shared.auth token --role $(ROLE) $(if $(ORG),--org $(ORG)) $(if $(SPECIALIST),--specialist $(SPECIALIST)) \
+	  $(if $(MEMBER),--member $(MEMBER)) $(if $(SUB),--sub $(SUB)) $(if $(HOURS),--hours $(HOURS))
 
 test: install  ## the whole suite: unit, then integration and end-to-end on real Kafka and MongoDB
 	infra/local/stack.sh install

@@ -47,6 +47,7 @@ from pymongo import AsyncMongoClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from shared.auth.local import local_issuer  # noqa: E402
 from shared.topics import EVENT_TOPICS, all_topics, named  # noqa: E402
 from simulator.answers import Stalled  # noqa: E402
 from simulator.guide import _figure  # noqa: E402
@@ -162,6 +163,9 @@ class Platform:
 
     def __init__(self, kafka: str, mongo: str, extra_env: dict[str, str]):
         self.kafka, self.mongo = kafka, mongo
+        # Signed in with the local stack's key (.data/secrets; written if there is none yet).
+        self.jwks, token = local_issuer()
+        self.headers = {"Authorization": f"Bearer {token}"}
         self.prefix = f"bench{uuid.uuid4().hex[:6]}."
         self.db_prefix = self.prefix.replace(".", "_")
         self.procs: dict[str, subprocess.Popen] = {}
@@ -175,7 +179,7 @@ class Platform:
             port = _free_port()
             env = {**os.environ, "PYTHONPATH": str(ROOT), "KAFKA_BOOTSTRAP_SERVERS": self.kafka,
                    "MONGODB_URL": self.mongo, "TOPIC_PREFIX": self.prefix, "DATABASE_PREFIX": self.db_prefix,
-                   "LOG_LEVEL": "WARNING", **self.extra_env}
+                   "LOG_LEVEL": "WARNING", "AUTH_JWKS": self.jwks, **self.extra_env}
             self.logs[name] = LOGS / f"{self.prefix.strip('.')}-{name}.log"
             self.procs[name] = subprocess.Popen([PY, str(ROOT / "benchmarks" / "serve.py"), name, str(port)],
                                                 cwd=ROOT, env=env, stdout=open(self.logs[name], "ab"),
@@ -514,7 +518,7 @@ async def caught_up(platform: Platform, want: dict, started: float, wait_s: floa
     idle_since: float | None = None
     last_records = None
     state: dict = {}
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=platform.headers) as http:
         while time.monotonic() < deadline:
             ms = await asyncio.gather(*(platform.metrics(http, n) for n in SERVICES))
             report = await _report(http, platform.urls["reporting"], want)

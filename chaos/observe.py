@@ -333,13 +333,13 @@ async def at_rest(bootstrap: str, mongo: str, events: Log, timeout: float = 600,
 # ---- reporting ---------------------------------------------------------------------------------------
 
 async def reports(urls: list[str], org_ids: list[str], periods: list[str], as_of: str,
-                  alerts_of: str) -> tuple[dict, list | None, dict]:
+                  alerts_of: str, headers: dict[str, str] | None = None) -> tuple[dict, list | None, dict]:
     """Every (org, period) report as of a day, and the open alerts of an org's subtree; from the
-    first reporting instance that answers."""
+    first reporting instance that answers (`headers`: the sign-in)."""
     errors: dict = {}
     got: dict = {}
     alerts = None
-    async with httpx.AsyncClient(timeout=120) as http:
+    async with httpx.AsyncClient(timeout=120, headers=headers) as http:
         for org in org_ids:
             for period in periods:
                 for url in urls:

@@ -23,6 +23,7 @@ from chaos.observe import Log, at_rest, reports
 from chaos.scenario import AGGREGATE_ID, Names, Run, Scenario
 from chaos.stack import ROOT, SERVICES, Ports, Stack
 from chaos.stream import Fault, Publisher, stream
+from shared.auth.local import auth_headers
 
 ARTIFACTS = ROOT / "artifacts" / "chaos"
 
@@ -327,7 +328,8 @@ class Suite:
                 if self.stack.running().get(f"reporting-{k}")]
         year = str(self.plan.year)
         got, alerts, errors = await reports(urls, run.org_ids, sorted({e["period"] for e in run.expectations}),
-                                            f"{year}-12-31", run.district_id)
+                                            f"{year}-12-31", run.district_id,
+                                            headers=auth_headers(self.stack.data))  # stack.sh wrote the token
         return Outcome(run, list(self.log.runs.get(run.names.correlation_id, [])),
                        self.log.answered(c.id for c in run.commands), got, alerts, errors)
 

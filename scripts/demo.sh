@@ -30,3 +30,11 @@ echo "[demo] X区, seed $SEED, $MEMBERS members, year $YEAR → Kafka ${KAFKA_BO
 "$PYTHON" -m simulator guide "$OUT/summary.json" --reporting "$REPORTING_URL" --wait "${DEMO_WAIT:-1800}"
 echo
 echo "[demo] the full summary and the figures each report should show: $OUT/summary.json"
+# Sign-in: every route but the dashboard's page needs a token (docs/security.md).
+TOKEN_FILE="${SUNSET_DATA_DIR:-.data}/secrets/district-admin.token"
+echo
+echo "[demo] 登录 Sign in: the dashboard asks for a token; paste the district official's (区委组织部, 7 days),"
+echo "       written by make up to $TOKEN_FILE, or open the dashboard signed in:"
+echo "         $REPORTING_URL/?year=$YEAR&period=$YEAR&as_of=$YEAR-12-31#token=$(cat "$TOKEN_FILE" 2>/dev/null || echo '<run make up>')"
+echo "       Another role: make token ROLE=community ORG=<org id> (subdistrict, secretary; ROLE=specialist SPECIALIST=<id>)."
+echo "       The API:     curl -H \"Authorization: Bearer \$(cat $TOKEN_FILE)\" $REPORTING_URL/api/v1/orgs"

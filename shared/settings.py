@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     fault_pause_at: str | None = None
     fault_marker: str | None = None
     log_json: bool = True
+    # Sign-in (shared/auth): the identity provider's public keys, a JWKS URL (its `jwks_uri`) or a
+    # file (local: `make up` writes .data/secrets/jwks.json). Unset: every protected route answers
+    # 503. Tokens must name this issuer and audience, and this deployment's `district`.
+    auth_jwks: str | None = None
+    auth_issuer: str = "sunsetred-local"
+    auth_audience: str = "sunsetred"
 
     @field_validator("reference_wait", mode="before")
     @classmethod

@@ -5,6 +5,8 @@ import time
 
 import httpx
 
+from shared.auth.local import auth_headers
+
 
 def where_to_look(report: dict, dashboard: str) -> str:
     """A short guide, in Chinese with English, built from the simulator's summary."""
@@ -67,7 +69,8 @@ async def reports_caught_up(reporting_url: str, report: dict, timeout: float) ->
     keys = ["members.registered", "members.deceased", "dues.member_months_paid", "participation.active"]
     deadline = time.monotonic() + timeout
     said = 0.0
-    async with httpx.AsyncClient(base_url=reporting_url, timeout=10) as http:
+    # Signed in as the district official `make up` wrote a token for (or SUNSET_TOKEN).
+    async with httpx.AsyncClient(base_url=reporting_url, timeout=10, headers=auth_headers()) as http:
         while time.monotonic() < deadline:
             try:
                 r = await http.get(f"/api/v1/orgs/{want['org_id']}/report", params={"period": want["period"]})

@@ -3,6 +3,7 @@ import uuid
 import pytest
 
 from tests.infra import Infra, provide
+from tests.support import auth as test_auth
 from tests.support.fixtures import platform_and_bus
 
 SERVICES = ["members", "activities", "notifications", "reporting"]
@@ -14,6 +15,14 @@ def infra() -> Infra:
     yield provide(stack)
     for container in reversed(stack):
         container.stop()
+
+
+@pytest.fixture(scope="session")
+def auth():
+    """The tests' identity provider (tests/support/auth.py): `auth.client(url)` signs in as a
+    district official, `auth.headers(role=…, org_ids=[…])` as anyone; every service process
+    started by the tests verifies its tokens."""
+    return test_auth
 
 
 @pytest.fixture(scope="session")

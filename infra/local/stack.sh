@@ -16,6 +16,9 @@
 # + 10*(k-1) (members 8001, 8011, 8021, ...) and gets INSTANCE_ID=<service>-<k>.
 # Data, pid files and logs live in SUNSET_DATA_DIR (default .data/); the built tools live outside
 # the checkout in SUNSET_TOOLS_DIR (default ~/.cache/sunsetred/tools) so every clone reuses them.
+# Sign-in: `services` (and `up`) keep a local key pair under $DATA/secrets (private.pem, jwks.json),
+# start the services with AUTH_JWKS=$DATA/secrets/jwks.json (unless AUTH_JWKS is set) and write a
+# district official's token, valid 7 days, to $DATA/secrets/district-admin.token.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -30,6 +33,7 @@ KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 MONGO_PORT="${MONGO_PORT:-27017}"
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KAFKA_PORT}"
 export MONGODB_URL="${MONGODB_URL:-mongodb://127.0.0.1:$MONGO_PORT/}"
+SECRETS="$DATA/secrets"
 INSTANCES="${INSTANCES:-1}"
 if ! [[ "$INSTANCES" =~ ^[1-9][0-9]*$ ]]; then echo "INSTANCES must be a positive number, not '$INSTANCES'" >&2; exit 2; fi
 SERVICES=(members activities notifications reporting)
@@ -140,12 +144,24 @@ infra() {
   "$PY" -m shared.infra.topics
 }
 
+secrets() {
+  # The local stand-in for the district's identity provider: one ES256 key, kept across restarts;
+  # a fresh district official's token at every start (the services verify against the JWKS).
+  "$PY" -m shared.auth keys --dir "$SECRETS"
+  ( umask 077
+    "$PY" -m shared.auth token --role district --sub district-admin --name "区委组织部（本地）" --hours 168 \
+      --dir "$SECRETS" > "$SECRETS/district-admin.token.new"
+    mv "$SECRETS/district-admin.token.new" "$SECRETS/district-admin.token" )
+}
+
 instance_port() {  # instance_port <service> <k>: instance 1 on the service's port, k on port + 10*(k-1)
   echo $(( ${PORTS[$1]} + 10 * ($2 - 1) ))
 }
 
 start_services() {
   mkdir -p "$DATA/run" "$DATA/logs"
+  secrets
+  export AUTH_JWKS="${AUTH_JWKS:-$SECRETS/jwks.json}"
   local s k pid port
   for s in "${SERVICES[@]}"; do
     for (( k = 1; k <= INSTANCES; k++ )); do

@@ -40,7 +40,7 @@ def audit(ctx: Context, kind: str, subject_id: str, before: dict | None, after: 
                     {k: v for k, v in after.items() if k not in _NOT_AUDITED})
     env = ctx.envelope
     ctx.put(AUDIT, {"_id": f"{env.id}/{subject_id}", "subject_id": subject_id, "subject_kind": kind,
-                    "command_id": env.id, "command_type": env.type, "source": env.source,
+                    "command_id": env.id, "command_type": env.type, "source": env.source, "actor": env.actor,
                     "at": env.occurred_at.astimezone(timezone.utc).isoformat(), "before": old, "after": new})
 
 

@@ -18,6 +18,10 @@ class Envelope(BaseModel):
     source: str = Field(min_length=1, max_length=128)
     correlation_id: str | None = Field(default=None, max_length=128)
     causation_id: str | None = Field(default=None, max_length=128)
+    # Added: the person on whose behalf the source sends the message (a token's subject). The HTTP
+    # ingress sets it from the caller's token, whatever the body said; the audit trail records it
+    # beside `source`. Left out of the encoded envelope when there is none.
+    actor: str | None = Field(default=None, max_length=256)
     data: dict[str, Any]
 
 

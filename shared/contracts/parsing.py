@@ -122,4 +122,5 @@ def envelope_for(event: Message, *, id: str, cause: Envelope | None, source: str
 
 
 def encode(env: Envelope) -> bytes:
-    return json.dumps(env.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":")).encode()
+    body = env.model_dump(mode="json", exclude={"actor"} if env.actor is None else None)
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,4 +1,9 @@
-"""The FastAPI application every service builds: lifespan runs the Runtime (broker included)."""
+"""The FastAPI application every service builds: lifespan runs the Runtime (broker included).
+
+Every route but the public ones (`shared.auth.http.PUBLIC_PATHS`, and the service's `public`)
+needs a token and the right the service's table (`rights`) gives it; the app is not built when
+a route has none.
+"""
 import asyncio
 import logging
 import os
@@ -10,21 +15,26 @@ from fastapi import APIRouter, FastAPI
 
 from shared import logs
 from shared.asyncapi import document
+from shared.auth.http import check_routes, verifier_for
+from shared.auth.rights import Right
 from shared.http import errors
-from shared.http.commands import commands_router
+from shared.http.commands import COMMANDS_ROUTE, commands_router
 from shared.http.health import router as health_router
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 1024 * 1024
 
 
 def build_app(runtime_factory: Callable[[], Runtime], *, title: str, description: str,
-              commands_topic: str | None, routers: list[APIRouter]) -> FastAPI:
+              commands_topic: str | None, routers: list[APIRouter], rights: dict[str, Right],
+              public: frozenset[str] = frozenset()) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         runtime = runtime_factory()
         logs.configure(runtime.service, runtime.settings.log_level, runtime.settings.log_json)
         app.state.runtime = runtime
+        app.state.verifier = verifier_for(runtime.settings)
         # Started in the background, so /health answers while start-up waits for Kafka and
         # MongoDB (/ready does not until it is over).
         starting = asyncio.create_task(runtime.start(), name="start")
@@ -36,7 +46,10 @@ def build_app(runtime_factory: Callable[[], Runtime], *, title: str, description
             await asyncio.gather(starting, return_exceptions=True)
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    # A command envelope is a few kilobytes (a notice's body at most 20,000 characters): a larger
+    # request body is refused (413) before it is read into memory.
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
+                  max_body_size=MAX_BODY_BYTES)
     errors.install(app)
     app.include_router(health_router)
     app.include_router(commands_router(commands_topic))
@@ -47,6 +60,8 @@ def build_app(runtime_factory: Callable[[], Runtime], *, title: str, description
 
     for r in routers:
         app.include_router(r)
+    app.state.rights = {COMMANDS_ROUTE: Right.COMMANDS, **rights}
+    check_routes(app, app.state.rights, public)
     return app
 
 

@@ -73,6 +73,7 @@ from pymongo import AsyncMongoClient
 from simulator.progress import Progress
 from simulator.publisher import Target, publish
 from simulator.sources import Generated
+from tests.support import auth
 from tests.support.services import ARTIFACTS, ServiceProcess, logs_of
 
 pytestmark = pytest.mark.e2e
@@ -258,7 +259,7 @@ async def _deliveries(mongo: str, prefix: str) -> list[dict]:
 async def outcome(infra, prefix: str, reporting: ServiceProcess, org_ids: list[str], district: str) -> dict:
     events = {t: await read_topic(infra.kafka, prefix + t) for t in EVENT_TOPICS}
     reports, errors = {}, {}
-    async with httpx.AsyncClient(base_url=reporting.url, timeout=60) as http:
+    async with auth.client(reporting.url, timeout=60) as http:
         for org in org_ids:
             for period in (str(YEAR), MONTH):
                 r = await http.get(f"/api/v1/orgs/{org}/report", params={"period": period, "as_of": AS_OF})

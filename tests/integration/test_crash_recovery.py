@@ -9,9 +9,9 @@ import asyncio
 import uuid
 from collections import Counter
 
-import httpx
 import pytest
 
+from tests.support import auth
 from tests.support.messages import Bus, caused_by
 from tests.support.scenario import register, tree
 from tests.support.services import ServiceProcess
@@ -50,7 +50,7 @@ async def test_killed_before_commit_then_restarted(infra, tmp_path, stage):
         events = await bus.events("members.events", lambda es: all(caused_by(es, r) for r in regs))
         await asyncio.sleep(1.5)  # room for any duplicate to show up
         events = await bus.events("members.events", lambda es: len(es) >= len(events), timeout=5)
-        async with httpx.AsyncClient(base_url=survivor.url) as http:
+        async with auth.client(survivor.url) as http:
             for r in regs:
                 doc = (await http.get(f"/api/v1/members/{r['data']['member_id']}")).json()
                 assert doc["branch_id"] == ids["branches"][0]

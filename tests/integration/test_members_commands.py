@@ -1,9 +1,9 @@
 """The members slice on real Kafka and MongoDB: events, rejections, idempotence, DLQ."""
 import json
 
-import httpx
 import pytest
 
+from tests.support import auth
 from tests.support.messages import caused_by, envelope, eventually
 from tests.support.scenario import register, tree, uid
 
@@ -29,7 +29,7 @@ async def test_tree_and_registration_emit_events(platform, bus):
     assert ev["data"]["ancestors"] == [ids["district"], ids["subdistrict"], ids["community"], ids["branches"][0]]
     assert ev["data"]["monthly_dues"] == "24.00"  # 0.5% of 4,800
     assert ev["correlation_id"] == cmd["id"]
-    async with httpx.AsyncClient(base_url=platform["members"].url) as http:
+    async with auth.client(platform["members"].url) as http:
         r = await http.get(f"/api/v1/members/{cmd['data']['member_id']}")
         assert r.status_code == 200 and r.json()["branch_id"] == ids["branches"][0]
         r = await http.get(f"/api/v1/orgs/{ids['community']}")
@@ -95,7 +95,7 @@ async def test_garbage_goes_to_the_dlq_and_the_next_message_is_processed(platfor
 async def test_http_commands_endpoint(platform, bus):
     ids = await _send_tree(bus)
     cmd = register(ids["branches"][0])
-    async with httpx.AsyncClient(base_url=platform["members"].url) as http:
+    async with auth.client(platform["members"].url) as http:
         ok = await http.post("/api/v1/commands", json=cmd)
         bad = await http.post("/api/v1/commands", json={**cmd, "data": {**cmd["data"], "birth_date": "1948-13-40"}})
         other = await http.post("/api/v1/commands", json=envelope("CancelActivity", {"activity_id": "a", "reason": "r"}))

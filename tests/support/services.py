@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from tests.infra import ROOT, Infra
+from tests.support import auth
 
 ARTIFACTS = ROOT / "artifacts"
 
@@ -31,6 +32,7 @@ class ServiceProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka, "MONGODB_URL": infra.mongo,
                     "TOPIC_PREFIX": prefix, "DATABASE_PREFIX": prefix.replace(".", "_"),
+                    "AUTH_JWKS": auth.jwks_file(),  # tokens of tests/support/auth.py
                     "BATCH_TIMEOUT_MS": "20",
                     # Rejections for references that never arrive come after this wait; tests that
                     # publish out of order set a longer one.

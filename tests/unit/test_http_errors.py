@@ -14,7 +14,16 @@ CHINESE = __import__("re").compile(r"[\u4e00-\u9fff]")
 
 
 def client() -> TestClient:
+    """Signed in as a district official: `POST /api/v1/commands` needs a token (shared/auth)."""
+    from shared.auth.http import verifier_for
+    from shared.auth.rights import Right
+    from shared.http.commands import COMMANDS_ROUTE
+    from shared.settings import Settings
+    from tests.support import auth
+
     app = FastAPI()
+    app.state.verifier = verifier_for(Settings(auth_jwks=auth.jwks_file()))
+    app.state.rights = {COMMANDS_ROUTE: Right.COMMANDS}
     errors.install(app)
     app.include_router(commands_router("members.commands"))
 
@@ -34,7 +43,7 @@ def client() -> TestClient:
     async def missing() -> dict:
         raise NotFound("member", "m1")
 
-    return TestClient(app)
+    return TestClient(app, headers=auth.headers())
 
 
 def refusal(response) -> list[tuple[str, str]]:

@@ -44,3 +44,28 @@ async def member_names(db, member_ids: list[str]) -> dict[str, str]:
     if not member_ids:
         return {}
     return {d["_id"]: d.get("name", "") async for d in db[MEMBERS].find({"_id": {"$in": member_ids}})}
+
+
+async def branch_paths(db, branch_ids: list[str]) -> dict[str, list[str]]:
+    """Each branch's place in the tree (district … branch); a branch not heard of yet is only itself."""
+    known = {d["_id"]: [*d.get("ancestors", []), d["_id"]]
+             async for d in db[BRANCHES].find({"_id": {"$in": branch_ids}}, {"ancestors": 1})}
+    return {b: known.get(b, [b]) for b in branch_ids}
+
+
+async def branches_under(db, roots: list[str]) -> list[str]:
+    """The ids of the branches in the subtrees of these organisations (a root may be a branch)."""
+    return [d["_id"] async for d in db[BRANCHES].find(
+        {"$or": [{"_id": {"$in": roots}}, {"ancestors": {"$in": roots}}]}, {"_id": 1})]
+
+
+async def org_path(db, org_id: str) -> list[str]:
+    """An organisation's place in the tree, told by a branch at or below it (activities keeps only
+    branches); an organisation with no branch known below it is only itself."""
+    doc = await db[BRANCHES].find_one({"$or": [{"_id": org_id}, {"ancestors": org_id}]}, {"ancestors": 1})
+    if doc is None:
+        return [org_id]
+    if doc["_id"] == org_id:
+        return [*doc.get("ancestors", []), org_id]
+    ancestors = doc["ancestors"]
+    return ancestors[:ancestors.index(org_id) + 1]

@@ -2,6 +2,7 @@
 from fastapi import FastAPI
 
 from services.activities.bootstrap import bootstrap
+from services.activities.entrypoints.rights import RIGHTS
 from services.activities.entrypoints.routes import router
 from shared.http.app import build_app
 from shared.settings import Settings
@@ -12,5 +13,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return build_app(
         lambda: bootstrap(settings), title="夕阳红 Sunset Red — activities",
         description="组织生活、志愿服务、走访与活动阵地 Organisational life, volunteering, visits and venues.",
-        commands_topic=ACTIVITIES_COMMANDS, routers=[router],
+        commands_topic=ACTIVITIES_COMMANDS, routers=[router], rights=RIGHTS,
     )

@@ -1,8 +1,13 @@
-"""HTTP queries of the activities service."""
+"""HTTP queries of the activities service.
+
+Every route needs a token and the right `entrypoints/rights.py` gives it. What lies outside the
+caller's subtree answers 404: an activity is the caller's when one of its branches is, a venue
+when the organisation it belongs to is; lists hold only the caller's branches.
+"""
 from datetime import datetime
 from decimal import Decimal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 
 from services.activities.adapters import queries
@@ -10,13 +15,15 @@ from services.activities.adapters.documents import ACTIVITIES
 from services.activities.domain.activity import present_in_person
 from services.activities.domain.plan import Planned, plan
 from services.activities.entrypoints.views import activity_detail, activity_summary
+from shared.auth.claims import Caller
+from shared.auth.http import authorized
 from shared.contracts.codes import ActivityKind
 from shared.http.errors import NotFound
 from shared.messaging.unit_of_work import VERSION
 from shared.periods import Period, parse_period
 from shared.rules import labels
 
-router = APIRouter(prefix="/api/v1", tags=["activities"])
+router = APIRouter(prefix="/api/v1", tags=["activities"], dependencies=[Depends(authorized)])
 PERIOD_HELP = "YYYY-MM, YYYY-Qn or YYYY (Asia/Shanghai)"
 
 
@@ -33,9 +40,9 @@ def _period(text: str | None) -> Period | None:
         raise RequestValidationError([{"loc": ("query", "period"), "msg": str(exc), "type": "value_error"}]) from None
 
 
-async def _branch(request: Request, branch_id: str) -> dict:
+async def _branch(request: Request, branch_id: str, caller: Caller) -> dict:
     doc = await queries.branch(_db(request), branch_id)
-    if doc is None or not doc.get("established"):
+    if doc is None or not doc.get("established") or not caller.sees([*doc.get("ancestors", []), branch_id]):
         raise NotFound("branch", branch_id)
     return doc
 
@@ -46,32 +53,37 @@ def _branch_head(doc: dict) -> dict:
 
 
 @router.get("/activities", summary="Activities by branch, period, kind and status (paginated)")
-async def list_activities(request: Request, branch_id: str | None = None,
+async def list_activities(request: Request, caller: Caller = Depends(authorized), branch_id: str | None = None,
                           period: str | None = Query(None, description=PERIOD_HELP),
                           kind: ActivityKind | None = None,
                           status: str | None = Query(None, pattern="^(scheduled|held|cancelled)$"),
                           page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500)) -> dict:
     q = queries.activity_filter(branch_id=branch_id, period=_period(period), kind=kind, status=status)
     db = _db(request)
+    if branch_id:
+        if not caller.sees((await queries.branch_paths(db, [branch_id]))[branch_id]):
+            raise NotFound("branch", branch_id)
+    elif not caller.whole_district:
+        q["branch_ids"] = {"$in": await queries.branches_under(db, list(caller.org_ids))}
     docs = await queries.find_activities(db, q, skip=(page - 1) * page_size, limit=page_size)
     return {"items": [activity_summary(d) for d in docs], "total": await queries.count_activities(db, q),
             "page": page, "page_size": page_size}
 
 
 @router.get("/activities/{activity_id}", summary="One activity with its attendance and minutes")
-async def get_activity(activity_id: str, request: Request) -> dict:
+async def get_activity(activity_id: str, request: Request, caller: Caller = Depends(authorized)) -> dict:
     db = _db(request)
     doc = await db[ACTIVITIES].find_one({"_id": activity_id})
-    if doc is None:
+    if doc is None or not any(caller.sees(p) for p in (await queries.branch_paths(db, doc["branch_ids"])).values()):
         raise NotFound("activity", activity_id)
     names = await queries.member_names(db, [a["member_id"] for a in doc.get("attendance", [])])
     return activity_detail(doc, names)
 
 
 @router.get("/venues/{venue_id}", summary="One venue (活动阵地)")
-async def get_venue(venue_id: str, request: Request) -> dict:
+async def get_venue(venue_id: str, request: Request, caller: Caller = Depends(authorized)) -> dict:
     doc = await queries.venue(_db(request), venue_id)
-    if doc is None:
+    if doc is None or not caller.sees(await queries.org_path(_db(request), doc["org_id"])):
         raise NotFound("venue", venue_id)
     doc.pop(VERSION, None)  # the unit of work's, not the venue's
     doc["venue_id"] = doc.pop("_id")
@@ -79,9 +91,9 @@ async def get_venue(venue_id: str, request: Request) -> dict:
 
 
 @router.get("/venues/{venue_id}/bookings", summary="A venue's bookings (not cancelled), in time order")
-async def venue_bookings(venue_id: str, request: Request,
+async def venue_bookings(venue_id: str, request: Request, caller: Caller = Depends(authorized),
                          period: str | None = Query(None, description=PERIOD_HELP)) -> dict:
-    await get_venue(venue_id, request)
+    await get_venue(venue_id, request, caller)
     q = queries.activity_filter(venue_id=venue_id, period=_period(period))
     q["status"] = {"$ne": "cancelled"}
     docs = await queries.find_activities(_db(request), q)
@@ -89,8 +101,9 @@ async def venue_bookings(venue_id: str, request: Request,
 
 
 @router.get("/venues/{venue_id}/use", summary="How a venue was used in a period, by kind of activity")
-async def venue_use(venue_id: str, request: Request, period: str = Query(..., description=PERIOD_HELP)) -> dict:
-    venue = await get_venue(venue_id, request)
+async def venue_use(venue_id: str, request: Request, caller: Caller = Depends(authorized),
+                    period: str = Query(..., description=PERIOD_HELP)) -> dict:
+    venue = await get_venue(venue_id, request, caller)
     q = queries.activity_filter(venue_id=venue_id, period=_period(period))
     q["status"] = {"$ne": "cancelled"}
     by_kind: dict[str, dict] = {}
@@ -117,9 +130,9 @@ def _hours(doc: dict) -> Decimal:
 
 
 @router.get("/branches/{branch_id}/calendar", summary="A branch's calendar: its activities day by day")
-async def branch_calendar(branch_id: str, request: Request,
+async def branch_calendar(branch_id: str, request: Request, caller: Caller = Depends(authorized),
                           period: str = Query(..., description=PERIOD_HELP)) -> dict:
-    b = await _branch(request, branch_id)
+    b = await _branch(request, branch_id, caller)
     docs = await queries.find_activities(_db(request), queries.activity_filter(branch_id=branch_id,
                                                                                period=_period(period)))
     days: dict[str, list] = {}
@@ -131,9 +144,10 @@ async def branch_calendar(branch_id: str, request: Request,
 
 @router.get("/branches/{branch_id}/plan",
             summary="The planner: required, scheduled, held and missing organisational life in a period")
-async def branch_plan(branch_id: str, request: Request, period: str = Query(..., description=PERIOD_HELP)) -> dict:
+async def branch_plan(branch_id: str, request: Request, caller: Caller = Depends(authorized),
+                      period: str = Query(..., description=PERIOD_HELP)) -> dict:
     p = _period(period)
-    b = await _branch(request, branch_id)
+    b = await _branch(request, branch_id, caller)
     docs = await queries.find_activities(_db(request), queries.activity_filter(branch_id=branch_id, period=p))
     planned = [Planned(d["_id"], d["kind"], d["title"], d["held_on"], d["status"]) for d in docs]
     rules = request.app.state.runtime.extras["org_life_rules"]

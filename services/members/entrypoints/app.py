@@ -3,6 +3,7 @@ from fastapi import FastAPI
 
 from services.members.bootstrap import bootstrap
 from services.members.entrypoints.leadership_routes import router as leadership_router
+from services.members.entrypoints.rights import RIGHTS
 from services.members.entrypoints.routes import router
 from shared.http.app import build_app
 from shared.settings import Settings
@@ -13,5 +14,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return build_app(
         lambda: bootstrap(settings), title="夕阳红 Sunset Red — members",
         description="组织体系与党员管理台账 The organisation tree and the member ledger.",
-        commands_topic=MEMBERS_COMMANDS, routers=[router, leadership_router],
+        commands_topic=MEMBERS_COMMANDS, routers=[router, leadership_router], rights=RIGHTS,
     )

@@ -1,8 +1,8 @@
 """HTTP reads of a branch's leadership (issue 13): its committee, terms and elections; its
 secretary's training, assessments and allowance; training sessions.
 
-Scoped like every members route: the caller resolved by `current_caller`, a branch outside the
-caller's subtree answers 404.
+Scoped like every members route: a token and the right `entrypoints/rights.py` gives each route;
+a branch outside the caller's subtree answers 404.
 """
 from datetime import date
 
@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from services.members.adapters.documents import MEMBERS, ORGS, TRAININGS, org_from_doc
 from services.members.domain.leadership_view import committee_view, member_ids, secretary_on, secretary_view
-from services.members.entrypoints.caller import Caller, current_caller
+from shared.auth.claims import Caller
+from shared.auth.http import authorized
 from shared.http.errors import NotFound
 from shared.periods import today
 
-router = APIRouter(prefix="/api/v1", tags=["leadership"])
+router = APIRouter(prefix="/api/v1", tags=["leadership"], dependencies=[Depends(authorized)])
 
 
 async def _branch(request: Request, org_id: str, caller: Caller):
@@ -30,7 +31,7 @@ async def _names(request: Request, ids: set[str]) -> dict[str, str]:
 
 
 @router.get("/orgs/{org_id}/committee", summary="A branch's committee (支委会): line-up, empty posts, term, elections")
-async def get_committee(org_id: str, request: Request, caller: Caller = Depends(current_caller),
+async def get_committee(org_id: str, request: Request, caller: Caller = Depends(authorized),
                         as_of: date | None = Query(None, description="the day of the line-up (default today)")) -> dict:
     branch = await _branch(request, org_id, caller)
     return committee_view(branch, day=(as_of or today()).isoformat(), names=await _names(request, member_ids(branch)))
@@ -38,7 +39,7 @@ async def get_committee(org_id: str, request: Request, caller: Caller = Depends(
 
 @router.get("/orgs/{org_id}/secretary",
             summary="A branch's secretary: training of the year (培训), assessments (考核), allowance ledger (补助)")
-async def get_secretary(org_id: str, request: Request, caller: Caller = Depends(current_caller),
+async def get_secretary(org_id: str, request: Request, caller: Caller = Depends(authorized),
                         year: int | None = Query(None, ge=1921, le=2200, description="default: as_of's year"),
                         as_of: date | None = Query(None, description="the day of the view (default today)")) -> dict:
     branch = await _branch(request, org_id, caller)
@@ -50,7 +51,7 @@ async def get_secretary(org_id: str, request: Request, caller: Caller = Depends(
 
 
 @router.get("/trainings/{session_id}", summary="A training session (培训) and who attended it")
-async def get_training(session_id: str, request: Request, caller: Caller = Depends(current_caller)) -> dict:
+async def get_training(session_id: str, request: Request, caller: Caller = Depends(authorized)) -> dict:
     db = request.app.state.runtime.db
     session = await db[TRAININGS].find_one({"_id": session_id}, {"_v": 0})
     if session is None:
@@ -58,6 +59,10 @@ async def get_training(session_id: str, request: Request, caller: Caller = Depen
     docs = await db[MEMBERS].find({"_id": {"$in": session["attendee_ids"]}},
                                   {"name": 1, "branch_id": 1, "org_path": 1}).to_list(None)
     seen = {d["_id"]: d for d in docs if caller.sees(d.get("org_path", []))}  # the caller's subtree only
+    organiser = await db[ORGS].find_one({"_id": session.get("org_id")}, {"ancestors": 1})
+    held_here = organiser is not None and caller.sees([*organiser.get("ancestors", []), organiser["_id"]])
+    if not seen and not held_here:  # nothing of it is the caller's: as if it did not exist
+        raise NotFound("training session", session_id)
     session["session_id"] = session.pop("_id")
     session["attendees"] = [{"member_id": i, "name": seen[i].get("name"), "branch_id": seen[i].get("branch_id")}
                             for i in session.pop("attendee_ids") if i in seen]

@@ -1,7 +1,9 @@
 """HTTP queries of the members service: the tree, member lists, search, the ledger, the audit trail.
 
-Every route resolves its caller with `current_caller`; records outside the caller's subtree
-answer 404. Lists are paginated (`page`, `page_size`) and answer `{items, total, page, page_size}`.
+Every route needs a token and the right `entrypoints/rights.py` gives it; records outside the
+caller's scope (its subtree; a specialist's members; a member's own record) answer 404. Personal
+data is masked as `shared.auth.masking` says, unless unmasked with `?reveal=…&reason=…`.
+Lists are paginated (`page`, `page_size`) and answer `{items, total, page, page_size}`.
 """
 import re
 from datetime import date
@@ -14,13 +16,15 @@ from services.members.adapters.org_counts import member_counts
 from services.members.domain import labels as L
 from services.members.domain import ledger as views
 from services.members.domain.organization import COMMITTEE_THRESHOLD, MIN_BRANCH_MEMBERS
-from services.members.entrypoints.caller import Caller, current_caller
+from shared.auth.claims import Caller
+from shared.auth.http import Forbidden, authorized, viewer
+from shared.auth.masking import Viewer
 from shared.contracts.codes import Health, MemberStatus
 from shared.http.errors import NotFound
 from shared.messaging.unit_of_work import VERSION
 from shared.periods import today
 
-router = APIRouter(prefix="/api/v1", tags=["members"])
+router = APIRouter(prefix="/api/v1", tags=["members"], dependencies=[Depends(authorized)])
 DayQuery = Query(None, description="the day statuses are computed for (YYYY-MM-DD); default today")
 
 
@@ -44,8 +48,12 @@ def _as_of(as_of: date | None) -> str:
     return (as_of or today()).isoformat()
 
 
+def _row(who: Viewer, m, day: str) -> dict:
+    return who.record(views.summary(m, day), member_id=m.member_id, path=m.org_path, specialist_id=m.specialist_id)
+
+
 @router.get("/orgs/{org_id}", summary="An organisation with its children")
-async def get_org(org_id: str, request: Request, caller: Caller = Depends(current_caller)) -> dict:
+async def get_org(org_id: str, request: Request, caller: Caller = Depends(authorized)) -> dict:
     db = _db(request)
     org = await _org_in_scope(request, org_id, caller)
     children = await db[ORGS].find({"parent_id": org_id}).sort("_id", 1).to_list(None)
@@ -73,17 +81,19 @@ async def get_org(org_id: str, request: Request, caller: Caller = Depends(curren
 
 @router.get("/orgs/{org_id}/members", summary="The members of a branch (or of every branch in a subtree)")
 async def org_members(
-    org_id: str, request: Request, caller: Caller = Depends(current_caller),
+    org_id: str, request: Request, who: Viewer = Depends(viewer),
     status: MemberStatus | None = Query(None, description="resident · away · exempt · transferred · deceased"),
     health: Health | None = None, lives_alone: bool | None = None,
     specialist_id: str | None = Query(None, description="members of this one-to-one specialist"),
     has_specialist: bool | None = None, as_of: date | None = DayQuery,
     page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500),
 ) -> dict:
-    await _org_in_scope(request, org_id, caller)
+    await _org_in_scope(request, org_id, who.caller)
     day = _as_of(as_of)
     query: dict = {"org_path": org_id}
     if health:
+        if "health" not in who.revealed:  # the list would tell every member's health
+            raise Forbidden("按健康状况筛选须说明理由查看健康信息（reveal=health&reason=…）")
         query["profile.health"] = health
     if lives_alone is not None:
         query["profile.lives_alone"] = lives_alone
@@ -95,7 +105,7 @@ async def org_members(
         m = member_from_doc(doc)
         if has_specialist is not None and (m.specialist_id is not None) != has_specialist:
             continue
-        row = views.summary(m, day)
+        row = _row(who, m, day)
         if status is None or row["status"] == status:
             rows.append(row)
     rows.sort(key=lambda r: (r["name"] or "", r["member_id"]))
@@ -104,36 +114,37 @@ async def org_members(
 
 @router.get("/members", summary="Search members by name (Chinese characters or any part of the name)")
 async def search_members(
-    request: Request, caller: Caller = Depends(current_caller),
+    request: Request, who: Viewer = Depends(viewer),
     name: str = Query(..., min_length=1, max_length=50, pattern=r"\S", description="a name or part of one, e.g. 王 or 秀英"),
     org_id: str | None = Query(None, description="only within this subtree"), as_of: date | None = DayQuery,
     page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500),
 ) -> dict:
     query: dict = {"name": {"$regex": re.escape(name.strip())}}
     if org_id:
-        await _org_in_scope(request, org_id, caller)
+        await _org_in_scope(request, org_id, who.caller)
         query["org_path"] = org_id
-    elif caller.org_id:
-        query["org_path"] = caller.org_id
+    elif not who.caller.whole_district:
+        query["org_path"] = {"$in": list(who.caller.org_ids)}
     docs = await _db(request)[MEMBERS].find(query).to_list(None)
     day = _as_of(as_of)
-    rows = sorted((views.summary(member_from_doc(d), day) for d in docs), key=lambda r: (r["name"], r["member_id"]))
+    rows = sorted((_row(who, member_from_doc(d), day) for d in docs), key=lambda r: (r["name"], r["member_id"]))
     return {**_page(rows, page, page_size), "as_of": day}
 
 
 async def _member_in_scope(request: Request, member_id: str, caller: Caller):
     doc = await _db(request)[MEMBERS].find_one({"_id": member_id})
-    if doc is None or not caller.sees(doc.get("org_path", [])):
+    if doc is None or not caller.sees_member(member_id=member_id, path=doc.get("org_path", []),
+                                             specialist_id=doc.get("specialist_id")):
         raise NotFound("member", member_id)
     return member_from_doc(doc)
 
 
 @router.get("/members/{member_id}", summary="One member's whole ledger")
 async def get_member(
-    member_id: str, request: Request, caller: Caller = Depends(current_caller), as_of: date | None = DayQuery,
+    member_id: str, request: Request, who: Viewer = Depends(viewer), as_of: date | None = DayQuery,
     year: int | None = Query(None, ge=1921, le=2200, description="the year of the dues months shown; default as_of's"),
 ) -> dict:
-    m = await _member_in_scope(request, member_id, caller)
+    m = await _member_in_scope(request, member_id, who.caller)
     db = _db(request)
     day = _as_of(as_of)
     branch = await db[ORGS].find_one({"_id": m.branch_id}, {"name": 1})
@@ -141,8 +152,9 @@ async def get_member(
     for p in payments:
         p.pop("_id", None)
         p.pop(VERSION, None)
-    return views.ledger(m, as_of=day, year=year or int(day[:4]), branch_name=branch.get("name") if branch else None,
-                        payments=payments)
+    ledger = views.ledger(m, as_of=day, year=year or int(day[:4]),
+                          branch_name=branch.get("name") if branch else None, payments=payments)
+    return who.record(ledger, member_id=m.member_id, path=m.org_path, specialist_id=m.specialist_id)
 
 
 async def _trail(request: Request, subject_id: str, order: str, page: int, page_size: int) -> dict:
@@ -152,23 +164,44 @@ async def _trail(request: Request, subject_id: str, order: str, page: int, page_
     docs = await (coll.find({"subject_id": subject_id}).sort([("at", direction), ("_id", direction)])
                   .skip((page - 1) * page_size).limit(page_size).to_list(None))
     items = [{"command_id": d["command_id"], "command_type": d["command_type"], "source": d["source"],
-              "time": d["at"], "before": d["before"], "after": d["after"]} for d in docs]
+              "actor": d.get("actor"), "time": d["at"], "before": d["before"], "after": d["after"]} for d in docs]
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
 @router.get("/members/{member_id}/history", summary="The audit trail of every change to a member")
 async def member_history(
-    member_id: str, request: Request, caller: Caller = Depends(current_caller),
+    member_id: str, request: Request, who: Viewer = Depends(viewer),
     order: Literal["asc", "desc"] = "asc", page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500),
 ) -> dict:
-    await _member_in_scope(request, member_id, caller)
-    return await _trail(request, member_id, order, page, page_size)
+    m = await _member_in_scope(request, member_id, who.caller)
+    trail = await _trail(request, member_id, order, page, page_size)
+    return who.record(trail, member_id=m.member_id, path=m.org_path, specialist_id=m.specialist_id)
 
 
 @router.get("/orgs/{org_id}/history", summary="The audit trail of every change to an organisation")
 async def org_history(
-    org_id: str, request: Request, caller: Caller = Depends(current_caller),
+    org_id: str, request: Request, caller: Caller = Depends(authorized),
     order: Literal["asc", "desc"] = "asc", page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500),
 ) -> dict:
     await _org_in_scope(request, org_id, caller)
     return await _trail(request, org_id, order, page, page_size)
+
+
+@router.get("/specialists/{specialist_id}/members",
+            summary="The members assigned to a one-to-one specialist (within the caller's scope)")
+async def specialist_members(
+    specialist_id: str, request: Request, who: Viewer = Depends(viewer), as_of: date | None = DayQuery,
+    page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500),
+) -> dict:
+    caller = who.caller
+    if caller.role == "specialist" and specialist_id != caller.specialist_id:
+        raise NotFound("specialist", specialist_id)
+    query: dict = {"specialist_id": specialist_id}
+    if caller.role != "specialist" and not caller.whole_district:
+        query["org_path"] = {"$in": list(caller.org_ids)}
+    docs = await _db(request)[MEMBERS].find(query).to_list(None)
+    if not docs:
+        raise NotFound("specialist", specialist_id)
+    day = _as_of(as_of)
+    rows = sorted((_row(who, member_from_doc(d), day) for d in docs), key=lambda r: (r["name"] or "", r["member_id"]))
+    return {**_page(rows, page, page_size), "as_of": day, "specialist_id": specialist_id}

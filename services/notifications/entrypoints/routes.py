@@ -1,17 +1,26 @@
-"""HTTP queries of the notifications service: the proof of delivery, door work, feedback."""
+"""HTTP queries of the notifications service: the proof of delivery, door work, feedback.
+
+Every route needs a token and the right `entrypoints/rights.py` gives it. A caller below the
+district sees a notice when it reached (or is addressed to) someone in their subtree, and then
+only those recipients; a specialist sees only their own door work. What lies outside answers
+404; members' health is masked as `shared.auth.masking` says.
+"""
 from datetime import date
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from services.notifications.adapters.documents import DELIVERIES, FEEDBACK, MEMBERS, NOTICES, ORGS, member_from_doc
 from services.notifications.domain.channels import plan
 from services.notifications.domain.recipients import in_audience, open_until
+from shared.auth.claims import Caller
+from shared.auth.http import authorized, viewer
+from shared.auth.masking import Viewer
 from shared.http.errors import NotFound, unprocessable
 from shared.messaging.unit_of_work import VERSION
 from shared.periods import parse_period, today
 
-router = APIRouter(prefix="/api/v1", tags=["notices"])
+router = APIRouter(prefix="/api/v1", tags=["notices"], dependencies=[Depends(authorized)])
 STATES = ("pending", "sending", "delivered", "door_assigned", "door_done", "exhausted", "unreachable", "acknowledged")
 
 
@@ -23,11 +32,57 @@ def _unprocessable(field: str, message: str) -> JSONResponse:
     return unprocessable([{"field": field, "message": message}])  # said in Chinese, as every service does
 
 
-@router.get("/notices/{notice_id}", summary="One notice")
-async def get_notice(notice_id: str, request: Request) -> dict:
-    doc = await _db(request)[NOTICES].find_one({"_id": notice_id})
-    if doc is None:
+async def _org_path(db, org_id: str) -> list[str] | None:
+    org = await db[ORGS].find_one({"_id": org_id}, {"kind": 1, "ancestors": 1})
+    if org is None or org.get("kind") is None:
+        return None
+    return [*org.get("ancestors", []), org_id]
+
+
+async def _branches_of(db, caller: Caller) -> set[str] | None:
+    """The branches of the caller's subtree; None for the whole district."""
+    if caller.whole_district:
+        return None
+    roots = list(caller.org_ids)
+    return {o["_id"] async for o in db[ORGS].find(
+        {"kind": "branch", "$or": [{"_id": {"$in": roots}}, {"ancestors": {"$in": roots}}]}, {"_id": 1})}
+
+
+async def _branch_paths(db, branch_ids: set[str]) -> dict[str, list[str]]:
+    known = {o["_id"]: [*o.get("ancestors", []), o["_id"]]
+             async for o in db[ORGS].find({"_id": {"$in": list(branch_ids)}}, {"ancestors": 1})}
+    return {b: known.get(b, [b]) for b in branch_ids}
+
+
+async def _notice_in_scope(db, notice_id: str, caller: Caller) -> tuple[dict, set[str] | None]:
+    """The notice and the caller's branches, or 404 when nothing of it reached the caller's subtree."""
+    notice = await db[NOTICES].find_one({"_id": notice_id})
+    if notice is None:
         raise NotFound("notice", notice_id)
+    mine = await _branches_of(db, caller)
+    if mine is None:
+        return notice, None
+    audience = notice.get("audience") or {}
+    if await db[DELIVERIES].find_one({"notice_id": notice_id, "branch_id": {"$in": list(mine)}}, {"_id": 1}):
+        return notice, mine
+    for org_id in audience.get("org_ids", []):
+        path = await _org_path(db, org_id)
+        if path and caller.sees(path):
+            return notice, mine
+    if await db[MEMBERS].find_one({"_id": {"$in": audience.get("member_ids", [])}, "branch_id": {"$in": list(mine)}},
+                                  {"_id": 1}):
+        return notice, mine
+    raise NotFound("notice", notice_id)
+
+
+@router.get("/notices/{notice_id}", summary="One notice")
+async def get_notice(notice_id: str, request: Request, caller: Caller = Depends(authorized)) -> dict:
+    db = _db(request)
+    doc, mine = await _notice_in_scope(db, notice_id, caller)
+    if mine is not None and "recipients" in doc:  # only the recipients of the caller's subtree
+        ours = {d["member_id"] async for d in db[DELIVERIES].find(
+            {"notice_id": notice_id, "branch_id": {"$in": list(mine)}}, {"member_id": 1})}
+        doc["recipients"] = [m for m in doc["recipients"] if m in ours]
     doc.pop(VERSION, None)  # the unit of work's, not the notice's
     doc["notice_id"] = doc.pop("_id")
     return doc
@@ -35,16 +90,20 @@ async def get_notice(notice_id: str, request: Request) -> dict:
 
 @router.get("/notices/{notice_id}/status",
             summary="A notice's proof of delivery: each recipient's channel, attempts, delivery and acknowledgement")
-async def notice_status(notice_id: str, request: Request) -> dict:
+async def notice_status(notice_id: str, request: Request, who: Viewer = Depends(viewer)) -> dict:
     db = _db(request)
-    notice = await db[NOTICES].find_one({"_id": notice_id})
-    if notice is None:
-        raise NotFound("notice", notice_id)
-    docs = await db[DELIVERIES].find({"notice_id": notice_id}).to_list(None)
+    notice, mine = await _notice_in_scope(db, notice_id, who.caller)
+    query: dict = {"notice_id": notice_id}
+    if mine is not None:  # only the recipients of the caller's subtree
+        query["branch_id"] = {"$in": list(mine)}
+    docs = await db[DELIVERIES].find(query).to_list(None)
+    paths = await _branch_paths(db, {d["branch_id"] for d in docs if d.get("branch_id")})
     names = {m["_id"]: m.get("name") async for m in db[MEMBERS].find({"_id": {"$in": [d["member_id"] for d in docs]}},
                                                                        {"name": 1})}
     order = {mid: i for i, mid in enumerate(notice.get("recipients", []))}
-    recipients = [_recipient(d, names.get(d["member_id"])) for d in sorted(docs, key=lambda d: order.get(d["member_id"], 0))]
+    recipients = [who.record(_recipient(d, names.get(d["member_id"])), member_id=d["member_id"],
+                             path=paths.get(d.get("branch_id"), []), specialist_id=d.get("specialist_id"))
+                  for d in sorted(docs, key=lambda d: order.get(d["member_id"], 0))]
     summary = {s: sum(r["state"] == s for r in recipients) for s in STATES}
     summary["recipients"] = len(recipients)
     summary["reached"] = sum(r["delivery"]["reached"] for r in recipients)
@@ -70,31 +129,43 @@ def _recipient(d: dict, name: str | None) -> dict:
 
 @router.get("/specialists/{specialist_id}/door-deliveries",
             summary="A specialist's pending door deliveries (送学上门) and calls")
-async def door_deliveries(specialist_id: str, request: Request) -> dict:
-    db = _db(request)
-    docs = await db[DELIVERIES].find({"specialist_id": specialist_id, "state": "door_assigned"}).to_list(None)
-    if not docs and await db[MEMBERS].find_one({"specialist_id": specialist_id}, {"_id": 1}) is None:
+async def door_deliveries(specialist_id: str, request: Request, who: Viewer = Depends(viewer)) -> dict:
+    db, caller = _db(request), who.caller
+    if caller.role == "specialist" and specialist_id != caller.specialist_id:
         raise NotFound("specialist", specialist_id)
+    mine = None if caller.role == "specialist" else await _branches_of(db, caller)
+    query: dict = {"specialist_id": specialist_id, "state": "door_assigned"}
+    members_query: dict = {"specialist_id": specialist_id}
+    if mine is not None:  # only the door work in the caller's subtree
+        query["branch_id"] = members_query["branch_id"] = {"$in": list(mine)}
+    docs = await db[DELIVERIES].find(query).to_list(None)
+    if not docs and await db[MEMBERS].find_one(members_query, {"_id": 1}) is None:
+        raise NotFound("specialist", specialist_id)
+    paths = await _branch_paths(db, {d["branch_id"] for d in docs if d.get("branch_id")})
     members = {m["_id"]: m async for m in db[MEMBERS].find({"_id": {"$in": [d["member_id"] for d in docs]}})}
     titles = {n["_id"]: n["title"] async for n in db[NOTICES].find({"_id": {"$in": list({d["notice_id"] for d in docs})}},
                                                                   {"title": 1})}
-    items = [{"notice_id": d["notice_id"], "title": titles.get(d["notice_id"]), "member_id": d["member_id"],
-              "name": members.get(d["member_id"], {}).get("name"), "branch_id": d["branch_id"],
-              "channel": d["door"]["channel"], "assigned_at": d["door"]["assigned_at"],
-              "addressed_on": d["addressed_on"], "lives_alone": members.get(d["member_id"], {}).get("lives_alone"),
-              "health": members.get(d["member_id"], {}).get("health")}
+    items = [who.record({"notice_id": d["notice_id"], "title": titles.get(d["notice_id"]), "member_id": d["member_id"],
+                         "name": members.get(d["member_id"], {}).get("name"), "branch_id": d["branch_id"],
+                         "channel": d["door"]["channel"], "assigned_at": d["door"]["assigned_at"],
+                         "addressed_on": d["addressed_on"],
+                         "lives_alone": members.get(d["member_id"], {}).get("lives_alone"),
+                         "health": members.get(d["member_id"], {}).get("health")},
+                        member_id=d["member_id"], path=paths.get(d["branch_id"], []), specialist_id=specialist_id)
              for d in sorted(docs, key=lambda d: d["door"]["assigned_at"])]
     return {"specialist_id": specialist_id, "pending": items}
 
 
 @router.get("/feedback", summary="Members' feedback (感想建议) in an org's subtree within a period")
-async def feedback(request: Request, org_id: str = Query(...), period: str = Query(...)) -> dict:
+async def feedback(request: Request, caller: Caller = Depends(authorized), org_id: str = Query(...),
+                   period: str = Query(...)) -> dict:
     try:
         p = parse_period(period)
     except ValueError as exc:
         return _unprocessable("period", str(exc))
     db = _db(request)
-    if (await db[ORGS].find_one({"_id": org_id}) or {}).get("kind") is None:
+    path = await _org_path(db, org_id)
+    if path is None or not caller.sees(path):
         raise NotFound("organisation", org_id)
     docs = await (db[FEEDBACK].find({"ancestors": org_id, "on": {"$gte": p.start.isoformat(), "$lte": p.end.isoformat()}})
                   .sort("on", 1).to_list(None))
@@ -104,8 +175,8 @@ async def feedback(request: Request, org_id: str = Query(...), period: str = Que
 
 
 @router.get("/audience", summary="Preview: who a notice to these orgs and members would reach, and how")
-async def audience_preview(request: Request, org_ids: str = Query(""), member_ids: str = Query(""),
-                           on: date | None = Query(None)) -> dict:
+async def audience_preview(request: Request, caller: Caller = Depends(authorized), org_ids: str = Query(""),
+                           member_ids: str = Query(""), on: date | None = Query(None)) -> dict:
     orgs = [o for o in org_ids.split(",") if o]
     named = [m for m in member_ids.split(",") if m]
     if not orgs and not named:
@@ -114,12 +185,17 @@ async def audience_preview(request: Request, org_ids: str = Query(""), member_id
     branches = []
     for org_id in orgs:
         org = await db[ORGS].find_one({"_id": org_id})
-        if org is None or org.get("kind") is None:
+        if org is None or org.get("kind") is None or not caller.sees([*org.get("ancestors", []), org_id]):
             raise NotFound("organisation", org_id)
         branches.extend(org["branches"])
     branch_docs = await db[ORGS].find({"_id": {"$in": branches}}).to_list(None)
     ids = sorted({mid for b in branch_docs for mid in b["members"]} | set(named))
     found = [member_from_doc(m) async for m in db[MEMBERS].find({"_id": {"$in": ids}}).sort("_id", 1)]
+    if not caller.whole_district:  # a named member outside the subtree is as unknown as one that is not
+        mine = {m.member_id for m in found if caller.sees([*m.ancestors, m.branch_id or ""])}
+        outside = [m for m in named if m not in mine]
+        if outside:
+            raise NotFound("member", outside[0])
     # as a notice addressed that day would see them (domain/recipients.py)
     people = [s for s in (mb.standing(day, open_until(day)) for mb in found)
               if s is not None and in_audience(s, {"org_ids": orgs, "member_ids": named})]

@@ -20,3 +20,15 @@ async def branches_below(db, org_id: str) -> list[dict]:
 async def branches_under(db, org: dict) -> list[dict]:
     """The branches of an organisation's subtree: itself, for a branch."""
     return [org] if org["kind"] == "branch" else await branches_below(db, org["_id"])
+
+
+async def path(db, org_id: str) -> list[str] | None:
+    """An organisation's place in the tree (district … itself), None when it is not known."""
+    doc = await db[ORGS].find_one({"_id": org_id}, {"ancestors": 1})
+    return None if doc is None else [*doc.get("ancestors", []), org_id]
+
+
+async def subtree_ids(db, roots: list[str]) -> set[str]:
+    """The organisations at or below these (a caller's scope)."""
+    return {d["_id"] async for d in db[ORGS].find({"$or": [{"_id": {"$in": roots}}, {"ancestors": {"$in": roots}}]},
+                                                  {"_id": 1})}

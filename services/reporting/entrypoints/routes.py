@@ -1,18 +1,27 @@
-"""HTTP reads of the reporting service: reports, exports, alerts, candidates, the dashboard."""
+"""HTTP reads of the reporting service: reports, exports, alerts, candidates, the dashboard.
+
+Every route but the dashboard's page needs a token and the right `entrypoints/rights.py` gives it;
+an organisation outside the caller's subtree answers 404 (its existence does not leak), the tree
+holds only the caller's subtree, and member rows are masked as `shared.auth.masking` says.
+"""
 from datetime import date
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from services.reporting import queries
-from services.reporting.adapters import exports
+from services.reporting.adapters import exports, org_tree
+from services.reporting.adapters.documents import MEMBERS, facts_from_doc
 from services.reporting.domain.labels import all_labels
+from shared.auth.claims import Caller
+from shared.auth.http import authorized, viewer
+from shared.auth.masking import Viewer
 from shared.contracts.codes import AlertKind
 from shared.http.errors import NotFound
 from shared.periods import Period, parse_period, today
 
-router = APIRouter(prefix="/api/v1", tags=["reports"])
+router = APIRouter(prefix="/api/v1", tags=["reports"], dependencies=[Depends(authorized)])
 pages = APIRouter(tags=["dashboard"])
 STATIC = Path(__file__).resolve().parent / "static"
 AS_OF = Query(None, description="fixes 'now' for statuses and alerts (default: today)")
@@ -37,29 +46,49 @@ async def _guard(coro):
         raise NotFound("organisation", str(exc)) from exc
 
 
+async def _scoped(request: Request, org_id: str, caller: Caller):
+    """The projections to read, once the organisation is known to lie in the caller's subtree."""
+    db = await _db(request)
+    if not caller.whole_district:
+        path = await org_tree.path(db, org_id)
+        if path is None or not caller.sees(path):
+            raise NotFound("organisation", org_id)
+    return db
+
+
+async def _masked_rows(db, who: Viewer, rows: list[dict]) -> list[dict]:
+    """Member rows (with `branch_id`, `specialist_id`) as the viewer may see them."""
+    paths = {b: await org_tree.path(db, b) or [b] for b in {r["branch_id"] for r in rows}}
+    return [who.record(r, member_id=r["member_id"], path=paths[r["branch_id"]], specialist_id=r.get("specialist_id"))
+            for r in rows]
+
+
 @router.get("/orgs/{org_id}/report", summary="An organisation's report for a period")
-async def report(request: Request, org_id: str,
+async def report(request: Request, org_id: str, caller: Caller = Depends(authorized),
                  period: str = Query(..., description="YYYY-MM, YYYY-Qn or YYYY", examples=["2026-Q1"]),
                  as_of: date | None = AS_OF) -> dict:
-    return await _guard(queries.report(await _db(request), org_id, _period(period), as_of or today()))
+    return await _guard(queries.report(await _scoped(request, org_id, caller), org_id, _period(period),
+                                       as_of or today()))
 
 
 @router.get("/orgs/{org_id}/report.xlsx", summary="The report as a spreadsheet: a summary and one sheet per branch")
-async def report_xlsx(request: Request, org_id: str, period: str = Query(...), as_of: date | None = AS_OF):
+async def report_xlsx(request: Request, org_id: str, who: Viewer = Depends(viewer), period: str = Query(...),
+                      as_of: date | None = AS_OF):
     p, day = _period(period), as_of or today()
-    db = await _db(request)
+    db = await _scoped(request, org_id, who.caller)
     summary = await _guard(queries.report(db, org_id, p, day))
     branches = await queries.branch_reports(db, org_id, p, day)
-    members = await queries.members_of(db, org_id, summary["as_of"])
+    members = await _masked_rows(db, who, await queries.members_of(db, org_id, summary["as_of"]))
     body = exports.xlsx(summary, branches, members)
     return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="report-{org_id}-{p.text}.xlsx"'})
 
 
 @router.get("/orgs/{org_id}/report.csv", summary="The report as CSV (UTF-8 with BOM), one row per organisation")
-async def report_csv(request: Request, org_id: str, period: str = Query(...), as_of: date | None = AS_OF):
+async def report_csv(request: Request, org_id: str, caller: Caller = Depends(authorized), period: str = Query(...),
+                     as_of: date | None = AS_OF):
     p, day = _period(period), as_of or today()
-    db = await _db(request)
+    db = await _scoped(request, org_id, caller)
     summary = await _guard(queries.report(db, org_id, p, day))
     branches = await queries.branch_reports(db, org_id, p, day)
     return Response(exports.csv_bytes(summary, branches), media_type="text/csv; charset=utf-8",
@@ -67,9 +96,10 @@ async def report_csv(request: Request, org_id: str, period: str = Query(...), as
 
 
 @router.get("/orgs/{org_id}/volunteer-hours", summary="An organisation's volunteer hours of a period, by team")
-async def volunteer_hours(request: Request, org_id: str, period: str = Query(..., examples=["2026"]),
-                          as_of: date | None = AS_OF) -> dict:
-    return await _guard(queries.volunteer_hours(await _db(request), org_id, _period(period), as_of or today()))
+async def volunteer_hours(request: Request, org_id: str, caller: Caller = Depends(authorized),
+                          period: str = Query(..., examples=["2026"]), as_of: date | None = AS_OF) -> dict:
+    return await _guard(queries.volunteer_hours(await _scoped(request, org_id, caller), org_id, _period(period),
+                                                as_of or today()))
 
 
 @router.get("/labels", summary="The Chinese labels of codes and figures (the dashboard's and the exports')")
@@ -78,49 +108,70 @@ async def labels() -> dict:
 
 
 @router.get("/alerts", summary="Open alerts in an organisation's subtree as of a day, the worst first")
-async def alerts(request: Request, org_id: str = Query(...), as_of: date | None = AS_OF,
+async def alerts(request: Request, caller: Caller = Depends(authorized), org_id: str = Query(...),
+                 as_of: date | None = AS_OF,
                  kind: AlertKind | None = Query(None, description="only alerts of this kind"),
                  branch_id: str | None = Query(None, description="only alerts of this branch of the subtree")) -> dict:
     day = as_of or today()
-    items = await _guard(queries.alerts(await _db(request), org_id, day, kind, branch_id))
+    items = await _guard(queries.alerts(await _scoped(request, org_id, caller), org_id, day, kind, branch_id))
     return {"org_id": org_id, "as_of": day.isoformat(), "alerts": items}
 
 
 @router.get("/orgs/{org_id}/candidates", summary="Annual selection: 五好支部 and 四个最美 candidates, ranked")
-async def candidates(request: Request, org_id: str, year: int = Query(..., ge=1921, le=2200),
-                     as_of: date | None = AS_OF) -> dict:
-    return await _guard(queries.candidates(await _db(request), org_id, year, as_of or today()))
+async def candidates(request: Request, org_id: str, caller: Caller = Depends(authorized),
+                     year: int = Query(..., ge=1921, le=2200), as_of: date | None = AS_OF) -> dict:
+    return await _guard(queries.candidates(await _scoped(request, org_id, caller), org_id, year, as_of or today()))
 
 
 @router.get("/orgs", summary="The organisation tree")
-async def orgs(request: Request) -> list[dict]:
-    return await queries.tree(await _db(request))
+async def orgs(request: Request, caller: Caller = Depends(authorized)) -> list[dict]:
+    db = await _db(request)
+    tree = await queries.tree(db)
+    if caller.whole_district:
+        return tree
+    mine = await org_tree.subtree_ids(db, list(caller.org_ids))
+    return [o for o in tree if o["org_id"] in mine]
 
 
 @router.get("/orgs/{org_id}/series", summary="Per branch and month figures of a year (for the dashboard)")
-async def series(request: Request, org_id: str, year: int = Query(..., ge=1921, le=2200),
+async def series(request: Request, org_id: str, caller: Caller = Depends(authorized),
+                 year: int = Query(..., ge=1921, le=2200),
                  period: str | None = Query(None, description="the branch table's and heatmap's period "
                                                           "(YYYY-MM, YYYY-Qn or YYYY; default the year)"),
                  as_of: date | None = AS_OF) -> dict:
     p = _period(period) if period else None
-    return await _guard(queries.monthly_series(await _db(request), org_id, year, as_of or today(), p))
+    return await _guard(queries.monthly_series(await _scoped(request, org_id, caller), org_id, year, as_of or today(), p))
 
 
 @router.get("/orgs/{org_id}/members", summary="Members of the subtree registered on a day")
-async def members(request: Request, org_id: str, as_of: date | None = AS_OF) -> list[dict]:
-    return await _guard(queries.members_of(await _db(request), org_id, (as_of or today()).isoformat()))
+async def members(request: Request, org_id: str, who: Viewer = Depends(viewer), as_of: date | None = AS_OF) -> list[dict]:
+    db = await _scoped(request, org_id, who.caller)
+    return await _masked_rows(db, who, await _guard(queries.members_of(db, org_id, (as_of or today()).isoformat())))
 
 
 @router.get("/members/{member_id}", summary="What reporting knows of one member, and their alerts")
-async def member(request: Request, member_id: str, as_of: date | None = AS_OF) -> dict:
-    found = await queries.member(await _db(request), member_id, as_of or today())
-    if found is None:
+async def member(request: Request, member_id: str, who: Viewer = Depends(viewer), as_of: date | None = AS_OF) -> dict:
+    db = await _db(request)
+    path, specialist_id = await _member_place(db, member_id)
+    found = await queries.member(db, member_id, as_of or today())
+    if found is None or not who.caller.sees_member(member_id=member_id, path=path, specialist_id=specialist_id):
         raise NotFound("member", member_id)
-    return found
+    return who.record(found, member_id=member_id, path=path, specialist_id=specialist_id)
+
+
+async def _member_place(db, member_id: str) -> tuple[list[str], str | None]:
+    """The path of the member's latest branch and their specialist: what decides who may read them."""
+    doc = await db[MEMBERS].find_one({"_id": member_id}, {"facts": 1})
+    if doc is None:
+        return [], None
+    f = facts_from_doc(doc, member_id)
+    stints = f.stints()
+    path = (await org_tree.path(db, stints[-1].branch_id) or [stints[-1].branch_id]) if stints else []
+    return path, f.specialist_id
 
 
 @router.get("/projections", summary="Which projections version queries read, and which this process writes")
-async def projections(request: Request) -> dict:
+async def projections(request: Request) -> dict:  # operators' (no personal data)
     runtime = request.app.state.runtime
     pointer = runtime.extras["pointer"]
     return {"reading_version": await pointer.version(), "reading_database": (await pointer.db()).name,

@@ -1,7 +1,7 @@
 """End to end: a district system publishes to Kafka; the report is read back over HTTP."""
-import httpx
 import pytest
 
+from tests.support import auth
 from tests.support.messages import caused_by, envelope, eventually
 from tests.support.scenario import register, tree, uid
 
@@ -22,7 +22,7 @@ async def test_registered_members_roll_up_the_tree(platform, bus):
     b1, b2 = ids["branches"]
     regs = [register(b1), register(b1), register(b2), register(b2, registered_on="2026-03-20")]
     await bus.send("members.commands", *regs)
-    async with httpx.AsyncClient(base_url=platform["reporting"].url) as http:
+    async with auth.client(platform["reporting"].url) as http:
         await eventually(lambda: _is(http, ids["district"], 4), timeout=120)
         assert await _registered(http, b1) == 2
         assert await _registered(http, b2) == 2
@@ -60,7 +60,7 @@ async def test_activity_and_notice_slices(platform, bus):
 
     notice = envelope("SendNotice", {"notice_id": uid("n"), "title": "学习通知", "body": "请学习文件。",
                                      "category": "study", "audience": {"org_ids": [branch]}})
-    async with httpx.AsyncClient(base_url=platform["notifications"].url) as http:
+    async with auth.client(platform["notifications"].url) as http:
         # notifications rejects an audience it has not heard of: wait until members.events reached it
         await eventually(lambda: _knows(http, branch), timeout=120)
         assert (await http.post("/api/v1/commands", json=notice)).status_code == 202

@@ -7,11 +7,11 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
 from scripts.dashboard_screenshots import CHROMIUM, PHONE, chromium, phone_page
 from tests.infra import ROOT
+from tests.support import auth
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = ROOT / "artifacts"
@@ -23,7 +23,13 @@ def browser():
         pytest.skip("chromium is not installed: run scripts/install-chromium.sh")
 
 
+def signed_in(url: str) -> str:
+    """The page signed in as a district official, by a link (the fragment stays in the browser)."""
+    return url if "#token=" in url else f"{url}#token={auth.token('district')}"
+
+
 def dom(url: str) -> str:
+    url = signed_in(url)
     result = chromium("--window-size=1400,2400", "--dump-dom", url)
     assert result.returncode == 0, result.stderr[-2000:]
     assert 'data-ready="1"' in result.stdout, result.stdout[-3000:]
@@ -36,10 +42,14 @@ def text(html: str) -> str:
 
 
 async def test_dashboard_shows_the_tree_figures_charts_and_alerts(browser, reporting, scenario):
-    async with httpx.AsyncClient(base_url=reporting.url) as http:
+    async with auth.client(reporting.url) as http:
         page = await http.get("/")
     assert page.status_code == 200 and "夕阳红" in page.text and "<script src=" not in page.text  # nothing external
-    url = f"{reporting.url}/?org={scenario['district']}&period=2026-Q1&year=2026&as_of=2026-03-31"
+    page_url = f"{reporting.url}/?org={scenario['district']}&period=2026-Q1&year=2026&as_of=2026-03-31"
+    signed_out = chromium("--dump-dom", page_url)
+    assert signed_out.returncode == 0, signed_out.stderr[-2000:]
+    assert 'data-ready="1"' not in signed_out.stdout and '<section id="signin">' in signed_out.stdout  # shown
+    url = f"{page_url}#token={auth.token('district')}"  # signed in by a link (the fragment stays in the browser)
     html = dom(url)
     assert "X区（区）· 2026年第1季度 · 截至 2026-03-31" in html
     assert "天鹅湖社区退休党支部1" in html and "天鹅湖社区退休党支部2" in html  # the tree and the branch table
@@ -81,14 +91,14 @@ async def test_branch_view_lists_members_and_opens_a_ledger_with_labels(browser,
 async def test_the_layout_fits_a_phone(browser, reporting, scenario):
     """390 px wide (headless Chromium's window is 500 px at the least: the dashboard is in a frame)."""
     url = f"{reporting.url}/?org={scenario['district']}&period=2026-Q1&year=2026&as_of=2026-03-31"
-    with phone_page(url) as page:
+    with phone_page(signed_in(url)) as page:
         result = chromium(f"--window-size={PHONE},2400", "--dump-dom", page)
     assert 'data-ready="1"' in result.stdout, result.stdout[-2000:]
     assert int(re.search(r'data-width="(\d+)"', result.stdout)[1]) <= PHONE  # only tables scroll, inside the page
 
 
 async def test_drill_down_endpoints_behind_the_dashboard(reporting, scenario):
-    async with httpx.AsyncClient(base_url=reporting.url, timeout=30) as http:
+    async with auth.client(reporting.url, timeout=30) as http:
         tree = (await http.get("/api/v1/orgs")).json()
         assert {scenario["district"], scenario["b1"], scenario["b2"]} <= {o["org_id"] for o in tree}
         members = (await http.get(f"/api/v1/orgs/{scenario['b1']}/members", params={"as_of": "2026-03-31"})).json()

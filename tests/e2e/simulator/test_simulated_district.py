@@ -4,12 +4,12 @@ and the alerts open at the year's end."""
 import json
 from decimal import Decimal, InvalidOperation
 
-import httpx
 import pytest
 
 from simulator.alerts import CONTRACT_ALERT_KINDS
 from simulator.publisher import Target, publish
 from simulator.sources import Generated
+from tests.support import auth
 from tests.support.messages import eventually
 from tests.e2e.simulator.conftest import YEAR
 from tests.support.services import ARTIFACTS
@@ -87,7 +87,7 @@ async def test_reports_show_what_the_simulator_intended(platform, bus):
     handled = lambda path, period: not depends_on(path) & sent_until[period] & unhandled
     district = next(e for e in outcome["expectations"] if e["kind"] == "district" and e["period"] == str(YEAR))
 
-    async with httpx.AsyncClient(base_url=platform["reporting"].url, timeout=120) as http:
+    async with auth.client(platform["reporting"].url, timeout=120) as http:
         async def report(e):
             async def get():
                 r = await http.get(f"/api/v1/orgs/{e['org_id']}/report", params={"period": e["period"]})

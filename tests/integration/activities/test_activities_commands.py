@@ -1,8 +1,8 @@
 """Every activities.commands type on real Kafka and MongoDB: events and every rejection."""
-import httpx
 import pytest
 
 from tests.integration.activities.support import answer, assert_rejected, held, present, schedule, venue
+from tests.support import auth
 from tests.support.messages import envelope, eventually
 from tests.support.scenario import uid
 
@@ -39,7 +39,7 @@ async def test_venue_is_never_double_booked(platform, bus):
     [rebooked] = await answer(bus, retry)
     assert rebooked["type"] == "ActivityScheduled"
 
-    async with httpx.AsyncClient(base_url=platform["activities"].url) as http:
+    async with auth.client(platform["activities"].url) as http:
         r = await http.get(f"/api/v1/venues/{venue_id}/bookings", params={"period": "2026-03"})
         assert [b["activity_id"] for b in r.json()["bookings"]] == [retry["data"]["activity_id"],
                                                                     back_to_back["data"]["activity_id"]]
@@ -86,7 +86,7 @@ async def test_alliance_activity_held_once_with_capacity_and_corrections(platfor
     assert_rejected(unknown_att, "unknown_reference", "data.activity_id")
     assert_rejected(cancel_unknown, "unknown_reference", "data.activity_id")
 
-    async with httpx.AsyncClient(base_url=platform["activities"].url) as http:
+    async with auth.client(platform["activities"].url) as http:
         one = (await http.get(f"/api/v1/activities/{aid}")).json()
         assert one["status"] == "held" and one["minutes"].startswith("传达") and one["alliance"] is True
         assert one["kind_label"] == "党课" and one["over_capacity"] is False
@@ -175,7 +175,7 @@ async def test_visits_keep_health_and_needs(platform, bus):
 
 async def test_commands_over_http(platform, bus):
     v = venue()
-    async with httpx.AsyncClient(base_url=platform["activities"].url) as http:
+    async with auth.client(platform["activities"].url) as http:
         accepted = await http.post("/api/v1/commands", json=v)
         assert accepted.status_code == 202
         bad = await http.post("/api/v1/commands", json=venue(capacity=0))

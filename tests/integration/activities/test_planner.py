@@ -1,10 +1,10 @@
 """The planner on real Kafka and MongoDB: branches learnt from members.events, activities from
 commands, for months, quarters and years, with and without committee and party groups; and a
 district's own frequencies (ORG_LIFE_RULES)."""
-import httpx
 import pytest
 
 from tests.integration.activities.support import answer, held, present, schedule
+from tests.support import auth
 from tests.support.messages import Bus, caused_by, envelope, eventually
 from tests.support.scenario import register, uid
 from tests.support.services import ServiceProcess
@@ -68,7 +68,7 @@ async def test_planner_for_months_quarters_and_years(platform, bus):
     await answer(bus, *(held(aid[k], [present(m)]) for k in to_hold),
                  envelope("CancelActivity", {"activity_id": aid["gm_jan"], "reason": "组长生病"}))
 
-    async with httpx.AsyncClient(base_url=platform["activities"].url) as http:
+    async with auth.client(platform["activities"].url) as http:
         q1 = await eventually(lambda: _plan(http, big, "2026-Q1"), timeout=60)
         assert (q1["has_committee"], q1["party_groups"]) == (True, 2)
         k = _kinds(q1)
@@ -134,7 +134,7 @@ async def test_a_district_sets_its_own_frequencies(infra, run_id):
         gm = schedule([branch], "group_meeting", "2026-01-08")
         await answer(bus, gm)
         await answer(bus, held(gm["data"]["activity_id"]))
-        async with httpx.AsyncClient(base_url=proc.url) as http:
+        async with auth.client(proc.url) as http:
             k = _kinds(await eventually(lambda: _plan(http, branch, "2026-Q1"), timeout=60))
             assert _counts(k["group_meeting"]) == (6, 1, 0, 5, "missing")
             assert k["group_meeting"]["rules"][0]["text"] == "每个党小组每月2次"

@@ -1,8 +1,8 @@
 """The members HTTP API on real MongoDB: the tree, member lists, search, one member's ledger,
 the audit trail, the caller's scope, and commands posted over HTTP."""
-import httpx
 import pytest
 
+from tests.support import auth
 from tests.support.members_fixtures import accepted, command, new_member, new_tree, uid
 from tests.support.messages import envelope, eventually
 from tests.support.scenario import register
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def http(platform):
-    async with httpx.AsyncClient(base_url=platform["members"].url, timeout=30) as client:
+    async with auth.client(platform["members"].url, timeout=30) as client:
         yield client
 
 
@@ -44,7 +44,9 @@ async def test_org_with_children_and_branch_members_filtered(platform, bus, http
     assert sorted(await members()) == sorted([alone, away, gone])
     assert await members(status="away") == [away]
     assert await members(status="deceased") == [gone]
-    assert await members(health="poor") == [alone]
+    health = await http.get(f"/api/v1/orgs/{b}/members", params={"health": "poor"})
+    assert health.status_code == 403  # a filter on health tells health: it must be unmasked, with a reason
+    assert await members(health="poor", reveal="health", reason="安排走访") == [alone]
     assert await members(lives_alone="true") == [alone]
     assert await members(specialist_id="s1") == [alone]
     assert sorted(await members(has_specialist="false")) == sorted([away, gone])
@@ -96,7 +98,15 @@ async def test_one_members_ledger_tells_the_whole_story(platform, bus, http):
     assert ledger["dues"]["payments"][0]["comparison_label"] == "足额"
     assert [(e["result"], e["current"]) for e in ledger["evaluations"]] == [("qualified", False), ("excellent", True)]
     assert ledger["awards"][0]["category_label"] == "最美老党员"
-    assert ledger["profile"]["phone"] == "13800001111" and ledger["profile"]["health_label"] == "一般"
+    # a district official sees personal data masked; unmasking names the category and a reason
+    assert ledger["profile"]["phone"] == "138****1111" and ledger["profile"]["health_label"] is None
+    assert ledger["phone"] == "138****1111" and ledger["profile"]["monthly_pension"] == "****"
+    revealed = (await http.get(f"/api/v1/members/{m}", params={"reveal": "phone", "reason": "核实联系方式"})).json()
+    assert revealed["profile"]["phone"] == "13800001111" and revealed["profile"]["monthly_pension"] == "****"
+    assert (await http.get(f"/api/v1/members/{m}", params={"reveal": "phone"})).status_code == 422  # no reason
+    async with auth.client(http.base_url, member_id=m, role="member") as own:
+        mine = (await own.get(f"/api/v1/members/{m}")).json()  # the member sees all of their own record
+    assert mine["profile"]["phone"] == "13800001111" and mine["profile"]["health_label"] == "一般"
     assert (await http.get(f"/api/v1/members/{m}", params={"as_of": "2026-03-01"})).json()["status"] == "away"
 
     history = (await http.get(f"/api/v1/members/{m}/history")).json()
@@ -104,7 +114,8 @@ async def test_one_members_ledger_tells_the_whole_story(platform, bus, http):
     first, last = history["items"][0], history["items"][-1]
     assert first["command_type"] == "RegisterMember" and first["source"] == "test-registry" and first["time"]
     assert last["command_type"] == "UpdateMemberProfile"
-    assert (last["before"]["profile"]["phone"], last["after"]["profile"]["phone"]) == ("13912345678", "13800001111")
+    assert (last["before"]["profile"]["phone"], last["after"]["profile"]["phone"]) == ("139****5678", "138****1111")
+    assert last["actor"] is None  # sent over Kafka: the system alone answers for it
     assert (await http.get(f"/api/v1/members/{m}/history", params={"page_size": 3, "page": 3})).json()["items"][-1] == last
     assert (await http.get(f"/api/v1/members/{uid('m')}/history")).status_code == 404
     assert (await http.get(f"/api/v1/members/{m}", params={"as_of": "yesterday"})).status_code == 422
@@ -114,14 +125,16 @@ async def test_one_members_ledger_tells_the_whole_story(platform, bus, http):
 async def test_the_caller_sees_only_its_subtree(platform, bus, http):
     ours, theirs = await new_tree(bus), await new_tree(bus)
     m = await new_member(bus, ours["branches"][0])
-    scoped = {"X-Role": "community", "X-Org-Id": ours["community"]}
+    scoped = auth.headers("community", org_ids=[ours["community"]])
     assert (await http.get(f"/api/v1/members/{m}", headers=scoped)).status_code == 200
     assert (await http.get(f"/api/v1/orgs/{ours['branches'][0]}", headers=scoped)).status_code == 200
-    other = {"X-Role": "community", "X-Org-Id": theirs["community"]}
+    other = auth.headers("community", org_ids=[theirs["community"]])
     assert (await http.get(f"/api/v1/members/{m}", headers=other)).status_code == 404
     assert (await http.get(f"/api/v1/orgs/{ours['branches'][0]}/members", headers=other)).status_code == 404
     assert (await http.get("/api/v1/members", params={"name": "王秀英"}, headers=other)).json()["total"] == 0
-    assert (await http.get(f"/api/v1/members/{m}", headers={"X-Role": "emperor"})).status_code == 422
+    # a header naming a role is not believed: only a signed token says who is calling
+    forged = await http.get(f"/api/v1/members/{m}", headers={"Authorization": "", "X-Role": "district"})
+    assert forged.status_code == 401
 
 
 @pytest.mark.parametrize("case", ["away", "payment", "merge"])
@@ -147,5 +160,7 @@ async def test_commands_over_http(platform, bus, http, case):
         return done(ledger)
 
     await eventually(applied, timeout=60)
+    latest = (await http.get(f"/api/v1/members/{m}/history", params={"order": "desc"})).json()["items"][0]
+    assert (latest["command_id"], latest["source"], latest["actor"]) == (cmd["id"], "test-registry", "test-district")
     bad = await http.post("/api/v1/commands", json=register(b1, gender="x"))
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "data.gender"

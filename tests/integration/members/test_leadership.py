@@ -1,15 +1,16 @@
 """A branch's leadership on real Kafka and MongoDB: elections, posts, and the committee over HTTP."""
-import httpx
 import pytest
 
+from tests.support import auth
 from tests.support.members_fixtures import accepted, command, new_member, new_tree, rejected, uid
 
 pytestmark = pytest.mark.integration
+ELSEWHERE = auth.headers("community", org_ids=[uid("elsewhere")])  # a caller of another subtree
 
 
 @pytest.fixture
 async def http(platform):
-    async with httpx.AsyncClient(base_url=platform["members"].url, timeout=30) as client:
+    async with auth.client(platform["members"].url, timeout=30) as client:
         yield client
 
 
@@ -66,7 +67,7 @@ async def test_an_election_and_the_posts_over_kafka_and_http(platform, bus, http
     org = (await http.get(f"/api/v1/orgs/{b}")).json()
     assert org["secretary"]["member_id"] == ms[0] and org["term"]["started_on"] == "2026-03-01"
     assert (await http.get(f"/api/v1/orgs/{ids['community']}/committee")).status_code == 404  # not a branch
-    scoped = await http.get(f"/api/v1/orgs/{b}/committee", headers={"X-Org-Id": uid("elsewhere")})
+    scoped = await http.get(f"/api/v1/orgs/{b}/committee", headers=ELSEWHERE)
     assert scoped.status_code == 404
 
 
@@ -102,8 +103,8 @@ async def test_a_training_session_over_kafka_and_http(platform, bus, http):
     assert [a["name"] for a in body["attendees"]] == ["王秀英", "李建国"] and body["hours"] == "6.5"
     ledger = (await http.get(f"/api/v1/members/{ms[0]}")).json()
     assert [t["session_id"] for t in ledger["trainings"]] == [session]
-    hidden = (await http.get(f"/api/v1/trainings/{session}", headers={"X-Org-Id": uid("elsewhere")})).json()
-    assert hidden["attendees"] == []  # outside the caller's subtree
+    hidden = await http.get(f"/api/v1/trainings/{session}", headers=ELSEWHERE)
+    assert hidden.status_code == 404  # nothing of it in the caller's subtree
 
 
 async def test_the_secretary_s_assessment_and_allowance_over_kafka_and_http(platform, bus, http):

@@ -1,7 +1,7 @@
 """The organisation tree on real Kafka and MongoDB: nesting, secretary, rating, merging, awards."""
-import httpx
 import pytest
 
+from tests.support import auth
 from tests.support.members_fixtures import accepted, command, new_member, new_tree, rejected, uid
 from tests.support.scenario import register
 
@@ -10,7 +10,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def http(platform):
-    async with httpx.AsyncClient(base_url=platform["members"].url, timeout=30) as client:
+    async with auth.client(platform["members"].url, timeout=30) as client:
         yield client
 
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from shared.periods import SHANGHAI
+from tests.support import auth
 from tests.support.messages import Bus, envelope, eventually
 from tests.support.notifications_servers import HttpGateway, SmtpServer
 from tests.support.scenario import uid
@@ -57,7 +58,7 @@ async def start_notifier(infra, smtp, gateway, **env) -> Notifier:
     await proc.wait_ready()
     bus = Bus(infra.kafka, prefix)
     await bus.start()
-    return Notifier(proc, bus, httpx.AsyncClient(base_url=proc.url, timeout=10))
+    return Notifier(proc, bus, auth.client(proc.url, timeout=10))
 
 
 async def stop_notifier(n: Notifier) -> None:

@@ -2,10 +2,10 @@
 projection, and a notice goes out on the demo's console channel (nothing configured)."""
 from datetime import datetime, timedelta, timezone
 
-import httpx
 import pytest
 
 from tests.integration.notifications.conftest import by_member, send_notice
+from tests.support import auth
 from tests.support.messages import caused_by, envelope, eventually
 from tests.support.scenario import register, tree, uid
 
@@ -38,7 +38,7 @@ async def test_members_events_feed_the_audience_and_the_console_channel_delivers
     await _answered(bus, "members.events", envelope("AssignSpecialist", {
         "member_id": visit["data"]["member_id"], "specialist_id": specialist, "specialist_name": "李专员"}))
 
-    async with httpx.AsyncClient(base_url=platform["notifications"].url, timeout=10) as http:
+    async with auth.client(platform["notifications"].url, timeout=10) as http:
         async def audience_ready():
             r = await http.get("/api/v1/audience", params={"org_ids": ids["district"]})
             ok = r.status_code == 200 and r.json()["count"] == 3 and any(

@@ -1,17 +1,17 @@
 """Alerts over HTTP as of any day; AlertRaised/AlertCleared and PeriodReportPublished on Kafka."""
-import httpx
 import pytest
 
 from shared.contracts import activities as a
 from shared.contracts import members as m
 from tests.integration.reporting.support import event, paid, publish, uid
+from tests.support import auth
 from tests.support.messages import eventually
 
 pytestmark = pytest.mark.integration
 
 
 async def get_alerts(reporting, org_id, as_of):
-    async with httpx.AsyncClient(base_url=reporting.url, timeout=30) as http:
+    async with auth.client(reporting.url, timeout=30) as http:
         r = await http.get("/api/v1/alerts", params={"org_id": org_id, "as_of": as_of})
         assert r.status_code == 200, r.text
         return {(x["kind"], x["subject_id"]): x for x in r.json()["alerts"]}
@@ -44,7 +44,7 @@ async def test_every_alert_of_the_quarter(reporting, scenario):
     # m2 has been away in Sanya since 10 January: after six months, suggest a transfer
     later = await get_alerts(reporting, s["b1"], "2026-08-01")
     assert later[("transfer_suggested", s["m2"])]["details"]["location"] == "海南三亚"
-    async with httpx.AsyncClient(base_url=reporting.url) as http:
+    async with auth.client(reporting.url) as http:
         # the worst first, filtered by kind and by branch; `since` said in words, one format per kind
         listed = (await http.get("/api/v1/alerts", params={"org_id": s["district"], "as_of": "2026-03-31"})).json()
         order = [(x["level"], x["months"] or 0) for x in listed["alerts"]]

@@ -1,10 +1,10 @@
 """A district's own frequencies (ORG_LIFE_RULES) are what reporting requires, as the planner does."""
 import json
 
-import httpx
 import pytest
 
 from tests.integration.reporting.support import publish, tree_events, uid
+from tests.support import auth
 from tests.support.messages import Bus, eventually
 from tests.support.services import ServiceProcess
 
@@ -23,7 +23,7 @@ async def test_report_requires_what_the_district_configured(infra, run_id):
         branch = uid("b")
         _ids, evs = tree_events([(branch, False, 2)])
         await publish(bus, *evs)
-        async with httpx.AsyncClient(base_url=proc.url, timeout=30) as http:
+        async with auth.client(proc.url, timeout=30) as http:
             async def life():
                 r = await http.get(f"/api/v1/orgs/{branch}/report", params={"period": "2026", "as_of": "2026-12-31"})
                 return r.json()["organisational_life"] if r.status_code == 200 else None

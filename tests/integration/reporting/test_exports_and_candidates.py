@@ -2,15 +2,15 @@
 import csv
 import io
 
-import httpx
 import pytest
 from openpyxl import load_workbook
+from tests.support import auth
 
 pytestmark = pytest.mark.integration
 
 
 async def test_xlsx_has_a_summary_and_a_sheet_per_branch(reporting, scenario):
-    async with httpx.AsyncClient(base_url=reporting.url, timeout=60) as http:
+    async with auth.client(reporting.url, timeout=60) as http:
         r = await http.get(f"/api/v1/orgs/{scenario['district']}/report.xlsx", params={"period": "2026-Q1"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
     wb = load_workbook(io.BytesIO(r.content))
@@ -28,7 +28,7 @@ async def test_xlsx_has_a_summary_and_a_sheet_per_branch(reporting, scenario):
 
 
 async def test_csv_is_utf8_with_bom(reporting, scenario):
-    async with httpx.AsyncClient(base_url=reporting.url, timeout=60) as http:
+    async with auth.client(reporting.url, timeout=60) as http:
         r = await http.get(f"/api/v1/orgs/{scenario['district']}/report.csv", params={"period": "2026-Q1"})
     assert r.status_code == 200 and r.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
@@ -37,7 +37,7 @@ async def test_csv_is_utf8_with_bom(reporting, scenario):
 
 
 async def test_candidates_rank_with_evidence(reporting, scenario):
-    async with httpx.AsyncClient(base_url=reporting.url, timeout=60) as http:
+    async with auth.client(reporting.url, timeout=60) as http:
         r = await http.get(f"/api/v1/orgs/{scenario['district']}/candidates",
                            params={"year": 2026, "as_of": "2026-03-31"})
         assert r.status_code == 200

@@ -1,11 +1,11 @@
 """A branch's leadership in reporting, on real Kafka and MongoDB: the committee in the reports, its
 alerts over HTTP as of any day, and AlertRaised on Kafka from the periodic check."""
-import httpx
 import pytest
 
 from shared.contracts import leadership as c
 from shared.contracts import members as m
 from tests.integration.reporting.support import event, publish, tree_events, uid
+from tests.support import auth
 from tests.support.messages import eventually
 
 pytestmark = pytest.mark.integration
@@ -25,7 +25,7 @@ async def test_committee_figures_and_alerts(reporting, rbus):
                   event(m.SecretaryAppointed, "2021-03-15", branch_id=b, member_id=members["secretary"]),
                   event(c.CommitteeMemberRemoved, "2026-05-20", branch_id=b, post="propaganda_member",
                         member_id=members["propaganda_member"], on="2026-05-20", reason="resigned"))
-    async with httpx.AsyncClient(base_url=reporting.url, timeout=30) as http:
+    async with auth.client(reporting.url, timeout=30) as http:
         async def committee(org_id):
             r = await http.get(f"/api/v1/orgs/{org_id}/report", params={"period": "2026", "as_of": "2026-06-30"})
             body = r.json() if r.status_code == 200 else {}
@@ -80,7 +80,7 @@ async def test_training_coverage_and_the_untrained_secretary(reporting, rbus):
                   event(c.TrainingSessionRecorded, "2025-03-18", session_id=uid("t"), title="支部书记培训班",
                         held_on="2025-03-18", org_id=ids["district"], hours="6",
                         attendees=[{"member_id": s1, "branch_id": trained, "posts": ["secretary"]}]))
-    async with httpx.AsyncClient(base_url=reporting.url, timeout=30) as http:
+    async with auth.client(reporting.url, timeout=30) as http:
         async def training():
             r = await http.get(f"/api/v1/orgs/{ids['district']}/report", params={"period": "2025", "as_of": "2025-12-31"})
             t = r.json().get("training") if r.status_code == 200 else None
@@ -111,7 +111,7 @@ async def test_allowances_due_and_paid_and_assessments_in_the_report(reporting, 
                         from_month="2025-01", to_month="2025-03", amount="900.00", paid_on="2025-04-08",
                         months=[{"month": f"2025-0{k}", "amount": "300.00"} for k in (1, 2, 3)]),
                   event(c.SecretaryAssessed, "2025-12-20", branch_id=b, member_id=s, year=2025, result="excellent"))
-    async with httpx.AsyncClient(base_url=reporting.url, timeout=30) as http:
+    async with auth.client(reporting.url, timeout=30) as http:
         async def sections():
             r = await http.get(f"/api/v1/orgs/{ids['district']}/report", params={"period": "2025", "as_of": "2025-06-30"})
             body = r.json() if r.status_code == 200 else {}

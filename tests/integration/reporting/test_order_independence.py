@@ -1,10 +1,10 @@
 """The same events in another order across aggregates give the same figures and alerts."""
 import json
 
-import httpx
 import pytest
 
 from tests.integration.reporting.support import quarter_scenario, settled
+from tests.support import auth
 from tests.support.messages import eventually
 
 pytestmark = pytest.mark.integration
@@ -26,7 +26,7 @@ async def test_reversed_order_gives_the_same_reports(reporting, rbus):
     # (Two fresh districts: the shared scenario is changed by other tests.)
     scenario = await quarter_scenario(rbus)
     other = await quarter_scenario(rbus, order="reversed")
-    async with httpx.AsyncClient(base_url=reporting.url, timeout=30) as http:
+    async with auth.client(reporting.url, timeout=30) as http:
         await eventually(lambda: settled(http, scenario), timeout=120)
         await eventually(lambda: settled(http, other), timeout=120)
         for org in ("district", "community", "b1", "b2"):

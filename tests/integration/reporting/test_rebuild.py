@@ -3,19 +3,20 @@ import asyncio
 import subprocess
 import sys
 
-import httpx
 import pytest
 
 from tests.infra import ROOT
 from tests.integration.reporting.support import settled
+from tests.support import auth
 from tests.support.messages import eventually
 
 pytestmark = pytest.mark.integration
+OPERATOR = auth.headers("operator")  # which projections are read is an operator's question
 
 
 async def test_rebuild_then_switch_without_stopping_queries(reporting, scenario):
-    async with httpx.AsyncClient(base_url=reporting.url, timeout=30) as http:
-        before = (await http.get("/api/v1/projections")).json()
+    async with auth.client(reporting.url, timeout=30) as http:
+        before = (await http.get("/api/v1/projections", headers=OPERATOR)).json()
         report_before = (await http.get(f"/api/v1/orgs/{scenario['district']}/report",
                                         params={"period": "2026-Q1", "as_of": "2026-03-31"})).json()
         proc = await asyncio.create_subprocess_exec(
@@ -41,5 +42,5 @@ async def test_rebuild_then_switch_without_stopping_queries(reporting, scenario)
 
 
 async def _switched(http, version):
-    body = (await http.get("/api/v1/projections")).json()
+    body = (await http.get("/api/v1/projections", headers=OPERATOR)).json()
     return body if body["reading_version"] == version else None

@@ -5,15 +5,15 @@ branch 1 (with a committee) has m1 (resident, secretary), m2 (away in Sanya from
 m3 (exempt, poor health), m4 (died 20 Feb), m5 (until transferred to branch 2 on 15 Feb);
 branch 2 has m7 (since 5 Jan), m5 (from 15 Feb) and m6 (registered 20 Mar).
 """
-import httpx
 import pytest
+from tests.support import auth
 
 
 pytestmark = pytest.mark.integration
 
 
 async def get_report(reporting, org_id, period="2026-Q1", **params):
-    async with httpx.AsyncClient(base_url=reporting.url, timeout=30) as http:
+    async with auth.client(reporting.url, timeout=30) as http:
         r = await http.get(f"/api/v1/orgs/{org_id}/report", params={"period": period, **params})
         assert r.status_code == 200, r.text
         return r.json()
@@ -88,7 +88,7 @@ async def test_month_and_year_periods(reporting, scenario):
 
 
 async def test_unknown_org_and_bad_period(reporting, scenario):
-    async with httpx.AsyncClient(base_url=reporting.url) as http:
+    async with auth.client(reporting.url) as http:
         r = await http.get(f"/api/v1/orgs/{scenario['district']}/report", params={"period": "2026-13"})
         assert r.status_code == 422 and "period" in r.text
         r = await http.get("/api/v1/orgs/nowhere/report", params={"period": "2026"})

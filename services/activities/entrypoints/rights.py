@@ -1,0 +1,13 @@
+"""The right each HTTP route of the activities service needs (roles hold rights: shared/auth/rights.py).
+`POST /api/v1/commands` needs `commands:submit` in every service (shared/http/commands.py)."""
+from shared.auth.rights import Right
+
+RIGHTS: dict[str, Right] = {
+    "GET /api/v1/activities": Right.ACTIVITIES,
+    "GET /api/v1/activities/{activity_id}": Right.ACTIVITIES,
+    "GET /api/v1/venues/{venue_id}": Right.VENUES,
+    "GET /api/v1/venues/{venue_id}/bookings": Right.VENUES,
+    "GET /api/v1/venues/{venue_id}/use": Right.VENUES,
+    "GET /api/v1/branches/{branch_id}/calendar": Right.ACTIVITIES,
+    "GET /api/v1/branches/{branch_id}/plan": Right.ACTIVITIES,
+}

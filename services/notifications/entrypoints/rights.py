@@ -1,0 +1,11 @@
+"""The right each HTTP route of the notifications service needs (roles hold rights: shared/auth/rights.py).
+`POST /api/v1/commands` needs `commands:submit` in every service (shared/http/commands.py)."""
+from shared.auth.rights import Right
+
+RIGHTS: dict[str, Right] = {
+    "GET /api/v1/notices/{notice_id}": Right.NOTICES,
+    "GET /api/v1/notices/{notice_id}/status": Right.NOTICES,
+    "GET /api/v1/specialists/{specialist_id}/door-deliveries": Right.SPECIALIST_WORK,
+    "GET /api/v1/feedback": Right.FEEDBACK,
+    "GET /api/v1/audience": Right.NOTICES,
+}
