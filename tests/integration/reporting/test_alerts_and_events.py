@@ -51,7 +51,8 @@ async def test_every_alert_of_the_quarter(reporting, scenario):
         assert order == sorted(order, key=lambda lm: ({"alert": 0, "warning": 1, "info": 2}[lm[0]], -lm[1]))
         assert {x["kind"]: x["since_label"] for x in listed["alerts"] if x["subject_id"] in (s["m7"], s["b2"])} == {
             "dues_arrears": "2026年1月起", "no_participation": "2026年1月起", "not_visited": "2026年3月7日起",
-            "missed_meetings": "2026年第1季度", "no_secretary": "2025年12月1日起"}
+            "missed_meetings": "2026年第1季度", "no_secretary": "2025年12月1日起",
+            "post_vacant": "2026年3月2日起"}  # its committee posts were never recorded (issue 13)
         only = (await http.get("/api/v1/alerts", params={"org_id": s["district"], "as_of": "2026-03-31",
                                                          "kind": "not_visited", "branch_id": s["b1"]})).json()
         assert sorted((x["kind"], x["subject_id"]) for x in only["alerts"]) == sorted(
