@@ -100,7 +100,23 @@ async def test_a_branch_notice_reaches_each_member_by_the_right_channel(notifier
                                                        "period": status["addressed_on"][:7]})).json()
     assert [f["member_id"] for f in fb["feedback"]] == [m_nophone] and fb["feedback"][0]["branch_id"] == w.branches[0]
 
+    # a page at a time (a district-wide notice reaches tens of thousands); the summary counts them all
+    url = f"/api/v1/notices/{notice_id}/status"
+    whole = (await n.http.get(url)).json()
+    assert whole["page"]["next_after"] is None and whole["summary"]["recipients"] == len(whole["recipients"]) >= 2
+    ids, after = [], ""
+    while after is not None:
+        page = (await n.http.get(url, params={"limit": 1, **({"after": after} if after else {})})).json()
+        assert len(page["recipients"]) == 1 and page["summary"] == whole["summary"]
+        ids.append(page["recipients"][0]["member_id"])
+        after = page["page"]["next_after"]
+    assert ids == sorted(r["member_id"] for r in whole["recipients"])
+    door = (await n.http.get(url, params={"state": "door_done"})).json()
+    assert [r["member_id"] for r in door["recipients"]] == [m_nophone] and door["summary"]["door_done"] == 1
+    assert whole["summary"]["reached"] == sum(r["delivery"]["reached"] for r in whole["recipients"])
+
     # errors a person can act on
+    assert (await n.http.get(url, params={"state": "lost"})).status_code == 422
     assert (await n.http.get("/api/v1/feedback", params={"org_id": w.ids["community"], "period": "2026-13"})).status_code == 422
     assert (await n.http.get(f"/api/v1/notices/{uid('none')}/status")).status_code == 404
     assert (await n.http.get(f"/api/v1/specialists/{uid('none')}/door-deliveries")).status_code == 404
