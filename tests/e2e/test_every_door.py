@@ -157,6 +157,9 @@ REQUESTS = {
         "GET /api/v1/orgs/{org_id}/report.xlsx": (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/report.xlsx", P)),
         "GET /api/v1/orgs/{org_id}/report.csv": (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/report.csv", P)),
         "GET /api/v1/orgs/{org_id}/series": (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/series", {"year": 2026})),
+        "GET /api/v1/orgs/{org_id}/volunteer-hours":
+            (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/volunteer-hours", P)),
+        "GET /api/v1/labels": (NONE, lambda s: ("/api/v1/labels", {})),
         "GET /api/v1/alerts": (ORG, lambda s: ("/api/v1/alerts", {"org_id": s["branch"]})),
         "GET /api/v1/orgs/{org_id}/candidates":
             (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/candidates", {"year": 2026})),

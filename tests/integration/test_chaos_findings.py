@@ -16,6 +16,7 @@ import pytest
 
 from tests.infra import Infra
 from tests.support.messages import envelope
+from tests.support import auth
 from tests.support.services import ServiceProcess, free_port, logs_of
 
 pytestmark = pytest.mark.integration
@@ -89,7 +90,7 @@ def test_a_service_started_while_the_broker_is_away_waits_for_it(infra, away):
         assert ready.status_code == 503 and ready.json()["consumers"] is False
         assert [w["attempt"] for w in _waits_logged(p)][:2] == [1, 2]
         command = envelope("RecordMemberDeath", {"member_id": "m-1", "on": "2026-01-02"})
-        assert httpx.post(p.url + "/api/v1/commands", json=command, timeout=10).status_code == 503
+        assert httpx.post(p.url + "/api/v1/commands", json=command, timeout=10, headers=auth.headers()).status_code == 503
 
         with Forwarder(port, target):  # the broker (or the database) answers again
             asyncio.run(p.wait_ready(timeout=180))
