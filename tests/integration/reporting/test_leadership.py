@@ -31,7 +31,14 @@ async def test_committee_figures_and_alerts(reporting, rbus):
             body = r.json() if r.status_code == 200 else {}
             return body.get("committee") if body.get("committee", {}).get("posts_vacant") == 2 else None
 
-        mine = await eventually(lambda: committee(b), timeout=90)
+        async def settled():
+            # the events are on several keys (partitions): wait for the last of them, not for the first
+            # moment two posts look empty (the removal may be handled before its appointment)
+            c_ = await committee(b)
+            return c_ if c_ and c_["vacant_posts"] == [{"post": "propaganda_member", "since": "2026-05-20"},
+                                                       {"post": "discipline_member", "since": "2020-01-06"}] else None
+
+        mine = await eventually(settled, timeout=90)
         assert [x["name"] for x in mine["line_up"]] == ["王秀英", None]
         assert mine["vacant_posts"] == [{"post": "propaganda_member", "since": "2026-05-20"},
                                         {"post": "discipline_member", "since": "2020-01-06"}]
