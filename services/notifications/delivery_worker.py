@@ -119,10 +119,6 @@ class DeliveryWorker:
         rounds = int(self.cfg.orphan_after_seconds / (2 * self.cfg.send_timeout_seconds))
         return PARALLEL_SENDS * max(1, rounds)
 
-    async def _deliver(self, notice_id: str, group: list[dict], found_at: datetime) -> int:
-        """Claim, send and record the due deliveries of one notice (`group`, found due at `found_at`)."""
-        return await self._deliver_chunk({notice_id: group}, found_at)
-
     async def _deliver_chunk(self, groups: dict[str, list[dict]], found_at: datetime) -> int:
         """Claim (one unit), send, and record (one unit) the due deliveries of some notices: two
         transactions for the chunk rather than two per notice (most notices reach a few members)."""

@@ -62,7 +62,7 @@ def store(due: datetime = DUE) -> FakeUnitOfWork:
 async def events(group_order: list[str], due: datetime = DUE) -> dict[tuple, str]:
     uow = store(due)
     group = [uow.docs[DELIVERIES][f"n1|{m}"] for m in group_order]
-    await worker(uow)._deliver("n1", group, due + timedelta(minutes=1))
+    await worker(uow)._deliver_chunk({"n1": group}, due + timedelta(minutes=1))
     out = {}
     for record in uow.published:
         e = json.loads(record.value)
@@ -109,7 +109,7 @@ async def test_a_delivery_is_checked_against_the_members_facts_just_before_it_is
         "m4": member("m4", None, "email"),  # no email any more: the door
     }
     group = [uow.docs[DELIVERIES][f"n1|{m}"] for m in ("m1", "m2", "m3", "m4")]
-    await worker(uow)._deliver("n1", group, DUE + timedelta(minutes=1))
+    await worker(uow)._deliver_chunk({"n1": group}, DUE + timedelta(minutes=1))
     assert "n1|m2" not in uow.docs[DELIVERIES] and uow.docs[NOTICES]["n1"]["recipients"] == ["m1", "m3", "m4"]
     states = {m: (uow.docs[DELIVERIES][f"n1|{m}"]["state"], uow.docs[DELIVERIES][f"n1|{m}"]["plan"])
               for m in ("m1", "m3", "m4")}
