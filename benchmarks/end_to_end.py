@@ -245,15 +245,21 @@ class Platform:
             await client.close()
         return out
 
-    async def drop(self) -> None:
-        """Delete this run's databases and topics (the shared server and broker are not ours to fill)."""
+    async def drop_databases(self) -> None:
         client = AsyncMongoClient(self.mongo)
         try:
             for name in SERVICES:
                 await client.drop_database(f"{self.db_prefix}{name}")
         finally:
             await client.close()
+
+    async def drop(self) -> None:
+        """Delete this run's databases and topics (the shared server and broker are not ours to fill)."""
+        await self.drop_databases()
         await delete_topics(self.kafka, [named(self.prefix, t) for t in all_topics()])
+
+
+KEEP_TOPICS = False  # --keep-topics
 
 
 _SAMPLE = re.compile(r'^(\w+)(?:\{(.*)\})?\s+(\S+)$')
@@ -505,7 +511,11 @@ async def run_platform(path: Path, mode: str, kafka: str, mongo: str, extra_env:
            "events_by_topic": events_by_topic, "events_by_type": events_by_type,
            "batches": {n: batch_phases(platform.logs[n], started_wall) for n in SERVICES}, "profiles": profiles,
            **res}
-    await platform.drop()
+    if KEEP_TOPICS:  # e.g. for benchmarks/reporting_ingest.py --topics <prefix>
+        say(f"platform ({mode}): topics kept under prefix {platform.prefix}")
+        await platform.drop_databases()
+    else:
+        await platform.drop()
     return out
 
 
@@ -729,8 +739,12 @@ async def main() -> None:
                    "stacks are dumped when a run stalls (artifacts/logs/*.stacks.txt)")
     p.add_argument("--profile", action="store_true", help="with --py-spy: profile every service during the "
                    "platform runs (artifacts/logs/*.pyspy.txt) and print the top functions")
+    p.add_argument("--keep-topics", action="store_true", help="keep the platform runs' topics (their prefix is "
+                   "printed), e.g. to replay reporting's input with benchmarks/reporting_ingest.py")
     p.add_argument("--out", help="append every run and the summary as JSON lines to this file")
     args = p.parse_args()
+    global KEEP_TOPICS
+    KEEP_TOPICS = args.keep_topics
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     mongo = os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/")
 

@@ -458,6 +458,12 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
     def notice_member(e) -> list:
         return [(NOTICES, e.notice_id), *member(e)]
 
+    def notice_only(e) -> list:
+        # Most dispatches are of notices that ask for no acknowledgement and change no member:
+        # the member (a year of facts) is read, with the batch's others, only when it is changed
+        # (MemberUpdater._load), not prefetched for every dispatch.
+        return [(NOTICES, e.notice_id)]
+
     def member(e) -> list:
         return [(MEMBERS, e.member_id), *branches(e)]
 
@@ -490,8 +496,8 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         "VolunteerHoursLogged": Handler(hours_logged, member),
         "VisitRecorded": Handler(visit_recorded, member),
         "NoticeCreated": Handler(notice_created),
-        "NotificationDispatched": Handler(addressed, notice_member),
-        "DoorDeliveryAssigned": Handler(addressed, notice_member),
+        "NotificationDispatched": Handler(addressed, notice_only),
+        "DoorDeliveryAssigned": Handler(addressed, notice_only),
         "NoticeAcknowledged": Handler(acknowledged, notice_member),
     }
 
