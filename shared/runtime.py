@@ -23,6 +23,7 @@ from shared.messaging.kafka import KafkaPublisher, attach, make_broker
 from shared.messaging.mongo_uow import MongoStore
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.pipeline import Handler, Pipeline
+from shared.messaging.tally import Tally
 from shared.settings import Settings
 from shared.topics import EVENTS_OF
 
@@ -50,6 +51,8 @@ class Runtime:
     # Long-running loops started with the service (delivery workers, daily evaluations). Each
     # gets the runtime; it should loop until cancelled, catching and logging its own errors.
     tasks: list[Callable[["Runtime"], Awaitable[None]]] = field(default_factory=list)
+    # Counters the database keeps in step with a collection (shared/messaging/tally.py).
+    tallies: list[Tally] = field(default_factory=list)
     client: Any = field(init=False, default=None)
     db: Any = field(init=False, default=None)
     broker: KafkaBroker = field(init=False)
@@ -68,7 +71,8 @@ class Runtime:
                                        socketTimeoutMS=120_000)
         self.db = self.client[s.database_name(self.service)]
         self.broker = make_broker(s, self.service)
-        self.store = MongoStore(self.client, self.db, inbox_days=s.inbox_days, outbox_keep_hours=s.outbox_keep_hours)
+        self.store = MongoStore(self.client, self.db, inbox_days=s.inbox_days, outbox_keep_hours=s.outbox_keep_hours,
+                                tallies=self.tallies)
         self.relay = OutboxRelay(self.store, KafkaPublisher(self.broker), self.service, s.instance(self.service))
         for sub in self.subscriptions:
             p = Pipeline(

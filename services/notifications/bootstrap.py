@@ -25,5 +25,6 @@ def bootstrap(settings: Settings | None = None, notify: NotifySettings | None = 
             Subscription("events", [MEMBERS_EVENTS, ACTIVITIES_EVENTS, REPORTING_EVENTS], _of_kind("event"), "events"),
         ],
         setup_db=documents.setup,
+        tallies=[documents.DELIVERY_TALLY],
         tasks=[delivery_task(cfg, senders(cfg))],
     )

@@ -15,10 +15,12 @@ from pymongo import DeleteOne, InsertOne, ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from shared.messaging.records import Outgoing
-from shared.messaging.unit_of_work import VERSION, Conflict, StagedUnitOfWork, Write
+from shared.messaging.tally import Tally
+from shared.messaging.unit_of_work import VERSION, Conflict, Inc, StagedUnitOfWork, Write, apply_inc, clone
 
 OUTBOX = "_outbox"
 LEASES = "_leases"
+TALLIES = "_tallies"  # which tallies have been counted from the start (tally.py)
 DUPLICATE_KEY = 11000
 
 
@@ -56,8 +58,10 @@ def _op(w: Write) -> tuple[Any, str]:
 class MongoStore:
     """One service database: units of work, the inbox of each pipeline, the outbox."""
 
-    def __init__(self, client: Any, db: Any, inbox_days: float = 30, outbox_keep_hours: float = 24):
+    def __init__(self, client: Any, db: Any, inbox_days: float = 30, outbox_keep_hours: float = 24,
+                 tallies: list[Tally] | None = None):
         self.client, self.db = client, db
+        self.tallies = {t.watched: t for t in tallies or []}
         self.inbox_ttl = int(inbox_days * 86400)
         self.outbox_ttl = int(outbox_keep_hours * 3600)
 
@@ -66,6 +70,33 @@ class MongoStore:
             # The inbox is pruned by MongoDB itself: an id older than Kafka's retention cannot recur.
             await self.db[inbox_of(name)].create_index("at", expireAfterSeconds=self.inbox_ttl)
         await self.db[OUTBOX].create_index("sent_at", expireAfterSeconds=self.outbox_ttl)
+        for tally in self.tallies.values():
+            await self._count_existing(tally)
+
+    async def _count_existing(self, tally: Tally) -> None:
+        """A tally added to a collection that already has documents starts from a full count, once:
+        the first instance to get here counts (its marker in `_tallies` says so), in one
+        transaction with the marker, so every later write adds to a complete count."""
+        if await self.db[TALLIES].find_one({"_id": tally.into}) is not None:
+            return
+        totals: dict[str, tuple[dict[str, int], dict]] = {}
+        async for doc in self.db[tally.watched].find():
+            for tally_id, (counts, start) in tally.difference(None, doc).items():
+                have, _ = totals.setdefault(tally_id, ({}, start))
+                for k, n in counts.items():
+                    have[k] = have.get(k, 0) + n
+        async with self.client.start_session() as session:
+            async with await session.start_transaction():
+                try:
+                    await self.db[TALLIES].insert_one({"_id": tally.into, "at": datetime.now(timezone.utc)},
+                                                      session=session)
+                except DuplicateKeyError:
+                    return  # another instance counted first
+                await self.db[tally.into].delete_many({}, session=session)
+                if totals:
+                    await self.db[tally.into].insert_many(
+                        [{**start, "_id": i, **_nested(counts)} for i, (counts, start) in totals.items()],
+                        session=session)
 
     def unit(self) -> MongoUnitOfWork:
         return MongoUnitOfWork(self.db)
@@ -85,6 +116,8 @@ class MongoStore:
         if blind:  # written without being read: read their versions now, so the write is conditional
             await uow.prefetch(blind)
             writes = uow.writes
+        if self.tallies:
+            writes = writes + _tally_writes(uow, writes, self.tallies)
         now = datetime.now(timezone.utc)
         ops: dict[str, list] = {}
         expected: dict[str, dict[str, int]] = {}
@@ -127,6 +160,24 @@ class MongoStore:
 
     async def backlog(self) -> int:
         return await self.db[OUTBOX].count_documents({"sent_at": None})
+
+
+def _tally_writes(uow: MongoUnitOfWork, writes: list[Write], tallies: dict[str, Tally]) -> list[Write]:
+    """The `$inc`s that keep the tallies in step with this unit's writes (see tally.py)."""
+    out: dict[tuple[str, str], Inc] = {}
+    for w in writes:
+        tally = tallies.get(w.coll)
+        if tally is None:
+            continue
+        before = uow.as_read(w.coll, w._id)
+        after = w.doc if w.inc is None else apply_inc(clone(before) or {"_id": w._id, **w.inc.on_insert}, w.inc.counts)
+        for tally_id, (counts, start) in tally.difference(before, after).items():
+            out.setdefault((tally.into, tally_id), Inc()).add(counts, start)
+    return [Write(coll, _id, inc=inc) for (coll, _id), inc in out.items()]
+
+
+def _nested(counts: dict[str, int]) -> dict:
+    return apply_inc({}, counts)
 
 
 def _duplicate_only(exc: Exception) -> bool:

@@ -219,6 +219,10 @@ class StagedUnitOfWork:
         self._staged_out = []
         self._staged_deferred = {}
 
+    def as_read(self, coll: str, _id: str) -> dict | None:
+        """The document as the unit read it from the database (None: absent or never read)."""
+        return self._cache.get((coll, _id))
+
     @property
     def writes(self) -> list[Write]:
         out = []

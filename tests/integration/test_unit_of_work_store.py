@@ -114,3 +114,51 @@ async def test_blind_writes_and_deletes_are_conditional_too(store):
     u.commit_message()
     with pytest.raises(Conflict):
         await store.commit(u, "p", [])
+
+
+async def test_a_tally_follows_every_committed_write_and_starts_from_a_full_count(infra):
+    """Counts kept by `$inc` in the same transaction as the documents equal a `$group` over them;
+    a store whose tally is new counts the documents already there once."""
+    from shared.messaging.tally import Tally
+
+    tally = Tally("items", "item_totals", lambda d: {d["kind"]: {"n": 1, f"state.{d['state']}": 1}},
+                  lambda d: {"kind": d["kind"]})
+    client = AsyncMongoClient(infra.mongo, tz_aware=True)
+    db = client[f"uow_{uuid.uuid4().hex[:8]}"]
+    try:
+        await db["items"].insert_many([{"_id": "old1", "kind": "a", "state": "x", "_v": 1},
+                                       {"_id": "old2", "kind": "b", "state": "x", "_v": 1}])
+        store = MongoStore(client, db, tallies=[tally])
+        await store.setup(["p"])
+        await MongoStore(client, db, tallies=[tally]).setup(["p"])  # a second instance counts nothing again
+
+        uow = store.unit()
+        doc = await uow.get("items", "old1")
+        uow.put("items", doc | {"state": "y"})            # read, then changed
+        uow.put("items", {"_id": "new", "kind": "a", "state": "x"})  # written blind
+        uow.delete("items", "old2")
+        uow.commit_message()
+        await store.commit(uow, "p", ["m1"])
+
+        stale = store.unit()  # a unit that loses to a newer write adds nothing
+        await stale.get("items", "new")
+        newer = store.unit()
+        newer.put("items", (await newer.get("items", "new")) | {"state": "z"})
+        newer.commit_message()
+        await store.commit(newer, "p", ["m2"])
+        stale.put("items", {"_id": "new", "kind": "a", "state": "w"})
+        stale.commit_message()
+        with pytest.raises(Conflict):
+            await store.commit(stale, "p", ["m3"])
+
+        totals = {d["_id"]: {k: v for k, v in d.items() if k in ("n", "state")} async for d in db["item_totals"].find()}
+        grouped: dict = {}
+        async for d in db["items"].find():
+            t = grouped.setdefault(d["kind"], {"n": 0, "state": {}})
+            t["n"] += 1
+            t["state"][d["state"]] = t["state"].get(d["state"], 0) + 1
+        assert {k: {"n": v["n"], "state": {s: n for s, n in v["state"].items() if n}} for k, v in totals.items()
+                if v["n"]} == grouped == {"a": {"n": 2, "state": {"y": 1, "z": 1}}}
+    finally:
+        await client.drop_database(db.name)
+        await client.close()

@@ -12,6 +12,7 @@ from services.notifications.domain.delivery import Attempt, Delivery
 from services.notifications.domain.notice import Notice
 from services.notifications.domain.recipients import Member
 from shared.messaging.repository import Collection
+from shared.messaging.tally import Tally
 
 NOTICES = "notices"
 # The org tree as this service needs it: {_id, kind, ancestors, secretary_id, branches: the
@@ -27,6 +28,11 @@ FEEDBACK = "feedback"
 # fact, recorded on day R, looks up the documents of the orgs on its paths from R's month on:
 # read by id, no scan (handlers.py, "late facts").
 NOTICE_INDEX = "notice_index"
+# A notice's recipients counted by state, per branch: {_id: "<notice>|<branch>", notice_id,
+# branch_id, recipients, reached, acknowledged, state: {<state>: n}}, kept by the database in step
+# with `deliveries` (DELIVERY_TALLY): a notice's status sums a few of them instead of counting
+# 100,000 deliveries.
+NOTICE_TALLIES = "notice_tallies"
 
 
 def delivery_id(notice_id: str, member_id: str) -> str:
@@ -124,7 +130,24 @@ MEMBER: Collection[Member] = Collection(MEMBERS, member_to_doc, member_from_doc)
 DELIVERY: Collection[Delivery] = Collection(DELIVERIES, delivery_to_doc, delivery_from_doc)
 
 
+def delivery_counts(doc: dict) -> dict[str, dict[str, int]]:
+    """What one delivery counts for in its notice's status: a recipient in a state, reached (an
+    attempt delivered, or the door task done), acknowledged."""
+    reached = doc.get("state") == "door_done" or any(a.get("state") == "delivered" for a in doc.get("attempts") or ())
+    counts = {"recipients": 1, f"state.{doc['state']}": 1}
+    if reached:
+        counts["reached"] = 1
+    if doc.get("acknowledged"):
+        counts["acknowledged"] = 1
+    return {f"{doc['notice_id']}|{doc.get('branch_id') or ''}": counts}
+
+
+DELIVERY_TALLY = Tally(DELIVERIES, NOTICE_TALLIES, delivery_counts,
+                       lambda doc: {"notice_id": doc["notice_id"], "branch_id": doc.get("branch_id")})
+
+
 async def setup(db) -> None:
+    await db[NOTICE_TALLIES].create_index([("notice_id", 1), ("branch_id", 1)])
     await db[NOTICES].create_index("category")
     await db[DELIVERIES].create_index([("state", 1), ("next_at", 1)])
     await db[DELIVERIES].create_index([("notice_id", 1), ("member_id", 1)])  # a notice's recipients, a page at a time

@@ -10,7 +10,9 @@ from datetime import date
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from services.notifications.adapters.documents import DELIVERIES, FEEDBACK, MEMBERS, NOTICES, ORGS, member_from_doc
+from services.notifications.adapters.documents import (
+    DELIVERIES, FEEDBACK, MEMBERS, NOTICE_TALLIES, NOTICES, ORGS, member_from_doc,
+)
 from services.notifications.domain.channels import plan
 from services.notifications.domain.recipients import in_audience, open_until
 from shared.auth.claims import Caller
@@ -104,7 +106,7 @@ async def notice_status(notice_id: str, request: Request, who: Viewer = Depends(
     query: dict = {"notice_id": notice_id}
     if mine is not None:  # only the recipients of the caller's subtree
         query["branch_id"] = {"$in": list(mine)}
-    summary = await _summary(db, query)
+    summary = await _summary(db, notice_id, mine)
     page_query = {**query, **({"state": state} if state else {}), **({"member_id": {"$gt": after}} if after else {})}
     docs = await db[DELIVERIES].find(page_query).sort("member_id", 1).limit(limit + 1).to_list(None)
     more, docs = len(docs) > limit, docs[:limit]
@@ -121,24 +123,19 @@ async def notice_status(notice_id: str, request: Request, who: Viewer = Depends(
                      "next_after": docs[-1]["member_id"] if more else None}}
 
 
-async def _summary(db, query: dict) -> dict:
-    """Recipients by state, reached (an attempt delivered, or the door task done) and acknowledged,
-    counted by the database ($group), not by reading every delivery."""
-    # The attempts filtered, not `"$attempts.state"`: SecantusDB gives [] for that path through an
-    # array of documents (docs/secantusdb.md); this form means the same on both.
-    delivered = {"$filter": {"input": {"$ifNull": ["$attempts", []]}, "as": "a",
-                             "cond": {"$eq": ["$$a.state", "delivered"]}}}
-    reached = {"$or": [{"$eq": ["$state", "door_done"]}, {"$gt": [{"$size": delivered}, 0]}]}
-    rows = await (await db[DELIVERIES].aggregate([
-        {"$match": query},
-        {"$group": {"_id": "$state", "n": {"$sum": 1}, "reached": {"$sum": {"$cond": [reached, 1, 0]}},
-                    "acknowledged": {"$sum": {"$cond": [{"$ifNull": ["$acknowledged", False]}, 1, 0]}}}},
-    ])).to_list(None)
-    summary = {s: 0 for s in STATES}
-    summary.update({r["_id"]: r["n"] for r in rows})
-    summary["recipients"] = sum(r["n"] for r in rows)
-    summary["reached"] = sum(r["reached"] for r in rows)
-    summary["acknowledged"] = sum(r["acknowledged"] for r in rows)
+async def _summary(db, notice_id: str, mine: set[str] | None) -> dict:
+    """Recipients by state, reached (an attempt delivered, or the door task done) and acknowledged:
+    the sum of the notice's tallies (one per branch, kept in step with its deliveries by the
+    database: adapters/documents.py), not a count over every delivery."""
+    query: dict = {"notice_id": notice_id}
+    if mine is not None:
+        query["branch_id"] = {"$in": list(mine)}
+    summary = {s: 0 for s in STATES} | {"recipients": 0, "reached": 0, "acknowledged": 0}
+    async for t in db[NOTICE_TALLIES].find(query):
+        for key in ("recipients", "reached", "acknowledged"):
+            summary[key] += t.get(key, 0)
+        for state, n in (t.get("state") or {}).items():
+            summary[state] = summary.get(state, 0) + n
     return summary
 
 
