@@ -7,7 +7,7 @@ import json
 import pytest
 
 from services.reporting.adapters import figures
-from services.reporting.adapters.documents import FIGURES, MEMBERS, ORG_TOTALS, ORGS
+from services.reporting.adapters.documents import FIGURES, MEMBERS, NOTICES, ORG_TOTALS, ORGS
 from services.reporting.domain.report import build, subtree_required
 from services.reporting.handlers import build_handlers
 from shared.contracts import lookup
@@ -87,7 +87,11 @@ def test_every_handler_names_what_it_will_read():
     for e in events:
         wants = list(handlers[e["type"]].wants(parse_object(e).message))
         assert wants, e["type"]
-        if "branch_id" in e["data"] and e["type"] != "OrganizationEstablished":
+        if e["type"] in ("NotificationDispatched", "DoorDeliveryAssigned"):
+            # Only the notice: the member and its orgs are read by the batch's deferred refresh,
+            # and only for the few dispatches that change the member.
+            assert wants == [(NOTICES, e["data"]["notice_id"])], e["type"]
+        elif "branch_id" in e["data"] and e["type"] != "OrganizationEstablished":
             assert (ORGS, e["data"]["branch_id"]) in wants, e["type"]
 
 
