@@ -56,6 +56,9 @@ def where_to_look(report: dict, dashboard: str) -> str:
         lines.append(f"  • 书记补助 allowance: {lead['allowance_due']} yuan due in the year, paid by the quarter; "
                      f"unpaid at the year's end: {unpaid}. 书记考核: every secretary assessed in January (the year "
                      "before) and December (GET :8001/api/v1/orgs/<branch>/secretary).")
+    records = s.get("branch_records")
+    if records:
+        lines += branch_records_lines(records)
     lines.append("  • 志愿服务 volunteer hours: " + ", ".join(f"{t} {h}" for t, h in s["volunteer_hours"].items()))
     lines.append(f"  • 预警 alerts open on {y}-12-31: " + ", ".join(f"{k} {n}" for k, n in s["alerts_at_year_end"].items()))
     return "\n".join(lines)
@@ -93,3 +96,11 @@ def _figure(report: dict, dotted: str):
     for part in dotted.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return value
+
+
+def branch_records_lines(r: dict) -> list[str]:
+    """Issue 13's branch records: where the dashboard shows them (docs/demo.md says more)."""
+    balances = "; ".join(f"{b} {f['balance']}" for b, f in r["funds"].items())
+    return [f"  • 支部经费 funds (返缴党费 in January, 社区支持 in March, spending per activity): balances at the year's "
+            f"end: {balances}; 透支 overdrawn: {'、'.join(r['funds_overdrawn']) or '无'} (dashboard: 支部经费; "
+            "GET :8004/api/v1/orgs/<org>/funds?period=<year>)."]

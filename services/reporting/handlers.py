@@ -466,8 +466,10 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         return [(ACTIVITIES, e.activity_id), *branches(e), *((LEDGERS, ledger_id(b, year)) for b in e.branch_ids)]
 
     from services.reporting.leadership import build_handlers as leadership  # it imports this module
+    from services.reporting.funds import build_handlers as branch_funds
     return {
         **leadership(emit_alerts),  # a branch's committee, elections, secretaries (leadership.py)
+        **branch_funds(emit_alerts),  # a branch's funds (funds.py)
         "OrganizationEstablished": Handler(organization_established, lambda e: [(ORGS, e.org_id)]),
         "SecretaryAppointed": Handler(secretary_appointed, branches),
         "BranchRated": Handler(branch_rated, branches),

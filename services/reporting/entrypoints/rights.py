@@ -17,4 +17,6 @@ RIGHTS: dict[str, Right] = {
     "GET /api/v1/orgs/{org_id}/members": Right.MEMBER_LISTS,
     "GET /api/v1/members/{member_id}": Right.MEMBER,
     "GET /api/v1/projections": Right.OPERATIONS,
+    # issue 13's branch records (branch_routes.py)
+    "GET /api/v1/orgs/{org_id}/funds": Right.REPORTS,
 }

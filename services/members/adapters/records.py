@@ -1,0 +1,26 @@
+"""The members service's collections of issue 13's branch records (items 3, 5, 6, 9), kept apart
+from the ledger's (documents.py) so that each feature's documents stay its own.
+
+- `branch_funds`: one per branch, its funds entries (domain/funds.py); `fund_entries`: one per
+  `entry_id`, so a repeated entry id is caught across branches.
+"""
+from dataclasses import asdict
+
+from services.members.domain.funds import BranchFunds
+from shared.messaging.repository import Collection
+
+BRANCH_FUNDS = "branch_funds"
+FUND_ENTRIES = "fund_entries"
+
+
+def funds_to_doc(f: BranchFunds) -> dict:
+    d = asdict(f)
+    d["_id"] = d.pop("branch_id")
+    return d
+
+
+def funds_from_doc(doc: dict) -> BranchFunds:
+    return BranchFunds(branch_id=doc["_id"], entries=doc.get("entries", []))
+
+
+FUNDS: Collection[BranchFunds] = Collection(BRANCH_FUNDS, funds_to_doc, funds_from_doc)

@@ -1,0 +1,26 @@
+"""HTTP reads of issue 13's branch records in reporting: a branch's funds (经费), …
+
+Scoped like every reporting route: a token, the right `entrypoints/rights.py` gives each route, and
+an organisation outside the caller's subtree answers 404.
+"""
+from datetime import date
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from services.reporting import funds_queries, queries
+from services.reporting.entrypoints.routes import AS_OF, _guard, _period, _scoped
+from shared.auth.claims import Caller
+from shared.auth.http import authorized
+from shared.periods import today
+
+router = APIRouter(prefix="/api/v1", tags=["branch records"], dependencies=[Depends(authorized)])
+
+
+@router.get("/orgs/{org_id}/funds", summary="A branch's funds (返缴党费、活动经费): received, spent, balance, cost per activity")
+async def funds(request: Request, org_id: str, caller: Caller = Depends(authorized),
+                period: str = Query(..., description="YYYY-MM, YYYY-Qn or YYYY", examples=["2026"]),
+                as_of: date | None = AS_OF) -> dict:
+    p = _period(period)
+    db = await _scoped(request, org_id, caller)
+    org = await _guard(queries.org(db, org_id))
+    return await funds_queries.funds(db, org, p, (as_of or today()).isoformat())

@@ -1,0 +1,104 @@
+"""Issue 13's branch records in the simulated district: each branch's funds (经费), …
+
+Funds: in January the district returns part of last year's dues to each branch (返缴党费: 30% of
+a year of its members' dues), in March the community supports each branch (1,000 yuan); every
+month the branch spends on its convenience service (便民服务: haircuts, health checks) and, in
+July, on the themed party day of 七一. 北岸明珠 holds a 重阳 performance in October that costs more
+than it has: its balance is negative from then on (支部经费透支, `funds_overdrawn`).
+"""
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from simulator.world import Branch, World
+
+OVERDRAWN = "北岸明珠"
+DEPARTMENT, TREASURER = "district-org-department", "branch-treasurer"
+COMMUNITY_SUPPORT = Decimal("1000.00")
+SERVICE_COST = {0: Decimal("60.00"), 1: Decimal("80.00"), 2: Decimal("120.00")}  # by month % 3
+JULY_FIRST = Decimal("260.00")
+RETURNED_SHARE = Decimal("0.30")
+
+
+def _money(x: Decimal) -> str:
+    return f"{x.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):.2f}"
+
+
+def dues_returned(world: World, b: Branch) -> Decimal:
+    """30% of a year of the dues of the branch's members registered before the year."""
+    from simulator.year import _monthly_dues
+
+    start = date(world.year, 1, 1)
+    total = sum((_monthly_dues(world.member(mid).monthly_pension) * 12 for mid in b.member_ids
+                 if world.member(mid).registered_on < start), Decimal("0"))
+    return (total * RETURNED_SHARE).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _activity_id(world: World, b: Branch, kind: str, mo: int) -> str:
+    return world.ids.of("a", f"{b.org_id}/{kind}/{mo}/0")  # as Year._activity names it
+
+
+def _base_plan(world: World, b: Branch) -> list[tuple[date, str, dict]]:
+    y = world.year
+    out = [(date(y, 1, 12), "RecordBranchFunds", {"source": "dues_returned", "amount": _money(dues_returned(world, b)),
+                                                 "received_on": date(y, 1, 12).isoformat(), "for_year": y - 1,
+                                                 "note": f"{y - 1}年度党费返还"}),
+           (date(y, 3, 2), "RecordBranchFunds", {"source": "community", "amount": _money(COMMUNITY_SUPPORT),
+                                                "received_on": date(y, 3, 2).isoformat(), "note": "社区党建经费支持"})]
+    for mo in range(1, 13):
+        day = date(y, mo, 27)
+        out.append((day, "RecordBranchSpending", {
+            "amount": _money(SERVICE_COST[mo % 3]), "spent_on": day.isoformat(), "purpose": "便民服务耗材（义剪、血压测量）",
+            "activity_id": _activity_id(world, b, "convenience_service", mo)}))
+        if mo == 7:
+            out.append((date(y, 7, 11), "RecordBranchSpending", {
+                "amount": _money(JULY_FIRST), "spent_on": date(y, 7, 11).isoformat(), "purpose": "七一主题党日学习资料与慰问品",
+                "activity_id": _activity_id(world, b, "themed_party_day", 7)}))
+    return out
+
+
+def balance(plan: list[tuple[date, str, dict]], day: date) -> Decimal:
+    return sum((Decimal(d["amount"]) * (1 if t == "RecordBranchFunds" else -1) for on, t, d in plan if on <= day),
+               Decimal("0"))
+
+
+def funds_plan(world: World, b: Branch) -> list[tuple[date, str, dict]]:
+    """(day, command type, data without entry_id/branch_id) of the branch's year, in order."""
+    plan = _base_plan(world, b)
+    if b.short == OVERDRAWN:
+        day = date(world.year, 10, 28)
+        plan.append((day, "RecordBranchSpending", {
+            "amount": _money(balance(plan, day) + Decimal("500.00")), "spent_on": day.isoformat(),
+            "purpose": "重阳节文艺演出（服装、音响租赁）", "activity_id": None}))
+    return sorted(plan, key=lambda x: x[0])
+
+
+def funds_commands(y, mo: int) -> list:
+    """The month's funds entries of every branch."""
+    from simulator.commands import at
+
+    out = []
+    for b in y.w.branches:
+        for n, (day, type_, data) in enumerate(funds_plan(y.w, b)):
+            if (day.year, day.month) != (y.y, mo):
+                continue
+            entry_id = y.w.ids.of("fund", f"{b.org_id}/{day}/{n}")
+            source = DEPARTMENT if data.get("source") == "dues_returned" else TREASURER
+            out.append(y.cmd(type_, entry_id, {"entry_id": entry_id, "branch_id": b.org_id, **data}, at(day, 16), source))
+    return out
+
+
+def summary(world: World) -> dict:
+    """What the dashboard's funds section should show at the year's end."""
+    end = date(world.year, 12, 31)
+    out = {}
+    for b in world.branches:
+        plan = funds_plan(world, b)
+        received = sum((Decimal(d["amount"]) for _, t, d in plan if t == "RecordBranchFunds"), Decimal("0"))
+        spent = sum((Decimal(d["amount"]) for _, t, d in plan if t == "RecordBranchSpending"), Decimal("0"))
+        out[b.name] = {"received": _money(received), "spent": _money(spent), "balance": _money(received - spent)}
+    return {"funds": out, "funds_overdrawn": [b.name for b in world.branches if balance(funds_plan(world, b), end) < 0]}
+
+
+def month_commands(y, mo: int) -> list:
+    """Every branch record of the month."""
+    return funds_commands(y, mo)

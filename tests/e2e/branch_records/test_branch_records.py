@@ -1,0 +1,77 @@
+"""End to end, issue 13's branch records: commands published to Kafka by a district system, the
+members service's events, and reporting's figures and alerts read back over HTTP."""
+import pytest
+
+from tests.support import auth
+from tests.support.messages import caused_by, envelope, eventually
+from tests.support.scenario import register, tree, uid
+
+pytestmark = pytest.mark.e2e
+
+
+async def _tree(bus, n: int = 1) -> dict:
+    ids, cmds = tree(n)
+    for cmd in cmds:  # a parent before its child: each level waits for the one above
+        await bus.send("members.commands", cmd)
+        await bus.events("members.events", lambda es, c=cmd: bool(caused_by(es, c)), timeout=120)
+    return ids
+
+
+async def _answers(bus, topic: str, *cmds: dict) -> list[dict]:
+    """The events each command caused, once every one of them is answered."""
+    events = await bus.events(topic, lambda es: all(caused_by(es, c) for c in cmds), timeout=120)
+    return [caused_by(events, c) for c in cmds]
+
+
+async def test_funds_a_ledger_per_branch_with_the_cost_of_each_activity(platform, bus):
+    ids = await _tree(bus)
+    b = ids["branches"][0]
+    act = uid("a")
+    await bus.send("activities.commands", envelope("ScheduleActivity", {
+        "activity_id": act, "kind": "themed_party_day", "title": "七一主题党日", "branch_ids": [b],
+        "starts_at": "2026-07-01T09:00:00+08:00", "ends_at": "2026-07-01T11:00:00+08:00"}))
+    day = "2026-07-02T10:00:00+08:00"
+    returned = envelope("RecordBranchFunds", {"entry_id": uid("f"), "branch_id": b, "source": "dues_returned",
+                                              "amount": "1000.00", "received_on": "2026-03-02", "for_year": 2025},
+                        occurred_at=day)
+    spent = envelope("RecordBranchSpending", {"entry_id": uid("s"), "branch_id": b, "amount": "300.50",
+                                              "spent_on": "2026-07-01", "purpose": "学习资料与慰问品",
+                                              "activity_id": act}, occurred_at=day)
+    nothing = envelope("RecordBranchSpending", {"entry_id": uid("s"), "branch_id": b, "amount": "0.00",
+                                                "spent_on": "2026-07-01", "purpose": "无"}, occurred_at=day)
+    too_much = envelope("RecordBranchSpending", {"entry_id": uid("s"), "branch_id": b, "amount": "800.00",
+                                                 "spent_on": "2026-07-02", "purpose": "文艺演出服装"}, occurred_at=day)
+    await bus.send("members.commands", returned, spent, nothing, too_much)
+    [r1], [r2], [r3], [r4] = await _answers(bus, "members.events", returned, spent, nothing, too_much)
+    assert (r1["type"], r1["data"]["balance"]) == ("BranchFundsReceived", "1000.00")
+    assert (r2["type"], r2["data"]["balance"], r2["data"]["overdrawn"]) == ("BranchSpendingRecorded", "699.50", False)
+    assert (r3["type"], r3["data"]["reason"], r3["data"]["errors"][0]["field"]) == (
+        "CommandRejected", "invalid", "data.amount")
+    assert (r4["data"]["balance"], r4["data"]["overdrawn"]) == ("-100.50", True)
+
+    async with auth.client(platform["reporting"].url) as http:
+        async def ledger():
+            r = await http.get(f"/api/v1/orgs/{b}/funds", params={"period": "2026", "as_of": "2026-07-31"})
+            body = r.json() if r.status_code == 200 else {}
+            known = body.get("activities") and body["activities"][0]["title"] and len(body.get("entries", [])) == 3
+            return body if known else None
+        body = await eventually(ledger, timeout=120)
+        assert {k: body["totals"][k] for k in ("received", "dues_returned", "spent", "spent_on_activities", "balance")} == {
+            "received": "1000.00", "dues_returned": "1000.00", "spent": "1100.50", "spent_on_activities": "300.50",
+            "balance": "-100.50"}
+        assert [(a["activity_id"], a["title"], a["spent"]) for a in body["activities"]] == [(act, "七一主题党日", "300.50")]
+        district = (await http.get(f"/api/v1/orgs/{ids['district']}/funds", params={"period": "2026-Q3",
+                                                                                    "as_of": "2026-07-31"})).json()
+        assert (district["totals"]["opening"], district["overdrawn_branches"]) == ("1000.00", 1)
+        alerts = (await http.get("/api/v1/alerts", params={"org_id": ids["district"], "as_of": "2026-07-31",
+                                                           "kind": "funds_overdrawn"})).json()["alerts"]
+        assert [(x["subject_id"], x["since"], x["details"]) for x in alerts] == [(b, "2026-07-02", {"balance": "-100.50"})]
+        assert alerts[0]["subject_name"] == "天鹅湖社区退休党支部1"
+        before = (await http.get("/api/v1/alerts", params={"org_id": b, "as_of": "2026-07-01"})).json()["alerts"]
+        assert not [x for x in before if x["kind"] == "funds_overdrawn"]
+        labels = (await http.get("/api/v1/labels")).json()
+        assert labels["alerts"]["funds_overdrawn"] == "支部经费透支" and labels["funds"]["dues_returned"] == "返缴党费"
+
+    def raised(es):
+        return [e for e in es if e["type"] == "AlertRaised" and e["data"]["alert_id"] == f"funds_overdrawn:{b}:2026-07-02"]
+    assert raised(await bus.events("reporting.events", raised, 120))

@@ -1,0 +1,62 @@
+"""Issue 13's branch records in the simulated district (simulator/branch_records.py): their stories,
+and every command of the year accepted by the members service's own handlers (in memory)."""
+import asyncio
+from decimal import Decimal
+
+import pytest
+
+from services.members.adapters.records import BRANCH_FUNDS
+from services.members.handlers import HANDLERS
+from shared.errors import Rejected
+from simulator import branch_records
+from simulator.sources import Generated
+from tests.support.fake_uow import FakeUnitOfWork, handle
+
+pytestmark = pytest.mark.unit
+MINE = {"RecordBranchFunds", "RecordBranchSpending"}
+
+
+@pytest.fixture(scope="module")
+def played():
+    """The year's members.commands through the members handlers: (source, stored docs, refusals, sent)."""
+    source = Generated(11, 120, 2025)
+    uow, refused, sent = FakeUnitOfWork(), [], []
+
+    async def run():
+        nonlocal uow
+        for phase in source.phases():
+            for c in phase.commands:
+                sent.append(c)
+                if c.topic != "members.commands":
+                    continue
+                try:
+                    await handle(HANDLERS, c.envelope, uow)
+                except Rejected as r:
+                    uow.rollback_message()
+                    refused.append((c.type, r.reason, r.errors))
+            uow.commit()
+            uow = FakeUnitOfWork(uow.docs)
+    asyncio.run(run())
+    return source, uow.docs, refused, sent
+
+
+def test_every_branch_record_is_accepted(played):
+    _source, _docs, refused, _sent = played
+    assert [r for r in refused if r[0] in MINE] == []
+
+
+def test_funds_dues_returned_spending_per_held_activity_and_one_branch_overdrawn(played):
+    source, docs, _refused, sent = played
+    w = source.world
+    held = {c.envelope["data"]["activity_id"] for c in sent if c.type == "RecordActivityHeld"}
+    summary = branch_records.summary(w)
+    assert [n[:4] for n in summary["funds_overdrawn"]] == ["北岸明珠"]
+    for b in w.branches:
+        entries = docs[BRANCH_FUNDS][b.org_id]["entries"]
+        assert all(e["fen"] > 0 for e in entries)
+        assert {e["activity_id"] for e in entries if e["kind"] == "out" and e.get("activity_id")} <= held
+        returned = [e for e in entries if e.get("source") == "dues_returned"]
+        assert len(returned) == 1 and returned[0]["for_year"] == 2024
+        balance = sum(e["fen"] if e["kind"] == "in" else -e["fen"] for e in entries)
+        assert f"{Decimal(balance) / 100:.2f}" == summary["funds"][b.name]["balance"]
+        assert (balance < 0) == (b.name in summary["funds_overdrawn"])
