@@ -1,10 +1,16 @@
-"""Issue 13's branch records in the simulated district: each branch's funds (经费), …
+"""Issue 13's branch records in the simulated district: each branch's funds (经费), its yearly
+grade (星级类别, 晋位升级), …
 
 Funds: in January the district returns part of last year's dues to each branch (返缴党费: 30% of
 a year of its members' dues), in March the community supports each branch (1,000 yuan); every
 month the branch spends on its convenience service (便民服务: haircuts, health checks) and, in
 July, on the themed party day of 七一. 北岸明珠 holds a 重阳 performance in October that costs more
 than it has: its balance is negative from then on (支部经费透支, `funds_overdrawn`).
+
+Grades: in January the department grades each branch for the year before, at the year's end for
+the year, with the stars it rates them (`RateBranch`, year.py) and a class: the branches with gaps
+fall from 三星二类 to 二星三类 (降级), the two best rise from 四星一类 to 五星一类 and the next two
+from 四星二类 to 四星一类 (晋位升级), the others stay 四星二类 (持平).
 """
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -96,9 +102,60 @@ def summary(world: World) -> dict:
         received = sum((Decimal(d["amount"]) for _, t, d in plan if t == "RecordBranchFunds"), Decimal("0"))
         spent = sum((Decimal(d["amount"]) for _, t, d in plan if t == "RecordBranchSpending"), Decimal("0"))
         out[b.name] = {"received": _money(received), "spent": _money(spent), "balance": _money(received - spent)}
-    return {"funds": out, "funds_overdrawn": [b.name for b in world.branches if balance(funds_plan(world, b), end) < 0]}
+    from shared.rules import grading as rule
+
+    moves = {}
+    for b in world.branches:
+        before, now = grades(world)[b.org_id]
+        move, _steps = rule.move(before, now)
+        moves[b.name] = f"{rule.label(*before)} → {rule.label(*now)}（{rule.MOVE_LABELS[move]}）"
+    return {"funds": out, "funds_overdrawn": [b.name for b in world.branches if balance(funds_plan(world, b), end) < 0],
+            "grades": moves}
+
+
+# ---- grades -------------------------------------------------------------------------------------
+
+def ranked(world: World) -> list[Branch]:
+    """The department's order of the branches at the year's end (as Year.year_end ranks them)."""
+    return sorted(world.branches, key=lambda b: (len(b.gaps), -b.size, b.name))
+
+
+def grades(world: World) -> dict[str, tuple[tuple[int, int], tuple[int, int]]]:
+    """branch id → ((stars, class) the year before, (stars, class) of the year)."""
+    out = {}
+    for i, b in enumerate(ranked(world)):
+        stars = 2 if len(b.gaps) else 5 if i < 2 else 4  # the stars Year.year_end rates
+        if b.gaps:
+            out[b.org_id] = ((3, 2), (stars, 3))
+        elif i < 2:
+            out[b.org_id] = ((4, 1), (stars, 1))
+        elif i < 4:
+            out[b.org_id] = ((4, 2), (stars, 1))
+        else:
+            out[b.org_id] = ((4, 2), (stars, 2))
+    return out
+
+
+def grade_commands(y, year: int, on: date) -> list:
+    from simulator.commands import at
+
+    out = []
+    for b in y.w.branches:
+        before, now = grades(y.w)[b.org_id]
+        stars, cls = before if year < y.y else now
+        out.append(y.cmd("GradeBranch", f"{b.org_id}/{year}", {
+            "branch_id": b.org_id, "year": year, "stars": stars, "grade_class": cls}, at(on, 10, 30), DEPARTMENT))
+    return out
 
 
 def month_commands(y, mo: int) -> list:
     """Every branch record of the month."""
-    return funds_commands(y, mo)
+    out = funds_commands(y, mo)
+    if mo == 1:
+        out += grade_commands(y, y.y - 1, date(y.y, 1, 18))
+    return out
+
+
+def year_end_commands(y) -> list:
+    """The year's grades, after the year's ratings (same key, later in the day)."""
+    return grade_commands(y, y.y, date(y.y, 12, 28))

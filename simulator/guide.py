@@ -103,4 +103,6 @@ def branch_records_lines(r: dict) -> list[str]:
     balances = "; ".join(f"{b} {f['balance']}" for b, f in r["funds"].items())
     return [f"  • 支部经费 funds (返缴党费 in January, 社区支持 in March, spending per activity): balances at the year's "
             f"end: {balances}; 透支 overdrawn: {'、'.join(r['funds_overdrawn']) or '无'} (dashboard: 支部经费; "
-            "GET :8004/api/v1/orgs/<org>/funds?period=<year>)."]
+            "GET :8004/api/v1/orgs/<org>/funds?period=<year>).",
+            "  • 星级类别 grades and 晋位升级 (beside the recommendation; GET :8004/api/v1/orgs/<org>/grades?year=<year>): "
+            + "; ".join(f"{b} {g}" for b, g in r["grades"].items())]

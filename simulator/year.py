@@ -437,6 +437,7 @@ class Year:
                      key=lambda m: (m.joined_party_on, m.member_id))
         winners.append(("best_old_member", eldest.member_id))
         cmds += leadership.assessments(self, self.y, date(self.y, 12, 27))
+        cmds += branch_records.year_end_commands(self)  # the year's grades (issue 13)
         for category, subject in winners:
             aid = self.w.ids.of("aw", f"{self.y}/{category}")
             cmds.append(self.cmd("GrantAward", aid, {"award_id": aid, "year": self.y, "category": category,

@@ -467,9 +467,11 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
 
     from services.reporting.leadership import build_handlers as leadership  # it imports this module
     from services.reporting.funds import build_handlers as branch_funds
+    from services.reporting.grades import build_handlers as branch_grades
     return {
         **leadership(emit_alerts),  # a branch's committee, elections, secretaries (leadership.py)
         **branch_funds(emit_alerts),  # a branch's funds (funds.py)
+        **branch_grades(emit_alerts),  # a branch's yearly grade (grades.py)
         "OrganizationEstablished": Handler(organization_established, lambda e: [(ORGS, e.org_id)]),
         "SecretaryAppointed": Handler(secretary_appointed, branches),
         "BranchRated": Handler(branch_rated, branches),

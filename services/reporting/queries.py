@@ -7,7 +7,7 @@ subtree's members through the `branches` index, and derive everything as of the 
 import asyncio
 from datetime import date
 
-from services.reporting import funds_queries, leadership_queries
+from services.reporting import funds_queries, grades_queries, leadership_queries
 from services.reporting.adapters import figures, org_tree
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, facts_from_doc
@@ -57,6 +57,7 @@ async def _report(reader: Reader, o: dict, period: Period, as_of: date) -> dict:
     if o["kind"] == "branch":
         out["gaps"] = sorted(gaps)
     out.update(await leadership_queries.report_sections(reader, o, period, day))  # committee (issue 13)
+    out.update(await grades_queries.report_section(reader, o, period))  # 星级类别 and 晋位升级 (issue 13)
     return out
 
 

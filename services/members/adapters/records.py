@@ -3,14 +3,17 @@ from the ledger's (documents.py) so that each feature's documents stay its own.
 
 - `branch_funds`: one per branch, its funds entries (domain/funds.py); `fund_entries`: one per
   `entry_id`, so a repeated entry id is caught across branches.
+- `branch_grades`: one per branch, its yearly grades (domain/grading.py).
 """
 from dataclasses import asdict
 
 from services.members.domain.funds import BranchFunds
+from services.members.domain.grading import BranchGrades
 from shared.messaging.repository import Collection
 
 BRANCH_FUNDS = "branch_funds"
 FUND_ENTRIES = "fund_entries"
+BRANCH_GRADES = "branch_grades"
 
 
 def funds_to_doc(f: BranchFunds) -> dict:
@@ -24,3 +27,14 @@ def funds_from_doc(doc: dict) -> BranchFunds:
 
 
 FUNDS: Collection[BranchFunds] = Collection(BRANCH_FUNDS, funds_to_doc, funds_from_doc)
+
+
+def grades_to_doc(g: BranchGrades) -> dict:
+    return {"_id": g.branch_id, "grades": g.grades}
+
+
+def grades_from_doc(doc: dict) -> BranchGrades:
+    return BranchGrades(branch_id=doc["_id"], grades=doc.get("grades", []))
+
+
+GRADES: Collection[BranchGrades] = Collection(BRANCH_GRADES, grades_to_doc, grades_from_doc)

@@ -4,6 +4,7 @@ Defined once: the exports use them and the dashboard reads them (`GET /api/v1/la
 figure has the same name on the screen and in the spreadsheet.
 """
 from shared.contracts.codes import ORG_LIFE_KINDS
+from shared.rules.grading import MOVE_LABELS  # a branch's yearly grade: its move (晋位升级)
 from shared.rules.labels import ACTIVITY_KINDS, ATTENDANCE_STATUSES
 from shared.periods import Period
 
@@ -58,4 +59,5 @@ def all_labels() -> dict:
     return {"kinds": KIND_LABELS, "activity_kinds": ACTIVITY_KINDS, "attendance": ATTENDANCE_STATUSES,
             "statuses": STATUS_LABELS, "alerts": ALERT_LABELS, "levels": LEVEL_LABELS,
             "org_kinds": ORG_KIND_LABELS, "figures": FIGURE_LABELS, "held": HELD, "required": REQUIRED,
-            "not_rated": NOT_RATED, "posts": POST_LABELS, "funds": FUNDS_LABELS}
+            "not_rated": NOT_RATED, "posts": POST_LABELS, "funds": FUNDS_LABELS,
+            "grade_moves": MOVE_LABELS}

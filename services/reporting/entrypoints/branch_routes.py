@@ -1,4 +1,5 @@
-"""HTTP reads of issue 13's branch records in reporting: a branch's funds (经费), …
+"""HTTP reads of issue 13's branch records in reporting: a branch's funds (经费), the yearly grades
+(星级类别, 晋位升级), …
 
 Scoped like every reporting route: a token, the right `entrypoints/rights.py` gives each route, and
 an organisation outside the caller's subtree answers 404.
@@ -7,7 +8,7 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.reporting import funds_queries, queries
+from services.reporting import funds_queries, grades_queries, queries
 from services.reporting.entrypoints.routes import AS_OF, _guard, _period, _scoped
 from shared.auth.claims import Caller
 from shared.auth.http import authorized
@@ -24,3 +25,12 @@ async def funds(request: Request, org_id: str, caller: Caller = Depends(authoriz
     db = await _scoped(request, org_id, caller)
     org = await _guard(queries.org(db, org_id))
     return await funds_queries.funds(db, org, p, (as_of or today()).isoformat())
+
+
+@router.get("/orgs/{org_id}/grades", summary="星级类别 and 晋位升级: each branch's grade of a year and its move, "
+                                             "beside the recommendation")
+async def grades(request: Request, org_id: str, caller: Caller = Depends(authorized),
+                 year: int = Query(..., ge=1921, le=2200), as_of: date | None = AS_OF) -> dict:
+    db = await _scoped(request, org_id, caller)
+    reports = await _guard(queries.branch_reports(db, org_id, _period(str(year)), as_of or today()))
+    return {"org_id": org_id, **await grades_queries.grades_beside(db, reports, year)}

@@ -19,4 +19,5 @@ RIGHTS: dict[str, Right] = {
     "GET /api/v1/projections": Right.OPERATIONS,
     # issue 13's branch records (branch_routes.py)
     "GET /api/v1/orgs/{org_id}/funds": Right.REPORTS,
+    "GET /api/v1/orgs/{org_id}/grades": Right.REPORTS,
 }

@@ -75,3 +75,38 @@ async def test_funds_a_ledger_per_branch_with_the_cost_of_each_activity(platform
     def raised(es):
         return [e for e in es if e["type"] == "AlertRaised" and e["data"]["alert_id"] == f"funds_overdrawn:{b}:2026-07-02"]
     assert raised(await bus.events("reporting.events", raised, 120))
+
+
+async def test_grades_with_the_move_from_the_year_before_beside_the_recommendation(platform, bus):
+    ids = await _tree(bus)
+    b = ids["branches"][0]
+    last = envelope("GradeBranch", {"branch_id": b, "year": 2025, "stars": 3, "grade_class": 2},
+                    occurred_at="2026-01-15T10:00:00+08:00")
+    now = envelope("GradeBranch", {"branch_id": b, "year": 2026, "stars": 4, "grade_class": 1},
+                   occurred_at="2026-11-20T10:00:00+08:00")
+    again = envelope("GradeBranch", {"branch_id": b, "year": 2026, "stars": 4, "grade_class": 2},
+                     occurred_at="2026-11-21T10:00:00+08:00")
+    rate = envelope("RateBranch", {"branch_id": b, "year": 2026, "stars": 4}, occurred_at="2026-11-22T10:00:00+08:00")
+    await bus.send("members.commands", last, now, again, rate)
+    first, second, third, fourth = await _answers(bus, "members.events", last, now, again, rate)
+    assert [e["type"] for e in first] == ["BranchGraded", "BranchRated"]
+    assert (second[0]["data"]["label"], second[0]["data"]["move"], second[0]["data"]["previous"]["label"]) == (
+        "四星一类", "up", "三星二类")
+    assert (third[0]["data"]["reason"], third[0]["data"]["errors"][0]["field"]) == ("duplicate", "data.year")
+    assert (fourth[0]["data"]["reason"], fourth[0]["data"]["errors"][0]["field"]) == ("duplicate", "data.year")
+
+    async with auth.client(platform["reporting"].url) as http:
+        async def graded():
+            r = await http.get(f"/api/v1/orgs/{b}/report", params={"period": "2026", "as_of": "2026-11-30"})
+            body = r.json() if r.status_code == 200 else {}
+            return body if (body.get("grade") or {}).get("move") == "up" and body.get("stars") == 4 else None
+        report = await eventually(graded, timeout=120)
+        assert (report["grade"]["label"], report["grade"]["move_label"], report["grade"]["steps"]) == ("四星一类", "晋位升级", 4)
+        assert "recommended_stars" in report and "score" in report  # beside the recommendation
+        district = (await http.get(f"/api/v1/orgs/{ids['district']}/report", params={"period": "2026"})).json()
+        assert {k: district["grades"][k] for k in ("branches", "graded", "up")} == {"branches": 1, "graded": 1, "up": 1}
+        beside = (await http.get(f"/api/v1/orgs/{ids['district']}/grades", params={"year": 2026})).json()
+        [row] = beside["branches"]
+        assert (row["branch_id"], row["grade"]["label"], row["stars"]) == (b, "四星一类", 4)
+        assert {"score", "recommended_stars"} <= set(row)
+        assert (await http.get("/api/v1/labels")).json()["grade_moves"]["up"] == "晋位升级"

@@ -13,7 +13,7 @@ from simulator.sources import Generated
 from tests.support.fake_uow import FakeUnitOfWork, handle
 
 pytestmark = pytest.mark.unit
-MINE = {"RecordBranchFunds", "RecordBranchSpending"}
+MINE = {"RecordBranchFunds", "RecordBranchSpending", "GradeBranch"}
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +60,15 @@ def test_funds_dues_returned_spending_per_held_activity_and_one_branch_overdrawn
         balance = sum(e["fen"] if e["kind"] == "in" else -e["fen"] for e in entries)
         assert f"{Decimal(balance) / 100:.2f}" == summary["funds"][b.name]["balance"]
         assert (balance < 0) == (b.name in summary["funds_overdrawn"])
+
+
+def test_grades_of_the_year_before_and_of_the_year_with_the_stars_rated(played):
+    source, docs, _refused, sent = played
+    rated = {(c.envelope["data"]["branch_id"], c.envelope["data"]["year"]): c.envelope["data"]["stars"]
+             for c in sent if c.type == "RateBranch"}
+    graded = [c.envelope["data"] for c in sent if c.type == "GradeBranch"]
+    assert len(graded) == 2 * len(source.world.branches)
+    for g in graded:
+        assert rated.get((g["branch_id"], g["year"]), g["stars"]) == g["stars"]
+    moves = branch_records.summary(source.world)["grades"]
+    assert any("降级" in m for m in moves.values()) and any("晋位升级" in m for m in moves.values())
