@@ -1,5 +1,5 @@
 """Issue 13's branch records in the simulated district: each branch's funds (经费), its yearly
-grade (星级类别, 晋位升级), …
+grade (星级类别, 晋位升级), the members' remote study (红色X and 学习强国), …
 
 Funds: in January the district returns part of last year's dues to each branch (返缴党费: 30% of
 a year of its members' dues), in March the community supports each branch (1,000 yuan); every
@@ -11,6 +11,12 @@ Grades: in January the department grades each branch for the year before, at the
 the year, with the stars it rates them (`RateBranch`, year.py) and a class: the branches with gaps
 fall from 三星二类 to 二星三类 (降级), the two best rise from 四星一类 to 五星一类 and the next two
 from 四星二类 to 四星一类 (晋位升级), the others stay 四星二类 (持平).
+
+Remote study: members with a phone mostly have a 学习强国 account (about two in three) and about
+half a "红色X" account, opened before the year (recorded in January); a few open 学习强国 in June.
+Members without a phone have neither: they are the ones 送学上门 reaches (the bedridden ones are
+already on the attendance lists as home delivery). Each platform reports every account's use of
+the month at its end (the winter birds in Sanya study more on 学习强国; those who dropped out, none).
 """
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -110,7 +116,7 @@ def summary(world: World) -> dict:
         move, _steps = rule.move(before, now)
         moves[b.name] = f"{rule.label(*before)} → {rule.label(*now)}（{rule.MOVE_LABELS[move]}）"
     return {"funds": out, "funds_overdrawn": [b.name for b in world.branches if balance(funds_plan(world, b), end) < 0],
-            "grades": moves}
+            "grades": moves, "study": study_summary(world)}
 
 
 # ---- grades -------------------------------------------------------------------------------------
@@ -148,9 +154,84 @@ def grade_commands(y, year: int, on: date) -> list:
     return out
 
 
+# ---- remote study -------------------------------------------------------------------------------
+
+OPENED_IN_JUNE = date(2000, 6, 12)  # the day of June (of the simulated year) some open 学习强国
+
+
+def accounts(world: World, m) -> dict[str, date]:
+    """platform → the day the member's account was opened (none for a member without a phone)."""
+    y = world.year
+    if not m.phone or m.registered_on.year >= y:
+        return {}
+    out = {}
+    roll = _roll(world, "study", m.index)
+    opened = max(m.registered_on, date(y - 1, 1 + m.index % 12, 10))
+    if roll < 0.65:
+        out["xuexi"] = opened
+    elif roll < 0.72:
+        out["xuexi"] = OPENED_IN_JUNE.replace(year=y)
+    if _roll(world, "red_x", m.index) < 0.5:
+        out["red_x"] = opened
+    return out
+
+
+def _roll(world: World, *parts) -> float:
+    import hashlib
+
+    digest = hashlib.blake2b("/".join(map(str, (world.seed, *parts))).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def use(world: World, m, platform: str, mo: int) -> dict:
+    """The month's use the platform reports for the member."""
+    if m.disengaged:
+        return {"points": 0, "sessions": 0, "minutes": 0}
+    r = _roll(world, "use", platform, m.index, mo)
+    day = date(world.year, mo, 15)
+    if platform == "xuexi":
+        sessions = 6 + int(r * 20) + (10 if m.away_on(day) else 0)
+        return {"points": sessions * 30, "sessions": sessions, "minutes": sessions * 25}
+    sessions = 1 + int(r * 6)
+    return {"points": sessions * 10, "sessions": sessions, "minutes": sessions * 40}
+
+
+def study_commands(y, mo: int) -> list:
+    from simulator.commands import at
+
+    out = []
+    for m in y.w.members:
+        held = accounts(y.w, m)
+        for platform, opened in held.items():
+            tell = date(y.y, 1, 8) if opened.year < y.y else opened
+            if (tell.year, tell.month) == (y.y, mo) and m.registered(tell):
+                out.append(y.cmd("RecordStudyAccount", f"{m.member_id}/{platform}/{opened}", {
+                    "member_id": m.member_id, "platform": platform, "has_account": True, "on": opened.isoformat()},
+                    at(tell, 9), STUDY_SOURCE[platform]))
+            day = date(y.y, mo, 28)
+            if opened <= day and m.registered(day):
+                month = f"{y.y}-{mo:02d}"
+                out.append(y.cmd("RecordStudyUse", f"{m.member_id}/{platform}/{month}", {
+                    "member_id": m.member_id, "platform": platform, "month": month, **use(y.w, m, platform, mo)},
+                    at(day, 22), STUDY_SOURCE[platform]))
+    return out
+
+
+STUDY_SOURCE = {"xuexi": "xuexi-qiangguo", "red_x": "red-x-platform"}
+
+
+def study_summary(world: World) -> dict:
+    end = date(world.year, 12, 31)
+    ms = [m for m in world.members if m.registered(end)]
+    held = {m.member_id: accounts(world, m) for m in ms}
+    return {"registered": len(ms), "with_xuexi": sum("xuexi" in h for h in held.values()),
+            "with_red_x": sum("red_x" in h for h in held.values()),
+            "with_either": sum(bool(h) for h in held.values()), "with_neither": sum(not h for h in held.values())}
+
+
 def month_commands(y, mo: int) -> list:
     """Every branch record of the month."""
-    out = funds_commands(y, mo)
+    out = funds_commands(y, mo) + study_commands(y, mo)
     if mo == 1:
         out += grade_commands(y, y.y - 1, date(y.y, 1, 18))
     return out

@@ -105,4 +105,8 @@ def branch_records_lines(r: dict) -> list[str]:
             f"end: {balances}; 透支 overdrawn: {'、'.join(r['funds_overdrawn']) or '无'} (dashboard: 支部经费; "
             "GET :8004/api/v1/orgs/<org>/funds?period=<year>).",
             "  • 星级类别 grades and 晋位升级 (beside the recommendation; GET :8004/api/v1/orgs/<org>/grades?year=<year>): "
-            + "; ".join(f"{b} {g}" for b, g in r["grades"].items())]
+            + "; ".join(f"{b} {g}" for b, g in r["grades"].items()),
+            f"  • 远程学习 remote study (GET :8004/api/v1/orgs/<org>/study?period=<year>): of {r['study']['registered']} "
+            f"members at the year's end, {r['study']['with_xuexi']} have 学习强国, {r['study']['with_red_x']} 红色X, "
+            f"{r['study']['with_neither']} neither — the list to reach by 送学上门 "
+            "(GET :8004/api/v1/orgs/<org>/study/home-delivery?period=<year>)."]

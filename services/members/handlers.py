@@ -5,7 +5,7 @@ stages the new snapshots with an audit entry per record changed, and emits its e
 """
 from pydantic import ValidationError
 
-from services.members import branch_funds, branch_grades, leadership
+from services.members import branch_funds, branch_grades, leadership, remote_study
 from services.members.adapters.documents import (
     ALLOWANCE_PAYMENTS, AWARDS, ELECTIONS, MEMBER, MEMBERS, ORGS, PAYMENTS, TRAININGS, member_to_doc, org_to_doc,
 )
@@ -293,3 +293,4 @@ HANDLERS: dict[str, Handler] = {
 }
 HANDLERS |= branch_funds.HANDLERS  # a branch's funds (issue 13, branch_funds.py)
 HANDLERS |= branch_grades.HANDLERS  # a branch's yearly grade (issue 13, branch_grades.py)
+HANDLERS |= remote_study.HANDLERS  # remote study accounts and use (issue 13, remote_study.py)

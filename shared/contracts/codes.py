@@ -48,3 +48,6 @@ SAN_HUI_YI_KE: tuple[str, ...] = ORG_LIFE_KINDS[:4]
 # 返缴党费 and other funding of a branch (issue 13): dues returned, the higher organisation, the
 # community, a donation, other.
 FundSource = Literal["dues_returned", "higher_level", "community", "donation", "other"]
+# Remote study (远程学习, issue 13): the district's "红色X" platform and 学习强国.
+StudyPlatform = Literal["red_x", "xuexi"]
+STUDY_PLATFORMS: tuple[str, ...] = StudyPlatform.__args__  # type: ignore[attr-defined]

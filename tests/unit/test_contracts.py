@@ -18,7 +18,7 @@ CONTRACT_TYPES = {
                         "AppointCommitteeMember RemoveCommitteeMember RecordElection RecordTrainingSession "
                         "RecordTrainingAttendance RecordSecretaryAssessment SetSecretaryAllowance "
                         "RecordAllowancePayment "
-                        "RecordBranchFunds RecordBranchSpending GradeBranch",
+                        "RecordBranchFunds RecordBranchSpending GradeBranch RecordStudyAccount RecordStudyUse",
     "activities.commands": "RegisterVenue ScheduleActivity RecordActivityHeld RecordAttendance CancelActivity "
                            "LogVolunteerHours RecordVisit",
     "notifications.commands": "SendNotice AcknowledgeNotice RecordFeedback CompleteDoorDelivery",
@@ -27,7 +27,8 @@ CONTRACT_TYPES = {
                       "SpecialistAssigned EvaluationRecorded BranchRated BranchesMerged AwardGranted "
                       "CommitteeMemberAppointed CommitteeMemberRemoved ElectionRecorded TrainingSessionRecorded "
                       "TrainingAttendanceRecorded SecretaryAssessed SecretaryAllowanceSet AllowancePaid "
-                      "BranchFundsReceived BranchSpendingRecorded BranchGraded",
+                      "BranchFundsReceived BranchSpendingRecorded BranchGraded StudyAccountRecorded "
+                      "StudyUseRecorded",
     "activities.events": "VenueRegistered ActivityScheduled ActivityHeld AttendanceRecorded ActivityCancelled "
                          "VolunteerHoursLogged VisitRecorded",
     "notifications.events": "NoticeCreated NotificationDispatched NotificationDelivered NotificationFailed "

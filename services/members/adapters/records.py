@@ -4,16 +4,19 @@ from the ledger's (documents.py) so that each feature's documents stay its own.
 - `branch_funds`: one per branch, its funds entries (domain/funds.py); `fund_entries`: one per
   `entry_id`, so a repeated entry id is caught across branches.
 - `branch_grades`: one per branch, its yearly grades (domain/grading.py).
+- `member_study`: one per member, their remote-study accounts and use per month (domain/study.py).
 """
 from dataclasses import asdict
 
 from services.members.domain.funds import BranchFunds
 from services.members.domain.grading import BranchGrades
+from services.members.domain.study import MemberStudy
 from shared.messaging.repository import Collection
 
 BRANCH_FUNDS = "branch_funds"
 FUND_ENTRIES = "fund_entries"
 BRANCH_GRADES = "branch_grades"
+MEMBER_STUDY = "member_study"
 
 
 def funds_to_doc(f: BranchFunds) -> dict:
@@ -38,3 +41,14 @@ def grades_from_doc(doc: dict) -> BranchGrades:
 
 
 GRADES: Collection[BranchGrades] = Collection(BRANCH_GRADES, grades_to_doc, grades_from_doc)
+
+
+def study_to_doc(x: MemberStudy) -> dict:
+    return {"_id": x.member_id, "accounts": x.accounts, "use": x.use}
+
+
+def study_from_doc(doc: dict) -> MemberStudy:
+    return MemberStudy(member_id=doc["_id"], accounts=doc.get("accounts", []), use=doc.get("use", []))
+
+
+STUDY: Collection[MemberStudy] = Collection(MEMBER_STUDY, study_to_doc, study_from_doc)

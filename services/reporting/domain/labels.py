@@ -5,7 +5,7 @@ figure has the same name on the screen and in the spreadsheet.
 """
 from shared.contracts.codes import ORG_LIFE_KINDS
 from shared.rules.grading import MOVE_LABELS  # a branch's yearly grade: its move (晋位升级)
-from shared.rules.labels import ACTIVITY_KINDS, ATTENDANCE_STATUSES
+from shared.rules.labels import ACTIVITY_KINDS, ATTENDANCE_MODES, ATTENDANCE_STATUSES
 from shared.periods import Period
 
 KIND_LABELS = {k: ACTIVITY_KINDS[k] for k in ORG_LIFE_KINDS}
@@ -39,6 +39,9 @@ FUND_SOURCE_LABELS = {"dues_returned": "返缴党费", "higher_level": "上级�
                       "donation": "捐赠", "other": "其他收入"}
 FUNDS_LABELS = {"received": "收入合计", "spent": "支出合计", "spent_on_activities": "活动支出",
                 "spent_otherwise": "其他支出", "opening": "期初余额", "balance": "结余", **FUND_SOURCE_LABELS}
+# Remote study (远程学习): the platforms, and how a member took part (attendance modes).
+STUDY_LABELS = {"red_x": "红色X", "xuexi": "学习强国", "coverage": "远程教育覆盖率", "use_rate": "远程教育使用率",
+                "with_neither": "两者均无（需送学上门）", "remote_share": "远程参加占比"}
 # Organisational life: held first, then required, as the dashboard's "实际/应开".
 HELD, REQUIRED = "实际", "应开"
 NOT_RATED = "未评定"
@@ -60,4 +63,4 @@ def all_labels() -> dict:
             "statuses": STATUS_LABELS, "alerts": ALERT_LABELS, "levels": LEVEL_LABELS,
             "org_kinds": ORG_KIND_LABELS, "figures": FIGURE_LABELS, "held": HELD, "required": REQUIRED,
             "not_rated": NOT_RATED, "posts": POST_LABELS, "funds": FUNDS_LABELS,
-            "grade_moves": MOVE_LABELS}
+            "grade_moves": MOVE_LABELS, "study": STUDY_LABELS, "attendance_modes": ATTENDANCE_MODES}

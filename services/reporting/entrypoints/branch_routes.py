@@ -1,5 +1,5 @@
 """HTTP reads of issue 13's branch records in reporting: a branch's funds (经费), the yearly grades
-(星级类别, 晋位升级), …
+(星级类别, 晋位升级), remote study (红色X, 学习强国) and 送学上门, …
 
 Scoped like every reporting route: a token, the right `entrypoints/rights.py` gives each route, and
 an organisation outside the caller's subtree answers 404.
@@ -8,10 +8,11 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.reporting import funds_queries, grades_queries, queries
-from services.reporting.entrypoints.routes import AS_OF, _guard, _period, _scoped
+from services.reporting import funds_queries, grades_queries, queries, study_queries
+from services.reporting.entrypoints.routes import AS_OF, _guard, _masked_rows, _period, _scoped
 from shared.auth.claims import Caller
-from shared.auth.http import authorized
+from shared.auth.http import authorized, viewer
+from shared.auth.masking import Viewer
 from shared.periods import today
 
 router = APIRouter(prefix="/api/v1", tags=["branch records"], dependencies=[Depends(authorized)])
@@ -34,3 +35,24 @@ async def grades(request: Request, org_id: str, caller: Caller = Depends(authori
     db = await _scoped(request, org_id, caller)
     reports = await _guard(queries.branch_reports(db, org_id, _period(str(year)), as_of or today()))
     return {"org_id": org_id, **await grades_queries.grades_beside(db, reports, year)}
+
+
+@router.get("/orgs/{org_id}/study", summary="Remote study (红色X、学习强国): coverage and use per branch, "
+                                            "attendance in person / remote / home delivery")
+async def study(request: Request, org_id: str, caller: Caller = Depends(authorized),
+                period: str = Query(..., examples=["2026"]), as_of: date | None = AS_OF) -> dict:
+    p = _period(period)
+    db = await _scoped(request, org_id, caller)
+    org = await _guard(queries.org(db, org_id))
+    return await study_queries.study(db, org, p, (as_of or today()).isoformat())
+
+
+@router.get("/orgs/{org_id}/study/home-delivery",
+            summary="送学上门: the members with no account on either platform, and whether a home delivery reached them")
+async def home_delivery(request: Request, org_id: str, who: Viewer = Depends(viewer),
+                        period: str = Query(..., examples=["2026"]), as_of: date | None = AS_OF) -> dict:
+    p = _period(period)
+    db = await _scoped(request, org_id, who.caller)
+    org = await _guard(queries.org(db, org_id))
+    out = await study_queries.home_delivery(db, org, p, (as_of or today()).isoformat())
+    return out | {"members": await _masked_rows(db, who, out["members"])}

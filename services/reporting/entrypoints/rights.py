@@ -20,4 +20,6 @@ RIGHTS: dict[str, Right] = {
     # issue 13's branch records (branch_routes.py)
     "GET /api/v1/orgs/{org_id}/funds": Right.REPORTS,
     "GET /api/v1/orgs/{org_id}/grades": Right.REPORTS,
+    "GET /api/v1/orgs/{org_id}/study": Right.REPORTS,
+    "GET /api/v1/orgs/{org_id}/study/home-delivery": Right.MEMBER_LISTS,
 }

@@ -110,3 +110,54 @@ async def test_grades_with_the_move_from_the_year_before_beside_the_recommendati
         assert (row["branch_id"], row["grade"]["label"], row["stars"]) == (b, "四星一类", 4)
         assert {"score", "recommended_stars"} <= set(row)
         assert (await http.get("/api/v1/labels")).json()["grade_moves"]["up"] == "晋位升级"
+
+
+async def test_remote_study_coverage_use_modes_and_the_members_to_reach_at_home(platform, bus):
+    ids = await _tree(bus)
+    b = ids["branches"][0]
+    m1, m2, m3 = uid("m"), uid("m"), uid("m")
+    regs = [register(b, m1, name="王秀英"), register(b, m2, name="李建国"), register(b, m3, name="张桂兰", phone=None)]
+    await bus.send("members.commands", *regs)
+    await _answers(bus, "members.events", *regs)
+    cmds = [envelope("RecordStudyAccount", {"member_id": m1, "platform": "xuexi", "has_account": True, "on": "2026-02-01"}),
+            envelope("RecordStudyAccount", {"member_id": m2, "platform": "red_x", "has_account": True, "on": "2026-02-03"}),
+            envelope("RecordStudyUse", {"member_id": m1, "platform": "xuexi", "month": "2026-03", "points": 450,
+                                        "sessions": 15, "minutes": 375}),
+            envelope("RecordStudyUse", {"member_id": m3, "platform": "xuexi", "month": "2026-03", "sessions": 1})]
+    await bus.send("members.commands", *cmds)
+    a1, a2, u1, u3 = await _answers(bus, "members.events", *cmds)
+    assert (a1[0]["type"], a1[0]["data"]["branch_id"]) == ("StudyAccountRecorded", b)
+    assert (u1[0]["type"], u1[0]["data"]["minutes"]) == ("StudyUseRecorded", 375)
+    assert (u3[0]["type"], u3[0]["data"]["reason"], u3[0]["data"]["errors"][0]["field"]) == (
+        "CommandRejected", "not_allowed", "data.platform")
+    act = uid("a")
+    held = envelope("RecordActivityHeld", {"activity_id": act, "attendance": [
+        {"member_id": m1, "status": "present", "mode": "remote"},
+        {"member_id": m2, "status": "present", "mode": "in_person"},
+        {"member_id": m3, "status": "present", "mode": "home_delivery"}]})
+    await bus.send("activities.commands", envelope("ScheduleActivity", {
+        "activity_id": act, "kind": "themed_party_day", "title": "三月主题党日", "branch_ids": [b],
+        "starts_at": "2026-03-10T09:00:00+08:00", "ends_at": "2026-03-10T11:00:00+08:00"}), held)
+    await _answers(bus, "activities.events", held)
+
+    async with auth.client(platform["reporting"].url) as http:
+        async def figures():
+            r = await http.get(f"/api/v1/orgs/{b}/study", params={"period": "2026", "as_of": "2026-11-30"})
+            t = r.json()["totals"] if r.status_code == 200 else {}
+            done = t.get("registered") == 3 and t.get("users") == 1 and t.get("attendances_home_delivery") == 1
+            return t if done else None
+        t = await eventually(figures, timeout=120)
+        assert {k: t[k] for k in ("with_xuexi", "with_red_x", "with_either", "with_neither", "points_xuexi", "minutes",
+                                  "attendances_in_person", "attendances_remote", "coverage", "use_rate",
+                                  "remote_share")} == {
+            "with_xuexi": 1, "with_red_x": 1, "with_either": 2, "with_neither": 1, "points_xuexi": 450,
+            "minutes": 375, "attendances_in_person": 1, "attendances_remote": 1, "coverage": 0.6667,
+            "use_rate": 0.5, "remote_share": 0.3333}
+        home = (await http.get(f"/api/v1/orgs/{ids['district']}/study/home-delivery",
+                               params={"period": "2026", "as_of": "2026-11-30"})).json()
+        assert (home["count"], home["reached"]) == (1, 1)
+        assert [(x["member_id"], x["name"], x["home_deliveries"]) for x in home["members"]] == [(m3, "张桂兰", 1)]
+        before = (await http.get(f"/api/v1/orgs/{b}/study", params={"period": "2026-01"})).json()["totals"]
+        assert (before["with_either"], before["with_neither"]) == (0, 3)  # no account yet in January
+        labels = (await http.get("/api/v1/labels")).json()
+        assert labels["study"]["xuexi"] == "学习强国" and labels["attendance_modes"]["home_delivery"] == "送学上门"

@@ -13,7 +13,7 @@ from simulator.sources import Generated
 from tests.support.fake_uow import FakeUnitOfWork, handle
 
 pytestmark = pytest.mark.unit
-MINE = {"RecordBranchFunds", "RecordBranchSpending", "GradeBranch"}
+MINE = {"RecordBranchFunds", "RecordBranchSpending", "GradeBranch", "RecordStudyAccount", "RecordStudyUse"}
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +72,14 @@ def test_grades_of_the_year_before_and_of_the_year_with_the_stars_rated(played):
         assert rated.get((g["branch_id"], g["year"]), g["stars"]) == g["stars"]
     moves = branch_records.summary(source.world)["grades"]
     assert any("降级" in m for m in moves.values()) and any("晋位升级" in m for m in moves.values())
+
+
+def test_remote_study_accounts_and_use_and_those_with_neither(played):
+    source, docs, _refused, sent = played
+    summary = branch_records.summary(source.world)["study"]
+    assert 0 < summary["with_neither"] < summary["registered"] and summary["with_xuexi"] > summary["with_red_x"] > 0
+    no_phone = {m.member_id for m in source.world.members if not m.phone}
+    opened = {c.envelope["data"]["member_id"] for c in sent if c.type == "RecordStudyAccount"}
+    assert opened and not opened & no_phone
+    used = [c.envelope["data"] for c in sent if c.type == "RecordStudyUse"]
+    assert {u["member_id"] for u in used} <= opened and all(u["minutes"] >= 0 for u in used)
