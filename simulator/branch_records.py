@@ -17,6 +17,14 @@ half a "红色X" account, opened before the year (recorded in January); a few op
 Members without a phone have neither: they are the ones 送学上门 reaches (the bedridden ones are
 already on the attendance lists as home delivery). Each platform reports every account's use of
 the month at its end (the winter birds in Sanya study more on 学习强国; those who dropped out, none).
+
+The way into the Party: every branch has a few retired residents on the way (recorded in January
+with their past stages): a development target who becomes probationary on 1 July, an activist of
+more than a year who becomes a development target in June, and a newcomer who applies in March and
+becomes an activist in September, each with one or two responsible members (培养联系人). 天鹅湖's
+probationary member of last May is made a full member (转正) in late May; 军安's probation ended on
+10 April and no decision follows (`probation_overdue`); 世纪花园's newcomer is set back to applicant
+in November (with the reason). The department grants 最美入党积极分子 to 天鹅湖's development target.
 """
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -116,7 +124,7 @@ def summary(world: World) -> dict:
         move, _steps = rule.move(before, now)
         moves[b.name] = f"{rule.label(*before)} → {rule.label(*now)}（{rule.MOVE_LABELS[move]}）"
     return {"funds": out, "funds_overdrawn": [b.name for b in world.branches if balance(funds_plan(world, b), end) < 0],
-            "grades": moves, "study": study_summary(world)}
+            "grades": moves, "study": study_summary(world), "applicants": applicants_summary(world)}
 
 
 # ---- grades -------------------------------------------------------------------------------------
@@ -229,14 +237,113 @@ def study_summary(world: World) -> dict:
             "with_either": sum(bool(h) for h in held.values()), "with_neither": sum(not h for h in held.values())}
 
 
+# ---- the way into the Party ---------------------------------------------------------------------
+
+NAMES = ["周文华", "吴建平", "郑丽娟", "孙志强", "马秀兰", "胡国庆", "朱红梅", "高德胜", "林淑芬", "何永明",
+         "罗桂香", "梁振国", "宋玉兰", "谢长青", "唐美华", "韩立新", "冯素珍", "邓建华", "曹金凤", "彭光明",
+         "曾秀云", "萧国华", "田凤英", "董世杰"]
+PROMOTED, OVERDUE, SET_BACK = "天鹅湖", "军安", "世纪花园"
+
+
+def applicants(world: World) -> list[dict]:
+    """Each applicant: {ref, branch, name, gender, birth, steps [(day, kind, stage, reason)]}."""
+    y, out = world.year, []
+    for i, b in enumerate(world.branches):
+        stories = [
+            ("target", [(date(y - 3, 3, 5), "apply", "applicant"), (date(y - 3, 5, 10), "advance", "activist"),
+                        (date(y - 1, 6, 18), "advance", "development_target"), (date(y, 7, 1), "advance", "probationary")]),
+            ("activist", [(date(y - 2, 9, 1), "apply", "applicant"), (date(y - 1, 3, 15), "advance", "activist"),
+                          (date(y, 6, 20), "advance", "development_target")]),
+            ("new", [(date(y, 3, 6), "apply", "applicant"), (date(y, 9, 12), "advance", "activist")]),
+        ]
+        if b.short == SET_BACK:
+            stories[2][1].append((date(y, 11, 18), "set_back", "applicant"))
+        if b.short == PROMOTED:
+            stories.append(("probationary", [(date(y - 3, 4, 2), "apply", "applicant"), (date(y - 3, 6, 1), "advance", "activist"),
+                                             (date(y - 2, 7, 2), "advance", "development_target"),
+                                             (date(y - 1, 5, 20), "advance", "probationary"),
+                                             (date(y, 5, 26), "advance", "full_member")]))
+        if b.short == OVERDUE:
+            stories.append(("probationary", [(date(y - 3, 2, 2), "apply", "applicant"), (date(y - 3, 4, 1), "advance", "activist"),
+                                             (date(y - 2, 5, 8), "advance", "development_target"),
+                                             (date(y - 1, 4, 10), "advance", "probationary")]))
+        for n, (ref, steps) in enumerate(stories):
+            k = (i * 3 + n) % len(NAMES)
+            out.append({"ref": f"{b.org_id}/{ref}", "branch": b, "story": ref, "name": NAMES[k],
+                        "gender": "female" if k % 2 else "male", "birth": date(1956 + k % 7, 1 + k % 12, 3 + k % 20),
+                        "steps": steps})
+    return out
+
+
+def _contacts(world: World, b: Branch, day: date) -> list[str]:
+    """One or two members of the branch registered by `day` who stay all year."""
+    ok = [world.member(mid) for mid in b.member_ids]
+    ok = [m for m in ok if m.registered_on <= day and m.died_on is None and m.transferred_on is None]
+    return [m.member_id for m in ok[:2]]
+
+
+def applicant_commands(y, mo: int) -> list:
+    from datetime import timedelta
+
+    from simulator.commands import at
+
+    out = []
+    for a in applicants(y.w):
+        aid = y.w.ids.of("ap", a["ref"])
+        for n, (on, kind, stage) in enumerate(a["steps"]):
+            tell = on if on.year == y.y else date(y.y, 1, 6)
+            if (tell.year, tell.month) != (y.y, mo):
+                continue
+            when = at(tell, 14) + timedelta(minutes=n)
+            if kind == "apply":
+                out.append(y.cmd("RecordPartyApplication", aid, {
+                    "applicant_id": aid, "branch_id": a["branch"].org_id, "name": a["name"], "gender": a["gender"],
+                    "birth_date": a["birth"].isoformat(), "applied_on": on.isoformat()}, when, REGISTRY))
+            elif kind == "advance":
+                data = {"applicant_id": aid, "stage": stage, "on": on.isoformat()}
+                if stage == "activist":
+                    data["contact_ids"] = _contacts(y.w, a["branch"], on)
+                out.append(y.cmd("AdvanceApplicant", f"{aid}/{stage}/{on}", data, when, REGISTRY))
+            else:
+                out.append(y.cmd("SetBackApplicant", f"{aid}/{stage}/{on}", {
+                    "applicant_id": aid, "stage": stage, "on": on.isoformat(),
+                    "reason": "考察期间参加组织活动较少，支委会研究决定继续培养"}, when, REGISTRY))
+    return out
+
+
+REGISTRY = "community-registry"
+
+
+def activist_award(y) -> list:
+    from simulator.commands import at
+
+    best = next((a for a in applicants(y.w) if a["story"] == "target" and a["branch"].short == PROMOTED),
+                next((a for a in applicants(y.w) if a["story"] == "target"), None))
+    if best is None or not _contacts(y.w, best["branch"], best["steps"][1][0]):
+        return []
+    aid = y.w.ids.of("aw", f"{y.y}/best_activist")
+    return [y.cmd("GrantAward", aid, {"award_id": aid, "year": y.y, "category": "best_activist",
+                                      "subject_id": y.w.ids.of("ap", best["ref"])}, at(date(y.y, 12, 28), 11, 30), DEPARTMENT)]
+
+
+def applicants_summary(world: World) -> dict:
+    end, out = date(world.year, 12, 31), {}
+    for a in applicants(world):
+        stage = [s for on, _k, s in a["steps"] if on <= end][-1]
+        out[stage] = out.get(stage, 0) + 1
+    return {"by_stage_at_year_end": out,
+            "probation_overdue": [b.name for b in world.branches if b.short == OVERDUE],
+            "full_members": [b.name for b in world.branches if b.short == PROMOTED]}
+
+
 def month_commands(y, mo: int) -> list:
     """Every branch record of the month."""
-    out = funds_commands(y, mo) + study_commands(y, mo)
+    out = funds_commands(y, mo) + study_commands(y, mo) + applicant_commands(y, mo)
     if mo == 1:
         out += grade_commands(y, y.y - 1, date(y.y, 1, 18))
     return out
 
 
 def year_end_commands(y) -> list:
-    """The year's grades, after the year's ratings (same key, later in the day)."""
-    return grade_commands(y, y.y, date(y.y, 12, 28))
+    """The year's grades, after the year's ratings (same key, later in the day), and 最美入党积极分子."""
+    return grade_commands(y, y.y, date(y.y, 12, 28)) + activist_award(y)

@@ -109,4 +109,8 @@ def branch_records_lines(r: dict) -> list[str]:
             f"  • 远程学习 remote study (GET :8004/api/v1/orgs/<org>/study?period=<year>): of {r['study']['registered']} "
             f"members at the year's end, {r['study']['with_xuexi']} have 学习强国, {r['study']['with_red_x']} 红色X, "
             f"{r['study']['with_neither']} neither — the list to reach by 送学上门 "
-            "(GET :8004/api/v1/orgs/<org>/study/home-delivery?period=<year>)."]
+            "(GET :8004/api/v1/orgs/<org>/study/home-delivery?period=<year>).",
+            "  • 发展党员 the way into the Party (GET :8004/api/v1/orgs/<org>/activists?period=<year>): at the year's end "
+            + ", ".join(f"{k} {n}" for k, n in r["applicants"]["by_stage_at_year_end"].items())
+            + f"; 预备期满未转正: {'、'.join(r['applicants']['probation_overdue']) or '无'}; 最美入党积极分子 candidates: "
+            "GET :8004/api/v1/orgs/<org>/candidates?year=<year> (best_activist)."]

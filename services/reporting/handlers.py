@@ -469,11 +469,13 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
     from services.reporting.funds import build_handlers as branch_funds
     from services.reporting.grades import build_handlers as branch_grades
     from services.reporting.study import build_handlers as remote_study
+    from services.reporting.activists import build_handlers as party_applicants
     return {
         **leadership(emit_alerts),  # a branch's committee, elections, secretaries (leadership.py)
         **branch_funds(emit_alerts),  # a branch's funds (funds.py)
         **branch_grades(emit_alerts),  # a branch's yearly grade (grades.py)
         **remote_study(emit_alerts),  # remote study accounts and use (study.py)
+        **party_applicants(emit_alerts),  # the way into the Party (activists.py)
         "OrganizationEstablished": Handler(organization_established, lambda e: [(ORGS, e.org_id)]),
         "SecretaryAppointed": Handler(secretary_appointed, branches),
         "BranchRated": Handler(branch_rated, branches),

@@ -18,7 +18,8 @@ CONTRACT_TYPES = {
                         "AppointCommitteeMember RemoveCommitteeMember RecordElection RecordTrainingSession "
                         "RecordTrainingAttendance RecordSecretaryAssessment SetSecretaryAllowance "
                         "RecordAllowancePayment "
-                        "RecordBranchFunds RecordBranchSpending GradeBranch RecordStudyAccount RecordStudyUse",
+                        "RecordBranchFunds RecordBranchSpending GradeBranch RecordStudyAccount RecordStudyUse "
+                        "RecordPartyApplication AdvanceApplicant SetBackApplicant",
     "activities.commands": "RegisterVenue ScheduleActivity RecordActivityHeld RecordAttendance CancelActivity "
                            "LogVolunteerHours RecordVisit",
     "notifications.commands": "SendNotice AcknowledgeNotice RecordFeedback CompleteDoorDelivery",
@@ -28,7 +29,7 @@ CONTRACT_TYPES = {
                       "CommitteeMemberAppointed CommitteeMemberRemoved ElectionRecorded TrainingSessionRecorded "
                       "TrainingAttendanceRecorded SecretaryAssessed SecretaryAllowanceSet AllowancePaid "
                       "BranchFundsReceived BranchSpendingRecorded BranchGraded StudyAccountRecorded "
-                      "StudyUseRecorded",
+                      "StudyUseRecorded PartyApplicationRecorded ApplicantAdvanced ApplicantSetBack",
     "activities.events": "VenueRegistered ActivityScheduled ActivityHeld AttendanceRecorded ActivityCancelled "
                          "VolunteerHoursLogged VisitRecorded",
     "notifications.events": "NoticeCreated NotificationDispatched NotificationDelivered NotificationFailed "

@@ -5,9 +5,11 @@ from the ledger's (documents.py) so that each feature's documents stay its own.
   `entry_id`, so a repeated entry id is caught across branches.
 - `branch_grades`: one per branch, its yearly grades (domain/grading.py).
 - `member_study`: one per member, their remote-study accounts and use per month (domain/study.py).
+- `applicants`: one per person on the way into the Party, their stages (domain/activists.py).
 """
 from dataclasses import asdict
 
+from services.members.domain.activists import Applicant
 from services.members.domain.funds import BranchFunds
 from services.members.domain.grading import BranchGrades
 from services.members.domain.study import MemberStudy
@@ -17,6 +19,7 @@ BRANCH_FUNDS = "branch_funds"
 FUND_ENTRIES = "fund_entries"
 BRANCH_GRADES = "branch_grades"
 MEMBER_STUDY = "member_study"
+APPLICANTS = "applicants"
 
 
 def funds_to_doc(f: BranchFunds) -> dict:
@@ -52,3 +55,16 @@ def study_from_doc(doc: dict) -> MemberStudy:
 
 
 STUDY: Collection[MemberStudy] = Collection(MEMBER_STUDY, study_to_doc, study_from_doc)
+
+
+def applicant_to_doc(x: Applicant) -> dict:
+    d = asdict(x)
+    d["_id"] = d.pop("applicant_id")
+    return d
+
+
+def applicant_from_doc(doc: dict) -> Applicant:
+    return Applicant(applicant_id=doc["_id"], **{k: v for k, v in doc.items() if k not in ("_id", "_v")})
+
+
+APPLICANT: Collection[Applicant] = Collection(APPLICANTS, applicant_to_doc, applicant_from_doc)

@@ -16,6 +16,7 @@ ALERT_LABELS = {
     "not_visited": "超期未走访", "branch_too_small": "正式党员不足3人", "no_secretary": "未配备书记",
     "transfer_suggested": "建议转移组织关系", "term_overdue": "支委会换届逾期", "post_vacant": "支委职务空缺超期",
     "secretary_untrained": "书记年度未参加培训", "funds_overdrawn": "支部经费透支",
+    "probation_overdue": "预备期满未讨论转正",
 }
 POST_LABELS = {"secretary": "书记", "deputy_secretary": "副书记", "organization_member": "组织委员",
                "propaganda_member": "宣传委员", "discipline_member": "纪检委员"}
@@ -42,6 +43,9 @@ FUNDS_LABELS = {"received": "收入合计", "spent": "支出合计", "spent_on_a
 # Remote study (远程学习): the platforms, and how a member took part (attendance modes).
 STUDY_LABELS = {"red_x": "红色X", "xuexi": "学习强国", "coverage": "远程教育覆盖率", "use_rate": "远程教育使用率",
                 "with_neither": "两者均无（需送学上门）", "remote_share": "远程参加占比"}
+# The way into the Party (发展党员).
+APPLICANT_STAGE_LABELS = {"applicant": "入党申请人", "activist": "入党积极分子", "development_target": "发展对象",
+                          "probationary": "预备党员", "full_member": "正式党员（已转正）", "withdrawn": "已取消资格"}
 # Organisational life: held first, then required, as the dashboard's "实际/应开".
 HELD, REQUIRED = "实际", "应开"
 NOT_RATED = "未评定"
@@ -63,4 +67,5 @@ def all_labels() -> dict:
             "statuses": STATUS_LABELS, "alerts": ALERT_LABELS, "levels": LEVEL_LABELS,
             "org_kinds": ORG_KIND_LABELS, "figures": FIGURE_LABELS, "held": HELD, "required": REQUIRED,
             "not_rated": NOT_RATED, "posts": POST_LABELS, "funds": FUNDS_LABELS,
-            "grade_moves": MOVE_LABELS, "study": STUDY_LABELS, "attendance_modes": ATTENDANCE_MODES}
+            "grade_moves": MOVE_LABELS, "study": STUDY_LABELS, "attendance_modes": ATTENDANCE_MODES,
+            "applicant_stages": APPLICANT_STAGE_LABELS}

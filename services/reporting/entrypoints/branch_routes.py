@@ -1,5 +1,5 @@
 """HTTP reads of issue 13's branch records in reporting: a branch's funds (经费), the yearly grades
-(星级类别, 晋位升级), remote study (红色X, 学习强国) and 送学上门, …
+(星级类别, 晋位升级), remote study (红色X, 学习强国) and 送学上门, the way into the Party (入党积极分子).
 
 Scoped like every reporting route: a token, the right `entrypoints/rights.py` gives each route, and
 an organisation outside the caller's subtree answers 404.
@@ -8,7 +8,7 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.reporting import funds_queries, grades_queries, queries, study_queries
+from services.reporting import activists_queries, funds_queries, grades_queries, queries, study_queries
 from services.reporting.entrypoints.routes import AS_OF, _guard, _masked_rows, _period, _scoped
 from shared.auth.claims import Caller
 from shared.auth.http import authorized, viewer
@@ -56,3 +56,13 @@ async def home_delivery(request: Request, org_id: str, who: Viewer = Depends(vie
     org = await _guard(queries.org(db, org_id))
     out = await study_queries.home_delivery(db, org, p, (as_of or today()).isoformat())
     return out | {"members": await _masked_rows(db, who, out["members"])}
+
+
+@router.get("/orgs/{org_id}/activists", summary="入党申请人、积极分子、发展对象、预备党员: the pipeline per branch, "
+                                                "and for a branch its people with their responsible members")
+async def activists(request: Request, org_id: str, caller: Caller = Depends(authorized),
+                    period: str = Query(..., examples=["2026"]), as_of: date | None = AS_OF) -> dict:
+    p = _period(period)
+    db = await _scoped(request, org_id, caller)
+    org = await _guard(queries.org(db, org_id))
+    return await activists_queries.pipeline(db, org, p, (as_of or today()).isoformat())

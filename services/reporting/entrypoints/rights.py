@@ -22,4 +22,5 @@ RIGHTS: dict[str, Right] = {
     "GET /api/v1/orgs/{org_id}/grades": Right.REPORTS,
     "GET /api/v1/orgs/{org_id}/study": Right.REPORTS,
     "GET /api/v1/orgs/{org_id}/study/home-delivery": Right.MEMBER_LISTS,
+    "GET /api/v1/orgs/{org_id}/activists": Right.MEMBER_LISTS,  # names of people not yet members
 }

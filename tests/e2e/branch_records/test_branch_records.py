@@ -161,3 +161,61 @@ async def test_remote_study_coverage_use_modes_and_the_members_to_reach_at_home(
         assert (before["with_either"], before["with_neither"]) == (0, 3)  # no account yet in January
         labels = (await http.get("/api/v1/labels")).json()
         assert labels["study"]["xuexi"] == "学习强国" and labels["attendance_modes"]["home_delivery"] == "送学上门"
+
+
+async def test_the_way_into_the_party_its_overdue_probation_and_the_best_activist_candidates(platform, bus):
+    ids = await _tree(bus)
+    b = ids["branches"][0]
+    contact = uid("m")
+    reg = register(b, contact, name="刘振华", registered_on="2020-01-05")
+    await bus.send("members.commands", reg)
+    await _answers(bus, "members.events", reg)
+    p1, p2 = uid("p"), uid("p")
+
+    def apply(pid, name, on):
+        return envelope("RecordPartyApplication", {"applicant_id": pid, "branch_id": b, "name": name, "gender": "female",
+                                                   "birth_date": "1958-05-01", "applied_on": on})
+
+    def step(pid, stage, on, **kw):
+        return envelope("AdvanceApplicant", {"applicant_id": pid, "stage": stage, "on": on, **kw})
+    cmds = [apply(p1, "赵玉梅", "2023-03-01"), step(p1, "activist", "2023-04-01", contact_ids=[contact]),
+            step(p1, "development_target", "2024-05-01"), step(p1, "probationary", "2025-07-01"),
+            apply(p2, "周文华", "2026-03-01"), step(p2, "development_target", "2026-04-01"),
+            step(p2, "activist", "2026-04-01", contact_ids=[contact])]
+    await bus.send("members.commands", *cmds)
+    answers = await _answers(bus, "members.events", *cmds)
+    assert [a[0]["type"] for a in answers] == ["PartyApplicationRecorded", "ApplicantAdvanced", "ApplicantAdvanced",
+                                               "ApplicantAdvanced", "PartyApplicationRecorded", "CommandRejected",
+                                               "ApplicantAdvanced"]
+    assert (answers[5][0]["data"]["reason"], answers[5][0]["data"]["errors"][0]["field"]) == ("not_allowed", "data.stage")
+    assert answers[3][0]["data"]["probation_ends_on"] == "2026-07-01"
+    assert answers[1][0]["data"]["contacts"] == [{"member_id": contact, "member_name": "刘振华"}]
+
+    async with auth.client(platform["reporting"].url) as http:
+        async def pipeline():
+            r = await http.get(f"/api/v1/orgs/{b}/activists", params={"period": "2026", "as_of": "2026-11-30"})
+            body = r.json() if r.status_code == 200 else {}
+            t = body.get("totals") or {}
+            return body if t.get("probationary") == 1 and t.get("activist") == 1 else None
+        body = await eventually(pipeline, timeout=120)
+        assert {k: body["totals"][k] for k in ("applicant", "activist", "development_target", "probationary",
+                                               "applied", "to_activist", "probation_overdue")} == {
+            "applicant": 0, "activist": 1, "development_target": 0, "probationary": 1, "applied": 1, "to_activist": 1,
+            "probation_overdue": 1}
+        people = {x["applicant_id"]: x for x in body["people"]}
+        assert (people[p1]["stage"], people[p1]["probation_overdue_since"]) == ("probationary", "2026-07-02")
+        assert (people[p2]["next_from"], people[p2]["contacts"][0]["member_name"]) == ("2027-04-02", "刘振华")
+        alerts = (await http.get("/api/v1/alerts", params={"org_id": ids["district"], "as_of": "2026-11-30",
+                                                           "kind": "probation_overdue"})).json()["alerts"]
+        assert [(x["subject_id"], x["subject_name"], x["org_id"], x["since_label"]) for x in alerts] == [
+            (p1, "赵玉梅", b, "2026年7月2日起")]
+        cands = (await http.get(f"/api/v1/orgs/{ids['district']}/candidates", params={"year": 2026,
+                                                                                       "as_of": "2026-11-30"})).json()
+        # activists in the year, not the best attending members; p1 was probationary all year: no longer an activist
+        assert [x["applicant_id"] for x in cands["best_activist"]] == [p2]
+        assert contact not in [x["member_id"] for x in cands["best_activist"]]
+    grant = envelope("GrantAward", {"award_id": uid("aw"), "year": 2026, "category": "best_activist", "subject_id": p2})
+    await bus.send("members.commands", grant)
+    [[granted]] = await _answers(bus, "members.events", grant)
+    assert (granted["type"], granted["data"]["subject_kind"], granted["data"]["subject_name"]) == (
+        "AwardGranted", "applicant", "周文华")

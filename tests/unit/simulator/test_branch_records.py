@@ -13,7 +13,8 @@ from simulator.sources import Generated
 from tests.support.fake_uow import FakeUnitOfWork, handle
 
 pytestmark = pytest.mark.unit
-MINE = {"RecordBranchFunds", "RecordBranchSpending", "GradeBranch", "RecordStudyAccount", "RecordStudyUse"}
+MINE = {"RecordBranchFunds", "RecordBranchSpending", "GradeBranch", "RecordStudyAccount", "RecordStudyUse",
+        "RecordPartyApplication", "AdvanceApplicant", "SetBackApplicant", "GrantAward"}
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +84,17 @@ def test_remote_study_accounts_and_use_and_those_with_neither(played):
     assert opened and not opened & no_phone
     used = [c.envelope["data"] for c in sent if c.type == "RecordStudyUse"]
     assert {u["member_id"] for u in used} <= opened and all(u["minutes"] >= 0 for u in used)
+
+
+def test_the_way_into_the_party_every_stage_accepted_and_one_probation_overdue(played):
+    source, docs, _refused, sent = played
+    from services.members.adapters.records import APPLICANTS
+    from shared.rules.activists import probation_overdue_since
+
+    stored = list(docs[APPLICANTS].values())
+    assert len(stored) == len(branch_records.applicants(source.world))
+    overdue = [a for a in stored if probation_overdue_since(
+        [{"stage": h["stage"], "on": h["on"], "seq": i} for i, h in enumerate(a["history"])], "2025-12-31")]
+    assert [a["branch_id"] for a in overdue] == [b.org_id for b in source.world.branches if b.short == "军安"]
+    assert all(a["contacts"] for a in stored if a["stage"] != "applicant" or len(a["history"]) > 1)
+    assert any(a["awards"] for a in stored)
