@@ -56,6 +56,9 @@ def where_to_look(report: dict, dashboard: str) -> str:
         lines.append(f"  • 书记补助 allowance: {lead['allowance_due']} yuan due in the year, paid by the quarter; "
                      f"unpaid at the year's end: {unpaid}. 书记考核: every secretary assessed in January (the year "
                      "before) and December (GET :8001/api/v1/orgs/<branch>/secretary).")
+    records = s.get("branch_records")
+    if records:
+        lines += branch_records_lines(records)
     lines.append("  • 志愿服务 volunteer hours: " + ", ".join(f"{t} {h}" for t, h in s["volunteer_hours"].items()))
     lines.append(f"  • 预警 alerts open on {y}-12-31: " + ", ".join(f"{k} {n}" for k, n in s["alerts_at_year_end"].items()))
     return "\n".join(lines)
@@ -93,3 +96,21 @@ def _figure(report: dict, dotted: str):
     for part in dotted.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return value
+
+
+def branch_records_lines(r: dict) -> list[str]:
+    """Issue 13's branch records: where the dashboard shows them (docs/demo.md says more)."""
+    balances = "; ".join(f"{b} {f['balance']}" for b, f in r["funds"].items())
+    return [f"  • 支部经费 funds (返缴党费 in January, 社区支持 in March, spending per activity): balances at the year's "
+            f"end: {balances}; 透支 overdrawn: {'、'.join(r['funds_overdrawn']) or '无'} (dashboard: 支部经费; "
+            "GET :8004/api/v1/orgs/<org>/funds?period=<year>).",
+            "  • 星级类别 grades and 晋位升级 (beside the recommendation; GET :8004/api/v1/orgs/<org>/grades?year=<year>): "
+            + "; ".join(f"{b} {g}" for b, g in r["grades"].items()),
+            f"  • 远程学习 remote study (GET :8004/api/v1/orgs/<org>/study?period=<year>): of {r['study']['registered']} "
+            f"members at the year's end, {r['study']['with_xuexi']} have 学习强国, {r['study']['with_red_x']} 红色X, "
+            f"{r['study']['with_neither']} neither — the list to reach by 送学上门 "
+            "(GET :8004/api/v1/orgs/<org>/study/home-delivery?period=<year>).",
+            "  • 发展党员 the way into the Party (GET :8004/api/v1/orgs/<org>/activists?period=<year>): at the year's end "
+            + ", ".join(f"{k} {n}" for k, n in r["applicants"]["by_stage_at_year_end"].items())
+            + f"; 预备期满未转正: {'、'.join(r['applicants']['probation_overdue']) or '无'}; 最美入党积极分子 candidates: "
+            "GET :8004/api/v1/orgs/<org>/candidates?year=<year> (best_activist)."]

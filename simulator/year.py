@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from simulator import leadership, vocab
+from simulator import branch_records, leadership, vocab
 from simulator.commands import Cmd, Factory, at
 from simulator.tally import Tally
 from simulator.world import Branch, Member, World
@@ -134,6 +134,7 @@ class Year:
         cmds += leadership.allowance_payments(self, mo)
         if mo == 1:
             cmds += leadership.assessments(self, self.y - 1, date(self.y, 1, 20))
+        cmds += branch_records.month_commands(self, mo)  # funds, study, grades, activists (issue 13)
         service, hours = self._volunteering(mo)
         cmds += service
         later += hours
@@ -436,6 +437,7 @@ class Year:
                      key=lambda m: (m.joined_party_on, m.member_id))
         winners.append(("best_old_member", eldest.member_id))
         cmds += leadership.assessments(self, self.y, date(self.y, 12, 27))
+        cmds += branch_records.year_end_commands(self)  # the year's grades (issue 13)
         for category, subject in winners:
             aid = self.w.ids.of("aw", f"{self.y}/{category}")
             cmds.append(self.cmd("GrantAward", aid, {"award_id": aid, "year": self.y, "category": category,

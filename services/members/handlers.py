@@ -5,7 +5,7 @@ stages the new snapshots with an audit entry per record changed, and emits its e
 """
 from pydantic import ValidationError
 
-from services.members import leadership
+from services.members import branch_funds, branch_grades, leadership, party_applicants, remote_study
 from services.members.adapters.documents import (
     ALLOWANCE_PAYMENTS, AWARDS, ELECTIONS, MEMBER, MEMBERS, ORGS, PAYMENTS, TRAININGS, member_to_doc, org_to_doc,
 )
@@ -13,6 +13,7 @@ from services.members.domain import awards as award_rules
 from services.members.domain import member as members
 from services.members.domain import organization as orgs
 from services.members.domain.dues import assess_payment
+from services.members.adapters.records import APPLICANTS
 from services.members.handling import day as _day
 from services.members.handling import known_member as _known_member
 from services.members.handling import member as _member
@@ -94,6 +95,10 @@ async def grant_award(cmd: c.GrantAward, ctx: Context) -> None:
                           subject_id=cmd.subject_id)
         _save_org(ctx, before, subject)
         name, branch_id = subject.name, subject.org_id
+    elif cmd.category == "best_activist" and await _member(ctx, cmd.subject_id) is None:
+        # 最美入党积极分子: an activist on the way into the Party (party_applicants.py), not yet a member
+        name, branch_id = await party_applicants.award(ctx, cmd.award_id, cmd.year, cmd.category, cmd.subject_id)
+        kind = "applicant"
     else:
         member = await _known_member(ctx, cmd.subject_id, "data.subject_id")
         member.require_active()
@@ -263,7 +268,7 @@ HANDLERS: dict[str, Handler] = {
     "RateBranch": Handler(rate_branch, lambda m: [(ORGS, m.branch_id)]),
     "MergeBranches": Handler(merge_branches, lambda m: [(ORGS, m.from_branch_id), (ORGS, m.into_branch_id)]),
     "GrantAward": Handler(grant_award, lambda m: [(AWARDS, m.award_id), (ORGS, m.subject_id),
-                                                  (MEMBERS, m.subject_id)]),
+                                                  (MEMBERS, m.subject_id), (APPLICANTS, m.subject_id)]),
     "RegisterMember": Handler(register_member, lambda m: [(ORGS, m.branch_id), (MEMBERS, m.member_id)]),
     "UpdateMemberProfile": Handler(update_member_profile, _one_member),
     "TransferMember": Handler(transfer_member, lambda m: _one_member(m) + (
@@ -291,3 +296,7 @@ HANDLERS: dict[str, Handler] = {
     "RecordAllowancePayment": Handler(leadership.record_allowance_payment, lambda m: [
         (ALLOWANCE_PAYMENTS, m.payment_id), (ORGS, m.branch_id), (MEMBERS, m.member_id)]),
 }
+HANDLERS |= branch_funds.HANDLERS  # a branch's funds (issue 13, branch_funds.py)
+HANDLERS |= branch_grades.HANDLERS  # a branch's yearly grade (issue 13, branch_grades.py)
+HANDLERS |= remote_study.HANDLERS  # remote study accounts and use (issue 13, remote_study.py)
+HANDLERS |= party_applicants.HANDLERS  # the way into the Party (issue 13, party_applicants.py)

@@ -383,8 +383,8 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
     def described(e) -> dict:
         return {"kind": e.kind, "branch_ids": list(e.branch_ids), "held_on": e.held_on.isoformat()}
 
-    async def attend(ctx: Context, act: dict, member_id: str, status: str) -> None:
-        entry = {"held_on": act["held_on"], "kind": act["kind"], "status": status,
+    async def attend(ctx: Context, act: dict, member_id: str, status: str, mode: str = "in_person") -> None:
+        entry = {"held_on": act["held_on"], "kind": act["kind"], "status": status, "mode": mode,
                  "cancelled": bool(act.get("cancelled"))}
         await update(ctx, member_id, lambda f: f.attendance.__setitem__(act["_id"], entry))
 
@@ -396,13 +396,13 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         act = await activity_change(ctx, e.activity_id, lambda d: d.update(
             described(e), title=e.title, held=True, attendees=sorted(set(d.get("attendees", [])) | set(ids))))
         for x in e.attendance:
-            await attend(ctx, act, x.member_id, x.status)
+            await attend(ctx, act, x.member_id, x.status, x.mode)
 
     async def attendance_recorded(e: a.AttendanceRecorded, ctx: Context) -> None:
         act = await activity_change(ctx, e.activity_id, lambda d: d.update(
             {**described(e), **{k: d[k] for k in ("kind", "branch_ids", "held_on") if k in d}},
             attendees=sorted(set(d.get("attendees", [])) | {e.member_id})))
-        await attend(ctx, act, e.member_id, e.status)
+        await attend(ctx, act, e.member_id, e.status, e.mode)
 
     async def activity_cancelled(e: a.ActivityCancelled, ctx: Context) -> None:
         act = await activity_change(ctx, e.activity_id, lambda d: d.update(described(e), cancelled=True))
@@ -472,8 +472,16 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         return [(ACTIVITIES, e.activity_id), *branches(e), *((LEDGERS, ledger_id(b, year)) for b in e.branch_ids)]
 
     from services.reporting.leadership import build_handlers as leadership  # it imports this module
+    from services.reporting.funds import build_handlers as branch_funds
+    from services.reporting.grades import build_handlers as branch_grades
+    from services.reporting.study import build_handlers as remote_study
+    from services.reporting.activists import build_handlers as party_applicants
     return {
         **leadership(emit_alerts),  # a branch's committee, elections, secretaries (leadership.py)
+        **branch_funds(emit_alerts),  # a branch's funds (funds.py)
+        **branch_grades(emit_alerts),  # a branch's yearly grade (grades.py)
+        **remote_study(emit_alerts),  # remote study accounts and use (study.py)
+        **party_applicants(emit_alerts),  # the way into the Party (activists.py)
         "OrganizationEstablished": Handler(organization_established, lambda e: [(ORGS, e.org_id)]),
         "SecretaryAppointed": Handler(secretary_appointed, branches),
         "BranchRated": Handler(branch_rated, branches),

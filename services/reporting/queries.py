@@ -7,7 +7,7 @@ subtree's members through the `branches` index, and derive everything as of the 
 import asyncio
 from datetime import date
 
-from services.reporting import leadership_queries
+from services.reporting import activists_queries, funds_queries, grades_queries, leadership_queries
 from services.reporting.adapters import figures, org_tree
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, facts_from_doc
@@ -57,6 +57,7 @@ async def _report(reader: Reader, o: dict, period: Period, as_of: date) -> dict:
     if o["kind"] == "branch":
         out["gaps"] = sorted(gaps)
     out.update(await leadership_queries.report_sections(reader, o, period, day))  # committee (issue 13)
+    out.update(await grades_queries.report_section(reader, o, period))  # 星级类别 and 晋位升级 (issue 13)
     return out
 
 
@@ -111,6 +112,8 @@ async def alerts(db, org_id: str, as_of: date, kind: str | None = None, branch_i
     out += [x.to_dict() | {"subject_name": f.name} async for f in subtree_members(db, branches)
             for x in al.member_alerts(f, day) if x.org_id in wanted]
     out += await leadership_queries.alerts(db, branches, day)  # committee and secretaries (issue 13)
+    out += await funds_queries.alerts(db, branches, day)  # a branch's funds overdrawn (issue 13)
+    out += await activists_queries.alerts(db, branches, day)  # a probation past its year (issue 13)
     for x in out:
         x["org_name"] = names.get(x["org_id"])
         x["since_label"] = alert_list.since_label(x["kind"], x["since"])
@@ -222,6 +225,8 @@ async def candidates(db, org_id: str, year: int, as_of: date) -> dict:
     names = {b["_id"]: b["name"] for b in branches}
     secretaries = {b["secretary_id"]: b["_id"] for b in branches if b.get("secretary_id")}
     awards = await db[AWARDS].find({"year": year}).to_list(None)
-    return {"org_id": org_id, "year": year, "five_good_branch": rank_branches(reports),
-            **rank_members(facts, year, day, names, secretaries, {r["org_id"]: r for r in reports}),
+    ranked = rank_members(facts, year, day, names, secretaries, {r["org_id"]: r for r in reports})
+    # 最美入党积极分子: the activists on the way into the Party, not the best-attending members (issue 13)
+    ranked["best_activist"] = await activists_queries.best_activists(db, branches, year, day)
+    return {"org_id": org_id, "year": year, "five_good_branch": rank_branches(reports), **ranked,
             "awards": [{k: v for k, v in a.items() if k != "_id"} | {"award_id": a["_id"]} for a in awards]}

@@ -1,5 +1,6 @@
 """All message types of the contract. Importing this package registers every one of them."""
 from shared.contracts import activities, leadership, members, notifications, reporting  # noqa: F401
+from shared.contracts import activists, funds, grading, study  # noqa: F401  (issue 13's branch records)
 from shared.contracts.base import REGISTRY, Command, Event, Message, lookup
 from shared.contracts.envelope import Envelope
 

@@ -29,6 +29,7 @@ MemberStatus = Literal["resident", "away", "exempt", "transferred", "deceased"]
 AlertKind = Literal[
     "dues_arrears", "no_participation", "missed_meetings", "not_visited", "branch_too_small",
     "no_secretary", "transfer_suggested", "term_overdue", "post_vacant", "secretary_untrained",
+    "funds_overdrawn", "probation_overdue",
 ]
 AlertLevel = Literal["info", "warning", "alert"]
 # The branch committee (支部委员会): 书记、副书记、组织委员、宣传委员、纪检委员.
@@ -44,3 +45,13 @@ ORG_LIFE_KINDS: tuple[str, ...] = OrgLifeKind.__args__  # type: ignore[attr-defi
 COMMITTEE_POSTS: tuple[str, ...] = CommitteePost.__args__  # type: ignore[attr-defined]
 # 三会一课: the first four kinds of organisational life.
 SAN_HUI_YI_KE: tuple[str, ...] = ORG_LIFE_KINDS[:4]
+# 返缴党费 and other funding of a branch (issue 13): dues returned, the higher organisation, the
+# community, a donation, other.
+FundSource = Literal["dues_returned", "higher_level", "community", "donation", "other"]
+# Remote study (远程学习, issue 13): the district's "红色X" platform and 学习强国.
+StudyPlatform = Literal["red_x", "xuexi"]
+STUDY_PLATFORMS: tuple[str, ...] = StudyPlatform.__args__  # type: ignore[attr-defined]
+# The way into the Party (发展党员, issue 13): 入党申请人, 入党积极分子, 发展对象, 预备党员, 正式党员, or
+# out of the way (取消资格 / withdrawn).
+ApplicantStage = Literal["applicant", "activist", "development_target", "probationary", "full_member", "withdrawn"]
+APPLICANT_STAGES: tuple[str, ...] = ApplicantStage.__args__  # type: ignore[attr-defined]

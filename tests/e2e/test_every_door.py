@@ -167,6 +167,13 @@ REQUESTS = {
         "GET /api/v1/orgs/{org_id}/members": (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/members", {})),
         "GET /api/v1/members/{member_id}": (MEMBER, lambda s: (f"/api/v1/members/{s['member']}", {})),
         "GET /api/v1/projections": (NONE, lambda s: ("/api/v1/projections", {})),
+        # issue 13's branch records (branch_routes.py)
+        "GET /api/v1/orgs/{org_id}/funds": (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/funds", P)),
+        "GET /api/v1/orgs/{org_id}/grades": (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/grades", {"year": 2026})),
+        "GET /api/v1/orgs/{org_id}/study": (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/study", P)),
+        "GET /api/v1/orgs/{org_id}/study/home-delivery":
+            (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/study/home-delivery", P)),
+        "GET /api/v1/orgs/{org_id}/activists": (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/activists", P)),
     },
 }
 # Who is scoped to what kind of subject (a role holding a right about a kind it has no scope for

@@ -17,7 +17,9 @@ CONTRACT_TYPES = {
                         "AssignSpecialist RecordEvaluation RateBranch MergeBranches GrantAward "
                         "AppointCommitteeMember RemoveCommitteeMember RecordElection RecordTrainingSession "
                         "RecordTrainingAttendance RecordSecretaryAssessment SetSecretaryAllowance "
-                        "RecordAllowancePayment",
+                        "RecordAllowancePayment "
+                        "RecordBranchFunds RecordBranchSpending GradeBranch RecordStudyAccount RecordStudyUse "
+                        "RecordPartyApplication AdvanceApplicant SetBackApplicant",
     "activities.commands": "RegisterVenue ScheduleActivity RecordActivityHeld RecordAttendance CancelActivity "
                            "LogVolunteerHours RecordVisit",
     "notifications.commands": "SendNotice AcknowledgeNotice RecordFeedback CompleteDoorDelivery",
@@ -25,7 +27,9 @@ CONTRACT_TYPES = {
                       "MemberTransferred MemberMarkedAway MemberReturned MemberExempted MemberDied DuesPaid "
                       "SpecialistAssigned EvaluationRecorded BranchRated BranchesMerged AwardGranted "
                       "CommitteeMemberAppointed CommitteeMemberRemoved ElectionRecorded TrainingSessionRecorded "
-                      "TrainingAttendanceRecorded SecretaryAssessed SecretaryAllowanceSet AllowancePaid",
+                      "TrainingAttendanceRecorded SecretaryAssessed SecretaryAllowanceSet AllowancePaid "
+                      "BranchFundsReceived BranchSpendingRecorded BranchGraded StudyAccountRecorded "
+                      "StudyUseRecorded PartyApplicationRecorded ApplicantAdvanced ApplicantSetBack",
     "activities.events": "VenueRegistered ActivityScheduled ActivityHeld AttendanceRecorded ActivityCancelled "
                          "VolunteerHoursLogged VisitRecorded",
     "notifications.events": "NoticeCreated NotificationDispatched NotificationDelivered NotificationFailed "

@@ -88,6 +88,7 @@ def ledger_id(branch_id: str, year: str) -> str:
 async def setup(db) -> None:
     """An index for every query reporting makes (everything else is read by `_id`)."""
     await db[MEMBERS].create_index("branches")  # a subtree's members (alerts, lists, exports)
+    await db["applicants"].create_index("branch_id")  # a subtree's applicants (activists.py, issue 13)
     await db[ORGS].create_index([("ancestors", 1), ("kind", 1)])  # the branches below an org
     await db[ORGS].create_index("kind")  # every branch (the background evaluation)
     await db[ORGS].create_index("published_month")  # organisations whose closed month is not out yet

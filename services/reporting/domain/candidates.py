@@ -1,8 +1,9 @@
 """Annual selection (选树评比): candidates ranked from the record, with the evidence behind each.
 
 五好支部 ranks branches by the year's five-star score; 四个最美 ranks members: the most
-beautiful old party member by participation and evaluation, the activist by meetings attended,
-the volunteer by hours, the secretary by the score of the branch they lead.
+beautiful old party member by participation and evaluation, the volunteer by hours, the secretary
+by the score of the branch they lead. The most beautiful party activist (最美入党积极分子) is not a
+member: the candidates are the activists on the way into the Party (domain/activists.py).
 """
 from services.reporting.domain.facts import MemberFacts
 
@@ -29,7 +30,7 @@ def _ranked(rows: list[dict]) -> list[dict]:
 def rank_members(members: list[MemberFacts], year: int, day: str, branch_names: dict[str, str],
                  secretaries: dict[str, str], branch_reports: dict[str, dict]) -> dict:
     y = str(year)
-    old, activist, volunteer, secretary = [], [], [], []
+    old, volunteer, secretary = [], [], []
     for m in members:
         stint = m.stint_on(day)
         if stint is None or stint.branch_id not in branch_names:
@@ -41,12 +42,10 @@ def rank_members(members: list[MemberFacts], year: int, day: str, branch_names: 
         evaluation = m.evaluations.get(y)
         old.append({**base, "score": months + EVALUATION_POINTS.get(evaluation, 0),
                     "evidence": {"months_present": months, "evaluation": evaluation}})
-        activist.append({**base, "score": len(present), "evidence": {"meetings_present": len(present)}})
         hundredths = sum(h["hundredths"] for h in m.hours.values() if h["on"][:4] == y and h["on"] <= day)
         volunteer.append({**base, "score": hundredths / 100, "evidence": {"volunteer_hours": hundredths / 100}})
         if secretaries.get(m.member_id) == stint.branch_id:
             r = branch_reports[stint.branch_id]
             secretary.append({**base, "score": r["score"], "evidence": {"branch_score": r["score"],
                                                                           "compliance": r["organisational_life"]["compliance"]}})
-    return {"best_old_member": _ranked(old), "best_activist": _ranked(activist),
-            "best_volunteer": _ranked(volunteer), "best_secretary": _ranked(secretary)}
+    return {"best_old_member": _ranked(old), "best_volunteer": _ranked(volunteer), "best_secretary": _ranked(secretary)}

@@ -38,7 +38,7 @@ class MemberFacts:
     away: list[dict] = field(default_factory=list)  # {from, until, location}
     returns: list[str] = field(default_factory=list)
     exempt: list[dict] = field(default_factory=list)  # {from, until}
-    attendance: dict[str, dict] = field(default_factory=dict)  # activity_id → {held_on, kind, status, cancelled}
+    attendance: dict[str, dict] = field(default_factory=dict)  # activity_id → {held_on, kind, status, mode, cancelled}
     payments: dict[str, dict] = field(default_factory=dict)  # payment_id → {months, cents, paid_on}
     hours: dict[str, dict] = field(default_factory=dict)  # entry_id → {on, hundredths}
     visits: dict[str, str] = field(default_factory=dict)  # visit_id → on

@@ -4,7 +4,8 @@ Defined once: the exports use them and the dashboard reads them (`GET /api/v1/la
 figure has the same name on the screen and in the spreadsheet.
 """
 from shared.contracts.codes import ORG_LIFE_KINDS
-from shared.rules.labels import ACTIVITY_KINDS, ATTENDANCE_STATUSES
+from shared.rules.grading import MOVE_LABELS  # a branch's yearly grade: its move (晋位升级)
+from shared.rules.labels import ACTIVITY_KINDS, ATTENDANCE_MODES, ATTENDANCE_STATUSES
 from shared.periods import Period
 
 KIND_LABELS = {k: ACTIVITY_KINDS[k] for k in ORG_LIFE_KINDS}
@@ -14,7 +15,8 @@ ALERT_LABELS = {
     "dues_arrears": "欠缴党费", "no_participation": "未参加组织生活", "missed_meetings": "组织生活未按期开展",
     "not_visited": "超期未走访", "branch_too_small": "正式党员不足3人", "no_secretary": "未配备书记",
     "transfer_suggested": "建议转移组织关系", "term_overdue": "支委会换届逾期", "post_vacant": "支委职务空缺超期",
-    "secretary_untrained": "书记年度未参加培训",
+    "secretary_untrained": "书记年度未参加培训", "funds_overdrawn": "支部经费透支",
+    "probation_overdue": "预备期满未讨论转正",
 }
 POST_LABELS = {"secretary": "书记", "deputy_secretary": "副书记", "organization_member": "组织委员",
                "propaganda_member": "宣传委员", "discipline_member": "纪检委员"}
@@ -33,6 +35,17 @@ FIGURE_LABELS = {
     "visits.members_visited": "走访人数", "visits.overdue": "超期未走访",
     "score": "推荐得分", "recommended_stars": "推荐星级", "stars": "评定星级",
 }
+# Issue 13's branch records: a branch's funds (返缴党费、活动经费).
+FUND_SOURCE_LABELS = {"dues_returned": "返缴党费", "higher_level": "上级拨款", "community": "社区支持",
+                      "donation": "捐赠", "other": "其他收入"}
+FUNDS_LABELS = {"received": "收入合计", "spent": "支出合计", "spent_on_activities": "活动支出",
+                "spent_otherwise": "其他支出", "opening": "期初余额", "balance": "结余", **FUND_SOURCE_LABELS}
+# Remote study (远程学习): the platforms, and how a member took part (attendance modes).
+STUDY_LABELS = {"red_x": "红色X", "xuexi": "学习强国", "coverage": "远程教育覆盖率", "use_rate": "远程教育使用率",
+                "with_neither": "两者均无（需送学上门）", "remote_share": "远程参加占比"}
+# The way into the Party (发展党员).
+APPLICANT_STAGE_LABELS = {"applicant": "入党申请人", "activist": "入党积极分子", "development_target": "发展对象",
+                          "probationary": "预备党员", "full_member": "正式党员（已转正）", "withdrawn": "已取消资格"}
 # Organisational life: held first, then required, as the dashboard's "实际/应开".
 HELD, REQUIRED = "实际", "应开"
 NOT_RATED = "未评定"
@@ -53,4 +66,6 @@ def all_labels() -> dict:
     return {"kinds": KIND_LABELS, "activity_kinds": ACTIVITY_KINDS, "attendance": ATTENDANCE_STATUSES,
             "statuses": STATUS_LABELS, "alerts": ALERT_LABELS, "levels": LEVEL_LABELS,
             "org_kinds": ORG_KIND_LABELS, "figures": FIGURE_LABELS, "held": HELD, "required": REQUIRED,
-            "not_rated": NOT_RATED, "posts": POST_LABELS}
+            "not_rated": NOT_RATED, "posts": POST_LABELS, "funds": FUNDS_LABELS,
+            "grade_moves": MOVE_LABELS, "study": STUDY_LABELS, "attendance_modes": ATTENDANCE_MODES,
+            "applicant_stages": APPLICANT_STAGE_LABELS}

@@ -17,4 +17,10 @@ RIGHTS: dict[str, Right] = {
     "GET /api/v1/orgs/{org_id}/members": Right.MEMBER_LISTS,
     "GET /api/v1/members/{member_id}": Right.MEMBER,
     "GET /api/v1/projections": Right.OPERATIONS,
+    # issue 13's branch records (branch_routes.py)
+    "GET /api/v1/orgs/{org_id}/funds": Right.REPORTS,
+    "GET /api/v1/orgs/{org_id}/grades": Right.REPORTS,
+    "GET /api/v1/orgs/{org_id}/study": Right.REPORTS,
+    "GET /api/v1/orgs/{org_id}/study/home-delivery": Right.MEMBER_LISTS,
+    "GET /api/v1/orgs/{org_id}/activists": Right.MEMBER_LISTS,  # names of people not yet members
 }

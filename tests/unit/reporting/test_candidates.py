@@ -32,7 +32,23 @@ def test_members_ranked_per_category():
                        {"b": "一支部"}, {"m1": "b"}, {"b": report("b", 88.0)})
     # m2: 9 months + 3 for an excellent evaluation beats m1's 10 months
     assert [r["member_id"] for r in out["best_old_member"]] == ["m2", "m1"]
-    assert [r["member_id"] for r in out["best_activist"]] == ["m1", "m2"]
+    assert "best_activist" not in out  # drawn from the activists on the way in (domain/activists.py), not members
     assert out["best_volunteer"][0] == {"rank": 1, "member_id": "m2", "name": "m2", "branch_id": "b",
                                         "branch_name": "一支部", "score": 120.0, "evidence": {"volunteer_hours": 120.0}}
     assert out["best_secretary"][0]["member_id"] == "m1" and out["best_secretary"][0]["score"] == 88.0
+
+
+def test_the_best_activist_candidates_are_activists_on_the_way_in():
+    from services.reporting.domain.activists import rank_activists
+
+    def doc(_id, *stages, branch="b"):
+        return {"_id": _id, "branch_id": branch, "name": _id, "contacts": [{"member_id": "c1", "member_name": "刘振华"}],
+                "history": {str(i + 1): {"stage": s, "on": on, "seq": i + 1} for i, (s, on) in enumerate(stages)}}
+    docs = [doc("target", ("applicant", "2023-01-05"), ("activist", "2023-03-01"), ("development_target", "2024-05-01")),
+            doc("young", ("applicant", "2025-09-01"), ("activist", "2026-02-01")),
+            doc("applied", ("applicant", "2026-01-10")),  # not (yet) an activist: no candidate
+            doc("left", ("applicant", "2023-01-05"), ("activist", "2023-03-01"), ("withdrawn", "2025-06-01")),
+            doc("elsewhere", ("applicant", "2025-01-05"), ("activist", "2025-03-01"), branch="other")]
+    out = rank_activists(docs, 2026, "2026-12-31", {"b": "一支部"})
+    assert [r["applicant_id"] for r in out] == ["target", "young"]
+    assert out[0]["evidence"] == {"stage": "development_target", "activist_since": "2023-03-01", "contacts": ["刘振华"]}
