@@ -57,6 +57,10 @@ def where_to_look(report: dict, dashboard: str) -> str:
                      f"unpaid at the year's end: {unpaid}. 书记考核: every secretary assessed in January (the year "
                      "before) and December (GET :8001/api/v1/orgs/<branch>/secretary).")
     lines.append("  • 志愿服务 volunteer hours: " + ", ".join(f"{t} {h}" for t, h in s["volunteer_hours"].items()))
+    if s.get("volunteer_teams"):
+        lines.append("  • 志愿服务队 teams: " + "; ".join(
+            f"{t}（{x['community']}，队长 {x['leader']}，队员 {x['roster_at_year_end']} 人）"
+            for t, x in s["volunteer_teams"].items()) + " (dashboard: 志愿服务队; GET :8004/api/v1/orgs/<org>/volunteer-teams)")
     lines.append(f"  • 预警 alerts open on {y}-12-31: " + ", ".join(f"{k} {n}" for k, n in s["alerts_at_year_end"].items()))
     return "\n".join(lines)
 

@@ -12,7 +12,7 @@ from shared.contracts.types import plain
 
 from shared.periods import Period, parse_period
 from services.reporting.domain.requirements import branch_required as required
-from simulator import leadership
+from simulator import leadership, teams
 from simulator.world import World
 
 ORG_LIFE_AND_STUDY = {"branch_assembly", "committee_meeting", "group_meeting", "party_lecture",
@@ -192,5 +192,6 @@ def summary(world: World, tally: Tally) -> dict:
                     # what reporting counts (contract): pairs of the notices asking for acknowledgement
                     "pairs_sent": year["notices.sent"], "pairs_acknowledged": year["notices.acknowledged"]},
         "leadership": leadership.summary(world),
+        "volunteer_teams": teams.summary(world),  # issue 13
         "commands": {"total": sum(tally.commands.values()), "by_type": dict(sorted(tally.commands.items()))},
     }

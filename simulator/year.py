@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from simulator import leadership, vocab
+from simulator import leadership, teams, vocab
 from simulator.commands import Cmd, Factory, at
 from simulator.tally import Tally
 from simulator.world import Branch, Member, World
@@ -102,6 +102,7 @@ class Year:
                 cmds.append(self.cmd("AppointSecretary", b.org_id, {"branch_id": b.org_id, "member_id": b.secretary_id},
                                      at(date(self.y - 1, 10, 28)), REGISTRY))
         cmds += leadership.allowance_rates(self)
+        cmds += teams.commands(self)  # volunteer service teams and their rosters (issue 13)
         for m in self.w.members:
             sp = m.specialist
             cmds.append(self.cmd("AssignSpecialist", m.member_id, {
@@ -337,7 +338,7 @@ class Year:
                 self.t.hours[m.member_id].append((day, hours, team))
                 self.t.attended(m.member_id, "volunteer_service", day, "present", "in_person")
                 hours_logged.append(self.cmd("LogVolunteerHours", eid, {
-                    "entry_id": eid, "member_id": m.member_id, "team": team, "hours": str(hours),
+                    "entry_id": eid, "member_id": m.member_id, "team_id": teams.team_id(self.w, team), "hours": str(hours),
                     "on": day.isoformat(), "activity_id": aid}, at(day, 13), DEVICES))
         return out, hours_logged
 

@@ -1,9 +1,12 @@
 """The activities service layer: one handler per command, and the one table of them."""
 from datetime import datetime
 
+from services.activities import teams
 from services.activities.adapters.documents import (
-    ACTIVITIES, ACTIVITY, VENUE, VENUE_DAY, VENUE_DAYS, VENUES, VISIT, VISITS, VOLUNTEER_ENTRIES, VOLUNTEER_ENTRY,
+    ACTIVITIES, ACTIVITY, TEAMS, VENUE, VENUE_DAY, VENUE_DAYS, VENUES, VISIT, VISITS, VOLUNTEER_ENTRIES,
+    VOLUNTEER_ENTRY,
 )
+from services.activities.domain import teams as team_rules
 from services.activities.domain import activity as act
 from services.activities.domain import service_log
 from services.activities.domain import venue as venues
@@ -106,12 +109,18 @@ async def log_volunteer_hours(cmd: c.LogVolunteerHours, ctx: Context) -> None:
     status = None
     if cmd.activity_id:
         status = (await _known_activity(ctx, cmd.activity_id)).status
+    label = cmd.team
+    if cmd.team_id:  # a registered team (issue 13): its name, and only for its roster
+        team = await teams.known_team(ctx, cmd.team_id)
+        team_rules.check_hours(team, cmd.member_id, cmd.on.isoformat())
+        label = team.name
     e = service_log.log_hours(await ctx.repo(VOLUNTEER_ENTRY).get(cmd.entry_id),
-                              entry_id=cmd.entry_id, member_id=cmd.member_id, team=cmd.team, hours=cmd.hours,
-                              on=cmd.on.isoformat(), activity_id=cmd.activity_id, activity_status=status)
+                              entry_id=cmd.entry_id, member_id=cmd.member_id, team=label, hours=cmd.hours,
+                              on=cmd.on.isoformat(), activity_id=cmd.activity_id, activity_status=status,
+                              team_id=cmd.team_id)
     ctx.repo(VOLUNTEER_ENTRY).add(e)
     ctx.emit(c.VolunteerHoursLogged(entry_id=e.entry_id, member_id=e.member_id, team=e.team, hours=cmd.hours,
-                                    on=cmd.on, activity_id=e.activity_id))
+                                    on=cmd.on, activity_id=e.activity_id, team_id=e.team_id))
 
 
 async def record_visit(cmd: c.RecordVisit, ctx: Context) -> None:
@@ -141,6 +150,8 @@ HANDLERS: dict[str, Handler] = {
     "CancelActivity": Handler(cancel_activity, lambda m: [(ACTIVITIES, m.activity_id)]),
     "LogVolunteerHours": Handler(
         log_volunteer_hours,
-        lambda m: [(VOLUNTEER_ENTRIES, m.entry_id)] + ([(ACTIVITIES, m.activity_id)] if m.activity_id else [])),
+        lambda m: [(VOLUNTEER_ENTRIES, m.entry_id)] + ([(ACTIVITIES, m.activity_id)] if m.activity_id else [])
+        + ([(TEAMS, m.team_id)] if m.team_id else [])),
     "RecordVisit": Handler(record_visit, lambda m: [(VISITS, m.visit_id)]),
+    **teams.HANDLERS,  # volunteer service teams (issue 13)
 }

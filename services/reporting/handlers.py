@@ -19,6 +19,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from weakref import WeakKeyDictionary
 
+from services.reporting import teams
 from services.reporting.adapters import figure_store
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import (
@@ -415,6 +416,9 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
 
     async def hours_logged(e: a.VolunteerHoursLogged, ctx: Context) -> None:
         entry = {"on": e.on.isoformat(), "hundredths": int(Decimal(e.hours) * 100), "team": e.team}
+        if e.team_id:
+            entry["team_id"] = e.team_id
+        await teams.hours_logged(e, ctx)  # the team's hours by person (issue 13)
         await update(ctx, e.member_id, lambda f: f.hours.__setitem__(e.entry_id, entry))
 
     async def visit_recorded(e: a.VisitRecorded, ctx: Context) -> None:
@@ -468,6 +472,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
     from services.reporting.leadership import build_handlers as leadership  # it imports this module
     return {
         **leadership(emit_alerts),  # a branch's committee, elections, secretaries (leadership.py)
+        **teams.build_handlers(),  # volunteer service teams (teams.py, issue 13)
         "OrganizationEstablished": Handler(organization_established, lambda e: [(ORGS, e.org_id)]),
         "SecretaryAppointed": Handler(secretary_appointed, branches),
         "BranchRated": Handler(branch_rated, branches),
@@ -487,7 +492,8 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         "ActivityHeld": Handler(activity_held, lambda e: activity(e) + [(MEMBERS, x.member_id) for x in e.attendance]),
         "AttendanceRecorded": Handler(attendance_recorded, lambda e: [*activity(e), *member(e)]),
         "ActivityCancelled": Handler(activity_cancelled, activity),
-        "VolunteerHoursLogged": Handler(hours_logged, member),
+        "VolunteerHoursLogged": Handler(hours_logged, lambda e: member(e) + (
+            [(teams.TEAMS, e.team_id)] if e.team_id else [])),
         "VisitRecorded": Handler(visit_recorded, member),
         "NoticeCreated": Handler(notice_created),
         "NotificationDispatched": Handler(addressed, notice_member),

@@ -19,7 +19,8 @@ CONTRACT_TYPES = {
                         "RecordTrainingAttendance RecordSecretaryAssessment SetSecretaryAllowance "
                         "RecordAllowancePayment",
     "activities.commands": "RegisterVenue ScheduleActivity RecordActivityHeld RecordAttendance CancelActivity "
-                           "LogVolunteerHours RecordVisit",
+                           "LogVolunteerHours RecordVisit "
+                           "RegisterVolunteerTeam JoinVolunteerTeam LeaveVolunteerTeam AppointTeamLeader",
     "notifications.commands": "SendNotice AcknowledgeNotice RecordFeedback CompleteDoorDelivery",
     "members.events": "OrganizationEstablished SecretaryAppointed MemberRegistered MemberProfileUpdated "
                       "MemberTransferred MemberMarkedAway MemberReturned MemberExempted MemberDied DuesPaid "
@@ -27,7 +28,8 @@ CONTRACT_TYPES = {
                       "CommitteeMemberAppointed CommitteeMemberRemoved ElectionRecorded TrainingSessionRecorded "
                       "TrainingAttendanceRecorded SecretaryAssessed SecretaryAllowanceSet AllowancePaid",
     "activities.events": "VenueRegistered ActivityScheduled ActivityHeld AttendanceRecorded ActivityCancelled "
-                         "VolunteerHoursLogged VisitRecorded",
+                         "VolunteerHoursLogged VisitRecorded "
+                         "VolunteerTeamRegistered VolunteerTeamMemberJoined VolunteerTeamMemberLeft TeamLeaderAppointed",
     "notifications.events": "NoticeCreated NotificationDispatched NotificationDelivered NotificationFailed "
                             "DoorDeliveryAssigned DoorDeliveryCompleted NoticeAcknowledged FeedbackReceived",
     "reporting.events": "AlertRaised AlertCleared PeriodReportPublished",

@@ -13,6 +13,7 @@ from dataclasses import asdict, fields
 from services.activities.domain.activity import Activity
 from services.activities.domain.branches import Branch, MemberView
 from services.activities.domain.service_log import Visit, VolunteerEntry
+from services.activities.domain.teams import Team
 from services.activities.domain.venue import DayBookings, Venue
 from shared.messaging.repository import Collection
 
@@ -23,6 +24,7 @@ VOLUNTEER_ENTRIES = "volunteer_entries"
 VISITS = "visits"
 BRANCHES = "branches"
 MEMBERS = "members"
+TEAMS = "volunteer_teams"  # issue 13: volunteer service teams (domain/teams.py)
 
 
 def _to_doc(obj, id_field: str) -> dict:
@@ -97,6 +99,14 @@ def member_from_doc(doc: dict | None) -> MemberView | None:
     return _from_doc(MemberView, doc, "member_id")
 
 
+def team_to_doc(t: Team) -> dict:
+    return _to_doc(t, "team_id")
+
+
+def team_from_doc(doc: dict | None) -> Team | None:
+    return _from_doc(Team, doc, "team_id")
+
+
 ACTIVITY: Collection[Activity] = Collection(ACTIVITIES, activity_to_doc, activity_from_doc)
 VENUE: Collection[Venue] = Collection(VENUES, venue_to_doc, venue_from_doc)
 VENUE_DAY: Collection[DayBookings] = Collection(VENUE_DAYS, day_to_doc, day_from_doc)
@@ -104,6 +114,7 @@ VOLUNTEER_ENTRY: Collection[VolunteerEntry] = Collection(VOLUNTEER_ENTRIES, entr
 VISIT: Collection[Visit] = Collection(VISITS, visit_to_doc, visit_from_doc)
 BRANCH: Collection[Branch] = Collection(BRANCHES, branch_to_doc, branch_from_doc)
 MEMBER_VIEW: Collection[MemberView] = Collection(MEMBERS, member_to_doc, member_from_doc)
+TEAM: Collection[Team] = Collection(TEAMS, team_to_doc, team_from_doc)
 
 
 async def setup(db) -> None:
@@ -114,3 +125,4 @@ async def setup(db) -> None:
     await db[VOLUNTEER_ENTRIES].create_index([("member_id", 1), ("on", 1)])
     await db[VISITS].create_index([("member_id", 1), ("on", 1)])
     await db[MEMBERS].create_index("branch_id")
+    await db[TEAMS].create_index("community_id")

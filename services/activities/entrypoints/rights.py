@@ -10,4 +10,6 @@ RIGHTS: dict[str, Right] = {
     "GET /api/v1/venues/{venue_id}/use": Right.VENUES,
     "GET /api/v1/branches/{branch_id}/calendar": Right.ACTIVITIES,
     "GET /api/v1/branches/{branch_id}/plan": Right.ACTIVITIES,
+    # volunteer service teams (team_routes.py, issue 13)
+    "GET /api/v1/volunteer-teams/{team_id}": Right.ACTIVITIES,
 }

@@ -102,6 +102,16 @@ async def volunteer_hours(request: Request, org_id: str, caller: Caller = Depend
                                                 as_of or today()))
 
 
+@router.get("/orgs/{org_id}/volunteer-teams",
+            summary="Volunteer service teams (志愿服务队) serving the subtree: roster, leader, hours by person and month")
+async def volunteer_teams(request: Request, org_id: str, caller: Caller = Depends(authorized),
+                          period: str = Query(..., examples=["2026"]), as_of: date | None = AS_OF) -> dict:
+    from services.reporting import team_queries  # issue 13
+
+    return await _guard(team_queries.volunteer_teams(await _scoped(request, org_id, caller), org_id, _period(period),
+                                                     as_of or today()))
+
+
 @router.get("/labels", summary="The Chinese labels of codes and figures (the dashboard's and the exports')")
 async def labels() -> dict:
     return all_labels()
