@@ -57,6 +57,12 @@ def where_to_look(report: dict, dashboard: str) -> str:
                      f"unpaid at the year's end: {unpaid}. 书记考核: every secretary assessed in January (the year "
                      "before) and December (GET :8001/api/v1/orgs/<branch>/secretary).")
     lines.append("  • 志愿服务 volunteer hours: " + ", ".join(f"{t} {h}" for t, h in s["volunteer_hours"].items()))
+    if s.get("service_requests"):
+        r = s["service_requests"]
+        lines.append(f"  • 便民服务与困难帮扶 requests: {r['opened']} opened ({r['from_visits']} from visits' needs, "
+                     f"{r['difficulties']} difficulties), {r['resolved']} resolved; open at the year's end "
+                     f"{r['open_at_year_end']}, of which overdue {r['overdue_at_year_end']} (alert 服务需求逾期未办结; "
+                     "dashboard: 便民服务与困难帮扶; GET :8004/api/v1/orgs/<org>/service-requests?status=unresolved)")
     if s.get("volunteer_teams"):
         lines.append("  • 志愿服务队 teams: " + "; ".join(
             f"{t}（{x['community']}，队长 {x['leader']}，队员 {x['roster_at_year_end']} 人）"

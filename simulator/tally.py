@@ -12,7 +12,7 @@ from shared.contracts.types import plain
 
 from shared.periods import Period, parse_period
 from services.reporting.domain.requirements import branch_required as required
-from simulator import leadership, teams
+from simulator import leadership, services, teams
 from simulator.world import World
 
 ORG_LIFE_AND_STUDY = {"branch_assembly", "committee_meeting", "group_meeting", "party_lecture",
@@ -38,6 +38,7 @@ class Tally:
         self.door_deliveries = 0
         self.feedback = 0
         self.cancelled = 0
+        self.requests = services.Requests()  # service requests and difficulties (issue 13)
 
     def held_activity(self, branch_ids: list[str], kind: str, day: date) -> None:
         for b in branch_ids:
@@ -105,6 +106,7 @@ def figures(world: World, tally: Tally, branch_ids: list[str], period: Period) -
     out["notices.sent"], out["notices.acknowledged"] = f["notices.sent"], f["notices.acknowledged"]
     out["notices.ack_rate"] = round(f["notices.acknowledged"] / f["notices.sent"], 4) if f["notices.sent"] else 0
     out["visits.members_visited"] = f["visits.members_visited"]
+    out |= services.figures(tally.requests, branch_ids, period)  # service requests (issue 13)
     return out | leadership.figures(world, branch_ids, period)  # committees, training, allowance (issue 13)
 
 
@@ -193,5 +195,6 @@ def summary(world: World, tally: Tally) -> dict:
                     "pairs_sent": year["notices.sent"], "pairs_acknowledged": year["notices.acknowledged"]},
         "leadership": leadership.summary(world),
         "volunteer_teams": teams.summary(world),  # issue 13
+        "service_requests": services.summary(world, tally.requests),  # issue 13
         "commands": {"total": sum(tally.commands.values()), "by_type": dict(sorted(tally.commands.items()))},
     }

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from simulator import leadership, teams, vocab
+from simulator import leadership, services, teams, vocab
 from simulator.commands import Cmd, Factory, at
 from simulator.tally import Tally
 from simulator.world import Branch, Member, World
@@ -131,6 +131,7 @@ class Year:
         for b in self.w.branches:
             cmds += self._branch_activities(b, mo)
             cmds += leadership.month_commands(self, b, mo)
+            cmds += services.branch_commands(self, b, mo)  # requests and difficulties (issue 13)
         cmds += leadership.training_commands(self, mo)
         cmds += leadership.allowance_payments(self, mo)
         if mo == 1:
@@ -223,12 +224,15 @@ class Year:
             kind = "phone" if away or (n == 1 and m.phone) else "home"
             roll = self.roll("visit", m.index, day)
             vid = self.w.ids.of("vis", f"{m.index}/{day}")
-            needs = [m.service_needs[int(roll * 1000) % len(m.service_needs)]] if m.service_needs and roll < 0.5 else []
+            # the month's first visit may record a need (it opens a service request: simulator/services.py)
+            needs = [m.service_needs[int(roll * 1000) % len(m.service_needs)]] if (
+                m.service_needs and roll < 0.5 and n == 0 and m.registered(day + timedelta(days=10))) else []
             out.append(self.cmd("RecordVisit", vid, {
                 "visit_id": vid, "member_id": m.member_id, "specialist_id": m.specialist.specialist_id,
                 "on": day.isoformat(), "kind": kind, "health": m.health, "needs": needs,
                 "notes": vocab.VISIT_NOTES[int(roll * 10000) % len(vocab.VISIT_NOTES)]}, at(day, 15), SPECIALISTS))
             self.t.visits[m.member_id].append(day)
+            out += self.t.requests.visit(self, m, vid, day, needs)
         return out
 
     # ---- activities ---------------------------------------------------------------------------

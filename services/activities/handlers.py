@@ -1,7 +1,7 @@
 """The activities service layer: one handler per command, and the one table of them."""
 from datetime import datetime
 
-from services.activities import teams
+from services.activities import service_requests, teams
 from services.activities.adapters.documents import (
     ACTIVITIES, ACTIVITY, TEAMS, VENUE, VENUE_DAY, VENUE_DAYS, VENUES, VISIT, VISITS, VOLUNTEER_ENTRIES,
     VOLUNTEER_ENTRY,
@@ -130,6 +130,9 @@ async def record_visit(cmd: c.RecordVisit, ctx: Context) -> None:
     ctx.repo(VISIT).add(v)
     ctx.emit(c.VisitRecorded(visit_id=v.visit_id, member_id=v.member_id, specialist_id=v.specialist_id, on=cmd.on,
                              kind=v.kind, health=v.health, needs=v.needs, notes=v.notes))
+    # its needs become service requests (issue 13)
+    await service_requests.from_visit(ctx, visit_id=v.visit_id, member_id=v.member_id,
+                                      specialist_id=v.specialist_id, on=v.on, needs=v.needs)
 
 
 def _schedule_wants(m: c.ScheduleActivity):
@@ -152,6 +155,7 @@ HANDLERS: dict[str, Handler] = {
         log_volunteer_hours,
         lambda m: [(VOLUNTEER_ENTRIES, m.entry_id)] + ([(ACTIVITIES, m.activity_id)] if m.activity_id else [])
         + ([(TEAMS, m.team_id)] if m.team_id else [])),
-    "RecordVisit": Handler(record_visit, lambda m: [(VISITS, m.visit_id)]),
+    "RecordVisit": Handler(record_visit, lambda m: [(VISITS, m.visit_id), *service_requests.visit_wants(m)]),
     **teams.HANDLERS,  # volunteer service teams (issue 13)
+    **service_requests.HANDLERS,  # service requests and difficulties (issue 13)
 }

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from weakref import WeakKeyDictionary
 
-from services.reporting import teams
+from services.reporting import service_requests, teams
 from services.reporting.adapters import figure_store
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import (
@@ -473,6 +473,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
     return {
         **leadership(emit_alerts),  # a branch's committee, elections, secretaries (leadership.py)
         **teams.build_handlers(),  # volunteer service teams (teams.py, issue 13)
+        **service_requests.build_handlers(emit_alerts),  # service requests and difficulties (issue 13)
         "OrganizationEstablished": Handler(organization_established, lambda e: [(ORGS, e.org_id)]),
         "SecretaryAppointed": Handler(secretary_appointed, branches),
         "BranchRated": Handler(branch_rated, branches),

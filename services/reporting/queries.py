@@ -7,7 +7,7 @@ subtree's members through the `branches` index, and derive everything as of the 
 import asyncio
 from datetime import date
 
-from services.reporting import leadership_queries
+from services.reporting import leadership_queries, service_queries
 from services.reporting.adapters import figures, org_tree
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, facts_from_doc
@@ -68,7 +68,9 @@ async def report(db, org_id: str, period: Period, as_of: date) -> dict:
         reader, [org_id], period, reading_day(period, as_of.isoformat())))
     if o is None:
         raise UnknownOrg(org_id)
-    return await _report(reader, o, period, as_of)
+    out = await _report(reader, o, period, as_of)
+    out.update(await service_queries.report_section(db, await org_tree.branches_under(db, o), period, out["as_of"]))
+    return out
 
 
 async def _branch_reports(reader: Reader, branches: list[dict], period: Period, as_of: date) -> list[dict]:
@@ -111,6 +113,7 @@ async def alerts(db, org_id: str, as_of: date, kind: str | None = None, branch_i
     out += [x.to_dict() | {"subject_name": f.name} async for f in subtree_members(db, branches)
             for x in al.member_alerts(f, day) if x.org_id in wanted]
     out += await leadership_queries.alerts(db, branches, day)  # committee and secretaries (issue 13)
+    out += await service_queries.alerts(db, branches, day)  # service requests overdue (issue 13)
     for x in out:
         x["org_name"] = names.get(x["org_id"])
         x["since_label"] = alert_list.since_label(x["kind"], x["since"])

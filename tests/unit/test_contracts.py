@@ -20,7 +20,8 @@ CONTRACT_TYPES = {
                         "RecordAllowancePayment",
     "activities.commands": "RegisterVenue ScheduleActivity RecordActivityHeld RecordAttendance CancelActivity "
                            "LogVolunteerHours RecordVisit "
-                           "RegisterVolunteerTeam JoinVolunteerTeam LeaveVolunteerTeam AppointTeamLeader",
+                           "RegisterVolunteerTeam JoinVolunteerTeam LeaveVolunteerTeam AppointTeamLeader "
+                           "OpenServiceRequest AssignServiceRequest ResolveServiceRequest",
     "notifications.commands": "SendNotice AcknowledgeNotice RecordFeedback CompleteDoorDelivery",
     "members.events": "OrganizationEstablished SecretaryAppointed MemberRegistered MemberProfileUpdated "
                       "MemberTransferred MemberMarkedAway MemberReturned MemberExempted MemberDied DuesPaid "
@@ -29,7 +30,8 @@ CONTRACT_TYPES = {
                       "TrainingAttendanceRecorded SecretaryAssessed SecretaryAllowanceSet AllowancePaid",
     "activities.events": "VenueRegistered ActivityScheduled ActivityHeld AttendanceRecorded ActivityCancelled "
                          "VolunteerHoursLogged VisitRecorded "
-                         "VolunteerTeamRegistered VolunteerTeamMemberJoined VolunteerTeamMemberLeft TeamLeaderAppointed",
+                         "VolunteerTeamRegistered VolunteerTeamMemberJoined VolunteerTeamMemberLeft TeamLeaderAppointed "
+                         "ServiceRequestOpened ServiceRequestAssigned ServiceRequestResolved",
     "notifications.events": "NoticeCreated NotificationDispatched NotificationDelivered NotificationFailed "
                             "DoorDeliveryAssigned DoorDeliveryCompleted NoticeAcknowledged FeedbackReceived",
     "reporting.events": "AlertRaised AlertCleared PeriodReportPublished",

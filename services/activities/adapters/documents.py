@@ -126,3 +126,32 @@ async def setup(db) -> None:
     await db[VISITS].create_index([("member_id", 1), ("on", 1)])
     await db[MEMBERS].create_index("branch_id")
     await db[TEAMS].create_index("community_id")
+    await db["service_requests"].create_index([("member_id", 1), ("opened_on", 1)])  # a member's (issue 13)
+
+
+# ---- service requests and difficulties (issue 13, domain/service_requests.py) ------------------
+from services.activities.domain.service_requests import MemberRequests, ServiceRequest  # noqa: E402
+
+REQUESTS = "service_requests"
+MEMBER_REQUESTS = "member_requests"  # per member: the open requests by need, so a visit opens none twice
+
+
+def request_to_doc(r: ServiceRequest) -> dict:
+    return _to_doc(r, "request_id")
+
+
+def request_from_doc(doc: dict | None) -> ServiceRequest | None:
+    return _from_doc(ServiceRequest, doc, "request_id")
+
+
+def member_requests_to_doc(m: MemberRequests) -> dict:
+    return _to_doc(m, "member_id")
+
+
+def member_requests_from_doc(doc: dict | None) -> MemberRequests | None:
+    return _from_doc(MemberRequests, doc, "member_id")
+
+
+REQUEST: Collection[ServiceRequest] = Collection(REQUESTS, request_to_doc, request_from_doc)
+MEMBER_REQUEST: Collection[MemberRequests] = Collection(MEMBER_REQUESTS, member_requests_to_doc,
+                                                        member_requests_from_doc)

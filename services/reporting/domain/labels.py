@@ -14,7 +14,7 @@ ALERT_LABELS = {
     "dues_arrears": "欠缴党费", "no_participation": "未参加组织生活", "missed_meetings": "组织生活未按期开展",
     "not_visited": "超期未走访", "branch_too_small": "正式党员不足3人", "no_secretary": "未配备书记",
     "transfer_suggested": "建议转移组织关系", "term_overdue": "支委会换届逾期", "post_vacant": "支委职务空缺超期",
-    "secretary_untrained": "书记年度未参加培训",
+    "secretary_untrained": "书记年度未参加培训", "request_overdue": "服务需求逾期未办结",
 }
 POST_LABELS = {"secretary": "书记", "deputy_secretary": "副书记", "organization_member": "组织委员",
                "propaganda_member": "宣传委员", "discipline_member": "纪检委员"}
@@ -53,4 +53,12 @@ def all_labels() -> dict:
     return {"kinds": KIND_LABELS, "activity_kinds": ACTIVITY_KINDS, "attendance": ATTENDANCE_STATUSES,
             "statuses": STATUS_LABELS, "alerts": ALERT_LABELS, "levels": LEVEL_LABELS,
             "org_kinds": ORG_KIND_LABELS, "figures": FIGURE_LABELS, "held": HELD, "required": REQUIRED,
-            "not_rated": NOT_RATED, "posts": POST_LABELS}
+            "not_rated": NOT_RATED, "posts": POST_LABELS, **service_labels()}
+
+
+def service_labels() -> dict:
+    """Service requests and difficulties (issue 13)."""
+    from shared.rules import service_labels as s
+
+    return {"services": s.SERVICES, "request_kinds": s.REQUEST_KINDS, "request_sources": s.REQUEST_SOURCES,
+            "request_outcomes": s.REQUEST_OUTCOMES, "request_statuses": s.REQUEST_STATUSES}

@@ -11,6 +11,12 @@ async def answered(bus, topic: str, *cmds: dict, timeout: float = 120) -> list[d
     return [caused_by(events, c)[0] for c in cmds]
 
 
+async def caused(bus, topic: str, cmd: dict, n: int, timeout: float = 120) -> list[dict]:
+    """Send one command and return the `n` events it causes (on several keys: in no set order)."""
+    await bus.send(topic.replace(".events", ".commands"), cmd)
+    return caused_by(await bus.events(topic, lambda es: len(caused_by(es, cmd)) >= n, timeout), cmd)
+
+
 async def district_with_members(bus, n: int, n_branches: int = 1, **over) -> tuple[dict, list[str]]:
     """A tree (each level answered before the next) and `n` members in its first branch."""
     ids, cmds = tree(n_branches)
@@ -31,4 +37,4 @@ async def reads(http, path: str, params: dict, check, timeout: float = 120):
     return await eventually(get, timeout=timeout, interval=1)
 
 
-__all__ = ["answered", "district_with_members", "reads", "envelope", "uid"]
+__all__ = ["answered", "caused", "district_with_members", "reads", "envelope", "uid"]
