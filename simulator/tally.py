@@ -12,7 +12,7 @@ from shared.contracts.types import plain
 
 from shared.periods import Period, parse_period
 from services.reporting.domain.requirements import branch_required as required
-from simulator import leadership, services, teams
+from simulator import leadership, reorganization, services, teams
 from simulator.world import World
 
 ORG_LIFE_AND_STUDY = {"branch_assembly", "committee_meeting", "group_meeting", "party_lecture",
@@ -126,8 +126,9 @@ def subtrees(world: World) -> list[tuple[str, str, str, list[str]]]:
     by_community = defaultdict(list)
     by_sub = defaultdict(list)
     for b in world.branches:
-        by_community[b.community_id].append(b.org_id)
-        by_sub[b.subdistrict_id].append(b.org_id)
+        community, sub = reorganization.placement(world, b)  # a branch moved (化并转, issue 13) counts where it is
+        by_community[community].append(b.org_id)
+        by_sub[sub].append(b.org_id)
     out = [(world.district.org_id, world.district.name, "district", [b.org_id for b in world.branches])]
     out += [(s.org_id, s.name, s.kind, by_sub[s.org_id]) for s in world.subdistricts]
     out += [(c.org_id, c.name, "community", by_community[c.org_id]) for c in world.communities]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from simulator import leadership, services, teams, vocab
+from simulator import leadership, reorganization, services, teams, vocab
 from simulator.commands import Cmd, Factory, at
 from simulator.tally import Tally
 from simulator.world import Branch, Member, World
@@ -133,6 +133,7 @@ class Year:
             cmds += leadership.month_commands(self, b, mo)
             cmds += services.branch_commands(self, b, mo)  # requests and difficulties (issue 13)
         cmds += leadership.training_commands(self, mo)
+        cmds += reorganization.month_commands(self, mo)  # 化并转: a branch moves (issue 13)
         cmds += leadership.allowance_payments(self, mo)
         if mo == 1:
             cmds += leadership.assessments(self, self.y - 1, date(self.y, 1, 20))

@@ -5,7 +5,7 @@ stages the new snapshots with an audit entry per record changed, and emits its e
 """
 from pydantic import ValidationError
 
-from services.members import leadership
+from services.members import leadership, reorganization
 from services.members.adapters.documents import (
     ALLOWANCE_PAYMENTS, AWARDS, ELECTIONS, MEMBER, MEMBERS, ORGS, PAYMENTS, TRAININGS, member_to_doc, org_to_doc,
 )
@@ -290,4 +290,5 @@ HANDLERS: dict[str, Handler] = {
     "SetSecretaryAllowance": Handler(leadership.set_secretary_allowance, lambda m: [(ORGS, m.branch_id)]),
     "RecordAllowancePayment": Handler(leadership.record_allowance_payment, lambda m: [
         (ALLOWANCE_PAYMENTS, m.payment_id), (ORGS, m.branch_id), (MEMBERS, m.member_id)]),
+    **reorganization.HANDLERS,  # 化并转: dissolve, move, change settings (issue 13)
 }

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from weakref import WeakKeyDictionary
 
-from services.reporting import service_requests, teams
+from services.reporting import reorganization, service_requests, teams
 from services.reporting.adapters import figure_store
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import (
@@ -114,6 +114,8 @@ async def refresh_branch_alerts(ctx: Context, branch_id: str, day: str, emit_ale
         return
     evaluated = max(day, org.get("evaluated_on") or day)
     current = al.branch_alerts(await branch_state(ContextReader(ctx), org, evaluated), evaluated, district_rules())
+    if org.get("merged_on") and org["merged_on"] <= evaluated:
+        current = []  # merged or dissolved: no branch any more (化并转)
     before = org.get("open_alerts", [])
     org["open_alerts"] = emit_changes(ctx, before, current, evaluated) if emit_alerts else [
         x.to_dict() for x in current]
@@ -474,6 +476,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         **leadership(emit_alerts),  # a branch's committee, elections, secretaries (leadership.py)
         **teams.build_handlers(),  # volunteer service teams (teams.py, issue 13)
         **service_requests.build_handlers(emit_alerts),  # service requests and difficulties (issue 13)
+        **reorganization.build_handlers(emit_alerts),  # 化并转: dissolved, moved, settings (issue 13)
         "OrganizationEstablished": Handler(organization_established, lambda e: [(ORGS, e.org_id)]),
         "SecretaryAppointed": Handler(secretary_appointed, branches),
         "BranchRated": Handler(branch_rated, branches),

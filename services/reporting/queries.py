@@ -70,6 +70,9 @@ async def report(db, org_id: str, period: Period, as_of: date) -> dict:
         raise UnknownOrg(org_id)
     out = await _report(reader, o, period, as_of)
     out.update(await service_queries.report_section(db, await org_tree.branches_under(db, o), period, out["as_of"]))
+    if o["kind"] == "branch":  # 化并转 (issue 13)
+        out["reorganization"] = {"merged_into": o.get("merged_into"), "merged_on": o.get("merged_on"),
+                                 "dissolved_on": o.get("dissolved_on"), "moves": o.get("moves", [])}
     return out
 
 
@@ -108,6 +111,8 @@ async def alerts(db, org_id: str, as_of: date, kind: str | None = None, branch_i
     await figures.prefetch_branch_states(reader, list(wanted), day)
     out: list[dict] = []
     for b in branches:
+        if b.get("merged_on") and b["merged_on"] <= day:
+            continue  # merged or dissolved (化并转): no branch alerts from that day
         state = await branch_state(reader, b, day)
         out += [x.to_dict() | {"subject_name": b["name"]} for x in al.branch_alerts(state, day, district_rules())]
     out += [x.to_dict() | {"subject_name": f.name} async for f in subtree_members(db, branches)

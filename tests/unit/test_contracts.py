@@ -17,7 +17,7 @@ CONTRACT_TYPES = {
                         "AssignSpecialist RecordEvaluation RateBranch MergeBranches GrantAward "
                         "AppointCommitteeMember RemoveCommitteeMember RecordElection RecordTrainingSession "
                         "RecordTrainingAttendance RecordSecretaryAssessment SetSecretaryAllowance "
-                        "RecordAllowancePayment",
+                        "RecordAllowancePayment DissolveBranch MoveBranch ChangeBranchSettings",
     "activities.commands": "RegisterVenue ScheduleActivity RecordActivityHeld RecordAttendance CancelActivity "
                            "LogVolunteerHours RecordVisit "
                            "RegisterVolunteerTeam JoinVolunteerTeam LeaveVolunteerTeam AppointTeamLeader "
@@ -27,7 +27,8 @@ CONTRACT_TYPES = {
                       "MemberTransferred MemberMarkedAway MemberReturned MemberExempted MemberDied DuesPaid "
                       "SpecialistAssigned EvaluationRecorded BranchRated BranchesMerged AwardGranted "
                       "CommitteeMemberAppointed CommitteeMemberRemoved ElectionRecorded TrainingSessionRecorded "
-                      "TrainingAttendanceRecorded SecretaryAssessed SecretaryAllowanceSet AllowancePaid",
+                      "TrainingAttendanceRecorded SecretaryAssessed SecretaryAllowanceSet AllowancePaid "
+                      "BranchDissolved BranchMoved BranchSettingsChanged",
     "activities.events": "VenueRegistered ActivityScheduled ActivityHeld AttendanceRecorded ActivityCancelled "
                          "VolunteerHoursLogged VisitRecorded "
                          "VolunteerTeamRegistered VolunteerTeamMemberJoined VolunteerTeamMemberLeft TeamLeaderAppointed "
