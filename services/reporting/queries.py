@@ -174,7 +174,8 @@ async def member(db, member_id: str, as_of: date) -> dict | None:
             "hours": str(sum(h["hundredths"] for h in f.hours.values() if h["on"] <= day) / 100),
             "notices": [{"notice_id": k, **v} for k, v in sorted(f.notices.items())],
             "alerts": [x.to_dict() | {"since_label": alert_list.since_label(x.kind, x.since)}
-                       for x in al.member_alerts(f, day)], "as_of": day}
+                       for x in al.member_alerts(f, day)], "as_of": day,
+            "service_requests": await service_queries.of_member(db, member_id, day)}  # issue 13
 
 
 async def volunteer_hours(db, org_id: str, period: Period, as_of: date) -> dict:

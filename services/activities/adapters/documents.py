@@ -124,6 +124,7 @@ async def setup(db) -> None:
     await db[VENUE_DAYS].create_index([("venue_id", 1), ("day", 1)])
     await db[VOLUNTEER_ENTRIES].create_index([("member_id", 1), ("on", 1)])
     await db[VISITS].create_index([("member_id", 1), ("on", 1)])
+    await db[VISITS].create_index([("specialist_id", 1), ("on", 1)])  # a specialist's log (issue 13)
     await db[MEMBERS].create_index("branch_id")
     await db[TEAMS].create_index("community_id")
     await db["service_requests"].create_index([("member_id", 1), ("opened_on", 1)])  # a member's (issue 13)
