@@ -2,8 +2,9 @@
 
 - A specialist's first visit of the month may record one of the member's needs (the second visit
   of the frail records none); activities opens a request for a need not already open. The
-  specialist resolves it 2–7 days later, in the same month, except about one in seventy, which stays
-  open past its due date (the `request_overdue` alerts).
+  specialist resolves it 2–7 days later, except about one in seventy, which stays open past its due
+  date (the `request_overdue` alerts). A resolution names a request a visit opened on another key, so it
+  is sent with the next month's phase; that month's visit records no need being resolved then.
 - Each branch's members and secretary ask for the branches' services and report difficulties:
   a neighbours' dispute for the mediation room (调解室, March), party papers (党报党刊, April), the stair
   cleaning (楼道清扫, June), and a difficulty reported by the secretary in September, handed to a
@@ -37,16 +38,33 @@ class Requests:
 
     opened: dict[str, dict] = field(default_factory=dict)
     open_needs: dict[str, set] = field(default_factory=dict)
+    # A resolution names a request a visit opened (another key): it is sent in the next phase, with the
+    # next month's visits; a need being resolved there is not recorded again in that month.
+    resolving: dict[str, set] = field(default_factory=dict)  # member → keys resolved in the coming phase
+    carry: list = field(default_factory=list)
 
-    def visit(self, y, m, visit_id: str, day: date, needs: list[str]) -> list:
-        """The resolution commands for the requests this visit opens (none for a need already open)."""
+    @staticmethod
+    def key(need: str) -> str:
+        service = NEED_SERVICES.get(need, "other")
+        return service if service != "other" else f"other|{need}"
+
+    def new_month(self) -> list:
+        """The resolutions of last month's requests (for this month's phase)."""
+        out, self.carry = self.carry, []
+        self.resolving, self._next = getattr(self, "_next", {}), {}
+        return out
+
+    def needs_of(self, m, needs: list[str]) -> list[str]:
+        return [n for n in needs if self.key(n) not in self.resolving.get(m.member_id, ())]
+
+    def visit(self, y, m, visit_id: str, day: date, needs: list[str]) -> None:
+        """The requests this visit opens (none for a need already open); their resolutions are carried."""
         from simulator.commands import at
 
-        out = []
         mine = self.open_needs.setdefault(m.member_id, set())
         for i, need in enumerate(needs):
             service = NEED_SERVICES.get(need, "other")
-            key = service if service != "other" else f"other|{need}"
+            key = self.key(need)
             if key in mine:
                 continue
             rid = visit_request_id(visit_id, i)
@@ -58,10 +76,10 @@ class Requests:
                 continue
             done = day + timedelta(days=2 + int(y.roll("resolve", m.index, day) * 6))
             self.opened[rid]["resolved_on"] = done
-            out.append(y.cmd("ResolveServiceRequest", rid, {
+            self._next.setdefault(m.member_id, set()).add(key)
+            self.carry.append(y.cmd("ResolveServiceRequest", rid, {
                 "request_id": rid, "on": done.isoformat(), "outcome": "resolved",
                 "resolution": f"{need}：已上门办理"}, at(done, 16), "specialist-app"))
-        return out
 
 
 def branch_commands(y, b: Branch, mo: int) -> list:

@@ -124,6 +124,7 @@ class Year:
 
     def month(self, mo: int, carried: list[Cmd]) -> tuple[Phase, list[Cmd]]:
         cmds, later = list(carried), []
+        self.t.requests.new_month()  # last month's resolutions came with `carried` (issue 13)
         for m in self.w.members:
             cmds += self._life_events(m, mo)
             cmds += self._dues(m, mo)
@@ -141,6 +142,7 @@ class Year:
         cmds += service
         later += hours
         cmds += self._alliance(mo)
+        later += self.t.requests.carry  # resolutions of the month's requests: in the next phase
         notice, after = self._notice(mo)
         cmds += notice
         later += after
@@ -228,12 +230,13 @@ class Year:
             # the month's first visit may record a need (it opens a service request: simulator/services.py)
             needs = [m.service_needs[int(roll * 1000) % len(m.service_needs)]] if (
                 m.service_needs and roll < 0.5 and n == 0 and m.registered(day + timedelta(days=10))) else []
+            needs = self.t.requests.needs_of(m, needs)
             out.append(self.cmd("RecordVisit", vid, {
                 "visit_id": vid, "member_id": m.member_id, "specialist_id": m.specialist.specialist_id,
                 "on": day.isoformat(), "kind": kind, "health": m.health, "needs": needs,
                 "notes": vocab.VISIT_NOTES[int(roll * 10000) % len(vocab.VISIT_NOTES)]}, at(day, 15), SPECIALISTS))
             self.t.visits[m.member_id].append(day)
-            out += self.t.requests.visit(self, m, vid, day, needs)
+            self.t.requests.visit(self, m, vid, day, needs)
         return out
 
     # ---- activities ---------------------------------------------------------------------------
