@@ -60,6 +60,16 @@ def where_to_look(report: dict, dashboard: str) -> str:
     if records:
         lines += branch_records_lines(records)
     lines.append("  • 志愿服务 volunteer hours: " + ", ".join(f"{t} {h}" for t, h in s["volunteer_hours"].items()))
+    if s.get("service_requests"):
+        r = s["service_requests"]
+        lines.append(f"  • 便民服务与困难帮扶 requests: {r['opened']} opened ({r['from_visits']} from visits' needs, "
+                     f"{r['difficulties']} difficulties), {r['resolved']} resolved; open at the year's end "
+                     f"{r['open_at_year_end']}, of which overdue {r['overdue_at_year_end']} (alert 服务需求逾期未办结; "
+                     "dashboard: 便民服务与困难帮扶; GET :8004/api/v1/orgs/<org>/service-requests?status=unresolved)")
+    if s.get("volunteer_teams"):
+        lines.append("  • 志愿服务队 teams: " + "; ".join(
+            f"{t}（{x['community']}，队长 {x['leader']}，队员 {x['roster_at_year_end']} 人）"
+            for t, x in s["volunteer_teams"].items()) + " (dashboard: 志愿服务队; GET :8004/api/v1/orgs/<org>/volunteer-teams)")
     lines.append(f"  • 预警 alerts open on {y}-12-31: " + ", ".join(f"{k} {n}" for k, n in s["alerts_at_year_end"].items()))
     return "\n".join(lines)
 

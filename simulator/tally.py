@@ -12,7 +12,7 @@ from shared.contracts.types import plain
 
 from shared.periods import Period, parse_period
 from services.reporting.domain.requirements import branch_required as required
-from simulator import branch_records, leadership
+from simulator import branch_records, leadership, reorganization, services, teams
 from simulator.world import World
 
 ORG_LIFE_AND_STUDY = {"branch_assembly", "committee_meeting", "group_meeting", "party_lecture",
@@ -38,6 +38,7 @@ class Tally:
         self.door_deliveries = 0
         self.feedback = 0
         self.cancelled = 0
+        self.requests = services.Requests()  # service requests and difficulties (issue 13)
 
     def held_activity(self, branch_ids: list[str], kind: str, day: date) -> None:
         for b in branch_ids:
@@ -105,6 +106,7 @@ def figures(world: World, tally: Tally, branch_ids: list[str], period: Period) -
     out["notices.sent"], out["notices.acknowledged"] = f["notices.sent"], f["notices.acknowledged"]
     out["notices.ack_rate"] = round(f["notices.acknowledged"] / f["notices.sent"], 4) if f["notices.sent"] else 0
     out["visits.members_visited"] = f["visits.members_visited"]
+    out |= services.figures(tally.requests, branch_ids, period)  # service requests (issue 13)
     return out | leadership.figures(world, branch_ids, period)  # committees, training, allowance (issue 13)
 
 
@@ -124,8 +126,9 @@ def subtrees(world: World) -> list[tuple[str, str, str, list[str]]]:
     by_community = defaultdict(list)
     by_sub = defaultdict(list)
     for b in world.branches:
-        by_community[b.community_id].append(b.org_id)
-        by_sub[b.subdistrict_id].append(b.org_id)
+        community, sub = reorganization.placement(world, b)  # a branch moved (化并转, issue 13) counts where it is
+        by_community[community].append(b.org_id)
+        by_sub[sub].append(b.org_id)
     out = [(world.district.org_id, world.district.name, "district", [b.org_id for b in world.branches])]
     out += [(s.org_id, s.name, s.kind, by_sub[s.org_id]) for s in world.subdistricts]
     out += [(c.org_id, c.name, "community", by_community[c.org_id]) for c in world.communities]
@@ -193,5 +196,7 @@ def summary(world: World, tally: Tally) -> dict:
                     "pairs_sent": year["notices.sent"], "pairs_acknowledged": year["notices.acknowledged"]},
         "leadership": leadership.summary(world),
         "branch_records": branch_records.summary(world),  # funds, study, grades, activists (issue 13)
+        "volunteer_teams": teams.summary(world),  # issue 13
+        "service_requests": services.summary(world, tally.requests),  # issue 13
         "commands": {"total": sum(tally.commands.values()), "by_type": dict(sorted(tally.commands.items()))},
     }

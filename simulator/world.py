@@ -182,6 +182,7 @@ def build(seed: int, members: int = REPORT_SIZE, year: int = 2025) -> World:
             people.append(m)
             branch.member_ids.append(m.member_id)
     by_id = {m.member_id: m for m in people}
+    _long_stay(people, branches, year)
     for branch in branches:
         if "no_secretary" not in branch.gaps:
             branch.secretary_id = _secretary([by_id[mid] for mid in branch.member_ids], year)
@@ -284,6 +285,26 @@ def _life(m: Member, rng: random.Random, year: int, is_new: bool) -> None:
     elif rng.random() < 0.01:
         m.transferred_on = _day(rng, year, rng.randint(2, 12))
         m.destination = rng.choice(vocab.TRANSFER_PLACES)
+
+
+LONG_STAY = ("天鹅湖", "上海（随女儿居住）", 2, 10)  # the branch, where, and the day (month, day) the stay began
+
+
+def _long_stay(people: list[Member], branches: list[Branch], year: int) -> None:
+    """One member of 天鹅湖 goes to live with a daughter in Shanghai from 10 February and stays: away
+    at one place more than six months, so from 11 August the platform suggests transferring the
+    relationship (transfer_suggested, issue 13). Chosen among members staying all year with a phone
+    (they take part remotely), so no other figure hangs on the choice."""
+    short, where, month, day = LONG_STAY
+    branch = next((b for b in branches if b.short == short), None)
+    if branch is None:
+        return
+    for m in people:
+        if (m.branch_id == branch.org_id and m.registered_on.year < year and not m.away and not m.team
+                and not m.disengaged and m.paid_through is None and m.died_on is None and m.transferred_on is None
+                and m.phone and m.health == "good" and m.exempt_from is None):
+            m.away = [Away(date(year, month, day), None, None, where, "family")]
+            return
 
 
 def _secretary(members: list[Member], year: int) -> str | None:

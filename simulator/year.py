@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from simulator import branch_records, leadership, vocab
+from simulator import branch_records, leadership, reorganization, services, teams, vocab
 from simulator.commands import Cmd, Factory, at
 from simulator.tally import Tally
 from simulator.world import Branch, Member, World
@@ -102,6 +102,7 @@ class Year:
                 cmds.append(self.cmd("AppointSecretary", b.org_id, {"branch_id": b.org_id, "member_id": b.secretary_id},
                                      at(date(self.y - 1, 10, 28)), REGISTRY))
         cmds += leadership.allowance_rates(self)
+        cmds += teams.commands(self)  # volunteer service teams and their rosters (issue 13)
         for m in self.w.members:
             sp = m.specialist
             cmds.append(self.cmd("AssignSpecialist", m.member_id, {
@@ -123,6 +124,7 @@ class Year:
 
     def month(self, mo: int, carried: list[Cmd]) -> tuple[Phase, list[Cmd]]:
         cmds, later = list(carried), []
+        self.t.requests.new_month()  # last month's resolutions came with `carried` (issue 13)
         for m in self.w.members:
             cmds += self._life_events(m, mo)
             cmds += self._dues(m, mo)
@@ -130,7 +132,9 @@ class Year:
         for b in self.w.branches:
             cmds += self._branch_activities(b, mo)
             cmds += leadership.month_commands(self, b, mo)
+            cmds += services.branch_commands(self, b, mo)  # requests and difficulties (issue 13)
         cmds += leadership.training_commands(self, mo)
+        cmds += reorganization.month_commands(self, mo)  # 化并转: a branch moves (issue 13)
         cmds += leadership.allowance_payments(self, mo)
         if mo == 1:
             cmds += leadership.assessments(self, self.y - 1, date(self.y, 1, 20))
@@ -139,6 +143,7 @@ class Year:
         cmds += service
         later += hours
         cmds += self._alliance(mo)
+        later += self.t.requests.carry  # resolutions of the month's requests: in the next phase
         notice, after = self._notice(mo)
         cmds += notice
         later += after
@@ -223,12 +228,16 @@ class Year:
             kind = "phone" if away or (n == 1 and m.phone) else "home"
             roll = self.roll("visit", m.index, day)
             vid = self.w.ids.of("vis", f"{m.index}/{day}")
-            needs = [m.service_needs[int(roll * 1000) % len(m.service_needs)]] if m.service_needs and roll < 0.5 else []
+            # the month's first visit may record a need (it opens a service request: simulator/services.py)
+            needs = [m.service_needs[int(roll * 1000) % len(m.service_needs)]] if (
+                m.service_needs and roll < 0.5 and n == 0 and m.registered(day + timedelta(days=10))) else []
+            needs = self.t.requests.needs_of(m, needs)
             out.append(self.cmd("RecordVisit", vid, {
                 "visit_id": vid, "member_id": m.member_id, "specialist_id": m.specialist.specialist_id,
                 "on": day.isoformat(), "kind": kind, "health": m.health, "needs": needs,
                 "notes": vocab.VISIT_NOTES[int(roll * 10000) % len(vocab.VISIT_NOTES)]}, at(day, 15), SPECIALISTS))
             self.t.visits[m.member_id].append(day)
+            self.t.requests.visit(self, m, vid, day, needs)
         return out
 
     # ---- activities ---------------------------------------------------------------------------
@@ -338,7 +347,7 @@ class Year:
                 self.t.hours[m.member_id].append((day, hours, team))
                 self.t.attended(m.member_id, "volunteer_service", day, "present", "in_person")
                 hours_logged.append(self.cmd("LogVolunteerHours", eid, {
-                    "entry_id": eid, "member_id": m.member_id, "team": team, "hours": str(hours),
+                    "entry_id": eid, "member_id": m.member_id, "team_id": teams.team_id(self.w, team), "hours": str(hours),
                     "on": day.isoformat(), "activity_id": aid}, at(day, 13), DEVICES))
         return out, hours_logged
 

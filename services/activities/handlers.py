@@ -1,9 +1,12 @@
 """The activities service layer: one handler per command, and the one table of them."""
 from datetime import datetime
 
+from services.activities import service_requests, teams
 from services.activities.adapters.documents import (
-    ACTIVITIES, ACTIVITY, VENUE, VENUE_DAY, VENUE_DAYS, VENUES, VISIT, VISITS, VOLUNTEER_ENTRIES, VOLUNTEER_ENTRY,
+    ACTIVITIES, ACTIVITY, TEAMS, VENUE, VENUE_DAY, VENUE_DAYS, VENUES, VISIT, VISITS, VOLUNTEER_ENTRIES,
+    VOLUNTEER_ENTRY,
 )
+from services.activities.domain import teams as team_rules
 from services.activities.domain import activity as act
 from services.activities.domain import service_log
 from services.activities.domain import venue as venues
@@ -106,12 +109,18 @@ async def log_volunteer_hours(cmd: c.LogVolunteerHours, ctx: Context) -> None:
     status = None
     if cmd.activity_id:
         status = (await _known_activity(ctx, cmd.activity_id)).status
+    label = cmd.team
+    if cmd.team_id:  # a registered team (issue 13): its name, and only for its roster
+        team = await teams.known_team(ctx, cmd.team_id)
+        team_rules.check_hours(team, cmd.member_id, cmd.on.isoformat())
+        label = team.name
     e = service_log.log_hours(await ctx.repo(VOLUNTEER_ENTRY).get(cmd.entry_id),
-                              entry_id=cmd.entry_id, member_id=cmd.member_id, team=cmd.team, hours=cmd.hours,
-                              on=cmd.on.isoformat(), activity_id=cmd.activity_id, activity_status=status)
+                              entry_id=cmd.entry_id, member_id=cmd.member_id, team=label, hours=cmd.hours,
+                              on=cmd.on.isoformat(), activity_id=cmd.activity_id, activity_status=status,
+                              team_id=cmd.team_id)
     ctx.repo(VOLUNTEER_ENTRY).add(e)
     ctx.emit(c.VolunteerHoursLogged(entry_id=e.entry_id, member_id=e.member_id, team=e.team, hours=cmd.hours,
-                                    on=cmd.on, activity_id=e.activity_id))
+                                    on=cmd.on, activity_id=e.activity_id, team_id=e.team_id))
 
 
 async def record_visit(cmd: c.RecordVisit, ctx: Context) -> None:
@@ -121,6 +130,9 @@ async def record_visit(cmd: c.RecordVisit, ctx: Context) -> None:
     ctx.repo(VISIT).add(v)
     ctx.emit(c.VisitRecorded(visit_id=v.visit_id, member_id=v.member_id, specialist_id=v.specialist_id, on=cmd.on,
                              kind=v.kind, health=v.health, needs=v.needs, notes=v.notes))
+    # its needs become service requests (issue 13)
+    await service_requests.from_visit(ctx, visit_id=v.visit_id, member_id=v.member_id,
+                                      specialist_id=v.specialist_id, on=v.on, needs=v.needs)
 
 
 def _schedule_wants(m: c.ScheduleActivity):
@@ -141,6 +153,9 @@ HANDLERS: dict[str, Handler] = {
     "CancelActivity": Handler(cancel_activity, lambda m: [(ACTIVITIES, m.activity_id)]),
     "LogVolunteerHours": Handler(
         log_volunteer_hours,
-        lambda m: [(VOLUNTEER_ENTRIES, m.entry_id)] + ([(ACTIVITIES, m.activity_id)] if m.activity_id else [])),
-    "RecordVisit": Handler(record_visit, lambda m: [(VISITS, m.visit_id)]),
+        lambda m: [(VOLUNTEER_ENTRIES, m.entry_id)] + ([(ACTIVITIES, m.activity_id)] if m.activity_id else [])
+        + ([(TEAMS, m.team_id)] if m.team_id else [])),
+    "RecordVisit": Handler(record_visit, lambda m: [(VISITS, m.visit_id), *service_requests.visit_wants(m)]),
+    **teams.HANDLERS,  # volunteer service teams (issue 13)
+    **service_requests.HANDLERS,  # service requests and difficulties (issue 13)
 }

@@ -7,6 +7,7 @@ from services.activities.adapters.documents import BRANCH, BRANCHES, MEMBER_VIEW
 from services.activities.domain import branches
 from services.activities.domain.branches import MemberView
 from shared.contracts import members as m
+from shared.contracts import reorganization as rz
 from shared.messaging.pipeline import Context, Handler
 
 
@@ -53,7 +54,30 @@ async def member_died(ev: m.MemberDied, ctx: Context) -> None:
     ctx.repo(MEMBER_VIEW).add(v)
 
 
+async def branch_dissolved(ev: rz.BranchDissolved, ctx: Context) -> None:
+    """A dissolved branch is closed as a merged one is, into none (issue 13)."""
+    b = branches.merge(await ctx.repo(BRANCH).get(ev.branch_id), branch_id=ev.branch_id, into=None,
+                       on=ev.on.isoformat())
+    ctx.repo(BRANCH).add(b)
+
+
+async def branch_moved(ev: rz.BranchMoved, ctx: Context) -> None:
+    b = await ctx.repo(BRANCH).get(ev.branch_id) or branches.Branch(ev.branch_id)
+    b.parent_id, b.ancestors = ev.to_community_id, list(ev.ancestors)
+    ctx.repo(BRANCH).add(b)
+
+
+async def branch_settings_changed(ev: rz.BranchSettingsChanged, ctx: Context) -> None:
+    b = await ctx.repo(BRANCH).get(ev.branch_id) or branches.Branch(ev.branch_id)
+    b.has_committee, b.party_groups = ev.has_committee, ev.party_groups
+    ctx.repo(BRANCH).add(b)
+
+
 MEMBER_EVENT_HANDLERS: dict[str, Handler] = {
+    # 化并转 (issue 13)
+    "BranchDissolved": Handler(branch_dissolved, lambda e: [(BRANCHES, e.branch_id)]),
+    "BranchMoved": Handler(branch_moved, lambda e: [(BRANCHES, e.branch_id)]),
+    "BranchSettingsChanged": Handler(branch_settings_changed, lambda e: [(BRANCHES, e.branch_id)]),
     "OrganizationEstablished": Handler(organization_established, lambda e: [(BRANCHES, e.org_id)]),
     "BranchesMerged": Handler(branches_merged, lambda e: [(BRANCHES, e.from_branch_id)]),
     "MemberRegistered": Handler(member_registered, lambda e: [(MEMBERS, e.member_id)]),

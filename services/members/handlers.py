@@ -5,7 +5,7 @@ stages the new snapshots with an audit entry per record changed, and emits its e
 """
 from pydantic import ValidationError
 
-from services.members import branch_funds, branch_grades, leadership, party_applicants, remote_study
+from services.members import branch_funds, branch_grades, leadership, party_applicants, remote_study, reorganization
 from services.members.adapters.documents import (
     ALLOWANCE_PAYMENTS, AWARDS, ELECTIONS, MEMBER, MEMBERS, ORGS, PAYMENTS, TRAININGS, member_to_doc, org_to_doc,
 )
@@ -295,6 +295,7 @@ HANDLERS: dict[str, Handler] = {
     "SetSecretaryAllowance": Handler(leadership.set_secretary_allowance, lambda m: [(ORGS, m.branch_id)]),
     "RecordAllowancePayment": Handler(leadership.record_allowance_payment, lambda m: [
         (ALLOWANCE_PAYMENTS, m.payment_id), (ORGS, m.branch_id), (MEMBERS, m.member_id)]),
+    **reorganization.HANDLERS,  # 化并转: dissolve, move, change settings (issue 13)
 }
 HANDLERS |= branch_funds.HANDLERS  # a branch's funds (issue 13, branch_funds.py)
 HANDLERS |= branch_grades.HANDLERS  # a branch's yearly grade (issue 13, branch_grades.py)

@@ -32,6 +32,7 @@ from services.notifications.naming import caused_by, emit_for_delivery
 from services.notifications.settings import district_office_contact
 from shared.contracts import activities as a
 from shared.contracts import members as m
+from shared.contracts import reorganization as rz
 from shared.contracts import notifications as c
 from shared.contracts import reporting as r
 from shared.errors import duplicate, not_allowed, unknown_reference
@@ -420,6 +421,21 @@ async def branches_merged(ev: m.BranchesMerged, ctx: Context) -> None:
         await _settle_member(ctx, mb, day, placed=True)
 
 
+async def branch_moved(ev: rz.BranchMoved, ctx: Context) -> None:
+    """化并转 (issue 13): the branch, and each of its members from `on`, take their new place in the
+    tree, as a transfer into the same branch under its new path (notices addressed to the new
+    community reach them from then on; the old community's, before)."""
+    day = _recorded(ctx)
+    branch = await _org(ctx, ev.branch_id)
+    branch["ancestors"] = list(ev.ancestors)
+    ctx.put(ORGS, branch)
+    path = branch_path(ev.branch_id, ev.ancestors)
+    for member_id in ev.member_ids:
+        mb = await _member(ctx, member_id)
+        _transfer(mb, day, ev.on.isoformat(), ev.branch_id, path)
+        await _settle_member(ctx, mb, day, placed=True)
+
+
 async def member_marked_away(ev: m.MemberMarkedAway, ctx: Context) -> None:
     mb, day = await _member(ctx, ev.member_id), _recorded(ctx)
     start = ev.from_.isoformat()
@@ -469,6 +485,8 @@ HANDLERS: dict[str, Handler] = {
                                                                 *((ORGS, o) for o in x.to_ancestors)]),
     "BranchesMerged": Handler(branches_merged, lambda x: [(ORGS, x.from_branch_id), (ORGS, x.into_branch_id),
                                                           *((MEMBERS, i) for i in x.member_ids)]),
+    "BranchMoved": Handler(branch_moved, lambda x: [(ORGS, x.branch_id), *((ORGS, o) for o in x.ancestors),
+                                                    *((MEMBERS, i) for i in x.member_ids)]),  # issue 13
     "MemberMarkedAway": Handler(member_marked_away, _member_keys),
     "MemberReturned": Handler(member_returned, _member_keys),
     "MemberDied": Handler(member_died, _member_keys),

@@ -18,7 +18,7 @@ import os
 import socket
 from datetime import date, datetime, timezone
 
-from services.reporting import leadership, queries
+from services.reporting import leadership, queries, service_requests
 from services.reporting.adapters.documents import MEMBERS, ORGS, STATE, facts_from_doc
 from services.reporting.domain import days as d
 from services.reporting.handlers import MemberUpdater, refresh_branch_alerts
@@ -130,6 +130,7 @@ async def check(runtime: Runtime, day: date, check_every_s: float = 600) -> None
     if await hold(runtime, "check", max(30.0, 3 * check_every_s)):
         await evaluate_branches(runtime, p, text)
         await leadership.evaluate_all(runtime, p, text)  # committees and secretaries (issue 13)
+        await service_requests.evaluate_all(runtime, p, text)  # requests overdue (issue 13)
         await publish_closed_month(runtime, p, text)
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from weakref import WeakKeyDictionary
 
+from services.reporting import reorganization, service_requests, teams
 from services.reporting.adapters import figure_store
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import (
@@ -113,6 +114,8 @@ async def refresh_branch_alerts(ctx: Context, branch_id: str, day: str, emit_ale
         return
     evaluated = max(day, org.get("evaluated_on") or day)
     current = al.branch_alerts(await branch_state(ContextReader(ctx), org, evaluated), evaluated, district_rules())
+    if org.get("merged_on") and org["merged_on"] <= evaluated:
+        current = []  # merged or dissolved: no branch any more (化并转)
     before = org.get("open_alerts", [])
     org["open_alerts"] = emit_changes(ctx, before, current, evaluated) if emit_alerts else [
         x.to_dict() for x in current]
@@ -415,6 +418,9 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
 
     async def hours_logged(e: a.VolunteerHoursLogged, ctx: Context) -> None:
         entry = {"on": e.on.isoformat(), "hundredths": int(Decimal(e.hours) * 100), "team": e.team}
+        if e.team_id:
+            entry["team_id"] = e.team_id
+        await teams.hours_logged(e, ctx)  # the team's hours by person (issue 13)
         await update(ctx, e.member_id, lambda f: f.hours.__setitem__(e.entry_id, entry))
 
     async def visit_recorded(e: a.VisitRecorded, ctx: Context) -> None:
@@ -482,6 +488,9 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         **branch_grades(emit_alerts),  # a branch's yearly grade (grades.py)
         **remote_study(emit_alerts),  # remote study accounts and use (study.py)
         **party_applicants(emit_alerts),  # the way into the Party (activists.py)
+        **teams.build_handlers(),  # volunteer service teams (teams.py, issue 13)
+        **service_requests.build_handlers(emit_alerts),  # service requests and difficulties (issue 13)
+        **reorganization.build_handlers(emit_alerts),  # 化并转: dissolved, moved, settings (issue 13)
         "OrganizationEstablished": Handler(organization_established, lambda e: [(ORGS, e.org_id)]),
         "SecretaryAppointed": Handler(secretary_appointed, branches),
         "BranchRated": Handler(branch_rated, branches),
@@ -501,7 +510,8 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         "ActivityHeld": Handler(activity_held, lambda e: activity(e) + [(MEMBERS, x.member_id) for x in e.attendance]),
         "AttendanceRecorded": Handler(attendance_recorded, lambda e: [*activity(e), *member(e)]),
         "ActivityCancelled": Handler(activity_cancelled, activity),
-        "VolunteerHoursLogged": Handler(hours_logged, member),
+        "VolunteerHoursLogged": Handler(hours_logged, lambda e: member(e) + (
+            [(teams.TEAMS, e.team_id)] if e.team_id else [])),
         "VisitRecorded": Handler(visit_recorded, member),
         "NoticeCreated": Handler(notice_created),
         "NotificationDispatched": Handler(addressed, notice_only),

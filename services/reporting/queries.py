@@ -7,7 +7,7 @@ subtree's members through the `branches` index, and derive everything as of the 
 import asyncio
 from datetime import date
 
-from services.reporting import activists_queries, funds_queries, grades_queries, leadership_queries
+from services.reporting import activists_queries, funds_queries, grades_queries, leadership_queries, service_queries
 from services.reporting.adapters import figures, org_tree
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, facts_from_doc
@@ -69,7 +69,12 @@ async def report(db, org_id: str, period: Period, as_of: date) -> dict:
         reader, [org_id], period, reading_day(period, as_of.isoformat())))
     if o is None:
         raise UnknownOrg(org_id)
-    return await _report(reader, o, period, as_of)
+    out = await _report(reader, o, period, as_of)
+    out.update(await service_queries.report_section(db, await org_tree.branches_under(db, o), period, out["as_of"]))
+    if o["kind"] == "branch":  # 化并转 (issue 13)
+        out["reorganization"] = {"merged_into": o.get("merged_into"), "merged_on": o.get("merged_on"),
+                                 "dissolved_on": o.get("dissolved_on"), "moves": o.get("moves", [])}
+    return out
 
 
 async def _branch_reports(reader: Reader, branches: list[dict], period: Period, as_of: date) -> list[dict]:
@@ -107,6 +112,8 @@ async def alerts(db, org_id: str, as_of: date, kind: str | None = None, branch_i
     await figures.prefetch_branch_states(reader, list(wanted), day)
     out: list[dict] = []
     for b in branches:
+        if b.get("merged_on") and b["merged_on"] <= day:
+            continue  # merged or dissolved (化并转): no branch alerts from that day
         state = await branch_state(reader, b, day)
         out += [x.to_dict() | {"subject_name": b["name"]} for x in al.branch_alerts(state, day, district_rules())]
     out += [x.to_dict() | {"subject_name": f.name} async for f in subtree_members(db, branches)
@@ -114,6 +121,7 @@ async def alerts(db, org_id: str, as_of: date, kind: str | None = None, branch_i
     out += await leadership_queries.alerts(db, branches, day)  # committee and secretaries (issue 13)
     out += await funds_queries.alerts(db, branches, day)  # a branch's funds overdrawn (issue 13)
     out += await activists_queries.alerts(db, branches, day)  # a probation past its year (issue 13)
+    out += await service_queries.alerts(db, branches, day)  # service requests overdue (issue 13)
     for x in out:
         x["org_name"] = names.get(x["org_id"])
         x["since_label"] = alert_list.since_label(x["kind"], x["since"])
@@ -169,7 +177,8 @@ async def member(db, member_id: str, as_of: date) -> dict | None:
             "hours": str(sum(h["hundredths"] for h in f.hours.values() if h["on"] <= day) / 100),
             "notices": [{"notice_id": k, **v} for k, v in sorted(f.notices.items())],
             "alerts": [x.to_dict() | {"since_label": alert_list.since_label(x.kind, x.since)}
-                       for x in al.member_alerts(f, day)], "as_of": day}
+                       for x in al.member_alerts(f, day)], "as_of": day,
+            "service_requests": await service_queries.of_member(db, member_id, day)}  # issue 13
 
 
 async def volunteer_hours(db, org_id: str, period: Period, as_of: date) -> dict:

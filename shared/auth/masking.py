@@ -36,6 +36,7 @@ FIELDS: dict[str, Category] = {
     "address": "address", "home_address": "address",
     "monthly_pension": "pension", "pension": "pension", "pension_history": "pension",
     "health": "health", "health_label": "health", "service_needs": "health", "needs": "health",
+    "health_found": "health", "needs_found": "health",  # what visits found (issue 13)
 }
 # Subtrees that describe staff, not the member: left as they are.
 NOT_THE_MEMBERS = frozenset({"specialist"})

@@ -1,7 +1,7 @@
 """activities.commands and activities.events."""
 from typing import ClassVar
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from shared.contracts.base import Command, Event, Loose, Strict
 from shared.contracts.codes import ActivityKind, AttendanceMode, AttendanceStatus, Health, VisitKind
@@ -92,10 +92,18 @@ class LogVolunteerHours(_ActivityCommand):
     KEY: ClassVar[str] = "member_id"
     entry_id: Id
     member_id: Id
-    team: Name
+    # A registered team (shared/contracts/teams.py); the free-text label only when none is named.
+    team: Name | None = None
     hours: Hours
     on: Day
     activity_id: Id | None = None
+    team_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _team(self):
+        if self.team is None and self.team_id is None:
+            raise ValueError("name the team: team_id (a registered team) or team (its name)")
+        return self
 
 
 class RecordVisit(_ActivityCommand):
@@ -178,10 +186,11 @@ class VolunteerHoursLogged(_ActivityEvent):
     KEY: ClassVar[str] = "member_id"
     entry_id: Id
     member_id: Id
-    team: str
+    team: str  # the registered team's name, or the label sent
     hours: Hours
     on: Day
     activity_id: Id | None = None
+    team_id: Id | None = None
 
 
 class VisitRecorded(_ActivityEvent):

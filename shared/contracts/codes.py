@@ -29,7 +29,7 @@ MemberStatus = Literal["resident", "away", "exempt", "transferred", "deceased"]
 AlertKind = Literal[
     "dues_arrears", "no_participation", "missed_meetings", "not_visited", "branch_too_small",
     "no_secretary", "transfer_suggested", "term_overdue", "post_vacant", "secretary_untrained",
-    "funds_overdrawn", "probation_overdue",
+    "funds_overdrawn", "probation_overdue", "request_overdue",
 ]
 AlertLevel = Literal["info", "warning", "alert"]
 # The branch committee (支部委员会): 书记、副书记、组织委员、宣传委员、纪检委员.

@@ -37,7 +37,7 @@ PHONE = "13912345678"
 def _side(district: str) -> dict:
     return {"district": district, "subdistrict": uid("s"), "community": uid("c"), "branch": uid("b"),
             "member": uid("m"), "door": uid("m"), "specialist": uid("sp"), "venue": uid("v"), "activity": uid("a"),
-            "notice": uid("n"), "feedback": uid("f"), "training": uid("t")}
+            "notice": uid("n"), "feedback": uid("f"), "training": uid("t"), "team": uid("vt")}
 
 
 async def _build(bus, http, s: dict) -> None:
@@ -52,6 +52,14 @@ async def _build(bus, http, s: dict) -> None:
     for m in ("member", "door"):
         await accepted(bus, command("AssignSpecialist", member_id=s[m], specialist_id=s["specialist"],
                                     specialist_name="李专员", specialist_phone="13700000000"))
+    # issue 13: a volunteer team of the side's community, and a visit by its specialist
+    [t] = await activity_answer(bus, envelope("RegisterVolunteerTeam", {
+        "team_id": s["team"], "name": "爱心义剪", "community_id": s["community"], "formed_on": "2026-01-10",
+        "leader_id": s["member"], "member_ids": [s["member"]]}))
+    [vis] = await activity_answer(bus, envelope("RecordVisit", {
+        "visit_id": uid("vis"), "member_id": s["member"], "specialist_id": s["specialist"], "on": "2026-02-01",
+        "kind": "home", "health": "poor"}))
+    assert t["type"] == "VolunteerTeamRegistered" and vis["type"] == "VisitRecorded", (t, vis)
     [v] = await activity_answer(bus, venue(s["venue"], org_id=s["branch"]))
     [a] = await activity_answer(bus, schedule([s["branch"]], activity_id=s["activity"], venue_id=s["venue"]))
     assert v["type"] == "VenueRegistered" and a["type"] == "ActivityScheduled", (v, a)
@@ -143,6 +151,10 @@ REQUESTS = {
         "GET /api/v1/venues/{venue_id}/use": (ORG, lambda s: (f"/api/v1/venues/{s['venue']}/use", P)),
         "GET /api/v1/branches/{branch_id}/calendar": (ORG, lambda s: (f"/api/v1/branches/{s['branch']}/calendar", P)),
         "GET /api/v1/branches/{branch_id}/plan": (ORG, lambda s: (f"/api/v1/branches/{s['branch']}/plan", P)),
+        "GET /api/v1/volunteer-teams/{team_id}": (ORG, lambda s: (f"/api/v1/volunteer-teams/{s['team']}", {})),
+        "GET /api/v1/members/{member_id}/visits": (MEMBER, lambda s: (f"/api/v1/members/{s['member']}/visits", {})),
+        "GET /api/v1/specialists/{specialist_id}/visits":
+            (SPECIALIST, lambda s: (f"/api/v1/specialists/{s['specialist']}/visits", {})),
     },
     "notifications": {
         "GET /api/v1/notices/{notice_id}": (ORG, lambda s: (f"/api/v1/notices/{s['notice']}", {})),
@@ -159,6 +171,10 @@ REQUESTS = {
         "GET /api/v1/orgs/{org_id}/series": (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/series", {"year": 2026})),
         "GET /api/v1/orgs/{org_id}/volunteer-hours":
             (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/volunteer-hours", P)),
+        "GET /api/v1/orgs/{org_id}/volunteer-teams":
+            (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/volunteer-teams", P)),
+        "GET /api/v1/orgs/{org_id}/service-requests":
+            (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/service-requests", {})),
         "GET /api/v1/labels": (NONE, lambda s: ("/api/v1/labels", {})),
         "GET /api/v1/alerts": (ORG, lambda s: ("/api/v1/alerts", {"org_id": s["branch"]})),
         "GET /api/v1/orgs/{org_id}/candidates":

@@ -19,9 +19,12 @@ CONTRACT_TYPES = {
                         "RecordTrainingAttendance RecordSecretaryAssessment SetSecretaryAllowance "
                         "RecordAllowancePayment "
                         "RecordBranchFunds RecordBranchSpending GradeBranch RecordStudyAccount RecordStudyUse "
-                        "RecordPartyApplication AdvanceApplicant SetBackApplicant",
+                        "RecordPartyApplication AdvanceApplicant SetBackApplicant "
+                        "DissolveBranch MoveBranch ChangeBranchSettings",
     "activities.commands": "RegisterVenue ScheduleActivity RecordActivityHeld RecordAttendance CancelActivity "
-                           "LogVolunteerHours RecordVisit",
+                           "LogVolunteerHours RecordVisit "
+                           "RegisterVolunteerTeam JoinVolunteerTeam LeaveVolunteerTeam AppointTeamLeader "
+                           "OpenServiceRequest AssignServiceRequest ResolveServiceRequest",
     "notifications.commands": "SendNotice AcknowledgeNotice RecordFeedback CompleteDoorDelivery",
     "members.events": "OrganizationEstablished SecretaryAppointed MemberRegistered MemberProfileUpdated "
                       "MemberTransferred MemberMarkedAway MemberReturned MemberExempted MemberDied DuesPaid "
@@ -29,9 +32,12 @@ CONTRACT_TYPES = {
                       "CommitteeMemberAppointed CommitteeMemberRemoved ElectionRecorded TrainingSessionRecorded "
                       "TrainingAttendanceRecorded SecretaryAssessed SecretaryAllowanceSet AllowancePaid "
                       "BranchFundsReceived BranchSpendingRecorded BranchGraded StudyAccountRecorded "
-                      "StudyUseRecorded PartyApplicationRecorded ApplicantAdvanced ApplicantSetBack",
+                      "StudyUseRecorded PartyApplicationRecorded ApplicantAdvanced ApplicantSetBack "
+                      "BranchDissolved BranchMoved BranchSettingsChanged",
     "activities.events": "VenueRegistered ActivityScheduled ActivityHeld AttendanceRecorded ActivityCancelled "
-                         "VolunteerHoursLogged VisitRecorded",
+                         "VolunteerHoursLogged VisitRecorded "
+                         "VolunteerTeamRegistered VolunteerTeamMemberJoined VolunteerTeamMemberLeft TeamLeaderAppointed "
+                         "ServiceRequestOpened ServiceRequestAssigned ServiceRequestResolved",
     "notifications.events": "NoticeCreated NotificationDispatched NotificationDelivered NotificationFailed "
                             "DoorDeliveryAssigned DoorDeliveryCompleted NoticeAcknowledged FeedbackReceived",
     "reporting.events": "AlertRaised AlertCleared PeriodReportPublished",

@@ -13,6 +13,7 @@ from dataclasses import asdict, fields
 from services.activities.domain.activity import Activity
 from services.activities.domain.branches import Branch, MemberView
 from services.activities.domain.service_log import Visit, VolunteerEntry
+from services.activities.domain.teams import Team
 from services.activities.domain.venue import DayBookings, Venue
 from shared.messaging.repository import Collection
 
@@ -23,6 +24,7 @@ VOLUNTEER_ENTRIES = "volunteer_entries"
 VISITS = "visits"
 BRANCHES = "branches"
 MEMBERS = "members"
+TEAMS = "volunteer_teams"  # issue 13: volunteer service teams (domain/teams.py)
 
 
 def _to_doc(obj, id_field: str) -> dict:
@@ -97,6 +99,14 @@ def member_from_doc(doc: dict | None) -> MemberView | None:
     return _from_doc(MemberView, doc, "member_id")
 
 
+def team_to_doc(t: Team) -> dict:
+    return _to_doc(t, "team_id")
+
+
+def team_from_doc(doc: dict | None) -> Team | None:
+    return _from_doc(Team, doc, "team_id")
+
+
 ACTIVITY: Collection[Activity] = Collection(ACTIVITIES, activity_to_doc, activity_from_doc)
 VENUE: Collection[Venue] = Collection(VENUES, venue_to_doc, venue_from_doc)
 VENUE_DAY: Collection[DayBookings] = Collection(VENUE_DAYS, day_to_doc, day_from_doc)
@@ -104,6 +114,7 @@ VOLUNTEER_ENTRY: Collection[VolunteerEntry] = Collection(VOLUNTEER_ENTRIES, entr
 VISIT: Collection[Visit] = Collection(VISITS, visit_to_doc, visit_from_doc)
 BRANCH: Collection[Branch] = Collection(BRANCHES, branch_to_doc, branch_from_doc)
 MEMBER_VIEW: Collection[MemberView] = Collection(MEMBERS, member_to_doc, member_from_doc)
+TEAM: Collection[Team] = Collection(TEAMS, team_to_doc, team_from_doc)
 
 
 async def setup(db) -> None:
@@ -113,4 +124,35 @@ async def setup(db) -> None:
     await db[VENUE_DAYS].create_index([("venue_id", 1), ("day", 1)])
     await db[VOLUNTEER_ENTRIES].create_index([("member_id", 1), ("on", 1)])
     await db[VISITS].create_index([("member_id", 1), ("on", 1)])
+    await db[VISITS].create_index([("specialist_id", 1), ("on", 1)])  # a specialist's log (issue 13)
     await db[MEMBERS].create_index("branch_id")
+    await db[TEAMS].create_index("community_id")
+    await db["service_requests"].create_index([("member_id", 1), ("opened_on", 1)])  # a member's (issue 13)
+
+
+# ---- service requests and difficulties (issue 13, domain/service_requests.py) ------------------
+from services.activities.domain.service_requests import MemberRequests, ServiceRequest  # noqa: E402
+
+REQUESTS = "service_requests"
+MEMBER_REQUESTS = "member_requests"  # per member: the open requests by need, so a visit opens none twice
+
+
+def request_to_doc(r: ServiceRequest) -> dict:
+    return _to_doc(r, "request_id")
+
+
+def request_from_doc(doc: dict | None) -> ServiceRequest | None:
+    return _from_doc(ServiceRequest, doc, "request_id")
+
+
+def member_requests_to_doc(m: MemberRequests) -> dict:
+    return _to_doc(m, "member_id")
+
+
+def member_requests_from_doc(doc: dict | None) -> MemberRequests | None:
+    return _from_doc(MemberRequests, doc, "member_id")
+
+
+REQUEST: Collection[ServiceRequest] = Collection(REQUESTS, request_to_doc, request_from_doc)
+MEMBER_REQUEST: Collection[MemberRequests] = Collection(MEMBER_REQUESTS, member_requests_to_doc,
+                                                        member_requests_from_doc)

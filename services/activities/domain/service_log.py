@@ -19,6 +19,7 @@ class VolunteerEntry:
     hours: str  # a decimal string, never a float
     on: str
     activity_id: str | None = None
+    team_id: str | None = None  # a registered team (domain/teams.py); `team` is then its name
 
 
 @dataclass
@@ -34,7 +35,8 @@ class Visit:
 
 
 def log_hours(existing: VolunteerEntry | None, *, entry_id: str, member_id: str, team: str, hours: Decimal,
-              on: str, activity_id: str | None, activity_status: str | None) -> VolunteerEntry:
+              on: str, activity_id: str | None, activity_status: str | None,
+              team_id: str | None = None) -> VolunteerEntry:
     """`activity_status`: the status of the named activity, None when none is named."""
     if existing is not None:
         raise duplicate(f"volunteer entry {entry_id} is already logged", "data.entry_id")
@@ -44,7 +46,7 @@ def log_hours(existing: VolunteerEntry | None, *, entry_id: str, member_id: str,
         raise invalid(f"at most {MAX_HOURS_PER_ENTRY} hours per entry: log each day separately", "data.hours")
     if activity_status == "cancelled":
         raise not_allowed(f"activity {activity_id} was cancelled: no hours can be logged for it", "data.activity_id")
-    return VolunteerEntry(entry_id, member_id, team.strip(), str(hours), on, activity_id)
+    return VolunteerEntry(entry_id, member_id, team.strip(), str(hours), on, activity_id, team_id)
 
 
 def record_visit(existing: Visit | None, *, visit_id: str, member_id: str, specialist_id: str, on: str,

@@ -10,4 +10,9 @@ RIGHTS: dict[str, Right] = {
     "GET /api/v1/venues/{venue_id}/use": Right.VENUES,
     "GET /api/v1/branches/{branch_id}/calendar": Right.ACTIVITIES,
     "GET /api/v1/branches/{branch_id}/plan": Right.ACTIVITIES,
+    # volunteer service teams (team_routes.py, issue 13)
+    "GET /api/v1/volunteer-teams/{team_id}": Right.ACTIVITIES,
+    # the visit log (visit_routes.py, issue 13): scoped further by the caller's role
+    "GET /api/v1/members/{member_id}/visits": Right.MEMBER,
+    "GET /api/v1/specialists/{specialist_id}/visits": Right.SPECIALIST_WORK,
 }

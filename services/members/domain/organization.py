@@ -40,6 +40,10 @@ class Organization:
     assessments: list[dict] = field(default_factory=list)  # {year, member_id, result, on, current, comment}
     allowance_rates: list[dict] = field(default_factory=list)  # {from_month, amount}
     allowance_payments: list[dict] = field(default_factory=list)  # {payment_id, member_id, months, amount, paid_on}
+    # 化并转 (domain/reorganization.py): dissolved, moved, settings changed (issue 13).
+    dissolved_on: str | None = None
+    moves: list[dict] = field(default_factory=list)  # {on, from_parent_id, to_parent_id}
+    settings_history: list[dict] = field(default_factory=list)  # {on, has_committee, party_groups, previous_…}
 
     @property
     def path(self) -> list[str]:
@@ -54,6 +58,8 @@ class Organization:
             raise invalid(f"{self.org_id} is a {self.kind}, not a branch", field_name)
         if self.merged_into:
             raise not_allowed(f"branch {self.org_id} was merged into {self.merged_into}", field_name)
+        if self.dissolved_on:
+            raise not_allowed(f"branch {self.org_id} was dissolved on {self.dissolved_on}", field_name)
 
     def admit(self, member_id: str) -> None:
         if member_id not in self.member_ids:

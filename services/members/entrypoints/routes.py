@@ -154,6 +154,9 @@ async def get_member(
         p.pop(VERSION, None)
     ledger = views.ledger(m, as_of=day, year=year or int(day[:4]),
                           branch_name=branch.get("name") if branch else None, payments=payments)
+    from services.members import visit_findings  # visits' health and needs, requests (issue 13)
+
+    ledger.update(visit_findings.ledger_part(await db[visit_findings.VISIT_LOG].find_one({"_id": member_id}), day))
     return who.record(ledger, member_id=m.member_id, path=m.org_path, specialist_id=m.specialist_id)
 
 

@@ -11,7 +11,7 @@ LEVEL_ORDER = {"alert": 0, "warning": 1, "info": 2}
 SINCE_FORMATS = {"dues_arrears": "month", "no_participation": "month", "missed_meetings": "quarter",
                  "not_visited": "day", "branch_too_small": "day", "no_secretary": "day", "transfer_suggested": "day",
                  "term_overdue": "day", "post_vacant": "day", "secretary_untrained": "day",
-                 "funds_overdrawn": "day", "probation_overdue": "day"}
+                 "funds_overdrawn": "day", "probation_overdue": "day", "request_overdue": "day"}
 _PATTERNS = {"month": re.compile(r"\d{4}-\d{2}"), "quarter": re.compile(r"\d{4}-Q[1-4]"),
              "day": re.compile(r"\d{4}-\d{2}-\d{2}")}
 

@@ -16,7 +16,7 @@ ALERT_LABELS = {
     "not_visited": "超期未走访", "branch_too_small": "正式党员不足3人", "no_secretary": "未配备书记",
     "transfer_suggested": "建议转移组织关系", "term_overdue": "支委会换届逾期", "post_vacant": "支委职务空缺超期",
     "secretary_untrained": "书记年度未参加培训", "funds_overdrawn": "支部经费透支",
-    "probation_overdue": "预备期满未讨论转正",
+    "probation_overdue": "预备期满未讨论转正", "request_overdue": "服务需求逾期未办结",
 }
 POST_LABELS = {"secretary": "书记", "deputy_secretary": "副书记", "organization_member": "组织委员",
                "propaganda_member": "宣传委员", "discipline_member": "纪检委员"}
@@ -68,4 +68,12 @@ def all_labels() -> dict:
             "org_kinds": ORG_KIND_LABELS, "figures": FIGURE_LABELS, "held": HELD, "required": REQUIRED,
             "not_rated": NOT_RATED, "posts": POST_LABELS, "funds": FUNDS_LABELS,
             "grade_moves": MOVE_LABELS, "study": STUDY_LABELS, "attendance_modes": ATTENDANCE_MODES,
-            "applicant_stages": APPLICANT_STAGE_LABELS}
+            "applicant_stages": APPLICANT_STAGE_LABELS, **service_labels()}
+
+
+def service_labels() -> dict:
+    """Service requests and difficulties (issue 13)."""
+    from shared.rules import service_labels as s
+
+    return {"services": s.SERVICES, "request_kinds": s.REQUEST_KINDS, "request_sources": s.REQUEST_SOURCES,
+            "request_outcomes": s.REQUEST_OUTCOMES, "request_statuses": s.REQUEST_STATUSES}

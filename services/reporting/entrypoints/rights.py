@@ -10,6 +10,8 @@ RIGHTS: dict[str, Right] = {
     "GET /api/v1/orgs/{org_id}/report.csv": Right.REPORTS,
     "GET /api/v1/orgs/{org_id}/series": Right.REPORTS,
     "GET /api/v1/orgs/{org_id}/volunteer-hours": Right.REPORTS,
+    "GET /api/v1/orgs/{org_id}/volunteer-teams": Right.REPORTS,  # issue 13
+    "GET /api/v1/orgs/{org_id}/service-requests": Right.MEMBER_LISTS,  # issue 13: names members
     "GET /api/v1/labels": Right.REPORTS,
     "GET /api/v1/alerts": Right.ALERTS,
     "GET /api/v1/orgs/{org_id}/candidates": Right.CANDIDATES,

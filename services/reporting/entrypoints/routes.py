@@ -102,6 +102,32 @@ async def volunteer_hours(request: Request, org_id: str, caller: Caller = Depend
                                                 as_of or today()))
 
 
+@router.get("/orgs/{org_id}/volunteer-teams",
+            summary="Volunteer service teams (志愿服务队) serving the subtree: roster, leader, hours by person and month")
+async def volunteer_teams(request: Request, org_id: str, caller: Caller = Depends(authorized),
+                          period: str = Query(..., examples=["2026"]), as_of: date | None = AS_OF) -> dict:
+    from services.reporting import team_queries  # issue 13
+
+    return await _guard(team_queries.volunteer_teams(await _scoped(request, org_id, caller), org_id, _period(period),
+                                                     as_of or today()))
+
+
+@router.get("/orgs/{org_id}/service-requests",
+            summary="Service requests and difficulties (服务需求与困难帮扶) of the subtree, newest first")
+async def service_requests(request: Request, org_id: str, who: Viewer = Depends(viewer),
+                           status: str | None = Query(None, pattern="^(open|overdue|resolved|unresolved)$",
+                                                      description="on the day as_of (unresolved: open or overdue)"),
+                           period: str | None = Query(None, description="opened within it"),
+                           as_of: date | None = AS_OF) -> dict:
+    from services.reporting import service_queries  # issue 13
+
+    db = await _scoped(request, org_id, who.caller)
+    o = await _guard(queries.org(db, org_id))
+    out = await service_queries.listing(db, await org_tree.branches_under(db, o), (as_of or today()).isoformat(),
+                                        status, _period(period) if period else None)
+    return {"org_id": org_id, **out, "items": await _masked_rows(db, who, out["items"])}
+
+
 @router.get("/labels", summary="The Chinese labels of codes and figures (the dashboard's and the exports')")
 async def labels() -> dict:
     return all_labels()

@@ -35,6 +35,8 @@ DEPENDS = {
     "committee.*": {"RecordElection", "AppointCommitteeMember", "RemoveCommitteeMember", "AppointSecretary"},
     "training.*": {"RecordTrainingSession", "RecordTrainingAttendance", "RecordElection", "AppointSecretary"},
     "allowance.*": {"SetSecretaryAllowance", "RecordAllowancePayment", "RecordElection", "AppointSecretary"},
+    # service requests and difficulties (issue 13)
+    "services.*": {"RecordVisit", "OpenServiceRequest", "AssignServiceRequest", "ResolveServiceRequest"},
     "notices.*": _REGISTERED | {"SendNotice", "AcknowledgeNotice", "MarkMemberAway", "MarkMemberReturned"},
 }
 

@@ -3,7 +3,7 @@ import pytest
 
 from tests.integration.activities.support import answer, assert_rejected, held, present, schedule, venue
 from tests.support import auth
-from tests.support.messages import envelope, eventually
+from tests.support.messages import caused_by, envelope, eventually
 from tests.support.scenario import uid
 
 pytestmark = pytest.mark.integration
@@ -164,10 +164,14 @@ async def test_visits_keep_health_and_needs(platform, bus):
     visit = envelope("RecordVisit", {"visit_id": uid("vis"), "member_id": uid("m"), "specialist_id": uid("sp"),
                                      "on": "2026-03-02", "kind": "home", "health": "poor",
                                      "needs": ["送药上门", "理发"], "notes": "独居，行动不便"})
-    [ok, dup, bad_kind] = await answer(
-        bus, visit, envelope("RecordVisit", {**visit["data"], "kind": "phone"}),
+    await bus.send("activities.commands", visit)
+    # its two needs open two service requests (issue 13), on their own keys
+    caused = caused_by(await bus.events("activities.events", lambda es: len(caused_by(es, visit)) >= 3, 90), visit)
+    [ok] = [e for e in caused if e["type"] == "VisitRecorded"]
+    assert sorted(e["data"]["description"] for e in caused if e["type"] == "ServiceRequestOpened") == ["理发", "送药上门"]
+    [dup, bad_kind] = await answer(
+        bus, envelope("RecordVisit", {**visit["data"], "kind": "phone"}),
         envelope("RecordVisit", {**visit["data"], "visit_id": uid("vis"), "kind": "letter"}))
-    assert ok["type"] == "VisitRecorded"
     assert (ok["data"]["health"], ok["data"]["needs"], ok["data"]["notes"]) == ("poor", ["送药上门", "理发"], "独居，行动不便")
     assert_rejected(dup, "duplicate", "data.visit_id")
     assert_rejected(bad_kind, "invalid", "data.kind")

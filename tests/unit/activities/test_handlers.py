@@ -125,8 +125,9 @@ async def test_volunteer_hours_and_visits_are_recorded_once():
     assert (ev["type"], ev["data"]["hours"], uow.outbox[-1].key) == ("VolunteerHoursLogged", "2.5", b"m1")
     visit = envelope("RecordVisit", {"visit_id": "vi1", "member_id": "m1", "specialist_id": "s1", "on": "2026-03-07",
                                      "kind": "home", "health": "poor", "needs": ["送药上门"]})
-    [ev] = await run(uow, visit)
-    assert ev["type"] == "VisitRecorded"
+    [ev, request] = await run(uow, visit)  # its need opens a service request (issue 13)
+    assert (ev["type"], request["type"], request["data"]["description"]) == (
+        "VisitRecorded", "ServiceRequestOpened", "送药上门")
     uow = stored(uow)
     assert await refused(uow, {**hours, "id": "again"}) == ("duplicate", ["data.entry_id"])
     assert await refused(uow, {**visit, "id": "again"}) == ("duplicate", ["data.visit_id"])
