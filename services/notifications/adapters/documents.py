@@ -152,6 +152,7 @@ async def setup(db) -> None:
     await db[DELIVERIES].create_index([("state", 1), ("next_at", 1)])
     await db[DELIVERIES].create_index([("notice_id", 1), ("member_id", 1)])  # a notice's recipients, a page at a time
     await db[DELIVERIES].create_index([("notice_id", 1), ("branch_id", 1), ("member_id", 1)])  # …in a subtree
+    await db[DELIVERIES].create_index([("notice_id", 1), ("state", 1), ("branch_id", 1), ("member_id", 1)])  # …in a state
     await db[DELIVERIES].create_index([("specialist_id", 1), ("state", 1)])
     await db[MEMBERS].create_index("specialist_id")
     await db[FEEDBACK].create_index([("ancestors", 1), ("on", 1)])

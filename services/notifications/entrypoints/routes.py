@@ -5,6 +5,7 @@ district sees a notice when it reached (or is addressed to) someone in their sub
 only those recipients; a specialist sees only their own door work. What lies outside answers
 404; members' health is masked as `shared.auth.masking` says.
 """
+import asyncio
 from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -94,21 +95,20 @@ async def get_notice(notice_id: str, request: Request, caller: Caller = Depends(
             summary="A notice's proof of delivery: each recipient's channel, attempts, delivery and acknowledgement")
 async def notice_status(notice_id: str, request: Request, who: Viewer = Depends(viewer),
                         state: str | None = Query(None, description="only the recipients in this state"),
-                        after: str | None = Query(None, max_length=128,
-                                                  description="the page after this member id (`page.next_after`)"),
+                        after: str | None = Query(None, max_length=260,
+                                                  description="the page after this one (`page.next_after`)"),
                         limit: int = Query(500, ge=1, le=2000, description="recipients per page")) -> dict:
     """The summary counts every recipient the caller may see; the recipients come a page at a time,
-    by member id: a district-wide notice reaches tens of thousands of members."""
+    branch by branch, by member id within a branch: a district-wide notice reaches tens of thousands
+    of members."""
     db = _db(request)
     notice, mine = await _notice_in_scope(db, notice_id, who.caller)
     if state is not None and state not in STATES:
         return _unprocessable("state", f"未知的投递状态 {state}（可选：{'、'.join(STATES)}）")
-    query: dict = {"notice_id": notice_id}
-    if mine is not None:  # only the recipients of the caller's subtree
-        query["branch_id"] = {"$in": list(mine)}
-    summary = await _summary(db, notice_id, mine)
-    page_query = {**query, **({"state": state} if state else {}), **({"member_id": {"$gt": after}} if after else {})}
-    docs = await db[DELIVERIES].find(page_query).sort("member_id", 1).limit(limit + 1).to_list(None)
+    if after is not None and CURSOR_SEP not in after:
+        return _unprocessable("after", "翻页位置无效：请使用上一页返回的 page.next_after")
+    tallies = await _tallies(db, notice_id, mine)
+    docs = await _page(db, notice_id, tallies, state, after, limit + 1)
     more, docs = len(docs) > limit, docs[:limit]
     paths = await _branch_paths(db, {d["branch_id"] for d in docs if d.get("branch_id")})
     names = {m["_id"]: m.get("name") async for m in db[MEMBERS].find({"_id": {"$in": [d["member_id"] for d in docs]}},
@@ -118,20 +118,63 @@ async def notice_status(notice_id: str, request: Request, who: Viewer = Depends(
                   for d in docs]
     return {"notice_id": notice_id, "title": notice["title"], "category": notice["category"],
             "addressed_on": notice.get("addressed_on"), "send_at": notice.get("send_at"),
-            "require_ack": notice.get("require_ack", False), "summary": summary, "recipients": recipients,
+            "require_ack": notice.get("require_ack", False), "summary": _summary(tallies), "recipients": recipients,
             "page": {"limit": limit, "state": state, "after": after,
-                     "next_after": docs[-1]["member_id"] if more else None}}
+                     "next_after": _cursor(docs[-1]) if more else None}}
 
 
-async def _summary(db, notice_id: str, mine: set[str] | None) -> dict:
-    """Recipients by state, reached (an attempt delivered, or the door task done) and acknowledged:
-    the sum of the notice's tallies (one per branch, kept in step with its deliveries by the
-    database: adapters/documents.py), not a count over every delivery."""
+CURSOR_SEP = "."  # never in an id (shared/contracts/types.py)
+
+
+def _cursor(d: dict) -> str:
+    return f"{d.get('branch_id') or ''}{CURSOR_SEP}{d['member_id']}"
+
+
+async def _tallies(db, notice_id: str, mine: set[str] | None) -> list[dict]:
+    """The notice's tallies (one per branch) in the caller's subtree, by branch."""
     query: dict = {"notice_id": notice_id}
     if mine is not None:
         query["branch_id"] = {"$in": list(mine)}
+    return sorted(await db[NOTICE_TALLIES].find(query).to_list(None), key=lambda t: t.get("branch_id") or "")
+
+
+async def _page(db, notice_id: str, tallies: list[dict], state: str | None, after: str | None, n: int) -> list[dict]:
+    """Up to n deliveries after the cursor, in (branch, member) order: one query per branch (an
+    equality on the index's prefix), for the branches that the tallies say hold the next n. A
+    query's index range stays that of one branch: SecantusDB reads the whole range a query's bounds
+    allow before it applies the limit, and plans `$in` over branches badly (docs/secantusdb.md);
+    on MongoDB the same queries cost the same."""
+    after_branch, after_member = after.split(CURSOR_SEP, 1) if after else (None, None)
+    match: dict = {"notice_id": notice_id, **({"state": state} if state else {})}
+    wanted: list[tuple[str | None, str | None]] = []  # (branch, after this member)
+    counted = 0
+    for t in tallies:
+        branch = t.get("branch_id") or ""
+        if after is not None and branch < after_branch:
+            continue
+        count = (t.get("state") or {}).get(state, 0) if state else t.get("recipients", 0)
+        if count > 0:
+            wanted.append((t.get("branch_id"), after_member if after is not None and branch == after_branch else None))
+            counted += count
+        if counted >= n:
+            break
+
+    async def of_branch(branch: str | None, after_member: str | None) -> list[dict]:
+        query = {**match, "branch_id": branch, **({"member_id": {"$gt": after_member}} if after_member else {})}
+        return await db[DELIVERIES].find(query).sort("member_id", 1).limit(n).to_list(None)
+
+    out: list[dict] = []
+    for part in await asyncio.gather(*(of_branch(b, m) for b, m in wanted)):
+        out += part
+    return out[:n]
+
+
+def _summary(tallies: list[dict]) -> dict:
+    """Recipients by state, reached (an attempt delivered, or the door task done) and acknowledged:
+    the sum of the notice's tallies (one per branch, kept in step with its deliveries by the
+    database: adapters/documents.py), not a count over every delivery."""
     summary = {s: 0 for s in STATES} | {"recipients": 0, "reached": 0, "acknowledged": 0}
-    async for t in db[NOTICE_TALLIES].find(query):
+    for t in tallies:
         for key in ("recipients", "reached", "acknowledged"):
             summary[key] += t.get(key, 0)
         for state, n in (t.get("state") or {}).items():

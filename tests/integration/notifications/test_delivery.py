@@ -110,13 +110,16 @@ async def test_a_branch_notice_reaches_each_member_by_the_right_channel(notifier
         assert len(page["recipients"]) == 1 and page["summary"] == whole["summary"]
         ids.append(page["recipients"][0]["member_id"])
         after = page["page"]["next_after"]
-    assert ids == sorted(r["member_id"] for r in whole["recipients"])
+    # branch by branch, by member id within a branch, each once
+    assert ids == [r["member_id"] for r in sorted(whole["recipients"], key=lambda r: (r["branch_id"] or "", r["member_id"]))]
+    assert [r["member_id"] for r in whole["recipients"]] == ids
     door = (await n.http.get(url, params={"state": "door_done"})).json()
     assert [r["member_id"] for r in door["recipients"]] == [m_nophone] and door["summary"]["door_done"] == 1
     assert whole["summary"]["reached"] == sum(r["delivery"]["reached"] for r in whole["recipients"])
 
     # errors a person can act on
     assert (await n.http.get(url, params={"state": "lost"})).status_code == 422
+    assert (await n.http.get(url, params={"after": "no-cursor"})).status_code == 422
     assert (await n.http.get("/api/v1/feedback", params={"org_id": w.ids["community"], "period": "2026-13"})).status_code == 422
     assert (await n.http.get(f"/api/v1/notices/{uid('none')}/status")).status_code == 404
     assert (await n.http.get(f"/api/v1/specialists/{uid('none')}/door-deliveries")).status_code == 404
