@@ -154,8 +154,9 @@ async def _page(db, notice_id: str, tallies: list[dict], state: str | None, afte
             continue
         count = (t.get("state") or {}).get(state, 0) if state else t.get("recipients", 0)
         if count > 0:
-            wanted.append((t.get("branch_id"), after_member if after is not None and branch == after_branch else None))
-            counted += count
+            rest_of_last = after is not None and branch == after_branch
+            wanted.append((t.get("branch_id"), after_member if rest_of_last else None))
+            counted += 0 if rest_of_last else count  # how much of it is left is not known
         if counted >= n:
             break
 
