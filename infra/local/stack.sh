@@ -16,6 +16,10 @@
 # + 10*(k-1) (members 8001, 8011, 8021, ...) and gets INSTANCE_ID=<service>-<k>.
 # Data, pid files and logs live in SUNSET_DATA_DIR (default .data/); the built tools live outside
 # the checkout in SUNSET_TOOLS_DIR (default ~/.cache/sunsetred/tools) so every clone reuses them.
+# Kafka: the clients' listener takes SASL/SCRAM-SHA-512 only, and KRaft's StandardAuthorizer grants
+# what shared/infra/kafka_acls.py lists (docs/security.md). `infra` writes each principal's
+# credentials to $DATA/secrets/kafka/<principal>.properties (kept across restarts) with the
+# registry of signing keys (sources.json), and applies the credentials and the ACLs.
 # Sign-in: `services` (and `up`) keep a local key pair under $DATA/secrets (private.pem, jwks.json),
 # start the services with AUTH_JWKS=$DATA/secrets/jwks.json (unless AUTH_JWKS is set) and write a
 # district official's token, valid 7 days, to $DATA/secrets/district-admin.token.
@@ -34,6 +38,9 @@ MONGO_PORT="${MONGO_PORT:-27017}"
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KAFKA_PORT}"
 export MONGODB_URL="${MONGODB_URL:-mongodb://127.0.0.1:$MONGO_PORT/}"
 SECRETS="$DATA/secrets"
+# Kafka's credentials, one client properties file per principal, and the registry of the district
+# systems' signing keys (shared/infra/kafka_acls.py); the services and tools find them here.
+export KAFKA_SECRETS_DIR="${KAFKA_SECRETS_DIR:-$SECRETS/kafka}"
 INSTANCES="${INSTANCES:-1}"
 if ! [[ "$INSTANCES" =~ ^[1-9][0-9]*$ ]]; then echo "INSTANCES must be a positive number, not '$INSTANCES'" >&2; exit 2; fi
 SERVICES=(members activities notifications reporting)
@@ -108,18 +115,31 @@ start_kafka() {
   local dir="$DATA/kafka" pid="$DATA/run/kafka.pid"
   mkdir -p "$dir/logs" "$DATA/run"
   if alive "$pid"; then log "Kafka already running"; return; fi
-  sed -e "s#@LOGDIR@#$dir/data#" -e "s#@PORT@#$KAFKA_PORT#g" \
-      -e "s#@CPORT@#$KAFKA_CONTROLLER_PORT#g" "$HERE/kafka/server.properties.in" > "$dir/server.properties"
-  local cp="$TOOLS/kafka-libs/*"
+  "$PY" -m shared.infra.kafka_acls secrets --dir "$KAFKA_SECRETS_DIR" --bootstrap "$KAFKA_BOOTSTRAP_SERVERS" >&2
+  local pw; pw="$("$PY" -m shared.infra.kafka_acls admin-password --dir "$KAFKA_SECRETS_DIR")"
+  ( umask 077
+    sed -e "s#@LOGDIR@#$dir/data#" -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CPORT@#$KAFKA_CONTROLLER_PORT#g" \
+        -e "s#@ADMINPW@#$pw#" "$HERE/kafka/server.properties.in" > "$dir/server.properties" )
+  local cp="$TOOLS/kafka-libs/*" logging=(-Dlog4j2.configurationFile="$HERE/log4j2.properties" -Dkafka.logs.dir="$dir/logs")
+  # The super user's SCRAM credentials exist before the broker does (KRaft keeps them in its
+  # metadata): given at format time; a store formatted before Kafka was secured gets them below.
+  local stamp; stamp="$(printf '%s' "$pw" | sha256sum | cut -c1-16)"
   if [[ ! -f "$dir/data/meta.properties" ]]; then
     local uuid; uuid="$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
-    java -cp "$cp" -Dlog4j2.configurationFile="$HERE/log4j2.properties" -Dkafka.logs.dir="$dir/logs" \
-      kafka.tools.StorageTool format -t "$uuid" -c "$dir/server.properties" >/dev/null
+    java -cp "$cp" "${logging[@]}" kafka.tools.StorageTool format -t "$uuid" -c "$dir/server.properties" \
+      --add-scram "SCRAM-SHA-512=[name=admin,password=$pw]" >/dev/null
+    echo "$stamp" > "$dir/admin-scram.stamp"
   fi
-  nohup java -Xms256m -Xmx1g -XX:+UseG1GC -cp "$cp" \
-    -Dlog4j2.configurationFile="$HERE/log4j2.properties" -Dkafka.logs.dir="$dir/logs" \
+  nohup java -Xms256m -Xmx1g -XX:+UseG1GC -cp "$cp" "${logging[@]}" \
     kafka.Kafka "$dir/server.properties" > "$dir/logs/stdout.log" 2>&1 &
   echo $! > "$pid"
+  if [[ "$(cat "$dir/admin-scram.stamp" 2>/dev/null)" != "$stamp" ]]; then
+    log "giving the super user its SCRAM credentials (through the controller)"
+    wait_for "Kafka's controller" 120 java -cp "$cp" "${logging[@]}" kafka.admin.ConfigCommand \
+      --bootstrap-controller "127.0.0.1:$KAFKA_CONTROLLER_PORT" --alter --entity-type users --entity-name admin \
+      --add-config "SCRAM-SHA-512=[iterations=4096,password=$pw]"
+    echo "$stamp" > "$dir/admin-scram.stamp"
+  fi
 }
 
 start_secantus() {
@@ -141,6 +161,8 @@ infra() {
   start_secantus
   wait_for SecantusDB 60 "$PY" -m shared.infra.probe mongo
   wait_for Kafka 120 "$PY" -m shared.infra.probe kafka
+  "$PY" -m shared.infra.kafka_acls apply --dir "$KAFKA_SECRETS_DIR" --bootstrap "$KAFKA_BOOTSTRAP_SERVERS" \
+    --prefix "${TOPIC_PREFIX:-}"
   "$PY" -m shared.infra.topics
 }
 
