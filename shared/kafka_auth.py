@@ -244,7 +244,8 @@ class Senders:
     - anything else (a benchmark's own topics), `admin`.
 
     `send` has the signature of `AIOKafkaProducer.send` (topic with the deployment's prefix) and
-    returns its future; `as_` names the principal outright. On a broker without authentication
+    returns its future; `as_` names the principal outright; `headers`, when given, are sent as
+    they are, unsigned unless the caller signed them. On a broker without authentication
     (development) a single producer sends everything, unsigned."""
 
     def __init__(self, bootstrap: str, prefix: str = "", fallback: str = "test-registry", **producer_kwargs):
@@ -303,8 +304,9 @@ class Senders:
                    headers: list[tuple[str, bytes]] | None = None, as_: str | None = None):
         principal = None if self.secrets is None else as_ if as_ is not None else self.principal_for(topic, value)
         producer = await self.producer(principal)
-        all_headers = [*(headers or []), *self.headers_for(principal, topic, value)]
-        return await producer.send(topic, value, key=key, headers=all_headers or None)
+        if headers is None:  # given headers are sent as they are: the caller signs, or does not
+            headers = self.headers_for(principal, topic, value)
+        return await producer.send(topic, value, key=key, headers=headers or None)
 
     async def send_and_wait(self, topic: str, value: bytes | None = None, key: bytes | None = None, **kw):
         return await (await self.send(topic, value, key, **kw))
