@@ -122,10 +122,21 @@ def faststream_security(settings, principal: str | None):
 
 # ---- tools: the simulator, the tests, benchmarks, chaos ------------------------------------------
 
+_KNOWN: dict[str, Path] = {}
+
+
+def remember_secrets(bootstrap: str, directory: str | Path) -> None:
+    """Where the credentials of a stack this process started live (chaos: a stack of its own)."""
+    _KNOWN[bootstrap] = Path(directory)
+
+
 def secrets_dir_for(bootstrap: str) -> Path | None:
-    """The credentials folder of the stack at `bootstrap`: KAFKA_SECRETS_DIR, else the one the local
-    stack wrote (`$SUNSET_DATA_DIR/secrets/kafka`, default .data/), if it was written for that
-    address. None: that broker takes clients without authentication."""
+    """The credentials folder of the stack at `bootstrap`: one this process was told of
+    (`remember_secrets`), KAFKA_SECRETS_DIR, else the one the local stack wrote
+    (`$SUNSET_DATA_DIR/secrets/kafka`, default .data/) if it was written for that address.
+    None: that broker takes clients without authentication."""
+    if bootstrap in _KNOWN:
+        return _KNOWN[bootstrap]
     if os.environ.get("KAFKA_SECRETS_DIR"):
         return Path(os.environ["KAFKA_SECRETS_DIR"])
     data = Path(os.environ.get("SUNSET_DATA_DIR") or ROOT / ".data")
@@ -144,6 +155,16 @@ def tool_credentials(bootstrap: str, principal: str) -> Credentials | None:
     if not path.is_file():
         raise FileNotFoundError(f"no Kafka credentials for {principal}: {path} is missing")
     return load_credentials(path)
+
+
+def tool_security(bootstrap: str, principal: str):
+    """FastStream's `security=` for a tool's KafkaBroker (None: PLAINTEXT)."""
+    c = tool_credentials(bootstrap, principal)
+    if c is None:
+        return None
+    from faststream.security import SASLScram512
+
+    return SASLScram512(c.principal, c.password, use_ssl=c.security_protocol == "SASL_SSL")
 
 
 def tool_kwargs(bootstrap: str, principal: str) -> dict[str, Any]:
