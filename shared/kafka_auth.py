@@ -24,6 +24,7 @@ names itself as the signer: the caller was authenticated by its token, not by a 
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -275,6 +276,7 @@ class Senders:
         self.secrets = secrets_dir_for(bootstrap)
         self._producers: dict[str | None, Any] = {}
         self._creds: dict[str, Credentials | None] = {}
+        self._last: dict[tuple[str, bytes], tuple[str | None, Any]] = {}  # (topic, key): (principal, future)
 
     def _credentials(self, principal: str) -> Credentials | None:
         if principal not in self._creds:
@@ -327,7 +329,18 @@ class Senders:
         producer = await self.producer(principal)
         if headers is None:  # given headers are sent as they are: the caller signs, or does not
             headers = self.headers_for(principal, topic, value)
-        return await producer.send(topic, value, key=key, headers=headers or None)
+        if key is not None:
+            # A key's records keep their order even when two systems send them (a notice, then its
+            # acknowledgements): the other producer's last record of the key is acknowledged first.
+            last = self._last.get((topic, key))
+            if last is not None and last[0] != principal and not last[1].done():
+                await asyncio.wait([last[1]])
+        future = await producer.send(topic, value, key=key, headers=headers or None)
+        if key is not None:
+            self._last[(topic, key)] = (principal, future)
+            if len(self._last) > 100_000:
+                self._last = {k: v for k, v in self._last.items() if not v[1].done()}
+        return future
 
     async def send_and_wait(self, topic: str, value: bytes | None = None, key: bytes | None = None, **kw):
         return await (await self.send(topic, value, key, **kw))
