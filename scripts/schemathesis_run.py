@@ -50,10 +50,9 @@ def _figures(text: str) -> dict:
     def n(pattern: str) -> int | None:
         m = re.search(pattern, text)
         return int(m.group(1).replace(",", "")) if m else None
-    server_errors = len(re.findall(r"Server error", text))
     return {"operations": n(r"Selected:\s+(\d+)/"), "tested": n(r"Tested:\s+(\d+)"),
-            "cases": n(r"([\d,]+) generated"), "failed_cases": n(r"generated,.*?(\d+) failed") or 0,
-            "server_errors": server_errors}
+            "cases": n(r"([\d,]+) generated"), "failures": n(r"(\d+) unique failures?") or 0,
+            "server_errors": n(r"Server error:\s+(\d+)") or 0}
 
 
 async def main() -> int:
