@@ -4,6 +4,8 @@
     python -m shared.infra.kafka_acls apply --dir D --bootstrap B [--prefix P]
                                        SCRAM credentials of every principal and the ACLs of prefix P
     python -m shared.infra.kafka_acls admin-password --dir D
+    python -m shared.infra.kafka_acls admin-scram --dir D --bootstrap B   admin's own, through a
+                                       listener without authentication (a store secured later)
 
 The broker runs KRaft's StandardAuthorizer with `allow.everyone.if.no.acl.found=false`: what is
 not granted here is refused. `admin` is the only super user on the clients' listener; it sets the
@@ -263,6 +265,21 @@ async def apply(bootstrap: str, directory: str | Path, prefix: str = "", scram: 
         await client.close()
 
 
+async def admin_scram(bootstrap: str, directory: str | Path) -> None:
+    """The super user's SCRAM credentials, through a listener without authentication (a store
+    formatted before Kafka was secured: stack.sh opens one on loopback for this alone)."""
+    admin = load_credentials(Path(directory) / f"{ADMIN}.properties")
+    client = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000)
+    await client.start()
+    try:
+        resp = await client._send_request(_AlterScram({ADMIN: admin.password}))
+        failed = [(u, code, msg) for u, code, msg, _t in resp.results if code]
+        if failed:
+            raise RuntimeError(f"SCRAM credentials refused: {failed}")
+    finally:
+        await client.close()
+
+
 _applied: set[tuple[str, str]] = set()
 
 
@@ -281,7 +298,7 @@ async def secure_prefix(bootstrap: str, directory: str | Path, prefix: str) -> N
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m shared.infra.kafka_acls")
-    ap.add_argument("command", choices=["secrets", "apply", "admin-password", "table"])
+    ap.add_argument("command", choices=["secrets", "apply", "admin-password", "admin-scram", "table"])
     ap.add_argument("--dir")
     ap.add_argument("--bootstrap")
     ap.add_argument("--prefix", default="")
@@ -291,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[stack] Kafka credentials of {len(principals())} principals in {a.dir}")
     elif a.command == "admin-password":
         print(load_credentials(Path(a.dir) / f"{ADMIN}.properties").password)
+    elif a.command == "admin-scram":
+        asyncio.run(admin_scram(a.bootstrap, a.dir))
+        print("[stack] the super user's SCRAM credentials are set")
     elif a.command == "table":
         for acl in plan(a.prefix):
             print(acl)
