@@ -5,7 +5,7 @@ PYTHON := $(CURDIR)/$(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 export PYTHON
 
-.PHONY: install up down status test test-unit demo asyncapi lock bench clean-data chaos chaos-short token
+.PHONY: install up down status test test-unit demo asyncapi lock bench clean-data chaos chaos-short token schemathesis
 
 install: $(VENV)/.installed
 
@@ -68,6 +68,11 @@ chaos: install  ## the whole fault-injection suite (long: about a minute and a h
 chaos-short: install  ## its short version (the one CI runs as tests/e2e/test_chaos_short.py)
 	infra/local/stack.sh install
 	$(PYTHON) -m chaos short $(CHAOS_ARGS)
+
+# Schemathesis on every service's OpenAPI, signed in as a district official, on the stack of
+# KAFKA_BOOTSTRAP_SERVERS/MONGODB_URL (services under a prefix of their own): no 5xx (docs/security.md).
+schemathesis: install  ## fuzz every HTTP route of the four services (minutes; SCHEMATHESIS_ARGS=--max-examples 20)
+	$(PYTHON) scripts/schemathesis_run.py $(SCHEMATHESIS_ARGS)
 
 lock:  ## re-resolve requirements.lock from pyproject.toml (needs uv)
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock

@@ -54,6 +54,8 @@ from simulator.guide import _figure  # noqa: E402
 from simulator.progress import Progress  # noqa: E402
 from simulator.publisher import Target, publish  # noqa: E402
 from simulator.sources import FromFile, Generated, write  # noqa: E402
+from shared.infra.kafka_acls import OBSERVER  # noqa: E402
+from shared.kafka_auth import tool_kwargs  # noqa: E402
 from simulator.year import LEDGER_PHASES  # noqa: E402
 
 SERVICES = ("members", "activities", "notifications", "reporting")
@@ -290,7 +292,7 @@ def parse_metrics(text: str) -> dict:
 
 
 async def delete_topics(kafka: str, topics: list[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    admin = AIOKafkaAdminClient(**tool_kwargs(kafka, OBSERVER))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -305,7 +307,7 @@ async def delete_topics(kafka: str, topics: list[str]) -> None:
 
 async def records_on(kafka: str, topics: list[str]) -> int:
     """How many records the topics hold (sum of their end offsets)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka)
+    consumer = AIOKafkaConsumer(**tool_kwargs(kafka, OBSERVER))
     await consumer.start()
     try:
         tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
@@ -319,7 +321,7 @@ async def records_on(kafka: str, topics: list[str]) -> int:
 
 async def types_on(kafka: str, topics: list[str], limit_s: float = 60) -> dict[str, int]:
     """How many records of each message type (the `message-type` header) the topics hold."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, enable_auto_commit=False, group_id=None,
+    consumer = AIOKafkaConsumer(**tool_kwargs(kafka, OBSERVER), enable_auto_commit=False, group_id=None,
                                 max_poll_records=5000)
     await consumer.start()
     counts: dict[str, int] = defaultdict(int)

@@ -31,6 +31,7 @@ from pymongo import AsyncMongoClient
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from simulator.publisher import IN_FLIGHT  # noqa: E402
 from simulator.sources import FromFile  # noqa: E402
+from shared.kafka_auth import tool_kwargs, tool_security  # noqa: E402
 
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 MONGO = os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/")
@@ -44,13 +45,13 @@ def _db_name(topic: str, peer: str) -> str:
 
 async def fill(path: str, topic: str) -> int:
     """Create `topic` and send every command of the file to it, keyed as the simulator keys them."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    admin = AIOKafkaAdminClient(**tool_kwargs(KAFKA, "admin"))
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
     finally:
         await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all", enable_idempotence=True,
+    producer = AIOKafkaProducer(**tool_kwargs(KAFKA, "admin"), acks="all", enable_idempotence=True,
                                 linger_ms=20, max_batch_size=512 * 1024)
     await producer.start()
     n, pending = 0, []
@@ -100,7 +101,7 @@ async def naive(topic: str, expected: int, timeout: float = 1800) -> dict:
     client = AsyncMongoClient(MONGO)
     coll = client[_db_name(topic, "naive")]["state"]
     clock = _Clock(expected)
-    broker = KafkaBroker(KAFKA, logger=None)  # no per-message log lines: the peer at its fastest
+    broker = KafkaBroker(KAFKA, logger=None, security=tool_security(KAFKA, "admin"))  # no per-message log lines: the peer at its fastest
 
     @broker.subscriber(topic, group_id=f"{topic}-naive", auto_offset_reset="earliest")
     async def handle(msg: KafkaMessage) -> None:
@@ -126,7 +127,7 @@ async def ceiling(topic: str, expected: int, timeout: float = 1800) -> dict:
     client = AsyncMongoClient(MONGO)
     coll = client[_db_name(topic, "ceiling")]["records"]
     clock = _Clock(expected)
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=KAFKA, group_id=f"{topic}-ceiling",
+    consumer = AIOKafkaConsumer(topic, **tool_kwargs(KAFKA, "admin"), group_id=f"{topic}-ceiling",
                                 auto_offset_reset="earliest", max_poll_records=BATCH)
     await consumer.start()
     deadline = time.monotonic() + timeout
@@ -149,7 +150,7 @@ async def ceiling(topic: str, expected: int, timeout: float = 1800) -> dict:
 
 
 async def delete_topic(topic: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    admin = AIOKafkaAdminClient(**tool_kwargs(KAFKA, "admin"))
     await admin.start()
     try:
         await admin.delete_topics([topic])

@@ -13,10 +13,11 @@ import time
 import uuid
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from shared.infra.topics import ensure_topics  # noqa: E402
+from shared.infra.kafka_acls import secure_prefix  # noqa: E402
+from shared.kafka_auth import Senders  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 from simulator.publisher import IN_FLIGHT  # noqa: E402
 from simulator.sources import FromFile  # noqa: E402
@@ -25,10 +26,13 @@ from simulator.sources import FromFile  # noqa: E402
 async def main(path: str) -> None:
     prefix = f"pubbench{uuid.uuid4().hex[:6]}."
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    await ensure_topics(Settings(kafka_bootstrap_servers=bootstrap, topic_prefix=prefix))
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap,
-                                acks="all", enable_idempotence=True, linger_ms=20, max_batch_size=512 * 1024)
-    await producer.start()
+    # As the district's systems, signed (shared.kafka_auth.Senders), on a prefix set up for it.
+    producer = Senders(bootstrap, prefix, fallback="district-org-department",
+                       acks="all", enable_idempotence=True, linger_ms=20, max_batch_size=512 * 1024)
+    if producer.secrets is not None:
+        await secure_prefix(bootstrap, producer.secrets, prefix)
+    else:
+        await ensure_topics(Settings(kafka_bootstrap_servers=bootstrap, topic_prefix=prefix))
     n, started = 0, time.monotonic()
     try:
         pending = []

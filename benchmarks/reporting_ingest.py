@@ -34,7 +34,10 @@ CACHE = Path(".data/bench")
 async def read_topics(bootstrap: str, prefix: str) -> list[tuple]:
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
-    c = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    from shared.infra.kafka_acls import OBSERVER
+    from shared.kafka_auth import tool_kwargs
+
+    c = AIOKafkaConsumer(**tool_kwargs(bootstrap, OBSERVER), enable_auto_commit=False, auto_offset_reset="earliest")
     await c.start()
     try:
         tps = []

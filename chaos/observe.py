@@ -21,6 +21,9 @@ from datetime import datetime, timezone
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+
+from shared.infra.kafka_acls import OBSERVER
+from shared.kafka_auth import tool_kwargs
 from pymongo import AsyncMongoClient
 
 from shared.topics import COMMAND_TOPICS, EVENT_TOPICS, dlq
@@ -74,7 +77,7 @@ class Log:
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
+        self._consumer = AIOKafkaConsumer(**tool_kwargs(self.bootstrap, OBSERVER), group_id=None, enable_auto_commit=False,
                                           auto_offset_reset="earliest", max_poll_records=5000,
                                           fetch_max_bytes=64 * 1024 * 1024,
                                           max_partition_fetch_bytes=8 * 1024 * 1024)
@@ -193,7 +196,7 @@ async def bounded(coro, seconds: float):
 
 async def groups(bootstrap: str) -> tuple[dict[tuple, int], dict[tuple, int]]:
     """(committed offset per (group, topic, partition), end offset per (topic, partition))."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    admin = AIOKafkaAdminClient(**tool_kwargs(bootstrap, OBSERVER), request_timeout_ms=10000)
     await admin.start()
     try:
         names = sorted(g[0] for g in await admin.list_consumer_groups())
@@ -203,7 +206,7 @@ async def groups(bootstrap: str) -> tuple[dict[tuple, int], dict[tuple, int]]:
                 committed[(g, tp.topic, tp.partition)] = off.offset
     finally:
         await admin.close()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**tool_kwargs(bootstrap, OBSERVER), enable_auto_commit=False)
     await consumer.start()
     try:
         topics = sorted({t for _, t, _ in committed})

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.kafka_auth import remember_secrets
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,6 +97,8 @@ class Stack:
             raise ValueError(f"the chaos stack must not use the default stack's ports: {sorted(used)}")
         if self.data.resolve() in ((ROOT / ".data").resolve(), ROOT.resolve()):
             raise ValueError("the chaos stack needs a data folder of its own, not the default .data/")
+        # stack.sh secures its Kafka and writes the credentials there: this process's clients use them.
+        remember_secrets(self.kafka, self.data / "secrets" / "kafka")
 
     # ---- addresses ----------------------------------------------------------------------------
 

@@ -17,7 +17,6 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaProducer
 from aiokafka.errors import (
     KafkaConnectionError, KafkaError, KafkaTimeoutError, NodeNotReadyError, RequestTimedOutError,
 )
@@ -25,6 +24,8 @@ from aiokafka.errors import (
 from chaos.observe import Log, groups_retrying, recovery
 from chaos.scenario import Run
 from chaos.stack import Stack
+from shared.kafka_auth import Senders
+from shared.topics import COMMAND_TOPICS
 from simulator.commands import Cmd
 
 IN_FLIGHT = 2000
@@ -77,11 +78,13 @@ class Publisher:
         self.producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True,
-                                    linger_ms=20, max_batch_size=512 * 1024, request_timeout_ms=20000,
-                                    max_request_size=2 * 1024 * 1024)
+        # Each record as the district system its source names, signed; the fuzzer's as chaos-fuzz.
+        producer = Senders(self.bootstrap, fallback="chaos-fuzz", acks="all", enable_idempotence=True,
+                           linger_ms=20, max_batch_size=512 * 1024, request_timeout_ms=20000,
+                           max_request_size=2 * 1024 * 1024)
         try:
-            await producer.start()
+            for principal in {producer.principal_for(t, None) for t in COMMAND_TOPICS}:
+                await producer.producer(principal)  # connect now: a broker away fails the start
         except BaseException:
             await producer.stop()
             raise

@@ -17,6 +17,7 @@ from pymongo import AsyncMongoClient
 
 from shared import metrics
 from shared.infra.topics import ensure_topics
+from shared.kafka_auth import source_keys_for
 from shared.messaging import parking
 from shared.messaging.failures import is_transient
 from shared.messaging.kafka import KafkaPublisher, attach, make_broker
@@ -62,6 +63,7 @@ class Runtime:
     relay: OutboxRelay = field(init=False)
     _running: list[asyncio.Task] = field(init=False, default_factory=list)
     extras: dict[str, Any] = field(init=False, default_factory=dict)
+    sources: Any = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -71,6 +73,8 @@ class Runtime:
                                        socketTimeoutMS=120_000)
         self.db = self.client[s.database_name(self.service)]
         self.broker = make_broker(s, self.service)
+        # Who may send commands (None: no check, a PLAINTEXT development broker only).
+        self.sources = source_keys_for(s)
         self.store = MongoStore(self.client, self.db, inbox_days=s.inbox_days, outbox_keep_hours=s.outbox_keep_hours,
                                 tallies=self.tallies)
         self.relay = OutboxRelay(self.store, KafkaPublisher(self.broker), self.service, s.instance(self.service))
@@ -80,6 +84,7 @@ class Runtime:
                 mode=sub.mode, source=f"sunsetred-{self.service}", events_topic=EVENTS_OF[self.service],
                 topic_prefix=s.topic_prefix, district=s.district, attempts=s.handler_attempts,
                 reference_wait_s=s.reference_wait, on_stage=_fault_pause(s) if s.fault_pause_at else None,
+                sources=self.sources if sub.mode == "commands" else None,
             )
             self.pipelines.append(p)
             metrics.declare_pipeline(self.service, sub.name)
@@ -114,7 +119,7 @@ class Runtime:
 
     async def _connect(self) -> None:
         """Topics, indexes, then the broker's producer and consumers; every step may be repeated."""
-        await ensure_topics(self.settings)
+        await ensure_topics(self.settings, principal=f"sunsetred-{self.service}")
         await self.store.setup([p.name for p in self.pipelines])
         for p in self.pipelines:
             await parking.setup(self.db[p.parked])

@@ -64,6 +64,19 @@ class Settings(BaseSettings):
     auth_jwks: str | None = None
     auth_issuer: str = "sunsetred-local"
     auth_audience: str = "sunsetred"
+    # Kafka credentials (shared/kafka_auth.py): KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD, or a
+    # client properties file KAFKA_CREDENTIALS, or a folder KAFKA_SECRETS_DIR holding one file per
+    # principal (`<principal>.properties`; a service is `sunsetred-<service>`). None of them: the
+    # broker takes clients without authentication (PLAINTEXT, development only).
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+    kafka_credentials: str | None = None
+    kafka_secrets_dir: str | None = None
+    # The registry source -> signing key the commands' `x-source-signature` is checked against
+    # (JSON); default `sources.json` in KAFKA_SECRETS_DIR. Required whenever Kafka is secured.
+    kafka_source_keys: str | None = None
 
     @field_validator("reference_wait", mode="before")
     @classmethod

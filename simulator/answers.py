@@ -13,6 +13,9 @@ from collections import Counter
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from shared.infra.kafka_acls import OBSERVER
+from shared.kafka_auth import tool_kwargs
+
 from shared.topics import ACTIVITIES_EVENTS, MEMBERS_EVENTS, NOTIFICATIONS_EVENTS, named
 
 log = logging.getLogger(__name__)
@@ -35,7 +38,7 @@ class AnswerWatcher:
         self._progress = asyncio.Event()
 
     async def start(self) -> None:
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
+        self._consumer = AIOKafkaConsumer(**tool_kwargs(self.bootstrap, OBSERVER), enable_auto_commit=False,
                                           auto_offset_reset="earliest", group_id=None, max_poll_records=5000)
         await self._consumer.start()
         parts = []

@@ -15,10 +15,12 @@ import json
 import time
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.infra.kafka_acls import OBSERVER, secure_prefix
 from shared.infra.topics import ensure_topics
+from shared.kafka_auth import Senders, tool_kwargs
 from shared.settings import Settings
 from shared.topics import named
 from simulator.answers import AnswerWatcher, Stalled
@@ -41,7 +43,7 @@ class Target:
     first_phases: int = 0
 
 
-async def _send(producer: AIOKafkaProducer, prefix: str, cmds, on_progress) -> None:
+async def _send(producer: Senders, prefix: str, cmds, on_progress) -> None:
     pending = []
     for n, c in enumerate(cmds, 1):
         value = json.dumps(c.envelope, ensure_ascii=False).encode()
@@ -55,8 +57,8 @@ async def _send(producer: AIOKafkaProducer, prefix: str, cmds, on_progress) -> N
 
 async def consumers_lag(bootstrap: str, prefix: str) -> int:
     """Records the deployment's consumer groups (`<prefix>sunsetred-…`) have not committed yet."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**tool_kwargs(bootstrap, OBSERVER))
+    consumer = AIOKafkaConsumer(**tool_kwargs(bootstrap, OBSERVER))
     await admin.start()
     await consumer.start()
     try:
@@ -92,13 +94,16 @@ async def caught_up(bootstrap: str, prefix: str, timeout: float) -> None:
 
 async def publish(source, target: Target, progress: Progress | None = None) -> dict:
     """Send every phase of `source`; returns the run's figures (counts, rejections, throughput)."""
-    await ensure_topics(Settings(kafka_bootstrap_servers=target.bootstrap, topic_prefix=target.prefix))
-    producer = AIOKafkaProducer(bootstrap_servers=target.bootstrap, acks="all", enable_idempotence=True,
-                                linger_ms=20, max_batch_size=512 * 1024, request_timeout_ms=60000)
+    # Each command goes out as the district system its source names, signed (shared.kafka_auth).
+    producer = Senders(target.bootstrap, target.prefix, fallback="district-org-department", acks="all",
+                       enable_idempotence=True, linger_ms=20, max_batch_size=512 * 1024, request_timeout_ms=60000)
+    if producer.secrets is not None:
+        await secure_prefix(target.bootstrap, producer.secrets, target.prefix)
+    else:
+        await ensure_topics(Settings(kafka_bootstrap_servers=target.bootstrap, topic_prefix=target.prefix))
     watcher = AnswerWatcher(target.bootstrap, target.prefix, source.correlation_id)
     progress = progress or Progress(source.header.get("phases", 1), quiet=True)
     first = target.first_phases if target.all_at_once else None
-    await producer.start()
     await watcher.start()
     started = time.monotonic()
     sent = 0

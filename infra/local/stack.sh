@@ -16,6 +16,10 @@
 # + 10*(k-1) (members 8001, 8011, 8021, ...) and gets INSTANCE_ID=<service>-<k>.
 # Data, pid files and logs live in SUNSET_DATA_DIR (default .data/); the built tools live outside
 # the checkout in SUNSET_TOOLS_DIR (default ~/.cache/sunsetred/tools) so every clone reuses them.
+# Kafka: the clients' listener takes SASL/SCRAM-SHA-512 only, and KRaft's StandardAuthorizer grants
+# what shared/infra/kafka_acls.py lists (docs/security.md). `infra` writes each principal's
+# credentials to $DATA/secrets/kafka/<principal>.properties (kept across restarts) with the
+# registry of signing keys (sources.json), and applies the credentials and the ACLs.
 # Sign-in: `services` (and `up`) keep a local key pair under $DATA/secrets (private.pem, jwks.json),
 # start the services with AUTH_JWKS=$DATA/secrets/jwks.json (unless AUTH_JWKS is set) and write a
 # district official's token, valid 7 days, to $DATA/secrets/district-admin.token.
@@ -34,6 +38,9 @@ MONGO_PORT="${MONGO_PORT:-27017}"
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KAFKA_PORT}"
 export MONGODB_URL="${MONGODB_URL:-mongodb://127.0.0.1:$MONGO_PORT/}"
 SECRETS="$DATA/secrets"
+# Kafka's credentials, one client properties file per principal, and the registry of the district
+# systems' signing keys (shared/infra/kafka_acls.py); the services and tools find them here.
+export KAFKA_SECRETS_DIR="${KAFKA_SECRETS_DIR:-$SECRETS/kafka}"
 INSTANCES="${INSTANCES:-1}"
 if ! [[ "$INSTANCES" =~ ^[1-9][0-9]*$ ]]; then echo "INSTANCES must be a positive number, not '$INSTANCES'" >&2; exit 2; fi
 SERVICES=(members activities notifications reporting)
@@ -104,22 +111,60 @@ wait_for() {  # wait_for <what> <seconds> <command...>
   log "$what ready after $((SECONDS - start))s"
 }
 
+kafka_properties() {  # kafka_properties <file> [setup port]: the broker's settings (with a setup listener)
+  local dir="$DATA/kafka" pw
+  pw="$("$PY" -m shared.infra.kafka_acls admin-password --dir "$KAFKA_SECRETS_DIR")"
+  ( umask 077
+    sed -e "s#@LOGDIR@#$dir/data#" -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CPORT@#$KAFKA_CONTROLLER_PORT#g" \
+        -e "s#@ADMINPW@#$pw#" "$HERE/kafka/server.properties.in" > "$1"
+    if [[ -n "${2:-}" ]]; then  # a PLAINTEXT listener on loopback whose clients are ANONYMOUS (a super user)
+      sed -i -e "s#^listeners=\(.*\)#listeners=\1,SETUP://127.0.0.1:$2#" \
+             -e "s#^advertised.listeners=\(.*\)#advertised.listeners=\1,SETUP://127.0.0.1:$2#" \
+             -e "s#^listener.security.protocol.map=\(.*\)#listener.security.protocol.map=\1,SETUP:PLAINTEXT#" "$1"
+    fi )
+}
+
+launch_kafka() {
+  local dir="$DATA/kafka" cp="$TOOLS/kafka-libs/*"
+  nohup java -Xms256m -Xmx1g -XX:+UseG1GC -cp "$cp" \
+    -Dlog4j2.configurationFile="$HERE/log4j2.properties" -Dkafka.logs.dir="$dir/logs" \
+    kafka.Kafka "$dir/server.properties" > "$dir/logs/stdout.log" 2>&1 &
+  echo $! > "$DATA/run/kafka.pid"
+}
+
 start_kafka() {
   local dir="$DATA/kafka" pid="$DATA/run/kafka.pid"
   mkdir -p "$dir/logs" "$DATA/run"
   if alive "$pid"; then log "Kafka already running"; return; fi
-  sed -e "s#@LOGDIR@#$dir/data#" -e "s#@PORT@#$KAFKA_PORT#g" \
-      -e "s#@CPORT@#$KAFKA_CONTROLLER_PORT#g" "$HERE/kafka/server.properties.in" > "$dir/server.properties"
+  "$PY" -m shared.infra.kafka_acls secrets --dir "$KAFKA_SECRETS_DIR" --bootstrap "$KAFKA_BOOTSTRAP_SERVERS" >&2
+  local pw; pw="$("$PY" -m shared.infra.kafka_acls admin-password --dir "$KAFKA_SECRETS_DIR")"
+  local stamp; stamp="$(printf '%s' "$pw" | sha256sum | cut -c1-16)"
   local cp="$TOOLS/kafka-libs/*"
+  kafka_properties "$dir/server.properties"
+  # The super user's SCRAM credentials exist before the broker does (KRaft keeps them in its
+  # metadata): given at format time.
   if [[ ! -f "$dir/data/meta.properties" ]]; then
     local uuid; uuid="$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
     java -cp "$cp" -Dlog4j2.configurationFile="$HERE/log4j2.properties" -Dkafka.logs.dir="$dir/logs" \
-      kafka.tools.StorageTool format -t "$uuid" -c "$dir/server.properties" >/dev/null
+      kafka.tools.StorageTool format -t "$uuid" -c "$dir/server.properties" \
+      --add-scram "SCRAM-SHA-512=[name=admin,password=$pw]" >/dev/null
+    echo "$stamp" > "$dir/admin-scram.stamp"
   fi
-  nohup java -Xms256m -Xmx1g -XX:+UseG1GC -cp "$cp" \
-    -Dlog4j2.configurationFile="$HERE/log4j2.properties" -Dkafka.logs.dir="$dir/logs" \
-    kafka.Kafka "$dir/server.properties" > "$dir/logs/stdout.log" 2>&1 &
-  echo $! > "$pid"
+  if [[ "$(cat "$dir/admin-scram.stamp" 2>/dev/null)" != "$stamp" ]]; then
+    # A store formatted before Kafka was secured (or another admin password): once, the broker
+    # runs with a loopback listener without authentication, the super user gets its credentials
+    # through it, and the broker restarts without it (the controller quorum does not take them).
+    local setup="${KAFKA_SETUP_PORT:-$((KAFKA_PORT + 2))}"
+    log "giving the super user its SCRAM credentials (a one-off start with a setup listener on :$setup)"
+    kafka_properties "$dir/server.properties" "$setup"
+    launch_kafka
+    wait_for "Kafka's setup listener" 120 "$PY" -m shared.infra.kafka_acls admin-scram --dir "$KAFKA_SECRETS_DIR" \
+      --bootstrap "127.0.0.1:$setup"
+    stop_pidfiles "$pid"
+    kafka_properties "$dir/server.properties"
+    echo "$stamp" > "$dir/admin-scram.stamp"
+  fi
+  launch_kafka
 }
 
 start_secantus() {
@@ -141,6 +186,8 @@ infra() {
   start_secantus
   wait_for SecantusDB 60 "$PY" -m shared.infra.probe mongo
   wait_for Kafka 120 "$PY" -m shared.infra.probe kafka
+  "$PY" -m shared.infra.kafka_acls apply --dir "$KAFKA_SECRETS_DIR" --bootstrap "$KAFKA_BOOTSTRAP_SERVERS" \
+    --prefix "${TOPIC_PREFIX:-}"
   "$PY" -m shared.infra.topics
 }
 

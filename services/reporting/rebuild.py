@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from services.reporting import versions
 from services.reporting.bootstrap import SOURCE_TOPICS, bootstrap
 from shared import logs
+from shared.kafka_auth import client_kwargs
 from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 
 async def lag(settings, group: str, topics: list[str]) -> int:
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=group,
-                                enable_auto_commit=False)
+                                enable_auto_commit=False, **client_kwargs(settings, "sunsetred-reporting"))
     await consumer.start()
     try:
         parts = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]

@@ -20,6 +20,7 @@ from shared.auth.rights import Right
 from shared.http import errors
 from shared.http.commands import COMMANDS_ROUTE, commands_router
 from shared.http.health import router as health_router
+from shared.http.limits import BodyLimit
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,9 @@ def build_app(runtime_factory: Callable[[], Runtime], *, title: str, description
             await runtime.stop()
 
     # A command envelope is a few kilobytes (a notice's body at most 20,000 characters): a larger
-    # request body is refused (413) before it is read into memory.
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
-                  max_body_size=MAX_BODY_BYTES)
+    # request body is refused (413, in Chinese) before it is read into memory.
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     errors.install(app)
     app.include_router(health_router)
     app.include_router(commands_router(commands_topic))

@@ -5,7 +5,9 @@ their own work, `shared.auth.rights.OWN_COMMANDS`). The envelope and its data ar
 (422 with field errors when they are not valid); a valid command is published to the service's
 commands topic with the caller's subject as its `actor`, keyed like any other, and answered 202.
 Business rules are then checked by the consumer, exactly as for Kafka senders, and a refusal
-comes back as `CommandRejected` on the service's events topic.
+comes back as `CommandRejected` on the service's events topic. On a secured broker the record is
+signed with the service's own key (`x-source-signer: sunsetred-<service>`): the consumer accepts
+that signer in place of the envelope's `source`, whose sender the token has proven.
 """
 from typing import Any
 
@@ -17,6 +19,7 @@ from shared.auth.http import Forbidden, authorized
 from shared.auth.rights import command_refusal
 from shared.contracts.parsing import Invalid, NotEnvelope, encode, parse_object
 from shared.http.errors import unprocessable as _unprocessable
+from shared.kafka_auth import sign_headers
 
 COMMANDS_ROUTE = "POST /api/v1/commands"
 
@@ -53,10 +56,14 @@ def commands_router(commands_topic: str | None) -> APIRouter:
         if not runtime.started:  # start-up is still waiting for Kafka and MongoDB
             return JSONResponse(status_code=503, content={"detail": "the service is starting; try again shortly"},
                                 headers={"Retry-After": "5"})
+        value = encode(sent)
+        headers = {"content-type": "application/json", "message-type": sent.type}
+        if runtime.sources is not None:  # signed as this service: the caller was proven by its token
+            gateway = f"sunsetred-{runtime.service}"
+            headers.update({k: v.decode() for k, v in sign_headers(runtime.sources.key(gateway), gateway, value)})
         await runtime.broker.publish(
-            encode(sent), topic=f"{runtime.settings.topic_prefix}{commands_topic}",
-            key=result.message.key().encode(),
-            headers={"content-type": "application/json", "message-type": sent.type},
+            value, topic=f"{runtime.settings.topic_prefix}{commands_topic}",
+            key=result.message.key().encode(), headers=headers,
         )
         return JSONResponse(status_code=202, content={"status": "accepted", "id": sent.id, "type": sent.type})
 

@@ -8,10 +8,10 @@ import sys
 from shared.settings import get_settings
 
 
-async def kafka_ready(bootstrap: str, timeout: float = 3.0) -> bool:
+async def kafka_ready(bootstrap: str, timeout: float = 3.0, **auth) -> bool:
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000), **auth)
     try:
         await asyncio.wait_for(admin.start(), timeout)
         await asyncio.wait_for(admin.list_topics(), timeout)
@@ -40,7 +40,10 @@ async def mongo_ready(url: str, timeout: float = 3.0) -> bool:
 
 async def _main(what: str) -> int:
     s = get_settings()
-    ok = await (kafka_ready(s.kafka_bootstrap_servers) if what == "kafka" else mongo_ready(s.mongodb_url))
+    from shared.kafka_auth import client_kwargs
+
+    ok = await (kafka_ready(s.kafka_bootstrap_servers, **client_kwargs(s, "admin")) if what == "kafka"
+                else mongo_ready(s.mongodb_url))
     return 0 if ok else 1
 
 

@@ -13,6 +13,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from shared.kafka_auth import faststream_security
 from shared.messaging.pipeline import Pipeline
 from shared.messaging.records import Incoming, Outgoing
 from shared.settings import Settings
@@ -30,6 +31,7 @@ def make_broker(settings: Settings, service: str) -> KafkaBroker:
         max_request_size=4 * 1024 * 1024,
         log_level=logging.DEBUG,
         description=f"夕阳红 Sunset Red — {service} service",
+        security=faststream_security(settings, f"sunsetred-{service}"),
     )
 
 

@@ -150,6 +150,9 @@ class Pipeline:
     # How long a command naming something unknown is held before it is rejected (0: never held).
     reference_wait_s: float = 600
     on_stage: Callable[[str], Awaitable[None]] | None = None
+    # The registry of senders' keys (shared.kafka_auth.SourceKeys): a commands pipeline answers a
+    # command whose sender it cannot prove `not_allowed`. None: no check (PLAINTEXT development).
+    sources: Any = None
     parked: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -248,6 +251,7 @@ class Pipeline:
     async def _batch(self, records: Sequence[Incoming]) -> None:
         clock = _Clock()
         records, parsed, ignored = self._parse(records)
+        records, parsed, refused = self._senders(records, parsed)
         ids = [_message_id(r, p) for r, p in zip(records, parsed)]
         seen = await self.store.seen(self.name, list(set(ids)))
         clock.lap("dedupe")
@@ -258,6 +262,9 @@ class Pipeline:
         clock.lap("prefetch")
         consumed: list[str] = []
         outcomes: dict[str, int] = {"ignored": ignored} if ignored else {}
+        for record, result, reason in refused:
+            self._not_allowed(uow, record, result, reason)
+            outcomes["rejected"] = outcomes.get("rejected", 0) + 1
         for n, (record, result, msg_id) in enumerate(zip(records, parsed, ids), 1):
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # let the consumer's heartbeat and the HTTP routes run
@@ -349,6 +356,38 @@ class Pipeline:
             kept.append(r)
             parsed.append(obj if isinstance(obj, NotEnvelope) else parse_object(obj))
         return kept, parsed, len(records) - len(kept)
+
+    def _senders(self, records: list[Incoming], parsed: list) -> tuple[list[Incoming], list, list]:
+        """Split off the commands whose sender is not proven (shared.kafka_auth): they are answered
+        `not_allowed` and never enter the inbox, so a forged copy cannot take a genuine command's id."""
+        if self.sources is None or self.mode != "commands":
+            return records, parsed, []
+        kept_r, kept_p, refused = [], [], []
+        for r, p in zip(records, parsed):
+            if isinstance(p, (Parsed, Invalid)):
+                raw_source = p.envelope.source if isinstance(p, Parsed) else p.raw.get("source")
+                message_id = p.envelope.id if isinstance(p, Parsed) else p.id
+                reason = self.sources.refusal(message_id, raw_source, r.value or b"", r.headers, self.source)
+                if reason:
+                    refused.append((r, p, reason))
+                    continue
+            kept_r.append(r)
+            kept_p.append(p)
+        return kept_r, kept_p, refused
+
+    def _not_allowed(self, uow: MongoUnitOfWork, record: Incoming, result: Parsed | Invalid, reason: str) -> None:
+        """The answer to a command whose sender is not proven. Its id derives from the record's place
+        (a genuine command of the same id keeps its own answer), so a redelivery repeats it."""
+        if isinstance(result, Parsed):
+            command_id, command_type, raw = result.envelope.id, result.envelope.type, result.envelope.model_dump(mode="json")
+        else:
+            command_id, command_type, raw = result.id, result.type, result.raw
+        with _log_context(command_id, _text(raw.get("correlation_id"))):
+            log.warning("command refused: its sender is not proven", extra={"type": command_type, "error": reason,
+                                                                            "claimed_source": str(raw.get("source"))[:128]})
+            self._reject(uow, command_id, command_type, raw, "not_allowed", [{"field": "source", "message": reason}],
+                         event_id=derived_id(command_id, f"not_allowed{record.position}", by=self.source))
+            uow.commit_message()
 
     def _wants(self, p: Parsed) -> Iterable[Key]:
         h = self.handlers.get(p.envelope.type)
@@ -477,14 +516,14 @@ class Pipeline:
         return changed
 
     def _reject(self, uow: UnitOfWork, command_id: str, command_type: str, raw: dict, reason: str,
-                errors: list[dict[str, str]]) -> None:
+                errors: list[dict[str, str]], event_id: str | None = None) -> None:
         cause = Envelope.model_construct(
             id=command_id, type=command_type, occurred_at=_occurred_at(raw),
             district=_text(raw.get("district")) or self.district,
             correlation_id=_text(raw.get("correlation_id")),
         )
         event = CommandRejected(command_id=command_id, command_type=command_type, reason=reason, errors=errors)
-        env = envelope_for(event, id=derived_id(command_id, 0, by=self.source), cause=cause, source=self.source,
+        env = envelope_for(event, id=event_id or derived_id(command_id, 0, by=self.source), cause=cause, source=self.source,
                            district=self.district)
         uow.send(Outgoing(self.topic_name(self.events_topic), _key_of(raw, command_id).encode(), encode(env),
                           {"content-type": "application/json", "message-type": env.type}))

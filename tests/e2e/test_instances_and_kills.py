@@ -70,6 +70,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 
+from shared.infra.kafka_acls import OBSERVER
+from shared.kafka_auth import tool_kwargs
 from simulator.progress import Progress
 from simulator.publisher import Target, publish
 from simulator.sources import Generated
@@ -140,7 +142,7 @@ async def _topics(admin: AIOKafkaAdminClient, prefix: str) -> list[str]:
 
 
 async def _end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**tool_kwargs(bootstrap, OBSERVER), enable_auto_commit=False)
     await consumer.start()
     try:
         tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or
@@ -158,7 +160,7 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
 async def _rest(bootstrap: str, mongo: str, prefix: str, procs: list[ServiceProcess]) -> tuple[dict, dict]:
     """(what is still moving, a fingerprint of the topics and the groups' offsets)."""
     moving: dict = {}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**tool_kwargs(bootstrap, OBSERVER))
     await admin.start()
     try:
         topics = await _topics(admin, prefix)
@@ -226,7 +228,7 @@ async def at_rest(bootstrap: str, mongo: str, prefix: str, procs: list[ServicePr
 
 async def read_topic(bootstrap: str, topic: str) -> list[bytes]:
     """Every record of a topic, from the beginning to its end now."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(**tool_kwargs(bootstrap, OBSERVER), enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
     try:
         parts = consumer.partitions_for_topic(topic) or await _partitions(consumer, topic)

@@ -73,12 +73,13 @@ def test_a_service_started_while_the_broker_is_away_waits_for_it(infra, away):
     if away == "kafka":
         host, real_port = infra.kafka.rsplit(":", 1)
         target = (host, int(real_port))
-        started_away = Infra(f"127.0.0.1:{port}", infra.mongo, "kafka away")
+        # Set up (credentials, ACLs, topics) on the real broker; the service is pointed at the proxy.
+        started_away, extra = infra, {"KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{port}"}
     else:
         url = urlsplit(infra.mongo)
         target = (url.hostname, url.port or 27017)
-        started_away = Infra(infra.kafka, url._replace(netloc=f"127.0.0.1:{port}").geturl(), "mongodb away")
-    p = ServiceProcess("members", started_away, f"tchaosfind{uuid.uuid4().hex[:6]}.").start()
+        started_away, extra = Infra(infra.kafka, url._replace(netloc=f"127.0.0.1:{port}").geturl(), "mongodb away"), {}
+    p = ServiceProcess("members", started_away, f"tchaosfind{uuid.uuid4().hex[:6]}.", extra).start()
     try:
         deadline = time.monotonic() + 180
         while len(_waits_logged(p)) < 2:  # it has tried, waited and tried again

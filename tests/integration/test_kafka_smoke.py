@@ -4,13 +4,16 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from shared.kafka_auth import tool_kwargs
+
 pytestmark = pytest.mark.integration
 
 
 async def test_produce_consume_commit(infra):
     topic = f"smoke-{uuid.uuid4().hex[:8]}"
     group = f"smoke-{uuid.uuid4().hex[:8]}"
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka, enable_idempotence=True)
+    # A topic of its own, outside the contract: only the stack's super user may create one.
+    producer = AIOKafkaProducer(**tool_kwargs(infra.kafka, "admin"), enable_idempotence=True)
     await producer.start()
     try:
         for i in range(3):
@@ -18,7 +21,7 @@ async def test_produce_consume_commit(infra):
     finally:
         await producer.stop()
 
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=infra.kafka, group_id=group,
+    consumer = AIOKafkaConsumer(topic, **tool_kwargs(infra.kafka, "admin"), group_id=group,
                                 enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
     try:

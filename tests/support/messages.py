@@ -6,9 +6,11 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
 from shared.contracts import lookup
+from shared.infra.kafka_acls import OBSERVER, secure_prefix
+from shared.kafka_auth import Senders, tool_kwargs
 
 
 def envelope(type_: str, data: dict[str, Any], *, id: str | None = None, occurred_at: str | None = None,
@@ -25,31 +27,34 @@ def key_of(env: dict[str, Any]) -> bytes:
 
 
 class Bus:
-    """A district system's view of Kafka, scoped to one test run's topic prefix."""
+    """The district's systems' view of Kafka, scoped to one test run's topic prefix. On a secured
+    stack each record goes out as the principal it belongs to (`shared.kafka_auth.Senders`: the
+    system its `source` names, signed; a service for its events topic), or as `as_`; topics are
+    read as the observer. The prefix's ACLs and topics are set up at start."""
 
     def __init__(self, bootstrap: str, prefix: str):
         self.bootstrap, self.prefix = bootstrap, prefix
-        self._producer: AIOKafkaProducer | None = None
+        self._senders = Senders(bootstrap, prefix, acks="all", enable_idempotence=True)
 
     async def start(self) -> None:
-        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True)
-        await self._producer.start()
+        if self._senders.secrets is not None:
+            await secure_prefix(self.bootstrap, self._senders.secrets, self.prefix)
 
     async def stop(self) -> None:
-        if self._producer:
-            await self._producer.stop()
+        await self._senders.stop()
 
-    async def send(self, topic: str, *envs: dict[str, Any]) -> None:
+    async def send(self, topic: str, *envs: dict[str, Any], as_: str | None = None) -> None:
         for env in envs:
-            await self._producer.send_and_wait(self.prefix + topic, json.dumps(env, ensure_ascii=False).encode(),
-                                               key=key_of(env))
+            await self._senders.send_and_wait(self.prefix + topic, json.dumps(env, ensure_ascii=False).encode(),
+                                              key=key_of(env), as_=as_)
 
-    async def send_raw(self, topic: str, value: bytes, key: bytes | None = None) -> None:
-        await self._producer.send_and_wait(self.prefix + topic, value, key=key)
+    async def send_raw(self, topic: str, value: bytes, key: bytes | None = None, *, as_: str | None = None,
+                       headers: list[tuple[str, bytes]] | None = None) -> None:
+        await self._senders.send_and_wait(self.prefix + topic, value, key=key, as_=as_, headers=headers)
 
     async def read(self, topic: str, until: Callable[[list], bool], timeout: float = 30.0) -> list:
         """Every record of a topic from the start, until `until(records)` holds (or time runs out)."""
-        consumer = AIOKafkaConsumer(self.prefix + topic, bootstrap_servers=self.bootstrap,
+        consumer = AIOKafkaConsumer(self.prefix + topic, **tool_kwargs(self.bootstrap, OBSERVER),
                                     auto_offset_reset="earliest", enable_auto_commit=False)
         await consumer.start()
         records: list = []

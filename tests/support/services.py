@@ -9,6 +9,8 @@ from pathlib import Path
 
 import httpx
 
+from shared.infra.kafka_acls import secure_prefix
+from shared.kafka_auth import secrets_dir_for
 from tests.infra import ROOT, Infra
 from tests.support import auth
 
@@ -38,11 +40,18 @@ class ServiceProcess:
                     # publish out of order set a longer one.
                     "REFERENCE_WAIT": "3s", "PARKED_SWEEP_S": "0.5", **(extra_env or {}),
                     **({"INSTANCE_ID": instance} if instance else {})}
+        # A secured stack: the service's own credentials (KAFKA_SECRETS_DIR), and the prefix's ACLs
+        # and topics set up before it starts (a service may not create topics).
+        self.bootstrap, self.secrets = infra.kafka, secrets_dir_for(infra.kafka)
+        if self.secrets is not None:
+            self.env["KAFKA_SECRETS_DIR"] = str(self.secrets)
         self.proc: subprocess.Popen | None = None
         (ARTIFACTS / "logs").mkdir(parents=True, exist_ok=True)
         self.log_path = ARTIFACTS / "logs" / f"{prefix.strip('.')}-{instance or name}.log"
 
     def start(self) -> "ServiceProcess":
+        if self.secrets is not None:
+            secure(self.bootstrap, self.secrets, self.prefix)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", f"services.{self.name}.entrypoints.app:create_app", "--factory",
@@ -75,6 +84,25 @@ class ServiceProcess:
             self.kill(signal.SIGTERM)
         except subprocess.TimeoutExpired:
             self.kill(signal.SIGKILL)
+
+
+def secure(bootstrap: str, secrets: Path, prefix: str) -> None:
+    """`secure_prefix` from synchronous code that may run inside an event loop (a thread of its own)."""
+    import threading
+
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(secure_prefix(bootstrap, secrets, prefix))
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            failure.append(exc)
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    if failure:
+        raise failure[0]
 
 
 async def start_all(names: list[str], infra: Infra, prefix: str,

@@ -57,7 +57,7 @@ async def list_activities(request: Request, caller: Caller = Depends(authorized)
                           period: str | None = Query(None, description=PERIOD_HELP),
                           kind: ActivityKind | None = None,
                           status: str | None = Query(None, pattern="^(scheduled|held|cancelled)$"),
-                          page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500)) -> dict:
+                          page: int = Query(1, ge=1, le=10_000), page_size: int = Query(50, ge=1, le=500)) -> dict:
     q = queries.activity_filter(branch_id=branch_id, period=_period(period), kind=kind, status=status)
     db = _db(request)
     if branch_id:

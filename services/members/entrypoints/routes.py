@@ -86,7 +86,7 @@ async def org_members(
     health: Health | None = None, lives_alone: bool | None = None,
     specialist_id: str | None = Query(None, description="members of this one-to-one specialist"),
     has_specialist: bool | None = None, as_of: date | None = DayQuery,
-    page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500),
+    page: int = Query(1, ge=1, le=10_000), page_size: int = Query(50, ge=1, le=500),
 ) -> dict:
     await _org_in_scope(request, org_id, who.caller)
     day = _as_of(as_of)
@@ -117,7 +117,7 @@ async def search_members(
     request: Request, who: Viewer = Depends(viewer),
     name: str = Query(..., min_length=1, max_length=50, pattern=r"\S", description="a name or part of one, e.g. 王 or 秀英"),
     org_id: str | None = Query(None, description="only within this subtree"), as_of: date | None = DayQuery,
-    page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500),
+    page: int = Query(1, ge=1, le=10_000), page_size: int = Query(50, ge=1, le=500),
 ) -> dict:
     query: dict = {"name": {"$regex": re.escape(name.strip())}}
     if org_id:
@@ -174,7 +174,7 @@ async def _trail(request: Request, subject_id: str, order: str, page: int, page_
 @router.get("/members/{member_id}/history", summary="The audit trail of every change to a member")
 async def member_history(
     member_id: str, request: Request, who: Viewer = Depends(viewer),
-    order: Literal["asc", "desc"] = "asc", page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500),
+    order: Literal["asc", "desc"] = "asc", page: int = Query(1, ge=1, le=10_000), page_size: int = Query(50, ge=1, le=500),
 ) -> dict:
     m = await _member_in_scope(request, member_id, who.caller)
     trail = await _trail(request, member_id, order, page, page_size)
@@ -184,7 +184,7 @@ async def member_history(
 @router.get("/orgs/{org_id}/history", summary="The audit trail of every change to an organisation")
 async def org_history(
     org_id: str, request: Request, caller: Caller = Depends(authorized),
-    order: Literal["asc", "desc"] = "asc", page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500),
+    order: Literal["asc", "desc"] = "asc", page: int = Query(1, ge=1, le=10_000), page_size: int = Query(50, ge=1, le=500),
 ) -> dict:
     await _org_in_scope(request, org_id, caller)
     return await _trail(request, org_id, order, page, page_size)
@@ -194,7 +194,7 @@ async def org_history(
             summary="The members assigned to a one-to-one specialist (within the caller's scope)")
 async def specialist_members(
     specialist_id: str, request: Request, who: Viewer = Depends(viewer), as_of: date | None = DayQuery,
-    page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500),
+    page: int = Query(1, ge=1, le=10_000), page_size: int = Query(50, ge=1, le=500),
 ) -> dict:
     caller = who.caller
     if caller.role == "specialist" and specialist_id != caller.specialist_id:
