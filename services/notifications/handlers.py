@@ -332,21 +332,30 @@ async def _settle_member(ctx: Context, mb: Member, recorded: str, placed: bool =
         open_.update(nid for nid, e in ((await ctx.get(NOTICE_INDEX, k)) or {}).get("notices", {}).items()
                      if e["until"] >= recorded)
     ids = sorted(open_)
-    await ctx.uow.prefetch([(NOTICES, i) for i in ids] + [(DELIVERIES, delivery_id(i, mb.member_id)) for i in ids])
+    await ctx.uow.prefetch([(DELIVERIES, delivery_id(i, mb.member_id)) for i in ids])
+    # Only the notices whose delivery may still change are read (a notice, with its recipients, is
+    # large; a late fact finds most of the member's deliveries already acted on).
+    ids = [i for i in ids if await _may_change(ctx, delivery_id(i, mb.member_id))]
+    await ctx.uow.prefetch([(NOTICES, i) for i in ids])
     for notice_id in ids:
         await _settle(ctx, notice_id, mb)
+
+
+async def _may_change(ctx: Context, key: str) -> bool:
+    have = await ctx.repo(DELIVERY).get(key)
+    return have is None or deliveries.unsaid(have)
 
 
 async def _settle(ctx: Context, notice_id: str, mb: Member) -> None:
     """Make the member's delivery of the notice what addressing it now would give, unless the
     service has already done or said something about it (then it stays, as proof; one the member
     acknowledged is re-planned, never withdrawn)."""
-    n = await ctx.repo(NOTICE).get(notice_id)
-    if n is None or n.due_at is None:
-        return
     key = delivery_id(notice_id, mb.member_id)
     have = await ctx.repo(DELIVERY).get(key)
     if have is not None and not deliveries.unsaid(have):
+        return  # decided before the notice is read: a notice (its recipients) is large, most are done
+    n = await ctx.repo(NOTICE).get(notice_id)
+    if n is None or n.due_at is None:
         return
     want = delivery_for(n, mb)
     if have is not None:
