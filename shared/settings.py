@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     auth_jwks: str | None = None
     auth_issuer: str = "sunsetred-local"
     auth_audience: str = "sunsetred"
+    # Requests one signed-in person may make to one instance: on average per second, and at once
+    # (shared/http/rate.py; 429 beyond). 0: no bound.
+    http_rate_per_second: float = 50.0
+    http_rate_burst: int = 200
     # Kafka credentials (shared/kafka_auth.py): KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD, or a
     # client properties file KAFKA_CREDENTIALS, or a folder KAFKA_SECRETS_DIR holding one file per
     # principal (`<principal>.properties`; a service is `sunsetred-<service>`). None of them: the

@@ -68,7 +68,11 @@ async def current_caller(request: Request,
     except TokenRefused as exc:
         log.info("token refused", extra={"reason": exc.reason, "detail": exc.detail, "path": request.url.path})
         raise Unauthorized(exc.reason) from None
-    return Caller.of(claims)
+    caller = Caller.of(claims)
+    rate = getattr(request.app.state, "rate", None)
+    if rate is not None:  # a bound per person (shared/http/rate.py): 429 beyond it
+        rate.take(caller.subject)
+    return caller
 
 
 async def authorized(request: Request, caller: Caller = Depends(current_caller)) -> Caller:

@@ -21,6 +21,7 @@ from shared.http import errors
 from shared.http.commands import COMMANDS_ROUTE, commands_router
 from shared.http.health import router as health_router
 from shared.http.limits import BodyLimit
+from shared.http.rate import RateLimiter
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ def build_app(runtime_factory: Callable[[], Runtime], *, title: str, description
         logs.configure(runtime.service, runtime.settings.log_level, runtime.settings.log_json)
         app.state.runtime = runtime
         app.state.verifier = verifier_for(runtime.settings)
+        app.state.rate = RateLimiter(runtime.settings.http_rate_per_second, runtime.settings.http_rate_burst)
         # Started in the background, so /health answers while start-up waits for Kafka and
         # MongoDB (/ready does not until it is over).
         starting = asyncio.create_task(runtime.start(), name="start")

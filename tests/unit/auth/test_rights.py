@@ -139,3 +139,33 @@ def test_the_documented_rights_table_is_the_code():
     from tests.unit.auth.rights_table import markdown
 
     assert markdown() in (ROOT / "docs" / "security.md").read_text(), "python -m tests.unit.auth.rights_table"
+
+
+async def test_a_person_beyond_the_rate_bound_is_answered_429_and_others_are_not(members_http):
+    """Checked after sign-in, before any read (so no database is needed): the third request of a
+    person allowed a burst of two is refused, in Chinese, with Retry-After; another person goes on."""
+    from shared.http.rate import RateLimiter
+
+    members_http._transport.app.state.rate = RateLimiter(per_second=0.5, burst=2)
+    one, other = auth.headers("operator", sub="a"), auth.headers("operator", sub="b")
+    answers = [(await members_http.get("/api/v1/orgs/o1", headers=one)).status_code for _ in range(3)]
+    assert answers == [403, 403, 429]  # an operator may not read orgs: the bound counts every request
+    r = await members_http.get("/api/v1/orgs/o1", headers=one)
+    assert r.status_code == 429 and r.headers["Retry-After"] == "2" and "请求过于频繁" in r.json()["detail"]
+    assert (await members_http.get("/api/v1/orgs/o1", headers=other)).status_code == 403
+
+
+def test_a_bucket_fills_again_with_time_and_idle_ones_are_forgotten():
+    from shared.http.rate import RateLimiter, TooManyRequests
+
+    now = [0.0]
+    rate = RateLimiter(per_second=2, burst=2, clock=lambda: now[0], keep=1)
+    rate.take("a"), rate.take("a")
+    with pytest.raises(TooManyRequests):
+        rate.take("a")
+    now[0] += 0.5  # one request's worth
+    rate.take("a")
+    now[0] += 10
+    rate.take("b")  # over `keep`: the idle, full buckets are dropped
+    assert list(rate._buckets) == ["b"]
+    assert RateLimiter(per_second=0, burst=0).take("x") is None  # 0: no bound
