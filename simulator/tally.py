@@ -12,7 +12,7 @@ from shared.contracts.types import plain
 
 from shared.periods import Period, parse_period
 from services.reporting.domain.requirements import branch_required as required
-from simulator import branch_records, leadership, reorganization, services, teams
+from simulator import branch_records, facility_demand, leadership, reorganization, services, teams
 from simulator.world import World
 
 ORG_LIFE_AND_STUDY = {"branch_assembly", "committee_meeting", "group_meeting", "party_lecture",
@@ -198,5 +198,6 @@ def summary(world: World, tally: Tally) -> dict:
         "branch_records": branch_records.summary(world),  # funds, study, grades, activists (issue 13)
         "volunteer_teams": teams.summary(world),  # issue 13
         "service_requests": services.summary(world, tally.requests),  # issue 13
+        "facility_demand": facility_demand.summary(world),  # 阵地需求 (issue 13)
         "commands": {"total": sum(tally.commands.values()), "by_type": dict(sorted(tally.commands.items()))},
     }

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from simulator import branch_records, leadership, reorganization, services, teams, vocab
+from simulator import branch_records, facility_demand, leadership, reorganization, services, teams, vocab
 from simulator.commands import Cmd, Factory, at
 from simulator.tally import Tally
 from simulator.world import Branch, Member, World
@@ -87,7 +87,7 @@ class Year:
     def registrations(self) -> Phase:
         cmds = [self.cmd("RegisterVenue", b.venue_id, {
             "venue_id": b.venue_id, "name": f"{b.short}社区党员活动室", "org_id": b.community_id,
-            "capacity": 40 + (b.size // 10) * 10, "facilities": ["投影仪", "报刊架", "血压计"]},
+            "capacity": 40 + (b.size // 10) * 10, "facilities": facility_demand.venue_facilities(self.w, b)},
             at(date(self.y - 16, 2, 1)), REGISTRY) for b in self.w.branches]
         for m in self.w.members:
             cmds.append(self.cmd("RegisterMember", m.member_id, _profile(m, self.y), at(m.registered_on, 10), REGISTRY))
@@ -139,6 +139,7 @@ class Year:
         if mo == 1:
             cmds += leadership.assessments(self, self.y - 1, date(self.y, 1, 20))
         cmds += branch_records.month_commands(self, mo)  # funds, study, grades, activists (issue 13)
+        cmds += facility_demand.month_commands(self, mo)  # 阵地需求: activities asked for (issue 13)
         service, hours = self._volunteering(mo)
         cmds += service
         later += hours

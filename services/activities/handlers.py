@@ -1,7 +1,7 @@
 """The activities service layer: one handler per command, and the one table of them."""
 from datetime import datetime
 
-from services.activities import service_requests, teams
+from services.activities import facility_demand, service_requests, teams
 from services.activities.adapters.documents import (
     ACTIVITIES, ACTIVITY, TEAMS, VENUE, VENUE_DAY, VENUE_DAYS, VENUES, VISIT, VISITS, VOLUNTEER_ENTRIES,
     VOLUNTEER_ENTRY,
@@ -158,4 +158,5 @@ HANDLERS: dict[str, Handler] = {
     "RecordVisit": Handler(record_visit, lambda m: [(VISITS, m.visit_id), *service_requests.visit_wants(m)]),
     **teams.HANDLERS,  # volunteer service teams (issue 13)
     **service_requests.HANDLERS,  # service requests and difficulties (issue 13)
+    **facility_demand.HANDLERS,  # 阵地需求: what members ask for (issue 13)
 }

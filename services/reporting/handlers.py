@@ -19,7 +19,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from weakref import WeakKeyDictionary
 
-from services.reporting import reorganization, service_requests, teams
+from services.reporting import facility_demand, reorganization, service_requests, teams
 from services.reporting.adapters import figure_store
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import (
@@ -491,6 +491,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         **teams.build_handlers(),  # volunteer service teams (teams.py, issue 13)
         **service_requests.build_handlers(emit_alerts),  # service requests and difficulties (issue 13)
         **reorganization.build_handlers(emit_alerts),  # 化并转: dissolved, moved, settings (issue 13)
+        **facility_demand.build_handlers(),  # 阵地需求 and the venues' facilities (facility_demand.py, issue 13)
         "OrganizationEstablished": Handler(organization_established, lambda e: [(ORGS, e.org_id)]),
         "SecretaryAppointed": Handler(secretary_appointed, branches),
         "BranchRated": Handler(branch_rated, branches),

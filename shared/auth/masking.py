@@ -15,7 +15,8 @@ Masking goes by field name, wherever the field sits in a response (a ledger's pr
 rows, the before/after of the audit trail), so every route, export and the dashboard mask alike:
 a phone `13812340000` becomes `138****0000`, an ID number keeps its first 3 and last 4
 characters, a WeChat id its first and last 2, an e-mail its first letter and domain, an address
-its first 6 characters; pensions become `****`; health codes, labels and needs become null.
+its first 6 characters; pensions become `****`; health codes, labels and needs become null, and so
+does a service request's `description` (it often tells of an illness).
 The specialist's own phone (a work contact, under `specialist`) is not a member's personal data.
 """
 from dataclasses import dataclass
@@ -37,6 +38,9 @@ FIELDS: dict[str, Category] = {
     "monthly_pension": "pension", "pension": "pension", "pension_history": "pension",
     "health": "health", "health_label": "health", "service_needs": "health", "needs": "health",
     "health_found": "health", "needs_found": "health",  # what visits found (issue 13)
+    # A service request's or difficulty's words (issue 13) tell of illness as often as of a leaking pipe
+    # (老伴住院, 陪同就医…): masked as health is, in the requests' lists, the ledgers and the overdue alerts.
+    "description": "health",
 }
 # Subtrees that describe staff, not the member: left as they are.
 NOT_THE_MEMBERS = frozenset({"specialist"})

@@ -190,6 +190,8 @@ REQUESTS = {
         "GET /api/v1/orgs/{org_id}/study/home-delivery":
             (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/study/home-delivery", P)),
         "GET /api/v1/orgs/{org_id}/activists": (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/activists", P)),
+        "GET /api/v1/orgs/{org_id}/facility-gaps":  # 阵地需求 (facility_routes.py)
+            (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/facility-gaps", {})),
     },
 }
 # Who is scoped to what kind of subject (a role holding a right about a kind it has no scope for

@@ -24,7 +24,7 @@ CONTRACT_TYPES = {
     "activities.commands": "RegisterVenue ScheduleActivity RecordActivityHeld RecordAttendance CancelActivity "
                            "LogVolunteerHours RecordVisit "
                            "RegisterVolunteerTeam JoinVolunteerTeam LeaveVolunteerTeam AppointTeamLeader "
-                           "OpenServiceRequest AssignServiceRequest ResolveServiceRequest",
+                           "OpenServiceRequest AssignServiceRequest ResolveServiceRequest RecordFacilityDemand",
     "notifications.commands": "SendNotice AcknowledgeNotice RecordFeedback CompleteDoorDelivery",
     "members.events": "OrganizationEstablished SecretaryAppointed MemberRegistered MemberProfileUpdated "
                       "MemberTransferred MemberMarkedAway MemberReturned MemberExempted MemberDied DuesPaid "
@@ -37,7 +37,7 @@ CONTRACT_TYPES = {
     "activities.events": "VenueRegistered ActivityScheduled ActivityHeld AttendanceRecorded ActivityCancelled "
                          "VolunteerHoursLogged VisitRecorded "
                          "VolunteerTeamRegistered VolunteerTeamMemberJoined VolunteerTeamMemberLeft TeamLeaderAppointed "
-                         "ServiceRequestOpened ServiceRequestAssigned ServiceRequestResolved",
+                         "ServiceRequestOpened ServiceRequestAssigned ServiceRequestResolved FacilityDemandRecorded",
     "notifications.events": "NoticeCreated NotificationDispatched NotificationDelivered NotificationFailed "
                             "DoorDeliveryAssigned DoorDeliveryCompleted NoticeAcknowledged FeedbackReceived",
     "reporting.events": "AlertRaised AlertCleared PeriodReportPublished",

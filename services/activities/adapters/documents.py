@@ -156,3 +156,20 @@ def member_requests_from_doc(doc: dict | None) -> MemberRequests | None:
 REQUEST: Collection[ServiceRequest] = Collection(REQUESTS, request_to_doc, request_from_doc)
 MEMBER_REQUEST: Collection[MemberRequests] = Collection(MEMBER_REQUESTS, member_requests_to_doc,
                                                         member_requests_from_doc)
+
+
+# ---- 阵地需求: what members ask for (issue 13, domain/facility_demand.py) ---------------------------
+from services.activities.domain.facility_demand import FacilityDemand  # noqa: E402
+
+FACILITY_DEMANDS = "facility_demands"
+
+
+def demand_to_doc(d: FacilityDemand) -> dict:
+    return _to_doc(d, "demand_id")
+
+
+def demand_from_doc(doc: dict | None) -> FacilityDemand | None:
+    return _from_doc(FacilityDemand, doc, "demand_id")
+
+
+FACILITY_DEMAND: Collection[FacilityDemand] = Collection(FACILITY_DEMANDS, demand_to_doc, demand_from_doc)

@@ -98,3 +98,5 @@ async def setup(db) -> None:
     await db["service_requests"].create_index([("branch_id", 1), ("opened_on", 1)])  # issue 13
     await db["service_requests"].create_index("member_id")
     await db["service_requests"].create_index("resolved_on")  # the open ones (the periodic check)
+    await db["facility_demands"].create_index("community_id")  # 阵地需求 (issue 13, facility_demand.py)
+    await db["venues"].create_index("org_id")

@@ -68,7 +68,7 @@ def all_labels() -> dict:
             "org_kinds": ORG_KIND_LABELS, "figures": FIGURE_LABELS, "held": HELD, "required": REQUIRED,
             "not_rated": NOT_RATED, "posts": POST_LABELS, "funds": FUNDS_LABELS,
             "grade_moves": MOVE_LABELS, "study": STUDY_LABELS, "attendance_modes": ATTENDANCE_MODES,
-            "applicant_stages": APPLICANT_STAGE_LABELS, **service_labels()}
+            "applicant_stages": APPLICANT_STAGE_LABELS, **service_labels(), **facility_labels()}
 
 
 def service_labels() -> dict:
@@ -77,3 +77,10 @@ def service_labels() -> dict:
 
     return {"services": s.SERVICES, "request_kinds": s.REQUEST_KINDS, "request_sources": s.REQUEST_SOURCES,
             "request_outcomes": s.REQUEST_OUTCOMES, "request_statuses": s.REQUEST_STATUSES}
+
+
+def facility_labels() -> dict:
+    """阵地需求 (issue 13): the activities asked for, where a demand came from, the gap list's words."""
+    from shared.rules.facilities import DEMAND_SOURCES, FACILITY_ACTIVITIES, GAP_LABELS
+
+    return {"facility_activities": FACILITY_ACTIVITIES, "demand_sources": DEMAND_SOURCES, "facility_gaps": GAP_LABELS}

@@ -25,4 +25,5 @@ RIGHTS: dict[str, Right] = {
     "GET /api/v1/orgs/{org_id}/study": Right.REPORTS,
     "GET /api/v1/orgs/{org_id}/study/home-delivery": Right.MEMBER_LISTS,
     "GET /api/v1/orgs/{org_id}/activists": Right.MEMBER_LISTS,  # names of people not yet members
+    "GET /api/v1/orgs/{org_id}/facility-gaps": Right.REPORTS,  # 阵地需求: counts only (facility_routes.py)
 }

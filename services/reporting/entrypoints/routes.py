@@ -134,13 +134,27 @@ async def labels() -> dict:
 
 
 @router.get("/alerts", summary="Open alerts in an organisation's subtree as of a day, the worst first")
-async def alerts(request: Request, caller: Caller = Depends(authorized), org_id: str = Query(...),
+async def alerts(request: Request, who: Viewer = Depends(viewer), org_id: str = Query(...),
                  as_of: date | None = AS_OF,
                  kind: AlertKind | None = Query(None, description="only alerts of this kind"),
                  branch_id: str | None = Query(None, description="only alerts of this branch of the subtree")) -> dict:
     day = as_of or today()
-    items = await _guard(queries.alerts(await _scoped(request, org_id, caller), org_id, day, kind, branch_id))
-    return {"org_id": org_id, "as_of": day.isoformat(), "alerts": items}
+    db = await _scoped(request, org_id, who.caller)
+    items = await _guard(queries.alerts(db, org_id, day, kind, branch_id))
+    return {"org_id": org_id, "as_of": day.isoformat(), "alerts": await _masked_details(db, who, items)}
+
+
+async def _masked_details(db, who: Viewer, items: list[dict]) -> list[dict]:
+    """The details of alerts about a member's record (an overdue service request's `description`,
+    issue 13) as the viewer may see that member's data."""
+    paths: dict[str, list[str]] = {}
+    for x in items:
+        d = x.get("details") or {}
+        if d.get("member_id"):
+            if x["org_id"] not in paths:
+                paths[x["org_id"]] = await org_tree.path(db, x["org_id"]) or [x["org_id"]]
+            x["details"] = who.record(d, member_id=d["member_id"], path=paths[x["org_id"]], specialist_id=None)
+    return items
 
 
 @router.get("/orgs/{org_id}/candidates", summary="Annual selection: 五好支部 and 四个最美 candidates, ranked")

@@ -41,10 +41,19 @@ async def test_needs_found_on_a_visit_and_a_difficulty(platform, bus):
                                  params={"status": "unresolved", "as_of": "2025-03-31"})).json()
         assert {x["request_id"]: x["status"] for x in listed["items"]} == {
             stairs: "overdue", difficulty["data"]["request_id"]: "overdue"}
+        assert {x["description"] for x in listed["items"]} == {None}  # masked as health is
+        reveal = {"reveal": "health", "reason": "核实困难帮扶情况"}
+        clear = (await http.get(f"/api/v1/orgs/{branch}/service-requests",
+                                params={"status": "unresolved", "as_of": "2025-03-31", **reveal})).json()
+        assert {x["description"] for x in clear["items"]} == {"楼道清扫", "老伴住院，生活无人照料"}
         alerts = (await http.get("/api/v1/alerts", params={"org_id": ids["district"], "as_of": "2025-03-31",
                                                             "kind": "request_overdue"})).json()["alerts"]
         assert {(a["subject_id"], a["since"], a["level"], a["org_id"]) for a in alerts} == {
             (stairs, "2025-03-18", "warning", branch), (difficulty["data"]["request_id"], "2025-03-13", "warning", branch)}
+        assert {a["details"]["description"] for a in alerts} == {None}  # the alerts' too
+        alerts = (await http.get("/api/v1/alerts", params={"org_id": ids["district"], "as_of": "2025-03-31",
+                                                            "kind": "request_overdue", **reveal})).json()["alerts"]
+        assert {a["details"]["description"] for a in alerts} == {"楼道清扫", "老伴住院，生活无人照料"}
         labels = (await http.get("/api/v1/labels")).json()
         assert (labels["alerts"]["request_overdue"], labels["services"]["stair_cleaning"]) == ("服务需求逾期未办结", "楼道清扫")
         # a specialist of another subtree sees nothing of it

@@ -59,6 +59,14 @@ def lookup_path(report: dict, path: str):
     return node
 
 
+def _same_records(expected, actual) -> bool:
+    """Nested figures, money compared as numbers."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and set(expected) == set(actual) and all(
+            _same_records(v, actual[k]) for k, v in expected.items())
+    return same(expected, actual)
+
+
 def same(expected, actual) -> bool:
     if isinstance(expected, str):  # money and hours: decimal strings, compared as numbers
         try:
@@ -123,6 +131,42 @@ async def test_reports_show_what_the_simulator_intended(platform, bus):
             if teams["by_team"] != e["volunteer_hours_by_team"]:
                 wrong[f"{e['name']} {e['period']} volunteer hours by team"] = (e["volunteer_hours_by_team"],
                                                                                teams["by_team"])
+        # issue 13's branch records at the year's end: each branch's funds, the activists' pipeline, and the
+        # gaps between what members ask for and what the venues offer (the summary's figures)
+        records, end = outcome["summary"]["branch_records"], {"period": str(YEAR), "as_of": f"{YEAR}-12-31"}
+        stages = ("applicant", "activist", "development_target", "probationary")
+        want_records = {
+            "funds": {name: {k: f[k] for k in ("received", "spent", "balance")} for name, f in records["funds"].items()},
+            "activists": {**{s: records["applicants"]["by_stage_at_year_end"].get(s, 0) for s in stages},
+                          "probation_overdue": len(records["applicants"]["probation_overdue"])},
+            "facility_gaps": outcome["summary"]["facility_demand"]}
+        depends = {"funds": {"RecordBranchFunds", "RecordBranchSpending"},
+                   "activists": {"RecordPartyApplication", "AdvanceApplicant", "SetBackApplicant"},
+                   "facility_gaps": {"RegisterVenue", "RecordFacilityDemand"}}
+
+        async def shown_records() -> dict:
+            base = f"/api/v1/orgs/{district['org_id']}"
+            funds = (await http.get(f"{base}/funds", params=end)).json()
+            pipeline = (await http.get(f"{base}/activists", params=end)).json()
+            gaps = (await http.get(f"{base}/facility-gaps", params={"as_of": end["as_of"]})).json()
+            return {"funds": {b["name"]: {k: b[k] for k in ("received", "spent", "balance")} for b in funds["branches"]},
+                    "activists": {k: pipeline["totals"][k] for k in want_records["activists"]},
+                    "facility_gaps": {k: gaps[k] for k in ("gap_totals", "communities_with_gaps")}}
+
+        def records_wrong(got: dict) -> dict:
+            return {k: (want, got[k]) for k, want in want_records.items()
+                    if not depends[k] & unhandled and not _same_records(want, got[k])}
+
+        async def records_caught_up():
+            return not records_wrong(await shown_records())
+
+        try:
+            await eventually(records_caught_up, timeout=180, interval=5)
+        except AssertionError:
+            pass  # the comparison below says which differ
+        for k, bad in records_wrong(await shown_records()).items():
+            wrong[f"{k} ({YEAR}-12-31)"] = bad
+        compared.update(f"{k} ({YEAR}-12-31)" for k in want_records if not depends[k] & unhandled)
         intended = outcome["alerts"]
         shown = (await http.get("/api/v1/alerts", params={"org_id": district["org_id"],
                                                           "as_of": intended["as_of"]})).json()["alerts"]
@@ -139,4 +183,4 @@ async def test_reports_show_what_the_simulator_intended(platform, bus):
           f"\nunhandled command types: {run['unhandled_types']}")
     assert f"members.registered ({YEAR}-01)" in compared and f"notices.acknowledged ({YEAR})" in compared
     assert len(want) >= 5  # the district's gaps, arrears and visits: the comparison is not vacuous
-    assert wrong == {}
+    assert wrong == {}, json.dumps(wrong, ensure_ascii=False, default=str)  # every item, not pytest's first few

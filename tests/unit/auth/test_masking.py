@@ -91,3 +91,20 @@ def test_who_may_unmask_what(role, category, allowed):
 
 def test_an_operator_sees_nothing():
     assert shown_to(caller("operator"), member_id="m1", path=BRANCH_PATH, specialist_id="s9") == set()
+
+
+def test_a_service_requests_description_is_masked_as_health_is():
+    # issue 13: a request's words often tell of an illness (老伴住院); in lists, ledgers and alerts alike
+    ledger = {"member_id": "m1", "service_requests": [{"request_id": "r1", "service": "other", "kind": "difficulty",
+                                                       "description": "老伴住院，生活无人照料", "status": "open"}]}
+    alert = {"member_id": "m1", "kind": "difficulty", "description": "老伴住院，生活无人照料", "due_on": "2025-03-12"}
+    for who in (Viewer(caller("district")), Viewer(caller("secretary", org_ids=("b1",))),
+                Viewer(caller("specialist", specialist_id="s8"))):
+        out = who.record(ledger, member_id="m1", path=BRANCH_PATH, specialist_id="s9")
+        assert out["service_requests"][0]["description"] is None
+        assert out["service_requests"][0]["status"] == "open"
+        assert who.record(alert, member_id="m1", path=BRANCH_PATH, specialist_id=None)["description"] is None
+    for who in (Viewer(caller("specialist", specialist_id="s9")), Viewer(caller("member", member_id="m1")),
+                Viewer(caller("district"), frozenset({"health"}))):
+        assert who.record(ledger, member_id="m1", path=BRANCH_PATH,
+                          specialist_id="s9")["service_requests"][0]["description"] == "老伴住院，生活无人照料"
