@@ -42,6 +42,9 @@ SECRETS="$DATA/secrets"
 # systems' signing keys (shared/infra/kafka_acls.py); the services and tools find them here.
 export KAFKA_SECRETS_DIR="${KAFKA_SECRETS_DIR:-$SECRETS/kafka}"
 INSTANCES="${INSTANCES:-1}"
+# How long Kafka may take to start: a broker holding thousands of topics (a developer's data folder
+# after many test runs) takes minutes to load them.
+KAFKA_START_WAIT="${KAFKA_START_WAIT:-300}"
 if ! [[ "$INSTANCES" =~ ^[1-9][0-9]*$ ]]; then echo "INSTANCES must be a positive number, not '$INSTANCES'" >&2; exit 2; fi
 SERVICES=(members activities notifications reporting)
 declare -A PORTS=(
@@ -158,7 +161,7 @@ start_kafka() {
     log "giving the super user its SCRAM credentials (a one-off start with a setup listener on :$setup)"
     kafka_properties "$dir/server.properties" "$setup"
     launch_kafka
-    wait_for "Kafka's setup listener" 120 "$PY" -m shared.infra.kafka_acls admin-scram --dir "$KAFKA_SECRETS_DIR" \
+    wait_for "Kafka's setup listener" "$KAFKA_START_WAIT" "$PY" -m shared.infra.kafka_acls admin-scram --dir "$KAFKA_SECRETS_DIR" \
       --bootstrap "127.0.0.1:$setup"
     stop_pidfiles "$pid"
     kafka_properties "$dir/server.properties"
@@ -185,7 +188,7 @@ infra() {
   start_kafka
   start_secantus
   wait_for SecantusDB 60 "$PY" -m shared.infra.probe mongo
-  wait_for Kafka 120 "$PY" -m shared.infra.probe kafka
+  wait_for Kafka "$KAFKA_START_WAIT" "$PY" -m shared.infra.probe kafka
   "$PY" -m shared.infra.kafka_acls apply --dir "$KAFKA_SECRETS_DIR" --bootstrap "$KAFKA_BOOTSTRAP_SERVERS" \
     --prefix "${TOPIC_PREFIX:-}"
   "$PY" -m shared.infra.topics
@@ -298,7 +301,7 @@ case "${1:-}" in
   down) down ;;
   status) status ;;
   stop-kafka) stop_pidfiles "$DATA/run/kafka.pid" ;;
-  start-kafka) start_kafka; wait_for Kafka 120 "$PY" -m shared.infra.probe kafka ;;
+  start-kafka) start_kafka; wait_for Kafka "$KAFKA_START_WAIT" "$PY" -m shared.infra.probe kafka ;;
   stop-mongo) stop_pidfiles "$DATA/run/secantus.pid" ;;
   start-mongo) start_secantus; wait_for SecantusDB 60 "$PY" -m shared.infra.probe mongo ;;
   stop-services) stop_services ;;
