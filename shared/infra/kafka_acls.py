@@ -43,7 +43,7 @@ SERVICES = ("members", "activities", "notifications", "reporting")
 
 # What each service reads, and the commands topic its HTTP ingress (POST /api/v1/commands) writes.
 INPUTS = {
-    "members": [MEMBERS_COMMANDS],
+    "members": [MEMBERS_COMMANDS, ACTIVITIES_EVENTS],  # visits and requests reach the ledger
     "activities": [ACTIVITIES_COMMANDS, MEMBERS_EVENTS],
     "notifications": [NOTIFICATIONS_COMMANDS, MEMBERS_EVENTS, ACTIVITIES_EVENTS, REPORTING_EVENTS],
     "reporting": [MEMBERS_EVENTS, ACTIVITIES_EVENTS, NOTIFICATIONS_EVENTS],
