@@ -17,6 +17,7 @@ from shared.auth.http import Forbidden, authorized
 from shared.auth.rights import command_refusal
 from shared.contracts.parsing import Invalid, NotEnvelope, encode, parse_object
 from shared.http.errors import unprocessable as _unprocessable
+from shared.messaging.records import Outgoing
 
 COMMANDS_ROUTE = "POST /api/v1/commands"
 
@@ -53,11 +54,10 @@ def commands_router(commands_topic: str | None) -> APIRouter:
         if not runtime.started:  # start-up is still waiting for Kafka and MongoDB
             return JSONResponse(status_code=503, content={"detail": "the service is starting; try again shortly"},
                                 headers={"Retry-After": "5"})
-        await runtime.broker.publish(
-            encode(sent), topic=f"{runtime.settings.topic_prefix}{commands_topic}",
-            key=result.message.key().encode(),
-            headers={"content-type": "application/json", "message-type": sent.type},
-        )
+        await runtime.publisher.send_all([Outgoing(
+            f"{runtime.settings.topic_prefix}{commands_topic}", result.message.key().encode(), encode(sent),
+            {"content-type": "application/json", "message-type": sent.type},
+        )])
         return JSONResponse(status_code=202, content={"status": "accepted", "id": sent.id, "type": sent.type})
 
     return router

@@ -96,3 +96,49 @@ def test_a_service_started_while_the_broker_is_away_waits_for_it(infra, away):
             asyncio.run(p.wait_ready(timeout=180))
     finally:
         p.kill()
+
+
+async def test_after_a_fatal_producer_error_the_next_send_reaches_kafka_with_a_new_producer(infra):
+    """Finding 7 against a real broker: aiokafka's producer is put in the state its sender leaves
+    after OutOfOrderSequenceNumber (the sender stopped, the accumulator failing every send); the
+    publisher replaces it, and the next send is on the topic."""
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.errors import OutOfOrderSequenceNumber
+
+    from shared.messaging.kafka import KafkaPublisher, make_producer
+    from shared.messaging.records import Outgoing
+    from shared.settings import Settings
+
+    topic = f"tchaosfind{uuid.uuid4().hex[:8]}.events"
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+    finally:
+        await admin.close()
+    publisher = KafkaPublisher(make_producer(Settings(kafka_bootstrap_servers=infra.kafka), "members"))
+    await publisher.start()
+    try:
+        await publisher.send_all([Outgoing(topic, b"k", b"before")])
+        first = publisher._producer
+        sender = first._sender.sender_task
+        first._message_accumulator.fail_all(OutOfOrderSequenceNumber())  # what the sender does as it dies
+        sender.cancel()
+        await asyncio.gather(sender, return_exceptions=True)
+        with pytest.raises(OutOfOrderSequenceNumber):
+            await publisher.send_all([Outgoing(topic, b"k", b"lost")])
+        await publisher.send_all([Outgoing(topic, b"k", b"after", {"message-type": "X"})])
+        assert publisher._producer is not first and publisher.replaced == 1
+    finally:
+        await publisher.stop()
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=infra.kafka, auto_offset_reset="earliest",
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        got = await consumer.getmany(timeout_ms=10_000)
+        records = [r for rs in got.values() for r in rs]
+    finally:
+        await consumer.stop()
+    assert [r.value for r in records] == [b"before", b"after"]
+    assert records[1].key == b"k" and dict(records[1].headers) == {"message-type": b"X"}

@@ -12,7 +12,7 @@ import pytest
 
 from shared.contracts.parsing import NotEnvelope, parse
 from shared.messaging.pipeline import Handler, Pipeline
-from shared.messaging.records import Incoming
+from shared.messaging.records import Incoming, Outgoing
 from shared.messaging.unit_of_work import Conflict
 from tests.support.fake_uow import FakeUnitOfWork
 from tests.support.messages import envelope
@@ -382,3 +382,109 @@ async def test_a_known_outcome_is_recorded_once_the_database_answers_again():
     except AutoReconnect:
         pass
     assert uow.docs[DELIVERIES]["n1|m1"]["state"] == "delivered"
+
+
+# ---- 7. after a broker restart a producer can stay in OutOfOrderSequenceNumber for good -----------
+
+class FakeProducer:
+    """Behaves as aiokafka's idempotent producer: after a fatal error its sender has stopped, and
+    every later send raises that error again (the accumulator keeps it)."""
+
+    def __init__(self, log: list, fatal_after: int | None = None, error=None):
+        self.log, self.fatal_after, self.error = log, fatal_after, error
+        self.sent: list[tuple] = []
+        self.failed: BaseException | None = None
+        self.started = self.stopped = False
+
+    async def start(self):
+        self.started = True
+
+    async def stop(self):
+        self.stopped = True
+
+    async def send(self, topic, value, key=None, headers=None):
+        import asyncio
+
+        if self.failed is not None:
+            raise type(self.failed)()
+        future = asyncio.get_running_loop().create_future()
+        if self.fatal_after is not None and len(self.sent) >= self.fatal_after:
+            self.failed = self.error
+            future.set_exception(self.error)
+        else:
+            self.sent.append((topic, key, value, tuple(headers or ())))
+            self.log.append(value)
+            future.set_result(None)
+        return future
+
+
+class Outbox:
+    """The relay's view of `_outbox`: records in order, marked sent."""
+
+    def __init__(self, n: int):
+        self.docs = [{"_id": i, **Outgoing("members.events", b"k", f"r{i}".encode()).to_doc(), "sent_at": None}
+                     for i in range(n)]
+        self.db = None
+
+    async def unsent(self, older_than_s, limit=1000):
+        return [d for d in self.docs if d["sent_at"] is None]
+
+    async def mark_sent(self, ids):
+        for d in self.docs:
+            if d["_id"] in ids:
+                d["sent_at"] = "now"
+
+    async def backlog(self):
+        return sum(d["sent_at"] is None for d in self.docs)
+
+
+async def test_a_fatal_producer_error_starts_a_new_producer_and_the_outbox_gets_through():
+    """Was open: the relay retried with the same producer for ever, every send raising
+    OutOfOrderSequenceNumber again. Fixed: KafkaPublisher stops a producer that failed for good and
+    starts a new one; the relay's sweep then sends what the failed send left, in order."""
+    from aiokafka.errors import OutOfOrderSequenceNumber
+
+    from shared.messaging.kafka import KafkaPublisher
+    from shared.messaging.outbox import OutboxRelay
+
+    broker: list[bytes] = []
+    producers = [FakeProducer(broker, fatal_after=1, error=OutOfOrderSequenceNumber()), FakeProducer(broker)]
+    made = iter(producers)
+    publisher = KafkaPublisher(lambda: next(made))
+    outbox = Outbox(3)
+    relay = OutboxRelay(outbox, publisher, "members", "i1")
+    relay._behind = False
+
+    await relay.publish(outbox.docs[:2])  # r0 gets through, r1 meets the fatal error
+    assert broker == [b"r0"] and relay._behind
+    await relay.publish(outbox.docs[2:])  # the next publish sweeps first, with a new producer
+    # r0 again (at least once: same id, consumers drop it), then in order; the sweep already took r2
+    assert broker[:4] == [b"r0", b"r0", b"r1", b"r2"] and set(broker[4:]) <= {b"r2"}
+    assert await outbox.backlog() == 0
+    assert producers[0].stopped and producers[1].started and publisher.replaced == 1
+
+
+async def test_a_producer_that_only_lost_the_broker_is_kept():
+    """A broker away is not fatal: the same producer reconnects by itself, nothing is replaced."""
+    from aiokafka.errors import KafkaConnectionError
+
+    from shared.messaging.kafka import KafkaPublisher
+
+    broker: list[bytes] = []
+    producer = FakeProducer(broker)
+    calls = 0
+
+    async def send(topic, value, key=None, headers=None):
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise KafkaConnectionError("broker away")
+        return await FakeProducer.send(producer, topic, value, key, headers)
+
+    producer.send = send
+    publisher = KafkaPublisher(lambda: producer)
+    with pytest.raises(KafkaConnectionError):
+        await publisher.send_all([Outgoing("t", b"k", b"v")])
+    await publisher.send_all([Outgoing("t", b"k", b"v", {"message-type": "X"})])
+    assert broker == [b"v"] and publisher.replaced == 0 and not producer.stopped
+    assert producer.sent == [("t", b"k", b"v", (("message-type", b"X"),))]
