@@ -194,10 +194,12 @@ async def _delivery(ctx: Context, notice_id: str, member_id: str) -> Delivery:
 
 async def acknowledge_notice(cmd: c.AcknowledgeNotice, ctx: Context) -> None:
     d = await _delivery(ctx, cmd.notice_id, cmd.member_id)
-    if deliveries.acknowledge(d, local_date(ctx.envelope.occurred_at), cmd.channel):
-        ctx.repo(DELIVERY).add(d)
-        ctx.emit(c.NoticeAcknowledged(notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
-                                      channel=cmd.channel))
+    if not deliveries.acknowledge(d, local_date(ctx.envelope.occurred_at), cmd.channel):
+        # Answered, as a second CompleteDoorDelivery is: the sender hears that it changed nothing.
+        raise duplicate("this member has already acknowledged this notice", "data.member_id")
+    ctx.repo(DELIVERY).add(d)
+    ctx.emit(c.NoticeAcknowledged(notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
+                                  channel=cmd.channel))
 
 
 async def complete_door_delivery(cmd: c.CompleteDoorDelivery, ctx: Context) -> None:

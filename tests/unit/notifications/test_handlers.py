@@ -134,7 +134,10 @@ async def test_acknowledgement_by_a_recipient_only():
     assert (ev["type"], ev["data"]["member_id"], uow.outbox[-1].key) == ("NoticeAcknowledged", "m1", b"n1")
     d = delivery_from_doc(uow.pending(DELIVERIES)[delivery_id("n1", "m1")])
     assert d.acknowledged == {"on": "2026-03-03", "channel": "wechat"}
-    assert await run(uow, {**ack, "id": "again"}) == []  # acknowledged once
+    uow = stored(uow)
+    # acknowledged once: a second acknowledgement is answered, and changes nothing (finding 13)
+    assert await refused(uow, {**ack, "id": "again"}) == ("duplicate", ["data.member_id"])
+    assert uow.writes == [] and uow.outbox == []
     assert await refused(uow, envelope("AcknowledgeNotice", {"notice_id": "n1", "member_id": "m3"})) == (
         "unknown_reference", ["data.member_id"])
     assert await refused(uow, envelope("AcknowledgeNotice", {"notice_id": "n-none", "member_id": "m1"})) == (
