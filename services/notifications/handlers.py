@@ -77,17 +77,27 @@ async def _address(ctx: Context, n: Notice, due: datetime, scheduled: bool, stri
     n.open_until = n.open_until or open_until(n.addressed_on)
     n.correlation_id = ctx.envelope.correlation_id or ctx.envelope.id
     n.recipients = []
+    by_branch: dict[str, list[str]] = {}
     for mb in await _candidates(ctx, n, strict):
         d = delivery_for(n, mb)
         if d is not None:
             ctx.repo(DELIVERY).add(d)
             n.recipients.append(mb.member_id)
+            by_branch.setdefault(d.branch_id or "", []).append(mb.member_id)
     await _index(ctx, n)
     ctx.repo(NOTICE).add(n)
     (emitter or ctx).emit(c.NoticeCreated(notice_id=n.notice_id, title=n.title, body=n.body, category=n.category,
                                           audience=c.AudienceView(**n.audience), require_ack=n.require_ack,
                                           send_at=datetime.fromisoformat(n.send_at) if n.send_at else None,
                                           recipient_count=len(n.recipients)), basis=n.notice_id)
+    if n.require_ack:  # what reporting counts as sent (finding 11 of docs/reliability.md)
+        for branch_id in sorted(by_branch):
+            members = sorted(by_branch[branch_id])
+            for i in range(0, len(members), c.ADDRESSED_CHUNK):
+                chunk = members[i:i + c.ADDRESSED_CHUNK]
+                (emitter or ctx).emit(c.NoticeAddressed(notice_id=n.notice_id, branch_id=branch_id or None,
+                                                        addressed_on=n.addressed_on, member_ids=chunk),
+                                      basis=f"{chunk[0]}/NoticeAddressed")
 
 
 async def _index(ctx: Context, n: Notice) -> None:
@@ -360,6 +370,10 @@ async def _settle(ctx: Context, notice_id: str, mb: Member) -> None:
         ctx.repo(DELIVERY).remove(key)
     else:
         ctx.repo(DELIVERY).add(want)
+        if have is None and n.require_ack:  # a recipient after all: said as at addressing
+            caused_by(ctx, f"addressed|{n.notice_id}|{mb.member_id}").emit(
+                c.NoticeAddressed(notice_id=n.notice_id, branch_id=want.branch_id, addressed_on=n.addressed_on,
+                                  member_ids=[mb.member_id]), basis=f"{mb.member_id}/NoticeAddressed")
     recipients = sorted(({*n.recipients} - {mb.member_id}) | ({mb.member_id} if want else set()))
     if recipients != n.recipients:
         n.recipients = recipients

@@ -28,7 +28,7 @@ CONTRACT_TYPES = {
                       "TrainingAttendanceRecorded SecretaryAssessed SecretaryAllowanceSet AllowancePaid",
     "activities.events": "VenueRegistered ActivityScheduled ActivityHeld AttendanceRecorded ActivityCancelled "
                          "VolunteerHoursLogged VisitRecorded",
-    "notifications.events": "NoticeCreated NotificationDispatched NotificationDelivered NotificationFailed "
+    "notifications.events": "NoticeCreated NoticeAddressed NotificationDispatched NotificationDelivered NotificationFailed "
                             "DoorDeliveryAssigned DoorDeliveryCompleted NoticeAcknowledged FeedbackReceived",
     "reporting.events": "AlertRaised AlertCleared PeriodReportPublished",
 }
