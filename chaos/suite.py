@@ -163,14 +163,16 @@ class Suite:
             if p.database_down_s:
                 faults.append(Fault("database", moment(), duration=p.database_down_s))
             return [RunPlan(f"{p.name}-mixed", "mixed", faults, p.fuzz_per_topic)]
-        plans = [RunPlan(f"{p.name}-kill-{i + 1}", "kill", [kill()]) for i in range(p.kills)]
-        plans += [RunPlan(f"{p.name}-broker-{'kill' if h else 'stop'}", "broker",
-                          [Fault("broker", moment(), duration=p.broker_down_s, hard=h)]) for h in p.broker]
+        # The kills come last: a suite cut short by time (its runs are kept one file each, and
+        # `python -m chaos table` rebuilds the table from them) still has every other fault.
+        plans = [RunPlan(f"{p.name}-broker-{'kill' if h else 'stop'}", "broker",
+                         [Fault("broker", moment(), duration=p.broker_down_s, hard=h)]) for h in p.broker]
         if p.database_down_s:
             plans.append(RunPlan(f"{p.name}-database", "database",
                                  [Fault("database", moment(), duration=p.database_down_s)]))
         if p.fuzz_per_topic:
             plans.append(RunPlan(f"{p.name}-fuzz", "fuzz", [], p.fuzz_per_topic))
+        plans += [RunPlan(f"{p.name}-kill-{i + 1}", "kill", [kill()]) for i in range(p.kills)]
         return plans
 
     # ---- running -------------------------------------------------------------------------------
