@@ -488,3 +488,50 @@ async def test_a_producer_that_only_lost_the_broker_is_kept():
     await publisher.send_all([Outgoing("t", b"k", b"v", {"message-type": "X"})])
     assert broker == [b"v"] and publisher.replaced == 0 and not producer.stopped
     assert producer.sent == [("t", b"k", b"v", (("message-type", b"X"),))]
+
+
+@pytest.fixture
+def no_backoff(monkeypatch):
+    """The reruns' random pause (`Pipeline._contended`) at 0: the outcome does not depend on it."""
+    import shared.messaging.pipeline as pipeline_module
+
+    monkeypatch.setattr(pipeline_module.random, "uniform", lambda a, b: 0.0)
+
+
+async def test_a_batch_that_always_loses_to_smaller_writers_commits_every_record_in_smaller_units(no_backoff):
+    """Finding 9 as seen: a reporting batch of ~470 records conflicted for minutes while the other
+    instance's small batches won. Here any unit of more than one record loses, every time: after its
+    contended reruns the batch is committed record by record, in the same `process` call, and
+    nothing is left for a redelivery."""
+    store = Store(lambda uow: Conflict("a smaller writer got there first") if len(uow.writes) > 1 else None)
+    relay = Relay()
+    envs = [died(f"m-{i}") for i in range(1, 41)]
+    await events_pipeline(store, relay).process([record(json.dumps(e).encode(), i, key=e["data"]["member_id"].encode())
+                                                 for i, e in enumerate(envs)])
+    assert set(store.docs["seen"]) == {f"m-{i}" for i in range(1, 41)}
+    assert store.inbox == {e["id"] for e in envs} and not dead(relay)
+
+
+async def test_a_record_that_loses_for_a_while_is_committed_when_its_batch_comes_again(no_backoff):
+    """The record that keeps losing holds back its key only; the batch fails and is consumed again
+    (after the consumer's pause), the records already committed are skipped (inbox), and the one
+    that lost commits once the other writer lets go."""
+    losses = {"left": 30}  # more than one `process` call's reruns
+
+    def fail(uow):
+        if any(w._id == "m-1" for w in uow.writes) and losses["left"] > 0:
+            losses["left"] -= 1
+            return Conflict("moved")
+        return None
+
+    store, relay = Store(fail), Relay()
+    envs = [died(f"m-{i}") for i in range(1, 4)]
+    records = [record(json.dumps(e).encode(), i, key=e["data"]["member_id"].encode()) for i, e in enumerate(envs)]
+    pipe = events_pipeline(store, relay)
+    for _redelivery in range(10):
+        try:
+            await pipe.process(records)
+            break
+        except Conflict:
+            assert set(store.docs["seen"]) >= {"m-2", "m-3"}  # the others did not wait
+    assert set(store.docs["seen"]) == {"m-1", "m-2", "m-3"} and not dead(relay)
