@@ -48,6 +48,10 @@ class Plan:
     database_down_s: float | None = 30
     fuzz_per_topic: int = 10_000
     mixed: bool = False  # short: every fault in one run
+    # The commands that follow a delivery (AFTER in chaos/stream.py) are sent in the background as
+    # their deliveries come out, instead of holding their phase (`Gate`): the full year streams in
+    # about a minute instead of four, with the same commands.
+    gate_in_background: bool = False
     months: int = 12  # the stream: the whole year, or its first months
     control: bool = True  # a second clean run: what differs without any fault is timing, not a fault
     # How long to wait before calling something stuck: no answer in a phase, not at rest, a fault
@@ -66,7 +70,7 @@ class Plan:
 
     @classmethod
     def full(cls) -> "Plan":
-        return cls("full")
+        return cls("full", gate_in_background=True)
 
 
 @dataclass
@@ -218,7 +222,8 @@ class Suite:
         run = self._renamed(f"{self.plan.name}-clean")
         res = RunResult(run.tag, "clean")
         t = time.monotonic()
-        streamed = await stream(run, self.stack, self.log, [], self.say, stall_timeout=self.plan.stall_timeout_s)
+        streamed = await stream(run, self.stack, self.log, [], self.say, stall_timeout=self.plan.stall_timeout_s,
+                                gate_in_background=self.plan.gate_in_background)
         self.stream_estimate = max(10.0, streamed.published_s)
         self.say(f"clean run streamed in {streamed.published_s}s; waiting for the platform to be at rest")
         res.commands = streamed.sent
@@ -253,7 +258,8 @@ class Suite:
         fuzz_state: dict = {}
         also = self._fuzz(plan.fuzz_per_topic, fuzz_state) if plan.fuzz_per_topic else None
         streamed = await stream(run, self.stack, self.log, plan.faults, self.say, also=also,
-                                stall_timeout=self.plan.stall_timeout_s, recovery_timeout=self.plan.recovery_timeout_s)
+                                stall_timeout=self.plan.stall_timeout_s, recovery_timeout=self.plan.recovery_timeout_s,
+                                gate_in_background=self.plan.gate_in_background)
         res.commands = streamed.sent
         res.seconds["stream"] = streamed.published_s
         if not plan.faults:
