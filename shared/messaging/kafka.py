@@ -101,7 +101,8 @@ class KafkaPublisher:
             self._producer = None
             self.replaced += 1
         log.warning("the Kafka producer can no longer publish; a new one will be started",
-                    extra={"error_type": type(exc).__name__ if exc else None, "error": str(exc)[:300]})
+                    extra={"error_type": type(exc).__name__ if exc else None,
+                           "error": str(exc)[:300] if exc else "its sender has stopped"})
         await _stop_quietly(producer)
 
     async def send_all(self, records: list[Outgoing]) -> None:
