@@ -35,6 +35,7 @@ IN_FLIGHT = 2000
 AFTER = {"CompleteDoorDelivery": ("DoorDeliveryAssigned",),
          "AcknowledgeNotice": ("NotificationDelivered", "DoorDeliveryAssigned", "NotificationFailed")}
 GATE_TIMEOUT_S = 90.0
+KILL_WAIT_S = 120.0  # a kill waits this long at most for its instance to be up again
 
 
 @dataclass
@@ -195,6 +196,8 @@ class Injector:
             self.say(f"fault {f.kind} failed: {f.error}")
 
     async def _inject(self, f: Fault) -> None:
+        if f.kind == "kill":
+            await self._until_running(f.target)
         f.started, f.during_stream = self.now(), self.streaming
         if f.kind == "kill":
             self.stack.kill(f.target)
@@ -242,6 +245,13 @@ class Injector:
                 if attempt == tries:
                     raise
                 self.say(f"{what} not answering yet ({self.now()}s): waiting again")
+
+    async def _until_running(self, name: str, timeout: float = KILL_WAIT_S) -> None:
+        """Two kills of one instance moments apart: the second waits until the supervisor has
+        started it again (it was "not running", and the fault was lost), for at most `timeout`."""
+        deadline = time.monotonic() + timeout
+        while not self.stack.running().get(name, True) and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
 
     async def _restart_later(self, delay: float) -> None:
         await asyncio.sleep(delay)
