@@ -95,9 +95,11 @@ async def _address(ctx: Context, n: Notice, due: datetime, scheduled: bool, stri
             members = sorted(by_branch[branch_id])
             for i in range(0, len(members), c.ADDRESSED_CHUNK):
                 chunk = members[i:i + c.ADDRESSED_CHUNK]
+                # Named after what it says: its branch (the notice when there is none), and for the
+                # chunks after a branch's first, its first member.
+                basis = (chunk[0] if i else branch_id or n.notice_id) + "/NoticeAddressed"
                 (emitter or ctx).emit(c.NoticeAddressed(notice_id=n.notice_id, branch_id=branch_id or None,
-                                                        addressed_on=n.addressed_on, member_ids=chunk),
-                                      basis=f"{chunk[0]}/NoticeAddressed")
+                                                        addressed_on=n.addressed_on, member_ids=chunk), basis=basis)
 
 
 async def _index(ctx: Context, n: Notice) -> None:

@@ -206,3 +206,16 @@ async def test_a_door_delivery_completed_before_it_is_handed_over_is_handed_over
     assert await refused(uow, {**done, "id": "again"}) == ("duplicate", ["data.member_id"])
     assert await refused(uow, {**done, "id": "m1", "data": {**done["data"], "member_id": "m1"}}) == (
         "not_allowed", ["data.member_id"])  # an SMS first: no visit is due
+
+
+async def test_a_notice_addressed_event_is_named_after_its_branch_not_its_members():
+    """The chaos suite renames every id of a run: an id derived from the first member of a sorted
+    list named a different member in each run, and the same event looked lost in one run and new in
+    the other. Named after the branch, it is the same event in every run (and on every replay)."""
+    from shared.contracts.parsing import derived_id
+
+    ids, uow = await district()
+    cmd = send_notice(org_ids=[ids["district"]])
+    _created, *addressed = await run(uow, cmd)
+    for e in addressed:
+        assert e["id"] == derived_id(cmd["id"], f"k:{e['data']['branch_id']}/NoticeAddressed", by=e["source"])
