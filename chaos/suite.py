@@ -64,9 +64,11 @@ class Plan:
     @classmethod
     def short(cls) -> "Plan":
         # January (and February, where January's last facts are sent): about 440 commands a run.
+        # Its waits are the full plan's: on a loaded machine (load 40 on two cores) the platform took
+        # more than 150 s to come to rest after three kills and a broker restart, and the run
+        # failed for it; on a quiet one it is at rest in seconds and the bounds cost nothing.
         return cls("short", kills=3, broker=(False,), broker_down_s=5, database_down_s=None, fuzz_per_topic=1000,
-                   mixed=True, months=1, control=False, stall_timeout_s=90, rest_timeout_s=150,
-                   recovery_timeout_s=180, fuzz_timeout_s=60)
+                   mixed=True, months=1, control=False, fuzz_timeout_s=180)
 
     @classmethod
     def full(cls) -> "Plan":
