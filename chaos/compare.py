@@ -97,6 +97,12 @@ class Outcome:
             if e.topic == "reporting.events" or notice.startswith(ORDER_DEPENDENT_NOTICES):
                 self.not_compared[e.type] += 1
                 continue
+            if e.type == "NoticeAddressed":
+                # By pair: a recipient said with the notice's branch in one run may be said alone in
+                # another (a fact that arrived after the notice); the pairs are what counts.
+                for m in e.data.get("member_ids") or ():
+                    self.worker[(e.type, notice, names.canonical_text(str(m)))] += 1
+                continue
             identity = lineage.identity(i)
             kind = e.type if e.type != "CommandRejected" else f"CommandRejected/{e.data.get('reason')}"
             if identity is not None and _through_reporting(identity):

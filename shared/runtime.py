@@ -20,7 +20,7 @@ from shared.infra.topics import ensure_topics
 from shared.kafka_auth import source_keys_for
 from shared.messaging import parking
 from shared.messaging.failures import is_transient
-from shared.messaging.kafka import KafkaPublisher, attach, make_broker
+from shared.messaging.kafka import KafkaPublisher, attach, make_broker, make_producer
 from shared.messaging.mongo_uow import MongoStore
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.pipeline import Handler, Pipeline
@@ -60,6 +60,7 @@ class Runtime:
     pipelines: list[Pipeline] = field(init=False, default_factory=list)
     started: bool = field(init=False, default=False)
     store: MongoStore = field(init=False)
+    publisher: KafkaPublisher = field(init=False)
     relay: OutboxRelay = field(init=False)
     _running: list[asyncio.Task] = field(init=False, default_factory=list)
     extras: dict[str, Any] = field(init=False, default_factory=dict)
@@ -77,7 +78,10 @@ class Runtime:
         self.sources = source_keys_for(s)
         self.store = MongoStore(self.client, self.db, inbox_days=s.inbox_days, outbox_keep_hours=s.outbox_keep_hours,
                                 tallies=self.tallies)
-        self.relay = OutboxRelay(self.store, KafkaPublisher(self.broker), self.service, s.instance(self.service))
+        # Everything the service publishes (the outbox, accepted HTTP commands) goes through one
+        # producer of its own, which is replaced when it fails for good (KafkaPublisher).
+        self.publisher = KafkaPublisher(make_producer(s, self.service))
+        self.relay = OutboxRelay(self.store, self.publisher, self.service, s.instance(self.service))
         for sub in self.subscriptions:
             p = Pipeline(
                 name=sub.name, service=self.service, store=self.store, relay=self.relay, handlers=sub.handlers,
@@ -125,6 +129,7 @@ class Runtime:
             await parking.setup(self.db[p.parked])
         if self.setup_db:
             await self.setup_db(self.db)
+        await self.publisher.start()
         await self.broker.connect()
         await self.broker.start()
 
@@ -134,6 +139,7 @@ class Runtime:
             await self.broker.stop()
         except Exception:
             log.debug("stopping a half-started broker failed", exc_info=True)
+        await self.publisher.stop()
 
     async def stop(self) -> None:
         self.started = False
@@ -141,6 +147,7 @@ class Runtime:
             t.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
         await self.broker.stop()
+        await self.publisher.stop()
         await self.client.close()
 
 

@@ -392,10 +392,10 @@ class Year:
         recipients = [m for m in self.w.members if m.registered(day)]
         self.t.notices.append((nid, day, len(recipients)))
         for m in recipients:
-            # Addressed (contract: dispatched, or handed to the specialist) unless no channel reaches the
-            # member: away, and no phone (members without a phone have no WeChat or email either).
+            # Addressed (contract: a recipient on the notice's day, NoticeAddressed), whether or not a
+            # channel reaches the member (away, and no phone: no WeChat or email either).
             pair = [day, m.member_id, False]
-            if require_ack and (m.phone or not m.away_on(day)):
+            if require_ack:
                 self.t.notice_pairs.append(pair)
             roll = self.roll("notice", nid, m.index)
             ack_day = day + timedelta(days=1 + int(roll * 7))

@@ -78,17 +78,29 @@ async def _address(ctx: Context, n: Notice, due: datetime, scheduled: bool, stri
     n.open_until = n.open_until or open_until(n.addressed_on)
     n.correlation_id = ctx.envelope.correlation_id or ctx.envelope.id
     n.recipients = []
+    by_branch: dict[str, list[str]] = {}
     for mb in await _candidates(ctx, n, strict):
         d = delivery_for(n, mb)
         if d is not None:
             ctx.repo(DELIVERY).add(d)
             n.recipients.append(mb.member_id)
+            by_branch.setdefault(d.branch_id or "", []).append(mb.member_id)
     await _index(ctx, n)
     ctx.repo(NOTICE).add(n)
     (emitter or ctx).emit(c.NoticeCreated(notice_id=n.notice_id, title=n.title, body=n.body, category=n.category,
                                           audience=c.AudienceView(**n.audience), require_ack=n.require_ack,
                                           send_at=datetime.fromisoformat(n.send_at) if n.send_at else None,
                                           recipient_count=len(n.recipients)), basis=n.notice_id)
+    if n.require_ack:  # what reporting counts as sent (finding 11 of docs/reliability.md)
+        for branch_id in sorted(by_branch):
+            members = sorted(by_branch[branch_id])
+            for i in range(0, len(members), c.ADDRESSED_CHUNK):
+                chunk = members[i:i + c.ADDRESSED_CHUNK]
+                # Named after what it says: its branch (the notice when there is none), and for the
+                # chunks after a branch's first, its first member.
+                basis = (chunk[0] if i else branch_id or n.notice_id) + "/NoticeAddressed"
+                (emitter or ctx).emit(c.NoticeAddressed(notice_id=n.notice_id, branch_id=branch_id or None,
+                                                        addressed_on=n.addressed_on, member_ids=chunk), basis=basis)
 
 
 async def _index(ctx: Context, n: Notice) -> None:
@@ -195,10 +207,12 @@ async def _delivery(ctx: Context, notice_id: str, member_id: str) -> Delivery:
 
 async def acknowledge_notice(cmd: c.AcknowledgeNotice, ctx: Context) -> None:
     d = await _delivery(ctx, cmd.notice_id, cmd.member_id)
-    if deliveries.acknowledge(d, local_date(ctx.envelope.occurred_at), cmd.channel):
-        ctx.repo(DELIVERY).add(d)
-        ctx.emit(c.NoticeAcknowledged(notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
-                                      channel=cmd.channel))
+    if not deliveries.acknowledge(d, local_date(ctx.envelope.occurred_at), cmd.channel):
+        # Answered, as a second CompleteDoorDelivery is: the sender hears that it changed nothing.
+        raise duplicate("this member has already acknowledged this notice", "data.member_id")
+    ctx.repo(DELIVERY).add(d)
+    ctx.emit(c.NoticeAcknowledged(notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id,
+                                  channel=cmd.channel))
 
 
 async def complete_door_delivery(cmd: c.CompleteDoorDelivery, ctx: Context) -> None:
@@ -368,6 +382,10 @@ async def _settle(ctx: Context, notice_id: str, mb: Member) -> None:
         ctx.repo(DELIVERY).remove(key)
     else:
         ctx.repo(DELIVERY).add(want)
+        if have is None and n.require_ack:  # a recipient after all: said as at addressing
+            caused_by(ctx, f"addressed|{n.notice_id}|{mb.member_id}").emit(
+                c.NoticeAddressed(notice_id=n.notice_id, branch_id=want.branch_id, addressed_on=n.addressed_on,
+                                  member_ids=[mb.member_id]), basis=f"{mb.member_id}/NoticeAddressed")
     recipients = sorted(({*n.recipients} - {mb.member_id}) | ({mb.member_id} if want else set()))
     if recipients != n.recipients:
         n.recipients = recipients

@@ -439,17 +439,27 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         # A notice counts as sent to a member on the first day it was addressed to them,
         # whichever channel (or the door) carried it; retries and fallbacks count once.
         on = (getattr(e, "addressed_on", None) or local_date(ctx.envelope.occurred_at)).isoformat()
-        known = await require_ack(ctx, e.notice_id)
-        if not requires_ack(e.notice_id, known):
+        await address(ctx, e.notice_id, [e.member_id], on)
+
+    async def notice_addressed(e: n.NoticeAddressed, ctx: Context) -> None:
+        # The pairs as addressing gives them (finding 11 of docs/reliability.md): the same in every
+        # run, whether or when the delivery worker dispatched. A member's stint on the day decides,
+        # from reporting's own facts, whether and for which branch the pair counts.
+        await address(ctx, e.notice_id, e.member_ids, e.addressed_on.isoformat(), {"require_ack": True})
+
+    async def address(ctx: Context, notice_id: str, member_ids: list[str], on: str, says: dict | None = None) -> None:
+        known = {**(says or {}), **await require_ack(ctx, notice_id)}
+        if not requires_ack(notice_id, known):
             # Counted nowhere (contract: notices), so not kept: most pairs are automatic meeting
             # notices, and recording them would refresh their member's figures for nothing.
             return
 
         def change(f: MemberFacts) -> None:
-            x = f.notices.setdefault(e.notice_id, {})
+            x = f.notices.setdefault(notice_id, {})
             x["addressed_on"] = min(on, x.get("addressed_on") or on)
             x.update(known)
-        await update(ctx, e.member_id, change)
+        for member_id in member_ids:
+            await update(ctx, member_id, change)
 
     async def acknowledged(e: n.NoticeAcknowledged, ctx: Context) -> None:
         on = event_day(ctx)
@@ -515,6 +525,8 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
             [(teams.TEAMS, e.team_id)] if e.team_id else [])),
         "VisitRecorded": Handler(visit_recorded, member),
         "NoticeCreated": Handler(notice_created),
+        "NoticeAddressed": Handler(notice_addressed, lambda e: [(NOTICES, e.notice_id), *branches(e),
+                                                               *((MEMBERS, i) for i in e.member_ids)]),
         "NotificationDispatched": Handler(addressed, notice_only),
         "DoorDeliveryAssigned": Handler(addressed, notice_only),
         "NoticeAcknowledged": Handler(acknowledged, notice_member),

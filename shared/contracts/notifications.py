@@ -83,6 +83,20 @@ class NoticeCreated(_NoticeEvent):
     recipient_count: int = 0
 
 
+class NoticeAddressed(_NoticeEvent):
+    """Added: a notice that asks for acknowledgement is addressed to these members of one branch,
+    as of its day (`addressed_on`): said when the notice is addressed (one event per branch, at most
+    ADDRESSED_CHUNK members each), and for one member when a fact arriving later makes them a
+    recipient. Reporting's `notices.sent` counts these pairs, whatever the delivery worker did since."""
+    notice_id: Id
+    branch_id: Id | None = None
+    addressed_on: Day
+    member_ids: list[Id] = Field(default_factory=list)
+
+
+ADDRESSED_CHUNK = 2000  # members per NoticeAddressed: well under the broker's record size at 128-character ids
+
+
 class NotificationDispatched(_NoticeEvent):
     notice_id: Id
     member_id: Id

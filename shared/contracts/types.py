@@ -8,7 +8,7 @@ that could not be a MongoDB field name is refused: a leading `$`, a `.`, whitesp
 character. A message id (`MessageId`) is only ever a value; it refuses control characters alone.
 """
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated
 
@@ -42,8 +42,34 @@ def _date(v: object) -> date:
 
 def _month(v: object) -> str:
     if isinstance(v, str) and _MONTH.fullmatch(v):
+        if not FIRST_YEAR <= int(v[:4]) <= LAST_YEAR:
+            raise ValueError(_OUT_OF_RANGE)
         return v
     raise ValueError("must be a month written YYYY-MM")
+
+
+# Dates the platform takes: a birth date of the oldest members to plans a long way ahead. Python's
+# dates end at 0001 and 9999, and a day's arithmetic near either end (a period's end, a timestamp
+# moved to UTC) overflows: a command dated so was accepted and its handler, or a consumer of its
+# event, failed (`OverflowError`, dead-lettered `handler_failed`; finding 14 of docs/reliability.md).
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+_OUT_OF_RANGE = f"must be between {FIRST_YEAR}-01-01 and {LAST_YEAR}-12-31"
+
+
+def _day_in_range(v: date) -> date:
+    if not FIRST_YEAR <= v.year <= LAST_YEAR:
+        raise ValueError(_OUT_OF_RANGE)
+    return v
+
+
+def _moment_in_range(v: datetime) -> datetime:
+    try:
+        year = v.astimezone(timezone.utc).year
+    except OverflowError:
+        raise ValueError(_OUT_OF_RANGE) from None
+    if not FIRST_YEAR <= year <= LAST_YEAR or not FIRST_YEAR <= v.year <= LAST_YEAR:
+        raise ValueError(_OUT_OF_RANGE)
+    return v
 
 
 def _decimal(pattern: re.Pattern, what: str):
@@ -89,7 +115,8 @@ def to_money(v: Decimal) -> Decimal:
     return v.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-Day = Annotated[date, BeforeValidator(_date), PlainSerializer(lambda d: d.isoformat(), return_type=str)]
+Day = Annotated[date, BeforeValidator(_date), AfterValidator(_day_in_range),
+                PlainSerializer(lambda d: d.isoformat(), return_type=str)]
 Month = Annotated[str, BeforeValidator(_month)]
 Money = Annotated[
     Decimal,
@@ -102,7 +129,8 @@ Hours = Annotated[
     BeforeValidator(_decimal(_HOURS, 'hours written as a decimal string, e.g. "2.5"')),
     PlainSerializer(plain, return_type=str),
 ]
-Timestamp = Annotated[AwareDatetime, PlainSerializer(lambda d: d.isoformat(), return_type=str)]
+Timestamp = Annotated[AwareDatetime, AfterValidator(_moment_in_range),
+                      PlainSerializer(lambda d: d.isoformat(), return_type=str)]
 # The id of anything the contract names: org, member, branch, activity, venue, notice, payment…
 Id = Annotated[str, Field(min_length=1, max_length=128, json_schema_extra={"pattern": ID_PATTERN}),
                AfterValidator(_id_rules)]

@@ -20,6 +20,7 @@ from shared.auth.rights import command_refusal
 from shared.contracts.parsing import Invalid, NotEnvelope, encode, parse_object
 from shared.http.errors import unprocessable as _unprocessable
 from shared.kafka_auth import sign_headers
+from shared.messaging.records import Outgoing
 
 COMMANDS_ROUTE = "POST /api/v1/commands"
 
@@ -61,10 +62,9 @@ def commands_router(commands_topic: str | None) -> APIRouter:
         if runtime.sources is not None:  # signed as this service: the caller was proven by its token
             gateway = f"sunsetred-{runtime.service}"
             headers.update({k: v.decode() for k, v in sign_headers(runtime.sources.key(gateway), gateway, value)})
-        await runtime.broker.publish(
-            value, topic=f"{runtime.settings.topic_prefix}{commands_topic}",
-            key=result.message.key().encode(), headers=headers,
-        )
+        await runtime.publisher.send_all([Outgoing(
+            f"{runtime.settings.topic_prefix}{commands_topic}", result.message.key().encode(), value, headers,
+        )])
         return JSONResponse(status_code=202, content={"status": "accepted", "id": sent.id, "type": sent.type})
 
     return router

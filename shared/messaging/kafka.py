@@ -6,14 +6,17 @@ is committed. The pipeline returns only once the batch's effects and events are 
 """
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import (InvalidProducerEpoch, OutOfOrderSequenceNumber, ProducerClosed, ProducerFenced,
+                             TransactionalIdAuthorizationFailed, UnknownProducerId)
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from shared.kafka_auth import faststream_security
+from shared.kafka_auth import client_kwargs, faststream_security
 from shared.messaging.pipeline import Pipeline
 from shared.messaging.records import Incoming, Outgoing
 from shared.settings import Settings
@@ -21,33 +24,115 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 
+# Every producer of ours: wait for every in-sync replica, and number the batches (idempotence),
+# so a retry after a lost acknowledgement is not written twice.
+PRODUCER_OPTIONS = {"acks": "all", "enable_idempotence": True, "linger_ms": 5,
+                    "max_request_size": 4 * 1024 * 1024}
+
+# Errors after which aiokafka's idempotent producer is finished: its sender has stopped, and every
+# later send raises the same error again (the broker lost or refused the producer's sequence, as
+# after a broker restart). Only a new producer (a new producer id) can publish again.
+FATAL_PRODUCER_ERRORS = (OutOfOrderSequenceNumber, ProducerFenced, InvalidProducerEpoch, UnknownProducerId,
+                         ProducerClosed, TransactionalIdAuthorizationFailed)
+STOP_TIMEOUT_S = 5.0
+
+
 def make_broker(settings: Settings, service: str) -> KafkaBroker:
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=f"sunsetred-{service}",
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=5,
-        max_request_size=4 * 1024 * 1024,
+        **PRODUCER_OPTIONS,
         log_level=logging.DEBUG,
         description=f"夕阳红 Sunset Red — {service} service",
         security=faststream_security(settings, f"sunsetred-{service}"),
     )
 
 
-class KafkaPublisher:
-    """Sends records keyed by their aggregate id and waits for the broker's acknowledgement."""
+def make_producer(settings: Settings, service: str) -> Callable[[], AIOKafkaProducer]:
+    return lambda: AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers,
+                                    client_id=f"sunsetred-{service}", **PRODUCER_OPTIONS,
+                                    **client_kwargs(settings, f"sunsetred-{service}"))
 
-    def __init__(self, broker: KafkaBroker):
-        self._broker = broker
+
+def producer_is_finished(producer: Any, exc: BaseException | None = None) -> bool:
+    """True when this producer can never publish again: a fatal error, or its sender has stopped."""
+    if isinstance(exc, FATAL_PRODUCER_ERRORS):
+        return True
+    sender = getattr(getattr(producer, "_sender", None), "sender_task", None)
+    return bool(sender is not None and sender.done())
+
+
+class KafkaPublisher:
+    """Sends records keyed by their aggregate id and waits for the broker's acknowledgement.
+
+    It owns its producer (the broker's own is left to FastStream), so that it can replace it: after
+    a fatal producer error (finding 7 of docs/reliability.md: `OutOfOrderSequenceNumber` after a
+    broker restart) the old producer is stopped and the next send starts a new one. The records of
+    the failed send stay in the outbox and are sent again by the relay, oldest first, under their
+    own ids (consumers drop a copy already published)."""
+
+    def __init__(self, new_producer: Callable[[], Any]):
+        self._new_producer = new_producer
+        self._producer: Any = None
+        self._lock = asyncio.Lock()
+        self.replaced = 0  # producers started after the first one (a metric for tests and logs)
+
+    async def start(self) -> None:
+        await self._ready()
+
+    async def stop(self) -> None:
+        async with self._lock:
+            producer, self._producer = self._producer, None
+        await _stop_quietly(producer)
+
+    async def _ready(self) -> Any:
+        async with self._lock:
+            if self._producer is None:
+                producer = self._new_producer()
+                try:
+                    await producer.start()
+                except BaseException:
+                    await _stop_quietly(producer)
+                    raise
+                self._producer = producer
+            return self._producer
+
+    async def _discard(self, producer: Any, exc: BaseException | None) -> None:
+        async with self._lock:
+            if self._producer is not producer:
+                return  # another send replaced it already
+            self._producer = None
+            self.replaced += 1
+        log.warning("the Kafka producer can no longer publish; a new one will be started",
+                    extra={"error_type": type(exc).__name__ if exc else None,
+                           "error": str(exc)[:300] if exc else "its sender has stopped"})
+        await _stop_quietly(producer)
 
     async def send_all(self, records: list[Outgoing]) -> None:
-        futures = [
-            await self._broker.publish(r.value, topic=r.topic, key=r.key, headers=r.headers, no_confirm=True)
-            for r in records
-        ]
-        if futures:
+        if not records:
+            return
+        producer = await self._ready()
+        if producer_is_finished(producer):
+            await self._discard(producer, None)
+            producer = await self._ready()
+        try:
+            futures = [await producer.send(r.topic, r.value, key=r.key,
+                                           headers=[(k, v.encode()) for k, v in r.headers.items()])
+                       for r in records]
             await asyncio.gather(*futures)
+        except Exception as exc:
+            if producer_is_finished(producer, exc):
+                await self._discard(producer, exc)
+            raise
+
+
+async def _stop_quietly(producer: Any) -> None:
+    if producer is None:
+        return
+    try:
+        await asyncio.wait_for(producer.stop(), STOP_TIMEOUT_S)
+    except Exception:
+        log.debug("stopping a Kafka producer failed", exc_info=True)
 
 
 async def _keep_raw(msg: Any) -> None:

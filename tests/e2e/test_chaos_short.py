@@ -3,7 +3,7 @@
 It runs on a stack of its own (Kafka, SecantusDB, two instances of every service, started and
 stopped through infra/local/stack.sh on ports of its own: the default ones + 100 unless
 CHAOS_PORT_OFFSET says otherwise), so it shares nothing with the stack of the other tests or of a
-developer. One clean run of the simulated district's first months, a second clean run, then one
+developer. One clean run of the simulated district's first month, then one
 run with three SIGKILLs of random instances at random moments, a broker restart and 1,000 fuzzed
 messages on each commands topic. It fails on anything lost or duplicated, a crash, a fault not
 recovered from, or a fuzzed message neither answered nor dead-lettered with a reason; the table
@@ -19,8 +19,9 @@ from chaos.suite import Plan, Suite, table
 
 pytestmark = [
     pytest.mark.e2e,
-    # Opt-in until the suite's open findings (tests/unit/test_chaos_findings.py) are fixed and its
-    # run time on two cores is known: `SUNSET_CHAOS=1 make test`, or `make chaos` for the table.
+    # Opt-in (`SUNSET_CHAOS=1`; about 14 minutes on two loaded cores): it still fails on the delivery
+    # worker's events, which differ between runs even without a fault (docs/reliability.md, "What
+    # is left"); every other check of it passed on 2 December (no crash, nothing unanswered).
     pytest.mark.skipif(os.environ.get("SUNSET_CHAOS") != "1", reason="the short chaos suite is opt-in: SUNSET_CHAOS=1"),
 ]
 

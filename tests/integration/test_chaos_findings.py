@@ -97,3 +97,52 @@ def test_a_service_started_while_the_broker_is_away_waits_for_it(infra, away):
             asyncio.run(p.wait_ready(timeout=180))
     finally:
         p.kill()
+
+
+async def test_after_a_fatal_producer_error_the_next_send_reaches_kafka_with_a_new_producer(infra):
+    """Finding 7 against a real broker: aiokafka's producer is put in the state its sender leaves
+    after OutOfOrderSequenceNumber (the sender stopped, the accumulator failing every send); the
+    publisher replaces it, and the next send is on the topic (the unit test has a send that meets
+    the error itself: tests/unit/test_chaos_findings.py)."""
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.errors import OutOfOrderSequenceNumber
+
+    from aiokafka import AIOKafkaProducer
+
+    from shared.kafka_auth import tool_kwargs
+    from shared.messaging.kafka import PRODUCER_OPTIONS, KafkaPublisher
+    from shared.messaging.records import Outgoing
+
+    auth = tool_kwargs(infra.kafka, "admin")  # {} on a PLAINTEXT broker; the topic is the test's own
+    topic = f"tchaosfind{uuid.uuid4().hex[:8]}.events"
+    admin = AIOKafkaAdminClient(**auth)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+    finally:
+        await admin.close()
+    publisher = KafkaPublisher(lambda: AIOKafkaProducer(**PRODUCER_OPTIONS, **auth))
+    await publisher.start()
+    try:
+        await publisher.send_all([Outgoing(topic, b"k", b"before")])
+        first = publisher._producer
+        sender = first._sender.sender_task
+        first._message_accumulator.fail_all(OutOfOrderSequenceNumber())  # what the sender does as it dies
+        sender.cancel()
+        await asyncio.gather(sender, return_exceptions=True)
+        # the publisher sees the producer's sender has stopped and starts a new one before sending
+        await publisher.send_all([Outgoing(topic, b"k", b"after", {"message-type": "X"})])
+        assert publisher._producer is not first and publisher.replaced == 1
+    finally:
+        await publisher.stop()
+    consumer = AIOKafkaConsumer(topic, auto_offset_reset="earliest",
+                                enable_auto_commit=False, **auth)
+    await consumer.start()
+    try:
+        got = await consumer.getmany(timeout_ms=10_000)
+        records = [r for rs in got.values() for r in rs]
+    finally:
+        await consumer.stop()
+    assert [r.value for r in records] == [b"before", b"after"]
+    assert records[1].key == b"k" and dict(records[1].headers) == {"message-type": b"X"}

@@ -38,7 +38,7 @@ CONTRACT_TYPES = {
                          "VolunteerHoursLogged VisitRecorded "
                          "VolunteerTeamRegistered VolunteerTeamMemberJoined VolunteerTeamMemberLeft TeamLeaderAppointed "
                          "ServiceRequestOpened ServiceRequestAssigned ServiceRequestResolved FacilityDemandRecorded",
-    "notifications.events": "NoticeCreated NotificationDispatched NotificationDelivered NotificationFailed "
+    "notifications.events": "NoticeCreated NoticeAddressed NotificationDispatched NotificationDelivered NotificationFailed "
                             "DoorDeliveryAssigned DoorDeliveryCompleted NoticeAcknowledged FeedbackReceived",
     "reporting.events": "AlertRaised AlertCleared PeriodReportPublished",
 }

@@ -135,3 +135,25 @@ def test_a_pair_of_a_notice_that_asks_for_no_acknowledgement_is_not_kept():
     store = play(events + extra)
     assert set(store.doc(MEMBERS, m1)["facts"]["notices"]) >= {"doc"}
     assert not {"greeting", "activity:a9"} & set(store.doc(MEMBERS, m1)["facts"]["notices"])
+
+
+def test_sent_counts_the_pairs_addressed_whatever_the_delivery_worker_did():
+    """Finding 11 of docs/reliability.md: `notices.sent` counted a pair when the delivery worker
+    dispatched it, so whether and when it did changed the report. Now NoticeAddressed, said when
+    the notice is addressed, counts; dispatches before, after or never give the same figures, and a
+    member whose stint (reporting's own facts) does not cover the day is not counted."""
+    from shared.contracts import notifications as n
+    from tests.integration.reporting.support import dispatched, event
+
+    ids, events = quarter_events()
+    m1, m2, b1 = ids["m1"], ids["m2"], ids["b1"]
+    created = event(n.NoticeCreated, "2026-02-01", notice_id="doc", title="学习材料", body="…", category="study",
+                    audience={"org_ids": [b1], "member_ids": []}, require_ack=True, recipient_count=2)
+    addressed = event(n.NoticeAddressed, "2026-02-01", notice_id="doc", branch_id=b1, addressed_on="2026-02-01",
+                      member_ids=[m1, m2, "m-never-registered"])
+    worker = [dispatched("doc", m1, b1, "2026-02-01")]  # m2: not dispatched (yet), or acknowledged first
+    base = report(play(events), ids["b1"], parse_period("2026-02"), "2026-02-28")["notices"]["sent"]
+    runs = [events + [created, addressed], events + [created, *worker, addressed],
+            events + [addressed, *worker, created], reversed_by_aggregate(events + [created, addressed, *worker])]
+    sent = [report(play(r), ids["b1"], parse_period("2026-02"), "2026-02-28")["notices"]["sent"] for r in runs]
+    assert sent == [base + 2] * len(runs), (base, sent)
