@@ -62,6 +62,9 @@ DISTRICT_SYSTEMS: dict[str, tuple[str, ...]] = {
     "attendance-devices": (ACTIVITIES_COMMANDS,),
     "specialist-app": (ACTIVITIES_COMMANDS, NOTIFICATIONS_COMMANDS),
     "x-juminli": (NOTIFICATIONS_COMMANDS,),
+    "branch-treasurer": (MEMBERS_COMMANDS,),  # a branch's funds (issue 13)
+    "xuexi-qiangguo": (MEMBERS_COMMANDS,),  # 学习强国: accounts and use (issue 13)
+    "red-x-platform": (MEMBERS_COMMANDS,),  # 红色X: accounts and use (issue 13)
     "test-registry": COMMAND_TOPICS,
     "chaos-fuzz": COMMAND_TOPICS,
 }

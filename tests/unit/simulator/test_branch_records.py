@@ -98,3 +98,14 @@ def test_the_way_into_the_party_every_stage_accepted_and_one_probation_overdue(p
     assert [a["branch_id"] for a in overdue] == [b.org_id for b in source.world.branches if b.short == "军安"]
     assert all(a["contacts"] for a in stored if a["stage"] != "applicant" or len(a["history"]) > 1)
     assert any(a["awards"] for a in stored)
+
+
+def test_every_source_the_simulator_sends_as_is_a_principal_granted_its_topics(played):
+    """On the secured broker a command is answered `not_allowed` unless its source is a registered
+    district system that may write that topic (shared/infra/kafka_acls.py): a new source in the
+    simulator needs its principal, or the demo's commands of that source are all refused."""
+    from shared.infra.kafka_acls import DISTRICT_SYSTEMS
+
+    _source, _docs, _refused, sent = played
+    used = {(c.envelope["source"], c.topic) for c in sent}
+    assert {(s, t) for s, t in used if t not in DISTRICT_SYSTEMS.get(s, ())} == set()
