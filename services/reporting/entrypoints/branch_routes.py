@@ -22,10 +22,8 @@ router = APIRouter(prefix="/api/v1", tags=["branch records"], dependencies=[Depe
 async def funds(request: Request, org_id: str, caller: Caller = Depends(authorized),
                 period: str = Query(..., description="YYYY-MM, YYYY-Qn or YYYY", examples=["2026"]),
                 as_of: date | None = AS_OF) -> dict:
-    p = _period(period)
-    db = await _scoped(request, org_id, caller)
-    org = await _guard(queries.org(db, org_id))
-    return await funds_queries.funds(db, org, p, (as_of or today()).isoformat())
+    db, org, p, day = await _org_in_period(request, org_id, caller, period, as_of)
+    return await funds_queries.funds(db, org, p, day)
 
 
 @router.get("/orgs/{org_id}/grades", summary="星级类别 and 晋位升级: each branch's grade of a year and its move, "
@@ -41,20 +39,16 @@ async def grades(request: Request, org_id: str, caller: Caller = Depends(authori
                                             "attendance in person / remote / home delivery")
 async def study(request: Request, org_id: str, caller: Caller = Depends(authorized),
                 period: str = Query(..., examples=["2026"]), as_of: date | None = AS_OF) -> dict:
-    p = _period(period)
-    db = await _scoped(request, org_id, caller)
-    org = await _guard(queries.org(db, org_id))
-    return await study_queries.study(db, org, p, (as_of or today()).isoformat())
+    db, org, p, day = await _org_in_period(request, org_id, caller, period, as_of)
+    return await study_queries.study(db, org, p, day)
 
 
 @router.get("/orgs/{org_id}/study/home-delivery",
             summary="送学上门: the members with no account on either platform, and whether a home delivery reached them")
 async def home_delivery(request: Request, org_id: str, who: Viewer = Depends(viewer),
                         period: str = Query(..., examples=["2026"]), as_of: date | None = AS_OF) -> dict:
-    p = _period(period)
-    db = await _scoped(request, org_id, who.caller)
-    org = await _guard(queries.org(db, org_id))
-    out = await study_queries.home_delivery(db, org, p, (as_of or today()).isoformat())
+    db, org, p, day = await _org_in_period(request, org_id, who.caller, period, as_of)
+    out = await study_queries.home_delivery(db, org, p, day)
     return out | {"members": await _masked_rows(db, who, out["members"])}
 
 
@@ -62,7 +56,14 @@ async def home_delivery(request: Request, org_id: str, who: Viewer = Depends(vie
                                                 "and for a branch its people with their responsible members")
 async def activists(request: Request, org_id: str, caller: Caller = Depends(authorized),
                     period: str = Query(..., examples=["2026"]), as_of: date | None = AS_OF) -> dict:
+    db, org, p, day = await _org_in_period(request, org_id, caller, period, as_of)
+    return await activists_queries.pipeline(db, org, p, day)
+
+
+async def _org_in_period(request: Request, org_id: str, caller: Caller, period: str, as_of: date | None):
+    """What every branch-records route starts with: the period checked, the organisation in the
+    caller's scope (404 outside), and the reading day."""
     p = _period(period)
     db = await _scoped(request, org_id, caller)
     org = await _guard(queries.org(db, org_id))
-    return await activists_queries.pipeline(db, org, p, (as_of or today()).isoformat())
+    return db, org, p, (as_of or today()).isoformat()
