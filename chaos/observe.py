@@ -30,6 +30,9 @@ from shared.topics import COMMAND_TOPICS, EVENT_TOPICS, dlq
 
 log = logging.getLogger("chaos")
 DLQ_TOPICS = tuple(dlq(t) for t in (*COMMAND_TOPICS, *EVENT_TOPICS))
+# How `Log.deliveries` names a NotificationFailed that hands over to another channel: the delivery
+# goes on, so a member's acknowledgement sent on it would race the next channel's attempt.
+FAILED_OVER = "NotificationFailed+next"
 
 
 @dataclass
@@ -68,7 +71,7 @@ class Log:
     watched_correlations: set[str] = field(default_factory=set)
     watched_ids: set[str] = field(default_factory=set)
     # (type, notice_id, member_id) of the notifications events of watched runs: what a specialist's
-    # app or a member's phone would have seen happen
+    # app or a member's phone would have seen happen (a failure with a next channel as FAILED_OVER)
     deliveries: set[tuple[str, str, str]] = field(default_factory=set)
     records: int = 0
     unreadable: list = field(default_factory=list)
@@ -154,7 +157,9 @@ class Log:
             self.runs[corr].append(Event(r.topic, e.get("id"), e.get("type"), cause, corr, digest, data,
                                          e.get("source")))
             if r.topic.endswith("notifications.events") and isinstance(data, dict):
-                self.deliveries.add((e.get("type"), data.get("notice_id"), data.get("member_id")))
+                # A channel given up with another to try is not the delivery's end (FAILED_OVER).
+                kind = FAILED_OVER if e.get("type") == "NotificationFailed" and data.get("next_channel") else e.get("type")
+                self.deliveries.add((kind, data.get("notice_id"), data.get("member_id")))
 
     def answered(self, ids) -> set[str]:
         return {i for i in ids if i in self.answers}

@@ -30,9 +30,10 @@ from simulator.commands import Cmd
 
 IN_FLIGHT = 2000
 # Commands that, in the district, follow something the platform did: a specialist completes a door
-# delivery once the platform assigned it; a member acknowledges a notice once it reached them. The
-# simulator sends them in the phase of the notice; sent before that, their fate would depend on
-# how far the delivery worker got, and a run could not be compared with another.
+# delivery once the platform assigned it; a member acknowledges a notice once it reached them (or
+# the delivery came to its end: a NotificationFailed with a next channel is not one, the delivery
+# goes on). The simulator sends them in the phase of the notice; sent before that, their fate would
+# depend on how far the delivery worker got, and a run could not be compared with another.
 AFTER = {"CompleteDoorDelivery": ("DoorDeliveryAssigned",),
          "AcknowledgeNotice": ("NotificationDelivered", "DoorDeliveryAssigned", "NotificationFailed")}
 GATE_TIMEOUT_S = 90.0

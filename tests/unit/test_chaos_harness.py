@@ -169,3 +169,28 @@ async def test_a_second_kill_of_an_instance_waits_until_it_is_up_again(monkeypat
     await injector.finish()
     [f] = injector.faults
     assert f.error is None and stack.killed == ["activities-1"] and stack.looks > 2
+
+
+def test_an_acknowledgement_waits_for_the_end_of_a_delivery_not_for_a_channel_given_up():
+    """A NotificationFailed that hands over to another channel is not what a member's
+    acknowledgement waits for: sent then, it would race the next channel's attempt, and the runs
+    would differ by timing (the delivery worker's events differed between two clean runs)."""
+    from types import SimpleNamespace
+
+    from chaos.observe import FAILED_OVER
+    from chaos.stream import AFTER
+
+    log = Log("unused:9092")
+    log.watched_correlations.add("corr")
+
+    def record(kind: str, **data) -> SimpleNamespace:
+        body = {"id": f"e-{kind}-{len(data)}", "type": kind, "causation_id": "x", "correlation_id": "corr",
+                "data": {"notice_id": "n1", "member_id": "m1", **data}}
+        return SimpleNamespace(topic="t.notifications.events", partition=0, offset=0, key=None, headers=(),
+                               value=json.dumps(body).encode())
+
+    log._take(record("NotificationFailed", next_channel="wechat"))
+    assert (FAILED_OVER, "n1", "m1") in log.deliveries
+    assert not any((t, "n1", "m1") in log.deliveries for t in AFTER["AcknowledgeNotice"])
+    log._take(record("NotificationFailed"))
+    assert any((t, "n1", "m1") in log.deliveries for t in AFTER["AcknowledgeNotice"])
