@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from shared.contracts.parsing import derived_id
+from shared.contracts.service_requests import visit_request_id
 from simulator.commands import Cmd
 from simulator.sources import Generated
 
@@ -70,6 +71,10 @@ class Names:
     tag: str
     messages: dict[str, str] = field(default_factory=dict)  # run's message id → canonical
     aggregates: dict[str, str] = field(default_factory=dict)  # run's aggregate id → canonical
+    # Ids the platform derives from another id (a visit's need → its request, `visit_request_id`):
+    # canonical → the run's, and back. Renamed by hashing, they would name nothing the run has.
+    derived: dict[str, str] = field(default_factory=dict)
+    derived_back: dict[str, str] = field(default_factory=dict)
 
     @property
     def correlation_id(self) -> str:
@@ -83,6 +88,8 @@ class Names:
         return renamed
 
     def text(self, value: str) -> str:
+        if value in self.derived:
+            return self.derived[value]
         return AGGREGATE_ID.sub(lambda m: self.aggregate(m.group(0)), value)
 
     def message(self, canonical: str) -> str:
@@ -92,7 +99,13 @@ class Names:
 
     def cmd(self, c: Cmd) -> Cmd:
         env = copy.deepcopy(c.envelope)
-        env["data"] = self._walk(env["data"])
+        data = env["data"]
+        if isinstance(data.get("visit_id"), str) and isinstance(data.get("needs"), list):
+            ours = self.text(data["visit_id"])
+            for i in range(len(data["needs"])):
+                canonical, renamed = visit_request_id(data["visit_id"], i), visit_request_id(ours, i)
+                self.derived[canonical], self.derived_back[renamed] = renamed, canonical
+        env["data"] = self._walk(data)
         env["id"] = self.message(env["id"])
         env["correlation_id"] = self.correlation_id
         return Cmd(c.topic, self.text(c.key), env)
@@ -107,6 +120,8 @@ class Names:
         return value
 
     def canonical_text(self, value: str) -> str:
+        if value in self.derived_back:
+            return self.derived_back[value]
         return AGGREGATE_ID.sub(lambda m: self.aggregates.get(m.group(0), m.group(0)), value)
 
     def canonical(self, value):
