@@ -62,7 +62,7 @@ def _day_in_range(v: date) -> date:
     return v
 
 
-def _moment_in_range(v: datetime) -> datetime:
+def moment_in_range(v: datetime) -> datetime:
     try:
         year = v.astimezone(timezone.utc).year
     except OverflowError:
@@ -129,7 +129,7 @@ Hours = Annotated[
     BeforeValidator(_decimal(_HOURS, 'hours written as a decimal string, e.g. "2.5"')),
     PlainSerializer(plain, return_type=str),
 ]
-Timestamp = Annotated[AwareDatetime, AfterValidator(_moment_in_range),
+Timestamp = Annotated[AwareDatetime, AfterValidator(moment_in_range),
                       PlainSerializer(lambda d: d.isoformat(), return_type=str)]
 # The id of anything the contract names: org, member, branch, activity, venue, notice, payment…
 Id = Annotated[str, Field(min_length=1, max_length=128, json_schema_extra={"pattern": ID_PATTERN}),

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from shared import logs, metrics
 from shared.contracts.base import Message, lookup
 from shared.contracts.envelope import Envelope
@@ -30,6 +32,7 @@ from shared.contracts.parsing import (
     Invalid, NotEnvelope, Parsed, derived_id, encode, envelope_for, parse, parse_json_object, parse_object,
 )
 from shared.contracts.reporting import CommandRejected
+from shared.contracts.types import moment_in_range
 from shared.errors import Rejected
 from shared.messaging import parking
 from shared.messaging.failures import is_contention, is_transient
@@ -523,8 +526,16 @@ class Pipeline:
             correlation_id=_text(raw.get("correlation_id")),
         )
         event = CommandRejected(command_id=command_id, command_type=command_type, reason=reason, errors=errors)
-        env = envelope_for(event, id=event_id or derived_id(command_id, 0, by=self.source), cause=cause, source=self.source,
-                           district=self.district)
+        event_id = event_id or derived_id(command_id, 0, by=self.source)
+        try:
+            env = envelope_for(event, id=event_id, cause=cause, source=self.source, district=self.district)
+        except ValidationError:
+            # The command's own header is what is wrong (e.g. a district no envelope may carry): the
+            # answer keeps only its id. Raised here, it would fail the whole batch, and the batch
+            # would go record by record (finding 16 of docs/reliability.md).
+            cause = Envelope.model_construct(id=command_id, type=command_type, occurred_at=datetime.now(timezone.utc),
+                                             district=self.district, correlation_id=None)
+            env = envelope_for(event, id=event_id, cause=cause, source=self.source, district=self.district)
         uow.send(Outgoing(self.topic_name(self.events_topic), _key_of(raw, command_id).encode(), encode(env),
                           {"content-type": "application/json", "message-type": env.type}))
 
@@ -552,12 +563,16 @@ def _text(value: Any) -> str | None:
 
 
 def _occurred_at(raw: dict) -> datetime:
+    """A refused command's moment, carried into its answer when the contract takes it; else now
+    (a moment outside the contract's calendar, year 1 or 9999, would make the answer invalid)."""
     value = raw.get("occurred_at")
     try:
         parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+        if parsed is not None and parsed.tzinfo:
+            return moment_in_range(parsed)
     except ValueError:
-        parsed = None
-    return parsed if parsed and parsed.tzinfo else datetime.now(timezone.utc)
+        pass
+    return datetime.now(timezone.utc)
 
 
 def _key_of(raw: dict, fallback: str) -> str:
