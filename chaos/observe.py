@@ -309,6 +309,19 @@ async def busy_in_databases(mongo: str) -> dict[str, int]:
     return out
 
 
+async def addressing(mongo: str, correlation_id: str) -> list[dict]:
+    """How notifications addressed a run's deliveries (recipient, channels, branch, day, specialist):
+    read from its `deliveries`, as the run's ids."""
+    client = AsyncMongoClient(mongo, serverSelectionTimeoutMS=5000, tz_aware=True)
+    try:
+        return await client["sunsetred_notifications"]["deliveries"].find(
+            {"correlation_id": correlation_id},
+            {"notice_id": 1, "member_id": 1, "branch_id": 1, "addressed_on": 1, "plan": 1, "specialist_id": 1},
+        ).to_list(None)
+    finally:
+        await client.close()
+
+
 async def at_rest(bootstrap: str, mongo: str, events: Log, timeout: float = 600, say=print) -> float:
     """Wait until nothing is waiting anywhere and nothing moved between two looks; returns the
     seconds waited. Raises TimeoutError with what is still moving."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from chaos import fuzz as fz
 from chaos.compare import Outcome, compare, self_check
 from chaos.gateway import World
-from chaos.observe import Log, at_rest, reports
+from chaos.observe import Log, addressing, at_rest, reports
 from chaos.scenario import AGGREGATE_ID, Names, Run, Scenario
 from chaos.stack import ROOT, SERVICES, Ports, Stack
 from chaos.stream import Fault, Publisher, stream
@@ -342,8 +342,9 @@ class Suite:
         got, alerts, errors = await reports(urls, run.org_ids, sorted({e["period"] for e in run.expectations}),
                                             f"{year}-12-31", run.district_id,
                                             headers=auth_headers(self.stack.data))  # stack.sh wrote the token
+        addressed = await addressing(self.stack.mongo, run.names.correlation_id)
         return Outcome(run, list(self.log.runs.get(run.names.correlation_id, [])),
-                       self.log.answered(c.id for c in run.commands), got, alerts, errors)
+                       self.log.answered(c.id for c in run.commands), got, alerts, errors, addressed)
 
     def _crashes(self, since_monotonic: float) -> list[dict]:
         since = time.time() - (time.monotonic() - since_monotonic)

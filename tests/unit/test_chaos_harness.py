@@ -89,6 +89,32 @@ def test_a_missing_event_is_lost_and_an_identical_copy_is_not_a_duplicate(scenar
     assert compare(clean, _outcome(run, differing))["duplicated"] == 1
 
 
+def test_the_worker_events_of_a_notice_addressed_otherwise_are_left_out_and_shown(scenario):
+    """A notice whose deliveries notifications addressed otherwise than in the clean run (a fact
+    about a member came after the worker acted: the residual race) is not compared event by
+    event; any other notice still is."""
+    clean_run, run = scenario.renamed("clean"), scenario.renamed("run")
+
+    def outcome(r, plan_of_m2, sent_to):
+        n1, n2 = r.names.text("n-00000000000000a1"), r.names.text("n-00000000000000a2")
+        m1, m2 = r.names.text("m-00000000000000b1"), r.names.text("m-00000000000000b2")
+        deliveries = [{"notice_id": n1, "member_id": m1, "plan": ["sms"], "branch_id": "b", "addressed_on": "2025-01-02"},
+                      {"notice_id": n1, "member_id": m2, "plan": plan_of_m2, "branch_id": "b", "addressed_on": "2025-01-02"},
+                      {"notice_id": n2, "member_id": m1, "plan": ["sms"], "branch_id": "b", "addressed_on": "2025-01-02"}]
+        events = [Event("notifications.events", f"w-{r.tag}-{i}", "NotificationDispatched", f"unit-{i}", "c", f"d{i}",
+                        {"notice_id": n, "member_id": m}, "sunsetred-notifications")
+                  for i, (n, m) in enumerate(sent_to(n1, n2, m1, m2))]
+        return Outcome(r, events, {c.id for c in r.commands}, {}, [], {}, deliveries)
+
+    clean = outcome(clean_run, ["sms"], lambda n1, n2, m1, m2: [(n1, m1), (n1, m2), (n2, m1)])
+    otherwise = compare(clean, outcome(run, ["door"], lambda n1, n2, m1, m2: [(n1, m1), (n2, m1)]))
+    assert otherwise["worker"] == {"lost": 0, "duplicated": 0}
+    shown = otherwise["details"]["notices addressed otherwise than in the clean run (left out)"]
+    assert (shown["notices"], shown["deliveries"]) == (1, 1)
+    alike_but_lost = compare(clean, outcome(run, ["sms"], lambda n1, n2, m1, m2: [(n1, m1), (n1, m2)]))
+    assert alike_but_lost["worker"] == {"lost": 1, "duplicated": 0}
+
+
 def test_every_fuzzed_message_is_accounted_for():
     log = Log("unused")
     sent = [Sent(MEMBERS_COMMANDS, "not_json", None, 0, 1), Sent(MEMBERS_COMMANDS, "wrong_types", "x", 0, 2),
