@@ -34,10 +34,12 @@ token: install  ## mint a local token: make token ROLE=… ORG=…
 	@$(PYTHON) -m shared.auth token --role $(ROLE) $(if $(ORG),--org $(ORG)) $(if $(SPECIALIST),--specialist $(SPECIALIST)) \
 	  $(if $(MEMBER),--member $(MEMBER)) $(if $(SUB),--sub $(SUB)) $(if $(HOURS),--hours $(HOURS))
 
-test: install  ## the whole suite: unit, then integration and end-to-end on real Kafka and MongoDB
+# CHAOS=0: without the short chaos suite that runs beside the others (scripts/test.sh).
+CHAOS ?= 1
+test: install  ## the whole suite: unit, integration and end-to-end on real Kafka and MongoDB, and the short chaos suite
 	infra/local/stack.sh install
 	sh scripts/install-chromium.sh >/dev/null || echo "chromium could not be installed: the dashboard test will say it is skipped"
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	PYTHON=$(PYTHON) PYTEST_ARGS="$(PYTEST_ARGS)" CHAOS=$(CHAOS) scripts/test.sh
 
 test-unit: install
 	$(PYTHON) -m pytest tests/unit $(PYTEST_ARGS)

@@ -45,8 +45,13 @@ class Scenario:
                 break
         outcome = source.outcome()
         if months < 12:
+            # The simulator's figures count a branch moved later in the year (化并转) under its new
+            # community in every month: in a stream cut before the move, they are not what was sent.
+            sent = {c.type for _, cmds in phases for c in cmds}
+            unsent_moves = set() if "MoveBranch" in sent else _moved_between(source.world)
             outcome["expectations"] = [e for e in outcome["expectations"]
-                                       if len(e["period"]) == 7 and e["period"] <= f"{year}-{months:02d}"]
+                                       if len(e["period"]) == 7 and e["period"] <= f"{year}-{months:02d}"
+                                       and e["org_id"] not in unsent_moves]
         return cls(seed, members, year, phases, outcome)
 
     @property
@@ -62,6 +67,17 @@ class Scenario:
         phases = [(name, [names.cmd(c) for c in cmds]) for name, cmds in self.phases]
         expectations = [{**e, "org_id": names.text(e["org_id"])} for e in self.outcome["expectations"]]
         return Run(tag, self, names, phases, expectations)
+
+
+def _moved_between(world) -> set[str]:
+    """The communities and subdistricts a branch is moved between in the simulated year."""
+    from simulator.reorganization import placement
+
+    out = set()
+    for b in world.branches:
+        if placement(world, b) != (b.community_id, b.subdistrict_id):
+            out |= {b.community_id, b.subdistrict_id, *placement(world, b)}
+    return out
 
 
 @dataclass
