@@ -28,6 +28,7 @@ from chaos.observe import Event
 from chaos.scenario import Lineage, Run
 
 UNKNOWN_OUTCOME = "发送结果未知"  # the error of an attempt whose process died mid-send
+WORKER_PROBLEM = "delivery worker's events as (type, notice, member)"  # how that difference is said
 ORDER_DEPENDENT_NOTICES = ("reminder:",)
 
 
@@ -192,7 +193,7 @@ def compare(clean: Outcome, run: Outcome) -> dict:
     dup += sum(wextra.values())
     worker = {"lost": sum(wmissing.values()), "duplicated": sum(wextra.values())}
     if wmissing or wextra:
-        problems.append(f"delivery worker's events as (type, notice, member): {sum(wmissing.values())} missing "
+        problems.append(f"{WORKER_PROBLEM}: {sum(wmissing.values())} missing "
                         f"({dict(Counter(k[0] for k in wmissing.elements()))}), {sum(wextra.values())} more "
                         f"({dict(Counter(k[0] for k in wextra.elements()))})")
         details["worker missing"] = [list(k) for k in list(wmissing)[:20]]

@@ -20,6 +20,7 @@ from shared.contracts.service_requests import visit_request_id
 from simulator.commands import Cmd
 from simulator.sources import Generated
 
+REQUEST_ID = re.compile(r"(?<![0-9A-Za-z_])rq-[0-9a-f]{24}(?![0-9A-Za-z_])")  # visit_request_id's
 AGGREGATE_ID = re.compile(r"(?<![0-9A-Za-z_])([a-z]{1,4})-([0-9a-f]{16})(?![0-9A-Za-z_])")
 RENAME_NS = uuid.UUID("0c2a8f6e-3b7d-4f0e-9e1a-7d5c1b2a9f30")
 
@@ -136,8 +137,8 @@ class Names:
         return value
 
     def canonical_text(self, value: str) -> str:
-        if value in self.derived_back:
-            return self.derived_back[value]
+        if "rq-" in value:  # a request's id, alone or in another (an alert's id names its subject)
+            value = REQUEST_ID.sub(lambda m: self.derived_back.get(m.group(0), m.group(0)), value)
         return AGGREGATE_ID.sub(lambda m: self.aggregates.get(m.group(0), m.group(0)), value)
 
     def canonical(self, value):

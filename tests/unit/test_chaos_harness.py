@@ -46,6 +46,10 @@ def test_a_request_a_visit_opens_is_resolved_by_the_id_the_platform_derives_in_t
     assert resolved and set(resolved) <= opened
     assert {run.names.canonical(r) for r in resolved} == {c.envelope["data"]["request_id"] for c in scenario.commands
                                                           if c.type == "ResolveServiceRequest"}
+    # an alert's id names the request inside it
+    alert = {"alert_id": f"request_overdue:{resolved[0]}:2025-01-27", "subject_id": resolved[0]}
+    canonical = run.names.canonical(resolved[0])
+    assert run.names.canonical(alert) == {"alert_id": f"request_overdue:{canonical}:2025-01-27", "subject_id": canonical}
 
 
 def test_events_get_the_same_identity_in_every_run(scenario):
