@@ -97,6 +97,7 @@ class DeliveryWorker:
                     if d is None or d.state != "sending" or not d.attempts or d.attempts[-1].started_at > cutoff:
                         continue
                     failure = deliveries.orphaned(d, now, self.quiet)
+                    await self._name_specialist(ctx, d, failure)
                     ctx.repo(DELIVERY).add(d)
                     self._emit_failure(ctx, d, failure, d.attempts[-1])
 
@@ -161,7 +162,8 @@ class DeliveryWorker:
                 d = await ctx.repo(DELIVERY).get(delivery_id(before.notice_id, before.member_id))
                 if d is None or d.state != "sending" or d.attempt != before.attempt or d.channel != before.channel:
                     continue
-                self._record(_in_correlation(ctx, [{"correlation_id": d.correlation_id}]), d, error, transport, done)
+                await self._record(_in_correlation(ctx, [{"correlation_id": d.correlation_id}]), d, error, transport,
+                                   done)
 
         await self._record_known(self._cause("record", [delivery_to_doc(d) for d, _ in claimed], done), record,
                                  [(DELIVERIES, delivery_id(d.notice_id, d.member_id)) for d, _ in claimed])
@@ -202,7 +204,7 @@ class DeliveryWorker:
             notice.recipients = [m for m in notice.recipients if m not in withdrawn]
             ctx.repo(NOTICE).add(notice)
 
-    def _record(self, ctx: Context, d: Delivery, error: str | None, transport: str, done: datetime) -> None:
+    async def _record(self, ctx: Context, d: Delivery, error: str | None, transport: str, done: datetime) -> None:
         """One send's outcome: delivered, a retry after backoff, or the channel given up."""
         if error is None:
             deliveries.succeeded(d, done, transport)
@@ -215,9 +217,19 @@ class DeliveryWorker:
         attempt = d.attempts[-1]
         failure = deliveries.failed(d, done, error, self.quiet, self.cfg.max_attempts,
                                     self.cfg.retry_base_seconds, transport)
+        await self._name_specialist(ctx, d, failure)
         ctx.repo(DELIVERY).add(d)
         if failure.retry_at is None:
             self._emit_failure(ctx, d, failure, attempt)
+
+    @staticmethod
+    async def _name_specialist(ctx: Context, d: Delivery, failure: Failure) -> None:
+        """Handed over to a visit or a call with nobody named: the member's specialist as known now
+        (a fact about the member may have reached the service after the notice was addressed;
+        docs/reliability.md, finding 20)."""
+        if failure.door and d.specialist_id is None:
+            member = await ctx.repo(MEMBER).get(d.member_id)
+            deliveries.name_specialist(d, member.specialist_id if member else None)
 
     async def _record_known(self, cause: Envelope, record, wants: list) -> None:
         """Record outcomes the gateways gave: they are known, and a database away for a moment must

@@ -589,3 +589,44 @@ async def test_a_command_dated_outside_the_calendar_is_answered_and_its_batch_is
     answers = [json.loads(r["v"]) for r in relay.sent if not r["t"].endswith(".dlq")]
     assert sorted(a["data"]["command_id"] for a in answers) == sorted([bad["id"], good["id"]]), dead(relay)
     assert len(commits) == 1  # one transaction for the batch, not one per record
+
+
+# ---- 20. a door delivery addressed before the member's specialist was known stays with nobody -----
+
+async def test_a_delivery_handed_to_a_visit_with_nobody_named_gets_the_members_specialist_as_known_now():
+    """Open in part: a notice addressed before the member's specialist reached notifications (the
+    members service lagging after a kill) planned a visit with no specialist named. Whether it is a
+    visit or a call stays as addressed (proof), but the visit, when the delivery falls back to it,
+    now goes to the member's specialist as known then, not to nobody."""
+    import json
+    from datetime import datetime, timedelta, timezone
+
+    from services.notifications.adapters.channels import SendFailed
+    from services.notifications.adapters.documents import DELIVERIES, MEMBERS, delivery_to_doc, member_to_doc
+    from services.notifications.domain import delivery as dl
+    from services.notifications.domain.recipients import Member
+
+    class Failing:
+        transport = "http"
+
+        async def send(self, note) -> None:
+            raise SendFailed("gateway answered 503")
+
+    now = datetime.now(timezone.utc)
+    uow = _notices("n1", due=now - timedelta(seconds=1))
+    from services.notifications.adapters.documents import delivery_from_doc
+
+    d = delivery_from_doc(uow.docs[DELIVERIES]["n1|m1"])
+    d.specialist_id = None  # addressed before the member's specialist was known
+    d.attempt = 1  # the first SMS failed already: the delivery has been acted on (proof)
+    d.attempts = [dl.Attempt("sms", 1, "failed", dl.stamp(now - timedelta(minutes=5)), dl.stamp(now), "503")]
+    uow.docs[DELIVERIES]["n1|m1"] = {**delivery_to_doc(d), "_v": 2}
+    uow.docs[MEMBERS] = {"m1": {**member_to_doc(Member("m1", specialist_id="sp9", specialist_name="吴倩", specialists=[
+        {"recorded": "2026-03-05", "specialist_id": "sp9", "specialist_name": "吴倩"}])), "_v": 1}}
+    w = _worker(uow, Failing())
+    w.cfg.max_attempts = 2
+    await w.tick()
+    after = uow.docs[DELIVERIES]["n1|m1"]
+    assert after["state"] == "door_assigned" and after["specialist_id"] == "sp9" and after["door"]["specialist_id"] == "sp9"
+    [assigned] = [json.loads(r.value) for r in uow.published if json.loads(r.value)["type"] == "DoorDeliveryAssigned"]
+    assert assigned["data"]["specialist_id"] == "sp9"

@@ -150,6 +150,17 @@ def orphaned(d: Delivery, now: datetime, quiet: QuietHours) -> Failure:
     return _fall_back(d, now, quiet)
 
 
+def name_specialist(d: Delivery, specialist_id: str | None) -> bool:
+    """A delivery handed to a specialist with nobody named (the member's specialist was not known
+    when it was addressed) gets the member's specialist as known now. Whether it is a visit or a
+    call stays as addressed: that is proof. True when a specialist was named."""
+    if d.state != "door_assigned" or d.specialist_id is not None or not specialist_id:
+        return False
+    d.specialist_id = specialist_id
+    d.door = {**(d.door or {}), "specialist_id": specialist_id}
+    return True
+
+
 def complete_door(d: Delivery, on: date, specialist_id: str) -> None:
     d.state = "door_done"
     d.door = {**(d.door or {}), "completed_on": on.isoformat(), "completed_by": specialist_id}
