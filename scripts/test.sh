@@ -12,7 +12,7 @@ mkdir -p artifacts
 chaos_log=artifacts/chaos-short.log
 chaos_pid=
 if [ "${CHAOS:-1}" != 0 ]; then
-  SUNSET_CHAOS=1 "$PYTHON" -m pytest -q -rfE -p no:cacheprovider tests/e2e/test_chaos_short.py >"$chaos_log" 2>&1 &
+  SUNSET_CHAOS=1 "$PYTHON" -m pytest -q -s -rfE -p no:cacheprovider tests/e2e/test_chaos_short.py >"$chaos_log" 2>&1 &
   chaos_pid=$!
   echo "test: the short chaos suite runs beside the others (log: $chaos_log)"
 fi
