@@ -34,6 +34,13 @@ def fate(key: str) -> str:
     return "ok"
 
 
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) overflowed when two instances sent 16 requests each at once:
+    # connections refused until the sender's timeout, failures no fate had decided, so two runs of
+    # one scenario met different failures (about 100 `ConnectTimeout`s a full-year run).
+    request_queue_size = 256
+
+
 @dataclass
 class Request:
     transport: str  # http or smtp
@@ -110,7 +117,7 @@ class World:
             def log_message(self, *args):
                 pass
 
-        self._http = ThreadingHTTPServer(("127.0.0.1", self.http_port), Handler)
+        self._http = _Server(("127.0.0.1", self.http_port), Handler)
         self._http.daemon_threads = True
         threading.Thread(target=self._http.serve_forever, daemon=True, name="chaos-gateway").start()
 

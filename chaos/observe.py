@@ -310,13 +310,14 @@ async def busy_in_databases(mongo: str) -> dict[str, int]:
 
 
 async def addressing(mongo: str, correlation_id: str) -> list[dict]:
-    """How notifications addressed a run's deliveries (recipient, channels, branch, day, specialist):
-    read from its `deliveries`, as the run's ids."""
+    """How notifications addressed a run's deliveries (recipient, channels, branch, day, specialist)
+    and how they ended (state, acknowledged): read from its `deliveries`, as the run's ids."""
     client = AsyncMongoClient(mongo, serverSelectionTimeoutMS=5000, tz_aware=True)
     try:
         return await client["sunsetred_notifications"]["deliveries"].find(
             {"correlation_id": correlation_id},
-            {"notice_id": 1, "member_id": 1, "branch_id": 1, "addressed_on": 1, "plan": 1, "specialist_id": 1},
+            {"notice_id": 1, "member_id": 1, "branch_id": 1, "addressed_on": 1, "plan": 1, "specialist_id": 1,
+             "state": 1, "acknowledged": 1},
         ).to_list(None)
     finally:
         await client.close()

@@ -125,7 +125,9 @@ class Suite:
         self.rng = random.Random(rng_seed if rng_seed is not None else time.time_ns())
         self.say = say or (lambda text: print(f"[chaos] {text}", flush=True))
         self.registry = Registry()
-        self.world = World(ports.gateway, ports.smtp, send_timeout=1.0, resolve=self.registry.resolve)
+        # 2 s: long enough that a loaded machine does not turn an answer into a timeout no fate decided
+        # (the SMTP server answers from the suite's own process), short enough for quick runs.
+        self.world = World(ports.gateway, ports.smtp, send_timeout=2.0, resolve=self.registry.resolve)
         settings = {
             # A command waits for its references far longer than a rebalance after a kill takes.
             "REFERENCE_WAIT": "120s",
