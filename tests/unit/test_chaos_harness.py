@@ -252,3 +252,22 @@ def test_a_stream_cut_before_a_branch_moves_expects_nothing_of_the_communities_i
     assert len(moved) == 4
     assert not moved & {e["org_id"] for e in scenario.outcome["expectations"]}
     assert {e["org_id"] for e in scenario.outcome["expectations"]}  # the others are still expected
+
+
+def test_a_delivery_acknowledged_before_any_send_in_one_run_only_is_left_out_and_shown(scenario):
+    """The member acknowledged around the time the delivery fell due: nothing sent in one run, the
+    first attempt out before the acknowledgement in the other. Both right: left out and counted."""
+    clean_run, run = scenario.renamed("clean"), scenario.renamed("run")
+
+    def outcome(r, state, sent):
+        n, m = r.names.text("n-00000000000000a1"), r.names.text("m-00000000000000b1")
+        deliveries = [{"notice_id": n, "member_id": m, "plan": ["sms"], "branch_id": "b", "addressed_on": "2025-01-02",
+                       "state": state, "acknowledged": {"on": "2025-01-02", "channel": "meeting"}}]
+        events = [Event("notifications.events", f"w-{r.tag}", "NotificationDispatched", "unit", "c", "d",
+                        {"notice_id": n, "member_id": m}, "sunsetred-notifications")] if sent else []
+        return Outcome(r, events, {c.id for c in r.commands}, {}, [], {}, deliveries)
+
+    verdict = compare(outcome(clean_run, "acknowledged", False), outcome(run, "delivered", True))
+    assert verdict["worker"] == {"lost": 0, "duplicated": 0}
+    assert verdict["details"]["deliveries acknowledged before a send in one run only (left out)"]["count"] == 1
+    assert compare(outcome(clean_run, "delivered", False), outcome(run, "delivered", True))["worker"]["duplicated"] == 1
