@@ -35,6 +35,9 @@ async def _history(ctx: Context, org: dict, upto_year: str) -> figure_store.Chan
     out: figure_store.Changes = {}
     for _coll, doc_id in keys:
         doc = await ctx.get(FIGURES, doc_id)
+        # What is moved is what was read: a batch adding to the branch meanwhile (to its old
+        # ancestors) conflicts with this one, and one of the two runs again (finding 22).
+        ctx.uow.depend_on(FIGURES, doc_id, fence=True)
         series = doc_id.split("|")[1]
         for day, counters in ((doc or {}).get("d") or {}).items():
             out[(series, day)] = {k: v for k, v in counters.items() if v}

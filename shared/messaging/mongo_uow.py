@@ -44,6 +44,9 @@ class MongoUnitOfWork(StagedUnitOfWork):
 
 def _op(w: Write) -> tuple[Any, str]:
     """The write and what it counts as: 'insert', 'match' (must match one document), 'delete'."""
+    if w.condition is not None:  # unchanged since read; a fence also moves the version
+        change = {"$inc": {VERSION: 1}} if w.condition == "fence" else {"$set": {VERSION: w.read_version}}
+        return UpdateOne({"_id": w._id, VERSION: w.read_version}, change), "match"
     if w.inc is not None:
         return UpdateOne({"_id": w._id}, {"$inc": {**w.inc.counts, VERSION: 1},
                                            **({"$setOnInsert": w.inc.on_insert} if w.inc.on_insert else {})},
@@ -112,7 +115,7 @@ class MongoStore:
         if uow.empty and not consumed:
             return []
         writes = uow.writes
-        blind = [(w.coll, w._id) for w in writes if w.blind and w.inc is None]
+        blind = [(w.coll, w._id) for w in writes if w.blind and w.inc is None and w.condition is None]
         if blind:  # written without being read: read their versions now, so the write is conditional
             await uow.prefetch(blind)
             writes = uow.writes
@@ -167,7 +170,7 @@ def _tally_writes(uow: MongoUnitOfWork, writes: list[Write], tallies: dict[str, 
     out: dict[tuple[str, str], Inc] = {}
     for w in writes:
         tally = tallies.get(w.coll)
-        if tally is None:
+        if tally is None or w.condition is not None:
             continue
         before = uow.as_read(w.coll, w._id)
         after = w.doc if w.inc is None else apply_inc(clone(before) or {"_id": w._id, **w.inc.on_insert}, w.inc.counts)

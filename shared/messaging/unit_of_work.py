@@ -39,6 +39,7 @@ class UnitOfWork(Protocol):
     def put(self, coll: str, doc: dict) -> None: ...
     def delete(self, coll: str, _id: str) -> None: ...
     def inc(self, coll: str, _id: str, counts: dict[str, int], on_insert: dict | None = None) -> None: ...
+    def depend_on(self, coll: str, _id: str, fence: bool = False) -> None: ...
     def send(self, record: Outgoing) -> None: ...
     def defer(self, key: Any, run: Callable[[], Awaitable[None]], cause: Any = None) -> None: ...
     def pending(self, coll: str) -> dict[str, dict | None]: ...
@@ -91,6 +92,9 @@ class Write:
     doc: dict | None = None
     inc: Inc | None = None
     read_version: Any = _MISSING  # the `_v` read (None: read as absent; _MISSING: never read)
+    # Not a change but a condition (`StagedUnitOfWork.depend_on`): "check" (the document is still
+    # as read) or "fence" (the same, and a concurrent writer of it conflicts: its version moves).
+    condition: str | None = None
 
     @property
     def blind(self) -> bool:
@@ -106,6 +110,8 @@ class StagedUnitOfWork:
         self._staged: dict[Key, dict | None | Inc] = {}
         self._batch_out: list[Outgoing] = []
         self._staged_out: list[Outgoing] = []
+        # Documents the batch's result depends on without writing them (see `depend_on`).
+        self._depends: dict[Key, bool] = {}
         # Work a message asks to run once at the end of the batch (see `defer`).
         self._batch_deferred: dict[Any, tuple[Any, Callable]] = {}
         self._staged_deferred: dict[Any, tuple[Any, Callable]] = {}
@@ -182,6 +188,14 @@ class StagedUnitOfWork:
         else:  # a snapshot is staged: count on it
             self._staged[key] = apply_inc(clone(current), counts)
 
+    def depend_on(self, coll: str, _id: str, fence: bool = False) -> None:
+        """The batch commits only if this document, read and not written, is still as it was read
+        (a read alone takes no lock: two batches could each act on what the other is changing).
+        `fence`: also move its version, so a writer of it in a concurrent transaction conflicts
+        (one of the two runs again). A document read as absent, or never read, adds no condition."""
+        key = (coll, _id)
+        self._depends[key] = fence or self._depends.get(key, False)
+
     def send(self, record: Outgoing) -> None:
         self._staged_out.append(record)
 
@@ -233,6 +247,10 @@ class StagedUnitOfWork:
                 out.append(Write(c, i, inc=v, read_version=read_version))
             else:
                 out.append(Write(c, i, doc=v, read_version=read_version))
+        for (c, i), fence in self._depends.items():
+            read = self._cache.get((c, i))
+            if (c, i) not in self._batch and read is not None:
+                out.append(Write(c, i, read_version=read.get(VERSION, 0), condition="fence" if fence else "check"))
         return out
 
     @property
@@ -241,4 +259,4 @@ class StagedUnitOfWork:
 
     @property
     def empty(self) -> bool:
-        return not self._batch and not self._batch_out
+        return not self._batch and not self._batch_out and not self._depends

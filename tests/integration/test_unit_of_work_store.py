@@ -162,3 +162,48 @@ async def test_a_tally_follows_every_committed_write_and_starts_from_a_full_coun
     finally:
         await client.drop_database(db.name)
         await client.close()
+
+
+async def test_a_batch_that_depends_on_what_it_read_runs_again_when_it_changed(store):
+    """Finding 22 of docs/reliability.md: a batch moving a branch read the branch's figures and
+    moved them to its new ancestors while another added to them (and to its old ancestors): both
+    committed, and the old community kept hours that had moved. A batch now names what its result
+    depends on: it commits only if that is unchanged (`check`), and a fence also makes a concurrent
+    writer of it conflict."""
+    seed = store.unit()
+    seed.inc("figures", "branch", {"hours": 1})
+    seed.inc("orgs", "b", {"n": 1})
+    seed.commit_message()
+    await store.commit(seed, "p", [])
+
+    mover = store.unit()  # reads the branch's figures to move them…
+    assert (await mover.get("figures", "branch"))["hours"] == 1
+    mover.depend_on("figures", "branch", fence=True)
+    adder = store.unit()  # …while another batch adds to them
+    adder.inc("figures", "branch", {"hours": 5})
+    adder.commit_message()
+    await store.commit(adder, "p", [])
+    with pytest.raises(Conflict):
+        await store.commit(mover, "p", [])
+
+    reader = store.unit()  # reads the branch's place (checked, not fenced)…
+    await reader.get("orgs", "b")
+    reader.depend_on("orgs", "b")
+    reader.inc("figures", "old-community", {"hours": 5})
+    reader.commit_message()
+    moved = store.unit()  # …while the branch moves
+    doc = await moved.get("orgs", "b")
+    moved.put("orgs", doc | {"parent": "new-community"})
+    moved.commit_message()
+    await store.commit(moved, "p", [])
+    with pytest.raises(Conflict):
+        await store.commit(reader, "p", [])
+    assert await store.db["figures"].find_one({"_id": "old-community"}) is None
+
+    unchanged = store.unit()  # nothing changed: it commits, and a check leaves the version alone
+    before = await unchanged.get("orgs", "b")
+    unchanged.depend_on("orgs", "b")
+    unchanged.inc("figures", "new-community", {"hours": 5})
+    unchanged.commit_message()
+    await store.commit(unchanged, "p", [])
+    assert (await store.db["orgs"].find_one({"_id": "b"}))["_v"] == 2 and before["parent"] == "new-community"

@@ -19,6 +19,10 @@ class FakeUnitOfWork(StagedUnitOfWork):
         """What the Mongo adapter writes, without its version checks."""
         for w in self.writes:
             current = self.docs[w.coll].get(w._id)
+            if w.condition is not None:
+                if w.condition == "fence" and current is not None:
+                    current[VERSION] = current.get(VERSION, 0) + 1
+                continue
             if w.inc is not None:
                 doc = current or {"_id": w._id, **clone(w.inc.on_insert)}
                 self.docs[w.coll][w._id] = apply_inc(doc, {**w.inc.counts, VERSION: 1})

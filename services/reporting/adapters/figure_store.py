@@ -46,6 +46,10 @@ async def apply(ctx: Context, diff: Contribution) -> None:
             keys = {f"{s}|{figures_year(s, day)}" for s, day in changes}
             org["unplaced"] = sorted(set(org.get("unplaced", [])) | keys)
             ctx.put(ORGS, org)
+        else:
+            # Added to the ancestors read here: a batch moving the branch meanwhile (it moves the
+            # branch's history from its old ancestors to its new ones) makes this one run again.
+            ctx.uow.depend_on(ORGS, branch)
         for target in [branch, *(org["ancestors"] if placed else [])]:
             add(ctx, target, changes)
 
