@@ -40,6 +40,12 @@ class _Server(ThreadingHTTPServer):
     # one scenario met different failures (about 100 `ConnectTimeout`s a full-year run).
     request_queue_size = 256
 
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a sender that gave up: expected
+            super().handle_error(request, client_address)
+
 
 @dataclass
 class Request:
