@@ -38,7 +38,11 @@ class OutboxRelay:
         async with self._lock:
             try:
                 if self._behind:
+                    # The sweep sends these records too (committed and unsent), after the older ones:
+                    # sending them again here published every record of the batch twice (an
+                    # instance's first batch, committed before the relay's first sweep).
                     await self._sweep(0)
+                    return
                 await self.publisher.send_all([outgoing(d) for d in docs])
                 await self.store.mark_sent([d["_id"] for d in docs])
             except Exception:

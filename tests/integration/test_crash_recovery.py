@@ -6,8 +6,8 @@ before the offset commit; the test then kills it with SIGKILL, as an OOM killer 
 would.
 """
 import asyncio
+import json
 import uuid
-from collections import Counter
 
 import pytest
 
@@ -58,6 +58,14 @@ async def test_killed_before_commit_then_restarted(infra, tmp_path, stage):
     finally:
         await bus.stop()
 
-    assert [i for i, n in Counter(e["id"] for e in events).items() if n > 1] == []
+    # An id twice is allowed only as the very same record: the outbox relay publishes at least once
+    # (a publish slower than the relay's sweep, on a loaded broker, sends a record again) and
+    # consumers drop the copy (docs/architecture.md). Two different records under one id, or a
+    # registration handled twice into two events, are not.
+    records = {}
+    for e in events:
+        records.setdefault(e["id"], set()).add(json.dumps(e, sort_keys=True))
+    assert [i for i, bodies in records.items() if len(bodies) > 1] == []
+    distinct = list({e["id"]: e for e in events}.values())
     for r in regs:
-        assert [e["type"] for e in caused_by(events, r)] == ["MemberRegistered"]
+        assert [e["type"] for e in caused_by(distinct, r)] == ["MemberRegistered"]

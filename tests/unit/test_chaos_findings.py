@@ -464,6 +464,24 @@ async def test_a_fatal_producer_error_starts_a_new_producer_and_the_outbox_gets_
     assert producers[0].stopped and producers[1].started and publisher.replaced == 1
 
 
+async def test_a_batch_committed_before_the_relays_first_sweep_is_published_once():
+    """Was open (found by CI, 2 December: test_crash_recovery saw every registration's event twice
+    under load): a batch committed while the relay was behind (an instance's first batch, before
+    the background sweep) was swept — its own records included — and then sent again."""
+    from shared.messaging.kafka import KafkaPublisher
+    from shared.messaging.outbox import OutboxRelay
+
+    broker: list[bytes] = []
+    producer = FakeProducer(broker)
+    outbox = Outbox(3)
+    relay = OutboxRelay(outbox, KafkaPublisher(lambda: producer), "members", "i1")
+    assert relay._behind  # a fresh instance: older records may be waiting
+    await relay.publish(outbox.docs[1:])  # r0 left by a process that died, r1 and r2 just committed
+    assert broker == [b"r0", b"r1", b"r2"] and await outbox.backlog() == 0
+    await relay.publish([])
+    assert broker == [b"r0", b"r1", b"r2"]
+
+
 async def test_a_producer_that_only_lost_the_broker_is_kept():
     """A broker away is not fatal: the same producer reconnects by itself, nothing is replaced."""
     from aiokafka.errors import KafkaConnectionError
