@@ -12,7 +12,7 @@ points, sessions, minutes}]. Rules:
 """
 from dataclasses import dataclass, field
 
-from shared.errors import duplicate, invalid, not_allowed
+from shared.errors import duplicate, invalid, not_allowed, unknown_reference
 
 
 @dataclass
@@ -55,6 +55,10 @@ def record_use(s: MemberStudy, *, platform: str, month: str, points: int, sessio
         raise invalid(f"{month} has not begun on {today}", "data.month")
     if month < registered_on[:7]:
         raise invalid(f"{month} is before the member's registration ({registered_on})", "data.month")
+    if not any(a["platform"] == platform for a in s.accounts):
+        # Nothing known of the account yet: a reference that may not have arrived (its command
+        # sent again after a broker restart, say), waited for like any other (contract).
+        raise unknown_reference(f"member {s.member_id} has no account on {platform} known yet", "data.platform")
     if not s.had_account_in(platform, month):
         raise not_allowed(f"member {s.member_id} had no account on {platform} in {month}", "data.platform")
     old = next((u for u in s.use if u["platform"] == platform and u["month"] == month), None)
