@@ -128,8 +128,9 @@ async def test_remote_study_coverage_use_modes_and_the_members_to_reach_at_home(
     a1, a2, u1, u3 = await _answers(bus, "members.events", *cmds)
     assert (a1[0]["type"], a1[0]["data"]["branch_id"]) == ("StudyAccountRecorded", b)
     assert (u1[0]["type"], u1[0]["data"]["minutes"]) == ("StudyUseRecorded", 375)
+    # m3 has no account known at all: held for its account as a reference, refused once the wait is over
     assert (u3[0]["type"], u3[0]["data"]["reason"], u3[0]["data"]["errors"][0]["field"]) == (
-        "CommandRejected", "not_allowed", "data.platform")
+        "CommandRejected", "unknown_reference", "data.platform")
     act = uid("a")
     held = envelope("RecordActivityHeld", {"activity_id": act, "attendance": [
         {"member_id": m1, "status": "present", "mode": "remote"},
