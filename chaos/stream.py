@@ -371,19 +371,7 @@ async def stream(run: Run, stack: Stack, events: Log, faults: list[Fault], say,
                 else:
                     await events.changed(0.5)
             out.sent += len(cmds)
-            ids = [c.id for c in cmds]
-            waiting = [i for i in ids if i not in events.answers]
-            last = time.monotonic()
-            while waiting:
-                await events.changed(1.0)
-                before = len(waiting)
-                waiting = [i for i in waiting if i not in events.answers]
-                if len(waiting) < before or injector.down:
-                    last = time.monotonic()
-                elif time.monotonic() - last > stall_timeout:
-                    out.stalled = f"phase {name}: {len(waiting)} of {len(ids)} unanswered for {stall_timeout:.0f}s"
-                    say(out.stalled)
-                    break
+            out.stalled = await _answered([c.id for c in cmds], events, injector, stall_timeout, name, say)
             if out.stalled:
                 break
         out.published_s = round(time.monotonic() - t0, 1)
