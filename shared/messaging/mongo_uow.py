@@ -12,8 +12,9 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import DeleteOne, InsertOne, ReplaceOne, UpdateOne
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
+from shared.messaging.failures import is_contention
 from shared.messaging.records import Outgoing
 from shared.messaging.tally import Tally
 from shared.messaging.unit_of_work import VERSION, Conflict, Inc, StagedUnitOfWork, Write, apply_inc, clone
@@ -79,7 +80,17 @@ class MongoStore:
     async def _count_existing(self, tally: Tally) -> None:
         """A tally added to a collection that already has documents starts from a full count, once:
         the first instance to get here counts (its marker in `_tallies` says so), in one
-        transaction with the marker, so every later write adds to a complete count."""
+        transaction with the marker, so every later write adds to a complete count. Instances
+        started together race for the marker: the loser's transaction aborts (a write conflict,
+        or the marker already there) and it looks again, finding the winner's count."""
+        while True:
+            try:
+                return await self._count_existing_once(tally)
+            except PyMongoError as exc:
+                if not is_contention(exc):
+                    raise
+
+    async def _count_existing_once(self, tally: Tally) -> None:
         if await self.db[TALLIES].find_one({"_id": tally.into}) is not None:
             return
         totals: dict[str, tuple[dict[str, int], dict]] = {}

@@ -207,3 +207,24 @@ async def test_a_batch_that_depends_on_what_it_read_runs_again_when_it_changed(s
     unchanged.commit_message()
     await store.commit(unchanged, "p", [])
     assert (await store.db["orgs"].find_one({"_id": "b"}))["_v"] == 2 and before["parent"] == "new-community"
+
+
+async def test_instances_started_together_count_a_new_tally_once(infra):
+    """Two instances of a service started at once both find the tally new and race for its marker:
+    the loser's transaction aborts with a write conflict, and it must look again, not fail the
+    start (found by CI's chaos suite: notifications-1 stopped with NoSuchTransaction)."""
+    import asyncio
+
+    from shared.messaging.tally import Tally
+
+    tally = Tally("items", "item_totals", lambda d: {d["kind"]: {"n": 1}}, lambda d: {"kind": d["kind"]})
+    client = AsyncMongoClient(infra.mongo, tz_aware=True)
+    db = client[f"uow_{uuid.uuid4().hex[:8]}"]
+    try:
+        await db["items"].insert_many([{"_id": f"i{n}", "kind": "ab"[n % 2], "_v": 1} for n in range(200)])
+        await asyncio.gather(*(MongoStore(client, db, tallies=[tally]).setup(["p"]) for _ in range(6)))
+        totals = {d["_id"]: d["n"] async for d in db["item_totals"].find()}
+        assert totals == {"a": 100, "b": 100}
+    finally:
+        await client.drop_database(db.name)
+        await client.close()
