@@ -179,29 +179,44 @@ class Pipeline:
         except Exception as exc:
             if is_transient(exc) or (is_contention(exc) and len(records) == 1):
                 raise
-            log.warning("batch could not be committed whole: committing its records one by one",
+            log.warning("batch could not be committed whole: committing it in halves",
                         extra={"error": f"{type(exc).__name__}: {exc}", "records": len(records)})
-            await self._one_by_one(records)
+            await self._in_halves(records)
         metrics.observe_batch(self.service, self.name, time.perf_counter() - started)
 
-    async def _one_by_one(self, records: Sequence[Incoming]) -> None:
-        """Each record in a transaction of its own. One that keeps losing to other writers holds
-        back the records of its key (their order) but not the others; the batch then fails, and
-        is consumed again: what was committed is in the inbox and is skipped."""
-        held_keys: set[bytes | None] = set()
-        lost: Exception | None = None
-        for record in records:
-            if record.key in held_keys:
-                continue
-            try:
-                await self._alone(record)
-            except Exception as exc:
-                if not is_contention(exc):
-                    raise
-                held_keys.add(record.key)
-                lost = exc
-        if lost is not None:
-            raise lost
+    async def _in_halves(self, records: Sequence[Incoming]) -> None:
+        """A batch that could not be committed whole goes again as two halves, each split again
+        while it fails. A batch that loses to other writers is smaller, so quicker and likelier to
+        win, at each split; a record that fails for its own reason ends alone and is dead-lettered
+        (`_alone`) after about log2(n) splits, not n transactions (finding 21: a batch of 2,000
+        contended records went one transaction each, for minutes). A record that keeps losing even
+        alone holds back the records of its key (their order) but not the others; the batch then
+        fails, and is consumed again: what was committed is in the inbox and is skipped."""
+        held: set[bytes | None] = set()
+        lost: list[Exception] = []
+        await self._split(list(records), held, lost)
+        if lost:
+            raise lost[0]
+
+    async def _split(self, records: list[Incoming], held: set[bytes | None], lost: list[Exception]) -> None:
+        half = len(records) // 2
+        for part in (records[:half], records[half:]):
+            part = [r for r in part if r.key not in held]
+            if len(part) == 1:
+                try:
+                    await self._alone(part[0])
+                except Exception as exc:
+                    if not is_contention(exc):
+                        raise
+                    held.add(part[0].key)
+                    lost.append(exc)
+            elif part:
+                try:
+                    await self._contended(lambda part=part: self._batch(part))
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    await self._split(part, held, lost)
 
     async def run_unit(self, cause: Envelope, work: Callable[[Context], Awaitable[None]],
                        wants: Iterable[Key] = ()) -> None:

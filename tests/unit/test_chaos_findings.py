@@ -530,6 +530,41 @@ async def test_a_batch_that_always_loses_to_smaller_writers_commits_every_record
     assert store.inbox == {e["id"] for e in envs} and not dead(relay)
 
 
+async def test_a_contended_batch_is_committed_in_halves_not_a_transaction_a_record(no_backoff):
+    """Finding 21: a batch of 2,000 records that kept losing to the delivery worker went one
+    transaction a record, minutes for one batch. Here a unit of more than 10 records loses every
+    time: the batch of 80 is committed as 8 units of 10 (halved three times), each record once."""
+    committed: list[int] = []
+
+    def fail(uow):
+        if len(uow.writes) > 10:
+            return Conflict("a smaller writer got there first")
+        committed.append(len(uow.writes))
+        return None
+
+    store, relay = Store(fail), Relay()
+    envs = [died(f"m-{i}") for i in range(1, 81)]
+    await events_pipeline(store, relay).process([record(json.dumps(e).encode(), i, key=e["data"]["member_id"].encode())
+                                                 for i, e in enumerate(envs)])
+    assert committed == [10] * 8
+    assert store.inbox == {e["id"] for e in envs} and not dead(relay)
+
+
+async def test_halves_keep_each_keys_order_behind_a_record_that_keeps_losing(no_backoff):
+    """The record that loses even alone holds back the later records of its key, in any half; the
+    records of other keys are committed, and the batch fails to be consumed again."""
+    def fail(uow):
+        return Conflict("moved") if any(w._id == "m-3" for w in uow.writes) else None
+
+    store, relay = Store(fail), Relay()
+    keys = ["a", "b", "c", "a", "b", "c", "a", "b"]  # m-3 has key c; m-6 is behind it
+    envs = [died(f"m-{i}") for i in range(1, 9)]
+    with pytest.raises(Conflict):
+        await events_pipeline(store, relay).process([record(json.dumps(e).encode(), i, key=k.encode())
+                                                     for i, (e, k) in enumerate(zip(envs, keys))])
+    assert set(store.docs["seen"]) == {"m-1", "m-2", "m-4", "m-5", "m-7", "m-8"}
+
+
 async def test_a_record_that_loses_for_a_while_is_committed_when_its_batch_comes_again(no_backoff):
     """The record that keeps losing holds back its key only; the batch fails and is consumed again
     (after the consumer's pause), the records already committed are skipped (inbox), and the one
