@@ -32,6 +32,7 @@ import asyncio
 import copy
 import itertools
 import logging
+import random
 import time
 import uuid
 from collections import defaultdict
@@ -55,7 +56,8 @@ from shared.runtime import Runtime, pipeline
 
 log = logging.getLogger(__name__)
 WORK_NAMESPACE = uuid.UUID("6f1d2c1e-4b8a-4e55-9a51-0d7c3f7e2b10")
-PARALLEL_SENDS = 16
+PARALLEL_SENDS = 16  # a chunk's sends at once
+CHUNKS_IN_FLIGHT = 4  # a round's chunks at once
 RECORD_RETRY_FIRST_S, RECORD_RETRY_MAX_S = 0.25, 5.0  # pauses between tries to record known outcomes
 
 
@@ -108,9 +110,28 @@ class DeliveryWorker:
         found_at = _now()
         due = await (self.db[DELIVERIES].find({"state": "pending", "next_at": {"$lte": stamp(found_at)}})
                      .sort("next_at", 1).limit(self.cfg.batch_size).to_list(None))
-        for chunk in _chunks(due, self.chunk_size):
-            await self._deliver_chunk(_by_notice(chunk), found_at)
+        await self._deliver_round(due, found_at)
         return len(due)
+
+    async def _deliver_round(self, due: list[dict], found_at: datetime) -> None:
+        """The round's chunks, CHUNKS_IN_FLIGHT at a time: a chunk waiting on a gateway that hangs
+        (its sends end only at the send timeout) does not hold back the others. In a random order:
+        every instance finds the same deliveries due first, and would otherwise claim the same
+        chunk at the same moment, one losing its claim to the other, chunk after chunk."""
+        chunks = _chunks(due, self.chunk_size)
+        random.shuffle(chunks)
+        gate = asyncio.Semaphore(CHUNKS_IN_FLIGHT)
+
+        async def deliver(chunk: list[dict]) -> None:
+            async with gate:
+                await self._deliver_chunk(_by_notice(chunk), found_at)
+
+        outcomes = await asyncio.gather(*(deliver(c) for c in chunks), return_exceptions=True)
+        failed = [o for o in outcomes if isinstance(o, BaseException)]
+        for other in failed[1:]:
+            log.error("delivery chunk failed; it will be tried again", exc_info=other)
+        if failed:  # after every chunk has ended: none is left running behind the round
+            raise failed[0]
 
     @property
     def chunk_size(self) -> int:
@@ -176,7 +197,7 @@ class DeliveryWorker:
         notice = await ctx.repo(NOTICE).get(notice_id)
         withdrawn = set()
         for doc in group:
-            d = await ctx.repo(DELIVERY).get(doc["_id"])
+            d = read = await ctx.repo(DELIVERY).get(doc["_id"])
             if d is not None and deliveries.unsaid(d) and notice.due_at is not None:  # (see _hand_over)
                 d = as_it_stands(d, delivery_for(notice, await ctx.repo(MEMBER).get(d.member_id)))
                 if d is None:  # not a recipient after all (a fact arrived late)
@@ -184,7 +205,11 @@ class DeliveryWorker:
             if d is None:
                 withdrawn.add(doc["member_id"])
                 continue
+            state = d.state
             step = deliveries.claim(d, now, self.quiet)
+            if step == "skip" and d.state == state and d is read:
+                continue  # taken up meanwhile (another instance, an acknowledgement): not written again,
+                # which would move its version under the writer that has it
             ctx.repo(DELIVERY).add(d)
             if step == "send":
                 emit_for_delivery(ctx, c.NotificationDispatched(
