@@ -19,21 +19,22 @@ def _alert(kind: str, subject_id: str, level: str, since: date) -> dict:
     return {"kind": kind, "subject_id": subject_id, "level": level, "months": None, "since": since.isoformat()}
 
 
+def negative_since(entries: list[tuple[date, str, dict]], day: date) -> date | None:
+    """The first day of the negative run the balance is in at the end of `day` (None when it is not
+    negative); the balance changes only on the days of its entries, whatever their order within a day."""
+    entries = [e for e in entries if e[0] <= day]
+    since = None
+    for on in sorted({on for on, _, _ in entries}, reverse=True):
+        if balance(entries, on) >= 0:
+            break
+        since = on
+    return since
+
+
 def funds_overdrawn(world: World, day: date, start: date) -> list[dict]:
-    """A branch whose balance at the end of the day is negative, since the first day of that negative run
-    (the balance changes only on the days of its entries)."""
-    out = []
-    for b in world.branches:
-        entries = [e for e in funds_plan(world, b) if e[0] <= day]
-        if balance(entries, day) >= 0:
-            continue
-        since = day
-        for on in sorted({on for on, _, _ in entries}, reverse=True):
-            if balance(entries, on) >= 0:
-                break
-            since = on
-        out.append(_alert("funds_overdrawn", b.org_id, "warning", max(since, start)))
-    return out
+    """A branch whose balance at the end of the day is negative, since the first day of that run."""
+    return [_alert("funds_overdrawn", b.org_id, "warning", max(since, start)) for b in world.branches
+            if (since := negative_since(funds_plan(world, b), day)) is not None]
 
 
 def probation_overdue(world: World, day: date, start: date) -> list[dict]:
