@@ -3,8 +3,9 @@
 the simulator sent, by the rule text of docs/contract-additions.md ("reporting: a branch's leadership"),
 not from reporting's code, so a test comparing the two finds a mistake in either.
 
-`start` is RECORDS_START: no alert's `since` is earlier, and a post never filled is empty from it (the
-branches were established long before the records began).
+`start` is RECORDS_START: no alert's `since` is earlier, and a post is empty from it at the earliest (the
+contract says so of a post never filled, the branches being established long before the records began;
+a post emptied before the records began is read alike, as the `not_visited` clock starts on it).
 """
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -47,10 +48,11 @@ def _changes(world: World, b: Branch, day: date) -> list[date]:
 
 
 def empty_since(world: World, b: Branch, post: str, day: date, start: date) -> date | None:
-    """The day the post became empty (None while held): the latest change it was held the day before."""
+    """The day the post became empty (None while held): the latest change it was held the day before,
+    not before `start`."""
     if post in line_up(world, b, day):
         return None
-    return next((c for c in _changes(world, b, day) if post in line_up(world, b, c - DAY)), start)
+    return max(next((c for c in _changes(world, b, day) if post in line_up(world, b, c - DAY)), start), start)
 
 
 def took_post(world: World, b: Branch, member_id: str, day: date) -> date:
@@ -73,7 +75,7 @@ def post_vacant(world: World, b: Branch, day: date, start: date, rules: Rules) -
     if not late:
         return []
     level = "alert" if "secretary" in late else "warning"
-    return [_alert("post_vacant", b.org_id, level, max(min(late.values()) + limit + DAY, start))]
+    return [_alert("post_vacant", b.org_id, level, min(late.values()) + limit + DAY)]
 
 
 def term_overdue(world: World, b: Branch, day: date, start: date, rules: Rules) -> list[dict]:

@@ -89,11 +89,12 @@ def test_a_holder_who_dies_empties_the_post_that_day(world, branch, monkeypatch)
         (branch.org_id, "warning", "2025-06-09")]
 
 
-def test_a_post_emptied_before_the_records_began_is_clipped_to_their_start(world, branch):
+def test_a_post_emptied_before_the_records_began_is_empty_from_their_start(world, branch):
     elect(world, branch, date(2023, 5, 8))
     world.leadership.branches[branch.org_id].removals.append((date(2024, 6, 1), "propaganda_member", "resigned"))
-    assert kinds(post_vacant(world, branch, date(2025, 1, 5), START, RULES), "post_vacant") == [
-        (branch.org_id, "warning", "2025-01-01")]
+    assert post_vacant(world, branch, date(2025, 4, 1), START, RULES) == []
+    assert kinds(post_vacant(world, branch, date(2025, 4, 2), START, RULES), "post_vacant") == [
+        (branch.org_id, "warning", "2025-04-02")]
 
 
 # ---- term_overdue ---------------------------------------------------------------------------------
