@@ -2,18 +2,19 @@
 
 Written from the contract (`GET /api/v1/alerts`) and domain.md, not from reporting's code, so a test
 comparing the two finds a mistake in either. `records_start` is where the district's records begin
-(RECORDS_START): no month before it counts in a run, no `since` is earlier.
+(RECORDS_START): no month before it counts in a run, no `since` is earlier. Issue 13's kinds are in
+simulator/leadership_alerts.py and simulator/records_alerts.py.
 """
 from datetime import date, timedelta
 
 from shared.periods import Period, parse_period
 from shared.rules.org_life import required
+from simulator.days import add_months
+from simulator.leadership_alerts import leadership_alerts
+from simulator.records_alerts import records_alerts
 from simulator.tally import Tally
 from simulator.world import Branch, Member, World
 
-# The kinds these rules cover: the contract's (GET /api/v1/alerts), not the leadership rules of issue 13.
-CONTRACT_ALERT_KINDS = frozenset({"dues_arrears", "no_participation", "not_visited", "transfer_suggested",
-                                  "branch_too_small", "no_secretary", "missed_meetings"})
 WARNING_MONTHS, ALERT_MONTHS = 3, 6
 VISIT_DAYS, VISIT_DAYS_FRAIL = 60, 30
 TRANSFER_AFTER_MONTHS = 6
@@ -47,13 +48,6 @@ def _level(months: int) -> str | None:
     return "alert" if months >= ALERT_MONTHS else "warning" if months >= WARNING_MONTHS else None
 
 
-def _add_months(d: date, n: int) -> date:
-    y, m = divmod(d.month - 1 + n, 12)
-    y, m = d.year + y, m + 1
-    last = (date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1)).day
-    return date(y, m, min(d.day, last))
-
-
 def _member(m: Member, t: Tally, day: date, start: date) -> list[dict]:
     out = []
     months = _months_back(day, max(m.registered_on, start))
@@ -76,7 +70,7 @@ def _member(m: Member, t: Tally, day: date, start: date) -> list[dict]:
     for a in m.away:  # away from `start` to `until` (inclusive), or until the return
         end = min(x for x in (a.until + timedelta(days=1) if a.until else None, a.returned) if x) \
             if a.until or a.returned else None
-        if a.start <= day and (end is None or day < end) and day > _add_months(a.start, TRANSFER_AFTER_MONTHS):
+        if a.start <= day and (end is None or day < end) and day > add_months(a.start, TRANSFER_AFTER_MONTHS):
             out.append({"kind": "transfer_suggested", "subject_id": m.member_id, "level": "info", "months": None,
                         "since": max(a.start, start).isoformat()})
     return out
@@ -118,4 +112,5 @@ def intended_alerts(world: World, tally: Tally, day: date, records_start: date) 
     """Every alert of the district open on `day`: {kind, subject_id, level, months, since}."""
     out = [a for m in world.members if m.registered(day) for a in _member(m, tally, day, records_start)]
     out += [a for b in world.branches for a in _branch(world, b, tally, day, records_start)]
+    out += leadership_alerts(world, day, records_start) + records_alerts(world, tally.requests, day, records_start)
     return sorted(out, key=lambda a: (a["kind"], a["subject_id"]))

@@ -30,6 +30,7 @@ ALLOWANCE_PAID = {4: (8, (1, 2, 3)), 7: (8, (4, 5, 6)), 10: (9, (7, 8, 9)), 12: 
 # The department's assessments: the best and the weakest secretaries, the others competent.
 ASSESSED = {"天鹅湖": "excellent", "世茂滨江": "excellent", UNTRAINED: "basically_competent"}
 COMMITTEE = ("secretary", "organization_member", "propaganda_member", "discipline_member")
+TERM_YEARS = 5  # RecordElection's default term: the simulator sends none
 
 
 @dataclass
@@ -72,7 +73,7 @@ class BranchLeadership:
 
     def term_ends(self, day: date) -> date | None:
         general = [e for e in self.elections if e.kind == "general" and e.held_on <= day]
-        return general[-1].held_on.replace(year=general[-1].held_on.year + 5) if general else None
+        return general[-1].held_on.replace(year=general[-1].held_on.year + TERM_YEARS) if general else None
 
 
 @dataclass
@@ -170,6 +171,13 @@ def _election(world: World, b: Branch, ref: str, held_on: date, kind: str, keep:
     # more than half of the votes of those present, each
     elected = [(m.member_id, post, present - m.index % max(1, present // 4)) for post, m in zip(COMMITTEE, chosen)]
     return Election(ref, held_on, kind, eligible, present, elected)
+
+
+def appointed_secretary(world: World, b: Branch) -> tuple[date, str] | None:
+    """(day, member) of the AppointSecretary sent before the year for a branch no election staffed."""
+    if b.secretary_id and not world.leadership.branches[b.org_id].elected:
+        return date(world.year - 1, 10, 28), b.secretary_id
+    return None
 
 
 # ---- the commands -------------------------------------------------------------------------------

@@ -98,9 +98,10 @@ class Year:
         cmds = []
         for b in self.w.branches:
             cmds += leadership.ledger_commands(self, b)  # committees elected before the year
-            if b.secretary_id and not self.w.leadership.branches[b.org_id].elected:
-                cmds.append(self.cmd("AppointSecretary", b.org_id, {"branch_id": b.org_id, "member_id": b.secretary_id},
-                                     at(date(self.y - 1, 10, 28)), REGISTRY))
+            if appointed := leadership.appointed_secretary(self.w, b):
+                on, member_id = appointed
+                cmds.append(self.cmd("AppointSecretary", b.org_id, {"branch_id": b.org_id, "member_id": member_id},
+                                     at(on), REGISTRY))
         cmds += leadership.allowance_rates(self)
         cmds += teams.commands(self)  # volunteer service teams and their rosters (issue 13)
         for m in self.w.members:

@@ -21,5 +21,7 @@ def test_the_guide_names_the_dashboard_the_reports_and_the_gaps():
     notices, alerts = outcome["summary"]["notices"], outcome["summary"]["alerts_at_year_end"]
     assert f"需回执通知 {notices['pairs_sent']} 人次, 已回执 {notices['pairs_acknowledged']}" in text
     assert "预警 alerts open on 2025-12-31: " in text and f"no_secretary/warning {alerts['no_secretary/warning']}" in text
+    # issue 13's kinds are counted beside the contract's: the empty secretary's post, the overdrawn funds
+    assert "post_vacant/alert 1" in text and "funds_overdrawn/warning 1" in text
     away = outcome["summary"]["members"]["away_end_of_january"]
     assert f"{away} members away at the end of January" in text
