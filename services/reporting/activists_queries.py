@@ -4,6 +4,7 @@ from services.reporting.activists import APPLICANTS
 from services.reporting.adapters import org_tree
 from services.reporting.domain import activists as dom
 from services.reporting.domain.report import reading_day
+from services.reporting.settings import records_start
 from shared.periods import Period
 
 
@@ -33,7 +34,7 @@ async def pipeline(db, org: dict, period: Period, as_of: str) -> dict:
 async def alerts(db, branches: list[dict], day: str) -> list[dict]:
     out = []
     for d in await docs_of(db, branches):
-        x = dom.overdue_alert(d, day)
+        x = dom.overdue_alert(d, day, records_start=records_start())
         if x is not None:
             out.append(x.to_dict() | {"subject_name": d.get("name")})
     return out

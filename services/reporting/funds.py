@@ -8,6 +8,7 @@ judged on the next event of the branch, or on any read (`GET /alerts` derives it
 """
 from services.reporting.adapters.documents import ORGS
 from services.reporting.domain import funds as dom
+from services.reporting.settings import records_start
 from shared.contracts import funds as c
 from shared.messaging.pipeline import Context, Handler
 from shared.periods import local_date
@@ -30,7 +31,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         doc = await ctx.get(FUNDS, branch_id) or new_doc(branch_id)
         doc["entries"][entry["entry_id"]] = entry
         day = max(local_date(ctx.envelope.occurred_at).isoformat(), doc.get("evaluated_on") or "")
-        alert = dom.overdrawn(entries_of(doc), branch_id, day)
+        alert = dom.overdrawn(entries_of(doc), branch_id, day, records_start=records_start())
         now = [alert] if alert else []
         before = doc.get("open_alerts", [])
         doc["open_alerts"] = emit_changes(ctx, before, now, day) if emit_alerts else [x.to_dict() for x in now]

@@ -5,6 +5,7 @@ from services.reporting.adapters.documents import ACTIVITIES
 from services.reporting.domain import funds as dom
 from services.reporting.domain.report import reading_day
 from services.reporting.funds import FUNDS, entries_of
+from services.reporting.settings import records_start
 from shared.periods import Period
 
 
@@ -60,7 +61,7 @@ async def alerts(db, branches: list[dict], day: str) -> list[dict]:
     docs = await _docs(db, branches)
     out = []
     for b in branches:
-        x = dom.overdrawn(entries_of(docs.get(b["_id"])), b["_id"], day)
+        x = dom.overdrawn(entries_of(docs.get(b["_id"])), b["_id"], day, records_start=records_start())
         if x is not None:
             out.append(x.to_dict() | {"subject_name": b["name"]})
     return out

@@ -5,6 +5,7 @@ drawn from the activists on the way (not from the best-attending members). Pure.
 An applicant's document: `branch_id`, `name`, `applied_on`, `history` {"<seq>": {stage, on, seq,
 reason}}, `contacts` [{member_id, member_name}] (the latest named).
 """
+from services.reporting.domain import days as d
 from services.reporting.domain.alerts import Alert
 from shared.periods import Period
 from shared.rules import activists as rule
@@ -64,12 +65,13 @@ def _day_after(day: str) -> str:
     return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
 
 
-def overdue_alert(doc: dict, day: str) -> Alert | None:
+def overdue_alert(doc: dict, day: str, *, records_start: str | None = None) -> Alert | None:
+    """`probation_overdue` as of `day`: not dated before the records began (RECORDS_START)."""
     since = rule.probation_overdue_since(history(doc), day)
-    if since is None:
+    if since is None or (records_start and day < records_start):
         return None
     return Alert(kind="probation_overdue", level="warning", subject_id=doc["_id"], org_id=doc["branch_id"],
-                 since=since, details={"probation_ends_on": rule.anniversary(
+                 since=d.later(since, records_start), details={"probation_ends_on": rule.anniversary(
                      max(h["on"] for h in history(doc) if h["stage"] == "probationary" and h["on"] < since))})
 
 

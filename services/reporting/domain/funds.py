@@ -9,6 +9,7 @@ a branch is overdrawn on a day when what it spent up to that day exceeds what it
 """
 from collections import defaultdict
 
+from services.reporting.domain import days as d
 from services.reporting.domain.alerts import Alert
 from shared.periods import Period
 
@@ -61,8 +62,11 @@ def add(total: dict, f: dict) -> dict:
     return {**{k: total.get(k, 0) + f[k] for k in COUNTS}, "activities": acts}
 
 
-def overdrawn(entries: list[dict], branch_id: str, day: str) -> Alert | None:
-    """`funds_overdrawn` as of `day`, or None when the balance is not negative."""
+def overdrawn(entries: list[dict], branch_id: str, day: str, *, records_start: str | None = None) -> Alert | None:
+    """`funds_overdrawn` as of `day`, or None when the balance is not negative. Entries dated before
+    the records began (RECORDS_START) make the opening balance, but no alert is dated before it."""
+    if records_start and day < records_start:
+        return None
     by_day: dict[str, int] = defaultdict(int)
     for e in entries:
         if e["on"] <= day:
@@ -76,5 +80,5 @@ def overdrawn(entries: list[dict], branch_id: str, day: str) -> Alert | None:
             since = None
     if running >= 0 or since is None:
         return None
-    return Alert(kind="funds_overdrawn", level="warning", subject_id=branch_id, org_id=branch_id, since=since,
-                 details={"balance": yuan(running)})
+    return Alert(kind="funds_overdrawn", level="warning", subject_id=branch_id, org_id=branch_id,
+                 since=d.later(since, records_start), details={"balance": yuan(running)})

@@ -37,3 +37,10 @@ def test_a_probation_past_its_year_is_overdue_until_decided():
     assert dom.overdue_alert(DOCS[0], "2026-06-01") is None
     decided = doc("p1", *[(h["stage"], h["on"]) for h in dom.history(DOCS[0])], ("full_member", "2026-06-20"))
     assert dom.overdue_alert(decided, "2026-07-01") is None
+
+
+def test_no_probation_overdue_alert_is_dated_before_the_records_began():
+    x = dom.overdue_alert(DOCS[0], "2026-08-01", records_start="2026-07-01")
+    assert (x.since, x.details) == ("2026-07-01", {"probation_ends_on": "2026-06-01"})
+    assert dom.overdue_alert(DOCS[0], "2026-06-30", records_start="2026-07-01") is None
+    assert dom.overdue_alert(DOCS[0], "2026-08-01", records_start="2026-01-01").since == "2026-06-02"

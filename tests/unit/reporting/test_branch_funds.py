@@ -47,6 +47,16 @@ def test_overdrawn_from_the_first_day_the_balance_stays_below_zero():
     assert dom.overdrawn(es, "b", "2026-03-01") is None
 
 
+def test_no_overdrawn_alert_is_dated_before_the_records_began():
+    """Entries from before RECORDS_START make the opening balance; the alert's `since` is not earlier
+    than the records, and there is none as of a day before them (contract, RECORDS_START)."""
+    es = [entry("s", "out", 500, "2024-12-20")]
+    assert dom.overdrawn(es, "b", "2025-03-01").since == "2024-12-20"
+    x = dom.overdrawn(es, "b", "2025-03-01", records_start="2025-01-01")
+    assert (x.since, x.details) == ("2025-01-01", {"balance": "-5.00"})
+    assert dom.overdrawn(es, "b", "2024-12-31", records_start="2025-01-01") is None
+
+
 def _run(store: Store, env: dict) -> None:
     handlers = build_handlers()
     parsed = parse_object(env)
