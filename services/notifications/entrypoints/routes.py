@@ -22,7 +22,7 @@ from shared.auth.claims import Caller
 from shared.auth.http import authorized, viewer
 from shared.auth.masking import Viewer
 from shared.http.errors import NotFound, unprocessable
-from shared.http.paging import PAGE, PAGE_SIZE, page_of, paging, skip
+from shared.http.paging import PAGE, PAGE_SIZE, paging, skip
 from shared.messaging.unit_of_work import VERSION
 from shared.periods import parse_period, today
 
@@ -281,9 +281,10 @@ async def audience_preview(request: Request, caller: Caller = Depends(authorized
     people = [s for s in (mb.standing(day, open_until(day)) for mb in found)
               if s is not None and in_audience(s, {"org_ids": orgs, "member_ids": named})]
     names = {mb.member_id: mb.name for mb in found}
-    shown = page_of(people, page, page_size)
+    start = skip(page, page_size)
     return {"on": day, "count": len(people),
             "branches": [{"branch_id": b["_id"], "secretary_id": b.get("secretary_id")} for b in branch_docs],
             "recipients": [{"member_id": p.member_id, "name": names[p.member_id], "branch_id": p.branch_id,
                             "away": p.away, "specialist_id": p.specialist_id, "plan": plan(p.reach())}
-                           for p in shown.pop("items")], **shown}
+                           for p in people[start:start + page_size]],
+            **paging(len(people), page, page_size)}
