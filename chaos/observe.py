@@ -28,6 +28,10 @@ from pymongo import AsyncMongoClient
 
 from shared.topics import COMMAND_TOPICS, EVENT_TOPICS, dlq
 
+# A branch's allowance and a small branch's dues are one person's money, masked unless asked for
+# (issue 12); the expected figures hold them, so the comparison asks, as an audited district official.
+AUDITED_SUMS = {"reveal": "pension,allowance", "reason": "核对故障注入后的报表"}
+
 log = logging.getLogger("chaos")
 DLQ_TOPICS = tuple(dlq(t) for t in (*COMMAND_TOPICS, *EVENT_TOPICS))
 # How `Log.deliveries` names a NotificationFailed that hands over to another channel: the delivery
@@ -366,7 +370,8 @@ async def reports(urls: list[str], org_ids: list[str], periods: list[str], as_of
             for period in periods:
                 for url in urls:
                     try:
-                        r = await http.get(f"{url}/api/v1/orgs/{org}/report", params={"period": period, "as_of": as_of})
+                        r = await http.get(f"{url}/api/v1/orgs/{org}/report", params={"period": period, "as_of": as_of,
+                                                                                      **AUDITED_SUMS})
                     except httpx.HTTPError as exc:
                         errors[f"{org} {period} {url}"] = repr(exc)
                         continue

@@ -20,7 +20,8 @@ async def _branches(reader: Reader, org: dict) -> list[dict]:
 
 async def report_sections(reader: Reader, org: dict, period: Period, day: str) -> dict:
     """`committee`, `training`, `allowance` and `assessments` for the organisation's report as of
-    its reading day."""
+    its reading day; `allowance.branches` says how many secretaries' posts its sums cover (one: a
+    person's pay, masked as such)."""
     branches = await _branches(reader, org)
     docs = await reader.docs((LEADERSHIP, b["_id"]) for b in branches)
     ofs = [leadership_of(docs[(LEADERSHIP, b["_id"])], b) for b in branches]
@@ -40,7 +41,8 @@ async def report_sections(reader: Reader, org: dict, period: Period, day: str) -
         training = t if detail else dom.add_counts(training, t, dom.TRAINING_COUNTS)
         pay = a if detail else dom.add_counts(pay, a, dom.ALLOWANCE_COUNTS)
         assessed = r if detail else dom.add_counts(assessed, r, ("assessed", *dom.RESULTS))
-    return {"committee": committee, "training": dom.with_coverage(training), "allowance": dom.with_amounts(pay),
+    return {"committee": committee, "training": dom.with_coverage(training),
+            "allowance": dom.with_amounts(pay) | {"branches": len(ofs)},
             "assessments": {"year": period.start.year, **assessed}}
 
 

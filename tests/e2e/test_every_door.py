@@ -292,6 +292,8 @@ async def test_what_each_role_sees_of_a_members_personal_data(world, role, phone
     assert (ledger["profile"]["phone"], ledger["profile"]["health"]) == (phone, health), ledger["profile"]
     assert ledger["specialist"]["phone"] == "13700000000"  # the specialist's work phone
     assert (ledger["profile"]["monthly_pension"] == "4800.00") == (role == "member")
+    # the dues are 0.5% of it: masked exactly where it is (issue 12)
+    assert {ledger["monthly_dues"], ledger["dues"]["monthly_dues"]} == {"24.00" if role == "member" else "****"}
 
 
 async def test_unmasking_is_for_some_roles_with_a_reason_and_is_recorded(world, platform):

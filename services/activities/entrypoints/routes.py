@@ -2,7 +2,8 @@
 
 Every route needs a token and the right `entrypoints/rights.py` gives it. What lies outside the
 caller's subtree answers 404: an activity is the caller's when one of its branches is, a venue
-when the organisation it belongs to is; lists hold only the caller's branches.
+when the organisation it belongs to is; lists hold only the caller's branches, a page at a time
+(`page`, `page_size` ≤ 500).
 """
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +20,7 @@ from shared.auth.claims import Caller
 from shared.auth.http import authorized
 from shared.contracts.codes import ActivityKind
 from shared.http.errors import NotFound
+from shared.http.paging import PAGE, PAGE_SIZE, paging, skip
 from shared.messaging.unit_of_work import VERSION
 from shared.periods import Period, parse_period
 from shared.rules import labels
@@ -92,12 +94,15 @@ async def get_venue(venue_id: str, request: Request, caller: Caller = Depends(au
 
 @router.get("/venues/{venue_id}/bookings", summary="A venue's bookings (not cancelled), in time order")
 async def venue_bookings(venue_id: str, request: Request, caller: Caller = Depends(authorized),
-                         period: str | None = Query(None, description=PERIOD_HELP)) -> dict:
+                         period: str | None = Query(None, description=PERIOD_HELP),
+                         page: int = PAGE, page_size: int = PAGE_SIZE) -> dict:
     await get_venue(venue_id, request, caller)
     q = queries.activity_filter(venue_id=venue_id, period=_period(period))
     q["status"] = {"$ne": "cancelled"}
-    docs = await queries.find_activities(_db(request), q)
-    return {"venue_id": venue_id, "period": period, "bookings": [activity_summary(d) for d in docs]}
+    db = _db(request)
+    docs = await queries.find_activities(db, q, skip=skip(page, page_size), limit=page_size)
+    return {"venue_id": venue_id, "period": period, "bookings": [activity_summary(d) for d in docs],
+            **paging(await queries.count_activities(db, q), page, page_size)}
 
 
 @router.get("/venues/{venue_id}/use", summary="How a venue was used in a period, by kind of activity")

@@ -2,7 +2,9 @@
 secretary's training, assessments and allowance; training sessions.
 
 Scoped like every members route: a token and the right `entrypoints/rights.py` gives each route;
-a branch outside the caller's subtree answers 404.
+a branch outside the caller's subtree answers 404. The secretary's allowance is their pay: its
+amounts are masked as `shared.auth.masking` says (category `allowance`), unless unmasked with
+`?reveal=allowance&reason=…`.
 """
 from datetime import date
 
@@ -11,7 +13,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from services.members.adapters.documents import MEMBERS, ORGS, TRAININGS, org_from_doc
 from services.members.domain.leadership_view import committee_view, member_ids, secretary_on, secretary_view
 from shared.auth.claims import Caller
-from shared.auth.http import authorized
+from shared.auth.http import authorized, viewer
+from shared.auth.masking import Viewer
 from shared.http.errors import NotFound
 from shared.periods import today
 
@@ -39,15 +42,19 @@ async def get_committee(org_id: str, request: Request, caller: Caller = Depends(
 
 @router.get("/orgs/{org_id}/secretary",
             summary="A branch's secretary: training of the year (培训), assessments (考核), allowance ledger (补助)")
-async def get_secretary(org_id: str, request: Request, caller: Caller = Depends(authorized),
+async def get_secretary(org_id: str, request: Request, who: Viewer = Depends(viewer),
                         year: int | None = Query(None, ge=1921, le=2200, description="default: as_of's year"),
                         as_of: date | None = Query(None, description="the day of the view (default today)")) -> dict:
-    branch = await _branch(request, org_id, caller)
+    branch = await _branch(request, org_id, who.caller)
     day = (as_of or today()).isoformat()
     holder = secretary_on(branch, day)
     doc = await request.app.state.runtime.db[MEMBERS].find_one({"_id": holder}, {"trainings": 1}) if holder else None
-    return secretary_view(branch, year=year or int(day[:4]), day=day, names=await _names(request, member_ids(branch)),
+    view = secretary_view(branch, year=year or int(day[:4]), day=day, names=await _names(request, member_ids(branch)),
                           trainings=(doc or {}).get("trainings", []))
+    # Only the allowance is the secretary's personal data here (the trainings' fields are a session's)
+    view["allowance"] = who.record({"allowance": view["allowance"]}, member_id=None, path=branch.path,
+                                   specialist_id=None)["allowance"]
+    return view
 
 
 @router.get("/trainings/{session_id}", summary="A training session (培训) and who attended it")

@@ -183,11 +183,13 @@ async def member_history(
 
 @router.get("/orgs/{org_id}/history", summary="The audit trail of every change to an organisation")
 async def org_history(
-    org_id: str, request: Request, caller: Caller = Depends(authorized),
+    org_id: str, request: Request, who: Viewer = Depends(viewer),
     order: Literal["asc", "desc"] = "asc", page: int = Query(1, ge=1, le=10_000), page_size: int = Query(50, ge=1, le=500),
 ) -> dict:
-    await _org_in_scope(request, org_id, caller)
-    return await _trail(request, org_id, order, page, page_size)
+    org = await _org_in_scope(request, org_id, who.caller)
+    trail = await _trail(request, org_id, order, page, page_size)
+    # a branch's changes carry its secretary's allowance (rates and payments): their pay
+    return who.record(trail, member_id=None, path=[*org.get("ancestors", []), org_id], specialist_id=None)
 
 
 @router.get("/specialists/{specialist_id}/members",

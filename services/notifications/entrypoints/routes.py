@@ -3,7 +3,9 @@
 Every route needs a token and the right `entrypoints/rights.py` gives it. A caller below the
 district sees a notice when it reached (or is addressed to) someone in their subtree, and then
 only those recipients; a specialist sees only their own door work. What lies outside answers
-404; members' health is masked as `shared.auth.masking` says.
+404; members' health is masked as `shared.auth.masking` says. Every list is bounded: a notice's
+recipients by a cursor (`limit` ≤ 2,000), door work, feedback and an audience's recipients by page
+(`page`, `page_size` ≤ 500: `shared.http.paging`).
 """
 import asyncio
 from datetime import date
@@ -20,6 +22,7 @@ from shared.auth.claims import Caller
 from shared.auth.http import authorized, viewer
 from shared.auth.masking import Viewer
 from shared.http.errors import NotFound, unprocessable
+from shared.http.paging import PAGE, PAGE_SIZE, paging, skip
 from shared.messaging.unit_of_work import VERSION
 from shared.periods import parse_period, today
 
@@ -199,7 +202,8 @@ def _recipient(d: dict, name: str | None) -> dict:
 
 @router.get("/specialists/{specialist_id}/door-deliveries",
             summary="A specialist's pending door deliveries (送学上门) and calls")
-async def door_deliveries(specialist_id: str, request: Request, who: Viewer = Depends(viewer)) -> dict:
+async def door_deliveries(specialist_id: str, request: Request, who: Viewer = Depends(viewer),
+                          page: int = PAGE, page_size: int = PAGE_SIZE) -> dict:
     db, caller = _db(request), who.caller
     if caller.role == "specialist" and specialist_id != caller.specialist_id:
         raise NotFound("specialist", specialist_id)
@@ -208,8 +212,10 @@ async def door_deliveries(specialist_id: str, request: Request, who: Viewer = De
     members_query: dict = {"specialist_id": specialist_id}
     if mine is not None:  # only the door work in the caller's subtree
         query["branch_id"] = members_query["branch_id"] = {"$in": list(mine)}
-    docs = await db[DELIVERIES].find(query).to_list(None)
-    if not docs and await db[MEMBERS].find_one(members_query, {"_id": 1}) is None:
+    total = await db[DELIVERIES].count_documents(query)
+    docs = await (db[DELIVERIES].find(query).sort([("door.assigned_at", 1), ("_id", 1)])
+                  .skip(skip(page, page_size)).limit(page_size).to_list(None))
+    if not total and await db[MEMBERS].find_one(members_query, {"_id": 1}) is None:
         raise NotFound("specialist", specialist_id)
     paths = await _branch_paths(db, {d["branch_id"] for d in docs if d.get("branch_id")})
     members = {m["_id"]: m async for m in db[MEMBERS].find({"_id": {"$in": [d["member_id"] for d in docs]}})}
@@ -222,13 +228,13 @@ async def door_deliveries(specialist_id: str, request: Request, who: Viewer = De
                          "lives_alone": members.get(d["member_id"], {}).get("lives_alone"),
                          "health": members.get(d["member_id"], {}).get("health")},
                         member_id=d["member_id"], path=paths.get(d["branch_id"], []), specialist_id=specialist_id)
-             for d in sorted(docs, key=lambda d: d["door"]["assigned_at"])]
-    return {"specialist_id": specialist_id, "pending": items}
+             for d in docs]
+    return {"specialist_id": specialist_id, "pending": items, **paging(total, page, page_size)}
 
 
 @router.get("/feedback", summary="Members' feedback (感想建议) in an org's subtree within a period")
 async def feedback(request: Request, caller: Caller = Depends(authorized), org_id: str = Query(...),
-                   period: str = Query(...)) -> dict:
+                   period: str = Query(...), page: int = PAGE, page_size: int = PAGE_SIZE) -> dict:
     try:
         p = parse_period(period)
     except ValueError as exc:
@@ -237,16 +243,21 @@ async def feedback(request: Request, caller: Caller = Depends(authorized), org_i
     path = await _org_path(db, org_id)
     if path is None or not caller.sees(path):
         raise NotFound("organisation", org_id)
-    docs = await (db[FEEDBACK].find({"ancestors": org_id, "on": {"$gte": p.start.isoformat(), "$lte": p.end.isoformat()}})
-                  .sort("on", 1).to_list(None))
+    query = {"ancestors": org_id, "on": {"$gte": p.start.isoformat(), "$lte": p.end.isoformat()}}
+    total = await db[FEEDBACK].count_documents(query)
+    docs = await (db[FEEDBACK].find(query).sort([("on", 1), ("_id", 1)])
+                  .skip(skip(page, page_size)).limit(page_size).to_list(None))
     items = [{"feedback_id": d["_id"], **{k: d[k] for k in ("member_id", "member_name", "branch_id", "notice_id",
                                                              "text", "on")}} for d in docs]
-    return {"org_id": org_id, "period": p.text, "count": len(items), "feedback": items}
+    return {"org_id": org_id, "period": p.text, "feedback": items, **paging(total, page, page_size)}
 
 
 @router.get("/audience", summary="Preview: who a notice to these orgs and members would reach, and how")
 async def audience_preview(request: Request, caller: Caller = Depends(authorized), org_ids: str = Query(""),
-                           member_ids: str = Query(""), on: date | None = Query(None)) -> dict:
+                           member_ids: str = Query(""), on: date | None = Query(None),
+                           page: int = PAGE, page_size: int = PAGE_SIZE) -> dict:
+    """`count` is everyone the notice would reach; `recipients` come a page at a time (a district's
+    notice reaches tens of thousands: the count needs them all read, the answer does not)."""
     orgs = [o for o in org_ids.split(",") if o]
     named = [m for m in member_ids.split(",") if m]
     if not orgs and not named:
@@ -270,8 +281,10 @@ async def audience_preview(request: Request, caller: Caller = Depends(authorized
     people = [s for s in (mb.standing(day, open_until(day)) for mb in found)
               if s is not None and in_audience(s, {"org_ids": orgs, "member_ids": named})]
     names = {mb.member_id: mb.name for mb in found}
+    start = skip(page, page_size)
     return {"on": day, "count": len(people),
             "branches": [{"branch_id": b["_id"], "secretary_id": b.get("secretary_id")} for b in branch_docs],
             "recipients": [{"member_id": p.member_id, "name": names[p.member_id], "branch_id": p.branch_id,
                             "away": p.away, "specialist_id": p.specialist_id, "plan": plan(p.reach())}
-                           for p in people]}
+                           for p in people[start:start + page_size]],
+            **paging(len(people), page, page_size)}

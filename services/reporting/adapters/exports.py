@@ -5,6 +5,11 @@ to act on it. Numbers are numbers: in the xlsx, counts, rates, money and hours a
 with a number format, dates are date cells; in the CSV, nothing a spreadsheet program would
 read as a date unless it is one (held and required meetings are two columns, never "4/4"; the
 period is "2025年1月份", not "2025-01"; rates are "31.23%").
+
+The xlsx lists at most `MAX_MEMBER_ROWS` members (a district holds tens of thousands: a workbook
+that size is neither read nor printed). Branches are listed whole, in the report's order, while
+they fit; a branch that does not fit keeps its figures and says in a note where its members went,
+and so does the summary sheet: an official exports that branch or community on its own.
 """
 import csv
 import io
@@ -22,6 +27,8 @@ from shared.periods import parse_period
 
 # Kinds of cell: how each is written in the xlsx (number format) and in the CSV.
 TEXT, INT, RATE, MONEY, HOURS, SCORE, DAY, STARS = "text", "int", "rate", "money", "hours", "score", "day", "stars"
+MAX_MEMBER_ROWS = 5_000
+MASKED = "****"  # a sum that is one person's money (domain/disclosure.py): text, not a number
 XLSX_FORMATS = {INT: "0", RATE: "0.00%", MONEY: "#,##0.00", HOURS: "0.0#", SCORE: "0.00", DAY: "yyyy-mm-dd",
                 STARS: "0"}
 
@@ -74,6 +81,8 @@ def _month_label(month: str | None) -> str | None:
 def _xlsx_value(value, kind: str):
     if value is None:
         return NOT_RATED if kind == STARS else None
+    if value == MASKED:
+        return value
     if kind in (MONEY, HOURS, SCORE, RATE):
         return Decimal(str(value))
     if kind == DAY:
@@ -102,19 +111,43 @@ def _header(sheet, columns) -> None:
         cell.font = Font(bold=True)
 
 
-def xlsx(summary: dict, branches: list[dict], members: list[dict]) -> bytes:
+def listed_branches(branches: list[dict], members: list[dict], limit: int = MAX_MEMBER_ROWS) -> set[str]:
+    """The branches whose members the xlsx lists: whole branches, in order, while they fit."""
+    counts: dict[str, int] = {}
+    for m in members:
+        counts[m["branch_id"]] = counts.get(m["branch_id"], 0) + 1
+    listed, rows = set(), 0
+    for r in branches:
+        n = counts.get(r["org_id"], 0)
+        if rows + n > limit:
+            break
+        listed.add(r["org_id"])
+        rows += n
+    return listed
+
+
+def xlsx(summary: dict, branches: list[dict], members: list[dict], limit: int = MAX_MEMBER_ROWS) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总"
     _header(ws, REPORT_COLUMNS)
     for r in [summary, *branches]:
         _append(ws, REPORT_COLUMNS, r)
+    listed = listed_branches(branches, members, limit)
+    left_out = sum(1 for m in members if m["branch_id"] not in listed)
+    if left_out:
+        ws.append([])
+        ws.append([f"说明：党员名单最多列出 {limit} 人，本表共 {len(members)} 人，{left_out} 人所在支部的名单未列出；"
+                   "请按支部或社区分别导出。"])
     used = {"汇总"}
     for r in branches:
         sheet = wb.create_sheet(_sheet_title(r["name"], used))
         _header(sheet, REPORT_COLUMNS)
         _append(sheet, REPORT_COLUMNS, r)
         sheet.append([])
+        if r["org_id"] not in listed:
+            sheet.append([f"说明：超出导出上限（{limit} 人），本支部党员名单未列出；请单独导出本支部。"])
+            continue
         _header(sheet, MEMBER_COLUMNS)
         for m in members:
             if m["branch_id"] == r["org_id"]:

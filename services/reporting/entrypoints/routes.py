@@ -2,7 +2,9 @@
 
 Every route but the dashboard's page needs a token and the right `entrypoints/rights.py` gives it;
 an organisation outside the caller's subtree answers 404 (its existence does not leak), the tree
-holds only the caller's subtree, and member rows are masked as `shared.auth.masking` says.
+holds only the caller's subtree, and member rows are masked as `shared.auth.masking` says, and
+so are a report's sums that are one person's money (`domain/disclosure.py`). The members list is
+paginated (`shared.http.paging`); the xlsx lists at most `exports.MAX_MEMBER_ROWS` members.
 """
 from datetime import date
 from pathlib import Path
@@ -13,12 +15,14 @@ from fastapi.responses import FileResponse, Response
 from services.reporting import queries
 from services.reporting.adapters import exports, org_tree
 from services.reporting.adapters.documents import MEMBERS, facts_from_doc
+from services.reporting.domain.disclosure import masked_report, masked_series_row
 from services.reporting.domain.labels import all_labels
 from shared.auth.claims import Caller
 from shared.auth.http import authorized, viewer
 from shared.auth.masking import Viewer
 from shared.contracts.codes import AlertKind
 from shared.http.errors import NotFound
+from shared.http.paging import PAGE, PAGE_SIZE, page_of
 from shared.periods import Period, parse_period, today
 
 router = APIRouter(prefix="/api/v1", tags=["reports"], dependencies=[Depends(authorized)])
@@ -63,12 +67,22 @@ async def _masked_rows(db, who: Viewer, rows: list[dict]) -> list[dict]:
             for r in rows]
 
 
+async def _masked_reports(db, who: Viewer, reports: list[dict]) -> list[dict]:
+    """Reports (each with its `org_id`) with the sums that are one person's money masked."""
+    out = []
+    for r in reports:
+        path = await org_tree.path(db, r["org_id"]) or [r["org_id"]]
+        out.append(masked_report(r, who.hidden(member_id=None, path=path, specialist_id=None)))
+    return out
+
+
 @router.get("/orgs/{org_id}/report", summary="An organisation's report for a period")
-async def report(request: Request, org_id: str, caller: Caller = Depends(authorized),
+async def report(request: Request, org_id: str, who: Viewer = Depends(viewer),
                  period: str = Query(..., description="YYYY-MM, YYYY-Qn or YYYY", examples=["2026-Q1"]),
                  as_of: date | None = AS_OF) -> dict:
-    return await _guard(queries.report(await _scoped(request, org_id, caller), org_id, _period(period),
-                                       as_of or today()))
+    db = await _scoped(request, org_id, who.caller)
+    found = await _guard(queries.report(db, org_id, _period(period), as_of or today()))
+    return (await _masked_reports(db, who, [found]))[0]
 
 
 @router.get("/orgs/{org_id}/report.xlsx", summary="The report as a spreadsheet: a summary and one sheet per branch")
@@ -76,8 +90,8 @@ async def report_xlsx(request: Request, org_id: str, who: Viewer = Depends(viewe
                       as_of: date | None = AS_OF):
     p, day = _period(period), as_of or today()
     db = await _scoped(request, org_id, who.caller)
-    summary = await _guard(queries.report(db, org_id, p, day))
-    branches = await queries.branch_reports(db, org_id, p, day)
+    summary, *branches = await _masked_reports(db, who, [await _guard(queries.report(db, org_id, p, day)),
+                                                         *await queries.branch_reports(db, org_id, p, day)])
     members = await _masked_rows(db, who, await queries.members_of(db, org_id, summary["as_of"]))
     body = exports.xlsx(summary, branches, members)
     return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -85,12 +99,12 @@ async def report_xlsx(request: Request, org_id: str, who: Viewer = Depends(viewe
 
 
 @router.get("/orgs/{org_id}/report.csv", summary="The report as CSV (UTF-8 with BOM), one row per organisation")
-async def report_csv(request: Request, org_id: str, caller: Caller = Depends(authorized), period: str = Query(...),
+async def report_csv(request: Request, org_id: str, who: Viewer = Depends(viewer), period: str = Query(...),
                      as_of: date | None = AS_OF):
     p, day = _period(period), as_of or today()
-    db = await _scoped(request, org_id, caller)
-    summary = await _guard(queries.report(db, org_id, p, day))
-    branches = await queries.branch_reports(db, org_id, p, day)
+    db = await _scoped(request, org_id, who.caller)
+    summary, *branches = await _masked_reports(db, who, [await _guard(queries.report(db, org_id, p, day)),
+                                                         *await queries.branch_reports(db, org_id, p, day)])
     return Response(exports.csv_bytes(summary, branches), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="report-{org_id}-{p.text}.csv"'})
 
@@ -174,19 +188,28 @@ async def orgs(request: Request, caller: Caller = Depends(authorized)) -> list[d
 
 
 @router.get("/orgs/{org_id}/series", summary="Per branch and month figures of a year (for the dashboard)")
-async def series(request: Request, org_id: str, caller: Caller = Depends(authorized),
+async def series(request: Request, org_id: str, who: Viewer = Depends(viewer),
                  year: int = Query(..., ge=1921, le=2200),
                  period: str | None = Query(None, description="the branch table's and heatmap's period "
                                                           "(YYYY-MM, YYYY-Qn or YYYY; default the year)"),
                  as_of: date | None = AS_OF) -> dict:
     p = _period(period) if period else None
-    return await _guard(queries.monthly_series(await _scoped(request, org_id, caller), org_id, year, as_of or today(), p))
-
-
-@router.get("/orgs/{org_id}/members", summary="Members of the subtree registered on a day")
-async def members(request: Request, org_id: str, who: Viewer = Depends(viewer), as_of: date | None = AS_OF) -> list[dict]:
     db = await _scoped(request, org_id, who.caller)
-    return await _masked_rows(db, who, await _guard(queries.members_of(db, org_id, (as_of or today()).isoformat())))
+    found = await _guard(queries.monthly_series(db, org_id, year, as_of or today(), p))
+    rows = []
+    for row in found["branches"]:
+        path = await org_tree.path(db, row["branch_id"]) or [row["branch_id"]]
+        rows.append(masked_series_row(row, who.hidden(member_id=None, path=path, specialist_id=None)))
+    return {**found, "branches": rows}
+
+
+@router.get("/orgs/{org_id}/members", summary="Members of the subtree registered on a day (paginated)")
+async def members(request: Request, org_id: str, who: Viewer = Depends(viewer), as_of: date | None = AS_OF,
+                  page: int = PAGE, page_size: int = PAGE_SIZE) -> dict:
+    db = await _scoped(request, org_id, who.caller)
+    day = (as_of or today()).isoformat()
+    found = page_of(await _guard(queries.members_of(db, org_id, day)), page, page_size)
+    return {**found, "items": await _masked_rows(db, who, found["items"]), "as_of": day}
 
 
 @router.get("/members/{member_id}", summary="What reporting knows of one member, and their alerts")

@@ -71,7 +71,9 @@ async def test_the_committee_the_secretary_and_training_from_the_ledger_to_the_r
 
     async with auth.client(platform["reporting"].url, timeout=30) as http:
         async def branch_report():
-            r = await http.get(f"/api/v1/orgs/{b}/report", params={"period": "2025", "as_of": "2025-12-31"})
+            # a branch's allowance is its secretary's pay: shown to an official who says why (issue 12)
+            r = await http.get(f"/api/v1/orgs/{b}/report", params={"period": "2025", "as_of": "2025-12-31",
+                                                                    "reveal": "allowance", "reason": "核对书记补助"})
             body = r.json() if r.status_code == 200 else {}
             done = ((body.get("committee") or {}).get("line_up") and (body.get("allowance") or {}).get("months_paid") == 3
                     and (body.get("assessments") or {}).get("assessed") == 1

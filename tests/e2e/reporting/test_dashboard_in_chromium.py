@@ -101,7 +101,9 @@ async def test_drill_down_endpoints_behind_the_dashboard(reporting, scenario):
     async with auth.client(reporting.url, timeout=30) as http:
         tree = (await http.get("/api/v1/orgs")).json()
         assert {scenario["district"], scenario["b1"], scenario["b2"]} <= {o["org_id"] for o in tree}
-        members = (await http.get(f"/api/v1/orgs/{scenario['b1']}/members", params={"as_of": "2026-03-31"})).json()
+        found = (await http.get(f"/api/v1/orgs/{scenario['b1']}/members", params={"as_of": "2026-03-31"})).json()
+        members = found["items"]
+        assert (found["total"], found["has_more"]) == (3, False)
         assert {m["member_id"]: m["status"] for m in members} == {scenario["m1"]: "resident", scenario["m2"]: "away",
                                                                    scenario["m3"]: "exempt"}
         m5 = (await http.get(f"/api/v1/members/{scenario['m5']}", params={"as_of": "2026-03-31"})).json()

@@ -43,6 +43,12 @@ async def test_venue_is_never_double_booked(platform, bus):
         r = await http.get(f"/api/v1/venues/{venue_id}/bookings", params={"period": "2026-03"})
         assert [b["activity_id"] for b in r.json()["bookings"]] == [retry["data"]["activity_id"],
                                                                     back_to_back["data"]["activity_id"]]
+        # a page at a time, and it says when there is more (issue 12)
+        first = (await http.get(f"/api/v1/venues/{venue_id}/bookings",
+                                params={"period": "2026-03", "page_size": 1})).json()
+        assert ([b["activity_id"] for b in first["bookings"]], first["total"], first["has_more"]) == (
+            [retry["data"]["activity_id"]], 2, True)
+        assert (await http.get(f"/api/v1/venues/{venue_id}/bookings", params={"page_size": 501})).status_code == 422
         use = (await http.get(f"/api/v1/venues/{venue_id}/use", params={"period": "2026-Q1"})).json()
         assert use["by_kind"] == [{"kind": "study", "label": "学习", "activities": 2, "held": 0, "hours": "2.00",
                                    "attendees": 0, "over_capacity": 0}]

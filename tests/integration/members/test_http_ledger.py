@@ -104,6 +104,13 @@ async def test_one_members_ledger_tells_the_whole_story(platform, bus, http):
     revealed = (await http.get(f"/api/v1/members/{m}", params={"reveal": "phone", "reason": "核实联系方式"})).json()
     assert revealed["profile"]["phone"] == "13800001111" and revealed["profile"]["monthly_pension"] == "****"
     assert (await http.get(f"/api/v1/members/{m}", params={"reveal": "phone"})).status_code == 422  # no reason
+    # dues are 0.5% or 1% of the pension: masked with it, and unmasked with it (issue 12)
+    assert ledger["monthly_dues"] == ledger["dues"]["monthly_dues"] == ledger["dues"]["months"][0]["due"] == "****"
+    assert ledger["dues"]["payments"][0]["amount"] == "****" and ledger["dues"]["months"][0]["paid"] is True
+    told = (await http.get(f"/api/v1/members/{m}",
+                           params={"year": 2026, "reveal": "pension", "reason": "核对党费"})).json()
+    assert told["dues"]["payments"][0]["amount"] == "72.00" and told["monthly_dues"] == told["dues"]["months"][0]["due"]
+    assert told["monthly_dues"] != "****" and told["profile"]["monthly_pension"] != "****"
     async with auth.client(http.base_url, member_id=m, role="member") as own:
         mine = (await own.get(f"/api/v1/members/{m}")).json()  # the member sees all of their own record
     assert mine["profile"]["phone"] == "13800001111" and mine["profile"]["health_label"] == "一般"

@@ -134,8 +134,20 @@ async def test_the_secretary_s_assessment_and_allowance_over_kafka_and_http(plat
     [assessed] = await accepted(bus, command("RecordSecretaryAssessment", branch_id=b, member_id=ms[0], year=2026,
                                              result="competent"))
     assert (assessed["type"], assessed["data"]["member_name"]) == ("SecretaryAssessed", "王秀英")
-    view = (await http.get(f"/api/v1/orgs/{b}/secretary", params={"year": 2026, "as_of": "2026-05-31"})).json()
+    when = {"year": 2026, "as_of": "2026-05-31"}
+    view = (await http.get(f"/api/v1/orgs/{b}/secretary", params=when)).json()
     assert view["secretary"]["name"] == "王秀英" and view["assessments"][0]["result_label"] == "称职"
-    assert (view["allowance"]["due"], view["allowance"]["paid"], view["allowance"]["unpaid"]) == (
-        "1500.00", "900.00", "600.00")
-    assert [m["paid"] for m in view["allowance"]["months"]] == [True, True, True, False, False]
+    # the allowance is the secretary's pay (issue 12): masked for an official who does not ask
+    a = view["allowance"]
+    assert (a["due"], a["paid"], a["rates"][0]["amount"], a["months"][0]["due"], a["payments"][0]["amount"]) == (
+        "****",) * 5
+    assert [m["paid"] for m in a["months"]] == [True, True, True, False, False]
+    asked = {**when, "reveal": "allowance", "reason": "核对书记补助发放"}
+    for headers, params in ((auth.headers("secretary", org_ids=[b]), when),
+                            (auth.headers("community", org_ids=[ids["community"]]), asked), ({}, asked)):
+        a = (await http.get(f"/api/v1/orgs/{b}/secretary", params=params, headers=headers)).json()["allowance"]
+        assert (a["due"], a["paid"], a["unpaid"], a["payments"][0]["amount"]) == ("1500.00", "900.00", "600.00",
+                                                                                 "900.00")
+    refused = await http.get(f"/api/v1/orgs/{b}/secretary", params={**asked, "reveal": "allowance"},
+                             headers=auth.headers("secretary", org_ids=[b]))
+    assert refused.status_code == 403

@@ -129,7 +129,7 @@ class World:
         expected = set(self.members.values()) - self.gone
 
         async def ready():
-            r = await n.http.get("/api/v1/audience", params={"org_ids": self.ids["district"]})
+            r = await n.http.get("/api/v1/audience", params={"org_ids": self.ids["district"], "page_size": 500})
             if r.status_code != 200:
                 return False
             people = r.json()["recipients"]

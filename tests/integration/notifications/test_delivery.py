@@ -81,8 +81,10 @@ async def test_a_branch_notice_reaches_each_member_by_the_right_channel(notifier
     assert addressed[m_nophone]["type"] == "DoorDeliveryAssigned"
 
     # the specialist's door work, then the member's acknowledgement and feedback
-    pending = (await n.http.get(f"/api/v1/specialists/{w.specialist}/door-deliveries")).json()["pending"]
+    door_work = (await n.http.get(f"/api/v1/specialists/{w.specialist}/door-deliveries")).json()
+    pending = door_work["pending"]
     assert [(p["notice_id"], p["member_id"], p["channel"]) for p in pending] == [(notice_id, m_nophone, "door")]
+    assert (door_work["total"], door_work["has_more"]) == (1, False)  # a page at a time (issue 12)
     done = envelope("CompleteDoorDelivery", {"notice_id": notice_id, "member_id": m_nophone,
                                              "specialist_id": w.specialist, "on": status["addressed_on"]})
     ack = envelope("AcknowledgeNotice", {"notice_id": notice_id, "member_id": m_nophone, "channel": "door"})
@@ -99,6 +101,9 @@ async def test_a_branch_notice_reaches_each_member_by_the_right_channel(notifier
     fb = (await n.http.get("/api/v1/feedback", params={"org_id": w.ids["community"],
                                                        "period": status["addressed_on"][:7]})).json()
     assert [f["member_id"] for f in fb["feedback"]] == [m_nophone] and fb["feedback"][0]["branch_id"] == w.branches[0]
+    assert (fb["total"], fb["page"], fb["has_more"]) == (1, 1, False)
+    assert (await n.http.get("/api/v1/feedback", params={"org_id": w.ids["community"], "period": "2026",
+                                                         "page_size": 501})).status_code == 422
 
     # a page at a time (a district-wide notice reaches tens of thousands); the summary counts them all
     url = f"/api/v1/notices/{notice_id}/status"

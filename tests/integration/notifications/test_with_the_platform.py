@@ -46,6 +46,9 @@ async def test_members_events_feed_the_audience_and_the_console_channel_delivers
             return ok and r.json()
 
         preview = await eventually(audience_ready, timeout=60)
+        assert (preview["total"], preview["has_more"]) == (3, False)
+        cut = (await http.get("/api/v1/audience", params={"org_ids": ids["district"], "page_size": 2})).json()
+        assert (cut["count"], len(cut["recipients"]), cut["has_more"]) == (3, 2, True)  # issue 12: bounded pages
         plans = {p["member_id"]: p["plan"] for p in preview["recipients"]}
         assert plans[visit["data"]["member_id"]] == ["door"]
 

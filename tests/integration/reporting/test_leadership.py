@@ -118,15 +118,20 @@ async def test_allowances_due_and_paid_and_assessments_in_the_report(reporting, 
                         from_month="2025-01", to_month="2025-03", amount="900.00", paid_on="2025-04-08",
                         months=[{"month": f"2025-0{k}", "amount": "300.00"} for k in (1, 2, 3)]),
                   event(c.SecretaryAssessed, "2025-12-20", branch_id=b, member_id=s, year=2025, result="excellent"))
+    # the district holds one branch: its allowance is one secretary's pay (issue 12), shown when asked
+    asked = {"period": "2025", "as_of": "2025-06-30", "reveal": "allowance", "reason": "核对书记补助发放"}
     async with auth.client(reporting.url, timeout=30) as http:
         async def sections():
-            r = await http.get(f"/api/v1/orgs/{ids['district']}/report", params={"period": "2025", "as_of": "2025-06-30"})
+            r = await http.get(f"/api/v1/orgs/{ids['district']}/report", params=asked)
             body = r.json() if r.status_code == 200 else {}
             done = body.get("allowance", {}).get("months_paid") == 3 and body.get("assessments", {}).get("assessed")
             return body if done else None
         body = await eventually(sections, timeout=90)
         assert {k: body["allowance"][k] for k in ("months_due", "amount_due", "amount_paid", "amount_unpaid")} == {
             "months_due": 6, "amount_due": "1800.00", "amount_paid": "900.00", "amount_unpaid": "900.00"}
+        masked = (await http.get(f"/api/v1/orgs/{ids['district']}/report", params={"period": "2025",
+                                                                                   "as_of": "2025-06-30"})).json()
+        assert (masked["allowance"]["branches"], masked["allowance"]["amount_due"]) == (1, "****")
         assert body["assessments"] == {"year": 2025, "assessed": 1, "excellent": 1, "competent": 0,
                                        "basically_competent": 0, "incompetent": 0}
         mine = (await http.get(f"/api/v1/orgs/{b}/report", params={"period": "2025-Q1", "as_of": "2025-03-31"})).json()

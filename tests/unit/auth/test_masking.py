@@ -42,13 +42,13 @@ def test_an_official_sees_nothing_personal_in_clear_nested_or_not():
     assert p["health"] is p["health_label"] is p["service_needs"] is masked["pension_history"] is None
     assert masked["specialist"]["phone"] == "13900000000"  # the specialist's work phone is not the member's data
     assert masked["name"] == "王秀英" and masked["lives_alone"] is True
-    assert found == set(CATEGORIES)
+    assert found == set(CATEGORIES) - {"allowance"}  # a member's record holds no secretary's allowance
     assert RECORD["profile"]["phone"] == "13812340000"  # a copy: the record itself is untouched
 
 
-def test_a_secretary_sees_the_phones_of_their_own_branch_only():
+def test_a_secretary_sees_the_phones_and_the_allowance_of_their_own_branch_only():
     secretary = caller("secretary", org_ids=("b1",))
-    assert shown_to(secretary, member_id="m1", path=BRANCH_PATH, specialist_id=None) == {"phone"}
+    assert shown_to(secretary, member_id="m1", path=BRANCH_PATH, specialist_id=None) == {"phone", "allowance"}
     assert shown_to(secretary, member_id="m2", path=["d", "s1", "c1", "b2"], specialist_id=None) == set()
     out = Viewer(secretary).record(RECORD, member_id="m1", path=BRANCH_PATH, specialist_id="s9")
     assert out["profile"]["phone"] == "13812340000" and out["profile"]["health"] is None
@@ -79,6 +79,8 @@ def test_revealed_categories_show_in_clear_and_only_those():
     ("district", "health", True), ("district", "pension", True), ("subdistrict", "phone", True),
     ("subdistrict", "health", False), ("community", "id_number", False), ("secretary", "wechat", True),
     ("secretary", "pension", False), ("specialist", "phone", False), ("member", "phone", False),
+    ("subdistrict", "allowance", True), ("community", "allowance", True), ("subdistrict", "pension", False),
+    ("district", "allowance", True), ("secretary", "allowance", False), ("specialist", "allowance", False),
     ("operator", "phone", False),
 ])
 def test_who_may_unmask_what(role, category, allowed):
@@ -108,3 +110,82 @@ def test_a_service_requests_description_is_masked_as_health_is():
                 Viewer(caller("district"), frozenset({"health"}))):
         assert who.record(ledger, member_id="m1", path=BRANCH_PATH,
                           specialist_id="s9")["service_requests"][0]["description"] == "老伴住院，生活无人照料"
+
+
+# ---- dues tell the pension; the allowance is the secretary's pay (issue 12) ----------------------
+
+LEDGER = {
+    "member_id": "m1", "monthly_dues": "24.00", "profile": {"monthly_pension": "4800.00"},
+    "pensions": [{"from": "2020-01-01", "amount": "4800.00"}],  # the audit trail's before/after
+    "dues": {"year": 2026, "monthly_dues": "24.00",
+             "months": [{"month": "2026-01", "due": "24.00", "paid": True}, {"month": "2026-02", "due": "24.00",
+                                                                              "paid": False}],
+             "paid_months": ["2026-01"], "unpaid_months": ["2026-02"],
+             "payments": [{"payment_id": "p1", "months": ["2026-01"], "amount": 24, "expected_amount": "24.00",
+                           "comparison": "exact", "paid_on": "2026-01-15"}]},
+}
+
+
+def test_dues_are_masked_wherever_the_pension_is_and_paid_months_stay():
+    for who in (Viewer(caller("district")), Viewer(caller("community", org_ids=("c1",))),
+                Viewer(caller("secretary", org_ids=("b1",))), Viewer(caller("specialist", specialist_id="s9"))):
+        out = who.record(LEDGER, member_id="m1", path=BRANCH_PATH, specialist_id="s9")
+        d = out["dues"]
+        assert out["monthly_dues"] == d["monthly_dues"] == out["profile"]["monthly_pension"] == "****"
+        assert [m["due"] for m in d["months"]] == ["****", "****"]
+        assert [m["paid"] for m in d["months"]] == [True, False]  # whether a month is paid is what a secretary chases
+        assert d["payments"][0]["amount"] == d["payments"][0]["expected_amount"] == "****"  # a number masked alike
+        assert d["payments"][0]["months"] == ["2026-01"] and d["unpaid_months"] == ["2026-02"]
+        assert out["pensions"] is None
+
+
+def test_revealing_the_pension_reveals_the_dues_and_the_member_sees_their_own():
+    for who in (Viewer(caller("district"), frozenset({"pension"})), Viewer(caller("member", member_id="m1"))):
+        out = who.record(LEDGER, member_id="m1", path=BRANCH_PATH, specialist_id=None)
+        assert (out["monthly_dues"], out["dues"]["months"][0]["due"], out["dues"]["payments"][0]["amount"]) == (
+            "24.00", "24.00", 24)
+
+
+ALLOWANCE = {"org_id": "b1", "name": "一支部", "trainings": [{"session_id": "t1"}],
+             "allowance": {"rates": [{"from_month": "2026-01", "amount": "300.00"}],
+                           "months": [{"month": "2026-01", "member_id": "m1", "name": "王秀英", "due": "300.00",
+                                       "paid": True}],
+                           "due": "300.00", "paid": "300.00", "unpaid": "0.00",
+                           "payments": [{"payment_id": "a1", "member_id": "m1", "amount": "300.00",
+                                         "months": [{"month": "2026-01", "amount": "300.00"}], "paid_on": "2026-02-01"}]}}
+
+
+def test_the_secretary_s_allowance_is_masked_for_officials_who_do_not_ask():
+    hidden = Viewer(caller("community", org_ids=("c1",))).hidden(member_id=None, path=BRANCH_PATH, specialist_id=None)
+    out, found = mask(ALLOWANCE, hidden)
+    a = out["allowance"]
+    assert found == {"allowance"}
+    assert a["rates"][0]["amount"] == a["months"][0]["due"] == a["payments"][0]["amount"] == "****"
+    assert a["payments"][0]["months"][0]["amount"] == "****" and (a["due"], a["paid"], a["unpaid"]) == ("****",) * 3
+    assert a["months"][0]["paid"] is True and a["months"][0]["name"] == "王秀英"  # who and when stay
+
+
+def test_the_allowance_is_shown_to_its_branch_s_secretary_and_to_an_official_who_asks():
+    for who in (Viewer(caller("secretary", org_ids=("b1",))), Viewer(caller("community", org_ids=("c1",)),
+                                                                       frozenset({"allowance"}))):
+        a = who.record(ALLOWANCE, member_id=None, path=BRANCH_PATH, specialist_id=None)["allowance"]
+        assert (a["rates"][0]["amount"], a["due"], a["payments"][0]["amount"]) == ("300.00", "300.00", "300.00")
+    other = Viewer(caller("secretary", org_ids=("b2",))).record(ALLOWANCE, member_id=None, path=BRANCH_PATH,
+                                                                  specialist_id=None)
+    assert other["allowance"]["due"] == "****"
+
+
+def test_an_organisation_s_audit_trail_masks_its_allowance_fields_only():
+    trail = {"items": [{"before": {"allowance_rates": []}, "after": {
+        "allowance_rates": [{"from_month": "2026-01", "amount": "300.00"}],
+        "allowance_payments": [{"payment_id": "a1", "amount": "300.00", "months": [{"month": "2026-01",
+                                                                                     "amount": "300.00"}]}]}}]}
+    out = Viewer(caller("district")).record(trail, member_id=None, path=BRANCH_PATH, specialist_id=None)
+    after = out["items"][0]["after"]
+    assert after["allowance_rates"][0] == {"from_month": "2026-01", "amount": "****"}
+    assert after["allowance_payments"][0]["amount"] == after["allowance_payments"][0]["months"][0]["amount"] == "****"
+
+
+def test_amounts_with_plain_names_elsewhere_stay():
+    funds = {"funds": {"balance": "1200.00", "entries": [{"amount": "300.00", "due": "2026-03-01"}]}}
+    assert Viewer(caller("district")).record(funds, member_id=None, path=BRANCH_PATH, specialist_id=None) == funds

@@ -100,6 +100,27 @@ def test_xlsx_branch_sheet_lists_its_members_with_labels():
     assert member["登记日期"] == datetime(2024, 3, 5) and member["最近走访"] is None
 
 
+def test_xlsx_lists_whole_branches_up_to_its_bound_and_says_where_the_others_went():
+    # issue 12: a district's tens of thousands of members are not one workbook
+    b1, b2, b3 = (report(org_id=b, name=f"第{n}支部") for n, b in ((1, "b1"), (2, "b2"), (3, "b3")))
+    members = [{**MEMBER, "member_id": f"{b}-m{i}", "branch_id": b} for b, n in (("b1", 2), ("b2", 2), ("b3", 1))
+               for i in range(n)]
+    assert exports.listed_branches([b1, b2, b3], members, limit=3) == {"b1"}  # b2 does not fit whole: nor does b3
+    wb = load_workbook(io.BytesIO(exports.xlsx(report(period="2025"), [b1, b2, b3], members, limit=3)))
+    assert [r[0] for r in wb["第1支部"].values][4:] == ["b1-m0", "b1-m1"]
+    assert "本支部党员名单未列出" in list(wb["第2支部"].values)[-1][0]
+    assert "党员名单最多列出 3 人，本表共 5 人，3 人所在支部的名单未列出" in list(wb["汇总"].values)[-1][0]
+    whole = load_workbook(io.BytesIO(exports.xlsx(report(period="2025"), [b1, b2, b3], members)))
+    assert all(not str(r[0] or "").startswith("说明") for ws in whole for r in ws.values)
+
+
+def test_xlsx_writes_a_masked_sum_as_text():
+    masked = report()
+    masked["dues"] = {**masked["dues"], "amount_paid": "****"}
+    wb = load_workbook(io.BytesIO(exports.xlsx(report(period="2025"), [masked], [])))
+    row = dict(zip(*list(wb["汇总"].values)[0:3:2]))
+    assert row[FIGURE_LABELS["dues.amount_paid"]] == "****"
+
 
 def test_the_dashboard_names_figures_by_the_labels_the_exports_use():
     """The dashboard reads its labels from GET /api/v1/labels instead of keeping a copy of its own."""
