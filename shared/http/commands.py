@@ -8,9 +8,10 @@ Business rules are then checked by the consumer, exactly as for Kafka senders, a
 comes back as `CommandRejected` on the service's events topic.
 
 What the command writes to must lie in the caller's scope (the service's table of command scopes,
-`shared.auth.command_scope`): else 404, as a read outside it. On a secured broker the record is
-signed with the service's own key (`x-source-signer: sunsetred-<service>`): the consumer accepts
-that signer in place of the envelope's `source`, whose sender the token has proven.
+`shared.auth.command_scope`): else 404, as a read outside it. The envelope's `source` becomes
+`sunsetred-<service>`, whatever the body says: the command came in through this service's HTTP door,
+and the audit trail's sending system must not be whatever a caller wrote (the person is `actor`).
+On a secured broker the record is signed with the service's own key as that source.
 """
 from typing import Any
 
@@ -67,7 +68,7 @@ def commands_router(commands_topic: str | None, scopes: dict[str, Scope]) -> API
         if place is not None:
             raise NotFound(place.what, place.id)
         gateway = f"sunsetred-{runtime.service}"
-        sent = result.envelope.model_copy(update={"actor": caller.subject})
+        sent = result.envelope.model_copy(update={"actor": caller.subject, "source": gateway})
         value = encode(sent)
         headers = {"content-type": "application/json", "message-type": sent.type}
         if runtime.sources is not None:  # signed as this service: the caller was proven by its token

@@ -92,3 +92,12 @@ async def test_a_command_outside_the_callers_subtree_is_404_and_not_published(me
     assert (await http.post("/api/v1/commands", json=_evaluation("m-unknown"), headers=auth.headers())).status_code == 202
     assert len(publisher.sent) == 2
 
+
+async def test_a_command_over_http_names_this_service_as_its_source_and_the_person_as_its_actor(members_http):
+    http, publisher = members_http
+    r = await http.post("/api/v1/commands", json=_evaluation("m1"), headers=auth.headers("secretary", org_ids=["b1"],
+                                                                                        sub="wang"))
+    assert r.status_code == 202
+    [record] = publisher.sent
+    sent = json.loads(record.value)
+    assert (sent["source"], sent["actor"]) == ("sunsetred-members", "wang")  # not the body's community-registry
