@@ -43,16 +43,12 @@ async def _award_subject(db, subject_id: str) -> Place:
     return await _within(db, "applicant", subject_id, APPLICANTS, "branch_id")
 
 
-def _branch(field: str = "branch_id") -> Scope:
-    async def scope(db, m) -> list[Place]:
-        return [await _org(db, getattr(m, field))]
-    return scope
+async def _branch(db, m) -> list[Place]:
+    return [await _org(db, m.branch_id)]
 
 
-def _member_of(field: str = "member_id") -> Scope:
-    async def scope(db, m) -> list[Place]:
-        return [await _member(db, getattr(m, field))]
-    return scope
+async def _member_of(db, m) -> list[Place]:
+    return [await _member(db, m.member_id)]
 
 
 async def _branch_and_member(db, m) -> list[Place]:
@@ -96,16 +92,16 @@ COMMAND_SCOPES: dict[str, Scope] = {
     "EstablishOrganization": _establish,
     "MergeBranches": _merge,
     "MoveBranch": _move,
-    "DissolveBranch": _branch(),
-    "ChangeBranchSettings": _branch(),
+    "DissolveBranch": _branch,
+    "ChangeBranchSettings": _branch,
     # a branch's records
-    "RateBranch": _branch(),
-    "GradeBranch": _branch(),
-    "RecordBranchFunds": _branch(),
-    "RecordBranchSpending": _branch(),
-    "RecordElection": _branch(),
-    "RemoveCommitteeMember": _branch(),
-    "SetSecretaryAllowance": _branch(),
+    "RateBranch": _branch,
+    "GradeBranch": _branch,
+    "RecordBranchFunds": _branch,
+    "RecordBranchSpending": _branch,
+    "RecordElection": _branch,
+    "RemoveCommitteeMember": _branch,
+    "SetSecretaryAllowance": _branch,
     "AppointSecretary": _branch_and_member,
     "AppointCommitteeMember": _branch_and_member,
     "RecordSecretaryAssessment": _branch_and_member,
@@ -114,20 +110,20 @@ COMMAND_SCOPES: dict[str, Scope] = {
     "RecordTrainingAttendance": _training_attendance,
     "GrantAward": _award,
     # a member's ledger
-    "RegisterMember": _branch(),
+    "RegisterMember": _branch,
     "TransferMember": _transfer,
-    "UpdateMemberProfile": _member_of(),
-    "MarkMemberAway": _member_of(),
-    "MarkMemberReturned": _member_of(),
-    "ExemptMember": _member_of(),
-    "RecordMemberDeath": _member_of(),
-    "RecordDuesPayment": _member_of(),
-    "AssignSpecialist": _member_of(),
-    "RecordEvaluation": _member_of(),
-    "RecordStudyAccount": _member_of(),
-    "RecordStudyUse": _member_of(),
+    "UpdateMemberProfile": _member_of,
+    "MarkMemberAway": _member_of,
+    "MarkMemberReturned": _member_of,
+    "ExemptMember": _member_of,
+    "RecordMemberDeath": _member_of,
+    "RecordDuesPayment": _member_of,
+    "AssignSpecialist": _member_of,
+    "RecordEvaluation": _member_of,
+    "RecordStudyAccount": _member_of,
+    "RecordStudyUse": _member_of,
     # the way into the Party
-    "RecordPartyApplication": _branch(),
+    "RecordPartyApplication": _branch,
     "AdvanceApplicant": _applicant,
     "SetBackApplicant": _applicant,
 }

@@ -5,15 +5,14 @@ branch's), as `GET /api/v1/audience` places it; an acknowledgement and feedback 
 door delivery by the member's branch and the specialist it was assigned to, so a specialist
 completes only their own.
 """
-from services.notifications.adapters.documents import DELIVERIES, MEMBERS, ORGS, delivery_id, member_from_doc
+from services.notifications.adapters.documents import DELIVERIES, MEMBERS, delivery_id, member_from_doc
+from services.notifications.entrypoints.routes import org_path
 from shared.auth.command_scope import Place, Scope, unknown
 
 
 async def _org(db, org_id: str) -> Place:
-    doc = await db[ORGS].find_one({"_id": org_id}, {"kind": 1, "ancestors": 1})
-    if doc is None or doc.get("kind") is None:  # only placed there by a member so far: not established
-        return unknown("organisation", org_id)
-    return Place("organisation", org_id, (*doc.get("ancestors", []), org_id))
+    path = await org_path(db, org_id)
+    return Place("organisation", org_id, tuple(path)) if path else unknown("organisation", org_id)
 
 
 async def _member(db, member_id: str) -> Place:
