@@ -20,7 +20,8 @@ registered for that source (`SourceKeys`, the file `sources.json` beside the cre
 service answers a command on its commands topic whose sender is unknown, unsigned, wrongly signed
 or not the envelope's `source` with `CommandRejected` `not_allowed` (shared/messaging/pipeline.py).
 The HTTP ingress (POST /api/v1/commands) signs what it publishes with the service's own key and
-names itself as the signer: the caller was authenticated by its token, not by a key.
+names itself as the signer and as the envelope's source: the caller was authenticated by its token,
+not by a key.
 """
 from __future__ import annotations
 
@@ -218,8 +219,9 @@ class SourceKeys:
         """None when the record proves its sender and the sender may use the envelope's `source`;
         otherwise why not (in Chinese, for the answer). The sender is `x-source-signer` (the
         envelope's source when the header is absent); it must be that source, or `gateway`, the
-        consuming service itself (its HTTP ingress). An envelope whose source is not even a text
-        is answered `invalid` afterwards, once its sender is proven."""
+        consuming service itself (its HTTP ingress: since issue 12 it also names itself as the
+        source, but records it published before still carry the caller's). An envelope whose
+        source is not even a text is answered `invalid` afterwards, once its sender is proven."""
         h = dict(headers)
         raw = h.get(SIGNER_HEADER)
         signer = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else source

@@ -54,6 +54,13 @@ async def member_died(ev: m.MemberDied, ctx: Context) -> None:
     ctx.repo(MEMBER_VIEW).add(v)
 
 
+async def specialist_assigned(ev: m.SpecialistAssigned, ctx: Context) -> None:
+    """Whose visits the member is: a specialist records visits over HTTP only to their own members."""
+    v = await _member(ctx, ev.member_id)
+    v.branch_id, v.specialist_id = v.branch_id or ev.branch_id, ev.specialist_id
+    ctx.repo(MEMBER_VIEW).add(v)
+
+
 async def branch_dissolved(ev: rz.BranchDissolved, ctx: Context) -> None:
     """A dissolved branch is closed as a merged one is, into none (issue 13)."""
     b = branches.merge(await ctx.repo(BRANCH).get(ev.branch_id), branch_id=ev.branch_id, into=None,
@@ -84,4 +91,5 @@ MEMBER_EVENT_HANDLERS: dict[str, Handler] = {
     "MemberProfileUpdated": Handler(member_profile_updated, lambda e: [(MEMBERS, e.member_id)]),
     "MemberTransferred": Handler(member_transferred, lambda e: [(MEMBERS, e.member_id)]),
     "MemberDied": Handler(member_died, lambda e: [(MEMBERS, e.member_id)]),
+    "SpecialistAssigned": Handler(specialist_assigned, lambda e: [(MEMBERS, e.member_id)]),
 }

@@ -77,7 +77,7 @@ class Caller:
         district down, then itself — lies inside the caller's subtree."""
         return self.whole_district or any(o in path for o in self.org_ids)
 
-    def sees_member(self, *, member_id: str, path: list[str] | tuple[str, ...], specialist_id: str | None) -> bool:
+    def sees_member(self, *, member_id: str | None, path: list[str] | tuple[str, ...], specialist_id: str | None) -> bool:
         """Whether one member's record is the caller's to read: in the subtree (officials,
         secretaries), assigned to them (a specialist), or their own (a member)."""
         if self.role == "specialist":

@@ -2,7 +2,7 @@
 
 Every route but the public ones (`shared.auth.http.PUBLIC_PATHS`, and the service's `public`)
 needs a token and the right the service's table (`rights`) gives it; the app is not built when
-a route has none.
+a route has none, nor when a command type of its topic has no scope (`command_scopes`).
 """
 import asyncio
 import logging
@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 
 from shared import logs
 from shared.asyncapi import document
+from shared.auth.command_scope import Scope, check_scopes
 from shared.auth.http import check_routes, verifier_for
 from shared.auth.rights import Right
 from shared.http import errors
@@ -29,8 +30,9 @@ MAX_BODY_BYTES = 1024 * 1024
 
 
 def build_app(runtime_factory: Callable[[], Runtime], *, title: str, description: str,
-              commands_topic: str | None, routers: list[APIRouter], rights: dict[str, Right],
-              public: frozenset[str] = frozenset()) -> FastAPI:
+              commands_topic: str | None, command_scopes: dict[str, Scope], routers: list[APIRouter],
+              rights: dict[str, Right], public: frozenset[str] = frozenset()) -> FastAPI:
+    check_scopes(command_scopes, commands_topic)
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         runtime = runtime_factory()
@@ -55,7 +57,7 @@ def build_app(runtime_factory: Callable[[], Runtime], *, title: str, description
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     errors.install(app)
     app.include_router(health_router)
-    app.include_router(commands_router(commands_topic))
+    app.include_router(commands_router(commands_topic, command_scopes))
 
     @app.get("/asyncapi.json", tags=["health"], summary="AsyncAPI 3.0: the messages this service reads and writes")
     async def asyncapi() -> dict:

@@ -108,7 +108,8 @@ def chinese(field: str, message: str) -> str:
 
 
 NOT_FOUND_WHAT = {"organisation": "组织", "member": "党员", "notice": "通知", "branch": "支部", "activity": "活动",
-                  "venue": "场地", "specialist": "专员"}
+                  "venue": "场地", "specialist": "专员", "applicant": "入党申请人", "training": "培训", "team": "志愿服务队",
+                  "request": "服务诉求"}
 STATUS_TEXTS = {400: "请求有误", 401: "未登录或登录已失效", 403: "无权访问", 404: "未找到", 405: "不支持此请求方法",
                 409: "与现有数据冲突", 413: "请求过大", 415: "不支持的内容类型", 500: "服务器内部错误",
                 503: "服务暂不可用"}

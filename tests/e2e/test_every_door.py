@@ -5,8 +5,8 @@ Two subdistricts of one district, each with a community, a branch, a member with
 member without one (door deliveries), their one-to-one specialist, a venue, an activity, a
 notice and a piece of feedback. Signed in as each role scoped to the first side ("ours"):
 - a role without the route's right gets 403;
-- with it, our subject answers 200 (202 for a command) and the other side's 404 — except for the
-  district department, which sees both;
+- with it, our subject answers 200 (202 for a command) and the other side's 404 — a command
+  writing to the other side too — except for the district department, which sees both;
 - without a token, or with a forged one, every route answers 401.
 Then what each role sees of a member's personal data.
 """
@@ -210,6 +210,36 @@ def _command(service: str, s: dict) -> dict:
             "reporting": envelope("AcknowledgeNotice", {"notice_id": s["notice"], "member_id": s["member"]})}[service]
 
 
+def _outside(service: str, ours: dict, theirs: dict) -> dict:
+    """A command of each service about the other side's subject, naming our specialist where a
+    specialist must name themselves: it writes outside the caller's scope (but the district's). The
+    visit is to their member without a phone: once the district's is accepted, our specialist made
+    it, and would see it (the walk reads the other member's visits)."""
+    return {"members": envelope("RecordEvaluation", {"member_id": theirs["member"], "year": 2025,
+                                                     "result": "qualified"}),
+            "activities": envelope("RecordVisit", {"visit_id": uid("vis"), "member_id": theirs["door"],
+                                                   "specialist_id": ours["specialist"], "on": "2026-03-01",
+                                                   "kind": "home"}),
+            "notifications": envelope("CompleteDoorDelivery", {
+                "notice_id": theirs["notice"], "member_id": theirs["door"], "specialist_id": ours["specialist"],
+                "on": "2026-03-01"}),
+            "reporting": envelope("AcknowledgeNotice", {"notice_id": theirs["notice"], "member_id": theirs["member"]})
+            }[service]
+
+
+def _command_answer(service: str, role: str, ours: dict, cmd: dict, inside: bool) -> int:
+    """403 without the right or for a command not the role's own; then 202 inside the scope, 404 outside."""
+    claims = claims_for(role, ours)
+    own_id = claims.get("specialist_id") or claims.get("member_id")
+    if not holds(role, Right.COMMANDS):
+        return 403
+    if service == "reporting":  # it takes no commands
+        return 422
+    if command_refusal(role, own_id, cmd["type"], cmd["data"]):
+        return 403
+    return 202 if inside or role == "district" else 404
+
+
 def test_the_walk_covers_every_route_of_every_table():
     for service, table in TABLES.items():
         assert set(REQUESTS[service]) == set(table), f"{service}: add the new route to REQUESTS"
@@ -234,14 +264,12 @@ async def test_every_route_every_role_inside_and_outside(world, service):
                         want = 200 if role == "district" or name == "ours" else 404
                     if r.status_code != want:
                         wrong.append(f"{role} {key} {name}: {r.status_code}, not {want} ({r.text[:150]})")
-            cmd = _command(service, ours)
-            r = await http.post("/api/v1/commands", json=cmd)
-            own_id = claims_for(role, ours).get("specialist_id") or claims_for(role, ours).get("member_id")
-            want = (403 if not holds(role, Right.COMMANDS)
-                    else 422 if service == "reporting"  # it takes no commands
-                    else 403 if command_refusal(role, own_id, cmd["type"], cmd["data"]) else 202)
-            if r.status_code != want:
-                wrong.append(f"{role} {COMMANDS_ROUTE}: {r.status_code}, not {want} ({r.text[:150]})")
+            for name, cmd in (("ours", _command(service, ours)), ("theirs", _outside(service, ours, theirs))):
+                r = await http.post("/api/v1/commands", json=cmd)
+                want = _command_answer(service, role, ours, cmd, inside=name == "ours")
+                if r.status_code != want:
+                    wrong.append(f"{role} {COMMANDS_ROUTE} {cmd['type']} {name}: {r.status_code}, not {want} "
+                                 f"({r.text[:150]})")
     assert not wrong, "\n".join(wrong)
 
 

@@ -15,6 +15,7 @@ CHINESE = __import__("re").compile(r"[\u4e00-\u9fff]")
 
 def client() -> TestClient:
     """Signed in as a district official: `POST /api/v1/commands` needs a token (shared/auth)."""
+    from services.members.entrypoints.command_scope import COMMAND_SCOPES
     from shared.auth.http import verifier_for
     from shared.auth.rights import Right
     from shared.http.commands import COMMANDS_ROUTE
@@ -25,7 +26,7 @@ def client() -> TestClient:
     app.state.verifier = verifier_for(Settings(auth_jwks=auth.jwks_file()))
     app.state.rights = {COMMANDS_ROUTE: Right.COMMANDS}
     errors.install(app)
-    app.include_router(commands_router("members.commands"))
+    app.include_router(commands_router("members.commands", COMMAND_SCOPES))
 
     @app.get("/r")
     async def r(year: int = Query(..., ge=1921), status: Literal["resident", "away"] | None = None) -> dict:

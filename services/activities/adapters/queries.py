@@ -62,9 +62,14 @@ async def branches_under(db, roots: list[str]) -> list[str]:
 async def org_path(db, org_id: str) -> list[str]:
     """An organisation's place in the tree, told by a branch at or below it (activities keeps only
     branches); an organisation with no branch known below it is only itself."""
+    return await known_org_path(db, org_id) or [org_id]
+
+
+async def known_org_path(db, org_id: str) -> list[str] | None:
+    """As `org_path`, but None for an organisation with no branch known at or below it."""
     doc = await db[BRANCHES].find_one({"$or": [{"_id": org_id}, {"ancestors": org_id}]}, {"ancestors": 1})
     if doc is None:
-        return [org_id]
+        return None
     if doc["_id"] == org_id:
         return [*doc.get("ancestors", []), org_id]
     ancestors = doc["ancestors"]

@@ -29,6 +29,7 @@ class MemberView:
     name: str = ""
     branch_id: str | None = None
     on_roll: bool = True  # False once deceased or transferred out of the district
+    specialist_id: str | None = None  # their one-to-one specialist: whose visits they are (issue 12)
 
 
 def establish(existing: Branch | None, *, branch_id: str, name: str, parent_id: str | None, ancestors: list[str],

@@ -2,6 +2,7 @@
 from fastapi import FastAPI
 
 from services.activities.bootstrap import bootstrap
+from services.activities.entrypoints.command_scope import COMMAND_SCOPES
 from services.activities.entrypoints.rights import RIGHTS
 from services.activities.entrypoints.routes import router
 from services.activities.entrypoints.team_routes import router as team_router
@@ -15,5 +16,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return build_app(
         lambda: bootstrap(settings), title="夕阳红 Sunset Red — activities",
         description="组织生活、志愿服务、走访与活动阵地 Organisational life, volunteering, visits and venues.",
-        commands_topic=ACTIVITIES_COMMANDS, routers=[router, team_router, visit_router], rights=RIGHTS,
+        commands_topic=ACTIVITIES_COMMANDS, command_scopes=COMMAND_SCOPES,
+        routers=[router, team_router, visit_router], rights=RIGHTS,
     )

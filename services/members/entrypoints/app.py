@@ -2,6 +2,7 @@
 from fastapi import FastAPI
 
 from services.members.bootstrap import bootstrap
+from services.members.entrypoints.command_scope import COMMAND_SCOPES
 from services.members.entrypoints.leadership_routes import router as leadership_router
 from services.members.entrypoints.rights import RIGHTS
 from services.members.entrypoints.routes import router
@@ -14,5 +15,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return build_app(
         lambda: bootstrap(settings), title="夕阳红 Sunset Red — members",
         description="组织体系与党员管理台账 The organisation tree and the member ledger.",
-        commands_topic=MEMBERS_COMMANDS, routers=[router, leadership_router], rights=RIGHTS,
+        commands_topic=MEMBERS_COMMANDS, command_scopes=COMMAND_SCOPES,
+        routers=[router, leadership_router], rights=RIGHTS,
     )

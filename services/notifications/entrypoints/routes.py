@@ -38,7 +38,9 @@ def _unprocessable(field: str, message: str) -> JSONResponse:
     return unprocessable([{"field": field, "message": message}])  # said in Chinese, as every service does
 
 
-async def _org_path(db, org_id: str) -> list[str] | None:
+async def org_path(db, org_id: str) -> list[str] | None:
+    """An established organisation's path (district … itself); None when it is not known (or only
+    as the place of a member so far). Also places commands (command_scope.py)."""
     org = await db[ORGS].find_one({"_id": org_id}, {"kind": 1, "ancestors": 1})
     if org is None or org.get("kind") is None:
         return None
@@ -72,7 +74,7 @@ async def _notice_in_scope(db, notice_id: str, caller: Caller) -> tuple[dict, se
     if await db[DELIVERIES].find_one({"notice_id": notice_id, "branch_id": {"$in": list(mine)}}, {"_id": 1}):
         return notice, mine
     for org_id in audience.get("org_ids", []):
-        path = await _org_path(db, org_id)
+        path = await org_path(db, org_id)
         if path and caller.sees(path):
             return notice, mine
     if await db[MEMBERS].find_one({"_id": {"$in": audience.get("member_ids", [])}, "branch_id": {"$in": list(mine)}},
@@ -240,7 +242,7 @@ async def feedback(request: Request, caller: Caller = Depends(authorized), org_i
     except ValueError as exc:
         return _unprocessable("period", str(exc))
     db = _db(request)
-    path = await _org_path(db, org_id)
+    path = await org_path(db, org_id)
     if path is None or not caller.sees(path):
         raise NotFound("organisation", org_id)
     query = {"ancestors": org_id, "on": {"$gte": p.start.isoformat(), "$lte": p.end.isoformat()}}

@@ -14,5 +14,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return build_app(
         lambda: bootstrap(settings), title="夕阳红 Sunset Red — reporting",
         description="报表、预警与星级评定 Reports, alerts and five-star grading.",
-        commands_topic=None, routers=[router, branch_router, facility_router, pages], rights=RIGHTS, public=PUBLIC,
+        commands_topic=None, command_scopes={},
+        routers=[router, branch_router, facility_router, pages], rights=RIGHTS, public=PUBLIC,
     )

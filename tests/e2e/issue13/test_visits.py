@@ -5,6 +5,7 @@ import pytest
 
 from tests.e2e.issue13.support import answered, caused, district_with_members, envelope, reads, uid
 from tests.support import auth
+from tests.support.messages import eventually
 
 pytestmark = pytest.mark.e2e
 REVEAL = {"reveal": "health", "reason": "走访跟进"}  # a district official unmasks health for a reason (audited)
@@ -13,6 +14,9 @@ REVEAL = {"reveal": "health", "reason": "走访跟进"}  # a district official u
 async def test_the_visit_log_and_the_ledger(platform, bus):
     ids, (m1, m2) = await district_with_members(bus, 2)
     sp = uid("sp")
+    assign = envelope("AssignSpecialist", {"member_id": m1, "specialist_id": sp, "specialist_name": "李专员"})
+    [ev] = await answered(bus, "members.events", assign)
+    assert ev["type"] == "SpecialistAssigned"
     first = envelope("RecordVisit", {"visit_id": uid("v"), "member_id": m1, "specialist_id": sp, "on": "2025-03-03",
                                      "kind": "home", "health": "fair", "needs": []})
     [ev] = await answered(bus, "activities.events", first)
@@ -20,7 +24,10 @@ async def test_the_visit_log_and_the_ledger(platform, bus):
     second = envelope("RecordVisit", {"visit_id": uid("v"), "member_id": m1, "specialist_id": sp, "on": "2025-04-03",
                                       "kind": "phone", "health": "poor", "needs": ["陪同就医"]})
     async with auth.client(platform["activities"].url, role="specialist", specialist_id=sp, timeout=30) as http:
-        assert (await http.post("/api/v1/commands", json=second)).status_code == 202  # the specialist's own
+        async def posted():  # the specialist's own member, once activities has heard they are (else 404)
+            return (await http.post("/api/v1/commands", json=second)).status_code == 202
+
+        await eventually(posted, timeout=60)
         mine = await reads(http, f"/api/v1/specialists/{sp}/visits", {}, lambda b: len(b["visits"]) == 2)
         assert [(v["on"], v["health"], v["needs"]) for v in mine["visits"]] == [
             ("2025-04-03", "poor", ["陪同就医"]), ("2025-03-03", "fair", [])]

@@ -142,6 +142,8 @@ async def test_projections_of_members_events():
     reg = register(b)
     events += await handle(MEMBERS_HANDLERS, reg, members_uow)
     m = reg["data"]["member_id"]
+    events += await handle(MEMBERS_HANDLERS, envelope("AssignSpecialist", {
+        "member_id": m, "specialist_id": "sp1", "specialist_name": "李专员"}), members_uow)
     events += await handle(MEMBERS_HANDLERS, envelope("RecordMemberDeath", {"member_id": m, "on": "2026-08-01"}),
                            members_uow)
 
@@ -154,6 +156,7 @@ async def test_projections_of_members_events():
         True, ids["community"], [ids["district"], ids["subdistrict"], ids["community"]])
     view = member_from_doc(uow.pending(MEMBERS)[m])
     assert (view.name, view.branch_id, view.on_roll) == ("王秀英", b, False)
+    assert view.specialist_id == "sp1"  # whose visits they are (the command scope of RecordVisit)
 
 
 @pytest.mark.parametrize("from_doc, doc", [

@@ -26,7 +26,8 @@ def test_every_route_of_every_service_declares_its_right(service):
 
 
 def _app(router: APIRouter, rights: dict):
-    return build_app(lambda: None, title="t", description="t", commands_topic=None, routers=[router], rights=rights)
+    return build_app(lambda: None, title="t", description="t", commands_topic=None, command_scopes={},
+                     routers=[router], rights=rights)
 
 
 def test_an_app_with_an_undeclared_or_unguarded_route_is_not_built():

@@ -208,6 +208,24 @@ async def test_a_door_delivery_completed_before_it_is_handed_over_is_handed_over
         "not_allowed", ["data.member_id"])  # an SMS first: no visit is due
 
 
+async def test_a_door_delivery_may_be_completed_by_a_substitute_and_records_who_did_it():
+    """The contract refuses a completion only when no visit is assigned or it is done already; who
+    completed it is recorded beside whom it was given to (a colleague covering, or a visit given to
+    nobody: docs/reliability.md finding 20). Over HTTP a specialist's token completes only their own
+    (entrypoints/command_scope.py); a Kafka sender (the specialists' app) may name a substitute."""
+    ids, uow = await district(lambda ids: [envelope("AssignSpecialist", {
+        "member_id": "m2", "specialist_id": "sp-own", "specialist_name": "李专员"})])
+    await run(uow, send_notice(org_ids=[ids["branches"][0]]))
+    uow = stored(uow)
+    done = envelope("CompleteDoorDelivery", {"notice_id": "n1", "member_id": "m2", "specialist_id": "sp-cover",
+                                             "on": "2026-03-03"})
+    events = await run(uow, done)
+    assert [(e["type"], e["data"]["specialist_id"]) for e in events] == [
+        ("DoorDeliveryAssigned", "sp-own"), ("DoorDeliveryCompleted", "sp-cover")]
+    d = delivery_from_doc(uow.pending(DELIVERIES)[delivery_id("n1", "m2")])
+    assert (d.specialist_id, d.door["completed_by"]) == ("sp-own", "sp-cover")
+
+
 async def test_a_notice_addressed_event_is_named_after_its_branch_not_its_members():
     """The chaos suite renames every id of a run: an id derived from the first member of a sorted
     list named a different member in each run, and the same event looked lost in one run and new in
