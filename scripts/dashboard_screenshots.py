@@ -3,6 +3,8 @@
     PYTHONPATH=. .venv/bin/python scripts/dashboard_screenshots.py --url http://127.0.0.1:8004 \\
         --year 2025 --out docs/screenshots
 
+signed in as the district official whose token `make up` writes (`--token` names another file).
+
 shoots the district for the year and for January, the branch view of a branch with a member's
 ledger open, and the district at 390 px (a secretary's phone). Headless Chromium will not make
 its window narrower than 500 px, so the phone view is the dashboard in a 390 px frame of a page
@@ -62,13 +64,16 @@ addEventListener("message", (ev) => {{
         server.server_close()
 
 
-def shoot(path: Path, url: str, width: int = 1400, height: int = 2400, phone: bool = False) -> None:
+def shoot(path: Path, url: str, token: str, width: int = 1400, height: int = 2400, phone: bool = False) -> None:
+    """The dashboard at `url`, signed in by the token in the address's fragment (never sent to a server)."""
     path.unlink(missing_ok=True)
+    shown = url
+    url = f"{url}#token={token}"
     with phone_page(url, PHONE, height) if phone else nullcontext(url) as page:
         result = chromium(f"--screenshot={path}", f"--window-size={PHONE if phone else width},{height}", page)
     if result.returncode != 0 or not path.exists():
-        raise RuntimeError(f"chromium could not shoot {url}: {result.stderr[-2000:]}")
-    print(f"{path}  ←  {url}")
+        raise RuntimeError(f"chromium could not shoot {shown}: {result.stderr[-2000:]}")
+    print(f"{path}  ←  {shown}")
 
 
 def main() -> None:
@@ -78,9 +83,15 @@ def main() -> None:
     ap.add_argument("--org", help="the district's id (default: the root of the tree)")
     ap.add_argument("--branch", help="the branch of the branch view (default: the first with a member in arrears)")
     ap.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    ap.add_argument("--token", type=Path, default=Path(".data/secrets/district-admin.token"),
+                    help="a file holding the token to sign in with")
     a = ap.parse_args()
     base = a.url.rstrip("/")
-    get = lambda path: json.load(urllib.request.urlopen(base + path))  # noqa: E731
+    token = a.token.read_text().strip()
+
+    def get(path: str):
+        request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})
+        return json.load(urllib.request.urlopen(request))
     tree = get("/api/v1/orgs")
     district = a.org or next(o["org_id"] for o in tree if not o["parent_id"])
     end = f"{a.year}-12-31"
@@ -89,11 +100,11 @@ def main() -> None:
     member = next((x["subject_id"] for x in alerts if x["org_id"] == branch), None)
     a.out.mkdir(parents=True, exist_ok=True)
     y = a.year
-    shoot(a.out / f"district-{y}.png", f"{base}/?org={district}&period={y}&year={y}&as_of={end}", height=3200)
-    shoot(a.out / f"district-{y}-01.png", f"{base}/?org={district}&period={y}-01&year={y}&as_of={y}-01-31", height=3200)
+    shoot(a.out / f"district-{y}.png", f"{base}/?org={district}&period={y}&year={y}&as_of={end}", token, height=3200)
+    shoot(a.out / f"district-{y}-01.png", f"{base}/?org={district}&period={y}-01&year={y}&as_of={y}-01-31", token, height=3200)
     shoot(a.out / f"branch-{y}.png", f"{base}/?org={branch}&period={y}&year={y}&as_of={end}"
-          + (f"&member={member}" if member else ""), height=3000)
-    shoot(a.out / f"phone-{y}.png", f"{base}/?org={district}&period={y}&year={y}&as_of={end}", height=5200,
+          + (f"&member={member}" if member else ""), token, height=3000)
+    shoot(a.out / f"phone-{y}.png", f"{base}/?org={district}&period={y}&year={y}&as_of={end}", token, height=5200,
           phone=True)
 
 
