@@ -57,7 +57,6 @@ from shared.runtime import Runtime, pipeline
 log = logging.getLogger(__name__)
 WORK_NAMESPACE = uuid.UUID("6f1d2c1e-4b8a-4e55-9a51-0d7c3f7e2b10")
 PARALLEL_SENDS = 16  # a chunk's sends at once
-CHUNKS_IN_FLIGHT = 4  # a round's chunks at once
 RECORD_RETRY_FIRST_S, RECORD_RETRY_MAX_S = 0.25, 5.0  # pauses between tries to record known outcomes
 
 
@@ -114,24 +113,15 @@ class DeliveryWorker:
         return len(due)
 
     async def _deliver_round(self, due: list[dict], found_at: datetime) -> None:
-        """The round's chunks, CHUNKS_IN_FLIGHT at a time: a chunk waiting on a gateway that hangs
-        (its sends end only at the send timeout) does not hold back the others. In a random order:
-        every instance finds the same deliveries due first, and would otherwise claim the same
-        chunk at the same moment, one losing its claim to the other, chunk after chunk."""
+        """The round's chunks one after the other, in a random order: every instance finds the same
+        deliveries due first, and would otherwise claim the same chunk at the same moment, one losing
+        its claim to the other, chunk after chunk. (Chunks at once were tried: against a gateway that
+        hangs they sent more, but their claims and records outran the pipelines writing the same
+        deliveries and tallies, so commands waited; docs/reliability.md, finding 21.)"""
         chunks = _chunks(due, self.chunk_size)
         random.shuffle(chunks)
-        gate = asyncio.Semaphore(CHUNKS_IN_FLIGHT)
-
-        async def deliver(chunk: list[dict]) -> None:
-            async with gate:
-                await self._deliver_chunk(_by_notice(chunk), found_at)
-
-        outcomes = await asyncio.gather(*(deliver(c) for c in chunks), return_exceptions=True)
-        failed = [o for o in outcomes if isinstance(o, BaseException)]
-        for other in failed[1:]:
-            log.error("delivery chunk failed; it will be tried again", exc_info=other)
-        if failed:  # after every chunk has ended: none is left running behind the round
-            raise failed[0]
+        for chunk in chunks:
+            await self._deliver_chunk(_by_notice(chunk), found_at)
 
     @property
     def chunk_size(self) -> int:

@@ -25,10 +25,8 @@ class NotifySettings(BaseSettings):
     retry_base_seconds: float = 60.0  # backoff: base, 2×base, 4×base…
     quiet_hours: str = "21:00-08:00"  # Asia/Shanghai; SMS and calls wait
     poll_seconds: float = 1.0  # how often the delivery worker looks for due deliveries
-    # Deliveries taken up per round (found through the index on state and next_at), in chunks sent
-    # four at a time (delivery_worker.py): enough for several chunks, so one that waits on a
-    # hanging gateway does not hold back the rest.
-    batch_size: int = 800
+    # Deliveries claimed per round (found through the index on state and next_at).
+    batch_size: int = 200
     # An attempt still `sending` after this long belongs to a process that died mid-send: longer
     # than a send can take (send_timeout_seconds, with room to record the outcome).
     orphan_after_seconds: float = 120.0

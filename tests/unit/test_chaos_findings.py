@@ -250,7 +250,6 @@ async def test_an_attempt_is_stamped_when_it_is_claimed_not_when_the_round_began
 
     uow = _notices("n1", "n2", due=datetime.now(timezone.utc) - timedelta(seconds=1))
     monkeypatch.setattr(delivery_worker, "PARALLEL_SENDS", 1)
-    monkeypatch.setattr(delivery_worker, "CHUNKS_IN_FLIGHT", 1)  # one chunk after the other
     w = _worker(uow, Gateway())
     w.cfg.orphan_after_seconds = w.cfg.send_timeout_seconds  # chunks of one delivery
     assert w.chunk_size == 1

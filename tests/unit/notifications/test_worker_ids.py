@@ -1,6 +1,5 @@
 """The delivery worker's events: their ids do not depend on the order of the deliveries it is
 given, nor on when they were due; a visit or an unreachable member is said when due."""
-import asyncio
 import json
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -159,44 +158,6 @@ async def test_several_notices_are_claimed_and_recorded_in_two_units_each_in_its
     assert {(e["type"], e["data"]["notice_id"], e["correlation_id"]) for e in sent} == {
         (t, f"n{k}", f"corr-n{k}") for k in range(3) for t in ("NotificationDispatched", "NotificationDelivered")}
     assert {d["state"] for d in uow.docs[DELIVERIES].values()} == {"delivered"}
-
-
-async def test_a_chunk_waiting_on_a_hanging_gateway_does_not_hold_back_the_rest_of_the_round():
-    """The round's chunks go out several at a time: while one chunk's send hangs (until the send
-    timeout), the other chunks are claimed, sent and recorded."""
-    docs: dict = {NOTICES: {}, DELIVERIES: {}}
-    for k in range(4):
-        nid = f"n{k}"
-        n = Notice(nid, "通知", "请学习。", "document", {"org_ids": ["b1"], "member_ids": []}, addressed_on="2026-03-02")
-        docs[NOTICES][nid] = {**notice_to_doc(n), "_v": 1}
-        for j in range(16):
-            d = Delivery(nid, f"m{j}", "b1", "2026-03-02", ["sms" if k == 0 else "wechat"])
-            dl.address(d, DUE, False)
-            docs[DELIVERIES][f"{nid}|m{j}"] = {**delivery_to_doc(d), "_v": 1}
-    uow = FakeUnitOfWork(docs)
-    w = worker(uow)
-    w.cfg = NotifySettings(quiet_hours="00:00-00:00", orphan_after_seconds=20, send_timeout_seconds=10)
-    assert w.chunk_size == 16  # one notice a chunk
-    released = asyncio.Event()
-
-    class Hanging(Console):
-        async def send(self, note) -> None:
-            await released.wait()
-    w.senders["sms"] = Hanging()
-
-    def states(nid: str) -> set[str]:
-        return {d["state"] for d in uow.docs[DELIVERIES].values() if d["notice_id"] == nid}
-
-    round_ = asyncio.create_task(w._deliver_round(list(uow.docs[DELIVERIES].values()), DUE + timedelta(minutes=1)))
-    for _ in range(200):
-        await asyncio.sleep(0)
-        if all(states(f"n{k}") == {"delivered"} for k in (1, 2, 3)):
-            break
-    assert [states(f"n{k}") for k in range(4)] == [{"sending"}, {"delivered"}, {"delivered"}, {"delivered"}]
-    assert not round_.done()  # the round ends with its last chunk
-    released.set()
-    await round_
-    assert states("n0") == {"delivered"}
 
 
 async def test_a_delivery_taken_up_meanwhile_is_left_as_it_is():
