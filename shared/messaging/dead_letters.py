@@ -88,11 +88,11 @@ async def recent(settings, principal: str, topics: list[str], limit: int) -> lis
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None,
                                 enable_auto_commit=False, client_id=f"{principal}-dead-letters",
                                 request_timeout_ms=10_000, **client_kwargs(settings, principal))
-    async with asyncio.timeout(READ_TIMEOUT_S):
-        await consumer.start()
+    async with asyncio.timeout(READ_TIMEOUT_S):  # a broker that does not answer is a 503, not a hung request
         try:
+            await consumer.start()
             return await _read(consumer, topics, limit)
-        finally:
+        finally:  # a start that failed half-way leaves connections too
             await consumer.stop()
 
 
