@@ -20,6 +20,7 @@ from shared.auth.http import check_routes, verifier_for
 from shared.auth.rights import Right
 from shared.http import errors
 from shared.http.commands import COMMANDS_ROUTE, commands_router
+from shared.http.dead_letters import router as dead_letters_router
 from shared.http.health import router as health_router
 from shared.http.limits import BodyLimit
 from shared.http.rate import RateLimiter
@@ -58,6 +59,7 @@ def build_app(runtime_factory: Callable[[], Runtime], *, title: str, description
     errors.install(app)
     app.include_router(health_router)
     app.include_router(commands_router(commands_topic, command_scopes))
+    app.include_router(dead_letters_router)  # its right is in each service's table (DEAD_LETTERS_ROUTE)
 
     @app.get("/asyncapi.json", tags=["health"], summary="AsyncAPI 3.0: the messages this service reads and writes")
     async def asyncapi() -> dict:

@@ -116,6 +116,10 @@ def plan(prefix: str = "") -> list[Acl]:
         who = service_principal(s)
         topic(who, READ, *INPUTS[s])
         topic(who, WRITE, OWN_EVENTS[s], *(dlq(i) for i in INPUTS[s]), *([INGRESS[s]] if s in INGRESS else []))
+        # Its own dead letters, for its operators' GET /api/v1/dead-letters (metadata only): READ on
+        # a topic without a group, and DESCRIBE to find its partitions (READ implies it; said anyway).
+        topic(who, READ, *(dlq(i) for i in INPUTS[s]))
+        topic(who, DESCRIBE, *(dlq(i) for i in INPUTS[s]))
         groups(who, f"{who}-")
     for system, granted in DISTRICT_SYSTEMS.items():
         topic(system, WRITE, *granted)

@@ -142,6 +142,7 @@ REQUESTS = {
         "GET /api/v1/orgs/{org_id}/committee": (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/committee", {})),
         "GET /api/v1/orgs/{org_id}/secretary": (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/secretary", {})),
         "GET /api/v1/trainings/{session_id}": (ORG, lambda s: (f"/api/v1/trainings/{s['training']}", {})),
+        "GET /api/v1/dead-letters": (NONE, lambda s: ("/api/v1/dead-letters", {})),  # every service's, operators'
     },
     "activities": {
         "GET /api/v1/activities": (ORG, lambda s: ("/api/v1/activities", {"branch_id": s["branch"]})),
@@ -155,6 +156,7 @@ REQUESTS = {
         "GET /api/v1/members/{member_id}/visits": (MEMBER, lambda s: (f"/api/v1/members/{s['member']}/visits", {})),
         "GET /api/v1/specialists/{specialist_id}/visits":
             (SPECIALIST, lambda s: (f"/api/v1/specialists/{s['specialist']}/visits", {})),
+        "GET /api/v1/dead-letters": (NONE, lambda s: ("/api/v1/dead-letters", {})),  # every service's, operators'
     },
     "notifications": {
         "GET /api/v1/notices/{notice_id}": (ORG, lambda s: (f"/api/v1/notices/{s['notice']}", {})),
@@ -163,6 +165,7 @@ REQUESTS = {
             (SPECIALIST, lambda s: (f"/api/v1/specialists/{s['specialist']}/door-deliveries", {})),
         "GET /api/v1/feedback": (ORG, lambda s: ("/api/v1/feedback", {"org_id": s["branch"], **P})),
         "GET /api/v1/audience": (ORG, lambda s: ("/api/v1/audience", {"org_ids": s["branch"]})),
+        "GET /api/v1/dead-letters": (NONE, lambda s: ("/api/v1/dead-letters", {})),  # every service's, operators'
     },
     "reporting": {
         "GET /api/v1/orgs/{org_id}/report": (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/report", P)),
@@ -192,6 +195,7 @@ REQUESTS = {
         "GET /api/v1/orgs/{org_id}/activists": (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/activists", P)),
         "GET /api/v1/orgs/{org_id}/facility-gaps":  # 阵地需求 (facility_routes.py)
             (ORG, lambda s: (f"/api/v1/orgs/{s['branch']}/facility-gaps", {})),
+        "GET /api/v1/dead-letters": (NONE, lambda s: ("/api/v1/dead-letters", {})),  # every service's, operators'
     },
 }
 # Who is scoped to what kind of subject (a role holding a right about a kind it has no scope for

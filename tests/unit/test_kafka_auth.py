@@ -5,7 +5,7 @@ import json
 import pytest
 
 from shared.infra import kafka_acls
-from shared.infra.kafka_acls import DISTRICT_SYSTEMS, GROUP, TOPIC, WRITE, plan, write_secrets
+from shared.infra.kafka_acls import DESCRIBE, DISTRICT_SYSTEMS, GROUP, READ, TOPIC, WRITE, plan, write_secrets
 from shared.kafka_auth import (
     SIGNATURE_HEADER, SIGNER_HEADER, SourceKeys, client_kwargs, load_credentials, sign_headers, signature,
     source_keys_for,
@@ -88,6 +88,17 @@ def test_the_acls_grant_district_systems_commands_only():
     assert all(a.name.startswith("t1.") for a in acls)
     assert all(a.pattern == kafka_acls.PREFIXED for a in acls if a.resource == GROUP)
     assert set(COMMAND_TOPICS) == {t for g in DISTRICT_SYSTEMS.values() for t in g}
+
+
+def test_a_service_reads_its_own_dead_letters_and_no_others():
+    """GET /api/v1/dead-letters reads the `.dlq` of the service's inputs as the service: READ and
+    DESCRIBE on exactly those, so no service reads another's (nor the observer's view of all)."""
+    acls = plan("t1.")
+    for s, inputs in kafka_acls.INPUTS.items():
+        for op in (READ, DESCRIBE):
+            mine = {a.name for a in acls if a.principal == f"sunsetred-{s}" and a.resource == TOPIC
+                    and a.operation == op and a.name.endswith(".dlq")}
+            assert mine == {f"t1.{dlq(i)}" for i in inputs}, (s, op)
 
 
 def test_the_acls_follow_what_the_services_read():

@@ -1,6 +1,7 @@
 """The right each HTTP route of the activities service needs (roles hold rights: shared/auth/rights.py).
 `POST /api/v1/commands` needs `commands:submit` in every service (shared/http/commands.py)."""
 from shared.auth.rights import Right
+from shared.http.dead_letters import DEAD_LETTERS_ROUTE
 
 RIGHTS: dict[str, Right] = {
     "GET /api/v1/activities": Right.ACTIVITIES,
@@ -15,4 +16,5 @@ RIGHTS: dict[str, Right] = {
     # the visit log (visit_routes.py, issue 13): scoped further by the caller's role
     "GET /api/v1/members/{member_id}/visits": Right.MEMBER,
     "GET /api/v1/specialists/{specialist_id}/visits": Right.SPECIALIST_WORK,
+    DEAD_LETTERS_ROUTE: Right.OPERATIONS,  # every service's (shared/http/dead_letters.py): no bodies
 }

@@ -2,6 +2,7 @@
 `POST /api/v1/commands` needs `commands:submit` in every service (shared/http/commands.py); the
 dashboard's page `/` is public (it is the sign-in page too: its data comes from the routes below)."""
 from shared.auth.rights import Right
+from shared.http.dead_letters import DEAD_LETTERS_ROUTE
 
 PUBLIC = frozenset({"/"})
 RIGHTS: dict[str, Right] = {
@@ -26,4 +27,5 @@ RIGHTS: dict[str, Right] = {
     "GET /api/v1/orgs/{org_id}/study/home-delivery": Right.MEMBER_LISTS,
     "GET /api/v1/orgs/{org_id}/activists": Right.MEMBER_LISTS,  # names of people not yet members
     "GET /api/v1/orgs/{org_id}/facility-gaps": Right.REPORTS,  # 阵地需求: counts only (facility_routes.py)
+    DEAD_LETTERS_ROUTE: Right.OPERATIONS,  # every service's (shared/http/dead_letters.py): no bodies
 }

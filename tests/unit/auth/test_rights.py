@@ -12,6 +12,7 @@ from shared.auth.claims import ROLES
 from shared.auth.http import authorized
 from shared.auth.rights import ROLE_RIGHTS, Right, command_refusal, holds
 from shared.http.app import build_app
+from shared.http.dead_letters import DEAD_LETTERS_ROUTE
 from tests.support import auth
 
 APPS = {"members": members_app, "activities": activities_app, "notifications": notifications_app,
@@ -22,12 +23,14 @@ APPS = {"members": members_app, "activities": activities_app, "notifications": n
 def test_every_route_of_every_service_declares_its_right(service):
     app = APPS[service]()  # build_app checks it, and refuses to build otherwise
     assert "POST /api/v1/commands" in app.state.rights
+    assert app.state.rights["GET /api/v1/dead-letters"] == Right.OPERATIONS  # operators', on every service
     assert all(key.split(" ", 1)[1].startswith("/api/v1/") for key in app.state.rights)
 
 
 def _app(router: APIRouter, rights: dict):
+    """An app of one router; the dead letters' route, every app's, declared as a service's table does."""
     return build_app(lambda: None, title="t", description="t", commands_topic=None, command_scopes={},
-                     routers=[router], rights=rights)
+                     routers=[router], rights={DEAD_LETTERS_ROUTE: Right.OPERATIONS, **rights})
 
 
 def test_an_app_with_an_undeclared_or_unguarded_route_is_not_built():
