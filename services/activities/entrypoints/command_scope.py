@@ -59,7 +59,8 @@ async def _member_of(db, m) -> list[Place]:
     return [await _member(db, m.member_id)]
 
 
-async def _new_team(db, m) -> list[Place]:
+async def _community(db, m) -> list[Place]:
+    """A new team, a facility demand: placed by the community named."""
     return [await _org(db, m.community_id)]
 
 
@@ -76,10 +77,6 @@ async def _request(db, m) -> list[Place]:
     return [Place("request", m.request_id, (await _member(db, doc["member_id"])).path)]
 
 
-async def _demand(db, m) -> list[Place]:
-    return [await _org(db, m.community_id)]
-
-
 COMMAND_SCOPES: dict[str, Scope] = {
     "RegisterVenue": _venue,
     "ScheduleActivity": _schedule,
@@ -88,12 +85,12 @@ COMMAND_SCOPES: dict[str, Scope] = {
     "CancelActivity": _activity,
     "LogVolunteerHours": _member_of,
     "RecordVisit": _member_of,  # a specialist: only their own members (the member's specialist_id)
-    "RegisterVolunteerTeam": _new_team,
+    "RegisterVolunteerTeam": _community,
     "JoinVolunteerTeam": _team,
     "LeaveVolunteerTeam": _team,
     "AppointTeamLeader": _team,
     "OpenServiceRequest": _member_of,
     "AssignServiceRequest": _request,
     "ResolveServiceRequest": _request,
-    "RecordFacilityDemand": _demand,
+    "RecordFacilityDemand": _community,
 }

@@ -28,6 +28,14 @@ async def path(db, org_id: str) -> list[str] | None:
     return None if doc is None else [*doc.get("ancestors", []), org_id]
 
 
+async def paths(db, org_ids) -> dict[str, list[str]]:
+    """The places of several organisations in one read; one not known is placed as itself."""
+    ids = sorted(set(org_ids))
+    found = {d["_id"]: [*d.get("ancestors", []), d["_id"]]
+             async for d in db[ORGS].find({"_id": {"$in": ids}}, {"ancestors": 1})}
+    return {i: found.get(i, [i]) for i in ids}
+
+
 async def subtree_ids(db, roots: list[str]) -> set[str]:
     """The organisations at or below these (a caller's scope)."""
     return {d["_id"] async for d in db[ORGS].find({"$or": [{"_id": {"$in": roots}}, {"ancestors": {"$in": roots}}]},

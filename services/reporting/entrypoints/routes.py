@@ -62,18 +62,15 @@ async def _scoped(request: Request, org_id: str, caller: Caller):
 
 async def _masked_rows(db, who: Viewer, rows: list[dict]) -> list[dict]:
     """Member rows (with `branch_id`, `specialist_id`) as the viewer may see them."""
-    paths = {b: await org_tree.path(db, b) or [b] for b in {r["branch_id"] for r in rows}}
+    paths = await org_tree.paths(db, (r["branch_id"] for r in rows))
     return [who.record(r, member_id=r["member_id"], path=paths[r["branch_id"]], specialist_id=r.get("specialist_id"))
             for r in rows]
 
 
 async def _masked_reports(db, who: Viewer, reports: list[dict]) -> list[dict]:
     """Reports (each with its `org_id`) with the sums that are one person's money masked."""
-    out = []
-    for r in reports:
-        path = await org_tree.path(db, r["org_id"]) or [r["org_id"]]
-        out.append(masked_report(r, who.hidden(member_id=None, path=path, specialist_id=None)))
-    return out
+    paths = await org_tree.paths(db, (r["org_id"] for r in reports))
+    return [masked_report(r, who.hidden(member_id=None, path=paths[r["org_id"]], specialist_id=None)) for r in reports]
 
 
 @router.get("/orgs/{org_id}/report", summary="An organisation's report for a period")
@@ -196,11 +193,10 @@ async def series(request: Request, org_id: str, who: Viewer = Depends(viewer),
     p = _period(period) if period else None
     db = await _scoped(request, org_id, who.caller)
     found = await _guard(queries.monthly_series(db, org_id, year, as_of or today(), p))
-    rows = []
-    for row in found["branches"]:
-        path = await org_tree.path(db, row["branch_id"]) or [row["branch_id"]]
-        rows.append(masked_series_row(row, who.hidden(member_id=None, path=path, specialist_id=None)))
-    return {**found, "branches": rows}
+    paths = await org_tree.paths(db, (row["branch_id"] for row in found["branches"]))
+    return {**found, "branches": [masked_series_row(row, who.hidden(member_id=None, path=paths[row["branch_id"]],
+                                                                     specialist_id=None))
+                                  for row in found["branches"]]}
 
 
 @router.get("/orgs/{org_id}/members", summary="Members of the subtree registered on a day (paginated)")
