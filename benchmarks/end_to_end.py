@@ -54,8 +54,8 @@ from simulator.guide import _figure  # noqa: E402
 from simulator.progress import Progress  # noqa: E402
 from simulator.publisher import Target, publish  # noqa: E402
 from simulator.sources import FromFile, Generated, write  # noqa: E402
-from shared.infra.kafka_acls import OBSERVER  # noqa: E402
-from shared.kafka_auth import tool_kwargs  # noqa: E402
+from shared.infra.kafka_acls import OBSERVER, secure_prefix  # noqa: E402
+from shared.kafka_auth import secrets_dir_for, tool_kwargs  # noqa: E402
 from simulator.year import LEDGER_PHASES  # noqa: E402
 
 SERVICES = ("members", "activities", "notifications", "reporting")
@@ -177,6 +177,12 @@ class Platform:
 
     async def start(self) -> None:
         LOGS.mkdir(parents=True, exist_ok=True)
+        # A secured broker (the local stack's) needs the prefix's ACLs and topics before the
+        # services join, and each service reads its own credentials from the stack's folder.
+        secrets = secrets_dir_for(self.kafka)
+        if secrets is not None:
+            await secure_prefix(self.kafka, secrets, self.prefix)
+            self.extra_env = {"KAFKA_SECRETS_DIR": str(secrets), **self.extra_env}
         for name in SERVICES:
             port = _free_port()
             env = {**os.environ, "PYTHONPATH": str(ROOT), "KAFKA_BOOTSTRAP_SERVERS": self.kafka,

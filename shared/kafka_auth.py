@@ -278,7 +278,9 @@ class Senders:
         self.secrets = secrets_dir_for(bootstrap)
         self._producers: dict[str | None, Any] = {}
         self._creds: dict[str, Credentials | None] = {}
-        self._last: dict[tuple[str, bytes], tuple[str | None, Any]] = {}  # (topic, key): (principal, future)
+        # (topic, key): (principal, its last record's acknowledgement, and, while that record waits
+        # in a task, a future set once it is handed to the producer)
+        self._last: dict[tuple[str, bytes], tuple[str | None, Any, Any]] = {}
 
     def _credentials(self, principal: str) -> Credentials | None:
         if principal not in self._creds:
@@ -331,18 +333,42 @@ class Senders:
         producer = await self.producer(principal)
         if headers is None:  # given headers are sent as they are: the caller signs, or does not
             headers = self.headers_for(principal, topic, value)
-        if key is not None:
-            # A key's records keep their order even when two systems send them (a notice, then its
-            # acknowledgements): the other producer's last record of the key is acknowledged first.
-            last = self._last.get((topic, key))
-            if last is not None and last[0] != principal and not last[1].done():
-                await asyncio.wait([last[1]])
-        future = await producer.send(topic, value, key=key, headers=headers or None)
-        if key is not None:
-            self._last[(topic, key)] = (principal, future)
-            if len(self._last) > 100_000:
-                self._last = {k: v for k, v in self._last.items() if not v[1].done()}
+        if key is None:
+            return await producer.send(topic, value, key=None, headers=headers or None)
+        # A key's records keep their order even when two systems send them (a notice, then its
+        # acknowledgements). A record whose key another producer sent last is sent, in a task of
+        # its own, once that record is acknowledged; the key's next records of the same producer
+        # wait only until it is handed to that producer, which keeps their order. Other keys go
+        # on meanwhile: a switch of producer costs its key one round trip, not the whole stream.
+        k = (topic, key)
+        last = self._last.get(k)
+        before = None
+        if last is not None:
+            sender, acked, handed = last
+            if sender != principal and not acked.done():
+                before = acked
+            elif sender == principal and handed is not None and not handed.done():
+                before = handed
+        if before is None:
+            future = await producer.send(topic, value, key=key, headers=headers or None)
+            self._last[k] = (principal, future, None)
+        else:
+            handed = asyncio.get_running_loop().create_future()
+            future = asyncio.ensure_future(self._send_after(before, handed, producer, topic, value, key, headers))
+            self._last[k] = (principal, future, handed)
+        if len(self._last) > 100_000:
+            self._last = {k: v for k, v in self._last.items() if not v[1].done()}
         return future
+
+    @staticmethod
+    async def _send_after(before, handed, producer, topic: str, value, key: bytes, headers):
+        await asyncio.wait([before])  # its outcome is its own sender's to see
+        try:
+            acked = await producer.send(topic, value, key=key, headers=headers or None)
+        finally:
+            if not handed.done():
+                handed.set_result(None)
+        return await acked
 
     async def send_and_wait(self, topic: str, value: bytes | None = None, key: bytes | None = None, **kw):
         return await (await self.send(topic, value, key, **kw))

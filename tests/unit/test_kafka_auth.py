@@ -116,3 +116,56 @@ def test_the_acls_follow_what_the_services_read():
         runtime = boot(Settings(), **({"version": 0} if name == "reporting" else {}))
         subscribed = {t for sub in runtime.subscriptions for t in sub.topics}
         assert subscribed == set(kafka_acls.INPUTS[name]), name
+
+
+class _FakeProducer:
+    """Records what it is handed, in order, in a log shared by every producer; acknowledges a
+    record only when the test says so."""
+
+    def __init__(self, name: str, log: list):
+        self.name, self.log, self.acks = name, log, []
+
+    async def send(self, topic, value, key=None, headers=None):
+        import asyncio
+
+        self.log.append((self.name, key, value))
+        ack = asyncio.get_running_loop().create_future()
+        self.acks.append(ack)
+        return ack
+
+    def ack_all(self):
+        for a in self.acks:
+            if not a.done():
+                a.set_result(None)
+
+
+def test_a_keys_records_keep_their_order_across_senders_without_holding_up_other_keys(tmp_path):
+    import asyncio
+
+    from shared.kafka_auth import Senders
+
+    async def scenario():
+        log: list = []
+        senders = Senders("127.0.0.1:1", "")
+        senders.secrets = tmp_path  # as a secured stack: one producer per principal
+        fakes = {p: _FakeProducer(p, log) for p in ("a", "b")}
+
+        async def producer(principal):
+            return fakes[principal]
+        senders.producer = producer
+        senders.headers_for = lambda *_: []
+        t = "x.commands"
+        sent = [await senders.send(t, b"1", key=b"k", as_="a"),
+                await senders.send(t, b"2", key=b"k", as_="b"),   # waits for 1's acknowledgement
+                await senders.send(t, b"3", key=b"k", as_="b"),   # behind 2, same producer
+                await senders.send(t, b"9", key=b"other", as_="b")]  # another key: not held up
+        await asyncio.sleep(0)
+        assert [v for _, _, v in log] == [b"1", b"9"]
+        fakes["a"].ack_all()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert [v for _, _, v in log] == [b"1", b"9", b"2", b"3"]
+        fakes["b"].ack_all()
+        await asyncio.gather(*sent)
+
+    asyncio.run(scenario())
