@@ -63,33 +63,47 @@ async def resolve_request(cmd: c.ResolveServiceRequest, ctx: Context) -> None:
     r = await _known(ctx, cmd.request_id)
     late = rules.resolve(r, on=cmd.on.isoformat(), outcome=cmd.outcome, resolution=cmd.resolution)
     index = await _index(ctx, r.member_id)
-    if index.open.get(r.key) == r.request_id:
-        del index.open[r.key]
-        ctx.repo(MEMBER_REQUEST).add(index)
+    reopen = rules.after_resolution(index, r)
     ctx.repo(REQUEST).add(r)
     ctx.emit(c.ServiceRequestResolved(request_id=r.request_id, member_id=r.member_id, on=cmd.on, outcome=cmd.outcome,
                                       resolution=r.resolution, due_on=r.due_on, late=late))
+    if reopen is not None:
+        first, rest = reopen
+        opened = await _open_for_visit(ctx, index, member_id=r.member_id, visit_id=first["visit_id"],
+                                       position=first["position"], service=first["service"], need=first["need"],
+                                       on=first["on"], specialist_id=first["specialist_id"] or r.responsible_id,
+                                       branch=await _branch(ctx, r.member_id) or r.branch_id)
+        if rest:
+            index.taken_in[opened.request_id] = rest
+    ctx.repo(MEMBER_REQUEST).add(index)
+
+
+async def _open_for_visit(ctx: Context, index: MemberRequests, *, member_id: str, visit_id: str, position: int,
+                          service: str, need: str, on: str, specialist_id: str, branch: str | None) -> ServiceRequest:
+    request_id = c.visit_request_id(visit_id, position)
+    r = rules.open_request(await ctx.repo(REQUEST).get(request_id), request_id=request_id, member_id=member_id,
+                           kind="service", service=service, description=need, source="visit",
+                           visit_id=visit_id, opened_on=on, responsible_id=specialist_id,
+                           due_on=rules.visit_due(on), branch_id=branch)
+    index.open[r.key] = r.request_id
+    ctx.repo(REQUEST).add(r)
+    ctx.emit(_opened(r))
+    return r
 
 
 async def from_visit(ctx: Context, *, visit_id: str, member_id: str, specialist_id: str, on: str,
                      needs: list[str]) -> None:
-    """A visit's needs: a request for each one not already open for the member (the specialist
+    """A visit's needs: a request for each one not open on the day of the visit (the specialist
     responsible, due `VISIT_DUE_DAYS` later); ids derive from the visit, so a replay opens none twice."""
     index = await _index(ctx, member_id)
-    opened = rules.from_visit(index, visit_id=visit_id, on=on, needs=needs)
-    if not opened:
-        return
-    branch = await _branch(ctx, member_id)
-    for i, service, need in opened:
-        request_id = c.visit_request_id(visit_id, i)
-        r = rules.open_request(await ctx.repo(REQUEST).get(request_id), request_id=request_id, member_id=member_id,
-                               kind="service", service=service, description=need, source="visit",
-                               visit_id=visit_id, opened_on=on, responsible_id=specialist_id,
-                               due_on=rules.visit_due(on), branch_id=branch)
-        index.open[r.key] = r.request_id
-        ctx.repo(REQUEST).add(r)
-        ctx.emit(_opened(r))
-    ctx.repo(MEMBER_REQUEST).add(index)
+    opened = rules.from_visit(index, visit_id=visit_id, on=on, needs=needs, specialist_id=specialist_id)
+    if opened:
+        branch = await _branch(ctx, member_id)
+        for i, service, need in opened:
+            await _open_for_visit(ctx, index, member_id=member_id, visit_id=visit_id, position=i, service=service,
+                                  need=need, on=on, specialist_id=specialist_id, branch=branch)
+    if needs:
+        ctx.repo(MEMBER_REQUEST).add(index)
 
 
 def visit_wants(m) -> list:

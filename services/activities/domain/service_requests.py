@@ -4,6 +4,13 @@ secretary), who sees to it, by when, and how it ended.
 A visit's `needs` become requests (source `visit`, the specialist responsible, due
 `VISIT_DUE_DAYS` after the visit), one per need not already open for the member: a need a
 specialist records again at every visit stays one request until it is resolved.
+
+"Open" means open on the day of the visit, whatever order the commands are handled in: a
+resolution travels on the request's key and a visit on the member's, so a visit made after a
+resolution may be handled before it, and the other way round. A visit that finds its need open
+is remembered by that request (`MemberRequests.taken_in`); if the request turns out resolved
+before that visit, the visit opens its request then (`after_resolution`). A visit handled after
+a resolution but made before it opens nothing (`MemberRequests.resolved`).
 """
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -52,6 +59,11 @@ class MemberRequests:
 
     member_id: str
     open: dict[str, str] = field(default_factory=dict)  # key → request_id
+    # request_id → the needs of later visits that found it open: [{visit_id, position, on, need,
+    # service, specialist_id}]
+    taken_in: dict[str, list[dict]] = field(default_factory=dict)
+    # key → the need's last resolved request: {request_id, opened_on, resolved_on}
+    resolved: dict[str, dict] = field(default_factory=dict)
 
 
 def need_key(service: str, description: str) -> str:
@@ -72,14 +84,42 @@ def open_request(existing: ServiceRequest | None, **fields) -> ServiceRequest:
     return r
 
 
-def from_visit(index: MemberRequests, *, visit_id: str, on: str, needs: list[str]) -> list[tuple[int, str, str]]:
-    """(position, service, need) of the needs that open a request: those not already open."""
+def from_visit(index: MemberRequests, *, visit_id: str, on: str, needs: list[str],
+               specialist_id: str | None = None) -> list[tuple[int, str, str]]:
+    """(position, service, need) of the needs that open a request: those not open on the day of
+    the visit. A need an open request takes in is remembered by it (see `after_resolution`)."""
     out = []
     for i, need in enumerate(needs):
         service = service_of(need)
-        if need_key(service, need) not in index.open:
-            out.append((i, service, need))
+        key = need_key(service, need)
+        open_id = index.open.get(key)
+        if open_id is not None:
+            taken = index.taken_in.setdefault(open_id, [])
+            if not any(t["visit_id"] == visit_id and t["position"] == i for t in taken):
+                taken.append({"visit_id": visit_id, "position": i, "on": on, "need": need, "service": service,
+                              "specialist_id": specialist_id})
+            continue
+        last = index.resolved.get(key)
+        if last is not None and last["opened_on"] <= on <= last["resolved_on"]:
+            continue  # made while that request was still open: the same need
+        out.append((i, service, need))
     return out
+
+
+def after_resolution(index: MemberRequests, r: ServiceRequest) -> tuple[dict, list[dict]] | None:
+    """The index once `r` is resolved. Of the visits `r` took in, those made after its resolution
+    were handled before it: the first of them opens a request now, and takes in the rest
+    (returned as (first, rest)); None when there are none."""
+    if index.open.get(r.key) == r.request_id:
+        del index.open[r.key]
+    last = index.resolved.get(r.key)
+    if last is None or last["resolved_on"] <= r.resolved_on:
+        index.resolved[r.key] = {"request_id": r.request_id, "opened_on": r.opened_on, "resolved_on": r.resolved_on}
+    later = sorted((t for t in index.taken_in.pop(r.request_id, []) if t["on"] > r.resolved_on),
+                   key=lambda t: (t["on"], t["visit_id"], t["position"]))
+    if not later or r.key in index.open:
+        return None
+    return later[0], later[1:]
 
 
 def visit_due(on: str) -> str:

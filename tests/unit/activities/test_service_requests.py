@@ -106,3 +106,36 @@ def test_a_request_from_a_visit_names_the_visit():
                                           "responsible_id": "sp1", "due_on": "2025-04-01"})
     out = parse(json.dumps(raw).encode())
     assert isinstance(out, Invalid) and {e["field"] for e in out.errors} == {"data"}
+
+
+async def _requests_after(order: list[dict]) -> dict[str, tuple]:
+    """The requests (id → opened_on, resolved_on) once `order`'s commands are handled in that order."""
+    uow = FakeUnitOfWork()
+    await handle(MEMBER_EVENT_HANDLERS, envelope("MemberRegistered", {
+        "member_id": "m1", "branch_id": "b1", "ancestors": ["d", "c"], "status": "resident",
+        "profile": {"name": "王秀英"}, "dues_year": 2025, "monthly_dues": "24.00"}), uow)
+    for cmd in order:
+        await handle(HANDLERS, cmd, uow)
+    return {k: (d["opened_on"], d["resolved_on"]) for k, d in uow.pending(REQUESTS).items()}
+
+
+def _visit(visit_id: str, on: str) -> dict:
+    return envelope("RecordVisit", {"visit_id": visit_id, "member_id": "m1", "specialist_id": "sp1", "on": on,
+                                    "kind": "home", "needs": ["健康体检"]})
+
+
+async def test_a_need_is_open_on_the_day_of_the_visit_whatever_order_the_commands_come_in():
+    from shared.contracts.service_requests import visit_request_id
+
+    r1 = visit_request_id("v1", 0)
+    resolve = envelope("ResolveServiceRequest", {"request_id": r1, "on": "2025-03-05", "outcome": "resolved",
+                                                 "resolution": "已预约体检"})
+    v1, v2, v3, v4 = (_visit("v1", "2025-03-01"), _visit("v2", "2025-03-04"), _visit("v3", "2025-05-02"),
+                      _visit("v4", "2025-05-20"))
+    # In time: v1 opens r1, v2 finds it open, r1 is resolved, v3 opens its own, v4 finds that open.
+    in_time = await _requests_after([v1, v2, resolve, v3, v4])
+    assert in_time == {r1: ("2025-03-01", "2025-03-05"), visit_request_id("v3", 0): ("2025-05-02", None)}
+    # The resolution travels on the request's key: handled after the later visits, or before v2.
+    assert await _requests_after([v1, v2, v3, v4, resolve]) == in_time
+    assert await _requests_after([v1, resolve, v2, v3, v4]) == in_time
+    assert await _requests_after([v1, v3, resolve, v2, v4]) == in_time
