@@ -184,12 +184,14 @@ class DeliveryWorker:
                      claimed: list[tuple[Delivery, Note]]) -> None:
         """Claim one notice's due deliveries: each due attempt `sending` (to be sent, added to
         `claimed`), handed to a specialist, or said unreachable."""
-        notice = await ctx.repo(NOTICE).get(notice_id)
+        # The notice and the members are looked at, not copied: the notice is written only as a new
+        # snapshot (its recipients replaced), and a member is only read by `delivery_for`.
+        notice = await ctx.repo(NOTICE).peek(notice_id)
         withdrawn = set()
         for doc in group:
             d = read = await ctx.repo(DELIVERY).get(doc["_id"])
             if d is not None and deliveries.unsaid(d) and notice.due_at is not None:  # (see _hand_over)
-                d = as_it_stands(d, delivery_for(notice, await ctx.repo(MEMBER).get(d.member_id)))
+                d = as_it_stands(d, delivery_for(notice, await ctx.repo(MEMBER).peek(d.member_id)))
                 if d is None:  # not a recipient after all (a fact arrived late)
                     ctx.repo(DELIVERY).remove(doc["_id"])
             if d is None:

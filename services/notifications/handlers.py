@@ -51,7 +51,7 @@ async def _candidates(ctx: Context, n: Notice, strict: bool) -> list[Member]:
     await ctx.uow.prefetch([(ORGS, o) for o in org_ids] + [(MEMBERS, i) for i in named])
     branches: list[str] = []
     for i, org_id in enumerate(org_ids):
-        org = await ctx.get(ORGS, org_id)
+        org = await ctx.read(ORGS, org_id)
         if strict and (org is None or org.get("kind") is None):
             raise unknown_reference(f"organisation {org_id} is not known", f"data.audience.org_ids.{i}")
         branches.extend((org or {}).get("branches", []))
@@ -59,15 +59,15 @@ async def _candidates(ctx: Context, n: Notice, strict: bool) -> list[Member]:
     await ctx.uow.prefetch([(ORGS, b) for b in branches])
     ids = set(named)
     for b in branches:
-        ids.update(((await ctx.get(ORGS, b)) or {}).get("members", []))
+        ids.update(((await ctx.read(ORGS, b)) or {}).get("members", []))
     members = ctx.repo(MEMBER)
     await members.prefetch(sorted(ids))
     if strict:
         for i, mid in enumerate(named):
-            mb = await members.get(mid)
+            mb = await members.peek(mid)
             if mb is None or not mb.known:
                 raise unknown_reference(f"member {mid} is not known", f"data.audience.member_ids.{i}")
-    return [mb for mid in sorted(ids) if (mb := await members.get(mid)) is not None]
+    return [mb for mid in sorted(ids) if (mb := await members.peek(mid)) is not None]
 
 
 async def _address(ctx: Context, n: Notice, due: datetime, scheduled: bool, strict: bool,
@@ -330,20 +330,23 @@ async def _settle_member(ctx: Context, mb: Member, recorded: str, placed: bool =
     await ctx.uow.prefetch([(ORGS, o) for o in org_ids])
     keys = []
     for org_id in org_ids:
-        org = await _org(ctx, org_id)
-        lists = (list(org["members"]), list(org["branches"]))
-        for branch_id, path in places:
-            if org_id == branch_id:
-                _add(org, "members", mb.member_id)
-            if org_id in path:
-                _add(org, "branches", branch_id)
-        if placed or (org["members"], org["branches"]) != lists:
+        # Looked at, not copied (an org lists every member and branch under it); copied only to change.
+        seen = await ctx.read(ORGS, org_id) or org_doc(org_id)
+        missing = any((org_id == branch_id and mb.member_id not in seen["members"])
+                      or (org_id in path and branch_id not in seen["branches"]) for branch_id, path in places)
+        if placed or missing:
+            org = await _org(ctx, org_id)
+            for branch_id, path in places:
+                if org_id == branch_id:
+                    _add(org, "members", mb.member_id)
+                if org_id in path:
+                    _add(org, "branches", branch_id)
             ctx.put(ORGS, org)
-        keys += [index_id(org_id, month) for month in org.get("notice_months", []) if month >= recorded[:7]]
+        keys += [index_id(org_id, month) for month in seen.get("notice_months", []) if month >= recorded[:7]]
     await ctx.uow.prefetch([(NOTICE_INDEX, k) for k in keys])
     open_ = {nid for nid, e in mb.named.items() if e["until"] >= recorded}
     for k in keys:
-        open_.update(nid for nid, e in ((await ctx.get(NOTICE_INDEX, k)) or {}).get("notices", {}).items()
+        open_.update(nid for nid, e in ((await ctx.read(NOTICE_INDEX, k)) or {}).get("notices", {}).items()
                      if e["until"] >= recorded)
     ids = sorted(open_)
     await ctx.uow.prefetch([(DELIVERIES, delivery_id(i, mb.member_id)) for i in ids])
@@ -356,7 +359,7 @@ async def _settle_member(ctx: Context, mb: Member, recorded: str, placed: bool =
 
 
 async def _may_change(ctx: Context, key: str) -> bool:
-    have = await ctx.repo(DELIVERY).get(key)
+    have = await ctx.repo(DELIVERY).peek(key)
     return have is None or deliveries.unsaid(have)
 
 
@@ -365,10 +368,12 @@ async def _settle(ctx: Context, notice_id: str, mb: Member) -> None:
     service has already done or said something about it (then it stays, as proof; one the member
     acknowledged is re-planned, never withdrawn)."""
     key = delivery_id(notice_id, mb.member_id)
-    have = await ctx.repo(DELIVERY).get(key)
+    # Both looked at, not copied: `have` is only compared and, kept, never written; the notice is
+    # written (below) as a new snapshot with its new recipients.
+    have = await ctx.repo(DELIVERY).peek(key)
     if have is not None and not deliveries.unsaid(have):
         return  # decided before the notice is read: a notice (its recipients) is large, most are done
-    n = await ctx.repo(NOTICE).get(notice_id)
+    n = await ctx.repo(NOTICE).peek(notice_id)
     if n is None or n.due_at is None:
         return
     want = delivery_for(n, mb)

@@ -33,6 +33,14 @@ class Repository(Generic[T]):
         doc.pop(VERSION, None)
         return self._coll.from_doc(doc)
 
+    async def peek(self, _id: str) -> T | None:
+        """The object as this message sees it, built on the unit of work's own document rather than
+        a copy: only to look at. Never change it or `add` it (its lists are the cached document's);
+        `get` gives one to change. For a decision that most often ends in "nothing to do", the copy
+        `get` makes costs more than the decision (a notice's recipients, a member's facts)."""
+        doc = await self._uow.read(self._coll.name, _id)
+        return None if doc is None else self._coll.from_doc(doc)
+
     async def prefetch(self, ids: Iterable[str]) -> None:
         await self._uow.prefetch((self._coll.name, i) for i in ids)
 

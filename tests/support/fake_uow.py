@@ -10,13 +10,23 @@ class FakeUnitOfWork(StagedUnitOfWork):
         self.docs: dict[str, dict[str, dict]] = defaultdict(dict, {c: dict(d) for c, d in (docs or {}).items()})
         self.loads = 0
         self.published: list = []
+        self._as_loaded: dict[tuple[str, str], dict] = {}
 
     async def _load(self, coll: str, ids: list[str]) -> dict[str, dict]:
         self.loads += 1
-        return {i: clone(self.docs[coll][i]) for i in ids if i in self.docs[coll]}
+        found = {i: clone(self.docs[coll][i]) for i in ids if i in self.docs[coll]}
+        self._as_loaded.update({(coll, i): clone(d) for i, d in found.items()})
+        return found
+
+    def assert_untouched(self) -> None:
+        """No handler changed a document it only looked at (`read`, `Repository.peek`): the
+        cache is shared with every later message of the batch."""
+        for key, saved in self._as_loaded.items():
+            assert self._cache.get(key) == saved, f"{key} was changed in the unit of work's cache"
 
     def commit(self) -> None:
         """What the Mongo adapter writes, without its version checks."""
+        self.assert_untouched()
         for w in self.writes:
             current = self.docs[w.coll].get(w._id)
             if w.condition is not None:
@@ -54,6 +64,7 @@ async def handle(handlers: dict, envelope: dict, uow: FakeUnitOfWork) -> list:
     await uow.prefetch(handlers[parsed.envelope.type].wants(parsed.message))
     before = len(uow._staged_out) + len(uow._batch_out)
     await handlers[parsed.envelope.type].handle(parsed.message, Context(_Pipeline(), parsed.envelope, uow))
+    uow.assert_untouched()
     uow.commit_message()
     import json
     return [json.loads(r.value) for r in uow.outbox[before:]]
