@@ -29,7 +29,7 @@ from services.reporting.adapters.documents import (
 from services.reporting.adapters.figures import ContextReader
 from services.reporting.domain import alerts as al
 from services.reporting.domain.contributions import (
-    DAY_SERIES, difference, ledger_contribution, member_contribution, requires_ack,
+    AUTOMATIC_NOTICE_PREFIXES, DAY_SERIES, difference, ledger_contribution, member_contribution, requires_ack,
 )
 from services.reporting.domain.facts import MemberFacts
 from services.reporting.settings import district_rules
@@ -428,18 +428,49 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
 
     # ---- notifications.events ---------------------------------------------------------------
     async def notice_created(e: n.NoticeCreated, ctx: Context) -> None:
-        # Same key (the notice) as its dispatches and acknowledgements, so it comes before them.
+        # Same key (the notice) as its dispatches and acknowledgements, but not always before them:
+        # two instances of notifications each publish what they commit, so a dispatch committed by
+        # one just after the notice by the other can reach the topic first (finding 27 of
+        # docs/reliability.md). Pairs that came first waited in this document (`address`); now
+        # that it is known whether the notice asks for acknowledgement, they count or are dropped.
+        doc = await ctx.get(NOTICES, e.notice_id) or {}
         ctx.put(NOTICES, {"_id": e.notice_id, "require_ack": e.require_ack, "category": e.category})
+        if not e.require_ack:
+            return
+        for member_id, seen in sorted(doc.get("waiting", {}).items()):
+            def change(f: MemberFacts, seen=seen) -> None:
+                x = f.notices.setdefault(e.notice_id, {})
+                for field, day in seen.items():
+                    x[field] = min(day, x.get(field) or day)
+                x["require_ack"] = True
+            await update(ctx, member_id, change)
 
     async def require_ack(ctx: Context, notice_id: str) -> dict:
         notice = await ctx.get(NOTICES, notice_id)
-        return {"require_ack": notice["require_ack"]} if notice else {}
+        return {"require_ack": notice["require_ack"]} if notice and "require_ack" in notice else {}
+
+    async def wait_for_notice(ctx: Context, notice_id: str, member_ids: list[str], field: str, on: str) -> bool:
+        """Whether the pairs must wait for the notice's NoticeCreated (not handled yet, and not an
+        automatic notice): then they are kept, earliest day each, in the notice's document."""
+        if notice_id.startswith(AUTOMATIC_NOTICE_PREFIXES):
+            return False
+        doc = await ctx.get(NOTICES, notice_id)
+        if doc is not None and "require_ack" in doc:
+            return False
+        doc = doc or {"_id": notice_id}
+        waiting = doc.setdefault("waiting", {})
+        for member_id in member_ids:
+            seen = waiting.setdefault(member_id, {})
+            seen[field] = min(on, seen.get(field) or on)
+        ctx.put(NOTICES, doc)
+        return True
 
     async def addressed(e, ctx: Context) -> None:
         # A notice counts as sent to a member on the first day it was addressed to them,
         # whichever channel (or the door) carried it; retries and fallbacks count once.
         on = (getattr(e, "addressed_on", None) or local_date(ctx.envelope.occurred_at)).isoformat()
-        await address(ctx, e.notice_id, [e.member_id], on)
+        if not await wait_for_notice(ctx, e.notice_id, [e.member_id], "addressed_on", on):
+            await address(ctx, e.notice_id, [e.member_id], on)
 
     async def notice_addressed(e: n.NoticeAddressed, ctx: Context) -> None:
         # The pairs as addressing gives them (finding 11 of docs/reliability.md): the same in every
@@ -463,6 +494,8 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
 
     async def acknowledged(e: n.NoticeAcknowledged, ctx: Context) -> None:
         on = event_day(ctx)
+        if await wait_for_notice(ctx, e.notice_id, [e.member_id], "acked_on", on):
+            return
         known = await require_ack(ctx, e.notice_id)
 
         def change(f: MemberFacts) -> None:
@@ -524,7 +557,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         "VolunteerHoursLogged": Handler(hours_logged, lambda e: member(e) + (
             [(teams.TEAMS, e.team_id)] if e.team_id else [])),
         "VisitRecorded": Handler(visit_recorded, member),
-        "NoticeCreated": Handler(notice_created),
+        "NoticeCreated": Handler(notice_created, lambda e: [(NOTICES, e.notice_id)]),
         "NoticeAddressed": Handler(notice_addressed, lambda e: [(NOTICES, e.notice_id), *branches(e),
                                                                *((MEMBERS, i) for i in e.member_ids)]),
         "NotificationDispatched": Handler(addressed, notice_only),

@@ -141,6 +141,8 @@ def quarter_events() -> tuple[dict, list[dict]]:
     )
     notice = uid("n")
     collect(
+        event(n.NoticeCreated, "2026-02-01", notice_id=notice, title="学习材料", body="…", category="study",
+              audience={"org_ids": [b1], "member_ids": []}, require_ack=True, recipient_count=3),
         dispatched(notice, ms["m1"], b1, "2026-02-01"),
         dispatched(notice, ms["m2"], b1, "2026-02-01"),
         dispatched(notice, ms["m2"], b1, "2026-02-02", attempt=2),  # a retry: the same pair

@@ -157,3 +157,32 @@ def test_sent_counts_the_pairs_addressed_whatever_the_delivery_worker_did():
             events + [addressed, *worker, created], reversed_by_aggregate(events + [created, addressed, *worker])]
     sent = [report(play(r), ids["b1"], parse_period("2026-02"), "2026-02-28")["notices"]["sent"] for r in runs]
     assert sent == [base + 2] * len(runs), (base, sent)
+
+
+def test_pairs_that_reach_reporting_before_their_notice_wait_for_it():
+    """Finding 27 of docs/reliability.md: two instances of notifications each publish what they
+    commit, so a dispatch (or an acknowledgement) can reach the topic before its NoticeCreated.
+    Such a pair was counted as if the notice asked for acknowledgement; it now waits for the
+    notice, then counts only if the notice asks for one, on the day it was first addressed."""
+    from shared.contracts import notifications as n
+    from tests.integration.reporting.support import dispatched, event
+
+    ids, events = quarter_events()
+    m1, m2, b1 = ids["m1"], ids["m2"], ids["b1"]
+    month = parse_period("2026-02")
+
+    def created(notice_id: str, require_ack: bool) -> dict:
+        return event(n.NoticeCreated, "2026-02-01", notice_id=notice_id, title="学习材料", body="…",
+                     category="study", audience={"org_ids": [b1], "member_ids": []}, require_ack=require_ack,
+                     recipient_count=2)
+
+    acked = event(n.NoticeAcknowledged, "2026-02-04", notice_id="doc", member_id=m1, branch_id=b1, channel="sms")
+    early = [dispatched("greeting", m1, b1, "2026-02-02"), dispatched("doc", m1, b1, "2026-02-02"),
+             dispatched("doc", m2, b1, "2026-02-03"), acked]
+    base = report(play(events), b1, month, "2026-02-28")["notices"]
+    in_order = report(play(events + [created("greeting", False), created("doc", True), *early]),
+                      b1, month, "2026-02-28")["notices"]
+    first = report(play(events + early + [created("greeting", False), created("doc", True)], batch=1),
+                   b1, month, "2026-02-28")["notices"]
+    assert (in_order["sent"], in_order["acknowledged"]) == (base["sent"] + 2, base["acknowledged"] + 1)
+    assert first == in_order
