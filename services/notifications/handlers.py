@@ -314,7 +314,21 @@ def _transfer(mb: Member, recorded: str, on: str, to_branch_id: str | None, path
     mb.transfers.append({"recorded": recorded, "on": on, "to_branch_id": to_branch_id, "path": path})
 
 
-async def _settle_member(ctx: Context, mb: Member, recorded: str, placed: bool = False) -> None:
+def _addressing(mb: Member) -> tuple:
+    """What of the member their deliveries are made of (`Member.standing`): their places, the days
+    they were away or gone, their contacts, and which specialist they had from when. A specialist
+    named again, a profile's name or health: the same deliveries."""
+    specialists, last = [], None
+    for s in sorted(mb.specialists, key=lambda s: s["recorded"]):
+        if s["specialist_id"] != last:
+            specialists.append((s["recorded"], s["specialist_id"]))
+            last = s["specialist_id"]
+    return (repr(mb.registered), repr(mb.branch), repr(mb.transfers), repr(mb.died), repr(mb.away),
+            repr(mb.returns), repr(mb.contacts), specialists)
+
+
+async def _settle_member(ctx: Context, mb: Member, recorded: str, placed: bool = False,
+                         was: tuple | None = None) -> None:
     """A fact about the member, recorded on `recorded`, was added: stage the member, keep the tree's
     lists, and settle their delivery of every notice still open to it (open_until on or after that
     day) that names them or one of the orgs they have belonged to.
@@ -325,6 +339,11 @@ async def _settle_member(ctx: Context, mb: Member, recorded: str, placed: bool =
     Other facts write no org document, so they never contend with notices being addressed."""
     mb.refresh()
     ctx.repo(MEMBER).add(mb)
+    if was is not None and not placed and _addressing(mb) == was:
+        # No delivery can change (`was`: `_addressing` before the fact). Worth saying: a fact
+        # recorded early, handled after a year of notices (a district publishing all at once),
+        # would otherwise re-address every one of them.
+        return
     places = mb.placements()
     org_ids = list(dict.fromkeys(o for _, path in places for o in path))
     await ctx.uow.prefetch([(ORGS, o) for o in org_ids])
@@ -428,9 +447,10 @@ async def member_registered(ev: m.MemberRegistered, ctx: Context) -> None:
 
 async def member_profile_updated(ev: m.MemberProfileUpdated, ctx: Context) -> None:
     mb, day = await _member(ctx, ev.member_id), _recorded(ctx)
+    was = _addressing(mb)
     _profile(mb, ev.profile, day)
     _specialist(mb, ev.specialist_id, None, day)
-    await _settle_member(ctx, mb, day)
+    await _settle_member(ctx, mb, day, was=was)
 
 
 async def _path(ctx: Context, branch_id: str, ancestors: list[str]) -> list[str]:
@@ -470,29 +490,33 @@ async def branch_moved(ev: rz.BranchMoved, ctx: Context) -> None:
 
 async def member_marked_away(ev: m.MemberMarkedAway, ctx: Context) -> None:
     mb, day = await _member(ctx, ev.member_id), _recorded(ctx)
+    was = _addressing(mb)
     start = ev.from_.isoformat()
     mb.away = [x for x in mb.away if x["from"] != start] + [
         {"recorded": day, "from": start, "until": ev.until.isoformat() if ev.until else None}]
-    await _settle_member(ctx, mb, day)
+    await _settle_member(ctx, mb, day, was=was)
 
 
 async def member_returned(ev: m.MemberReturned, ctx: Context) -> None:
     mb, day = await _member(ctx, ev.member_id), _recorded(ctx)
+    was = _addressing(mb)
     if all(x["on"] != ev.on.isoformat() for x in mb.returns):
         mb.returns.append({"recorded": day, "on": ev.on.isoformat()})
-    await _settle_member(ctx, mb, day)
+    await _settle_member(ctx, mb, day, was=was)
 
 
 async def member_died(ev: m.MemberDied, ctx: Context) -> None:
     mb, day = await _member(ctx, ev.member_id), _recorded(ctx)
+    was = _addressing(mb)
     mb.died = {"recorded": day, "on": ev.on.isoformat()}
-    await _settle_member(ctx, mb, day)
+    await _settle_member(ctx, mb, day, was=was)
 
 
 async def specialist_assigned(ev: m.SpecialistAssigned, ctx: Context) -> None:
     mb, day = await _member(ctx, ev.member_id), _recorded(ctx)
+    was = _addressing(mb)
     _specialist(mb, ev.specialist_id, ev.specialist_name, day)
-    await _settle_member(ctx, mb, day)
+    await _settle_member(ctx, mb, day, was=was)
 
 
 def _member_keys(ev) -> list:

@@ -237,3 +237,28 @@ async def test_a_notice_addressed_event_is_named_after_its_branch_not_its_member
     _created, *addressed = await run(uow, cmd)
     for e in addressed:
         assert e["id"] == derived_id(cmd["id"], f"k:{e['data']['branch_id']}/NoticeAddressed", by=e["source"])
+
+
+async def test_a_fact_that_changes_no_delivery_re_addresses_no_notice():
+    """A specialist named again (a new name, the same specialist) leaves every delivery as it was:
+    the member is kept, and no open notice is looked at again. A new specialist is."""
+    ids, uow = await district()
+    b1 = ids["branches"][0]
+    await run(uow, send_notice("n1", org_ids=[b1]))
+    uow = stored(uow)
+
+    def assigned(specialist_id: str, name: str) -> dict:
+        return dated(envelope("SpecialistAssigned", {"member_id": "m2", "branch_id": b1,
+                                                     "specialist_id": specialist_id, "specialist_name": name}))
+
+    await run(uow, assigned("sp-9", "刘医生"))  # m2's first specialist: a door delivery names them
+    uow = stored(uow)
+    assert delivery_from_doc(uow.docs[DELIVERIES][delivery_id("n1", "m2")]).specialist_id == "sp-9"
+    loads = uow.loads
+    await run(uow, assigned("sp-9", "刘海医生"))
+    assert uow.loads == loads + 2  # what the table prefetches (the member, its branch): no index, delivery or notice
+    uow = stored(uow)
+    assert member_from_doc(uow.docs[MEMBERS]["m2"]).specialist_name == "刘海医生"
+    await run(uow, assigned("sp-7", "陈护士"))
+    uow = stored(uow)
+    assert delivery_from_doc(uow.docs[DELIVERIES][delivery_id("n1", "m2")]).specialist_id == "sp-7"
