@@ -120,7 +120,7 @@ async def main() -> None:
 
         def door(who):
             async def call():
-                return f"{len((await routes.door_deliveries(ids['specialist'], request, who))['pending'])} pending"
+                return f"{len((await routes.door_deliveries(ids['specialist'], request, who, page=1, page_size=500))['pending'])} pending"
             return call
 
         await timed("notice status, district: summary + first page of 500", status(district), args.repeat)
