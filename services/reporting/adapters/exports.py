@@ -46,6 +46,38 @@ def _figure(path: str, kind: str) -> tuple[str, object, str]:
     return FIGURE_LABELS[path], _at(path), kind
 
 
+def _section(path: str):
+    """A figure of a section a report may lack (a report read before issue 13's sections): empty."""
+    def get(r: dict):
+        node = r
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return None
+            node = node[part]
+        return node
+    return get
+
+
+# Issue 13's sections, as the dashboard's leadership cards name them: the committee, the
+# secretaries' training, their allowance (masked as one person's pay over a single branch) and
+# the year's assessments.
+LEADERSHIP_COLUMNS = [
+    ("支委职数（应配）", _section("committee.posts_required"), INT),
+    ("支委职数（已配）", _section("committee.posts_filled"), INT),
+    ("空缺职务", _section("committee.posts_vacant"), INT), ("空缺超期", _section("committee.posts_vacant_too_long"), INT),
+    ("换届逾期支部", _section("committee.terms_overdue"), INT), ("期内选举", _section("committee.elections_held"), INT),
+    ("书记（人）", _section("training.secretaries"), INT), ("书记本年度已培训（人）", _section("training.trained"), INT),
+    ("书记培训覆盖率", _section("training.coverage"), RATE),
+    ("书记补助应发（元）", _section("allowance.amount_due"), MONEY),
+    ("书记补助已发（元）", _section("allowance.amount_paid"), MONEY),
+    ("书记补助未发（元）", _section("allowance.amount_unpaid"), MONEY),
+    ("书记考核年度", _section("assessments.year"), INT),
+    ("书记考核：优秀", _section("assessments.excellent"), INT), ("书记考核：称职", _section("assessments.competent"), INT),
+    ("书记考核：基本称职", _section("assessments.basically_competent"), INT),
+    ("书记考核：不称职", _section("assessments.incompetent"), INT),
+]
+
+
 REPORT_COLUMNS = [
     ("组织ID", _at("org_id"), TEXT), ("组织名称", _at("name"), TEXT),
     ("统计期", lambda r: period_label(parse_period(r["period"])), TEXT), ("截至日期", _at("as_of"), DAY),
@@ -62,6 +94,7 @@ REPORT_COLUMNS = [
     _figure("notices.sent", INT), _figure("notices.acknowledged", INT), _figure("notices.ack_rate", RATE),
     _figure("visits.members_visited", INT), _figure("visits.overdue", INT),
     _figure("score", SCORE), _figure("recommended_stars", STARS), (FIGURE_LABELS["stars"], _at("stars"), STARS),
+    *LEADERSHIP_COLUMNS,
 ]
 MEMBER_COLUMNS = [
     ("党员ID", _at("member_id"), TEXT), ("姓名", _at("name"), TEXT), ("支部ID", _at("branch_id"), TEXT),

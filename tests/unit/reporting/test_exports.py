@@ -128,3 +128,30 @@ def test_the_dashboard_names_figures_by_the_labels_the_exports_use():
     assert "/api/v1/labels" in html
     for label in (*KIND_LABELS.values(), "支委会", "党员大会", "实收党费（元）", "未配备书记"):
         assert label not in html, label
+
+
+def with_leadership(r: dict, allowance: dict | None = None) -> dict:
+    return {**r, "committee": {"branches": 1, "posts_required": 5, "posts_filled": 4, "posts_vacant": 1,
+                               "posts_vacant_too_long": 0, "terms_known": 1, "terms_overdue": 0, "elections_held": 1},
+            "training": {"secretaries": 1, "trained": 1, "secretary_sessions": 2, "untrained": 0, "coverage": 1.0},
+            "allowance": allowance or {"months_due": 12, "months_paid": 11, "amount_due": "2400.00",
+                                       "amount_paid": "2200.00", "amount_unpaid": "200.00", "branches": 1},
+            "assessments": {"year": 2025, "assessed": 1, "excellent": 1, "competent": 0, "basically_competent": 0,
+                            "incompetent": 0}}
+
+
+def test_exports_carry_the_leadership_sections_as_numbers_and_a_masked_allowance_as_text():
+    """Issue 13's sections: the committee, the secretaries' training, allowance and assessments."""
+    masked = with_leadership(report(org_id="b2", name="世纪花园社区退休党支部"),
+                             {"months_due": 12, "months_paid": 11, "amount_due": "****", "amount_paid": "****",
+                              "amount_unpaid": "****", "branches": 1})
+    wb = load_workbook(io.BytesIO(exports.xlsx(with_leadership(report(period="2025")), [masked, report(org_id="b3")],
+                                               [])))
+    rows = list(wb["汇总"].values)
+    summary, branch, before = (dict(zip(rows[0], r)) for r in rows[1:4])
+    assert (summary["支委职数（已配）"], summary["书记培训覆盖率"], summary["书记补助未发（元）"], summary["书记考核：优秀"]) == (
+        4, 1, 200, 1)
+    assert branch["书记补助应发（元）"] == "****" and branch["空缺职务"] == 1
+    assert before["支委职数（应配）"] is None  # a report without the sections: empty cells, not an error
+    row = csv_rows(with_leadership(report()))[0]
+    assert (row["书记培训覆盖率"], row["书记补助已发（元）"], row["书记考核年度"]) == ("100.00%", "2200.00", "2025")
