@@ -7,6 +7,7 @@ from services.activities.adapters.documents import MEMBER_REQUEST, MEMBER_VIEW, 
 from services.activities.domain import service_requests as rules
 from services.activities.domain.service_requests import MemberRequests, ServiceRequest
 from shared.contracts import service_requests as c
+from shared.contracts.parsing import derived_id
 from shared.errors import unknown_reference
 from shared.messaging.pipeline import Context, Handler
 
@@ -87,7 +88,9 @@ async def _open_for_visit(ctx: Context, index: MemberRequests, *, member_id: str
                            due_on=rules.visit_due(on), branch_id=branch)
     index.open[r.key] = r.request_id
     ctx.repo(REQUEST).add(r)
-    ctx.emit(_opened(r))
+    # Named after the request, not the message that opened it: a visit, or the resolution of the
+    # request that took the visit in, whichever order they were handled in.
+    ctx.emit(_opened(r), id=derived_id("visit-request-opened", r.request_id))
     return r
 
 

@@ -109,14 +109,18 @@ def test_a_request_from_a_visit_names_the_visit():
 
 
 async def _requests_after(order: list[dict]) -> dict[str, tuple]:
-    """The requests (id → opened_on, resolved_on) once `order`'s commands are handled in that order."""
+    """The requests (id → opened_on, resolved_on, the id of the event that said it opened) once
+    `order`'s commands are handled in that order."""
     uow = FakeUnitOfWork()
     await handle(MEMBER_EVENT_HANDLERS, envelope("MemberRegistered", {
         "member_id": "m1", "branch_id": "b1", "ancestors": ["d", "c"], "status": "resident",
         "profile": {"name": "王秀英"}, "dues_year": 2025, "monthly_dues": "24.00"}), uow)
+    opened = {}
     for cmd in order:
-        await handle(HANDLERS, cmd, uow)
-    return {k: (d["opened_on"], d["resolved_on"]) for k, d in uow.pending(REQUESTS).items()}
+        for e in await handle(HANDLERS, cmd, uow):
+            if e["type"] == "ServiceRequestOpened":
+                opened[e["data"]["request_id"]] = e["id"]
+    return {k: (d["opened_on"], d["resolved_on"], opened[k]) for k, d in uow.pending(REQUESTS).items()}
 
 
 def _visit(visit_id: str, on: str) -> dict:
@@ -134,7 +138,8 @@ async def test_a_need_is_open_on_the_day_of_the_visit_whatever_order_the_command
                       _visit("v4", "2025-05-20"))
     # In time: v1 opens r1, v2 finds it open, r1 is resolved, v3 opens its own, v4 finds that open.
     in_time = await _requests_after([v1, v2, resolve, v3, v4])
-    assert in_time == {r1: ("2025-03-01", "2025-03-05"), visit_request_id("v3", 0): ("2025-05-02", None)}
+    assert {k: v[:2] for k, v in in_time.items()} == {r1: ("2025-03-01", "2025-03-05"),
+                                                      visit_request_id("v3", 0): ("2025-05-02", None)}
     # The resolution travels on the request's key: handled after the later visits, or before v2.
     assert await _requests_after([v1, v2, v3, v4, resolve]) == in_time
     assert await _requests_after([v1, resolve, v2, v3, v4]) == in_time
