@@ -446,7 +446,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
             await update(ctx, member_id, change)
 
     async def require_ack(ctx: Context, notice_id: str) -> dict:
-        notice = await ctx.get(NOTICES, notice_id)
+        notice = await ctx.read(NOTICES, notice_id)  # only looked at: no copy, on every dispatch
         return {"require_ack": notice["require_ack"]} if notice and "require_ack" in notice else {}
 
     async def wait_for_notice(ctx: Context, notice_id: str, member_ids: list[str], field: str, on: str) -> bool:
@@ -454,10 +454,10 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         automatic notice): then they are kept, earliest day each, in the notice's document."""
         if notice_id.startswith(AUTOMATIC_NOTICE_PREFIXES):
             return False
-        doc = await ctx.get(NOTICES, notice_id)
-        if doc is not None and "require_ack" in doc:
+        seen = await ctx.read(NOTICES, notice_id)  # a copy only when the pair waits (below)
+        if seen is not None and "require_ack" in seen:
             return False
-        doc = doc or {"_id": notice_id}
+        doc = await ctx.get(NOTICES, notice_id) or {"_id": notice_id}
         waiting = doc.setdefault("waiting", {})
         for member_id in member_ids:
             seen = waiting.setdefault(member_id, {})

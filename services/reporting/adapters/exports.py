@@ -33,10 +33,14 @@ XLSX_FORMATS = {INT: "0", RATE: "0.00%", MONEY: "#,##0.00", HOURS: "0.0#", SCORE
                 STARS: "0"}
 
 
-def _at(path: str):
+def _at(path: str, optional: bool = False):
+    """The value at a dotted path of a report. `optional`: a section a report may lack (one read
+    before issue 13's sections) gives an empty cell rather than an error."""
     def get(r: dict):
         node = r
         for part in path.split("."):
+            if optional and (not isinstance(node, dict) or part not in node):
+                return None
             node = node[part]
         return node
     return get
@@ -46,35 +50,23 @@ def _figure(path: str, kind: str) -> tuple[str, object, str]:
     return FIGURE_LABELS[path], _at(path), kind
 
 
-def _section(path: str):
-    """A figure of a section a report may lack (a report read before issue 13's sections): empty."""
-    def get(r: dict):
-        node = r
-        for part in path.split("."):
-            if not isinstance(node, dict) or part not in node:
-                return None
-            node = node[part]
-        return node
-    return get
-
-
 # Issue 13's sections, as the dashboard's leadership cards name them: the committee, the
 # secretaries' training, their allowance (masked as one person's pay over a single branch) and
 # the year's assessments.
 LEADERSHIP_COLUMNS = [
-    ("支委职数（应配）", _section("committee.posts_required"), INT),
-    ("支委职数（已配）", _section("committee.posts_filled"), INT),
-    ("空缺职务", _section("committee.posts_vacant"), INT), ("空缺超期", _section("committee.posts_vacant_too_long"), INT),
-    ("换届逾期支部", _section("committee.terms_overdue"), INT), ("期内选举", _section("committee.elections_held"), INT),
-    ("书记（人）", _section("training.secretaries"), INT), ("书记本年度已培训（人）", _section("training.trained"), INT),
-    ("书记培训覆盖率", _section("training.coverage"), RATE),
-    ("书记补助应发（元）", _section("allowance.amount_due"), MONEY),
-    ("书记补助已发（元）", _section("allowance.amount_paid"), MONEY),
-    ("书记补助未发（元）", _section("allowance.amount_unpaid"), MONEY),
-    ("书记考核年度", _section("assessments.year"), INT),
-    ("书记考核：优秀", _section("assessments.excellent"), INT), ("书记考核：称职", _section("assessments.competent"), INT),
-    ("书记考核：基本称职", _section("assessments.basically_competent"), INT),
-    ("书记考核：不称职", _section("assessments.incompetent"), INT),
+    ("支委职数（应配）", _at("committee.posts_required", True), INT),
+    ("支委职数（已配）", _at("committee.posts_filled", True), INT),
+    ("空缺职务", _at("committee.posts_vacant", True), INT), ("空缺超期", _at("committee.posts_vacant_too_long", True), INT),
+    ("换届逾期支部", _at("committee.terms_overdue", True), INT), ("期内选举", _at("committee.elections_held", True), INT),
+    ("书记（人）", _at("training.secretaries", True), INT), ("书记本年度已培训（人）", _at("training.trained", True), INT),
+    ("书记培训覆盖率", _at("training.coverage", True), RATE),
+    ("书记补助应发（元）", _at("allowance.amount_due", True), MONEY),
+    ("书记补助已发（元）", _at("allowance.amount_paid", True), MONEY),
+    ("书记补助未发（元）", _at("allowance.amount_unpaid", True), MONEY),
+    ("书记考核年度", _at("assessments.year", True), INT),
+    ("书记考核：优秀", _at("assessments.excellent", True), INT), ("书记考核：称职", _at("assessments.competent", True), INT),
+    ("书记考核：基本称职", _at("assessments.basically_competent", True), INT),
+    ("书记考核：不称职", _at("assessments.incompetent", True), INT),
 ]
 
 
