@@ -288,7 +288,8 @@ async def recovery(bootstrap: str, since: float, timeout: float = 600, down=lamb
 # ---- the databases ----------------------------------------------------------------------------------
 
 async def busy_in_databases(mongo: str) -> dict[str, int]:
-    """Records owed to Kafka, held commands, deliveries being sent or due: what is not at rest."""
+    """Records owed to Kafka, held commands, deliveries being sent or due, reminders waiting for
+    their alert to stand: what is not at rest."""
     out: dict[str, int] = {}
     client = AsyncMongoClient(mongo, serverSelectionTimeoutMS=5000, tz_aware=True)
     try:
@@ -306,6 +307,8 @@ async def busy_in_databases(mongo: str) -> dict[str, int]:
                 elif coll == "deliveries":
                     n = await db[coll].count_documents({"$or": [{"state": "sending"},
                                                                 {"state": "pending", "next_at": {"$lte": now}}]})
+                elif coll == "alerts" and name.endswith("notifications"):  # reminders waiting to go
+                    n = await db[coll].count_documents({"remind_at": {"$ne": None}})
                 if n:
                     out[f"{name}.{coll}"] = n
     finally:

@@ -136,7 +136,7 @@ class Suite:
             # (at 10 s, a loaded machine's slow rounds were taken for orphans: 111–459 deliveries a
             # full-year run at load 25–40, outcome unknown, so runs differed without a fault).
             "NOTIFY_QUIET_HOURS": "00:00-00:00", "NOTIFY_RETRY_BASE_SECONDS": "1", "NOTIFY_MAX_ATTEMPTS": "2",
-            "NOTIFY_ORPHAN_AFTER_SECONDS": "30", "NOTIFY_POLL_SECONDS": "0.5",
+            "NOTIFY_ORPHAN_AFTER_SECONDS": "30", "NOTIFY_POLL_SECONDS": "0.5", "NOTIFY_REMINDER_SETTLE_SECONDS": "10",
             "LOG_LEVEL": "INFO",
             **self.world.settings(),
         }

@@ -40,12 +40,13 @@ from datetime import datetime, timedelta, timezone
 
 from services.notifications.adapters.channels import Note, SendFailed, Sender
 from services.notifications.adapters.documents import (
-    DELIVERIES, DELIVERY, MEMBER, MEMBERS, NOTICE, NOTICES, delivery_id, delivery_to_doc,
+    ALERTS, DELIVERIES, DELIVERY, MEMBER, MEMBERS, NOTICE, NOTICES, delivery_id, delivery_to_doc,
 )
 from services.notifications.domain import delivery as deliveries
 from services.notifications.domain.addressing import as_it_stands, delivery_for
 from services.notifications.domain.delivery import NO_CHANNEL, Delivery, Failure, stamp
 from services.notifications.domain.quiet_hours import QuietHours
+from services.notifications.handlers import remind_due
 from services.notifications.naming import emit_for_delivery
 from services.notifications.settings import NotifySettings
 from shared.contracts import notifications as c
@@ -74,6 +75,7 @@ class DeliveryWorker:
                 if time.monotonic() - last_orphan_check >= self.cfg.orphan_after_seconds / 4:
                     await self.recover_orphans()
                     last_orphan_check = time.monotonic()
+                await self.remind()
                 if await self.tick() >= self.cfg.batch_size:
                     continue  # more is due: no pause between full batches
             except asyncio.CancelledError:
@@ -103,6 +105,27 @@ class DeliveryWorker:
                     self._emit_failure(ctx, d, failure, d.attempts[-1])
 
             await self.pipe.run_unit(self._cause("orphans", group, now), work, [(DELIVERIES, d["_id"]) for d in group])
+
+    async def remind(self) -> None:
+        """The reminders whose alert has stood for the settling time (domain/alert_reminders.py):
+        one unit per alert, which reads the alert again (another instance, or an AlertCleared, may
+        have got there first)."""
+        now = _now()
+        due = await (self.db[ALERTS].find({"remind_at": {"$lte": stamp(now)}}, {"_id": 1}).sort("remind_at", 1)
+                     .limit(self.cfg.batch_size).to_list(None))
+        for alert_id in (d["_id"] for d in due):
+            async def work(ctx: Context, alert_id=alert_id) -> None:
+                doc = await ctx.get(ALERTS, alert_id)
+                if doc is not None:
+                    await remind_due(ctx, doc, now)
+                    ctx.put(ALERTS, doc)
+
+            s = self.runtime.settings
+            cause = Envelope.model_construct(
+                id=str(uuid.uuid5(WORK_NAMESPACE, f"remind/{alert_id}")), type="Delivery.remind", schema_version=1,
+                occurred_at=now, district=s.district, source="sunsetred-notifications", correlation_id=None,
+                causation_id=None, data={})
+            await self.pipe.run_unit(cause, work, [(ALERTS, alert_id)])
 
     async def tick(self) -> int:
         """One round over what is due, in chunks of several notices; returns how many were due."""

@@ -13,11 +13,13 @@ after a notice that concerns them was addressed: `_settle_member` then settles t
 delivery of every notice still open to the fact, as if the fact had come first; a delivery
 already under way or done is never changed (README, "Late facts").
 """
-from datetime import datetime
+import copy
+from datetime import datetime, timedelta, timezone
 
 from services.notifications.adapters.documents import (
-    DELIVERIES, DELIVERY, FEEDBACK, MEMBER, MEMBERS, NOTICE, NOTICE_INDEX, NOTICES, ORGS, delivery_id, index_id, org_doc,
+    ALERTS, DELIVERIES, DELIVERY, FEEDBACK, MEMBER, MEMBERS, NOTICE, NOTICE_INDEX, NOTICES, ORGS, delivery_id, index_id, org_doc,
 )
+from services.notifications.domain import alert_reminders as ar
 from services.notifications.domain import delivery as deliveries
 from services.notifications.domain import district_office
 from services.notifications.domain import notice as notices
@@ -29,7 +31,7 @@ from services.notifications.domain.notice import Notice
 from services.notifications.domain.quiet_hours import QuietHours
 from services.notifications.domain.recipients import Member, branch_path, open_until
 from services.notifications.naming import caused_by, emit_for_delivery
-from services.notifications.settings import district_office_contact
+from services.notifications.settings import district_office_contact, reminder_settle_seconds
 from shared.contracts import activities as a
 from shared.contracts import members as m
 from shared.contracts import reorganization as rz
@@ -150,48 +152,82 @@ async def activity_scheduled(ev: a.ActivityScheduled, ctx: Context) -> None:
     await _address(ctx, n, due, False, strict=False)
 
 
-def reminder_name(alert_id: str, level: str, months: int | None) -> str:
-    """`reminder:<alert_id>:warning:<months>` (one a month while the run grows), or
-    `reminder:<alert_id>:alert` (once)."""
-    return f"reminder:{alert_id}:alert" if level == "alert" else f"reminder:{alert_id}:{level}:{months}"
-
-
 async def alert_raised(ev: r.AlertRaised, ctx: Context) -> None:
     """At a warning (3 to 5 months), a reminder to the member and their branch secretary, once per
     (alert, months): every month the run grows. At an alert (6 months), the secretary and the
     district's organisation department are told (domain.md), once per alert: the run is past the
     Party Constitution's six months, it is theirs to act on now, and a month more changes nothing.
-    The ids, and those of the events they cause here, derive from these, not from the AlertRaised's
-    own id (which depends on the order reporting saw its facts in)."""
-    if ev.kind not in REMINDED_KINDS or ev.level not in ("warning", "alert"):
+    Each waits until the alert has stood for the settling time, and goes only if it still stands
+    then (domain/alert_reminders.py); with no settling time, at once."""
+    if ev.kind not in REMINDED_KINDS or ev.level not in (ar.WARNING, ar.ALERT):
         return
-    name = reminder_name(ev.alert_id, ev.level, ev.months)
-    months = ev.months or 0
-    member = await ctx.repo(MEMBER).get(ev.subject_id)
+    now = datetime.now(timezone.utc)
+    settle = reminder_settle_seconds()
+    reminder = {"alert_id": ev.alert_id, "kind": ev.kind, "level": ev.level, "subject_id": ev.subject_id,
+                "org_id": ev.org_id, "since": ev.since, "months": ev.months,
+                "occurred_at": stamp(ctx.envelope.occurred_at),
+                "correlation_id": ctx.envelope.correlation_id or ctx.envelope.id}
+    doc = ar.raised(await ctx.get(ALERTS, ev.alert_id), ev.alert_id, ev.as_of.isoformat(),
+                    ar.reminder_name(ev.alert_id, ev.level, ev.months), reminder, now + timedelta(seconds=settle))
+    if settle <= 0:
+        await remind_due(ctx, doc, now)
+    ctx.put(ALERTS, doc)
+
+
+async def alert_cleared(ev: r.AlertCleared, ctx: Context) -> None:
+    """The alert is gone: the reminders still waiting for it to stand are dropped."""
+    if ev.kind in REMINDED_KINDS:
+        ctx.put(ALERTS, ar.cleared(await ctx.get(ALERTS, ev.alert_id), ev.alert_id, ev.as_of.isoformat()))
+
+
+async def remind_due(ctx: Context, doc: dict, now: datetime) -> None:
+    """Create the reminders of this alert whose settling time is over (from `alert_raised`, or from
+    the delivery worker's rounds), each as the AlertRaised that asked for it would have."""
+    names = []
+    for name, p in ar.due(doc, now):
+        await _remind(_as_raised(ctx, p), name, p)
+        names.append(name)
+    ar.reminded(doc, names)
+
+
+def _as_raised(ctx: Context, p: dict) -> Context:
+    other = copy.copy(ctx)
+    other.envelope = ctx.envelope.model_copy(update={"occurred_at": datetime.fromisoformat(p["occurred_at"]),
+                                                     "correlation_id": p["correlation_id"]})
+    return other
+
+
+async def _remind(ctx: Context, name: str, p: dict) -> None:
+    """The notices of one reminder. Their ids, and those of the events they cause here, derive from
+    the reminder's name, not from the message that asked for it (whose id depends on the order
+    reporting saw its facts in)."""
+    months = p["months"] or 0
+    member = await ctx.repo(MEMBER).get(p["subject_id"])
     who = member.name if member is not None else ""
-    branch = await ctx.get(ORGS, ev.org_id) or {}
+    branch = await ctx.get(ORGS, p["org_id"]) or {}
     targets = []
-    if ev.level == "warning":
-        targets.append((f"{name}:member", *texts.reminder_to_member(ev.kind, who, months, ev.since), ev.subject_id))
+    if p["level"] == ar.WARNING:
+        targets.append((f"{name}:member", *texts.reminder_to_member(p["kind"], who, months, p["since"]),
+                        p["subject_id"]))
     secretary = branch.get("secretary_id")
-    if secretary and secretary != ev.subject_id:
-        targets.append((f"{name}:secretary", *texts.reminder_to_secretary(ev.kind, who, months, ev.since, ev.level),
-                        secretary))
-    if ev.level == "alert":
+    if secretary and secretary != p["subject_id"]:
+        targets.append((f"{name}:secretary", *texts.reminder_to_secretary(p["kind"], who, months, p["since"],
+                                                                          p["level"]), secretary))
+    if p["level"] == ar.ALERT:
         office = district_office.office(await ctx.repo(MEMBER).get(district_office.OFFICE_ID), ctx.envelope.district,
                                         district_office_contact())
         if office is not None:
             ctx.repo(MEMBER).add(office)
-        targets.append((f"{name}:district", *texts.alert_to_district(ev.kind, who, branch.get("name", ""), months,
-                                                                     ev.since), district_office.OFFICE_ID))
+        targets.append((f"{name}:district", *texts.alert_to_district(p["kind"], who, branch.get("name", ""), months,
+                                                                     p["since"]), district_office.OFFICE_ID))
     due = ctx.envelope.occurred_at
-    reminder = caused_by(ctx, name)
+    emitter = caused_by(ctx, name)
     for notice_id, title, body, to in targets:
         if await ctx.repo(NOTICE).get(notice_id) is not None:
             continue
         n = Notice(notice_id, title, body, "reminder", {"org_ids": [], "member_ids": [to]},
-                   addressed_on=local_date(due).isoformat(), origin=f"alert:{ev.alert_id}")
-        await _address(ctx, n, due, False, strict=False, emitter=reminder)
+                   addressed_on=local_date(due).isoformat(), origin=f"alert:{p['alert_id']}")
+        await _address(ctx, n, due, False, strict=False, emitter=emitter)
 
 
 # ---- what members and specialists did ---------------------------------------------------------
@@ -550,8 +586,9 @@ HANDLERS: dict[str, Handler] = {
     # activities.events and reporting.events
     "ActivityScheduled": Handler(activity_scheduled, lambda x: [(NOTICES, f"activity:{x.activity_id}"),
                                                                 *((ORGS, b) for b in x.branch_ids)]),
-    "AlertRaised": Handler(alert_raised, lambda x: [(MEMBERS, x.subject_id), (ORGS, x.org_id),
+    "AlertRaised": Handler(alert_raised, lambda x: [(ALERTS, x.alert_id), (MEMBERS, x.subject_id), (ORGS, x.org_id),
                                                     (MEMBERS, district_office.OFFICE_ID),
-                                                    *((NOTICES, f"{reminder_name(x.alert_id, x.level, x.months)}:{who}")
+                                                    *((NOTICES, f"{ar.reminder_name(x.alert_id, x.level, x.months)}:{who}")
                                                       for who in ("member", "secretary", "district"))]),
+    "AlertCleared": Handler(alert_cleared, lambda x: [(ALERTS, x.alert_id)]),
 }

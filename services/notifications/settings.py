@@ -34,6 +34,12 @@ class NotifySettings(BaseSettings):
     # An attempt still `sending` after this long belongs to a process that died mid-send: longer
     # than a send can take (send_timeout_seconds, with room to record the outcome).
     orphan_after_seconds: float = 120.0
+    # A reminder goes once its alert has stood this long, and not if it clears before: reporting
+    # raises an alert for a moment when it handles a fact after a later-dated one (a payment after
+    # a meeting), and a member must not be reminded of an arrear they had paid (finding 29 of
+    # docs/reliability.md). Longer than the topics drift apart (a rebalance: 45 s); a reminder of
+    # a run of months is no worse for coming minutes later. 0: at once.
+    reminder_settle_seconds: float = 300.0
     # The district's organisation department, told of every six-month alert with the branch
     # secretary (domain.md): JSON {"name", "phone", "email", "wechat_openid", "preferred_channel"}.
     # The default is an address the demo's console channel prints.
@@ -50,3 +56,9 @@ def district_office_contact() -> dict:
         raise ValueError("NOTIFY_DISTRICT_OFFICE must be a JSON object {name, phone, email, wechat_openid, "
                          "preferred_channel}")
     return value
+
+
+@lru_cache
+def reminder_settle_seconds() -> float:
+    """NOTIFY_REMINDER_SETTLE_SECONDS, read once."""
+    return NotifySettings().reminder_settle_seconds

@@ -33,6 +33,9 @@ NOTICE_INDEX = "notice_index"
 # with `deliveries` (DELIVERY_TALLY): a notice's status sums a few of them instead of counting
 # 100,000 deliveries.
 NOTICE_TALLIES = "notice_tallies"
+# Reporting's alerts as far as reminders go, and the reminders waiting for their alert to stand
+# (domain/alert_reminders.py): {_id: alert_id, open, as_of, pending, reminded, remind_at}.
+ALERTS = "alerts"
 
 
 def delivery_id(notice_id: str, member_id: str) -> str:
@@ -156,3 +159,4 @@ async def setup(db) -> None:
     await db[DELIVERIES].create_index([("specialist_id", 1), ("state", 1)])
     await db[MEMBERS].create_index("specialist_id")
     await db[FEEDBACK].create_index([("ancestors", 1), ("on", 1)])
+    await db[ALERTS].create_index("remind_at")  # the reminders due, for the delivery worker

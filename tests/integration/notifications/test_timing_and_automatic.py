@@ -122,3 +122,34 @@ async def test_a_warning_reminds_member_and_secretary_once_until_the_facts_chang
     for who in ("member", "secretary"):
         await status_when(n, f"reminder:dues_arrears:{m}:2026-01:warning:4:{who}", settled)
     assert len(gateway.to(p_member, "/sms")) == 2 and len(gateway.to(p_secretary, "/sms")) == 2
+
+
+async def test_an_alert_cleared_before_it_stood_reminds_nobody(notifier, gateway):
+    """Finding 29 of docs/reliability.md: reporting raised an alert for a moment (a meeting handled
+    before an earlier payment) and cleared it. Nobody is reminded of it, whether the clear comes
+    right after the raise or (two instances of reporting) before it; an alert that stands is."""
+    n, w = notifier, World()
+    p_member = phone()
+    m = w.member("paid", name="王淑芬", phone=p_member, preferred_channel="sms")
+    await w.publish(n)
+    today = date.today().isoformat()
+
+    def alert(kind: str, since: str, cleared: bool = False) -> dict:
+        data = {"alert_id": f"{kind}:{m}:{since}", "kind": kind, "subject_id": m, "org_id": w.branches[0],
+                "as_of": today}
+        if cleared:
+            return envelope("AlertCleared", data, source="sunsetred-reporting")
+        return envelope("AlertRaised", {**data, "level": "warning", "since": since, "months": 3},
+                        source="sunsetred-reporting")
+
+    # One key (the member), so in this order; the last alert stands, and by the time its reminder
+    # is settled the others' settling time is long over.
+    await n.bus.send("reporting.events", alert("dues_arrears", "2026-01"),
+                     alert("dues_arrears", "2026-01", cleared=True), alert("dues_arrears", "2026-02", cleared=True),
+                     alert("dues_arrears", "2026-02"), alert("no_participation", "2026-01"))
+    await status_when(n, f"reminder:no_participation:{m}:2026-01:warning:3:member", settled)
+    for since in ("2026-01", "2026-02"):
+        r = await n.http.get(f"/api/v1/notices/reminder:dues_arrears:{m}:{since}:warning:3:member/status")
+        assert r.status_code == 404
+    [sms] = gateway.to(p_member, "/sms")
+    assert "未参加组织生活" in "".join(sms.body["segments"])  # the standing alert's reminder, the only one

@@ -6,21 +6,25 @@ members.events, each at its own pace. A notice is addressed as of its day, from 
 by its open_until day; a fact that arrives after the notice settles the deliveries not yet under
 way as if it had come first (services/notifications/README.md, "Late facts").
 """
+import json
 import random
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from services.activities.handlers import HANDLERS as ACTIVITIES_HANDLERS
 from services.members.handlers import HANDLERS as MEMBERS_HANDLERS
+from services.notifications import handlers as notification_handlers
 from services.notifications.adapters.documents import (
-    DELIVERIES, NOTICES, delivery_from_doc, delivery_id, delivery_to_doc,
+    ALERTS, DELIVERIES, NOTICES, delivery_from_doc, delivery_id, delivery_to_doc,
 )
 from services.notifications.domain import delivery as dl
 from services.notifications.domain.quiet_hours import QuietHours
 from services.notifications.handlers import HANDLERS
+from shared.contracts.envelope import Envelope
 from shared.contracts.parsing import parse_object
-from tests.support.fake_uow import FakeUnitOfWork, handle
+from shared.messaging.pipeline import Context
+from tests.support.fake_uow import FakeUnitOfWork, _Pipeline, handle
 from tests.support.messages import envelope
 from tests.support.scenario import register, tree
 
@@ -227,7 +231,34 @@ def alert(member_id: str, org_id: str, months: int, as_of: str) -> dict:
         source="sunsetred-reporting"), at(as_of, 12))
 
 
-async def test_a_reminder_is_named_by_its_alert_and_months_not_by_the_message_that_raised_it():
+@pytest.fixture
+def settle(monkeypatch):
+    """The reminders' settling time (NOTIFY_REMINDER_SETTLE_SECONDS), set by the test."""
+    def set_to(seconds: float) -> None:
+        monkeypatch.setattr(notification_handlers, "reminder_settle_seconds", lambda: seconds)
+    set_to(0)  # at once, unless the test says otherwise
+    return set_to
+
+
+async def remind(base: FakeUnitOfWork, now: datetime) -> tuple[FakeUnitOfWork, list[dict]]:
+    """What the delivery worker's round does at `now` with the reminders waiting (one unit per
+    alert, as `DeliveryWorker.remind`), on a copy of `base`; returns the store and the events."""
+    uow, before = FakeUnitOfWork(base.docs), 0
+    for alert_id in sorted(uow.docs[ALERTS]):
+        ctx = Context(_Pipeline(), Envelope.model_validate(envelope("Delivery.remind", {})), uow)
+        doc = await ctx.get(ALERTS, alert_id)
+        await notification_handlers.remind_due(ctx, doc, now)
+        ctx.put(ALERTS, doc)
+        uow.commit_message()
+    uow.commit()
+    return uow, [json.loads(r.value) for r in uow.outbox[before:]]
+
+
+def later(seconds: float) -> datetime:
+    return datetime.now(timezone.utc) + timedelta(seconds=seconds)
+
+
+async def test_a_reminder_is_named_by_its_alert_and_months_not_by_the_message_that_raised_it(settle):
     d = District()
     base = await d.ledger()
     # AppointSecretary also records the committee's post (CommitteeMemberAppointed): notifications reads the other
@@ -249,7 +280,7 @@ async def test_a_reminder_is_named_by_its_alert_and_months_not_by_the_message_th
         "reminder:dues_arrears:m1:2026-01:warning:4:member", "reminder:dues_arrears:m1:2026-01:warning:4:secretary"]
 
 
-async def test_at_six_months_the_secretary_and_the_district_are_told():
+async def test_at_six_months_the_secretary_and_the_district_are_told(settle):
     """domain.md: a warning at 3 months; at 6, an alert to the branch secretary and the district."""
     d = District()
     base = await d.ledger()
@@ -267,7 +298,7 @@ async def test_at_six_months_the_secretary_and_the_district_are_told():
     assert office[0][4] == ("email",)  # the department's configured address (the console in the demo)
 
 
-async def test_a_reminder_about_a_member_not_yet_projected_reaches_them_once_they_are():
+async def test_a_reminder_about_a_member_not_yet_projected_reaches_them_once_they_are(settle):
     d = District()
     base = await d.ledger()
     [registered] = [e for e in await d.facts(dated(register(d.b1, "m5", registered_on="2026-01-05"),
@@ -278,6 +309,57 @@ async def test_a_reminder_about_a_member_not_yet_projected_reaches_them_once_the
     after, _ = await feed(base, [warning, registered])
     assert deliveries(before) == deliveries(after)
     assert set(deliveries(after)) >= {delivery_id("reminder:dues_arrears:m5:2026-01:warning:3:member", "m5")}
+
+
+def cleared(member_id: str, org_id: str, as_of: str) -> dict:
+    return dated(envelope("AlertCleared", {
+        "alert_id": f"dues_arrears:{member_id}:2026-01", "kind": "dues_arrears", "subject_id": member_id,
+        "org_id": org_id, "as_of": as_of}, source="sunsetred-reporting"), at(as_of, 12))
+
+
+async def test_a_reminder_waits_for_its_alert_to_stand_and_is_then_what_it_would_have_been_at_once(settle):
+    """Finding 29 of docs/reliability.md: a reminder goes once its alert has stood for the settling
+    time, with the very notices and event ids it would have had at once."""
+    d = District()
+    base = await d.ledger()
+    raised = alert("m1", d.b1, 3, "2026-03-20")
+    at_once, now_events = await feed(base, [raised])
+    settle(300)
+    waiting, events = await feed(base, [raised])
+    assert [e for e in events if e["type"] == "NoticeCreated"] == [] and not waiting.docs[DELIVERIES]
+    _, too_soon = await remind(waiting, later(10))
+    assert too_soon == []
+    settled, reminded = await remind(waiting, later(301))
+    assert [(e["id"], e["type"], e["data"]) for e in reminded] == [(e["id"], e["type"], e["data"]) for e in now_events]
+    assert deliveries(settled) == deliveries(at_once)
+    again, twice = await remind(settled, later(900))
+    assert twice == []  # reminded once
+
+
+@pytest.mark.parametrize("order", ["raised, cleared", "cleared, raised"])
+async def test_an_alert_cleared_before_it_stood_reminds_nobody(settle, order):
+    """Raised as of 20 March when a meeting was handled before the payment of 18 March, cleared as
+    of 20 March once the payment was: nobody is reminded of an arrear already paid, whichever of the
+    two notifications hears first (two instances of reporting may publish them out of order)."""
+    settle(300)
+    d = District()
+    base = await d.ledger()
+    raised, gone = alert("m1", d.b1, 3, "2026-03-20"), cleared("m1", d.b1, "2026-03-20")
+    uow, events = await feed(base, [raised, gone] if order == "raised, cleared" else [gone, raised])
+    _, reminded = await remind(uow, later(301))
+    assert events == [] and reminded == [] and not uow.docs[DELIVERIES]
+
+
+async def test_an_alert_raised_again_after_it_cleared_reminds_again(settle):
+    """Cleared as of 20 March, raised again as of 20 April (the run went on): a reminder then."""
+    settle(300)
+    d = District()
+    base = await d.ledger()
+    uow, _ = await feed(base, [alert("m1", d.b1, 3, "2026-03-20"), cleared("m1", d.b1, "2026-03-20"),
+                               alert("m1", d.b1, 4, "2026-04-20")])
+    _, reminded = await remind(uow, later(301))
+    assert sorted(e["data"]["notice_id"] for e in reminded if e["type"] == "NoticeCreated") == [
+        "reminder:dues_arrears:m1:2026-01:warning:4:member"]
 
 
 async def test_an_acknowledged_delivery_is_re_planned_by_a_late_fact_never_withdrawn():
