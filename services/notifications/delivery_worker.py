@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 WORK_NAMESPACE = uuid.UUID("6f1d2c1e-4b8a-4e55-9a51-0d7c3f7e2b10")
 PARALLEL_SENDS = 16  # a chunk's sends at once
 RECORD_RETRY_FIRST_S, RECORD_RETRY_MAX_S = 0.25, 5.0  # pauses between tries to record known outcomes
+REMIND_PAGE = 50  # alerts whose reminders are created in one unit (a few notices each)
 
 
 class DeliveryWorker:
@@ -107,25 +108,26 @@ class DeliveryWorker:
             await self.pipe.run_unit(self._cause("orphans", group, now), work, [(DELIVERIES, d["_id"]) for d in group])
 
     async def remind(self) -> None:
-        """The reminders whose alert has stood for the settling time (domain/alert_reminders.py):
-        one unit per alert, which reads the alert again (another instance, or an AlertCleared, may
-        have got there first)."""
+        """The reminders whose alert has stood for the settling time (domain/alert_reminders.py),
+        REMIND_PAGE alerts a unit: each unit reads its alerts again (another instance, or an
+        AlertCleared, may have got there first)."""
         now = _now()
-        due = await (self.db[ALERTS].find({"remind_at": {"$lte": stamp(now)}}, {"_id": 1}).sort("remind_at", 1)
-                     .limit(self.cfg.batch_size).to_list(None))
-        for alert_id in (d["_id"] for d in due):
-            async def work(ctx: Context, alert_id=alert_id) -> None:
-                doc = await ctx.get(ALERTS, alert_id)
-                if doc is not None:
-                    await remind_due(ctx, doc, now)
-                    ctx.put(ALERTS, doc)
+        due = [d["_id"] for d in await self.db[ALERTS].find({"remind_at": {"$lte": stamp(now)}}, {"_id": 1})
+               .sort("remind_at", 1).limit(self.cfg.batch_size).to_list(None)]
+        for page in (due[i:i + REMIND_PAGE] for i in range(0, len(due), REMIND_PAGE)):
+            async def work(ctx: Context, page=page) -> None:
+                for alert_id in page:
+                    doc = await ctx.get(ALERTS, alert_id)
+                    if doc is not None:
+                        await remind_due(ctx, doc, now)
+                        ctx.put(ALERTS, doc)
 
             s = self.runtime.settings
             cause = Envelope.model_construct(
-                id=str(uuid.uuid5(WORK_NAMESPACE, f"remind/{alert_id}")), type="Delivery.remind", schema_version=1,
+                id=str(uuid.uuid5(WORK_NAMESPACE, f"remind/{page[0]}")), type="Delivery.remind", schema_version=1,
                 occurred_at=now, district=s.district, source="sunsetred-notifications", correlation_id=None,
                 causation_id=None, data={})
-            await self.pipe.run_unit(cause, work, [(ALERTS, alert_id)])
+            await self.pipe.run_unit(cause, work, [(ALERTS, i) for i in page])
 
     async def tick(self) -> int:
         """One round over what is due, in chunks of several notices; returns how many were due."""
