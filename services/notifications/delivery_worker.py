@@ -46,7 +46,7 @@ from services.notifications.domain import delivery as deliveries
 from services.notifications.domain.addressing import as_it_stands, delivery_for
 from services.notifications.domain.delivery import NO_CHANNEL, Delivery, Failure, stamp
 from services.notifications.domain.quiet_hours import QuietHours
-from services.notifications.handlers import remind_due
+from services.notifications.handlers import address_next_page, remind_due
 from services.notifications.naming import emit_for_delivery
 from services.notifications.settings import NotifySettings
 from shared.contracts import notifications as c
@@ -77,6 +77,7 @@ class DeliveryWorker:
                     await self.recover_orphans()
                     last_orphan_check = time.monotonic()
                 await self.remind()
+                await self.address()
                 if await self.tick() >= self.cfg.batch_size:
                     continue  # more is due: no pause between full batches
             except asyncio.CancelledError:
@@ -128,6 +129,20 @@ class DeliveryWorker:
                 occurred_at=now, district=s.district, source="sunsetred-notifications", correlation_id=None,
                 causation_id=None, data={})
             await self.pipe.run_unit(cause, work, [(ALERTS, i) for i in page])
+
+    async def address(self) -> None:
+        """The next page of each large notice still being addressed (handlers.address_next_page):
+        one page a round, so the deliveries already addressed go out meanwhile."""
+        for doc in await self.db[NOTICES].find({"to_address": {"$gte": ""}}, {"_id": 1}).to_list(None):
+            async def work(ctx: Context, notice_id=doc["_id"]) -> None:
+                await address_next_page(ctx, notice_id)
+
+            s = self.runtime.settings
+            cause = Envelope.model_construct(
+                id=str(uuid.uuid5(WORK_NAMESPACE, f"address/{doc['_id']}")), type="Delivery.address",
+                schema_version=1, occurred_at=_now(), district=s.district, source="sunsetred-notifications",
+                correlation_id=None, causation_id=None, data={})
+            await self.pipe.run_unit(cause, work, [(NOTICES, doc["_id"])])
 
     async def tick(self) -> int:
         """One round over what is due, in chunks of several notices; returns how many were due."""

@@ -46,11 +46,16 @@ REMINDED_KINDS = ("dues_arrears", "no_participation")
 
 # ---- addressing a notice ------------------------------------------------------------------------
 
-async def _candidates(ctx: Context, n: Notice, strict: bool) -> list[Member]:
-    """Everyone who has ever belonged to a branch of the audience's subtrees, and the named
-    members (sorted by id: the order they were projected in does not matter)."""
-    org_ids, named = n.audience["org_ids"], n.audience["member_ids"]
-    await ctx.uow.prefetch([(ORGS, o) for o in org_ids] + [(MEMBERS, i) for i in named])
+# Members addressed in one transaction. A notice to more (a district-wide one: 100,000 members) is
+# addressed a page of whole branches at a time, by the delivery worker (`address_next_page`): in
+# one transaction it did not fit the storage engine's cache, and held a gigabyte in the service.
+ADDRESS_PAGE = 2000
+
+
+async def _audience(ctx: Context, n: Notice, strict: bool) -> list[str]:
+    """The branches of the audience's subtrees, each once, in the order of the audience."""
+    org_ids = n.audience["org_ids"]
+    await ctx.uow.prefetch([(ORGS, o) for o in org_ids])
     branches: list[str] = []
     for i, org_id in enumerate(org_ids):
         org = await ctx.read(ORGS, org_id)
@@ -59,40 +64,76 @@ async def _candidates(ctx: Context, n: Notice, strict: bool) -> list[Member]:
         branches.extend((org or {}).get("branches", []))
     branches = list(dict.fromkeys(branches))
     await ctx.uow.prefetch([(ORGS, b) for b in branches])
+    return branches
+
+
+async def _members(ctx: Context, branches: list[str], named: list[str]) -> list[Member]:
+    """Everyone who has ever belonged to these branches, and the named members (sorted by id: the
+    order they were projected in does not matter)."""
     ids = set(named)
     for b in branches:
         ids.update(((await ctx.read(ORGS, b)) or {}).get("members", []))
     members = ctx.repo(MEMBER)
     await members.prefetch(sorted(ids))
-    if strict:
-        for i, mid in enumerate(named):
-            mb = await members.peek(mid)
-            if mb is None or not mb.known:
-                raise unknown_reference(f"member {mid} is not known", f"data.audience.member_ids.{i}")
     return [mb for mid in sorted(ids) if (mb := await members.peek(mid)) is not None]
+
+
+async def _check_named(ctx: Context, named: list[str]) -> None:
+    await ctx.repo(MEMBER).prefetch(named)
+    for i, mid in enumerate(named):
+        mb = await ctx.repo(MEMBER).peek(mid)
+        if mb is None or not mb.known:
+            raise unknown_reference(f"member {mid} is not known", f"data.audience.member_ids.{i}")
 
 
 async def _address(ctx: Context, n: Notice, due: datetime, scheduled: bool, strict: bool,
                    emitter: Context | None = None) -> None:
     """Queue one delivery per recipient as of the notice's day, and index the notice so that
-    late facts about its audience find it."""
+    late facts about its audience find it. A notice to more than ADDRESS_PAGE members is left to
+    the delivery worker, a page of branches at a time (`address_next_page`); its NoticeCreated
+    comes with the last page."""
     n.due_at, n.scheduled = stamp(due), scheduled
     n.open_until = n.open_until or open_until(n.addressed_on)
     n.correlation_id = ctx.envelope.correlation_id or ctx.envelope.id
     n.recipients = []
+    named = n.audience["member_ids"]
+    branches = await _audience(ctx, n, strict)
+    if strict:
+        await _check_named(ctx, named)
+    await _index(ctx, n)
+    reach = len(named)
+    for b in branches:
+        reach += _size(await ctx.read(ORGS, b))
+    if reach > ADDRESS_PAGE:
+        n.to_address, n.addressed_by = ["", *branches], (emitter or ctx).envelope.id  # "": the named members
+        ctx.repo(NOTICE).add(n)
+        return
+    addressed = await _address_members(ctx, n, await _members(ctx, branches, named), fresh=True)
+    _created(ctx, n, emitter)
+    _addressed(ctx, n, addressed, emitter)
+
+
+async def _address_members(ctx: Context, n: Notice, members: list[Member], fresh: bool) -> dict[str, list[str]]:
+    """The deliveries of these members (those who are recipients); returns them by branch.
+    `fresh`: no delivery of the notice exists yet; otherwise a member a late fact has already
+    addressed (`_settle`) is left as they are."""
+    if not fresh:
+        await ctx.uow.prefetch([(DELIVERIES, delivery_id(n.notice_id, mb.member_id)) for mb in members])
     by_branch: dict[str, list[str]] = {}
-    for mb in await _candidates(ctx, n, strict):
+    for mb in members:
+        if not fresh and await ctx.repo(DELIVERY).peek(delivery_id(n.notice_id, mb.member_id)) is not None:
+            continue
         d = delivery_for(n, mb)
         if d is not None:
             ctx.repo(DELIVERY).add(d)
             n.recipients.append(mb.member_id)
             by_branch.setdefault(d.branch_id or "", []).append(mb.member_id)
-    await _index(ctx, n)
     ctx.repo(NOTICE).add(n)
-    (emitter or ctx).emit(c.NoticeCreated(notice_id=n.notice_id, title=n.title, body=n.body, category=n.category,
-                                          audience=c.AudienceView(**n.audience), require_ack=n.require_ack,
-                                          send_at=datetime.fromisoformat(n.send_at) if n.send_at else None,
-                                          recipient_count=len(n.recipients)), basis=n.notice_id)
+    return by_branch
+
+
+def _addressed(ctx: Context, n: Notice, by_branch: dict[str, list[str]], emitter: Context | None) -> None:
+    """The NoticeAddressed of a notice that asks for acknowledgement."""
     if n.require_ack:  # what reporting counts as sent (finding 11 of docs/reliability.md)
         for branch_id in sorted(by_branch):
             members = sorted(by_branch[branch_id])
@@ -103,6 +144,43 @@ async def _address(ctx: Context, n: Notice, due: datetime, scheduled: bool, stri
                 basis = (chunk[0] if i else branch_id or n.notice_id) + "/NoticeAddressed"
                 (emitter or ctx).emit(c.NoticeAddressed(notice_id=n.notice_id, branch_id=branch_id or None,
                                                         addressed_on=n.addressed_on, member_ids=chunk), basis=basis)
+
+
+def _created(ctx: Context, n: Notice, emitter: Context | None) -> None:
+    (emitter or ctx).emit(c.NoticeCreated(notice_id=n.notice_id, title=n.title, body=n.body, category=n.category,
+                                          audience=c.AudienceView(**n.audience), require_ack=n.require_ack,
+                                          send_at=datetime.fromisoformat(n.send_at) if n.send_at else None,
+                                          recipient_count=len(n.recipients)), basis=n.notice_id)
+
+
+async def address_next_page(ctx: Context, notice_id: str) -> bool:
+    """The next page of a large notice's branches (whole branches, about ADDRESS_PAGE members),
+    emitting as the message that sent the notice; returns whether pages remain. Run by the
+    delivery worker, one unit a page: the deliveries of a page go out while the next is addressed."""
+    n = await ctx.repo(NOTICE).get(notice_id)
+    if n is None or not n.to_address:
+        return False
+    await ctx.uow.prefetch([(ORGS, b) for b in n.to_address[:100] if b])
+    page, reach = [], 0
+    while n.to_address and (not page or reach + _size(await ctx.read(ORGS, n.to_address[0])) <= ADDRESS_PAGE):
+        branch = n.to_address.pop(0)
+        page.append(branch)
+        reach += _size(await ctx.read(ORGS, branch)) if branch else len(n.audience["member_ids"])
+    named = n.audience["member_ids"] if "" in page else []
+    emitter = copy.copy(ctx)
+    emitter.envelope = ctx.envelope.model_copy(update={"id": n.addressed_by, "correlation_id": n.correlation_id})
+    addressed = await _address_members(ctx, n, await _members(ctx, [b for b in page if b], named), fresh=False)
+    _addressed(ctx, n, addressed, emitter)
+    if n.to_address:
+        return True
+    n.recipients = sorted(n.recipients)
+    ctx.repo(NOTICE).add(n)
+    _created(ctx, n, emitter)
+    return False
+
+
+def _size(branch: dict | None) -> int:
+    return len((branch or {}).get("members", []))
 
 
 async def _index(ctx: Context, n: Notice) -> None:

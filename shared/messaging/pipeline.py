@@ -152,6 +152,10 @@ class Pipeline:
     attempts: int = 3
     # How long a command naming something unknown is held before it is rejected (0: never held).
     reference_wait_s: float = 600
+    # A batch whose handlers brought more documents than this into its unit of work (beyond those
+    # its records name, prefetched) is committed after the record that took it past, and the
+    # records behind go on in another transaction (bounds a batch's memory).
+    max_documents: int = 20000
     on_stage: Callable[[str], Awaitable[None]] | None = None
     # The registry of senders' keys (shared.kafka_auth.SourceKeys): a commands pipeline answers a
     # command whose sender it cannot prove `not_allowed`. None: no check (PLAINTEXT development).
@@ -175,7 +179,7 @@ class Pipeline:
         again (the database or broker is unreachable)."""
         started = time.perf_counter()
         try:
-            await self._contended(lambda: self._batch(records))
+            await self._in_batches(records)
         except Exception as exc:
             if is_transient(exc) or (is_contention(exc) and len(records) == 1):
                 raise
@@ -212,7 +216,7 @@ class Pipeline:
                     lost.append(exc)
             elif part:
                 try:
-                    await self._contended(lambda part=part: self._batch(part))
+                    await self._in_batches(part)
                 except Exception as exc:
                     if is_transient(exc):
                         raise
@@ -266,7 +270,16 @@ class Pipeline:
                          extra={"attempt": attempt, "error": str(exc)[:300]})
                 await asyncio.sleep(random.uniform(0, 0.02 * 2 ** attempt))
 
-    async def _batch(self, records: Sequence[Incoming]) -> None:
+    async def _in_batches(self, records: Sequence[Incoming]) -> None:
+        """The records in one transaction, or in several in a row when their documents would take
+        one past `max_documents` (each committed before the next begins: the order of a key holds)."""
+        rest = list(records)
+        while rest:
+            rest = await self._contended(lambda rest=rest: self._batch(rest))
+
+    async def _batch(self, records: Sequence[Incoming]) -> list[Incoming]:
+        """Handle and commit the records; returns those left for another transaction (the unit of
+        work got too large: `max_documents`)."""
         clock = _Clock()
         records, parsed, ignored = self._parse(records)
         records, parsed, refused = self._senders(records, parsed)
@@ -277,6 +290,7 @@ class Pipeline:
         fresh = [(r, p, i) for r, p, i in zip(records, parsed, ids) if i not in seen]
         await uow.prefetch(k for _r, p, _i in fresh if isinstance(p, Parsed) for k in self._wants(p))
         waiting = await self._keys_waiting(fresh)
+        prefetched = uow.size()  # what the records name themselves: a few each, bounded by the batch
         clock.lap("prefetch")
         consumed: list[str] = []
         outcomes: dict[str, int] = {"ignored": ignored} if ignored else {}
@@ -296,6 +310,11 @@ class Pipeline:
             if outcome == "parked" and isinstance(result, Parsed):
                 waiting.add(result.message.key())
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            if uow.size() - prefetched > self.max_documents and n < len(records):
+                rest = list(records[n:])
+                break
+        else:
+            rest = []
         if self.holds_references:
             await self._retry_parked(uow, {i for i in consumed})
         clock.lap("handle")
@@ -306,8 +325,9 @@ class Pipeline:
         for outcome, n in outcomes.items():
             if outcome in metrics.OUTCOMES:
                 metrics.count(self.service, self.name, outcome, n)
-        log.info("batch done", extra={"records": len(records), "new": len(consumed), "outcomes": outcomes,
-                                      "events": len(uow.outbox), "ms": clock.laps})
+        log.info("batch done", extra={"records": len(records) - len(rest), "new": len(consumed), "outcomes": outcomes,
+                                      "events": len(uow.outbox), "ms": clock.laps, "left": len(rest)})
+        return rest
 
     async def _alone(self, record: Incoming) -> None:
         """One record as its own transaction; if even that cannot be committed, its effects are

@@ -119,6 +119,10 @@ class StagedUnitOfWork:
     async def _load(self, coll: str, ids: list[str]) -> dict[str, dict]:
         raise NotImplementedError
 
+    def size(self) -> int:
+        """The documents held: read, and written by the batch."""
+        return len(self._cache) + len(self._batch)
+
     async def prefetch(self, keys: Iterable[Key]) -> None:
         wanted: dict[str, set[str]] = defaultdict(set)
         for coll, _id in keys:

@@ -226,3 +226,23 @@ async def test_an_event_just_below_the_limit_is_emitted():
     await p.process([record(event("m-1"), 0)])
     [emitted] = relay.sent
     assert emitted["t"] == "activities.events" and MAX_RECORD_BYTES - 2000 < len(emitted["v"]) <= MAX_RECORD_BYTES
+
+
+async def test_a_batch_whose_documents_grow_past_the_limit_is_committed_in_several_transactions_in_order():
+    """A handler that brings many documents into the unit of work (a late fact re-addressing a year
+    of notices) makes the batch commit early: the records behind go on in the next transaction, in
+    their order, and every record is handled once."""
+    async def reads_many(msg, ctx):
+        for k in range(30):
+            await ctx.get("notices", f"{msg.member_id}-{k}")
+        ctx.put("seen", {"_id": msg.member_id, "after": len(store.docs["seen"])})
+
+    store, relay = FakeStore(), FakeRelay()
+    p = pipeline(store, relay)
+    p.handlers = {"MemberDied": Handler(reads_many)}
+    p.max_documents = 100
+    envs = [event(f"m-{i}") for i in range(10)]
+    await p.process([record(e, i) for i, e in enumerate(envs)])
+    assert store.commits == 3  # 4 records (120 documents > 100), 4, then the last 2
+    assert [store.docs["seen"][f"m-{i}"]["after"] for i in range(10)] == [0, 0, 0, 0, 4, 4, 4, 4, 8, 8]
+    assert store.inbox == {e["id"] for e in envs}

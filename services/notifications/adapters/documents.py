@@ -152,6 +152,7 @@ DELIVERY_TALLY = Tally(DELIVERIES, NOTICE_TALLIES, delivery_counts,
 async def setup(db) -> None:
     await db[NOTICE_TALLIES].create_index([("notice_id", 1), ("branch_id", 1)])
     await db[NOTICES].create_index("category")
+    await db[NOTICES].create_index("to_address")  # large notices still being addressed (handlers.ADDRESS_PAGE)
     await db[DELIVERIES].create_index([("state", 1), ("next_at", 1)])
     await db[DELIVERIES].create_index([("notice_id", 1), ("member_id", 1)])  # a notice's recipients, a page at a time
     await db[DELIVERIES].create_index([("notice_id", 1), ("branch_id", 1), ("member_id", 1)])  # …in a subtree

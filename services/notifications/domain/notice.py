@@ -20,6 +20,10 @@ class Notice:
     due_at: str | None = None  # the instant its deliveries are due (send_at, or when it was addressed)
     scheduled: bool = False  # due later than it was addressed (send_at in the future)
     correlation_id: str | None = None  # of what created it: its deliveries, even those added later, carry it
+    # A large notice being addressed a page at a time: the branches still to address ("": the
+    # members it names), and the id of the message that sent it, which its events derive from.
+    to_address: list[str] = field(default_factory=list)
+    addressed_by: str | None = None
 
 
 def create(existing: Notice | None, *, notice_id: str, title: str, body: str, category: str, audience: dict,

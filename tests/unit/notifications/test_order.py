@@ -311,6 +311,42 @@ async def test_a_reminder_about_a_member_not_yet_projected_reaches_them_once_the
     assert set(deliveries(after)) >= {delivery_id("reminder:dues_arrears:m5:2026-01:warning:3:member", "m5")}
 
 
+async def address_pages(base: FakeUnitOfWork, notice_id: str) -> tuple[FakeUnitOfWork, list[dict], int]:
+    """What the delivery worker does with a large notice: a page a unit until none is left;
+    returns the store, the events and the number of pages."""
+    uow, events, pages, more = FakeUnitOfWork(base.docs), [], 0, True
+    while more:
+        ctx = Context(_Pipeline(), Envelope.model_validate(envelope("Delivery.address", {})), uow)
+        more = await notification_handlers.address_next_page(ctx, notice_id)
+        uow.commit_message()
+        uow.commit()
+        events += [json.loads(r.value) for r in uow.outbox]
+        uow, pages = FakeUnitOfWork(uow.docs), pages + 1
+    return uow, events, pages
+
+
+async def test_a_notice_to_more_members_than_a_page_is_addressed_a_page_at_a_time_with_the_same_result(monkeypatch):
+    """A district-wide notice at 100,000 members did not fit one transaction: beyond ADDRESS_PAGE
+    members, the delivery worker addresses it a page of whole branches at a time. The deliveries
+    and the events (ids included) are those of addressing it at once; NoticeCreated comes last."""
+    d = District()
+    base = await d.ledger()
+    send = notice("n1", at("2026-03-02", 10), org_ids=[d.ids["district"]], member_ids=["m3"])
+    at_once, events_at_once = await feed(base, [send])
+    monkeypatch.setattr(notification_handlers, "ADDRESS_PAGE", 2)
+    started, none_yet = await feed(base, [send])
+    assert none_yet == [] and not started.docs[DELIVERIES]
+    paged, events, pages = await address_pages(started, "n1")
+    assert pages == 3  # the named member, then b1 (3 members: a branch is never split), then b2
+    assert deliveries(paged) == deliveries(at_once)
+    assert recipients(paged, "n1") == recipients(at_once, "n1") == ["m1", "m2", "m3", "m4"]
+    assert sorted((e["id"], e["type"], json.dumps(e["data"], sort_keys=True)) for e in events) == sorted(
+        (e["id"], e["type"], json.dumps(e["data"], sort_keys=True)) for e in events_at_once)
+    assert events[-1]["type"] == "NoticeCreated" and events[-1]["data"]["recipient_count"] == 4
+    _, again, _ = await address_pages(paged, "n1")
+    assert again == []
+
+
 def cleared(member_id: str, org_id: str, as_of: str) -> dict:
     return dated(envelope("AlertCleared", {
         "alert_id": f"dues_arrears:{member_id}:2026-01", "kind": "dues_arrears", "subject_id": member_id,
