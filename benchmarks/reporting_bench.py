@@ -30,6 +30,7 @@ from services.reporting import queries
 from services.reporting.adapters.documents import (
     FIGURES, MEMBERS, ORG_TOTALS, ORGS, figures_id, figures_year, member_to_doc, setup,
 )
+from services.reporting.adapters.leadership_store import LEADERSHIP, TRAINEES
 from services.reporting.domain.contributions import DAY_SERIES, ledger_contribution, member_contribution
 from services.reporting.domain.facts import MemberFacts
 from services.reporting.domain.report import settings_key
@@ -68,6 +69,43 @@ def fake_member(rng: random.Random, i: int, branches: list[str]) -> MemberFacts:
         m.transfers.append({"on": day(rng, date(2026, 1, 1), 300), "from_branch_id": branch,
                             "to_branch_id": rng.choice(branches)})
     return m
+
+
+def leadership_docs(rng: random.Random, branches: list[str]) -> tuple[list[dict], list[dict]]:
+    """Each branch's leadership (issue 13) as its events leave it: a secretary (one in ten
+    replaced during the year, one in twenty never appointed), the committee's posts where there
+    is one, a general election, the allowance's rates and monthly payments, last year's
+    assessment; and the secretaries' training sessions. What the reports' sections read."""
+    leadership, trainees = [], []
+    for k, b in enumerate(branches):
+        posts, terms, elections = [], [], []
+        secretaries = [] if k % 20 == 19 else [f"{b}-s1", *([f"{b}-s2"] if k % 10 == 3 else [])]
+        for n, s in enumerate(secretaries):
+            until = "2026-06-15" if n == 0 and len(secretaries) > 1 else None
+            posts.append({"post": "secretary", "member_id": s, "name": f"书记{k}-{n}",
+                          "from": "2026-06-15" if n else "2024-03-01", "until": until})
+        if k % 3 == 0:
+            for post in ("organization_member", "propaganda_member", "discipline_member")[:1 + k % 3]:
+                posts.append({"post": post, "member_id": f"{b}-{post}", "name": post, "from": "2024-03-01",
+                              "until": None})
+        if k % 2 == 0:
+            elections.append({"election_id": f"{b}-e1", "held_on": "2024-03-01", "kind": "general",
+                              "eligible": 30, "present": 28})
+            terms.append({"election_id": f"{b}-e1", "started_on": "2024-03-01", "ends_on": "2027-02-28"})
+        rates = [{"from_month": "2024-03", "amount": "200.00"}, {"from_month": "2026-01", "amount": "250.00"}]
+        payments = {f"{b}-p{mo}": {"member_id": secretaries[-1] if secretaries else f"{b}-x",
+                                   "paid_on": f"2026-{mo:02d}-20",
+                                   "months": [{"month": f"2026-{mo:02d}", "amount": "250.00"}]}
+                    for mo in range(1, 12) if secretaries and rng.random() < 0.8}
+        assessments = {f"2025|{s}": {"year": 2025, "member_id": s, "name": f"书记{k}",
+                                     "result": rng.choice(["excellent", "competent", "basically_competent"])}
+                       for s in secretaries[:1]}
+        leadership.append({"_id": b, "posts": posts, "terms": terms, "elections": elections, "open_alerts": [],
+                           "allowance_rates": rates, "allowance_payments": payments, "assessments": assessments})
+        trainees += [{"_id": s, "sessions": {f"t{n}": {"held_on": f"2026-{3 * n + 2:02d}-08", "hours": "2",
+                                                         "title": "培训"} for n in range(rng.randint(0, 3))}}
+                     for s in secretaries]
+    return leadership, trainees
 
 
 async def build(db, members: int, n_branches: int, seed: int, with_members: bool) -> tuple[str, str, str]:
@@ -137,6 +175,9 @@ async def build(db, members: int, n_branches: int, seed: int, with_members: bool
     for k in range(0, len(figure_docs), 500):
         await db[FIGURES].insert_many(figure_docs[k:k + 500], ordered=False)
     await db[ORG_TOTALS].insert_many(list(years.values()), ordered=False)
+    leadership, trainees = leadership_docs(random.Random(seed + 1), branches)
+    await db[LEADERSHIP].insert_many(leadership, ordered=False)
+    await db[TRAINEES].insert_many(trainees, ordered=False)
     print(f"{len(figure_docs):,} figure documents written in {time.perf_counter() - started:.1f} s "
           f"(largest {max(len(str(x)) for x in figure_docs):,} characters)")
     if member_docs:
