@@ -12,8 +12,12 @@ from shared.periods import Period
 
 
 def keys(branches: list[dict]) -> list[Key]:
-    """What `report_sections` reads first, for a report to read it with its other sections'."""
-    return [(LEADERSHIP, b["_id"]) for b in branches]
+    """What `report_sections` reads, for a report to read it with its other sections' at once:
+    the branches' leadership, and the training of the secretaries their `orgs` documents name
+    (most often each branch's secretary on the reading day; the posts decide, and a secretary
+    they name otherwise is read once the leadership documents are)."""
+    secretaries = sorted({b["secretary_id"] for b in branches if b.get("secretary_id")})
+    return [*((LEADERSHIP, b["_id"]) for b in branches), *((TRAINEES, s) for s in secretaries)]
 
 
 async def report_sections(reader: Reader, org: dict, branches: list[dict], period: Period, day: str) -> dict:
