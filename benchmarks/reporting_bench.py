@@ -108,6 +108,12 @@ def leadership_docs(rng: random.Random, branches: list[str]) -> tuple[list[dict]
     return leadership, trainees
 
 
+def org_secretary(leadership: dict) -> dict:
+    """What a branch's `orgs` document says of its secretary (SecretaryAppointed): the current one."""
+    current = [p for p in leadership["posts"] if p["post"] == "secretary" and p["until"] is None]
+    return {"secretary_id": current[0]["member_id"], "secretary_name": current[0]["name"]} if current else {}
+
+
 async def build(db, members: int, n_branches: int, seed: int, with_members: bool) -> tuple[str, str, str]:
     rng = random.Random(seed)
     district, communities = "d-bench", [f"c-{k:02d}" for k in range(max(1, n_branches // 25))]
@@ -115,9 +121,10 @@ async def build(db, members: int, n_branches: int, seed: int, with_members: bool
     orgs += [{"_id": c, "name": f"社区{k}", "kind": "community", "ancestors": [district], "placed": True}
              for k, c in enumerate(communities)]
     branches = [f"b-{k:04d}" for k in range(n_branches)]
+    leadership, trainees = leadership_docs(random.Random(seed + 1), branches)
     orgs += [{"_id": b, "name": f"退休党支部{k:04d}", "kind": "branch", "has_committee": k % 3 == 0,
               "party_groups": k % 4, "ancestors": [district, communities[k % len(communities)]], "placed": True,
-              "established_on": "2024-01-01"}
+              "established_on": "2024-01-01", **org_secretary(leadership[k])}
              for k, b in enumerate(branches)]
     await db[ORGS].insert_many(orgs)
     by_branch: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -175,7 +182,6 @@ async def build(db, members: int, n_branches: int, seed: int, with_members: bool
     for k in range(0, len(figure_docs), 500):
         await db[FIGURES].insert_many(figure_docs[k:k + 500], ordered=False)
     await db[ORG_TOTALS].insert_many(list(years.values()), ordered=False)
-    leadership, trainees = leadership_docs(random.Random(seed + 1), branches)
     await db[LEADERSHIP].insert_many(leadership, ordered=False)
     await db[TRAINEES].insert_many(trainees, ordered=False)
     print(f"{len(figure_docs):,} figure documents written in {time.perf_counter() - started:.1f} s "
