@@ -11,7 +11,7 @@ from services.reporting import activists_queries, funds_queries, grades_queries,
 from services.reporting.adapters import figures, org_tree
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, facts_from_doc
-from services.reporting.adapters.figures import DbReader, Reader
+from services.reporting.adapters.figures import DbReader, Key, Reader
 from services.reporting.domain import alert_list
 from services.reporting.domain import alerts as al
 from services.reporting.domain import days as d
@@ -46,8 +46,8 @@ async def _gaps(reader: Reader, o: dict, day: str) -> frozenset[str]:
     return frozenset(x.kind for x in al.branch_alerts(state, day, district_rules())) & GAP_KINDS
 
 
-def _section_keys(branches: list[dict]) -> list:
-    """The documents of these branches that the report's sections over them read first."""
+def _section_keys(branches: list[dict]) -> list[Key]:
+    """What the report's sections over these branches read (leadership, training, grades)."""
     return [*leadership_queries.keys(branches), *grades_queries.keys(branches)]
 
 
