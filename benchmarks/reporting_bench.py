@@ -9,6 +9,10 @@ also stores the members' documents and times a branch's alerts and member list (
 `branches`). Usage (from /work/main, MongoDB or SecantusDB at MONGODB_URL):
 
     PYTHONPATH=. .venv/bin/python benchmarks/reporting_bench.py --members 100000 --branches 200
+
+`--keep` prints the database's name and keeps it; `--reuse NAME` times the reports again over it
+without building (a minute at 100,000 members), so code before and after a change can be timed
+alternately on the same data.
 """
 import argparse
 import asyncio
@@ -26,6 +30,7 @@ from services.reporting import queries
 from services.reporting.adapters.documents import (
     FIGURES, MEMBERS, ORG_TOTALS, ORGS, figures_id, figures_year, member_to_doc, setup,
 )
+from services.reporting.adapters.leadership_store import LEADERSHIP, TRAINEES
 from services.reporting.domain.contributions import DAY_SERIES, ledger_contribution, member_contribution
 from services.reporting.domain.facts import MemberFacts
 from services.reporting.domain.report import settings_key
@@ -66,6 +71,49 @@ def fake_member(rng: random.Random, i: int, branches: list[str]) -> MemberFacts:
     return m
 
 
+def leadership_docs(rng: random.Random, branches: list[str]) -> tuple[list[dict], list[dict]]:
+    """Each branch's leadership (issue 13) as its events leave it: a secretary (one in ten
+    replaced during the year, one in twenty never appointed), the committee's posts where there
+    is one, a general election, the allowance's rates and monthly payments, last year's
+    assessment; and the secretaries' training sessions. What the reports' sections read."""
+    leadership, trainees = [], []
+    for k, b in enumerate(branches):
+        posts, terms, elections = [], [], []
+        secretaries = [] if k % 20 == 19 else [f"{b}-s1", *([f"{b}-s2"] if k % 10 == 3 else [])]
+        for n, s in enumerate(secretaries):
+            until = "2026-06-15" if n == 0 and len(secretaries) > 1 else None
+            posts.append({"post": "secretary", "member_id": s, "name": f"书记{k}-{n}",
+                          "from": "2026-06-15" if n else "2024-03-01", "until": until})
+        if k % 3 == 0:
+            for post in ("organization_member", "propaganda_member", "discipline_member")[:1 + k % 3]:
+                posts.append({"post": post, "member_id": f"{b}-{post}", "name": post, "from": "2024-03-01",
+                              "until": None})
+        if k % 2 == 0:
+            elections.append({"election_id": f"{b}-e1", "held_on": "2024-03-01", "kind": "general",
+                              "eligible": 30, "present": 28})
+            terms.append({"election_id": f"{b}-e1", "started_on": "2024-03-01", "ends_on": "2027-02-28"})
+        rates = [{"from_month": "2024-03", "amount": "200.00"}, {"from_month": "2026-01", "amount": "250.00"}]
+        payments = {f"{b}-p{mo}": {"member_id": secretaries[-1] if secretaries else f"{b}-x",
+                                   "paid_on": f"2026-{mo:02d}-20",
+                                   "months": [{"month": f"2026-{mo:02d}", "amount": "250.00"}]}
+                    for mo in range(1, 12) if secretaries and rng.random() < 0.8}
+        assessments = {f"2025|{s}": {"year": 2025, "member_id": s, "name": f"书记{k}",
+                                     "result": rng.choice(["excellent", "competent", "basically_competent"])}
+                       for s in secretaries[:1]}
+        leadership.append({"_id": b, "posts": posts, "terms": terms, "elections": elections, "open_alerts": [],
+                           "allowance_rates": rates, "allowance_payments": payments, "assessments": assessments})
+        trainees += [{"_id": s, "sessions": {f"t{n}": {"held_on": f"2026-{3 * n + 2:02d}-08", "hours": "2",
+                                                         "title": "培训"} for n in range(rng.randint(0, 3))}}
+                     for s in secretaries]
+    return leadership, trainees
+
+
+def org_secretary(leadership: dict) -> dict:
+    """What a branch's `orgs` document says of its secretary (SecretaryAppointed): the current one."""
+    current = [p for p in leadership["posts"] if p["post"] == "secretary" and p["until"] is None]
+    return {"secretary_id": current[0]["member_id"], "secretary_name": current[0]["name"]} if current else {}
+
+
 async def build(db, members: int, n_branches: int, seed: int, with_members: bool) -> tuple[str, str, str]:
     rng = random.Random(seed)
     district, communities = "d-bench", [f"c-{k:02d}" for k in range(max(1, n_branches // 25))]
@@ -73,9 +121,10 @@ async def build(db, members: int, n_branches: int, seed: int, with_members: bool
     orgs += [{"_id": c, "name": f"社区{k}", "kind": "community", "ancestors": [district], "placed": True}
              for k, c in enumerate(communities)]
     branches = [f"b-{k:04d}" for k in range(n_branches)]
+    leadership, trainees = leadership_docs(random.Random(seed + 1), branches)
     orgs += [{"_id": b, "name": f"退休党支部{k:04d}", "kind": "branch", "has_committee": k % 3 == 0,
               "party_groups": k % 4, "ancestors": [district, communities[k % len(communities)]], "placed": True,
-              "established_on": "2024-01-01"}
+              "established_on": "2024-01-01", **org_secretary(leadership[k])}
              for k, b in enumerate(branches)]
     await db[ORGS].insert_many(orgs)
     by_branch: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -133,6 +182,8 @@ async def build(db, members: int, n_branches: int, seed: int, with_members: bool
     for k in range(0, len(figure_docs), 500):
         await db[FIGURES].insert_many(figure_docs[k:k + 500], ordered=False)
     await db[ORG_TOTALS].insert_many(list(years.values()), ordered=False)
+    await db[LEADERSHIP].insert_many(leadership, ordered=False)
+    await db[TRAINEES].insert_many(trainees, ordered=False)
     print(f"{len(figure_docs):,} figure documents written in {time.perf_counter() - started:.1f} s "
           f"(largest {max(len(str(x)) for x in figure_docs):,} characters)")
     if member_docs:
@@ -169,13 +220,19 @@ async def main() -> None:
     ap.add_argument("--with-members", action="store_true",
                     help="also store the members and time a branch's alerts and member list")
     ap.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    ap.add_argument("--reuse", metavar="NAME",
+                    help="time the reports over a database a run with --keep built (same --branches; "
+                         "kept): before and after a change, on the same data")
     args = ap.parse_args()
     client = AsyncMongoClient(os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/"), tz_aware=True)
-    name = f"bench_reporting_{uuid.uuid4().hex[:8]}"
+    name = args.reuse or f"bench_reporting_{uuid.uuid4().hex[:8]}"
     db = client[name]
     try:
         await setup(db)
-        district, community, branch = await build(db, args.members, args.branches, args.seed, args.with_members)
+        if args.reuse:
+            district, community, branch = "d-bench", "c-00", "b-0000"  # as `build` names them
+        else:
+            district, community, branch = await build(db, args.members, args.branches, args.seed, args.with_members)
         as_of = date(2026, 11, 30)
         print(f"database {name}: {args.branches} branches; reports as of {as_of}")
         for org, what in ((district, "district"), (community, "community"), (branch, "branch")):
@@ -192,7 +249,7 @@ async def main() -> None:
             listed = await timed("members branch", lambda: queries.members_of(db, branch, as_of.isoformat()), runs)
             print(f"  → {len(alerts)} alerts, {len(listed)} members in {branch}")
     finally:
-        if not args.keep:
+        if not (args.keep or args.reuse):
             await client.drop_database(name)
         await client.close()
 

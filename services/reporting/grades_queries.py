@@ -1,17 +1,21 @@
 """Read side of a branch's yearly grade (issue 13, item 9): the report's `grade` (a branch's grade of
 the period's year with its move; over a subtree, the counts), and the grades beside the
 recommendation of the year."""
-from services.reporting.adapters import org_tree
-from services.reporting.adapters.figures import Reader
+from services.reporting.adapters.figures import Key, Reader
 from services.reporting.domain import grades as dom
 from services.reporting.grades import GRADES
 from shared.periods import Period
 
 
-async def report_section(reader: Reader, org: dict, period: Period) -> dict:
+def keys(branches: list[dict]) -> list[Key]:
+    """What `report_section` reads, for a report to read it with its other sections'."""
+    return [(GRADES, b["_id"]) for b in branches]
+
+
+async def report_section(reader: Reader, org: dict, branches: list[dict], period: Period) -> dict:
+    """`branches`: those of the organisation's subtree."""
     year = period.start.year
-    branches = [org] if org["kind"] == "branch" else await org_tree.branches_below(reader.db, org["_id"])
-    docs = await reader.docs((GRADES, b["_id"]) for b in branches)
+    docs = await reader.docs(keys(branches))
     grades = [dom.grade_of((docs[(GRADES, b["_id"])] or {}).get("years", {}), year) for b in branches]
     if org["kind"] == "branch":
         return {"grade": grades[0]}

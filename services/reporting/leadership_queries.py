@@ -1,29 +1,30 @@
 """Read side of a branch's leadership (issue 13): the report's sections and the alerts as of a day.
 
 A branch's report carries its line-up, empty posts and term; an organisation's report the sums
-over the branches of its subtree (one indexed query for the branches, one `$in` read of their
-leadership documents, both remembered by the request's reader).
+over the branches of its subtree (the report reads them once for all its sections; one `$in`
+read of their leadership documents, remembered by the request's reader).
 """
-from services.reporting.adapters import org_tree
-from services.reporting.adapters.figures import Reader
+from services.reporting.adapters.figures import Key, Reader
 from services.reporting.adapters.leadership_store import LEADERSHIP, TRAINEES, leadership_of, training_days
 from services.reporting.domain import leadership as dom
 from services.reporting.settings import leadership_rules, records_start
 from shared.periods import Period
 
 
-async def _branches(reader: Reader, org: dict) -> list[dict]:
-    if org["kind"] == "branch":
-        return [org]
-    return await org_tree.branches_below(reader.db, org["_id"])  # a query reader (DbReader)
+def keys(branches: list[dict]) -> list[Key]:
+    """What `report_sections` reads, for a report to read it with its other sections' at once:
+    the branches' leadership, and the training of the secretaries their `orgs` documents name
+    (most often each branch's secretary on the reading day; the posts decide, and a secretary
+    they name otherwise is read once the leadership documents are)."""
+    secretaries = sorted({b["secretary_id"] for b in branches if b.get("secretary_id")})
+    return [*((LEADERSHIP, b["_id"]) for b in branches), *((TRAINEES, s) for s in secretaries)]
 
 
-async def report_sections(reader: Reader, org: dict, period: Period, day: str) -> dict:
+async def report_sections(reader: Reader, org: dict, branches: list[dict], period: Period, day: str) -> dict:
     """`committee`, `training`, `allowance` and `assessments` for the organisation's report as of
-    its reading day; `allowance.branches` says how many secretaries' posts its sums cover (one: a
-    person's pay, masked as such)."""
-    branches = await _branches(reader, org)
-    docs = await reader.docs((LEADERSHIP, b["_id"]) for b in branches)
+    its reading day, over `branches`, those of its subtree; `allowance.branches` says how many
+    secretaries' posts its sums cover (one: a person's pay, masked as such)."""
+    docs = await reader.docs(keys(branches))
     ofs = [leadership_of(docs[(LEADERSHIP, b["_id"])], b) for b in branches]
     trainings = await _trainings(reader, ofs, day)
     rules, rs = leadership_rules(), records_start()

@@ -11,7 +11,7 @@ from services.reporting import activists_queries, funds_queries, grades_queries,
 from services.reporting.adapters import figures, org_tree
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, facts_from_doc
-from services.reporting.adapters.figures import DbReader, Reader
+from services.reporting.adapters.figures import DbReader, Key, Reader
 from services.reporting.domain import alert_list
 from services.reporting.domain import alerts as al
 from services.reporting.domain import days as d
@@ -46,31 +46,43 @@ async def _gaps(reader: Reader, o: dict, day: str) -> frozenset[str]:
     return frozenset(x.kind for x in al.branch_alerts(state, day, district_rules())) & GAP_KINDS
 
 
-async def _report(reader: Reader, o: dict, period: Period, as_of: date) -> dict:
+def _section_keys(branches: list[dict]) -> list[Key]:
+    """What the report's sections over these branches read (leadership, training, grades)."""
+    return [*leadership_queries.keys(branches), *grades_queries.keys(branches)]
+
+
+async def _report(reader: Reader, o: dict, branches: list[dict], period: Period, as_of: date) -> dict:
+    """`branches`: those of the organisation's subtree (itself, for a branch), read once for the
+    sections that sum over them."""
     day = reading_day(period, as_of.isoformat())
+    # The sections' documents of every branch, read at once with what a branch's gaps need.
+    gaps, _ = await asyncio.gather(_gaps(reader, o, day), reader.docs(_section_keys(branches)))
     sums = await figures.org_sums(reader, o["_id"], period, day)
     required = await figures.required(reader, o["_id"], period, district_rules())
     stars = (o.get("stars") or {}).get(period.text[:4]) if o["kind"] == "branch" else None
-    gaps = await _gaps(reader, o, day)
     out = {"org_id": o["_id"], "name": o["name"], "kind": o["kind"], "period": period.text, "as_of": day,
            **build(sums, required, period, day, stars=stars, gaps=gaps, grading=district_grading())}
     if o["kind"] == "branch":
         out["gaps"] = sorted(gaps)
-    out.update(await leadership_queries.report_sections(reader, o, period, day))  # committee (issue 13)
-    out.update(await grades_queries.report_section(reader, o, period))  # 星级类别 and 晋位升级 (issue 13)
+    out.update(await leadership_queries.report_sections(reader, o, branches, period, day))  # committee (issue 13)
+    out.update(await grades_queries.report_section(reader, o, branches, period))  # 星级类别 and 晋位升级 (issue 13)
     return out
 
 
 async def report(db, org_id: str, period: Period, as_of: date) -> dict:
     """The organisation and its figures (what its branches must hold included), read at once:
-    two documents by `_id` and the organisation's totals, whatever the size of its subtree."""
+    two documents by `_id` and the organisation's totals, whatever the size of its subtree, with
+    the branches below it (none below a branch); then the sections over its branches."""
     reader = DbReader(db)
-    o, _ = await asyncio.gather(org_tree.get(db, org_id), figures.prefetch_sums(
-        reader, [org_id], period, reading_day(period, as_of.isoformat())))
+    day = reading_day(period, as_of.isoformat())
+    o, below, _ = await asyncio.gather(org_tree.get(db, org_id), org_tree.branches_below(db, org_id),
+                                       figures.prefetch_sums(reader, [org_id], period, day))
     if o is None:
         raise UnknownOrg(org_id)
-    out = await _report(reader, o, period, as_of)
-    out.update(await service_queries.report_section(db, await org_tree.branches_under(db, o), period, out["as_of"]))
+    branches = [o] if o["kind"] == "branch" else below
+    out, services = await asyncio.gather(_report(reader, o, branches, period, as_of),
+                                         service_queries.report_section(db, branches, period, day))
+    out.update(services)
     if o["kind"] == "branch":  # 化并转 (issue 13)
         out["reorganization"] = {"merged_into": o.get("merged_into"), "merged_on": o.get("merged_on"),
                                  "dissolved_on": o.get("dissolved_on"), "moves": o.get("moves", [])}
@@ -78,9 +90,10 @@ async def report(db, org_id: str, period: Period, as_of: date) -> dict:
 
 
 async def _branch_reports(reader: Reader, branches: list[dict], period: Period, as_of: date) -> list[dict]:
-    await figures.prefetch_sums(reader, [b["_id"] for b in branches], period,
-                                reading_day(period, as_of.isoformat()))
-    return [await _report(reader, b, period, as_of) for b in branches]
+    await asyncio.gather(figures.prefetch_sums(reader, [b["_id"] for b in branches], period,
+                                               reading_day(period, as_of.isoformat())),
+                         reader.docs(_section_keys(branches)))
+    return [await _report(reader, b, [b], period, as_of) for b in branches]
 
 
 async def branch_reports(db, org_id: str, period: Period, as_of: date) -> list[dict]:
@@ -204,18 +217,18 @@ async def monthly_series(db, org_id: str, year: int, as_of: date, period: Period
     branches = await org_tree.branches_under(db, o)
     months = parse_period(str(year)).months
     reader = DbReader(db)
-    await reader.preload_year([b["_id"] for b in branches], year)
+    await asyncio.gather(reader.preload_year([b["_id"] for b in branches], year), reader.docs(_section_keys(branches)))
     rows = []
     for b in branches:
         per_month = []
         for mo in months:
             if d.first_day(mo) > as_of.isoformat():
                 break
-            r = await _report(reader, b, parse_period(mo), as_of)
+            r = await _report(reader, b, [b], parse_period(mo), as_of)
             per_month.append({"month": mo, "participation_rate": r["participation"]["rate"],
                               "dues_rate": r["dues"]["rate"], "amount_paid": r["dues"]["amount_paid"],
                               "away": r["members"]["away"], "registered": r["members"]["registered"]})
-        period_report = await _report(reader, b, period, as_of)
+        period_report = await _report(reader, b, [b], period, as_of)
         life = period_report["organisational_life"]
         rows.append({"branch_id": b["_id"], "name": b["name"], "months": per_month,
                      "compliance": {k: ({"held": life[k]["held"], "required": life[k]["required"]})

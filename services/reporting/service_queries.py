@@ -1,5 +1,7 @@
 """Read side of service requests and difficulties (issue 13): the report's section `services`, the
 `request_overdue` alerts as of a day, and the list of a subtree's requests."""
+import asyncio
+
 from services.reporting.adapters.documents import MEMBERS, facts_from_doc
 from services.reporting.domain import service_requests as dom
 from services.reporting.service_requests import REQUESTS
@@ -21,8 +23,9 @@ async def _docs(db, branches: list[dict], day: str, since: str | None = None) ->
     heard of the member, and reporting had not either when it came), placed now by the member's facts."""
     if not branches:
         return []
-    docs = await db[REQUESTS].find(_in(branches, day, since), {"open_alerts": 0}).to_list(None)
-    unplaced = await db[REQUESTS].find({"branch_id": None, "opened_on": {"$lte": day}}, {"open_alerts": 0}).to_list(None)
+    docs, unplaced = await asyncio.gather(
+        db[REQUESTS].find(_in(branches, day, since), {"open_alerts": 0}).to_list(None),
+        db[REQUESTS].find({"branch_id": None, "opened_on": {"$lte": day}}, {"open_alerts": 0}).to_list(None))
     if unplaced:
         wanted = {b["_id"] for b in branches}
         facts = {x["_id"]: facts_from_doc(x, x["_id"]) async for x in

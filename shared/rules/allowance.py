@@ -11,6 +11,7 @@ Spans of the post are (member_id, from, until): `from` None for a secretary held
 records, `until` None while held; days are ISO strings, months `YYYY-MM`.
 """
 from decimal import Decimal
+from functools import lru_cache
 
 Span = tuple[str, str | None, str | None]
 
@@ -29,7 +30,11 @@ def _next_month(month: str) -> str:
 
 
 def holder_of_month(spans: list[Span], month: str) -> str | None:
-    first, next_first = f"{month}-01", f"{_next_month(month)}-01"
+    return _holder(spans, f"{month}-01", f"{_next_month(month)}-01")
+
+
+def _holder(spans: list[Span], first: str, next_first: str) -> str | None:
+    """The holder of the month from day `first` to the day before `next_first`."""
     for member_id, start, until in spans:
         if (start is None or start <= first) and (until is None or first < until):
             return member_id
@@ -51,3 +56,40 @@ def due(spans: list[Span], rates: list[dict], month: str) -> tuple[str, Decimal]
     """(member, amount) the month's allowance is due to, or None."""
     member_id, rate = holder_of_month(spans, month), rate_of_month(rates, month)
     return (member_id, rate) if member_id and rate else None
+
+
+def dues(spans: list[Span], rates: list[dict], first: str, last: str) -> list[tuple[str, str, Decimal]]:
+    """(month, member, amount) of each month from `first` to `last` whose allowance is due: `due`
+    of each month, with the rates ordered once for all of them (a district's report counts a
+    year of months for each of its hundreds of branches)."""
+    if not spans or not rates:  # due to nobody, or at no rate: nothing is due
+        return []
+    # The rate of a month is that of the latest `from_month` not after it; of two alike, the
+    # first listed (as `rate_of_month`'s max).
+    starts: dict[str, str] = {}
+    for r in rates:
+        starts.setdefault(r["from_month"], r["amount"])
+    ordered = sorted(starts.items())
+    amounts: dict[str, Decimal] = {}
+    out: list[tuple[str, str, Decimal]] = []
+    i, amount = 0, None
+    for month, first_day, next_first in _calendar(first, last):
+        while i < len(ordered) and ordered[i][0] <= month:
+            amount = ordered[i][1]
+            i += 1
+        if amount is not None:
+            rate = amounts.get(amount)
+            if rate is None:
+                rate = amounts[amount] = Decimal(amount)
+            member_id = _holder(spans, first_day, next_first) if rate > 0 else None
+            if member_id:
+                out.append((month, member_id, rate))
+    return out
+
+
+@lru_cache(maxsize=256)
+def _calendar(first: str, last: str) -> tuple[tuple[str, str, str], ...]:
+    """(month, its first day, the next month's first day) from `first` to `last`: the same few
+    periods for every branch of a report."""
+    months = months_between(first, last)
+    return tuple((mo, f"{mo}-01", f"{_next_month(mo)}-01") for mo in months)

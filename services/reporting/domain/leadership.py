@@ -25,6 +25,7 @@ docs/contract-additions.md):
 """
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from services.reporting.domain import days as d
 from services.reporting.domain.alerts import Alert
@@ -249,29 +250,42 @@ def secretary_spans(b: Leadership, day: str) -> list[allowance.Span]:
     return spans
 
 
+def _dues(b: Leadership, period: Period, day: str, records_start: str | None) -> list[tuple[str, str, Decimal, bool]]:
+    """(month, member, amount, paid) of each month `allowance_months` lists."""
+    first = max(period.start.isoformat()[:7], (records_start or "")[:7])
+    last = min(day[:7], period.end.isoformat()[:7])
+    due = allowance.dues(secretary_spans(b, day), b.allowance_rates, first, last) if first <= last else []
+    if not due:
+        return []
+    paid = {x["month"] for p in b.allowance_payments if p["paid_on"] <= day for x in p["months"]}
+    return [(month, member_id, amount, month in paid) for month, member_id, amount in due]
+
+
 def allowance_months(b: Leadership, period: Period, day: str, records_start: str | None = None) -> list[dict]:
     """Each month of the period up to the reading day's month (none before the records) whose
     allowance is due: to whom, how much, paid by the reading day or not (shared.rules.allowance;
     a month the post is empty, before the first secretary or after a merger, is due to nobody)."""
-    spans = secretary_spans(b, day)
-    paid = {x["month"] for p in b.allowance_payments if p["paid_on"] <= day for x in p["months"]}
-    first = max(period.start.isoformat()[:7], (records_start or "")[:7])
-    last = min(day[:7], period.end.isoformat()[:7])
-    out = []
-    for month in allowance.months_between(first, last) if first <= last else []:
-        found = allowance.due(spans, b.allowance_rates, month)
-        if found:
-            out.append({"month": month, "member_id": found[0], "due": f"{found[1]:.2f}", "paid": month in paid})
-    return out
+    return _listed(_dues(b, period, day, records_start))
+
+
+def _listed(dues: list[tuple[str, str, Decimal, bool]]) -> list[dict]:
+    return [{"month": month, "member_id": member_id, "due": f"{amount:.2f}", "paid": paid}
+            for month, member_id, amount, paid in dues]
 
 
 def allowance_figures(b: Leadership, period: Period, day: str, *, records_start: str | None = None,
                       detail: bool = False) -> dict:
-    months = allowance_months(b, period, day, records_start)
-    cents = [(int(Decimal(m["due"]) * 100), m["paid"]) for m in months]
+    dues = _dues(b, period, day, records_start)
+    cents = [(_cents(amount), paid) for _month, _member, amount, paid in dues]
     out = {"months_due": len(cents), "due_cents": sum(c for c, _ in cents),
            "months_paid": sum(1 for _, p in cents if p), "paid_cents": sum(c for c, p in cents if p)}
-    return out | ({"months": months} if detail else {})
+    return out | ({"months": _listed(dues)} if detail else {})
+
+
+@lru_cache(maxsize=256)
+def _cents(amount: Decimal) -> int:
+    """A month's allowance in cents, as the months list shows it (to the cent)."""
+    return int(Decimal(f"{amount:.2f}") * 100)
 
 
 def with_amounts(figures: dict) -> dict:

@@ -101,3 +101,17 @@ def test_the_secretary_view_of_a_year():
     assert [(r["month"], r["name"], r["paid"]) for r in v["allowance"]["months"]][3:5] == [
         ("2025-04", "王秀英", False), ("2025-05", "李建国", False)]
     assert v["assessments"][0]["result_label"] == "优秀"
+
+
+def test_the_months_due_at_once_are_each_months_due():
+    """`dues` (a report's months, over hundreds of branches) says what `due` says of each month."""
+    spans = [("m1", "2025-01-10", "2025-04-20"), ("m2", "2025-05-15", "2025-05-15"), ("m3", "2025-05-15", None)]
+    rates = [{"from_month": "2025-03", "amount": "300.00"}, {"from_month": "2025-01", "amount": "200.00"},
+             {"from_month": "2025-03", "amount": "900.00"},  # a second rate of a month: the first listed holds
+             {"from_month": "2025-08", "amount": "0"}, {"from_month": "2025-10", "amount": "250.50"}]
+    for s, r in ((spans, rates), ([("m9", None, None)], rates), ([], rates), (spans, []),
+                 ([("m9", None, "2025-06-01")], [{"from_month": "2024-12", "amount": "100"}])):
+        for first, last in (("2024-11", "2026-02"), ("2025-05", "2025-05"), ("2025-12", "2026-01"), ("2025-06", "2025-05")):
+            expected = [(m, *found) for m in allowance.months_between(first, last)
+                        if (found := allowance.due(s, r, m))]
+            assert allowance.dues(s, r, first, last) == expected
