@@ -289,7 +289,7 @@ async def recovery(bootstrap: str, since: float, timeout: float = 600, down=lamb
 
 async def busy_in_databases(mongo: str) -> dict[str, int]:
     """Records owed to Kafka, held commands, deliveries being sent or due, reminders waiting for
-    their alert to stand: what is not at rest."""
+    their alert to stand, notices still being addressed: what is not at rest."""
     out: dict[str, int] = {}
     client = AsyncMongoClient(mongo, serverSelectionTimeoutMS=5000, tz_aware=True)
     try:
@@ -309,6 +309,8 @@ async def busy_in_databases(mongo: str) -> dict[str, int]:
                                                                 {"state": "pending", "next_at": {"$lte": now}}]})
                 elif coll == "alerts" and name.endswith("notifications"):  # reminders waiting to go
                     n = await db[coll].count_documents({"remind_at": {"$ne": None}})
+                elif coll == "notices" and name.endswith("notifications"):  # large notices being addressed
+                    n = await db[coll].count_documents({"to_address": {"$gte": ""}})
                 if n:
                     out[f"{name}.{coll}"] = n
     finally:

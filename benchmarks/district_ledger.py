@@ -1,0 +1,80 @@
+"""The four services with a 100,000-member district's ledger (prints figures; not a test).
+
+The simulator's district of `--members` members, its ledger only (the tree, the registrations,
+the specialists, the away periods, the opening dues and the rest of the ledger phases: some
+295,000 commands at 100,000 members), published phase by phase as `make demo` does, into the four
+services under a fresh prefix. Prints the time until every consumer's lag and outbox are 0, the
+commands per second, and each service's maximum RSS and CPU seconds: the figures the 100,000-member
+rows of the README's table need (a whole year at that size takes hours here).
+
+    PYTHONPATH=. KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 MONGODB_URL=mongodb://127.0.0.1:27017/ \\
+        .venv/bin/python benchmarks/district_ledger.py --members 100000
+"""
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import time
+
+import httpx
+
+from benchmarks.end_to_end import SERVICES, Platform, Sampler, at_rest, server_pids
+from simulator.progress import Progress
+from simulator.publisher import Target, publish
+from simulator.sources import Generated
+from simulator.year import LEDGER_PHASES
+
+
+class Ledger:
+    """The simulator's district, its ledger phases only."""
+
+    def __init__(self, source: Generated):
+        self.source, self.correlation_id = source, source.correlation_id
+        self.header = {**source.header, "phases": LEDGER_PHASES}
+
+    def phases(self):
+        return itertools.islice(self.source.phases(), LEDGER_PHASES)
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--members", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=2025)
+    ap.add_argument("--year", type=int, default=2025)
+    ap.add_argument("--wait", type=float, default=3600, help="seconds to wait for the services to be at rest")
+    args = ap.parse_args()
+    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    mongo = os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/")
+    t = time.perf_counter()
+    source = Ledger(Generated(args.seed, args.members, args.year))
+    print(f"district of {args.members} members drawn in {time.perf_counter() - t:.1f}s", flush=True)
+    platform = Platform(kafka, mongo, {"RECORDS_START": f"{args.year}-01-01"})
+    await platform.start()
+    try:
+        sampler = Sampler({n: p.pid for n, p in platform.procs.items()} | server_pids(kafka, mongo), every_s=1)
+        run = await publish(source, Target(kafka, platform.prefix, stall_timeout=900),
+                            Progress(LEDGER_PHASES, quiet=True))
+        answered = time.monotonic() - run["started_at"]
+        rest = await at_rest(platform, run["started_at"], args.wait)
+        sampler.mark()
+        res = await sampler.stop()
+        async with httpx.AsyncClient(timeout=30, headers=platform.headers) as http:
+            r = await http.get(platform.urls["reporting"] + "/api/v1/orgs/" + source.source.world.district.org_id
+                               + "/report", params={"period": f"{args.year}-01", "as_of": f"{args.year}-01-01"})
+            registered = r.json()["members"]["registered"] if r.status_code == 200 else r.status_code
+        print(json.dumps({"members": args.members, "commands": run["commands"],
+                          "answered after s": round(answered, 1),
+                          "at rest after s": round(rest, 1) if rest else None,
+                          "commands per second (to rest)": round(run["commands"] / rest, 1) if rest else None,
+                          "rejected": {k: v["count"] for k, v in run["rejected"].items()},
+                          "district registered (reporting)": registered,
+                          "max RSS MB": {n: res["rss_max_mb"].get(n) for n in [*SERVICES, "kafka", "database"]},
+                          "CPU s": res["cpu_s"]}, ensure_ascii=False, indent=1), flush=True)
+    finally:
+        platform.stop()
+        await platform.drop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
