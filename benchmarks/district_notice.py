@@ -22,7 +22,10 @@ import uuid
 
 import httpx
 
-from benchmarks.end_to_end import rss_kb
+from pymongo import AsyncMongoClient
+
+from benchmarks.end_to_end import delete_topics, rss_kb
+from shared.topics import all_topics, named
 from tests.infra import Infra
 from tests.support import auth
 from tests.support.messages import Bus, envelope, key_of
@@ -170,6 +173,18 @@ async def main() -> None:
     finally:
         proc.stop()
         await bus.stop()
+        await drop(infra, prefix)
+
+
+async def drop(infra: Infra, prefix: str) -> None:
+    """The run's database and topics: the shared server and broker are not ours to fill (a district's
+    deliveries left behind slow every later run's database)."""
+    client = AsyncMongoClient(infra.mongo)
+    try:
+        await client.drop_database(prefix.replace(".", "_") + "notifications")
+    finally:
+        await client.close()
+    await delete_topics(infra.kafka, [named(prefix, t) for t in all_topics()])
 
 
 if __name__ == "__main__":
