@@ -123,12 +123,7 @@ class DeliveryWorker:
                         await remind_due(ctx, doc, now)
                         ctx.put(ALERTS, doc)
 
-            s = self.runtime.settings
-            cause = Envelope.model_construct(
-                id=str(uuid.uuid5(WORK_NAMESPACE, f"remind/{page[0]}")), type="Delivery.remind", schema_version=1,
-                occurred_at=now, district=s.district, source="sunsetred-notifications", correlation_id=None,
-                causation_id=None, data={})
-            await self.pipe.run_unit(cause, work, [(ALERTS, i) for i in page])
+            await self.pipe.run_unit(self._named("remind", page[0], now), work, [(ALERTS, i) for i in page])
 
     async def address(self) -> None:
         """The next page of each large notice still being addressed (handlers.address_next_page):
@@ -137,12 +132,7 @@ class DeliveryWorker:
             async def work(ctx: Context, notice_id=doc["_id"]) -> None:
                 await address_next_page(ctx, notice_id)
 
-            s = self.runtime.settings
-            cause = Envelope.model_construct(
-                id=str(uuid.uuid5(WORK_NAMESPACE, f"address/{doc['_id']}")), type="Delivery.address",
-                schema_version=1, occurred_at=_now(), district=s.district, source="sunsetred-notifications",
-                correlation_id=None, causation_id=None, data={})
-            await self.pipe.run_unit(cause, work, [(NOTICES, doc["_id"])])
+            await self.pipe.run_unit(self._named("address", doc["_id"], _now()), work, [(NOTICES, doc["_id"])])
 
     async def tick(self) -> int:
         """One round over what is due, in chunks of several notices; returns how many were due."""
@@ -323,11 +313,14 @@ class DeliveryWorker:
         ids of the events it emits derive from what each says (naming.py), not from the unit."""
         basis = "|".join(sorted(f"{d['_id']}:{d.get('index')}:{d.get('attempt')}:{d.get('state')}" for d in group))
         corr = next((d.get("correlation_id") for d in group if d.get("correlation_id")), None)
-        s = self.runtime.settings
+        return self._named(step, basis, now, corr)
+
+    def _named(self, step: str, basis: str, now: datetime, correlation_id: str | None = None) -> Envelope:
+        """The cause of a unit of `step` over what `basis` names."""
         return Envelope.model_construct(
             id=str(uuid.uuid5(WORK_NAMESPACE, f"{step}/{basis}")), type=f"Delivery.{step}", schema_version=1,
-            occurred_at=now, district=s.district, source="sunsetred-notifications", correlation_id=corr,
-            causation_id=None, data={})
+            occurred_at=now, district=self.runtime.settings.district, source="sunsetred-notifications",
+            correlation_id=correlation_id, causation_id=None, data={})
 
 
 def _in_correlation(ctx: Context, docs: list[dict]) -> Context:
