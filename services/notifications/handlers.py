@@ -105,7 +105,8 @@ async def _address(ctx: Context, n: Notice, due: datetime, scheduled: bool, stri
     for b in branches:
         reach += _size(await ctx.read(ORGS, b))
     if reach > ADDRESS_PAGE:
-        n.to_address, n.addressed_by = ["", *branches], (emitter or ctx).envelope.id  # "": the named members
+        # "": the members it names, first
+        n.to_address, n.addressed_by = [*([""] if named else []), *branches], (emitter or ctx).envelope.id
         ctx.repo(NOTICE).add(n)
         return
     addressed = await _address_members(ctx, n, await _members(ctx, branches, named), fresh=True)

@@ -347,6 +347,41 @@ async def test_a_notice_to_more_members_than_a_page_is_addressed_a_page_at_a_tim
     assert again == []
 
 
+async def test_a_late_fact_about_a_member_of_a_page_not_yet_addressed_gives_what_it_gives_at_once(monkeypatch):
+    """A fact handled between a large notice's pages, about a member of a page still to come: they
+    are addressed by the fact (`_settle`), and the page leaves them as they are; the deliveries are
+    those of the notice addressed at once with the fact before or after it."""
+    d = District()
+    base = await d.ledger()
+    send = notice("n1", at("2026-03-02", 10), org_ids=[d.ids["district"]])
+    [away] = await d.facts(dated(envelope("MarkMemberAway", {"member_id": "m3", "from": "2026-02-20", "until": None,
+                                                             "location": "三亚", "reason": "seasonal"}),
+                                 at("2026-02-25")))
+    at_once, _ = await feed(base, [send, away])
+    assert deliveries(at_once)[delivery_id("n1", "m3")][0][4] == ("sms", "phone_call")  # away: not the door
+    monkeypatch.setattr(notification_handlers, "ADDRESS_PAGE", 2)
+    started, _ = await feed(base, [send])
+    first, _, _ = await address_pages_until(started, "n1", pages=1)  # b1 only
+    assert delivery_id("n1", "m1") in first.docs[DELIVERIES] and delivery_id("n1", "m3") not in first.docs[DELIVERIES]
+    late, _ = await feed(first, [away])
+    assert delivery_id("n1", "m3") in late.docs[DELIVERIES]
+    paged, _, _ = await address_pages(late, "n1")
+    assert deliveries(paged) == deliveries(at_once)
+    assert recipients(paged, "n1") == recipients(at_once, "n1")
+
+
+async def address_pages_until(base: FakeUnitOfWork, notice_id: str, pages: int):
+    uow, events = FakeUnitOfWork(base.docs), []
+    for _ in range(pages):
+        ctx = Context(_Pipeline(), Envelope.model_validate(envelope("Delivery.address", {})), uow)
+        await notification_handlers.address_next_page(ctx, notice_id)
+        uow.commit_message()
+        uow.commit()
+        events += [json.loads(r.value) for r in uow.outbox]
+        uow = FakeUnitOfWork(uow.docs)
+    return uow, events, pages
+
+
 def cleared(member_id: str, org_id: str, as_of: str) -> dict:
     return dated(envelope("AlertCleared", {
         "alert_id": f"dues_arrears:{member_id}:2026-01", "kind": "dues_arrears", "subject_id": member_id,
