@@ -29,7 +29,6 @@ than any send can take (`NOTIFY_ORPHAN_AFTER_SECONDS`), whichever instance finds
 instance's sends end long before that, so it never takes another's work in progress.
 """
 import asyncio
-import copy
 import itertools
 import logging
 import random
@@ -47,7 +46,7 @@ from services.notifications.domain.addressing import as_it_stands, delivery_for
 from services.notifications.domain.delivery import NO_CHANNEL, Delivery, Failure, stamp
 from services.notifications.domain.quiet_hours import QuietHours
 from services.notifications.handlers import address_next_page, remind_due
-from services.notifications.naming import emit_for_delivery
+from services.notifications.naming import as_if, emit_for_delivery
 from services.notifications.settings import NotifySettings
 from shared.contracts import notifications as c
 from shared.contracts.envelope import Envelope
@@ -329,9 +328,7 @@ def _in_correlation(ctx: Context, docs: list[dict]) -> Context:
     corr = next((d.get("correlation_id") for d in docs if d.get("correlation_id")), None)
     if corr is None or corr == ctx.envelope.correlation_id:
         return ctx
-    other = copy.copy(ctx)
-    other.envelope = ctx.envelope.model_copy(update={"correlation_id": corr})
-    return other
+    return as_if(ctx, correlation_id=corr)
 
 
 def _chunks(due: list[dict], size: int) -> list[list[dict]]:

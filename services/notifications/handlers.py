@@ -13,7 +13,6 @@ after a notice that concerns them was addressed: `_settle_member` then settles t
 delivery of every notice still open to the fact, as if the fact had come first; a delivery
 already under way or done is never changed (README, "Late facts").
 """
-import copy
 from datetime import datetime, timedelta, timezone
 
 from services.notifications.adapters.documents import (
@@ -30,7 +29,7 @@ from services.notifications.domain.delivery import Delivery, stamp
 from services.notifications.domain.notice import Notice
 from services.notifications.domain.quiet_hours import QuietHours
 from services.notifications.domain.recipients import Member, branch_path, open_until
-from services.notifications.naming import caused_by, emit_for_delivery
+from services.notifications.naming import as_if, caused_by, emit_for_delivery
 from services.notifications.settings import district_office_contact, reminder_settle_seconds
 from shared.contracts import activities as a
 from shared.contracts import members as m
@@ -168,8 +167,7 @@ async def address_next_page(ctx: Context, notice_id: str) -> bool:
         page.append(branch)
         reach += _size(await ctx.read(ORGS, branch)) if branch else len(n.audience["member_ids"])
     named = n.audience["member_ids"] if "" in page else []
-    emitter = copy.copy(ctx)
-    emitter.envelope = ctx.envelope.model_copy(update={"id": n.addressed_by, "correlation_id": n.correlation_id})
+    emitter = as_if(ctx, id=n.addressed_by, correlation_id=n.correlation_id)
     addressed = await _address_members(ctx, n, await _members(ctx, [b for b in page if b], named), fresh=False)
     _addressed(ctx, n, addressed, emitter)
     if n.to_address:
@@ -270,10 +268,7 @@ async def remind_due(ctx: Context, doc: dict, now: datetime) -> None:
 
 
 def _as_raised(ctx: Context, p: dict) -> Context:
-    other = copy.copy(ctx)
-    other.envelope = ctx.envelope.model_copy(update={"occurred_at": datetime.fromisoformat(p["occurred_at"]),
-                                                     "correlation_id": p["correlation_id"]})
-    return other
+    return as_if(ctx, occurred_at=datetime.fromisoformat(p["occurred_at"]), correlation_id=p["correlation_id"])
 
 
 async def _remind(ctx: Context, name: str, p: dict) -> None:

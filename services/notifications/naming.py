@@ -17,14 +17,18 @@ from shared.messaging.pipeline import Context
 NAMESPACE = uuid.UUID("0b6f3a52-5f0c-4d7e-9a8e-3c2b1d4e5f60")
 
 
+def as_if(ctx: Context, **envelope) -> Context:
+    """The same unit of work, emitting as if its message's envelope had these fields (an id, a
+    correlation, an instant)."""
+    other = copy.copy(ctx)
+    other.envelope = ctx.envelope.model_copy(update=envelope)
+    return other
+
+
 def caused_by(ctx: Context, name: str) -> Context:
     """The same unit of work, emitting as if caused by `name` (a stable id derived from it), in
     the correlation of the message handled."""
-    other = copy.copy(ctx)
-    other.envelope = ctx.envelope.model_copy(update={
-        "id": str(uuid.uuid5(NAMESPACE, name)),
-        "correlation_id": ctx.envelope.correlation_id or ctx.envelope.id})
-    return other
+    return as_if(ctx, id=str(uuid.uuid5(NAMESPACE, name)), correlation_id=ctx.envelope.correlation_id or ctx.envelope.id)
 
 
 def emit_for_delivery(ctx: Context, event) -> None:
