@@ -162,10 +162,13 @@ async def address_next_page(ctx: Context, notice_id: str) -> bool:
         return False
     await ctx.uow.prefetch([(ORGS, b) for b in n.to_address[:100] if b])
     page, reach = [], 0
-    while n.to_address and (not page or reach + _size(await ctx.read(ORGS, n.to_address[0])) <= ADDRESS_PAGE):
-        branch = n.to_address.pop(0)
-        page.append(branch)
-        reach += _size(await ctx.read(ORGS, branch)) if branch else len(n.audience["member_ids"])
+    while n.to_address:
+        branch = n.to_address[0]
+        size = _size(await ctx.read(ORGS, branch)) if branch else len(n.audience["member_ids"])
+        if page and reach + size > ADDRESS_PAGE:
+            break
+        page.append(n.to_address.pop(0))
+        reach += size
     named = n.audience["member_ids"] if "" in page else []
     emitter = as_if(ctx, id=n.addressed_by, correlation_id=n.correlation_id)
     addressed = await _address_members(ctx, n, await _members(ctx, [b for b in page if b], named), fresh=False)

@@ -70,7 +70,8 @@ def reminded(doc: dict, names: list[str]) -> dict:
 
 
 def _next(doc: dict) -> dict:
-    doc["remind_at"] = min((p["remind_at"] for p in doc["pending"].values()), default=None)
-    if doc["remind_at"] is None:
-        doc.pop("remind_at")
+    """`remind_at`: the earliest pending reminder's, absent when none is (the worker's index)."""
+    doc.pop("remind_at", None)
+    if doc["pending"]:
+        doc["remind_at"] = min(p["remind_at"] for p in doc["pending"].values())
     return doc
