@@ -19,7 +19,7 @@ import time
 
 import httpx
 
-from benchmarks.end_to_end import SERVICES, Platform, Sampler, at_rest, server_pids
+from benchmarks.end_to_end import SERVICES, Platform, Sampler, at_rest, db_time, server_pids
 from simulator.progress import Progress
 from simulator.publisher import Target, publish
 from simulator.sources import Generated
@@ -37,11 +37,30 @@ class Ledger:
         return itertools.islice(self.source.phases(), LEDGER_PHASES)
 
 
+async def watch_database(platform: Platform, every_s: float) -> None:
+    """Every `every_s`, where the database's time went since the last print, and the commands
+    handled meanwhile: a query whose mean grows with the district shows up here."""
+    started = time.monotonic()
+    async with httpx.AsyncClient(timeout=5) as http:
+        before = await platform.all_metrics(http)
+        while True:
+            await asyncio.sleep(every_s)
+            now = await platform.all_metrics(http)
+            handled = sum(sum((m or {}).get("records", {}).values()) - sum((before.get(n) or {}).get("records", {}).values())
+                          for n, m in now.items())
+            print(f"[{time.monotonic() - started:.0f}s] {handled:.0f} records consumed in {every_s:.0f}s; "
+                  "database time:", flush=True)
+            for line in db_time(before, now, top=6):
+                print(f"    {line}", flush=True)
+            before = now
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--members", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=2025)
     ap.add_argument("--year", type=int, default=2025)
+    ap.add_argument("--every", type=float, default=60, help="seconds between prints of where the database's time went")
     ap.add_argument("--wait", type=float, default=3600, help="seconds to wait for the services to be at rest")
     args = ap.parse_args()
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -53,10 +72,14 @@ async def main() -> None:
     await platform.start()
     try:
         sampler = Sampler({n: p.pid for n, p in platform.procs.items()} | server_pids(kafka, mongo), every_s=1)
-        run = await publish(source, Target(kafka, platform.prefix, stall_timeout=900),
-                            Progress(LEDGER_PHASES, quiet=True))
-        answered = time.monotonic() - run["started_at"]
-        rest = await at_rest(platform, run["started_at"], args.wait)
+        watch = asyncio.create_task(watch_database(platform, args.every))
+        try:
+            run = await publish(source, Target(kafka, platform.prefix, stall_timeout=900),
+                                Progress(LEDGER_PHASES, quiet=True))
+            answered = time.monotonic() - run["started_at"]
+            rest = await at_rest(platform, run["started_at"], args.wait)
+        finally:
+            watch.cancel()
         sampler.mark()
         res = await sampler.stop()
         async with httpx.AsyncClient(timeout=30, headers=platform.headers) as http:

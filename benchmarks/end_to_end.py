@@ -221,6 +221,9 @@ class Platform:
             await asyncio.sleep(0.3)
         say("warning: not every consumer group had its partitions after 60 s; starting anyway")
 
+    async def all_metrics(self, http: httpx.AsyncClient) -> dict[str, dict | None]:
+        return dict(zip(SERVICES, await asyncio.gather(*(self.metrics(http, n) for n in SERVICES))))
+
     async def metrics(self, http: httpx.AsyncClient, name: str) -> dict | None:
         try:
             r = await http.get(self.urls[name] + "/metrics", timeout=5)
@@ -280,6 +283,7 @@ def parse_metrics(text: str) -> dict:
     backlog = 0.0
     records: dict[str, float] = defaultdict(float)
     pipelines: set[str] = set()
+    db: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])  # seconds, commands
     for line in text.splitlines():
         m = _SAMPLE.match(line)
         if not m:
@@ -293,8 +297,25 @@ def parse_metrics(text: str) -> dict:
         elif name == "sunsetred_records_total":
             records[labels.get("outcome", "")] += value
             pipelines.add(labels.get("pipeline", ""))
+        elif name in ("sunsetred_db_command_seconds_sum", "sunsetred_db_command_seconds_count"):
+            db[(labels.get("collection", ""), labels.get("command", ""))][name.endswith("_count")] += value
     return {"lag": sum(lag), "lag_series": len(lag), "groups_assigned": len(groups), "backlog": backlog,
-            "records": dict(records), "pipelines": pipelines}
+            "records": dict(records), "pipelines": pipelines, "db": dict(db)}
+
+
+def db_time(before: dict[str, dict], after: dict[str, dict], top: int = 8) -> list[str]:
+    """Where the database's time went between two scrapes of every service's metrics, the largest
+    first: `service collection command: seconds, commands, mean ms`."""
+    rows = []
+    for service, now in after.items():
+        then = (before.get(service) or {}).get("db", {})
+        for key, (secs, n) in (now or {}).get("db", {}).items():
+            d_secs, d_n = secs - then.get(key, (0, 0))[0], n - then.get(key, (0, 0))[1]
+            if d_n:
+                rows.append((d_secs, d_n, service, *key))
+    rows.sort(reverse=True)
+    return [f"{svc} {coll} {cmd}: {secs:.1f}s, {int(n)} commands, {1000 * secs / n:.2f} ms each"
+            for secs, n, svc, coll, cmd in rows[:top]]
 
 
 async def delete_topics(kafka: str, topics: list[str]) -> None:
@@ -479,6 +500,8 @@ async def run_platform(path: Path, mode: str, kafka: str, mongo: str, extra_env:
         target = Target(kafka, platform.prefix, stall_timeout=stall_s, all_at_once=mode in ("all", "ledger"),
                         first_phases=LEDGER_PHASES if mode == "ledger" else 0)
         spies = start_py_spy(py_spy, platform) if py_spy and profile else []
+        async with httpx.AsyncClient(timeout=5) as http:
+            db_before = await platform.all_metrics(http)
         try:
             run = await publish(source, target, Progress(source.header["phases"], quiet=True))
         except Stalled as exc:
@@ -499,6 +522,8 @@ async def run_platform(path: Path, mode: str, kafka: str, mongo: str, extra_env:
         rest = await at_rest(platform, started, settle_s) if settle_s else None
         profiles = stop_py_spy(spies)
         res = await sampler.stop()
+        async with httpx.AsyncClient(timeout=5) as http:
+            res["database_time"] = db_time(db_before, await platform.all_metrics(http), top=10)
         events_by_topic = {t: await records_on(kafka, [named(platform.prefix, t)]) for t in EVENT_TOPICS}
         events = sum(events_by_topic.values())
         events_by_type = await types_on(kafka, [named(platform.prefix, t) for t in EVENT_TOPICS])
@@ -650,6 +675,10 @@ def show_run(r: dict) -> None:
         print(f"  {r['kind']:<15} {r['messages']:>7} messages in {r['seconds']:>7.1f}s  "
               f"{r['messages_per_second']:>8,.0f} messages/s")
     print(f"      max RSS MB: {r['rss_max_mb']}   CPU s: {r['cpu_s']}")
+    if r.get("database_time"):
+        print("      database time by service, collection and command (the largest first):")
+        for line in r["database_time"]:
+            print(f"        {line}")
     for name, prof in (r.get("profiles") or {}).items():
         if prof.get("samples"):
             print(f"      py-spy {name} ({prof['samples']} samples, {prof['file']}):")

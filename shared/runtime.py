@@ -16,6 +16,7 @@ from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
 from shared import metrics
+from shared.infra.db_commands import CommandTimer
 from shared.infra.topics import ensure_topics
 from shared.kafka_auth import source_keys_for
 from shared.messaging import parking
@@ -71,7 +72,8 @@ class Runtime:
         # socketTimeoutMS: a call the server never answers fails (and the batch is retried) instead
         # of blocking the service for good.
         self.client = AsyncMongoClient(s.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000,
-                                       socketTimeoutMS=120_000)
+                                       socketTimeoutMS=120_000,
+                                       event_listeners=[CommandTimer(self.service, s.mongo_slow_ms)])
         self.db = self.client[s.database_name(self.service)]
         self.broker = make_broker(s, self.service)
         # Who may send commands (None: no check, a PLAINTEXT development broker only).

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     reference_wait: float = 600
     # Held commands are tried again after every batch and at least this often.
     parked_sweep_s: float = 2.0
+    # A database command slower than this is logged with the shape of its filter (like mongod's
+    # slowms, which is 100 by default; higher here because a batch's transaction commits and bulk
+    # writes of 2,000 records take longer by design). 0: none logged.
+    mongo_slow_ms: float = 500
     # The inbox forgets a message id after this many days (a TTL index): longer than Kafka keeps it.
     inbox_days: float = 30
     # Records the outbox relay has sent are kept this long for operators, then pruned (TTL).
