@@ -45,7 +45,8 @@ async def watch_database(platform: Platform, every_s: float) -> None:
         before = await platform.all_metrics(http)
         while True:
             await asyncio.sleep(every_s)
-            now = await platform.all_metrics(http)
+            # A service too busy to answer the scrape keeps its last figures (counted next time).
+            now = {n: m or before.get(n) for n, m in (await platform.all_metrics(http)).items()}
             handled = sum(sum((m or {}).get("records", {}).values()) - sum((before.get(n) or {}).get("records", {}).values())
                           for n, m in now.items())
             print(f"[{time.monotonic() - started:.0f}s] {handled:.0f} records consumed in {every_s:.0f}s; "
@@ -60,6 +61,8 @@ async def main() -> None:
     ap.add_argument("--members", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=2025)
     ap.add_argument("--year", type=int, default=2025)
+    ap.add_argument("--keep-topics", action="store_true",
+                    help="keep the run's topics (its prefix is printed), e.g. to time a reporting rebuild over them")
     ap.add_argument("--every", type=float, default=60, help="seconds between prints of where the database's time went")
     ap.add_argument("--wait", type=float, default=3600, help="seconds to wait for the services to be at rest")
     args = ap.parse_args()
@@ -96,7 +99,11 @@ async def main() -> None:
                           "CPU s": res["cpu_s"]}, ensure_ascii=False, indent=1), flush=True)
     finally:
         platform.stop()
-        await platform.drop()
+        if args.keep_topics:
+            print(f"topics kept under prefix {platform.prefix}", flush=True)
+            await platform.drop_databases()
+        else:
+            await platform.drop()
 
 
 if __name__ == "__main__":

@@ -174,12 +174,14 @@ start_secantus() {
   # Without --standalone the server presents itself as a single-node replica set (setName
   # secantus): that is what turns on transactions and change streams. --sync-on-commit makes an
   # acknowledged write survive a kill of the server. A new store allocates its whole WiredTiger
-  # log file: 32MB instead of the default 128MB.
+  # log file: 32MB instead of the default 128MB. SECANTUS_CACHE_SIZE: the WiredTiger cache, an
+  # upper bound filled only as the data grows (2G; in 512M a 100,000-member district stalled every
+  # transaction for a minute: docs/secantusdb.md, "The cache").
   local dir="$DATA/secantus" pid="$DATA/run/secantus.pid"
   mkdir -p "$dir/data" "$DATA/run"
   if alive "$pid"; then log "SecantusDB already running"; return; fi
   nohup "$SECANTUS_BIN" --host 127.0.0.1 --port "$MONGO_PORT" --storage-path "$dir/data" \
-    --cache-size 512M --log-level WARNING --sync-on-commit --log-file-max 32MB \
+    --cache-size "${SECANTUS_CACHE_SIZE:-2G}" --log-level WARNING --sync-on-commit --log-file-max 32MB \
     > "$dir/secantus.log" 2>&1 &
   echo $! > "$pid"
 }

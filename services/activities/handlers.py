@@ -3,7 +3,7 @@ from datetime import datetime
 
 from services.activities import facility_demand, service_requests, teams
 from services.activities.adapters.documents import (
-    ACTIVITIES, ACTIVITY, TEAMS, VENUE, VENUE_DAY, VENUE_DAYS, VENUES, VISIT, VISITS, VOLUNTEER_ENTRIES,
+    ACTIVITIES, ACTIVITY, VENUE, VENUE_DAY, VENUE_DAYS, VENUES, VISIT, VISITS, VOLUNTEER_ENTRIES,
     VOLUNTEER_ENTRY,
 )
 from services.activities.domain import teams as team_rules
@@ -112,7 +112,8 @@ async def log_volunteer_hours(cmd: c.LogVolunteerHours, ctx: Context) -> None:
     label = cmd.team
     if cmd.team_id:  # a registered team (issue 13): its name, and only for its roster
         team = await teams.known_team(ctx, cmd.team_id)
-        team_rules.check_hours(team, cmd.member_id, cmd.on.isoformat())
+        team_rules.check_hours(team, await teams.membership(ctx, cmd.team_id, cmd.member_id), cmd.member_id,
+                               cmd.on.isoformat())
         label = team.name
     e = service_log.log_hours(await ctx.repo(VOLUNTEER_ENTRY).get(cmd.entry_id),
                               entry_id=cmd.entry_id, member_id=cmd.member_id, team=label, hours=cmd.hours,
@@ -154,7 +155,7 @@ HANDLERS: dict[str, Handler] = {
     "LogVolunteerHours": Handler(
         log_volunteer_hours,
         lambda m: [(VOLUNTEER_ENTRIES, m.entry_id)] + ([(ACTIVITIES, m.activity_id)] if m.activity_id else [])
-        + ([(TEAMS, m.team_id)] if m.team_id else [])),
+        + (teams.wants(m.team_id, m.member_id) if m.team_id else [])),
     "RecordVisit": Handler(record_visit, lambda m: [(VISITS, m.visit_id), *service_requests.visit_wants(m)]),
     **teams.HANDLERS,  # volunteer service teams (issue 13)
     **service_requests.HANDLERS,  # service requests and difficulties (issue 13)

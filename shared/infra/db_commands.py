@@ -2,9 +2,10 @@
 collection and command (`sunsetred_db_command_seconds`), and a log line for each slow one with the
 shape of its filter (values replaced by their type), the way mongod's slow query log reads.
 
-A PyMongo command listener, attached to the service's client (shared/runtime.py). It answers the
-question the benchmarks kept asking — which query grows with the data — without a profiler on the
-server (SecantusDB has none).
+A PyMongo command listener, attached to the service's client (shared/runtime.py). The time is
+the service's: from sending the command to reading its answer, so it includes the wait for the
+service's own event loop when a batch keeps it busy (a small command looks slow then). The
+server's own figures are in `serverStatus` (`opLatencies`, `wiredTiger.cache`).
 """
 import logging
 from typing import Any
@@ -16,7 +17,7 @@ log = logging.getLogger("sunsetred.db")
 
 # 0.1 ms to 10 s: an update by _id on a quiet server, up to a scan of a large collection.
 BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
-DB_COMMAND_SECONDS = Histogram("sunsetred_db_command_seconds", "Time the database took to answer a command",
+DB_COMMAND_SECONDS = Histogram("sunsetred_db_command_seconds", "Time from sending a database command to reading its answer, as the service saw it",
                                ["service", "collection", "command"], buckets=BUCKETS)
 
 # Where each command keeps the filter that chooses its documents (the first one for a bulk write).

@@ -13,7 +13,7 @@ from dataclasses import asdict, fields
 from services.activities.domain.activity import Activity
 from services.activities.domain.branches import Branch, MemberView
 from services.activities.domain.service_log import Visit, VolunteerEntry
-from services.activities.domain.teams import Team
+from services.activities.domain.teams import Membership, Team
 from services.activities.domain.venue import DayBookings, Venue
 from shared.messaging.repository import Collection
 
@@ -25,6 +25,7 @@ VISITS = "visits"
 BRANCHES = "branches"
 MEMBERS = "members"
 TEAMS = "volunteer_teams"  # issue 13: volunteer service teams (domain/teams.py)
+TEAM_MEMBERS = "volunteer_team_members"  # a member's spans on a team, one document per (team, member)
 
 
 def _to_doc(obj, id_field: str) -> dict:
@@ -107,6 +108,22 @@ def team_from_doc(doc: dict | None) -> Team | None:
     return _from_doc(Team, doc, "team_id")
 
 
+def membership_id(team_id: str, member_id: str) -> str:
+    """`.` never occurs in an id (shared/contracts/types.py), so no two pairs share one."""
+    return f"{team_id}.{member_id}"
+
+
+def membership_to_doc(m: Membership) -> dict:
+    return {"_id": membership_id(m.team_id, m.member_id), "team_id": m.team_id, "member_id": m.member_id,
+            "spans": [dict(s) for s in m.spans]}
+
+
+def membership_from_doc(doc: dict | None) -> Membership | None:
+    if doc is None:
+        return None
+    return Membership(doc["team_id"], doc["member_id"], [dict(s) for s in doc.get("spans", [])])
+
+
 ACTIVITY: Collection[Activity] = Collection(ACTIVITIES, activity_to_doc, activity_from_doc)
 VENUE: Collection[Venue] = Collection(VENUES, venue_to_doc, venue_from_doc)
 VENUE_DAY: Collection[DayBookings] = Collection(VENUE_DAYS, day_to_doc, day_from_doc)
@@ -115,6 +132,7 @@ VISIT: Collection[Visit] = Collection(VISITS, visit_to_doc, visit_from_doc)
 BRANCH: Collection[Branch] = Collection(BRANCHES, branch_to_doc, branch_from_doc)
 MEMBER_VIEW: Collection[MemberView] = Collection(MEMBERS, member_to_doc, member_from_doc)
 TEAM: Collection[Team] = Collection(TEAMS, team_to_doc, team_from_doc)
+TEAM_MEMBER: Collection[Membership] = Collection(TEAM_MEMBERS, membership_to_doc, membership_from_doc)
 
 
 async def setup(db) -> None:
@@ -127,7 +145,38 @@ async def setup(db) -> None:
     await db[VISITS].create_index([("specialist_id", 1), ("on", 1)])  # a specialist's log (issue 13)
     await db[MEMBERS].create_index("branch_id")
     await db[TEAMS].create_index("community_id")
+    await db[TEAM_MEMBERS].create_index("team_id")  # a team's roster (GET /volunteer-teams/{id})
+    await move_team_rosters(db)
     await db["service_requests"].create_index([("member_id", 1), ("opened_on", 1)])  # a member's (issue 13)
+
+
+async def move_team_rosters(db) -> int:
+    """Teams written before the roster moved out of the team's document (its `roster` array) get
+    one membership document per member, then lose the array; run at every start, it finds nothing
+    once done. Idempotent and safe beside other instances: a membership is inserted only if none
+    exists (one written since by a handler wins), and the team's version moves, so a handler that
+    read the old document retries. Returns the teams moved."""
+    from pymongo import UpdateOne
+    from pymongo.errors import BulkWriteError
+
+    moved = 0
+    async for doc in db[TEAMS].find({"roster": {"$exists": True}}, {"roster": 1}):
+        spans: dict[str, list[dict]] = {}
+        for s in doc["roster"]:
+            spans.setdefault(s["member_id"], []).append({"from": s["from"], "until": s["until"]})
+        ops = [UpdateOne({"_id": membership_id(doc["_id"], m)},
+                         {"$setOnInsert": {"team_id": doc["_id"], "member_id": m, "spans": ss, "_v": 1}}, upsert=True)
+               for m, ss in spans.items()]
+        if ops:
+            try:
+                await db[TEAM_MEMBERS].bulk_write(ops, ordered=False)
+            except BulkWriteError as exc:  # another instance inserted the same at once: theirs stands
+                if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                    raise
+        result = await db[TEAMS].update_one({"_id": doc["_id"], "roster": {"$exists": True}},
+                                            {"$unset": {"roster": ""}, "$inc": {"_v": 1}})
+        moved += result.modified_count
+    return moved
 
 
 # ---- service requests and difficulties (issue 13, domain/service_requests.py) ------------------

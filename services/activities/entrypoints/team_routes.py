@@ -10,7 +10,8 @@ from datetime import date
 from fastapi import APIRouter, Depends, Query, Request
 
 from services.activities.adapters import queries
-from services.activities.adapters.documents import TEAMS, team_from_doc
+from services.activities.adapters.documents import TEAM_MEMBERS, TEAMS, membership_from_doc, team_from_doc
+from services.activities.domain.teams import members_on
 from shared.auth.claims import Caller
 from shared.auth.http import authorized
 from shared.http.errors import NotFound
@@ -35,10 +36,15 @@ async def get_team(team_id: str, request: Request, caller: Caller = Depends(auth
     if t is None or not await _serves(db, caller, t.community_id):
         raise NotFound("volunteer team", team_id)
     day = (as_of or today()).isoformat()
-    names = await queries.member_names(db, sorted({s["member_id"] for s in t.roster}))
+    memberships = [membership_from_doc(d) async for d in db[TEAM_MEMBERS].find({"team_id": team_id})]
+    names = await queries.member_names(db, sorted({m.member_id for m in memberships}))
     leader = t.leader_on(day)
+    # Every span, in the order they began (then by member): who joined when, and left when.
+    roster = sorted(({"member_id": m.member_id, **s} for m in memberships for s in m.spans),
+                    key=lambda s: (s["from"], s["member_id"]))
     return {"team_id": t.team_id, "name": t.name, "community_id": t.community_id, "formed_on": t.formed_on,
             "as_of": day, "leader": {"member_id": leader, "name": names.get(leader)} if leader else None,
-            "members": [{"member_id": m, "name": names.get(m), "leader": m == leader} for m in t.members_on(day)],
-            "roster": [s | {"name": names.get(s["member_id"])} for s in t.roster],
+            "members": [{"member_id": m, "name": names.get(m), "leader": m == leader}
+                        for m in members_on(memberships, day)],
+            "roster": [s | {"name": names.get(s["member_id"])} for s in roster],
             "leaders": t.leaders}
