@@ -554,8 +554,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         "ActivityHeld": Handler(activity_held, lambda e: activity(e) + [(MEMBERS, x.member_id) for x in e.attendance]),
         "AttendanceRecorded": Handler(attendance_recorded, lambda e: [*activity(e), *member(e)]),
         "ActivityCancelled": Handler(activity_cancelled, activity),
-        "VolunteerHoursLogged": Handler(hours_logged, lambda e: member(e) + (
-            [(teams.TEAMS, e.team_id)] if e.team_id else [])),
+        "VolunteerHoursLogged": Handler(hours_logged, lambda e: member(e) + teams.hours_wants(e)),
         "VisitRecorded": Handler(visit_recorded, member),
         "NoticeCreated": Handler(notice_created, lambda e: [(NOTICES, e.notice_id)]),
         "NoticeAddressed": Handler(notice_addressed, lambda e: [(NOTICES, e.notice_id), *branches(e),

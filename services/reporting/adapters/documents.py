@@ -95,6 +95,8 @@ async def setup(db) -> None:
     await db[FIGURES].create_index([("org", 1), ("year", 1)])  # a branch's documents of a year (series)
     await db[AWARDS].create_index("year")
     await db["volunteer_teams"].create_index("community_id")  # a subtree's teams (issue 13, teams.py)
+    await db["volunteer_team_roster"].create_index("team_id")  # a team's members (team_queries.py)
+    await db["volunteer_team_hours"].create_index([("team_id", 1), ("on", 1)])  # a team's hours of a period
     await db["service_requests"].create_index([("branch_id", 1), ("opened_on", 1)])  # issue 13
     await db["service_requests"].create_index("member_id")
     await db["service_requests"].create_index("resolved_on")  # the open ones (the periodic check)
