@@ -37,6 +37,10 @@ class Ledger:
         return itertools.islice(self.source.phases(), LEDGER_PHASES)
 
 
+def _records(metrics: dict | None) -> float:
+    return sum((metrics or {}).get("records", {}).values())
+
+
 async def watch_database(platform: Platform, every_s: float) -> None:
     """Every `every_s`, where the database's time went since the last print, and the commands
     handled meanwhile: a query whose mean grows with the district shows up here."""
@@ -47,8 +51,7 @@ async def watch_database(platform: Platform, every_s: float) -> None:
             await asyncio.sleep(every_s)
             # A service too busy to answer the scrape keeps its last figures (counted next time).
             now = {n: m or before.get(n) for n, m in (await platform.all_metrics(http)).items()}
-            handled = sum(sum((m or {}).get("records", {}).values()) - sum((before.get(n) or {}).get("records", {}).values())
-                          for n, m in now.items())
+            handled = sum(_records(m) - _records(before.get(n)) for n, m in now.items())
             print(f"[{time.monotonic() - started:.0f}s] {handled:.0f} records consumed in {every_s:.0f}s; "
                   "database time:", flush=True)
             for line in db_time(before, now, top=6):

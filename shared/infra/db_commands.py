@@ -17,8 +17,9 @@ log = logging.getLogger("sunsetred.db")
 
 # 0.1 ms to 10 s: an update by _id on a quiet server, up to a scan of a large collection.
 BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
-DB_COMMAND_SECONDS = Histogram("sunsetred_db_command_seconds", "Time from sending a database command to reading its answer, as the service saw it",
-                               ["service", "collection", "command"], buckets=BUCKETS)
+DB_COMMAND_SECONDS = Histogram(
+    "sunsetred_db_command_seconds", "Time from sending a database command to reading its answer, as the service saw it",
+    ["service", "collection", "command"], buckets=BUCKETS)
 
 # Where each command keeps the filter that chooses its documents (the first one for a bulk write).
 _FILTERS = {"find": "filter", "count": "query", "distinct": "query", "findAndModify": "query",
@@ -34,7 +35,8 @@ def shape(value: Any, depth: int = 0) -> Any:
         if depth >= _SHAPE_DEPTH:
             return "{…}"
         keys = list(value)[:_SHAPE_KEYS]
-        return {k: shape(value[k], depth + 1) for k in keys} | ({"…": len(value) - len(keys)} if len(value) > len(keys) else {})
+        more = {"…": len(value) - len(keys)} if len(value) > len(keys) else {}
+        return {k: shape(value[k], depth + 1) for k in keys} | more
     if isinstance(value, list):
         return [shape(value[0], depth + 1), f"×{len(value)}"] if value else []
     return type(value).__name__

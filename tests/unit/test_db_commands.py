@@ -3,9 +3,10 @@ the shape of their filter and none of its values."""
 import logging
 from datetime import timedelta
 
+from prometheus_client import REGISTRY
 from pymongo import monitoring
 
-from shared.infra.db_commands import DB_COMMAND_SECONDS, CommandTimer, filter_of, shape
+from shared.infra.db_commands import CommandTimer, filter_of, shape
 
 ADDRESS = ("127.0.0.1", 27017)
 
@@ -13,16 +14,19 @@ ADDRESS = ("127.0.0.1", 27017)
 def _run(timer: CommandTimer, command: dict, ms: float, request_id: int, fail: bool = False) -> None:
     timer.started(monitoring.CommandStartedEvent(command, "db", request_id, ADDRESS, None))
     if fail:
-        timer.failed(monitoring.CommandFailedEvent(timedelta(milliseconds=ms), {"errmsg": "dup key m-秘密", "codeName": "DuplicateKey"},
+        reply = {"errmsg": "dup key m-秘密", "codeName": "DuplicateKey"}
+        timer.failed(monitoring.CommandFailedEvent(timedelta(milliseconds=ms), reply,
                                                    next(iter(command)), request_id, ADDRESS, None))
     else:
         timer.succeeded(monitoring.CommandSucceededEvent(timedelta(milliseconds=ms), {"ok": 1},
                                                          next(iter(command)), request_id, ADDRESS, None))
 
 
-def _count(service: str, collection: str, command: str) -> float:
-    return DB_COMMAND_SECONDS.labels(service, collection, command)._sum.get(), \
-        sum(b.get() for b in DB_COMMAND_SECONDS.labels(service, collection, command)._buckets)
+def _count(service: str, collection: str, command: str) -> tuple[float, float]:
+    """(seconds, commands) recorded under these labels."""
+    labels = {"service": service, "collection": collection, "command": command}
+    return (REGISTRY.get_sample_value("sunsetred_db_command_seconds_sum", labels),
+            REGISTRY.get_sample_value("sunsetred_db_command_seconds_count", labels))
 
 
 def test_the_shape_of_a_filter_keeps_its_keys_and_operators_and_drops_every_value():

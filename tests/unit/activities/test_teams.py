@@ -40,7 +40,8 @@ def test_a_team_has_a_roster_over_time_and_a_leader_on_it():
     assert reason(teams.leave, t, None, "m4", "2025-09-01") == ("conflict", "data.member_id")  # never on it
     assert teams.appoint_leader(t, roster["m3"], "m3", "2025-09-01") == "m1"
     assert reason(teams.appoint_leader, t, None, "m4", "2025-09-02") == ("not_allowed", "data.member_id")
-    assert reason(teams.appoint_leader, t, roster["m2"], "m2", "2025-08-30") == ("invalid", "data.on")  # before the current
+    # not before the current leader's day
+    assert reason(teams.appoint_leader, t, roster["m2"], "m2", "2025-08-30") == ("invalid", "data.on")
     teams.leave(t, roster["m1"], "m1", "2025-10-01")
     assert reason(teams.leave, t, roster["m1"], "m1", "2025-10-02") == ("conflict", "data.member_id")
     assert roster["m1"].on("2025-09-30") and not roster["m1"].on("2025-10-01")
@@ -110,9 +111,9 @@ async def test_a_join_reads_and_writes_the_joining_members_spans_and_not_the_who
     """A team of thousands: each join, leave or hour logged touches one member's document."""
     uow = FakeUnitOfWork()
     many = [f"m{i}" for i in range(500)]
-    await handle(HANDLERS, envelope("RegisterVolunteerTeam", {"team_id": "t1", "name": "治安巡逻", "community_id": "c1",
-                                                              "formed_on": "2025-06-01", "leader_id": "m0",
-                                                              "member_ids": many}), uow)
+    await handle(HANDLERS, envelope("RegisterVolunteerTeam", {
+        "team_id": "t1", "name": "治安巡逻", "community_id": "c1", "formed_on": "2025-06-01", "leader_id": "m0",
+        "member_ids": many}), uow)
     assert len(uow.pending(TEAM_MEMBERS)) == 500 and "roster" not in uow.pending(TEAMS)["t1"]
     wants = HANDLERS["JoinVolunteerTeam"].wants
     from shared.contracts import teams as c
