@@ -215,7 +215,7 @@ class Platform:
         the clock does not count the consumer groups' first join."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            ms = await asyncio.gather(*(self.metrics(http, n) for n in SERVICES))
+            ms = (await self.all_metrics(http)).values()
             if all(m and m["pipelines"] and m["groups_assigned"] >= len(m["pipelines"]) for m in ms):
                 return
             await asyncio.sleep(0.3)
@@ -563,7 +563,7 @@ async def caught_up(platform: Platform, want: dict, started: float, wait_s: floa
     state: dict = {}
     async with httpx.AsyncClient(timeout=10, headers=platform.headers) as http:
         while time.monotonic() < deadline:
-            ms = await asyncio.gather(*(platform.metrics(http, n) for n in SERVICES))
+            ms = list((await platform.all_metrics(http)).values())
             report = await _report(http, platform.urls["reporting"], want)
             now = time.monotonic()
             idle = all(m is not None and m["lag_series"] and m["lag"] == 0 and m["backlog"] == 0 for m in ms)
@@ -595,7 +595,7 @@ async def at_rest(platform: Platform, started: float, wait_s: float, quiet_s: fl
     last, changed = None, time.monotonic()
     async with httpx.AsyncClient(timeout=10) as http:
         while time.monotonic() < deadline:
-            ms = await asyncio.gather(*(platform.metrics(http, n) for n in SERVICES))
+            ms = list((await platform.all_metrics(http)).values())
             now = time.monotonic()
             idle = all(m is not None and m["lag"] == 0 and m["backlog"] == 0 for m in ms)
             records = sum(sum(m["records"].values()) for m in ms if m)

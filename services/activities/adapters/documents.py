@@ -1,6 +1,7 @@
 """Activities' collections and their mapping to domain objects.
 
 activities · venues · venue_days (bookings per venue and day) · volunteer_entries · visits ·
+volunteer_teams and volunteer_team_members (a member's spans on a team) · service requests ·
 branches and members (projections of members.events, written only by the members-events pipeline).
 
 Each collection with a domain type is declared once as a typed `Collection` (ACTIVITY, VENUE,
@@ -9,6 +10,9 @@ The names (`ACTIVITIES`…) serve queries, HTTP routes and the handlers' `wants`
 from the database carry the unit of work's version `_v`: the mappings read only their own fields.
 """
 from dataclasses import asdict, fields
+
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
 
 from services.activities.domain.activity import Activity
 from services.activities.domain.branches import Branch, MemberView
@@ -156,9 +160,6 @@ async def move_team_rosters(db) -> int:
     once done. Idempotent and safe beside other instances: a membership is inserted only if none
     exists (one written since by a handler wins), and the team's version moves, so a handler that
     read the old document retries. Returns the teams moved."""
-    from pymongo import UpdateOne
-    from pymongo.errors import BulkWriteError
-
     moved = 0
     async for doc in db[TEAMS].find({"roster": {"$exists": True}}, {"roster": 1}):
         spans: dict[str, list[dict]] = {}
