@@ -30,10 +30,13 @@ from services.reporting import queries
 from services.reporting.adapters.documents import (
     FIGURES, MEMBERS, ORG_TOTALS, ORGS, figures_id, figures_year, member_to_doc, setup,
 )
+from services.reporting.adapters import section_checksums
 from services.reporting.adapters.leadership_store import LEADERSHIP, TRAINEES
 from services.reporting.domain.contributions import DAY_SERIES, ledger_contribution, member_contribution
 from services.reporting.domain.facts import MemberFacts
 from services.reporting.domain.report import settings_key
+from services.reporting.section_cache import SECTIONS
+from shared.messaging.mongo_uow import MongoStore
 from shared.periods import parse_period
 
 KINDS = ["branch_assembly", "themed_party_day", "party_lecture", "study", "committee_meeting"]
@@ -194,6 +197,11 @@ async def build(db, members: int, n_branches: int, seed: int, with_members: bool
     return district, communities[0], branches[0]
 
 
+async def _afresh(db, org: str, period, as_of: date) -> dict:
+    SECTIONS._entries.clear()
+    return await queries.report(db, org, period, as_of)
+
+
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
@@ -233,10 +241,16 @@ async def main() -> None:
             district, community, branch = "d-bench", "c-00", "b-0000"  # as `build` names them
         else:
             district, community, branch = await build(db, args.members, args.branches, args.seed, args.with_members)
+        # The checksums the service's store keeps as it writes (section_checksums.py), counted once
+        # over what `build` inserted directly, as a service starting on existing data does.
+        await MongoStore(client, db, tallies=section_checksums.TALLIES).setup([])
         as_of = date(2026, 11, 30)
         print(f"database {name}: {args.branches} branches; reports as of {as_of}")
         for org, what in ((district, "district"), (community, "community"), (branch, "branch")):
             for period in ("2026-10", "2026-Q3", "2026"):
+                if what != "branch":  # the sums over its branches computed afresh, as after a change
+                    await timed(f"report {what} {period}, sections computed", lambda o=org, p=period: _afresh(
+                        db, o, parse_period(p), as_of), max(5, args.runs // 10))
                 r = await timed(f"report {what} {period}", lambda o=org, p=period: queries.report(
                     db, o, parse_period(p), as_of), args.runs)
                 if what == "district" and period == "2026":

@@ -1,6 +1,6 @@
 """Composition root of the reporting service."""
 from services.reporting import daily, versions
-from services.reporting.adapters import documents
+from services.reporting.adapters import documents, section_checksums
 from services.reporting.handlers import HANDLERS, build_handlers
 from services.reporting.settings import ReportingSettings
 from shared.runtime import Runtime, Subscription
@@ -37,6 +37,8 @@ def bootstrap(settings: Settings | None = None, *, version: int | None = None, r
         service=SERVICE, settings=versioned,
         subscriptions=[Subscription(versions.subscription_for(version), SOURCE_TOPICS, handlers, "events")],
         setup_db=documents.setup,
+        # What the reports' sections over many branches read, checksummed (section_cache.py).
+        tallies=section_checksums.TALLIES,
         tasks=[] if rebuilding else [daily.daily_task(ReportingSettings().check_every_s)],
     )
     runtime.extras["pointer"] = versions.Pointer(runtime.client, settings)

@@ -11,6 +11,7 @@ from services.reporting import activists_queries, funds_queries, grades_queries,
 from services.reporting.adapters import figures, org_tree
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, facts_from_doc
+from services.reporting.adapters.leadership_store import LEADERSHIP, TRAINEES
 from services.reporting.adapters.figures import DbReader, Key, Reader
 from services.reporting.domain import alert_list
 from services.reporting.domain import alerts as al
@@ -19,6 +20,9 @@ from services.reporting.domain import standing
 from services.reporting.domain.candidates import rank_branches, rank_members
 from services.reporting.domain.report import build, reading_day
 from services.reporting.domain.volunteer import hours_by_team
+from services.reporting.grades import GRADES
+from services.reporting.section_cache import SECTIONS
+from services.reporting.service_requests import REQUESTS
 from services.reporting.settings import district_grading, district_rules, records_start
 from shared.contracts.codes import ORG_LIFE_KINDS
 from shared.periods import Period, parse_period
@@ -51,12 +55,13 @@ def _section_keys(branches: list[dict]) -> list[Key]:
     return [*leadership_queries.keys(branches), *grades_queries.keys(branches)]
 
 
-async def _report(reader: Reader, o: dict, branches: list[dict], period: Period, as_of: date) -> dict:
+async def _report(reader: Reader, o: dict, branches: list[dict] | None, period: Period, as_of: date,
+                  sections: dict | None = None) -> dict:
     """`branches`: those of the organisation's subtree (itself, for a branch), read once for the
-    sections that sum over them."""
+    sections that sum over them; or `sections`, those sums already made (section_cache.py)."""
     day = reading_day(period, as_of.isoformat())
     # The sections' documents of every branch, read at once with what a branch's gaps need.
-    gaps, _ = await asyncio.gather(_gaps(reader, o, day), reader.docs(_section_keys(branches)))
+    gaps, _ = await asyncio.gather(_gaps(reader, o, day), reader.docs(_section_keys(branches or [])))
     sums = await figures.org_sums(reader, o["_id"], period, day)
     required = await figures.required(reader, o["_id"], period, district_rules())
     stars = (o.get("stars") or {}).get(period.text[:4]) if o["kind"] == "branch" else None
@@ -64,28 +69,61 @@ async def _report(reader: Reader, o: dict, branches: list[dict], period: Period,
            **build(sums, required, period, day, stars=stars, gaps=gaps, grading=district_grading())}
     if o["kind"] == "branch":
         out["gaps"] = sorted(gaps)
-    out.update(await leadership_queries.report_sections(reader, o, branches, period, day))  # committee (issue 13)
-    out.update(await grades_queries.report_section(reader, o, branches, period))  # 星级类别 and 晋位升级 (issue 13)
+    out.update(sections if sections is not None else await _sections(reader, o, branches, period, day))
     return out
+
+
+async def _sections(reader: Reader, o: dict, branches: list[dict], period: Period, day: str) -> dict:
+    return {**await leadership_queries.report_sections(reader, o, branches, period, day),  # committee (issue 13)
+            **await grades_queries.report_section(reader, o, branches, period)}  # 星级类别 and 晋位升级 (issue 13)
+
+
+# What each kept part of a community's or district's sections reads (section_cache.py): apart, so
+# that a service request, far more frequent, does not make the leadership's sums be computed again.
+LEADERSHIP_READS = (ORGS, LEADERSHIP, TRAINEES, GRADES)
+SERVICES_READS = (ORGS, REQUESTS)
+
+
+async def _subtree_sections(db, o: dict, period: Period, day: str) -> dict:
+    """The sections of a community's or a district's report, summed over the branches below it."""
+    below: list[asyncio.Future] = []
+
+    def branches() -> asyncio.Future:  # read once, only if a part is computed
+        if not below:
+            below.append(asyncio.ensure_future(org_tree.branches_below(db, o["_id"])))
+        return below[0]
+
+    async def leadership() -> tuple[dict, bool]:
+        reader, bs = DbReader(db), await branches()
+        await reader.docs(_section_keys(bs))
+        return await _sections(reader, o, bs, period, day), True
+
+    async def services() -> tuple[dict, bool]:
+        return await service_queries.report_section_of_documents(db, await branches(), period, day)
+
+    parts = await asyncio.gather(SECTIONS.sections(db, LEADERSHIP_READS, o["_id"], period.text, day, leadership),
+                                 SECTIONS.sections(db, SERVICES_READS, o["_id"], period.text, day, services))
+    return parts[0] | parts[1]
 
 
 async def report(db, org_id: str, period: Period, as_of: date) -> dict:
     """The organisation and its figures (what its branches must hold included), read at once:
-    two documents by `_id` and the organisation's totals, whatever the size of its subtree, with
-    the branches below it (none below a branch); then the sections over its branches."""
+    two documents by `_id` and the organisation's totals, whatever the size of its subtree. A
+    branch's sections are read with it; those of a community or a district, which sum over every
+    branch below, are kept while the documents they read are unchanged (section_cache.py)."""
     reader = DbReader(db)
     day = reading_day(period, as_of.isoformat())
-    o, below, _ = await asyncio.gather(org_tree.get(db, org_id), org_tree.branches_below(db, org_id),
-                                       figures.prefetch_sums(reader, [org_id], period, day))
+    o, _ = await asyncio.gather(org_tree.get(db, org_id), figures.prefetch_sums(reader, [org_id], period, day))
     if o is None:
         raise UnknownOrg(org_id)
-    branches = [o] if o["kind"] == "branch" else below
-    out, services = await asyncio.gather(_report(reader, o, branches, period, as_of),
-                                         service_queries.report_section(db, branches, period, day))
+    if o["kind"] != "branch":
+        return await _report(reader, o, None, period, as_of, await _subtree_sections(db, o, period, day))
+    out, services = await asyncio.gather(_report(reader, o, [o], period, as_of),
+                                         service_queries.report_section(db, [o], period, day))
     out.update(services)
-    if o["kind"] == "branch":  # 化并转 (issue 13)
-        out["reorganization"] = {"merged_into": o.get("merged_into"), "merged_on": o.get("merged_on"),
-                                 "dissolved_on": o.get("dissolved_on"), "moves": o.get("moves", [])}
+    # 化并转 (issue 13)
+    out["reorganization"] = {"merged_into": o.get("merged_into"), "merged_on": o.get("merged_on"),
+                             "dissolved_on": o.get("dissolved_on"), "moves": o.get("moves", [])}
     return out
 
 

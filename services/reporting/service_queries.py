@@ -19,10 +19,16 @@ def _in(branches: list[dict], day: str, since: str | None = None) -> dict:
 
 
 async def _docs(db, branches: list[dict], day: str, since: str | None = None) -> list[dict]:
+    return (await _placed(db, branches, day, since))[0]
+
+
+async def _placed(db, branches: list[dict], day: str, since: str | None = None) -> tuple[list[dict], bool]:
     """The requests of these branches; and those whose event named no branch (activities had not
-    heard of the member, and reporting had not either when it came), placed now by the member's facts."""
+    heard of the member, and reporting had not either when it came), placed now by the member's
+    facts. The flag says whether any such request was looked at (the answer then depends on the
+    members' facts too)."""
     if not branches:
-        return []
+        return [], False
     docs, unplaced = await asyncio.gather(
         db[REQUESTS].find(_in(branches, day, since), {"open_alerts": 0}).to_list(None),
         db[REQUESTS].find({"branch_id": None, "opened_on": {"$lte": day}}, {"open_alerts": 0}).to_list(None))
@@ -35,11 +41,18 @@ async def _docs(db, branches: list[dict], day: str, since: str | None = None) ->
             stint = f.stint_on(d["opened_on"]) if f else None
             if stint is not None and stint.branch_id in wanted:
                 docs.append(d | {"branch_id": stint.branch_id})
-    return docs
+    return docs, bool(unplaced)
 
 
 async def report_section(db, branches: list[dict], period: Period, day: str) -> dict:
-    return {"services": dom.figures(await _docs(db, branches, day, period.start.isoformat()), period, day)}
+    return (await report_section_of_documents(db, branches, period, day))[0]
+
+
+async def report_section_of_documents(db, branches: list[dict], period: Period, day: str) -> tuple[dict, bool]:
+    """The section, and whether it was computed from the requests' documents alone (no request
+    placed by a member's facts): only then may it be kept against the documents' checksum."""
+    docs, by_facts = await _placed(db, branches, day, period.start.isoformat())
+    return {"services": dom.figures(docs, period, day)}, not by_facts
 
 
 async def alerts(db, branches: list[dict], day: str) -> list[dict]:

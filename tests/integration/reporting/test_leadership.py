@@ -137,3 +137,24 @@ async def test_allowances_due_and_paid_and_assessments_in_the_report(reporting, 
         mine = (await http.get(f"/api/v1/orgs/{b}/report", params={"period": "2025-Q1", "as_of": "2025-03-31"})).json()
         assert [(x["month"], x["paid"]) for x in mine["allowance"]["months"]] == [
             ("2025-01", False), ("2025-02", False), ("2025-03", False)]  # paid on 8 April
+
+
+async def test_a_district_report_kept_between_changes_shows_the_next_one(reporting, rbus):
+    """The district's sums over its branches are kept while nothing they read changes
+    (section_cache.py): a change after they were kept is in the next report."""
+    b = uid("b")
+    ids, tree = tree_events([(b, True, 0)], at="2020-01-06")
+    await publish(rbus, *tree, event(c.CommitteeMemberAppointed, "2025-01-05", branch_id=b, post="secretary",
+                                     member_id=uid("m"), member_name="王秀英", on="2025-01-05"))
+    async with auth.client(reporting.url, timeout=30) as http:
+        async def filled(n):
+            r = await http.get(f"/api/v1/orgs/{ids['district']}/report", params={"period": "2025",
+                                                                                 "as_of": "2025-12-31"})
+            body = r.json() if r.status_code == 200 else {}
+            return body if body.get("committee", {}).get("posts_filled") == n else None
+        kept = await eventually(lambda: filled(1), timeout=90)
+        assert await filled(1) == kept  # asked again: the same sums
+        await publish(rbus, event(c.CommitteeMemberAppointed, "2025-03-01", branch_id=b, post="organization_member",
+                                  member_id=uid("m"), member_name="李建国", on="2025-03-01"))
+        later = await eventually(lambda: filled(2), timeout=90)
+        assert later["committee"]["posts_vacant"] == kept["committee"]["posts_vacant"] - 1

@@ -1,0 +1,100 @@
+"""The sums of a report's sections over many branches, kept while what they read is unchanged
+(services/reporting/section_cache.py, adapters/section_checksums.py)."""
+import asyncio
+
+from services.reporting.adapters import section_checksums as sc
+from services.reporting.adapters.leadership_store import LEADERSHIP
+from services.reporting.section_cache import SectionCache
+
+LEAD = {"_id": "b1", "posts": [{"post": "secretary", "member_id": "m1", "from": "2024-01-01", "until": None}],
+        "terms": [], "elections": [], "open_alerts": [], "_v": 3}
+
+
+def tally(watched: str):
+    [t] = [t for t in sc.TALLIES if t.watched == watched]
+    return t
+
+
+def test_a_change_the_sections_read_moves_the_checksum():
+    changed = LEAD | {"posts": [{**LEAD["posts"][0], "until": "2026-05-20"}]}
+    [(tally_id, (counts, _start))] = tally(LEADERSHIP).difference(LEAD, changed).items()
+    assert tally_id == sc.TALLY_ID and counts["h"] == sc.content_hash(changed) - sc.content_hash(LEAD) != 0
+
+
+def test_an_evaluation_of_alerts_or_a_new_version_moves_nothing():
+    evaluated = LEAD | {"open_alerts": [{"alert_id": "x"}], "evaluated_on": "2026-06-01", "asked_on": "2026-06-01",
+                        "_v": 4}
+    assert tally(LEADERSHIP).difference(LEAD, evaluated) == {}
+
+
+def test_the_hash_is_the_same_whatever_the_order_of_fields_and_fits_31_bits():
+    reordered = dict(reversed(list(LEAD.items())))
+    assert sc.content_hash(reordered) == sc.content_hash(LEAD)
+    assert 0 <= sc.content_hash(LEAD) < 2 ** 31
+
+
+class FakeDb:
+    """The checksum documents, as the store keeps them."""
+
+    name = "fake"
+
+    def __init__(self):
+        self.sums = {c: 0 for c in sc.WATCHED}
+
+    def __getitem__(self, coll):
+        db = self
+
+        class Coll:
+            async def find_one(self, query, projection=None):
+                watched = coll.removeprefix("_checksum_")
+                return {"_id": sc.TALLY_ID, "h": db.sums[watched]}
+        return Coll()
+
+
+def test_sections_are_computed_once_while_the_checksums_hold_and_again_after_a_change():
+    db, cache, calls = FakeDb(), SectionCache(), []
+
+    async def compute():
+        calls.append(1)
+        return {"committee": {"posts_filled": len(calls)}}, True
+
+    async def ask():
+        return await cache.sections(db, (LEADERSHIP,), "d1", "2026", "2026-11-30", compute)
+
+    async def run():
+        first, again = await ask(), await ask()
+        again["committee"]["posts_filled"] = 99  # a caller masking or changing its copy
+        assert (first, await ask()) == ({"committee": {"posts_filled": 1}}, {"committee": {"posts_filled": 1}})
+        db.sums["orgs"] += 5  # not read by these sections: still kept
+        assert (await ask())["committee"]["posts_filled"] == 1
+        db.sums[LEADERSHIP] += 7
+        assert (await ask())["committee"]["posts_filled"] == 2
+    asyncio.run(run())
+    assert len(calls) == 2 and (cache.hits, cache.misses) == (3, 2)
+
+
+def test_sections_that_may_not_be_kept_are_computed_every_time():
+    db, cache, calls = FakeDb(), SectionCache(), []
+
+    async def compute():
+        calls.append(1)
+        return {"services": {"opened": 1}}, False  # a request placed by a member's facts
+
+    async def run():
+        for _ in range(3):
+            await cache.sections(db, ("service_requests",), "d1", "2026", "2026-11-30", compute)
+    asyncio.run(run())
+    assert len(calls) == 3
+
+
+def test_the_oldest_kept_sections_make_way():
+    db, cache = FakeDb(), SectionCache(size=2)
+
+    async def compute():
+        return {"x": 1}, True
+
+    async def run():
+        for day in ("2026-11-28", "2026-11-29", "2026-11-30"):
+            await cache.sections(db, (LEADERSHIP,), "d1", "2026", day, compute)
+    asyncio.run(run())
+    assert [k[4] for k in cache._entries] == ["2026-11-29", "2026-11-30"]
