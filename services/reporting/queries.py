@@ -247,6 +247,16 @@ async def tree(db) -> list[dict]:
             async for o in db[ORGS].find({}, {"name": 1, "kind": 1, "parent_id": 1}).sort("_id", 1)]
 
 
+async def _month_figures(reader: Reader, b: dict, period: Period, as_of: date) -> dict:
+    """The figures of a branch's month as the series shows them (members, participation, dues): its
+    report without what a month's row never shows (the gaps, the leadership's sections), which
+    over a district's thousands of branches and twelve months were most of the series' time."""
+    day = reading_day(period, as_of.isoformat())
+    sums = await figures.org_sums(reader, b["_id"], period, day)
+    required = await figures.required(reader, b["_id"], period, district_rules())
+    return build(sums, required, period, day, grading=district_grading())
+
+
 async def monthly_series(db, org_id: str, year: int, as_of: date, period: Period | None = None) -> dict:
     """Per branch and month of the year: participation, dues, away members; per branch, the report
     and the compliance by kind of `period` (the one the dashboard's cards show; default the year)."""
@@ -262,7 +272,7 @@ async def monthly_series(db, org_id: str, year: int, as_of: date, period: Period
         for mo in months:
             if d.first_day(mo) > as_of.isoformat():
                 break
-            r = await _report(reader, b, [b], parse_period(mo), as_of)
+            r = await _month_figures(reader, b, parse_period(mo), as_of)
             per_month.append({"month": mo, "participation_rate": r["participation"]["rate"],
                               "dues_rate": r["dues"]["rate"], "amount_paid": r["dues"]["amount_paid"],
                               "away": r["members"]["away"], "registered": r["members"]["registered"]})

@@ -87,6 +87,23 @@ async def test_month_and_year_periods(reporting, scenario):
     assert year["dues"]["member_months_due"] == 16
 
 
+async def test_the_series_months_are_the_branch_reports_of_each_month(reporting, scenario):
+    """The dashboard's series computes a month's row without the report's other sections: its
+    figures must still be those of the branch's report of that month."""
+    async with auth.client(reporting.url, timeout=30) as http:
+        r = await http.get(f"/api/v1/orgs/{scenario['district']}/series", params={"year": 2026, "as_of": "2026-03-31"})
+        assert r.status_code == 200, r.text
+        rows = r.json()["branches"]
+    assert len(rows) == 2 and all(len(row["months"]) == 3 for row in rows)
+    for row in rows:
+        for m in row["months"]:
+            mine = await get_report(reporting, row["branch_id"], period=m["month"], as_of="2026-03-31")
+            assert m == {"month": m["month"], "participation_rate": mine["participation"]["rate"],
+                         "dues_rate": mine["dues"]["rate"], "amount_paid": mine["dues"]["amount_paid"],
+                         "away": mine["members"]["away"], "registered": mine["members"]["registered"]}
+    assert any(m["away"] for row in rows for m in row["months"])  # m2, away from 10 January
+
+
 async def test_unknown_org_and_bad_period(reporting, scenario):
     async with auth.client(reporting.url) as http:
         r = await http.get(f"/api/v1/orgs/{scenario['district']}/report", params={"period": "2026-13"})
