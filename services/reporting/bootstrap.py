@@ -1,5 +1,5 @@
 """Composition root of the reporting service."""
-from services.reporting import daily, versions
+from services.reporting import announcements, daily, versions
 from services.reporting.adapters import documents
 from services.reporting.handlers import HANDLERS, build_handlers
 from services.reporting.settings import ReportingSettings
@@ -37,7 +37,8 @@ def bootstrap(settings: Settings | None = None, *, version: int | None = None, r
         service=SERVICE, settings=versioned,
         subscriptions=[Subscription(versions.subscription_for(version), SOURCE_TOPICS, handlers, "events")],
         setup_db=documents.setup,
-        tasks=[] if rebuilding else [daily.daily_task(ReportingSettings().check_every_s)],
+        tasks=[] if rebuilding else [daily.daily_task(ReportingSettings().check_every_s),
+                                     announcements.announce_task()],  # alert changes that stood
     )
     runtime.extras["pointer"] = versions.Pointer(runtime.client, settings)
     runtime.extras["version"] = version
