@@ -21,7 +21,6 @@ import logging
 from datetime import datetime, timedelta, timezone
 from weakref import WeakKeyDictionary
 
-from services.reporting.domain import alerts as al
 from services.reporting.domain import announcements as dom
 from services.reporting.settings import alert_settle_seconds
 from shared.contracts import reporting as r
@@ -34,11 +33,7 @@ ANNOUNCEMENTS = "alert_announcements"
 PAGE = 200  # announcements per unit: one transaction each
 
 
-def raised_id(x: al.Alert, day: str) -> str:
-    return _raised_id(x.alert_id, x.level, x.months, day)
-
-
-def _raised_id(alert_id: str, level: str, months: int | None, day: str) -> str:
+def raised_id(alert_id: str, level: str, months: int | None, day: str) -> str:
     return derived_id("alert", f"{alert_id}|{level}|{months}|{day}")
 
 
@@ -53,7 +48,7 @@ def emit(ctx: Context, what: str, x: dict, day: str) -> None:
         ctx.emit(r.AlertRaised(alert_id=x["alert_id"], kind=x["kind"], level=x["level"], subject_id=x["subject_id"],
                                org_id=x["org_id"], since=x["since"], months=x.get("months"), as_of=day,
                                details=x.get("details") or {}),
-                 id=_raised_id(x["alert_id"], x["level"], x.get("months"), day))
+                 id=raised_id(x["alert_id"], x["level"], x.get("months"), day))
     else:
         ctx.emit(r.AlertCleared(alert_id=x["alert_id"], kind=x["kind"], subject_id=x["subject_id"],
                                 org_id=x["org_id"], as_of=day), id=cleared_id(x["alert_id"], day))
@@ -63,7 +58,8 @@ def emit(ctx: Context, what: str, x: dict, day: str) -> None:
 
 Change = tuple[str, dict | None, dict | None]  # alert_id, before (open_alerts entry), now (or None)
 
-# The batch's changes waiting for its deferred step, beside its unit of work (as handlers._Batch).
+# The batch's changes waiting for its deferred step, beside its unit of work (as handlers._Batch:
+# a batch run again starts with a new one). Evaluations add to it as their last step.
 _STAGED: "WeakKeyDictionary[object, list]" = WeakKeyDictionary()
 
 
@@ -72,7 +68,10 @@ def announce(ctx: Context, changes: list[Change], day: str) -> None:
     time, else once they have stood for it."""
     if alert_settle_seconds() <= 0:
         for _alert_id, before, now in changes:
-            emit(ctx, "raised", now, day) if now is not None else emit(ctx, "cleared", before, day)
+            if now is not None:
+                emit(ctx, "raised", now, day)
+            else:
+                emit(ctx, "cleared", before, day)
         return
     cause = {"id": ctx.envelope.id, "occurred_at": ctx.envelope.occurred_at.isoformat(),
              "correlation_id": ctx.envelope.correlation_id, "district": ctx.envelope.district}

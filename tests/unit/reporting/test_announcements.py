@@ -92,7 +92,8 @@ def test_a_change_that_stood_is_announced_with_the_events_of_an_immediate_announ
     assert settled.doc(ANNOUNCEMENTS, alert_id)["announce_at"] > dom.stamp(datetime.now(timezone.utc))
     announce(settled, SETTLE + 1)
     expected = alert_events(at_once, alert_id)
-    assert [(e["type"], e["data"]["months"], e["data"]["as_of"]) for e in expected] == [("AlertRaised", 4, "2026-04-10")]
+    assert [(e["type"], e["data"]["months"], e["data"]["as_of"]) for e in expected] == [
+        ("AlertRaised", 4, "2026-04-10")]
     assert alert_events(settled, alert_id) == expected  # ids, fields, instant, correlation and causation
     assert settled.uow.docs[ANNOUNCEMENTS] == {}
     announce(settled, SETTLE + 1)  # a second instance, or the unit run again: nothing left to say
