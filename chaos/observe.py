@@ -288,8 +288,9 @@ async def recovery(bootstrap: str, since: float, timeout: float = 600, down=lamb
 # ---- the databases ----------------------------------------------------------------------------------
 
 async def busy_in_databases(mongo: str) -> dict[str, int]:
-    """Records owed to Kafka, held commands, deliveries being sent or due, reminders waiting for
-    their alert to stand, notices still being addressed: what is not at rest."""
+    """Records owed to Kafka, held commands, deliveries being sent or due, alert changes waiting to
+    be announced, reminders waiting for their alert to stand, notices still being addressed: what
+    is not at rest."""
     out: dict[str, int] = {}
     client = AsyncMongoClient(mongo, serverSelectionTimeoutMS=5000, tz_aware=True)
     try:
@@ -307,6 +308,8 @@ async def busy_in_databases(mongo: str) -> dict[str, int]:
                 elif coll == "deliveries":
                     n = await db[coll].count_documents({"$or": [{"state": "sending"},
                                                                 {"state": "pending", "next_at": {"$lte": now}}]})
+                elif coll == "alert_announcements":  # reporting's alert changes waiting to be announced
+                    n = await db[coll].count_documents({"announce_at": {"$ne": None}})
                 elif coll == "alerts" and name.endswith("notifications"):  # reminders waiting to go
                     n = await db[coll].count_documents({"remind_at": {"$ne": None}})
                 elif coll == "notices" and name.endswith("notifications"):  # large notices being addressed

@@ -1,5 +1,5 @@
 """Composition root of the reporting service."""
-from services.reporting import daily, versions
+from services.reporting import announcements, daily, versions
 from services.reporting.adapters import documents, section_checksums
 from services.reporting.handlers import HANDLERS, build_handlers
 from services.reporting.settings import ReportingSettings
@@ -39,7 +39,8 @@ def bootstrap(settings: Settings | None = None, *, version: int | None = None, r
         setup_db=documents.setup,
         # What the reports' sections over many branches read, checksummed (section_cache.py).
         tallies=section_checksums.TALLIES,
-        tasks=[] if rebuilding else [daily.daily_task(ReportingSettings().check_every_s)],
+        tasks=[] if rebuilding else [daily.daily_task(ReportingSettings().check_every_s),
+                                     announcements.announce_task()],  # alert changes that stood
     )
     runtime.extras["pointer"] = versions.Pointer(runtime.client, settings)
     runtime.extras["version"] = version

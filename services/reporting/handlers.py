@@ -13,13 +13,14 @@ number of the batch's events about it:
   and ledgers' work: it is asked by that work, hence runs in the next round of deferred work).
 AlertRaised and AlertCleared ids derive from the alert's own state (id, level, months, day), not
 from the message that caused them: the same state gives the same id however events were batched.
+They are announced once the change has stood for the settling time (announcements.py).
 """
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 from weakref import WeakKeyDictionary
 
-from services.reporting import facility_demand, reorganization, service_requests, teams
+from services.reporting import announcements, facility_demand, reorganization, service_requests, teams
 from services.reporting.adapters import figure_store
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import (
@@ -36,8 +37,6 @@ from services.reporting.settings import district_rules
 from shared.contracts import activities as a
 from shared.contracts import members as m
 from shared.contracts import notifications as n
-from shared.contracts import reporting as r
-from shared.contracts.parsing import derived_id
 from shared.messaging.pipeline import Context, Handler
 from shared.periods import local_date, parse_period
 
@@ -82,27 +81,17 @@ def batch(ctx: Context) -> _Batch:
 
 # ---- alerts ---------------------------------------------------------------------------------
 
-def raised_id(x: al.Alert, day: str) -> str:
-    return derived_id("alert", f"{x.alert_id}|{x.level}|{x.months}|{day}")
-
-
-def cleared_id(alert_id: str, day: str) -> str:
-    return derived_id("alert", f"{alert_id}|cleared|{day}")
-
-
 def emit_changes(ctx: Context, before: list[dict], now: list[al.Alert], day: str) -> list[dict]:
-    """AlertRaised for each alert new or changed in level, AlertCleared for each one gone."""
+    """Announce each alert new or changed in level (AlertRaised) and each one gone (AlertCleared),
+    once the change has stood for the settling time (announcements.py); returns what now stands,
+    for the subject's `open_alerts`."""
     old = {x["alert_id"]: x for x in before}
     current = {x.alert_id: x for x in now}
-    for alert_id, x in current.items():
-        if alert_id not in old or old[alert_id]["level"] != x.level or old[alert_id].get("months") != x.months:
-            ctx.emit(r.AlertRaised(alert_id=alert_id, kind=x.kind, level=x.level, subject_id=x.subject_id,
-                                   org_id=x.org_id, since=x.since, months=x.months, as_of=day, details=x.details),
-                     id=raised_id(x, day))
-    for alert_id, x in old.items():
-        if alert_id not in current:
-            ctx.emit(r.AlertCleared(alert_id=alert_id, kind=x["kind"], subject_id=x["subject_id"],
-                                    org_id=x["org_id"], as_of=day), id=cleared_id(alert_id, day))
+    changes = [(alert_id, old.get(alert_id), x.to_dict()) for alert_id, x in current.items()
+               if alert_id not in old or old[alert_id]["level"] != x.level or old[alert_id].get("months") != x.months]
+    changes += [(alert_id, x, None) for alert_id, x in old.items() if alert_id not in current]
+    if changes:
+        announcements.announce(ctx, changes, day)
     return [x.to_dict() for x in now]
 
 

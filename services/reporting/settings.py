@@ -27,6 +27,12 @@ class ReportingSettings(BaseSettings):
     # and not before this many days after taking the post.
     training_alert_from_month: int = 10
     training_grace_days: int = 90
+    # An alert's change (raised, level, cleared) is announced on `reporting.events` only once it
+    # has stood this long (announcements.py, docs/reliability.md finding 29); 0: at once. Two
+    # minutes: longer than facts of two topics about one subject drift apart in normal running
+    # (batches of a few hundred milliseconds, a consumer's rebalance), short against the
+    # department's daily rhythm (an alert is acted on within days; reminders wait 5 minutes more).
+    alert_settle_seconds: float = 120.0
 
 
 @lru_cache
@@ -57,6 +63,12 @@ UNSET = _Unset()
 def records_start_or(value) -> str | None:
     """`value`, or the setting when the caller passed none (keeps older call sites unchanged)."""
     return records_start() if value is UNSET else value
+
+
+@lru_cache
+def alert_settle_seconds() -> float:
+    """REPORTING_ALERT_SETTLE_SECONDS, read once."""
+    return ReportingSettings().alert_settle_seconds
 
 
 @lru_cache

@@ -13,8 +13,8 @@ published twice by the simulator's publisher (a phase at a time, waiting for the
 Each run is "done" when every command is answered and the platform is at rest: every consumer
 group of the prefix has committed the end of every partition it reads, no outbox holds an
 unpublished record (GET /metrics of each live process: `sunsetred_consumer_lag`,
-`sunsetred_outbox_backlog`), no delivery is being sent or due, and the topics and offsets did
-not move between two looks.
+`sunsetred_outbox_backlog`), no delivery is being sent or due, no alert change or reminder is
+waiting to stand, and the topics and offsets did not move between two looks.
 
 What is compared, and why so (details of a run: artifacts/instances-and-kills.json):
 - members.events and activities.events: the set of event ids and each id's type. Every event is
@@ -90,10 +90,10 @@ EVENT_TOPICS = ["members.events", "activities.events", "notifications.events", "
 # Both runs alike: a command waits for its references as in production (the default 3 s of the test
 # processes is shorter than a rebalance after a kill); no quiet hours, so the result does not depend on
 # the time of day; an attempt left `sending` by the killed process is settled within seconds.
-# A reminder goes once its alert has stood for longer than a kill lets the topics drift apart (finding 29 of
-# docs/reliability.md: an alert raised for a moment reminds nobody).
+# An alert's change is announced, and a reminder goes, once it has stood for longer than a kill lets the
+# topics drift apart (finding 29 of docs/reliability.md: an alert raised for a moment is never announced).
 ENV = {"REFERENCE_WAIT": "120s", "NOTIFY_QUIET_HOURS": "00:00-00:00", "NOTIFY_ORPHAN_AFTER_SECONDS": "20",
-       "NOTIFY_REMINDER_SETTLE_SECONDS": "60"}
+       "NOTIFY_REMINDER_SETTLE_SECONDS": "60", "REPORTING_ALERT_SETTLE_SECONDS": "60"}
 UNKNOWN_OUTCOME = "发送结果未知"  # the error of an attempt whose process died mid-send
 # Notices addressed differently from run to run (see the docstring: a delivery acted on before a
 # late fact arrived) make the test xfail while this is True, fail it when False; reminders
@@ -210,6 +210,10 @@ async def _rest(bootstrap: str, mongo: str, prefix: str, procs: list[ServiceProc
             {"remind_at": {"$ne": None}})
         if waiting:
             moving["reminders waiting for their alert to stand"] = waiting
+        announcing = await client[prefix.replace(".", "_") + "reporting"]["alert_announcements"].count_documents(
+            {"announce_at": {"$ne": None}})
+        if announcing:
+            moving["alert changes waiting to be announced"] = announcing
     finally:
         await client.close()
     return moving, fingerprint

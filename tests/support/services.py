@@ -39,8 +39,10 @@ class ServiceProcess:
                     # Rejections for references that never arrive come after this wait; tests that
                     # publish out of order set a longer one.
                     "REFERENCE_WAIT": "3s", "PARKED_SWEEP_S": "0.5",
-                    # A reminder waits this long for its alert to stand (production: 5 minutes).
-                    "NOTIFY_REMINDER_SETTLE_SECONDS": "2", **(extra_env or {}),
+                    # A reminder waits this long for its alert to stand (production: 5 minutes), and
+                    # an alert's change this long before reporting announces it (production: 2).
+                    "NOTIFY_REMINDER_SETTLE_SECONDS": "2", "REPORTING_ALERT_SETTLE_SECONDS": "2",
+                    **(extra_env or {}),
                     **({"INSTANCE_ID": instance} if instance else {})}
         # A secured stack: the service's own credentials (KAFKA_SECRETS_DIR), and the prefix's ACLs
         # and topics set up before it starts (a service may not create topics).

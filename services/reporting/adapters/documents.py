@@ -94,6 +94,9 @@ async def setup(db) -> None:
     await db[ORGS].create_index("published_month")  # organisations whose closed month is not out yet
     await db[FIGURES].create_index([("org", 1), ("year", 1)])  # a branch's documents of a year (series)
     await db[AWARDS].create_index("year")
+    # The alert changes waiting to be announced, for the background task (announcements.py). A
+    # document is deleted once announced, so nearly all of them wait: a plain index serves.
+    await db["alert_announcements"].create_index("announce_at")
     await db["volunteer_teams"].create_index("community_id")  # a subtree's teams (issue 13, teams.py)
     await db["volunteer_team_roster"].create_index("team_id")  # a team's members (team_queries.py)
     await db["volunteer_team_hours"].create_index([("team_id", 1), ("on", 1)])  # a team's hours of a period

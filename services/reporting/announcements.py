@@ -1,0 +1,161 @@
+"""Reporting's service layer of alert announcements: AlertRaised/AlertCleared once a change has
+stood for the settling time (setting REPORTING_ALERT_SETTLE_SECONDS; domain/announcements.py says
+why and what the documents hold).
+
+`handlers.emit_changes`, through which every alert evaluation goes, hands its changes to
+`announce`. With no settling time they are emitted at once, in the evaluation's unit, as they
+always were. Otherwise they are staged in the alerts' announcements at the end of the batch (one
+deferred step: the batch's announcements read in one query, not one per alert), and the
+background task `announce_task` emits those due, a page per unit (`Pipeline.run_unit`): it reads
+each announcement again in the unit and deletes it there, so of two instances of reporting one
+announces, the other's version-checked write fails and, run again, finds nothing left to say.
+
+An announced event is the one an immediate announcement made: same fields, same id (derived from
+the alert's state and the evaluation's day), and the envelope of the evaluation's cause (instant,
+correlation, causation), only published later.
+"""
+import asyncio
+import copy
+import hashlib
+import logging
+from datetime import datetime, timedelta, timezone
+from weakref import WeakKeyDictionary
+
+from services.reporting.domain import announcements as dom
+from services.reporting.settings import alert_settle_seconds
+from shared.contracts import reporting as r
+from shared.contracts.envelope import Envelope
+from shared.contracts.parsing import derived_id
+from shared.messaging.pipeline import Context, Pipeline
+
+log = logging.getLogger(__name__)
+ANNOUNCEMENTS = "alert_announcements"
+PAGE = 200  # announcements per unit: one transaction each
+
+
+def raised_id(alert_id: str, level: str, months: int | None, day: str) -> str:
+    return derived_id("alert", f"{alert_id}|{level}|{months}|{day}")
+
+
+def cleared_id(alert_id: str, day: str) -> str:
+    return derived_id("alert", f"{alert_id}|cleared|{day}")
+
+
+def emit(ctx: Context, what: str, x: dict, day: str) -> None:
+    """AlertRaised for an alert opened or changed (`x` as `Alert.to_dict()`), AlertCleared for one
+    gone (`x` as it last stood), as of the evaluation's `day`."""
+    if what == "raised":
+        ctx.emit(r.AlertRaised(alert_id=x["alert_id"], kind=x["kind"], level=x["level"], subject_id=x["subject_id"],
+                               org_id=x["org_id"], since=x["since"], months=x.get("months"), as_of=day,
+                               details=x.get("details") or {}),
+                 id=raised_id(x["alert_id"], x["level"], x.get("months"), day))
+    else:
+        ctx.emit(r.AlertCleared(alert_id=x["alert_id"], kind=x["kind"], subject_id=x["subject_id"],
+                                org_id=x["org_id"], as_of=day), id=cleared_id(x["alert_id"], day))
+
+
+# ---- staged by the evaluations ----------------------------------------------------------------
+
+Change = tuple[str, dict | None, dict | None]  # alert_id, before (open_alerts entry), now (or None)
+
+# The batch's changes waiting for its deferred step, beside its unit of work (as handlers._Batch:
+# a batch run again starts with a new one). Evaluations add to it as their last step.
+_STAGED: "WeakKeyDictionary[object, list]" = WeakKeyDictionary()
+
+
+def announce(ctx: Context, changes: list[Change], day: str) -> None:
+    """Announce these changes of a subject's alerts, evaluated as of `day`: at once with no settling
+    time, else once they have stood for it."""
+    if alert_settle_seconds() <= 0:
+        for _alert_id, before, now in changes:
+            if now is not None:
+                emit(ctx, "raised", now, day)
+            else:
+                emit(ctx, "cleared", before, day)
+        return
+    cause = {"id": ctx.envelope.id, "occurred_at": ctx.envelope.occurred_at.isoformat(),
+             "correlation_id": ctx.envelope.correlation_id, "district": ctx.envelope.district}
+    _STAGED.setdefault(ctx.uow, []).extend((alert_id, before, now, day, cause) for alert_id, before, now in changes)
+    ctx.defer(("alert-announcements",), _stage)
+
+
+async def _stage(ctx: Context) -> None:
+    """The batch's changes into their announcements, in the order they were evaluated."""
+    staged = _STAGED.pop(ctx.uow, [])
+    await ctx.uow.prefetch((ANNOUNCEMENTS, alert_id) for alert_id, *_ in staged)
+    at = dom.stamp(datetime.now(timezone.utc) + timedelta(seconds=alert_settle_seconds()))
+    for alert_id, before, now, day, cause in staged:
+        old = await ctx.get(ANNOUNCEMENTS, alert_id)
+        doc = dom.staged(old, alert_id, before, now, day, cause, at)
+        if dom.waits(doc):
+            ctx.put(ANNOUNCEMENTS, doc)
+        elif ctx.uow.as_read(ANNOUNCEMENTS, alert_id) is not None:
+            ctx.delete(ANNOUNCEMENTS, alert_id)  # back to what was announced: nothing to say
+        elif old is not None:
+            # Staged earlier in this batch, never written: a deletion would expect it stored.
+            ctx.put(ANNOUNCEMENTS, doc)
+
+
+# ---- announced by the background task ---------------------------------------------------------
+
+def _as_of_cause(ctx: Context, cause: dict) -> Context:
+    """The unit's context, emitting as the evaluation's cause would have (its envelope's fields)."""
+    other = copy.copy(ctx)
+    other.envelope = ctx.envelope.model_copy(update={
+        "id": cause["id"], "occurred_at": datetime.fromisoformat(cause["occurred_at"]),
+        "correlation_id": cause["correlation_id"], "district": cause["district"] or ctx.envelope.district})
+    return other
+
+
+async def announce_due(ctx: Context, alert_ids: list[str], now: str) -> None:
+    """Announce each of these alerts whose change stood for its settling time at `now`, read again
+    here (another instance, or a later evaluation, may have got there first)."""
+    for alert_id in alert_ids:
+        doc = await ctx.get(ANNOUNCEMENTS, alert_id)
+        if not dom.due(doc, now):
+            continue
+        for what, x, day in dom.to_announce(doc):
+            emit(_as_of_cause(ctx, doc[dom.CURRENT]["cause"]), what, x, day)
+        ctx.delete(ANNOUNCEMENTS, alert_id)  # announced: the subject's open_alerts now say it
+
+
+def _cause(runtime, id: str) -> Envelope:
+    return Envelope(id=id, type="AlertAnnouncement", occurred_at=datetime.now(timezone.utc),
+                    district=runtime.settings.district, source=f"sunsetred-{runtime.service}", data={})
+
+
+async def announce_all_due(runtime, p: Pipeline) -> int:
+    """Every announcement due now, PAGE a unit; returns how many were due. The unit's id derives
+    from what it announces (ids and instants), so a unit run again announces under the same id."""
+    now = dom.stamp(datetime.now(timezone.utc))
+    due = await runtime.db[ANNOUNCEMENTS].find({"announce_at": {"$lte": now}}, {"announce_at": 1}).sort(
+        "announce_at", 1).limit(10 * PAGE).to_list(None)
+    for start in range(0, len(due), PAGE):
+        page = due[start:start + PAGE]
+        key = hashlib.sha1(repr(sorted((d["_id"], d["announce_at"]) for d in page)).encode()).hexdigest()
+
+        async def work(ctx: Context, ids=[d["_id"] for d in page]) -> None:
+            await announce_due(ctx, ids, now)
+        await p.run_unit(_cause(runtime, f"alerts-announced:{key}"), work, [(ANNOUNCEMENTS, d["_id"]) for d in page])
+    return len(due)
+
+
+def poll_seconds(settle: float) -> float:
+    """How often the task looks: a small part of the settling time, within [0.5 s, 5 s]."""
+    return min(5.0, max(0.5, settle / 4))
+
+
+def announce_task():
+    async def announcer(runtime) -> None:
+        """The Runtime task: announces what has stood for the settling time, as long as it runs."""
+        p = runtime.pipelines[0]
+        while True:
+            try:
+                if await announce_all_due(runtime, p) >= 10 * PAGE:
+                    continue  # more is due: no pause
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("announcing alerts failed; tried again at the next round")
+            await asyncio.sleep(poll_seconds(alert_settle_seconds()))
+    return announcer
