@@ -16,17 +16,6 @@ from shared.messaging.unit_of_work import Conflict
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-async def store(infra):
-    client = AsyncMongoClient(infra.mongo, tz_aware=True)
-    db = client[f"uow_{uuid.uuid4().hex[:8]}"]
-    s = MongoStore(client, db)
-    await s.setup(["p"])
-    yield s
-    await client.drop_database(db.name)
-    await client.close()
-
-
 async def test_state_inbox_and_outbox_commit_together(store):
     uow = store.unit()
     assert await uow.get("things", "a") is None

@@ -2,16 +2,13 @@
 instances announcing the same change, one commits the event, the other's version-checked deletion
 aborts its transaction, and run again it finds nothing to say."""
 import json
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from pymongo import AsyncMongoClient
 
 from services.reporting.announcements import ANNOUNCEMENTS, announce_due
 from services.reporting.domain import announcements as dom
 from shared.contracts.envelope import Envelope
-from shared.messaging.mongo_uow import MongoStore
 from shared.messaging.pipeline import Context
 from shared.messaging.unit_of_work import Conflict
 
@@ -25,17 +22,6 @@ class _Pipeline:
 
     def topic_name(self, base: str) -> str:
         return base
-
-
-@pytest.fixture
-async def store(infra):
-    client = AsyncMongoClient(infra.mongo, tz_aware=True)
-    db = client[f"announce_{uuid.uuid4().hex[:8]}"]
-    s = MongoStore(client, db)
-    await s.setup(["p"])
-    yield s
-    await client.drop_database(db.name)
-    await client.close()
 
 
 def _context(uow) -> Context:
