@@ -129,6 +129,8 @@ async def build(db, members: int, n_branches: int, seed: int, with_members: bool
               "party_groups": k % 4, "ancestors": [district, communities[k % len(communities)]], "placed": True,
               "established_on": "2024-01-01", **org_secretary(leadership[k])}
              for k, b in enumerate(branches)]
+    for o in orgs:  # as the projection keeps it (OrganizationEstablished's parent)
+        o["parent_id"] = o["ancestors"][-1] if o["ancestors"] else None
     await db[ORGS].insert_many(orgs)
     by_branch: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     member_docs: list[dict] = []
@@ -257,6 +259,9 @@ async def main() -> None:
                     print(f"  → registered {r['members']['registered']:,}, active {r['participation']['active']:,}, "
                           f"dues paid {r['dues']['member_months_paid']:,}/{r['dues']['member_months_due']:,}, "
                           f"compliance {r['organisational_life']['compliance']}, score {r['score']}")
+        runs = max(3, args.runs // 50)
+        await timed("series district, by community", lambda: queries.children_series(db, district, 2026, as_of), runs)
+        await timed("series community, by branch", lambda: queries.monthly_series(db, community, 2026, as_of), runs)
         if args.with_members:
             runs = max(5, args.runs // 20)
             alerts = await timed("alerts branch", lambda: queries.alerts(db, branch, as_of), runs)

@@ -8,7 +8,7 @@ import asyncio
 from datetime import date
 
 from services.reporting import activists_queries, funds_queries, grades_queries, leadership_queries, service_queries
-from services.reporting.adapters import figures, org_tree
+from services.reporting.adapters import figures, org_tree, section_checksums
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, facts_from_doc
 from services.reporting.adapters.leadership_store import LEADERSHIP, TRAINEES
@@ -84,8 +84,9 @@ LEADERSHIP_READS = (ORGS, LEADERSHIP, TRAINEES, GRADES)
 SERVICES_READS = (ORGS, REQUESTS)
 
 
-async def _subtree_sections(db, o: dict, period: Period, day: str) -> dict:
-    """The sections of a community's or a district's report, summed over the branches below it."""
+async def _subtree_sections(db, o: dict, period: Period, day: str, checksums: dict[str, int] | None = None) -> dict:
+    """The sections of a community's or a district's report, summed over the branches below it
+    (`checksums`: as `SectionCache.sections` takes them)."""
     below: list[asyncio.Future] = []
 
     def branches() -> asyncio.Future:  # read once, only if a part is computed
@@ -101,8 +102,9 @@ async def _subtree_sections(db, o: dict, period: Period, day: str) -> dict:
     async def services() -> tuple[dict, bool]:
         return await service_queries.report_section_of_documents(db, await branches(), period, day)
 
-    parts = await asyncio.gather(SECTIONS.sections(db, LEADERSHIP_READS, o["_id"], period.text, day, leadership),
-                                 SECTIONS.sections(db, SERVICES_READS, o["_id"], period.text, day, services))
+    parts = await asyncio.gather(
+        SECTIONS.sections(db, LEADERSHIP_READS, o["_id"], period.text, day, leadership, checksums),
+        SECTIONS.sections(db, SERVICES_READS, o["_id"], period.text, day, services, checksums))
     return parts[0] | parts[1]
 
 
@@ -263,26 +265,47 @@ async def monthly_series(db, org_id: str, year: int, as_of: date, period: Period
     period = period or parse_period(str(year))
     o = await org(db, org_id)
     branches = await org_tree.branches_under(db, o)
-    months = parse_period(str(year)).months
     reader = DbReader(db)
     await asyncio.gather(reader.preload_year([b["_id"] for b in branches], year), reader.docs(_section_keys(branches)))
-    rows = []
-    for b in branches:
-        per_month = []
-        for mo in months:
-            if d.first_day(mo) > as_of.isoformat():
-                break
-            r = await _month_figures(reader, b, parse_period(mo), as_of)
-            per_month.append({"month": mo, "participation_rate": r["participation"]["rate"],
-                              "dues_rate": r["dues"]["rate"], "amount_paid": r["dues"]["amount_paid"],
-                              "away": r["members"]["away"], "registered": r["members"]["registered"]})
-        period_report = await _report(reader, b, [b], period, as_of)
-        life = period_report["organisational_life"]
-        rows.append({"branch_id": b["_id"], "name": b["name"], "months": per_month,
-                     "compliance": {k: ({"held": life[k]["held"], "required": life[k]["required"]})
-                                    for k in ORG_LIFE_KINDS},
-                     "report": period_report})
+    rows = [await _series_row(reader, b, year, as_of, await _report(reader, b, [b], period, as_of)) | {"branch_id": b["_id"]}
+            for b in branches]
     return {"org_id": org_id, "year": year, "period": period.text, "branches": rows}
+
+
+async def children_series(db, org_id: str, year: int, as_of: date, period: Period | None = None) -> dict:
+    """The same per organisation directly below (a district's subdistricts, a subdistrict's
+    communities), each from its own figures and report: for a subtree of thousands of branches,
+    whose rows per branch take tens of seconds and cannot be read on a page anyway."""
+    period = period or parse_period(str(year))
+    await org(db, org_id)
+    checksums = await section_checksums.all_current(db)  # before any document the sections read
+    children = await org_tree.children(db, org_id)
+    reader = DbReader(db)
+    await reader.preload_year([c["_id"] for c in children], year)
+    day = reading_day(period, as_of.isoformat())
+    rows = []
+    for c in children:
+        sections = await _subtree_sections(db, c, period, day, checksums) if c["kind"] != "branch" else None
+        period_report = await _report(reader, c, None if sections is not None else [c], period, as_of, sections)
+        rows.append(await _series_row(reader, c, year, as_of, period_report))
+    return {"org_id": org_id, "year": year, "period": period.text, "children": rows}
+
+
+async def _series_row(reader: Reader, o: dict, year: int, as_of: date, period_report: dict) -> dict:
+    """An organisation's row of the series: its months of the year up to the reading day, and the
+    report of the series' period with its compliance by kind."""
+    per_month = []
+    for mo in parse_period(str(year)).months:
+        if d.first_day(mo) > as_of.isoformat():
+            break
+        r = await _month_figures(reader, o, parse_period(mo), as_of)
+        per_month.append({"month": mo, "participation_rate": r["participation"]["rate"],
+                          "dues_rate": r["dues"]["rate"], "amount_paid": r["dues"]["amount_paid"],
+                          "away": r["members"]["away"], "registered": r["members"]["registered"]})
+    life = period_report["organisational_life"]
+    return {"org_id": o["_id"], "kind": o["kind"], "name": o["name"], "months": per_month,
+            "compliance": {k: ({"held": life[k]["held"], "required": life[k]["required"]}) for k in ORG_LIFE_KINDS},
+            "report": period_report}
 
 
 async def candidates(db, org_id: str, year: int, as_of: date) -> dict:

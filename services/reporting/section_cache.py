@@ -27,12 +27,15 @@ class SectionCache:
         self.hits = self.misses = 0
 
     async def sections(self, db, reads: tuple[str, ...], org_id: str, period: str, day: str,
-                       compute: Compute) -> dict:
+                       compute: Compute, checksums: dict[str, int] | None = None) -> dict:
         """Sections for (organisation, period, reading day) computed from the collections `reads`:
         kept ones while those collections' checksums hold, else `compute()`, which returns the
         sections and whether they may be kept. A copy is returned, so a caller that changes its
-        report (masking a sum) changes nothing kept."""
-        key = (db.name, reads, org_id, period, day, await section_checksums.current(db, reads))
+        report (masking a sum) changes nothing kept. `checksums`: every watched collection's, read
+        once by a caller asking for many organisations' sections (before any of their documents)."""
+        sums = (tuple(checksums[c] for c in reads) if checksums is not None
+                else await section_checksums.current(db, reads))
+        key = (db.name, reads, org_id, period, day, sums)
         kept = self._entries.get(key)
         if kept is not None:
             self.hits += 1

@@ -93,6 +93,7 @@ async def setup(db) -> None:
     await db[ORGS].create_index("kind")  # every branch (the background evaluation)
     await db[ORGS].create_index("published_month")  # organisations whose closed month is not out yet
     await db[FIGURES].create_index([("org", 1), ("year", 1)])  # a branch's documents of a year (series)
+    await db[ORGS].create_index("parent_id")  # the organisations directly below one (the series by children)
     await db[AWARDS].create_index("year")
     # The alert changes waiting to be announced, for the background task (announcements.py). A
     # document is deleted once announced, so nearly all of them wait: a plain index serves.

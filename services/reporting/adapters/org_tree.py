@@ -17,6 +17,12 @@ async def branches_below(db, org_id: str) -> list[dict]:
     return sorted(found, key=lambda b: (b.get("name", ""), b["_id"]))
 
 
+async def children(db, org_id: str) -> list[dict]:
+    """The organisations directly below one (index `parent_id`), by name."""
+    found = await db[ORGS].find({"parent_id": org_id}, _HIDDEN).to_list(None)
+    return sorted(found, key=lambda o: (o.get("name", ""), o["_id"]))
+
+
 async def branches_under(db, org: dict) -> list[dict]:
     """The branches of an organisation's subtree: itself, for a branch."""
     return [org] if org["kind"] == "branch" else await branches_below(db, org["_id"])

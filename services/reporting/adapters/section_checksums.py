@@ -57,3 +57,8 @@ async def current(db, collections: tuple[str, ...] = WATCHED) -> tuple[int, ...]
     docs = await asyncio.gather(*(db[checksum_collection(w)].find_one({"_id": TALLY_ID}, {"h": 1})
                                   for w in collections))
     return tuple(int((doc or {}).get("h", 0)) for doc in docs)
+
+
+async def all_current(db) -> dict[str, int]:
+    """Every watched collection's checksum now."""
+    return dict(zip(WATCHED, await current(db)))

@@ -8,6 +8,7 @@ paginated (`shared.http.paging`); the xlsx lists at most `exports.MAX_MEMBER_ROW
 """
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response
@@ -184,19 +185,24 @@ async def orgs(request: Request, caller: Caller = Depends(authorized)) -> list[d
     return [o for o in tree if o["org_id"] in mine]
 
 
-@router.get("/orgs/{org_id}/series", summary="Per branch and month figures of a year (for the dashboard)")
+@router.get("/orgs/{org_id}/series", summary="Per branch (or organisation below) and month figures of a year (for the dashboard)")
 async def series(request: Request, org_id: str, who: Viewer = Depends(viewer),
                  year: int = Query(..., ge=1921, le=2200),
                  period: str | None = Query(None, description="the branch table's and heatmap's period "
                                                           "(YYYY-MM, YYYY-Qn or YYYY; default the year)"),
+                 rows: Literal["branches", "children"] = Query(
+                     "branches", description="a row per branch of the subtree (`branches`), or per organisation "
+                                             "directly below (`children`: a large district's subdistricts)"),
                  as_of: date | None = AS_OF) -> dict:
     p = _period(period) if period else None
     db = await _scoped(request, org_id, who.caller)
-    found = await _guard(queries.monthly_series(db, org_id, year, as_of or today(), p))
-    paths = await org_tree.paths(db, (row["branch_id"] for row in found["branches"]))
-    return {**found, "branches": [masked_series_row(row, who.hidden(member_id=None, path=paths[row["branch_id"]],
-                                                                     specialist_id=None))
-                                  for row in found["branches"]]}
+    query = queries.children_series if rows == "children" else queries.monthly_series
+    found = await _guard(query(db, org_id, year, as_of or today(), p))
+    key = "children" if rows == "children" else "branches"
+    paths = await org_tree.paths(db, (row["org_id"] for row in found[key]))
+    return {**found, key: [masked_series_row(row, who.hidden(member_id=None, path=paths[row["org_id"]],
+                                                               specialist_id=None))
+                           for row in found[key]]}
 
 
 @router.get("/orgs/{org_id}/members", summary="Members of the subtree registered on a day (paginated)")

@@ -58,6 +58,10 @@ async def test_dashboard_shows_the_tree_figures_charts_and_alerts(browser, repor
     assert "支部委员会会议" in html and "1/3" in html  # the heatmap, held/required as the exports say it
     assert "义务血压站" in html  # volunteer hours by team
     assert "欠缴党费" in html and "组织生活未按期开展" in html and "赵玉梅" in html  # alerts, by name
+    # A district of thousands of branches shows a row per organisation below it (asked here by the link)
+    by_children = dom(f"{page_url}&rows=children")
+    table = by_children.split('id="branches-section"', 1)[1].split("</section>", 1)[0]
+    assert "各下级组织指标" in table and "湖滨街道" in table and "天鹅湖社区退休党支部1" not in table
     assert "支委职数（应配/已配）" in html and "书记培训覆盖率" in html  # a branch's leadership (issue 13)
     assert "支委职务空缺超期" in html  # b1's committee posts were never filled
     assert "2026年第1季度" in text(html) and "2026年1月起" in text(html)  # since in words

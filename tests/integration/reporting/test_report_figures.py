@@ -104,6 +104,28 @@ async def test_the_series_months_are_the_branch_reports_of_each_month(reporting,
     assert any(m["away"] for row in rows for m in row["months"])  # m2, away from 10 January
 
 
+async def test_the_series_by_organisation_below_is_each_ones_own_figures(reporting, scenario):
+    """`rows=children`: a row per organisation directly below (a large district's subdistricts), its
+    months and its report those of the organisation itself."""
+    async with auth.client(reporting.url, timeout=30) as http:
+        r = await http.get(f"/api/v1/orgs/{scenario['district']}/series",
+                           params={"year": 2026, "period": "2026-Q1", "as_of": "2026-03-31", "rows": "children"})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        bad = await http.get(f"/api/v1/orgs/{scenario['district']}/series", params={"year": 2026, "rows": "members"})
+    assert "branches" not in body and bad.status_code == 422
+    [row] = body["children"]
+    assert (row["name"], row["kind"]) == ("湖滨街道", "subdistrict")
+    own = await get_report(reporting, row["org_id"], period="2026-Q1", as_of="2026-03-31")
+    assert {k: row["report"][k] for k in ("members", "participation", "dues", "organisational_life", "committee")} == {
+        k: own[k] for k in ("members", "participation", "dues", "organisational_life", "committee")}
+    assert row["report"]["members"]["registered"] == 6  # the district's six: it has one subdistrict
+    for m in row["months"]:
+        mine = await get_report(reporting, row["org_id"], period=m["month"], as_of="2026-03-31")
+        assert (m["participation_rate"], m["dues_rate"], m["registered"]) == (
+            mine["participation"]["rate"], mine["dues"]["rate"], mine["members"]["registered"])
+
+
 async def test_unknown_org_and_bad_period(reporting, scenario):
     async with auth.client(reporting.url) as http:
         r = await http.get(f"/api/v1/orgs/{scenario['district']}/report", params={"period": "2026-13"})
