@@ -11,8 +11,8 @@ from services.reporting import activists_queries, funds_queries, grades_queries,
 from services.reporting.adapters import figures, org_tree, section_checksums
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, facts_from_doc
-from services.reporting.adapters.leadership_store import LEADERSHIP, TRAINEES
 from services.reporting.adapters.figures import DbReader, Key, Reader
+from services.reporting.adapters.leadership_store import LEADERSHIP, TRAINEES
 from services.reporting.domain import alert_list
 from services.reporting.domain import alerts as al
 from services.reporting.domain import days as d
@@ -249,13 +249,13 @@ async def tree(db) -> list[dict]:
             async for o in db[ORGS].find({}, {"name": 1, "kind": 1, "parent_id": 1}).sort("_id", 1)]
 
 
-async def _month_figures(reader: Reader, b: dict, period: Period, as_of: date) -> dict:
-    """The figures of a branch's month as the series shows them (members, participation, dues): its
-    report without what a month's row never shows (the gaps, the leadership's sections), which
-    over a district's thousands of branches and twelve months were most of the series' time."""
+async def _month_figures(reader: Reader, o: dict, period: Period, as_of: date) -> dict:
+    """The figures of an organisation's month as the series shows them (members, participation,
+    dues): its report without what a month's row never shows (the gaps, the leadership's sections),
+    which over a district's thousands of branches and twelve months were most of the series' time."""
     day = reading_day(period, as_of.isoformat())
-    sums = await figures.org_sums(reader, b["_id"], period, day)
-    required = await figures.required(reader, b["_id"], period, district_rules())
+    sums = await figures.org_sums(reader, o["_id"], period, day)
+    required = await figures.required(reader, o["_id"], period, district_rules())
     return build(sums, required, period, day, grading=district_grading())
 
 
