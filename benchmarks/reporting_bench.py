@@ -200,7 +200,7 @@ async def build(db, members: int, n_branches: int, seed: int, with_members: bool
 
 
 async def _afresh(db, org: str, period, as_of: date) -> dict:
-    SECTIONS._entries.clear()
+    SECTIONS.clear()
     return await queries.report(db, org, period, as_of)
 
 

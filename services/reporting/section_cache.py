@@ -49,5 +49,9 @@ class SectionCache:
                 self._entries.popitem(last=False)
         return sections
 
+    def clear(self) -> None:
+        """Forget every kept section (a benchmark timing the sums computed afresh)."""
+        self._entries.clear()
+
 
 SECTIONS = SectionCache()
