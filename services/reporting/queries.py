@@ -85,14 +85,15 @@ SERVICES_READS = (ORGS, REQUESTS)
 
 
 async def _subtree_sections(db, o: dict, period: Period, day: str, checksums: dict[str, int] | None = None) -> dict:
-    """The sections of a community's or a district's report, summed over the branches below it
-    (`checksums`: as `SectionCache.sections` takes them)."""
-    below: list[asyncio.Future] = []
+    """The sections of a community's or a district's report, summed over the branches below it;
+    `checksums`, those of section_checksums.current, read before anything else (else read here)."""
+    checksums = checksums if checksums is not None else await section_checksums.current(db)
+    below: asyncio.Future | None = None
 
-    def branches() -> asyncio.Future:  # read once, only if a part is computed
-        if not below:
-            below.append(asyncio.ensure_future(org_tree.branches_below(db, o["_id"])))
-        return below[0]
+    def branches() -> asyncio.Future:  # read once, and only if a part is computed
+        nonlocal below
+        below = below or asyncio.ensure_future(org_tree.branches_below(db, o["_id"]))
+        return below
 
     async def leadership() -> tuple[dict, bool]:
         reader, bs = DbReader(db), await branches()
@@ -102,10 +103,10 @@ async def _subtree_sections(db, o: dict, period: Period, day: str, checksums: di
     async def services() -> tuple[dict, bool]:
         return await service_queries.report_section_of_documents(db, await branches(), period, day)
 
-    parts = await asyncio.gather(
-        SECTIONS.sections(db, LEADERSHIP_READS, o["_id"], period.text, day, leadership, checksums),
-        SECTIONS.sections(db, SERVICES_READS, o["_id"], period.text, day, services, checksums))
-    return parts[0] | parts[1]
+    kept, fresh = await asyncio.gather(
+        SECTIONS.sections(db.name, LEADERSHIP_READS, checksums, o["_id"], period.text, day, leadership),
+        SECTIONS.sections(db.name, SERVICES_READS, checksums, o["_id"], period.text, day, services))
+    return kept | fresh
 
 
 async def report(db, org_id: str, period: Period, as_of: date) -> dict:
@@ -278,7 +279,7 @@ async def children_series(db, org_id: str, year: int, as_of: date, period: Perio
     whose rows per branch take tens of seconds and cannot be read on a page anyway."""
     period = period or parse_period(str(year))
     await org(db, org_id)
-    checksums = await section_checksums.all_current(db)  # before any document the sections read
+    checksums = await section_checksums.current(db)  # before any document the sections read
     children = await org_tree.children(db, org_id)
     reader = DbReader(db)
     await reader.preload_year([c["_id"] for c in children], year)

@@ -8,14 +8,13 @@ are kept in this process, under a key that holds the checksums of every collecti
 next report computes afresh. The figures of the report (members, attendance, dues) are not kept
 here; they are read for every report from their precomputed documents.
 
-The checksums are read BEFORE the documents: a change committed in between is then either in
-both or caught by the next report's key, never kept under the newer key with older sums.
+The caller reads the checksums (`section_checksums.current`) BEFORE the documents: a change
+committed in between is then either in both or caught by the next report's key, never kept under
+the newer key with older sums.
 """
 import copy
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-
-from services.reporting.adapters import section_checksums
 
 Compute = Callable[[], Awaitable[tuple[dict, bool]]]
 
@@ -26,16 +25,13 @@ class SectionCache:
         self._entries: OrderedDict[tuple, dict] = OrderedDict()
         self.hits = self.misses = 0
 
-    async def sections(self, db, reads: tuple[str, ...], org_id: str, period: str, day: str,
-                       compute: Compute, checksums: dict[str, int] | None = None) -> dict:
+    async def sections(self, db_name: str, reads: tuple[str, ...], checksums: dict[str, int], org_id: str,
+                       period: str, day: str, compute: Compute) -> dict:
         """Sections for (organisation, period, reading day) computed from the collections `reads`:
-        kept ones while those collections' checksums hold, else `compute()`, which returns the
+        kept ones while those collections' `checksums` hold, else `compute()`, which returns the
         sections and whether they may be kept. A copy is returned, so a caller that changes its
-        report (masking a sum) changes nothing kept. `checksums`: every watched collection's, read
-        once by a caller asking for many organisations' sections (before any of their documents)."""
-        sums = (tuple(checksums[c] for c in reads) if checksums is not None
-                else await section_checksums.current(db, reads))
-        key = (db.name, reads, org_id, period, day, sums)
+        report (masking a sum) changes nothing kept."""
+        key = (db_name, reads, org_id, period, day, tuple(checksums[c] for c in reads))
         kept = self._entries.get(key)
         if kept is not None:
             self.hits += 1

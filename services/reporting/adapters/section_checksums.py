@@ -52,13 +52,8 @@ def _counts(doc: dict) -> dict[str, dict[str, int]]:
 TALLIES = [Tally(w, checksum_collection(w), _counts, lambda doc: {}) for w in WATCHED]
 
 
-async def current(db, collections: tuple[str, ...] = WATCHED) -> tuple[int, ...]:
-    """The checksums now of these watched collections (0 for one with no document yet)."""
-    docs = await asyncio.gather(*(db[checksum_collection(w)].find_one({"_id": TALLY_ID}, {"h": 1})
-                                  for w in collections))
-    return tuple(int((doc or {}).get("h", 0)) for doc in docs)
-
-
-async def all_current(db) -> dict[str, int]:
-    """Every watched collection's checksum now."""
-    return dict(zip(WATCHED, await current(db)))
+async def current(db) -> dict[str, int]:
+    """Every watched collection's checksum now (0 for one with no document yet), in one round of
+    reads: a report reads them before any document its sections read (section_cache.py)."""
+    docs = await asyncio.gather(*(db[checksum_collection(w)].find_one({"_id": TALLY_ID}, {"h": 1}) for w in WATCHED))
+    return {w: int((doc or {}).get("h", 0)) for w, doc in zip(WATCHED, docs)}

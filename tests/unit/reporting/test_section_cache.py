@@ -34,21 +34,12 @@ def test_the_hash_is_the_same_whatever_the_order_of_fields_and_fits_31_bits():
 
 
 class FakeDb:
-    """The checksum documents, as the store keeps them."""
+    """The checksums, as `section_checksums.current` reads them."""
 
     name = "fake"
 
     def __init__(self):
         self.sums = {c: 0 for c in sc.WATCHED}
-
-    def __getitem__(self, coll):
-        db = self
-
-        class Coll:
-            async def find_one(self, query, projection=None):
-                watched = coll.removeprefix("_checksum_")
-                return {"_id": sc.TALLY_ID, "h": db.sums[watched]}
-        return Coll()
 
 
 def test_sections_are_computed_once_while_the_checksums_hold_and_again_after_a_change():
@@ -59,7 +50,7 @@ def test_sections_are_computed_once_while_the_checksums_hold_and_again_after_a_c
         return {"committee": {"posts_filled": len(calls)}}, True
 
     async def ask():
-        return await cache.sections(db, (LEADERSHIP,), "d1", "2026", "2026-11-30", compute)
+        return await cache.sections(db.name, (LEADERSHIP,), db.sums, "d1", "2026", "2026-11-30", compute)
 
     async def run():
         first, again = await ask(), await ask()
@@ -82,7 +73,7 @@ def test_sections_that_may_not_be_kept_are_computed_every_time():
 
     async def run():
         for _ in range(3):
-            await cache.sections(db, ("service_requests",), "d1", "2026", "2026-11-30", compute)
+            await cache.sections(db.name, ("service_requests",), db.sums, "d1", "2026", "2026-11-30", compute)
     asyncio.run(run())
     assert len(calls) == 3
 
@@ -95,6 +86,6 @@ def test_the_oldest_kept_sections_make_way():
 
     async def run():
         for day in ("2026-11-28", "2026-11-29", "2026-11-30"):
-            await cache.sections(db, (LEADERSHIP,), "d1", "2026", day, compute)
+            await cache.sections(db.name, (LEADERSHIP,), db.sums, "d1", "2026", day, compute)
     asyncio.run(run())
     assert [k[4] for k in cache._entries] == ["2026-11-29", "2026-11-30"]
