@@ -48,8 +48,12 @@ class Settings(BaseSettings):
     # How long a command naming an organisation, member, activity or venue not known yet is held
     # before it is rejected `unknown_reference` (contract). Seconds, or with a unit: "10m", "90s".
     reference_wait: float = 600
-    # Held commands are tried again after every batch and at least this often.
+    # Held commands are tried again after every batch and at least this often…
     parked_sweep_s: float = 2.0
+    # …each one at once, then less and less often while it keeps waiting, and at least this often
+    # (shared/messaging/parking.py, Retries): thousands held, each tried after every batch, cost a
+    # service more than its own work.
+    parked_retry_max_s: float = 4.0
     # A database command slower than this is logged with the shape of its filter (like mongod's
     # slowms, which is 100 by default; higher here because a batch's transaction commits and bulk
     # writes of 2,000 records take longer by design). 0: none logged.

@@ -8,7 +8,12 @@ its id in the inbox), and later commands of the same key are held behind it, so 
 holds. Held commands are tried again after every batch and by a timer, oldest first; one whose
 reference is still missing after `REFERENCE_WAIT` is rejected `unknown_reference`, and those
 behind it go on.
+
+A held command is tried again at once, then less and less often (`Retries`): trying every one of
+them after every batch cost a service more than its own work once thousands were held (a district
+publishing a year at once, the fuzz of docs/reliability.md).
 """
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -16,6 +21,9 @@ from shared.contracts.parsing import Parsed
 from shared.messaging.records import Incoming
 
 LIMIT = 2000  # held commands tried per round: the oldest first
+FIRST_RETRY_S = 0.25  # the pause after a held command's first retry that found it still waiting
+# What a pass reads to decide which held commands are due: not their bodies.
+OUTLINE = {"_id": 1, "key": 1, "parked_at": 1}
 
 
 def collection(pipeline: str) -> str:
@@ -51,4 +59,43 @@ async def keys_waiting(coll: Any, keys: set[str]) -> set[str]:
 
 
 async def oldest(coll: Any) -> list[dict]:
-    return await coll.find({}).sort([("parked_at", 1), ("partition", 1), ("offset", 1)]).limit(LIMIT).to_list(None)
+    """The outlines (`OUTLINE`) of the oldest held commands, in the order they were held."""
+    return await (coll.find({}, OUTLINE).sort([("parked_at", 1), ("partition", 1), ("offset", 1)])
+                  .limit(LIMIT).to_list(None))
+
+
+async def whole(coll: Any, outlines: list[dict]) -> list[dict]:
+    """The held commands of these outlines, whole, in the outlines' order (one gone meanwhile is left out)."""
+    by_id = {d["_id"]: d async for d in coll.find({"_id": {"$in": [o["_id"] for o in outlines]}})}
+    return [by_id[o["_id"]] for o in outlines if o["_id"] in by_id]
+
+
+@dataclass
+class Retries:
+    """When this process tries each held command again: at once, then after FIRST_RETRY_S, the
+    pause doubling up to `max_s` while the command keeps waiting.
+
+    In memory, per process: it only spares work. Any instance may try any held command at any
+    time (the retry is a unit of work like any other), so a restart or a second instance only
+    tries some sooner."""
+
+    max_s: float
+    _due: dict[str, tuple[float, int]] = field(default_factory=dict)  # id: (when, retries that waited)
+
+    def due(self, outlines: list[dict], now: float, wait_s: float) -> list[dict]:
+        """The outlines to try now, in order: every held command of each key whose first (the one
+        that holds the others) is due or has waited out `wait_s`. Forgets the commands no longer
+        held."""
+        held = {o["_id"] for o in outlines}
+        self._due = {i: v for i, v in self._due.items() if i in held}
+        heads: dict[str, dict] = {}
+        for o in outlines:
+            heads.setdefault(o["key"], o)
+        keys = {k for k, o in heads.items()
+                if self._due.get(o["_id"], (0.0, 0))[0] <= now or expired(o, wait_s)}
+        return [o for o in outlines if o["key"] in keys]
+
+    def waited(self, _id: str, now: float) -> None:
+        """Tried, and still waiting: the next try after a pause twice the last one."""
+        _when, n = self._due.get(_id, (0.0, 0))
+        self._due[_id] = (now + min(FIRST_RETRY_S * 2 ** n, self.max_s), n + 1)

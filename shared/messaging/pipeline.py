@@ -161,12 +161,17 @@ class Pipeline:
     # command whose sender it cannot prove `not_allowed`. None: no check (PLAINTEXT development).
     sources: Any = None
     parked: str = field(init=False)
-    # Held commands as parsed, by their document's id: they are tried again after every batch, and
-    # parsing each one every time was a twentieth of a busy service's time.
+    # A held command waiting this long since it was last tried is tried again at the latest (after
+    # every batch and every sweep sooner, at first: parking.Retries).
+    parked_retry_max_s: float = 4.0
+    # Held commands as parsed, by their document's id and bytes: parsing each one at every retry
+    # was a twentieth of a busy service's time.
     _parsed_parked: dict = field(init=False, default_factory=dict)
+    _retries: parking.Retries = field(init=False)
 
     def __post_init__(self) -> None:
         self.parked = parking.collection(self.name)
+        self._retries = parking.Retries(self.parked_retry_max_s)
 
     def topic_name(self, base: str) -> str:
         return f"{self.topic_prefix}{base}"
@@ -534,16 +539,22 @@ class Pipeline:
         return await parking.keys_waiting(self.store.db[self.parked], keys) if keys else set()
 
     async def _retry_parked(self, uow: MongoUnitOfWork, just_parked: set[str]) -> bool:
-        """Handle held commands whose reference may have arrived, oldest first, each key in order.
-        Returns whether anything changed."""
-        docs = [d for d in await parking.oldest(self.store.db[self.parked]) if d["_id"] not in just_parked]
-        if not docs:
+        """Handle the held commands that are due (`parking.Retries`) and whose reference may have
+        arrived, oldest first, each key in order. Returns whether anything changed."""
+        coll = self.store.db[self.parked]
+        outlines = await parking.oldest(coll)
+        held = {o["_id"] for o in outlines}  # only those still held are remembered, parsed
+        self._parsed_parked = {k: v for k, v in self._parsed_parked.items() if k[0] in held}
+        now = time.monotonic()
+        due = [o for o in self._retries.due(outlines, now, self.reference_wait_s) if o["_id"] not in just_parked]
+        if not due:
             return False
+        docs = await parking.whole(coll, due)
         uow.seed(self.parked, docs)
-        known, self._parsed_parked = self._parsed_parked, {}
-        for d in docs:  # only those still held are remembered; by id and bytes (an id may come back)
+        for d in docs:  # by id and bytes (an id may come back with other bytes)
             key = (d["_id"], d["value"])
-            self._parsed_parked[key] = known[key] if key in known else parse(d["value"])
+            if key not in self._parsed_parked:
+                self._parsed_parked[key] = parse(d["value"])
         entries = [(d, parking.incoming(d), self._parsed_parked[(d["_id"], d["value"])]) for d in docs]
         await uow.prefetch(k for _d, _r, p in entries if isinstance(p, Parsed) for k in self._wants(p))
         blocked: set[str] = set()
@@ -554,6 +565,7 @@ class Pipeline:
             outcome = await self._one(record, result, uow, parked=doc)
             if outcome == "waiting":
                 blocked.add(doc["key"])
+                self._retries.waited(doc["_id"], now)
             else:
                 changed = True
                 if outcome in metrics.OUTCOMES:

@@ -1,0 +1,55 @@
+"""When held commands are tried again (shared/messaging/parking.py, Retries): pure, no I/O."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from shared.messaging.parking import FIRST_RETRY_S, Retries
+
+pytestmark = pytest.mark.unit
+
+NOW = datetime.now(timezone.utc)
+
+
+def outline(_id: str, key: str, parked_ago_s: float = 1.0) -> dict:
+    return {"_id": _id, "key": key, "parked_at": NOW - timedelta(seconds=parked_ago_s)}
+
+
+def ids(outlines: list[dict]) -> list[str]:
+    return [o["_id"] for o in outlines]
+
+
+def test_a_held_command_is_tried_at_once_then_less_and_less_often_up_to_the_longest_pause():
+    r, held = Retries(max_s=4.0), [outline("a", "k1")]
+    assert ids(r.due(held, 0.0, 600)) == ["a"]
+    now = 0.0
+    for pause in (FIRST_RETRY_S, 0.5, 1.0, 2.0, 4.0, 4.0, 4.0):
+        r.waited("a", now)  # tried, still waiting
+        assert r.due(held, now + pause - 0.01, 600) == []
+        assert ids(r.due(held, now + pause, 600)) == ["a"]
+        now += pause
+
+
+def test_the_commands_behind_a_held_one_go_with_it_in_order_and_never_before_it():
+    r = Retries(max_s=4.0)
+    held = [outline("a", "k1"), outline("b", "k2"), outline("a2", "k1"), outline("a3", "k1")]
+    r.waited("a", 0.0)  # k1's first waits; the others of k1 are behind it
+    assert ids(r.due(held, 0.1, 600)) == ["b"]
+    r.waited("b", 0.1)
+    assert ids(r.due(held, 0.25, 600)) == ["a", "a2", "a3"]
+
+
+def test_a_command_past_the_wait_is_due_whatever_its_pause_so_it_is_rejected_in_time():
+    r = Retries(max_s=4.0)
+    held = [outline("old", "k1", parked_ago_s=700), outline("new", "k2")]
+    for now in (0.0, 0.1):
+        r.waited("old", now)
+        r.waited("new", now)
+    assert ids(r.due(held, 0.2, 600)) == ["old"]
+
+
+def test_a_command_no_longer_held_is_forgotten_and_one_held_again_starts_afresh():
+    r = Retries(max_s=4.0)
+    r.waited("a", 0.0)
+    r.waited("a", 0.25)
+    assert r.due([], 0.3, 600) == []  # "a" went (handled, or rejected)
+    assert ids(r.due([outline("a", "k1")], 0.3, 600)) == ["a"]  # the same id held again: at once
