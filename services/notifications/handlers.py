@@ -13,7 +13,9 @@ after a notice that concerns them was addressed: `_settle_member` then settles t
 delivery of every notice still open to the fact, as if the fact had come first; a delivery
 already under way or done is never changed (README, "Late facts").
 """
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from weakref import WeakKeyDictionary
 
 from services.notifications.adapters.documents import (
     ALERTS, DELIVERIES, DELIVERY, FEEDBACK, MEMBER, MEMBERS, NOTICE, NOTICE_INDEX, NOTICES, ORGS, delivery_id, index_id, org_doc,
@@ -440,11 +442,36 @@ def _addressing(mb: Member) -> tuple:
             repr(mb.returns), repr(mb.contacts), specialists)
 
 
+@dataclass
+class _Late:
+    """A member whose delivery of some open notices a fact of the batch may change."""
+    notices: set[str] = field(default_factory=set)  # the notices still open to the facts
+
+
+# The batch's members with late facts, beside its unit of work, until its deferred steps settle
+# them (as reporting's handlers._BATCHES). A message that rolls back may leave its member here:
+# their deliveries are then read, and settled only if another fact of the batch asked.
+_LATE: "WeakKeyDictionary[object, dict[str, _Late]]" = WeakKeyDictionary()
+
+
+def _late(ctx: Context) -> dict[str, _Late]:
+    late = _LATE.get(ctx.uow)
+    if late is None:
+        late = _LATE[ctx.uow] = {}
+    return late
+
+
 async def _settle_member(ctx: Context, mb: Member, recorded: str, placed: bool = False,
                          was: tuple | None = None) -> None:
     """A fact about the member, recorded on `recorded`, was added: stage the member, keep the tree's
     lists, and settle their delivery of every notice still open to it (open_until on or after that
     day) that names them or one of the orgs they have belonged to.
+
+    The settling itself is deferred to the end of the batch (`_read_late`, `_settle_late`): the
+    deliveries and notices of all the batch's members are read in one query each, not a few
+    queries a member (a district publishing at once sends thousands of facts behind its notices).
+    What the notices are is known now, and reserved in the unit of work, which cuts a batch by
+    what it will read: one fact may settle some 200 notices.
 
     `placed`: the fact put the member in a branch (a registration, a transfer or merge into it);
     then every org on their paths is written, even unchanged, as a notice addressed to it at the
@@ -480,13 +507,28 @@ async def _settle_member(ctx: Context, mb: Member, recorded: str, placed: bool =
     for k in keys:
         open_.update(nid for nid, e in ((await ctx.read(NOTICE_INDEX, k)) or {}).get("notices", {}).items()
                      if e["until"] >= recorded)
-    ids = sorted(open_)
-    await ctx.uow.prefetch([(DELIVERIES, delivery_id(i, mb.member_id)) for i in ids])
-    # Only the notices whose delivery may still change are read (a notice, with its recipients, is
-    # large; a late fact finds most of the member's deliveries already acted on).
-    ids = [i for i in ids if await _may_change(ctx, delivery_id(i, mb.member_id))]
-    await ctx.uow.prefetch([(NOTICES, i) for i in ids])
-    for notice_id in ids:
+    late = _late(ctx).setdefault(mb.member_id, _Late())
+    ctx.uow.reserve(2 * len(open_ - late.notices))  # each a delivery and a notice, at most
+    late.notices |= open_
+    ctx.defer(("late-facts", "a"), _read_late)
+    ctx.defer(("late-facts", "b", mb.member_id), lambda c, member_id=mb.member_id: _settle_late(c, member_id))
+
+
+async def _read_late(ctx: Context) -> None:
+    """The batch's late facts, first: the deliveries they may change, then the notices of those
+    that may still change (a notice, with its recipients, is large; a late fact finds most of the
+    member's deliveries already acted on), each in one query."""
+    late = _late(ctx)
+    await ctx.uow.prefetch([(DELIVERIES, delivery_id(n, mid)) for mid, x in late.items() for n in x.notices])
+    wanted = {n for mid, x in late.items() for n in x.notices if await _may_change(ctx, delivery_id(n, mid))}
+    await ctx.uow.prefetch([(NOTICES, n) for n in sorted(wanted)])
+
+
+async def _settle_late(ctx: Context, member_id: str) -> None:
+    """The member's deliveries of the notices their facts of the batch reached, as addressing them
+    now would give (in the correlation of the member's last fact)."""
+    mb = await ctx.repo(MEMBER).peek(member_id)
+    for notice_id in sorted(_late(ctx)[member_id].notices):
         await _settle(ctx, notice_id, mb)
 
 

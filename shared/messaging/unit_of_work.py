@@ -42,6 +42,7 @@ class UnitOfWork(Protocol):
     def depend_on(self, coll: str, _id: str, fence: bool = False) -> None: ...
     def send(self, record: Outgoing) -> None: ...
     def defer(self, key: Any, run: Callable[[], Awaitable[None]], cause: Any = None) -> None: ...
+    def reserve(self, documents: int) -> None: ...
     def pending(self, coll: str) -> dict[str, dict | None]: ...
 
 
@@ -115,13 +116,20 @@ class StagedUnitOfWork:
         # Work a message asks to run once at the end of the batch (see `defer`).
         self._batch_deferred: dict[Any, tuple[Any, Callable]] = {}
         self._staged_deferred: dict[Any, tuple[Any, Callable]] = {}
+        # Documents deferred work will bring in (see `reserve`), the batch's and the message's.
+        self._batch_reserved = self._staged_reserved = 0
 
     async def _load(self, coll: str, ids: list[str]) -> dict[str, dict]:
         raise NotImplementedError
 
     def size(self) -> int:
-        """The documents held: read, and written by the batch."""
-        return len(self._cache) + len(self._batch)
+        """The documents held: read, and written by the batch, and those its deferred work will read."""
+        return len(self._cache) + len(self._batch) + self._batch_reserved
+
+    def reserve(self, documents: int) -> None:
+        """Count documents that this message's deferred work will read at the end of the batch
+        (at most), so that a batch is cut by what it will hold, not only by what it holds yet."""
+        self._staged_reserved += documents
 
     async def prefetch(self, keys: Iterable[Key]) -> None:
         wanted: dict[str, set[str]] = defaultdict(set)
@@ -230,12 +238,14 @@ class StagedUnitOfWork:
                 self._batch[key] = value
         self._batch_out.extend(self._staged_out)
         self._batch_deferred.update(self._staged_deferred)
+        self._batch_reserved += self._staged_reserved
         self.rollback_message()
 
     def rollback_message(self) -> None:
         self._staged = {}
         self._staged_out = []
         self._staged_deferred = {}
+        self._staged_reserved = 0
 
     def as_read(self, coll: str, _id: str) -> dict | None:
         """The document as the unit read it from the database (None: absent or never read)."""

@@ -66,6 +66,11 @@ async def handle(handlers: dict, envelope: dict, uow: FakeUnitOfWork) -> list:
     await handlers[parsed.envelope.type].handle(parsed.message, Context(_Pipeline(), parsed.envelope, uow))
     uow.assert_untouched()
     uow.commit_message()
+    while due := uow.take_deferred():  # the message as a batch of its own: its deferred work now
+        for _key, _cause, run in due:
+            await run()
+            uow.assert_untouched()
+            uow.commit_message()
     import json
     return [json.loads(r.value) for r in uow.outbox[before:]]
 

@@ -246,3 +246,32 @@ async def test_a_batch_whose_documents_grow_past_the_limit_is_committed_in_sever
     assert store.commits == 3  # 4 records (120 documents > 100), 4, then the last 2
     assert [store.docs["seen"][f"m-{i}"]["after"] for i in range(10)] == [0, 0, 0, 0, 4, 4, 4, 4, 8, 8]
     assert store.inbox == {e["id"] for e in envs}
+
+
+async def test_a_batch_is_cut_by_what_its_deferred_work_will_read_not_only_by_what_it_holds():
+    """Late facts reserve the documents their deferred settling reads at the end of the batch
+    (UnitOfWork.reserve): the batch commits early by those too, and a rolled-back message's
+    reservation does not count."""
+    async def reserves(msg, ctx):
+        ctx.uow.reserve(30)
+        ctx.defer(("settle", msg.member_id), lambda c: c.uow.prefetch([("notices", f"{msg.member_id}-{k}")
+                                                                         for k in range(30)]))
+        ctx.put("seen", {"_id": msg.member_id, "after": len(store.docs["seen"])})
+
+    store, relay = FakeStore(), FakeRelay()
+    p = pipeline(store, relay)
+    p.handlers = {"MemberDied": Handler(reserves)}
+    p.max_documents = 100
+    envs = [event(f"m-{i}") for i in range(10)]
+    await p.process([record(e, i) for i, e in enumerate(envs)])
+    assert store.commits == 3  # as if the documents were read at once: 4, 4, then 2
+    assert [store.docs["seen"][f"m-{i}"]["after"] for i in range(10)] == [0, 0, 0, 0, 4, 4, 4, 4, 8, 8]
+
+
+def test_a_reservation_counts_once_its_message_is_kept():
+    uow = FakeUnitOfWork()
+    uow.reserve(5)
+    uow.rollback_message()
+    uow.reserve(7)
+    uow.commit_message()
+    assert uow.size() == 7

@@ -440,3 +440,45 @@ async def test_an_acknowledged_delivery_is_re_planned_by_a_late_fact_never_withd
     assert dl.addressing(m4_late) == dl.addressing(m4_first) and m4_late.plan == ["sms", "phone_call"]
     assert (m4_late.state, m4_late.acknowledged) == ("pending", {"on": "2026-03-02", "channel": "wechat"})
     assert delivery_id("n1", "m1") in late.docs[DELIVERIES]  # acknowledged before the death was known: stays
+
+
+class Counting(FakeUnitOfWork):
+    """Counts the queries per collection."""
+
+    def __init__(self, docs):
+        super().__init__(docs)
+        self.queries: dict[str, int] = {}
+
+    async def _load(self, coll, ids):
+        self.queries[coll] = self.queries.get(coll, 0) + 1
+        return await super()._load(coll, ids)
+
+
+async def in_one_batch(uow: FakeUnitOfWork, envs: list[dict]) -> None:
+    """The messages as one batch of the pipeline: each handled, then the batch's deferred work."""
+    for env in envs:
+        parsed = parse_object(env)
+        await uow.prefetch(HANDLERS[env["type"]].wants(parsed.message))
+        await HANDLERS[env["type"]].handle(parsed.message, Context(_Pipeline(), parsed.envelope, uow))
+        uow.commit_message()
+    while due := uow.take_deferred():
+        for _key, _cause, work in due:
+            await work()
+            uow.commit_message()
+    uow.commit()
+
+
+async def test_the_late_facts_of_a_batch_read_their_deliveries_and_notices_once_and_settle_as_one_by_one():
+    d = District()
+    base = await d.ledger()
+    addressed, _ = await feed(base, [notice("n1", at("2026-03-02", 10), org_ids=[d.ids["district"]]),
+                                     notice("n2", at("2026-03-03", 10), org_ids=[d.ids["district"]])])
+    facts = await d.facts(*(dated(envelope("MarkMemberAway", {"member_id": m, "from": "2026-02-20", "until": None,
+                                                              "location": "三亚", "reason": "seasonal"}), at("2026-03-04"))
+                            for m in ("m1", "m3", "m4")))
+    one_by_one, _ = await feed(addressed, facts)
+    batch = Counting(addressed.docs)
+    await in_one_batch(batch, facts)
+    assert deliveries(batch) == deliveries(one_by_one) != deliveries(addressed)  # the away members re-planned
+    assert batch.queries[DELIVERIES] == 1 and batch.queries[NOTICES] == 1  # not one each a member
+    assert batch.size() >= 2 * 2 * 3  # the reservation: two notices for each of three members
