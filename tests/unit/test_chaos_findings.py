@@ -552,6 +552,25 @@ async def test_a_contended_batch_is_committed_in_halves_not_a_transaction_a_reco
     assert store.inbox == {e["id"] for e in envs} and not dead(relay)
 
 
+async def test_a_large_contended_batch_is_run_again_once_before_it_is_halved(no_backoff):
+    """The end-to-end benchmark's slow runs: notifications' batches of 2,000 records lost to the
+    delivery worker eight times in a row, each run handling the 2,000 again. A batch of more than
+    LARGE_BATCH_RECORDS now runs twice, then in halves; a small unit keeps its eight tries."""
+    from shared.messaging.pipeline import LARGE_BATCH_ATTEMPTS, LARGE_BATCH_RECORDS
+    tries: list[int] = []
+
+    def fail(uow):
+        tries.append(len(uow.writes))
+        return Conflict("the worker got there first") if len(uow.writes) > LARGE_BATCH_RECORDS else None
+
+    store, relay = Store(fail), Relay()
+    envs = [died(f"m-{i}") for i in range(1, 2 * LARGE_BATCH_RECORDS + 1)]
+    await events_pipeline(store, relay).process([record(json.dumps(e).encode(), i, key=e["data"]["member_id"].encode())
+                                                 for i, e in enumerate(envs)])
+    assert tries == [2 * LARGE_BATCH_RECORDS] * LARGE_BATCH_ATTEMPTS + [LARGE_BATCH_RECORDS] * 2
+    assert store.inbox == {e["id"] for e in envs} and not dead(relay)
+
+
 async def test_halves_keep_each_keys_order_behind_a_record_that_keeps_losing(no_backoff):
     """The record that loses even alone holds back the later records of its key, in any half; the
     records of other keys are committed, and the batch fails to be consumed again."""
