@@ -7,6 +7,7 @@ reads (`Conflict`). A repeated message id is refused by the inbox's unique `_id`
 transaction, so a batch consumed twice (a rebalance, a crash before the offset commit) changes
 nothing the second time.
 """
+import random
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -179,6 +180,7 @@ class MongoStore:
 def _tally_writes(uow: MongoUnitOfWork, writes: list[Write], tallies: dict[str, Tally]) -> list[Write]:
     """The `$inc`s that keep the tallies in step with this unit's writes (see tally.py)."""
     out: dict[tuple[str, str], Inc] = {}
+    shard = {coll: random.randrange(t.shards) for coll, t in tallies.items()}  # one per unit (tally.py)
     for w in writes:
         tally = tallies.get(w.coll)
         if tally is None or w.condition is not None:
@@ -186,7 +188,7 @@ def _tally_writes(uow: MongoUnitOfWork, writes: list[Write], tallies: dict[str, 
         before = uow.as_read(w.coll, w._id)
         after = w.doc if w.inc is None else apply_inc(clone(before) or {"_id": w._id, **w.inc.on_insert}, w.inc.counts)
         for tally_id, (counts, start) in tally.difference(before, after).items():
-            out.setdefault((tally.into, tally_id), Inc()).add(counts, start)
+            out.setdefault((tally.into, tally.shard_id(tally_id, shard[w.coll])), Inc()).add(counts, start)
     return [Write(coll, _id, inc=inc) for (coll, _id), inc in out.items()]
 
 

@@ -217,3 +217,32 @@ async def test_instances_started_together_count_a_new_tally_once(infra):
     finally:
         await client.drop_database(db.name)
         await client.close()
+
+
+async def test_a_sharded_tally_sums_to_the_documents_counts_and_concurrent_units_do_not_meet_on_it(infra):
+    """Units that change the same counts at once (the delivery worker and the pipelines, on one
+    notice's deliveries) add to one of a tally's shards each, at random: summed (`merged`), the
+    shards equal a `$group` over the documents, and the units spread over several documents."""
+    from shared.messaging.tally import Tally, merged
+
+    tally = Tally("items", "item_totals", lambda d: {d["kind"]: {"n": 1, f"state.{d['state']}": 1}},
+                  lambda d: {"kind": d["kind"]}, shards=8)
+    client = AsyncMongoClient(infra.mongo, tz_aware=True)
+    db = client[f"uow_{uuid.uuid4().hex[:8]}"]
+    try:
+        store = MongoStore(client, db, tallies=[tally])
+        await store.setup(["p"])
+        for i in range(40):  # forty units, each adding an item and moving the one before it on
+            uow = store.unit()
+            uow.put("items", {"_id": f"i{i}", "kind": "a", "state": "new"})
+            if i:
+                uow.put("items", (await uow.get("items", f"i{i - 1}")) | {"state": "done"})
+            uow.commit_message()
+            await store.commit(uow, "p", [f"m{i}"])
+        docs = await db["item_totals"].find().to_list(None)
+        assert len(docs) > 1 and all(d["_id"].split("~")[0] == "a" for d in docs)
+        [total] = merged(docs, ("kind",))
+        assert total["n"] == 40 and {s: n for s, n in total["state"].items() if n} == {"new": 1, "done": 39}
+    finally:
+        await client.drop_database(db.name)
+        await client.close()

@@ -46,3 +46,16 @@ def test_reached_and_acknowledged():
 def test_a_tally_of_anything():
     t = Tally("things", "totals", lambda d: {d["kind"]: {"n": d["n"]}}, lambda d: {"kind": d["kind"]})
     assert t.difference({"kind": "a", "n": 2}, {"kind": "a", "n": 5}) == {"a": ({"n": 3}, {"kind": "a"})}
+
+
+def test_a_sharded_tallys_documents_sum_to_one_per_notice_and_branch():
+    from shared.messaging.tally import merged
+
+    docs = [{"_id": "n1|b1", "notice_id": "n1", "branch_id": "b1", "recipients": 2, "state": {"pending": 2}, "_v": 3},
+            {"_id": "n1|b1~5", "notice_id": "n1", "branch_id": "b1", "recipients": 0,
+             "state": {"pending": -1, "delivered": 1}, "reached": 1, "_v": 1},
+            {"_id": "n1|b2~2", "notice_id": "n1", "branch_id": "b2", "recipients": 1, "state": {"door_assigned": 1}}]
+    assert merged(docs, ("notice_id", "branch_id")) == [
+        {"notice_id": "n1", "branch_id": "b1", "recipients": 2, "state": {"pending": 1, "delivered": 1}, "reached": 1},
+        {"notice_id": "n1", "branch_id": "b2", "recipients": 1, "state": {"door_assigned": 1}}]
+    assert DELIVERY_TALLY.shard_id("n1|b1", 0) == "n1|b1" and DELIVERY_TALLY.shard_id("n1|b1", 5) == "n1|b1~5"

@@ -150,8 +150,11 @@ def delivery_counts(doc: dict) -> dict[str, dict[str, int]]:
     return {f"{doc['notice_id']}|{doc.get('branch_id') or ''}": counts}
 
 
+# Eight documents a notice and branch: the delivery worker's claims and records and the pipelines'
+# settling and acknowledgements change the same notice's counts at once (shared/messaging/tally.py).
 DELIVERY_TALLY = Tally(DELIVERIES, NOTICE_TALLIES, delivery_counts,
-                       lambda doc: {"notice_id": doc["notice_id"], "branch_id": doc.get("branch_id")})
+                       lambda doc: {"notice_id": doc["notice_id"], "branch_id": doc.get("branch_id")}, shards=8)
+TALLY_KEYS = ("notice_id", "branch_id")
 
 
 async def setup(db) -> None:

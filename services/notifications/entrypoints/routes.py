@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from services.notifications.adapters.documents import (
-    DELIVERIES, FEEDBACK, MEMBERS, NOTICE_TALLIES, NOTICES, ORGS, member_from_doc,
+    DELIVERIES, FEEDBACK, MEMBERS, NOTICE_TALLIES, NOTICES, ORGS, TALLY_KEYS, member_from_doc,
 )
 from services.notifications.domain.channels import plan
 from services.notifications.domain.recipients import in_audience, open_until
@@ -23,6 +23,7 @@ from shared.auth.http import authorized, viewer
 from shared.auth.masking import Viewer
 from shared.http.errors import NotFound, unprocessable
 from shared.http.paging import PAGE, PAGE_SIZE, paging, skip
+from shared.messaging.tally import merged
 from shared.messaging.unit_of_work import VERSION
 from shared.periods import parse_period, today
 
@@ -140,7 +141,8 @@ async def _tallies(db, notice_id: str, mine: set[str] | None) -> list[dict]:
     query: dict = {"notice_id": notice_id}
     if mine is not None:
         query["branch_id"] = {"$in": list(mine)}
-    return sorted(await db[NOTICE_TALLIES].find(query).to_list(None), key=lambda t: t.get("branch_id") or "")
+    docs = await db[NOTICE_TALLIES].find(query).to_list(None)
+    return sorted(merged(docs, TALLY_KEYS), key=lambda t: t.get("branch_id") or "")  # a branch's shards summed
 
 
 async def _page(db, notice_id: str, tallies: list[dict], state: str | None, after: str | None, n: int) -> list[dict]:
