@@ -282,7 +282,7 @@ class Pipeline:
                     raise
                 metrics.retried(self.service, self.name, "conflict")
                 log.info("write conflict with another writer: running the batch again",
-                         extra={"attempt": attempt, "error": str(exc)[:300]})
+                         extra={"pipeline": self.name, "attempt": attempt, "error": str(exc)[:300]})
                 await asyncio.sleep(random.uniform(0, 0.02 * 2 ** attempt))
 
     async def _in_batches(self, records: Sequence[Incoming]) -> None:
