@@ -228,42 +228,43 @@ async def test_an_event_just_below_the_limit_is_emitted():
     assert emitted["t"] == "activities.events" and MAX_RECORD_BYTES - 2000 < len(emitted["v"]) <= MAX_RECORD_BYTES
 
 
+async def ten_records_under_a_limit_of_100(handle) -> FakeStore:
+    """Ten MemberDied through a pipeline whose units hold at most 100 documents; `handle(msg, ctx,
+    seen)` gets the number of records committed before its own. Returns the store."""
+    store, relay = FakeStore(), FakeRelay()
+    p = pipeline(store, relay)
+    p.handlers = {"MemberDied": Handler(lambda msg, ctx: handle(msg, ctx, len(store.docs["seen"])))}
+    p.max_documents = 100
+    envs = [event(f"m-{i}") for i in range(10)]
+    await p.process([record(e, i) for i, e in enumerate(envs)])
+    assert store.inbox == {e["id"] for e in envs}  # every record handled once
+    return store
+
+
 async def test_a_batch_whose_documents_grow_past_the_limit_is_committed_in_several_transactions_in_order():
     """A handler that brings many documents into the unit of work (a late fact re-addressing a year
     of notices) makes the batch commit early: the records behind go on in the next transaction, in
     their order, and every record is handled once."""
-    async def reads_many(msg, ctx):
+    async def reads_many(msg, ctx, seen):
         for k in range(30):
             await ctx.get("notices", f"{msg.member_id}-{k}")
-        ctx.put("seen", {"_id": msg.member_id, "after": len(store.docs["seen"])})
+        ctx.put("seen", {"_id": msg.member_id, "after": seen})
 
-    store, relay = FakeStore(), FakeRelay()
-    p = pipeline(store, relay)
-    p.handlers = {"MemberDied": Handler(reads_many)}
-    p.max_documents = 100
-    envs = [event(f"m-{i}") for i in range(10)]
-    await p.process([record(e, i) for i, e in enumerate(envs)])
+    store = await ten_records_under_a_limit_of_100(reads_many)
     assert store.commits == 3  # 4 records (120 documents > 100), 4, then the last 2
     assert [store.docs["seen"][f"m-{i}"]["after"] for i in range(10)] == [0, 0, 0, 0, 4, 4, 4, 4, 8, 8]
-    assert store.inbox == {e["id"] for e in envs}
 
 
 async def test_a_batch_is_cut_by_what_its_deferred_work_will_read_not_only_by_what_it_holds():
     """Late facts reserve the documents their deferred settling reads at the end of the batch
-    (UnitOfWork.reserve): the batch commits early by those too, and a rolled-back message's
-    reservation does not count."""
-    async def reserves(msg, ctx):
+    (UnitOfWork.reserve): the batch commits early by those too."""
+    async def reserves(msg, ctx, seen):
         ctx.uow.reserve(30)
         ctx.defer(("settle", msg.member_id), lambda c: c.uow.prefetch([("notices", f"{msg.member_id}-{k}")
                                                                          for k in range(30)]))
-        ctx.put("seen", {"_id": msg.member_id, "after": len(store.docs["seen"])})
+        ctx.put("seen", {"_id": msg.member_id, "after": seen})
 
-    store, relay = FakeStore(), FakeRelay()
-    p = pipeline(store, relay)
-    p.handlers = {"MemberDied": Handler(reserves)}
-    p.max_documents = 100
-    envs = [event(f"m-{i}") for i in range(10)]
-    await p.process([record(e, i) for i, e in enumerate(envs)])
+    store = await ten_records_under_a_limit_of_100(reserves)
     assert store.commits == 3  # as if the documents were read at once: 4, 4, then 2
     assert [store.docs["seen"][f"m-{i}"]["after"] for i in range(10)] == [0, 0, 0, 0, 4, 4, 4, 4, 8, 8]
 
