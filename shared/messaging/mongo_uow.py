@@ -13,9 +13,9 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import DeleteOne, InsertOne, ReplaceOne, UpdateOne
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
 
-from shared.messaging.failures import is_contention
+from shared.messaging.failures import WRITE_CONFLICT, is_contention
 from shared.messaging.records import Outgoing
 from shared.messaging.tally import Tally
 from shared.messaging.unit_of_work import VERSION, Conflict, Inc, StagedUnitOfWork, Write, apply_inc, clone
@@ -151,7 +151,14 @@ class MongoStore:
                         await self.db[inbox_of(pipeline)].insert_many(
                             [{"_id": i, "at": now} for i in consumed], ordered=True, session=session)
                     for coll, coll_ops in ops.items():
-                        result = await self.db[coll].bulk_write(coll_ops, ordered=True, session=session)
+                        try:
+                            result = await self.db[coll].bulk_write(coll_ops, ordered=True, session=session)
+                        except OperationFailure as exc:
+                            if getattr(exc, "code", None) != WRITE_CONFLICT:
+                                raise
+                            # Another transaction writes one of these documents now: say where, for
+                            # the operator (the driver's message names no collection).
+                            raise Conflict(f"{coll}: written by another transaction at the same time") from exc
                         want = expected[coll]
                         if (result.matched_count + result.upserted_count != want["match"] + want["inc"]
                                 or result.deleted_count != want["delete"]):

@@ -246,3 +246,22 @@ async def test_a_sharded_tally_sums_to_the_documents_counts_and_concurrent_units
     finally:
         await client.drop_database(db.name)
         await client.close()
+
+
+async def test_a_write_conflict_with_a_transaction_under_way_is_a_conflict_naming_its_collection(store):
+    """Two transactions writing one document at once: the second loses at once (MongoDB's write
+    conflict, which names no collection). The store says which collection, for the operator, and
+    it is a Conflict: the unit runs again on fresh reads."""
+    seed = store.unit()
+    seed.put("tallied", {"_id": "x", "n": 0})
+    seed.commit_message()
+    await store.commit(seed, "p", [])
+    uow = store.unit()
+    uow.put("tallied", (await uow.get("tallied", "x")) | {"n": 2})
+    uow.commit_message()
+    async with store.client.start_session() as other:
+        async with await other.start_transaction():
+            await store.db["tallied"].update_one({"_id": "x"}, {"$inc": {"n": 1}}, session=other)
+            with pytest.raises(Conflict, match="^tallied: written by another transaction"):
+                await store.commit(uow, "p", [])
+    assert (await store.db["tallied"].find_one({"_id": "x"}))["n"] == 1
