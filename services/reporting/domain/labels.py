@@ -49,6 +49,8 @@ APPLICANT_STAGE_LABELS = {"applicant": "入党申请人", "activist": "入党积
 # Organisational life: held first, then required, as the dashboard's "实际/应开".
 HELD, REQUIRED = "实际", "应开"
 NOT_RATED = "未评定"
+# An organisation with no registered member on the reading day: nothing to rate (the dashboard).
+NO_MEMBERS = "无在册党员"
 
 
 def period_label(period: Period) -> str:
@@ -66,7 +68,7 @@ def all_labels() -> dict:
     return {"kinds": KIND_LABELS, "activity_kinds": ACTIVITY_KINDS, "attendance": ATTENDANCE_STATUSES,
             "statuses": STATUS_LABELS, "alerts": ALERT_LABELS, "levels": LEVEL_LABELS,
             "org_kinds": ORG_KIND_LABELS, "figures": FIGURE_LABELS, "held": HELD, "required": REQUIRED,
-            "not_rated": NOT_RATED, "posts": POST_LABELS, "funds": FUNDS_LABELS,
+            "not_rated": NOT_RATED, "no_members": NO_MEMBERS, "posts": POST_LABELS, "funds": FUNDS_LABELS,
             "grade_moves": MOVE_LABELS, "study": STUDY_LABELS, "attendance_modes": ATTENDANCE_MODES,
             "applicant_stages": APPLICANT_STAGE_LABELS, **service_labels(), **facility_labels()}
 

@@ -12,6 +12,7 @@ import pytest
 from scripts.dashboard_screenshots import CHROMIUM, PHONE, chromium, phone_page
 from tests.infra import ROOT
 from tests.support import auth
+from tests.support.messages import eventually
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = ROOT / "artifacts"
@@ -79,6 +80,32 @@ async def test_without_parameters_the_current_year_as_of_today_and_an_empty_year
     assert f"X区（区）· {today.year}年度 · 截至 {min(today, date(today.year, 12, 31))}" in html
     empty = text(dom(f"{reporting.url}/?org={scenario['district']}&period=2030&year=2030&as_of=2030-06-30"))
     assert "2030年度暂无记录" in empty and "0.0%" not in empty
+
+
+async def test_a_branch_without_members_shows_no_rate_score_or_stars(browser, reporting, rbus):
+    """A branch with nobody registered (merged away, or not filled yet): the rule gives its rates
+    with nothing to measure as 1 (domain.md), hence a score and stars that would read as praise.
+    The dashboard shows 无在册党员 and no figure for it; its neighbour's row is as before."""
+    from shared.contracts import members as m
+    from tests.integration.reporting.support import event, paid, publish, registered, tree_events, uid
+
+    full, empty, member = uid("b"), uid("b"), uid("m")
+    ids, orgs = tree_events([(full, False, 0), (empty, False, 0)])
+    await publish(rbus, *orgs, registered(member, full, "2026-01-05"),
+                  paid(member, full, ["2026-01"], "24.00", "2026-01-10"),
+                  event(m.SecretaryAppointed, "2026-01-06", branch_id=full, member_id=member))
+    url = f"{reporting.url}/?org={ids['community']}&period=2026-Q1&year=2026&as_of=2026-03-31"
+    async with auth.client(reporting.url) as http:
+        async def paid_seen():
+            r = await http.get(f"/api/v1/orgs/{ids['community']}/report", params={"period": "2026-Q1"})
+            return r.status_code == 200 and r.json()["dues"]["member_months_paid"] == 1
+        await eventually(paid_seen, timeout=60)
+    rows = re.findall(r"<tr[^>]*data-org=[^>]*>(.*?)</tr>", dom(url).split('id="branches"', 1)[1].split("</table>", 1)[0])
+    cells = {re.sub(r"<[^>]+>", "", r.split("</td>", 1)[0]): re.sub(r"<[^>]+>", " ", r) for r in rows}
+    [filled] = [v for k, v in cells.items() if k.endswith("1")]
+    [unfilled] = [v for k, v in cells.items() if k.endswith("2")]
+    assert "无在册党员" in unfilled and "%" not in unfilled and "★" not in unfilled, unfilled
+    assert "无在册党员" not in filled and "%" in filled, filled
 
 
 async def test_branch_view_lists_members_and_opens_a_ledger_with_labels(browser, reporting, scenario):
