@@ -15,7 +15,6 @@ already under way or done is never changed (README, "Late facts").
 """
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from weakref import WeakKeyDictionary
 
 from services.notifications.adapters.documents import (
     ALERTS, DELIVERIES, DELIVERY, FEEDBACK, MEMBER, MEMBERS, NOTICE, NOTICE_INDEX, NOTICES, ORGS, delivery_id, index_id, org_doc,
@@ -448,17 +447,11 @@ class _Late:
     notices: set[str] = field(default_factory=set)  # the notices still open to the facts
 
 
-# The batch's members with late facts, beside its unit of work, until its deferred steps settle
-# them (as reporting's handlers._BATCHES). A message that rolls back may leave its member here:
-# their deliveries are then read, and settled only if another fact of the batch asked.
-_LATE: "WeakKeyDictionary[object, dict[str, _Late]]" = WeakKeyDictionary()
-
-
 def _late(ctx: Context) -> dict[str, _Late]:
-    late = _LATE.get(ctx.uow)
-    if late is None:
-        late = _LATE[ctx.uow] = {}
-    return late
+    """The batch's members with late facts, until its deferred steps settle them (kept beside its
+    unit of work). A message that rolls back may leave its member here: their deliveries are then
+    read, and settled only if another fact of the batch asked."""
+    return ctx.uow.beside("late-facts", dict)
 
 
 async def _settle_member(ctx: Context, mb: Member, recorded: str, placed: bool = False,

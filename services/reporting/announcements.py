@@ -19,7 +19,6 @@ import copy
 import hashlib
 import logging
 from datetime import datetime, timedelta, timezone
-from weakref import WeakKeyDictionary
 
 from services.reporting.domain import announcements as dom
 from services.reporting.settings import alert_settle_seconds
@@ -58,9 +57,9 @@ def emit(ctx: Context, what: str, x: dict, day: str) -> None:
 
 Change = tuple[str, dict | None, dict | None]  # alert_id, before (open_alerts entry), now (or None)
 
-# The batch's changes waiting for its deferred step, beside its unit of work (as handlers._Batch:
-# a batch run again starts with a new one). Evaluations add to it as their last step.
-_STAGED: "WeakKeyDictionary[object, list]" = WeakKeyDictionary()
+# The batch's changes waiting for its deferred step, beside its unit of work (`UnitOfWork.beside`:
+# a batch run again starts with a new list). Evaluations add to it as their last step.
+_STAGED = "alert-announcements"
 
 
 def announce(ctx: Context, changes: list[Change], day: str) -> None:
@@ -75,13 +74,15 @@ def announce(ctx: Context, changes: list[Change], day: str) -> None:
         return
     cause = {"id": ctx.envelope.id, "occurred_at": ctx.envelope.occurred_at.isoformat(),
              "correlation_id": ctx.envelope.correlation_id, "district": ctx.envelope.district}
-    _STAGED.setdefault(ctx.uow, []).extend((alert_id, before, now, day, cause) for alert_id, before, now in changes)
+    ctx.uow.beside(_STAGED, list).extend((alert_id, before, now, day, cause) for alert_id, before, now in changes)
     ctx.defer(("alert-announcements",), _stage)
 
 
 async def _stage(ctx: Context) -> None:
     """The batch's changes into their announcements, in the order they were evaluated."""
-    staged = _STAGED.pop(ctx.uow, [])
+    waiting = ctx.uow.beside(_STAGED, list)
+    staged = list(waiting)
+    waiting.clear()  # a later round stages into it again
     await ctx.uow.prefetch((ANNOUNCEMENTS, alert_id) for alert_id, *_ in staged)
     at = dom.stamp(datetime.now(timezone.utc) + timedelta(seconds=alert_settle_seconds()))
     for alert_id, before, now, day, cause in staged:

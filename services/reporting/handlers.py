@@ -18,7 +18,6 @@ They are announced once the change has stood for the settling time (announcement
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
-from weakref import WeakKeyDictionary
 
 from services.reporting import announcements, facility_demand, reorganization, service_requests, teams
 from services.reporting.adapters import figure_store
@@ -69,14 +68,8 @@ class _Batch:
         self.branches_read: set[str] = set()
 
 
-_BATCHES: "WeakKeyDictionary[object, _Batch]" = WeakKeyDictionary()
-
-
 def batch(ctx: Context) -> _Batch:
-    b = _BATCHES.get(ctx.uow)
-    if b is None:
-        b = _BATCHES[ctx.uow] = _Batch()
-    return b
+    return ctx.uow.beside("reporting-batch", _Batch)
 
 
 # ---- alerts ---------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ class UnitOfWork(Protocol):
     def send(self, record: Outgoing) -> None: ...
     def defer(self, key: Any, run: Callable[[], Awaitable[None]], cause: Any = None) -> None: ...
     def reserve(self, documents: int) -> None: ...
+    def beside(self, key: Any, make: Callable[[], Any]) -> Any: ...
     def pending(self, coll: str) -> dict[str, dict | None]: ...
 
 
@@ -118,6 +119,7 @@ class StagedUnitOfWork:
         self._staged_deferred: dict[Any, tuple[Any, Callable]] = {}
         # Documents deferred work will bring in (see `reserve`), the batch's and the message's.
         self._batch_reserved = self._staged_reserved = 0
+        self._beside: dict[Any, Any] = {}  # see `beside`
 
     async def _load(self, coll: str, ids: list[str]) -> dict[str, dict]:
         raise NotImplementedError
@@ -130,6 +132,14 @@ class StagedUnitOfWork:
         """Count documents that this message's deferred work will read at the end of the batch
         (at most), so that a batch is cut by what it will hold, not only by what it holds yet."""
         self._staged_reserved += documents
+
+    def beside(self, key: Any, make: Callable[[], Any]) -> Any:
+        """What handlers gather for their deferred work (`defer`), kept with this unit of work, so
+        a batch run again starts afresh: `make()` the first time `key` is asked. Not staged per
+        message: a handler adds to it as its last step, after anything that could fail."""
+        if key not in self._beside:
+            self._beside[key] = make()
+        return self._beside[key]
 
     async def prefetch(self, keys: Iterable[Key]) -> None:
         wanted: dict[str, set[str]] = defaultdict(set)
