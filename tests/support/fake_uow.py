@@ -52,26 +52,44 @@ class _Pipeline:
         return base
 
 
-async def handle(handlers: dict, envelope: dict, uow: FakeUnitOfWork) -> list:
-    """Run one command or event through a service's handler table against the fake, as the
-    pipeline does (prefetch what the handler wants, then handle it); returns the envelopes it
-    emitted (a `Rejected` propagates, as the pipeline would see it)."""
+async def stage(handlers: dict, envelope: dict, uow: FakeUnitOfWork) -> None:
+    """One command or event of a batch into the fake, as the pipeline does (prefetch what the
+    handler wants, then handle it, then keep the message's changes); a `Rejected` propagates."""
     from shared.contracts.parsing import Parsed, parse_object
     from shared.messaging.pipeline import Context
 
     parsed = parse_object(envelope)
     assert isinstance(parsed, Parsed), parsed
     await uow.prefetch(handlers[parsed.envelope.type].wants(parsed.message))
-    before = len(uow._staged_out) + len(uow._batch_out)
     await handlers[parsed.envelope.type].handle(parsed.message, Context(_Pipeline(), parsed.envelope, uow))
     uow.assert_untouched()
     uow.commit_message()
-    while due := uow.take_deferred():  # the message as a batch of its own: its deferred work now
+
+
+async def run_deferred(uow: FakeUnitOfWork) -> None:
+    """The batch's deferred work, round after round, as the pipeline runs it before the commit."""
+    from shared.messaging.pipeline import DEFERRED_ROUNDS
+
+    for _round in range(DEFERRED_ROUNDS):
+        due = uow.take_deferred()
+        if not due:
+            return
         for _key, _cause, run in due:
             await run()
-            uow.assert_untouched()
             uow.commit_message()
+    raise AssertionError("deferred work still deferring more")
+
+
+async def handle(handlers: dict, envelope: dict, uow: FakeUnitOfWork) -> list:
+    """Run one command or event through a service's handler table against the fake, as a batch of
+    its own (`stage`, then `run_deferred`); returns the envelopes it emitted (a `Rejected`
+    propagates, as the pipeline would see it)."""
     import json
+
+    before = len(uow._staged_out) + len(uow._batch_out)
+    await stage(handlers, envelope, uow)
+    await run_deferred(uow)
+    uow.assert_untouched()
     return [json.loads(r.value) for r in uow.outbox[before:]]
 
 

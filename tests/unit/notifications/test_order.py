@@ -24,7 +24,7 @@ from services.notifications.handlers import HANDLERS
 from shared.contracts.envelope import Envelope
 from shared.contracts.parsing import parse_object
 from shared.messaging.pipeline import Context
-from tests.support.fake_uow import FakeUnitOfWork, _Pipeline, handle
+from tests.support.fake_uow import FakeUnitOfWork, _Pipeline, handle, run_deferred, stage
 from tests.support.messages import envelope
 from tests.support.scenario import register, tree
 
@@ -457,14 +457,8 @@ class Counting(FakeUnitOfWork):
 async def in_one_batch(uow: FakeUnitOfWork, envs: list[dict]) -> None:
     """The messages as one batch of the pipeline: each handled, then the batch's deferred work."""
     for env in envs:
-        parsed = parse_object(env)
-        await uow.prefetch(HANDLERS[env["type"]].wants(parsed.message))
-        await HANDLERS[env["type"]].handle(parsed.message, Context(_Pipeline(), parsed.envelope, uow))
-        uow.commit_message()
-    while due := uow.take_deferred():
-        for _key, _cause, work in due:
-            await work()
-            uow.commit_message()
+        await stage(HANDLERS, env, uow)
+    await run_deferred(uow)
     uow.commit()
 
 
