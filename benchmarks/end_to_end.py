@@ -531,8 +531,7 @@ async def run_platform(path: Path, mode: str, kafka: str, mongo: str, extra_env:
         rest = await at_rest(platform, started, settle_s) if settle_s else None
         async with httpx.AsyncClient(timeout=10, headers=platform.headers) as http:
             final = await _report(http, platform.urls["reporting"], want)
-        final_differs = {k: (_figure(final, k), v) for k, v in want["figures"].items()
-                         if final is None or _figure(final, k) != v}
+        final_differs = _differs(final, want)
         profiles = stop_py_spy(spies)
         res = await sampler.stop()
         async with httpx.AsyncClient(timeout=5) as http:
@@ -587,8 +586,7 @@ async def caught_up(platform: Platform, want: dict, started: float, wait_s: floa
             now = time.monotonic()
             idle = all(m is not None and m["lag_series"] and m["lag"] == 0 and m["backlog"] == 0 for m in ms)
             records = sum(sum(m["records"].values()) for m in ms if m)
-            differs = {k: (_figure(report, k), v) for k, v in want["figures"].items()
-                       if report is None or _figure(report, k) != v}
+            differs = _differs(report, want)
             key_ok = report is not None and not any(k in differs for k in KEY_FIGURES)
             if shown is None and not differs:
                 shown = now - started
@@ -628,6 +626,11 @@ async def at_rest(platform: Platform, started: float, wait_s: float, quiet_s: fl
             await asyncio.sleep(1)
     say(f"warning: the platform was not at rest {wait_s:.0f}s after the report")
     return None
+
+
+def _differs(report: dict | None, want: dict) -> dict:
+    """The figures of the report that are not the simulator's: {figure: (got, expected)}."""
+    return {k: (_figure(report, k), v) for k, v in want["figures"].items() if report is None or _figure(report, k) != v}
 
 
 async def _report(http: httpx.AsyncClient, url: str, want: dict) -> dict | None:
