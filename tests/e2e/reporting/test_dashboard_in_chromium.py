@@ -100,12 +100,16 @@ async def test_a_branch_without_members_shows_no_rate_score_or_stars(browser, re
             r = await http.get(f"/api/v1/orgs/{ids['community']}/report", params={"period": "2026-Q1"})
             return r.status_code == 200 and r.json()["dues"]["member_months_paid"] == 1
         await eventually(paid_seen, timeout=60)
-    rows = re.findall(r"<tr[^>]*data-org=[^>]*>(.*?)</tr>", dom(url).split('id="branches"', 1)[1].split("</table>", 1)[0])
+    html = dom(url)
+    rows = re.findall(r"<tr[^>]*data-org=[^>]*>(.*?)</tr>", html.split('id="branches"', 1)[1].split("</table>", 1)[0])
     cells = {re.sub(r"<[^>]+>", "", r.split("</td>", 1)[0]): re.sub(r"<[^>]+>", " ", r) for r in rows}
     [filled] = [v for k, v in cells.items() if k.endswith("1")]
     [unfilled] = [v for k, v in cells.items() if k.endswith("2")]
     assert "无在册党员" in unfilled and "%" not in unfilled and "★" not in unfilled, unfilled
     assert "无在册党员" not in filled and "%" in filled, filled
+    # nor a participation line at 0 %: the chart has points for the filled branch only
+    chart = html.split('id="chart-participation"', 1)[1].split("</svg>", 1)[0]
+    assert "天鹅湖社区退休党支部1 2026-01" in chart and "天鹅湖社区退休党支部2 " not in chart
 
 
 async def test_branch_view_lists_members_and_opens_a_ledger_with_labels(browser, reporting, scenario):
