@@ -63,6 +63,7 @@ async def test_dashboard_shows_the_tree_figures_charts_and_alerts(browser, repor
     by_children = dom(f"{page_url}&rows=children")
     table = by_children.split('id="branches-section"', 1)[1].split("</section>", 1)[0]
     assert "各下级组织指标" in table and "湖滨街道" in table and "天鹅湖社区退休党支部1" not in table
+    assert "组织生活完成情况（下级组织 × 会议类型）" in by_children and "组织生活完成情况（支部 × 会议类型）" in html
     assert "支委职数（应配/已配）" in html and "书记培训覆盖率" in html  # a branch's leadership (issue 13)
     assert "支委职务空缺超期" in html  # b1's committee posts were never filled
     assert "2026年第1季度" in text(html) and "2026年1月起" in text(html)  # since in words
