@@ -465,12 +465,22 @@ def batch_phases(log: Path, started_wall: float) -> dict:
         lines = log.read_text(errors="replace").splitlines()
     except OSError:
         return {}
+    rss_before, rise = None, None  # the largest rise in memory across one batch or unit
+    held = None  # the batch that held the most documents
     for line in lines:
-        if '"batch done"' not in line:
+        if '"batch done"' not in line and '"unit done"' not in line:
             continue
         try:
             d = json.loads(line)
         except ValueError:
+            continue
+        rss = d.get("rss_mb")
+        if rss is not None and rss_before is not None and (rise is None or rss - rss_before > rise["mb"]):
+            rise = {"mb": round(rss - rss_before, 1), "to_mb": rss, **_what(d)}
+        rss_before = rss if rss is not None else rss_before
+        if held is None or d.get("documents", 0) > held["documents"]:
+            held = {"documents": d.get("documents", 0), **_what(d)}
+        if d["msg"] != "batch done":
             continue
         batches += 1
         records += d.get("records", 0)
@@ -480,7 +490,14 @@ def batch_phases(log: Path, started_wall: float) -> dict:
     return {"batches": batches, "records": records,
             "records_per_batch": round(records / batches, 1) if batches else None,
             "seconds": {k: round(v / 1000, 2) for k, v in ms.items()},
-            "last_batch_s": round(datetime.fromisoformat(last).timestamp() - started_wall, 1) if last else None}
+            "last_batch_s": round(datetime.fromisoformat(last).timestamp() - started_wall, 1) if last else None,
+            "largest_rise": rise, "most_held": held}
+
+
+def _what(line: dict) -> dict:
+    """Which batch or unit a `batch done` / `unit done` line is about."""
+    keys = ("pipeline", "unit", "records", "events", "documents", "ts")
+    return {k: line[k] for k in keys if k in line}
 
 
 # ---- one platform run ------------------------------------------------------------------------
@@ -697,6 +714,9 @@ def show_run(r: dict) -> None:
                 phases = "  ".join(f"{k} {v:.1f}s" for k, v in b["seconds"].items())
                 print(f"      {name:<13} {b['records']:>6} records in {b['batches']:>4} batches "
                       f"({b['records_per_batch']:>5}/batch), last at {b['last_batch_s']:>6}s; batch time: {phases}")
+                if b.get("largest_rise") or b.get("most_held"):
+                    print(f"        memory: the largest rise across one batch or unit {b.get('largest_rise')}; "
+                          f"the most documents held {b.get('most_held')}")
         print(f"      batches run again (a conflict with another writer; a transient failure): {r.get('batch_retries')}")
         print(f"      events by topic: {r['events_by_topic']}")
         print(f"      events by type: {dict(list(r['events_by_type'].items())[:10])}")

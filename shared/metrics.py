@@ -8,6 +8,7 @@ of a FastStream broker), and `refresh_lag()` asks them all when Prometheus scrap
 """
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ RETRY_REASONS = ("conflict", "transient")
 # 1 ms to 30 s: a batch of a few records on a quiet day, up to a large batch on a slow database.
 BATCH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0)
 LAG_TIMEOUT = 1.0  # seconds each lag source may take at a scrape
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 RECORDS = Counter("sunsetred_records", "Records a pipeline consumed, by what became of them",
                   ["service", "pipeline", "outcome"])
@@ -61,6 +63,16 @@ def retried(service: str, pipeline: str, reason: str) -> None:
 
 def set_outbox_backlog(service: str, n: int) -> None:
     OUTBOX_BACKLOG.labels(service).set(n)
+
+
+def resident_mb() -> float | None:
+    """The process's resident memory now, in MB (None where /proc is not there): logged with each
+    batch, so a rise in memory can be laid beside the batch that caused it."""
+    try:
+        with open("/proc/self/statm") as f:
+            return round(int(f.read().split()[1]) * _PAGE / 2**20, 1)
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def declare_pipeline(service: str, pipeline: str) -> None:

@@ -254,6 +254,8 @@ class Pipeline:
             uow.commit_message()
             await self._run_deferred(uow)
             await self._commit(uow, [])
+            log.info("unit done", extra={"pipeline": self.name, "unit": cause.type, "events": len(uow.outbox),
+                                         "documents": uow.size(), "rss_mb": metrics.resident_mb()})
 
         await self._contended(once)
 
@@ -341,8 +343,11 @@ class Pipeline:
         for outcome, n in outcomes.items():
             if outcome in metrics.OUTCOMES:
                 metrics.count(self.service, self.name, outcome, n)
-        log.info("batch done", extra={"records": len(records) - len(rest), "new": len(consumed), "outcomes": outcomes,
-                                      "events": len(uow.outbox), "ms": clock.laps, "left": len(rest)})
+        # `documents`: what the unit of work held (cut at `max_documents`); `rss_mb`: the process's
+        # memory after it, to tell which batches raise it.
+        log.info("batch done", extra={"pipeline": self.name, "records": len(records) - len(rest), "new": len(consumed),
+                                      "outcomes": outcomes, "events": len(uow.outbox), "documents": uow.size(),
+                                      "rss_mb": metrics.resident_mb(), "ms": clock.laps, "left": len(rest)})
         return rest
 
     async def _alone(self, record: Incoming) -> None:

@@ -3,6 +3,7 @@
 Pure: the store and the relay are in memory; the real unit of work stages the writes.
 """
 import json
+import logging
 from collections import defaultdict
 
 import pytest
@@ -253,6 +254,21 @@ async def test_a_batch_whose_documents_grow_past_the_limit_is_committed_in_sever
     store = await ten_records_under_a_limit_of_100(reads_many)
     assert store.commits == 3  # 4 records (120 documents > 100), 4, then the last 2
     assert [store.docs["seen"][f"m-{i}"]["after"] for i in range(10)] == [0, 0, 0, 0, 4, 4, 4, 4, 8, 8]
+
+
+async def test_each_batch_logs_its_pipeline_the_documents_it_held_and_the_memory_after_it(caplog):
+    """What tells an operator (and end_to_end.py) which batches raise a service's memory."""
+    async def reads_many(msg, ctx, seen):
+        for k in range(30):
+            await ctx.get("notices", f"{msg.member_id}-{k}")
+        ctx.put("seen", {"_id": msg.member_id, "after": seen})
+
+    with caplog.at_level(logging.INFO, logger="shared.messaging.pipeline"):
+        await ten_records_under_a_limit_of_100(reads_many)
+    done = [r for r in caplog.records if r.msg == "batch done"]
+    assert [(r.pipeline, r.records) for r in done] == [("events", 4), ("events", 4), ("events", 2)]
+    assert [r.documents for r in done][:2] == [4 * 31, 4 * 31]  # 30 read and 1 written a record
+    assert all(r.rss_mb > 0 for r in done)
 
 
 async def test_a_batch_is_cut_by_what_its_deferred_work_will_read_not_only_by_what_it_holds():
