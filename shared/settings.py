@@ -33,7 +33,10 @@ class Settings(BaseSettings):
     # own, once its unit of work holds this many documents (read or written): a batch's memory is
     # its documents, and a few records can bring in many (a member's fact handled after a year of
     # notices re-addresses some 200 deliveries): 2,000 such records held 360 MB in notifications.
-    unit_max_documents: int = 20000
+    # 20,000 still let notifications reach 330-365 MB in some runs of the 300-member year (its late
+    # facts' batches, run again after losing to the delivery worker); at 5,000, 164-214 MB in three
+    # runs, and fewer batches run again (a smaller transaction overlaps fewer of the worker's).
+    unit_max_documents: int = 5000
     batch_timeout_ms: int = 50
     # A handler that raises is retried this many times before its message is dead-lettered.
     handler_attempts: int = 3

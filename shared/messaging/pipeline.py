@@ -162,7 +162,7 @@ class Pipeline:
     # A batch whose handlers brought more documents than this into its unit of work (beyond those
     # its records name, prefetched) is committed after the record that took it past, and the
     # records behind go on in another transaction (bounds a batch's memory).
-    max_documents: int = 20000
+    max_documents: int = 5000
     on_stage: Callable[[str], Awaitable[None]] | None = None
     # The registry of senders' keys (shared.kafka_auth.SourceKeys): a commands pipeline answers a
     # command whose sender it cannot prove `not_allowed`. None: no check (PLAINTEXT development).
