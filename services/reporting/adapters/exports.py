@@ -20,7 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from services.reporting.domain.labels import (
-    FIGURE_LABELS, HELD, KIND_LABELS, NOT_RATED, REQUIRED, STATUS_LABELS, period_label,
+    FIGURE_LABELS, HELD, KIND_LABELS, NO_MEMBERS, NOT_RATED, REQUIRED, STATUS_LABELS, period_label,
 )
 from shared.contracts.codes import ORG_LIFE_KINDS
 from shared.periods import parse_period
@@ -29,6 +29,7 @@ from shared.periods import parse_period
 TEXT, INT, RATE, MONEY, HOURS, SCORE, DAY, STARS = "text", "int", "rate", "money", "hours", "score", "day", "stars"
 MAX_MEMBER_ROWS = 5_000
 MASKED = "****"  # a sum that is one person's money (domain/disclosure.py): text, not a number
+UNMEASURED = "—"  # a rate or score of an organisation with no registered member (below): text
 XLSX_FORMATS = {INT: "0", RATE: "0.00%", MONEY: "#,##0.00", HOURS: "0.0#", SCORE: "0.00", DAY: "yyyy-mm-dd",
                 STARS: "0"}
 
@@ -48,6 +49,21 @@ def _at(path: str, optional: bool = False):
 
 def _figure(path: str, kind: str) -> tuple[str, object, str]:
     return FIGURE_LABELS[path], _at(path), kind
+
+
+def _unmeasured(r: dict) -> bool:
+    """No registered member on the reading day (a branch merged away or not filled yet, a town
+    whose only branch was): its rates have nothing to measure, and the score the rule gives then
+    (domain.md counts such a rate as 1: 60 and two stars for an empty branch, 100 and five for an
+    emptied town) would read as a grade. The exports say so as the dashboard does: "—" and
+    无在册党员; the API keeps the contract's figures."""
+    return (r.get("members") or {}).get("registered") == 0
+
+
+def _measured(path: str, kind: str, instead: str = UNMEASURED) -> tuple[str, object, str]:
+    """A figure that an organisation with nobody to measure shows as `instead`."""
+    get = _at(path)
+    return FIGURE_LABELS[path], (lambda r: instead if _unmeasured(r) else get(r)), kind
 
 
 # Issue 13's sections, as the dashboard's leadership cards name them: the committee, the
@@ -75,17 +91,18 @@ REPORT_COLUMNS = [
     ("统计期", lambda r: period_label(parse_period(r["period"])), TEXT), ("截至日期", _at("as_of"), DAY),
     _figure("members.registered", INT), _figure("members.resident", INT), _figure("members.away", INT),
     _figure("members.exempt", INT), _figure("members.deceased", INT),
-    _figure("participation.active", INT), _figure("participation.rate", RATE),
-    _figure("participation.resident_rate", RATE),
+    _figure("participation.active", INT), _measured("participation.rate", RATE),
+    _measured("participation.resident_rate", RATE),
     *[col for k in ORG_LIFE_KINDS for col in (
         (f"{KIND_LABELS[k]}（{HELD}）", _at(f"organisational_life.{k}.held"), INT),
         (f"{KIND_LABELS[k]}（{REQUIRED}）", _at(f"organisational_life.{k}.required"), INT))],
-    _figure("organisational_life.compliance", RATE),
-    _figure("dues.member_months_due", INT), _figure("dues.member_months_paid", INT), _figure("dues.rate", RATE),
+    _measured("organisational_life.compliance", RATE),
+    _figure("dues.member_months_due", INT), _figure("dues.member_months_paid", INT), _measured("dues.rate", RATE),
     _figure("dues.amount_paid", MONEY), _figure("volunteer_hours", HOURS),
     _figure("notices.sent", INT), _figure("notices.acknowledged", INT), _figure("notices.ack_rate", RATE),
     _figure("visits.members_visited", INT), _figure("visits.overdue", INT),
-    _figure("score", SCORE), _figure("recommended_stars", STARS), (FIGURE_LABELS["stars"], _at("stars"), STARS),
+    _measured("score", SCORE), _measured("recommended_stars", STARS, NO_MEMBERS),
+    (FIGURE_LABELS["stars"], _at("stars"), STARS),
     *LEADERSHIP_COLUMNS,
 ]
 MEMBER_COLUMNS = [
@@ -106,7 +123,7 @@ def _month_label(month: str | None) -> str | None:
 def _xlsx_value(value, kind: str):
     if value is None:
         return NOT_RATED if kind == STARS else None
-    if value == MASKED:
+    if value in (MASKED, UNMEASURED, NO_MEMBERS):
         return value
     if kind in (MONEY, HOURS, SCORE, RATE):
         return Decimal(str(value))
@@ -118,6 +135,8 @@ def _xlsx_value(value, kind: str):
 def _csv_value(value, kind: str) -> str:
     if value is None:
         return NOT_RATED if kind == STARS else ""
+    if value in (UNMEASURED, NO_MEMBERS):
+        return value
     if kind == RATE:  # read back as the same number by a spreadsheet program: 0.3123 → "31.23%"
         return f"{Decimal(str(value)) * 100:.2f}%"
     return str(value)

@@ -155,3 +155,39 @@ def test_exports_carry_the_leadership_sections_as_numbers_and_a_masked_allowance
     assert before["支委职数（应配）"] is None  # a report without the sections: empty cells, not an error
     row = csv_rows(with_leadership(report()))[0]
     assert (row["书记培训覆盖率"], row["书记补助已发（元）"], row["书记考核年度"]) == ("100.00%", "2200.00", "2025")
+
+
+def empty_branch() -> dict:
+    """A branch with nobody registered on the day, as the API reports it: the rule counts every
+    rate with nothing to measure as 1 (domain.md), hence 60 points and two stars."""
+    r = report(org_id="b2", name="并入后的原支部")
+    r["members"] = {"registered": 0, "resident": 0, "away": 0, "exempt": 0, "deceased": 0}
+    r["participation"] = {"active": 0, "rate": 1.0, "resident_rate": 1.0}
+    r["organisational_life"]["compliance"] = 1.0
+    r["dues"] = {"member_months_due": 0, "member_months_paid": 0, "rate": 1.0, "amount_paid": "0.00"}
+    r.update(score=60.0, recommended_stars=2)
+    return r
+
+
+UNMEASURED = ["participation.rate", "participation.resident_rate", "organisational_life.compliance", "dues.rate",
+              "score"]
+
+
+def test_an_organisation_with_no_registered_member_exports_no_rate_score_or_stars_as_the_dashboard():
+    summary, filled, empty = report(period="2025"), report(), empty_branch()
+    rows = csv_rows(summary, filled, empty)
+    for path in UNMEASURED:
+        assert rows[2][FIGURE_LABELS[path]] == "—", path
+        assert rows[1][FIGURE_LABELS[path]] not in ("—", ""), path
+    assert rows[2][FIGURE_LABELS["recommended_stars"]] == "无在册党员"
+    assert rows[1][FIGURE_LABELS["recommended_stars"]] == "4"
+    assert rows[2][FIGURE_LABELS["members.registered"]] == "0"
+
+    sheet = load_workbook(io.BytesIO(exports.xlsx(summary, [filled, empty], []))).active
+    header = [c.value for c in sheet[1]]
+    filled_row, empty_row = ([c.value for c in sheet[n]] for n in (3, 4))
+    for path in UNMEASURED:
+        assert empty_row[header.index(FIGURE_LABELS[path])] == "—", path
+        assert isinstance(filled_row[header.index(FIGURE_LABELS[path])], (int, float)), path
+    assert empty_row[header.index(FIGURE_LABELS["recommended_stars"])] == "无在册党员"
+    assert filled_row[header.index(FIGURE_LABELS["recommended_stars"])] == 4
