@@ -257,7 +257,7 @@ class Pipeline:
             log.info("unit done", extra={"pipeline": self.name, "unit": cause.type, "events": len(uow.outbox),
                                          "documents": uow.size(), "rss_mb": metrics.resident_mb()})
 
-        await self._contended(once)
+        await self._contended(once, unit=cause.type)
 
     async def sweep_parked(self) -> None:
         """Retry held commands (their reference may have arrived through another instance) and
@@ -271,11 +271,13 @@ class Pipeline:
                 await self._run_deferred(uow)
                 await self._commit(uow, [])
 
-        await self._contended(once)
+        await self._contended(once, unit="held commands")
 
     # ---- the batch ------------------------------------------------------------------------------
 
-    async def _contended(self, run: Callable[[], Awaitable[None]], attempts: int = CONTENTION_ATTEMPTS) -> None:
+    async def _contended(self, run: Callable[[], Awaitable[None]], attempts: int = CONTENTION_ATTEMPTS,
+                         unit: str = "batch") -> None:
+        """`unit`: what lost, for the log: a batch of records, or a background unit's type."""
         for attempt in range(1, attempts + 1):
             try:
                 return await run()
@@ -284,7 +286,7 @@ class Pipeline:
                     raise
                 metrics.retried(self.service, self.name, "conflict")
                 log.info("write conflict with another writer: running the batch again",
-                         extra={"pipeline": self.name, "attempt": attempt, "error": str(exc)[:300]})
+                         extra={"pipeline": self.name, "unit": unit, "attempt": attempt, "error": str(exc)[:300]})
                 await asyncio.sleep(random.uniform(0, 0.02 * 2 ** attempt))
 
     async def _in_batches(self, records: Sequence[Incoming]) -> None:
