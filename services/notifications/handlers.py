@@ -511,34 +511,52 @@ async def _read_late(ctx: Context) -> None:
     """The batch's late facts, first: the deliveries they may change, then the notices of those
     that may still change (a notice, with its recipients, is large; a late fact finds most of the
     member's deliveries already acted on), each in one query."""
-    late = _late(ctx)
+    late, now = _late(ctx), stamp(clock())
     await ctx.uow.prefetch([(DELIVERIES, delivery_id(n, mid)) for mid, x in late.items() for n in x.notices])
-    wanted = {n for mid, x in late.items() for n in x.notices if await _may_change(ctx, delivery_id(n, mid))}
+    wanted = {n for mid, x in late.items() for n in x.notices if await _may_change(ctx, delivery_id(n, mid), now)}
     await ctx.uow.prefetch([(NOTICES, n) for n in sorted(wanted)])
 
 
 async def _settle_late(ctx: Context, member_id: str) -> None:
     """The member's deliveries of the notices their facts of the batch reached, as addressing them
     now would give (in the correlation of the member's last fact)."""
-    mb = await ctx.repo(MEMBER).peek(member_id)
+    mb, now = await ctx.repo(MEMBER).peek(member_id), stamp(clock())
     for notice_id in sorted(_late(ctx)[member_id].notices):
-        await _settle(ctx, notice_id, mb)
+        await _settle(ctx, notice_id, mb, now)
 
 
-async def _may_change(ctx: Context, key: str) -> bool:
+def clock() -> datetime:
+    """Now (a function, so the unit tests can set it: see `_left_to_worker`)."""
+    return datetime.now(timezone.utc)
+
+
+def _left_to_worker(d: Delivery, now: str) -> bool:
+    """An untouched delivery already due is the delivery worker's: it works the delivery out again
+    from the member's facts as they stand just before it first acts on it (delivery_worker._claim,
+    `as_it_stands`, as `_settle` would), so a late fact leaves it alone rather than writing it under
+    the worker. The worker takes up every due delivery of a notice published at once, and the two
+    writing the same deliveries made large batches of late facts run again (docs/reliability.md,
+    finding 21). The delivery is the same either way: written by the fact with the worker's claim
+    after it, or left and worked out by the claim; whichever commits first, the other's reads say
+    the same of it (untouched and due, or under way: the fact writes neither)."""
+    return d.state == "pending" and d.next_at is not None and d.next_at <= now
+
+
+async def _may_change(ctx: Context, key: str, now: str) -> bool:
     have = await ctx.repo(DELIVERY).peek(key)
-    return have is None or deliveries.unsaid(have)
+    return have is None or (deliveries.unsaid(have) and not _left_to_worker(have, now))
 
 
-async def _settle(ctx: Context, notice_id: str, mb: Member) -> None:
+async def _settle(ctx: Context, notice_id: str, mb: Member, now: str) -> None:
     """Make the member's delivery of the notice what addressing it now would give, unless the
     service has already done or said something about it (then it stays, as proof; one the member
-    acknowledged is re-planned, never withdrawn)."""
+    acknowledged is re-planned, never withdrawn), or it is due and left to the delivery worker
+    (`_left_to_worker`)."""
     key = delivery_id(notice_id, mb.member_id)
     # Both looked at, not copied: `have` is only compared and, kept, never written; the notice is
     # written (below) as a new snapshot with its new recipients.
     have = await ctx.repo(DELIVERY).peek(key)
-    if have is not None and not deliveries.unsaid(have):
+    if have is not None and (not deliveries.unsaid(have) or _left_to_worker(have, now)):
         return  # decided before the notice is read: a notice (its recipients) is large, most are done
     n = await ctx.repo(NOTICE).peek(notice_id)
     if n is None or n.due_at is None:

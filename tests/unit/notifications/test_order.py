@@ -476,3 +476,40 @@ async def test_the_late_facts_of_a_batch_read_their_deliveries_and_notices_once_
     assert deliveries(batch) == deliveries(one_by_one) != deliveries(addressed)  # the away members re-planned
     assert batch.queries[DELIVERIES] == 1 and batch.queries[NOTICES] == 1  # not one each a member
     assert batch.size() >= 2 * 2 * 3  # the reservation: two notices for each of three members
+
+
+async def test_a_late_fact_leaves_a_due_delivery_to_the_worker_which_works_it_out_as_the_fact_would_have(
+        monkeypatch):
+    """A death and an away period dated before a notice arrive after it was addressed. Before the
+    deliveries are due the facts settle them (m2's withdrawn, m4's re-planned); once due they are
+    the delivery worker's, and the facts write none of them (they made large batches of late facts
+    run again under the worker's claims: docs/reliability.md, finding 21). Once the worker has
+    acted: the same deliveries, recipients and events either way."""
+    from tests.unit.notifications.test_worker_ids import worker
+
+    d = District()
+    base = await d.ledger()
+    [death] = await d.facts(dated(envelope("RecordMemberDeath", {"member_id": "m2", "on": "2026-03-01"}),
+                                  at("2026-03-01", 20)))
+    [away] = await d.facts(dated(envelope("MarkMemberAway", {"member_id": "m4", "from": "2026-02-25", "until": None,
+                                                             "location": "海南", "reason": "family"}), at("2026-02-25")))
+    addressed, _ = await feed(base, [notice("n1", at("2026-03-02", 10), org_ids=[d.b1])])
+    worker_acts_at = datetime.fromisoformat(at("2026-03-02", 12))
+    outcomes = []
+    for now in (datetime.fromisoformat(at("2026-03-02", 9)), worker_acts_at):  # before n1 is due (10:00), after
+        monkeypatch.setattr(notification_handlers, "clock", lambda now=now: now)
+        uow, _ = await feed(addressed, [death, away])
+        if now == worker_acts_at:
+            assert deliveries(uow) == deliveries(addressed)  # left to the worker
+            assert recipients(uow, "n1") == recipients(addressed, "n1") == ["m1", "m2", "m4"]
+        pending = [doc for doc in uow.docs[DELIVERIES].values() if doc["state"] == "pending"]
+        await worker(uow)._deliver_chunk({"n1": pending}, worker_acts_at)
+        said = sorted((e["type"], e["id"], e["data"]["member_id"], e["data"].get("channel"))
+                      for e in (json.loads(r.value) for r in uow.published))
+        outcomes.append(({k: (addressing, state) for k, (addressing, state, _, _) in deliveries(uow).items()},
+                         recipients(uow, "n1"), said))
+    assert outcomes[0] == outcomes[1]
+    got, to, said = outcomes[1]
+    assert to == ["m1", "m4"] and delivery_id("n1", "m2") not in got
+    assert got[delivery_id("n1", "m4")][0][4] == ("sms", "phone_call")  # away: never the door
+    assert {(t, m) for t, _, m, _ in said} >= {("NotificationDispatched", "m1"), ("NotificationDispatched", "m4")}
