@@ -186,9 +186,9 @@ async def test_a_late_registration_reaches_a_notice_only_while_it_is_open():
         assert delivery_id("n1", "m5") not in uow.docs[DELIVERIES]
 
 
-async def test_a_delivery_under_way_stays_as_proof():
-    """A death dated before the notice, arriving once the member's door visit is assigned: the visit
-    stays (the specialist has it), unlike a delivery nobody has acted on yet, which is withdrawn."""
+async def addressed_before_a_death_and_an_away_period() -> tuple[FakeUnitOfWork, tuple[dict, dict]]:
+    """n1 to b1 addressed on 2026-03-02 (due at 10:00), and two facts dated before it, not yet
+    heard: m2's death on 1 March, m4 away from 25 February."""
     d = District()
     base = await d.ledger()
     [death] = await d.facts(dated(envelope("RecordMemberDeath", {"member_id": "m2", "on": "2026-03-01"}),
@@ -196,6 +196,13 @@ async def test_a_delivery_under_way_stays_as_proof():
     [away] = await d.facts(dated(envelope("MarkMemberAway", {"member_id": "m4", "from": "2026-02-25", "until": None,
                                                              "location": "海南", "reason": "family"}), at("2026-02-25")))
     uow, _ = await feed(base, [notice("n1", at("2026-03-02", 10), org_ids=[d.b1])])
+    return uow, (death, away)
+
+
+async def test_a_delivery_under_way_stays_as_proof():
+    """A death dated before the notice, arriving once the member's door visit is assigned: the visit
+    stays (the specialist has it), unlike a delivery nobody has acted on yet, which is withdrawn."""
+    uow, (death, away) = await addressed_before_a_death_and_an_away_period()
     # the delivery worker hands m2's visit to the specialist; m4's is still queued
     visit = delivery_from_doc(uow.docs[DELIVERIES][delivery_id("n1", "m2")])
     assert dl.claim(visit, datetime.fromisoformat(at("2026-03-02", 10)), QuietHours()) == "door"
@@ -487,13 +494,7 @@ async def test_a_late_fact_leaves_a_due_delivery_to_the_worker_which_works_it_ou
     acted: the same deliveries, recipients and events either way."""
     from tests.unit.notifications.test_worker_ids import worker
 
-    d = District()
-    base = await d.ledger()
-    [death] = await d.facts(dated(envelope("RecordMemberDeath", {"member_id": "m2", "on": "2026-03-01"}),
-                                  at("2026-03-01", 20)))
-    [away] = await d.facts(dated(envelope("MarkMemberAway", {"member_id": "m4", "from": "2026-02-25", "until": None,
-                                                             "location": "海南", "reason": "family"}), at("2026-02-25")))
-    addressed, _ = await feed(base, [notice("n1", at("2026-03-02", 10), org_ids=[d.b1])])
+    addressed, (death, away) = await addressed_before_a_death_and_an_away_period()
     worker_acts_at = datetime.fromisoformat(at("2026-03-02", 12))
     outcomes = []
     for now in (datetime.fromisoformat(at("2026-03-02", 9)), worker_acts_at):  # before n1 is due (10:00), after
