@@ -465,7 +465,9 @@ def batch_phases(log: Path, started_wall: float) -> dict:
         lines = log.read_text(errors="replace").splitlines()
     except OSError:
         return {}
-    rss_before, rise = None, None  # the largest rise in memory across one batch or unit
+    # The largest rise in memory from one batch or unit line to the next: the pipelines and the
+    # worker run at once, so the work of several may lie between two lines; it points, not proves.
+    rss_before, rise = None, None
     held = None  # the batch that held the most documents
     for line in lines:
         if '"batch done"' not in line and '"unit done"' not in line:
@@ -715,7 +717,7 @@ def show_run(r: dict) -> None:
                 print(f"      {name:<13} {b['records']:>6} records in {b['batches']:>4} batches "
                       f"({b['records_per_batch']:>5}/batch), last at {b['last_batch_s']:>6}s; batch time: {phases}")
                 if b.get("largest_rise") or b.get("most_held"):
-                    print(f"        memory: the largest rise across one batch or unit {b.get('largest_rise')}; "
+                    print(f"        memory: the largest rise from one batch line to the next {b.get('largest_rise')}; "
                           f"the most documents held {b.get('most_held')}")
         print(f"      batches run again (a conflict with another writer; a transient failure): {r.get('batch_retries')}")
         print(f"      events by topic: {r['events_by_topic']}")
