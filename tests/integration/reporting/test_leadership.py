@@ -151,7 +151,10 @@ async def test_a_district_report_kept_between_changes_shows_the_next_one(reporti
             r = await http.get(f"/api/v1/orgs/{ids['district']}/report", params={"period": "2025",
                                                                                  "as_of": "2025-12-31"})
             body = r.json() if r.status_code == 200 else {}
-            return body if body.get("committee", {}).get("posts_filled") == n else None
+            # the tree projected too (its events are on other partitions than the appointment's):
+            # a branch with a committee owes one committee meeting a month
+            tree_in = body.get("organisational_life", {}).get("committee_meeting", {}).get("required") == 12
+            return body if tree_in and body.get("committee", {}).get("posts_filled") == n else None
         kept = await eventually(lambda: filled(1), timeout=90)
         assert await filled(1) == kept  # asked again: the same sums
         await publish(rbus, event(c.CommitteeMemberAppointed, "2025-03-01", branch_id=b, post="organization_member",
