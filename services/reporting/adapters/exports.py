@@ -30,6 +30,7 @@ TEXT, INT, RATE, MONEY, HOURS, SCORE, DAY, STARS = "text", "int", "rate", "money
 MAX_MEMBER_ROWS = 5_000
 MASKED = "****"  # a sum that is one person's money (domain/disclosure.py): text, not a number
 UNMEASURED = "—"  # a rate or score of an organisation with no registered member (below): text
+IN_WORDS = (MASKED, UNMEASURED, NO_MEMBERS)  # figures written as words, in text cells of both formats
 XLSX_FORMATS = {INT: "0", RATE: "0.00%", MONEY: "#,##0.00", HOURS: "0.0#", SCORE: "0.00", DAY: "yyyy-mm-dd",
                 STARS: "0"}
 
@@ -123,7 +124,7 @@ def _month_label(month: str | None) -> str | None:
 def _xlsx_value(value, kind: str):
     if value is None:
         return NOT_RATED if kind == STARS else None
-    if value in (MASKED, UNMEASURED, NO_MEMBERS):
+    if value in IN_WORDS:
         return value
     if kind in (MONEY, HOURS, SCORE, RATE):
         return Decimal(str(value))
@@ -135,7 +136,7 @@ def _xlsx_value(value, kind: str):
 def _csv_value(value, kind: str) -> str:
     if value is None:
         return NOT_RATED if kind == STARS else ""
-    if value in (UNMEASURED, NO_MEMBERS):
+    if value in IN_WORDS:
         return value
     if kind == RATE:  # read back as the same number by a spreadsheet program: 0.3123 → "31.23%"
         return f"{Decimal(str(value)) * 100:.2f}%"
