@@ -210,9 +210,24 @@ instance_port() {  # instance_port <service> <k>: instance 1 on the service's po
   echo $(( ${PORTS[$1]} + 10 * ($2 - 1) ))
 }
 
+# Where the records of this data directory begin (RECORDS_START) is a fact about its data, kept
+# with it: set once (`make demo` sets the demo year's first day), every later start uses it. A
+# plain `make up` on the demo's data otherwise evaluated alerts from before the ledger began
+# (a member without participation "since 2022-09", a branch too small "since 2013").
+records_start() {
+  local kept="$DATA/records_start"
+  if [ -n "${RECORDS_START:-}" ]; then
+    echo "$RECORDS_START" > "$kept"
+  elif [ -s "$kept" ]; then
+    export RECORDS_START="$(cat "$kept")"
+    log "RECORDS_START=$RECORDS_START (kept in $kept)"
+  fi
+}
+
 start_services() {
   mkdir -p "$DATA/run" "$DATA/logs"
   secrets
+  records_start
   export AUTH_JWKS="${AUTH_JWKS:-$SECRETS/jwks.json}"
   local s k pid port
   for s in "${SERVICES[@]}"; do
