@@ -1,0 +1,57 @@
+"""The HTTP gateway sender keeps its connections: one client for the process, not one a send.
+
+A client a send built an SSL context each time (the CA bundle loaded again): 78 % of
+notifications' CPU while a notice to 3,000 members went out through a gateway (docs/reliability.md,
+finding 21). Here a gateway on a local socket counts the connections it was opened."""
+import asyncio
+
+import pytest
+
+from services.notifications.adapters.channels import HttpGatewaySender, Note, SendFailed
+from services.notifications.settings import NotifySettings
+
+pytestmark = pytest.mark.integration
+
+
+class CountingGateway:
+    """Answers every request 200 (or 503 for the phone in `refuse`), keeping the connection open."""
+
+    def __init__(self, refuse: str = ""):
+        self.connections = self.requests = 0
+        self.refuse = refuse
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length:"))
+                body = await reader.readexactly(length)
+                self.requests += 1
+                status = b"503 Service Unavailable" if self.refuse and self.refuse.encode() in body else b"200 OK"
+                writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+async def test_the_gateway_sender_reuses_its_connection_from_send_to_send():
+    gateway = CountingGateway(refuse="13900000002")
+    server = await asyncio.start_server(gateway.serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    sender = HttpGatewaySender(NotifySettings(gateway_url=f"http://127.0.0.1:{port}", send_timeout_seconds=5))
+    try:
+        for k in range(5):
+            note = Note("sms", "n1", f"m{k}", 1, "通知", "请学习。", {"phone": f"1390000000{k}"})
+            if k == 2:
+                with pytest.raises(SendFailed, match="503"):
+                    await sender.send(note)
+            else:
+                await sender.send(note)
+    finally:
+        await sender.aclose()
+        server.close()
+        await server.wait_closed()
+    assert (gateway.requests, gateway.connections) == (5, 1)
