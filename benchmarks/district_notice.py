@@ -8,8 +8,15 @@ then one `SendNotice` to the whole district asking for acknowledgement. It print
 step took, the process's maximum RSS during each, and the notice status route's answer times while
 the deliveries go out. Channels print to the console (no gateway), so what is timed is the service.
 
+With `--gateway`, the channels go to the chaos suite's gateway and SMTP server instead
+(chaos/gateway.py: 3 % of requests hang, 3 % answer after the send timeout, 9 % fail), with the
+suite's timings (a 2 s send timeout, orphans after 30 s, retries after 1 s), and `--instances`
+processes share the work, as in `make chaos`: what is timed is the delivery worker's pace against a
+gateway that hangs (docs/reliability.md, finding 21).
+
     PYTHONPATH=. KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 MONGODB_URL=mongodb://127.0.0.1:27017/ \\
         .venv/bin/python benchmarks/district_notice.py --members 100000
+    ... benchmarks/district_notice.py --members 3000 --branches 20 --gateway --instances 2
 """
 import argparse
 import asyncio
@@ -25,11 +32,12 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from benchmarks.end_to_end import delete_topics, rss_kb
+from chaos.gateway import World
 from shared.topics import all_topics, named
 from tests.infra import Infra
 from tests.support import auth
 from tests.support.messages import Bus, envelope, key_of
-from tests.support.services import ServiceProcess
+from tests.support.services import ServiceProcess, free_port
 
 CHANNELS = ["sms", "sms", "wechat", "wechat", "email", "door"]  # the door: handed to the member's specialist
 
@@ -106,6 +114,8 @@ async def main() -> None:
     ap.add_argument("--members", type=int, default=100_000)
     ap.add_argument("--branches", type=int, default=500)
     ap.add_argument("--timeout", type=float, default=3600, help="seconds each step may take")
+    ap.add_argument("--gateway", action="store_true", help="send through the chaos suite's failing gateway")
+    ap.add_argument("--instances", type=int, default=1, help="notifications processes sharing the work")
     args = ap.parse_args()
     infra = Infra(os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
                   os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/"), "local")
@@ -113,11 +123,19 @@ async def main() -> None:
     rng = random.Random(7)
     bus = Bus(infra.kafka, prefix)
     await bus.start()
-    proc = ServiceProcess("notifications", infra, prefix, {"NOTIFY_QUIET_HOURS": "00:00-00:00",
-                                                           "BATCH_TIMEOUT_MS": "200"}).start()
+    env = {"NOTIFY_QUIET_HOURS": "00:00-00:00", "BATCH_TIMEOUT_MS": "200"}
+    world = None
+    if args.gateway:
+        world = World(free_port(), free_port(), send_timeout=2.0).start()
+        env |= {**world.settings(), "NOTIFY_RETRY_BASE_SECONDS": "1", "NOTIFY_MAX_ATTEMPTS": "2",
+                "NOTIFY_ORPHAN_AFTER_SECONDS": "30", "NOTIFY_POLL_SECONDS": "0.5"}
+    procs = [ServiceProcess("notifications", infra, prefix, env, instance=f"notifications-{k}" if args.instances > 1
+                            else None).start() for k in range(args.instances)]
+    proc = procs[0]
     timings: dict[str, float] = {}
     try:
-        await proc.wait_ready(timeout=120)
+        for p in procs:
+            await p.wait_ready(timeout=120)
         peak = Peak(proc.proc.pid)
         http = auth.client(proc.url, timeout=60)
         events, places = tree(args.branches)
@@ -161,6 +179,11 @@ async def main() -> None:
                     break
             await asyncio.sleep(0.5)
         timings["notice delivered s"] = round(time.perf_counter() - t1, 1)
+        settled = timings["notice delivered s"] - timings.get("notice addressed s", 0)
+        timings["deliveries settled a second"] = round(args.members / settled, 1) if settled > 0 else None
+        if world is not None:
+            timings["gateway requests by fate"] = dict(world.faults())
+            timings["sent twice"] = len(world.sent_twice())
         peak.step = "at rest"
         await asyncio.sleep(5)
         print(json.dumps({"members": args.members, "branches": args.branches, **timings,
@@ -171,7 +194,10 @@ async def main() -> None:
                           "status calls": len(status_ms)}, ensure_ascii=False, indent=1), flush=True)
         await http.aclose()
     finally:
-        proc.stop()
+        for p in procs:
+            p.stop()
+        if world is not None:
+            world.stop()
         await bus.stop()
         await drop(infra, prefix)
 

@@ -11,9 +11,10 @@ It runs as a `Runtime` task, not from a Kafka record, so every change it makes g
    before a delivery is first acted on, it is checked against the member's facts as they stand
    (domain/addressing.py): withdrawn if the member turns out not to be a recipient, re-planned if
    they are reached otherwise;
-2. send, outside the lock, through the channel's sender;
-3. record the outcomes (one unit): delivered, a retry after backoff, or after the last
-   failure `NotificationFailed` and the next channel (a `DoorDeliveryAssigned` when it is a
+2. send, outside any transaction, through the channel's sender;
+3. record the outcomes (one unit for those ended by then; a send that hangs is recorded in a later
+   one, and the next chunk is claimed meanwhile): delivered, a retry after backoff, or after the
+   last failure `NotificationFailed` and the next channel (a `DoorDeliveryAssigned` when it is a
    visit or a call). The outcomes are known once the gateways answered, so a unit that fails
    because the database is away is tried again until it answers (`_record_known`).
 
@@ -56,7 +57,7 @@ from shared.runtime import Runtime, pipeline
 
 log = logging.getLogger(__name__)
 WORK_NAMESPACE = uuid.UUID("6f1d2c1e-4b8a-4e55-9a51-0d7c3f7e2b10")
-PARALLEL_SENDS = 16  # a chunk's sends at once
+PARALLEL_SENDS = 16  # a round's sends at once
 RECORD_RETRY_FIRST_S, RECORD_RETRY_MAX_S = 0.25, 5.0  # pauses between tries to record known outcomes
 REMIND_PAGE = 50  # alerts whose reminders are created in one unit (a few notices each)
 
@@ -144,25 +145,50 @@ class DeliveryWorker:
     async def _deliver_round(self, due: list[dict], found_at: datetime) -> None:
         """The round's chunks one after the other, in a random order: every instance finds the same
         deliveries due first, and would otherwise claim the same chunk at the same moment, one losing
-        its claim to the other, chunk after chunk. (Chunks at once were tried: against a gateway that
-        hangs they sent more, but their claims and records outran the pipelines writing the same
-        deliveries and tallies, so commands waited; docs/reliability.md, finding 21.)"""
-        chunks = _chunks(due, self.chunk_size)
+        its claim to the other, chunk after chunk. A chunk is claimed as soon as the sends of those
+        before it leave room in the window (`_Window`): a send that hangs holds its own slot, not
+        the round. (Several chunks claimed at once were tried: their claims and records outran the
+        pipelines writing the same deliveries and tallies; docs/reliability.md, finding 21.)"""
+        chunks = _chunks(due, self.claim_size)
         random.shuffle(chunks)
-        for chunk in chunks:
-            await self._deliver_chunk(_by_notice(chunk), found_at)
+        window = _Window(self, self.chunk_size)
+        try:
+            for chunk in chunks:
+                await window.make_room(len(chunk))
+                window.send(await self._claim_chunk(_by_notice(chunk), found_at))
+            await window.drain()
+        finally:
+            window.abandon()
 
     @property
     def chunk_size(self) -> int:
-        """Deliveries claimed in one unit: as many as the gateways can surely answer, PARALLEL_SENDS
-        at a time, in half the time after which an attempt still `sending` is taken for an orphan
-        (so no other instance takes a claimed attempt over while it is being sent)."""
+        """Attempts claimed and not yet recorded, at most: as many as the gateways can surely
+        answer, PARALLEL_SENDS at a time, in half the time after which an attempt still `sending` is
+        taken for an orphan (so no other instance takes a claimed attempt over while it is being sent)."""
         rounds = int(self.cfg.orphan_after_seconds / (2 * self.cfg.send_timeout_seconds))
         return PARALLEL_SENDS * max(1, rounds)
 
+    @property
+    def claim_size(self) -> int:
+        """Deliveries claimed in one unit: half the window, so the next claim goes out while the
+        sends of the one before are still under way."""
+        return max(1, self.chunk_size // 2)
+
     async def _deliver_chunk(self, groups: dict[str, list[dict]], found_at: datetime) -> int:
-        """Claim (one unit), send, and record (one unit) the due deliveries of some notices: two
-        transactions for the chunk rather than two per notice (most notices reach a few members)."""
+        """Claim, send and record the due deliveries of some notices on their own (a round overlaps
+        its chunks: `_deliver_round`)."""
+        window = _Window(self, self.chunk_size)
+        try:
+            claimed = await self._claim_chunk(groups, found_at)
+            window.send(claimed)
+            await window.drain()
+        finally:
+            window.abandon()
+        return len(claimed)
+
+    async def _claim_chunk(self, groups: dict[str, list[dict]], found_at: datetime) -> list[tuple[Delivery, Note]]:
+        """Claim (one unit) the due deliveries of some notices: one transaction for the chunk rather
+        than one per notice (most notices reach a few members). Returns the attempts to send."""
         claimed: list[tuple[Delivery, Note]] = []
 
         async def claim(ctx: Context) -> None:
@@ -177,37 +203,36 @@ class DeliveryWorker:
         await self.pipe.run_unit(self._cause("claim", docs, found_at), claim,
                                  [*((NOTICES, n) for n in groups), *((DELIVERIES, d["_id"]) for d in docs),
                                   *((MEMBERS, d["member_id"]) for d in docs)])
-        if not claimed:
-            return 0
-        # Only now, with every attempt durably 'sending', are the gateways called.
-        gate = asyncio.Semaphore(PARALLEL_SENDS)
+        return claimed
 
-        async def send(note: Note) -> tuple[str | None, str]:
-            sender = self.senders[note.channel]
-            async with gate:
-                try:
-                    await sender.send(note)
-                    return None, sender.transport
-                except SendFailed as exc:
-                    return str(exc), sender.transport
-                except Exception as exc:  # a sender bug must not leave the attempt hanging
-                    log.exception("sender failed unexpectedly", extra={"channel": note.channel})
-                    return f"{type(exc).__name__}: {exc}", sender.transport
+    async def _send(self, note: Note, gate: asyncio.Semaphore) -> tuple[str | None, str, datetime]:
+        """One attempt through its channel: the error (None when sent), the transport, and when it
+        ended. Only called for attempts durably `sending`."""
+        sender = self.senders[note.channel]
+        async with gate:
+            try:
+                await sender.send(note)
+                error = None
+            except SendFailed as exc:
+                error = str(exc)
+            except Exception as exc:  # a sender bug must not leave the attempt hanging
+                log.exception("sender failed unexpectedly", extra={"channel": note.channel})
+                error = f"{type(exc).__name__}: {exc}"
+        return error, sender.transport, _now()
 
-        results = await asyncio.gather(*(send(note) for _, note in claimed))
-        done = _now()
-
+    async def _record_outcomes(self, sent: list[tuple[Delivery, tuple[str | None, str, datetime]]]) -> None:
+        """Record (one unit) the outcomes of some sends."""
         async def record(ctx: Context) -> None:
-            for (before, _), (error, transport) in zip(claimed, results):
+            for before, (error, transport, done) in sent:
                 d = await ctx.repo(DELIVERY).get(delivery_id(before.notice_id, before.member_id))
                 if d is None or d.state != "sending" or d.attempt != before.attempt or d.channel != before.channel:
                     continue
                 await self._record(_in_correlation(ctx, [{"correlation_id": d.correlation_id}]), d, error, transport,
                                    done)
 
-        await self._record_known(self._cause("record", [delivery_to_doc(d) for d, _ in claimed], done), record,
-                                 [(DELIVERIES, delivery_id(d.notice_id, d.member_id)) for d, _ in claimed])
-        return len(claimed)
+        last = max(done for _, (_, _, done) in sent)
+        await self._record_known(self._cause("record", [delivery_to_doc(d) for d, _ in sent], last), record,
+                                 [(DELIVERIES, delivery_id(d.notice_id, d.member_id)) for d, _ in sent])
 
     async def _claim(self, ctx: Context, notice_id: str, group: list[dict], now: datetime,
                      claimed: list[tuple[Delivery, Note]]) -> None:
@@ -322,6 +347,45 @@ class DeliveryWorker:
             correlation_id=correlation_id, causation_id=None, data={})
 
 
+class _Window:
+    """The attempts a round has claimed and not yet recorded. Their sends run PARALLEL_SENDS at a
+    time, and their outcomes are recorded as they come in, whatever has ended by the time the unit
+    before is committed: a send that hangs until its timeout holds up neither the other outcomes
+    of its chunk nor the next claim (docs/reliability.md, finding 21). At most `size` are
+    outstanding, so every claimed attempt is recorded well before it could be taken for an orphan."""
+
+    def __init__(self, worker: "DeliveryWorker", size: int):
+        self.worker, self.size = worker, size
+        self.gate = asyncio.Semaphore(PARALLEL_SENDS)  # the round's sends at once, whatever chunk they are of
+        self.sending: dict[asyncio.Task, Delivery] = {}
+
+    def send(self, claimed: list[tuple[Delivery, Note]]) -> None:
+        for d, note in claimed:
+            self.sending[asyncio.create_task(self.worker._send(note, self.gate))] = d
+
+    async def make_room(self, wanted: int) -> None:
+        while self.sending and len(self.sending) + wanted > self.size:
+            await self.record_some()
+
+    async def drain(self) -> None:
+        while self.sending:
+            await self.record_some()
+
+    async def record_some(self) -> None:
+        """Wait for a send to end, then record every one ended by then (one unit)."""
+        await asyncio.wait(self.sending, return_when=asyncio.FIRST_COMPLETED)
+        ended = [t for t in self.sending if t.done()]
+        sent = [(self.sending.pop(t), t.result()) for t in ended]
+        await self.worker._record_outcomes(sent)
+
+    def abandon(self) -> None:
+        """Sends not recorded when the round fails or the worker stops: their attempts stay
+        `sending`, and the orphan recovery settles them, as after a crash."""
+        for task in self.sending:
+            task.cancel()
+        self.sending.clear()
+
+
 def _in_correlation(ctx: Context, docs: list[dict]) -> Context:
     """The unit's context, emitting in the correlation of the deliveries' notice (a unit works on
     several notices; each one's events keep the correlation of the command that sent it)."""
@@ -357,6 +421,11 @@ def _now() -> datetime:
 
 def delivery_task(cfg: NotifySettings, senders: dict[str, Sender]):
     async def deliver_notices(runtime: Runtime) -> None:
-        await DeliveryWorker(runtime, cfg, senders).run()
+        try:
+            await DeliveryWorker(runtime, cfg, senders).run()
+        finally:  # the gateway's kept connections
+            for sender in {id(s): s for s in senders.values()}.values():
+                if hasattr(sender, "aclose"):
+                    await sender.aclose()
 
     return deliver_notices

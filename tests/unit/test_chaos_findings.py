@@ -704,3 +704,43 @@ async def test_a_delivery_handed_to_a_visit_with_nobody_named_gets_the_members_s
     assert after["state"] == "door_assigned" and after["specialist_id"] == "sp9" and after["door"]["specialist_id"] == "sp9"
     [assigned] = [json.loads(r.value) for r in uow.published if json.loads(r.value)["type"] == "DoorDeliveryAssigned"]
     assert assigned["data"]["specialist_id"] == "sp9"
+
+
+# ---- 21. a chunk of deliveries waits for its slowest send ------------------------------------------
+
+async def test_a_send_that_hangs_holds_neither_its_chunks_other_outcomes_nor_the_next_claim(monkeypatch):
+    """Found at full size (a notice to thousands, through a gateway where 3 % of requests hang until
+    the send timeout): a chunk's outcomes were recorded together once its slowest send ended, and the
+    next chunk was claimed only then, so the workers sent some 24 deliveries a second. Now outcomes
+    are recorded as they come in and the next chunk is claimed while a send hangs, within the window
+    that keeps every claimed attempt well short of being taken for an orphan. Here n1's gateway
+    answers only once every other notice's delivery is recorded (and gives up after 2 s, a failure):
+    six notices, claimed two at a time, two sends at once."""
+    import asyncio
+    from datetime import datetime, timedelta, timezone
+
+    from services.notifications import delivery_worker
+    from services.notifications.adapters.channels import SendFailed
+    from services.notifications.adapters.documents import DELIVERIES
+
+    others = [f"n{k}|m1" for k in range(2, 7)]
+
+    class Gateway:
+        transport = "http"
+
+        async def send(self, note) -> None:
+            if note.notice_id != "n1":
+                return
+            for _ in range(200):
+                if all(uow.docs[DELIVERIES][i]["state"] == "delivered" for i in others):
+                    return
+                await asyncio.sleep(0.01)
+            raise SendFailed("timed out")
+
+    uow = _notices(*(f"n{k}" for k in range(1, 7)), due=datetime.now(timezone.utc) - timedelta(seconds=1))
+    monkeypatch.setattr(delivery_worker, "PARALLEL_SENDS", 2)
+    w = _worker(uow, Gateway())
+    w.cfg.orphan_after_seconds = 4 * w.cfg.send_timeout_seconds  # a window of 4 attempts
+    assert (w.chunk_size, w.claim_size) == (4, 2)
+    await w.tick()
+    assert {i: d["state"] for i, d in uow.docs[DELIVERIES].items()} == {f"n{k}|m1": "delivered" for k in range(1, 7)}
