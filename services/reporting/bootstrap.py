@@ -1,5 +1,5 @@
 """Composition root of the reporting service."""
-from services.reporting import announcements, daily, versions
+from services.reporting import announcements, daily, sections_refresh, versions
 from services.reporting.adapters import documents, section_checksums
 from services.reporting.handlers import HANDLERS, build_handlers
 from services.reporting.settings import ReportingSettings
@@ -18,6 +18,13 @@ class VersionedSettings(Settings):
 
     def database_name(self, service: str) -> str:
         return self.projections_database
+
+
+def _refresh(cfg: ReportingSettings) -> list:
+    """The report sections kept fresh ahead of officials (sections_refresh.py), unless switched off."""
+    if cfg.sections_refresh_s <= 0:
+        return []
+    return [sections_refresh.refresh_task(cfg.sections_refresh_s, cfg.sections_asked_within_s)]
 
 
 def bootstrap(settings: Settings | None = None, *, version: int | None = None, rebuilding: bool = False) -> Runtime:
@@ -40,7 +47,8 @@ def bootstrap(settings: Settings | None = None, *, version: int | None = None, r
         # What the reports' sections over many branches read, checksummed (section_cache.py).
         tallies=section_checksums.TALLIES,
         tasks=[] if rebuilding else [daily.daily_task(ReportingSettings().check_every_s),
-                                     announcements.announce_task()],  # alert changes that stood
+                                     announcements.announce_task(),  # alert changes that stood
+                                     *_refresh(ReportingSettings())],
     )
     runtime.extras["pointer"] = versions.Pointer(runtime.client, settings)
     runtime.extras["version"] = version

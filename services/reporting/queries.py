@@ -5,6 +5,7 @@ organisation. Alerts, candidates and member lists, which list members, read the 
 subtree's members through the `branches` index, and derive everything as of the day asked.
 """
 import asyncio
+import time
 from datetime import date
 
 from services.reporting import activists_queries, funds_queries, grades_queries, leadership_queries, service_queries
@@ -84,10 +85,14 @@ LEADERSHIP_READS = (ORGS, LEADERSHIP, TRAINEES, GRADES)
 SERVICES_READS = (ORGS, REQUESTS)
 
 
-async def _subtree_sections(db, o: dict, period: Period, day: str, checksums: dict[str, int] | None = None) -> dict:
+async def _subtree_sections(db, o: dict, period: Period, day: str, checksums: dict[str, int] | None = None,
+                            asked: bool = True) -> dict:
     """The sections of a community's or a district's report, summed over the branches below it;
-    `checksums`, those of section_checksums.current, read before anything else (else read here)."""
+    `checksums`, those of section_checksums.current, read before anything else (else read here).
+    `asked`: for a report (remembered, to be kept fresh: `refresh_sections`), not by that refresh."""
     checksums = checksums if checksums is not None else await section_checksums.current(db)
+    if asked:
+        SECTIONS.note_asked(db.name, o["_id"], period.text, day)
     below: asyncio.Future | None = None
 
     def branches() -> asyncio.Future:  # read once, and only if a part is computed
@@ -104,9 +109,41 @@ async def _subtree_sections(db, o: dict, period: Period, day: str, checksums: di
         return await service_queries.report_section_of_documents(db, await branches(), period, day)
 
     kept, fresh = await asyncio.gather(
-        SECTIONS.sections(db.name, LEADERSHIP_READS, checksums, o["_id"], period.text, day, leadership),
-        SECTIONS.sections(db.name, SERVICES_READS, checksums, o["_id"], period.text, day, services))
+        SECTIONS.sections(db.name, LEADERSHIP_READS, checksums, o["_id"], period.text, day, leadership, not asked),
+        SECTIONS.sections(db.name, SERVICES_READS, checksums, o["_id"], period.text, day, services, not asked))
     return kept | fresh
+
+
+async def refresh_sections(db, asked_within_s: float) -> int:
+    """Compute again the sections reports asked for in the last `asked_within_s` seconds that are
+    no longer kept under the checksums now (what they read changed); returns how many. The next
+    report then finds them kept (section_cache.py)."""
+    checksums = await section_checksums.current(db)
+    state = tuple(sorted(checksums.items()))
+    since = time.monotonic() - asked_within_s
+    done = 0
+    for key, at in list(SECTIONS.asked.items()):
+        db_name, org_id, period_text, day = key
+        if db_name != db.name or at < since or _REFRESHED.get(key) == state:
+            continue  # another version's, not asked lately, or refreshed since the last change
+        _REFRESHED[key] = state
+        if all(SECTIONS.holds(db.name, reads, checksums, org_id, period_text, day)
+               for reads in (LEADERSHIP_READS, SERVICES_READS)):
+            continue
+        o = await org_tree.get(db, org_id)
+        if o is None or o["kind"] == "branch":
+            continue
+        await _subtree_sections(db, o, parse_period(period_text), day, checksums, asked=False)
+        done += 1
+    for key in set(_REFRESHED) - set(SECTIONS.asked):
+        del _REFRESHED[key]
+    return done
+
+
+# What `refresh_sections` last refreshed each asked report's sections under: the checksums then.
+# (Sections that may not be kept, a service request placed by a member's facts, are computed
+# once a change, not every round.)
+_REFRESHED: dict[tuple[str, str, str, str], tuple] = {}
 
 
 async def report(db, org_id: str, period: Period, as_of: date) -> dict:

@@ -31,8 +31,10 @@ async def publish(bus: Bus, *events: dict) -> None:
 
 
 def fixtures(prefix_suffix: str):
-    """(reporting, rbus): the reporting process alone, checking every 2 s, and a bus on its prefix."""
-    platform, rbus = platform_and_bus(["reporting"], prefix_suffix, {"REPORTING_CHECK_EVERY_S": "2"})
+    """(reporting, rbus): the reporting process alone, checking every 2 s and refreshing the report
+    sections every second, and a bus on its prefix."""
+    platform, rbus = platform_and_bus(["reporting"], prefix_suffix, {"REPORTING_CHECK_EVERY_S": "2",
+                                                                     "REPORTING_SECTIONS_REFRESH_S": "1"})
 
     @pytest.fixture(scope="session")
     def reporting(reporting_platform):

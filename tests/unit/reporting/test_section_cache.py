@@ -89,3 +89,21 @@ def test_the_oldest_kept_sections_make_way():
             await cache.sections(db.name, (LEADERSHIP,), db.sums, "d1", "2026", day, compute)
     asyncio.run(run())
     assert [k[4] for k in cache._entries] == ["2026-11-29", "2026-11-30"]
+
+
+def test_the_sections_asked_for_are_remembered_the_latest_first_and_held_only_under_their_checksums():
+    db, cache = FakeDb(), SectionCache(size=2)
+
+    async def compute():
+        return {"x": 1}, True
+
+    async def run():
+        await cache.sections(db.name, (LEADERSHIP,), db.sums, "d1", "2026", "2026-11-30", compute)
+    asyncio.run(run())
+    assert cache.holds(db.name, (LEADERSHIP,), db.sums, "d1", "2026", "2026-11-30")
+    assert (cache.hits, cache.misses) == (0, 1)  # looking is not asking
+    db.sums[LEADERSHIP] += 1
+    assert not cache.holds(db.name, (LEADERSHIP,), db.sums, "d1", "2026", "2026-11-30")
+    for org in ("d1", "c1", "d1", "c2"):
+        cache.note_asked(db.name, org, "2026", "2026-11-30")
+    assert [k[1] for k in cache.asked] == ["d1", "c2"]  # at most `size`, the oldest forgotten
