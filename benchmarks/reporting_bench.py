@@ -12,7 +12,9 @@ also stores the members' documents and times a branch's alerts and member list (
 
 `--keep` prints the database's name and keeps it; `--reuse NAME` times the reports again over it
 without building (a minute at 100,000 members), so code before and after a change can be timed
-alternately on the same data.
+alternately on the same data. `--changes-every S` also asks the district's report every few seconds
+while what its sections read changes every S seconds, without and with the background refresh of
+the sections (services/reporting/sections_refresh.py).
 """
 import argparse
 import asyncio
@@ -26,7 +28,7 @@ from datetime import date, timedelta
 
 from pymongo import AsyncMongoClient
 
-from services.reporting import queries
+from services.reporting import queries, sections_refresh
 from services.reporting.adapters.documents import (
     FIGURES, MEMBERS, ORG_TOTALS, ORGS, figures_id, figures_year, member_to_doc, setup,
 )
@@ -221,6 +223,46 @@ async def timed(label: str, coro_factory, runs: int) -> dict:
     return result
 
 
+async def under_changes(db, district: str, as_of: date, seconds: float, change_every: float,
+                        ask_every: float, refresh_every: float) -> None:
+    """The district's year report asked every `ask_every` seconds for `seconds` while what its
+    sections read changes every `change_every` seconds (a leadership checksum moved, as an
+    election's commit moves it), with the background refresh computing at most every
+    `refresh_every` seconds (0: none: the first report after a change computes). In one process,
+    as in the service: the refresh's work delays a report asked meanwhile."""
+    period, samples = parse_period("2026"), []
+    SECTIONS.clear()
+
+    async def changes():
+        while True:
+            await asyncio.sleep(change_every)
+            await db[section_checksums.checksum_collection(LEADERSHIP)].update_one(
+                {"_id": section_checksums.TALLY_ID}, {"$inc": {"h": 1}}, upsert=True)
+
+    async def database():
+        return db
+
+    tasks = [asyncio.create_task(changes())]
+    if refresh_every:
+        tasks.append(asyncio.create_task(sections_refresh.keep_fresh(database, refresh_every, 3600)))
+    stop = time.monotonic() + seconds
+    try:
+        while time.monotonic() < stop:
+            t = time.perf_counter()
+            await queries.report(db, district, period, as_of)
+            samples.append((time.perf_counter() - t) * 1000)
+            await asyncio.sleep(ask_every)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    slow = sum(1 for x in samples if x > 50)
+    label = f"refresh at most every {refresh_every:g} s" if refresh_every else "no refresh"
+    print(f"district 2026 asked every {ask_every:g} s, a change every {change_every:g} s, {label:<28} "
+          f"p50 {statistics.median(samples):7.1f} ms   p99 {percentile(samples, 99):7.1f} ms   "
+          f"over 50 ms: {slow} of {len(samples)}")
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--members", type=int, default=100_000)
@@ -231,6 +273,12 @@ async def main() -> None:
     ap.add_argument("--with-members", action="store_true",
                     help="also store the members and time a branch's alerts and member list")
     ap.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    ap.add_argument("--changes-every", type=float, metavar="S",
+                    help="also: the district's report asked every --ask-every s for --changes-for seconds while "
+                         "what its sections read changes every S seconds, without and with the background refresh")
+    ap.add_argument("--changes-for", type=float, default=240)
+    ap.add_argument("--ask-every", type=float, default=3)
+    ap.add_argument("--refresh-every", type=float, default=20, help="the refresh's interval with --changes-every")
     ap.add_argument("--reuse", metavar="NAME",
                     help="time the reports over a database a run with --keep built (same --branches; "
                          "kept): before and after a change, on the same data")
@@ -260,6 +308,10 @@ async def main() -> None:
                     print(f"  → registered {r['members']['registered']:,}, active {r['participation']['active']:,}, "
                           f"dues paid {r['dues']['member_months_paid']:,}/{r['dues']['member_months_due']:,}, "
                           f"compliance {r['organisational_life']['compliance']}, score {r['score']}")
+        if args.changes_every:
+            for refresh_every in (0, args.refresh_every):
+                await under_changes(db, district, as_of, args.changes_for, args.changes_every, args.ask_every,
+                                    refresh_every)
         runs = max(3, args.runs // 50)
         await timed("series district, by community", lambda: queries.children_series(db, district, 2026, as_of), runs)
         await timed("series community, by branch", lambda: queries.monthly_series(db, community, 2026, as_of), runs)

@@ -34,8 +34,9 @@ class ReportingSettings(BaseSettings):
     # department's daily rhythm (an alert is acted on within days; reminders wait 5 minutes more).
     alert_settle_seconds: float = 120.0
     # The sections a community's or district's report sums over its branches are computed again
-    # this often after what they read changed, if a report asked for them within the last
-    # `sections_asked_within_s` (sections_refresh.py); 0: never ahead, only when a report asks.
+    # soon after what they read changed, at most once every `sections_refresh_s`, if a report asked
+    # for them within the last `sections_asked_within_s` (sections_refresh.py); 0: never ahead,
+    # only when a report asks.
     sections_refresh_s: float = 20.0
     sections_asked_within_s: float = 3600.0
 
