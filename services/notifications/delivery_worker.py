@@ -145,17 +145,20 @@ class DeliveryWorker:
     async def _deliver_round(self, due: list[dict], found_at: datetime) -> None:
         """The round's chunks one after the other, in a random order: every instance finds the same
         deliveries due first, and would otherwise claim the same chunk at the same moment, one losing
-        its claim to the other, chunk after chunk. A chunk is claimed as soon as the sends of those
-        before it leave room in the window (`_Window`): a send that hangs holds its own slot, not
-        the round. (Several chunks claimed at once were tried: their claims and records outran the
-        pipelines writing the same deliveries and tallies; docs/reliability.md, finding 21.)"""
-        chunks = _chunks(due, self.claim_size)
+        its claim to the other, chunk after chunk. Once the window (`_Window`) is at least half free,
+        as much of the next chunk as it has room for is claimed: a send that hangs holds its own
+        slot, not the round, and sends that end at once (most) leave a chunk claimed in one unit and
+        recorded in one. (Several chunks claimed at once were tried: their claims and records outran
+        the pipelines writing the same deliveries and tallies; docs/reliability.md, finding 21.)"""
+        chunks = _chunks(due, self.chunk_size)
         random.shuffle(chunks)
         window = _Window(self, self.chunk_size)
         try:
             for chunk in chunks:
-                await window.make_room(len(chunk))
-                window.send(await self._claim_chunk(_by_notice(chunk), found_at))
+                while chunk:
+                    room = await window.room()
+                    part, chunk = chunk[:room], chunk[room:]
+                    window.send(await self._claim_chunk(_by_notice(part), found_at))
             await window.drain()
         finally:
             window.abandon()
@@ -167,12 +170,6 @@ class DeliveryWorker:
         taken for an orphan (so no other instance takes a claimed attempt over while it is being sent)."""
         rounds = int(self.cfg.orphan_after_seconds / (2 * self.cfg.send_timeout_seconds))
         return PARALLEL_SENDS * max(1, rounds)
-
-    @property
-    def claim_size(self) -> int:
-        """Deliveries claimed in one unit: half the window, so the next claim goes out while the
-        sends of the one before are still under way."""
-        return max(1, self.chunk_size // 2)
 
     async def _deliver_chunk(self, groups: dict[str, list[dict]], found_at: datetime) -> int:
         """Claim, send and record the due deliveries of some notices on their own (a round overlaps
@@ -363,9 +360,12 @@ class _Window:
         for d, note in claimed:
             self.sending[asyncio.create_task(self.worker._send(note, self.gate))] = d
 
-    async def make_room(self, wanted: int) -> None:
-        while self.sending and len(self.sending) + wanted > self.size:
+    async def room(self) -> int:
+        """How many attempts may be claimed now, once at least half the window is free (recording
+        the outcomes of those that ended meanwhile): claims of a useful size, not one a send."""
+        while self.sending and len(self.sending) > self.size // 2:
             await self.record_some()
+        return self.size - len(self.sending)
 
     async def drain(self) -> None:
         while self.sending:

@@ -715,7 +715,7 @@ async def test_a_send_that_hangs_holds_neither_its_chunks_other_outcomes_nor_the
     are recorded as they come in and the next chunk is claimed while a send hangs, within the window
     that keeps every claimed attempt well short of being taken for an orphan. Here n1's gateway
     answers only once every other notice's delivery is recorded (and gives up after 2 s, a failure):
-    six notices, claimed two at a time, two sends at once."""
+    six notices, a window of four, two sends at once."""
     import asyncio
     from datetime import datetime, timedelta, timezone
 
@@ -741,6 +741,6 @@ async def test_a_send_that_hangs_holds_neither_its_chunks_other_outcomes_nor_the
     monkeypatch.setattr(delivery_worker, "PARALLEL_SENDS", 2)
     w = _worker(uow, Gateway())
     w.cfg.orphan_after_seconds = 4 * w.cfg.send_timeout_seconds  # a window of 4 attempts
-    assert (w.chunk_size, w.claim_size) == (4, 2)
+    assert w.chunk_size == 4
     await w.tick()
     assert {i: d["state"] for i, d in uow.docs[DELIVERIES].items()} == {f"n{k}|m1": "delivered" for k in range(1, 7)}
