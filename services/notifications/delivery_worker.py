@@ -142,26 +142,30 @@ class DeliveryWorker:
         await self._deliver_round(due, found_at)
         return len(due)
 
-    async def _deliver_round(self, due: list[dict], found_at: datetime) -> None:
+    async def _deliver_round(self, due: list[dict], found_at: datetime) -> int:
         """The round's chunks one after the other, in a random order: every instance finds the same
         deliveries due first, and would otherwise claim the same chunk at the same moment, one losing
         its claim to the other, chunk after chunk. Once the window (`_Window`) is at least half free,
         as much of the next chunk as it has room for is claimed: a send that hangs holds its own
         slot, not the round, and sends that end at once (most) leave a chunk claimed in one unit and
         recorded in one. (Several chunks claimed at once were tried: their claims and records outran
-        the pipelines writing the same deliveries and tallies; docs/reliability.md, finding 21.)"""
+        the pipelines writing the same deliveries and tallies; docs/reliability.md, finding 21.)
+        Returns how many attempts were claimed to be sent."""
         chunks = _chunks(due, self.chunk_size)
         random.shuffle(chunks)
-        window = _Window(self, self.chunk_size)
+        window, claimed = _Window(self, self.chunk_size), 0
         try:
             for chunk in chunks:
                 while chunk:
                     room = await window.room()
                     part, chunk = chunk[:room], chunk[room:]
-                    window.send(await self._claim_chunk(_by_notice(part), found_at))
+                    attempts = await self._claim_chunk(_by_notice(part), found_at)
+                    window.send(attempts)
+                    claimed += len(attempts)
             await window.drain()
         finally:
             window.abandon()
+        return claimed
 
     @property
     def chunk_size(self) -> int:
@@ -170,18 +174,6 @@ class DeliveryWorker:
         taken for an orphan (so no other instance takes a claimed attempt over while it is being sent)."""
         rounds = int(self.cfg.orphan_after_seconds / (2 * self.cfg.send_timeout_seconds))
         return PARALLEL_SENDS * max(1, rounds)
-
-    async def _deliver_chunk(self, groups: dict[str, list[dict]], found_at: datetime) -> int:
-        """Claim, send and record the due deliveries of some notices on their own (a round overlaps
-        its chunks: `_deliver_round`)."""
-        window = _Window(self, self.chunk_size)
-        try:
-            claimed = await self._claim_chunk(groups, found_at)
-            window.send(claimed)
-            await window.drain()
-        finally:
-            window.abandon()
-        return len(claimed)
 
     async def _claim_chunk(self, groups: dict[str, list[dict]], found_at: datetime) -> list[tuple[Delivery, Note]]:
         """Claim (one unit) the due deliveries of some notices: one transaction for the chunk rather

@@ -124,9 +124,9 @@ async def refresh_sections(db, asked_within_s: float) -> int:
     done = 0
     for key, at in list(SECTIONS.asked.items()):
         db_name, org_id, period_text, day = key
-        if db_name != db.name or at < since or _REFRESHED.get(key) == state:
+        if db_name != db.name or at < since or SECTIONS.refreshed_under.get(key) == state:
             continue  # another version's, not asked lately, or refreshed since the last change
-        _REFRESHED[key] = state
+        SECTIONS.refreshed_under[key] = state
         if all(SECTIONS.holds(db.name, reads, checksums, org_id, period_text, day)
                for reads in (LEADERSHIP_READS, SERVICES_READS)):
             continue
@@ -135,15 +135,7 @@ async def refresh_sections(db, asked_within_s: float) -> int:
             continue
         await _subtree_sections(db, o, parse_period(period_text), day, checksums, asked=False)
         done += 1
-    for key in set(_REFRESHED) - set(SECTIONS.asked):
-        del _REFRESHED[key]
     return done
-
-
-# What `refresh_sections` last refreshed each asked report's sections under: the checksums then.
-# (Sections that may not be kept, a service request placed by a member's facts, are computed
-# once a change, not every round.)
-_REFRESHED: dict[tuple[str, str, str, str], tuple] = {}
 
 
 async def report(db, org_id: str, period: Period, as_of: date) -> dict:

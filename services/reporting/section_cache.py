@@ -38,13 +38,17 @@ class SectionCache:
         # (database, organisation, period, reading day) → when a report last asked for its sections
         # (time.monotonic()), at most `size` of them, the oldest forgotten first.
         self.asked: OrderedDict[tuple[str, str, str, str], float] = OrderedDict()
+        # The checksums the refresh last computed each of those under (sections that may not be
+        # kept, a service request placed by a member's facts, are computed once a change, not
+        # every round).
+        self.refreshed_under: dict[tuple[str, str, str, str], tuple] = {}
 
     def note_asked(self, db_name: str, org_id: str, period: str, day: str) -> None:
         key = (db_name, org_id, period, day)
         self.asked[key] = time.monotonic()
         self.asked.move_to_end(key)
         while len(self.asked) > self.size:
-            self.asked.popitem(last=False)
+            self.refreshed_under.pop(self.asked.popitem(last=False)[0], None)
 
     def holds(self, db_name: str, reads: tuple[str, ...], checksums: dict[str, int], org_id: str, period: str,
               day: str) -> bool:
@@ -77,6 +81,7 @@ class SectionCache:
         """Forget every kept section (a benchmark timing the sums computed afresh)."""
         self._entries.clear()
         self.asked.clear()
+        self.refreshed_under.clear()
 
 
 SECTIONS = SectionCache()

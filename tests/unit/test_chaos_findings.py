@@ -281,8 +281,8 @@ async def test_two_attempts_are_dispatched_under_two_ids():
     uow = _notices("n1", due=now)
     queried = [dict(d) for d in uow.docs[DELIVERIES].values()]  # what both instances' rounds found
     w = _worker(uow, Failing())
-    await w._deliver_chunk({"n1": queried}, now)  # instance A: claims attempt 1; it fails; a retry is due later
-    await w._deliver_chunk({"n1": queried}, now)  # instance B, whose round found the same documents
+    await w._deliver_round(queried, now)  # instance A: claims attempt 1; it fails; a retry is due later
+    await w._deliver_round(queried, now)  # instance B, whose round found the same documents
     dispatched = {}
     for r in uow.published:
         e = json.loads(r.value)
@@ -380,7 +380,7 @@ async def test_a_known_outcome_is_recorded_once_the_database_answers_again():
 
     w.pipe.run_unit = flaky
     try:
-        await w._deliver_chunk({"n1": [dict(d) for d in uow.docs[DELIVERIES].values()]}, now)
+        await w._deliver_round([dict(d) for d in uow.docs[DELIVERIES].values()], now)
     except AutoReconnect:
         pass
     assert uow.docs[DELIVERIES]["n1|m1"]["state"] == "delivered"

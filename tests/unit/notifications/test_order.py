@@ -504,7 +504,7 @@ async def test_a_late_fact_leaves_a_due_delivery_to_the_worker_which_works_it_ou
             assert deliveries(uow) == deliveries(addressed)  # left to the worker
             assert recipients(uow, "n1") == recipients(addressed, "n1") == ["m1", "m2", "m4"]
         pending = [doc for doc in uow.docs[DELIVERIES].values() if doc["state"] == "pending"]
-        await worker(uow)._deliver_chunk({"n1": pending}, worker_acts_at)
+        await worker(uow)._deliver_round(pending, worker_acts_at)
         said = sorted((e["type"], e["id"], e["data"]["member_id"], e["data"].get("channel"))
                       for e in (json.loads(r.value) for r in uow.published))
         outcomes.append(({k: (addressing, state) for k, (addressing, state, _, _) in deliveries(uow).items()},

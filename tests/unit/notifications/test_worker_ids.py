@@ -62,7 +62,7 @@ def store(due: datetime = DUE) -> FakeUnitOfWork:
 async def events(group_order: list[str], due: datetime = DUE) -> dict[tuple, str]:
     uow = store(due)
     group = [uow.docs[DELIVERIES][f"n1|{m}"] for m in group_order]
-    await worker(uow)._deliver_chunk({"n1": group}, due + timedelta(minutes=1))
+    await worker(uow)._deliver_round(group, due + timedelta(minutes=1))
     out = {}
     for record in uow.published:
         e = json.loads(record.value)
@@ -109,7 +109,7 @@ async def test_a_delivery_is_checked_against_the_members_facts_just_before_it_is
         "m4": member("m4", None, "email"),  # no email any more: the door
     }
     group = [uow.docs[DELIVERIES][f"n1|{m}"] for m in ("m1", "m2", "m3", "m4")]
-    await worker(uow)._deliver_chunk({"n1": group}, DUE + timedelta(minutes=1))
+    await worker(uow)._deliver_round(group, DUE + timedelta(minutes=1))
     assert "n1|m2" not in uow.docs[DELIVERIES] and uow.docs[NOTICES]["n1"]["recipients"] == ["m1", "m3", "m4"]
     states = {m: (uow.docs[DELIVERIES][f"n1|{m}"]["state"], uow.docs[DELIVERIES][f"n1|{m}"]["plan"])
               for m in ("m1", "m3", "m4")}
@@ -152,7 +152,7 @@ async def test_several_notices_are_claimed_and_recorded_in_two_units_each_in_its
         await run_unit(cause, work, wants)
     w.pipe.run_unit = counted
     groups = {nid: [dict(d) for d in uow.docs[DELIVERIES].values() if d["notice_id"] == nid] for nid in ("n0", "n1", "n2")}
-    assert await w._deliver_chunk(groups, DUE + timedelta(minutes=1)) == 6
+    assert await w._deliver_round([d for g in groups.values() for d in g], DUE + timedelta(minutes=1)) == 6
     assert units == ["Delivery.claim", "Delivery.record"]
     sent = [json.loads(r.value) for r in uow.published]
     assert {(e["type"], e["data"]["notice_id"], e["correlation_id"]) for e in sent} == {
@@ -166,5 +166,5 @@ async def test_a_delivery_taken_up_meanwhile_is_left_as_it_is():
     uow = store()
     group = [dict(uow.docs[DELIVERIES]["n1|m1"])]
     uow.docs[DELIVERIES]["n1|m1"] = {**uow.docs[DELIVERIES]["n1|m1"], "state": "sending", "_v": 2}
-    await worker(uow)._deliver_chunk({"n1": group}, DUE + timedelta(minutes=1))
+    await worker(uow)._deliver_round(group, DUE + timedelta(minutes=1))
     assert uow.docs[DELIVERIES]["n1|m1"]["_v"] == 2 and not uow.published

@@ -30,7 +30,7 @@ async def test_recording_is_given_up_once_the_attempts_would_be_taken_for_orphan
     w.cfg = NotifySettings(quiet_hours="00:00-00:00", orphan_after_seconds=0.5)
     tries = recording_fails(w, AutoReconnect("connection refused"))
     with pytest.raises(AutoReconnect):
-        await w._deliver_chunk({"n1": list(uow.docs[DELIVERIES].values())}, DUE)
+        await w._deliver_round(list(uow.docs[DELIVERIES].values()), DUE)
     assert len(tries) >= 2 and len(set(tries)) == 1  # tried again, as the same unit, then given up
     assert uow.docs[DELIVERIES]["n1|m1"]["state"] == "sending"  # left for the orphan recovery
 
@@ -40,5 +40,5 @@ async def test_a_failure_that_is_not_the_database_being_away_is_not_tried_again(
     w = worker(uow)
     tries = recording_fails(w, ValueError("a bug"))
     with pytest.raises(ValueError):
-        await w._deliver_chunk({"n1": list(uow.docs[DELIVERIES].values())}, DUE)
+        await w._deliver_round(list(uow.docs[DELIVERIES].values()), DUE)
     assert len(tries) == 1
