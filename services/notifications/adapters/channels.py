@@ -10,6 +10,7 @@
 - console: the demo channel, a log line; it is used for every electronic channel not configured.
 """
 import logging
+import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Protocol
@@ -58,10 +59,19 @@ class ConsoleSender:
 
 
 class SmtpSender:
+    """A connection a message (mail servers close idle ones); with STARTTLS, one SSL context for the
+    process, not one a message (building one loads the CA bundle: see HttpGatewaySender)."""
     transport = "smtp"
 
     def __init__(self, s: NotifySettings):
         self.s = s
+        self._tls: ssl.SSLContext | None = None
+
+    @property
+    def tls_context(self) -> ssl.SSLContext | None:
+        if self.s.smtp_starttls and self._tls is None:
+            self._tls = ssl.create_default_context()
+        return self._tls
 
     async def send(self, note: Note) -> None:
         msg = EmailMessage()
@@ -73,7 +83,8 @@ class SmtpSender:
         try:
             await aiosmtplib.send(msg, hostname=self.s.smtp_host, port=self.s.smtp_port,
                                   username=self.s.smtp_username, password=self.s.smtp_password,
-                                  start_tls=self.s.smtp_starttls, timeout=self.s.send_timeout_seconds)
+                                  start_tls=self.s.smtp_starttls, tls_context=self.tls_context,
+                                  timeout=self.s.send_timeout_seconds)
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise SendFailed(f"SMTP: {exc}") from exc
 
