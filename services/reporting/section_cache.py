@@ -16,6 +16,7 @@ The cache also remembers which sections were asked for, and when (`asked`): a ba
 (sections_refresh.py) computes those again soon after what they read changes, so the next official
 to open the report finds them kept instead of waiting most of a second for them.
 """
+import asyncio
 import copy
 import time
 from collections import OrderedDict
@@ -24,8 +25,8 @@ from collections.abc import Awaitable, Callable
 from prometheus_client import Counter
 
 Compute = Callable[[], Awaitable[tuple[dict, bool]]]
-# kept: a report found them kept; computed: a report computed them; refreshed: computed ahead of
-# the next report (sections_refresh.py).
+# kept: a report found them kept; joined: a report waited for them being computed; computed: a
+# report computed them; refreshed: computed ahead of the next report (sections_refresh.py).
 SECTIONS_METRIC = Counter("sunsetred_report_sections", "Sections of community and district reports, by how they "
                           "were had", ["how"])
 
@@ -34,6 +35,7 @@ class SectionCache:
     def __init__(self, size: int = 256):
         self.size = size
         self._entries: OrderedDict[tuple, dict] = OrderedDict()
+        self._computing: dict[tuple, asyncio.Future] = {}  # key → its computation under way
         self.hits = self.misses = 0
         # (database, organisation, period, reading day) → when a report last asked for its sections
         # (time.monotonic()), at most `size` of them, the oldest forgotten first.
@@ -68,11 +70,22 @@ class SectionCache:
             SECTIONS_METRIC.labels("kept").inc()
             self._entries.move_to_end(key)
             return copy.deepcopy(kept)
-        self.misses += 1
-        SECTIONS_METRIC.labels("refreshed" if refresh else "computed").inc()
+        running = self._computing.get(key)
+        if running is None:
+            self.misses += 1
+            SECTIONS_METRIC.labels("refreshed" if refresh else "computed").inc()
+            running = self._computing[key] = asyncio.ensure_future(self._compute(key, compute))
+            running.add_done_callback(lambda _done, key=key: self._computing.pop(key, None))
+        else:  # being computed already (by the refresh, or another report): waited for, not again
+            self.hits += 1
+            SECTIONS_METRIC.labels("joined").inc()
+        # Shielded: a report whose caller went away leaves the computation to the others waiting.
+        return copy.deepcopy(await asyncio.shield(running))
+
+    async def _compute(self, key: tuple, compute: Compute) -> dict:
         sections, keep = await compute()
         if keep:
-            self._entries[key] = copy.deepcopy(sections)
+            self._entries[key] = sections  # handed out only as copies
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
         return sections

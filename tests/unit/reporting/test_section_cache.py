@@ -107,3 +107,23 @@ def test_the_sections_asked_for_are_remembered_the_latest_first_and_held_only_un
     for org in ("d1", "c1", "d1", "c2"):
         cache.note_asked(db.name, org, "2026", "2026-11-30")
     assert [k[1] for k in cache.asked] == ["d1", "c2"]  # at most `size`, the oldest forgotten
+
+
+def test_sections_asked_for_while_they_are_being_computed_are_computed_once():
+    db, cache, calls = FakeDb(), SectionCache(), []
+
+    async def compute():
+        calls.append(1)
+        await asyncio.sleep(0.01)  # reading the branches' documents
+        return {"committee": {"posts_filled": 1}}, True
+
+    async def ask(refresh=False):
+        return await cache.sections(db.name, (LEADERSHIP,), db.sums, "d1", "2026", "2026-11-30", compute, refresh)
+
+    async def run():
+        return await asyncio.gather(ask(refresh=True), ask(), ask())
+    first, second, third = asyncio.run(run())
+    assert len(calls) == 1 and first == second == third == {"committee": {"posts_filled": 1}}
+    second["committee"]["posts_filled"] = 99  # one caller's copy changed: neither the others' nor the kept one
+    assert third["committee"]["posts_filled"] == 1
+    assert asyncio.run(ask())["committee"]["posts_filled"] == 1 and not cache._computing
