@@ -78,8 +78,7 @@ class Runtime:
         self.broker = make_broker(s, self.service)
         # Who may send commands (None: no check, a PLAINTEXT development broker only).
         self.sources = source_keys_for(s)
-        self.store = MongoStore(self.client, self.db, inbox_days=s.inbox_days, outbox_keep_hours=s.outbox_keep_hours,
-                                tallies=self.tallies)
+        self.store = MongoStore(self.client, self.db, inbox_days=s.inbox_days, tallies=self.tallies)
         # Everything the service publishes (the outbox, accepted HTTP commands) goes through one
         # producer of its own, which is replaced when it fails for good (KafkaPublisher).
         self.publisher = KafkaPublisher(make_producer(s, self.service))

@@ -63,8 +63,6 @@ class Settings(BaseSettings):
     mongo_slow_ms: float = 500
     # The inbox forgets a message id after this many days (a TTL index): longer than Kafka keeps it.
     inbox_days: float = 30
-    # Records the outbox relay has sent are kept this long for operators, then pruned (TTL).
-    outbox_keep_hours: float = 24
     # Names this process among the instances of its service (leases, logs); unique per process.
     instance_id: str = ""
     # Fault injection for the crash tests only: after the named stage of a batch ("handled":

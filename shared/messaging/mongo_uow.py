@@ -21,6 +21,7 @@ from shared.messaging.tally import Tally
 from shared.messaging.unit_of_work import VERSION, Conflict, Inc, StagedUnitOfWork, Write, apply_inc, clone
 
 OUTBOX = "_outbox"
+OUTBOX_LEGACY_TTL_S = 86400
 LEASES = "_leases"
 TALLIES = "_tallies"  # which tallies have been counted from the start (tally.py)
 DUPLICATE_KEY = 11000
@@ -63,18 +64,19 @@ def _op(w: Write) -> tuple[Any, str]:
 class MongoStore:
     """One service database: units of work, the inbox of each pipeline, the outbox."""
 
-    def __init__(self, client: Any, db: Any, inbox_days: float = 30, outbox_keep_hours: float = 24,
-                 tallies: list[Tally] | None = None):
+    def __init__(self, client: Any, db: Any, inbox_days: float = 30, tallies: list[Tally] | None = None):
         self.client, self.db = client, db
         self.tallies = {t.watched: t for t in tallies or []}
         self.inbox_ttl = int(inbox_days * 86400)
-        self.outbox_ttl = int(outbox_keep_hours * 3600)
 
     async def setup(self, pipelines: list[str]) -> None:
         for name in pipelines:
             # The inbox is pruned by MongoDB itself: an id older than Kafka's retention cannot recur.
             await self.db[inbox_of(name)].create_index("at", expireAfterSeconds=self.inbox_ttl)
-        await self.db[OUTBOX].create_index("sent_at", expireAfterSeconds=self.outbox_ttl)
+        # Unsent records are found by this index (a missing `sent_at` is indexed as null). Records
+        # are deleted once sent (`mark_sent`); the TTL prunes those that versions before 4 December
+        # 2026 marked sent and kept for a day.
+        await self.db[OUTBOX].create_index("sent_at", expireAfterSeconds=OUTBOX_LEGACY_TTL_S)
         for tally in self.tallies.values():
             await self._count_existing(tally)
 
@@ -177,8 +179,11 @@ class MongoStore:
             .limit(limit).to_list(None)
 
     async def mark_sent(self, ids: list) -> None:
+        """Records sent are deleted, not marked and pruned later: one write a record instead of two
+        (an update of the record and its index entry, then the TTL's delete). Kafka keeps what was
+        sent; a record published twice carries the same id, so consumers drop the second."""
         if ids:
-            await self.db[OUTBOX].update_many({"_id": {"$in": ids}}, {"$set": {"sent_at": datetime.now(timezone.utc)}})
+            await self.db[OUTBOX].delete_many({"_id": {"$in": ids}})
 
     async def backlog(self) -> int:
         return await self.db[OUTBOX].count_documents({"sent_at": None})

@@ -5,8 +5,10 @@ version moved, the transaction aborts as a whole (inbox and outbox included), an
 run again on fresh reads.
 """
 import uuid
+from datetime import datetime, timezone
 
 import pytest
+from bson import ObjectId
 from pymongo import AsyncMongoClient
 
 from shared.messaging.mongo_uow import OUTBOX, MongoStore, inbox_of
@@ -32,6 +34,23 @@ async def test_state_inbox_and_outbox_commit_together(store):
     assert await store.backlog() == 1
     await store.mark_sent([d["_id"] for d in written])
     assert await store.backlog() == 0
+
+
+async def test_records_sent_leave_the_outbox_and_records_marked_sent_before_are_not_sent_again(store):
+    """Sent records are deleted (one write each, not an update and a TTL delete later); records a
+    version before that marked `sent_at` and kept for a day are never taken for unsent."""
+    uow = store.unit()
+    uow.send(Outgoing("topic", b"a", b"first"))
+    uow.send(Outgoing("topic", b"b", b"second"))
+    uow.commit_message()
+    written = await store.commit(uow, "p", ["m-sent"])
+    await store.db[OUTBOX].insert_one({"_id": ObjectId(), "at": written[0]["at"], "t": "topic", "k": b"c",
+                                       "v": b"sent yesterday", "sent_at": datetime.now(timezone.utc)})
+    assert [d["v"] for d in await store.unsent(0)] == [b"first", b"second"]
+    await store.mark_sent([written[0]["_id"]])
+    assert await store.db[OUTBOX].count_documents({"_id": written[0]["_id"]}) == 0
+    assert [d["v"] for d in await store.unsent(0)] == [b"second"]
+    assert await store.backlog() == 1
 
 
 async def test_a_stale_retry_loses_and_leaves_the_newer_write_alone(store):
