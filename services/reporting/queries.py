@@ -296,7 +296,7 @@ async def monthly_series(db, org_id: str, year: int, as_of: date, period: Period
     o = await org(db, org_id)
     branches = await org_tree.branches_under(db, o)
     reader = DbReader(db)
-    await asyncio.gather(reader.preload_year([b["_id"] for b in branches], year), reader.docs(_section_keys(branches)))
+    await asyncio.gather(reader.preload_year([b["_id"] for b in branches], year, period), reader.docs(_section_keys(branches)))
     rows = [await _series_row(reader, b, year, as_of, await _report(reader, b, [b], period, as_of)) | {"branch_id": b["_id"]}
             for b in branches]
     return {"org_id": org_id, "year": year, "period": period.text, "branches": rows}
@@ -311,7 +311,7 @@ async def children_series(db, org_id: str, year: int, as_of: date, period: Perio
     checksums = await section_checksums.current(db)  # before any document the sections read
     children = await org_tree.children(db, org_id)
     reader = DbReader(db)
-    await reader.preload_year([c["_id"] for c in children], year)
+    await reader.preload_year([c["_id"] for c in children], year, period)
     day = reading_day(period, as_of.isoformat())
     rows = []
     for c in children:
