@@ -21,7 +21,7 @@ from shared.infra.topics import ensure_topics
 from shared.kafka_auth import source_keys_for
 from shared.messaging import parking
 from shared.messaging.failures import is_transient
-from shared.messaging.kafka import KafkaPublisher, attach, make_broker, make_producer
+from shared.messaging.kafka import KafkaPublisher, attach, consumer_group, make_broker, make_producer
 from shared.messaging.mongo_uow import MongoStore
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.pipeline import Handler, Pipeline
@@ -94,7 +94,7 @@ class Runtime:
             )
             self.pipelines.append(p)
             metrics.declare_pipeline(self.service, sub.name)
-            attach(self.broker, p, sub.topics, s, group_id=f"sunsetred-{self.service}-{sub.name}",
+            attach(self.broker, p, sub.topics, s, group_id=consumer_group(self.service, sub.name),
                    title=f"{self.service}: {sub.name}")
 
     async def start(self) -> None:

@@ -40,7 +40,7 @@ from datetime import datetime, timedelta, timezone
 
 from services.notifications.adapters.channels import Note, SendFailed, Sender
 from services.notifications.adapters.documents import (
-    ALERTS, DELIVERIES, DELIVERY, MEMBER, MEMBERS, NOTICE, NOTICES, delivery_id, delivery_to_doc,
+    ALERTS, DELIVERIES, DELIVERY, MEMBER, MEMBERS, NOTICE, NOTICES, delivery_from_doc, delivery_id, delivery_to_doc,
 )
 from services.notifications.domain import delivery as deliveries
 from services.notifications.domain.addressing import as_it_stands, delivery_for
@@ -51,9 +51,14 @@ from services.notifications.naming import as_if, emit_for_delivery
 from services.notifications.settings import NotifySettings
 from shared.contracts import notifications as c
 from shared.contracts.envelope import Envelope
+from shared.kafka_auth import client_kwargs
+from shared.messaging.causal_fence import CausalFence, Hop, KafkaOffsets
 from shared.messaging.failures import is_transient
+from shared.messaging.kafka import consumer_group
 from shared.messaging.pipeline import Context, Pipeline
 from shared.runtime import Runtime, pipeline
+from shared.settings import Settings
+from shared.topics import MEMBERS_COMMANDS, MEMBERS_EVENTS
 
 log = logging.getLogger(__name__)
 WORK_NAMESPACE = uuid.UUID("6f1d2c1e-4b8a-4e55-9a51-0d7c3f7e2b10")
@@ -63,11 +68,15 @@ REMIND_PAGE = 50  # alerts whose reminders are created in one unit (a few notice
 
 
 class DeliveryWorker:
-    def __init__(self, runtime: Runtime, cfg: NotifySettings, senders: dict[str, Sender]):
+    def __init__(self, runtime: Runtime, cfg: NotifySettings, senders: dict[str, Sender],
+                 fence: CausalFence | None = None):
         self.runtime, self.cfg, self.senders = runtime, cfg, senders
         self.quiet = QuietHours.parse(cfg.quiet_hours)
         self.pipe: Pipeline = pipeline(runtime, "commands")
         self.db = runtime.db
+        # None: deliveries are acted on as soon as they are due (unit tests; the setting at 0).
+        self.fence = fence
+        self._first_seen: dict[str, float] = {}  # notice → when its first untouched delivery was found due
 
     async def run(self) -> None:
         last_orphan_check = 0.0
@@ -78,6 +87,7 @@ class DeliveryWorker:
                     last_orphan_check = time.monotonic()
                 await self.remind()
                 await self.address()
+                await self._advance_fence()
                 if await self.tick() >= self.cfg.batch_size:
                     continue  # more is due: no pause between full batches
             except asyncio.CancelledError:
@@ -135,12 +145,37 @@ class DeliveryWorker:
             await self.pipe.run_unit(self._named("address", doc["_id"], _now()), work, [(NOTICES, doc["_id"])])
 
     async def tick(self) -> int:
-        """One round over what is due, in chunks of several notices; returns how many were due."""
+        """One round over what is due, in chunks of several notices; returns how many were due and
+        past the fence."""
         found_at = _now()
         due = await (self.db[DELIVERIES].find({"state": "pending", "next_at": {"$lte": stamp(found_at)}})
                      .sort("next_at", 1).limit(self.cfg.batch_size).to_list(None))
+        due = self._past_the_fence(due)
         await self._deliver_round(due, found_at)
         return len(due)
+
+    async def _advance_fence(self) -> None:
+        if self.fence is None:
+            return
+        try:
+            await self.fence.advance()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the broker away: the fence waits (and gives up after its longest wait)
+            log.warning("causal fence: the broker could not be asked; trying again", exc_info=True)
+
+    def _past_the_fence(self, due: list[dict]) -> list[dict]:
+        """The due deliveries that may be acted on now: those already under way, and a notice's
+        untouched ones once every member fact published before they were first found due has
+        arrived (`causal_fence.py`). A fact that arrives after a delivery was acted on leaves it,
+        as proof (handlers.py, late facts): without the fence, whether it arrived before depended
+        on how far members lagged."""
+        if self.fence is None:
+            return due
+        now = self.fence.clock()
+        fresh = {d["notice_id"] for d in due if deliveries.untouched(delivery_from_doc(d))}
+        self._first_seen = {n: self._first_seen.get(n, now) for n in fresh}
+        return [d for d in due if d["notice_id"] not in fresh or self.fence.passed(self._first_seen[d["notice_id"]])]
 
     async def _deliver_round(self, due: list[dict], found_at: datetime) -> int:
         """The round's chunks one after the other, in a random order: every instance finds the same
@@ -413,11 +448,26 @@ def _now() -> datetime:
 
 def delivery_task(cfg: NotifySettings, senders: dict[str, Sender]):
     async def deliver_notices(runtime: Runtime) -> None:
+        offsets = None
+        if cfg.facts_fence_max_wait_seconds > 0:
+            offsets = KafkaOffsets(runtime.settings.kafka_bootstrap_servers,
+                                   client_kwargs(runtime.settings, f"sunsetred-{runtime.service}"))
         try:
-            await DeliveryWorker(runtime, cfg, senders).run()
-        finally:  # the gateway's kept connections
+            fence = CausalFence(offsets, member_facts_road(runtime.settings), cfg.facts_fence_max_wait_seconds) \
+                if offsets else None
+            await DeliveryWorker(runtime, cfg, senders, fence).run()
+        finally:  # the gateway's kept connections, the fence's clients
             for sender in {id(s): s for s in senders.values()}.values():
                 if hasattr(sender, "aclose"):
                     await sender.aclose()
+            if offsets is not None:
+                await offsets.close()
 
     return deliver_notices
+
+
+def member_facts_road(s: Settings) -> list[Hop]:
+    """The road a member fact takes to notifications: handled by members' commands pipeline, then
+    projected by notifications' events pipeline."""
+    return [Hop(s.topic_prefix + MEMBERS_COMMANDS, s.topic_prefix + consumer_group("members", "commands")),
+            Hop(s.topic_prefix + MEMBERS_EVENTS, s.topic_prefix + consumer_group("notifications", "events"))]

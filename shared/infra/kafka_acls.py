@@ -32,6 +32,7 @@ from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.types import CompactArray, CompactBytes, CompactString, Int8, Int16, Int32, Schema, TaggedFields
 
 from shared.kafka_auth import Credentials, load_credentials
+from shared.messaging.kafka import consumer_group
 from shared.topics import (
     ACTIVITIES_COMMANDS, ACTIVITIES_EVENTS, COMMAND_TOPICS, EVENT_TOPICS, MEMBERS_COMMANDS, MEMBERS_EVENTS,
     NOTIFICATIONS_COMMANDS, NOTIFICATIONS_EVENTS, REPORTING_EVENTS, all_topics, dlq,
@@ -121,6 +122,11 @@ def plan(prefix: str = "") -> list[Acl]:
         topic(who, READ, *(dlq(i) for i in INPUTS[s]))
         topic(who, DESCRIBE, *(dlq(i) for i in INPUTS[s]))
         groups(who, f"{who}-")
+    # Notifications' delivery worker asks how far members has handled its commands (the causal
+    # fence, shared/messaging/causal_fence.py): the topic's end offsets and that group's commits.
+    notifications = service_principal("notifications")
+    topic(notifications, DESCRIBE, MEMBERS_COMMANDS)
+    groups(notifications, consumer_group("members", "commands"), DESCRIBE)
     for system, granted in DISTRICT_SYSTEMS.items():
         topic(system, WRITE, *granted)
         topic(system, READ, *EVENT_TOPICS)  # the answers: CommandRejected and the events of acceptance

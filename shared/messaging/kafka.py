@@ -140,6 +140,13 @@ async def _keep_raw(msg: Any) -> None:
     return None
 
 
+def consumer_group(service: str, pipeline: str) -> str:
+    """The consumer group of a service's pipeline, before the deployment's topic prefix: its
+    instances share it. Named here so that another service can ask of its commits (the causal
+    fence, shared/messaging/causal_fence.py) without importing that service."""
+    return f"sunsetred-{service}-{pipeline}"
+
+
 def attach(broker: KafkaBroker, pipeline: Pipeline, topics: Sequence[str], settings: Settings,
            group_id: str, title: str = "") -> None:
     failures = 0

@@ -201,6 +201,7 @@ def _worker(uow, sender):
     w.cfg, w.quiet, w.pipe = NotifySettings(quiet_hours="00:00-00:00"), QuietHours.parse("00:00-00:00"), Pipe()
     w.senders = {c: sender for c in ("sms", "wechat", "email")}
     w.db = {DELIVERIES: Deliveries()}
+    w.fence, w._first_seen = None, {}
     return w
 
 

@@ -45,6 +45,7 @@ def worker(uow: FakeUnitOfWork) -> DeliveryWorker:
     w.runtime = SimpleNamespace(settings=SimpleNamespace(district="x-district"))
     w.cfg, w.quiet, w.pipe = NotifySettings(quiet_hours="00:00-00:00"), QuietHours.parse("00:00-00:00"), Pipe(uow)
     w.senders = {c: Console() for c in ("sms", "wechat", "email")}
+    w.fence, w._first_seen = None, {}
     return w
 
 

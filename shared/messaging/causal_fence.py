@@ -1,0 +1,148 @@
+"""Has every fact published upstream before a moment reached this service's own projection?
+
+A fact can reach a service by a longer road than what it must be weighed against: a member's
+away period goes `members.commands` → members → `members.events` → notifications' events
+pipeline, a notice `notifications.commands` → notifications, one hop. Kafka orders nothing across
+topics, so when members lags (a rebalance after a crash: the 45 s session timeout) the delivery
+worker acted on a notice before the away period published before it had arrived, and addressed
+the member otherwise than a run without the lag (docs/reliability.md, finding 20).
+
+The fence walks the road hop by hop. A walk starts at a moment T with the end offsets of the
+first hop's topic; it passes that hop once the hop's consumer group has committed past them (a
+group commits after its transaction and after its outbox was published, so every record before
+them has been handled and what it caused is on the next topic); then it takes the end offsets of
+the next hop's topic, and so on. When the last hop passes, every fact published before T is in
+the projection. Walks follow one another, so `passed(since)` answers for anything first seen at
+`since` after at most two walks (a few polls when nothing lags).
+
+Not exact, by design, where the road forks: a command held for a reference (`_parked_*`) or a
+record left in an outbox by a failed publish is committed past before it is on the next topic.
+A group that has never committed anything (the service is not deployed, or has not started) is
+passed by; a hop that does not pass within `max_wait_s` is given up, logged, so nothing waits
+for good behind a service that is down.
+"""
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Hop:
+    topic: str  # where the facts are published (the deployment's full name)
+    group: str  # the consumer group whose commits say they were handled (full name)
+
+
+class Offsets(Protocol):
+    async def end_offsets(self, topic: str) -> dict[int, int]:
+        """{partition: the offset the next record will get}."""
+        ...
+
+    async def committed(self, group: str, topic: str) -> dict[int, int]:
+        """{partition: the group's committed offset} of the partitions it has committed."""
+        ...
+
+
+@dataclass
+class _Walk:
+    started: float
+    hop: int
+    ends: dict[int, int] | None  # the hop's end offsets, once taken
+
+
+class CausalFence:
+    def __init__(self, offsets: Offsets, hops: Sequence[Hop], max_wait_s: float,
+                 clock: Callable[[], float] = time.monotonic):
+        self.offsets, self.hops, self.max_wait_s, self.clock = offsets, list(hops), max_wait_s, clock
+        self._passed: float | None = None  # the start of the last walk that passed every hop
+        self._walk: _Walk | None = None
+
+    def passed(self, since: float) -> bool:
+        """Whether every fact published before `since` (a `clock()` reading) has arrived."""
+        return self._passed is not None and self._passed >= since
+
+    async def advance(self) -> None:
+        """Take the walk as far as the groups' commits allow now; start the next one after it.
+        When the broker cannot be asked, the walk waits, and is given up after `max_wait_s` too."""
+        if self._walk is None:
+            self._walk = _Walk(self.clock(), 0, None)
+        walk = self._walk
+        try:
+            await self._walk_on(walk)
+        except Exception:
+            if self.clock() - walk.started < self.max_wait_s:
+                raise
+            log.warning("causal fence: the broker did not answer in time; going on without it", exc_info=True)
+            self._passed, self._walk = walk.started, None
+
+    async def _walk_on(self, walk: _Walk) -> None:
+        while True:
+            hop = self.hops[walk.hop]
+            if walk.ends is None:
+                walk.ends = await self.offsets.end_offsets(hop.topic)
+            committed = await self.offsets.committed(hop.group, hop.topic)
+            behind = {p: end for p, end in walk.ends.items() if end > 0 and committed.get(p, 0) < end}
+            if behind and committed:
+                if self.clock() - walk.started < self.max_wait_s:
+                    return
+                log.warning("causal fence: a hop did not pass in time; going on without it",
+                            extra={"topic": hop.topic, "group": hop.group, "behind": len(behind)})
+            walk.hop, walk.ends = walk.hop + 1, None
+            if walk.hop == len(self.hops):
+                self._passed, self._walk = walk.started, None
+                return
+
+
+class KafkaOffsets:
+    """`Offsets` from the broker: a consumer without a group for the end offsets, the admin
+    client for a group's commits (DESCRIBE on the topic and the group: shared/infra/kafka_acls.py).
+    Started on first use; `close()` when done."""
+
+    def __init__(self, bootstrap: str, client_kwargs: dict, timeout_s: float = 5.0):
+        self.bootstrap, self.client_kwargs, self.timeout_s = bootstrap, client_kwargs, timeout_s
+        self._consumer = self._admin = None
+
+    async def _clients(self):
+        from aiokafka import AIOKafkaConsumer
+        from aiokafka.admin import AIOKafkaAdminClient
+        if self._consumer is None:
+            consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
+                                        request_timeout_ms=int(self.timeout_s * 1000), **self.client_kwargs)
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap,
+                                        request_timeout_ms=int(self.timeout_s * 1000), **self.client_kwargs)
+            await consumer.start()
+            try:
+                await admin.start()
+            except BaseException:
+                await consumer.stop()
+                raise
+            self._consumer, self._admin = consumer, admin
+        return self._consumer, self._admin
+
+    async def end_offsets(self, topic: str) -> dict[int, int]:
+        from aiokafka import TopicPartition
+        consumer, _ = await self._clients()
+        parts = consumer.partitions_for_topic(topic)
+        if not parts:  # learnt lazily: ask once more
+            await consumer._client.force_metadata_update()
+            parts = consumer.partitions_for_topic(topic) or set()
+        if not parts:
+            return {}
+        ends = await asyncio.wait_for(consumer.end_offsets([TopicPartition(topic, p) for p in parts]), self.timeout_s)
+        return {tp.partition: n for tp, n in ends.items()}
+
+    async def committed(self, group: str, topic: str) -> dict[int, int]:
+        _, admin = await self._clients()
+        got = await asyncio.wait_for(admin.list_consumer_group_offsets(group), self.timeout_s)
+        return {tp.partition: meta.offset for tp, meta in got.items() if tp.topic == topic and meta.offset >= 0}
+
+    async def close(self) -> None:
+        consumer, admin, self._consumer, self._admin = self._consumer, self._admin, None, None
+        if admin is not None:
+            await admin.close()
+        if consumer is not None:
+            await consumer.stop()

@@ -1,0 +1,157 @@
+"""The causal fence (shared/messaging/causal_fence.py) and the delivery worker behind it: a notice's
+deliveries are first acted on only once the member facts published before they were found due have
+reached notifications, however far members lags (docs/reliability.md, finding 20)."""
+from datetime import timedelta
+
+import pytest
+
+from services.notifications.adapters.documents import DELIVERIES
+from shared.messaging.causal_fence import CausalFence, Hop
+from tests.unit.notifications.test_worker_ids import DUE, store, worker
+
+pytestmark = pytest.mark.unit
+ROAD = [Hop("members.commands", "members-commands"), Hop("members.events", "notifications-events")]
+
+
+class Broker:
+    """End offsets of the topics and the groups' commits, as the test sets them."""
+
+    def __init__(self):
+        self.ends = {"members.commands": {0: 0, 1: 0}, "members.events": {0: 0, 1: 0}}
+        self.commits: dict[str, dict[int, int]] = {"members-commands": {}, "notifications-events": {}}
+        self.down = False
+
+    def publish(self, topic: str, partition: int, n: int = 1) -> None:
+        self.ends[topic][partition] += n
+
+    def handle(self, group: str, topic: str) -> None:
+        """The group catches up with its topic."""
+        self.commits[group] = dict(self.ends[topic])
+
+    async def end_offsets(self, topic: str) -> dict[int, int]:
+        if self.down:
+            raise ConnectionError("broker away")
+        return dict(self.ends[topic])
+
+    async def committed(self, group: str, topic: str) -> dict[int, int]:
+        if self.down:
+            raise ConnectionError("broker away")
+        return dict(self.commits[group])
+
+
+class Clock:
+    def __init__(self):
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def fence(broker: Broker, clock: Clock, max_wait_s: float = 120) -> CausalFence:
+    return CausalFence(broker, ROAD, max_wait_s, clock)
+
+
+async def test_a_fact_published_before_passes_the_fence_only_once_both_hops_have_handled_it():
+    broker, clock = Broker(), Clock()
+    broker.handle("members-commands", "members.commands")  # both groups have committed before
+    broker.handle("notifications-events", "members.events")
+    broker.publish("members.commands", 1)  # a member's away period, not handled yet
+    f = fence(broker, clock)
+    seen = clock()
+    await f.advance()
+    assert not f.passed(seen)
+    clock.t += 1
+    broker.handle("members-commands", "members.commands")  # members handled it and published its event…
+    broker.publish("members.events", 0)
+    await f.advance()
+    assert not f.passed(seen)  # …which notifications has not projected yet
+    clock.t += 1
+    broker.handle("notifications-events", "members.events")
+    await f.advance()
+    assert f.passed(seen)
+    assert not f.passed(clock())  # a notice found due later waits for a walk started after it
+    await f.advance()
+    await f.advance()
+    assert f.passed(clock())  # nothing lags: the next walk passes at once
+
+
+async def test_the_second_hop_is_measured_when_the_first_has_passed_not_before():
+    """An event published while members handled the fact (after the walk began) must be awaited too."""
+    broker, clock = Broker(), Clock()
+    broker.handle("members-commands", "members.commands")
+    broker.handle("notifications-events", "members.events")
+    broker.publish("members.commands", 0)
+    f = fence(broker, clock)
+    await f.advance()
+    broker.handle("members-commands", "members.commands")
+    broker.publish("members.events", 1)  # the fact's event, published after the walk started
+    await f.advance()
+    assert not f.passed(100.0)
+
+
+async def test_a_group_that_never_committed_is_passed_by_and_a_hop_that_lags_too_long_is_given_up():
+    broker, clock = Broker(), Clock()
+    broker.publish("members.commands", 0, 5)  # members never ran here: nothing to wait for
+    f = fence(broker, clock)
+    await f.advance()
+    assert f.passed(100.0)
+
+    broker.handle("members-commands", "members.commands")
+    broker.publish("members.commands", 0)  # then members stops handling
+    g = fence(broker, clock, max_wait_s=120)
+    await g.advance()
+    clock.t += 119
+    await g.advance()
+    assert not g.passed(100.0)
+    clock.t += 2
+    await g.advance()
+    assert g.passed(100.0)
+
+
+async def test_a_broker_away_holds_the_fence_then_is_given_up_after_the_longest_wait():
+    broker, clock = Broker(), Clock()
+    broker.down = True
+    f = fence(broker, clock, max_wait_s=30)
+    with pytest.raises(ConnectionError):
+        await f.advance()
+    clock.t += 31
+    await f.advance()
+    assert f.passed(100.0)
+
+
+class Gate:
+    """A fence the test opens: `passed(since)` for anything first seen before `opened_at`."""
+
+    def __init__(self):
+        self.opened_at: float | None = None
+        self.t = 10.0
+
+    def clock(self) -> float:
+        return self.t
+
+    def passed(self, since: float) -> bool:
+        return self.opened_at is not None and self.opened_at >= since
+
+
+def test_a_notices_untouched_deliveries_wait_for_the_fence_and_those_under_way_do_not():
+    uow = store()
+    w = worker(uow)
+    w.fence = gate = Gate()
+    due = list(uow.docs[DELIVERIES].values())
+    under_way = {**due[0], "notice_id": "n2", "_id": "n2|m1", "attempts": [{"channel": "sms", "attempt": 1,
+                 "state": "failed", "started_at": "2026-03-02T02:00:00+00:00", "error": "5xx"}], "attempt": 1}
+    assert w._past_the_fence([*due, under_way]) == [under_way]  # a retry goes; n1 waits, first seen at 10
+    gate.t = 20.0
+    gate.opened_at = 5.0  # a walk that started before n1 was first found due
+    assert w._past_the_fence(due) == []
+    gate.opened_at = 10.0  # every fact published before n1 was found due has arrived
+    assert w._past_the_fence(due) == due
+
+
+async def test_without_a_fence_the_worker_acts_on_what_is_due_at_once():
+    uow = store()
+    w = worker(uow)
+    assert w.fence is None
+    due = list(uow.docs[DELIVERIES].values())
+    assert w._past_the_fence(due) == due
+    assert await w._deliver_round(due, DUE + timedelta(minutes=1)) == 2  # m1's SMS, m4's email
