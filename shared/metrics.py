@@ -35,6 +35,10 @@ OUTBOX_BACKLOG = Gauge("sunsetred_outbox_backlog", "Events written to the outbox
 CONSUMER_LAG = Gauge("sunsetred_consumer_lag", "Records on a partition the consumer group has not committed yet",
                      ["service", "group", "topic", "partition"])
 
+FENCE_WALK_SECONDS = Histogram("sunsetred_causal_fence_walk_seconds",
+                               "Time from a causal fence walk's start until every hop had passed (or was given up)",
+                               ["fence", "outcome"], buckets=BATCH_BUCKETS)
+
 LagSource = Callable[[], Awaitable[dict[tuple[str, int], int]]]
 _lag_sources: dict[tuple[str, str], LagSource] = {}
 _lag_series: dict[tuple[str, str], set[tuple[str, int]]] = {}  # what each source last reported
@@ -59,6 +63,11 @@ def retried(service: str, pipeline: str, reason: str) -> None:
     if reason not in RETRY_REASONS:
         raise ValueError(f"unknown retry reason {reason!r}; one of {RETRY_REASONS}")
     BATCH_RETRIES.labels(service, pipeline, reason).inc()
+
+
+def fence_walked(fence: str, outcome: str, seconds: float) -> None:
+    """A causal fence walk ended (shared/messaging/causal_fence.py): `passed`, or `given_up`."""
+    FENCE_WALK_SECONDS.labels(fence, outcome).observe(seconds)
 
 
 def set_outbox_backlog(service: str, n: int) -> None:

@@ -28,6 +28,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from shared import metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -52,12 +54,14 @@ class _Walk:
     started: float
     hop: int
     ends: dict[int, int] | None  # the hop's end offsets, once taken
+    given_up: bool = False
 
 
 class CausalFence:
     def __init__(self, offsets: Offsets, hops: Sequence[Hop], max_wait_s: float,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, name: str = "facts"):
         self.offsets, self.hops, self.max_wait_s, self.clock = offsets, list(hops), max_wait_s, clock
+        self.name = name  # its metric's label
         self._passed: float | None = None  # the start of the last walk that passed every hop
         self._walk: _Walk | None = None
 
@@ -77,7 +81,7 @@ class CausalFence:
             if self.clock() - walk.started < self.max_wait_s:
                 raise
             log.warning("causal fence: the broker did not answer in time; going on without it", exc_info=True)
-            self._passed, self._walk = walk.started, None
+            self._end(walk, "given_up")
 
     async def _walk_on(self, walk: _Walk) -> None:
         while True:
@@ -91,10 +95,15 @@ class CausalFence:
                     return
                 log.warning("causal fence: a hop did not pass in time; going on without it",
                             extra={"topic": hop.topic, "group": hop.group, "behind": len(behind)})
+                walk.given_up = True
             walk.hop, walk.ends = walk.hop + 1, None
             if walk.hop == len(self.hops):
-                self._passed, self._walk = walk.started, None
+                self._end(walk, "given_up" if walk.given_up else "passed")
                 return
+
+    def _end(self, walk: _Walk, outcome: str) -> None:
+        self._passed, self._walk = walk.started, None
+        metrics.fence_walked(self.name, outcome, self.clock() - walk.started)
 
 
 class KafkaOffsets:

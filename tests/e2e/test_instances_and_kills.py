@@ -102,7 +102,7 @@ UNKNOWN_OUTCOME = "发送结果未知"  # the error of an attempt whose process 
 # addressed differently never fail it (by design).
 # 0 of 411 on a quiet run; a residual race under heavy load (a delivery acted on before an earlier-dated
 # fact) still differs: its cause and what would close it are in docs/reliability.md ("What is left").
-NOTICES_ORDER_DEPENDENT_IS_KNOWN = True
+NOTICES_ORDER_DEPENDENT_IS_KNOWN = False
 
 
 class Recorded:
