@@ -100,8 +100,9 @@ UNKNOWN_OUTCOME = "发送结果未知"  # the error of an attempt whose process 
 # Notices addressed differently from run to run (see the docstring: a delivery acted on before a
 # late fact arrived) make the test xfail while this is True, fail it when False; reminders
 # addressed differently never fail it (by design).
-# 0 of 411 on a quiet run; a residual race under heavy load (a delivery acted on before an earlier-dated
-# fact) still differs: its cause and what would close it are in docs/reliability.md ("What is left").
+# The residual race under load (a delivery acted on before an earlier-dated fact had come through
+# members) is closed by the delivery worker's causal fence since 4 December (docs/reliability.md,
+# "What is left"): a notice addressed differently now fails the test.
 NOTICES_ORDER_DEPENDENT_IS_KNOWN = False
 
 
