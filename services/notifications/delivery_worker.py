@@ -77,6 +77,7 @@ class DeliveryWorker:
         # None: deliveries are acted on as soon as they are due (unit tests; the setting at 0).
         self.fence = fence
         self._first_seen: dict[str, float] = {}  # notice → when its first untouched delivery was found due
+        self._fence_warned_at = float("-inf")
 
     async def run(self) -> None:
         last_orphan_check = 0.0
@@ -162,7 +163,9 @@ class DeliveryWorker:
         except asyncio.CancelledError:
             raise
         except Exception:  # the broker away: the fence waits (and gives up after its longest wait)
-            log.warning("causal fence: the broker could not be asked; trying again", exc_info=True)
+            if time.monotonic() - self._fence_warned_at >= 30:  # once, then every 30 s: not every poll
+                self._fence_warned_at = time.monotonic()
+                log.warning("causal fence: the broker could not be asked; trying again", exc_info=True)
 
     def _past_the_fence(self, due: list[dict]) -> list[dict]:
         """The due deliveries that may be acted on now: those already under way, and a notice's
