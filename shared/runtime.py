@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -42,6 +43,9 @@ class Subscription:
     topics: list[str]
     handlers: dict[str, Handler]
     mode: str  # "commands" or "events"
+    # The pipeline's causal fence (Pipeline.arrived), for handlers that wait for facts published
+    # before their command (notifications' SendNotice).
+    arrived: Callable[[datetime], bool] | None = None
 
 
 @dataclass
@@ -90,7 +94,7 @@ class Runtime:
                 topic_prefix=s.topic_prefix, district=s.district, attempts=s.handler_attempts,
                 reference_wait_s=s.reference_wait, parked_retry_max_s=s.parked_retry_max_s, on_stage=_fault_pause(s) if s.fault_pause_at else None,
                 max_documents=s.unit_max_documents,
-                sources=self.sources if sub.mode == "commands" else None,
+                sources=self.sources if sub.mode == "commands" else None, arrived=sub.arrived,
             )
             self.pipelines.append(p)
             metrics.declare_pipeline(self.service, sub.name)

@@ -1,7 +1,7 @@
 """Composition root of the notifications service."""
 from services.notifications.adapters import documents
 from services.notifications.adapters.channels import senders
-from services.notifications.delivery_worker import delivery_task
+from services.notifications.delivery_worker import delivery_task, facts_fence
 from services.notifications.handlers import HANDLERS
 from services.notifications.settings import NotifySettings
 from shared.contracts import lookup
@@ -18,13 +18,19 @@ def _of_kind(kind: str) -> dict:
 
 def bootstrap(settings: Settings | None = None, notify: NotifySettings | None = None) -> Runtime:
     cfg = notify or NotifySettings()
+    settings = settings or get_settings()
+    # A notice is addressed, and first acted on, once the member facts published before it have
+    # arrived (services/notifications/README.md): the commands pipeline holds it until then, and
+    # the delivery worker walks the fence.
+    fence = facts_fence(settings, cfg)
     return Runtime(
-        service=SERVICE, settings=settings or get_settings(),
+        service=SERVICE, settings=settings,
         subscriptions=[
-            Subscription("commands", [NOTIFICATIONS_COMMANDS], _of_kind("command"), "commands"),
+            Subscription("commands", [NOTIFICATIONS_COMMANDS], _of_kind("command"), "commands",
+                         arrived=fence.passed_at if fence else None),
             Subscription("events", [MEMBERS_EVENTS, ACTIVITIES_EVENTS, REPORTING_EVENTS], _of_kind("event"), "events"),
         ],
         setup_db=documents.setup,
         tallies=[documents.DELIVERY_TALLY],
-        tasks=[delivery_task(cfg, senders(cfg))],
+        tasks=[delivery_task(cfg, senders(cfg), fence)],
     )

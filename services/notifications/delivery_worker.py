@@ -449,24 +449,29 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def delivery_task(cfg: NotifySettings, senders: dict[str, Sender]):
+def delivery_task(cfg: NotifySettings, senders: dict[str, Sender], fence: CausalFence | None = None):
+    """The worker as a runtime task; it walks `fence` (shared with the commands pipeline, which holds
+    a notice until it has passed) and closes the fence's broker clients and the senders at the end."""
     async def deliver_notices(runtime: Runtime) -> None:
-        offsets = None
-        if cfg.facts_fence_max_wait_seconds > 0:
-            offsets = KafkaOffsets(runtime.settings.kafka_bootstrap_servers,
-                                   client_kwargs(runtime.settings, f"sunsetred-{runtime.service}"))
         try:
-            fence = CausalFence(offsets, member_facts_road(runtime.settings), cfg.facts_fence_max_wait_seconds) \
-                if offsets else None
             await DeliveryWorker(runtime, cfg, senders, fence).run()
         finally:  # the gateway's kept connections, the fence's clients
             for sender in {id(s): s for s in senders.values()}.values():
                 if hasattr(sender, "aclose"):
                     await sender.aclose()
-            if offsets is not None:
-                await offsets.close()
+            if fence is not None and hasattr(fence.offsets, "close"):
+                await fence.offsets.close()
 
     return deliver_notices
+
+
+def facts_fence(s: Settings, cfg: NotifySettings) -> CausalFence | None:
+    """The fence over the road a member fact takes to notifications (None when switched off), on the
+    wall clock: a held notice's first handling is read back from the database by any instance."""
+    if cfg.facts_fence_max_wait_seconds <= 0:
+        return None
+    offsets = KafkaOffsets(s.kafka_bootstrap_servers, client_kwargs(s, "sunsetred-notifications"))
+    return CausalFence(offsets, member_facts_road(s), cfg.facts_fence_max_wait_seconds, clock=time.time)
 
 
 def member_facts_road(s: Settings) -> list[Hop]:

@@ -38,7 +38,7 @@ from shared.contracts import reorganization as rz
 from shared.contracts import notifications as c
 from shared.contracts import reporting as r
 from shared.errors import duplicate, not_allowed, unknown_reference
-from shared.messaging.pipeline import Context, Handler
+from shared.messaging.pipeline import Context, Handler, NotYet
 from shared.periods import local_date
 
 REMINDED_KINDS = ("dues_arrears", "no_participation")
@@ -209,6 +209,11 @@ async def _index(ctx: Context, n: Notice) -> None:
 
 
 async def send_notice(cmd: c.SendNotice, ctx: Context) -> None:
+    # Addressed from the member facts published before it (a death, a transfer, an away period),
+    # however far members or this service's events pipeline lag: held until they have arrived
+    # (the causal fence, services/notifications/README.md).
+    if not ctx.upstream_arrived():
+        raise NotYet("the member facts published before this notice are still on their way")
     n = notices.create(await ctx.repo(NOTICE).get(cmd.notice_id), notice_id=cmd.notice_id,
                        title=cmd.title, body=cmd.body, category=cmd.category,
                        audience=cmd.audience.model_dump(), require_ack=cmd.require_ack,

@@ -24,6 +24,7 @@ for good behind a service that is down.
 import asyncio
 import logging
 import time
+from datetime import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -68,6 +69,11 @@ class CausalFence:
     def passed(self, since: float) -> bool:
         """Whether every fact published before `since` (a `clock()` reading) has arrived."""
         return self._passed is not None and self._passed >= since
+
+    def passed_at(self, moment: datetime) -> bool:
+        """`passed` for a moment in time (a fence on the wall clock, `time.time`): a held command's
+        first handling, read back from the database by any instance."""
+        return self.passed(moment.timestamp())
 
     async def advance(self) -> None:
         """Take the walk as far as the groups' commits allow now; start the next one after it.

@@ -56,6 +56,14 @@ LARGE_BATCH_ATTEMPTS = 2
 YIELD_EVERY = 20  # messages handled between two turns of the event loop
 
 
+class NotYet(Exception):
+    """A command its handler cannot act on yet, for a reason that passes by itself: facts published
+    before it are still on their way through other services (the causal fence, causal_fence.py).
+    A commands pipeline holds it as it holds one waiting for a reference, with the commands of the
+    same key behind it, and tries it again; it is never rejected for it (the fence gives up a hop
+    that lags too long, so the wait ends)."""
+
+
 class DeferredFailed(Exception):
     """Deferred work of a batch failed for a reason that is not transient."""
 
@@ -73,12 +81,22 @@ class EventTooLarge(Exception):
 class Context:
     """What a handler gets: the message's envelope, the documents, and a way to emit events."""
 
-    def __init__(self, pipeline: "Pipeline", envelope: Envelope, uow: UnitOfWork, scope: str | None = None):
+    def __init__(self, pipeline: "Pipeline", envelope: Envelope, uow: UnitOfWork, scope: str | None = None,
+                 held_since: datetime | None = None):
         self.envelope = envelope
         self.uow = uow
         self._pipeline = pipeline
         self._emitted = 0
         self._scope = scope  # deferred work: its events' ids must not collide with its cause's
+        # When the message was first handled: when it was held, for a held command tried again.
+        self.held_since = held_since or datetime.now(timezone.utc)
+
+    def upstream_arrived(self) -> bool:
+        """Whether every fact published upstream before this message was first handled has come
+        through to this service (the pipeline's causal fence; True when it has none). A command
+        that must not act before: `raise NotYet(...)` when this is False."""
+        arrived = getattr(self._pipeline, "arrived", None)
+        return arrived is None or arrived(self.held_since)
 
     def defer(self, key: Any, work: Callable[["Context"], Awaitable[None]]) -> None:
         """Run `work` once at the end of the batch for every message that asks with this `key`
@@ -167,6 +185,9 @@ class Pipeline:
     # The registry of senders' keys (shared.kafka_auth.SourceKeys): a commands pipeline answers a
     # command whose sender it cannot prove `not_allowed`. None: no check (PLAINTEXT development).
     sources: Any = None
+    # Whether every fact published upstream before a moment has arrived (a CausalFence's
+    # `passed_at`), for handlers that must not act before (`Context.upstream_arrived`). None: none.
+    arrived: Callable[[datetime], bool] | None = None
     parked: str = field(init=False)
     # A held command waiting this long since it was last tried is tried again at the latest (after
     # every batch and every sweep sooner, at first: parking.Retries).
@@ -491,13 +512,27 @@ class Pipeline:
                 return "parked"
             for attempt in range(1, self.attempts + 1):
                 try:
-                    await handler.handle(result.message, Context(self, env, uow))
+                    await handler.handle(result.message, Context(self, env, uow, held_since=_held_since(parked)))
                     self._unpark(uow, parked)
                     uow.commit_message()
                     log.info("handled", extra={"type": env.type})
                     return "handled"
                 except EventTooLarge as exc:
                     return self._too_large(record, env, uow, parked, str(exc))
+                except NotYet as exc:
+                    uow.rollback_message()
+                    if not self.holds_references:  # a bug: only a commands pipeline holds what it reads
+                        log.error("not yet, where nothing can be held: dead-lettered", extra={"type": env.type})
+                        uow.send(self._dead_letter(record, "handler_failed", f"NotYet: {exc}"))
+                        uow.commit_message()
+                        return "dead_lettered"
+                    if parked is None:
+                        uow.put(self.parked, parking.held(record, result, errors=[{"field": "data", "message": str(exc)}]))
+                        uow.commit_message()
+                        log.info("held until what was published before it has arrived",
+                                 extra={"type": env.type, "why": str(exc)})
+                        return "parked"
+                    return "waiting"
                 except Rejected as r:
                     uow.rollback_message()
                     if r.reason == "unknown_reference" and self.holds_references:
@@ -675,3 +710,11 @@ class _Clock:
         now = time.perf_counter()
         self.laps[name] = round((now - self.last) * 1000, 1)
         self.last = now
+
+
+def _held_since(parked: dict | None) -> datetime | None:
+    """When a held command was first held (None for a message handled for the first time)."""
+    if parked is None:
+        return None
+    at = parked["parked_at"]
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)

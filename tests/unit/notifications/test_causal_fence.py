@@ -155,3 +155,34 @@ async def test_without_a_fence_the_worker_acts_on_what_is_due_at_once():
     due = list(uow.docs[DELIVERIES].values())
     assert w._past_the_fence(due) == due
     assert await w._deliver_round(due, DUE + timedelta(minutes=1)) == 2  # m1's SMS, m4's email
+
+
+async def test_send_notice_waits_until_the_facts_published_before_its_first_handling_have_arrived():
+    """The handler asks the pipeline's fence about the moment the command was first handled (when
+    it was held, for a held command tried again), and raises NotYet before then."""
+    from datetime import datetime, timezone
+
+    from services.notifications.handlers import HANDLERS
+    from shared.contracts.parsing import parse_object
+    from shared.errors import Rejected
+    from shared.messaging.pipeline import Context, NotYet
+    from tests.support.fake_uow import FakeUnitOfWork, _Pipeline
+    from tests.support.messages import envelope
+
+    held_at = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
+    passed_up_to = [datetime(2026, 3, 2, 1, 59, tzinfo=timezone.utc)]
+
+    class Fenced(_Pipeline):
+        def arrived(self, moment):
+            return passed_up_to[0] >= moment
+
+    cmd = parse_object(envelope("SendNotice", {"notice_id": "n1", "title": "通知", "body": "请学习。",
+                                               "category": "document", "audience": {"org_ids": ["b1"], "member_ids": []}}))
+    uow = FakeUnitOfWork()
+    with pytest.raises(NotYet):
+        await HANDLERS["SendNotice"].handle(cmd.message, Context(Fenced(), cmd.envelope, uow, held_since=held_at))
+    assert uow.outbox == []
+    passed_up_to[0] = held_at  # a walk that started when it was held has passed: on to addressing,
+    with pytest.raises(Rejected) as refused:  # where the branch, unknown here, is a missing reference
+        await HANDLERS["SendNotice"].handle(cmd.message, Context(Fenced(), cmd.envelope, uow, held_since=held_at))
+    assert refused.value.reason == "unknown_reference"
