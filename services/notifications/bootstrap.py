@@ -1,7 +1,7 @@
 """Composition root of the notifications service."""
 from services.notifications.adapters import documents
 from services.notifications.adapters.channels import senders
-from services.notifications.delivery_worker import delivery_task, facts_fence
+from services.notifications.delivery_worker import delivery_task, facts_fence, fence_task
 from services.notifications.handlers import HANDLERS
 from services.notifications.settings import NotifySettings
 from shared.contracts import lookup
@@ -20,8 +20,8 @@ def bootstrap(settings: Settings | None = None, notify: NotifySettings | None = 
     cfg = notify or NotifySettings()
     settings = settings or get_settings()
     # A notice is addressed, and first acted on, once the member facts published before it have
-    # arrived (services/notifications/README.md): the commands pipeline holds it until then, and
-    # the delivery worker walks the fence.
+    # arrived (services/notifications/README.md): the commands pipeline holds it until then, the
+    # delivery worker waits for it, and a task of its own walks the fence.
     fence = facts_fence(settings, cfg)
     return Runtime(
         service=SERVICE, settings=settings,
@@ -32,5 +32,5 @@ def bootstrap(settings: Settings | None = None, notify: NotifySettings | None = 
         ],
         setup_db=documents.setup,
         tallies=[documents.DELIVERY_TALLY],
-        tasks=[delivery_task(cfg, senders(cfg), fence)],
+        tasks=[delivery_task(cfg, senders(cfg), fence), *([fence_task(fence, cfg.poll_seconds)] if fence else [])],
     )

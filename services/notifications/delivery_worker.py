@@ -77,7 +77,6 @@ class DeliveryWorker:
         # None: deliveries are acted on as soon as they are due (unit tests; the setting at 0).
         self.fence = fence
         self._first_seen: dict[str, float] = {}  # notice → when its first untouched delivery was found due
-        self._fence_warned_at = float("-inf")
 
     async def run(self) -> None:
         last_orphan_check = 0.0
@@ -88,7 +87,6 @@ class DeliveryWorker:
                     last_orphan_check = time.monotonic()
                 await self.remind()
                 await self.address()
-                await self._advance_fence()
                 if await self.tick() >= self.cfg.batch_size:
                     continue  # more is due: no pause between full batches
             except asyncio.CancelledError:
@@ -154,18 +152,6 @@ class DeliveryWorker:
         due = self._past_the_fence(due)
         await self._deliver_round(due, found_at)
         return len(due)
-
-    async def _advance_fence(self) -> None:
-        if self.fence is None:
-            return
-        try:
-            await self.fence.advance()
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the broker away: the fence waits (and gives up after its longest wait)
-            if time.monotonic() - self._fence_warned_at >= 30:  # once, then every 30 s: not every poll
-                self._fence_warned_at = time.monotonic()
-                log.warning("causal fence: the broker could not be asked; trying again", exc_info=True)
 
     def _past_the_fence(self, due: list[dict]) -> list[dict]:
         """The due deliveries that may be acted on now: those already under way, and a notice's
@@ -450,19 +436,25 @@ def _now() -> datetime:
 
 
 def delivery_task(cfg: NotifySettings, senders: dict[str, Sender], fence: CausalFence | None = None):
-    """The worker as a runtime task; it walks `fence` (shared with the commands pipeline, which holds
-    a notice until it has passed) and closes the fence's broker clients and the senders at the end."""
+    """The worker as a runtime task, behind `fence` (walked by `fence_task`); it closes the senders'
+    kept connections when it stops."""
     async def deliver_notices(runtime: Runtime) -> None:
         try:
             await DeliveryWorker(runtime, cfg, senders, fence).run()
-        finally:  # the gateway's kept connections, the fence's clients
+        finally:
             for sender in {id(s): s for s in senders.values()}.values():
                 if hasattr(sender, "aclose"):
                     await sender.aclose()
-            if fence is not None and hasattr(fence.offsets, "close"):
-                await fence.offsets.close()
 
     return deliver_notices
+
+
+def fence_task(fence: CausalFence, every_s: float):
+    """The fence walked on as a runtime task of its own (the commands pipeline and the worker ask it)."""
+    async def walk_the_facts_fence(_runtime: Runtime) -> None:
+        await fence.run(every_s)
+
+    return walk_the_facts_fence
 
 
 def facts_fence(s: Settings, cfg: NotifySettings) -> CausalFence | None:

@@ -75,6 +75,27 @@ class CausalFence:
         first handling, read back from the database by any instance."""
         return self.passed(moment.timestamp())
 
+    async def run(self, every_s: float) -> None:
+        """Walk on every `every_s` seconds, for good (a runtime task of its own: a long round of the
+        delivery worker must not hold a notice waiting for the fence). The broker away is logged
+        once every 30 s; the walk waits, then is given up after `max_wait_s`."""
+        warned_at = float("-inf")
+        try:
+            while True:
+                try:
+                    await self.advance()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    if time.monotonic() - warned_at >= 30:
+                        warned_at = time.monotonic()
+                        log.warning("causal fence: the broker could not be asked; trying again", exc_info=True)
+                await asyncio.sleep(every_s)
+        finally:
+            close = getattr(self.offsets, "close", None)
+            if close is not None:
+                await close()
+
     async def advance(self) -> None:
         """Take the walk as far as the groups' commits allow now; start the next one after it.
         When the broker cannot be asked, the walk waits, and is given up after `max_wait_s` too."""

@@ -186,3 +186,19 @@ async def test_send_notice_waits_until_the_facts_published_before_its_first_hand
     with pytest.raises(Rejected) as refused:  # where the branch, unknown here, is a missing reference
         await HANDLERS["SendNotice"].handle(cmd.message, Context(Fenced(), cmd.envelope, uow, held_since=held_at))
     assert refused.value.reason == "unknown_reference"
+
+
+async def test_the_fence_walks_on_its_own_through_a_broker_away_and_closes_its_clients_when_stopped():
+    import asyncio
+
+    broker, closed = Broker(), []
+    broker.close = lambda: closed.append(True) or asyncio.sleep(0)
+    broker.down = True
+    f = CausalFence(broker, ROAD, max_wait_s=0.05)  # the monotonic clock
+    walking = asyncio.ensure_future(f.run(every_s=0.01))
+    await asyncio.sleep(0.2)
+    assert f.passed(0.0)  # the broker away longer than the longest wait: given up, not stuck
+    walking.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await walking
+    assert closed == [True]
