@@ -127,6 +127,10 @@ class MongoStore:
         """Write everything the unit staged, the consumed ids and the owed records atomically.
         Returns the outbox documents written (to be published by the relay)."""
         if uow.empty and not consumed:
+            # Nothing to write (every record was of a type this pipeline has no use for): the
+            # offsets are still committed only once the database has answered, so that while it is
+            # down a consumer commits nothing at all (docs/reliability.md, finding 32).
+            await self.db.command("ping")
             return []
         writes = uow.writes
         blind = [(w.coll, w._id) for w in writes if w.blind and w.inc is None and w.condition is None]

@@ -284,3 +284,19 @@ async def test_a_write_conflict_with_a_transaction_under_way_is_a_conflict_namin
             with pytest.raises(Conflict, match="^tallied: written by another transaction"):
                 await store.commit(uow, "p", [])
     assert (await store.db["tallied"].find_one({"_id": "x"}))["n"] == 1
+
+
+async def test_a_batch_with_nothing_to_write_still_needs_the_database_before_its_offsets_are_committed(store):
+    """Records all of a type the pipeline ignores write nothing; the commit still asks the database,
+    so while it is down the batch fails and no offset is committed (reliability, finding 32)."""
+    from pymongo.errors import ServerSelectionTimeoutError
+
+    from tests.support.services import free_port
+
+    assert await store.commit(store.unit(), "p", []) == []
+    away = AsyncMongoClient(f"mongodb://127.0.0.1:{free_port()}/", serverSelectionTimeoutMS=300)
+    try:
+        with pytest.raises(ServerSelectionTimeoutError):
+            await MongoStore(away, away["nowhere"]).commit(store.unit(), "p", [])
+    finally:
+        await away.close()
