@@ -9,7 +9,7 @@ from collections import defaultdict
 import pytest
 from pymongo.errors import AutoReconnect, DocumentTooLarge
 
-from shared.messaging.pipeline import Handler, Pipeline
+from shared.messaging.pipeline import Handler, NotYet, Pipeline
 from shared.messaging.records import Incoming
 from shared.messaging.unit_of_work import Conflict
 from tests.support.fake_uow import FakeUnitOfWork
@@ -115,6 +115,24 @@ async def test_a_handler_that_keeps_failing_is_dead_lettered_and_the_rest_go_on(
     assert set(store.docs["seen"]) == {"m-2"}
     [dead] = relay.sent
     assert {h["n"]: h["v"] for h in dead["h"]}["x-dlq-reason"] == "handler_failed"
+
+
+async def test_an_event_handler_that_says_not_yet_is_dead_lettered_since_only_commands_can_be_held():
+    """`NotYet` holds a command (parked, like one waiting for a reference); an events pipeline has
+    nowhere to hold a record, and must not retry it for ever: it is dead-lettered, the rest go on."""
+    async def not_yet(msg, ctx):
+        if msg.member_id == "m-1":
+            raise NotYet("facts on their way")
+        await remember(msg, ctx)
+
+    store, relay = FakeStore(), FakeRelay()
+    p = pipeline(store, relay)
+    p.handlers = {"MemberDied": Handler(not_yet)}
+    await p.process([record(event("m-1"), 0), record(event("m-2"), 1)])
+    assert set(store.docs["seen"]) == {"m-2"}
+    [dead] = relay.sent
+    headers = {h["n"]: h["v"] for h in dead["h"]}
+    assert headers["x-dlq-reason"] == "handler_failed" and "NotYet" in headers["x-dlq-error"]
 
 
 async def test_a_repeated_id_changes_nothing():
