@@ -24,9 +24,9 @@ for good behind a service that is down.
 import asyncio
 import logging
 import time
-from datetime import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from shared import metrics
