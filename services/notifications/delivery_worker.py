@@ -51,14 +51,10 @@ from services.notifications.naming import as_if, emit_for_delivery
 from services.notifications.settings import NotifySettings
 from shared.contracts import notifications as c
 from shared.contracts.envelope import Envelope
-from shared.kafka_auth import client_kwargs
-from shared.messaging.causal_fence import CausalFence, Hop, KafkaOffsets
+from shared.messaging.causal_fence import CausalFence
 from shared.messaging.failures import is_transient
-from shared.messaging.kafka import consumer_group
 from shared.messaging.pipeline import Context, Pipeline
 from shared.runtime import Runtime, pipeline
-from shared.settings import Settings
-from shared.topics import MEMBERS_COMMANDS, MEMBERS_EVENTS
 
 log = logging.getLogger(__name__)
 WORK_NAMESPACE = uuid.UUID("6f1d2c1e-4b8a-4e55-9a51-0d7c3f7e2b10")
@@ -436,8 +432,8 @@ def _now() -> datetime:
 
 
 def delivery_task(cfg: NotifySettings, senders: dict[str, Sender], fence: CausalFence | None = None):
-    """The worker as a runtime task, behind `fence` (walked by `fence_task`); it closes the senders'
-    kept connections when it stops."""
+    """The worker as a runtime task, behind `fence` (walked by a task of its own: bootstrap.py); it
+    closes the senders' kept connections when it stops."""
     async def deliver_notices(runtime: Runtime) -> None:
         try:
             await DeliveryWorker(runtime, cfg, senders, fence).run()
@@ -447,27 +443,3 @@ def delivery_task(cfg: NotifySettings, senders: dict[str, Sender], fence: Causal
                     await sender.aclose()
 
     return deliver_notices
-
-
-def fence_task(fence: CausalFence, every_s: float):
-    """The fence walked on as a runtime task of its own (the commands pipeline and the worker ask it)."""
-    async def walk_the_facts_fence(_runtime: Runtime) -> None:
-        await fence.run(every_s)
-
-    return walk_the_facts_fence
-
-
-def facts_fence(s: Settings, cfg: NotifySettings) -> CausalFence | None:
-    """The fence over the road a member fact takes to notifications (None when switched off), on the
-    wall clock: a held notice's first handling is read back from the database by any instance."""
-    if cfg.facts_fence_max_wait_seconds <= 0:
-        return None
-    offsets = KafkaOffsets(s.kafka_bootstrap_servers, client_kwargs(s, "sunsetred-notifications"))
-    return CausalFence(offsets, member_facts_road(s), cfg.facts_fence_max_wait_seconds, clock=time.time)
-
-
-def member_facts_road(s: Settings) -> list[Hop]:
-    """The road a member fact takes to notifications: handled by members' commands pipeline, then
-    projected by notifications' events pipeline."""
-    return [Hop(s.topic_prefix + MEMBERS_COMMANDS, s.topic_prefix + consumer_group("members", "commands")),
-            Hop(s.topic_prefix + MEMBERS_EVENTS, s.topic_prefix + consumer_group("notifications", "events"))]

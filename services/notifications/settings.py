@@ -31,11 +31,11 @@ class NotifySettings(BaseSettings):
     # of 200 spent more of the database than the sends did (README, benchmarks: 1,000 halved the
     # database's and the service's CPU in the same run).
     batch_size: int = 1000
-    # A notice's deliveries are first acted on only once every member fact published before the
-    # worker found them due has reached this service: members' commands handled, their events
-    # projected here (shared/messaging/causal_fence.py). So a member away, moved or deceased is
-    # addressed as such even while members lags (a rebalance after a crash: 45 s), as in a run
-    # without the lag (docs/reliability.md, finding 20). A hop that has not passed after this many
+    # A notice is addressed, and its deliveries first acted on, only once every member fact
+    # published before it (before they fell due) has reached this service: members' commands
+    # handled, their events projected here (shared/messaging/causal_fence.py). So a member away,
+    # moved or deceased is addressed as such even while members lags (a rebalance after a crash:
+    # 45 s), as in a run without the lag (docs/reliability.md, findings 20 and 31). A hop that has not passed after this many
     # seconds is given up (members down: notices do not wait for good). 0: no fence.
     facts_fence_max_wait_seconds: float = 120.0
     # An attempt still `sending` after this long belongs to a process that died mid-send: longer

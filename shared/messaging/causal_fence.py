@@ -160,15 +160,12 @@ class KafkaOffsets:
         return self._consumer, self._admin
 
     async def end_offsets(self, topic: str) -> dict[int, int]:
-        from aiokafka import TopicPartition
+        from shared.messaging.kafka import known_partitions
         consumer, _ = await self._clients()
-        parts = consumer.partitions_for_topic(topic)
-        if not parts:  # learnt lazily: ask once more
-            await consumer._client.force_metadata_update()
-            parts = consumer.partitions_for_topic(topic) or set()
-        if not parts:
+        tps = (await known_partitions(consumer, [topic])).get(topic)
+        if not tps:
             return {}
-        ends = await asyncio.wait_for(consumer.end_offsets([TopicPartition(topic, p) for p in parts]), self.timeout_s)
+        ends = await asyncio.wait_for(consumer.end_offsets(tps), self.timeout_s)
         return {tp.partition: n for tp, n in ends.items()}
 
     async def committed(self, group: str, topic: str) -> dict[int, int]:

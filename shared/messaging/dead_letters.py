@@ -14,9 +14,10 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from shared.kafka_auth import client_kwargs
+from shared.messaging.kafka import known_partitions
 from shared.topics import dlq
 
 ENVELOPE_FIELDS = ("id", "type", "schema_version", "source", "correlation_id")
@@ -97,11 +98,7 @@ async def recent(settings, principal: str, topics: list[str], limit: int) -> lis
 
 
 async def _read(consumer: AIOKafkaConsumer, topics: list[str], limit: int) -> list[dict[str, Any]]:
-    parts = _partitions(consumer, topics)
-    if len(parts) < len(topics):  # aiokafka learns topics lazily: ask once more before calling one absent
-        await consumer._client.force_metadata_update()
-        parts = _partitions(consumer, topics)
-    tps = [tp for ps in parts.values() for tp in ps]
+    tps = [tp for ps in (await known_partitions(consumer, topics)).values() for tp in ps]
     if not tps:
         return []
     consumer.assign(tps)
@@ -119,6 +116,3 @@ async def _read(consumer: AIOKafkaConsumer, topics: list[str], limit: int) -> li
     records.sort(key=lambda r: (r.timestamp, r.topic, r.partition, r.offset), reverse=True)
     return [describe(r.topic, r.partition, r.offset, r.timestamp, r.headers, r.value) for r in records[:limit]]
 
-def _partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> dict[str, list[TopicPartition]]:
-    return {t: [TopicPartition(t, p) for p in sorted(ps)] for t in topics
-            if (ps := consumer.partitions_for_topic(t))}

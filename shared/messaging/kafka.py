@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import (InvalidProducerEpoch, OutOfOrderSequenceNumber, ProducerClosed, ProducerFenced,
                              TransactionalIdAuthorizationFailed, UnknownProducerId)
 from faststream import AckPolicy
@@ -138,6 +138,19 @@ async def _stop_quietly(producer: Any) -> None:
 async def _keep_raw(msg: Any) -> None:
     """Decode nothing: the pipeline reads the raw records, garbage included."""
     return None
+
+
+async def known_partitions(consumer: AIOKafkaConsumer, topics: Sequence[str]) -> dict[str, list[TopicPartition]]:
+    """The partitions of these topics, by topic, in order; a topic that does not exist is left out.
+    aiokafka learns topics lazily: when one is missing, the broker is asked once more first."""
+    def known() -> dict[str, list[TopicPartition]]:
+        return {t: [TopicPartition(t, p) for p in sorted(ps)] for t in topics if (ps := consumer.partitions_for_topic(t))}
+
+    parts = known()
+    if len(parts) < len(topics):
+        await consumer._client.force_metadata_update()
+        parts = known()
+    return parts
 
 
 def consumer_group(service: str, pipeline: str) -> str:

@@ -95,7 +95,7 @@ class Context:
         """Whether every fact published upstream before this message was first handled has come
         through to this service (the pipeline's causal fence; True when it has none). A command
         that must not act before: `raise NotYet(...)` when this is False."""
-        arrived = getattr(self._pipeline, "arrived", None)
+        arrived = self._pipeline.arrived
         return arrived is None or arrived(self.held_since)
 
     def defer(self, key: Any, work: Callable[["Context"], Awaitable[None]]) -> None:

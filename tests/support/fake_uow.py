@@ -47,6 +47,7 @@ class _Pipeline:
     """What a Context needs of its pipeline: names for the events it emits."""
 
     source, district = "sunsetred-test", "x-district"
+    arrived = None  # no causal fence: a handler may always act
 
     def topic_name(self, base: str) -> str:
         return base

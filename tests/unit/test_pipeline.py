@@ -102,36 +102,33 @@ async def test_an_unreachable_database_fails_the_batch_so_it_is_consumed_again()
     assert store.inbox == set() and "seen" not in store.docs
 
 
-async def test_a_handler_that_keeps_failing_is_dead_lettered_and_the_rest_go_on():
-    async def fussy(msg, ctx):
+async def _m1_raises(error: Exception) -> tuple[FakeStore, dict[str, str]]:
+    """Two events through an events pipeline whose handler raises `error` for m-1: the store after
+    the batch, and the headers of the one record sent (m-1's dead letter)."""
+    async def handle(msg, ctx):
         if msg.member_id == "m-1":
-            raise ValueError("a case nobody foresaw")
+            raise error
         await remember(msg, ctx)
 
     store, relay = FakeStore(), FakeRelay()
     p = pipeline(store, relay)
-    p.handlers = {"MemberDied": Handler(fussy)}
+    p.handlers = {"MemberDied": Handler(handle)}
     await p.process([record(event("m-1"), 0), record(event("m-2"), 1)])
-    assert set(store.docs["seen"]) == {"m-2"}
     [dead] = relay.sent
-    assert {h["n"]: h["v"] for h in dead["h"]}["x-dlq-reason"] == "handler_failed"
+    return store, {h["n"]: h["v"] for h in dead["h"]}
+
+
+async def test_a_handler_that_keeps_failing_is_dead_lettered_and_the_rest_go_on():
+    store, headers = await _m1_raises(ValueError("a case nobody foresaw"))
+    assert set(store.docs["seen"]) == {"m-2"}
+    assert headers["x-dlq-reason"] == "handler_failed"
 
 
 async def test_an_event_handler_that_says_not_yet_is_dead_lettered_since_only_commands_can_be_held():
     """`NotYet` holds a command (parked, like one waiting for a reference); an events pipeline has
     nowhere to hold a record, and must not retry it for ever: it is dead-lettered, the rest go on."""
-    async def not_yet(msg, ctx):
-        if msg.member_id == "m-1":
-            raise NotYet("facts on their way")
-        await remember(msg, ctx)
-
-    store, relay = FakeStore(), FakeRelay()
-    p = pipeline(store, relay)
-    p.handlers = {"MemberDied": Handler(not_yet)}
-    await p.process([record(event("m-1"), 0), record(event("m-2"), 1)])
+    store, headers = await _m1_raises(NotYet("facts on their way"))
     assert set(store.docs["seen"]) == {"m-2"}
-    [dead] = relay.sent
-    headers = {h["n"]: h["v"] for h in dead["h"]}
     assert headers["x-dlq-reason"] == "handler_failed" and "NotYet" in headers["x-dlq-error"]
 
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from services.notifications.delivery_worker import member_facts_road
+from services.notifications.bootstrap import member_facts_road
 from shared.kafka_auth import tool_credentials
 from shared.messaging.causal_fence import CausalFence, KafkaOffsets
 from shared.messaging.kafka import consumer_group

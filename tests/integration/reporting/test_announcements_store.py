@@ -19,6 +19,7 @@ WARN4 = {"alert_id": "dues_arrears:m-1:2026-01", "kind": "dues_arrears", "level"
 
 class _Pipeline:
     source, district = "sunsetred-reporting", "x-district"
+    arrived = None  # no causal fence
 
     def topic_name(self, base: str) -> str:
         return base
