@@ -1,14 +1,11 @@
 """Composition root of the notifications service."""
-import time
-
 from services.notifications.adapters import documents
 from services.notifications.adapters.channels import senders
 from services.notifications.delivery_worker import delivery_task
 from services.notifications.handlers import HANDLERS
 from services.notifications.settings import NotifySettings
 from shared.contracts import lookup
-from shared.kafka_auth import client_kwargs
-from shared.messaging.causal_fence import CausalFence, Hop, KafkaOffsets
+from shared.messaging.causal_fence import CausalFence, Hop, Stage, broker_fence
 from shared.messaging.kafka import consumer_group
 from shared.runtime import Runtime, Subscription
 from shared.settings import Settings, get_settings
@@ -37,7 +34,7 @@ def bootstrap(settings: Settings | None = None, notify: NotifySettings | None = 
         ],
         setup_db=documents.setup,
         tallies=[documents.DELIVERY_TALLY],
-        tasks=[delivery_task(cfg, senders(cfg), fence), *([fence_task(fence, cfg.poll_seconds)] if fence else [])],
+        tasks=[delivery_task(cfg, senders(cfg), fence), *([fence.runtime_task(cfg.poll_seconds)] if fence else [])],
     )
 
 
@@ -46,20 +43,11 @@ def facts_fence(s: Settings, cfg: NotifySettings) -> CausalFence | None:
     wall clock: a held notice's first handling is read back from the database by any instance."""
     if cfg.facts_fence_max_wait_seconds <= 0:
         return None
-    offsets = KafkaOffsets(s.kafka_bootstrap_servers, client_kwargs(s, f"sunsetred-{SERVICE}"))
-    return CausalFence(offsets, member_facts_road(s), cfg.facts_fence_max_wait_seconds, clock=time.time)
+    return broker_fence(s, SERVICE, member_facts_road(s), cfg.facts_fence_max_wait_seconds, name="facts")
 
 
-def member_facts_road(s: Settings) -> list[Hop]:
+def member_facts_road(s: Settings) -> list[Stage]:
     """The road a member fact takes to notifications: handled by members' commands pipeline, then
     projected by notifications' events pipeline."""
-    return [Hop(s.topic_prefix + MEMBERS_COMMANDS, s.topic_prefix + consumer_group("members", "commands")),
-            Hop(s.topic_prefix + MEMBERS_EVENTS, s.topic_prefix + consumer_group(SERVICE, "events"))]
-
-
-def fence_task(fence: CausalFence, every_s: float):
-    """The fence walked on as a runtime task of its own (the commands pipeline and the worker ask it)."""
-    async def walk_the_facts_fence(_runtime: Runtime) -> None:
-        await fence.run(every_s)
-
-    return walk_the_facts_fence
+    return [[Hop(s.topic_prefix + MEMBERS_COMMANDS, s.topic_prefix + consumer_group("members", "commands"))],
+            [Hop(s.topic_prefix + MEMBERS_EVENTS, s.topic_prefix + consumer_group(SERVICE, "events"))]]

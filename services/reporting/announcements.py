@@ -10,6 +10,10 @@ background task `announce_task` emits those due, a page per unit (`Pipeline.run_
 each announcement again in the unit and deletes it there, so of two instances of reporting one
 announces, the other's version-checked write fails and, run again, finds nothing left to say.
 
+A change also waits for the member and activity facts published before it was staged (the causal
+fence, `alert_facts_fence`): a payment held up in `members.commands` past the settling time would
+otherwise clear, a moment after its announcement, an arrear it had paid.
+
 An announced event is the one an immediate announcement made: same fields, same id (derived from
 the alert's state and the evaluation's day), and the envelope of the evaluation's cause (instant,
 correlation, causation), only published later.
@@ -18,6 +22,7 @@ import asyncio
 import copy
 import hashlib
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 from services.reporting.domain import announcements as dom
@@ -25,6 +30,7 @@ from services.reporting.settings import alert_settle_seconds
 from shared.contracts import reporting as r
 from shared.contracts.envelope import Envelope
 from shared.contracts.parsing import derived_id
+from shared.messaging.causal_fence import CausalFence
 from shared.messaging.pipeline import Context, Pipeline
 
 log = logging.getLogger(__name__)
@@ -84,10 +90,11 @@ async def _stage(ctx: Context) -> None:
     staged = list(waiting)
     waiting.clear()  # a later round stages into it again
     await ctx.uow.prefetch((ANNOUNCEMENTS, alert_id) for alert_id, *_ in staged)
-    at = dom.stamp(datetime.now(timezone.utc) + timedelta(seconds=alert_settle_seconds()))
+    moment = datetime.now(timezone.utc)
+    at = dom.stamp(moment + timedelta(seconds=alert_settle_seconds()))
     for alert_id, before, now, day, cause in staged:
         old = await ctx.get(ANNOUNCEMENTS, alert_id)
-        doc = dom.staged(old, alert_id, before, now, day, cause, at)
+        doc = dom.staged(old, alert_id, before, now, day, cause, at, staged_at=dom.stamp(moment))
         if dom.waits(doc):
             ctx.put(ANNOUNCEMENTS, doc)
         elif ctx.uow.as_read(ANNOUNCEMENTS, alert_id) is not None:
@@ -108,12 +115,22 @@ def _as_of_cause(ctx: Context, cause: dict) -> Context:
     return other
 
 
-async def announce_due(ctx: Context, alert_ids: list[str], now: str) -> None:
-    """Announce each of these alerts whose change stood for its settling time at `now`, read again
-    here (another instance, or a later evaluation, may have got there first)."""
+FencePassed = Callable[[str], bool]  # whether the facts published before an instant have arrived
+
+
+def fence_check(fence: CausalFence | None) -> FencePassed:
+    """`dom.due`'s fence question, asked of `fence` (None: switched off, nothing held)."""
+    if fence is None:
+        return lambda _staged_at: True
+    return lambda staged_at: fence.passed_at(datetime.fromisoformat(staged_at))
+
+
+async def announce_due(ctx: Context, alert_ids: list[str], now: str, fence_passed: FencePassed) -> None:
+    """Announce each of these alerts whose change stood for its settling time at `now` and passed
+    the fence, read again here (another instance, or a later evaluation, may have got there first)."""
     for alert_id in alert_ids:
         doc = await ctx.get(ANNOUNCEMENTS, alert_id)
-        if not dom.due(doc, now):
+        if not dom.due(doc, now, fence_passed):
             continue
         for what, x, day in dom.to_announce(doc):
             emit(_as_of_cause(ctx, doc[dom.CURRENT]["cause"]), what, x, day)
@@ -125,20 +142,22 @@ def _cause(runtime, id: str) -> Envelope:
                     district=runtime.settings.district, source=f"sunsetred-{runtime.service}", data={})
 
 
-async def announce_all_due(runtime, p: Pipeline) -> int:
-    """Every announcement due now, PAGE a unit; returns how many were due. The unit's id derives
-    from what it announces (ids and instants), so a unit run again announces under the same id."""
+async def announce_all_due(runtime, p: Pipeline, fence_passed: FencePassed) -> tuple[int, int]:
+    """Every announcement due now and past the fence, PAGE a unit; returns (how many stood for the
+    settling time, how many of them were announced). The unit's id derives from what it announces
+    (ids and instants), so a unit run again announces under the same id."""
     now = dom.stamp(datetime.now(timezone.utc))
-    due = await runtime.db[ANNOUNCEMENTS].find({"announce_at": {"$lte": now}}, {"announce_at": 1}).sort(
+    stood = await runtime.db[ANNOUNCEMENTS].find({"announce_at": {"$lte": now}}, {"announce_at": 1, "staged_at": 1}).sort(
         "announce_at", 1).limit(10 * PAGE).to_list(None)
+    due = [d for d in stood if dom.due(d, now, fence_passed)]  # the rest wait for the fence
     for start in range(0, len(due), PAGE):
         page = due[start:start + PAGE]
         key = hashlib.sha1(repr(sorted((d["_id"], d["announce_at"]) for d in page)).encode()).hexdigest()
 
         async def work(ctx: Context, ids=[d["_id"] for d in page]) -> None:
-            await announce_due(ctx, ids, now)
+            await announce_due(ctx, ids, now, fence_passed)
         await p.run_unit(_cause(runtime, f"alerts-announced:{key}"), work, [(ANNOUNCEMENTS, d["_id"]) for d in page])
-    return len(due)
+    return len(stood), len(due)
 
 
 def poll_seconds(settle: float) -> float:
@@ -146,13 +165,17 @@ def poll_seconds(settle: float) -> float:
     return min(5.0, max(0.5, settle / 4))
 
 
-def announce_task():
+def announce_task(fence: CausalFence | None):
+    fence_passed = fence_check(fence)
+
     async def announcer(runtime) -> None:
-        """The Runtime task: announces what has stood for the settling time, as long as it runs."""
+        """The Runtime task: announces what has stood for the settling time and passed the fence,
+        as long as it runs."""
         p = runtime.pipelines[0]
         while True:
             try:
-                if await announce_all_due(runtime, p) >= 10 * PAGE:
+                stood, announced = await announce_all_due(runtime, p, fence_passed)
+                if stood >= 10 * PAGE and announced == stood:
                     continue  # more is due: no pause
             except asyncio.CancelledError:
                 raise

@@ -3,9 +3,11 @@ from services.reporting import announcements, daily, sections_refresh, versions
 from services.reporting.adapters import documents, section_checksums
 from services.reporting.handlers import HANDLERS, build_handlers
 from services.reporting.settings import ReportingSettings
+from shared.messaging.causal_fence import CausalFence, Hop, Stage, broker_fence
+from shared.messaging.kafka import consumer_group
 from shared.runtime import Runtime, Subscription
 from shared.settings import Settings, get_settings
-from shared.topics import ACTIVITIES_EVENTS, MEMBERS_EVENTS, NOTIFICATIONS_EVENTS
+from shared.topics import ACTIVITIES_COMMANDS, ACTIVITIES_EVENTS, MEMBERS_COMMANDS, MEMBERS_EVENTS, NOTIFICATIONS_EVENTS
 
 SERVICE = "reporting"
 SOURCE_TOPICS = [MEMBERS_EVENTS, ACTIVITIES_EVENTS, NOTIFICATIONS_EVENTS]
@@ -27,6 +29,34 @@ def _refresh(cfg: ReportingSettings) -> list:
     return [sections_refresh.refresh_task(cfg.sections_refresh_s, cfg.sections_asked_within_s)]
 
 
+def alert_facts_fence(s: Settings, cfg: ReportingSettings, version: int) -> CausalFence | None:
+    """The fence an alert's change waits behind before it is announced (announcements.py), None when
+    switched off or when changes are announced at once."""
+    if cfg.alert_fence_max_wait_seconds <= 0 or cfg.alert_settle_seconds <= 0:
+        return None
+    return broker_fence(s, SERVICE, alert_facts_road(s, version), cfg.alert_fence_max_wait_seconds, name="alert_facts")
+
+
+def alert_facts_road(s: Settings, version: int) -> list[Stage]:
+    """The roads of the facts alerts weigh (dues, attendance, visits, away periods, leadership):
+    member facts through members, activity facts through activities, then both events topics
+    through this version's projections."""
+    t, projections = s.topic_prefix, s.topic_prefix + consumer_group(SERVICE, versions.subscription_for(version))
+    return [[Hop(t + MEMBERS_COMMANDS, t + consumer_group("members", "commands")),
+             Hop(t + ACTIVITIES_COMMANDS, t + consumer_group("activities", "commands"))],
+            [Hop(t + MEMBERS_EVENTS, projections), Hop(t + ACTIVITIES_EVENTS, projections)]]
+
+
+def _background(settings: Settings, cfg: ReportingSettings, version: int) -> list:
+    """The live service's background work: the daily evaluation, the alert announcements behind
+    their fence (and the fence's own walk), the sections kept fresh."""
+    fence = alert_facts_fence(settings, cfg, version)
+    return [daily.daily_task(cfg.check_every_s),
+            announcements.announce_task(fence),  # alert changes that stood
+            *([fence.runtime_task(min(5.0, announcements.poll_seconds(cfg.alert_settle_seconds)))] if fence else []),
+            *_refresh(cfg)]
+
+
 def bootstrap(settings: Settings | None = None, *, version: int | None = None, rebuilding: bool = False) -> Runtime:
     """The live service writes into the version the pointer names (read at start-up); a rebuild
     (services/reporting/rebuild.py) writes into a new one, announcing no alerts and running no
@@ -46,9 +76,7 @@ def bootstrap(settings: Settings | None = None, *, version: int | None = None, r
         setup_db=documents.setup,
         # What the reports' sections over many branches read, checksummed (section_cache.py).
         tallies=section_checksums.TALLIES,
-        tasks=[] if rebuilding else [daily.daily_task(ReportingSettings().check_every_s),
-                                     announcements.announce_task(),  # alert changes that stood
-                                     *_refresh(ReportingSettings())],
+        tasks=[] if rebuilding else _background(settings, ReportingSettings(), version),
     )
     runtime.extras["pointer"] = versions.Pointer(runtime.client, settings)
     runtime.extras["version"] = version

@@ -33,6 +33,12 @@ class ReportingSettings(BaseSettings):
     # (batches of a few hundred milliseconds, a consumer's rebalance), short against the
     # department's daily rhythm (an alert is acted on within days; reminders wait 5 minutes more).
     alert_settle_seconds: float = 120.0
+    # A change also waits until the member and activity facts published before it have come through
+    # members or activities and reporting's projection (the causal fence: a payment held up longer
+    # than the settling time, behind a service that is down or a rebalance). A hop that has not
+    # passed after this many seconds is given up, so alerts do not wait for good behind a service
+    # that is down; ten minutes, as long as a command waits for a reference. 0: no fence.
+    alert_fence_max_wait_seconds: float = 600.0
     # The sections a community's or district's report sums over its branches are computed again
     # soon after what they read changed, at most once every `sections_refresh_s`, if a report asked
     # for them within the last `sections_asked_within_s` (sections_refresh.py); 0: never ahead,

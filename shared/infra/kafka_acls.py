@@ -127,6 +127,11 @@ def plan(prefix: str = "") -> list[Acl]:
     notifications = service_principal("notifications")
     topic(notifications, DESCRIBE, MEMBERS_COMMANDS)
     groups(notifications, consumer_group("members", "commands"), DESCRIBE)
+    # Reporting's alert announcements ask the same of members and activities (the facts alerts weigh).
+    reporting = service_principal("reporting")
+    topic(reporting, DESCRIBE, MEMBERS_COMMANDS, ACTIVITIES_COMMANDS)
+    groups(reporting, consumer_group("members", "commands"), DESCRIBE)
+    groups(reporting, consumer_group("activities", "commands"), DESCRIBE)
     for system, granted in DISTRICT_SYSTEMS.items():
         topic(system, WRITE, *granted)
         topic(system, READ, *EVENT_TOPICS)  # the answers: CommandRejected and the events of acceptance

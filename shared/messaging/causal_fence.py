@@ -7,13 +7,15 @@ topics, so when members lags (a rebalance after a crash: the 45 s session timeou
 worker acted on a notice before the away period published before it had arrived, and addressed
 the member otherwise than a run without the lag (docs/reliability.md, finding 20).
 
-The fence walks the road hop by hop. A walk starts at a moment T with the end offsets of the
-first hop's topic; it passes that hop once the hop's consumer group has committed past them (a
-group commits after its transaction and after its outbox was published, so every record before
-them has been handled and what it caused is on the next topic); then it takes the end offsets of
-the next hop's topic, and so on. When the last hop passes, every fact published before T is in
-the projection. Walks follow one another, so `passed(since)` answers for anything first seen at
-`since` after at most two walks (a few polls when nothing lags).
+The fence walks the road stage by stage. A stage is one hop or several side by side (reporting's
+alerts weigh member facts and activity facts: `members.commands` and `activities.commands` first,
+then both events topics). A walk starts at a moment T with the end offsets of the first stage's
+topics; it passes a hop once the hop's consumer group has committed past them (a group commits
+after its transaction and after its outbox was published, so every record before them has been
+handled and what it caused is on the next topic), and the stage once every hop of it passed; then
+it takes the end offsets of the next stage's topics, and so on. When the last stage passes, every
+fact published before T is in the projection. Walks follow one another, so `passed(since)`
+answers for anything first seen at `since` after at most two walks (a few polls when nothing lags).
 
 Not exact, by design, where the road forks: a command held for a reference (`_parked_*`) or a
 record left in an outbox by a failed publish is committed past before it is on the next topic.
@@ -50,18 +52,22 @@ class Offsets(Protocol):
         ...
 
 
+Stage = Sequence[Hop]  # hops passed side by side
+
+
 @dataclass
 class _Walk:
     started: float
-    hop: int
-    ends: dict[int, int] | None  # the hop's end offsets, once taken
+    stage: int
+    waiting: list[tuple[Hop, dict[int, int]]] | None  # the stage's hops not passed yet, with their
+    #                                                   end offsets once taken
     given_up: bool = False
 
 
 class CausalFence:
-    def __init__(self, offsets: Offsets, hops: Sequence[Hop], max_wait_s: float,
+    def __init__(self, offsets: Offsets, road: Sequence[Stage], max_wait_s: float,
                  clock: Callable[[], float] = time.monotonic, name: str = "facts"):
-        self.offsets, self.hops, self.max_wait_s, self.clock = offsets, list(hops), max_wait_s, clock
+        self.offsets, self.road, self.max_wait_s, self.clock = offsets, [list(s) for s in road], max_wait_s, clock
         self.name = name  # its metric's label
         self._passed: float | None = None  # the start of the last walk that passed every hop
         self._walk: _Walk | None = None
@@ -112,25 +118,47 @@ class CausalFence:
 
     async def _walk_on(self, walk: _Walk) -> None:
         while True:
-            hop = self.hops[walk.hop]
-            if walk.ends is None:
-                walk.ends = await self.offsets.end_offsets(hop.topic)
-            committed = await self.offsets.committed(hop.group, hop.topic)
-            behind = {p: end for p, end in walk.ends.items() if end > 0 and committed.get(p, 0) < end}
-            if behind and committed:
+            stage = self.road[walk.stage]
+            if walk.waiting is None:
+                walk.waiting = [(hop, await self.offsets.end_offsets(hop.topic)) for hop in stage]
+            walk.waiting = [(hop, ends) for hop, ends in walk.waiting if await self._behind(hop, ends)]
+            if walk.waiting:
                 if self.clock() - walk.started < self.max_wait_s:
                     return
-                log.warning("causal fence: a hop did not pass in time; going on without it",
-                            extra={"topic": hop.topic, "group": hop.group, "behind": len(behind)})
+                for hop, _ends in walk.waiting:
+                    log.warning("causal fence: a hop did not pass in time; going on without it",
+                                extra={"topic": hop.topic, "group": hop.group})
                 walk.given_up = True
-            walk.hop, walk.ends = walk.hop + 1, None
-            if walk.hop == len(self.hops):
+            walk.stage, walk.waiting = walk.stage + 1, None
+            if walk.stage == len(self.road):
                 self._end(walk, "given_up" if walk.given_up else "passed")
                 return
+
+    async def _behind(self, hop: Hop, ends: dict[int, int]) -> bool:
+        """Whether the hop's group has yet to commit past these end offsets (a group that never
+        committed on the topic is passed by)."""
+        committed = await self.offsets.committed(hop.group, hop.topic)
+        return bool(committed) and any(end > 0 and committed.get(p, 0) < end for p, end in ends.items())
 
     def _end(self, walk: _Walk, outcome: str) -> None:
         self._passed, self._walk = walk.started, None
         metrics.fence_walked(self.name, outcome, self.clock() - walk.started)
+
+    def runtime_task(self, every_s: float):
+        """The fence walked on as a runtime task of its own (`Runtime(tasks=...)`), asked by the
+        service's pipelines and background work."""
+        async def walk_the_fence(_runtime) -> None:
+            await self.run(every_s)
+
+        return walk_the_fence
+
+
+def broker_fence(settings, service: str, road: Sequence[Stage], max_wait_s: float, name: str) -> CausalFence:
+    """A fence asked of the deployment's broker as the service's principal, on the wall clock
+    (`passed_at`: a moment read back from the database by any instance)."""
+    from shared.kafka_auth import client_kwargs
+    offsets = KafkaOffsets(settings.kafka_bootstrap_servers, client_kwargs(settings, f"sunsetred-{service}"))
+    return CausalFence(offsets, road, max_wait_s, clock=time.time, name=name)
 
 
 class KafkaOffsets:

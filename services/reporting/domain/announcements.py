@@ -14,7 +14,9 @@ One document per alert with a change waiting, and only then:
    current: {open, alert (the alert as `Alert.to_dict()`: as evaluated when open, as last open when
              cleared), day (the evaluation's day: the event's `as_of`), cause (the envelope fields
              of the evaluation's cause, so the event is the one an immediate announcement made)},
-   announce_at: the instant the current state will have stood for the settling time}.
+   announce_at: the instant the current state will have stood for the settling time,
+   staged_at: the instant it was staged (the causal fence's moment: the facts published before it
+              are awaited too, below)}.
 No document means that what was last announced is what the subject's document holds (its
 `open_alerts`): true once a change is announced (the document is then deleted), once it went back
 to what was announced (likewise), after a rebuild (services/reporting/rebuild.py announces nothing
@@ -24,8 +26,16 @@ staged and undone in the same batch, kept rather than deleted before it was ever
 
 `announce_at` is set again at every change: what is announced is a state that stood for the
 whole settling time, and a level that changes during it announces only the latest.
+
+The settling time covers facts that drift apart by less than it. A fact held up longer upstream
+(members or activities down, a rebalance, a backlog: the change evaluated from an attendance while
+the payment published before it still waits in `members.commands`) would still be announced, and
+undone once the fact arrives. So a change is also held until every member or activity fact
+published before `staged_at` has come through its service and reporting's projection (the causal
+fence, shared/messaging/causal_fence.py; setting REPORTING_ALERT_FENCE_MAX_WAIT_SECONDS).
 """
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 ANNOUNCED, CURRENT = "announced", "current"
@@ -42,7 +52,7 @@ def said(entry: dict | None) -> dict | None:
 
 
 def staged(doc: dict | None, alert_id: str, before: dict | None, now: dict | None, day: str, cause: dict,
-           announce_at: str) -> dict:
+           announce_at: str, *, staged_at: str) -> dict:
     """The announcement once the alert changed from `before` to `now` (entries as `open_alerts`
     holds them, None when not open) as of `day`: `announce_at` set when what stands differs from
     what was last announced, absent when they agree (nothing waits: see `waits`)."""
@@ -50,8 +60,9 @@ def staged(doc: dict | None, alert_id: str, before: dict | None, now: dict | Non
     doc[CURRENT] = {"open": now is not None, "alert": now if now is not None else before, "day": day,
                     "cause": cause}
     doc.pop("announce_at", None)
+    doc.pop("staged_at", None)
     if to_announce(doc):
-        doc["announce_at"] = announce_at
+        doc["announce_at"], doc["staged_at"] = announce_at, staged_at
     return doc
 
 
@@ -70,6 +81,9 @@ def to_announce(doc: dict) -> list[tuple[str, dict, str]]:
     return [("cleared", current["alert"], current["day"])] if announced is not None else []
 
 
-def due(doc: dict | None, now: str) -> bool:
-    """Whether the change has stood for its settling time at `now` (instants as `stamp` writes them)."""
-    return bool(doc) and "announce_at" in doc and doc["announce_at"] <= now
+def due(doc: dict | None, now: str, fence_passed: Callable[[str], bool] = lambda _staged_at: True) -> bool:
+    """Whether the change has stood for its settling time at `now` (instants as `stamp` writes them)
+    and `fence_passed(staged_at)`: the facts published before it was staged have arrived. A change
+    staged before announcements recorded `staged_at` is not held."""
+    return (bool(doc) and "announce_at" in doc and doc["announce_at"] <= now
+            and ("staged_at" not in doc or fence_passed(doc["staged_at"])))

@@ -34,7 +34,8 @@ def _context(uow) -> Context:
 async def test_two_instances_announce_a_change_once(store):
     now = datetime.now(timezone.utc)
     cause = {"id": "visit-1", "occurred_at": "2026-04-10T02:00:00+00:00", "correlation_id": None, "district": "x"}
-    doc = dom.staged(None, WARN4["alert_id"], None, WARN4, "2026-04-10", cause, dom.stamp(now - timedelta(seconds=1)))
+    doc = dom.staged(None, WARN4["alert_id"], None, WARN4, "2026-04-10", cause, dom.stamp(now - timedelta(seconds=1)),
+                     staged_at=dom.stamp(now - timedelta(seconds=2)))
     first = store.unit()
     await first.get(ANNOUNCEMENTS, WARN4["alert_id"])
     first.put(ANNOUNCEMENTS, doc)
@@ -43,7 +44,7 @@ async def test_two_instances_announce_a_change_once(store):
 
     a, b = store.unit(), store.unit()
     for u in (a, b):  # both read the announcement due
-        await announce_due(_context(u), [WARN4["alert_id"]], dom.stamp(now))
+        await announce_due(_context(u), [WARN4["alert_id"]], dom.stamp(now), lambda _staged_at: True)
         u.commit_message()
     written = await store.commit(a, "p", [])
     (event,) = [json.loads(w["v"]) for w in written]
@@ -51,6 +52,6 @@ async def test_two_instances_announce_a_change_once(store):
     with pytest.raises(Conflict):
         await store.commit(b, "p", [])
     again = store.unit()  # the loser, run again on fresh reads
-    await announce_due(_context(again), [WARN4["alert_id"]], dom.stamp(now))
+    await announce_due(_context(again), [WARN4["alert_id"]], dom.stamp(now), lambda _staged_at: True)
     again.commit_message()
     assert again.outbox == [] and await store.db[ANNOUNCEMENTS].count_documents({}) == 0

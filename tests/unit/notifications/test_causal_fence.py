@@ -10,15 +10,16 @@ from shared.messaging.causal_fence import CausalFence, Hop
 from tests.unit.notifications.test_worker_ids import DUE, store, worker
 
 pytestmark = pytest.mark.unit
-ROAD = [Hop("members.commands", "members-commands"), Hop("members.events", "notifications-events")]
+ROAD = [[Hop("members.commands", "members-commands")], [Hop("members.events", "notifications-events")]]
 
 
 class Broker:
     """End offsets of the topics and the groups' commits, as the test sets them."""
 
     def __init__(self):
-        self.ends = {"members.commands": {0: 0, 1: 0}, "members.events": {0: 0, 1: 0}}
-        self.commits: dict[str, dict[int, int]] = {"members-commands": {}, "notifications-events": {}}
+        self.ends = {t: {0: 0, 1: 0} for t in ("members.commands", "members.events",
+                                                "activities.commands", "activities.events")}
+        self.commits: dict[tuple[str, str], dict[int, int]] = {}  # (group, topic): {partition: offset}
         self.down = False
 
     def publish(self, topic: str, partition: int, n: int = 1) -> None:
@@ -26,7 +27,7 @@ class Broker:
 
     def handle(self, group: str, topic: str) -> None:
         """The group catches up with its topic."""
-        self.commits[group] = dict(self.ends[topic])
+        self.commits[group, topic] = dict(self.ends[topic])
 
     async def end_offsets(self, topic: str) -> dict[int, int]:
         if self.down:
@@ -36,7 +37,7 @@ class Broker:
     async def committed(self, group: str, topic: str) -> dict[int, int]:
         if self.down:
             raise ConnectionError("broker away")
-        return dict(self.commits[group])
+        return dict(self.commits.get((group, topic), {}))
 
 
 class Clock:
@@ -106,6 +107,33 @@ async def test_a_group_that_never_committed_is_passed_by_and_a_hop_that_lags_too
     clock.t += 2
     await g.advance()
     assert g.passed(100.0)
+
+
+async def test_a_stage_of_hops_side_by_side_passes_once_every_one_of_them_has():
+    """Reporting's road: member and activity facts, each through its service, then both events
+    topics through reporting's one group."""
+    broker, clock = Broker(), Clock()
+    road = [[Hop("members.commands", "members-commands"), Hop("activities.commands", "activities-commands")],
+            [Hop("members.events", "reporting"), Hop("activities.events", "reporting")]]
+    for group, topic in (("members-commands", "members.commands"), ("activities-commands", "activities.commands"),
+                         ("reporting", "members.events"), ("reporting", "activities.events")):
+        broker.handle(group, topic)
+    broker.publish("members.commands", 0)  # a payment…
+    broker.publish("activities.commands", 1)  # …and an attendance, neither handled yet
+    f = CausalFence(broker, road, 120, clock)
+    await f.advance()
+    broker.handle("members-commands", "members.commands")
+    broker.publish("members.events", 0)
+    await f.advance()
+    assert not f.passed(100.0)  # activities has not handled its command
+    broker.handle("activities-commands", "activities.commands")
+    broker.publish("activities.events", 1)
+    broker.handle("reporting", "members.events")
+    await f.advance()
+    assert not f.passed(100.0)  # reporting has projected the payment, not the attendance
+    broker.handle("reporting", "activities.events")
+    await f.advance()
+    assert f.passed(100.0)
 
 
 async def test_a_broker_away_holds_the_fence_then_is_given_up_after_the_longest_wait():

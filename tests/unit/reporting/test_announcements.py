@@ -34,12 +34,12 @@ def feed(store: Store, events: list[dict], handlers=None) -> None:
         store.commit()
 
 
-def announce(store: Store, after_s: float) -> None:
+def announce(store: Store, after_s: float, fence_passed=lambda _staged_at: True) -> None:
     """The background task's unit, `after_s` seconds from now, over every announcement."""
     now = dom.stamp(datetime.now(timezone.utc) + timedelta(seconds=after_s))
     cause = Envelope(id="alerts-announced:test", type="AlertAnnouncement", occurred_at=datetime.now(timezone.utc),
                      district="x-district", source="sunsetred-reporting", data={})
-    asyncio.run(announce_due(store.context(cause), sorted(store.uow.docs[ANNOUNCEMENTS]), now))
+    asyncio.run(announce_due(store.context(cause), sorted(store.uow.docs[ANNOUNCEMENTS]), now, fence_passed))
     store.commit()
 
 
@@ -109,6 +109,33 @@ def test_a_change_that_stood_is_announced_with_the_events_of_an_immediate_announ
     assert [e["type"] for e in alert_events(settled, alert_id)] == ["AlertRaised", "AlertCleared"]
 
 
+def test_a_change_that_stood_waits_for_the_facts_published_before_it_then_is_announced_or_undone(monkeypatch):
+    """The causal fence: the payment of 8 April published before the visit of 10 April, but held up
+    upstream longer than the settling time (members down). The raise waits for it; once it has
+    arrived the raise is undone and nothing was said. A change with nothing held up behind it is
+    announced once the fence has passed since it was staged."""
+    ids, store, alert_id = quarter(monkeypatch)
+    feed(store, [visit(ids, "2026-04-10")])
+    staged_at = store.doc(ANNOUNCEMENTS, alert_id)["staged_at"]
+    assert staged_at <= dom.stamp(datetime.now(timezone.utc))
+    asked = []
+
+    def not_yet(moment: str) -> bool:
+        asked.append(moment)
+        return False
+    announce(store, SETTLE + 1, not_yet)
+    assert set(asked) == {staged_at} and alert_events(store, alert_id) == []  # stood, but held
+    feed(store, [paid(ids["m7"], ids["b2"], ["2026-01", "2026-02", "2026-03", "2026-04"], "96.00", "2026-04-08")])
+    announce(store, SETTLE + 1)
+    assert alert_events(store, alert_id) == [] and store.uow.docs[ANNOUNCEMENTS] == {}
+
+    feed(store, [visit(ids, "2026-09-10")])  # unpaid since May: a raise that nothing undoes
+    announce(store, SETTLE + 1, not_yet)
+    assert alert_events(store, alert_id.replace("2026-01", "2026-05")) == []
+    announce(store, SETTLE + 1, lambda moment: moment >= staged_at)
+    assert [e["type"] for e in alert_events(store, alert_id.replace("2026-01", "2026-05"))] == ["AlertRaised"]
+
+
 def test_a_level_changed_during_the_settling_time_announces_only_the_latest(monkeypatch):
     ids, store, alert_id = quarter(monkeypatch)
     feed(store, [visit(ids, "2026-04-10")])
@@ -147,7 +174,7 @@ CAUSE = {"id": "e", "occurred_at": "2026-04-10T02:00:00+00:00", "correlation_id"
 
 def test_what_is_announced_is_the_difference_between_what_was_said_and_what_stands():
     def stage(doc, before, now, day="2026-04-10"):
-        return dom.staged(doc, "x", before, now, day, CAUSE, "T1")
+        return dom.staged(doc, "x", before, now, day, CAUSE, "T1", staged_at="T0")
     # never announced, raised: a raise waits; cleared again: nothing waits
     doc = stage(None, None, WARN3)
     assert dom.to_announce(doc) == [("raised", WARN3, "2026-04-10")] and doc["announce_at"] == "T1"
