@@ -79,6 +79,16 @@ def caused_by(events: list[dict], command: dict) -> list[dict]:
     return [e for e in events if e.get("causation_id") == command["id"]]
 
 
+async def answered(bus: Bus, topic: str, cmd: dict, timeout: float = 60) -> dict:
+    """Send a command on its commands `topic` and return the one event answering it, which must not
+    be a CommandRejected."""
+    await bus.send(topic, cmd)
+    events = await bus.events(topic.replace("commands", "events"), lambda es: bool(caused_by(es, cmd)), timeout)
+    [ev] = caused_by(events, cmd)
+    assert ev["type"] != "CommandRejected", ev
+    return ev
+
+
 async def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.3) -> Any:
     """Poll an async check until it returns something truthy."""
     deadline = time.monotonic() + timeout

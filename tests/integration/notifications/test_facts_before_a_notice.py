@@ -12,19 +12,11 @@ import asyncio
 import pytest
 
 from tests.integration.notifications.conftest import send_notice
-from tests.support.messages import Bus, caused_by, envelope
+from tests.support.messages import Bus, answered, caused_by, envelope
 from tests.support.scenario import register, tree, uid
 from tests.support.services import ServiceProcess, start_all
 
 pytestmark = pytest.mark.integration
-
-
-async def _answered(bus: Bus, topic: str, cmd: dict) -> dict:
-    await bus.send(topic, cmd)
-    events = await bus.events(topic.replace("commands", "events"), lambda es: bool(caused_by(es, cmd)), timeout=60)
-    [ev] = caused_by(events, cmd)
-    assert ev["type"] != "CommandRejected", ev
-    return ev
 
 
 async def test_a_notice_waits_for_a_death_published_before_it_while_members_is_down(infra):
@@ -35,12 +27,12 @@ async def test_a_notice_waits_for_a_death_published_before_it_while_members_is_d
     try:
         ids, cmds = tree(1)
         for cmd in cmds:
-            await _answered(bus, "members.commands", cmd)
+            await answered(bus, "members.commands", cmd)
         branch = ids["branches"][0]
         alive = register(branch, email="alive@example.cn", preferred_channel="email")
         dying = register(branch, email="dying@example.cn", preferred_channel="email")
         for cmd in (alive, dying):
-            await _answered(bus, "members.commands", cmd)
+            await answered(bus, "members.commands", cmd)
 
         procs["members"].stop()  # members lags: what is published now waits for it
         await bus.send("members.commands", envelope("RecordMemberDeath", {"member_id": dying["data"]["member_id"],

@@ -6,24 +6,16 @@ import pytest
 
 from tests.integration.notifications.conftest import by_member, send_notice
 from tests.support import auth
-from tests.support.messages import caused_by, envelope, eventually
+from tests.support.messages import answered, envelope, eventually
 from tests.support.scenario import register, tree, uid
 
 pytestmark = pytest.mark.integration
 
 
-async def _answered(bus, topic, cmd):
-    await bus.send(topic.replace("events", "commands"), cmd)
-    events = await bus.events(topic, lambda es: bool(caused_by(es, cmd)), timeout=60)
-    [ev] = caused_by(events, cmd)
-    assert ev["type"] != "CommandRejected", ev
-    return ev
-
-
 async def test_members_events_feed_the_audience_and_the_console_channel_delivers(platform, bus):
     ids, cmds = tree(1)
     for cmd in cmds:
-        await _answered(bus, "members.events", cmd)
+        await answered(bus, "members.commands", cmd)
     branch = ids["branches"][0]
     # channels the default quiet hours never hold, whatever time the test runs
     wx = register(branch, phone="13800000001", wechat_openid=uid("o"), preferred_channel="wechat")
@@ -31,11 +23,11 @@ async def test_members_events_feed_the_audience_and_the_console_channel_delivers
     visit = register(branch, phone=None, lives_alone=True)
     dead = register(branch, email="gone@example.cn", preferred_channel="email")
     for cmd in (wx, mail, visit, dead):
-        await _answered(bus, "members.events", cmd)
-    await _answered(bus, "members.events", envelope("RecordMemberDeath", {"member_id": dead["data"]["member_id"],
+        await answered(bus, "members.commands", cmd)
+    await answered(bus, "members.commands", envelope("RecordMemberDeath", {"member_id": dead["data"]["member_id"],
                                                                           "on": "2026-02-01"}))
     specialist = uid("sp")
-    await _answered(bus, "members.events", envelope("AssignSpecialist", {
+    await answered(bus, "members.commands", envelope("AssignSpecialist", {
         "member_id": visit["data"]["member_id"], "specialist_id": specialist, "specialist_name": "李专员"}))
 
     async with auth.client(platform["notifications"].url, timeout=10) as http:
@@ -72,7 +64,7 @@ async def test_members_events_feed_the_audience_and_the_console_channel_delivers
                                                  "title": "七一主题党日", "branch_ids": [branch],
                                                  "starts_at": starts.isoformat(),
                                                  "ends_at": (starts + timedelta(hours=2)).isoformat()})
-        await _answered(bus, "activities.events", activity)
+        await answered(bus, "activities.commands", activity)
 
         async def meeting():
             r = await http.get(f"/api/v1/notices/activity:{activity['data']['activity_id']}/status")

@@ -12,19 +12,11 @@ import asyncio
 
 import pytest
 
-from tests.support.messages import Bus, caused_by, envelope
+from tests.support.messages import Bus, answered, envelope
 from tests.support.scenario import register, tree, uid
 from tests.support.services import ServiceProcess, start_all
 
 pytestmark = pytest.mark.integration
-
-
-async def _answered(bus: Bus, topic: str, cmd: dict) -> dict:
-    await bus.send(topic, cmd)
-    events = await bus.events(topic.replace("commands", "events"), lambda es: bool(caused_by(es, cmd)), timeout=60)
-    [ev] = caused_by(events, cmd)
-    assert ev["type"] != "CommandRejected", ev
-    return ev
 
 
 def _alert_events(events: list[dict], member_id: str) -> list[tuple[str, str]]:
@@ -42,14 +34,14 @@ async def test_an_arrear_waits_for_a_payment_published_before_it_while_members_i
         ids, cmds = tree(1)
         member = register(ids["branches"][0])
         for cmd in [*cmds, member]:  # as district systems would have sent them then
-            await _answered(bus, "members.commands", {**cmd, "occurred_at": "2026-01-05T02:00:00+00:00"})
+            await answered(bus, "members.commands", {**cmd, "occurred_at": "2026-01-05T02:00:00+00:00"})
         m = member["data"]["member_id"]
 
         procs["members"].stop()  # members lags: the payment published now waits for it
         await bus.send("members.commands", envelope("RecordDuesPayment", {
             "payment_id": uid("p"), "member_id": m, "from_month": "2026-01", "to_month": "2026-04",
             "amount": "96.00", "paid_on": "2026-04-08"}, occurred_at="2026-04-08T02:00:00+00:00"))
-        await _answered(bus, "activities.commands", envelope("RecordVisit", {
+        await answered(bus, "activities.commands", envelope("RecordVisit", {
             "visit_id": uid("vis"), "member_id": m, "specialist_id": uid("sp"), "on": "2026-04-10", "kind": "phone"},
             occurred_at="2026-04-10T02:00:00+00:00"))
         await asyncio.sleep(8)  # four times the settling time
