@@ -53,7 +53,7 @@ def _background(settings: Settings, cfg: ReportingSettings, version: int) -> lis
     fence = alert_facts_fence(settings, cfg, version)
     return [daily.daily_task(cfg.check_every_s),
             announcements.announce_task(fence),  # alert changes that stood
-            *([fence.runtime_task(min(5.0, announcements.poll_seconds(cfg.alert_settle_seconds)))] if fence else []),
+            *([fence.runtime_task(announcements.poll_seconds(cfg.alert_settle_seconds))] if fence else []),
             *_refresh(cfg)]
 
 
