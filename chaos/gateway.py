@@ -6,9 +6,13 @@ Each request's fate is decided by a hash of what it is about, in the scenario's 
 same failures, so their deliveries must end the same. The fates:
 - ok: answered 200 at once; slow: answered 200 after a while, within the send timeout;
 - 5xx: 503 or 500;
-- late: answered 200 only after the sender's timeout (it gave up: a failure to it);
-- hang: the connection is accepted and never answered.
-Every request is recorded: the same idempotency key sent twice is a duplicated send.
+- late: answered 200 only after the sender's timeout (it gave up: a failure to it), yet sent;
+- hang: the connection is accepted and never answered (not sent).
+Like a gateway that keeps idempotency keys, a key it has already sent (ok, slow or late: taken on
+receipt) is answered 200 at once and not sent again (`known`); the sender sends an attempt it got no
+answer for again under its key (services/notifications/domain/delivery.py). Every request is
+recorded. A member reached twice on one channel, under two keys (a late send followed by a new
+attempt), is a duplicated send.
 """
 import asyncio
 import hashlib
@@ -23,6 +27,7 @@ from aiosmtpd.controller import Controller
 
 # fate: share of requests (per mille)
 FATES = (("ok", 800), ("slow", 50), ("503", 60), ("500", 30), ("late", 30), ("hang", 30))
+SENT = ("ok", "slow", "late")  # the fates that reach the member
 
 
 def fate(key: str) -> str:
@@ -78,8 +83,9 @@ class World:
 
     def decide(self, transport: str, idempotency_key: str) -> str:
         tag, canonical = (self.resolve(idempotency_key) if self.resolve else (None, idempotency_key))
-        f = fate(canonical)
         with self._lock:
+            known = any(r.idempotency_key == idempotency_key and r.fate in SENT for r in self.requests)
+            f = "known" if known else fate(canonical)
             self.requests.append(Request(transport, idempotency_key, canonical, tag, f, time.time()))
         return f
 
@@ -87,7 +93,9 @@ class World:
         return Counter(r.fate for r in self.requests if tag is None or r.tag == tag)
 
     def sent_twice(self, tag: str | None = None) -> dict[str, int]:
-        n = Counter(r.idempotency_key for r in self.requests if tag is None or r.tag == tag)
+        """Messages that reached a member more than once on one channel: {notice|member|channel: sends}."""
+        n = Counter(r.idempotency_key.rsplit("|", 1)[0] for r in self.requests
+                    if r.fate in SENT and (tag is None or r.tag == tag))
         return {k: c for k, c in n.items() if c > 1}
 
     # ---- the servers ---------------------------------------------------------------------------
@@ -109,7 +117,7 @@ class World:
                     time.sleep(world.send_timeout / 10)
                 if f == "late":
                     time.sleep(world.send_timeout + 1)
-                status = int(f) if f.isdigit() else 200
+                status = int(f) if f.isdigit() else 200  # known: answered at once
                 out = json.dumps({"accepted": status == 200}).encode()
                 try:
                     self.send_response(status)

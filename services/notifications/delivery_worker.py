@@ -37,6 +37,7 @@ import time
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 from services.notifications.adapters.channels import Note, SendFailed, Sender
 from services.notifications.adapters.documents import (
@@ -214,32 +215,31 @@ class DeliveryWorker:
                                   *((MEMBERS, d["member_id"]) for d in docs)])
         return claimed
 
-    async def _send(self, note: Note, gate: asyncio.Semaphore) -> tuple[str | None, str, datetime]:
-        """One attempt through its channel: the error (None when sent), the transport, and when it
-        ended. Only called for attempts durably `sending`."""
+    async def _send(self, note: Note, gate: asyncio.Semaphore) -> "Sent":
+        """One attempt through its channel. Only called for attempts durably `sending`."""
         sender = self.senders[note.channel]
+        unanswered = False
         async with gate:
             try:
                 await sender.send(note)
                 error = None
             except SendFailed as exc:
-                error = str(exc)
+                error, unanswered = str(exc), exc.unanswered
             except Exception as exc:  # a sender bug must not leave the attempt hanging
                 log.exception("sender failed unexpectedly", extra={"channel": note.channel})
                 error = f"{type(exc).__name__}: {exc}"
-        return error, sender.transport, _now()
+        return Sent(error, unanswered, sender.transport, _now())
 
-    async def _record_outcomes(self, sent: list[tuple[Delivery, tuple[str | None, str, datetime]]]) -> None:
+    async def _record_outcomes(self, sent: list[tuple[Delivery, "Sent"]]) -> None:
         """Record (one unit) the outcomes of some sends."""
         async def record(ctx: Context) -> None:
-            for before, (error, transport, done) in sent:
+            for before, outcome in sent:
                 d = await ctx.repo(DELIVERY).get(delivery_id(before.notice_id, before.member_id))
                 if d is None or d.state != "sending" or d.attempt != before.attempt or d.channel != before.channel:
                     continue
-                await self._record(_in_correlation(ctx, [{"correlation_id": d.correlation_id}]), d, error, transport,
-                                   done)
+                await self._record(_in_correlation(ctx, [{"correlation_id": d.correlation_id}]), d, outcome)
 
-        last = max(done for _, (_, _, done) in sent)
+        last = max(outcome.done for _, outcome in sent)
         await self._record_known(self._cause("record", [delivery_to_doc(d) for d, _ in sent], last), record,
                                  [(DELIVERIES, delivery_id(d.notice_id, d.member_id)) for d, _ in sent])
 
@@ -270,6 +270,7 @@ class DeliveryWorker:
                 emit_for_delivery(ctx, c.NotificationDispatched(
                     notice_id=d.notice_id, member_id=d.member_id, branch_id=d.branch_id, channel=d.channel,
                     attempt=d.attempt, addressed_on=d.addressed_on))
+            if step in ("send", "resend"):  # a resend repeats a dispatched attempt: nothing new to say
                 claimed.append((d, Note(d.channel, d.notice_id, d.member_id, d.attempt, notice.title,
                                         notice.body, d.contacts)))
             elif step == "door":
@@ -284,8 +285,10 @@ class DeliveryWorker:
             notice.recipients = [m for m in notice.recipients if m not in withdrawn]
             ctx.repo(NOTICE).add(notice)
 
-    async def _record(self, ctx: Context, d: Delivery, error: str | None, transport: str, done: datetime) -> None:
-        """One send's outcome: delivered, a retry after backoff, or the channel given up."""
+    async def _record(self, ctx: Context, d: Delivery, outcome: "Sent") -> None:
+        """One send's outcome: delivered, a retry after backoff (the same attempt again when the
+        gateway did not answer), or the channel given up."""
+        error, transport, done = outcome.error, outcome.transport, outcome.done
         if error is None:
             deliveries.succeeded(d, done, transport)
             emit_for_delivery(ctx, c.NotificationDelivered(notice_id=d.notice_id, member_id=d.member_id,
@@ -296,7 +299,7 @@ class DeliveryWorker:
                                           "channel": d.channel, "attempt": d.attempt, "error": error})
         attempt = d.attempts[-1]
         failure = deliveries.failed(d, done, error, self.quiet, self.cfg.max_attempts,
-                                    self.cfg.retry_base_seconds, transport)
+                                    self.cfg.retry_base_seconds, transport, unanswered=outcome.unanswered)
         await self._name_specialist(ctx, d, failure)
         ctx.repo(DELIVERY).add(d)
         if failure.retry_at is None:
@@ -354,6 +357,15 @@ class DeliveryWorker:
             id=str(uuid.uuid5(WORK_NAMESPACE, f"{step}/{basis}")), type=f"Delivery.{step}", schema_version=1,
             occurred_at=now, district=self.runtime.settings.district, source="sunsetred-notifications",
             correlation_id=correlation_id, causation_id=None, data={})
+
+
+class Sent(NamedTuple):
+    """How a send ended: the error (None when the gateway accepted it), whether the gateway may have
+    taken it without answering (`SendFailed.unanswered`), the transport, and when."""
+    error: str | None
+    unanswered: bool
+    transport: str
+    done: datetime
 
 
 class _Window:

@@ -158,6 +158,23 @@ def test_the_gateway_meets_a_request_with_the_same_fate_every_time():
     assert {"ok", "503", "500", "late", "hang", "slow"} <= set(fates)
 
 
+def test_the_gateway_keeps_idempotency_keys_and_counts_a_member_reached_twice_on_a_channel():
+    """A late request was sent although the sender gave up: sent again under its key it is known
+    (answered at once, not sent); a new attempt, under a new key, reaches the member a second time."""
+    from chaos.gateway import World
+
+    keys = [f"n-{i:016x}|m-{i:016x}|sms|1" for i in range(2000)]
+    late = next(k for k in keys if fate(k) == "late")
+    hang = next(k for k in keys if fate(k) == "hang")
+    world = World(0, 0, send_timeout=1)
+    assert [world.decide("http", k) for k in (late, late, hang, hang)] == ["late", "known", "hang", "hang"]
+    assert world.sent_twice() == {}  # the late key resent: one message; the hung one never sent
+    from chaos.gateway import SENT
+    attempt = next(k for k in (f"{late[:-1]}{n}" for n in range(2, 50)) if fate(k) in SENT)
+    world.decide("http", attempt)  # a later attempt on the channel, under its own key, that goes through
+    assert world.sent_twice() == {late.rsplit("|", 1)[0]: 2}
+
+
 def test_the_chaos_stack_never_takes_the_default_stacks_ports_or_data(tmp_path: Path):
     with pytest.raises(ValueError):
         Stack(tmp_path, Ports(kafka=9092))

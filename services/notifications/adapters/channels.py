@@ -6,7 +6,8 @@
   `POST {url}/wechat` {"idempotency_key", "notice_id", "member_id", "attempt", "openid", "title", "body"}
   Any 2xx answer means accepted; any other answer, a timeout or a network error is a failure.
   `idempotency_key` is "<notice_id>|<member_id>|<channel>|<attempt>": a gateway that keeps it
-  can drop a request it has already seen;
+  can drop a request it has already seen. A request it took without answering in time is sent
+  again under the same key (`SendFailed.unanswered`);
 - console: the demo channel, a log line; it is used for every electronic channel not configured.
 """
 import logging
@@ -25,7 +26,14 @@ log = logging.getLogger(__name__)
 
 
 class SendFailed(Exception):
-    pass
+    """`unanswered`: the request may have reached the gateway (it took the request and gave no
+    answer in time, or the connection dropped before the answer), so whether it was sent is not
+    known: the attempt is sent again under the same idempotency key (domain/delivery.py). A refusal
+    (an answer other than 2xx) or a request that never left (no connection) is not."""
+
+    def __init__(self, message: str, unanswered: bool = False):
+        super().__init__(message)
+        self.unanswered = unanswered
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,8 @@ class SmtpSender:
                                   username=self.s.smtp_username, password=self.s.smtp_password,
                                   start_tls=self.s.smtp_starttls, tls_context=self.tls_context,
                                   timeout=self.s.send_timeout_seconds)
+        except (aiosmtplib.SMTPReadTimeoutError, aiosmtplib.SMTPServerDisconnected) as exc:
+            raise SendFailed(f"SMTP: {exc}", unanswered=True) from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise SendFailed(f"SMTP: {exc}") from exc
 
@@ -120,6 +130,9 @@ class HttpGatewaySender:
             body.update(openid=note.contacts["wechat_openid"], title=note.title, body=note.body)
         try:
             r = await self.client.post(f"{self.url}/{note.channel}", json=body)
+        except (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError) as exc:
+            # Written, then no answer: the gateway may have taken it.
+            raise SendFailed(f"gateway: {type(exc).__name__}: {exc}", unanswered=True) from exc
         except httpx.HTTPError as exc:
             raise SendFailed(f"gateway: {type(exc).__name__}: {exc}") from exc
         if not r.is_success:

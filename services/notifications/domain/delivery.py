@@ -12,6 +12,13 @@ At most one real send per (notice, member, channel, attempt): an attempt is reco
 `sending` BEFORE the gateway is called. An attempt still `sending` when the process starts
 again has an unknown outcome (the gateway may or may not have sent it); it is never resent on
 the same channel: it is marked `unknown` and the delivery falls back to the next channel.
+
+A gateway that took the request and did not answer in time (a read timeout, the connection
+dropped before the answer) may have sent it too. That attempt is marked `unanswered` and sent
+again after the retry's backoff as the SAME attempt, under the same idempotency key
+(`<notice>|<member>|<channel>|<attempt>`), which a gateway that keeps keys drops if it already
+took it: a new attempt would carry a new key and reach the member twice. After `MAX_RESENDS`
+such resends the attempt counts as failed, as a refusal does.
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,6 +30,7 @@ from services.notifications.domain.quiet_hours import QuietHours
 
 UNKNOWN_OUTCOME = "发送结果未知：进程在发送中重启，不再经同一渠道重发"
 NO_CHANNEL = "没有可用的送达渠道（无电话、微信、邮箱，且人在外地不能上门）"
+MAX_RESENDS = 2  # an unanswered attempt is sent at most this many times more under its key
 
 
 def stamp(moment: datetime) -> str:
@@ -36,7 +44,7 @@ def stamp(moment: datetime) -> str:
 class Attempt:
     channel: str
     attempt: int
-    state: str  # sending · delivered · failed · unknown
+    state: str  # sending · delivered · failed · unanswered (sent again under its key) · unknown
     started_at: str
     finished_at: str | None = None
     error: str | None = None
@@ -93,7 +101,7 @@ def addressing(d: Delivery) -> tuple:
             tuple(sorted((d.contacts or {}).items())), d.preferred)
 
 
-Step = Literal["send", "door", "held", "skip", "unreachable"]
+Step = Literal["send", "resend", "door", "held", "skip", "unreachable"]
 
 
 def claim(d: Delivery, now: datetime, quiet: QuietHours) -> Step:
@@ -113,10 +121,19 @@ def claim(d: Delivery, now: datetime, quiet: QuietHours) -> Step:
     if release > now:
         d.next_at, d.held = stamp(release), "quiet_hours"
         return "held"
-    d.attempt += 1
+    again = _unanswered(d)
+    if not again:
+        d.attempt += 1
     d.state, d.held, d.next_at = "sending", None, None
     d.attempts.append(Attempt(d.channel, d.attempt, "sending", stamp(now)))
-    return "send"
+    return "resend" if again else "send"
+
+
+def _unanswered(d: Delivery) -> bool:
+    """The current attempt went unanswered: the next send repeats it, under its key."""
+    last = d.attempts[-1] if d.attempts else None
+    return (last is not None and last.state == "unanswered" and last.channel == d.channel
+            and last.attempt == d.attempt)
 
 
 def succeeded(d: Delivery, now: datetime, transport: str) -> None:
@@ -133,8 +150,16 @@ class Failure:
 
 
 def failed(d: Delivery, now: datetime, error: str, quiet: QuietHours, max_attempts: int,
-           base_seconds: float, transport: str | None = None) -> Failure:
+           base_seconds: float, transport: str | None = None, unanswered: bool = False) -> Failure:
+    """`unanswered`: the gateway may have taken the request (no answer in time): sent again as the
+    same attempt, up to MAX_RESENDS times, before it counts as failed."""
     a = _current(d)
+    sends = sum(1 for x in d.attempts if x.channel == a.channel and x.attempt == a.attempt)
+    if unanswered and sends <= MAX_RESENDS:
+        a.state, a.finished_at, a.error, a.transport = "unanswered", stamp(now), error[:500], transport
+        at = quiet.release(d.channel, now + delay(d.attempt, base_seconds))
+        d.state, d.next_at, d.held = "pending", stamp(at), "retry"
+        return Failure(retry_at=at)
     a.state, a.finished_at, a.error, a.transport = "failed", stamp(now), error[:500], transport
     if d.attempt < max_attempts:
         at = quiet.release(d.channel, now + delay(d.attempt, base_seconds))

@@ -55,3 +55,48 @@ async def test_the_gateway_sender_reuses_its_connection_from_send_to_send():
         server.close()
         await server.wait_closed()
     assert (gateway.requests, gateway.connections) == (5, 1)
+
+
+async def test_a_request_the_gateway_took_without_answering_is_unanswered_a_refusal_or_no_connection_is_not():
+    """What decides whether an attempt is sent again under its own key (domain/delivery.py)."""
+    silent = asyncio.Event()
+
+    async def takes_and_says_nothing(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        await silent.wait()
+        writer.close()
+
+    server = await asyncio.start_server(takes_and_says_nothing, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    note = Note("sms", "n1", "m1", 1, "通知", "请学习。", {"phone": "13900000001"})
+    sender = HttpGatewaySender(NotifySettings(gateway_url=f"http://127.0.0.1:{port}", send_timeout_seconds=0.5))
+    try:
+        with pytest.raises(SendFailed, match="ReadTimeout") as timed_out:
+            await sender.send(note)
+        assert timed_out.value.unanswered
+    finally:
+        silent.set()
+        await sender.aclose()
+        server.close()
+        await server.wait_closed()
+
+    refusing = CountingGateway(refuse="13900000001")
+    server = await asyncio.start_server(refusing.serve, "127.0.0.1", 0)
+    sender = HttpGatewaySender(NotifySettings(gateway_url=f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}",
+                                              send_timeout_seconds=5))
+    try:
+        with pytest.raises(SendFailed, match="503") as refused:
+            await sender.send(note)
+        assert not refused.value.unanswered
+    finally:
+        await sender.aclose()
+        server.close()
+        await server.wait_closed()
+
+    nobody = HttpGatewaySender(NotifySettings(gateway_url=f"http://127.0.0.1:{port}", send_timeout_seconds=5))
+    try:
+        with pytest.raises(SendFailed, match="ConnectError") as never_left:
+            await nobody.send(note)  # the first server is closed: the request never left
+        assert not never_left.value.unanswered
+    finally:
+        await nobody.aclose()

@@ -122,3 +122,32 @@ def test_untouched_only_until_something_is_done_or_said():
 def test_stamps_compare_as_text():
     a = datetime(2026, 3, 10, 4, 0, tzinfo=timezone.utc)
     assert stamp(a) < stamp(a + timedelta(microseconds=1)) < stamp(a + timedelta(seconds=1))
+
+
+def test_an_unanswered_attempt_is_sent_again_as_itself_then_counts_as_failed():
+    """The gateway took the request and did not answer in time: it may have sent it. A new attempt
+    would carry a new idempotency key and reach the member twice, so the same attempt goes again
+    (its key unchanged), at most MAX_RESENDS times."""
+    d = new(["sms", "door"])
+    now = NOON
+    assert dl.claim(d, now, Q) == "send"
+    for n in range(dl.MAX_RESENDS):
+        f = dl.failed(d, now, "gateway: ReadTimeout", Q, max_attempts=3, base_seconds=10, unanswered=True)
+        assert f.retry_at == now + timedelta(seconds=10) and d.state == "pending" and d.attempt == 1
+        now = f.retry_at
+        assert dl.claim(d, now, Q) == "resend" and d.attempt == 1 and d.state == "sending"
+    f = dl.failed(d, now, "gateway: ReadTimeout", Q, max_attempts=3, base_seconds=10, unanswered=True)
+    assert d.attempts[-1].state == "failed" and f.retry_at is not None  # given up as a failure
+    assert dl.claim(d, f.retry_at, Q) == "send" and d.attempt == 2  # a new attempt, a new key
+    dl.succeeded(d, f.retry_at, "http")
+    assert [(a.attempt, a.state) for a in d.attempts] == [
+        (1, "unanswered"), (1, "unanswered"), (1, "failed"), (2, "delivered")]
+
+
+def test_an_unanswered_attempt_that_went_through_is_delivered_as_that_attempt():
+    d = new(["wechat", "door"])
+    dl.claim(d, NOON, Q)
+    f = dl.failed(d, NOON, "gateway: ReadTimeout", Q, max_attempts=3, base_seconds=10, unanswered=True)
+    assert dl.claim(d, f.retry_at, Q) == "resend"
+    dl.succeeded(d, f.retry_at, "http")  # the gateway already had it: it answers at once
+    assert d.state == "delivered" and d.attempt == 1 and [a.state for a in d.attempts] == ["unanswered", "delivered"]

@@ -169,3 +169,34 @@ async def test_a_delivery_taken_up_meanwhile_is_left_as_it_is():
     uow.docs[DELIVERIES]["n1|m1"] = {**uow.docs[DELIVERIES]["n1|m1"], "state": "sending", "_v": 2}
     await worker(uow)._deliver_round(group, DUE + timedelta(minutes=1))
     assert uow.docs[DELIVERIES]["n1|m1"]["_v"] == 2 and not uow.published
+
+
+class LateGateway:
+    """Takes every request, but answers the first of each key after the sender gave up (a read
+    timeout), and a key it already took at once (it keeps idempotency keys)."""
+    transport = "http"
+
+    def __init__(self):
+        self.keys: list[str] = []
+
+    async def send(self, note) -> None:
+        from services.notifications.adapters.channels import SendFailed
+        first = note.idempotency_key not in self.keys
+        self.keys.append(note.idempotency_key)
+        if first:
+            raise SendFailed("gateway: ReadTimeout: ", unanswered=True)
+
+
+async def test_a_send_the_gateway_took_without_answering_goes_again_under_its_key_and_is_said_once():
+    uow = store()
+    w = worker(uow)
+    w.cfg = NotifySettings(quiet_hours="00:00-00:00", retry_base_seconds=0)
+    w.senders["sms"] = gateway = LateGateway()
+    group = [uow.docs[DELIVERIES]["n1|m1"]]
+    await w._deliver_round(group, DUE + timedelta(minutes=1))
+    await w._deliver_round([uow.docs[DELIVERIES]["n1|m1"]], DUE + timedelta(minutes=2))
+    assert gateway.keys == ["n1|m1|sms|1", "n1|m1|sms|1"]  # the same key: taken once by the gateway
+    said = {e["id"]: (e["type"], e["data"]["attempt"]) for e in (json.loads(r.value) for r in uow.published)
+            if e["data"]["member_id"] == "m1"}  # the fake's outbox is the store's, kept from unit to unit
+    assert sorted(said.values()) == [("NotificationDelivered", 1), ("NotificationDispatched", 1)]
+    assert uow.docs[DELIVERIES]["n1|m1"]["state"] == "delivered"
