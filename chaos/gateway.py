@@ -71,6 +71,7 @@ class World:
     send_timeout: float
     resolve: object = None  # text → (tag, canonical text), from the suite's registry of runs
     requests: list[Request] = field(default_factory=list)
+    _sent: set[str] = field(default_factory=set)  # the keys sent (a set: every request asks it)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -84,8 +85,9 @@ class World:
     def decide(self, transport: str, idempotency_key: str) -> str:
         tag, canonical = (self.resolve(idempotency_key) if self.resolve else (None, idempotency_key))
         with self._lock:
-            known = any(r.idempotency_key == idempotency_key and r.fate in SENT for r in self.requests)
-            f = "known" if known else fate(canonical)
+            f = "known" if idempotency_key in self._sent else fate(canonical)
+            if f in SENT:
+                self._sent.add(idempotency_key)
             self.requests.append(Request(transport, idempotency_key, canonical, tag, f, time.time()))
         return f
 
