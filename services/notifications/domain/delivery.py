@@ -17,8 +17,9 @@ A gateway that took the request and did not answer in time (a read timeout, the 
 dropped before the answer) may have sent it too. That attempt is marked `unanswered` and sent
 again after the retry's backoff as the SAME attempt, under the same idempotency key
 (`<notice>|<member>|<channel>|<attempt>`), which a gateway that keeps keys drops if it already
-took it: a new attempt would carry a new key and reach the member twice. After `MAX_RESENDS`
-such resends the attempt counts as failed, as a refusal does.
+took it: a new attempt would carry a new key and reach the member twice. Still unanswered after
+`MAX_RESENDS` resends, its outcome stays unknown, as an orphan's: marked `unknown`, never sent
+again on that channel, and the delivery falls back to the next one.
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -29,6 +30,7 @@ from services.notifications.domain.channels import BY_SPECIALIST
 from services.notifications.domain.quiet_hours import QuietHours
 
 UNKNOWN_OUTCOME = "发送结果未知：进程在发送中重启，不再经同一渠道重发"
+UNANSWERED = "发送结果未知：网关多次未及时答复，不再经同一渠道重发"
 NO_CHANNEL = "没有可用的送达渠道（无电话、微信、邮箱，且人在外地不能上门）"
 MAX_RESENDS = 2  # an unanswered attempt is sent at most this many times more under its key
 
@@ -152,10 +154,13 @@ class Failure:
 def failed(d: Delivery, now: datetime, error: str, quiet: QuietHours, max_attempts: int,
            base_seconds: float, transport: str | None = None, unanswered: bool = False) -> Failure:
     """`unanswered`: the gateway may have taken the request (no answer in time): sent again as the
-    same attempt, up to MAX_RESENDS times, before it counts as failed."""
+    same attempt, up to MAX_RESENDS times; then its outcome is unknown and the next channel is tried."""
     a = _current(d)
-    sends = sum(1 for x in d.attempts if x.channel == a.channel and x.attempt == a.attempt)
-    if unanswered and sends <= MAX_RESENDS:
+    if unanswered:
+        sends = sum(1 for x in d.attempts if x.channel == a.channel and x.attempt == a.attempt)
+        if sends > MAX_RESENDS:  # still no answer: the outcome stays unknown, as an orphan's
+            a.state, a.finished_at, a.error, a.transport = "unknown", stamp(now), f"{UNANSWERED}: {error}"[:500], transport
+            return _fall_back(d, now, quiet)
         a.state, a.finished_at, a.error, a.transport = "unanswered", stamp(now), error[:500], transport
         at = quiet.release(d.channel, now + delay(d.attempt, base_seconds))
         d.state, d.next_at, d.held = "pending", stamp(at), "retry"

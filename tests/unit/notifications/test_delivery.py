@@ -124,10 +124,11 @@ def test_stamps_compare_as_text():
     assert stamp(a) < stamp(a + timedelta(microseconds=1)) < stamp(a + timedelta(seconds=1))
 
 
-def test_an_unanswered_attempt_is_sent_again_as_itself_then_counts_as_failed():
+def test_an_unanswered_attempt_is_sent_again_as_itself_then_left_unknown_for_the_next_channel():
     """The gateway took the request and did not answer in time: it may have sent it. A new attempt
     would carry a new idempotency key and reach the member twice, so the same attempt goes again
-    (its key unchanged), at most MAX_RESENDS times."""
+    (its key unchanged), at most MAX_RESENDS times; still unanswered, its outcome is unknown and,
+    as an orphan's, it is never sent again on that channel."""
     d = new(["sms", "door"])
     now = NOON
     assert dl.claim(d, now, Q) == "send"
@@ -137,11 +138,9 @@ def test_an_unanswered_attempt_is_sent_again_as_itself_then_counts_as_failed():
         now = f.retry_at
         assert dl.claim(d, now, Q) == "resend" and d.attempt == 1 and d.state == "sending"
     f = dl.failed(d, now, "gateway: ReadTimeout", Q, max_attempts=3, base_seconds=10, unanswered=True)
-    assert d.attempts[-1].state == "failed" and f.retry_at is not None  # given up as a failure
-    assert dl.claim(d, f.retry_at, Q) == "send" and d.attempt == 2  # a new attempt, a new key
-    dl.succeeded(d, f.retry_at, "http")
-    assert [(a.attempt, a.state) for a in d.attempts] == [
-        (1, "unanswered"), (1, "unanswered"), (1, "failed"), (2, "delivered")]
+    assert f.retry_at is None and f.next_channel == "door" and f.door and d.state == "door_assigned"
+    assert [(a.attempt, a.state) for a in d.attempts] == [(1, "unanswered"), (1, "unanswered"), (1, "unknown")]
+    assert d.attempts[-1].error.startswith(dl.UNANSWERED)
 
 
 def test_an_unanswered_attempt_that_went_through_is_delivered_as_that_attempt():
