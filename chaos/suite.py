@@ -5,7 +5,6 @@ which every run meets alike), then runs with faults. Every run sends the same sc
 its tag, waits until the platform is at rest, and is compared with the clean run and with the
 simulator's expectations (`compare`).
 """
-import asyncio
 import json
 import random
 import re
@@ -21,7 +20,7 @@ from chaos.compare import Outcome, compare, self_check
 from chaos.gateway import World
 from chaos.observe import Log, addressing, at_rest, reports
 from chaos.scenario import AGGREGATE_ID, Names, Run, Scenario
-from chaos.stack import ROOT, SERVICES, Ports, Stack
+from chaos.stack import ROOT, Ports, Stack
 from chaos.stream import Fault, Publisher, stream
 from shared.auth.local import auth_headers
 
