@@ -47,8 +47,8 @@ class Offsets(Protocol):
         """{partition: the offset the next record will get}."""
         ...
 
-    async def committed(self, group: str, topic: str) -> dict[int, int]:
-        """{partition: the group's committed offset} of the partitions it has committed."""
+    async def committed(self, group: str) -> dict[str, dict[int, int]]:
+        """{topic: {partition: the group's committed offset}} of the partitions it has committed."""
         ...
 
 
@@ -121,7 +121,10 @@ class CausalFence:
             stage = self.road[walk.stage]
             if walk.waiting is None:
                 walk.waiting = [(hop, await self.offsets.end_offsets(hop.topic)) for hop in stage]
-            walk.waiting = [(hop, ends) for hop, ends in walk.waiting if await self._behind(hop, ends)]
+            # One question per group: reporting's second stage has two hops of one group.
+            commits = {group: await self.offsets.committed(group) for group in {hop.group for hop, _ in walk.waiting}}
+            walk.waiting = [(hop, ends) for hop, ends in walk.waiting
+                            if self._behind(commits[hop.group].get(hop.topic, {}), ends)]
             if walk.waiting:
                 if self.clock() - walk.started < self.max_wait_s:
                     return
@@ -134,10 +137,10 @@ class CausalFence:
                 self._end(walk, "given_up" if walk.given_up else "passed")
                 return
 
-    async def _behind(self, hop: Hop, ends: dict[int, int]) -> bool:
-        """Whether the hop's group has yet to commit past these end offsets (a group that never
-        committed on the topic is passed by)."""
-        committed = await self.offsets.committed(hop.group, hop.topic)
+    @staticmethod
+    def _behind(committed: dict[int, int], ends: dict[int, int]) -> bool:
+        """Whether a hop's group, with these commits on its topic, has yet to commit past these end
+        offsets (a group that never committed on the topic is passed by)."""
         return bool(committed) and any(end > 0 and committed.get(p, 0) < end for p, end in ends.items())
 
     def _end(self, walk: _Walk, outcome: str) -> None:
@@ -196,10 +199,14 @@ class KafkaOffsets:
         ends = await asyncio.wait_for(consumer.end_offsets(tps), self.timeout_s)
         return {tp.partition: n for tp, n in ends.items()}
 
-    async def committed(self, group: str, topic: str) -> dict[int, int]:
+    async def committed(self, group: str) -> dict[str, dict[int, int]]:
         _, admin = await self._clients()
         got = await asyncio.wait_for(admin.list_consumer_group_offsets(group), self.timeout_s)
-        return {tp.partition: meta.offset for tp, meta in got.items() if tp.topic == topic and meta.offset >= 0}
+        by_topic: dict[str, dict[int, int]] = {}
+        for tp, meta in got.items():
+            if meta.offset >= 0:
+                by_topic.setdefault(tp.topic, {})[tp.partition] = meta.offset
+        return by_topic
 
     async def close(self) -> None:
         consumer, admin, self._consumer, self._admin = self._consumer, self._admin, None, None

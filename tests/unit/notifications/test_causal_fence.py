@@ -21,6 +21,7 @@ class Broker:
                                                 "activities.commands", "activities.events")}
         self.commits: dict[tuple[str, str], dict[int, int]] = {}  # (group, topic): {partition: offset}
         self.down = False
+        self.asked: list[str] = []  # the groups whose commits were asked, in order
 
     def publish(self, topic: str, partition: int, n: int = 1) -> None:
         self.ends[topic][partition] += n
@@ -34,10 +35,11 @@ class Broker:
             raise ConnectionError("broker away")
         return dict(self.ends[topic])
 
-    async def committed(self, group: str, topic: str) -> dict[int, int]:
+    async def committed(self, group: str) -> dict[str, dict[int, int]]:
         if self.down:
             raise ConnectionError("broker away")
-        return dict(self.commits.get((group, topic), {}))
+        self.asked.append(group)
+        return {topic: dict(offsets) for (g, topic), offsets in self.commits.items() if g == group}
 
 
 class Clock:
@@ -132,8 +134,10 @@ async def test_a_stage_of_hops_side_by_side_passes_once_every_one_of_them_has():
     await f.advance()
     assert not f.passed(100.0)  # reporting has projected the payment, not the attendance
     broker.handle("reporting", "activities.events")
+    broker.asked.clear()
     await f.advance()
     assert f.passed(100.0)
+    assert broker.asked == ["reporting"]  # the stage's two hops of one group: its commits asked once
 
 
 async def test_a_broker_away_holds_the_fence_then_is_given_up_after_the_longest_wait():
