@@ -154,13 +154,14 @@ def _through_reporting(identity: tuple) -> bool:
     return False
 
 
-def _diff(a, b, path: str = "") -> list[str]:
+def diff(a, b, path: str = "", sides: tuple[str, str] = ("clean", "run")) -> list[str]:
+    """Where two reports differ, a line per leaf: `path: <side a> … / <side b> …`."""
     if isinstance(a, dict) and isinstance(b, dict):
         return [d for k in sorted(set(a) | set(b), key=str)
-                for d in _diff(a.get(k, "<absent>"), b.get(k, "<absent>"), f"{path}.{k}" if path else str(k))]
+                for d in diff(a.get(k, "<absent>"), b.get(k, "<absent>"), f"{path}.{k}" if path else str(k), sides)]
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _diff(x, y, f"{path}[{i}]")]
-    return [] if a == b else [f"{path}: clean {a!r} / run {b!r}"]
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in diff(x, y, f"{path}[{i}]", sides)]
+    return [] if a == b else [f"{path}: {sides[0]} {a!r} / {sides[1]} {b!r}"]
 
 
 def compare(clean: Outcome, run: Outcome) -> dict:
@@ -244,7 +245,7 @@ def compare(clean: Outcome, run: Outcome) -> dict:
     for key, rep in clean.reports.items():
         other = run.reports.get(key)
         if other != rep:
-            differing[f"{key[0]} {key[1]}"] = _diff(rep, other if other is not None else {})[:8]
+            differing[f"{key[0]} {key[1]}"] = diff(rep, other if other is not None else {})[:8]
     if differing:
         problems.append(f"reports differing from the clean run's: {len(differing)} of {len(clean.reports)}, "
                         f"e.g. {next(iter(differing.items()))}")

@@ -72,6 +72,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 
+from chaos.compare import diff
+
 from shared.infra.kafka_acls import OBSERVER
 from shared.kafka_auth import tool_kwargs
 from simulator.progress import Progress
@@ -368,15 +370,6 @@ def _addressing(deliveries: list[dict]) -> dict[str, frozenset]:
     return {n: frozenset(v) for n, v in out.items()}
 
 
-def _diff(a, b, path: str = "") -> list[str]:
-    if isinstance(a, dict) and isinstance(b, dict):
-        return [d for k in sorted(set(a) | set(b), key=str)
-                for d in _diff(a.get(k, "<absent>"), b.get(k, "<absent>"), f"{path}.{k}" if path else str(k))]
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _diff(x, y, f"{path}[{i}]")]
-    return [] if a == b else [f"{path}: A {a!r} / B {b!r}"]
-
-
 def _notice_figure(diff_line: str) -> bool:
     """A report figure made of notices: what is sent and acknowledged, and the score that uses them."""
     path = diff_line.split(":", 1)[0]
@@ -500,7 +493,7 @@ def compare(A: dict, B: dict, command_ids: set[str]) -> tuple[list[str], list[st
                         f"{dict(Counter(r for _, r in rb - ra))}, {len(ra - rb)} in A and not in B")
 
     # (b) reports: every figure; those made of notices are explained when notices were addressed differently
-    differing = {k: _diff(A["reports"][k], B["reports"].get(k, "<absent>"))
+    differing = {k: diff(A["reports"][k], B["reports"].get(k, "<absent>"), sides=("A", "B"))
                  for k in A["reports"] if A["reports"][k] != B["reports"].get(k)}
     hard = {k: [d for d in v if not (unstable and _notice_figure(d))] for k, v in differing.items()}
     hard = {k: v for k, v in hard.items() if v}

@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 import pytest
 
+from chaos.compare import lookup_path
 from simulator.publisher import Target, publish
 from simulator.sources import Generated
 from tests.support import auth
@@ -47,15 +48,6 @@ def depends_on(path: str) -> set[str]:
         if len(p) == len(parts) and all(a in ("*", b) for a, b in zip(p, parts)) or pattern == f"{parts[0]}.*":
             return types
     raise KeyError(path)
-
-
-def lookup_path(report: dict, path: str):
-    node = report
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def _same_records(expected, actual) -> bool:
