@@ -7,11 +7,11 @@ registered here yet is kept until they are.
 The profile's `health` stays what the registry says (UpdateMemberProfile); the ledger shows beside it
 the health the latest visit found (`health_found`) and the needs found (`needs_found`).
 """
+from services.members.adapters.documents import VISIT_LOG
 from shared.contracts import activities as a
 from shared.contracts import service_requests as sr
 from shared.messaging.pipeline import Context, Handler
 
-VISIT_LOG = "visit_log"
 RECENT = 12  # visits listed in the ledger
 
 

@@ -229,6 +229,17 @@ async def members_of(db, org_id: str, day: str) -> list[dict]:
     return sorted(out, key=lambda x: x["member_id"])
 
 
+async def member_place(db, member_id: str) -> tuple[list[str], str | None]:
+    """The path of the member's latest branch and their specialist: what decides who may read them."""
+    doc = await db[MEMBERS].find_one({"_id": member_id}, {"facts": 1})
+    if doc is None:
+        return [], None
+    f = facts_from_doc(doc, member_id)
+    stints = f.stints()
+    path = (await org_tree.path(db, stints[-1].branch_id) or [stints[-1].branch_id]) if stints else []
+    return path, f.specialist_id
+
+
 async def member(db, member_id: str, as_of: date) -> dict | None:
     """What reporting knows of one member as of a day (the branch view's ledger): every branch by
     name, the status of the day, dues month by month of the day's year, attendance with its kind,

@@ -1,7 +1,10 @@
 """Read-side queries over activities' collections (indexed finds and aggregations)."""
 from typing import Any
 
-from services.activities.adapters.documents import ACTIVITIES, BRANCHES, MEMBERS, VENUES
+from services.activities.adapters.documents import (
+    ACTIVITIES, BRANCHES, MEMBERS, TEAM_MEMBERS, TEAMS, VENUES, VISITS, membership_from_doc, team_from_doc,
+)
+from shared.messaging.unit_of_work import VERSION
 from shared.periods import Period
 
 
@@ -30,6 +33,10 @@ async def find_activities(db, query: dict, *, skip: int = 0, limit: int = 0) -> 
 
 async def count_activities(db, query: dict) -> int:
     return await db[ACTIVITIES].count_documents(query)
+
+
+async def activity(db, activity_id: str) -> dict | None:
+    return await db[ACTIVITIES].find_one({"_id": activity_id})
 
 
 async def branch(db, branch_id: str) -> dict | None:
@@ -74,3 +81,32 @@ async def known_org_path(db, org_id: str) -> list[str] | None:
         return [*doc.get("ancestors", []), org_id]
     ancestors = doc["ancestors"]
     return ancestors[:ancestors.index(org_id) + 1]
+
+
+async def member_view(db, member_id: str) -> dict | None:
+    """What activities knows of a member: their branch and name."""
+    return await db[MEMBERS].find_one({"_id": member_id}, {"branch_id": 1, "name": 1})
+
+
+async def member_branches(db, member_ids: list[str]) -> dict[str, str | None]:
+    return {d["_id"]: d.get("branch_id") async for d in db[MEMBERS].find({"_id": {"$in": member_ids}}, {"branch_id": 1})}
+
+
+async def members_of_branches(db, branch_ids: list[str]) -> list[str]:
+    return [d["_id"] async for d in db[MEMBERS].find({"branch_id": {"$in": branch_ids}}, {"_id": 1})]
+
+
+async def visits(db, query: dict[str, Any], limit: int = 0) -> list[dict]:
+    """Visits, newest first."""
+    cursor = db[VISITS].find(query, {VERSION: 0}).sort([("on", -1), ("_id", 1)])
+    if limit:
+        cursor = cursor.limit(limit)
+    return await cursor.to_list(None)
+
+
+async def team(db, team_id: str):
+    return team_from_doc(await db[TEAMS].find_one({"_id": team_id}))
+
+
+async def team_memberships(db, team_id: str) -> list:
+    return [membership_from_doc(d) async for d in db[TEAM_MEMBERS].find({"team_id": team_id})]

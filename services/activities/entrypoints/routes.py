@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 
 from services.activities.adapters import queries
-from services.activities.adapters.documents import ACTIVITIES
 from services.activities.domain.activity import present_in_person
 from services.activities.domain.plan import Planned, plan
 from services.activities.entrypoints.views import activity_detail, activity_summary
@@ -75,7 +74,7 @@ async def list_activities(request: Request, caller: Caller = Depends(authorized)
 @router.get("/activities/{activity_id}", summary="One activity with its attendance and minutes")
 async def get_activity(activity_id: str, request: Request, caller: Caller = Depends(authorized)) -> dict:
     db = _db(request)
-    doc = await db[ACTIVITIES].find_one({"_id": activity_id})
+    doc = await queries.activity(db, activity_id)
     if doc is None or not any(caller.sees(p) for p in (await queries.branch_paths(db, doc["branch_ids"])).values()):
         raise NotFound("activity", activity_id)
     names = await queries.member_names(db, [a["member_id"] for a in doc.get("attendance", [])])

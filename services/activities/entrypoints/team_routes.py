@@ -10,7 +10,6 @@ from datetime import date
 from fastapi import APIRouter, Depends, Query, Request
 
 from services.activities.adapters import queries
-from services.activities.adapters.documents import TEAM_MEMBERS, TEAMS, membership_from_doc, team_from_doc
 from services.activities.domain.teams import members_on
 from shared.auth.claims import Caller
 from shared.auth.http import authorized
@@ -32,11 +31,11 @@ async def _serves(db, caller: Caller, community_id: str) -> bool:
 async def get_team(team_id: str, request: Request, caller: Caller = Depends(authorized),
                    as_of: date | None = Query(None, description="the day of the roster (default today)")) -> dict:
     db = request.app.state.runtime.db
-    t = team_from_doc(await db[TEAMS].find_one({"_id": team_id}))
+    t = await queries.team(db, team_id)
     if t is None or not await _serves(db, caller, t.community_id):
         raise NotFound("volunteer team", team_id)
     day = (as_of or today()).isoformat()
-    memberships = [membership_from_doc(d) async for d in db[TEAM_MEMBERS].find({"team_id": team_id})]
+    memberships = await queries.team_memberships(db, team_id)
     names = await queries.member_names(db, sorted({m.member_id for m in memberships}))
     leader = t.leader_on(day)
     # Every span, in the order they began (then by member): who joined when, and left when.

@@ -8,8 +8,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 
 from services.activities.adapters import queries
-from services.activities.adapters.documents import MEMBERS, VISITS
-from shared.auth.claims import Caller
 from shared.auth.http import authorized, viewer
 from shared.auth.masking import Viewer
 from shared.http.errors import NotFound
@@ -42,7 +40,7 @@ async def member_visits(member_id: str, request: Request, who: Viewer = Depends(
     caller = who.caller
     db = request.app.state.runtime.db
     path: list[str] = []
-    view = await db[MEMBERS].find_one({"_id": member_id}, {"branch_id": 1, "name": 1})
+    view = await queries.member_view(db, member_id)
     q = {"member_id": member_id, **_span(period)}
     if caller.role == "specialist":
         q["specialist_id"] = caller.specialist_id  # the visits they made
@@ -54,7 +52,7 @@ async def member_visits(member_id: str, request: Request, who: Viewer = Depends(
         path = (await queries.branch_paths(db, [branch]))[branch] if branch else []
         if not caller.sees(path):
             raise NotFound("member", member_id)
-    docs = await db[VISITS].find(q, {"_v": 0}).sort([("on", -1), ("_id", 1)]).to_list(None)
+    docs = await queries.visits(db, q)
     if not docs and (view is None or caller.role == "specialist"):  # a specialist: members they visited
         raise NotFound("member", member_id)
     names = {member_id: (view or {}).get("name")}
@@ -76,13 +74,12 @@ async def specialist_visits(specialist_id: str, request: Request, who: Viewer = 
         if caller.role == "member":
             raise NotFound("specialist", specialist_id)
         branches = await queries.branches_under(db, list(caller.org_ids))
-        q["member_id"] = {"$in": [d["_id"] async for d in db[MEMBERS].find({"branch_id": {"$in": branches}}, {"_id": 1})]}
-    docs = await db[VISITS].find(q, {"_v": 0}).sort([("on", -1), ("_id", 1)]).limit(limit).to_list(None)
+        q["member_id"] = {"$in": await queries.members_of_branches(db, branches)}
+    docs = await queries.visits(db, q, limit)
     if not docs:
         raise NotFound("specialist", specialist_id)
     names = await queries.member_names(db, sorted({d["member_id"] for d in docs}))
-    places = {d["_id"]: d.get("branch_id") async for d in db[MEMBERS].find({"_id": {"$in": sorted(names)}},
-                                                                          {"branch_id": 1})}
+    places = await queries.member_branches(db, sorted(names))
     paths = await queries.branch_paths(db, sorted({b for b in places.values() if b}))
     rows = [who.record(_row(d, names), member_id=d["member_id"], path=paths.get(places.get(d["member_id"]), []),
                        specialist_id=specialist_id) for d in docs]

@@ -22,6 +22,7 @@ ELECTIONS = "elections"  # one per election_id, so a repeated election id is cau
 TRAININGS = "trainings"  # one per training session: its title, day, hours and attendees
 ALLOWANCE_PAYMENTS = "allowance_payments"  # one per payment_id of a secretary's allowance, across branches
 AUDIT = "audit"
+VISIT_LOG = "visit_log"  # one per member: what the specialists' visits found (visit_findings.py)
 
 
 def org_to_doc(org: Organization) -> dict:
@@ -59,7 +60,8 @@ async def setup(db) -> None:
     await db[ORGS].create_index("parent_id")
     await db[ORGS].create_index("ancestors")  # a subtree's branches (member counts)
     await db[MEMBERS].create_index("branch_id")
-    await db[MEMBERS].create_index("org_path")
+    # a subtree's members, a page at a time in list order (adapters/queries.py `members_page`)
+    await db[MEMBERS].create_index([("org_path", 1), ("name", 1), ("_id", 1)])
     await db[MEMBERS].create_index("name")
     await db[PAYMENTS].create_index("member_id")
     await db[AUDIT].create_index([("subject_id", 1), ("at", 1)])

@@ -10,7 +10,8 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.members.adapters.documents import MEMBERS, ORGS, TRAININGS, org_from_doc
+from services.members.adapters import queries
+from services.members.adapters.documents import org_from_doc
 from services.members.domain.leadership_view import committee_view, member_ids, secretary_on, secretary_view
 from shared.auth.claims import Caller
 from shared.auth.http import authorized, viewer
@@ -22,15 +23,14 @@ router = APIRouter(prefix="/api/v1", tags=["leadership"], dependencies=[Depends(
 
 
 async def _branch(request: Request, org_id: str, caller: Caller):
-    doc = await request.app.state.runtime.db[ORGS].find_one({"_id": org_id})
+    doc = await queries.org(request.app.state.runtime.db, org_id)
     if doc is None or doc.get("kind") != "branch" or not caller.sees([*doc.get("ancestors", []), org_id]):
         raise NotFound("branch", org_id)
     return org_from_doc(doc)
 
 
-async def _names(request: Request, ids: set[str]) -> dict[str, str]:
-    docs = request.app.state.runtime.db[MEMBERS].find({"_id": {"$in": sorted(ids)}}, {"name": 1})
-    return {d["_id"]: d.get("name") async for d in docs}
+async def _names(request: Request, ids: set[str]) -> dict[str, str | None]:
+    return await queries.names(request.app.state.runtime.db, ids)
 
 
 @router.get("/orgs/{org_id}/committee", summary="A branch's committee (支委会): line-up, empty posts, term, elections")
@@ -48,9 +48,9 @@ async def get_secretary(org_id: str, request: Request, who: Viewer = Depends(vie
     branch = await _branch(request, org_id, who.caller)
     day = (as_of or today()).isoformat()
     holder = secretary_on(branch, day)
-    doc = await request.app.state.runtime.db[MEMBERS].find_one({"_id": holder}, {"trainings": 1}) if holder else None
+    trainings = await queries.secretary_trainings(request.app.state.runtime.db, holder) if holder else []
     view = secretary_view(branch, year=year or int(day[:4]), day=day, names=await _names(request, member_ids(branch)),
-                          trainings=(doc or {}).get("trainings", []))
+                          trainings=trainings)
     # Only the allowance is the secretary's personal data here (the trainings' fields are a session's)
     view["allowance"] = who.record({"allowance": view["allowance"]}, member_id=None, path=branch.path,
                                    specialist_id=None)["allowance"]
@@ -60,14 +60,13 @@ async def get_secretary(org_id: str, request: Request, who: Viewer = Depends(vie
 @router.get("/trainings/{session_id}", summary="A training session (培训) and who attended it")
 async def get_training(session_id: str, request: Request, caller: Caller = Depends(authorized)) -> dict:
     db = request.app.state.runtime.db
-    session = await db[TRAININGS].find_one({"_id": session_id}, {"_v": 0})
+    session = await queries.training(db, session_id)
     if session is None:
         raise NotFound("training session", session_id)
-    docs = await db[MEMBERS].find({"_id": {"$in": session["attendee_ids"]}},
-                                  {"name": 1, "branch_id": 1, "org_path": 1}).to_list(None)
+    docs = await queries.attendees(db, session["attendee_ids"])
     seen = {d["_id"]: d for d in docs if caller.sees(d.get("org_path", []))}  # the caller's subtree only
-    organiser = await db[ORGS].find_one({"_id": session.get("org_id")}, {"ancestors": 1})
-    held_here = organiser is not None and caller.sees([*organiser.get("ancestors", []), organiser["_id"]])
+    organiser = await queries.org_path_of(db, session.get("org_id"))
+    held_here = organiser is not None and caller.sees(organiser)
     if not seen and not held_here:  # nothing of it is the caller's: as if it did not exist
         raise NotFound("training session", session_id)
     session["session_id"] = session.pop("_id")

@@ -11,7 +11,8 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.members.adapters.documents import AUDIT, MEMBERS, ORGS, PAYMENTS, member_from_doc
+from services.members.adapters import queries
+from services.members.adapters.documents import member_from_doc
 from services.members.adapters.org_counts import member_counts
 from services.members.domain import labels as L
 from services.members.domain import ledger as views
@@ -32,13 +33,16 @@ def _db(request: Request):
     return request.app.state.runtime.db
 
 
-def _page(items: list, page: int, page_size: int) -> dict:
-    start = (page - 1) * page_size
-    return {"items": items[start:start + page_size], "total": len(items), "page": page, "page_size": page_size}
+def _skip(page: int, page_size: int) -> int:
+    return (page - 1) * page_size
+
+
+def _page(items: list, total: int, page: int, page_size: int) -> dict:
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
 async def _org_in_scope(request: Request, org_id: str, caller: Caller) -> dict:
-    org = await _db(request)[ORGS].find_one({"_id": org_id})
+    org = await queries.org(_db(request), org_id)
     if org is None or not caller.sees([*org.get("ancestors", []), org_id]):
         raise NotFound("organisation", org_id)
     return org
@@ -56,11 +60,11 @@ def _row(who: Viewer, m, day: str) -> dict:
 async def get_org(org_id: str, request: Request, caller: Caller = Depends(authorized)) -> dict:
     db = _db(request)
     org = await _org_in_scope(request, org_id, caller)
-    children = await db[ORGS].find({"parent_id": org_id}).sort("_id", 1).to_list(None)
+    children = await queries.children(db, org_id)
     secretary = None
     if org.get("secretary_id"):
-        doc = await db[MEMBERS].find_one({"_id": org["secretary_id"]}, {"name": 1})
-        secretary = {"member_id": org["secretary_id"], "name": doc.get("name") if doc else None}
+        name = (await queries.names(db, [org["secretary_id"]])).get(org["secretary_id"])
+        secretary = {"member_id": org["secretary_id"], "name": name}
     counts = await member_counts(db, org_id, [org_id, *(ch["_id"] for ch in children)])
     member_count = counts[org_id]
     org.pop(VERSION, None)  # the unit of work's, not the organisation's
@@ -99,17 +103,21 @@ async def org_members(
         query["profile.lives_alone"] = lives_alone
     if specialist_id:
         query["specialist_id"] = specialist_id
-    docs = await _db(request)[MEMBERS].find(query).to_list(None)
-    rows = []
-    for doc in docs:
+    if has_specialist is not None:
+        query["$and"] = [{"specialist_id": {"$ne": None} if has_specialist else None}]
+    if status is None:  # a page read as such: a district's list is not read whole for 50 rows
+        docs, total = await queries.members_page(_db(request), query, _skip(page, page_size), page_size)
+        return {**_page([_row(who, member_from_doc(d), day) for d in docs], total, page, page_size), "as_of": day}
+    # A member's status on the day is worked out from their away periods and dates, not stored: the
+    # subtree is read through, one member at a time, and only the page's rows are made
+    start, total, rows = _skip(page, page_size), 0, []
+    async for doc in queries.each_member(_db(request), query):
         m = member_from_doc(doc)
-        if has_specialist is not None and (m.specialist_id is not None) != has_specialist:
-            continue
-        row = _row(who, m, day)
-        if status is None or row["status"] == status:
-            rows.append(row)
-    rows.sort(key=lambda r: (r["name"] or "", r["member_id"]))
-    return {**_page(rows, page, page_size), "as_of": day}
+        if m.status_on(day) == status:
+            if start <= total < start + page_size:
+                rows.append(_row(who, m, day))
+            total += 1
+    return {**_page(rows, total, page, page_size), "as_of": day}
 
 
 @router.get("/members", summary="Search members by name (Chinese characters or any part of the name)")
@@ -125,14 +133,13 @@ async def search_members(
         query["org_path"] = org_id
     elif not who.caller.whole_district:
         query["org_path"] = {"$in": list(who.caller.org_ids)}
-    docs = await _db(request)[MEMBERS].find(query).to_list(None)
+    docs, total = await queries.members_page(_db(request), query, _skip(page, page_size), page_size)
     day = _as_of(as_of)
-    rows = sorted((_row(who, member_from_doc(d), day) for d in docs), key=lambda r: (r["name"], r["member_id"]))
-    return {**_page(rows, page, page_size), "as_of": day}
+    return {**_page([_row(who, member_from_doc(d), day) for d in docs], total, page, page_size), "as_of": day}
 
 
 async def _member_in_scope(request: Request, member_id: str, caller: Caller):
-    doc = await _db(request)[MEMBERS].find_one({"_id": member_id})
+    doc = await queries.member(_db(request), member_id)
     if doc is None or not caller.sees_member(member_id=member_id, path=doc.get("org_path", []),
                                              specialist_id=doc.get("specialist_id")):
         raise NotFound("member", member_id)
@@ -147,28 +154,20 @@ async def get_member(
     m = await _member_in_scope(request, member_id, who.caller)
     db = _db(request)
     day = _as_of(as_of)
-    branch = await db[ORGS].find_one({"_id": m.branch_id}, {"name": 1})
-    payments = await db[PAYMENTS].find({"member_id": member_id}).to_list(None)
-    for p in payments:
-        p.pop("_id", None)
-        p.pop(VERSION, None)
+    branch = await queries.org(db, m.branch_id)
     ledger = views.ledger(m, as_of=day, year=year or int(day[:4]),
-                          branch_name=branch.get("name") if branch else None, payments=payments)
+                          branch_name=branch.get("name") if branch else None, payments=await queries.payments(db, member_id))
     from services.members import visit_findings  # visits' health and needs, requests (issue 13)
 
-    ledger.update(visit_findings.ledger_part(await db[visit_findings.VISIT_LOG].find_one({"_id": member_id}), day))
+    ledger.update(visit_findings.ledger_part(await queries.visit_log(db, member_id), day))
     return who.record(ledger, member_id=m.member_id, path=m.org_path, specialist_id=m.specialist_id)
 
 
 async def _trail(request: Request, subject_id: str, order: str, page: int, page_size: int) -> dict:
-    coll = _db(request)[AUDIT]
-    total = await coll.count_documents({"subject_id": subject_id})
-    direction = 1 if order == "asc" else -1
-    docs = await (coll.find({"subject_id": subject_id}).sort([("at", direction), ("_id", direction)])
-                  .skip((page - 1) * page_size).limit(page_size).to_list(None))
+    docs, total = await queries.trail(_db(request), subject_id, order, _skip(page, page_size), page_size)
     items = [{"command_id": d["command_id"], "command_type": d["command_type"], "source": d["source"],
               "actor": d.get("actor"), "time": d["at"], "before": d["before"], "after": d["after"]} for d in docs]
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+    return _page(items, total, page, page_size)
 
 
 @router.get("/members/{member_id}/history", summary="The audit trail of every change to a member")
@@ -204,9 +203,9 @@ async def specialist_members(
     query: dict = {"specialist_id": specialist_id}
     if caller.role != "specialist" and not caller.whole_district:
         query["org_path"] = {"$in": list(caller.org_ids)}
-    docs = await _db(request)[MEMBERS].find(query).to_list(None)
-    if not docs:
+    docs, total = await queries.members_page(_db(request), query, _skip(page, page_size), page_size)
+    if not total:
         raise NotFound("specialist", specialist_id)
     day = _as_of(as_of)
-    rows = sorted((_row(who, member_from_doc(d), day) for d in docs), key=lambda r: (r["name"] or "", r["member_id"]))
-    return {**_page(rows, page, page_size), "as_of": day, "specialist_id": specialist_id}
+    rows = [_row(who, member_from_doc(d), day) for d in docs]
+    return {**_page(rows, total, page, page_size), "as_of": day, "specialist_id": specialist_id}

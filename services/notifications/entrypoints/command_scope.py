@@ -6,7 +6,7 @@ door delivery by the member's branch and the specialist it was assigned to, so a
 completes only their own.
 """
 from services.notifications.adapters.documents import DELIVERIES, MEMBERS, delivery_id, member_from_doc
-from services.notifications.entrypoints.routes import org_path
+from services.notifications.adapters.queries import org_path
 from shared.auth.command_scope import Place, Scope, unknown
 
 

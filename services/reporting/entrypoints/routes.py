@@ -15,7 +15,6 @@ from fastapi.responses import FileResponse, Response
 
 from services.reporting import queries
 from services.reporting.adapters import exports, org_tree
-from services.reporting.adapters.documents import MEMBERS, facts_from_doc
 from services.reporting.domain.disclosure import masked_report, masked_series_row
 from services.reporting.domain.labels import all_labels
 from shared.auth.claims import Caller
@@ -217,22 +216,11 @@ async def members(request: Request, org_id: str, who: Viewer = Depends(viewer), 
 @router.get("/members/{member_id}", summary="What reporting knows of one member, and their alerts")
 async def member(request: Request, member_id: str, who: Viewer = Depends(viewer), as_of: date | None = AS_OF) -> dict:
     db = await _db(request)
-    path, specialist_id = await _member_place(db, member_id)
+    path, specialist_id = await queries.member_place(db, member_id)
     found = await queries.member(db, member_id, as_of or today())
     if found is None or not who.caller.sees_member(member_id=member_id, path=path, specialist_id=specialist_id):
         raise NotFound("member", member_id)
     return who.record(found, member_id=member_id, path=path, specialist_id=specialist_id)
-
-
-async def _member_place(db, member_id: str) -> tuple[list[str], str | None]:
-    """The path of the member's latest branch and their specialist: what decides who may read them."""
-    doc = await db[MEMBERS].find_one({"_id": member_id}, {"facts": 1})
-    if doc is None:
-        return [], None
-    f = facts_from_doc(doc, member_id)
-    stints = f.stints()
-    path = (await org_tree.path(db, stints[-1].branch_id) or [stints[-1].branch_id]) if stints else []
-    return path, f.specialist_id
 
 
 @router.get("/projections", summary="Which projections version queries read, and which this process writes")
