@@ -16,9 +16,3 @@ def skip(page: int, page_size: int) -> int:
 def paging(total: int, page: int, page_size: int) -> dict:
     """What a page says of the list it is cut from."""
     return {"total": total, "page": page, "page_size": page_size, "has_more": skip(page, page_size) + page_size < total}
-
-
-def page_of(items: list, page: int, page_size: int) -> dict:
-    """One page of a list already read whole (a status of the day, computed per row)."""
-    start = skip(page, page_size)
-    return {"items": items[start:start + page_size], **paging(len(items), page, page_size)}

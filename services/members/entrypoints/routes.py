@@ -3,7 +3,8 @@
 Every route needs a token and the right `entrypoints/rights.py` gives it; records outside the
 caller's scope (its subtree; a specialist's members; a member's own record) answer 404. Personal
 data is masked as `shared.auth.masking` says, unless unmasked with `?reveal=…&reason=…`.
-Lists are paginated (`page`, `page_size`) and answer `{items, total, page, page_size}`.
+Lists are paginated (`page`, `page_size`: `shared.http.paging`) and answer
+`{items, total, page, page_size, has_more}`.
 """
 import re
 from datetime import date
@@ -22,6 +23,7 @@ from shared.auth.http import Forbidden, authorized, viewer
 from shared.auth.masking import Viewer
 from shared.contracts.codes import Health, MemberStatus
 from shared.http.errors import NotFound
+from shared.http.paging import PAGE, PAGE_SIZE, paging, skip
 from shared.messaging.unit_of_work import VERSION
 from shared.periods import today
 
@@ -33,12 +35,8 @@ def _db(request: Request):
     return request.app.state.runtime.db
 
 
-def _skip(page: int, page_size: int) -> int:
-    return (page - 1) * page_size
-
-
 def _page(items: list, total: int, page: int, page_size: int) -> dict:
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+    return {"items": items, **paging(total, page, page_size)}
 
 
 async def _org_in_scope(request: Request, org_id: str, caller: Caller) -> dict:
@@ -90,7 +88,7 @@ async def org_members(
     health: Health | None = None, lives_alone: bool | None = None,
     specialist_id: str | None = Query(None, description="members of this one-to-one specialist"),
     has_specialist: bool | None = None, as_of: date | None = DayQuery,
-    page: int = Query(1, ge=1, le=10_000), page_size: int = Query(50, ge=1, le=500),
+    page: int = PAGE, page_size: int = PAGE_SIZE,
 ) -> dict:
     await _org_in_scope(request, org_id, who.caller)
     day = _as_of(as_of)
@@ -106,11 +104,11 @@ async def org_members(
     if has_specialist is not None:
         query["$and"] = [{"specialist_id": {"$ne": None} if has_specialist else None}]
     if status is None:  # a page read as such: a district's list is not read whole for 50 rows
-        docs, total = await queries.members_page(_db(request), query, _skip(page, page_size), page_size)
+        docs, total = await queries.members_page(_db(request), query, skip(page, page_size), page_size)
         return {**_page([_row(who, member_from_doc(d), day) for d in docs], total, page, page_size), "as_of": day}
     # A member's status on the day is worked out from their away periods and dates, not stored: the
     # subtree is read through, one member at a time, and only the page's rows are made
-    start, total, rows = _skip(page, page_size), 0, []
+    start, total, rows = skip(page, page_size), 0, []
     async for doc in queries.each_member(_db(request), query):
         m = member_from_doc(doc)
         if m.status_on(day) == status:
@@ -125,7 +123,7 @@ async def search_members(
     request: Request, who: Viewer = Depends(viewer),
     name: str = Query(..., min_length=1, max_length=50, pattern=r"\S", description="a name or part of one, e.g. 王 or 秀英"),
     org_id: str | None = Query(None, description="only within this subtree"), as_of: date | None = DayQuery,
-    page: int = Query(1, ge=1, le=10_000), page_size: int = Query(50, ge=1, le=500),
+    page: int = PAGE, page_size: int = PAGE_SIZE,
 ) -> dict:
     query: dict = {"name": {"$regex": re.escape(name.strip())}}
     if org_id:
@@ -133,7 +131,7 @@ async def search_members(
         query["org_path"] = org_id
     elif not who.caller.whole_district:
         query["org_path"] = {"$in": list(who.caller.org_ids)}
-    docs, total = await queries.members_page(_db(request), query, _skip(page, page_size), page_size)
+    docs, total = await queries.members_page(_db(request), query, skip(page, page_size), page_size)
     day = _as_of(as_of)
     return {**_page([_row(who, member_from_doc(d), day) for d in docs], total, page, page_size), "as_of": day}
 
@@ -164,7 +162,7 @@ async def get_member(
 
 
 async def _trail(request: Request, subject_id: str, order: str, page: int, page_size: int) -> dict:
-    docs, total = await queries.trail(_db(request), subject_id, order, _skip(page, page_size), page_size)
+    docs, total = await queries.trail(_db(request), subject_id, order, skip(page, page_size), page_size)
     items = [{"command_id": d["command_id"], "command_type": d["command_type"], "source": d["source"],
               "actor": d.get("actor"), "time": d["at"], "before": d["before"], "after": d["after"]} for d in docs]
     return _page(items, total, page, page_size)
@@ -173,7 +171,7 @@ async def _trail(request: Request, subject_id: str, order: str, page: int, page_
 @router.get("/members/{member_id}/history", summary="The audit trail of every change to a member")
 async def member_history(
     member_id: str, request: Request, who: Viewer = Depends(viewer),
-    order: Literal["asc", "desc"] = "asc", page: int = Query(1, ge=1, le=10_000), page_size: int = Query(50, ge=1, le=500),
+    order: Literal["asc", "desc"] = "asc", page: int = PAGE, page_size: int = PAGE_SIZE,
 ) -> dict:
     m = await _member_in_scope(request, member_id, who.caller)
     trail = await _trail(request, member_id, order, page, page_size)
@@ -183,7 +181,7 @@ async def member_history(
 @router.get("/orgs/{org_id}/history", summary="The audit trail of every change to an organisation")
 async def org_history(
     org_id: str, request: Request, who: Viewer = Depends(viewer),
-    order: Literal["asc", "desc"] = "asc", page: int = Query(1, ge=1, le=10_000), page_size: int = Query(50, ge=1, le=500),
+    order: Literal["asc", "desc"] = "asc", page: int = PAGE, page_size: int = PAGE_SIZE,
 ) -> dict:
     org = await _org_in_scope(request, org_id, who.caller)
     trail = await _trail(request, org_id, order, page, page_size)
@@ -195,7 +193,7 @@ async def org_history(
             summary="The members assigned to a one-to-one specialist (within the caller's scope)")
 async def specialist_members(
     specialist_id: str, request: Request, who: Viewer = Depends(viewer), as_of: date | None = DayQuery,
-    page: int = Query(1, ge=1, le=10_000), page_size: int = Query(50, ge=1, le=500),
+    page: int = PAGE, page_size: int = PAGE_SIZE,
 ) -> dict:
     caller = who.caller
     if caller.role == "specialist" and specialist_id != caller.specialist_id:
@@ -203,7 +201,7 @@ async def specialist_members(
     query: dict = {"specialist_id": specialist_id}
     if caller.role != "specialist" and not caller.whole_district:
         query["org_path"] = {"$in": list(caller.org_ids)}
-    docs, total = await queries.members_page(_db(request), query, _skip(page, page_size), page_size)
+    docs, total = await queries.members_page(_db(request), query, skip(page, page_size), page_size)
     if not total:
         raise NotFound("specialist", specialist_id)
     day = _as_of(as_of)

@@ -76,9 +76,10 @@ async def members(db, member_ids: list[str]) -> dict[str, dict]:
     return {m["_id"]: m async for m in db[MEMBERS].find({"_id": {"$in": member_ids}})}
 
 
-async def members_in_order(db, member_ids: list[str]) -> list:
-    """These members (as the domain's records), by id."""
-    return [member_from_doc(m) async for m in db[MEMBERS].find({"_id": {"$in": member_ids}}).sort("_id", 1)]
+async def each_member(db, member_ids: list[str]):
+    """These members (as the domain's records), by id, one at a time (a district's are not held at once)."""
+    async for m in db[MEMBERS].find({"_id": {"$in": member_ids}}).sort("_id", 1).batch_size(1_000):
+        yield member_from_doc(m)
 
 
 async def has_members_of_specialist(db, specialist_id: str, branch_ids: set[str] | None) -> bool:

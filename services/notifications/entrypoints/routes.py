@@ -201,20 +201,23 @@ async def audience_preview(request: Request, caller: Caller = Depends(authorized
         branches.extend(org["branches"])
     branch_docs = await queries.branches(db, branches)
     ids = sorted({mid for b in branch_docs for mid in b["members"]} | set(named))
-    found = await queries.members_in_order(db, ids)
+    # Read through, one member at a time: everyone is counted, only the page is kept
+    start, count, recipients, named_here = skip(page, page_size), 0, [], set()
+    audience, named_ids = {"org_ids": orgs, "member_ids": named}, set(named)
+    async for mb in queries.each_member(db, ids):
+        if mb.member_id in named_ids and (caller.whole_district or caller.sees([*mb.ancestors, mb.branch_id or ""])):
+            named_here.add(mb.member_id)
+        p = mb.standing(day, open_until(day))  # as a notice addressed that day would see them (domain/recipients.py)
+        if p is None or not in_audience(p, audience):
+            continue
+        if start <= count < start + page_size:
+            recipients.append({"member_id": p.member_id, "name": mb.name, "branch_id": p.branch_id, "away": p.away,
+                               "specialist_id": p.specialist_id, "plan": plan(p.reach())})
+        count += 1
     if not caller.whole_district:  # a named member outside the subtree is as unknown as one that is not
-        mine = {m.member_id for m in found if caller.sees([*m.ancestors, m.branch_id or ""])}
-        outside = [m for m in named if m not in mine]
+        outside = [m for m in named if m not in named_here]
         if outside:
             raise NotFound("member", outside[0])
-    # as a notice addressed that day would see them (domain/recipients.py)
-    people = [s for s in (mb.standing(day, open_until(day)) for mb in found)
-              if s is not None and in_audience(s, {"org_ids": orgs, "member_ids": named})]
-    names = {mb.member_id: mb.name for mb in found}
-    start = skip(page, page_size)
-    return {"on": day, "count": len(people),
+    return {"on": day, "count": count,
             "branches": [{"branch_id": b["_id"], "secretary_id": b.get("secretary_id")} for b in branch_docs],
-            "recipients": [{"member_id": p.member_id, "name": names[p.member_id], "branch_id": p.branch_id,
-                            "away": p.away, "specialist_id": p.specialist_id, "plan": plan(p.reach())}
-                           for p in people[start:start + page_size]],
-            **paging(len(people), page, page_size)}
+            "recipients": recipients, **paging(count, page, page_size)}

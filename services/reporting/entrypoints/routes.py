@@ -22,7 +22,7 @@ from shared.auth.http import authorized, viewer
 from shared.auth.masking import Viewer
 from shared.contracts.codes import AlertKind
 from shared.http.errors import NotFound
-from shared.http.paging import PAGE, PAGE_SIZE, page_of
+from shared.http.paging import PAGE, PAGE_SIZE, paging, skip
 from shared.periods import Period, parse_period, today
 
 router = APIRouter(prefix="/api/v1", tags=["reports"], dependencies=[Depends(authorized)])
@@ -209,8 +209,8 @@ async def members(request: Request, org_id: str, who: Viewer = Depends(viewer), 
                   page: int = PAGE, page_size: int = PAGE_SIZE) -> dict:
     db = await _scoped(request, org_id, who.caller)
     day = (as_of or today()).isoformat()
-    found = page_of(await _guard(queries.members_of(db, org_id, day)), page, page_size)
-    return {**found, "items": await _masked_rows(db, who, found["items"]), "as_of": day}
+    rows, total = await _guard(queries.members_page(db, org_id, day, skip(page, page_size), page_size))
+    return {"items": await _masked_rows(db, who, rows), **paging(total, page, page_size), "as_of": day}
 
 
 @router.get("/members/{member_id}", summary="What reporting knows of one member, and their alerts")

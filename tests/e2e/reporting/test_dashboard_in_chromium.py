@@ -142,6 +142,10 @@ async def test_drill_down_endpoints_behind_the_dashboard(reporting, scenario):
         assert (found["total"], found["has_more"]) == (3, False)
         assert {m["member_id"]: m["status"] for m in members} == {scenario["m1"]: "resident", scenario["m2"]: "away",
                                                                    scenario["m3"]: "exempt"}
+        pages = [(await http.get(f"/api/v1/orgs/{scenario['b1']}/members",
+                                 params={"as_of": "2026-03-31", "page_size": 2, "page": n})).json() for n in (1, 2)]
+        assert [(p["total"], p["has_more"]) for p in pages] == [(3, True), (3, False)]
+        assert [m for p in pages for m in p["items"]] == members  # by member id, each once
         m5 = (await http.get(f"/api/v1/members/{scenario['m5']}", params={"as_of": "2026-03-31"})).json()
         assert [s["branch_id"] for s in m5["stints"]] == [scenario["b1"], scenario["b2"]]
         assert (await http.get("/api/v1/members/nobody")).status_code == 404

@@ -41,6 +41,9 @@ async def test_members_events_feed_the_audience_and_the_console_channel_delivers
         assert (preview["total"], preview["has_more"]) == (3, False)
         cut = (await http.get("/api/v1/audience", params={"org_ids": ids["district"], "page_size": 2})).json()
         assert (cut["count"], len(cut["recipients"]), cut["has_more"]) == (3, 2, True)  # issue 12: bounded pages
+        rest = (await http.get("/api/v1/audience", params={"org_ids": ids["district"], "page_size": 2, "page": 2})).json()
+        assert [p["member_id"] for p in cut["recipients"] + rest["recipients"]] == \
+            [p["member_id"] for p in preview["recipients"]]  # the pages, one after the other: everyone once, in order
         plans = {p["member_id"]: p["plan"] for p in preview["recipients"]}
         assert plans[visit["data"]["member_id"]] == ["door"]
 
