@@ -6,6 +6,7 @@ subtree's members through the `branches` index, and derive everything as of the 
 """
 import asyncio
 import time
+from collections import Counter
 from datetime import date
 
 from services.reporting import activists_queries, funds_queries, grades_queries, leadership_queries, service_queries
@@ -18,9 +19,9 @@ from services.reporting.domain import alert_list
 from services.reporting.domain import alerts as al
 from services.reporting.domain import days as d
 from services.reporting.domain import standing
-from services.reporting.domain.candidates import rank_branches, rank_members
+from services.reporting.domain.candidates import merge_rankings, rank_branches, rank_members
 from services.reporting.domain.report import build, reading_day
-from services.reporting.domain.volunteer import hours_by_team
+from services.reporting.domain.volunteer import as_hours, team_hundredths
 from services.reporting.grades import GRADES
 from services.reporting.section_cache import SECTIONS
 from services.reporting.service_requests import REQUESTS
@@ -185,6 +186,19 @@ async def subtree_members(db, branches: list[dict], only: tuple[str, ...] | None
         yield facts_from_doc(doc, doc["_id"])
 
 
+async def in_parts(facts, size: int = 1_000):
+    """Members' facts a part at a time: a district's 100,000, each with a year of attendance and
+    notices, are not held at once (a list of them took reporting past a gigabyte)."""
+    part = []
+    async for f in facts:
+        part.append(f)
+        if len(part) == size:
+            yield part
+            part = []
+    if part:
+        yield part
+
+
 async def alerts(db, org_id: str, as_of: date, kind: str | None = None, branch_id: str | None = None) -> list[dict]:
     """The subtree's open alerts as of a day, the worst first (domain/alert_list.py); only those of
     one kind, or of one branch of the subtree, when asked."""
@@ -302,9 +316,11 @@ async def volunteer_hours(db, org_id: str, period: Period, as_of: date) -> dict:
     o = await org(db, org_id)
     branches = await org_tree.branches_under(db, o)
     day = reading_day(period, as_of.isoformat())
-    facts = [f async for f in subtree_members(db, branches)] if branches else []
-    by_team = hours_by_team(facts, {b["_id"] for b in branches}, period, day)
-    return {"org_id": org_id, "period": period.text, "as_of": day, "by_team": by_team}
+    ids, hundredths = {b["_id"] for b in branches}, Counter()
+    if branches:
+        async for part in in_parts(subtree_members(db, branches, only=(*STINTS, "hours"))):
+            hundredths.update(team_hundredths(part, ids, period, day))
+    return {"org_id": org_id, "period": period.text, "as_of": day, "by_team": as_hours(hundredths)}
 
 
 async def tree(db) -> list[dict]:
@@ -377,11 +393,12 @@ async def candidates(db, org_id: str, year: int, as_of: date) -> dict:
     branches = await org_tree.branches_under(db, o)
     reports = await _branch_reports(DbReader(db), branches, period, as_of)
     day = reading_day(period, as_of.isoformat())
-    facts = [f async for f in subtree_members(db, branches)]
     names = {b["_id"]: b["name"] for b in branches}
     secretaries = {b["secretary_id"]: b["_id"] for b in branches if b.get("secretary_id")}
     awards = await db[AWARDS].find({"year": year}).to_list(None)
-    ranked = rank_members(facts, year, day, names, secretaries, {r["org_id"]: r for r in reports})
+    by_branch = {r["org_id"]: r for r in reports}
+    ranked = merge_rankings([rank_members(part, year, day, names, secretaries, by_branch) async for part in in_parts(
+        subtree_members(db, branches, only=(*STINTS, "name", "attendance", "evaluations", "hours")))])
     # 最美入党积极分子: the activists on the way into the Party, not the best-attending members (issue 13)
     ranked["best_activist"] = await activists_queries.best_activists(db, branches, year, day)
     return {"org_id": org_id, "year": year, "five_good_branch": rank_branches(reports), **ranked,

@@ -10,17 +10,16 @@ from shared.periods import Period
 
 
 async def _members(db, branches: list[dict], day: str):
-    """(facts, branch) of the subtree's members registered on `day`, with their study documents."""
-    from services.reporting.queries import subtree_members  # queries.py imports the modules beside it
+    """(facts, branch, study document) of each of the subtree's members registered on `day`, a part
+    at a time (a district's are not held at once): one `$in` query for each part's documents."""
+    from services.reporting.queries import in_parts, subtree_members  # queries.py imports the modules beside it
 
     names = {b["_id"]: b for b in branches}
-    found = []
-    async for f in subtree_members(db, branches) if branches else _none():
-        stint = f.stint_on(day)
-        if stint is not None and stint.branch_id in names:
-            found.append((f, stint.branch_id))
-    docs = {d["_id"]: d async for d in db[STUDY].find({"_id": {"$in": [f.member_id for f, _ in found]}})}
-    return [(f, b, docs.get(f.member_id)) for f, b in found]
+    async for part in in_parts(subtree_members(db, branches) if branches else _none()):
+        found = [(f, s.branch_id) for f in part if (s := f.stint_on(day)) is not None and s.branch_id in names]
+        docs = {d["_id"]: d async for d in db[STUDY].find({"_id": {"$in": [f.member_id for f, _ in found]}})}
+        for f, b in found:
+            yield f, b, docs.get(f.member_id)
 
 
 async def _none():
@@ -32,7 +31,7 @@ async def study(db, org: dict, period: Period, as_of: str) -> dict:
     day = reading_day(period, as_of)
     branches = await org_tree.branches_under(db, org)
     per: dict[str, dict] = {b["_id"]: dict.fromkeys(dom.COUNTS, 0) for b in branches}
-    for f, b, doc in await _members(db, branches, day):
+    async for f, b, doc in _members(db, branches, day):
         per[b] = dom.add(per[b], dom.member_figures(f, doc, period, day))
     total = dict.fromkeys(dom.COUNTS, 0)
     for c in per.values():
@@ -49,7 +48,7 @@ async def home_delivery(db, org: dict, period: Period, as_of: str) -> dict:
     branches = await org_tree.branches_under(db, org)
     names = {b["_id"]: b["name"] for b in branches}
     rows = []
-    for f, b, doc in await _members(db, branches, day):
+    async for f, b, doc in _members(db, branches, day):
         figures = dom.member_figures(f, doc, period, day)
         if figures["with_neither"]:
             rows.append({"member_id": f.member_id, "name": f.name, "branch_id": b, "branch_name": names[b],

@@ -59,7 +59,7 @@ async def _label_only(db, o: dict, period: Period, day: str) -> dict[str, str]:
     start, end = period.start.isoformat(), min(period.end.isoformat(), day)
     out: Counter[str] = Counter()
     if ids:
-        async for f in queries.subtree_members(db, branches):
+        async for f in queries.subtree_members(db, branches, only=(*queries.STINTS, "hours")):
             for h in f.hours.values():
                 stint = f.stint_on(h["on"]) if start <= h["on"] <= end and not h.get("team_id") else None
                 if stint is not None and stint.branch_id in ids:

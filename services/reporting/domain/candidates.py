@@ -49,3 +49,11 @@ def rank_members(members: list[MemberFacts], year: int, day: str, branch_names: 
             secretary.append({**base, "score": r["score"], "evidence": {"branch_score": r["score"],
                                                                           "compliance": r["organisational_life"]["compliance"]}})
     return {"best_old_member": _ranked(old), "best_volunteer": _ranked(volunteer), "best_secretary": _ranked(secretary)}
+
+
+def merge_rankings(parts: list[dict]) -> dict:
+    """`rank_members` of a subtree from its rankings of parts of it (a district's members are read a
+    part at a time): each part's first `TOP` hold the whole's, since the order is total (score,
+    then member id)."""
+    keys = ("best_old_member", "best_volunteer", "best_secretary")
+    return {k: _ranked([{f: v for f, v in r.items() if f != "rank"} for part in parts for r in part[k]]) for k in keys}

@@ -10,7 +10,9 @@ from shared.periods import Period
 NO_TEAM = "未注明服务队"  # hours recorded before reporting kept the team
 
 
-def hours_by_team(members: Iterable[MemberFacts], branch_ids: set[str], period: Period, day: str) -> dict[str, str]:
+def team_hundredths(members: Iterable[MemberFacts], branch_ids: set[str], period: Period, day: str) -> Counter[str]:
+    """Hundredths of an hour by team, in a form a subtree read a part at a time adds up
+    (`Counter.update`); `as_hours` says them as the report does."""
     start, end = period.start.isoformat(), min(period.end.isoformat(), day)
     hundredths: Counter[str] = Counter()
     for m in members:
@@ -18,4 +20,8 @@ def hours_by_team(members: Iterable[MemberFacts], branch_ids: set[str], period: 
             stint = m.stint_on(h["on"]) if start <= h["on"] <= end else None
             if stint is not None and stint.branch_id in branch_ids:
                 hundredths[h.get("team") or NO_TEAM] += h["hundredths"]
+    return hundredths
+
+
+def as_hours(hundredths: Counter[str]) -> dict[str, str]:
     return {team: hours_text(n) for team, n in sorted(hundredths.items())}

@@ -1,7 +1,9 @@
 """Annual selection: ranking with evidence."""
+import random
+
 import pytest
 
-from services.reporting.domain.candidates import rank_branches, rank_members
+from services.reporting.domain.candidates import TOP, merge_rankings, rank_branches, rank_members
 from services.reporting.domain.facts import MemberFacts
 
 pytestmark = pytest.mark.unit
@@ -36,6 +38,25 @@ def test_members_ranked_per_category():
     assert out["best_volunteer"][0] == {"rank": 1, "member_id": "m2", "name": "m2", "branch_id": "b",
                                         "branch_name": "一支部", "score": 120.0, "evidence": {"volunteer_hours": 120.0}}
     assert out["best_secretary"][0]["member_id"] == "m1" and out["best_secretary"][0]["score"] == 88.0
+
+
+def test_a_subtree_ranked_a_part_at_a_time_ranks_as_it_does_at_once():
+    """A district's members are read a part at a time (queries.candidates): the parts' rankings
+    merged are the ranking of the whole, ties (same score) by member id included."""
+    rng = random.Random(5)
+    members = []
+    for i in range(300):
+        f = MemberFacts(f"m{i:03d}", name=f"m{i}", branch_id=f"b{i % 7}", registered_on="2025-01-01")
+        f.attendance = {f"a{k}": {"held_on": f"2026-{k:02d}-05", "kind": "themed_party_day", "status": "present"}
+                        for k in range(1, rng.randint(0, 12) + 1)}
+        f.hours = {"h": {"on": "2026-05-01", "hundredths": rng.choice((0, 100, 250, 250, 1000))}}
+        members.append(f)
+    rng.shuffle(members)
+    args = (2026, "2026-12-31", {f"b{k}": f"{k}支部" for k in range(7)}, {f"m{k:03d}": f"b{k}" for k in range(7)},
+            {f"b{k}": report(f"b{k}", 60.0 + k % 3) for k in range(7)})
+    whole = rank_members(members, *args)
+    parts = merge_rankings([rank_members(members[i:i + 40], *args) for i in range(0, len(members), 40)])
+    assert parts == whole and len(whole["best_old_member"]) == TOP
 
 
 def test_the_best_activist_candidates_are_activists_on_the_way_in():

@@ -6,7 +6,7 @@ from services.reporting.domain import alert_list
 from services.reporting.domain.alerts import BranchState, branch_alerts, member_alerts
 from services.reporting.domain.facts import MemberFacts
 from services.reporting.domain.standing import dues_standing, status
-from services.reporting.domain.volunteer import NO_TEAM, hours_by_team
+from services.reporting.domain.volunteer import NO_TEAM, as_hours, team_hundredths
 from shared.periods import parse_period
 
 pytestmark = pytest.mark.unit
@@ -76,6 +76,10 @@ def test_volunteer_hours_by_team_count_for_the_branch_of_the_day():
                transfers=[{"on": "2025-03-15", "from_branch_id": "b", "to_branch_id": "elsewhere"}])
     b = member("b", hours={"h4": {"on": "2025-05-01", "hundredths": 750, "team": "义务血压站"},
                            "h5": {"on": "2025-05-02", "hundredths": 50}})
-    assert hours_by_team([a, b], {"b"}, parse_period("2025"), "2025-12-31") == {
+    year = parse_period("2025")
+    assert as_hours(team_hundredths([a, b], {"b"}, year, "2025-12-31")) == {
         "义务血压站": "10", NO_TEAM: "0.5"}  # a's April hours were for the branch a moved to
-    assert hours_by_team([a, b], {"b", "elsewhere"}, parse_period("2025-Q2"), "2025-04-30") == {"爱心义剪": "10"}
+    assert as_hours(team_hundredths([a, b], {"b", "elsewhere"}, parse_period("2025-Q2"), "2025-04-30")) == {"爱心义剪": "10"}
+    in_parts = team_hundredths([a], {"b"}, year, "2025-12-31")
+    in_parts.update(team_hundredths([b], {"b"}, year, "2025-12-31"))  # a subtree read a part at a time
+    assert in_parts == team_hundredths([a, b], {"b"}, year, "2025-12-31")
