@@ -182,7 +182,7 @@ async def subtree_members(db, branches: list[dict], only: tuple[str, ...] | None
     ids = [b["_id"] for b in branches]
     query = {"branches": ids[0]} if len(ids) == 1 else {"branches": {"$in": ids}}
     projection = {f"facts.{k}": 1 for k in only} if only else {"facts": 1}
-    async for doc in db[MEMBERS].find(query, projection):
+    async for doc in db[MEMBERS].find(query, projection).batch_size(500):  # a batch decoded at once is held at once
         yield facts_from_doc(doc, doc["_id"])
 
 

@@ -1,0 +1,87 @@
+"""A district's members' facts held at once, or read a part at a time (prints figures; not a test).
+
+Reporting's candidates (四个最美), volunteer hours by team and remote study read the facts of
+every member of the subtree. They held them in one list: at 100,000 members, each with a year of
+attendance, payments and notices, that is most of a gigabyte in the reporting process. Since 4
+December they read a part at a time (`queries.in_parts`, 1,000 members), with only the facts each
+needs (`subtree_members(..., only=...)`). This reads the same synthetic district both ways in one
+process and prints the time and the process's peak RSS after each (the part-at-a-time read first:
+the peak only ever rises).
+
+    PYTHONPATH=. .venv/bin/python benchmarks/subtree_read.py [--members 100000]
+(MongoDB from MONGODB_URL, default the local stack; a database of its own, dropped afterwards.)
+"""
+import argparse
+import asyncio
+import os
+import random
+import resource
+import time
+import uuid
+
+from pymongo import AsyncMongoClient
+
+from services.reporting import queries
+from services.reporting.adapters.documents import MEMBERS
+from services.reporting.domain.candidates import merge_rankings, rank_members
+
+YEAR = 2025
+BRANCHES = 2223
+
+
+def facts(i: int, rng: random.Random) -> dict:
+    """A member's facts after a year, about as the simulator's district makes them."""
+    b = f"b{i % BRANCHES}"
+    days = [f"{YEAR}-{m:02d}-{rng.randint(1, 28):02d}" for m in range(1, 13)]
+    return {"_id": f"m{i:06d}", "branches": [b], "facts": {
+        "name": "王秀英", "branch_id": b, "registered_on": "2020-01-01", "lives_alone": False, "health": "good",
+        "specialist_id": None, "died_on": None, "transfers": [], "away": [], "returns": [], "exempt": [],
+        "attendance": {f"a{i}-{k}": {"held_on": d, "kind": "themed_party_day", "status": "present", "mode": "in_person"}
+                       for k, d in enumerate(days)},
+        "payments": {f"p{i}-{k}": {"months": [d[:7]], "cents": 2400, "paid_on": d} for k, d in enumerate(days)},
+        "hours": {f"h{i}-{k}": {"on": d, "hundredths": 200, "team": "爱心义剪"} for k, d in enumerate(days[:4])},
+        "visits": {f"v{i}-{k}": d for k, d in enumerate(days[:3])},
+        "notices": {f"n{k:03d}": {"addressed_on": f"{YEAR}-{k % 12 + 1:02d}-01", "acked_on": None} for k in range(50)},
+        "evaluations": {str(YEAR): "qualified"}, "dues_paid_through": None}}
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def main(members: int) -> None:
+    client = AsyncMongoClient(os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/"), tz_aware=True)
+    db = client[f"bench_subtree_{uuid.uuid4().hex[:6]}"]
+    try:
+        await db[MEMBERS].create_index("branches")
+        rng = random.Random(3)
+        started = time.perf_counter()
+        for start in range(0, members, 500):
+            await db[MEMBERS].insert_many([facts(i, rng) for i in range(start, min(members, start + 500))])
+        print(f"{members:,} members' facts written in {time.perf_counter() - started:.1f} s")
+        branches = [{"_id": f"b{k}", "name": f"{k}支部"} for k in range(BRANCHES)]
+        args = (YEAR, f"{YEAR}-12-31", {b["_id"]: b["name"] for b in branches}, {}, {})
+
+        before = peak_mb()
+        t = time.perf_counter()
+        only = (*queries.STINTS, "name", "attendance", "evaluations", "hours")
+        parts = merge_rankings([rank_members(part, *args)
+                                async for part in queries.in_parts(queries.subtree_members(db, branches, only=only))])
+        in_parts_s, after_parts = time.perf_counter() - t, peak_mb()
+
+        t = time.perf_counter()
+        held = [f async for f in queries.subtree_members(db, branches)]
+        whole = rank_members(held, *args)
+        held_s = time.perf_counter() - t
+        assert parts == whole, "the same candidates both ways"
+        print(f"candidates over {members:,} members: a part at a time {in_parts_s:.1f} s, peak RSS {before:,.0f} → "
+              f"{after_parts:,.0f} MB; held at once {held_s:.1f} s, peak RSS → {peak_mb():,.0f} MB")
+    finally:
+        await client.drop_database(db.name)
+        await client.close()
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--members", type=int, default=100_000)
+    asyncio.run(main(ap.parse_args().members))
