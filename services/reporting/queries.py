@@ -231,13 +231,17 @@ async def alerts(db, org_id: str, as_of: date, kind: str | None = None, branch_i
     return alert_list.ordered(alert_list.matching(out, kind))
 
 
-async def members_of(db, org_id: str, day: str) -> list[dict]:
-    """The subtree's members registered on a day, with what a person acting on them needs, by id
-    (the export's list: every one)."""
+async def members_of(db, org_id: str, day: str, listed=None) -> list[dict]:
+    """The subtree's members registered on a day, with what a person acting on them needs, by id.
+    `listed`: given every one of them as `{member_id, branch_id}`, the branches whose members need
+    their rows (the xlsx lists at most 5,000 of a district's 100,000); the others stay those two
+    fields, enough to count them."""
     branches = await org_tree.branches_under(db, await org(db, org_id))
     names = {b["_id"]: b["name"] for b in branches}
-    out = [_member_row(f, day, names) async for f in subtree_members(db, branches) if _registered_in(f, day, names)]
-    return sorted(out, key=lambda x: x["member_id"])
+    placed = [{"member_id": i, "branch_id": b} for i, b in await _registered(db, branches, day)]
+    wanted = listed(placed) if listed is not None else set(names)
+    rows = await _rows(db, [p["member_id"] for p in placed if p["branch_id"] in wanted], day, names)
+    return [rows.get(p["member_id"], p) for p in placed if p["member_id"] in rows or p["branch_id"] not in wanted]
 
 
 async def members_page(db, org_id: str, day: str, skip: int, limit: int) -> tuple[list[dict], int]:
@@ -246,15 +250,31 @@ async def members_page(db, org_id: str, day: str, skip: int, limit: int) -> tupl
     made every one of 100,000 rows for 50)."""
     branches = await org_tree.branches_under(db, await org(db, org_id))
     names = {b["_id"]: b["name"] for b in branches}
-    ids = sorted([f.member_id async for f in subtree_members(db, branches, only=STINTS) if _registered_in(f, day, names)])
-    wanted = ids[skip:skip + limit]
-    docs = {d["_id"]: d async for d in db[MEMBERS].find({"_id": {"$in": wanted}}, {"facts": 1})}
-    return [_member_row(facts_from_doc(docs[i], i), day, names) for i in wanted if i in docs], len(ids)
+    placed = await _registered(db, branches, day)
+    wanted = [i for i, _ in placed[skip:skip + limit]]
+    rows = await _rows(db, wanted, day, names)
+    return [rows[i] for i in wanted if i in rows], len(placed)
 
 
-def _registered_in(f, day: str, branches: dict[str, str]) -> bool:
-    stint = f.stint_on(day)
-    return stint is not None and stint.branch_id in branches
+async def _registered(db, branches: list[dict], day: str) -> list[tuple[str, str]]:
+    """(member id, branch of the day) of the members registered on the day in these branches, by
+    id: from the facts that place a member alone, not their year of attendance and notices."""
+    ids = {b["_id"] for b in branches}
+    out = []
+    async for f in subtree_members(db, branches, only=STINTS):
+        stint = f.stint_on(day)
+        if stint is not None and stint.branch_id in ids:
+            out.append((f.member_id, stint.branch_id))
+    return sorted(out)
+
+
+async def _rows(db, member_ids: list[str], day: str, branch_names: dict[str, str]) -> dict[str, dict]:
+    """The rows of these members, their facts read 500 at a time."""
+    out = {}
+    for n in range(0, len(member_ids), 500):
+        async for doc in db[MEMBERS].find({"_id": {"$in": member_ids[n:n + 500]}}, {"facts": 1}):
+            out[doc["_id"]] = _member_row(facts_from_doc(doc, doc["_id"]), day, branch_names)
+    return out
 
 
 def _member_row(f, day: str, branch_names: dict[str, str]) -> dict:

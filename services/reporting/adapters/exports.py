@@ -172,6 +172,8 @@ def listed_branches(branches: list[dict], members: list[dict], limit: int = MAX_
 
 
 def xlsx(summary: dict, branches: list[dict], members: list[dict], limit: int = MAX_MEMBER_ROWS) -> bytes:
+    """`members`: every member of the subtree; those of the branches not listed are only counted, so
+    `member_id` and `branch_id` are all they need (queries.members_of with `listed`)."""
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总"

@@ -89,7 +89,9 @@ async def report_xlsx(request: Request, org_id: str, who: Viewer = Depends(viewe
     db = await _scoped(request, org_id, who.caller)
     summary, *branches = await _masked_reports(db, who, [await _guard(queries.report(db, org_id, p, day)),
                                                          *await queries.branch_reports(db, org_id, p, day)])
-    members = await _masked_rows(db, who, await queries.members_of(db, org_id, summary["as_of"]))
+    # the rows of the members the workbook lists; the others are only counted (exports.listed_branches)
+    members = await _masked_rows(db, who, await queries.members_of(
+        db, org_id, summary["as_of"], listed=lambda placed: exports.listed_branches(branches, placed)))
     body = exports.xlsx(summary, branches, members)
     return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="report-{org_id}-{p.text}.xlsx"'})

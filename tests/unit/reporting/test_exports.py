@@ -112,6 +112,12 @@ def test_xlsx_lists_whole_branches_up_to_its_bound_and_says_where_the_others_wen
     assert "党员名单最多列出 3 人，本表共 5 人，3 人所在支部的名单未列出" in list(wb["汇总"].values)[-1][0]
     whole = load_workbook(io.BytesIO(exports.xlsx(report(period="2025"), [b1, b2, b3], members)))
     assert all(not str(r[0] or "").startswith("说明") for ws in whole for r in ws.values)
+    # the route makes the rows of the listed members alone (queries.members_of, `listed`): the others
+    # are counted from their id and branch, and the workbook is the same
+    counted = [m if m["branch_id"] == "b1" else {"member_id": m["member_id"], "branch_id": m["branch_id"]}
+               for m in members]
+    same = load_workbook(io.BytesIO(exports.xlsx(report(period="2025"), [b1, b2, b3], counted, limit=3)))
+    assert [list(ws.values) for ws in same] == [list(ws.values) for ws in wb]
 
 
 def test_xlsx_writes_a_masked_sum_as_text():
