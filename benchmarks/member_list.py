@@ -12,15 +12,12 @@ one database, so the ratio holds on a shared machine whatever its load.
 """
 import argparse
 import asyncio
-import os
 import random
 import resource
 import statistics
 import time
-import uuid
 
-from pymongo import AsyncMongoClient
-
+from benchmarks.scratch import scratch_db
 from services.members.adapters import documents, queries
 from services.members.adapters.documents import MEMBERS, member_from_doc, member_to_doc
 from services.members.domain import ledger
@@ -46,9 +43,7 @@ def rows(docs: list[dict]) -> list[dict]:
 
 
 async def main(members: int, rounds: int, page_size: int) -> None:
-    client = AsyncMongoClient(os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/"), tz_aware=True)
-    db = client[f"bench_member_list_{uuid.uuid4().hex[:6]}"]
-    try:
+    async with scratch_db("bench_member_list") as (_client, db):
         await documents.setup(db)
         rng = random.Random(7)
         started = time.perf_counter()
@@ -101,9 +96,6 @@ async def main(members: int, rounds: int, page_size: int) -> None:
             n = await db[MEMBERS].count_documents({"org_path": org_id})
             print(f"{who} ({n:,} members), first page of {page_size}: read whole p50 {w:,.1f} ms, "
                   f"paged p50 {p:,.1f} ms ({p / w:.3f}×), {rounds} rounds each")
-    finally:
-        await client.drop_database(db.name)
-        await client.close()
 
 
 if __name__ == "__main__":

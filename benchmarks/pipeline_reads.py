@@ -11,14 +11,11 @@ the ratio holds on a shared machine whatever its load.
 """
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import time
-import uuid
 
-from pymongo import AsyncMongoClient
-
+from benchmarks.scratch import scratch_db
 from shared.messaging import parking
 from shared.messaging.mongo_uow import MongoStore, inbox_of
 
@@ -26,9 +23,7 @@ DOCS = 20_000  # members and branches' documents in the database, as a district'
 
 
 async def main(batch: int, rounds: int) -> None:
-    client = AsyncMongoClient(os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/"), tz_aware=True)
-    db = client[f"bench_reads_{uuid.uuid4().hex[:6]}"]
-    try:
+    async with scratch_db("bench_reads") as (client, db):
         store = MongoStore(client, db)
         ids = [f"msg-{i}" for i in range(DOCS)]
         await db[inbox_of("commands")].insert_many([{"_id": i} for i in ids[: DOCS // 2]])
@@ -68,9 +63,6 @@ async def main(batch: int, rounds: int) -> None:
             print(f"  {name:20} p50 {q[49]:6.1f} ms   p90 {q[89]:6.1f} ms")
         ratios = [b / a for a, b in zip(times["one after the other"], times["at once"])]
         print(f"  at once / one after the other, per batch: median {statistics.median(ratios):.2f}")
-    finally:
-        await client.drop_database(db.name)
-        await client.close()
 
 
 if __name__ == "__main__":

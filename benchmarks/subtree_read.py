@@ -13,14 +13,11 @@ the peak only ever rises).
 """
 import argparse
 import asyncio
-import os
 import random
 import resource
 import time
-import uuid
 
-from pymongo import AsyncMongoClient
-
+from benchmarks.scratch import scratch_db
 from services.reporting import queries
 from services.reporting.adapters.documents import MEMBERS
 from services.reporting.domain.candidates import merge_rankings, rank_members
@@ -50,9 +47,7 @@ def peak_mb() -> float:
 
 
 async def main(members: int) -> None:
-    client = AsyncMongoClient(os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/"), tz_aware=True)
-    db = client[f"bench_subtree_{uuid.uuid4().hex[:6]}"]
-    try:
+    async with scratch_db("bench_subtree") as (_client, db):
         await db[MEMBERS].create_index("branches")
         rng = random.Random(3)
         started = time.perf_counter()
@@ -76,9 +71,6 @@ async def main(members: int) -> None:
         assert parts == whole, "the same candidates both ways"
         print(f"candidates over {members:,} members: a part at a time {in_parts_s:.1f} s, peak RSS {before:,.0f} → "
               f"{after_parts:,.0f} MB; held at once {held_s:.1f} s, peak RSS → {peak_mb():,.0f} MB")
-    finally:
-        await client.drop_database(db.name)
-        await client.close()
 
 
 if __name__ == "__main__":
