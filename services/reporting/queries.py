@@ -183,7 +183,7 @@ async def subtree_members(db, branches: list[dict], only: tuple[str, ...] | None
     query = {"branches": ids[0]} if len(ids) == 1 else {"branches": {"$in": ids}}
     projection = {f"facts.{k}": 1 for k in only} if only else {"facts": 1}
     async for doc in db[MEMBERS].find(query, projection).batch_size(500):  # a batch decoded at once is held at once
-        yield facts_from_doc(doc, doc["_id"])
+        yield facts_from_doc(doc, doc["_id"], copy=False)
 
 
 async def in_parts(facts, size: int = 1_000):
@@ -219,7 +219,8 @@ async def alerts(db, org_id: str, as_of: date, kind: str | None = None, branch_i
             continue  # merged or dissolved (化并转): no branch alerts from that day
         state = await branch_state(reader, b, day)
         out += [x.to_dict() | {"subject_name": b["name"]} for x in al.branch_alerts(state, day, district_rules())]
-    out += [x.to_dict() | {"subject_name": f.name} async for f in subtree_members(db, branches)
+    out += [x.to_dict() | {"subject_name": f.name}
+            async for f in subtree_members(db, branches, only=(*al.MEMBER_ALERT_FACTS, "name"))
             for x in al.member_alerts(f, day) if x.org_id in wanted]
     out += await leadership_queries.alerts(db, branches, day)  # committee and secretaries (issue 13)
     out += await funds_queries.alerts(db, branches, day)  # a branch's funds overdrawn (issue 13)
@@ -273,7 +274,7 @@ async def _rows(db, member_ids: list[str], day: str, branch_names: dict[str, str
     out = {}
     for n in range(0, len(member_ids), 500):
         async for doc in db[MEMBERS].find({"_id": {"$in": member_ids[n:n + 500]}}, {"facts": 1}):
-            out[doc["_id"]] = _member_row(facts_from_doc(doc, doc["_id"]), day, branch_names)
+            out[doc["_id"]] = _member_row(facts_from_doc(doc, doc["_id"], copy=False), day, branch_names)
     return out
 
 
@@ -290,7 +291,7 @@ async def member_place(db, member_id: str) -> tuple[list[str], str | None]:
     doc = await db[MEMBERS].find_one({"_id": member_id}, {"facts": 1})
     if doc is None:
         return [], None
-    f = facts_from_doc(doc, member_id)
+    f = facts_from_doc(doc, member_id, copy=False)
     stints = f.stints()
     path = (await org_tree.path(db, stints[-1].branch_id) or [stints[-1].branch_id]) if stints else []
     return path, f.specialist_id
@@ -303,7 +304,7 @@ async def member(db, member_id: str, as_of: date) -> dict | None:
     doc = await db[MEMBERS].find_one({"_id": member_id})
     if doc is None:
         return None
-    f = facts_from_doc(doc, member_id)
+    f = facts_from_doc(doc, member_id, copy=False)
     day = as_of.isoformat()
     stints = f.stints()
     names = {o["_id"]: o["name"] async for o in db[ORGS].find({"_id": {"$in": [s.branch_id for s in stints]}},

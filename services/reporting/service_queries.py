@@ -34,7 +34,7 @@ async def _placed(db, branches: list[dict], day: str, since: str | None = None) 
         db[REQUESTS].find({"branch_id": None, "opened_on": {"$lte": day}}, {"open_alerts": 0}).to_list(None))
     if unplaced:
         wanted = {b["_id"] for b in branches}
-        facts = {x["_id"]: facts_from_doc(x, x["_id"]) async for x in
+        facts = {x["_id"]: facts_from_doc(x, x["_id"], copy=False) async for x in
                  db[MEMBERS].find({"_id": {"$in": sorted({d["member_id"] for d in unplaced})}}, {"facts": 1})}
         for d in unplaced:
             f = facts.get(d["member_id"])

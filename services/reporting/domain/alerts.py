@@ -56,6 +56,11 @@ def _run(m: MemberFacts, day: str, broken_by, skipped_by=lambda _m: False,
     return count, since
 
 
+# The facts `member_alerts` weighs (a query reads these alone: not a year of notices and hours)
+MEMBER_ALERT_FACTS = ("branch_id", "registered_on", "died_on", "transfers", "lives_alone", "health", "away",
+                      "returns", "exempt", "attendance", "payments", "dues_paid_through", "visits")
+
+
 def member_alerts(m: MemberFacts, day: str, *, records_start=UNSET) -> list[Alert]:
     """`records_start` (YYYY-MM-DD or None; default: the setting RECORDS_START): no month before
     it counts in a run, and no alert's `since` is earlier."""

@@ -94,3 +94,40 @@ def test_last_complete_quarter():
     assert last_complete_quarter("2026-03-31") == "2026-Q1"
     assert last_complete_quarter("2026-03-30") == "2025-Q4"
     assert last_complete_quarter("2026-08-01") == "2026-Q2"
+
+
+class _Unread:
+    """A fact a query does not read: touching it in any way fails the test."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"member_alerts read a fact outside MEMBER_ALERT_FACTS ({name})")
+
+    def __iter__(self):
+        raise AssertionError("member_alerts read a fact outside MEMBER_ALERT_FACTS")
+
+    def __bool__(self):
+        raise AssertionError("member_alerts read a fact outside MEMBER_ALERT_FACTS")
+
+
+def test_member_alerts_weigh_only_the_facts_a_query_reads():
+    """The alert list reads `MEMBER_ALERT_FACTS` alone (queries.alerts: not a year of notices and
+    hours); a fact member_alerts weighs beyond them would be missing there and the alert wrong."""
+    from dataclasses import fields
+
+    from services.reporting.domain.alerts import MEMBER_ALERT_FACTS
+
+    rich = member(lives_alone=True, health="poor", died_on="2027-03-01",
+                  transfers=[{"on": "2026-09-01", "from_branch_id": "b", "to_branch_id": "b2"}],
+                  away=[{"from": "2026-02-01", "until": None, "location": "三亚"}], returns=[],
+                  exempt=[{"from": "2026-03-01", "until": "2026-03-31"}],
+                  attendance={"a": {"held_on": "2026-01-20", "kind": "study", "status": "present"}},
+                  payments={"p": {"months": ["2026-01"], "cents": 2400, "paid_on": "2026-01-10"}},
+                  dues_paid_through="2025-12", specialist_id="s", notices={"n": {"addressed_on": "2026-01-01"}},
+                  hours={"h": {"on": "2026-01-02", "hundredths": 100}}, evaluations={"2026": "excellent"})
+    narrowed = member(**{k: getattr(rich, k) for k in MEMBER_ALERT_FACTS if k not in ("branch_id", "registered_on",
+                                                                                     "visits")})
+    for f in fields(MemberFacts):
+        if f.name not in (*MEMBER_ALERT_FACTS, "member_id", "name"):
+            setattr(narrowed, f.name, _Unread())
+    for day in ("2026-01-31", "2026-05-15", "2026-08-20", "2026-10-01", "2027-06-01"):
+        assert member_alerts(narrowed, day, records_start="2026-01-01") == member_alerts(rich, day, records_start="2026-01-01")
