@@ -6,7 +6,7 @@ attendance, payments and notices, that is most of a gigabyte in the reporting pr
 December they read a part at a time (`queries.in_parts`, 1,000 members), with only the facts each
 needs (`subtree_members(..., only=...)`). This reads the same synthetic district both ways in one
 process and prints the time and the process's peak RSS after each (the part-at-a-time read first:
-the peak only ever rises).
+the peak only ever rises). Then it times the alert list's pass over the members, both ways.
 
     PYTHONPATH=. .venv/bin/python benchmarks/subtree_read.py [--members 100000]
 (MongoDB from MONGODB_URL, default the local stack; a database of its own, dropped afterwards.)
@@ -15,11 +15,13 @@ import argparse
 import asyncio
 import random
 import resource
+import statistics
 import time
 
 from benchmarks.scratch import scratch_db
 from services.reporting import queries
-from services.reporting.adapters.documents import MEMBERS
+from services.reporting.adapters.documents import MEMBERS, facts_from_doc
+from services.reporting.domain import alerts as al
 from services.reporting.domain.candidates import merge_rankings, rank_members
 
 YEAR = 2025
@@ -71,6 +73,24 @@ async def main(members: int) -> None:
         assert parts == whole, "the same candidates both ways"
         print(f"candidates over {members:,} members: a part at a time {in_parts_s:.1f} s, peak RSS {before:,.0f} → "
               f"{after_parts:,.0f} MB; held at once {held_s:.1f} s, peak RSS → {peak_mb():,.0f} MB")
+        del held
+
+        # The alert list's pass over the members, alternately: every fact, copied (as before), or
+        # the facts member_alerts weighs, as read (queries.alerts since 4 December)
+        times: dict[str, list[float]] = {"every fact, copied": [], "its facts, as read": []}
+        for _ in range(3):
+            for name in times:
+                t = time.perf_counter()
+                if name == "every fact, copied":
+                    async for doc in db[MEMBERS].find({}, {"facts": 1}):
+                        al.member_alerts(facts_from_doc(doc, doc["_id"]), f"{YEAR}-12-31", records_start=f"{YEAR}-01-01")
+                else:
+                    async for f in queries.subtree_members(db, branches, only=(*al.MEMBER_ALERT_FACTS, "name")):
+                        al.member_alerts(f, f"{YEAR}-12-31", records_start=f"{YEAR}-01-01")
+                times[name].append(time.perf_counter() - t)
+        a_, b_ = (statistics.median(v) for v in times.values())
+        print(f"alerts over {members:,} members, median of 3: every fact, copied {a_:.1f} s; the facts member_alerts "
+              f"weighs, as read {b_:.1f} s ({b_ / a_:.2f}×)")
 
 
 if __name__ == "__main__":
