@@ -320,6 +320,16 @@ async def main() -> None:
             alerts = await timed("alerts branch", lambda: queries.alerts(db, branch, as_of), runs)
             listed = await timed("members branch", lambda: queries.members_of(db, branch, as_of.isoformat()), runs)
             print(f"  → {len(alerts)} alerts, {len(listed)} members in {branch}")
+            # What a district official's dashboard and lists ask of the whole subtree: each reads every
+            # member once (a stream since 4 December, never held: services/reporting/README.md)
+            for org, what in ((community, "community"), (district, "district")):
+                found = await timed(f"alerts {what}", lambda o=org: queries.alerts(db, o, as_of), 2)
+                print(f"  → {len(found):,} alerts")
+                await timed(f"members {what}, first page of 50",
+                            lambda o=org: queries.members_page(db, o, as_of.isoformat(), 0, 50), 2)
+                await timed(f"volunteer hours {what}", lambda o=org: queries.volunteer_hours(
+                    db, o, parse_period("2026"), as_of), 2)
+                await timed(f"candidates {what}", lambda o=org: queries.candidates(db, o, 2026, as_of), 2)
     finally:
         if not (args.keep or args.reuse):
             await client.drop_database(name)

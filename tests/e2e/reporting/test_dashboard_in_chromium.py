@@ -59,6 +59,9 @@ async def test_dashboard_shows_the_tree_figures_charts_and_alerts(browser, repor
     assert "支部委员会会议" in html and "1/3" in html  # the heatmap, held/required as the exports say it
     assert "义务血压站" in html  # volunteer hours by team
     assert "欠缴党费" in html and "组织生活未按期开展" in html and "赵玉梅" in html  # alerts, by name
+    async with auth.client(reporting.url) as http:  # the count says every alert, listed or not
+        listed = (await http.get("/api/v1/alerts", params={"org_id": scenario["district"], "as_of": "2026-03-31"})).json()
+    assert re.search(rf"共 {listed['total']} 条：严重 \d+，警告 \d+，提示 \d+", text(html)), text(html)[:3000]
     # A district of thousands of branches shows a row per organisation below it (asked here by the link)
     by_children = dom(f"{page_url}&rows=children")
     table = by_children.split('id="branches-section"', 1)[1].split("</section>", 1)[0]

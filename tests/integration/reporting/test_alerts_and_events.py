@@ -55,6 +55,11 @@ async def test_every_alert_of_the_quarter(reporting, scenario):
             "dues_arrears": "2026年1月起", "no_participation": "2026年1月起", "not_visited": "2026年3月7日起",
             "missed_meetings": "2026年第1季度", "no_secretary": "2025年12月1日起",
             "post_vacant": "2026年3月2日起"}  # its committee posts were never recorded (issue 13)
+        worst = (await http.get("/api/v1/alerts", params={"org_id": s["district"], "as_of": "2026-03-31",
+                                                          "limit": 2})).json()
+        assert worst["alerts"] == listed["alerts"][:2] and worst["total"] == listed["total"] == len(listed["alerts"])
+        assert worst["by_level"] == {lv: sum(x["level"] == lv for x in listed["alerts"]) for lv in ("alert", "warning", "info")}
+        assert (await http.get("/api/v1/alerts", params={"org_id": s["b1"], "limit": 0})).status_code == 422
         only = (await http.get("/api/v1/alerts", params={"org_id": s["district"], "as_of": "2026-03-31",
                                                          "kind": "not_visited", "branch_id": s["b1"]})).json()
         assert sorted((x["kind"], x["subject_id"]) for x in only["alerts"]) == sorted(
