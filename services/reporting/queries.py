@@ -181,6 +181,11 @@ async def subtree_members(db, branches: list[dict], only: tuple[str, ...] | None
     member is most of what a document holds)."""
     ids = [b["_id"] for b in branches]
     query = {"branches": ids[0]} if len(ids) == 1 else {"branches": {"$in": ids}}
+    if len(ids) > 1 and len(ids) == await db[ORGS].count_documents({"kind": "branch"}):
+        # The whole district: every member is wanted, and reading the collection beats an index
+        # walked over all its keys (an `$in` of 2,223 branches: 2.5–7 s against 1.2–1.5 s for 20,000
+        # members here). A member in no branch is read too; every caller keeps its branches' alone.
+        query = {}
     projection = {f"facts.{k}": 1 for k in only} if only else {"facts": 1}
     async for doc in db[MEMBERS].find(query, projection).batch_size(500):  # a batch decoded at once is held at once
         yield facts_from_doc(doc, doc["_id"], copy=False)
