@@ -275,16 +275,19 @@ async def _registered(db, branches: list[dict], day: str) -> list[tuple[str, str
 
 
 async def _rows(db, member_ids: list[str], day: str, branch_names: dict[str, str]) -> dict[str, dict]:
-    """The rows of these members, their facts read 500 at a time."""
+    """The rows of these members, their facts read 500 at a time; one no longer in these branches on
+    the day (a transfer handled between the two reads) is left out."""
     out = {}
     for n in range(0, len(member_ids), 500):
         async for doc in db[MEMBERS].find({"_id": {"$in": member_ids[n:n + 500]}}, {"facts": 1}):
-            out[doc["_id"]] = _member_row(facts_from_doc(doc, doc["_id"], copy=False), day, branch_names)
+            f = facts_from_doc(doc, doc["_id"], copy=False)
+            stint = f.stint_on(day)
+            if stint is not None and stint.branch_id in branch_names:
+                out[doc["_id"]] = _member_row(f, stint.branch_id, day, branch_names)
     return out
 
 
-def _member_row(f, day: str, branch_names: dict[str, str]) -> dict:
-    branch_id = f.stint_on(day).branch_id
+def _member_row(f, branch_id: str, day: str, branch_names: dict[str, str]) -> dict:
     return {"member_id": f.member_id, "name": f.name, "branch_id": branch_id, "branch_name": branch_names[branch_id],
             "status": standing.status(f, day), "registered_on": f.registered_on,
             "last_present": standing.last_present(f, day), "last_visit": standing.last_visit(f, day),
