@@ -35,5 +35,13 @@ def ordered(alerts: list[dict]) -> list[dict]:
                                          a.get("org_name") or "", a.get("subject_name") or "", a["alert_id"]))
 
 
+def by_level(alerts: list[dict]) -> dict[str, int]:
+    """How many of each level, every level named (the dashboard's count: 严重, 警告, 提示)."""
+    counts = dict.fromkeys(LEVEL_ORDER, 0)
+    for a in alerts:
+        counts[a["level"]] += 1
+    return counts
+
+
 def matching(alerts: list[dict], kind: str | None = None, branch_id: str | None = None) -> list[dict]:
     return [a for a in alerts if (kind is None or a["kind"] == kind) and (branch_id is None or a["org_id"] == branch_id)]

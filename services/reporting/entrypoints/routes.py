@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, Response
 
 from services.reporting import queries
 from services.reporting.adapters import exports, org_tree
-from services.reporting.domain.alert_list import LEVEL_ORDER
+from services.reporting.domain import alert_list
 from services.reporting.domain.disclosure import masked_report, masked_series_row
 from services.reporting.domain.labels import all_labels
 from shared.auth.claims import Caller
@@ -159,11 +159,9 @@ async def alerts(request: Request, who: Viewer = Depends(viewer), org_id: str = 
     day = as_of or today()
     db = await _scoped(request, org_id, who.caller)
     items = await _guard(queries.alerts(db, org_id, day, kind, branch_id))
-    by_level = dict.fromkeys(LEVEL_ORDER, 0)
-    for x in items:
-        by_level[x["level"]] += 1
     shown = items if limit is None else items[:limit]
-    return {"org_id": org_id, "as_of": day.isoformat(), "total": len(items), "by_level": by_level,
+    return {"org_id": org_id, "as_of": day.isoformat(), "total": len(items),
+            "by_level": alert_list.by_level(items),
             "alerts": await _masked_details(db, who, shown)}
 
 
