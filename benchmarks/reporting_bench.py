@@ -30,17 +30,20 @@ from pymongo import AsyncMongoClient
 
 from services.reporting import queries, sections_refresh
 from services.reporting.adapters.documents import (
-    FIGURES, MEMBERS, ORG_TOTALS, ORGS, figures_id, figures_year, member_to_doc, setup,
+    FIGURES, MEMBERS, ORG_TOTALS, ORGS, alerts_key, figures_id, figures_year, member_to_doc, setup,
 )
 from services.reporting.adapters import section_checksums
 from services.reporting.adapters.leadership_store import LEADERSHIP, TRAINEES
+from services.reporting.domain import alerts as al
 from services.reporting.domain.contributions import DAY_SERIES, ledger_contribution, member_contribution
 from services.reporting.domain.facts import MemberFacts
 from services.reporting.domain.report import settings_key
 from services.reporting.section_cache import SECTIONS
 from shared.messaging.mongo_uow import MongoStore
+from services.reporting.settings import records_start
 from shared.periods import parse_period
 
+EVALUATED_ON = "2026-11-30"  # the day the members' stored alerts are of, and the reports' as-of
 KINDS = ["branch_assembly", "themed_party_day", "party_lecture", "study", "committee_meeting"]
 
 
@@ -148,7 +151,9 @@ async def build(db, members: int, n_branches: int, seed: int, with_members: bool
         c = member_contribution(m)
         add(c)
         if with_members:
-            member_docs.append(member_to_doc(m, c, [], "2026-11-30"))
+            # as the projection stores a member: its alerts as of the day it was evaluated (handlers.py)
+            evaluated = [x.to_dict() for x in al.member_alerts(m, EVALUATED_ON)]
+            member_docs.append(member_to_doc(m, c, evaluated, EVALUATED_ON, alerts_key(EVALUATED_ON, records_start())))
     for k, b in enumerate(branches):  # two themed days a month, an assembly and a lecture a quarter
         meetings = [{"activity_id": f"{b}-{mo}-{n}", "kind": "themed_party_day", "day": f"2026-{mo:02d}-{10 + n}"}
                     for mo in range(1, 12) for n in range(2)]
@@ -295,7 +300,7 @@ async def main() -> None:
         # The checksums the service's store keeps as it writes (section_checksums.py), counted once
         # over what `build` inserted directly, as a service starting on existing data does.
         await MongoStore(client, db, tallies=section_checksums.TALLIES).setup([])
-        as_of = date(2026, 11, 30)
+        as_of = date.fromisoformat(EVALUATED_ON)
         print(f"database {name}: {args.branches} branches; reports as of {as_of}")
         for org, what in ((district, "district"), (community, "community"), (branch, "branch")):
             for period in ("2026-10", "2026-Q3", "2026"):
@@ -323,7 +328,12 @@ async def main() -> None:
             # What a district official's dashboard and lists ask of the whole subtree: each reads every
             # member once (a stream since 4 December, never held: services/reporting/README.md)
             for org, what in ((community, "community"), (district, "district")):
-                found = await timed(f"alerts {what}", lambda o=org: queries.alerts(db, o, as_of), 2)
+                # as of the day the members' alerts were evaluated (stored), and of the day before
+                # (worked out from every member's facts: a day in the past, or today before the daily pass)
+                found = await timed(f"alerts {what}, as stored", lambda o=org: queries.alerts(db, o, as_of), 2)
+                print(f"  → {len(found):,} alerts")
+                found = await timed(f"alerts {what}, the day before, worked out",
+                                    lambda o=org: queries.alerts(db, o, as_of - timedelta(days=1)), 2)
                 print(f"  → {len(found):,} alerts")
                 await timed(f"members {what}, first page of 50",
                             lambda o=org: queries.members_page(db, o, as_of.isoformat(), 0, 50), 2)

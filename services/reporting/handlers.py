@@ -24,7 +24,7 @@ from services.reporting.adapters import figure_store
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import (
     ACTIVITIES, AWARDS, FIGURES, ORG_TOTALS, LEDGERS, MEMBERS, NOTICES, ORGS, contribution_from_doc, contribution_to_doc,
-    facts_from_doc, figures_id, ledger_id, member_to_doc,
+    alerts_key, facts_from_doc, figures_id, ledger_id, member_to_doc,
 )
 from services.reporting.adapters.figures import ContextReader
 from services.reporting.domain import alerts as al
@@ -32,7 +32,7 @@ from services.reporting.domain.contributions import (
     AUTOMATIC_NOTICE_PREFIXES, DAY_SERIES, difference, ledger_contribution, member_contribution, requires_ack,
 )
 from services.reporting.domain.facts import MemberFacts
-from services.reporting.settings import district_rules
+from services.reporting.settings import district_rules, records_start
 from shared.contracts import activities as a
 from shared.contracts import members as m
 from shared.contracts import notifications as n
@@ -253,11 +253,13 @@ class MemberUpdater:
         open_alerts = (doc or {}).get("open_alerts", [])
         # Alerts move forward in time only: an old event arriving late does not reopen the past.
         evaluated = max(day, (doc or {}).get("evaluated_on") or day)
+        alerts_of = None  # open_alerts not those of the facts: the alert list works them out
         if facts.registered_on is not None:
             current = al.member_alerts(facts, evaluated)
             open_alerts = emit_changes(ctx, open_alerts, current, evaluated) if self.emit_alerts else [
                 x.to_dict() for x in current]
-        ctx.put(MEMBERS, member_to_doc(facts, new, open_alerts, evaluated))
+            alerts_of = alerts_key(evaluated, records_start())
+        ctx.put(MEMBERS, member_to_doc(facts, new, open_alerts, evaluated, alerts_of))
 
 
 def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:

@@ -8,11 +8,12 @@ import asyncio
 import time
 from collections import Counter
 from datetime import date
+from typing import get_args
 
 from services.reporting import activists_queries, funds_queries, grades_queries, leadership_queries, service_queries
 from services.reporting.adapters import figures, org_tree, section_checksums
 from services.reporting.adapters.branch_state import branch_state
-from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, facts_from_doc
+from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, alerts_key, facts_from_doc
 from services.reporting.adapters.figures import DbReader, Key, Reader
 from services.reporting.adapters.leadership_store import LEADERSHIP, TRAINEES
 from services.reporting.domain import alert_list
@@ -26,7 +27,7 @@ from services.reporting.grades import GRADES
 from services.reporting.section_cache import SECTIONS
 from services.reporting.service_requests import REQUESTS
 from services.reporting.settings import district_grading, district_rules, records_start
-from shared.contracts.codes import ORG_LIFE_KINDS
+from shared.contracts.codes import ORG_LIFE_KINDS, AlertLevel
 from shared.periods import Period, parse_period
 
 
@@ -179,16 +180,46 @@ async def subtree_members(db, branches: list[dict], only: tuple[str, ...] | None
     """The facts of every member who ever belonged to one of these branches (`branches` index);
     `only` these facts, when that is all the caller needs (a year of attendance and notices a
     member is most of what a document holds)."""
+    async for f in _members_where(db, await _subtree(db, branches), only):
+        yield f
+
+
+async def _subtree(db, branches: list[dict]) -> dict:
+    """The query for the members who ever belonged to one of these branches."""
     ids = [b["_id"] for b in branches]
-    query = {"branches": ids[0]} if len(ids) == 1 else {"branches": {"$in": ids}}
     if len(ids) > 1 and len(ids) == await db[ORGS].count_documents({"kind": "branch"}):
         # The whole district: every member is wanted, and reading the collection beats an index
         # walked over all its keys (an `$in` of 2,223 branches: 2.5–7 s against 1.2–1.5 s for 20,000
         # members here). A member in no branch is read too; every caller keeps its branches' alone.
-        query = {}
+        return {}
+    return {"branches": ids[0]} if len(ids) == 1 else {"branches": {"$in": ids}}
+
+
+async def _members_where(db, query: dict, only: tuple[str, ...] | None):
     projection = {f"facts.{k}": 1 for k in only} if only else {"facts": 1}
     async for doc in db[MEMBERS].find(query, projection).batch_size(500):  # a batch decoded at once is held at once
         yield facts_from_doc(doc, doc["_id"], copy=False)
+
+
+async def member_alerts(db, branches: list[dict], day: str):
+    """(alert, the member's name) for every open alert of a member who ever belonged to these
+    branches, as of `day` (the caller keeps those of its branches on that day).
+
+    Reporting stores each member's alerts as of the day it last evaluated them (`open_alerts`,
+    written with the facts they come from at every change and by the daily pass: handlers.py,
+    daily.py), so for today they are already there. Those are read as stored, and through the index
+    on (`alerts_of`, `open_alerts.level`) only the members with an alert are read at all; members
+    evaluated for another day (a day in the past asked, today before the daily pass) are worked out
+    from their facts. Working out every member's took 52–67 s for a district of 100,000 here, at
+    every load of its dashboard (README, Benchmarks)."""
+    key, scope = alerts_key(day, records_start()), await _subtree(db, branches)
+    stored = scope | {"alerts_of": key, "open_alerts.level": {"$in": list(get_args(AlertLevel))}}
+    async for doc in db[MEMBERS].find(stored, {"open_alerts": 1, "facts.name": 1}).batch_size(500):
+        for x in doc["open_alerts"]:
+            yield x, doc["facts"].get("name")
+    async for f in _members_where(db, scope | {"alerts_of": {"$ne": key}}, (*al.MEMBER_ALERT_FACTS, "name")):
+        for x in al.member_alerts(f, day):
+            yield x.to_dict(), f.name
 
 
 async def in_parts(facts, size: int = 1_000):
@@ -224,9 +255,7 @@ async def alerts(db, org_id: str, as_of: date, kind: str | None = None, branch_i
             continue  # merged or dissolved (化并转): no branch alerts from that day
         state = await branch_state(reader, b, day)
         out += [x.to_dict() | {"subject_name": b["name"]} for x in al.branch_alerts(state, day, district_rules())]
-    out += [x.to_dict() | {"subject_name": f.name}
-            async for f in subtree_members(db, branches, only=(*al.MEMBER_ALERT_FACTS, "name"))
-            for x in al.member_alerts(f, day) if x.org_id in wanted]
+    out += [x | {"subject_name": name} async for x, name in member_alerts(db, branches, day) if x["org_id"] in wanted]
     out += await leadership_queries.alerts(db, branches, day)  # committee and secretaries (issue 13)
     out += await funds_queries.alerts(db, branches, day)  # a branch's funds overdrawn (issue 13)
     out += await activists_queries.alerts(db, branches, day)  # a probation past its year (issue 13)

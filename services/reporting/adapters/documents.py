@@ -54,10 +54,17 @@ def member_branches(m: MemberFacts) -> list[str]:
 
 
 def member_to_doc(m: MemberFacts, contribution: Contribution, open_alerts: list[dict],
-                  evaluated_on: str | None) -> dict:
+                  evaluated_on: str | None, alerts_of: str | None = None) -> dict:
     return {"_id": m.member_id, "facts": {k: getattr(m, k) for k in _FACTS}, "branches": member_branches(m),
             "contribution": contribution_to_doc(contribution), "open_alerts": open_alerts,
-            "evaluated_on": evaluated_on}
+            "evaluated_on": evaluated_on, "alerts_of": alerts_of}
+
+
+def alerts_key(day: str, records_start: str | None) -> str:
+    """What a member's stored `open_alerts` are the alerts of: the day they were evaluated as of
+    and where the records began then (RECORDS_START decides which months count). The alert list
+    takes them as stored when it asks for the same key (queries.member_alerts)."""
+    return f"{day}|{records_start or ''}"
 
 
 def contribution_to_doc(c: Contribution) -> dict:
@@ -91,6 +98,9 @@ def ledger_id(branch_id: str, year: str) -> str:
 async def setup(db) -> None:
     """An index for every query reporting makes (everything else is read by `_id`)."""
     await db[MEMBERS].create_index("branches")  # a subtree's members (alerts, lists, exports)
+    # The members whose alerts, stored for a day, are open (queries.member_alerts): the list reads
+    # those alone, and `$ne` on the key finds the members stored for another day.
+    await db[MEMBERS].create_index([("alerts_of", 1), ("open_alerts.level", 1)])
     await db["applicants"].create_index("branch_id")  # a subtree's applicants (activists.py, issue 13)
     await db[ORGS].create_index([("ancestors", 1), ("kind", 1)])  # the branches below an org
     await db[ORGS].create_index("kind")  # every branch (the background evaluation)

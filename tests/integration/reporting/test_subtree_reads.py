@@ -43,3 +43,46 @@ async def test_the_whole_district_and_a_part_of_it_read_their_branches_members(s
     read = [f.member_id async for f in queries.subtree_members(db, await queries.org_tree.branches_under(
         db, await queries.org(db, "d")), only=queries.STINTS)]
     assert sorted(read) == ["m1", "m2", "m3", "m4", "m5"]  # the whole district: every document
+
+
+async def test_the_alert_list_takes_the_alerts_stored_for_its_day_and_works_out_the_others(store):
+    """Members stored as the projection stores them: their alerts as of the day evaluated, keyed
+    by that day. Asked for that day, the list reads what is stored (a member whose stored list was
+    emptied shows none); asked for another, it works every member's out from the facts."""
+    from services.reporting.adapters.documents import alerts_key, facts_from_doc, member_to_doc
+    from services.reporting.domain import alerts as al
+    from services.reporting.settings import records_start
+
+    db = store.db
+    await setup(db)
+    await db[ORGS].insert_many([
+        {"_id": "d", "name": "区", "kind": "district", "ancestors": []},
+        {"_id": "b1", "name": "一支部", "kind": "branch", "ancestors": ["d"]},
+        {"_id": "b2", "name": "二支部", "kind": "branch", "ancestors": ["d"]}])
+    paid = {"p": {"months": [f"2026-{m:02d}" for m in range(1, 7)], "cents": 2400, "paid_on": "2026-01-05"}}
+    docs = [_member("m1", "b1"), _member("m2", "b2"), _member("m3", "b1", payments=paid), _member("m4", "b2")]
+    for doc in docs:
+        f = facts_from_doc(doc, doc["_id"])
+        stored = member_to_doc(f, {}, [x.to_dict() for x in al.member_alerts(f, DAY)], DAY, alerts_key(DAY, records_start()))
+        doc.update(stored)
+    docs[3]["alerts_of"] = alerts_key("2026-05-31", records_start())  # evaluated before the day asked
+    await db[MEMBERS].insert_many(docs)
+
+    def worked_out(day: str) -> list[tuple[str, str]]:
+        return sorted((x.alert_id, x.org_id) for doc in docs for x in al.member_alerts(facts_from_doc(doc, doc["_id"]), day))
+
+    async def listed(day: str, org_id: str = "d") -> list[tuple[str, str]]:
+        branches = await queries.org_tree.branches_under(db, await queries.org(db, org_id))
+        return sorted([(x["alert_id"], x["org_id"]) async for x, _name in queries.member_alerts(db, branches, day)])
+
+    assert {a for a, _ in worked_out(DAY)} >= {f"dues_arrears:m{i}:2026-01" for i in (1, 2, 4)}  # m3 paid
+    assert await listed(DAY) == worked_out(DAY)
+    assert await listed("2026-04-30") == worked_out("2026-04-30")  # another day: every member worked out
+    assert await listed(DAY, "b2") == [x for x in worked_out(DAY) if x[1] == "b2"]
+
+    await db[MEMBERS].update_one({"_id": "m1"}, {"$set": {"open_alerts": []}})
+    await db[MEMBERS].update_one({"_id": "m4"}, {"$set": {"open_alerts": []}})
+    assert await listed(DAY) == [x for x in worked_out(DAY) if "m1" not in x[0]]  # m1 as stored, m4 worked out
+    names = {name async for _x, name in queries.member_alerts(db, await queries.org_tree.branches_under(
+        db, await queries.org(db, "b2")), DAY)}
+    assert names == {"m2", "m4"}
