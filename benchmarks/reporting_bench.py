@@ -30,7 +30,8 @@ from pymongo import AsyncMongoClient
 
 from services.reporting import queries, sections_refresh
 from services.reporting.adapters.documents import (
-    FIGURES, MEMBERS, ORG_TOTALS, ORGS, alerts_key, figures_id, figures_year, member_to_doc, setup,
+    FIGURES, MEMBER_ALERTS, MEMBERS, ORG_TOTALS, ORGS, alerts_key, figures_id, figures_year, listed_alerts,
+    member_to_doc, setup,
 )
 from services.reporting.adapters import section_checksums
 from services.reporting.adapters.leadership_store import LEADERSHIP, TRAINEES
@@ -202,6 +203,9 @@ async def build(db, members: int, n_branches: int, seed: int, with_members: bool
         started = time.perf_counter()
         for k in range(0, len(member_docs), 1000):
             await db[MEMBERS].insert_many(member_docs[k:k + 1000], ordered=False)
+            copies = [c for c in map(listed_alerts, member_docs[k:k + 1000]) if c]  # as handlers.py copies them
+            if copies:
+                await db[MEMBER_ALERTS].insert_many(copies, ordered=False)
         print(f"{len(member_docs):,} member documents written in {time.perf_counter() - started:.1f} s")
     return district, communities[0], branches[0]
 

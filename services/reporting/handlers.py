@@ -23,8 +23,8 @@ from services.reporting import announcements, facility_demand, reorganization, s
 from services.reporting.adapters import figure_store
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import (
-    ACTIVITIES, AWARDS, FIGURES, ORG_TOTALS, LEDGERS, MEMBERS, NOTICES, ORGS, contribution_from_doc, contribution_to_doc,
-    alerts_key, facts_from_doc, figures_id, ledger_id, member_to_doc,
+    ACTIVITIES, AWARDS, FIGURES, MEMBER_ALERTS, ORG_TOTALS, LEDGERS, MEMBERS, NOTICES, ORGS, contribution_from_doc,
+    contribution_to_doc, alerts_key, facts_from_doc, figures_id, ledger_id, listed_alerts, member_to_doc,
 )
 from services.reporting.adapters.figures import ContextReader
 from services.reporting.domain import alerts as al
@@ -259,7 +259,13 @@ class MemberUpdater:
             open_alerts = emit_changes(ctx, open_alerts, current, evaluated) if self.emit_alerts else [
                 x.to_dict() for x in current]
             alerts_of = alerts_key(evaluated, records_start())
-        ctx.put(MEMBERS, member_to_doc(facts, new, open_alerts, evaluated, alerts_of))
+        stored = member_to_doc(facts, new, open_alerts, evaluated, alerts_of)
+        ctx.put(MEMBERS, stored)
+        listed, listed_before = listed_alerts(stored), listed_alerts(doc)
+        if listed and listed != listed_before:
+            ctx.put(MEMBER_ALERTS, listed)
+        elif listed_before and not listed:
+            ctx.delete(MEMBER_ALERTS, facts.member_id)
 
 
 def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:

@@ -8,12 +8,11 @@ import asyncio
 import time
 from collections import Counter
 from datetime import date
-from typing import get_args
 
 from services.reporting import activists_queries, funds_queries, grades_queries, leadership_queries, service_queries
 from services.reporting.adapters import figures, org_tree, section_checksums
 from services.reporting.adapters.branch_state import branch_state
-from services.reporting.adapters.documents import AWARDS, MEMBERS, ORGS, alerts_key, facts_from_doc
+from services.reporting.adapters.documents import AWARDS, MEMBER_ALERTS, MEMBERS, ORGS, alerts_key, facts_from_doc
 from services.reporting.adapters.figures import DbReader, Key, Reader
 from services.reporting.adapters.leadership_store import LEADERSHIP, TRAINEES
 from services.reporting.domain import alert_list
@@ -27,7 +26,7 @@ from services.reporting.grades import GRADES
 from services.reporting.section_cache import SECTIONS
 from services.reporting.service_requests import REQUESTS
 from services.reporting.settings import district_grading, district_rules, records_start
-from shared.contracts.codes import ORG_LIFE_KINDS, AlertLevel
+from shared.contracts.codes import ORG_LIFE_KINDS
 from shared.periods import Period, parse_period
 
 
@@ -207,19 +206,22 @@ async def member_alerts(db, branches: list[dict], day: str):
 
     Reporting stores each member's alerts as of the day it last evaluated them (`open_alerts`,
     written with the facts they come from at every change and by the daily pass: handlers.py,
-    daily.py), so for today they are already there. Those are read as stored, and through the index
-    on (`alerts_of`, `open_alerts.level`) only the members with an alert are read at all; members
-    evaluated for another day (a day in the past asked, today before the daily pass) are worked out
-    from their facts. Working out every member's took 52–67 s for a district of 100,000 here, at
-    every load of its dashboard (README, Benchmarks)."""
+    daily.py), so for today they are already there, copied for a member with an alert into a small
+    document of `member_alerts`: those are read as stored. The members evaluated for another day (a
+    day in the past asked, today before the daily pass) are worked out from their facts. Working out
+    every member's took 52–67 s for a district of 100,000 here, at every load of its dashboard
+    (README, Benchmarks). Those worked out are read first and their copies passed over: a member
+    the daily pass evaluates between the two reads is then listed once, not missed."""
     key, scope = alerts_key(day, records_start()), await _subtree(db, branches)
-    stored = scope | {"alerts_of": key, "open_alerts.level": {"$in": list(get_args(AlertLevel))}}
-    async for doc in db[MEMBERS].find(stored, {"open_alerts": 1, "facts.name": 1}).batch_size(500):
-        for x in doc["open_alerts"]:
-            yield x, doc["facts"].get("name")
+    worked_out: set[str] = set()
     async for f in _members_where(db, scope | {"alerts_of": {"$ne": key}}, (*al.MEMBER_ALERT_FACTS, "name")):
+        worked_out.add(f.member_id)
         for x in al.member_alerts(f, day):
             yield x.to_dict(), f.name
+    async for doc in db[MEMBER_ALERTS].find(scope | {"alerts_of": key}, {"open_alerts": 1, "name": 1}).batch_size(1000):
+        if doc["_id"] not in worked_out:
+            for x in doc["open_alerts"]:
+                yield x, doc.get("name")
 
 
 async def in_parts(facts, size: int = 1_000):

@@ -47,9 +47,10 @@ async def test_the_whole_district_and_a_part_of_it_read_their_branches_members(s
 
 async def test_the_alert_list_takes_the_alerts_stored_for_its_day_and_works_out_the_others(store):
     """Members stored as the projection stores them: their alerts as of the day evaluated, keyed
-    by that day. Asked for that day, the list reads what is stored (a member whose stored list was
-    emptied shows none); asked for another, it works every member's out from the facts."""
-    from services.reporting.adapters.documents import alerts_key, facts_from_doc, member_to_doc
+    by that day, and copied for the list. Asked for that day, the list reads the copies (a member
+    whose copy was emptied shows none); asked for another, it works every member's out from the
+    facts."""
+    from services.reporting.adapters.documents import MEMBER_ALERTS, alerts_key, facts_from_doc, listed_alerts, member_to_doc
     from services.reporting.domain import alerts as al
     from services.reporting.settings import records_start
 
@@ -67,6 +68,7 @@ async def test_the_alert_list_takes_the_alerts_stored_for_its_day_and_works_out_
         doc.update(stored)
     docs[3]["alerts_of"] = alerts_key("2026-05-31", records_start())  # evaluated before the day asked
     await db[MEMBERS].insert_many(docs)
+    await db[MEMBER_ALERTS].insert_many([listed_alerts(d) for d in docs if listed_alerts(d)])
 
     def worked_out(day: str) -> list[tuple[str, str]]:
         return sorted((x.alert_id, x.org_id) for doc in docs for x in al.member_alerts(facts_from_doc(doc, doc["_id"]), day))
@@ -80,9 +82,13 @@ async def test_the_alert_list_takes_the_alerts_stored_for_its_day_and_works_out_
     assert await listed("2026-04-30") == worked_out("2026-04-30")  # another day: every member worked out
     assert await listed(DAY, "b2") == [x for x in worked_out(DAY) if x[1] == "b2"]
 
-    await db[MEMBERS].update_one({"_id": "m1"}, {"$set": {"open_alerts": []}})
-    await db[MEMBERS].update_one({"_id": "m4"}, {"$set": {"open_alerts": []}})
-    assert await listed(DAY) == [x for x in worked_out(DAY) if "m1" not in x[0]]  # m1 as stored, m4 worked out
+    await db[MEMBER_ALERTS].update_one({"_id": "m1"}, {"$set": {"open_alerts": []}})
+    await db[MEMBER_ALERTS].update_one({"_id": "m4"}, {"$set": {"open_alerts": []}})
+    assert await listed(DAY) == [x for x in worked_out(DAY) if "m1" not in x[0]]  # m1 as copied, m4 worked out
+    # m2 evaluated between the list's two reads: read first as not yet evaluated for the day, then
+    # its copy as evaluated: listed once
+    await db[MEMBERS].update_one({"_id": "m2"}, {"$set": {"alerts_of": alerts_key("2026-05-31", records_start())}})
+    assert await listed(DAY) == [x for x in worked_out(DAY) if "m1" not in x[0]]
     names = {name async for _x, name in queries.member_alerts(db, await queries.org_tree.branches_under(
         db, await queries.org(db, "b2")), DAY)}
     assert names == {"m2", "m4"}

@@ -14,7 +14,8 @@ from shared.contracts import lookup
 from shared.contracts.parsing import parse_object
 from shared.periods import parse_period
 from shared.rules.org_life import DEFAULT_RULES
-from tests.integration.reporting.support import quarter_events
+from shared.contracts import activities as a
+from tests.integration.reporting.support import event, quarter_events
 from tests.unit.reporting.memory import Store
 
 pytestmark = pytest.mark.unit
@@ -186,3 +187,25 @@ def test_pairs_that_reach_reporting_before_their_notice_wait_for_it():
                    b1, month, "2026-02-28")["notices"]
     assert (in_order["sent"], in_order["acknowledged"]) == (base["sent"] + 2, base["acknowledged"] + 1)
     assert first == in_order
+
+
+def test_a_members_open_alerts_are_copied_for_the_alert_list_and_the_copy_goes_with_them():
+    """`member_alerts` holds, for each member with an open alert, what `listed_alerts` makes of its
+    document in `members`, and nothing for the others, whatever the batches (queries.member_alerts
+    reads the copies)."""
+    from services.reporting.adapters.documents import MEMBER_ALERTS, listed_alerts
+
+    ids, events = quarter_events()
+    for batch in (1, 5, len(events)):
+        store = play(events, batch=batch)
+        members = store.uow.docs[MEMBERS]
+        copies = {i: d for i, d in store.uow.docs[MEMBER_ALERTS].items() if d is not None}
+        expected = {i: listed_alerts(d) for i, d in members.items() if listed_alerts(d)}
+        assert expected and len(expected) < len(members)  # some members with an alert, some without
+        assert {i: {k: v for k, v in d.items() if k != "_v"} for i, d in copies.items()} == expected, batch
+    # m3's alert (not visited since February) clears with a visit: its copy is deleted
+    assert any(x["kind"] == "not_visited" for x in copies[ids["m3"]]["open_alerts"])
+    visit = event(a.VisitRecorded, "2026-03-06", visit_id="v-late", member_id=ids["m3"], specialist_id="s-1",
+                  on="2026-03-06", kind="home")
+    store = play([*events, visit], batch=len(events))
+    assert listed_alerts(store.doc(MEMBERS, ids["m3"])) is None and store.doc(MEMBER_ALERTS, ids["m3"]) is None
