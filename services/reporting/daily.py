@@ -6,7 +6,7 @@ projections pipeline (`Pipeline.run_unit`), each committed in one transaction wi
 from the day, so a crash or a second run the same day announces nothing twice.
 
 Several instances of reporting may run at once: a lease (`shared.messaging.leases`) decides
-which one runs a day's member pass (`daily:<day>`, renewed at every page; if its holder dies,
+which one runs a day's member pass (`daily:<alerts_key>`, renewed at every page; if its holder dies,
 another instance takes it over once it expires) and which one runs the periodic checks of
 branches and closed months (`check`).
 """
@@ -19,9 +19,10 @@ import socket
 from datetime import date, datetime, timezone
 
 from services.reporting import leadership, queries, service_requests
-from services.reporting.adapters.documents import MEMBERS, ORGS, STATE, facts_from_doc
+from services.reporting.adapters.documents import MEMBERS, ORGS, STATE, alerts_key, facts_from_doc
 from services.reporting.domain import days as d
 from services.reporting.handlers import MemberUpdater, refresh_branch_alerts
+from services.reporting.settings import records_start
 from shared.contracts.envelope import Envelope
 from shared.contracts.reporting import PeriodReportPublished
 from shared.messaging.pipeline import Context, Pipeline
@@ -55,13 +56,16 @@ def _cause(runtime: Runtime, id: str, type_: str) -> Envelope:
                     source=f"sunsetred-{runtime.service}", data={})
 
 
-async def evaluate_members(runtime: Runtime, p: Pipeline, day: str) -> bool:
-    """Every member as of `day`, in pages by `_id`, while this instance holds the day's lease.
-    Returns whether the pass went through every member."""
+async def evaluate_members(runtime: Runtime, p: Pipeline, day: str, key: str | None = None) -> bool:
+    """Every member as of `day`, in pages by `_id`, while this instance holds the pass's lease.
+    `key`: what the pass stores the members' alerts for (`alerts_key`: the day, where the records
+    begin and the rules' version), naming its lease and units, so that a pass for a new key runs
+    again on the same day. Returns whether the pass went through every member."""
+    key = key or alerts_key(day, records_start())
     update = MemberUpdater(emit_alerts=True)
     last = ""
     while True:
-        if not await hold(runtime, f"daily:{day}", DAILY_LEASE_S):
+        if not await hold(runtime, f"daily:{key}", DAILY_LEASE_S):
             return False  # another instance runs this day's pass
         page = [x["_id"] async for x in runtime.db[MEMBERS].find({"_id": {"$gt": last}}, {"_id": 1})
                 .sort("_id", 1).limit(PAGE)]
@@ -72,7 +76,7 @@ async def evaluate_members(runtime: Runtime, p: Pipeline, day: str) -> bool:
             for member_id in page:
                 doc = await ctx.get(MEMBERS, member_id)
                 await update.refresh(ctx, facts_from_doc(doc, member_id), doc, day)
-        await p.run_unit(_cause(runtime, f"daily:{day}:members:{page[0]}", "DailyAlertEvaluation"), work,
+        await p.run_unit(_cause(runtime, f"daily:{key}:members:{page[0]}", "DailyAlertEvaluation"), work,
                          [(MEMBERS, i) for i in page])
         last = page[-1]
 
@@ -118,15 +122,19 @@ async def publish_closed_month(runtime: Runtime, p: Pipeline, day: str) -> None:
 
 
 async def check(runtime: Runtime, day: date, check_every_s: float = 600) -> None:
-    """Members once a day (a run of unpaid months grows at midnight); branches and closed
-    months at every check, so a new branch is neither unwatched nor unpublished until tomorrow."""
+    """Members once a day (a run of unpaid months grows at midnight), and again the same day when
+    where the records begin or the member rules changed (the stored alerts the list reads would be
+    another key's: queries.member_alerts); branches and closed months at every check, so a new
+    branch is neither unwatched nor unpublished until tomorrow."""
     p, text = runtime.pipelines[0], day.isoformat()
+    key = alerts_key(text, records_start())
     state = await runtime.db[STATE].find_one({"_id": "daily"})
-    if (not state or state["day"] < text) and await evaluate_members(runtime, p, text):
+    due = not state or state["day"] < text or (state["day"] == text and state.get("alerts_of") != key)
+    if due and await evaluate_members(runtime, p, text, key):
         async def done(ctx: Context) -> None:
-            ctx.put(STATE, {"_id": "daily", "day": text})
-        await p.run_unit(_cause(runtime, f"daily:{text}:done", "DailyAlertEvaluation"), done, [(STATE, "daily")])
-        log.info("daily member evaluation done", extra={"day": text})
+            ctx.put(STATE, {"_id": "daily", "day": text, "alerts_of": key})
+        await p.run_unit(_cause(runtime, f"daily:{key}:done", "DailyAlertEvaluation"), done, [(STATE, "daily")])
+        log.info("daily member evaluation done", extra={"day": text, "alerts_of": key})
     if await hold(runtime, "check", max(30.0, 3 * check_every_s)):
         await evaluate_branches(runtime, p, text)
         await leadership.evaluate_all(runtime, p, text)  # committees and secretaries (issue 13)

@@ -19,6 +19,7 @@ embedded documents keyed by their own ids.
 """
 from dataclasses import fields
 
+from services.reporting.domain.alerts import MEMBER_RULES_VERSION
 from services.reporting.domain.contributions import DAY_SERIES, Contribution
 from services.reporting.domain.facts import MemberFacts
 from shared.messaging.unit_of_work import clone
@@ -64,10 +65,11 @@ def member_to_doc(m: MemberFacts, contribution: Contribution, open_alerts: list[
 
 
 def alerts_key(day: str, records_start: str | None) -> str:
-    """What a member's stored `open_alerts` are the alerts of: the day they were evaluated as of
-    and where the records began then (RECORDS_START decides which months count). The alert list
-    takes them as stored when it asks for the same key (queries.member_alerts)."""
-    return f"{day}|{records_start or ''}"
+    """What a member's stored `open_alerts` are the alerts of: the day they were evaluated as of,
+    where the records began then (RECORDS_START decides which months count) and the member rules'
+    version (`alerts.MEMBER_RULES_VERSION`). The alert list takes them as stored when it asks for
+    the same key (queries.member_alerts); the daily pass runs again for a new one (daily.py)."""
+    return f"{day}|{records_start or ''}|{MEMBER_RULES_VERSION}"
 
 
 def listed_alerts(doc: dict | None) -> dict | None:

@@ -56,6 +56,10 @@ def _run(m: MemberFacts, day: str, broken_by, skipped_by=lambda _m: False,
     return count, since
 
 
+# Raise it with any change that makes member_alerts give other alerts for the same facts and day:
+# the alerts reporting stored under the old version are then worked out afresh by the alert list,
+# and the daily pass evaluates every member again at once (adapters/documents.alerts_key).
+MEMBER_RULES_VERSION = 1
 # The facts `member_alerts` weighs (a query reads these alone: not a year of notices and hours)
 MEMBER_ALERT_FACTS = ("branch_id", "registered_on", "died_on", "transfers", "lives_alone", "health", "away",
                       "returns", "exempt", "attendance", "payments", "dues_paid_through", "visits")

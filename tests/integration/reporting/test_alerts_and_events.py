@@ -139,3 +139,45 @@ async def test_a_closed_month_is_published(reporting, rbus, scenario):
     # the month published is the one before today's; its figures are the contract's report
     assert set(report) >= {"members", "participation", "organisational_life", "dues", "volunteer_hours",
                            "notices", "visits", "score", "recommended_stars", "stars"}
+
+
+async def test_the_list_for_today_reads_the_alerts_stored_for_today(reporting, rbus, infra, run_id):
+    """Members whose events come today are evaluated as of today, and their open alerts copied for
+    the alert list (`member_alerts`): the list as of today gives the alerts worked out from the facts
+    reporting holds, for the member who owes and not for the one who paid. A district of its own."""
+    from pymongo import AsyncMongoClient
+
+    from services.reporting.adapters.documents import MEMBER_ALERTS, MEMBERS, facts_from_doc
+    from services.reporting.domain import alerts as al
+    from shared.periods import today
+
+    day = today()
+    start = f"{day.year - (day.month <= 6)}-{(day.month - 7) % 12 + 1:02d}"  # six months before this one
+    months = [f"{y}-{mo:02d}" for y in (int(start[:4]), int(start[:4]) + 1) for mo in range(1, 13)
+              if start <= f"{y}-{mo:02d}" <= day.isoformat()[:7]]
+    branch, owing, paying = uid("b"), uid("m"), uid("m")
+    ids, tree = tree_events([(branch, False, 0)])
+    on = day.isoformat()
+    joined = [{**e, "data": {**e["data"], "profile": {**e["data"]["profile"], "registered_on": f"{start}-01"}}}
+              for e in (registered(owing, branch, on), registered(paying, branch, on))]
+    await publish(rbus, *tree, *joined, paid(paying, branch, months, f"{24 * len(months)}.00", on))
+
+    client = AsyncMongoClient(infra.mongo)
+    db = client[f"t{run_id}r_reporting"]
+    try:
+        async def copied():
+            return await db[MEMBER_ALERTS].find_one({"_id": owing}) and await db[MEMBERS].find_one(
+                {"_id": paying, "facts.payments": {"$ne": {}}})
+        await eventually(copied, 60, 0.2)
+        copy = await db[MEMBER_ALERTS].find_one({"_id": owing})
+        assert copy["alerts_of"].startswith(f"{on}|") and copy["branches"] == [branch]
+        worked_out = {}
+        for member in (owing, paying):
+            facts = facts_from_doc(await db[MEMBERS].find_one({"_id": member}), member)
+            worked_out |= {(x.kind, member): x.to_dict() for x in al.member_alerts(facts, on)}
+        assert ("dues_arrears", owing) in worked_out and ("dues_arrears", paying) not in worked_out
+        listed = await get_alerts(reporting, ids["district"], on)
+        assert {k: {f: v[f] for f in worked_out[k]} for k, v in listed.items() if k in worked_out} == worked_out
+        assert {k for k, v in listed.items() if v["subject_id"] in (owing, paying)} == set(worked_out)
+    finally:
+        await client.close()
