@@ -6,7 +6,8 @@ attendance, payments and notices, that is most of a gigabyte in the reporting pr
 December they read a part at a time (`queries.in_parts`, 1,000 members), with only the facts each
 needs (`subtree_members(..., only=...)`). This reads the same synthetic district both ways in one
 process and prints the time and the process's peak RSS after each (the part-at-a-time read first:
-the peak only ever rises). Then it times the alert list's pass over the members, both ways.
+the peak only ever rises). Then it times the alert list's pass over the members, both ways, and
+remote study with its home-delivery list, both ways.
 
     PYTHONPATH=. .venv/bin/python benchmarks/subtree_read.py [--members 100000]
 (MongoDB from MONGODB_URL, default the local stack; a database of its own, dropped afterwards.)
@@ -19,10 +20,11 @@ import statistics
 import time
 
 from benchmarks.scratch import scratch_db
-from services.reporting import queries
-from services.reporting.adapters.documents import MEMBERS, facts_from_doc
+from services.reporting import queries, study_queries
+from services.reporting.adapters.documents import MEMBERS, ORGS, facts_from_doc
 from services.reporting.domain import alerts as al
 from services.reporting.domain.candidates import merge_rankings, rank_members
+from shared.periods import parse_period
 
 YEAR = 2025
 BRANCHES = 2223
@@ -91,6 +93,26 @@ async def main(members: int) -> None:
         a_, b_ = (statistics.median(v) for v in times.values())
         print(f"alerts over {members:,} members, median of 3: every fact, copied {a_:.1f} s; the facts member_alerts "
               f"weighs, as read {b_:.1f} s ({b_ / a_:.2f}×)")
+
+        # Remote study and its home-delivery list (the dashboard asks for both at every load),
+        # alternately: from every fact (before 4 December), or the facts each weighs
+        await db[ORGS].insert_many([{"_id": "d", "name": "区", "kind": "district", "ancestors": []},
+                                    *({**b, "kind": "branch", "ancestors": ["d"]} for b in branches)])
+        district, period, weighed = await queries.org(db, "d"), parse_period(str(YEAR)), (
+            study_queries.STUDY_FACTS, study_queries.HOME_DELIVERY_FACTS)
+        times = {"every fact": [], "the facts they weigh": []}
+        answers = {}
+        for _ in range(3):
+            for name, facts_read in (("every fact", (None, None)), ("the facts they weigh", weighed)):
+                study_queries.STUDY_FACTS, study_queries.HOME_DELIVERY_FACTS = facts_read
+                t = time.perf_counter()
+                answers[name] = (await study_queries.study(db, district, period, f"{YEAR}-12-31"),
+                                 await study_queries.home_delivery(db, district, period, f"{YEAR}-12-31"))
+                times[name].append(time.perf_counter() - t)
+        assert answers["every fact"] == answers["the facts they weigh"], "the same figures both ways"
+        a_, b_ = (statistics.median(v) for v in times.values())
+        print(f"remote study and home delivery over {members:,} members, median of 3: every fact {a_:.1f} s; "
+              f"the facts they weigh {b_:.1f} s ({b_ / a_:.2f}×)")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from datetime import date
 from services.reporting import activists_queries, funds_queries, grades_queries, leadership_queries, service_queries
 from services.reporting.adapters import figures, org_tree, section_checksums
 from services.reporting.adapters.branch_state import branch_state
-from services.reporting.adapters.documents import AWARDS, MEMBER_ALERTS, MEMBERS, ORGS, alerts_key, facts_from_doc
+from services.reporting.adapters.documents import AWARDS, MEMBER_ALERTS, MEMBERS, ORGS, STINTS, alerts_key, facts_from_doc
 from services.reporting.adapters.figures import DbReader, Key, Reader
 from services.reporting.adapters.leadership_store import LEADERSHIP, TRAINEES
 from services.reporting.domain import alert_list
@@ -170,9 +170,6 @@ async def _branch_reports(reader: Reader, branches: list[dict], period: Period, 
 async def branch_reports(db, org_id: str, period: Period, as_of: date) -> list[dict]:
     o = await org(db, org_id)
     return await _branch_reports(DbReader(db), await org_tree.branches_under(db, o), period, as_of)
-
-
-STINTS = ("branch_id", "registered_on", "transfers", "died_on")  # the facts that say where a member was
 
 
 async def subtree_members(db, branches: list[dict], only: tuple[str, ...] | None = None):

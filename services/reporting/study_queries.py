@@ -2,6 +2,7 @@
 and the members with neither account (送学上门), read from the subtree's members (`branches` index)
 and their study documents (one `$in` query)."""
 from services.reporting.adapters import org_tree
+from services.reporting.adapters.documents import STINTS
 from services.reporting.domain import standing
 from services.reporting.domain import study as dom
 from services.reporting.domain.report import reading_day
@@ -9,13 +10,19 @@ from services.reporting.study import STUDY
 from shared.periods import Period
 
 
-async def _members(db, branches: list[dict], day: str):
+# The facts each read weighs (a member's year of notices and payments is most of a document):
+# where the member was, attendance by mode; for the home-delivery list, their standing and names.
+STUDY_FACTS = (*STINTS, "attendance")
+HOME_DELIVERY_FACTS = (*STUDY_FACTS, "name", "specialist_id", "away", "returns", "exempt")
+
+
+async def _members(db, branches: list[dict], day: str, only: tuple[str, ...] | None):
     """(facts, branch, study document) of each of the subtree's members registered on `day`, a part
     at a time (a district's are not held at once): one `$in` query for each part's documents."""
     from services.reporting.queries import in_parts, subtree_members  # queries.py imports the modules beside it
 
     names = {b["_id"]: b for b in branches}
-    async for part in in_parts(subtree_members(db, branches) if branches else _none()):
+    async for part in in_parts(subtree_members(db, branches, only=only) if branches else _none()):
         found = [(f, s.branch_id) for f in part if (s := f.stint_on(day)) is not None and s.branch_id in names]
         docs = {d["_id"]: d async for d in db[STUDY].find({"_id": {"$in": [f.member_id for f, _ in found]}})}
         for f, b in found:
@@ -31,7 +38,7 @@ async def study(db, org: dict, period: Period, as_of: str) -> dict:
     day = reading_day(period, as_of)
     branches = await org_tree.branches_under(db, org)
     per: dict[str, dict] = {b["_id"]: dict.fromkeys(dom.COUNTS, 0) for b in branches}
-    async for f, b, doc in _members(db, branches, day):
+    async for f, b, doc in _members(db, branches, day, STUDY_FACTS):
         per[b] = dom.add(per[b], dom.member_figures(f, doc, period, day))
     total = dict.fromkeys(dom.COUNTS, 0)
     for c in per.values():
@@ -48,7 +55,7 @@ async def home_delivery(db, org: dict, period: Period, as_of: str) -> dict:
     branches = await org_tree.branches_under(db, org)
     names = {b["_id"]: b["name"] for b in branches}
     rows = []
-    async for f, b, doc in _members(db, branches, day):
+    async for f, b, doc in _members(db, branches, day, HOME_DELIVERY_FACTS):
         figures = dom.member_figures(f, doc, period, day)
         if figures["with_neither"]:
             rows.append({"member_id": f.member_id, "name": f.name, "branch_id": b, "branch_name": names[b],

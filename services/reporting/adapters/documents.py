@@ -36,6 +36,7 @@ STATE = "state"  # small documents: the daily evaluation's last day
 MEMBER_ALERTS = "member_alerts"  # a member's open alerts as stored in `members`, for the alert list
 
 _FACTS = [f.name for f in fields(MemberFacts) if f.name != "member_id"]
+STINTS = ("branch_id", "registered_on", "transfers", "died_on")  # the facts that say where a member was
 
 
 def facts_from_doc(doc: dict | None, member_id: str, copy: bool = True) -> MemberFacts:

@@ -92,3 +92,42 @@ async def test_the_alert_list_takes_the_alerts_stored_for_its_day_and_works_out_
     names = {name async for _x, name in queries.member_alerts(db, await queries.org_tree.branches_under(
         db, await queries.org(db, "b2")), DAY)}
     assert names == {"m2", "m4"}
+
+
+async def test_remote_study_and_home_delivery_read_the_facts_they_weigh_alone(store, monkeypatch):
+    """Both read only some facts of each member (study_queries.STUDY_FACTS, HOME_DELIVERY_FACTS):
+    the same figures and rows as from every fact, for members away, exempt, transferred, with and
+    without accounts."""
+    from services.reporting import study_queries
+    from services.reporting.study import STUDY
+    from shared.periods import parse_period
+
+    db = store.db
+    await setup(db)
+    await db[ORGS].insert_many([
+        {"_id": "d", "name": "区", "kind": "district", "ancestors": []},
+        {"_id": "b1", "name": "一支部", "kind": "branch", "ancestors": ["d"]},
+        {"_id": "b2", "name": "二支部", "kind": "branch", "ancestors": ["d"]}])
+    attended = {f"a{k}": {"held_on": f"2026-0{k}-10", "kind": "themed_party_day", "status": "present",
+                          "mode": mode} for k, mode in ((1, "in_person"), (2, "home_delivery"), (3, "remote"))}
+    notices = {f"n{k}": {"addressed_on": "2026-02-01", "acked_on": None} for k in range(5)}
+    await db[MEMBERS].insert_many([
+        _member("m1", "b1", attendance=attended, notices=notices, specialist_id="s-1"),
+        _member("m2", "b1", away=[{"from": "2026-03-01", "until": None, "location": "海南三亚"}], attendance=attended),
+        _member("m3", "b2", exempt=[{"from": "2026-02-01", "until": None, "reason": "illness"}], specialist_id="s-2"),
+        _member("m4", "b2", transfers=[{"on": "2026-04-01", "from_branch_id": "b2", "to_branch_id": "b1"}],
+                attendance=attended)])
+    await db[MEMBERS].update_one({"_id": "m4"}, {"$set": {"branches": ["b1", "b2"]}})
+    await db[STUDY].insert_one({"_id": "m1", "accounts": {"xuexi|2026-01-02": {
+        "platform": "xuexi", "has_account": True, "on": "2026-01-02"}}, "use": {}})
+    district, period = await queries.org(db, "d"), parse_period("2026")
+
+    async def both():
+        return (await study_queries.study(db, district, period, DAY),
+                await study_queries.home_delivery(db, district, period, DAY))
+    weighed = await both()
+    monkeypatch.setattr(study_queries, "STUDY_FACTS", None)  # every fact
+    monkeypatch.setattr(study_queries, "HOME_DELIVERY_FACTS", None)
+    assert await both() == weighed
+    statuses = {r["member_id"]: r["status"] for r in weighed[1]["members"]}
+    assert statuses == {"m2": "away", "m3": "exempt", "m4": "resident"} and weighed[1]["reached"] == 2
