@@ -21,7 +21,7 @@ from services.reporting.domain import days as d
 from services.reporting.domain import standing
 from services.reporting.domain.candidates import merge_rankings, rank_branches, rank_members
 from services.reporting.domain.report import build, reading_day
-from services.reporting.domain.volunteer import as_hours, team_hundredths
+from services.reporting.domain.volunteer import as_hours, by_team
 from services.reporting.grades import GRADES
 from services.reporting.section_cache import SECTIONS
 from services.reporting.service_requests import REQUESTS
@@ -369,15 +369,12 @@ async def member(db, member_id: str, as_of: date) -> dict | None:
 
 
 async def volunteer_hours(db, org_id: str, period: Period, as_of: date) -> dict:
-    """The subtree's volunteer hours of a period by team (the report's `volunteer_hours`, split)."""
+    """The subtree's volunteer hours of a period by team (the report's `volunteer_hours`, split),
+    from the organisation's figures, as the report reads them."""
     o = await org(db, org_id)
-    branches = await org_tree.branches_under(db, o)
     day = reading_day(period, as_of.isoformat())
-    ids, hundredths = {b["_id"] for b in branches}, Counter()
-    if branches:
-        async for part in in_parts(subtree_members(db, branches, only=(*STINTS, "hours"))):
-            hundredths.update(team_hundredths(part, ids, period, day))
-    return {"org_id": org_id, "period": period.text, "as_of": day, "by_team": as_hours(hundredths)}
+    sums = await figures.org_sums(DbReader(db), o["_id"], period, day)
+    return {"org_id": org_id, "period": period.text, "as_of": day, "by_team": as_hours(by_team(sums.period))}
 
 
 async def tree(db) -> list[dict]:

@@ -15,6 +15,7 @@ from functools import lru_cache
 from services.reporting.domain import days as d
 from services.reporting.domain.days import Interval
 from services.reporting.domain.facts import MemberFacts
+from services.reporting.domain.volunteer import team_counter
 from shared.contracts.codes import ORG_LIFE_KINDS
 from shared.periods import parse_period
 from shared.rules.org_life import DEFAULT_RULES, Requirement
@@ -135,6 +136,7 @@ def member_contribution(m: MemberFacts, *, records_start=UNSET) -> Contribution:
         if s:
             for p in d.periods_of(h["on"]):
                 b.point(p, s.branch_id, h["on"], "hours", h["hundredths"])
+                b.point(p, s.branch_id, h["on"], team_counter(h.get("team")), h["hundredths"])
     for notice_id, n in m.notices.items():
         if not requires_ack(notice_id, n):
             continue

@@ -6,7 +6,8 @@ from services.reporting.domain import alert_list
 from services.reporting.domain.alerts import BranchState, branch_alerts, member_alerts
 from services.reporting.domain.facts import MemberFacts
 from services.reporting.domain.standing import dues_standing, status
-from services.reporting.domain.volunteer import NO_TEAM, as_hours, team_hundredths
+from services.reporting.domain.contributions import member_contribution
+from services.reporting.domain.volunteer import NO_TEAM, as_hours, by_team
 from shared.periods import parse_period
 
 pytestmark = pytest.mark.unit
@@ -70,16 +71,27 @@ def test_status_of_the_day():
 
 
 def test_volunteer_hours_by_team_count_for_the_branch_of_the_day():
+    """By team, from the figures the members' contributions add to each branch (`hours@<team>`
+    beside `hours`), as an organisation's figures sum its branches' up to the reading day."""
     a = member("a", hours={"h1": {"on": "2025-03-01", "hundredths": 250, "team": "义务血压站"},
                            "h2": {"on": "2025-04-01", "hundredths": 1000, "team": "爱心义剪"},
                            "h3": {"on": "2026-01-02", "hundredths": 100, "team": "爱心义剪"}},
                transfers=[{"on": "2025-03-15", "from_branch_id": "b", "to_branch_id": "elsewhere"}])
     b = member("b", hours={"h4": {"on": "2025-05-01", "hundredths": 750, "team": "义务血压站"},
-                           "h5": {"on": "2025-05-02", "hundredths": 50}})
-    year = parse_period("2025")
-    assert as_hours(team_hundredths([a, b], {"b"}, year, "2025-12-31")) == {
-        "义务血压站": "10", NO_TEAM: "0.5"}  # a's April hours were for the branch a moved to
-    assert as_hours(team_hundredths([a, b], {"b", "elsewhere"}, parse_period("2025-Q2"), "2025-04-30")) == {"爱心义剪": "10"}
-    in_parts = team_hundredths([a], {"b"}, year, "2025-12-31")
-    in_parts.update(team_hundredths([b], {"b"}, year, "2025-12-31"))  # a subtree read a part at a time
-    assert in_parts == team_hundredths([a, b], {"b"}, year, "2025-12-31")
+                           "h5": {"on": "2025-05-02", "hundredths": 50},
+                           "h6": {"on": "2025-06-01", "hundredths": 25, "team": "a.b $c 🙂"}})
+
+    def counters(branches: set[str], period: str, day: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for m in (a, b):
+            for (series, branch, when), fields in member_contribution(m, records_start=None).items():
+                if series == period and branch in branches and when <= day:
+                    for name, n in fields.items():
+                        out[name] = out.get(name, 0) + n
+        return out
+    year = counters({"b"}, "2025", "2025-12-31")
+    assert as_hours(by_team(year)) == {
+        "a.b $c 🙂": "0.25", "义务血压站": "10", NO_TEAM: "0.5"}  # a's April hours were for the branch a moved to
+    assert sum(by_team(year).values()) == year["hours"]  # the report's volunteer hours, split
+    assert all("." not in name and not name.startswith("$") for name in year)  # field names
+    assert as_hours(by_team(counters({"b", "elsewhere"}, "2025-Q2", "2025-04-30"))) == {"爱心义剪": "10"}
