@@ -28,7 +28,7 @@ from datetime import date, timedelta
 
 from pymongo import AsyncMongoClient
 
-from services.reporting import queries, sections_refresh
+from services.reporting import queries, sections_refresh, study_queries
 from services.reporting.adapters.documents import (
     FIGURES, MEMBER_ALERTS, MEMBERS, ORG_TOTALS, ORGS, alerts_key, figures_id, figures_year, listed_alerts,
     member_to_doc, setup,
@@ -344,6 +344,10 @@ async def main() -> None:
                 await timed(f"volunteer hours {what}", lambda o=org: queries.volunteer_hours(
                     db, o, parse_period("2026"), as_of), 2)
                 await timed(f"candidates {what}", lambda o=org: queries.candidates(db, o, 2026, as_of), 2)
+                doc, year = await queries.org(db, org), parse_period("2026")  # the dashboard asks both at every load
+                await timed(f"remote study {what}", lambda d=doc: study_queries.study(db, d, year, as_of.isoformat()), 2)
+                await timed(f"home delivery {what}", lambda d=doc: study_queries.home_delivery(
+                    db, d, year, as_of.isoformat()), 2)
     finally:
         if not (args.keep or args.reuse):
             await client.drop_database(name)
