@@ -1,10 +1,17 @@
 """A subtree's members read from a database of its own: the whole district (every member, the
 collection read through) and a part of it (its branches, by index) give the members of the day's
-branches alone; a member in no branch is read through at the district and kept by no one."""
+branches alone; a member in no branch is read through at the district and kept by no one. The
+alert list, remote study and home delivery over them."""
 import pytest
 
-from services.reporting import queries
-from services.reporting.adapters.documents import MEMBERS, ORGS, setup
+from services.reporting import queries, study_queries
+from services.reporting.adapters.documents import (
+    MEMBER_ALERTS, MEMBERS, ORGS, alerts_key, facts_from_doc, listed_alerts, member_to_doc, setup,
+)
+from services.reporting.domain import alerts as al
+from services.reporting.settings import records_start
+from services.reporting.study import STUDY
+from shared.periods import parse_period
 
 pytestmark = pytest.mark.integration
 DAY = "2026-06-30"
@@ -14,6 +21,16 @@ def _member(member_id: str, branch: str | None, **facts) -> dict:
     return {"_id": member_id, "branches": [branch] if branch else [],
             "facts": {"name": member_id, "branch_id": branch, "registered_on": "2026-01-05" if branch else None,
                       "transfers": [], **facts}}
+
+
+async def _two_branches(db):
+    """A district of two branches, in a database set up as reporting sets up its own."""
+    await setup(db)
+    await db[ORGS].insert_many([
+        {"_id": "d", "name": "区", "kind": "district", "ancestors": []},
+        {"_id": "b1", "name": "一支部", "kind": "branch", "ancestors": ["d"]},
+        {"_id": "b2", "name": "二支部", "kind": "branch", "ancestors": ["d"]}])
+    return db
 
 
 async def test_the_whole_district_and_a_part_of_it_read_their_branches_members(store):
@@ -50,16 +67,7 @@ async def test_the_alert_list_takes_the_alerts_stored_for_its_day_and_works_out_
     by that day, and copied for the list. Asked for that day, the list reads the copies (a member
     whose copy was emptied shows none); asked for another, it works every member's out from the
     facts."""
-    from services.reporting.adapters.documents import MEMBER_ALERTS, alerts_key, facts_from_doc, listed_alerts, member_to_doc
-    from services.reporting.domain import alerts as al
-    from services.reporting.settings import records_start
-
-    db = store.db
-    await setup(db)
-    await db[ORGS].insert_many([
-        {"_id": "d", "name": "区", "kind": "district", "ancestors": []},
-        {"_id": "b1", "name": "一支部", "kind": "branch", "ancestors": ["d"]},
-        {"_id": "b2", "name": "二支部", "kind": "branch", "ancestors": ["d"]}])
+    db = await _two_branches(store.db)
     paid = {"p": {"months": [f"2026-{m:02d}" for m in range(1, 7)], "cents": 2400, "paid_on": "2026-01-05"}}
     docs = [_member("m1", "b1"), _member("m2", "b2"), _member("m3", "b1", payments=paid), _member("m4", "b2")]
     for doc in docs:
@@ -98,16 +106,7 @@ async def test_remote_study_and_home_delivery_read_the_facts_they_weigh_alone(st
     """Both read only some facts of each member (study_queries.STUDY_FACTS, HOME_DELIVERY_FACTS):
     the same figures and rows as from every fact, for members away, exempt, transferred, with and
     without accounts."""
-    from services.reporting import study_queries
-    from services.reporting.study import STUDY
-    from shared.periods import parse_period
-
-    db = store.db
-    await setup(db)
-    await db[ORGS].insert_many([
-        {"_id": "d", "name": "区", "kind": "district", "ancestors": []},
-        {"_id": "b1", "name": "一支部", "kind": "branch", "ancestors": ["d"]},
-        {"_id": "b2", "name": "二支部", "kind": "branch", "ancestors": ["d"]}])
+    db = await _two_branches(store.db)
     attended = {f"a{k}": {"held_on": f"2026-0{k}-10", "kind": "themed_party_day", "status": "present",
                           "mode": mode} for k, mode in ((1, "in_person"), (2, "home_delivery"), (3, "remote"))}
     notices = {f"n{k}": {"addressed_on": "2026-02-01", "acked_on": None} for k in range(5)}
