@@ -6,8 +6,8 @@ projections pipeline (`Pipeline.run_unit`), each committed in one transaction wi
 from the day, so a crash or a second run the same day announces nothing twice.
 
 Several instances of reporting may run at once: a lease (`shared.messaging.leases`) decides
-which one runs a day's member pass (`daily:<alerts_key>`, renewed at every page; if its holder dies,
-another instance takes it over once it expires) and which one runs the periodic checks of
+which one runs a day's member pass (`daily:<alerts_key>`, renewed at every page; if its holder
+dies, another instance takes it over once it expires) and which one runs the periodic checks of
 branches and closed months (`check`).
 """
 import asyncio
@@ -56,12 +56,11 @@ def _cause(runtime: Runtime, id: str, type_: str) -> Envelope:
                     source=f"sunsetred-{runtime.service}", data={})
 
 
-async def evaluate_members(runtime: Runtime, p: Pipeline, day: str, key: str | None = None) -> bool:
+async def evaluate_members(runtime: Runtime, p: Pipeline, day: str, key: str) -> bool:
     """Every member as of `day`, in pages by `_id`, while this instance holds the pass's lease.
     `key`: what the pass stores the members' alerts for (`alerts_key`: the day, where the records
     begin and the rules' version), naming its lease and units, so that a pass for a new key runs
     again on the same day. Returns whether the pass went through every member."""
-    key = key or alerts_key(day, records_start())
     update = MemberUpdater(emit_alerts=True)
     last = ""
     while True:
