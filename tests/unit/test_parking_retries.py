@@ -7,11 +7,10 @@ from shared.messaging.parking import FIRST_RETRY_S, Retries
 
 pytestmark = pytest.mark.unit
 
-NOW = datetime.now(timezone.utc)
-
-
 def outline(_id: str, key: str, parked_ago_s: float = 1.0) -> dict:
-    return {"_id": _id, "key": key, "parked_at": NOW - timedelta(seconds=parked_ago_s)}
+    # Parked a moment ago now, not when the module was imported: a suite that runs this test
+    # long after collecting it (the whole suite, end-to-end tests first) would find it expired.
+    return {"_id": _id, "key": key, "parked_at": datetime.now(timezone.utc) - timedelta(seconds=parked_ago_s)}
 
 
 def ids(outlines: list[dict]) -> list[str]:
