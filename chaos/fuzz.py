@@ -28,6 +28,8 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
+from aiokafka.errors import KafkaError
+
 from chaos.observe import Log
 from chaos.stream import Publisher
 from shared.contracts.parsing import NotEnvelope, parse
@@ -50,6 +52,7 @@ class Sent:
     partition: int = -1
     offset: int = -1
     refused: str | None = None  # the broker would not take it (it never reached a service)
+    unsent: str | None = None  # the suite's own publisher failed to send it: nothing was tested
     type: str | None = None  # the message type the service sees, if it sees one
 
 
@@ -62,6 +65,7 @@ class Account:
     accepted: int = 0
     repeated: int = 0  # a repeated id, answered by its first copy
     refused: list = field(default_factory=list)  # by the broker itself: never reached a service
+    unsent: list = field(default_factory=list)  # the suite failed to send them (finding 34): a failure
     unanswered: list = field(default_factory=list)
     without_reason: list = field(default_factory=list)
     reasons: Counter = field(default_factory=Counter)
@@ -72,7 +76,7 @@ class Account:
         return {"sent": self.sent, "rejected": self.rejected, "dead_lettered": self.dead_lettered,
                 "accepted": self.accepted, "repeated_id": self.repeated, "unanswered": len(self.unanswered),
                 "without_reason": len(self.without_reason), "refused_by_broker": len(self.refused),
-                "examples_refused": self.refused[:5], "reasons": dict(self.reasons),
+                "examples_refused": self.refused[:5], "unsent": len(self.unsent), "examples_unsent": self.unsent[:5], "reasons": dict(self.reasons),
                 "dlq_reasons": dict(self.dlq_reasons), "by_kind": dict(self.by_kind), "seconds": self.seconds,
                 "unanswered_by_type": dict(Counter(str(u.get("type")) for u in self.unanswered)),
                 "examples_unanswered": self.unanswered[:200], "examples_without_reason": self.without_reason[:10]}
@@ -425,8 +429,10 @@ async def send(fuzzer: Fuzzer, publisher: Publisher, log: Log) -> list[Sent]:
         chunk = msgs[start:start + 500]
         positions, _ = await publisher.send([(t, k, v) for t, _, k, v in chunk])
         for s, pos in zip(sent[start:start + 500], positions):
-            if isinstance(pos, BaseException):
+            if isinstance(pos, KafkaError):
                 s.refused = f"{type(pos).__name__}: {pos}"[:300]
+            elif isinstance(pos, BaseException):  # not the broker's answer: the suite's own fault
+                s.unsent = f"{type(pos).__name__}: {pos}"[:300]
             else:
                 s.partition, s.offset = pos
     return sent
@@ -441,8 +447,9 @@ def account(sent: list[Sent], log: Log) -> Account:
             dead_ids.add(s.id)
     first: dict[str, Sent] = {}
     for s in sent:
-        if s.refused:
-            a.refused.append({"topic": s.topic, "kind": s.kind, "error": s.refused})
+        if s.refused or s.unsent:
+            (a.refused if s.refused else a.unsent).append({"topic": s.topic, "kind": s.kind,
+                                                            "error": s.refused or s.unsent})
             continue
         d = log.dead.get((s.topic, s.partition, s.offset))
         if d is not None:

@@ -294,6 +294,9 @@ class Suite:
             if account.unanswered:
                 res.problems.append(f"fuzz: {len(account.unanswered)} messages neither answered nor dead-lettered, "
                                     f"e.g. {account.unanswered[:3]}")
+            if account.unsent:
+                res.problems.append(f"fuzz: {len(account.unsent)} messages the suite failed to send, "
+                                    f"e.g. {account.unsent[:3]}")
             if account.without_reason:
                 res.problems.append(f"fuzz: {len(account.without_reason)} answers without a reason, "
                                     f"e.g. {account.without_reason[:3]}")

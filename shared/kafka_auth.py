@@ -285,7 +285,11 @@ class Senders:
     def _credentials(self, principal: str) -> Credentials | None:
         if principal not in self._creds:
             path = self.secrets / f"{principal}.properties" if self.secrets else None
-            self._creds[principal] = load_credentials(path) if path and path.is_file() else None
+            try:
+                found = path is not None and path.is_file()
+            except (OSError, ValueError):  # a name no file can have: too long, or with a NUL byte
+                found = False
+            self._creds[principal] = load_credentials(path) if found else None
         return self._creds[principal]
 
     def principal_for(self, topic: str, value: bytes | None) -> str | None:

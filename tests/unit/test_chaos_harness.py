@@ -1,5 +1,6 @@
 """The fault-injection suite's own logic, without a stack: renaming runs, canonical event
 identities, the fuzz account, the gateway's fates, and the refusal to touch the default stack."""
+import asyncio
 import json
 from pathlib import Path
 
@@ -133,6 +134,31 @@ def test_every_fuzzed_message_is_accounted_for():
     assert (a.dead_lettered, a.rejected, a.repeated, a.accepted) == (1, 1, 1, 1)
     assert [u["kind"] for u in a.unanswered] == ["big"]
     assert [w["id"] for w in a.without_reason] == ["z"]
+
+
+def test_a_message_the_suite_failed_to_send_is_a_failure_not_a_refusal():
+    """Finding 34: 93 fuzzed messages of a full run were never sent (the suite's publisher failed on
+    their `source`) and were counted as refused by the broker. A broker's refusal (a KafkaError)
+    stays a refusal; anything else is the suite's own failure, listed apart."""
+    from aiokafka.errors import MessageSizeTooLargeError
+
+    from chaos import fuzz
+
+    class Publisher:
+        async def send(self, records):
+            return [MessageSizeTooLargeError(), OSError(36, "File name too long"), (0, 7)], 0
+
+    class One:
+        def messages(self):
+            return [(MEMBERS_COMMANDS, "big", b"k", b"{}"), (MEMBERS_COMMANDS, "unicode", b"k", b"{}"),
+                    (MEMBERS_COMMANDS, "not_json", b"k", b"x")]
+    log = Log("unused")
+    sent = asyncio.run(fuzz.send(One(), Publisher(), log))
+    log.dead[(MEMBERS_COMMANDS, 0, 7)] = DeadLetter("members.commands.dlq", None, "d", {
+        "x-dlq-reason": "not_envelope", "x-dlq-error": "not JSON"})
+    a = account(sent, log)
+    assert [r["kind"] for r in a.refused] == ["big"] and [u["kind"] for u in a.unsent] == ["unicode"]
+    assert a.dead_lettered == 1 and a.table()["unsent"] == 1
 
 
 def test_fuzzed_messages_are_of_every_kind_and_the_same_for_a_seed():

@@ -169,3 +169,19 @@ def test_a_keys_records_keep_their_order_across_senders_without_holding_up_other
         await asyncio.gather(*sent)
 
     asyncio.run(scenario())
+
+
+def test_a_command_whose_source_no_file_can_be_named_goes_out_as_the_fallback(tmp_path):
+    """Finding 34: the fuzz's `source` of 128 Chinese characters (384 bytes) made the publisher's
+    look-up of its credentials fail (`File name too long`), so the command was never sent; a NUL
+    byte likewise. Such a source has no credentials: the fallback sends it, and the platform
+    answers it `not_allowed`."""
+    import json
+
+    from shared.kafka_auth import Senders
+
+    senders = Senders("127.0.0.1:1", "", fallback="chaos-fuzz")
+    senders.secrets = tmp_path
+    for source in ("党" * 128, "a\x00b", "x" * 300):
+        value = json.dumps({"source": source}).encode()
+        assert senders.principal_for("members.commands", value) == "chaos-fuzz"
