@@ -104,10 +104,17 @@ install() { install_kafka; install_secantus; }
 
 alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-wait_for() {  # wait_for <what> <seconds> <command...>
+wait_for() {  # [WAIT_PID=<pidfile> WAIT_LOG=<log>] wait_for <what> <seconds> <command...>
+  # With WAIT_PID, a process that exits while it starts (a port taken) is said at once, with the
+  # first errors of its log, instead of after the whole wait.
   local what="$1" limit="$2"; shift 2
   local start=$SECONDS
   until "$@" >/dev/null 2>&1; do
+    if [[ -n "${WAIT_PID:-}" ]] && ! alive "$WAIT_PID"; then
+      log "$what exited while starting${WAIT_LOG:+ (its log: $WAIT_LOG)}"
+      if [[ -n "${WAIT_LOG:-}" ]]; then grep -m3 -E "ERROR|Exception" "$WAIT_LOG" >&2 || true; fi
+      return 1
+    fi
     if (( SECONDS - start > limit )); then log "$what did not come up in ${limit}s"; return 1; fi
     sleep 0.5
   done
@@ -161,7 +168,7 @@ start_kafka() {
     log "giving the super user its SCRAM credentials (a one-off start with a setup listener on :$setup)"
     kafka_properties "$dir/server.properties" "$setup"
     launch_kafka
-    wait_for "Kafka's setup listener" "$KAFKA_START_WAIT" "$PY" -m shared.infra.kafka_acls admin-scram --dir "$KAFKA_SECRETS_DIR" \
+    WAIT_PID="$pid" WAIT_LOG="$dir/logs/kafka.log" wait_for "Kafka's setup listener" "$KAFKA_START_WAIT" "$PY" -m shared.infra.kafka_acls admin-scram --dir "$KAFKA_SECRETS_DIR" \
       --bootstrap "127.0.0.1:$setup"
     stop_pidfiles "$pid"
     kafka_properties "$dir/server.properties"
@@ -190,7 +197,7 @@ infra() {
   start_kafka
   start_secantus
   wait_for SecantusDB 60 "$PY" -m shared.infra.probe mongo
-  wait_for Kafka "$KAFKA_START_WAIT" "$PY" -m shared.infra.probe kafka
+  WAIT_PID="$DATA/run/kafka.pid" WAIT_LOG="$DATA/kafka/logs/kafka.log" wait_for Kafka "$KAFKA_START_WAIT" "$PY" -m shared.infra.probe kafka
   "$PY" -m shared.infra.kafka_acls apply --dir "$KAFKA_SECRETS_DIR" --bootstrap "$KAFKA_BOOTSTRAP_SERVERS" \
     --prefix "${TOPIC_PREFIX:-}"
   "$PY" -m shared.infra.topics
@@ -318,7 +325,8 @@ case "${1:-}" in
   down) down ;;
   status) status ;;
   stop-kafka) stop_pidfiles "$DATA/run/kafka.pid" ;;
-  start-kafka) start_kafka; wait_for Kafka "$KAFKA_START_WAIT" "$PY" -m shared.infra.probe kafka ;;
+  start-kafka) start_kafka; WAIT_PID="$DATA/run/kafka.pid" WAIT_LOG="$DATA/kafka/logs/kafka.log" \
+                 wait_for Kafka "$KAFKA_START_WAIT" "$PY" -m shared.infra.probe kafka ;;
   stop-mongo) stop_pidfiles "$DATA/run/secantus.pid" ;;
   start-mongo) start_secantus; wait_for SecantusDB 60 "$PY" -m shared.infra.probe mongo ;;
   stop-services) stop_services ;;
