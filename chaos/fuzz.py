@@ -76,7 +76,8 @@ class Account:
         return {"sent": self.sent, "rejected": self.rejected, "dead_lettered": self.dead_lettered,
                 "accepted": self.accepted, "repeated_id": self.repeated, "unanswered": len(self.unanswered),
                 "without_reason": len(self.without_reason), "refused_by_broker": len(self.refused),
-                "examples_refused": self.refused[:5], "unsent": len(self.unsent), "examples_unsent": self.unsent[:5], "reasons": dict(self.reasons),
+                "examples_refused": self.refused[:5], "unsent": len(self.unsent),
+                "examples_unsent": self.unsent[:5], "reasons": dict(self.reasons),
                 "dlq_reasons": dict(self.dlq_reasons), "by_kind": dict(self.by_kind), "seconds": self.seconds,
                 "unanswered_by_type": dict(Counter(str(u.get("type")) for u in self.unanswered)),
                 "examples_unanswered": self.unanswered[:200], "examples_without_reason": self.without_reason[:10]}

@@ -1,12 +1,13 @@
 """Read side of the service layer: reports, alerts, candidates and the dashboard's series.
 
-Reports read only the precomputed figures (adapters/figures.py): three documents by `_id` per
-organisation. Alerts, candidates and member lists, which list members, read the facts of the
-subtree's members through the `branches` index, and derive everything as of the day asked.
+Reports and volunteer hours by team read only the precomputed figures (adapters/figures.py):
+three documents by `_id` per organisation. Candidates and member lists, which list members, read
+the facts of the subtree's members through the `branches` index, and derive everything as of the
+day asked; the alert list reads the members' alerts stored for that day, and works out the others
+(`member_alerts`).
 """
 import asyncio
 import time
-from collections import Counter
 from datetime import date
 
 from services.reporting import activists_queries, funds_queries, grades_queries, leadership_queries, service_queries

@@ -8,7 +8,6 @@ from services.reporting.domain.facts import MemberFacts
 from services.reporting.domain.standing import dues_standing, status
 from services.reporting.domain.contributions import member_contribution
 from services.reporting.domain.volunteer import NO_TEAM, as_hours, by_team
-from shared.periods import parse_period
 
 pytestmark = pytest.mark.unit
 
