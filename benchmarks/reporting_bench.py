@@ -40,8 +40,8 @@ from services.reporting.domain.contributions import DAY_SERIES, ledger_contribut
 from services.reporting.domain.facts import MemberFacts
 from services.reporting.domain.report import settings_key
 from services.reporting.section_cache import SECTIONS
-from shared.messaging.mongo_uow import MongoStore
 from services.reporting.settings import records_start
+from shared.messaging.mongo_uow import MongoStore
 from shared.periods import parse_period
 
 EVALUATED_ON = "2026-11-30"  # the day the members' stored alerts are of, and the reports' as-of
@@ -329,8 +329,9 @@ async def main() -> None:
             alerts = await timed("alerts branch", lambda: queries.alerts(db, branch, as_of), runs)
             listed = await timed("members branch", lambda: queries.members_of(db, branch, as_of.isoformat()), runs)
             print(f"  → {len(alerts)} alerts, {len(listed)} members in {branch}")
-            # What a district official's dashboard and lists ask of the whole subtree: each reads every
-            # member once (a stream since 4 December, never held: services/reporting/README.md)
+            # What a district official's dashboard and lists ask of the whole subtree: the alerts stored
+            # for the day and the hours by team read what is kept; the others read every member once
+            # (a stream, never held: services/reporting/README.md)
             for org, what in ((community, "community"), (district, "district")):
                 # as of the day the members' alerts were evaluated (stored), and of the day before
                 # (worked out from every member's facts: a day in the past, or today before the daily pass)

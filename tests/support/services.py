@@ -53,6 +53,11 @@ class ServiceProcess:
         (ARTIFACTS / "logs").mkdir(parents=True, exist_ok=True)
         self.log_path = ARTIFACTS / "logs" / f"{prefix.strip('.')}-{instance or name}.log"
 
+    @property
+    def database(self) -> str:
+        """The name of the database this process writes (its DATABASE_PREFIX and the service)."""
+        return self.env["DATABASE_PREFIX"] + self.name
+
     def start(self) -> "ServiceProcess":
         if self.secrets is not None:
             secure(self.bootstrap, self.secrets, self.prefix)

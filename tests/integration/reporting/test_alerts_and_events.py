@@ -141,7 +141,7 @@ async def test_a_closed_month_is_published(reporting, rbus, scenario):
                            "notices", "visits", "score", "recommended_stars", "stars"}
 
 
-async def test_the_list_for_today_reads_the_alerts_stored_for_today(reporting, rbus, infra, run_id):
+async def test_the_list_for_today_reads_the_alerts_stored_for_today(reporting, rbus, infra):
     """Members whose events come today are evaluated as of today, and their open alerts copied for
     the alert list (`member_alerts`): the list as of today gives the alerts worked out from the facts
     reporting holds, for the member who owes and not for the one who paid. A district of its own."""
@@ -163,7 +163,7 @@ async def test_the_list_for_today_reads_the_alerts_stored_for_today(reporting, r
     await publish(rbus, *tree, *joined, paid(paying, branch, months, f"{24 * len(months)}.00", on))
 
     client = AsyncMongoClient(infra.mongo)
-    db = client[f"t{run_id}r_reporting"]
+    db = client[reporting.database]
     try:
         async def copied():
             return await db[MEMBER_ALERTS].find_one({"_id": owing}) and await db[MEMBERS].find_one(
