@@ -2,6 +2,7 @@
 
 Pure: the store and the relay are in memory; the real unit of work stages the writes.
 """
+import asyncio
 import json
 import logging
 from collections import defaultdict
@@ -307,3 +308,30 @@ def test_a_reservation_counts_once_its_message_is_kept():
     uow.reserve(7)
     uow.commit_message()
     assert uow.size() == 7
+
+
+async def test_the_timer_sweep_of_held_commands_stands_aside_while_this_process_runs_batches():
+    """Every batch retries the held commands at its end; a sweep beside it retried the same ones and
+    one of the two lost the race (a batch of 2,000 records run again)."""
+    p = Pipeline(name="commands", service="test", store=FakeStore(), relay=FakeRelay(), handlers={},
+                 mode="commands", source="sunsetred-test", events_topic="test.events", reference_wait_s=600)
+    swept: list[str] = []
+
+    async def retry_parked(_uow, _just_parked):
+        swept.append("swept")
+        return False
+
+    release = asyncio.Event()
+
+    async def batch(_records):
+        await release.wait()
+
+    p._retry_parked, p._in_batches = retry_parked, batch
+    running = asyncio.create_task(p.process([]))
+    await asyncio.sleep(0)
+    await p.sweep_parked()
+    assert swept == []  # a batch is under way: it retries them at its end
+    release.set()
+    await running
+    await p.sweep_parked()
+    assert swept == ["swept"]  # none under way: the sweep is what retries them now
