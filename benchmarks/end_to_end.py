@@ -547,11 +547,13 @@ async def run_platform(path: Path, mode: str, kafka: str, mongo: str, extra_env:
             f"(published in {run['published_seconds'] or 0:.1f}s); waiting for lag 0, backlog 0 and the report")
         done = await caught_up(platform, want, started, wait_s)
         sampler.mark()
+        # The profiles cover what the clock measures, as the CPU seconds do: not the worker's sends
+        # that go on until the platform is at rest.
+        profiles = stop_py_spy(spies)
         rest = await at_rest(platform, started, settle_s) if settle_s else None
         async with httpx.AsyncClient(timeout=10, headers=platform.headers) as http:
             final = await _report(http, platform.urls["reporting"], want)
         final_differs = _differs(final, want)
-        profiles = stop_py_spy(spies)
         res = await sampler.stop()
         async with httpx.AsyncClient(timeout=5) as http:
             db_after = await platform.all_metrics(http)
@@ -827,7 +829,7 @@ async def main() -> None:
     p.add_argument("--py-spy", type=Path, help="path of a py-spy executable (installed apart): the services' "
                    "stacks are dumped when a run stalls (artifacts/logs/*.stacks.txt)")
     p.add_argument("--profile", action="store_true", help="with --py-spy: profile every service during the "
-                   "platform runs (artifacts/logs/*.pyspy.txt) and print the top functions")
+                   "platform runs, until the year is shown (artifacts/logs/*.pyspy.txt) and print the top functions")
     p.add_argument("--keep-topics", action="store_true", help="keep the platform runs' topics (their prefix is "
                    "printed), e.g. to replay reporting's input with benchmarks/reporting_ingest.py")
     p.add_argument("--out", help="append every run and the summary as JSON lines to this file")
