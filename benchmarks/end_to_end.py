@@ -327,6 +327,19 @@ def db_time(before: dict[str, dict], after: dict[str, dict], top: int = 8) -> li
             for secs, n, svc, coll, cmd in rows[:top]]
 
 
+def db_totals(before: dict[str, dict], after: dict[str, dict]) -> dict[str, dict]:
+    """Each service's database commands between two scrapes, and the seconds it waited on them:
+    the round trips a change saves or adds."""
+    out = {}
+    for service, now in after.items():
+        then = (before.get(service) or {}).get("db", {})
+        secs = n = 0.0
+        for key, (s, k) in (now or {}).get("db", {}).items():
+            secs, n = secs + s - then.get(key, (0, 0))[0], n + k - then.get(key, (0, 0))[1]
+        out[service] = {"commands": int(n), "seconds": round(secs, 1)}
+    return out
+
+
 async def delete_topics(kafka: str, topics: list[str]) -> None:
     admin = AIOKafkaAdminClient(**tool_kwargs(kafka, OBSERVER))
     await admin.start()
@@ -558,6 +571,7 @@ async def run_platform(path: Path, mode: str, kafka: str, mongo: str, extra_env:
         async with httpx.AsyncClient(timeout=5) as http:
             db_after = await platform.all_metrics(http)
             res["database_time"] = db_time(db_before, db_after, top=10)
+            res["database_commands"] = db_totals(db_before, db_after)
             # batches run again: "conflict" (another writer got there first) or "transient"
             res["batch_retries"] = {n: (m or {}).get("retries", {}) for n, m in db_after.items()}
         events_by_topic = {t: await records_on(kafka, [named(platform.prefix, t)]) for t in EVENT_TOPICS}
@@ -732,6 +746,7 @@ def show_run(r: dict) -> None:
         print("      database time by service, collection and command (the largest first):")
         for line in r["database_time"]:
             print(f"        {line}")
+        print(f"      database commands and seconds waited, by service: {r.get('database_commands')}")
     for name, prof in (r.get("profiles") or {}).items():
         if prof.get("samples"):
             print(f"      py-spy {name} ({prof['samples']} samples, {prof['file']}):")

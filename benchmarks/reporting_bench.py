@@ -30,8 +30,8 @@ from pymongo import AsyncMongoClient
 
 from services.reporting import queries, sections_refresh, study_queries
 from services.reporting.adapters.documents import (
-    FIGURES, MEMBER_ALERTS, MEMBERS, ORG_TOTALS, ORGS, alerts_key, figures_id, figures_year, listed_alerts,
-    member_to_doc, setup,
+    FIGURES, MEMBER_ALERTS, MEMBERS, ORG_TOTALS, ORGS, STUDY_ROLL, alerts_key, facts_from_doc, figures_id,
+    figures_year, listed_alerts, member_to_doc, setup, study_roll,
 )
 from services.reporting.adapters import section_checksums
 from services.reporting.adapters.leadership_store import LEADERSHIP, TRAINEES
@@ -206,6 +206,8 @@ async def build(db, members: int, n_branches: int, seed: int, with_members: bool
             copies = [c for c in map(listed_alerts, member_docs[k:k + 1000]) if c]  # as handlers.py copies them
             if copies:
                 await db[MEMBER_ALERTS].insert_many(copies, ordered=False)
+            await db[STUDY_ROLL].insert_many([study_roll(facts_from_doc(d, d["_id"])) for d in member_docs[k:k + 1000]],
+                                             ordered=False)  # and keeps their study rolls
         print(f"{len(member_docs):,} member documents written in {time.perf_counter() - started:.1f} s")
     return district, communities[0], branches[0]
 
@@ -330,8 +332,8 @@ async def main() -> None:
             listed = await timed("members branch", lambda: queries.members_of(db, branch, as_of.isoformat()), runs)
             print(f"  → {len(alerts)} alerts, {len(listed)} members in {branch}")
             # What a district official's dashboard and lists ask of the whole subtree: the alerts stored
-            # for the day and the hours by team read what is kept; the others read every member once
-            # (a stream, never held: services/reporting/README.md)
+            # for the day, the hours by team and remote study read what is kept; the others read every
+            # member once (a stream, never held: services/reporting/README.md)
             for org, what in ((community, "community"), (district, "district")):
                 # as of the day the members' alerts were evaluated (stored), and of the day before
                 # (worked out from every member's facts: a day in the past, or today before the daily pass)

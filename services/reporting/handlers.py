@@ -23,8 +23,9 @@ from services.reporting import announcements, facility_demand, reorganization, s
 from services.reporting.adapters import figure_store
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import (
-    ACTIVITIES, AWARDS, FIGURES, MEMBER_ALERTS, ORG_TOTALS, LEDGERS, MEMBERS, NOTICES, ORGS, contribution_from_doc,
-    contribution_to_doc, alerts_key, facts_from_doc, figures_id, ledger_id, listed_alerts, member_to_doc,
+    ACTIVITIES, AWARDS, FIGURES, MEMBER_ALERTS, ORG_TOTALS, LEDGERS, MEMBERS, NOTICES, ORGS, STUDY_ROLL,
+    STUDY_ROLL_VERSION, contribution_from_doc, contribution_to_doc, alerts_key, facts_from_doc, figures_id, ledger_id,
+    listed_alerts, member_to_doc, study_roll,
 )
 from services.reporting.adapters.figures import ContextReader
 from services.reporting.domain import alerts as al
@@ -261,6 +262,12 @@ class MemberUpdater:
             alerts_of = alerts_key(evaluated, records_start())
         stored = member_to_doc(facts, new, open_alerts, evaluated, alerts_of)
         ctx.put(MEMBERS, stored)
+        # What remote study weighs, kept apart when it changed (most changes are notices and dues):
+        # the stored document is as read, so its roll is worked out from it rather than read.
+        roll = study_roll(facts)
+        if ((doc or {}).get("study_roll") != STUDY_ROLL_VERSION
+                or roll != study_roll(facts_from_doc(doc, facts.member_id, copy=False))):
+            ctx.put(STUDY_ROLL, roll)
         listed, listed_before = listed_alerts(stored), listed_alerts(doc)
         if listed and listed != listed_before:
             ctx.put(MEMBER_ALERTS, listed)

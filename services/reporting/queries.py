@@ -177,12 +177,13 @@ async def subtree_members(db, branches: list[dict], only: tuple[str, ...] | None
     """The facts of every member who ever belonged to one of these branches (`branches` index);
     `only` these facts, when that is all the caller needs (a year of attendance and notices a
     member is most of what a document holds)."""
-    async for f in _members_where(db, await _subtree(db, branches), only):
+    async for f in _members_where(db, await subtree_scope(db, branches), only):
         yield f
 
 
-async def _subtree(db, branches: list[dict]) -> dict:
-    """The query for the members who ever belonged to one of these branches."""
+async def subtree_scope(db, branches: list[dict]) -> dict:
+    """The query for the members who ever belonged to one of these branches (on `members`, and on
+    the collections beside it that keep a member's `branches`: `member_alerts`, `study_roll`)."""
     ids = [b["_id"] for b in branches]
     if len(ids) > 1 and len(ids) == await db[ORGS].count_documents({"kind": "branch"}):
         # The whole district: every member is wanted, and reading the collection beats an index
@@ -210,7 +211,7 @@ async def member_alerts(db, branches: list[dict], day: str):
     every member's took 52–67 s for a district of 100,000 here, at every load of its dashboard
     (README, Benchmarks). Those worked out are read first and their copies passed over: a member
     the daily pass evaluates between the two reads is then listed once, not missed."""
-    key, scope = alerts_key(day, records_start()), await _subtree(db, branches)
+    key, scope = alerts_key(day, records_start()), await subtree_scope(db, branches)
     worked_out: set[str] = set()
     async for f in _members_where(db, scope | {"alerts_of": {"$ne": key}}, (*al.MEMBER_ALERT_FACTS, "name")):
         worked_out.add(f.member_id)

@@ -1,45 +1,61 @@
 """Read side of remote study (issue 13, item 6): coverage and use per branch, attendance by mode,
-and the members with neither account (送学上门), read from the subtree's members (`branches` index)
-and their study documents (one `$in` query)."""
+and the members with neither account (送学上门), read from the subtree's study rolls (`branches`
+index; adapters/documents.py, `study_roll`) and their study documents (one `$in` query a part)."""
 from services.reporting.adapters import org_tree
-from services.reporting.adapters.documents import STINTS
+from services.reporting.adapters.documents import MEMBERS, STINTS, STUDY_ROLL, STUDY_ROLL_VERSION, facts_from_doc
 from services.reporting.domain import standing
 from services.reporting.domain import study as dom
 from services.reporting.domain.report import reading_day
 from services.reporting.study import STUDY
 from shared.periods import Period
 
-
-# The facts each read weighs (a member's year of notices and payments is most of a document):
-# where the member was, attendance by mode; for the home-delivery list, their standing and names.
-STUDY_FACTS = (*STINTS, "attendance")
-HOME_DELIVERY_FACTS = (*STUDY_FACTS, "name", "specialist_id", "away", "returns", "exempt")
+# What a member stored before their roll was kept (or with a roll of another version) is worked out
+# from: where they were, attendance by mode, and for the home-delivery list their standing and names.
+STUDY_FACTS = (*STINTS, "attendance", "name", "specialist_id", "away", "returns", "exempt")
 
 
-async def _members(db, branches: list[dict], day: str, only: tuple[str, ...] | None):
-    """(facts, branch, study document) of each of the subtree's members registered on `day`, a part
-    at a time (a district's are not held at once): one `$in` query for each part's documents."""
-    from services.reporting.queries import in_parts, subtree_members  # queries.py imports the modules beside it
+async def _members(db, branches: list[dict], day: str):
+    """(facts, branch, study document, present attendances by day and mode) of each of the
+    subtree's members registered on `day`, a part at a time (a district's are not held at once),
+    with one `$in` query for each part's study documents. The members stored with a roll of this
+    version are read from `study_roll`; the others (stored before it, or with another version) are
+    worked out from their facts in `members`, first: a member whose roll is written between the two
+    reads is then taken once, not missed."""
+    from services.reporting.queries import in_parts, subtree_scope  # queries.py imports the modules beside it
 
+    if not branches:
+        return
     names = {b["_id"]: b for b in branches}
-    async for part in in_parts(subtree_members(db, branches, only=only) if branches else _none()):
-        found = [(f, s.branch_id) for f in part if (s := f.stint_on(day)) is not None and s.branch_id in names]
-        docs = {d["_id"]: d async for d in db[STUDY].find({"_id": {"$in": [f.member_id for f, _ in found]}})}
-        for f, b in found:
-            yield f, b, docs.get(f.member_id)
+    scope = await subtree_scope(db, branches)
+    worked_out: set[str] = set()
 
+    async def from_facts():
+        query = scope | {"study_roll": {"$ne": STUDY_ROLL_VERSION}}
+        async for doc in db[MEMBERS].find(query, {f"facts.{k}": 1 for k in STUDY_FACTS}).batch_size(500):
+            f = facts_from_doc(doc, doc["_id"], copy=False)
+            worked_out.add(f.member_id)
+            yield f, dom.present_by_day(f)
 
-async def _none():
-    return
-    yield
+    async def from_rolls():
+        async for doc in db[STUDY_ROLL].find(scope).batch_size(1000):
+            if doc["_id"] not in worked_out:
+                yield facts_from_doc(doc, doc["_id"], copy=False), doc["present"]
+
+    for source in (from_facts(), from_rolls()):
+        async for part in in_parts(source):
+            found = [(f, s.branch_id, present) for f, present in part
+                     if (s := f.stint_on(day)) is not None and s.branch_id in names]
+            docs = {d["_id"]: d async for d in db[STUDY].find({"_id": {"$in": [f.member_id for f, _, _ in found]}})}
+            for f, b, present in found:
+                yield f, b, docs.get(f.member_id), present
 
 
 async def study(db, org: dict, period: Period, as_of: str) -> dict:
     day = reading_day(period, as_of)
     branches = await org_tree.branches_under(db, org)
     per: dict[str, dict] = {b["_id"]: dict.fromkeys(dom.COUNTS, 0) for b in branches}
-    async for f, b, doc in _members(db, branches, day, STUDY_FACTS):
-        per[b] = dom.add(per[b], dom.member_figures(f, doc, period, day))
+    async for f, b, doc, present in _members(db, branches, day):
+        per[b] = dom.add(per[b], dom.member_figures(f, doc, period, day, present))
     total = dict.fromkeys(dom.COUNTS, 0)
     for c in per.values():
         total = dom.add(total, c)
@@ -55,8 +71,8 @@ async def home_delivery(db, org: dict, period: Period, as_of: str) -> dict:
     branches = await org_tree.branches_under(db, org)
     names = {b["_id"]: b["name"] for b in branches}
     rows = []
-    async for f, b, doc in _members(db, branches, day, HOME_DELIVERY_FACTS):
-        figures = dom.member_figures(f, doc, period, day)
+    async for f, b, doc, present in _members(db, branches, day):
+        figures = dom.member_figures(f, doc, period, day, present)
         if figures["with_neither"]:
             rows.append({"member_id": f.member_id, "name": f.name, "branch_id": b, "branch_name": names[b],
                          "status": standing.status(f, day), "specialist_id": f.specialist_id,

@@ -23,19 +23,33 @@ def has_account(doc: dict | None, platform: str, day: str) -> bool:
     return bool(changes) and changes[-1]["has_account"]
 
 
-def modes(f: MemberFacts, period: Period, day: str) -> dict[str, int]:
-    """The member's present attendances of the period (up to `day`) in organisational life and study, by mode."""
-    start, end = period.start.isoformat(), min(period.end.isoformat(), day)
-    out = dict.fromkeys(MODES, 0)
+def present_by_day(f: MemberFacts) -> dict[str, dict[str, int]]:
+    """The member's present attendances in organisational life and study, by day and mode: all
+    that remote study weighs of their attendance (`{"2026-03-10": {"remote": 1}}`)."""
+    out: dict[str, dict[str, int]] = {}
     for a in f.attendance.values():
-        if (a["status"] == "present" and not a.get("cancelled") and a["kind"] in PARTICIPATION_KINDS
-                and start <= a["held_on"] <= end):
-            out[a.get("mode") or "in_person"] += 1
+        if a["status"] == "present" and not a.get("cancelled") and a["kind"] in PARTICIPATION_KINDS:
+            by_mode = out.setdefault(a["held_on"], {})
+            mode = a.get("mode") or "in_person"
+            by_mode[mode] = by_mode.get(mode, 0) + 1
     return out
 
 
-def member_figures(f: MemberFacts, doc: dict | None, period: Period, day: str) -> dict:
-    """One registered member's contribution to the counts (each 0 or more)."""
+def modes(present: dict[str, dict[str, int]], period: Period, day: str) -> dict[str, int]:
+    """The present attendances (`present_by_day`) of the period, up to `day`, by mode."""
+    start, end = period.start.isoformat(), min(period.end.isoformat(), day)
+    out = dict.fromkeys(MODES, 0)
+    for held_on, by_mode in present.items():
+        if start <= held_on <= end:
+            for mode, n in by_mode.items():
+                out[mode] += n
+    return out
+
+
+def member_figures(f: MemberFacts, doc: dict | None, period: Period, day: str,
+                   present: dict[str, dict[str, int]] | None = None) -> dict:
+    """One registered member's contribution to the counts (each 0 or more); `present`: their
+    `present_by_day`, when already worked out (reporting keeps it: adapters/documents.py, `study_roll`)."""
     out = dict.fromkeys(COUNTS, 0)
     out["registered"] = 1
     held = {p: has_account(doc, p, day) for p in STUDY_PLATFORMS}
@@ -55,7 +69,7 @@ def member_figures(f: MemberFacts, doc: dict | None, period: Period, day: str) -
     for p in used:
         out[f"users_{p}"] = 1
     out["users"] = int(bool(used))
-    by_mode = modes(f, period, day)
+    by_mode = modes(present_by_day(f) if present is None else present, period, day)
     for m in MODES:
         out[f"attendances_{m}"] = by_mode[m]
         out[f"members_{m}"] = int(by_mode[m] > 0)

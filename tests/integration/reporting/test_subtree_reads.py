@@ -6,7 +6,8 @@ import pytest
 
 from services.reporting import queries, study_queries
 from services.reporting.adapters.documents import (
-    MEMBER_ALERTS, MEMBERS, ORGS, alerts_key, facts_from_doc, listed_alerts, member_to_doc, setup,
+    MEMBER_ALERTS, MEMBERS, ORGS, STUDY_ROLL, STUDY_ROLL_VERSION, alerts_key, facts_from_doc, listed_alerts,
+    member_to_doc, setup, study_roll,
 )
 from services.reporting.domain import alerts as al
 from services.reporting.settings import records_start
@@ -102,13 +103,15 @@ async def test_the_alert_list_takes_the_alerts_stored_for_its_day_and_works_out_
     assert names == {"m2", "m4"}
 
 
-async def test_remote_study_and_home_delivery_read_the_facts_they_weigh_alone(store, monkeypatch):
-    """Both read only some facts of each member (study_queries.STUDY_FACTS, HOME_DELIVERY_FACTS):
-    the same figures and rows as from every fact, for members away, exempt, transferred, with and
-    without accounts."""
+async def test_remote_study_and_home_delivery_read_the_rolls_and_work_out_the_members_stored_without(store):
+    """Both read each member's study roll (`study_roll`, written with their document in `members`)
+    and work out from the facts those stored without one of this version (before the roll was
+    kept): the same figures and rows either way, for members away, exempt, transferred, with and
+    without accounts; a member whose roll is written between the two reads is counted once."""
     db = await _two_branches(store.db)
     attended = {f"a{k}": {"held_on": f"2026-0{k}-10", "kind": "themed_party_day", "status": "present",
                           "mode": mode} for k, mode in ((1, "in_person"), (2, "home_delivery"), (3, "remote"))}
+    attended["a4"] = {"held_on": "2026-04-10", "kind": "study", "status": "present", "mode": "remote", "cancelled": True}
     notices = {f"n{k}": {"addressed_on": "2026-02-01", "acked_on": None} for k in range(5)}
     await db[MEMBERS].insert_many([
         _member("m1", "b1", attendance=attended, notices=notices, specialist_id="s-1"),
@@ -124,9 +127,25 @@ async def test_remote_study_and_home_delivery_read_the_facts_they_weigh_alone(st
     async def both():
         return (await study_queries.study(db, district, period, DAY),
                 await study_queries.home_delivery(db, district, period, DAY))
-    weighed = await both()
-    monkeypatch.setattr(study_queries, "STUDY_FACTS", None)  # every fact
-    monkeypatch.setattr(study_queries, "HOME_DELIVERY_FACTS", None)
-    assert await both() == weighed
-    statuses = {r["member_id"]: r["status"] for r in weighed[1]["members"]}
-    assert statuses == {"m2": "away", "m3": "exempt", "m4": "resident"} and weighed[1]["reached"] == 2
+
+    async def keep_roll(member_id: str) -> None:  # as the handlers store a member: their roll beside
+        doc = await db[MEMBERS].find_one({"_id": member_id})
+        await db[STUDY_ROLL].replace_one({"_id": member_id}, study_roll(facts_from_doc(doc, member_id)), upsert=True)
+        await db[MEMBERS].update_one({"_id": member_id}, {"$set": {"study_roll": STUDY_ROLL_VERSION}})
+
+    worked_out = await both()  # every member stored without a roll
+    statuses = {r["member_id"]: r["status"] for r in worked_out[1]["members"]}
+    assert statuses == {"m2": "away", "m3": "exempt", "m4": "resident"} and worked_out[1]["reached"] == 2
+    assert worked_out[0]["totals"]["attendances_remote"] == 3 and worked_out[0]["totals"]["registered"] == 4
+    await keep_roll("m1")
+    await keep_roll("m4")
+    assert await both() == worked_out  # two from their rolls, two worked out
+    await db[STUDY_ROLL].insert_one({**study_roll(facts_from_doc(await db[MEMBERS].find_one({"_id": "m2"}), "m2")),
+                                     "present": {}})
+    assert await both() == worked_out  # m2's roll written, its document not yet marked: worked out, once
+    for member_id in ("m2", "m3"):
+        await keep_roll(member_id)
+    rolls = await both()
+    assert rolls == worked_out
+    await db[MEMBERS].update_many({}, {"$set": {"facts.attendance": {}}})  # what the rolls are read instead of
+    assert await both() == rolls

@@ -209,3 +209,34 @@ def test_a_members_open_alerts_are_copied_for_the_alert_list_and_the_copy_goes_w
                   on="2026-03-06", kind="home")
     store = play([*events, visit], batch=len(events))
     assert listed_alerts(store.doc(MEMBERS, ids["m3"])) is None and store.doc(MEMBER_ALERTS, ids["m3"]) is None
+
+
+def test_a_members_study_roll_is_written_with_them_and_only_when_what_it_keeps_changed():
+    """`study_roll` holds, for every member, what `study_roll` makes of their facts, and their
+    document says so (`study_roll`: the version); a change remote study does not weigh (a payment)
+    writes no roll, an attendance does (study_queries reads the rolls)."""
+    from services.reporting.adapters.documents import STUDY_ROLL, STUDY_ROLL_VERSION, facts_from_doc, study_roll
+    from tests.integration.reporting.support import held, paid
+    from tests.support.fake_uow import run_deferred
+
+    ids, events = quarter_events()
+    store = play(events, batch=5)
+    members = store.uow.docs[MEMBERS]
+    rolls = {i: {k: v for k, v in d.items() if k != "_v"} for i, d in store.uow.docs[STUDY_ROLL].items()}
+    assert rolls == {i: study_roll(facts_from_doc(d, i)) for i, d in members.items()}
+    assert {d["study_roll"] for d in members.values()} == {STUDY_ROLL_VERSION}
+    assert any(r["present"] for r in rolls.values())
+
+    def written(e: dict) -> set[str]:
+        handlers, parsed = build_handlers(), parse_object(json.loads(json.dumps(e)))
+        asyncio.run(handlers[e["type"]].handle(parsed.message, store.context(parsed.envelope)))
+        store.uow.commit_message()
+        asyncio.run(run_deferred(store.uow))
+        out = {w.coll for w in store.uow.writes}
+        store.commit()
+        return out
+
+    member, branch = ids["m1"], members[ids["m1"]]["facts"]["branch_id"]
+    assert STUDY_ROLL not in written(paid(member, branch, ["2026-04"], "24.00", "2026-03-20"))
+    assert STUDY_ROLL in written(held("act-late", "themed_party_day", [branch], "2026-03-25", [(member, "present")]))
+    assert store.doc(STUDY_ROLL, member)["present"]["2026-03-25"] == {"in_person": 1}

@@ -137,7 +137,8 @@ def test_a_join_touches_only_that_members_roster_document():
 
     uow = FakeUnitOfWork(store.uow.docs)
     asyncio.run(handle(handlers, json.loads(json.dumps(hours("e1", "m2", "2025-07-15", "2"))), uow))
-    assert {c for c, _ in uow._cache} | {w.coll for w in uow.writes} <= {HOURS, "members"}
+    # the member's own documents: its facts, and (first written here) its study roll
+    assert {c for c, _ in uow._cache} | {w.coll for w in uow.writes} <= {HOURS, "members", "study_roll"}
     assert (HOURS, "e1") in {(w.coll, w._id) for w in uow.writes}
 
 
