@@ -5,6 +5,8 @@ neither account, the members to reach by 送学上门. Pure.
 
 A member's study document: `accounts` {"<platform>|<on>": {platform, has_account, on}} (changes,
 derived on the day asked), `use` {"<platform>|<month>": {platform, month, points, sessions, minutes}}.
+Of a member's attendance, remote study weighs their present attendances by day and mode alone
+(`present_by_day`), which reporting keeps in their study roll.
 """
 from services.reporting.domain.facts import PARTICIPATION_KINDS, MemberFacts
 from shared.contracts.codes import STUDY_PLATFORMS
