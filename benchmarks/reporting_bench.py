@@ -28,6 +28,7 @@ from datetime import date, timedelta
 
 from pymongo import AsyncMongoClient
 
+from benchmarks.subtree_read import use_rolls
 from services.reporting import queries, sections_refresh, study_queries
 from services.reporting.adapters.documents import (
     FIGURES, MEMBER_ALERTS, MEMBERS, ORG_TOTALS, ORGS, STUDY_ROLL, alerts_key, facts_from_doc, figures_id,
@@ -348,9 +349,16 @@ async def main() -> None:
                     db, o, parse_period("2026"), as_of), 2)
                 await timed(f"candidates {what}", lambda o=org: queries.candidates(db, o, 2026, as_of), 2)
                 doc, year = await queries.org(db, org), parse_period("2026")  # the dashboard asks both at every load
-                await timed(f"remote study {what}", lambda d=doc: study_queries.study(db, d, year, as_of.isoformat()), 2)
-                await timed(f"home delivery {what}", lambda d=doc: study_queries.home_delivery(
-                    db, d, year, as_of.isoformat()), 2)
+                answers = []
+                for rolls in (True, False):  # read from the members' study rolls, or worked out as before them
+                    await use_rolls(db, rolls)
+                    how = "" if rolls else ", worked out from the facts"
+                    answers.append((await timed(f"remote study {what}{how}", lambda d=doc: study_queries.study(
+                        db, d, year, as_of.isoformat()), 3), await timed(
+                        f"home delivery {what}{how}", lambda d=doc: study_queries.home_delivery(
+                            db, d, year, as_of.isoformat()), 3)))
+                await use_rolls(db, True)
+                assert answers[0] == answers[1], "the same figures and rows both ways"
     finally:
         if not (args.keep or args.reuse):
             await client.drop_database(name)

@@ -47,6 +47,17 @@ def facts(i: int, rng: random.Random) -> dict:
         "evaluations": {str(YEAR): "qualified"}, "dues_paid_through": None}}
 
 
+async def use_rolls(db, on: bool) -> None:
+    """Remote study with the members' study rolls, or as before them (4 December): no member marked
+    as stored with one, and no roll where the read looks."""
+    await db[MEMBERS].update_many({}, {"$set": {"study_roll": STUDY_ROLL_VERSION if on else None}})
+    names = await db.list_collection_names()
+    if on and "study_roll_off" in names:
+        await db["study_roll_off"].rename(STUDY_ROLL)
+    if not on and STUDY_ROLL in names:
+        await db[STUDY_ROLL].rename("study_roll_off")
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -107,20 +118,11 @@ async def main(members: int) -> None:
             await db[STUDY_ROLL].insert_many([study_roll(facts_from_doc(d, d["_id"])) for d in docs])
         district, period = await queries.org(db, "d"), parse_period(str(YEAR))
 
-        async def use_rolls(on: bool) -> None:
-            """With the rolls, or as before them: no member marked, no roll where the read looks."""
-            await db[MEMBERS].update_many({}, {"$set": {"study_roll": STUDY_ROLL_VERSION if on else None}})
-            names = await db.list_collection_names()
-            if on and "study_roll_off" in names:
-                await db["study_roll_off"].rename(STUDY_ROLL)
-            if not on and STUDY_ROLL in names:
-                await db[STUDY_ROLL].rename("study_roll_off")
-
         times = {"worked out from the facts": [], "read from the rolls": []}
         answers = {}
         for _ in range(3):
             for name in times:
-                await use_rolls(name == "read from the rolls")
+                await use_rolls(db, name == "read from the rolls")
                 t = time.perf_counter()
                 answers[name] = (await study_queries.study(db, district, period, f"{YEAR}-12-31"),
                                  await study_queries.home_delivery(db, district, period, f"{YEAR}-12-31"))
