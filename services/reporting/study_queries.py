@@ -1,12 +1,15 @@
 """Read side of remote study (issue 13, item 6): coverage and use per branch, attendance by mode,
 and the members with neither account (送学上门), read from the subtree's study rolls (`branches`
 index; adapters/documents.py, `study_roll`) and their study documents (one `$in` query a part)."""
+import asyncio
+
 from services.reporting.adapters import org_tree
 from services.reporting.adapters.documents import MEMBERS, STINTS, STUDY_ROLL, STUDY_ROLL_VERSION, facts_from_doc
 from services.reporting.domain import standing
 from services.reporting.domain import study as dom
 from services.reporting.domain.report import reading_day
 from services.reporting.study import STUDY
+from shared.messaging.unit_of_work import clone
 from shared.periods import Period
 
 # What a member stored before their roll was kept (or with a roll of another version) is worked out
@@ -51,33 +54,57 @@ async def _members(db, branches: list[dict], day: str):
 
 
 async def study(db, org: dict, period: Period, as_of: str) -> dict:
-    day = reading_day(period, as_of)
-    branches = await org_tree.branches_under(db, org)
-    per: dict[str, dict] = {b["_id"]: dict.fromkeys(dom.COUNTS, 0) for b in branches}
-    async for f, b, doc, present in _members(db, branches, day):
-        per[b] = dom.add(per[b], dom.member_figures(f, doc, period, day, present))
-    total = dict.fromkeys(dom.COUNTS, 0)
-    for c in per.values():
-        total = dom.add(total, c)
-    return {"org_id": org["_id"], "name": org["name"], "kind": org["kind"], "period": period.text, "as_of": day,
-            "totals": dom.with_rates(total),
-            "branches": [{"branch_id": b["_id"], "name": b["name"], **dom.with_rates(per[b["_id"]])} for b in branches]}
+    """Coverage, use and attendance by mode, per branch of the subtree and in all."""
+    return clone((await _both(db, org, period, reading_day(period, as_of)))[0])  # the caller's own copy
 
 
 async def home_delivery(db, org: dict, period: Period, as_of: str) -> dict:
     """The members registered on the reading day with no account on either platform: whom 送学上门
     must reach; with whether a home delivery reached them in the period and their specialist."""
-    day = reading_day(period, as_of)
+    return clone((await _both(db, org, period, reading_day(period, as_of)))[1])
+
+
+# The passes under way, by database, organisation, period and day: the dashboard asks for remote
+# study and its home-delivery list at once, and both come from one pass over the subtree's members
+# (at 100,000 members, seconds each). A request for what a pass under way computes waits for it
+# rather than reading every member again; nothing is kept once the pass is over.
+_PASSES: dict[tuple, asyncio.Future] = {}
+
+
+async def _both(db, org: dict, period: Period, day: str) -> tuple[dict, dict]:
+    key = (db.name, org["_id"], period.text, day)
+    running = _PASSES.get(key)
+    if running is None:
+        running = _PASSES[key] = asyncio.ensure_future(_pass(db, org, period, day))
+
+        def done(f: asyncio.Future) -> None:
+            if _PASSES.get(key) is f:
+                del _PASSES[key]
+        running.add_done_callback(done)
+    return await asyncio.shield(running)  # a caller that goes away leaves the pass to the others
+
+
+async def _pass(db, org: dict, period: Period, day: str) -> tuple[dict, dict]:
+    """(remote study, its home-delivery list) from one pass over the subtree's members."""
     branches = await org_tree.branches_under(db, org)
     names = {b["_id"]: b["name"] for b in branches}
+    per: dict[str, dict] = {b["_id"]: dict.fromkeys(dom.COUNTS, 0) for b in branches}
     rows = []
     async for f, b, doc, present in _members(db, branches, day):
         figures = dom.member_figures(f, doc, period, day, present)
+        per[b] = dom.add(per[b], figures)
         if figures["with_neither"]:
             rows.append({"member_id": f.member_id, "name": f.name, "branch_id": b, "branch_name": names[b],
                          "status": standing.status(f, day), "specialist_id": f.specialist_id,
                          "home_deliveries": figures["attendances_home_delivery"],
                          "reached": bool(figures["attendances_home_delivery"])})
+    total = dict.fromkeys(dom.COUNTS, 0)
+    for c in per.values():
+        total = dom.add(total, c)
     rows.sort(key=lambda r: (r["branch_name"], r["reached"], r["member_id"]))
-    return {"org_id": org["_id"], "period": period.text, "as_of": day, "count": len(rows),
-            "reached": sum(r["reached"] for r in rows), "members": rows}
+    return ({"org_id": org["_id"], "name": org["name"], "kind": org["kind"], "period": period.text, "as_of": day,
+             "totals": dom.with_rates(total),
+             "branches": [{"branch_id": b["_id"], "name": b["name"], **dom.with_rates(per[b["_id"]])}
+                          for b in branches]},
+            {"org_id": org["_id"], "period": period.text, "as_of": day, "count": len(rows),
+             "reached": sum(r["reached"] for r in rows), "members": rows})

@@ -2,6 +2,8 @@
 collection read through) and a part of it (its branches, by index) give the members of the day's
 branches alone; a member in no branch is read through at the district and kept by no one. The
 alert list, remote study and home delivery over them."""
+import asyncio
+
 import pytest
 
 from services.reporting import queries, study_queries
@@ -149,3 +151,26 @@ async def test_remote_study_and_home_delivery_read_the_rolls_and_work_out_the_me
     assert rolls == worked_out
     await db[MEMBERS].update_many({}, {"$set": {"facts.attendance": {}}})  # what the rolls are read instead of
     assert await both() == rolls
+
+
+async def test_remote_study_and_home_delivery_asked_at_once_read_the_members_once(store, monkeypatch):
+    """The dashboard asks for both at once: one pass over the members answers both, each caller
+    with its own copy; asked one after the other, each reads them again (nothing is kept)."""
+    db = await _two_branches(store.db)
+    await db[MEMBERS].insert_many([_member("m1", "b1"), _member("m2", "b2")])
+    district, period = await queries.org(db, "d"), parse_period("2026")
+    passes = []
+    one_pass = study_queries._pass
+
+    async def counted(*args):
+        passes.append(args[1]["_id"])
+        return await one_pass(*args)
+    monkeypatch.setattr(study_queries, "_pass", counted)
+    apart = (await study_queries.study(db, district, period, DAY),
+             await study_queries.home_delivery(db, district, period, DAY))
+    assert passes == ["d", "d"]
+    together = await asyncio.gather(study_queries.study(db, district, period, DAY),
+                                     study_queries.home_delivery(db, district, period, DAY),
+                                     study_queries.home_delivery(db, district, period, DAY))
+    assert passes == ["d", "d", "d"] and tuple(together[:2]) == apart and together[2] == apart[1]
+    assert together[1]["members"] is not together[2]["members"]  # each caller's own copy
