@@ -20,6 +20,7 @@ import time
 import httpx
 
 from benchmarks.end_to_end import SERVICES, Platform, Sampler, at_rest, db_time, server_pids
+from services.reporting.adapters.documents import MEMBERS, STUDY_ROLL_VERSION
 from simulator.progress import Progress
 from simulator.publisher import Target, publish
 from simulator.sources import Generated
@@ -68,6 +69,9 @@ async def main() -> None:
                     help="keep the run's topics (its prefix is printed), e.g. to time a reporting rebuild over them")
     ap.add_argument("--every", type=float, default=60, help="seconds between prints of where the database's time went")
     ap.add_argument("--wait", type=float, default=3600, help="seconds to wait for the services to be at rest")
+    ap.add_argument("--study", action="store_true", help="then time the district's remote study and home-delivery "
+                    "list through the service, as the dashboard asks for them (both at once), from the members' "
+                    "study rolls and worked out from their facts")
     args = ap.parse_args()
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     mongo = os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/")
@@ -100,6 +104,8 @@ async def main() -> None:
                           "district registered (reporting)": registered,
                           "max RSS MB": {n: res["rss_max_mb"].get(n) for n in [*SERVICES, "kafka", "database"]},
                           "CPU s": res["cpu_s"]}, ensure_ascii=False, indent=1), flush=True)
+        if args.study:
+            await time_study(platform, source.source.world.district.org_id, args.year)
     finally:
         platform.stop()
         if args.keep_topics:
@@ -107,6 +113,34 @@ async def main() -> None:
             await platform.drop_databases()
         else:
             await platform.drop()
+
+
+async def time_study(platform: Platform, district: str, year: int) -> None:
+    """The district's remote study and home-delivery list through reporting's HTTP API, asked at
+    once as the dashboard asks for them, three times from the study rolls the handlers wrote, then
+    three times worked out from the facts (every member's roll version cleared: as a database
+    written before the rolls), then the rolls again; the answers equal every time."""
+    from pymongo import AsyncMongoClient
+
+    url = f"{platform.urls['reporting']}/api/v1/orgs/{district}"
+    params = {"period": str(year), "as_of": f"{year}-12-31"}
+    db = AsyncMongoClient(platform.mongo)[f"{platform.db_prefix}reporting"]
+    answers = set()
+    async with httpx.AsyncClient(timeout=600, headers=platform.headers) as http:
+        for how in ("from the rolls", "worked out from the facts", "from the rolls"):
+            rolls = None if how.startswith("worked") else STUDY_ROLL_VERSION
+            await db[MEMBERS].update_many({}, {"$set": {"study_roll": rolls}})
+            times = []
+            for _ in range(3):
+                t = time.perf_counter()
+                study, home = await asyncio.gather(http.get(url + "/study", params=params),
+                                                   http.get(url + "/study/home-delivery", params=params))
+                times.append(time.perf_counter() - t)
+                answers.add(json.dumps([study.json(), home.json()], sort_keys=True))
+            print(f"remote study and home delivery of the district, asked at once, {how}: "
+                  f"{', '.join(f'{x:.1f}' for x in times)} s", flush=True)
+    print(f"the same answers every time: {len(answers) == 1}", flush=True)
+    await db.client.close()
 
 
 if __name__ == "__main__":
