@@ -118,8 +118,9 @@ async def main() -> None:
 async def time_study(platform: Platform, district: str, year: int) -> None:
     """The district's remote study and home-delivery list through reporting's HTTP API, asked at
     once as the dashboard asks for them, three times from the study rolls the handlers wrote, then
-    three times worked out from the facts (every member's roll version cleared: as a database
-    written before the rolls), then the rolls again; the answers equal every time."""
+    three times worked out from the facts (every member's roll version cleared, as in a database
+    written before the rolls; here their rolls are still read, and passed over), then the rolls
+    again; the answers equal every time."""
     from pymongo import AsyncMongoClient
 
     url = f"{platform.urls['reporting']}/api/v1/orgs/{district}"

@@ -23,7 +23,9 @@ import time
 
 from benchmarks.scratch import scratch_db
 from services.reporting import queries, study_queries
-from services.reporting.adapters.documents import MEMBERS, ORGS, STUDY_ROLL, STUDY_ROLL_VERSION, facts_from_doc, study_roll
+from services.reporting.adapters.documents import (
+    MEMBERS, ORGS, STUDY_ROLL, STUDY_ROLL_VERSION, facts_from_doc, study_roll,
+)
 from services.reporting.domain import alerts as al
 from services.reporting.domain.candidates import merge_rankings, rank_members
 from shared.periods import parse_period
@@ -108,14 +110,15 @@ async def main(members: int) -> None:
               f"weighs, as read {b_:.1f} s ({b_ / a_:.2f}×)")
 
         # Remote study and its home-delivery list (the dashboard asks for both at every load),
-        # alternately: worked out from the facts they weigh in `members` (before 5 December, and
+        # alternately: worked out from the facts they weigh in `members` (until 4 December, and
         # still for a member stored without a roll), or read from the members' study rolls
         await db[ORGS].insert_many([{"_id": "d", "name": "区", "kind": "district", "ancestors": []},
                                     *({**b, "kind": "branch", "ancestors": ["d"]} for b in branches)])
         await db[STUDY_ROLL].create_index("branches")
         await db[MEMBERS].create_index("study_roll")
         for start in range(0, members, 1000):  # as handlers.py stores them, beside the members
-            docs = await db[MEMBERS].find({"_id": {"$gte": f"m{start:06d}", "$lt": f"m{start + 1000:06d}"}}).to_list(None)
+            part = {"_id": {"$gte": f"m{start:06d}", "$lt": f"m{start + 1000:06d}"}}
+            docs = await db[MEMBERS].find(part).to_list(None)
             await db[STUDY_ROLL].insert_many([study_roll(facts_from_doc(d, d["_id"])) for d in docs])
         district, period = await queries.org(db, "d"), parse_period(str(YEAR))
 

@@ -113,7 +113,8 @@ async def test_remote_study_and_home_delivery_read_the_rolls_and_work_out_the_me
     db = await _two_branches(store.db)
     attended = {f"a{k}": {"held_on": f"2026-0{k}-10", "kind": "themed_party_day", "status": "present",
                           "mode": mode} for k, mode in ((1, "in_person"), (2, "home_delivery"), (3, "remote"))}
-    attended["a4"] = {"held_on": "2026-04-10", "kind": "study", "status": "present", "mode": "remote", "cancelled": True}
+    attended["a4"] = {"held_on": "2026-04-10", "kind": "study", "status": "present", "mode": "remote",
+                      "cancelled": True}
     notices = {f"n{k}": {"addressed_on": "2026-02-01", "acked_on": None} for k in range(5)}
     await db[MEMBERS].insert_many([
         _member("m1", "b1", attendance=attended, notices=notices, specialist_id="s-1"),
