@@ -264,10 +264,9 @@ class MemberUpdater:
         ctx.put(MEMBERS, stored)
         # What remote study weighs, kept apart when it changed (most changes are notices and dues):
         # the stored document is as read, so its roll is worked out from it rather than read.
-        roll = study_roll(facts)
-        if ((doc or {}).get("study_roll") != STUDY_ROLL_VERSION
-                or roll != study_roll(facts_from_doc(doc, facts.member_id, copy=False))):
-            ctx.put(STUDY_ROLL, roll)
+        if ((doc or {}).get("study_roll") != STUDY_ROLL_VERSION or study_roll(facts, copy=False)
+                != study_roll(facts_from_doc(doc, facts.member_id, copy=False), copy=False)):
+            ctx.put(STUDY_ROLL, study_roll(facts))
         listed, listed_before = listed_alerts(stored), listed_alerts(doc)
         if listed and listed != listed_before:
             ctx.put(MEMBER_ALERTS, listed)

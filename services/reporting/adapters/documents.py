@@ -77,13 +77,15 @@ def member_to_doc(m: MemberFacts, contribution: Contribution, open_alerts: list[
             "evaluated_on": evaluated_on, "alerts_of": alerts_of, "study_roll": STUDY_ROLL_VERSION}
 
 
-def study_roll(m: MemberFacts) -> dict:
+def study_roll(m: MemberFacts, copy: bool = True) -> dict:
     """A member's document in `study_roll`: the facts remote study and its home-delivery list weigh
     (`ROLL_FACTS`), their present attendances by day and mode instead of their attendance, and
     their branches, in a document a tenth the size of theirs in `members` (a year of notices,
     payments and attendance). Both reads read these instead: at 100,000 members they read every
-    member of a district for every load of its dashboard (README, Benchmarks)."""
-    return {"_id": m.member_id, "branches": member_branches(m), "facts": clone({k: getattr(m, k) for k in ROLL_FACTS}),
+    member of a district for every load of its dashboard (README, Benchmarks). `copy=False` for
+    a roll only compared, never stored: it shares the member's facts."""
+    facts = {k: getattr(m, k) for k in ROLL_FACTS}
+    return {"_id": m.member_id, "branches": member_branches(m), "facts": clone(facts) if copy else facts,
             "present": present_by_day(m)}
 
 
