@@ -16,13 +16,14 @@ The cache also remembers which sections were asked for, and when (`asked`): a ba
 (sections_refresh.py) computes those again soon after what they read changes, so the next official
 to open the report finds them kept instead of waiting most of a second for them.
 """
-import asyncio
 import copy
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from prometheus_client import Counter
+
+from services.reporting.in_flight import InFlight
 
 Compute = Callable[[], Awaitable[tuple[dict, bool]]]
 # kept: a report found them kept; joined: a report waited for them being computed; computed: a
@@ -35,7 +36,7 @@ class SectionCache:
     def __init__(self, size: int = 256):
         self.size = size
         self._entries: OrderedDict[tuple, dict] = OrderedDict()
-        self._computing: dict[tuple, asyncio.Future] = {}  # key → its computation under way
+        self._computing = InFlight()  # key → its computation under way
         self.hits = self.misses = 0
         # (database, organisation, period, reading day) → when a report last asked for its sections
         # (time.monotonic()), at most `size` of them, the oldest forgotten first.
@@ -70,17 +71,13 @@ class SectionCache:
             SECTIONS_METRIC.labels("kept").inc()
             self._entries.move_to_end(key)
             return copy.deepcopy(kept)
-        running = self._computing.get(key)
-        if running is None:
-            self.misses += 1
-            SECTIONS_METRIC.labels("refreshed" if refresh else "computed").inc()
-            running = self._computing[key] = asyncio.ensure_future(self._compute(key, compute))
-            running.add_done_callback(lambda _done, key=key: self._computing.pop(key, None))
-        else:  # being computed already (by the refresh, or another report): waited for, not again
+        if self._computing.under_way(key):  # by the refresh, or another report: waited for, not again
             self.hits += 1
             SECTIONS_METRIC.labels("joined").inc()
-        # Shielded: a report whose caller went away leaves the computation to the others waiting.
-        return copy.deepcopy(await asyncio.shield(running))
+        else:
+            self.misses += 1
+            SECTIONS_METRIC.labels("refreshed" if refresh else "computed").inc()
+        return copy.deepcopy(await self._computing.run(key, lambda: self._compute(key, compute)))
 
     async def _compute(self, key: tuple, compute: Compute) -> dict:
         sections, keep = await compute()

@@ -1,13 +1,12 @@
 """Read side of remote study (issue 13, item 6): coverage and use per branch, attendance by mode,
 and the members with neither account (送学上门), read from the subtree's study rolls (`branches`
 index; adapters/documents.py, `study_roll`) and their study documents (one `$in` query a part)."""
-import asyncio
-
 from services.reporting.adapters import org_tree
 from services.reporting.adapters.documents import MEMBERS, STINTS, STUDY_ROLL, STUDY_ROLL_VERSION, facts_from_doc
 from services.reporting.domain import standing
 from services.reporting.domain import study as dom
 from services.reporting.domain.report import reading_day
+from services.reporting.in_flight import InFlight
 from services.reporting.study import STUDY
 from shared.messaging.unit_of_work import clone
 from shared.periods import Period
@@ -68,20 +67,11 @@ async def home_delivery(db, org: dict, period: Period, as_of: str) -> dict:
 # study and its home-delivery list at once, and both come from one pass over the subtree's members
 # (at 100,000 members, seconds each). A request for what a pass under way computes waits for it
 # rather than reading every member again; nothing is kept once the pass is over.
-_PASSES: dict[tuple, asyncio.Future] = {}
+_PASSES = InFlight()
 
 
 async def _both(db, org: dict, period: Period, day: str) -> tuple[dict, dict]:
-    key = (db.name, org["_id"], period.text, day)
-    running = _PASSES.get(key)
-    if running is None:
-        running = _PASSES[key] = asyncio.ensure_future(_pass(db, org, period, day))
-
-        def done(f: asyncio.Future) -> None:
-            if _PASSES.get(key) is f:
-                del _PASSES[key]
-        running.add_done_callback(done)
-    return await asyncio.shield(running)  # a caller that goes away leaves the pass to the others
+    return await _PASSES.run((db.name, org["_id"], period.text, day), lambda: _pass(db, org, period, day))
 
 
 async def _pass(db, org: dict, period: Period, day: str) -> tuple[dict, dict]:
