@@ -112,7 +112,7 @@ wait_for() {  # [WAIT_PID=<pidfile> WAIT_LOG=<log>] wait_for <what> <seconds> <c
   until "$@" >/dev/null 2>&1; do
     if [[ -n "${WAIT_PID:-}" ]] && ! alive "$WAIT_PID"; then
       log "$what exited while starting${WAIT_LOG:+ (its log: $WAIT_LOG)}"
-      if [[ -n "${WAIT_LOG:-}" ]]; then grep -m3 -E "ERROR|Exception" "$WAIT_LOG" >&2 || true; fi
+      if [[ -n "${WAIT_LOG:-}" ]]; then grep -m3 -E "ERROR|Exception|failed" "$WAIT_LOG" >&2 || true; fi
       return 1
     fi
     if (( SECONDS - start > limit )); then log "$what did not come up in ${limit}s"; return 1; fi
@@ -196,7 +196,7 @@ start_secantus() {
 infra() {
   start_kafka
   start_secantus
-  wait_for SecantusDB 60 "$PY" -m shared.infra.probe mongo
+  WAIT_PID="$DATA/run/secantus.pid" WAIT_LOG="$DATA/secantus/secantus.log" wait_for SecantusDB 60 "$PY" -m shared.infra.probe mongo
   WAIT_PID="$DATA/run/kafka.pid" WAIT_LOG="$DATA/kafka/logs/kafka.log" wait_for Kafka "$KAFKA_START_WAIT" "$PY" -m shared.infra.probe kafka
   "$PY" -m shared.infra.kafka_acls apply --dir "$KAFKA_SECRETS_DIR" --bootstrap "$KAFKA_BOOTSTRAP_SERVERS" \
     --prefix "${TOPIC_PREFIX:-}"
@@ -328,7 +328,7 @@ case "${1:-}" in
   start-kafka) start_kafka; WAIT_PID="$DATA/run/kafka.pid" WAIT_LOG="$DATA/kafka/logs/kafka.log" \
                  wait_for Kafka "$KAFKA_START_WAIT" "$PY" -m shared.infra.probe kafka ;;
   stop-mongo) stop_pidfiles "$DATA/run/secantus.pid" ;;
-  start-mongo) start_secantus; wait_for SecantusDB 60 "$PY" -m shared.infra.probe mongo ;;
+  start-mongo) start_secantus; WAIT_PID="$DATA/run/secantus.pid" WAIT_LOG="$DATA/secantus/secantus.log" wait_for SecantusDB 60 "$PY" -m shared.infra.probe mongo ;;
   stop-services) stop_services ;;
   *) echo "usage: $0 install|infra|services|up|down|status|stop-kafka|start-kafka|stop-mongo|start-mongo|stop-services" >&2
      exit 2 ;;
