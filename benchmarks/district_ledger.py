@@ -7,6 +7,11 @@ services under a fresh prefix. Prints the time until every consumer's lag and ou
 commands per second, and each service's maximum RSS and CPU seconds: the figures the 100,000-member
 rows of the README's table need (a whole year at that size takes hours here).
 
+With `--notice`, once the ledger is at rest, one notice to the whole district asking for
+acknowledgement (the simulator's monthly district notice): the same figures again for what it
+costs until the platform is at rest once more. Reporting hears it as one `NoticeAddressed` per
+branch, each naming the branch's members.
+
     PYTHONPATH=. KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 MONGODB_URL=mongodb://127.0.0.1:27017/ \\
         .venv/bin/python benchmarks/district_ledger.py --members 100000
 """
@@ -16,6 +21,7 @@ import itertools
 import json
 import os
 import time
+from datetime import date
 
 import httpx
 
@@ -24,7 +30,8 @@ from services.reporting.adapters.documents import MEMBERS, STUDY_ROLL_VERSION
 from simulator.progress import Progress
 from simulator.publisher import Target, publish
 from simulator.sources import Generated
-from simulator.year import LEDGER_PHASES
+from simulator.commands import at
+from simulator.year import DEPARTMENT, LEDGER_PHASES, Phase, Year
 
 
 class Ledger:
@@ -36,6 +43,23 @@ class Ledger:
 
     def phases(self):
         return itertools.islice(self.source.phases(), LEDGER_PHASES)
+
+
+class DistrictNotice:
+    """One notice to the whole district, asking for acknowledgement, as a source of one phase."""
+
+    def __init__(self, source: Generated):
+        world, y = source.world, source.world.year
+        self.correlation_id = source.correlation_id
+        self.header = {**source.header, "phases": 1}
+        nid = world.ids.of("n", "bench")
+        self.command = Year(world, source.tally).cmd("SendNotice", nid, {
+            "notice_id": nid, "title": f"{y}年1月 全区党员学习通知", "body": "请全体党员按时参加学习。",
+            "category": "study", "audience": {"org_ids": [world.district.org_id], "member_ids": []},
+            "require_ack": True, "send_at": at(date(y, 1, 20), 10).isoformat()}, at(date(y, 1, 20), 10), DEPARTMENT)
+
+    def phases(self):
+        return iter([Phase("全区通知", [self.command])])
 
 
 def _records(metrics: dict | None) -> float:
@@ -69,6 +93,8 @@ async def main() -> None:
                     help="keep the run's topics (its prefix is printed), e.g. to time a reporting rebuild over them")
     ap.add_argument("--every", type=float, default=60, help="seconds between prints of where the database's time went")
     ap.add_argument("--wait", type=float, default=3600, help="seconds to wait for the services to be at rest")
+    ap.add_argument("--notice", action="store_true", help="then one notice to the whole district asking for "
+                    "acknowledgement, timed and measured until the platform is at rest again")
     ap.add_argument("--study", action="store_true", help="then time the district's remote study and home-delivery "
                     "list through the service, as the dashboard asks for them (both at once), from the members' "
                     "study rolls and worked out from their facts")
@@ -104,6 +130,8 @@ async def main() -> None:
                           "district registered (reporting)": registered,
                           "max RSS MB": {n: res["rss_max_mb"].get(n) for n in [*SERVICES, "kafka", "database"]},
                           "CPU s": res["cpu_s"]}, ensure_ascii=False, indent=1), flush=True)
+        if args.notice:
+            await time_notice(platform, DistrictNotice(source.source), kafka, mongo, args.wait)
         if args.study:
             await time_study(platform, source.source.world.district.org_id, args.year)
     finally:
@@ -113,6 +141,20 @@ async def main() -> None:
             await platform.drop_databases()
         else:
             await platform.drop()
+
+
+async def time_notice(platform: Platform, notice: DistrictNotice, kafka: str, mongo: str, wait_s: float) -> None:
+    """The district notice, from its publish until the platform is at rest: each service's maximum
+    RSS and CPU seconds in that time alone."""
+    sampler = Sampler({n: p.pid for n, p in platform.procs.items()} | server_pids(kafka, mongo), every_s=1)
+    run = await publish(notice, Target(kafka, platform.prefix, stall_timeout=900), Progress(1, quiet=True))
+    rest = await at_rest(platform, run["started_at"], wait_s)
+    sampler.mark()
+    res = await sampler.stop()
+    print(json.dumps({"district notice": notice.command.envelope["data"]["notice_id"],
+                      "at rest after s": round(rest, 1) if rest else None,
+                      "max RSS MB": {n: res["rss_max_mb"].get(n) for n in [*SERVICES, "kafka", "database"]},
+                      "CPU s": res["cpu_s"]}, ensure_ascii=False, indent=1), flush=True)
 
 
 async def time_study(platform: Platform, district: str, year: int) -> None:

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # facts' batches, run again after losing to the delivery worker); at 5,000, 164-214 MB in three
     # runs, and fewer batches run again (a smaller transaction overlaps fewer of the worker's).
     unit_max_documents: int = 5000
+    # …and a batch reads the documents its records name up to this many megabytes (as stored),
+    # leaving the records after to the next transaction: a district notice reaches reporting as a
+    # record per branch naming its members (Pipeline.max_read_bytes). 0: no limit.
+    unit_max_read_mb: float = 8
     batch_timeout_ms: int = 50
     # A handler that raises is retried this many times before its message is dead-lettered.
     handler_attempts: int = 3

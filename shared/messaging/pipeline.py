@@ -53,6 +53,9 @@ CONTENTION_ATTEMPTS = 8
 # doubled in such runs of the end-to-end benchmark: its two groups of runs).
 LARGE_BATCH_RECORDS = 64
 LARGE_BATCH_ATTEMPTS = 2
+# The first part of a batch's documents read at once (`_prefetch_within`), and the least after.
+FIRST_READ_PART = 200
+MIN_READ_PART = 50
 YIELD_EVERY = 20  # messages handled between two turns of the event loop
 
 
@@ -181,6 +184,12 @@ class Pipeline:
     # its records name, prefetched) is committed after the record that took it past, and the
     # records behind go on in another transaction (bounds a batch's memory).
     max_documents: int = 5000
+    # …and a batch whose records name more than this many bytes of documents (as stored) reads
+    # those of its first records only, and leaves the rest to the transactions after it: a
+    # district notice reaches reporting as a record per branch naming its members, so a batch of
+    # 1,000 such records named 20,000 members, and held 38,000 documents (reporting from 191 to
+    # 384 MB at 20,000 members). 0: no limit.
+    max_read_bytes: int = 0
     on_stage: Callable[[str], Awaitable[None]] | None = None
     # The registry of senders' keys (shared.kafka_auth.SourceKeys): a commands pipeline answers a
     # command whose sender it cannot prove `not_allowed`. None: no check (PLAINTEXT development).
@@ -343,9 +352,14 @@ class Pipeline:
         # The inbox, the held keys and the documents the records name, asked at once: three queries
         # the database answers side by side rather than one after the other. A duplicate's
         # documents are read with the rest (duplicates are rare; reading is all it costs).
-        seen, waiting, _ = await asyncio.gather(
+        seen, waiting, fit = await asyncio.gather(
             self.store.seen(self.name, list(set(ids))), self._keys_waiting(messages),
-            uow.prefetch(k for p in messages for k in self._wants(p)))
+            self._prefetch_within(uow, [list(self._wants(p)) if isinstance(p, Parsed) else [] for p in parsed]))
+        total = len(records)
+        if fit < total:
+            records, parsed, ids, cut = records[:fit], parsed[:fit], ids[:fit], list(records[fit:])
+        else:
+            cut = []
         prefetched = uow.size()  # what the records name themselves: a few each, bounded by the batch
         clock.lap("reads")
         consumed: list[str] = []
@@ -367,10 +381,10 @@ class Pipeline:
                 waiting.add(result.message.key())
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
             if uow.size() - prefetched > self.max_documents and n < len(records):
-                rest = list(records[n:])
+                rest = list(records[n:]) + cut
                 break
         else:
-            rest = []
+            rest = cut
         if self.holds_references:
             await self._retry_parked(uow, {i for i in consumed})
         clock.lap("handle")
@@ -383,8 +397,13 @@ class Pipeline:
                 metrics.count(self.service, self.name, outcome, n)
         # `documents`: what the unit of work held (cut at `max_documents`); `rss_mb`: the process's
         # memory after it, to tell which batches raise it.
-        log.info("batch done", extra={"pipeline": self.name, "records": len(records) - len(rest), "new": len(consumed),
+        log.info("batch done", extra={"pipeline": self.name, "records": total - len(rest), "new": len(consumed),
                                       "outcomes": outcomes, "events": len(uow.outbox), "documents": uow.size(),
+                                      "read_mb": round(uow.bytes_read / 2**20, 1),
+                                      # where a large read came from (the largest collections)
+                                      "read_mb_by": {c: round(b / 2**20, 1) for c, b in sorted(
+                                          uow.bytes_by_collection.items(), key=lambda x: -x[1])[:3]
+                                          if b >= 2**20},
                                       "rss_mb": metrics.resident_mb(), "ms": clock.laps, "left": len(rest)})
         return rest
 
@@ -485,6 +504,33 @@ class Pipeline:
             self._reject(uow, command_id, command_type, raw, "not_allowed", [{"field": "source", "message": reason}],
                          event_id=derived_id(command_id, f"not_allowed{record.position}", by=self.source))
             uow.commit_message()
+
+    async def _prefetch_within(self, uow: MongoUnitOfWork, wants: list[list[Key]]) -> int:
+        """Read the documents the records name (`wants`, a list per record), in their order, until
+        `max_read_bytes` of them are read; returns how many records' documents were read: the rest
+        wait for a transaction of their own. Read a part at a time: each as many documents as the
+        bytes left allow at the size of those read so far, and at most twice as many as the part
+        before (the first parts may be of small documents, an organisation or a notice, and the
+        next of members 20 times their size), so a batch of small documents is still read in a few
+        queries per collection."""
+        if not self.max_read_bytes:
+            await uow.prefetch(k for w in wants for k in w)
+            return len(wants)
+        done, part = 0, FIRST_READ_PART
+        while done < len(wants):
+            keys: set[Key] = set()
+            end = done
+            while end < len(wants) and (end == done or len(keys) < part):
+                keys.update(k for k in wants[end] if not uow.holds(k))
+                end += 1
+            await uow.prefetch(keys)
+            done = end
+            left = self.max_read_bytes - uow.bytes_read
+            if left <= 0:
+                break
+            per_document = uow.bytes_read / max(1, uow.documents_read)
+            part = max(MIN_READ_PART, min(2 * max(part, len(keys)), int(left / max(per_document, 1.0))))
+        return done
 
     def _wants(self, p: Parsed) -> Iterable[Key]:
         h = self.handlers.get(p.envelope.type)

@@ -53,6 +53,23 @@ async def test_records_sent_leave_the_outbox_and_records_marked_sent_before_are_
     assert await store.backlog() == 1
 
 
+async def test_documents_read_are_as_the_driver_gives_them_and_their_stored_size_is_counted(store):
+    """The unit reads raw BSON to count the bytes a batch brings in (Pipeline.max_read_bytes), and
+    decodes it as the database's codec does: time-zone-aware datetimes, nested documents."""
+    import bson
+    at = datetime(2025, 3, 1, 8, 30, tzinfo=timezone.utc)
+    docs = [{"_id": f"m{i}", "at": at, "facts": {"notices": {f"n{k}": {"acked_on": "2025-03-02"} for k in range(i)}}}
+            for i in range(1, 4)]
+    await store.db["members"].insert_many(docs)
+    uow = store.unit()
+    await uow.prefetch([("members", "m1"), ("members", "m3"), ("members", "absent")])
+    assert uow.bytes_read == sum(len(bson.encode(d)) for d in (docs[0], docs[2]))
+    assert uow.documents_read == 2
+    assert await uow.get("members", "m3") == docs[2] == await store.db["members"].find_one({"_id": "m3"})
+    assert (await uow.get("members", "m3"))["at"].tzinfo is not None
+    assert await uow.get("members", "absent") is None
+
+
 async def test_a_stale_retry_loses_and_leaves_the_newer_write_alone(store):
     first = store.unit()
     await first.get("deliveries", "d1")

@@ -1,6 +1,8 @@
 """An in-memory unit of work for handler unit tests: the same staging as production, dicts behind it."""
 from collections import defaultdict
 
+import bson
+
 from shared.messaging.unit_of_work import VERSION, StagedUnitOfWork, apply_inc, clone
 
 
@@ -15,6 +17,8 @@ class FakeUnitOfWork(StagedUnitOfWork):
     async def _load(self, coll: str, ids: list[str]) -> dict[str, dict]:
         self.loads += 1
         found = {i: clone(self.docs[coll][i]) for i in ids if i in self.docs[coll]}
+        self.bytes_read += sum(len(bson.encode(d)) for d in found.values())  # as the Mongo adapter counts
+        self.documents_read += len(found)
         self._as_loaded.update({(coll, i): clone(d) for i, d in found.items()})
         return found
 

@@ -301,6 +301,56 @@ async def test_a_batch_is_cut_by_what_its_deferred_work_will_read_not_only_by_wh
     assert [store.docs["seen"][f"m-{i}"]["after"] for i in range(10)] == [0, 0, 0, 0, 4, 4, 4, 4, 8, 8]
 
 
+async def test_a_batch_reads_the_documents_its_records_name_up_to_its_bytes_then_goes_on_in_another_transaction(
+        monkeypatch):
+    """A district notice reaches reporting as a record per branch naming the branch's members:
+    a batch of them named 20,000 members at once. A batch reads what its records name in parts,
+    and once `max_read_bytes` are read the records behind go on in the next transaction, in their
+    order; every record is handled once."""
+    import shared.messaging.pipeline as pipeline_module
+    monkeypatch.setattr(pipeline_module, "FIRST_READ_PART", 3)  # a record's three documents first
+    monkeypatch.setattr(pipeline_module, "MIN_READ_PART", 1)
+    store, relay = FakeStore(), FakeRelay()
+    for i in range(10):
+        for k in range(3):
+            store.docs["members"][f"m-{i}-{k}"] = {"_id": f"m-{i}-{k}", "facts": "x" * 1000}  # ~1 KB each
+
+    async def reads_its_members(msg, ctx):
+        for k in range(3):
+            assert await ctx.read("members", f"{msg.member_id}-{k}") is not None
+        ctx.put("seen", {"_id": msg.member_id, "after": len(store.docs["seen"])})
+
+    p = pipeline(store, relay)
+    p.handlers = {"MemberDied": Handler(reads_its_members,
+                                        lambda e: [("members", f"{e.member_id}-{k}") for k in range(3)])}
+    p.max_read_bytes = 10_000
+    reads: list[int] = []
+    unit = store.unit
+    store.unit = lambda: reads.append(0) or unit()
+    envs = [event(f"m-{i}") for i in range(10)]
+    await p.process([record(e, i) for i, e in enumerate(envs)])
+    assert store.inbox == {e["id"] for e in envs}
+    # 3 KB, then as many documents as the 7 KB left allow (three records' more), then stop: 12 KB
+    assert store.commits == 3 == len(reads)
+    assert [store.docs["seen"][f"m-{i}"]["after"] for i in range(10)] == [0, 0, 0, 0, 4, 4, 4, 4, 8, 8]
+
+
+async def test_without_a_limit_on_bytes_a_batch_reads_what_its_records_name_at_once():
+    store, relay = FakeStore(), FakeRelay()
+    for i in range(10):
+        store.docs["members"][f"m-{i}"] = {"_id": f"m-{i}", "facts": "x" * 1000}
+    uows = []
+    unit = store.unit
+    store.unit = lambda: uows.append(unit()) or uows[-1]
+
+    async def reads(msg, ctx):
+        await ctx.read("members", msg.member_id)
+    p = pipeline(store, relay)
+    p.handlers = {"MemberDied": Handler(reads, lambda e: [("members", e.member_id)])}
+    await p.process([record(event(f"m-{i}"), i) for i in range(10)])
+    assert store.commits == 1 and [u.loads for u in uows] == [1]  # one query for the batch
+
+
 def test_a_reservation_counts_once_its_message_is_kept():
     uow = FakeUnitOfWork()
     uow.reserve(5)

@@ -189,6 +189,34 @@ def test_pairs_that_reach_reporting_before_their_notice_wait_for_it():
     assert first == in_order
 
 
+def test_dispatches_after_their_notice_is_said_addressed_count_without_waiting_for_its_creation():
+    """A notice to more than a page of members says NoticeCreated with its last page, after the
+    dispatches of the pages before. NoticeAddressed is said only of a notice that asks for
+    acknowledgement, so the dispatches after it count at once: nothing waits in the notice's
+    document (which grew with each dispatch and was copied at each), and the figures are those of
+    the notice created first, and stay so once it is."""
+    from shared.contracts import notifications as n
+    from tests.integration.reporting.support import dispatched, event
+
+    ids, events = quarter_events()
+    m1, m2, b1 = ids["m1"], ids["m2"], ids["b1"]
+    month = parse_period("2026-02")
+    created = event(n.NoticeCreated, "2026-02-01", notice_id="big", title="学习材料", body="…", category="study",
+                    audience={"org_ids": [b1], "member_ids": []}, require_ack=True, recipient_count=2)
+    addressed = event(n.NoticeAddressed, "2026-02-01", notice_id="big", branch_id=b1, addressed_on="2026-02-01",
+                      member_ids=[m1])
+    later = [dispatched("big", m1, b1, "2026-02-01"), dispatched("big", m2, b1, "2026-02-02")]
+    store = play(events + [addressed, *later], batch=1)
+    assert store.doc(NOTICES, "big")["require_ack"] is True and "waiting" not in store.doc(NOTICES, "big")
+    base = report(play(events), b1, month, "2026-02-28")["notices"]
+    first = report(play(events + [created, addressed, *later]), b1, month, "2026-02-28")["notices"]
+    assert first["sent"] == base["sent"] + 2
+    assert report(store, b1, month, "2026-02-28")["notices"] == first
+    last = play(events + [addressed, *later, created], batch=1)
+    assert report(last, b1, month, "2026-02-28")["notices"] == first
+    assert last.doc(NOTICES, "big")["category"] == "study"
+
+
 def test_a_members_open_alerts_are_copied_for_the_alert_list_and_the_copy_goes_with_them():
     """`member_alerts` holds, for each member with an open alert, what `listed_alerts` makes of its
     document in `members`, and nothing for the others, whatever the batches (queries.member_alerts
