@@ -50,7 +50,7 @@ class DistrictNotice:
 
     def __init__(self, source: Generated):
         world, y = source.world, source.world.year
-        self.correlation_id = source.correlation_id
+        self.correlation_id, self.year, self.district = source.correlation_id, y, world.district.org_id
         self.header = {**source.header, "phases": 1}
         nid = world.ids.of("n", "bench")
         self.command = Year(world, source.tally).cmd("SendNotice", nid, {
@@ -151,8 +151,18 @@ async def time_notice(platform: Platform, notice: DistrictNotice, kafka: str, mo
     rest = await at_rest(platform, run["started_at"], wait_s)
     sampler.mark()
     res = await sampler.stop()
-    print(json.dumps({"district notice": notice.command.envelope["data"]["notice_id"],
+    notice_id, y = notice.command.envelope["data"]["notice_id"], notice.year
+    async with httpx.AsyncClient(timeout=60, headers=platform.headers) as http:
+        created = (await http.get(f"{platform.urls['notifications']}/api/v1/notices/{notice_id}")).json()
+        before = (await http.get(f"{platform.urls['reporting']}/api/v1/orgs/{notice.district}/report",
+                                 params={"period": f"{y}-01", "as_of": f"{y}-01-19"})).json()
+        after = (await http.get(f"{platform.urls['reporting']}/api/v1/orgs/{notice.district}/report",
+                                params={"period": f"{y}-01", "as_of": f"{y}-01-31"})).json()
+    print(json.dumps({"district notice": notice_id,
                       "at rest after s": round(rest, 1) if rest else None,
+                      "recipients (notifications)": len(created.get("recipients", [])),
+                      "January's notices sent, before and after it (reporting, the district)":
+                          [before["notices"]["sent"], after["notices"]["sent"]],
                       "max RSS MB": {n: res["rss_max_mb"].get(n) for n in [*SERVICES, "kafka", "database"]},
                       "CPU s": res["cpu_s"]}, ensure_ascii=False, indent=1), flush=True)
 

@@ -38,9 +38,13 @@ class Settings(BaseSettings):
     # runs, and fewer batches run again (a smaller transaction overlaps fewer of the worker's).
     unit_max_documents: int = 5000
     # …and a batch reads the documents its records name up to this many megabytes (as stored),
-    # leaving the records after to the next transaction: a district notice reaches reporting as a
-    # record per branch naming its members (Pipeline.max_read_bytes). 0: no limit.
-    unit_max_read_mb: float = 8
+    # leaving the records after to the next transaction (Pipeline.max_read_bytes): a notice to a
+    # whole district reaches reporting as a record per branch naming its members, so a batch that
+    # catches up on one names them all. A bound, not a pace: at 8 MB the 1,000-member year's
+    # reporting cut its batches so often (each member refreshed once a transaction, not once a
+    # batch) that the year took 192 s instead of 124 (reporting 314 MB instead of 404); at 16 MB,
+    # 120 s and 405 MB (README, Benchmarks). 0: no limit.
+    unit_max_read_mb: float = 16
     batch_timeout_ms: int = 50
     # A handler that raises is retried this many times before its message is dead-lettered.
     handler_attempts: int = 3

@@ -186,9 +186,8 @@ class Pipeline:
     max_documents: int = 5000
     # …and a batch whose records name more than this many bytes of documents (as stored) reads
     # those of its first records only, and leaves the rest to the transactions after it: a
-    # district notice reaches reporting as a record per branch naming its members, so a batch of
-    # 1,000 such records named 20,000 members, and held 38,000 documents (reporting from 191 to
-    # 384 MB at 20,000 members). 0: no limit.
+    # district notice reaches reporting as a record per branch naming its members, so a batch
+    # that catches up on one names every member of the district. 0: no limit.
     max_read_bytes: int = 0
     on_stage: Callable[[str], Awaitable[None]] | None = None
     # The registry of senders' keys (shared.kafka_auth.SourceKeys): a commands pipeline answers a
