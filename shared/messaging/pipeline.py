@@ -53,9 +53,12 @@ CONTENTION_ATTEMPTS = 8
 # doubled in such runs of the end-to-end benchmark: its two groups of runs).
 LARGE_BATCH_RECORDS = 64
 LARGE_BATCH_ATTEMPTS = 2
-# The first part of a batch's documents read at once (`_prefetch_within`), and the least after.
-FIRST_READ_PART = 200
+# The first part of a batch's documents read at once (`_prefetch_within`), the least after, and
+# how much larger than the one before a part may be: a batch of 2,000 commands names some 5,000
+# documents, read in two parts (each a query per collection, one after the other).
+FIRST_READ_PART = 1000
 MIN_READ_PART = 50
+READ_PART_GROWTH = 4
 YIELD_EVERY = 20  # messages handled between two turns of the event loop
 
 
@@ -508,10 +511,10 @@ class Pipeline:
         """Read the documents the records name (`wants`, a list per record), in their order, until
         `max_read_bytes` of them are read; returns how many records' documents were read: the rest
         wait for a transaction of their own. Read a part at a time: each as many documents as the
-        bytes left allow at the size of those read so far, and at most twice as many as the part
-        before (the first parts may be of small documents, an organisation or a notice, and the
-        next of members 20 times their size), so a batch of small documents is still read in a few
-        queries per collection."""
+        bytes left allow at the size of those read so far, and at most READ_PART_GROWTH times as
+        many as the part before (the first parts may be of small documents, an organisation or a
+        notice, and the next of members 20 times their size), so a batch of small documents is
+        still read in a few queries per collection."""
         if not self.max_read_bytes:
             await uow.prefetch(k for w in wants for k in w)
             return len(wants)
@@ -528,7 +531,7 @@ class Pipeline:
             if left <= 0:
                 break
             per_document = uow.bytes_read / max(1, uow.documents_read)
-            part = max(MIN_READ_PART, min(2 * max(part, len(keys)), int(left / max(per_document, 1.0))))
+            part = max(MIN_READ_PART, min(READ_PART_GROWTH * max(part, len(keys)), int(left / max(per_document, 1.0))))
         return done
 
     def _wants(self, p: Parsed) -> Iterable[Key]:
