@@ -324,14 +324,14 @@ async def test_a_batch_reads_the_documents_its_records_name_up_to_its_bytes_then
     p.handlers = {"MemberDied": Handler(reads_its_members,
                                         lambda e: [("members", f"{e.member_id}-{k}") for k in range(3)])}
     p.max_read_bytes = 10_000
-    reads: list[int] = []
+    units = []
     unit = store.unit
-    store.unit = lambda: reads.append(0) or unit()
+    store.unit = lambda: units.append(unit()) or units[-1]
     envs = [event(f"m-{i}") for i in range(10)]
     await p.process([record(e, i) for i, e in enumerate(envs)])
     assert store.inbox == {e["id"] for e in envs}
     # 3 KB, then as many documents as the 7 KB left allow (three records' more), then stop: 12 KB
-    assert store.commits == 3 == len(reads)
+    assert store.commits == 3 == len(units)
     assert [store.docs["seen"][f"m-{i}"]["after"] for i in range(10)] == [0, 0, 0, 0, 4, 4, 4, 4, 8, 8]
 
 
