@@ -30,8 +30,8 @@ from services.reporting.adapters.documents import MEMBERS, STUDY_ROLL_VERSION
 from simulator.progress import Progress
 from simulator.publisher import Target, publish
 from simulator.sources import Generated
-from simulator.commands import at
-from simulator.year import DEPARTMENT, LEDGER_PHASES, Phase, Year
+from simulator.commands import Factory, at
+from simulator.year import DEPARTMENT, LEDGER_PHASES, Phase
 
 
 class Ledger:
@@ -53,7 +53,7 @@ class DistrictNotice:
         self.correlation_id, self.year, self.district = source.correlation_id, y, world.district.org_id
         self.header = {**source.header, "phases": 1}
         nid = world.ids.of("n", "bench")
-        self.command = Year(world, source.tally).cmd("SendNotice", nid, {
+        self.command = Factory(world.ids, source.correlation_id)("SendNotice", nid, {
             "notice_id": nid, "title": f"{y}年1月 全区党员学习通知", "body": "请全体党员按时参加学习。",
             "category": "study", "audience": {"org_ids": [world.district.org_id], "member_ids": []},
             "require_ack": True, "send_at": at(date(y, 1, 20), 10).isoformat()}, at(date(y, 1, 20), 10), DEPARTMENT)

@@ -435,8 +435,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         """Whether the notice asks for acknowledgement is known now: the pairs that waited for it
         count (if it asks) or are dropped."""
         doc = await ctx.get(NOTICES, notice_id) or {}
-        ctx.put(NOTICES, {"_id": notice_id, **{k: v for k, v in doc.items() if k not in ("_id", "waiting")},
-                          "require_ack": require_ack, **(more or {})})
+        ctx.put(NOTICES, {"_id": notice_id, "require_ack": require_ack, **(more or {})})
         if not require_ack:
             return
         for member_id, seen in sorted(doc.get("waiting", {}).items()):

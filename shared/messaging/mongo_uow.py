@@ -13,7 +13,6 @@ from typing import Any
 
 import bson
 from bson import ObjectId
-from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
 from pymongo import DeleteOne, InsertOne, ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
@@ -38,6 +37,7 @@ class MongoUnitOfWork(StagedUnitOfWork):
     def __init__(self, db: Any):
         super().__init__()
         self.db = db
+        self._raw = db.codec_options.with_options(document_class=RawBSONDocument)
 
     async def _load(self, coll: str, ids: list[str]) -> dict[str, dict]:
         # Read as raw BSON to count its bytes (`bytes_read`), then decoded as the database's codec
@@ -45,16 +45,11 @@ class MongoUnitOfWork(StagedUnitOfWork):
         # against 57–73 ms).
         found: dict[str, dict] = {}
         async for raw in self.db[coll].with_options(codec_options=self._raw).find({"_id": {"$in": ids}}):
-            self.bytes_read += len(raw.raw)
             self.bytes_by_collection[coll] += len(raw.raw)
             self.documents_read += 1
             doc = bson.decode(raw.raw, codec_options=self.db.codec_options)
             found[doc["_id"]] = doc
         return found
-
-    @property
-    def _raw(self) -> CodecOptions:
-        return self.db.codec_options.with_options(document_class=RawBSONDocument)
 
     def seed(self, coll: str, docs: list[dict]) -> None:
         """Documents the caller has just read (e.g. by a query), as if prefetched."""

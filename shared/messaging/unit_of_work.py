@@ -33,7 +33,6 @@ class Conflict(Exception):
 class UnitOfWork(Protocol):
     """What handlers use (through `Context`): fakes implement it for unit tests."""
 
-    def holds(self, key: Key) -> bool: ...
     async def prefetch(self, keys: Iterable[Key]) -> None: ...
     async def get(self, coll: str, _id: str) -> dict | None: ...
     async def read(self, coll: str, _id: str) -> dict | None: ...
@@ -124,8 +123,8 @@ class StagedUnitOfWork:
         # The size of the documents read, as stored (BSON bytes; an adapter counts them): what a
         # batch's memory grows with, more than their number (a reporting member's year of facts is
         # 15 KB stored, 100 KB once decoded, against a delivery's 0.7 KB).
-        self.bytes_read = self.documents_read = 0
         self.bytes_by_collection: dict[str, int] = defaultdict(int)
+        self.documents_read = 0
 
     async def _load(self, coll: str, ids: list[str]) -> dict[str, dict]:
         raise NotImplementedError
@@ -146,6 +145,10 @@ class StagedUnitOfWork:
         if key not in self._beside:
             self._beside[key] = make()
         return self._beside[key]
+
+    @property
+    def bytes_read(self) -> int:
+        return sum(self.bytes_by_collection.values())
 
     def holds(self, key: Key) -> bool:
         """Whether the document was read already (or found absent)."""

@@ -17,7 +17,7 @@ class FakeUnitOfWork(StagedUnitOfWork):
     async def _load(self, coll: str, ids: list[str]) -> dict[str, dict]:
         self.loads += 1
         found = {i: clone(self.docs[coll][i]) for i in ids if i in self.docs[coll]}
-        self.bytes_read += sum(len(bson.encode(d)) for d in found.values())  # as the Mongo adapter counts
+        self.bytes_by_collection[coll] += sum(len(bson.encode(d)) for d in found.values())  # as the adapter counts
         self.documents_read += len(found)
         self._as_loaded.update({(coll, i): clone(d) for i, d in found.items()})
         return found
