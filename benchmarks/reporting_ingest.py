@@ -21,6 +21,7 @@ import cProfile
 import logging
 import pickle
 import pstats
+import resource
 import time
 import uuid
 from pathlib import Path
@@ -96,6 +97,7 @@ async def run(records: list[Incoming], batch: int, profile: bool) -> None:
         pipeline = rt.pipelines[0]
         counts = _count_database_work()
         prof = cProfile.Profile() if profile else None
+        rss_before = _rss_mb()
         wall, cpu = time.perf_counter(), time.process_time()
         if prof:
             prof.enable()
@@ -110,11 +112,22 @@ async def run(records: list[Incoming], batch: int, profile: bool) -> None:
         print(f"per batch: {counts['queries'] / batches:.1f} reads by _id ({counts['read'] / batches:.0f} documents), "
               f"{counts['writes'] / batches:.0f} document writes, {counts['events'] / batches:.0f} events; "
               f"{counts['commit_s'] / batches * 1000:.0f} ms in the commit")
+        # The records replayed are held in this process: the rise is what the pipeline took.
+        print(f"RSS: {rss_before:.0f} MB before the replay (the records loaded), {_peak_rss_mb():.0f} MB at most")
         if prof:
             pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
             pstats.Stats(prof).sort_stats("tottime").print_stats(40)
     finally:
         await rt.client.drop_database(db_name)
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _count_database_work() -> dict:

@@ -59,6 +59,8 @@ class Runtime:
     tasks: list[Callable[["Runtime"], Awaitable[None]]] = field(default_factory=list)
     # Counters the database keeps in step with a collection (shared/messaging/tally.py).
     tallies: list[Tally] = field(default_factory=list)
+    # Collections whose large documents the units of work keep encoded between reads (unit_of_work.py).
+    kept_encoded: frozenset[str] = frozenset()
     client: Any = field(init=False, default=None)
     db: Any = field(init=False, default=None)
     broker: KafkaBroker = field(init=False)
@@ -82,7 +84,8 @@ class Runtime:
         self.broker = make_broker(s, self.service)
         # Who may send commands (None: no check, a PLAINTEXT development broker only).
         self.sources = source_keys_for(s)
-        self.store = MongoStore(self.client, self.db, inbox_days=s.inbox_days, tallies=self.tallies)
+        self.store = MongoStore(self.client, self.db, inbox_days=s.inbox_days, tallies=self.tallies,
+                                kept_encoded=self.kept_encoded)
         # Everything the service publishes (the outbox, accepted HTTP commands) goes through one
         # producer of its own, which is replaced when it fails for good (KafkaPublisher).
         self.publisher = KafkaPublisher(make_producer(s, self.service))

@@ -76,6 +76,7 @@ def bootstrap(settings: Settings | None = None, *, version: int | None = None, r
         setup_db=documents.setup,
         # What the reports' sections over many branches read, checksummed (section_cache.py).
         tallies=section_checksums.TALLIES,
+        kept_encoded=documents.KEPT_ENCODED,
         tasks=[] if rebuilding else _background(settings, ReportingSettings(), version),
     )
     runtime.extras["pointer"] = versions.Pointer(runtime.client, settings)

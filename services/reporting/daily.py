@@ -74,7 +74,7 @@ async def evaluate_members(runtime: Runtime, p: Pipeline, day: str, key: str) ->
         async def work(ctx: Context, page=page) -> None:
             for member_id in page:
                 doc = await ctx.get(MEMBERS, member_id)
-                await update.refresh(ctx, facts_from_doc(doc, member_id), doc, day)
+                await update.refresh(ctx, facts_from_doc(doc, member_id, copy=False), doc, day)  # a private copy
         await p.run_unit(_cause(runtime, f"daily:{key}:members:{page[0]}", "DailyAlertEvaluation"), work,
                          [(MEMBERS, i) for i in page])
         last = page[-1]

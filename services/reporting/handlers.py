@@ -61,7 +61,8 @@ class _Batch:
     def __init__(self) -> None:
         self.members: dict[str, list[Callable[[MemberFacts], None]]] = defaultdict(list)
         self.member_day: dict[str, str] = {}
-        self.loaded: dict[str, tuple[dict | None, MemberFacts]] | None = None  # the members, changed
+        # The members loaded for their refresh, changed: document as read, facts, study roll as read.
+        self.loaded: dict[str, tuple[dict | None, MemberFacts, dict | None]] = {}
         self.ledgers: dict[tuple[str, str], list[Callable[[dict], None]]] = defaultdict(list)
         self.ledger_day: dict[tuple[str, str], str] = {}
         self.branch_day: dict[str, str] = {}
@@ -203,6 +204,11 @@ def branches(e) -> list[tuple[str, str]]:
 
 # ---- members --------------------------------------------------------------------------------
 
+# Members loaded together for their refresh: the reads of a slice go in one query per collection,
+# and a slice's decoded facts are what the batch holds beyond what it read and wrote (encoded).
+LOAD_SLICE = 250
+
+
 class MemberUpdater:
     """Records a change to a member's facts; once per batch, refreshes its figures and alerts."""
 
@@ -219,32 +225,40 @@ class MemberUpdater:
     def _work(self, member_id: str):
         async def work(ctx: Context) -> None:
             b = batch(ctx)
-            if b.loaded is None:
-                await self._load(ctx, b)
-            doc, facts = b.loaded.pop(member_id, None) or await self._one(ctx, b, member_id)
-            await self.refresh(ctx, facts, doc, b.member_day.pop(member_id))
+            if member_id not in b.loaded:
+                await self._load(ctx, b, member_id)
+            doc, facts, roll = b.loaded.pop(member_id)
+            await self.refresh(ctx, facts, doc, b.member_day.pop(member_id), roll)
         return work
 
-    async def _one(self, ctx: Context, b: _Batch, member_id: str) -> tuple[dict | None, MemberFacts]:
-        doc = await ctx.read(MEMBERS, member_id)  # not copied: only its facts are changed, on a copy
-        facts = facts_from_doc(doc, member_id)
+    async def _one(self, ctx: Context, b: _Batch, member_id: str) -> tuple[dict | None, MemberFacts, dict | None]:
+        # A private copy (the unit keeps members encoded: a decode, no clone). Its facts become the
+        # member's new facts, changed in place, so their study roll as read is taken first.
+        doc = await ctx.get(MEMBERS, member_id)
+        facts = facts_from_doc(doc, member_id, copy=False)
+        roll = study_roll(facts) if doc is not None else None
         for change in b.members.pop(member_id, []):
             change(facts)
-        return doc, facts
+        return doc, facts, roll
 
-    async def _load(self, ctx: Context, b: _Batch) -> None:
-        """Every member the batch changed, with its changes, and the orgs of their branches (one
-        query per collection), before the first of them is refreshed."""
-        b.loaded = {}
-        await ctx.uow.prefetch((MEMBERS, i) for i in b.members)
+    async def _load(self, ctx: Context, b: _Batch, member_id: str) -> None:
+        """The next LOAD_SLICE members the batch changed, from this one on in the order their
+        deferred work runs (by id), with their changes, and the orgs of their branches (one query
+        per collection). A slice at a time: a member's year of facts, decoded, is some 130 KB, and
+        a batch may change a thousand members."""
+        ids = sorted(i for i in b.members if i >= member_id)[:LOAD_SLICE] or [member_id]
+        await ctx.uow.prefetch((MEMBERS, i) for i in ids)
         wanted: set[str] = set()
-        for member_id in list(b.members):
-            doc, facts = b.loaded[member_id] = await self._one(ctx, b, member_id)
+        for i in ids:
+            doc, facts, _roll = b.loaded[i] = await self._one(ctx, b, i)
             wanted |= set((doc or {}).get("branches") or ())
             wanted |= {s.branch_id for s in facts.stints()} | ({facts.branch_id} if facts.branch_id else set())
         await ctx.uow.prefetch((ORGS, i) for i in sorted(wanted))
 
-    async def refresh(self, ctx: Context, facts: MemberFacts, doc: dict | None, day: str) -> None:
+    async def refresh(self, ctx: Context, facts: MemberFacts, doc: dict | None, day: str,
+                      roll_before: dict | None = None) -> None:
+        """`doc`: the member's document as read; `roll_before`: its study roll, when its facts have
+        been changed in place since (None: worked out from `doc`)."""
         old = contribution_from_doc((doc or {}).get("contribution"))
         new = member_contribution(facts)
         diff = difference(old, new)
@@ -264,8 +278,9 @@ class MemberUpdater:
         ctx.put(MEMBERS, stored)
         # What remote study weighs, kept apart when it changed (most changes are notices and dues):
         # the stored document is as read, so its roll is worked out from it rather than read.
-        if ((doc or {}).get("study_roll") != STUDY_ROLL_VERSION or study_roll(facts, copy=False)
-                != study_roll(facts_from_doc(doc, facts.member_id, copy=False), copy=False)):
+        if roll_before is None and doc is not None:
+            roll_before = study_roll(facts_from_doc(doc, facts.member_id, copy=False), copy=False)
+        if (doc or {}).get("study_roll") != STUDY_ROLL_VERSION or study_roll(facts, copy=False) != roll_before:
             ctx.put(STUDY_ROLL, study_roll(facts))
         listed, listed_before = listed_alerts(stored), listed_alerts(doc)
         if listed and listed != listed_before:

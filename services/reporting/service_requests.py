@@ -81,7 +81,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         doc = await _doc(ctx, e.request_id)
         dom.opened(doc, e)
         if not doc.get("branch_id"):
-            facts = facts_from_doc(await ctx.get(MEMBERS, e.member_id), e.member_id)
+            facts = facts_from_doc(await ctx.get(MEMBERS, e.member_id), e.member_id, copy=False)  # a private copy
             stint = facts.stint_on(doc["opened_on"]) or (facts.stints() or [None])[-1]
             doc["branch_id"] = stint.branch_id if stint else None
         _ask(ctx, doc, emit_alerts)

@@ -8,6 +8,7 @@ transaction, so a batch consumed twice (a rebalance, a crash before the offset c
 nothing the second time.
 """
 import random
+import struct
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -20,7 +21,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, 
 from shared.messaging.failures import WRITE_CONFLICT, is_contention
 from shared.messaging.records import Outgoing
 from shared.messaging.tally import Tally
-from shared.messaging.unit_of_work import VERSION, Conflict, Inc, StagedUnitOfWork, Write, apply_inc, clone
+from shared.messaging.unit_of_work import VERSION, Conflict, Encoded, Inc, StagedUnitOfWork, Write, apply_inc, clone
 
 OUTBOX = "_outbox"
 OUTBOX_LEGACY_TTL_S = 86400
@@ -34,22 +35,32 @@ def inbox_of(pipeline: str) -> str:
 
 
 class MongoUnitOfWork(StagedUnitOfWork):
-    def __init__(self, db: Any):
-        super().__init__()
+    def __init__(self, db: Any, kept_encoded: frozenset[str] = frozenset()):
+        super().__init__(kept_encoded)
         self.db = db
         self._raw = db.codec_options.with_options(document_class=RawBSONDocument)
 
-    async def _load(self, coll: str, ids: list[str]) -> dict[str, dict]:
+    async def _load(self, coll: str, ids: list[str]) -> dict[str, dict | Encoded]:
         # Read as raw BSON to count its bytes (`bytes_read`), then decoded as the database's codec
         # would: no slower than the driver's own decoding (200 reporting members, 2.9 MB: 38–43 ms
         # against 57–73 ms).
-        found: dict[str, dict] = {}
+        found: dict[str, dict | Encoded] = {}
+        keep = coll in self.kept_encoded
         async for raw in self.db[coll].with_options(codec_options=self._raw).find({"_id": {"$in": ids}}):
             self.bytes_by_collection[coll] += len(raw.raw)
             self.documents_read += 1
-            doc = bson.decode(raw.raw, codec_options=self.db.codec_options)
-            found[doc["_id"]] = doc
+            if keep:  # the top level only is decoded (its fields below stay raw), for the id and version
+                found[raw["_id"]] = Encoded(raw.raw, raw.get(VERSION, 0))
+            else:
+                doc = bson.decode(raw.raw, codec_options=self.db.codec_options)
+                found[doc["_id"]] = doc
         return found
+
+    def _decode(self, data: bytes) -> dict:
+        return bson.decode(data, codec_options=self.db.codec_options)
+
+    def _encode(self, doc: dict) -> bytes:
+        return bson.encode(doc, codec_options=self.db.codec_options)
 
     def seed(self, coll: str, docs: list[dict]) -> None:
         """Documents the caller has just read (e.g. by a query), as if prefetched."""
@@ -69,15 +80,26 @@ def _op(w: Write) -> tuple[Any, str]:
     if w.doc is None:
         return DeleteOne({"_id": w._id, VERSION: w.read_version}), "delete"
     if w.read_version is None:
-        return InsertOne({**w.doc, VERSION: 1}), "insert"
-    return ReplaceOne({"_id": w._id, VERSION: w.read_version}, {**w.doc, VERSION: w.read_version + 1}), "match"
+        return InsertOne(_versioned(w.doc, 1)), "insert"
+    return ReplaceOne({"_id": w._id, VERSION: w.read_version}, _versioned(w.doc, w.read_version + 1)), "match"
+
+
+def _versioned(doc: dict | Encoded, version: int) -> dict | RawBSONDocument:
+    """The snapshot with its new `_v`. An encoded one gets it appended to its bytes (it has none:
+    `StagedUnitOfWork._kept`), and the driver sends those bytes as they are."""
+    if not isinstance(doc, Encoded):
+        return {**doc, VERSION: version}
+    body = doc.data[4:-1] + bson.encode({VERSION: version})[4:-1]
+    return RawBSONDocument(struct.pack("<i", len(body) + 5) + body + b"\x00")
 
 
 class MongoStore:
     """One service database: units of work, the inbox of each pipeline, the outbox."""
 
-    def __init__(self, client: Any, db: Any, inbox_days: float = 30, tallies: list[Tally] | None = None):
+    def __init__(self, client: Any, db: Any, inbox_days: float = 30, tallies: list[Tally] | None = None,
+                 kept_encoded: frozenset[str] = frozenset()):
         self.client, self.db = client, db
+        self.kept_encoded = kept_encoded  # see StagedUnitOfWork
         self.tallies = {t.watched: t for t in tallies or []}
         self.inbox_ttl = int(inbox_days * 86400)
 
@@ -128,7 +150,7 @@ class MongoStore:
                         session=session)
 
     def unit(self) -> MongoUnitOfWork:
-        return MongoUnitOfWork(self.db)
+        return MongoUnitOfWork(self.db, self.kept_encoded)
 
     async def seen(self, pipeline: str, ids: list[str]) -> set[str]:
         if not ids:
@@ -214,7 +236,8 @@ def _tally_writes(uow: MongoUnitOfWork, writes: list[Write], tallies: dict[str, 
         if tally is None or w.condition is not None:
             continue
         before = uow.as_read(w.coll, w._id)
-        after = w.doc if w.inc is None else apply_inc(clone(before) or {"_id": w._id, **w.inc.on_insert}, w.inc.counts)
+        after = uow.decoded(w.doc) if w.inc is None else apply_inc(clone(before) or {"_id": w._id, **w.inc.on_insert},
+                                                                     w.inc.counts)
         for tally_id, (counts, start) in tally.difference(before, after).items():
             out.setdefault((tally.into, tally.shard_id(tally_id, shard[w.coll])), Inc()).add(counts, start)
     return [Write(coll, _id, inc=inc) for (coll, _id), inc in out.items()]

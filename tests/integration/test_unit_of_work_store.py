@@ -70,6 +70,37 @@ async def test_documents_read_are_as_the_driver_gives_them_and_their_stored_size
     assert await uow.get("members", "absent") is None
 
 
+async def test_a_collection_kept_encoded_is_written_back_with_its_version_and_conditionally(store):
+    """A unit keeping `members` encoded (reporting's) reads the stored bytes, writes a snapshot's
+    bytes with its new `_v` appended, and the write is conditional on the version read like any."""
+    from shared.messaging.mongo_uow import MongoUnitOfWork
+
+    at = datetime(2025, 3, 1, 8, 30, tzinfo=timezone.utc)
+    await store.db["members"].insert_one({"_id": "m1", "at": at, "facts": {"payments": {"p1": {"cents": 5645}}}, "_v": 3})
+    uow, rival = MongoUnitOfWork(store.db, frozenset({"members"})), MongoUnitOfWork(store.db, frozenset({"members"}))
+    doc = await uow.get("members", "m1")
+    assert doc == {"_id": "m1", "at": at, "facts": {"payments": {"p1": {"cents": 5645}}}}
+    doc["facts"]["payments"]["p2"] = {"cents": 100}
+    uow.put("members", doc)
+    uow.commit_message()
+    await store.commit(uow, "p", ["pay"])
+    assert await store.db["members"].find_one({"_id": "m1"}) == {**doc, "_v": 4}
+    assert await uow.get("members", "m1") == doc and uow.bytes_read > 0
+
+    stale = await rival.get("members", "m1")  # read at version 4…
+    other = MongoUnitOfWork(store.db, frozenset({"members"}))
+    newer = await other.get("members", "m1")
+    other.put("members", newer | {"name": "王"})
+    other.commit_message()
+    await store.commit(other, "p", ["rename"])
+    rival.put("members", stale | {"name": "李"})  # …which another unit has since moved to 5
+    rival.commit_message()
+    with pytest.raises(Conflict):
+        await store.commit(rival, "p", ["late"])
+    got = await store.db["members"].find_one({"_id": "m1"})
+    assert got["name"] == "王" and got["_v"] == 5
+
+
 async def test_a_stale_retry_loses_and_leaves_the_newer_write_alone(store):
     first = store.unit()
     await first.get("deliveries", "d1")

@@ -2,13 +2,16 @@
 from collections import defaultdict
 
 import bson
+from bson.codec_options import CodecOptions
 
-from shared.messaging.unit_of_work import VERSION, StagedUnitOfWork, apply_inc, clone
+from shared.messaging.unit_of_work import VERSION, Encoded, StagedUnitOfWork, apply_inc, clone
+
+CODEC = CodecOptions(tz_aware=True)  # as the services' client decodes
 
 
 class FakeUnitOfWork(StagedUnitOfWork):
-    def __init__(self, docs: dict[str, dict[str, dict]] | None = None):
-        super().__init__()
+    def __init__(self, docs: dict[str, dict[str, dict]] | None = None, kept_encoded: frozenset[str] = frozenset()):
+        super().__init__(kept_encoded)
         self.docs: dict[str, dict[str, dict]] = defaultdict(dict, {c: dict(d) for c, d in (docs or {}).items()})
         self.loads = 0
         self.published: list = []
@@ -19,8 +22,16 @@ class FakeUnitOfWork(StagedUnitOfWork):
         found = {i: clone(self.docs[coll][i]) for i in ids if i in self.docs[coll]}
         self.bytes_by_collection[coll] += sum(len(bson.encode(d)) for d in found.values())  # as the adapter counts
         self.documents_read += len(found)
+        if coll in self.kept_encoded:
+            return {i: Encoded(self._encode(d), d.get(VERSION, 0)) for i, d in found.items()}
         self._as_loaded.update({(coll, i): clone(d) for i, d in found.items()})
         return found
+
+    def _decode(self, data: bytes) -> dict:
+        return bson.decode(data, codec_options=CODEC)
+
+    def _encode(self, doc: dict) -> bytes:
+        return bson.encode(doc, codec_options=CODEC)
 
     def assert_untouched(self) -> None:
         """No handler changed a document it only looked at (`read`, `Repository.peek`): the
@@ -43,7 +54,7 @@ class FakeUnitOfWork(StagedUnitOfWork):
             elif w.doc is None:
                 self.docs[w.coll].pop(w._id, None)
             else:
-                self.docs[w.coll][w._id] = {**w.doc, VERSION: (current or {}).get(VERSION, 0) + 1}
+                self.docs[w.coll][w._id] = {**self.decoded(w.doc), VERSION: (current or {}).get(VERSION, 0) + 1}
         self.published.extend(self.outbox)
 
 

@@ -91,3 +91,31 @@ async def test_a_rolled_back_message_takes_back_only_its_own_counts():
     uow.commit_message()
     [w] = uow.writes
     assert dict(w.inc.counts) == {"a": 11} and w.inc.on_insert == {"org": "o1"}
+
+
+async def test_a_collection_kept_encoded_holds_bytes_and_every_read_is_a_private_copy():
+    """Reporting's members are kept as stored between reads (unit_of_work.py): what the unit holds
+    is the encoded document, read or written, and each read decodes a copy of its own."""
+    from shared.messaging.unit_of_work import Encoded
+
+    member = {"_id": "m1", "facts": {"attendance": {"a1": {"status": "present"}}}, "_v": 4}
+    uow = FakeUnitOfWork({"members": {"m1": member}, "orgs": {"b1": {"_id": "b1"}}}, kept_encoded={"members"})
+    await uow.prefetch([("members", "m1"), ("orgs", "b1")])
+    assert isinstance(uow._cache[("members", "m1")], Encoded) and isinstance(uow._cache[("orgs", "b1")], dict)
+    first, second = await uow.read("members", "m1"), await uow.read("members", "m1")
+    assert first == second == member and first is not second
+    mine = await uow.get("members", "m1")
+    mine["facts"]["attendance"]["a2"] = {"status": "absent"}  # changed in place: nobody else sees it
+    assert "a2" not in (await uow.get("members", "m1"))["facts"]["attendance"]
+    uow.put("members", mine | {"_v": 4})  # a `_v` carried over from a read is not written
+    uow.commit_message()
+    assert isinstance(uow._batch[("members", "m1")], Encoded)
+    assert (await uow.read("members", "m1"))["facts"]["attendance"]["a2"] == {"status": "absent"}
+    assert uow.pending("members")["m1"] == {k: v for k, v in mine.items() if k != "_v"}
+    [w] = uow.writes
+    assert w.read_version == 4 and uow.decoded(w.doc) == {k: v for k, v in mine.items() if k != "_v"}
+    uow.inc("members", "m1", {"n": 1})  # counted on the snapshot the batch wrote
+    uow.commit_message()
+    assert (await uow.get("members", "m1"))["n"] == 1
+    uow.commit()
+    assert uow.docs["members"]["m1"] == {**mine, "n": 1, "_v": 5}
