@@ -257,8 +257,9 @@ class MemberUpdater:
 
     async def refresh(self, ctx: Context, facts: MemberFacts, doc: dict | None, day: str,
                       roll_before: dict | None = None) -> None:
-        """`doc`: the member's document as read; `roll_before`: its study roll, when its facts have
-        been changed in place since (None: worked out from `doc`)."""
+        """`doc`: the member's document as read, of which only the contribution, alerts and name
+        are read here (`_one` changes its facts' sets in place, as `facts`); `roll_before`: its
+        study roll as read, taken before such changes (None: worked out from `doc`)."""
         old = contribution_from_doc((doc or {}).get("contribution"))
         new = member_contribution(facts)
         diff = difference(old, new)
@@ -277,7 +278,7 @@ class MemberUpdater:
         stored = member_to_doc(facts, new, open_alerts, evaluated, alerts_of)
         ctx.put(MEMBERS, stored)
         # What remote study weighs, kept apart when it changed (most changes are notices and dues):
-        # the stored document is as read, so its roll is worked out from it rather than read.
+        # its roll as read is worked out from the facts as read, rather than read.
         if roll_before is None and doc is not None:
             roll_before = study_roll(facts_from_doc(doc, facts.member_id, copy=False), copy=False)
         if (doc or {}).get("study_roll") != STUDY_ROLL_VERSION or study_roll(facts, copy=False) != roll_before:
