@@ -203,6 +203,13 @@ async def _index(ctx: Context, n: Notice) -> None:
         idx["notices"][n.notice_id] = entry
         ctx.put(NOTICE_INDEX, idx)
     for member_id in n.audience["member_ids"]:
+        if member_id == district_office.OFFICE_ID:
+            # No fact about the department ever comes late (it has none: its record is
+            # configuration), so nothing needs to find the notices that name it. Indexed, every
+            # six-month alert of the district would grow its one document, read and written whole
+            # by each reminder: 11,000 entries, 1.2 MB, after a 100,000-member ledger, and
+            # reminders slowing with each (docs/reliability.md, finding 36).
+            continue
         mb = await _member(ctx, member_id)
         mb.named[n.notice_id] = entry
         ctx.repo(MEMBER).add(mb)
