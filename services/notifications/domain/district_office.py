@@ -24,10 +24,11 @@ def office(current: Member | None, district: str, contact: dict) -> Member | Non
                 away=[{"recorded": SINCE, "from": SINCE, "until": None}],
                 contacts=[{"recorded": SINCE, "phone": contact.get("phone"), "wechat_openid": contact.get("wechat_openid"),
                            "email": contact.get("email"), "preferred_channel": contact.get("preferred_channel") or "email"}])
-    if current is not None:
-        if (current.name, current.registered, current.branch, current.away, current.contacts) == (
-                mb.name, mb.registered, mb.branch, mb.away, mb.contacts):
-            return None
-        mb.named = current.named  # the reminders it was named by
+    if current is not None and not current.named and (
+            current.name, current.registered, current.branch, current.away, current.contacts) == (
+            mb.name, mb.registered, mb.branch, mb.away, mb.contacts):
+        return None
+    # No notice is indexed under it (handlers._index): what versions before 5 December 2026 indexed
+    # there (a reminder each, the document growing with the district's alerts) is dropped.
     mb.refresh()
     return mb

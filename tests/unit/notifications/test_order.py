@@ -307,6 +307,11 @@ async def test_at_six_months_the_secretary_and_the_district_are_told(settle):
     # grow with the district's alerts (finding 36); the secretary, a member, has the notice indexed.
     assert uow.docs[MEMBERS]["district-office"].get("named", {}) == {}
     assert f"{name}:secretary" in uow.docs[MEMBERS]["m4"]["named"]
+    # …and what earlier versions indexed there is dropped by the next reminder that names it
+    uow.docs[MEMBERS]["district-office"]["named"] = {f"n{i}": {"day": "2026-01-01", "until": "2026-03-01"}
+                                                     for i in range(3)}
+    again, _ = await feed(uow, [alert("m2", d.b1, 6, "2026-06-20")])
+    assert again.docs[MEMBERS]["district-office"].get("named", {}) == {}
 
 
 async def test_a_reminder_about_a_member_not_yet_projected_reaches_them_once_they_are(settle):
