@@ -254,6 +254,7 @@ async def remind(base: FakeUnitOfWork, now: datetime) -> tuple[FakeUnitOfWork, l
     for alert_id in sorted(uow.docs[ALERTS]):
         ctx = Context(_Pipeline(), Envelope.model_validate(envelope("Delivery.remind", {})), uow)
         doc = await ctx.get(ALERTS, alert_id)
+        await notification_handlers.prefetch_reminders(ctx, [doc], now)
         await notification_handlers.remind_due(ctx, doc, now)
         ctx.put(ALERTS, doc)
         uow.commit_message()
@@ -312,6 +313,35 @@ async def test_at_six_months_the_secretary_and_the_district_are_told(settle):
                                                      for i in range(3)}
     again, _ = await feed(uow, [alert("m2", d.b1, 6, "2026-06-20")])
     assert again.docs[MEMBERS]["district-office"].get("named", {}) == {}
+
+
+async def test_a_page_of_reminders_reads_what_it_needs_in_a_few_queries_whatever_its_size(settle):
+    """The delivery worker's unit of reminders (`DeliveryWorker.remind`) reads their notices,
+    members, branches and secretaries a query per collection and step, not a few per reminder, and
+    creates what one unit per alert creates."""
+    settle(60)
+    d = District()
+    base = await d.ledger()
+    [secretary] = [e for e in await d.facts(dated(envelope("AppointSecretary", {"branch_id": d.b1, "member_id": "m4"}),
+                                                  at("2026-01-06"))) if e["type"] == "SecretaryAppointed"]
+    base, _ = await feed(base, [secretary])
+    base, _ = await feed(base, [alert("m1", d.b1, 6, "2026-06-20"), alert("m2", d.b1, 3, "2026-06-20"),
+                                alert("m3", d.b2, 6, "2026-06-20")])
+    now = later(120)
+    one_by_one, _ = await remind(base, now)
+    uow = FakeUnitOfWork(base.docs)
+    ctx = Context(_Pipeline(), Envelope.model_validate(envelope("Delivery.remind", {})), uow)
+    docs = [await ctx.get(ALERTS, i) for i in sorted(uow.docs[ALERTS])]
+    loads = uow.loads
+    await notification_handlers.prefetch_reminders(ctx, docs, now)
+    for doc in docs:
+        await notification_handlers.remind_due(ctx, doc, now)
+        ctx.put(ALERTS, doc)
+    uow.commit_message()
+    # notices, members and orgs at once; then the secretaries (already read: the subjects)
+    assert uow.loads - loads <= 4
+    uow.commit()
+    assert deliveries(uow) == deliveries(one_by_one) and len(deliveries(uow)) > len(deliveries(base))
 
 
 async def test_a_reminder_about_a_member_not_yet_projected_reaches_them_once_they_are(settle):
