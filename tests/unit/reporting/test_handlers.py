@@ -119,6 +119,26 @@ def test_a_member_is_refreshed_once_per_batch_and_alert_ids_follow_the_alert(mon
     assert report(whole, ids["district"]) == report(by_event, ids["district"])
 
 
+def test_a_batch_loads_its_members_a_slice_at_a_time_with_the_same_result(monkeypatch):
+    """Members are loaded for their refresh LOAD_SLICE at a time (their decoded facts are what a
+    batch holds): slices of two give each member, their study roll and the report as one slice
+    does, each member refreshed once."""
+    from services.reporting import handlers as h
+    from services.reporting.adapters.documents import STUDY_ROLL
+
+    ids, events = quarter_events()
+    whole = play(events, batch=len(events))
+    calls: list[str] = []
+    real = h.member_contribution
+    monkeypatch.setattr(h, "member_contribution", lambda f: calls.append(f.member_id) or real(f))
+    monkeypatch.setattr(h, "LOAD_SLICE", 2)
+    sliced = play(events, batch=len(events))
+    assert len(calls) == len(set(calls)) > 4
+    for coll in (MEMBERS, STUDY_ROLL):
+        assert sliced.uow.docs[coll] == whole.uow.docs[coll]
+    assert report(sliced, ids["district"]) == report(whole, ids["district"])
+
+
 def test_a_pair_of_a_notice_that_asks_for_no_acknowledgement_is_not_kept():
     """Counted nowhere, so not recorded on the member: most pairs are automatic meeting notices."""
     from shared.contracts import notifications as n
