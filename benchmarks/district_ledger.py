@@ -12,10 +12,6 @@ acknowledgement (the simulator's monthly district notice): the same figures agai
 costs until the platform is at rest once more. Reporting hears it as one `NoticeAddressed` per
 branch, each naming the branch's members.
 
-With `--reminders`, last, the reminders of the alerts raised (the ledger is of `--year`, evaluated
-on the day of the run: most members end up in dues arrears). They come after the rest above, once
-the alerts have stood, and take notifications' delivery worker a unit of 50 alerts at a time.
-
     PYTHONPATH=. KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 MONGODB_URL=mongodb://127.0.0.1:27017/ \\
         .venv/bin/python benchmarks/district_ledger.py --members 100000
 """
@@ -97,8 +93,6 @@ async def main() -> None:
                     help="keep the run's topics (its prefix is printed), e.g. to time a reporting rebuild over them")
     ap.add_argument("--every", type=float, default=60, help="seconds between prints of where the database's time went")
     ap.add_argument("--wait", type=float, default=3600, help="seconds to wait for the services to be at rest")
-    ap.add_argument("--reminders", action="store_true", help="then wait for the reminders of the alerts raised "
-                    "(they come after the rest, once the alerts have stood), timed and measured")
     ap.add_argument("--notice", action="store_true", help="then one notice to the whole district asking for "
                     "acknowledgement, timed and measured until the platform is at rest again")
     ap.add_argument("--study", action="store_true", help="then time the district's remote study and home-delivery "
@@ -140,8 +134,6 @@ async def main() -> None:
             await time_notice(platform, DistrictNotice(source.source), kafka, mongo, args.wait)
         if args.study:
             await time_study(platform, source.source.world.district.org_id, args.year)
-        if args.reminders:
-            await time_reminders(platform, kafka, mongo, args.wait)
     finally:
         platform.stop()
         if args.keep_topics:
@@ -173,48 +165,6 @@ async def time_notice(platform: Platform, notice: DistrictNotice, kafka: str, mo
                           [before["notices"]["sent"], after["notices"]["sent"]],
                       "max RSS MB": {n: res["rss_max_mb"].get(n) for n in [*SERVICES, "kafka", "database"]},
                       "CPU s": res["cpu_s"]}, ensure_ascii=False, indent=1), flush=True)
-
-
-async def time_reminders(platform: Platform, kafka: str, mongo: str, wait_s: float) -> None:
-    """The reminders of the alerts the steps before raised. Reporting announces an alert once it
-    has stood (REPORTING_ALERT_SETTLE_SECONDS) and notifications reminds once the announcement has
-    stood (NOTIFY_REMINDER_SETTLE_SECONDS), so they come after the steps' rest: from now until no
-    alert of notifications waits for a reminder and the platform is at rest, with the delivery
-    worker's units of reminders a minute (notifications' log), each service's maximum RSS and CPU."""
-    from pymongo import AsyncMongoClient
-
-    sampler = Sampler({n: p.pid for n, p in platform.procs.items()} | server_pids(kafka, mongo), every_s=1)
-    started, deadline = time.monotonic(), time.monotonic() + wait_s
-    client = AsyncMongoClient(mongo)
-    alerts = client[f"{platform.db_prefix}notifications"]["alerts"]
-    try:
-        while time.monotonic() < deadline:
-            known = await alerts.count_documents({})
-            waiting = await alerts.count_documents({"remind_at": {"$exists": True}})
-            if known and not waiting:
-                break
-            await asyncio.sleep(5)
-        rest = await at_rest(platform, started, max(1.0, deadline - time.monotonic()))
-    finally:
-        await client.close()
-    sampler.mark()
-    res = await sampler.stop()
-    print(json.dumps({"alerts (notifications)": known, "still waiting for a reminder": waiting,
-                      "at rest after s": round(rest, 1) if rest else None,
-                      "units of reminders a minute": _units_a_minute(platform, "Delivery.remind"),
-                      "max RSS MB": {n: res["rss_max_mb"].get(n) for n in [*SERVICES, "kafka", "database"]},
-                      "CPU s": res["cpu_s"]}, ensure_ascii=False, indent=1), flush=True)
-
-
-def _units_a_minute(platform: Platform, unit: str) -> dict[str, int]:
-    """How many `unit`s notifications finished in each minute (its log, by `unit done` lines)."""
-    out: dict[str, int] = {}
-    with open(platform.logs["notifications"], encoding="utf-8") as f:
-        for line in f:
-            if f'"unit": "{unit}"' in line and '"unit done"' in line:
-                minute = json.loads(line)["ts"][11:16]
-                out[minute] = out.get(minute, 0) + 1
-    return out
 
 
 async def time_study(platform: Platform, district: str, year: int) -> None:
