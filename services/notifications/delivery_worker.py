@@ -47,7 +47,7 @@ from services.notifications.domain import delivery as deliveries
 from services.notifications.domain.addressing import as_it_stands, delivery_for
 from services.notifications.domain.delivery import NO_CHANNEL, Delivery, Failure, stamp
 from services.notifications.domain.quiet_hours import QuietHours
-from services.notifications.handlers import address_next_page, prefetch_reminders, remind_due
+from services.notifications.handlers import address_next_page, remind_page
 from services.notifications.naming import as_if, emit_for_delivery
 from services.notifications.settings import NotifySettings
 from shared.contracts import notifications as c
@@ -123,11 +123,7 @@ class DeliveryWorker:
                .sort("remind_at", 1).limit(self.cfg.batch_size).to_list(None)]
         for page in (due[i:i + REMIND_PAGE] for i in range(0, len(due), REMIND_PAGE)):
             async def work(ctx: Context, page=page) -> None:
-                docs = [doc for alert_id in page if (doc := await ctx.get(ALERTS, alert_id)) is not None]
-                await prefetch_reminders(ctx, docs, now)
-                for doc in docs:
-                    await remind_due(ctx, doc, now)
-                    ctx.put(ALERTS, doc)
+                await remind_page(ctx, page, now)
 
             await self.pipe.run_unit(self._named("remind", page[0], now), work, [(ALERTS, i) for i in page])
 

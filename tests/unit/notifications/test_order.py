@@ -253,10 +253,7 @@ async def remind(base: FakeUnitOfWork, now: datetime) -> tuple[FakeUnitOfWork, l
     uow, before = FakeUnitOfWork(base.docs), 0
     for alert_id in sorted(uow.docs[ALERTS]):
         ctx = Context(_Pipeline(), Envelope.model_validate(envelope("Delivery.remind", {})), uow)
-        doc = await ctx.get(ALERTS, alert_id)
-        await notification_handlers.prefetch_reminders(ctx, [doc], now)
-        await notification_handlers.remind_due(ctx, doc, now)
-        ctx.put(ALERTS, doc)
+        await notification_handlers.remind_page(ctx, [alert_id], now)
         uow.commit_message()
     uow.commit()
     return uow, [json.loads(r.value) for r in uow.outbox[before:]]
@@ -331,12 +328,9 @@ async def test_a_page_of_reminders_reads_what_it_needs_in_a_few_queries_whatever
     one_by_one, _ = await remind(base, now)
     uow = FakeUnitOfWork(base.docs)
     ctx = Context(_Pipeline(), Envelope.model_validate(envelope("Delivery.remind", {})), uow)
-    docs = [await ctx.get(ALERTS, i) for i in sorted(uow.docs[ALERTS])]
+    await uow.prefetch([(ALERTS, i) for i in uow.docs[ALERTS]])  # the unit's wants, as the worker's
     loads = uow.loads
-    await notification_handlers.prefetch_reminders(ctx, docs, now)
-    for doc in docs:
-        await notification_handlers.remind_due(ctx, doc, now)
-        ctx.put(ALERTS, doc)
+    await notification_handlers.remind_page(ctx, sorted(uow.docs[ALERTS]), now)
     uow.commit_message()
     # notices, members and orgs at once; then the secretaries (already read: the subjects)
     assert uow.loads - loads <= 4
