@@ -244,7 +244,7 @@ class MemberUpdater:
     async def _load(self, ctx: Context, b: _Batch, member_id: str) -> None:
         """The next LOAD_SLICE members the batch changed, from this one on in the order their
         deferred work runs (by id), with their changes, and the orgs of their branches (one query
-        per collection). A slice at a time: a member's year of facts, decoded, is some 130 KB, and
+        per collection). A slice at a time: a member's year of facts, decoded, is over 100 KB, and
         a batch may change a thousand members."""
         ids = sorted(i for i in b.members if i >= member_id)[:LOAD_SLICE] or [member_id]
         await ctx.uow.prefetch((MEMBERS, i) for i in ids)

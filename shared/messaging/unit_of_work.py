@@ -15,8 +15,8 @@ Three kinds of write:
 
 A service may name collections whose documents the unit keeps encoded (`kept_encoded`): as read,
 and as snapshots once their message is done. Each read decodes a private copy. For large
-documents read once or twice a batch (reporting's members: a year of facts, 14 KB stored and
-some 130 KB once decoded), a batch then holds what was stored instead of what Python makes of
+documents read once or twice a batch (reporting's members: a year of facts, 14 KB stored at
+the median, one of 18 KB 127 KB once decoded), a batch then holds what was stored instead of what Python makes of
 it, and a reader that changes its copy needs no clone.
 """
 import pickle

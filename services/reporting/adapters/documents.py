@@ -39,7 +39,7 @@ STATE = "state"  # small documents: the daily evaluation's last day
 MEMBER_ALERTS = "member_alerts"  # a member's open alerts as stored in `members`, for the alert list
 STUDY_ROLL = "study_roll"  # what remote study weighs of a member's facts (`study_roll`)
 # Kept encoded by the units of work between reads (shared/messaging/unit_of_work.py): a member's
-# year of facts and contribution, 14 KB stored, decode to some 130 KB, and a batch reads a
+# year of facts and contribution, 14 KB stored at the median (one of 18 KB decodes to 127 KB), and a batch reads a
 # thousand of them.
 KEPT_ENCODED = frozenset({MEMBERS})
 # The version of what `study_roll` keeps: a member's document in `members` says which it was written
