@@ -186,8 +186,11 @@ def test_the_district_rolls_up_its_branches(drawn):
     year = [e for e in exp if e["period"] == "2025"]
     district = next(e for e in year if e["kind"] == "district")["figures"]
     branches = [e["figures"] for e in year if e["kind"] == "branch"]
-    for key in ("members.registered", "members.away", "dues.member_months_paid", "participation.active"):
+    for key in ("members.registered", "members.away", "dues.member_months_paid", "participation.active",
+                "notices.sent", "notices.acknowledged"):
         assert district[key] == sum(b[key] for b in branches)
+    pairs = source.tally.notice_pairs
+    assert district["notices.sent"] == len(pairs) > district["notices.acknowledged"] == sum(p[2] for p in pairs) > 0
 
 
 @pytest.mark.parametrize("name", ["district.jsonl", "district.jsonl.gz"])
