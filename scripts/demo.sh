@@ -11,8 +11,9 @@ SEED="${DEMO_SEED:-2025}"
 MEMBERS="${DEMO_MEMBERS:-200}"
 YEAR="${DEMO_YEAR:-2025}"
 REPORTING_URL="${REPORTING_URL:-http://127.0.0.1:8004}"
-# Answers are awaited every CHUNK commands: the services then handle modest batches (see docs/demo.md).
-CHUNK="${DEMO_CHUNK:-25}"
+# Answers are awaited after each phase (the tree level by level, the ledger, each month), or every
+# DEMO_CHUNK commands when it is set (docs/demo.md).
+CHUNK="${DEMO_CHUNK:-0}"
 OUT="${DEMO_DIR:-.data/demo}"
 # The demo's records begin on the first day of its year (contract, RECORDS_START): the services
 # must be started with it (`RECORDS_START=2025-01-01 make demo` passes it to `make up`).
