@@ -7,6 +7,18 @@ import httpx
 
 from shared.auth.local import auth_headers
 
+# Branches named in one of the guide's lists: a 100,000-member district has 2,223, all of them in
+# the summary file the demo writes.
+SHOWN = 8
+
+
+def listed(items: list[str], sep: str = "、") -> str:
+    """At most SHOWN items, then how many more; 无 when there are none."""
+    if not items:
+        return "无"
+    more = len(items) - SHOWN
+    return sep.join(items[:SHOWN]) + (f"{sep}…另有 {more} 个 ({more} more in the summary file)" if more > 0 else "")
+
 
 def where_to_look(report: dict, dashboard: str) -> str:
     """A short guide, in Chinese with English, built from the simulator's summary."""
@@ -37,22 +49,25 @@ def where_to_look(report: dict, dashboard: str) -> str:
         f"  • 独居/无手机: {m['live_alone']} live alone (visited twice a month), {m['without_phone']} have no phone.",
         "  • 支部短板 the report's gaps:",
     ]
-    for branch, kinds in s["branches_with_gaps"].items():
+    with_gaps = list(s["branches_with_gaps"].items())
+    for branch, kinds in with_gaps[:SHOWN]:
         lines.append(f"      {branch}: {', '.join(gaps.get(k, k) for k in kinds)}")
+    if len(with_gaps) > SHOWN:
+        lines.append(f"      …另有 {len(with_gaps) - SHOWN} 个支部 ({len(with_gaps) - SHOWN} more branches in the summary file)")
     lead = s.get("leadership")
     if lead:
         posts = {"secretary": "书记", "organization_member": "组织委员", "propaganda_member": "宣传委员",
                  "discipline_member": "纪检委员"}
-        vacant = "; ".join(f"{b} {'、'.join(posts.get(p, p) for p in ps)}"
-                           for b, ps in lead["posts_vacant_at_year_end"].items())
+        vacant = listed([f"{b} {'、'.join(posts.get(p, p) for p in ps)}"
+                         for b, ps in lead["posts_vacant_at_year_end"].items()], "; ")
         lines.append(f"  • 支委会 committees: {lead['committees_elected']} branches elected theirs, "
                      f"{lead['elections_in_year']} election(s) this year; 换届逾期 terms overdue: "
-                     f"{'、'.join(lead['terms_overdue_at_year_end']) or '无'}; 职务空缺 empty posts: {vacant or '无'} "
+                     f"{listed(lead['terms_overdue_at_year_end'])}; 职务空缺 empty posts: {vacant} "
                      "(the branch's line-up: members service, GET /api/v1/orgs/<branch>/committee).")
         lines.append(f"  • 书记培训 training: {lead['training_sessions']} district sessions, "
                      f"{lead['secretaries_trained']} secretaries trained; not trained this year: "
-                     f"{'、'.join(lead['secretaries_untrained']) or '无'} (alert from October).")
-        unpaid = "; ".join(f"{b} {a}" for b, a in lead["allowance_unpaid"].items()) or "无"
+                     f"{listed(lead['secretaries_untrained'])} (alert from October).")
+        unpaid = listed([f"{b} {a}" for b, a in lead["allowance_unpaid"].items()], "; ")
         lines.append(f"  • 书记补助 allowance: {lead['allowance_due']} yuan due in the year, paid by the quarter; "
                      f"unpaid at the year's end: {unpaid}. 书记考核: every secretary assessed in January (the year "
                      "before) and December (GET :8001/api/v1/orgs/<branch>/secretary).")
@@ -110,17 +125,17 @@ def _figure(report: dict, dotted: str):
 
 def branch_records_lines(r: dict) -> list[str]:
     """Issue 13's branch records: where the dashboard shows them (docs/demo.md says more)."""
-    balances = "; ".join(f"{b} {f['balance']}" for b, f in r["funds"].items())
+    balances = listed([f"{b} {f['balance']}" for b, f in r["funds"].items()], "; ")
     return [f"  • 支部经费 funds (返缴党费 in January, 社区支持 in March, spending per activity): balances at the year's "
-            f"end: {balances}; 透支 overdrawn: {'、'.join(r['funds_overdrawn']) or '无'} (dashboard: 支部经费; "
+            f"end: {balances}; 透支 overdrawn: {listed(r['funds_overdrawn'])} (dashboard: 支部经费; "
             "GET :8004/api/v1/orgs/<org>/funds?period=<year>).",
             "  • 星级类别 grades and 晋位升级 (beside the recommendation; GET :8004/api/v1/orgs/<org>/grades?year=<year>): "
-            + "; ".join(f"{b} {g}" for b, g in r["grades"].items()),
+            + listed([f"{b} {g}" for b, g in r["grades"].items()], "; "),
             f"  • 远程学习 remote study (GET :8004/api/v1/orgs/<org>/study?period=<year>): of {r['study']['registered']} "
             f"members at the year's end, {r['study']['with_xuexi']} have 学习强国, {r['study']['with_red_x']} 红色X, "
             f"{r['study']['with_neither']} neither — the list to reach by 送学上门 "
             "(GET :8004/api/v1/orgs/<org>/study/home-delivery?period=<year>).",
             "  • 发展党员 the way into the Party (GET :8004/api/v1/orgs/<org>/activists?period=<year>): at the year's end "
             + ", ".join(f"{k} {n}" for k, n in r["applicants"]["by_stage_at_year_end"].items())
-            + f"; 预备期满未转正: {'、'.join(r['applicants']['probation_overdue']) or '无'}; 最美入党积极分子 candidates: "
+            + f"; 预备期满未转正: {listed(r['applicants']['probation_overdue'])}; 最美入党积极分子 candidates: "
             "GET :8004/api/v1/orgs/<org>/candidates?year=<year> (best_activist)."]
