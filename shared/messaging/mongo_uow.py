@@ -84,13 +84,23 @@ def _op(w: Write) -> tuple[Any, str]:
     return ReplaceOne({"_id": w._id, VERSION: w.read_version}, _versioned(w.doc, w.read_version + 1)), "match"
 
 
+class _Snapshot(RawBSONDocument):
+    """Stored bytes the driver sends as they are. Its check of a replacement asks whether the
+    document is empty (`validate_ok_for_replace`), which a RawBSONDocument answers by decoding its
+    top level, and keeps that decoded copy: 5 % of reporting's CPU in a 100,000-member year, for
+    every member a batch wrote. A snapshot is never empty."""
+
+    def __bool__(self) -> bool:
+        return True
+
+
 def _versioned(doc: dict | Encoded, version: int) -> dict | RawBSONDocument:
     """The snapshot with its new `_v`. An encoded one gets it appended to its bytes (it has none:
     `StagedUnitOfWork._kept`), and the driver sends those bytes as they are."""
     if not isinstance(doc, Encoded):
         return {**doc, VERSION: version}
     body = doc.data[4:-1] + bson.encode({VERSION: version})[4:-1]
-    return RawBSONDocument(struct.pack("<i", len(body) + 5) + body + b"\x00")
+    return _Snapshot(struct.pack("<i", len(body) + 5) + body + b"\x00")
 
 
 class MongoStore:
