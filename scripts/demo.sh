@@ -15,6 +15,10 @@ REPORTING_URL="${REPORTING_URL:-http://127.0.0.1:8004}"
 # DEMO_CHUNK commands when it is set (docs/demo.md).
 CHUNK="${DEMO_CHUNK:-0}"
 OUT="${DEMO_DIR:-.data/demo}"
+# The simulator gives up when no command is answered for this long. A district notice's
+# acknowledgements wait for their deliveries, which the delivery worker makes a page of branches
+# at a time: at 100,000 members some 50,000 waited over 180 s (docs/demo.md). MEMBERS/50 s, at least 180.
+STALL="${DEMO_STALL_TIMEOUT:-$(( MEMBERS / 50 > 180 ? MEMBERS / 50 : 180 ))}"
 # The demo's records begin on the first day of its year (contract, RECORDS_START): the services
 # must be started with it (`RECORDS_START=2025-01-01 make demo` passes it to `make up`).
 export RECORDS_START="${RECORDS_START:-$YEAR-01-01}"
@@ -27,7 +31,7 @@ echo "[demo] X区, seed $SEED, $MEMBERS members, year $YEAR → Kafka ${KAFKA_BO
 # The same seed sends the same ids: running the demo again changes nothing and finishes quickly.
 # The progress bar goes to stderr; the JSON summary (stdout) is in the file, the guide below says it in words.
 "$PYTHON" -m simulator run --seed "$SEED" --members "$MEMBERS" --year "$YEAR" \
-  --chunk "$CHUNK" --summary "$OUT/summary.json" > /dev/null
+  --chunk "$CHUNK" --stall-timeout "$STALL" --summary "$OUT/summary.json" > /dev/null
 "$PYTHON" -m simulator guide "$OUT/summary.json" --reporting "$REPORTING_URL" --wait "${DEMO_WAIT:-1800}"
 echo
 echo "[demo] the full summary and the figures each report should show: $OUT/summary.json"
