@@ -44,8 +44,9 @@ class Requests:
     carry: list = field(default_factory=list)
 
     def by_branch(self) -> dict[str, list[dict]]:
-        """The requests by branch, worked out once for all the reports' expectations (scanned for
-        each report, those of a 100,000-member district took minutes)."""
+        """The requests by branch, worked out once for all the reports' expectations: scanned for
+        each report, they were where a 100,000-member plan spent its time once the notice pairs
+        were indexed (py-spy)."""
         if getattr(self, "_index", (None,))[0] != len(self.opened):
             index: dict[str, list[dict]] = {}
             for r in self.opened.values():  # the requests themselves: a resolution marks one later

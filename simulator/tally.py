@@ -116,8 +116,8 @@ def figures(world: World, tally: Tally, branch_ids: list[str], period: Period) -
 
 def _pairs_by_branch(world: World, tally: Tally) -> dict[str, list[list]]:
     """The notice pairs by their member's branch as the world ends, worked out once for all the
-    reports: scanned again for each of them, the expectations of a 100,000-member district (some
-    600,000 pairs, 7,000 reports) never came to an end."""
+    reports: scanned again for each of them (581,475 pairs for each of 13,365 reports at 100,000
+    members), the plan was still in the expectations when stopped after 5.5 CPU-minutes."""
     key = (id(world), len(tally.notice_pairs))
     if tally.pairs_index[0] != key:
         index: dict[str, list[list]] = defaultdict(list)

@@ -87,8 +87,8 @@ def _op(w: Write) -> tuple[Any, str]:
 class _Snapshot(RawBSONDocument):
     """Stored bytes the driver sends as they are. Its check of a replacement asks whether the
     document is empty (`validate_ok_for_replace`), which a RawBSONDocument answers by decoding its
-    top level, and keeps that decoded copy: 5 % of reporting's CPU in a 100,000-member year, for
-    every member a batch wrote. A snapshot is never empty."""
+    top level, and keeps that decoded copy, for every member a batch writes: 5.2 % of reporting's
+    samples in 40 s of py-spy during a 100,000-member year's January. A snapshot is never empty."""
 
     def __bool__(self) -> bool:
         return True
