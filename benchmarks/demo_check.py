@@ -20,13 +20,9 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.reporting_bench import percentile
 from chaos.compare import lookup_path, same
 from shared.auth.local import auth_headers
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def check(summary: dict, url: str, kinds: set[str] | None, concurrency: int) -> dict:
@@ -63,7 +59,7 @@ async def check(summary: dict, url: str, kinds: set[str] | None, concurrency: in
             "wrong": {p: (len(v), v[:3]) for p, v in sorted(wrong.items())},
             "teams_wrong": (len(teams_wrong), teams_wrong[:3]),
             "report_ms": {kind: {"n": len(ms), "p50": round(statistics.median(ms), 1),
-                                 "p99": round(_percentile(ms, 0.99), 1), "max": round(max(ms), 1)}
+                                 "p99": round(percentile(ms, 99), 1), "max": round(max(ms), 1)}
                           for kind, ms in sorted(timings.items())}}
 
 

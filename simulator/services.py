@@ -42,12 +42,14 @@ class Requests:
     # next month's visits; a need being resolved there is not recorded again in that month.
     resolving: dict[str, set] = field(default_factory=dict)  # member → keys resolved in the coming phase
     carry: list = field(default_factory=list)
+    # (how many requests, the requests by branch) for the reports' expectations (`by_branch`)
+    _index: tuple = field(default=(None, {}), repr=False)
 
     def by_branch(self) -> dict[str, list[dict]]:
         """The requests by branch, worked out once for all the reports' expectations: scanned for
         each report, they were where a 100,000-member plan spent its time once the notice pairs
         were indexed (py-spy)."""
-        if getattr(self, "_index", (None,))[0] != len(self.opened):
+        if self._index[0] != len(self.opened):
             index: dict[str, list[dict]] = {}
             for r in self.opened.values():  # the requests themselves: a resolution marks one later
                 index.setdefault(r["branch_id"], []).append(r)
