@@ -127,6 +127,37 @@ async def test_a_stale_retry_loses_and_leaves_the_newer_write_alone(store):
     assert await store.db[OUTBOX].count_documents({"v": b"stale event"}) == 0
 
 
+async def test_a_commit_sent_in_chunks_is_still_one_transaction(store):
+    """A unit's writes go in chunks (`WRITE_CHUNK_OPS`, bounding the driver's buffers), all in one
+    transaction: a stale snapshot in the last chunk leaves the chunks before it unwritten, the
+    inbox and the outbox too."""
+    from shared.messaging.mongo_uow import WRITE_CHUNK_OPS, MongoUnitOfWork
+
+    n = 2 * WRITE_CHUNK_OPS + 1
+    await store.db["members"].insert_many([{"_id": f"m{i:05d}", "n": 0, "_v": 1} for i in range(n)])
+    uow = MongoUnitOfWork(store.db, frozenset({"members"}))
+    await uow.prefetch(("members", f"m{i:05d}") for i in range(n))
+    for i in range(n):
+        doc = await uow.get("members", f"m{i:05d}")
+        uow.put("members", doc | {"n": 1})
+    uow.send(Outgoing("topic", b"m", b"chunked event"))
+    uow.commit_message()
+    await store.db["members"].update_one({"_id": f"m{n - 1:05d}"}, {"$set": {"_v": 2}})  # moved since read
+    with pytest.raises(Conflict):
+        await store.commit(uow, "p", ["chunked"])
+    assert await store.db["members"].count_documents({"n": 1}) == 0
+    assert await store.seen("p", ["chunked"]) == set()
+    assert await store.db[OUTBOX].count_documents({"v": b"chunked event"}) == 0
+
+    again = MongoUnitOfWork(store.db, frozenset({"members"}))  # run again on fresh reads: all of it
+    await again.prefetch(("members", f"m{i:05d}") for i in range(n))
+    for i in range(n):
+        again.put("members", await again.get("members", f"m{i:05d}") | {"n": 1})
+    again.commit_message()
+    await store.commit(again, "p", ["chunked"])
+    assert await store.db["members"].count_documents({"n": 1, "_v": {"$in": [2, 3]}}) == n
+
+
 async def test_two_inserts_of_one_new_document_conflict(store):
     a, b = store.unit(), store.unit()
     for u in (a, b):
