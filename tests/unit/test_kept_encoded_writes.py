@@ -14,3 +14,21 @@ def test_a_kept_snapshot_is_replaced_as_bytes_without_being_decoded():
     validate_ok_for_replace(op._doc)  # what bulk_write's add_replace asks first
     assert op._doc._RawBSONDocument__inflated_doc is None  # still bytes only
     assert bson.decode(op._doc.raw) == {**doc, "_v": 4}
+
+
+def test_a_commit_goes_in_chunks_bounded_by_operations_and_by_the_bytes_of_kept_snapshots():
+    """`_chunks`: at most WRITE_CHUNK_OPS writes, and WRITE_CHUNK_BYTES of encoded snapshots, a
+    bulk write (the driver otherwise encodes up to 48 MB at once), every write once, in order."""
+    from shared.messaging.mongo_uow import WRITE_CHUNK_BYTES, WRITE_CHUNK_OPS, _chunks
+
+    small = [Write("figures", f"f{i}", {"_id": f"f{i}", "n": i}, read_version=1) for i in range(2 * WRITE_CHUNK_OPS + 1)]
+    assert [len(c) for c in _chunks(small)] == [WRITE_CHUNK_OPS, WRITE_CHUNK_OPS, 1]
+
+    big = bson.encode({"_id": "m", "facts": "x" * (WRITE_CHUNK_BYTES // 3)})
+    kept = [Write("members", f"m{i}", Encoded(big), read_version=1) for i in range(7)]
+    chunks = list(_chunks(kept))
+    assert [len(c) for c in chunks] == [2, 2, 2, 1]
+    assert all(sum(len(w.doc.data) for w in c) <= WRITE_CHUNK_BYTES for c in chunks)
+    assert [w._id for c in chunks for w in c] == [w._id for w in kept]
+    huge = [Write("members", "h", Encoded(bson.encode({"_id": "h", "x": "y" * WRITE_CHUNK_BYTES})), read_version=1)]
+    assert [len(c) for c in _chunks(huge)] == [1]  # a document larger than the bound goes alone
