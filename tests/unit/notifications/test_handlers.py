@@ -130,6 +130,25 @@ async def test_notices_refused():
     assert await refused(uow, send_notice(member_ids=["m3"])) == ("duplicate", ["data.notice_id"])
 
 
+async def test_an_acknowledgement_looks_at_its_notice_without_copying_it():
+    """A district notice names all its recipients (2.9 MB at 100,000 members): an acknowledgement
+    only looks at it (`peek`); copying it for each (`get`) was 71 % of the service's CPU."""
+    ids, uow = await district()
+    await run(uow, send_notice(org_ids=[ids["branches"][0]]))
+    uow = stored(uow)
+    copied, get = [], uow.get
+
+    async def get_counted(coll: str, _id: str):
+        copied.append(coll)
+        return await get(coll, _id)
+    uow.get = get_counted
+    ack = envelope("AcknowledgeNotice", {"notice_id": "n1", "member_id": "m1", "channel": "wechat"},
+                   occurred_at="2026-03-03T09:00:00+08:00")
+    [ev] = await run(uow, ack)
+    assert ev["type"] == "NoticeAcknowledged" and DELIVERIES in copied and NOTICES not in copied
+    uow.assert_untouched()
+
+
 async def test_acknowledgement_by_a_recipient_only():
     ids, uow = await district()
     await run(uow, send_notice(org_ids=[ids["branches"][0]]))
