@@ -25,7 +25,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
-from services.reporting.adapters.documents import ALERT_ANNOUNCEMENTS
+from services.reporting.adapters.documents import ALERT_ANNOUNCEMENTS as ANNOUNCEMENTS
 from services.reporting.domain import announcements as dom
 from services.reporting.settings import alert_settle_seconds
 from shared.contracts import reporting as r
@@ -35,7 +35,6 @@ from shared.messaging.causal_fence import CausalFence
 from shared.messaging.pipeline import Context, Pipeline
 
 log = logging.getLogger(__name__)
-ANNOUNCEMENTS = ALERT_ANNOUNCEMENTS
 PAGE = 200  # announcements per unit: one transaction each
 
 

@@ -9,8 +9,8 @@ nothing the second time.
 """
 import random
 import struct
-from datetime import datetime, timedelta, timezone
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import bson
@@ -252,7 +252,7 @@ def _chunks(writes: list[Write]) -> Iterator[list[Write]]:
     """The writes in chunks of at most WRITE_CHUNK_OPS, and WRITE_CHUNK_BYTES of snapshots kept
     encoded: the driver encodes a bulk write into messages of up to 48 MB, and the snapshots with
     their new versions are copies; sent all at once, a commit of 20,000 reporting members (57 MB)
-    held 193 MB more than its unit of work (benchmarks/commit_memory.py)."""
+    allocated 193 MB beyond its unit of work, in chunks 6 MB (benchmarks/commit_memory.py)."""
     chunk: list[Write] = []
     size = 0
     for w in writes:
