@@ -32,7 +32,6 @@ def synthetic(i: int) -> dict:
 
 
 async def copy_source(client, db, source: str | None, n: int) -> int:
-    docs = []
     if source:
         src_db, src_coll = source.split(".", 1)
         docs = await client[src_db][src_coll].find({}, limit=n).to_list(None)

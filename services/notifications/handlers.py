@@ -350,7 +350,7 @@ async def _remind(ctx: Context, name: str, p: dict) -> None:
 async def _delivery(ctx: Context, notice_id: str, member_id: str) -> Delivery:
     # The notice is only looked at here and in `_hand_over` (`peek`, no copy): a district notice
     # names its 100,000 recipients (2.9 MB), and copying it for each acknowledgement and door
-    # visit was 71 % of notifications' CPU while a 100,000-member January was answered (py-spy).
+    # visit was 71 % of notifications' CPU while the 100,000-member demo's year was answered (py-spy).
     if await ctx.repo(NOTICE).peek(notice_id) is None:
         raise unknown_reference(f"notice {notice_id} is not known", "data.notice_id")
     d = await ctx.repo(DELIVERY).get(delivery_id(notice_id, member_id))

@@ -42,8 +42,8 @@ STUDY_ROLL = "study_roll"  # what remote study weighs of a member's facts (`stud
 # Kept encoded by the units of work between reads (shared/messaging/unit_of_work.py): a member's
 # year of facts and contribution, 14 KB stored at the median (one of 18 KB decodes to 127 KB), and a batch reads a
 # thousand of them. And the other collections of which a batch reads thousands at 100,000 members:
-# decoded, their documents take 5 to 10 times their stored size, and a batch of 500 records that
-# read 54,000 documents (23.5 MB stored) took reporting to 926 MB. Decoding at each read costs no
+# decoded, their documents take 5 to 10 times their stored size (reporting was at 926 MB after a
+# batch of 500 records that read 54,000 documents, 23.5 MB stored). Decoding at each read costs no
 # more CPU than the copy a decoded document gets (reporting_ingest.py, 30,000 records of the
 # 1,000-member year: 2.57 ms per record against 2.73 and 2.69).
 KEPT_ENCODED = frozenset({MEMBERS, FIGURES, MEMBER_ALERTS, STUDY_ROLL, LEDGERS, ORGS, ORG_TOTALS,
