@@ -45,7 +45,8 @@ STUDY_ROLL = "study_roll"  # what remote study weighs of a member's facts (`stud
 # decoded, their documents take 5 to 10 times their stored size (reporting was at 926 MB after a
 # batch of 500 records that read 54,000 documents, 23.5 MB stored). Decoding at each read costs no
 # more CPU than the copy a decoded document gets (reporting_ingest.py, 30,000 records of the
-# 1,000-member year: 2.57 ms per record against 2.73 and 2.69).
+# 1,000-member year, alternately: 2.57 and 2.49 ms per record against 2.73 and 2.69, with the first
+# five of these kept encoded).
 KEPT_ENCODED = frozenset({MEMBERS, FIGURES, MEMBER_ALERTS, STUDY_ROLL, LEDGERS, ORGS, ORG_TOTALS,
                           ALERT_ANNOUNCEMENTS})
 # The version of what `study_roll` keeps: a member's document in `members` says which it was written
