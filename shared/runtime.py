@@ -156,8 +156,6 @@ class Runtime:
             t.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
         await self.broker.stop()
-        for p in self.pipelines:
-            p.stopping = True  # a batch the broker stopped waiting for ends at its next record
         await self.publisher.stop()
         await self.client.close()
 

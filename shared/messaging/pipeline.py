@@ -74,11 +74,6 @@ class DeferredFailed(Exception):
     """Deferred work of a batch failed for a reason that is not transient."""
 
 
-class Stopping(Exception):
-    """The service is stopping and its broker no longer waits for this batch (`Runtime.stop`): the
-    batch goes no further and commits nothing; it is consumed again wherever its partitions go."""
-
-
 class EventTooLarge(Exception):
     """An event larger than the broker takes. In the outbox it could never be published, and the
     relay, which publishes oldest first, would hold every later event of the service behind it: the
@@ -215,10 +210,6 @@ class Pipeline:
     # Batches of this pipeline under way in this process: the timer's sweep of held commands
     # stands aside meanwhile (`sweep_parked`).
     _batches_running: int = field(init=False, default=0)
-    # Set by `Runtime.stop` once the broker has stopped waiting for the batch under way: one that
-    # outlived that wait would go on after the database client is closed, every record failing,
-    # split in halves and failing again (558 "handler failed" lines in one stop of notifications).
-    stopping: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.parked = parking.collection(self.name)
@@ -241,7 +232,7 @@ class Pipeline:
         try:
             await self._in_batches(records)
         except Exception as exc:
-            if self.stopping or is_transient(exc) or (is_contention(exc) and len(records) == 1):
+            if is_transient(exc) or (is_contention(exc) and len(records) == 1):
                 raise
             log.warning("batch could not be committed whole: committing it in halves",
                         extra={"error": f"{type(exc).__name__}: {exc}", "records": len(records)})
@@ -379,8 +370,6 @@ class Pipeline:
             self._not_allowed(uow, record, result, reason)
             outcomes["rejected"] = outcomes.get("rejected", 0) + 1
         for n, (record, result, msg_id) in enumerate(zip(records, parsed, ids), 1):
-            if self.stopping:
-                raise Stopping(self.name)
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # let the consumer's heartbeat and the HTTP routes run
             if msg_id in seen:
@@ -626,8 +615,6 @@ class Pipeline:
                     uow.rollback_message()
                     if is_transient(exc) or is_contention(exc):
                         raise
-                    if self.stopping:  # its client closed under it: not the record's fault
-                        raise Stopping(self.name) from exc
                     # A bug or a case nobody foresaw: retry, then dead-letter.
                     log.exception("handler failed", extra={"type": env.type, "attempt": attempt})
                     if attempt == self.attempts:

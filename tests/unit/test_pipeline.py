@@ -385,26 +385,3 @@ async def test_the_timer_sweep_of_held_commands_stands_aside_while_this_process_
     await running
     await p.sweep_parked()
     assert swept == ["swept"]  # none under way: the sweep is what retries them now
-
-
-async def test_a_batch_the_broker_stopped_waiting_for_ends_without_a_failure_to_dead_letter(caplog):
-    """`Runtime.stop` sets `stopping` once the broker no longer waits: the record under way, whose
-    database client has just closed, is not the record's fault (no "handler failed", nothing
-    dead-lettered), the records behind it are not tried, and nothing is committed."""
-    from shared.messaging.pipeline import Stopping
-
-    store, relay = FakeStore(), FakeRelay()
-    p = pipeline(store, relay)
-    tried: list[str] = []
-
-    async def client_closes(msg, ctx):
-        tried.append(msg.member_id)
-        if msg.member_id == "m-2":
-            p.stopping = True
-            raise RuntimeError("Cannot use AsyncMongoClient after close")
-        ctx.put("seen", {"_id": msg.member_id})
-    p.handlers = {"MemberDied": Handler(client_closes)}
-    with caplog.at_level(logging.INFO), pytest.raises(Stopping):
-        await p.process([record(event(f"m-{i}"), i) for i in range(1, 5)])
-    assert tried == ["m-1", "m-2"] and store.commits == 0 and store.inbox == set() and relay.sent == []
-    assert not [r for r in caplog.records if r.getMessage() in ("handler failed", "batch could not be committed whole: committing it in halves")]
