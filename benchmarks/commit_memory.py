@@ -76,5 +76,5 @@ if __name__ == "__main__":
     ap.add_argument("--documents", type=int, default=20000)
     ap.add_argument("--source", help="db.collection to copy documents from (default: synthetic members)")
     ap.add_argument("--untraced", action="store_true", help="time the commit without tracemalloc (which slows it)")
-    ap.add_argument("--decoded", action="store_true", help="keep the documents decoded (as members, activities do)")
+    ap.add_argument("--decoded", action="store_true", help="keep the documents decoded (as members, activities and notifications keep theirs)")
     asyncio.run(main(ap.parse_args()))
