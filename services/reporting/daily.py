@@ -101,23 +101,26 @@ async def evaluate_branches(runtime: Runtime, p: Pipeline, day: str) -> None:
 
 
 async def publish_closed_month(runtime: Runtime, p: Pipeline, day: str) -> None:
-    """PeriodReportPublished, once per organisation, for the month before `day`'s."""
+    """PeriodReportPublished, once per organisation, for the month before `day`'s: a unit per page
+    of organisations, so a district of thousands is neither held in memory nor committed at once
+    (each report is worked out just before its page's unit). A page committed is not late any
+    more, so a crash between pages leaves only the pages after it to publish."""
     month = d.prev_month(d.month_of(day))
     period = parse_period(month)
     late = {"$or": [{"published_month": {"$lt": month}}, {"published_month": None}]}
-    orgs = await runtime.db[ORGS].find(late, {"_id": 1}).sort("_id", 1).to_list(None)
-    if not orgs:
-        return
-    reports = [await queries.report(runtime.db, o["_id"], period, period.end) for o in orgs]
+    ids = [o["_id"] for o in await runtime.db[ORGS].find(late, {"_id": 1}).sort("_id", 1).to_list(None)]
+    for start in range(0, len(ids), PAGE):
+        page = ids[start:start + PAGE]
+        reports = [await queries.report(runtime.db, org_id, period, period.end) for org_id in page]
 
-    async def work(ctx: Context) -> None:
-        for r in reports:
-            ctx.emit(PeriodReportPublished(org_id=r["org_id"], period=month, report=r))
-            doc = await ctx.get(ORGS, r["org_id"])
-            ctx.put(ORGS, doc | {"published_month": month})
-    ids = hashlib.sha1(",".join(o["_id"] for o in orgs).encode()).hexdigest()
-    await p.run_unit(_cause(runtime, f"published:{month}:{ids}", "MonthClosed"), work,
-                     [(ORGS, o["_id"]) for o in orgs])
+        async def work(ctx: Context, reports=reports) -> None:
+            for r in reports:
+                ctx.emit(PeriodReportPublished(org_id=r["org_id"], period=month, report=r))
+                doc = await ctx.get(ORGS, r["org_id"])
+                ctx.put(ORGS, doc | {"published_month": month})
+        key = hashlib.sha1(",".join(page).encode()).hexdigest()
+        await p.run_unit(_cause(runtime, f"published:{month}:{key}", "MonthClosed"), work,
+                         [(ORGS, org_id) for org_id in page])
 
 
 async def check(runtime: Runtime, day: date, check_every_s: float = 600) -> None:

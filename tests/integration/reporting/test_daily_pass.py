@@ -1,6 +1,7 @@
 """The daily member pass over a database of its own: it stores every member's alerts for the
 day's key and copies those with an alert for the list; it runs once a day, and again the same day
 when the key changes (the member rules' version raised, or where the records begin)."""
+import json
 from datetime import date
 from types import SimpleNamespace
 
@@ -8,7 +9,7 @@ import pytest
 
 from services.reporting import daily
 from services.reporting.adapters import documents
-from services.reporting.adapters.documents import MEMBER_ALERTS, MEMBERS, STATE, alerts_key, member_to_doc, setup
+from services.reporting.adapters.documents import MEMBER_ALERTS, MEMBERS, ORGS, STATE, alerts_key, member_to_doc, setup
 from services.reporting.domain.facts import MemberFacts
 from services.reporting.settings import records_start
 from shared.messaging.pipeline import Context
@@ -75,3 +76,50 @@ async def test_the_pass_stores_the_days_alerts_and_runs_again_for_a_new_key(stor
 async def _daily_leases_only(runtime, name: str, ttl_s: float) -> bool:
     """This instance holds the member pass's leases, and not the periodic checks' (not tested here)."""
     return name.startswith("daily:")
+
+
+class CrashingUnits(Units):
+    """Units that stop the process (an exception) once `crash_after` of them committed, and keep
+    the events each committed unit owes."""
+
+    def __init__(self, store, crash_after: int | None = None):
+        super().__init__(store)
+        self.crash_after, self.events = crash_after, []
+
+    async def run_unit(self, cause, work, wants=()) -> None:
+        if self.crash_after is not None and len(self.ran) == self.crash_after:
+            raise RuntimeError("the process stopped")
+        uow = self.store.unit()
+        await uow.prefetch(list(wants))
+        await work(Context(_Pipeline(), cause, uow))
+        uow.commit_message()
+        await self.store.commit(uow, "p", [cause.id])
+        self.ran.append(cause.id)
+        self.events += [json.loads(o.value) for o in uow.outbox]
+
+
+async def test_a_closed_month_is_published_a_page_at_a_time_and_once_across_a_crash(store, monkeypatch):
+    """Seven organisations in pages of three: the first page commits, the process stops, and the
+    next check publishes the other four, each organisation once, each unit at most a page."""
+    db = store.db
+    await setup(db)
+    await db[ORGS].insert_many([{"_id": f"o{i}", "kind": "branch", VERSION: 1} for i in range(7)])
+    monkeypatch.setattr(daily, "PAGE", 3)
+
+    async def report(_db, org_id, period, as_of):
+        return {"org_id": org_id, "period": str(period)}
+    monkeypatch.setattr(daily.queries, "report", report)
+    runtime = SimpleNamespace(db=db, service="reporting", settings=SimpleNamespace(district="x-district"))
+
+    first = CrashingUnits(store, crash_after=1)
+    with pytest.raises(RuntimeError):
+        await daily.publish_closed_month(runtime, first, DAY.isoformat())
+    again = CrashingUnits(store)
+    await daily.publish_closed_month(runtime, again, DAY.isoformat())
+    await daily.publish_closed_month(runtime, again, DAY.isoformat())  # nothing late any more
+
+    published = [e["data"]["org_id"] for e in first.events + again.events]
+    assert sorted(published) == [f"o{i}" for i in range(7)]  # each once
+    assert [e["data"]["period"] for e in first.events + again.events] == ["2026-05"] * 7
+    assert len(first.ran) == 1 and len(again.ran) == 2  # pages of 3: 3, then 3 and 1
+    assert {d["published_month"] async for d in db[ORGS].find()} == {"2026-05"}
