@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     # catches up on one names them all. A bound, not a pace: at 8 MB the 1,000-member year's
     # reporting cut its batches so often (each member refreshed once a transaction, not once a
     # batch) that the year took 192 s instead of 124 (reporting 314 MB instead of 404); at 16 MB,
-    # 120 s and 405 MB (README, Benchmarks). 0: no limit.
+    # 120 s and 405 MB (docs/benchmarks.md). 0: no limit.
     unit_max_read_mb: float = 16
     batch_timeout_ms: int = 50
     # A handler that raises is retried this many times before its message is dead-lettered.

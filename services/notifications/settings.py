@@ -28,7 +28,7 @@ class NotifySettings(BaseSettings):
     # Deliveries found due per round (through the index on state and next_at), then claimed and
     # sent in chunks. Few large rounds, not many small ones: each round's query reads every due
     # entry of the index on SecantusDB (docs/secantusdb.md, difference 4), so with 28,000 due, rounds
-    # of 200 spent more of the database than the sends did (README, benchmarks: 1,000 halved the
+    # of 200 spent more of the database than the sends did (docs/benchmarks.md: 1,000 halved the
     # database's and the service's CPU in the same run).
     batch_size: int = 1000
     # A notice is addressed, and its deliveries first acted on, only once every member fact

@@ -209,7 +209,7 @@ async def member_alerts(db, branches: list[dict], day: str):
     document of `member_alerts`: those are read as stored. The members evaluated for another day (a
     day in the past asked, today before the daily pass) are worked out from their facts. Working out
     every member's took 52–67 s for a district of 100,000 here, at every load of its dashboard
-    (README, Benchmarks). Those worked out are read first and their copies passed over: a member
+    (docs/benchmarks.md). Those worked out are read first and their copies passed over: a member
     the daily pass evaluates between the two reads is then listed once, not missed."""
     key, scope = alerts_key(day, records_start()), await subtree_scope(db, branches)
     worked_out: set[str] = set()

@@ -93,7 +93,7 @@ def study_roll(m: MemberFacts, copy: bool = True) -> dict:
     (`ROLL_FACTS`), their present attendances by day and mode instead of their attendance, and
     their branches, in a document a tenth the size of theirs in `members` (a year of notices,
     payments and attendance). Both reads read these instead: at 100,000 members they read every
-    member of a district for every load of its dashboard (README, Benchmarks). `copy=False` for
+    member of a district for every load of its dashboard (docs/benchmarks.md). `copy=False` for
     a roll only compared, never stored: it shares the member's facts."""
     facts = {k: getattr(m, k) for k in ROLL_FACTS}
     return {"_id": m.member_id, "branches": member_branches(m), "facts": clone(facts) if copy else facts,
@@ -113,7 +113,7 @@ def listed_alerts(doc: dict | None) -> dict | None:
     alerts, their key, its branches and name, in a document of a few hundred bytes, for a member
     with an open alert only (None otherwise). The alert list reads these instead of the members'
     documents, which hold a year of facts: a district's 100,000 took 9–10 s to read through an
-    index, their copies here under 1 s (README, Benchmarks)."""
+    index, their copies here under 1 s (docs/benchmarks.md)."""
     if not doc or not doc.get("alerts_of") or not doc.get("open_alerts"):
         return None
     return {"_id": doc["_id"], "alerts_of": doc["alerts_of"], "branches": list(doc["branches"]),
