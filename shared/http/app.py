@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from shared import logs
+from shared import collector, logs
 from shared.asyncapi import document
 from shared.auth.command_scope import Scope, check_scopes
 from shared.auth.http import check_routes, verifier_for
@@ -38,6 +38,7 @@ def build_app(runtime_factory: Callable[[], Runtime], *, title: str, description
     async def lifespan(app: FastAPI):
         runtime = runtime_factory()
         logs.configure(runtime.service, runtime.settings.log_level, runtime.settings.log_json)
+        collector.pace(runtime.settings.gc_threshold)
         app.state.runtime = runtime
         app.state.verifier = verifier_for(runtime.settings)
         app.state.rate = RateLimiter(runtime.settings.http_rate_per_second, runtime.settings.http_rate_burst)
