@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     handler_attempts: int = 3
     log_level: str = "INFO"
     # New container objects between two collections of the youngest generation (shared/collector.py:
-    # Python's 700 spent a quarter of reporting's CPU in collections). 0: the interpreter's default.
+    # at Python's 700, reporting spent a fifth of its CPU collecting). 0: the interpreter's default.
     gc_threshold: int = 10_000
     # The district's required frequencies of organisational life (shared/rules/org_life.py);
     # unset means the national default table of domain.md.
