@@ -30,12 +30,16 @@ class Units:
     async def run_unit(self, cause, work, wants=()) -> None:
         if await self.store.seen("p", [cause.id]):
             return
+        await self._commit(cause, work, wants)
+
+    async def _commit(self, cause, work, wants):
         uow = self.store.unit()
         await uow.prefetch(list(wants))
         await work(Context(_Pipeline(), cause, uow))
         uow.commit_message()
         await self.store.commit(uow, "p", [cause.id])
         self.ran.append(cause.id)
+        return uow
 
 
 async def test_the_pass_stores_the_days_alerts_and_runs_again_for_a_new_key(store, monkeypatch):
@@ -89,12 +93,7 @@ class CrashingUnits(Units):
     async def run_unit(self, cause, work, wants=()) -> None:
         if self.crash_after is not None and len(self.ran) == self.crash_after:
             raise RuntimeError("the process stopped")
-        uow = self.store.unit()
-        await uow.prefetch(list(wants))
-        await work(Context(_Pipeline(), cause, uow))
-        uow.commit_message()
-        await self.store.commit(uow, "p", [cause.id])
-        self.ran.append(cause.id)
+        uow = await self._commit(cause, work, wants)
         self.events += [json.loads(o.value) for o in uow.outbox]
 
 
