@@ -214,7 +214,7 @@ class Pipeline:
     # units' (`_contended`), in the order they asked. Run side by side, a unit and a batch wrote the
     # same documents and one lost: in 38 minutes of the 100,000-member demo reporting ran its batches
     # (up to 2,000 records) again 17 times and its branch evaluations 3 times, split 4 batches in
-    # halves, and its RSS went from 200 to 475 MB in the six minutes most of them fell in. Instances
+    # halves, and its RSS went from 200 to 475 MB in the six minutes that saw 9 of those 20. Instances
     # still race each other; the conditional writes settle that.
     _turn: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
 
