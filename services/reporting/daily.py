@@ -30,7 +30,7 @@ from shared.periods import parse_period, today
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
-PAGE = 200  # members (or branches) per unit: one transaction each
+PAGE = 200  # members, branches or organisations per unit: one transaction each
 DAILY_LEASE_S = 900.0  # the member pass's lease, renewed before every page
 
 

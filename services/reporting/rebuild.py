@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.reporting import versions
 from services.reporting.bootstrap import SOURCE_TOPICS, bootstrap
-from shared import logs
+from shared import collector, logs
 from shared.kafka_auth import client_kwargs
 from shared.settings import get_settings
 
@@ -62,6 +62,7 @@ async def rebuild(version: int | None = None, settle_s: float = 3.0, timeout_s: 
             raise SystemExit(f"version {version} is the one queries read already")
         runtime = bootstrap(settings, version=version, rebuilding=True)
         logs.configure("reporting-rebuild", settings.log_level, settings.log_json)
+        collector.pace(settings.gc_threshold)  # the service's pace: a rebuild is its pipeline, replayed
         await runtime.start()
         group = f"{settings.topic_prefix}sunsetred-reporting-{versions.subscription_for(version)}"
         topics = [f"{settings.topic_prefix}{t}" for t in SOURCE_TOPICS]
