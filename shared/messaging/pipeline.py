@@ -217,6 +217,9 @@ class Pipeline:
     # halves, and its RSS went from 200 to 475 MB in the six minutes that saw 9 of those 20. Instances
     # still race each other; the conditional writes settle that.
     _turn: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
+    # Whether the last batch committed had a message the inbox had seen (`_batch`); a process's
+    # first batch is where a crash before the offsets' commit leaves its duplicates.
+    _duplicates_last: bool = field(init=False, default=True)
 
     def __post_init__(self) -> None:
         self.parked = parking.collection(self.name)
@@ -360,11 +363,21 @@ class Pipeline:
         uow = self.store.unit()
         messages = [p for p in parsed if isinstance(p, Parsed)]
         # The inbox, the held keys and the documents the records name, asked at once: three queries
-        # the database answers side by side rather than one after the other. A duplicate's
-        # documents are read with the rest (duplicates are rare; reading is all it costs).
-        seen, waiting, fit = await asyncio.gather(
-            self.store.seen(self.name, list(set(ids))), self._keys_waiting(messages),
-            self._prefetch_within(uow, [list(self._wants(p)) if isinstance(p, Parsed) else [] for p in parsed]))
+        # the database answers side by side rather than one after the other. Duplicates come in
+        # runs (a partition consumed again after a crash or a rebalance): after a batch that had
+        # some, the inbox is asked first, and only the documents of the records it has not seen
+        # are read (a batch of 2,000 duplicates read 1.1-1.7 s of documents it never used).
+        def wants(seen: set[str]) -> list[list[Key]]:
+            return [list(self._wants(p)) if isinstance(p, Parsed) and i not in seen else []
+                    for p, i in zip(parsed, ids)]
+        if self._duplicates_last:
+            seen = await self.store.seen(self.name, list(set(ids)))
+            waiting, fit = await asyncio.gather(self._keys_waiting(messages),
+                                                self._prefetch_within(uow, wants(seen)))
+        else:
+            seen, waiting, fit = await asyncio.gather(
+                self.store.seen(self.name, list(set(ids))), self._keys_waiting(messages),
+                self._prefetch_within(uow, wants(set())))
         total = len(records)
         if fit < total:
             records, parsed, ids, cut = records[:fit], parsed[:fit], ids[:fit], list(records[fit:])
@@ -402,6 +415,7 @@ class Pipeline:
         clock.lap("deferred")
         await self._commit(uow, consumed)
         clock.lap("commit")
+        self._duplicates_last = "duplicate" in outcomes
         for outcome, n in outcomes.items():
             if outcome in metrics.OUTCOMES:
                 metrics.count(self.service, self.name, outcome, n)

@@ -353,6 +353,30 @@ async def test_without_a_limit_on_bytes_a_batch_reads_what_its_records_name_at_o
     assert store.commits == 1 and [u.loads for u in uows] == [1]  # one query for the batch
 
 
+async def test_after_duplicates_only_the_documents_of_records_the_inbox_has_not_seen_are_read():
+    """A process's first batch, and every batch after one that had duplicates, asks the inbox before
+    reading: a partition consumed again after a crash reads none of its duplicates' documents."""
+    store, relay = FakeStore(), FakeRelay()
+    for i in range(30):
+        store.docs["members"][f"m-{i}"] = {"_id": f"m-{i}"}
+    uows = []
+    unit = store.unit
+    store.unit = lambda: uows.append(unit()) or uows[-1]
+
+    async def reads(msg, ctx):
+        await ctx.read("members", msg.member_id)
+    p = pipeline(store, relay)
+    p.handlers = {"MemberDied": Handler(reads, lambda e: [("members", e.member_id)])}
+    events = [event(f"m-{i}") for i in range(30)]
+    store.inbox.update(e["id"] for e in events[:6])  # committed before a crash, offsets not
+    await p.process([record(e, i) for i, e in enumerate(events[:10])])  # the first batch
+    await p.process([record(e, i) for i, e in enumerate(events[10:15], 10)])  # after duplicates
+    # after a batch without: asked side by side, a rare duplicate's document read with the rest
+    await p.process([record(e, i) for i, e in enumerate(events[15:20] + events[8:9], 15)])
+    assert [u.documents_read for u in uows] == [4, 5, 6]
+    assert store.inbox == {e["id"] for e in events[:20]}
+
+
 def test_a_reservation_counts_once_its_message_is_kept():
     uow = FakeUnitOfWork()
     uow.reserve(5)
