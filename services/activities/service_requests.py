@@ -110,12 +110,22 @@ async def from_visit(ctx: Context, *, visit_id: str, member_id: str, specialist_
 
 
 def visit_wants(m) -> list:
-    return [(MEMBER_REQUESTS, m.member_id), (MEMBERS, m.member_id)] if m.needs else []
+    """A visit's needs: the member's index and branch, and the request each need would open."""
+    if not m.needs:
+        return []
+    return [(MEMBER_REQUESTS, m.member_id), (MEMBERS, m.member_id),
+            *((REQUESTS, c.visit_request_id(m.visit_id, i)) for i in range(len(m.needs)))]
+
+
+def _resolve_then(m: c.ResolveServiceRequest, read) -> list:
+    """The member the request names: their index (and branch, should a visit it took in reopen)."""
+    r = read(REQUESTS, m.request_id)
+    return [(MEMBER_REQUESTS, r["member_id"]), (MEMBERS, r["member_id"])] if r else []
 
 
 HANDLERS: dict[str, Handler] = {
     "OpenServiceRequest": Handler(open_request, lambda m: [(REQUESTS, m.request_id), (MEMBER_REQUESTS, m.member_id),
                                                            (MEMBERS, m.member_id)]),
     "AssignServiceRequest": Handler(assign_request, lambda m: [(REQUESTS, m.request_id)]),
-    "ResolveServiceRequest": Handler(resolve_request, lambda m: [(REQUESTS, m.request_id)]),
+    "ResolveServiceRequest": Handler(resolve_request, lambda m: [(REQUESTS, m.request_id)], _resolve_then),
 }

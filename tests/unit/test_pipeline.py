@@ -377,6 +377,34 @@ async def test_after_duplicates_only_the_documents_of_records_the_inbox_has_not_
     assert store.inbox == {e["id"] for e in events[:20]}
 
 
+async def test_the_documents_that_the_documents_read_name_are_read_for_the_whole_batch_at_once():
+    """A handler reads a document that only another document names (a request names its member):
+    `Handler.then` names them, and the batch reads them in one query, not one a record."""
+    store, relay = FakeStore(), FakeRelay()
+    for i in range(12):
+        store.docs["requests"][f"r-{i}"] = {"_id": f"r-{i}", "member": f"x-{i}"}
+        store.docs["members"][f"x-{i}"] = {"_id": f"x-{i}"}
+    uows = []
+    unit = store.unit
+    store.unit = lambda: uows.append(unit()) or uows[-1]
+
+    async def reads(msg, ctx):
+        request = await ctx.read("requests", f"r-{msg.member_id[2:]}")
+        ctx.put("seen", {"_id": msg.member_id, "member": (await ctx.read("members", request["member"]))["_id"]})
+
+    def then(msg, read):
+        request = read("requests", f"r-{msg.member_id[2:]}")
+        return [("members", request["member"])] if request else []
+    p = pipeline(store, relay)
+    p.handlers = {"MemberDied": Handler(reads, lambda e: [("requests", f"r-{e.member_id[2:]}")], then)}
+    await p.process([record(event(f"m-{i}"), i) for i in range(10)])
+    assert [u.loads for u in uows] == [2]  # the requests, then their members
+    assert store.docs["seen"]["m-3"]["member"] == "x-3"
+    p.handlers["MemberDied"].then = lambda msg, read: 1 / 0  # a guess that fails costs only the reads
+    await p.process([record(event(f"m-{i}"), i) for i in range(10, 12)])
+    assert [u.loads for u in uows][1:] == [1 + 2] and set(store.docs["seen"]) >= {"m-10", "m-11"}
+
+
 def test_a_reservation_counts_once_its_message_is_kept():
     uow = FakeUnitOfWork()
     uow.reserve(5)
