@@ -379,3 +379,49 @@ async def test_a_batch_with_nothing_to_write_still_needs_the_database_before_its
             await MongoStore(away, away["nowhere"]).commit(store.unit(), "p", [])
     finally:
         await away.close()
+
+
+async def test_a_commit_sends_a_collections_inserts_updates_and_deletes_in_a_command_each(infra):
+    """However the batch's messages interleave them: an ordered bulk write sends one command for
+    each run of writes of one kind, and activities' commits took hundreds of round trips so."""
+    from pymongo import monitoring
+
+    class Commands(monitoring.CommandListener):
+        def __init__(self):
+            self.names: list[str] = []
+
+        def started(self, event):
+            if event.command.get(event.command_name) == "things":
+                self.names.append(event.command_name)
+
+        def succeeded(self, event):
+            pass
+
+        def failed(self, event):
+            pass
+
+    seen = Commands()
+    client = AsyncMongoClient(infra.mongo, tz_aware=True, event_listeners=[seen])
+    db = client[f"store_{uuid.uuid4().hex[:8]}"]
+    try:
+        store = MongoStore(client, db)
+        await store.setup(["p"])
+        await db["things"].insert_many([{"_id": f"old-{i}", "n": 0, "_v": 1} for i in range(6)])
+        uow = store.unit()
+        for i in range(6):
+            await uow.get("things", f"old-{i}")
+            if i % 2:
+                uow.delete("things", f"old-{i}")
+            else:
+                uow.put("things", {"_id": f"old-{i}", "n": 1})
+            assert await uow.get("things", f"new-{i}") is None
+            uow.put("things", {"_id": f"new-{i}", "n": 2})
+            uow.commit_message()
+        seen.names.clear()
+        await store.commit(uow, "p", ["m-mixed"])
+        assert sorted(seen.names) == ["delete", "insert", "update"]
+        assert {d["_id"]: (d["n"], d["_v"]) async for d in db["things"].find()} == {
+            **{f"old-{i}": (1, 2) for i in (0, 2, 4)}, **{f"new-{i}": (2, 1) for i in range(6)}}
+    finally:
+        await client.drop_database(db.name)
+        await client.close()
