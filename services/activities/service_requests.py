@@ -97,7 +97,10 @@ async def _open_for_visit(ctx: Context, index: MemberRequests, *, member_id: str
 async def from_visit(ctx: Context, *, visit_id: str, member_id: str, specialist_id: str, on: str,
                      needs: list[str]) -> None:
     """A visit's needs: a request for each one not open on the day of the visit (the specialist
-    responsible, due `VISIT_DUE_DAYS` later); ids derive from the visit, so a replay opens none twice."""
+    responsible, due `VISIT_DUE_DAYS` later); ids derive from the visit, so a replay opens none twice.
+    A visit without needs reads nothing (most visits: the member's index was read for each)."""
+    if not needs:
+        return
     index = await _index(ctx, member_id)
     opened = rules.from_visit(index, visit_id=visit_id, on=on, needs=needs, specialist_id=specialist_id)
     if opened:
@@ -105,8 +108,7 @@ async def from_visit(ctx: Context, *, visit_id: str, member_id: str, specialist_
         for i, service, need in opened:
             await _open_for_visit(ctx, index, member_id=member_id, visit_id=visit_id, position=i, service=service,
                                   need=need, on=on, specialist_id=specialist_id, branch=branch)
-    if needs:
-        ctx.repo(MEMBER_REQUEST).add(index)
+    ctx.repo(MEMBER_REQUEST).add(index)
 
 
 def visit_wants(m) -> list:

@@ -720,6 +720,7 @@ class Pipeline:
                 self._parsed_parked[key] = parse(d["value"])
         entries = [(d, parking.incoming(d), self._parsed_parked[(d["_id"], d["value"])]) for d in docs]
         await uow.prefetch(k for _d, _r, p in entries if isinstance(p, Parsed) for k in self._wants(p))
+        await self._prefetch_named(uow, [p for _d, _r, p in entries if isinstance(p, Parsed)])
         blocked: set[str] = set()
         changed = False
         for doc, record, result in entries:
