@@ -144,3 +144,22 @@ async def test_a_need_is_open_on_the_day_of_the_visit_whatever_order_the_command
     assert await _requests_after([v1, v2, v3, v4, resolve]) == in_time
     assert await _requests_after([v1, resolve, v2, v3, v4]) == in_time
     assert await _requests_after([v1, v3, resolve, v2, v4]) == in_time
+
+
+async def test_a_visit_names_every_document_it_reads_and_one_without_needs_reads_no_index():
+    """Every document a visit reads is named up front (read for the whole batch in one query a
+    collection), its needs' requests included; a visit without needs does not read the index."""
+    from services.activities.adapters.documents import MEMBERS, VISITS
+    from shared.contracts.parsing import parse_object
+    from shared.contracts.service_requests import visit_request_id
+
+    uow = FakeUnitOfWork()
+    visit = parse_object(_visit("v1", "2025-03-01")).message
+    await uow.prefetch(HANDLERS["RecordVisit"].wants(visit))
+    loads = uow.loads
+    await handle(HANDLERS, _visit("v1", "2025-03-01"), uow)
+    assert uow.loads == loads and uow.holds((REQUESTS, visit_request_id("v1", 0)))
+    plain = envelope("RecordVisit", {"visit_id": "v2", "member_id": "m2", "specialist_id": "sp1", "on": "2025-03-02",
+                                     "kind": "home", "needs": []})
+    await handle(HANDLERS, plain, uow)
+    assert not uow.holds((MEMBER_REQUESTS, "m2")) and not uow.holds((MEMBERS, "m2")) and uow.holds((VISITS, "v2"))
