@@ -119,7 +119,7 @@ def visit_wants(m) -> list:
             *((REQUESTS, c.visit_request_id(m.visit_id, i)) for i in range(len(m.needs)))]
 
 
-def _resolve_then(m: c.ResolveServiceRequest, read) -> list:
+def _resolve_then(m: c.ResolveServiceRequest, _envelope, read) -> list:
     """The member the request names: their index (and branch, should a visit it took in reopen)."""
     r = read(REQUESTS, m.request_id)
     return [(MEMBER_REQUESTS, r["member_id"]), (MEMBERS, r["member_id"])] if r else []

@@ -40,7 +40,7 @@ from shared.messaging.mongo_uow import MongoStore, MongoUnitOfWork
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.records import MAX_RECORD_BYTES, Incoming, Outgoing
 from shared.messaging.repository import Collection, Repository, T
-from shared.messaging.unit_of_work import Key, UnitOfWork
+from shared.messaging.unit_of_work import Key, StagedUnitOfWork, UnitOfWork
 from shared.topics import dlq
 
 log = logging.getLogger(__name__)
@@ -168,10 +168,11 @@ class Handler:
     # The documents the handler will read, so the batch can fetch them in one query each.
     wants: Callable[[Any], Iterable[Key]] = lambda _msg: ()
     # …and those that only the documents read say (a resolution names its request, and the request
-    # its member, whose index the handler changes): given a reader of the documents read so far
-    # (as read, never to be changed), the further documents to read, for every record of the batch
-    # at once (`_prefetch_named`). A guess is enough: a document it misses is read when asked.
-    then: Callable[[Any, Reader], Iterable[Key]] | None = None
+    # its member, whose index the handler changes): given the message, its envelope and a reader of
+    # the documents read so far (as read, never to be changed), the further documents to read, for
+    # every record of the batch at once (`_prefetch_named`). A guess is enough: a document it
+    # misses is read when the handler asks.
+    then: Callable[[Any, Envelope, Reader], Iterable[Key]] | None = None
 
 
 Outcome = Literal["handled", "rejected", "dead_lettered", "parked", "waiting", "ignored"]
@@ -571,18 +572,8 @@ class Pipeline:
         query per collection and round, rather than one query per record when its handler asks
         (activities' resolutions and visits: more than half of its commands to the database were
         such single reads). A round may name more (a member names its orgs, an org its index)."""
-        follow = [(h.then, p.message) for p in messages
-                  if (h := self.handlers.get(p.envelope.type)) is not None and h.then is not None]
-        for _round in range(NAMED_ROUNDS):
-            keys: set[Key] = set()
-            for then, message in follow:
-                try:
-                    keys.update(k for k in then(message, uow.as_read) if not uow.holds(k))
-                except Exception:  # a guess only: the handler meets whatever is wrong, and says so
-                    log.debug("a handler's further reads could not be named", exc_info=True)
-            if not keys:
-                return
-            await uow.prefetch(keys)
+        await read_named(uow, [(h, p.message, p.envelope) for p in messages
+                               if (h := self.handlers.get(p.envelope.type)) is not None])
 
     def _wants(self, p: Parsed) -> Iterable[Key]:
         h = self.handlers.get(p.envelope.type)
@@ -824,6 +815,22 @@ class _Clock:
         now = time.perf_counter()
         self.laps[name] = round((now - self.last) * 1000, 1)
         self.last = now
+
+
+async def read_named(uow: StagedUnitOfWork, messages: list[tuple[Handler, Any, Envelope]]) -> None:
+    """The rounds of `Handler.then` over some messages: each round reads, one query a collection,
+    what the messages name given what was read before it."""
+    follow = [(h.then, message, envelope) for h, message, envelope in messages if h.then is not None]
+    for _round in range(NAMED_ROUNDS):
+        keys: set[Key] = set()
+        for then, message, envelope in follow:
+            try:
+                keys.update(k for k in then(message, envelope, uow.as_read) if not uow.holds(k))
+            except Exception:  # a guess only: the handler meets whatever is wrong, and says so
+                log.debug("a handler's further reads could not be named", exc_info=True)
+        if not keys:
+            return
+        await uow.prefetch(keys)
 
 
 def _held_since(parked: dict | None) -> datetime | None:

@@ -70,13 +70,15 @@ class _Pipeline:
 
 async def stage(handlers: dict, envelope: dict, uow: FakeUnitOfWork) -> None:
     """One command or event of a batch into the fake, as the pipeline does (prefetch what the
-    handler wants, then handle it, then keep the message's changes); a `Rejected` propagates."""
+    handler wants and what that names, then handle it, then keep the message's changes); a
+    `Rejected` propagates."""
     from shared.contracts.parsing import Parsed, parse_object
-    from shared.messaging.pipeline import Context
+    from shared.messaging.pipeline import Context, read_named
 
     parsed = parse_object(envelope)
     assert isinstance(parsed, Parsed), parsed
     await uow.prefetch(handlers[parsed.envelope.type].wants(parsed.message))
+    await read_named(uow, [(handlers[parsed.envelope.type], parsed.message, parsed.envelope)])
     await handlers[parsed.envelope.type].handle(parsed.message, Context(_Pipeline(), parsed.envelope, uow))
     uow.assert_untouched()
     uow.commit_message()

@@ -392,7 +392,7 @@ async def test_the_documents_that_the_documents_read_name_are_read_for_the_whole
         request = await ctx.read("requests", f"r-{msg.member_id[2:]}")
         ctx.put("seen", {"_id": msg.member_id, "member": (await ctx.read("members", request["member"]))["_id"]})
 
-    def then(msg, read):
+    def then(msg, _envelope, read):
         request = read("requests", f"r-{msg.member_id[2:]}")
         return [("members", request["member"])] if request else []
     p = pipeline(store, relay)
@@ -400,7 +400,7 @@ async def test_the_documents_that_the_documents_read_name_are_read_for_the_whole
     await p.process([record(event(f"m-{i}"), i) for i in range(10)])
     assert [u.loads for u in uows] == [2]  # the requests, then their members
     assert store.docs["seen"]["m-3"]["member"] == "x-3"
-    p.handlers["MemberDied"].then = lambda msg, read: 1 / 0  # a guess that fails costs only the reads
+    p.handlers["MemberDied"].then = lambda msg, _envelope, read: 1 / 0  # a guess that fails costs only the reads
     await p.process([record(event(f"m-{i}"), i) for i in range(10, 12)])
     assert [u.loads for u in uows][1:] == [1 + 2] and set(store.docs["seen"]) >= {"m-10", "m-11"}
 
