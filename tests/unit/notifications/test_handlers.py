@@ -273,11 +273,38 @@ async def test_a_fact_that_changes_no_delivery_re_addresses_no_notice():
     await run(uow, assigned("sp-9", "刘医生"))  # m2's first specialist: a door delivery names them
     uow = stored(uow)
     assert delivery_from_doc(uow.docs[DELIVERIES][delivery_id("n1", "m2")]).specialist_id == "sp-9"
-    loads = uow.loads
     await run(uow, assigned("sp-9", "刘海医生"))
-    assert uow.loads == loads + 2  # what the table prefetches (the member, its branch): no index, delivery or notice
+    # the member, their branch, and what a fact of theirs would settle: the orgs on their path and
+    # those orgs' notice indexes, read at once for the batch (`Handler.then`); no delivery or notice
+    assert not uow.holds((DELIVERIES, delivery_id("n1", "m2"))) and not uow.holds((NOTICES, "n1"))
     uow = stored(uow)
     assert member_from_doc(uow.docs[MEMBERS]["m2"]).specialist_name == "刘海医生"
     await run(uow, assigned("sp-7", "陈护士"))
     uow = stored(uow)
     assert delivery_from_doc(uow.docs[DELIVERIES][delivery_id("n1", "m2")]).specialist_id == "sp-7"
+
+
+async def test_a_fact_and_a_notice_name_the_indexes_they_settle_so_a_batch_reads_them_at_once():
+    """What `_settle_member` and `_index` read, named before the handlers run (`Handler.then`):
+    the orgs on the member's path, then their notice indexes of the months still open to the fact;
+    a notice's audience orgs and their index of its month. A batch reads them one query a
+    collection and round, not one or two a record (notifications' commonest single read)."""
+    from services.notifications.adapters.documents import NOTICE_INDEX, index_id
+    from shared.contracts.parsing import parse_object
+    from shared.messaging.pipeline import read_named
+
+    ids, uow = await district()
+    b1 = ids["branches"][0]
+    await run(uow, send_notice("n1", org_ids=[b1]))
+    uow = stored(uow)
+    month = next(d["month"] for d in uow.docs[NOTICE_INDEX].values() if d["org"] == b1)
+    away = parse_object(dated(envelope("MemberMarkedAway", {"member_id": "m2", "branch_id": b1, "from": "2026-03-01",
+                                                             "location": "三亚", "reason": "seasonal"})))
+    await uow.prefetch(HANDLERS["MemberMarkedAway"].wants(away.message))
+    await read_named(uow, [(HANDLERS["MemberMarkedAway"], away.message, away.envelope)])
+    assert all(uow.holds((ORGS, o)) for o in [ids["district"], b1])
+    assert uow.holds((NOTICE_INDEX, index_id(b1, month)))
+    fresh = FakeUnitOfWork(uow.docs)
+    notice = parse_object(send_notice("n2", org_ids=[b1]))
+    await read_named(fresh, [(HANDLERS["SendNotice"], notice.message, notice.envelope)])
+    assert fresh.holds((ORGS, b1)) and fresh.holds((NOTICE_INDEX, index_id(b1, month)))
