@@ -570,7 +570,7 @@ async def run_platform(path: Path, mode: str, kafka: str, mongo: str, extra_env:
         res = await sampler.stop()
         async with httpx.AsyncClient(timeout=5) as http:
             db_after = await platform.all_metrics(http)
-            res["database_time"] = db_time(db_before, db_after, top=10)
+            res["database_time"] = db_time(db_before, db_after, top=int(os.environ.get("BENCH_DB_TOP", "10")))
             res["database_commands"] = db_totals(db_before, db_after)
             # batches run again: "conflict" (another writer got there first) or "transient"
             res["batch_retries"] = {n: (m or {}).get("retries", {}) for n, m in db_after.items()}
@@ -592,6 +592,7 @@ async def run_platform(path: Path, mode: str, kafka: str, mongo: str, extra_env:
            "published_after_s": run["published_seconds"], "report_matches": done["matches"],
            "report_differs": done["differs"], "caught_up": done["caught_up"],
            "rejected": {k: v["count"] for k, v in run["rejected"].items()},
+           "answers_last": run.get("answers_last"),
            "unhandled_types": run["unhandled_types"],
            "events_by_topic": events_by_topic, "events_by_type": events_by_type,
            "batches": {n: batch_phases(platform.logs[n], started_wall) for n in SERVICES}, "profiles": profiles,
@@ -727,6 +728,8 @@ def show_run(r: dict) -> None:
             print(f"      report figures that differ (got, expected): {r['report_differs']}")
         if r["rejected"]:
             print(f"      rejected: {r['rejected']}")
+        if r.get("answers_last"):
+            print(f"      the last 5 % of the answers, from {r['answers_last']['from_s']} s: {r['answers_last']['types']}")
         for name, b in r["batches"].items():
             if b.get("batches"):
                 phases = "  ".join(f"{k} {v:.1f}s" for k, v in b["seconds"].items())

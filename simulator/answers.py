@@ -33,6 +33,7 @@ class AnswerWatcher:
         self.rejected: Counter[tuple[str, str]] = Counter()  # (command type, reason)
         self.examples: dict[tuple[str, str], list] = {}
         self.unhandled: set[str] = set()  # command types a service does not handle (yet)
+        self.times: dict[str, tuple[float, str]] = {}  # cause: when its answer came (monotonic), its type
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task | None = None
         self._progress = asyncio.Event()
@@ -86,6 +87,7 @@ class AnswerWatcher:
         if not cause or cause in self.answered:
             return
         self.answered.add(cause)
+        self.times[cause] = (time.monotonic(), str(e.get("type")))
         if e.get("type") == "CommandRejected":
             d = e.get("data") or {}
             key = (str(d.get("command_type")), str(d.get("reason")))
@@ -95,6 +97,14 @@ class AnswerWatcher:
             examples = self.examples.setdefault(key, [])
             if len(examples) < 3:
                 examples.append({"command_id": cause, "errors": d.get("errors")})
+
+    def tail(self, ids: list[str], started: float, share: float = 0.05) -> dict:
+        """What answered last of these commands: the answers' types in the last `share` of them, and
+        from when (seconds after `started`): the commands that pace a run's end."""
+        times = sorted(self.times[i] for i in ids if i in self.times)
+        last = times[-max(1, int(len(times) * share)):] if times else []
+        return {"from_s": round(last[0][0] - started, 1) if last else None,
+                "types": dict(Counter(t for _, t in last).most_common(6))}
 
     def pending(self, ids: list[str]) -> list[str]:
         return [i for i in ids if i not in self.answered]

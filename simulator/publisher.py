@@ -146,4 +146,5 @@ async def publish(source, target: Target, progress: Progress | None = None) -> d
     return {"commands": sent, "seconds": round(seconds, 3), "started_at": started,
             "published_seconds": round(published, 3) if published is not None else None,
             "commands_per_second": round(sent / seconds, 1) if seconds else None,
-            "rejected": watcher.rejections(), "unhandled_types": sorted(watcher.unhandled), "phases": phases}
+            "rejected": watcher.rejections(), "unhandled_types": sorted(watcher.unhandled), "phases": phases,
+            "answers_last": watcher.tail(at_once, started) if at_once else None}
