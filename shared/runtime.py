@@ -33,6 +33,7 @@ from shared.topics import EVENTS_OF
 log = logging.getLogger(__name__)
 
 START_RETRY_MAX_S = 10.0  # the longest pause between two start-up attempts
+SWEEP_GAP_S = 0.2  # the least time between two passes of the timer over the held commands
 
 
 @dataclass
@@ -165,9 +166,17 @@ async def _relay(runtime: Runtime) -> None:
 
 
 async def _parked_sweeper(runtime: Runtime) -> None:
-    """Held commands whose reference came through another instance, or whose wait is over."""
+    """Held commands whose reference came through another instance, or whose wait is over; and at
+    once, those that a commit of this process woke (`Pipeline.wake`)."""
     while True:
-        await asyncio.sleep(runtime.settings.parked_sweep_s)
+        wakes = [asyncio.ensure_future(p.wake.wait()) for p in runtime.pipelines]
+        try:
+            await asyncio.wait(wakes, timeout=runtime.settings.parked_sweep_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in wakes:
+                w.cancel()
+        for p in runtime.pipelines:
+            p.wake.clear()
         for p in runtime.pipelines:
             try:
                 await p.sweep_parked()
@@ -175,6 +184,9 @@ async def _parked_sweeper(runtime: Runtime) -> None:
                 raise
             except Exception:
                 log.warning("retrying held commands failed; trying again", exc_info=True)
+        # Woken by every unit of a busy worker, the passes would follow one another: each reads the
+        # held commands' outlines, so a pause between them (what woke meanwhile is taken together).
+        await asyncio.sleep(SWEEP_GAP_S)
 
 
 def _worth_waiting_for(exc: BaseException) -> bool:

@@ -15,26 +15,40 @@ publishing a year at once, the fuzz of docs/reliability.md).
 """
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from collections.abc import Iterable
 from typing import Any
 
 from shared.contracts.parsing import Parsed
 from shared.messaging.records import Incoming
 
 LIMIT = 2000  # held commands tried per round: the oldest first
+MAX_WANTS = 20  # documents kept per held command to wake it by (a command naming more waits its turn)
 FIRST_RETRY_S = 0.25  # the pause after a held command's first retry that found it still waiting
 # What a pass reads to decide which held commands are due: not their bodies.
-OUTLINE = {"_id": 1, "key": 1, "parked_at": 1}
+OUTLINE = {"_id": 1, "key": 1, "parked_at": 1, "wants": 1}
 
 
 def collection(pipeline: str) -> str:
     return f"_parked_{pipeline}"
 
 
-def held(record: Incoming, result: Parsed, errors: list[dict] | None = None, behind: bool = False) -> dict:
+def held(record: Incoming, result: Parsed, errors: list[dict] | None = None, behind: bool = False,
+         wants: Iterable[tuple[str, str]] = ()) -> dict:
+    """The held command. `wants`: the documents its handler reads (`Handler.wants`): when this
+    process writes one of them, the command's reference may be there, and it is tried again at
+    the next pass whatever its pause (`woken`)."""
     return {"_id": result.envelope.id, "key": result.message.key(), "type": result.envelope.type,
             "parked_at": datetime.now(timezone.utc), "topic": record.topic, "partition": record.partition,
             "offset": record.offset, "record_key": record.key, "value": record.value,
-            "headers": [{"n": k, "v": v} for k, v in record.headers], "behind": behind, "errors": errors or []}
+            "headers": [{"n": k, "v": v} for k, v in record.headers], "behind": behind, "errors": errors or [],
+            "wants": [[c, i] for c, i in wants][:MAX_WANTS]}
+
+
+def woken(outlines: list[dict], written: set[tuple[str, str]]) -> set[str]:
+    """The keys of the held commands that want a document among those written."""
+    if not written:
+        return set()
+    return {o["key"] for o in outlines if any((w[0], w[1]) in written for w in o.get("wants") or ())}
 
 
 def incoming(doc: dict) -> Incoming:
@@ -82,17 +96,17 @@ class Retries:
     max_s: float
     _due: dict[str, tuple[float, int]] = field(default_factory=dict)  # id: (when, retries that waited)
 
-    def due(self, outlines: list[dict], now: float, wait_s: float) -> list[dict]:
+    def due(self, outlines: list[dict], now: float, wait_s: float, woken: set[str] = frozenset()) -> list[dict]:
         """The outlines to try now, in order: every held command of each key whose first (the one
-        that holds the others) is due or has waited out `wait_s`. Forgets the commands no longer
-        held."""
+        that holds the others) is due or has waited out `wait_s`, or that is `woken`. Forgets the
+        commands no longer held."""
         held = {o["_id"] for o in outlines}
         self._due = {i: v for i, v in self._due.items() if i in held}
         heads: dict[str, dict] = {}
         for o in outlines:
             heads.setdefault(o["key"], o)
         keys = {k for k, o in heads.items()
-                if self._due.get(o["_id"], (0.0, 0))[0] <= now or expired(o, wait_s)}
+                if k in woken or self._due.get(o["_id"], (0.0, 0))[0] <= now or expired(o, wait_s)}
         return [o for o in outlines if o["key"] in keys]
 
     def waited(self, _id: str, now: float) -> None:

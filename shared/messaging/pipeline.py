@@ -61,6 +61,10 @@ MIN_READ_PART = 50
 READ_PART_GROWTH = 4
 YIELD_EVERY = 20  # messages handled between two turns of the event loop
 NAMED_ROUNDS = 2  # rounds of reads named by what was read (`Handler.then`)
+# Documents written, kept to wake the held commands that want them (beyond: they wait their pause),
+# and the passes a retry makes over the held commands that what it handled woke.
+MAX_WRITTEN_KEPT = 50_000
+WAKE_ROUNDS = 3
 
 
 class NotYet(Exception):
@@ -227,6 +231,15 @@ class Pipeline:
     # halves, and its RSS went from 200 to 475 MB in the six minutes that saw 9 of those 20. Instances
     # still race each other; the conditional writes settle that.
     _turn: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
+    # Documents this process's transactions of the pipeline wrote since its last pass over the held
+    # commands: a held command that wants one of them is tried at the next pass (`_retry_parked`).
+    _written: set = field(init=False, default_factory=set)
+    # What the held commands want (a superset: added to when one is held, renewed at each pass),
+    # and the event that wakes the timer's sweep at once when a commit writes one of them: a unit
+    # of the delivery worker creating the deliveries that acknowledgements wait for, say, while no
+    # batch runs to retry them at its end.
+    _held_wants: set = field(init=False, default_factory=set)
+    wake: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     # Whether the last batch committed had a message the inbox had seen (`_batch`); a process's
     # first batch is where a crash before the offsets' commit leaves its duplicates.
     _duplicates_last: bool = field(init=False, default=True)
@@ -484,6 +497,11 @@ class Pipeline:
     async def _commit(self, uow: MongoUnitOfWork, consumed: list[str]) -> None:
         await self._stage("handled")
         written = await self.store.commit(uow, self.name, consumed)
+        if self.holds_references and len(self._written) < MAX_WRITTEN_KEPT:
+            keys = uow.written_keys()
+            self._written |= keys
+            if not self._held_wants.isdisjoint(keys):
+                self.wake.set()
         await self._stage("committed")
         await self.relay.publish(written)
         await self._stage("published")
@@ -610,7 +628,8 @@ class Pipeline:
                 return "ignored"  # an event type this service has no use for
             if parked is None and self.holds_references and result.message.key() in waiting:
                 # An earlier command of the same key is held: this one waits behind it, in order.
-                uow.put(self.parked, parking.held(record, result, behind=True))
+                uow.put(self.parked, parking.held(record, result, behind=True, wants=self._wants(result)))
+                self._held_wants.update(self._wants(result))
                 uow.commit_message()
                 log.info("held behind an earlier command of the same key", extra={"type": env.type})
                 return "parked"
@@ -631,7 +650,9 @@ class Pipeline:
                         uow.commit_message()
                         return "dead_lettered"
                     if parked is None:
-                        uow.put(self.parked, parking.held(record, result, errors=[{"field": "data", "message": str(exc)}]))
+                        uow.put(self.parked, parking.held(record, result, errors=[{"field": "data", "message": str(exc)}],
+                                                          wants=self._wants(result)))
+                        self._held_wants.update(self._wants(result))
                         uow.commit_message()
                         log.info("held until what was published before it has arrived",
                                  extra={"type": env.type, "why": str(exc)})
@@ -641,7 +662,8 @@ class Pipeline:
                     uow.rollback_message()
                     if r.reason == "unknown_reference" and self.holds_references:
                         if parked is None:
-                            uow.put(self.parked, parking.held(record, result, errors=r.errors))
+                            uow.put(self.parked, parking.held(record, result, errors=r.errors, wants=self._wants(result)))
+                            self._held_wants.update(self._wants(result))
                             uow.commit_message()
                             log.info("held until its reference arrives", extra={"type": env.type, "errors": r.errors})
                             return "parked"
@@ -694,15 +716,39 @@ class Pipeline:
 
     async def _retry_parked(self, uow: MongoUnitOfWork, just_parked: set[str]) -> bool:
         """Handle the held commands that are due (`parking.Retries`) and whose reference may have
-        arrived, oldest first, each key in order. Returns whether anything changed."""
+        arrived, oldest first, each key in order. Returns whether anything changed.
+
+        Also those that want a document this process wrote since the last pass, whatever their
+        pause: an acknowledgement held until its notice's deliveries exist is tried as soon as they
+        do, not seconds later. What a pass handles may wake more (a notice handled at last: the
+        acknowledgements behind it), tried in the same unit of work, up to WAKE_ROUNDS."""
         coll = self.store.db[self.parked]
         outlines = await parking.oldest(coll)
         held = {o["_id"] for o in outlines}  # only those still held are remembered, parsed
         self._parsed_parked = {k: v for k, v in self._parsed_parked.items() if k[0] in held}
         now = time.monotonic()
-        due = [o for o in self._retries.due(outlines, now, self.reference_wait_s) if o["_id"] not in just_parked]
-        if not due:
-            return False
+        written, self._written = self._written | uow.written_keys(), set()
+        self._held_wants = {(w[0], w[1]) for o in outlines for w in o.get("wants") or ()}
+        due = self._retries.due(outlines, now, self.reference_wait_s, parking.woken(outlines, written))
+        tried: set[str] = set(just_parked)
+        changed = False
+        for _round in range(WAKE_ROUNDS):
+            due = [o for o in due if o["_id"] not in tried]
+            if not due:
+                break
+            tried.update(o["_id"] for o in due)
+            before = uow.written_keys()
+            if not await self._try_held(uow, due, now):
+                break
+            changed = True
+            rest = [o for o in outlines if o["_id"] not in tried]
+            wake = parking.woken(rest, uow.written_keys() - before)
+            due = [o for o in rest if o["key"] in wake]
+        return changed
+
+    async def _try_held(self, uow: MongoUnitOfWork, due: list[dict], now: float) -> bool:
+        """One pass over these held commands (whole keys, in order); whether anything changed."""
+        coll = self.store.db[self.parked]
         docs = await parking.whole(coll, due)
         uow.seed(self.parked, docs)
         for d in docs:  # by id and bytes (an id may come back with other bytes)

@@ -306,6 +306,10 @@ class StagedUnitOfWork:
         self._staged_deferred = {}
         self._staged_reserved = 0
 
+    def written_keys(self) -> set[Key]:
+        """The documents the batch writes (its messages done so far): counted, put or deleted."""
+        return set(self._batch)
+
     def as_read(self, coll: str, _id: str) -> dict | None:
         """The document as the unit read it from the database (None: absent or never read)."""
         return self.decoded(self._cache.get((coll, _id)))

@@ -52,3 +52,17 @@ def test_a_command_no_longer_held_is_forgotten_and_one_held_again_starts_afresh(
     r.waited("a", 0.25)
     assert r.due([], 0.3, 600) == []  # "a" went (handled, or rejected)
     assert ids(r.due([outline("a", "k1")], 0.3, 600)) == ["a"]  # the same id held again: at once
+
+
+def test_a_held_command_is_woken_by_a_write_of_what_it_wants_and_takes_its_key_along():
+    from shared.messaging.parking import woken
+
+    r = Retries(max_s=4.0)
+    held = [outline("a", "k1") | {"wants": [["orgs", "b1"]]}, outline("a2", "k1"),
+            outline("b", "k2") | {"wants": [["orgs", "b2"]]}, outline("c", "k3")]
+    for o in held:
+        r.waited(o["_id"], 0.0)
+    assert r.due(held, 0.1, 600) == []
+    assert woken(held, {("orgs", "b1"), ("members", "x")}) == {"k1"}
+    assert ids(r.due(held, 0.1, 600, woken(held, {("orgs", "b1")}))) == ["a", "a2"]
+    assert woken(held, set()) == set() and woken([outline("old", "k9")], {("orgs", "b1")}) == set()

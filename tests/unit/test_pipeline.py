@@ -473,3 +473,22 @@ async def test_a_background_unit_waits_for_the_transaction_under_way_and_the_bat
     release.set()
     await asyncio.gather(batch, unit)
     assert order == ["batch handled", "unit"] and set(store.docs["seen"]) == {"m-1", "from-unit"}
+
+
+async def test_a_commit_that_writes_what_a_held_command_wants_wakes_the_timer_sweep():
+    """Held commands wait for their next pass; a pass comes at the end of a batch, or from the
+    timer. A unit (the delivery worker's) that writes what one wants wakes the timer at once."""
+    p = Pipeline(name="commands", service="test", store=FakeStore(), relay=FakeRelay(), handlers={},
+                 mode="commands", source="sunsetred-test", events_topic="test.events", reference_wait_s=600)
+    p._held_wants = {("deliveries", "n1:m1")}
+    cause = Envelope.model_construct(id="unit-1", type="Delivery.claim", correlation_id=None)
+
+    async def other(ctx):
+        ctx.put("deliveries", {"_id": "n2:m1"})
+
+    async def wanted(ctx):
+        ctx.put("deliveries", {"_id": "n1:m1"})
+    await p.run_unit(cause, other)
+    assert not p.wake.is_set()
+    await p.run_unit(cause, wanted)
+    assert p.wake.is_set() and ("deliveries", "n1:m1") in p._written

@@ -1,0 +1,67 @@
+"""A held command is tried again as soon as this process writes what it waits for, whatever its
+pause (shared/messaging/parking.py, `woken`): on a real replica set, with the pipeline's own
+parked collection. No Kafka: the records are handed to the pipeline as its subscriber would."""
+import json
+import time
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from shared.contracts.envelope import Envelope
+from shared.errors import unknown_reference
+from shared.messaging import parking
+from shared.messaging.mongo_uow import MongoStore
+from shared.messaging.pipeline import Handler, Pipeline
+from shared.messaging.records import Incoming
+from tests.support.scenario import register
+
+pytestmark = pytest.mark.integration
+
+
+class Relay:
+    async def publish(self, docs):
+        pass
+
+
+async def registered(msg, ctx):
+    if await ctx.get("orgs", msg.branch_id) is None:
+        raise unknown_reference(f"branch {msg.branch_id} is not known", "data.branch_id")
+    ctx.put("members", {"_id": msg.member_id, "branch_id": msg.branch_id})
+
+
+@pytest.fixture
+async def pipeline(infra):
+    client = AsyncMongoClient(infra.mongo, tz_aware=True)
+    db = client[f"held_{uuid.uuid4().hex[:8]}"]
+    store = MongoStore(client, db)
+    await store.setup(["commands"])
+    p = Pipeline(name="commands", service="test", store=store, relay=Relay(), mode="commands",
+                 handlers={"RegisterMember": Handler(registered, lambda m: [("orgs", m.branch_id)])},
+                 source="sunsetred-test", events_topic="test.events", reference_wait_s=600, parked_retry_max_s=3600)
+    await parking.setup(db[p.parked])
+    yield p
+    await client.drop_database(db.name)
+    await client.close()
+
+
+async def test_a_held_command_is_tried_as_soon_as_a_unit_of_this_process_writes_what_it_wants(pipeline):
+    p, db = pipeline, pipeline.store.db
+    env = register("b-late")
+    await p.process([Incoming("members.commands", 0, 0, env["data"]["member_id"].encode(), json.dumps(env).encode())])
+    assert await db[p.parked].count_documents({}) == 1
+    for _ in range(12):  # tried often enough, and still waiting: its next try an hour away
+        p._retries.waited(env["id"], time.monotonic())
+    await p.sweep_parked()
+    assert await db[p.parked].count_documents({}) == 1  # not due: untouched
+
+    async def establish(ctx):
+        ctx.put("orgs", {"_id": "b-late"})
+    cause = Envelope.model_construct(id=str(uuid.uuid4()), type="Establish.unit", schema_version=1,
+                                     occurred_at=datetime.now(timezone.utc), district="x-district", correlation_id=None)
+    await p.run_unit(cause, establish)
+    await p.sweep_parked()  # the next pass: woken by the unit's write, whatever its pause
+    assert await db[p.parked].count_documents({}) == 0
+    assert await db["members"].find_one({"_id": env["data"]["member_id"]}) is not None
+
