@@ -7,12 +7,10 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from pymongo import AsyncMongoClient
 
 from shared.contracts.envelope import Envelope
 from shared.errors import unknown_reference
 from shared.messaging import parking
-from shared.messaging.mongo_uow import MongoStore
 from shared.messaging.pipeline import Handler, Pipeline
 from shared.messaging.records import Incoming
 from tests.support.scenario import register
@@ -32,18 +30,12 @@ async def registered(msg, ctx):
 
 
 @pytest.fixture
-async def pipeline(infra):
-    client = AsyncMongoClient(infra.mongo, tz_aware=True)
-    db = client[f"held_{uuid.uuid4().hex[:8]}"]
-    store = MongoStore(client, db)
-    await store.setup(["commands"])
-    p = Pipeline(name="commands", service="test", store=store, relay=Relay(), mode="commands",
+async def pipeline(store):
+    p = Pipeline(name="p", service="test", store=store, relay=Relay(), mode="commands",
                  handlers={"RegisterMember": Handler(registered, lambda m: [("orgs", m.branch_id)])},
                  source="sunsetred-test", events_topic="test.events", reference_wait_s=600, parked_retry_max_s=3600)
-    await parking.setup(db[p.parked])
-    yield p
-    await client.drop_database(db.name)
-    await client.close()
+    await parking.setup(store.db[p.parked])
+    return p
 
 
 async def test_a_held_command_is_tried_as_soon_as_a_unit_of_this_process_writes_what_it_wants(pipeline):

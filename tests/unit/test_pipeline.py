@@ -337,18 +337,31 @@ async def test_a_batch_reads_the_documents_its_records_name_up_to_its_bytes_then
     assert [store.docs["seen"][f"m-{i}"]["after"] for i in range(10)] == [0, 0, 0, 0, 4, 4, 4, 4, 8, 8]
 
 
+def units_of(store: FakeStore) -> list:
+    """The units of work the store hands out from now on, in order (to count what each read)."""
+    uows = []
+    unit = store.unit
+    store.unit = lambda: uows.append(unit()) or uows[-1]
+    return uows
+
+
+async def _reads_member(msg, ctx):
+    await ctx.read("members", msg.member_id)
+
+
+def member_reader(store: FakeStore, relay: FakeRelay) -> Pipeline:
+    """A pipeline whose one handler reads the member its record names, named up front."""
+    p = pipeline(store, relay)
+    p.handlers = {"MemberDied": Handler(_reads_member, lambda e: [("members", e.member_id)])}
+    return p
+
+
 async def test_without_a_limit_on_bytes_a_batch_reads_what_its_records_name_at_once():
     store, relay = FakeStore(), FakeRelay()
     for i in range(10):
         store.docs["members"][f"m-{i}"] = {"_id": f"m-{i}", "facts": "x" * 1000}
-    uows = []
-    unit = store.unit
-    store.unit = lambda: uows.append(unit()) or uows[-1]
-
-    async def reads(msg, ctx):
-        await ctx.read("members", msg.member_id)
-    p = pipeline(store, relay)
-    p.handlers = {"MemberDied": Handler(reads, lambda e: [("members", e.member_id)])}
+    uows = units_of(store)
+    p = member_reader(store, relay)
     await p.process([record(event(f"m-{i}"), i) for i in range(10)])
     assert store.commits == 1 and [u.loads for u in uows] == [1]  # one query for the batch
 
@@ -359,14 +372,8 @@ async def test_after_duplicates_only_the_documents_of_records_the_inbox_has_not_
     store, relay = FakeStore(), FakeRelay()
     for i in range(30):
         store.docs["members"][f"m-{i}"] = {"_id": f"m-{i}"}
-    uows = []
-    unit = store.unit
-    store.unit = lambda: uows.append(unit()) or uows[-1]
-
-    async def reads(msg, ctx):
-        await ctx.read("members", msg.member_id)
-    p = pipeline(store, relay)
-    p.handlers = {"MemberDied": Handler(reads, lambda e: [("members", e.member_id)])}
+    uows = units_of(store)
+    p = member_reader(store, relay)
     events = [event(f"m-{i}") for i in range(30)]
     store.inbox.update(e["id"] for e in events[:6])  # committed before a crash, offsets not
     await p.process([record(e, i) for i, e in enumerate(events[:10])])  # the first batch
@@ -384,9 +391,7 @@ async def test_the_documents_that_the_documents_read_name_are_read_for_the_whole
     for i in range(12):
         store.docs["requests"][f"r-{i}"] = {"_id": f"r-{i}", "member": f"x-{i}"}
         store.docs["members"][f"x-{i}"] = {"_id": f"x-{i}"}
-    uows = []
-    unit = store.unit
-    store.unit = lambda: uows.append(unit()) or uows[-1]
+    uows = units_of(store)
 
     async def reads(msg, ctx):
         request = await ctx.read("requests", f"r-{msg.member_id[2:]}")
