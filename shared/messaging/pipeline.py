@@ -406,8 +406,10 @@ class Pipeline:
             records, parsed, ids, cut = records[:fit], parsed[:fit], ids[:fit], list(records[fit:])
         else:
             cut = []
-        await self._prefetch_named(uow, [p for p, i in zip(parsed, ids) if isinstance(p, Parsed) and i not in seen])
         prefetched = uow.size()  # what the records name themselves: a few each, bounded by the batch
+        # What those documents name counts as what the handlers bring (`max_documents`): at 100,000
+        # members a batch of member facts names thousands of orgs' notice indexes.
+        await self._prefetch_named(uow, [p for p, i in zip(parsed, ids) if isinstance(p, Parsed) and i not in seen])
         clock.lap("reads")
         consumed: list[str] = []
         outcomes: dict[str, int] = {"ignored": ignored} if ignored else {}
@@ -591,7 +593,7 @@ class Pipeline:
         (activities' resolutions and visits: more than half of its commands to the database were
         such single reads). A round may name more (a member names its orgs, an org its index)."""
         await read_named(uow, [(h, p.message, p.envelope) for p in messages
-                               if (h := self.handlers.get(p.envelope.type)) is not None])
+                               if (h := self.handlers.get(p.envelope.type)) is not None], self.max_documents)
 
     def _wants(self, p: Parsed) -> Iterable[Key]:
         h = self.handlers.get(p.envelope.type)
@@ -728,7 +730,8 @@ class Pipeline:
         self._parsed_parked = {k: v for k, v in self._parsed_parked.items() if k[0] in held}
         now = time.monotonic()
         written, self._written = self._written | uow.written_keys(), set()
-        self._held_wants = {(w[0], w[1]) for o in outlines for w in o.get("wants") or ()}
+        self._held_wants = {(w[0], w[1]) for o in [*outlines, *uow.pending(self.parked).values()] if o
+                            for w in o.get("wants") or ()}  # the held ones, and those this batch holds
         due = self._retries.due(outlines, now, self.reference_wait_s, parking.woken(outlines, written))
         tried: set[str] = set(just_parked)
         changed = False
@@ -863,20 +866,29 @@ class _Clock:
         self.last = now
 
 
-async def read_named(uow: StagedUnitOfWork, messages: list[tuple[Handler, Any, Envelope]]) -> None:
+async def read_named(uow: StagedUnitOfWork, messages: list[tuple[Handler, Any, Envelope]],
+                     limit: int | None = None) -> None:
     """The rounds of `Handler.then` over some messages: each round reads, one query a collection,
-    what the messages name given what was read before it."""
+    what the messages name given what was read before it; at most `limit` documents in all, the
+    first messages' first (the handlers of the others read theirs when they ask, as before)."""
     follow = [(h.then, message, envelope) for h, message, envelope in messages if h.then is not None]
+    left = limit
     for _round in range(NAMED_ROUNDS):
         keys: set[Key] = set()
         for then, message, envelope in follow:
             try:
-                keys.update(k for k in then(message, envelope, uow.as_read) if not uow.holds(k))
+                named = {k for k in then(message, envelope, uow.as_read) if not uow.holds(k)}
             except Exception:  # a guess only: the handler meets whatever is wrong, and says so
                 log.debug("a handler's further reads could not be named", exc_info=True)
+                continue
+            if left is not None and len(keys | named) > left:
+                break
+            keys |= named
         if not keys:
             return
         await uow.prefetch(keys)
+        if left is not None:
+            left -= len(keys)
 
 
 def _held_since(parked: dict | None) -> datetime | None:

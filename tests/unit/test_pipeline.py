@@ -497,3 +497,15 @@ async def test_a_commit_that_writes_what_a_held_command_wants_wakes_the_timer_sw
     assert not p.wake.is_set()
     await p.run_unit(cause, wanted)
     assert p.wake.is_set() and ("deliveries", "n1:m1") in p._written
+
+
+async def test_the_documents_named_for_a_batch_are_bounded_the_first_records_first():
+    """At 100,000 members a batch of member facts names thousands of notice indexes: what is read
+    for it at once stops at the batch's bound on documents; the other handlers read theirs when
+    they ask, and the batch is cut by what they bring, as before."""
+    from shared.messaging.pipeline import read_named
+
+    uow = FakeUnitOfWork({"members": {f"x-{i}": {"_id": f"x-{i}"} for i in range(10)}})
+    handler = Handler(_reads_member, then=lambda msg, _env, _read: [("members", f"x-{msg}"), ("members", f"x-{msg + 5}")])
+    await read_named(uow, [(handler, i, None) for i in range(5)], limit=5)
+    assert sorted(k[1] for k in uow._cache) == ["x-0", "x-1", "x-5", "x-6"]
