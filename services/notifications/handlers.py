@@ -227,9 +227,14 @@ async def send_notice(cmd: c.SendNotice, ctx: Context) -> None:
                        audience=cmd.audience.model_dump(), require_ack=cmd.require_ack,
                        send_at=cmd.send_at.isoformat() if cmd.send_at else None)
     sent = ctx.envelope.occurred_at
-    due = max(cmd.send_at, sent) if cmd.send_at else sent
+    due = _due(cmd, sent)
     n.addressed_on = local_date(due).isoformat()
     await _address(ctx, n, due, scheduled=due > sent, strict=True)
+
+
+def _due(cmd: c.SendNotice, sent: datetime) -> datetime:
+    """When a notice is addressed: when it was sent, or the later time it was sent for."""
+    return max(cmd.send_at, sent) if cmd.send_at else sent
 
 
 async def activity_scheduled(ev: a.ActivityScheduled, ctx: Context) -> None:
@@ -535,7 +540,7 @@ async def _settle_member(ctx: Context, mb: Member, recorded: str, placed: bool =
                 if org_id in path:
                     _add(org, "branches", branch_id)
             ctx.put(ORGS, org)
-        keys += [index_id(org_id, month) for month in seen.get("notice_months", []) if month >= recorded[:7]]
+        keys += _open_indexes(org_id, seen, recorded[:7])
     await ctx.uow.prefetch([(NOTICE_INDEX, k) for k in keys])
     open_ = {nid for nid, e in mb.named.items() if e["until"] >= recorded}
     for k in keys:
@@ -546,6 +551,12 @@ async def _settle_member(ctx: Context, mb: Member, recorded: str, placed: bool =
     late.notices |= open_
     ctx.defer(("late-facts", "a"), _read_late)
     ctx.defer(("late-facts", "b", mb.member_id), lambda c, member_id=mb.member_id: _settle_late(c, member_id))
+
+
+def _open_indexes(org_id: str, org: dict, month: str) -> list[str]:
+    """The org's notice indexes of the months from `month` on: the notices a fact of that month may
+    still change (`_settle_member`, and what a batch reads for it at once: `_settling_reads`)."""
+    return [index_id(org_id, m) for m in org.get("notice_months", []) if m >= month]
 
 
 async def _read_late(ctx: Context) -> None:
@@ -744,7 +755,7 @@ def _settling_reads(member_id: str, envelope, read, *paths: list[str]) -> list:
         if org is None:  # not read yet (or absent: then not read again)
             keys.append((ORGS, org_id))
         else:
-            keys += [(NOTICE_INDEX, index_id(org_id, mo)) for mo in org.get("notice_months", []) if mo >= month]
+            keys += [(NOTICE_INDEX, k) for k in _open_indexes(org_id, org, month)]
     return keys
 
 
@@ -756,7 +767,7 @@ def _notice_reads(cmd: c.SendNotice, envelope, _read) -> list:
     """What a notice's addressing reads first (`Handler.then`): its audience's orgs, their notice
     indexes of the month it stays open to, the members it names."""
     sent = envelope.occurred_at
-    month = open_until(local_date(max(cmd.send_at, sent) if cmd.send_at else sent).isoformat())[:7]
+    month = open_until(local_date(_due(cmd, sent)).isoformat())[:7]
     return [*((ORGS, o) for o in cmd.audience.org_ids), *((NOTICE_INDEX, index_id(o, month)) for o in cmd.audience.org_ids),
             *((MEMBERS, i) for i in cmd.audience.member_ids)]
 
