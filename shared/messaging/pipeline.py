@@ -234,8 +234,8 @@ class Pipeline:
     # Documents this process's transactions of the pipeline wrote since its last pass over the held
     # commands: a held command that wants one of them is tried at the next pass (`_retry_parked`).
     _written: set = field(init=False, default_factory=set)
-    # What the held commands want (a superset: added to when one is held, renewed at each pass),
-    # and the event that wakes the timer's sweep at once when a commit writes one of them: a unit
+    # What the held commands want (renewed at each pass, which every batch ends with: those held,
+    # and those the batch holds), and the event that wakes the timer's sweep at once when a commit writes one of them: a unit
     # of the delivery worker creating the deliveries that acknowledgements wait for, say, while no
     # batch runs to retry them at its end.
     _held_wants: set = field(init=False, default_factory=set)
@@ -630,8 +630,7 @@ class Pipeline:
                 return "ignored"  # an event type this service has no use for
             if parked is None and self.holds_references and result.message.key() in waiting:
                 # An earlier command of the same key is held: this one waits behind it, in order.
-                uow.put(self.parked, parking.held(record, result, behind=True, wants=self._wants(result)))
-                self._held_wants.update(self._wants(result))
+                self._hold(uow, record, result, behind=True)
                 uow.commit_message()
                 log.info("held behind an earlier command of the same key", extra={"type": env.type})
                 return "parked"
@@ -652,9 +651,7 @@ class Pipeline:
                         uow.commit_message()
                         return "dead_lettered"
                     if parked is None:
-                        uow.put(self.parked, parking.held(record, result, errors=[{"field": "data", "message": str(exc)}],
-                                                          wants=self._wants(result)))
-                        self._held_wants.update(self._wants(result))
+                        self._hold(uow, record, result, errors=[{"field": "data", "message": str(exc)}])
                         uow.commit_message()
                         log.info("held until what was published before it has arrived",
                                  extra={"type": env.type, "why": str(exc)})
@@ -664,8 +661,7 @@ class Pipeline:
                     uow.rollback_message()
                     if r.reason == "unknown_reference" and self.holds_references:
                         if parked is None:
-                            uow.put(self.parked, parking.held(record, result, errors=r.errors, wants=self._wants(result)))
-                            self._held_wants.update(self._wants(result))
+                            self._hold(uow, record, result, errors=r.errors)
                             uow.commit_message()
                             log.info("held until its reference arrives", extra={"type": env.type, "errors": r.errors})
                             return "parked"
@@ -775,6 +771,11 @@ class Pipeline:
                 if outcome in metrics.OUTCOMES:
                     metrics.count(self.service, self.name, outcome)
         return changed
+
+    def _hold(self, uow: MongoUnitOfWork, record: Incoming, result: Parsed, errors: list[dict] | None = None,
+              behind: bool = False) -> None:
+        """Stage the command as held, with the documents its handler wants (what wakes it)."""
+        uow.put(self.parked, parking.held(record, result, errors=errors, behind=behind, wants=self._wants(result)))
 
     def _reject(self, uow: UnitOfWork, command_id: str, command_type: str, raw: dict, reason: str,
                 errors: list[dict[str, str]], event_id: str | None = None) -> None:
