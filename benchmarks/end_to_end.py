@@ -273,10 +273,14 @@ class Platform:
     async def drop(self) -> None:
         """Delete this run's databases and topics (the shared server and broker are not ours to fill)."""
         await self.drop_databases()
+        await self.drop_topics()
+
+    async def drop_topics(self) -> None:
         await delete_topics(self.kafka, [named(self.prefix, t) for t in all_topics()])
 
 
 KEEP_TOPICS = False  # --keep-topics
+KEEP_DATABASES = False  # --keep-databases
 
 
 _SAMPLE = re.compile(r'^(\w+)(?:\{(.*)\})?\s+(\S+)$')
@@ -599,9 +603,14 @@ async def run_platform(path: Path, mode: str, kafka: str, mongo: str, extra_env:
            **res}
     if KEEP_TOPICS:  # e.g. for benchmarks/reporting_ingest.py --topics <prefix>
         say(f"platform ({mode}): topics kept under prefix {platform.prefix}")
-        await platform.drop_databases()
-    else:
+    if KEEP_DATABASES:  # e.g. to count what the year wrote, collection by collection
+        say(f"platform ({mode}): databases kept under prefix {platform.db_prefix}")
+    if not KEEP_TOPICS and not KEEP_DATABASES:
         await platform.drop()
+    elif not KEEP_DATABASES:
+        await platform.drop_databases()
+    elif not KEEP_TOPICS:
+        await platform.drop_topics()
     return out
 
 
@@ -850,10 +859,13 @@ async def main() -> None:
                    "platform runs, until the year is shown (artifacts/logs/*.pyspy.txt) and print the top functions")
     p.add_argument("--keep-topics", action="store_true", help="keep the platform runs' topics (their prefix is "
                    "printed), e.g. to replay reporting's input with benchmarks/reporting_ingest.py")
+    p.add_argument("--keep-databases", action="store_true", help="keep the platform runs' databases (their prefix "
+                   "is printed)")
     p.add_argument("--out", help="append every run and the summary as JSON lines to this file")
     args = p.parse_args()
-    global KEEP_TOPICS
+    global KEEP_TOPICS, KEEP_DATABASES
     KEEP_TOPICS = args.keep_topics
+    KEEP_DATABASES = args.keep_databases
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     mongo = os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/")
 
