@@ -162,10 +162,18 @@ async def setup(db) -> None:
     await db[NOTICES].create_index("category")
     await db[NOTICES].create_index("to_address")  # large notices still being addressed (handlers.ADDRESS_PAGE)
     await db[DELIVERIES].create_index([("state", 1), ("next_at", 1)])
-    await db[DELIVERIES].create_index([("notice_id", 1), ("member_id", 1)])  # a notice's recipients, a page at a time
-    await db[DELIVERIES].create_index([("notice_id", 1), ("branch_id", 1), ("member_id", 1)])  # …in a subtree
+    # A notice's recipients a page at a time, by branch (queries.deliveries_page), and in a subtree.
+    # Each index is written at every delivery's insert: (notice_id, member_id), which paged them
+    # before the branches did, went unread, and is dropped where an earlier version made it.
+    await _drop_index(db[DELIVERIES], "notice_id_1_member_id_1")
+    await db[DELIVERIES].create_index([("notice_id", 1), ("branch_id", 1), ("member_id", 1)])
     await db[DELIVERIES].create_index([("notice_id", 1), ("state", 1), ("branch_id", 1), ("member_id", 1)])  # …in a state
     await db[DELIVERIES].create_index([("specialist_id", 1), ("state", 1)])
     await db[MEMBERS].create_index("specialist_id")
     await db[FEEDBACK].create_index([("ancestors", 1), ("on", 1)])
     await db[ALERTS].create_index("remind_at")  # the reminders due, for the delivery worker
+
+
+async def _drop_index(coll, name: str) -> None:
+    if name in await coll.index_information():
+        await coll.drop_index(name)
