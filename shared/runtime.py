@@ -10,7 +10,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -21,6 +20,7 @@ from shared.infra.db_commands import CommandTimer
 from shared.infra.topics import ensure_topics
 from shared.kafka_auth import source_keys_for
 from shared.messaging import parking
+from shared.messaging.causal_fence import CausalFence
 from shared.messaging.failures import is_transient
 from shared.messaging.kafka import KafkaPublisher, attach, consumer_group, make_broker, make_producer
 from shared.messaging.mongo_uow import MongoStore
@@ -45,8 +45,8 @@ class Subscription:
     handlers: dict[str, Handler]
     mode: str  # "commands" or "events"
     # The pipeline's causal fence (Pipeline.arrived), for handlers that wait for facts published
-    # before their command (notifications' SendNotice).
-    arrived: Callable[[datetime], bool] | None = None
+    # before their command (notifications' SendNotice); each walk of it wakes what it holds.
+    fence: CausalFence | None = None
 
 
 @dataclass
@@ -98,8 +98,10 @@ class Runtime:
                 topic_prefix=s.topic_prefix, district=s.district, attempts=s.handler_attempts,
                 reference_wait_s=s.reference_wait, parked_retry_max_s=s.parked_retry_max_s, on_stage=_fault_pause(s) if s.fault_pause_at else None,
                 max_documents=s.unit_max_documents, max_read_bytes=int(s.unit_max_read_mb * 2**20),
-                sources=self.sources if sub.mode == "commands" else None, arrived=sub.arrived,
+                sources=self.sources if sub.mode == "commands" else None, arrived=sub.fence.passed_at if sub.fence else None,
             )
+            if sub.fence is not None:
+                sub.fence.on_pass(p.upstream_moved)
             self.pipelines.append(p)
             metrics.declare_pipeline(self.service, sub.name)
             attach(self.broker, p, sub.topics, s, group_id=consumer_group(self.service, sub.name),

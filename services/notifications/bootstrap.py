@@ -29,7 +29,7 @@ def bootstrap(settings: Settings | None = None, notify: NotifySettings | None = 
         service=SERVICE, settings=settings,
         subscriptions=[
             Subscription("commands", [NOTIFICATIONS_COMMANDS], _of_kind("command"), "commands",
-                         arrived=fence.passed_at if fence else None),
+                         fence=fence),
             Subscription("events", [MEMBERS_EVENTS, ACTIVITIES_EVENTS, REPORTING_EVENTS], _of_kind("event"), "events"),
         ],
         setup_db=documents.setup,

@@ -71,6 +71,12 @@ class CausalFence:
         self.name = name  # its metric's label
         self._passed: float | None = None  # the start of the last walk that passed every hop
         self._walk: _Walk | None = None
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_pass(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever a walk ends (`passed` may say yes to more): what waits for the
+        fence goes on at once, not at its next look."""
+        self._listeners.append(listener)
 
     def passed(self, since: float) -> bool:
         """Whether every fact published before `since` (a `clock()` reading) has arrived."""
@@ -146,6 +152,8 @@ class CausalFence:
     def _end(self, walk: _Walk, outcome: str) -> None:
         self._passed, self._walk = walk.started, None
         metrics.fence_walked(self.name, outcome, self.clock() - walk.started)
+        for listener in self._listeners:
+            listener()
 
     def runtime_task(self, every_s: float):
         """The fence walked on as a runtime task of its own (`Runtime(tasks=...)`), asked by the

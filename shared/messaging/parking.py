@@ -15,7 +15,7 @@ publishing a year at once, the fuzz of docs/reliability.md).
 """
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from shared.contracts.parsing import Parsed
@@ -25,7 +25,7 @@ LIMIT = 2000  # held commands tried per round: the oldest first
 MAX_WANTS = 20  # documents kept per held command to wake it by (a command naming more waits its turn)
 FIRST_RETRY_S = 0.25  # the pause after a held command's first retry that found it still waiting
 # What a pass reads to decide which held commands are due: not their bodies.
-OUTLINE = {"_id": 1, "key": 1, "parked_at": 1, "wants": 1}
+OUTLINE = {"_id": 1, "key": 1, "parked_at": 1, "wants": 1, "upstream": 1}
 
 
 def collection(pipeline: str) -> str:
@@ -33,15 +33,16 @@ def collection(pipeline: str) -> str:
 
 
 def held(record: Incoming, result: Parsed, errors: list[dict] | None = None, behind: bool = False,
-         wants: Iterable[tuple[str, str]] = ()) -> dict:
+         wants: Iterable[tuple[str, str]] = (), upstream: bool = False) -> dict:
     """The held command. `wants`: the documents its handler reads (`Handler.wants`): when this
     process writes one of them, the command's reference may be there, and it is tried again at
-    the next pass whatever its pause (`woken`)."""
+    the next pass whatever its pause (`woken`). `upstream`: held until the facts published before
+    it have arrived (`NotYet`): tried again as soon as the pipeline's fence says so (`Retries.due`)."""
     return {"_id": result.envelope.id, "key": result.message.key(), "type": result.envelope.type,
             "parked_at": datetime.now(timezone.utc), "topic": record.topic, "partition": record.partition,
             "offset": record.offset, "record_key": record.key, "value": record.value,
             "headers": [{"n": k, "v": v} for k, v in record.headers], "behind": behind, "errors": errors or [],
-            "wants": [[c, i] for c, i in wants][:MAX_WANTS]}
+            "wants": [[c, i] for c, i in wants][:MAX_WANTS], "upstream": upstream}
 
 
 def woken(outlines: list[dict], written: set[tuple[str, str]]) -> set[str]:
@@ -57,10 +58,12 @@ def incoming(doc: dict) -> Incoming:
 
 
 def expired(doc: dict, wait_s: float) -> bool:
-    parked_at = doc["parked_at"]
-    if parked_at.tzinfo is None:
-        parked_at = parked_at.replace(tzinfo=timezone.utc)
-    return datetime.now(timezone.utc) - parked_at >= timedelta(seconds=wait_s)
+    return datetime.now(timezone.utc) - _aware(doc["parked_at"]) >= timedelta(seconds=wait_s)
+
+
+def _aware(at: datetime) -> datetime:
+    """A time read back from the database (naive, UTC) as UTC."""
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
 async def setup(coll: Any) -> None:
@@ -95,18 +98,27 @@ class Retries:
 
     max_s: float
     _due: dict[str, tuple[float, int]] = field(default_factory=dict)  # id: (when, retries that waited)
+    _let_through: set[str] = field(default_factory=set)  # held upstream, woken once the fence passed
 
-    def due(self, outlines: list[dict], now: float, wait_s: float, woken: set[str] = frozenset()) -> list[dict]:
+    def due(self, outlines: list[dict], now: float, wait_s: float, woken: set[str] = frozenset(),
+            arrived: Callable[[datetime], bool] | None = None) -> list[dict]:
         """The outlines to try now, in order: every held command of each key whose first (the one
-        that holds the others) is due or has waited out `wait_s`, or that is `woken`. Forgets the
-        commands no longer held."""
+        that holds the others) is due or has waited out `wait_s`, or that is `woken`, or that was
+        held until the facts published before it arrived and they have (`arrived`, the pipeline's
+        fence: once, not at every pass should it then wait for a reference). Forgets the commands
+        no longer held."""
         held = {o["_id"] for o in outlines}
         self._due = {i: v for i, v in self._due.items() if i in held}
+        self._let_through &= held
         heads: dict[str, dict] = {}
         for o in outlines:
             heads.setdefault(o["key"], o)
+        passed = {k for k, o in heads.items()
+                  if o.get("upstream") and arrived is not None and o["_id"] not in self._let_through
+                  and arrived(_aware(o["parked_at"]))}
+        self._let_through |= {heads[k]["_id"] for k in passed}
         keys = {k for k, o in heads.items()
-                if k in woken or self._due.get(o["_id"], (0.0, 0))[0] <= now or expired(o, wait_s)}
+                if k in woken or k in passed or self._due.get(o["_id"], (0.0, 0))[0] <= now or expired(o, wait_s)}
         return [o for o in outlines if o["key"] in keys]
 
     def waited(self, _id: str, now: float) -> None:

@@ -240,6 +240,9 @@ class Pipeline:
     # batch runs to retry them at its end.
     _held_wants: set = field(init=False, default_factory=set)
     wake: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    # Whether a command is held until the facts published before it arrive (renewed at each pass):
+    # the fence walking on then wakes the sweep (`upstream_moved`).
+    _awaiting_upstream: bool = field(init=False, default=False)
     # Whether the last batch committed had a message the inbox had seen (`_batch`); a process's
     # first batch is where a crash before the offsets' commit leaves its duplicates.
     _duplicates_last: bool = field(init=False, default=True)
@@ -651,7 +654,8 @@ class Pipeline:
                         uow.commit_message()
                         return "dead_lettered"
                     if parked is None:
-                        self._hold(uow, record, result, errors=[{"field": "data", "message": str(exc)}])
+                        self._hold(uow, record, result, errors=[{"field": "data", "message": str(exc)}],
+                                   upstream=True)
                         uow.commit_message()
                         log.info("held until what was published before it has arrived",
                                  extra={"type": env.type, "why": str(exc)})
@@ -728,7 +732,8 @@ class Pipeline:
         written, self._written = self._written | uow.written_keys(), set()
         self._held_wants = {(w[0], w[1]) for o in [*outlines, *uow.pending(self.parked).values()] if o
                             for w in o.get("wants") or ()}  # the held ones, and those this batch holds
-        due = self._retries.due(outlines, now, self.reference_wait_s, parking.woken(outlines, written))
+        self._awaiting_upstream = any(o.get("upstream") for o in [*outlines, *uow.pending(self.parked).values()] if o)
+        due = self._retries.due(outlines, now, self.reference_wait_s, parking.woken(outlines, written), self.arrived)
         tried: set[str] = set(just_parked)
         changed = False
         for _round in range(WAKE_ROUNDS):
@@ -773,9 +778,17 @@ class Pipeline:
         return changed
 
     def _hold(self, uow: MongoUnitOfWork, record: Incoming, result: Parsed, errors: list[dict] | None = None,
-              behind: bool = False) -> None:
+              behind: bool = False, upstream: bool = False) -> None:
         """Stage the command as held, with the documents its handler wants (what wakes it)."""
-        uow.put(self.parked, parking.held(record, result, errors=errors, behind=behind, wants=self._wants(result)))
+        uow.put(self.parked, parking.held(record, result, errors=errors, behind=behind, wants=self._wants(result),
+                                          upstream=upstream))
+
+    def upstream_moved(self) -> None:
+        """The pipeline's fence has walked on (`arrived` may say yes to more): when a command is held
+        until the facts published before it arrive, the timer's sweep is woken to try it at once,
+        rather than at the end of its pause (up to `parked_retry_max_s`)."""
+        if self._awaiting_upstream:
+            self.wake.set()
 
     def _reject(self, uow: UnitOfWork, command_id: str, command_type: str, raw: dict, reason: str,
                 errors: list[dict[str, str]], event_id: str | None = None) -> None:

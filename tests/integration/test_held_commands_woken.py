@@ -11,7 +11,7 @@ import pytest
 from shared.contracts.envelope import Envelope
 from shared.errors import unknown_reference
 from shared.messaging import parking
-from shared.messaging.pipeline import Handler, Pipeline
+from shared.messaging.pipeline import Handler, NotYet, Pipeline
 from shared.messaging.records import Incoming
 from tests.support.scenario import register
 
@@ -57,3 +57,42 @@ async def test_a_held_command_is_tried_as_soon_as_a_unit_of_this_process_writes_
     assert await db[p.parked].count_documents({}) == 0
     assert await db["members"].find_one({"_id": env["data"]["member_id"]}) is not None
 
+
+
+async def test_a_command_held_until_the_facts_before_it_arrive_is_tried_when_the_fence_walks_on(store):
+    """`NotYet` holds a command (notifications' SendNotice behind the member facts). The fence walking
+    on wakes the timer's sweep (`upstream_moved`), only while such a command is held, and the pass
+    tries it whatever its pause, once the fence has passed its first handling."""
+    passed_at = [datetime(2000, 1, 1, tzinfo=timezone.utc)]
+
+    async def not_yet(msg, ctx):
+        if not ctx.upstream_arrived():
+            raise NotYet("facts on their way")
+        ctx.put("members", {"_id": msg.member_id, "branch_id": msg.branch_id})
+
+    p = Pipeline(name="p", service="test", store=store, relay=Relay(), mode="commands",
+                 handlers={"RegisterMember": Handler(not_yet)}, source="sunsetred-test", events_topic="test.events",
+                 reference_wait_s=600, parked_retry_max_s=3600, arrived=lambda moment: moment <= passed_at[0])
+    await parking.setup(store.db[p.parked])
+    db = store.db
+    p.upstream_moved()
+    assert not p.wake.is_set()  # nothing held
+    env = register("b-1")
+    await p.process([Incoming("members.commands", 0, 0, env["data"]["member_id"].encode(), json.dumps(env).encode())])
+    [held] = await db[p.parked].find().to_list(None)
+    assert held["upstream"] is True
+    for _ in range(12):  # its next try an hour away
+        p._retries.waited(env["id"], time.monotonic())
+    p.upstream_moved()
+    assert p.wake.is_set()
+    p.wake.clear()
+    await p.sweep_parked()
+    assert await db[p.parked].count_documents({}) == 1  # the fence has not passed its first handling
+    passed_at[0] = datetime.now(timezone.utc)
+    await p.sweep_parked()
+    assert await db[p.parked].count_documents({}) == 0
+    assert await db["members"].find_one({"_id": env["data"]["member_id"]}) is not None
+    await p.sweep_parked()  # what is held is renewed at each pass
+    p.wake.clear()
+    p.upstream_moved()
+    assert not p.wake.is_set()  # nothing held any more

@@ -66,3 +66,23 @@ def test_a_held_command_is_woken_by_a_write_of_what_it_wants_and_takes_its_key_a
     assert woken(held, {("orgs", "b1"), ("members", "x")}) == {"k1"}
     assert ids(r.due(held, 0.1, 600, woken(held, {("orgs", "b1")}))) == ["a", "a2"]
     assert woken(held, set()) == set() and woken([outline("old", "k9")], {("orgs", "b1")}) == set()
+
+
+def test_a_command_held_until_the_facts_before_it_arrived_is_tried_once_the_fence_says_so_not_at_each_pass():
+    """Held for `NotYet` (notifications' SendNotice behind the member facts): its pause may be up to
+    `max_s` when the fence passes; it is tried at the next pass instead, with its key, and only once
+    (should it then wait for a reference, it takes the pauses like any other)."""
+    r = Retries(max_s=4.0)
+    held = [outline("n", "k1") | {"upstream": True}, outline("a", "k1"), outline("r", "k2")]
+    for o in held:
+        r.waited(o["_id"], 0.0)
+    fence_at = [datetime.now(timezone.utc) - timedelta(seconds=5)]  # passed for what was first handled before
+
+    def arrived(moment):
+        return moment <= fence_at[0]
+
+    assert r.due(held, 0.1, 600, arrived=arrived) == []  # held after the fence's last walk began
+    fence_at[0] = datetime.now(timezone.utc)
+    assert ids(r.due(held, 0.1, 600, arrived=arrived)) == ["n", "a"]  # not "r": held for a reference
+    r.waited("n", 0.1)  # tried, and now waits for something else
+    assert r.due(held, 0.2, 600, arrived=arrived) == []

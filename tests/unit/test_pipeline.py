@@ -509,3 +509,4 @@ async def test_the_documents_named_for_a_batch_are_bounded_the_first_records_fir
     handler = Handler(_reads_member, then=lambda msg, _env, _read: [("members", f"x-{msg}"), ("members", f"x-{msg + 5}")])
     await read_named(uow, [(handler, i, None) for i in range(5)], limit=5)
     assert sorted(k[1] for k in uow._cache) == ["x-0", "x-1", "x-5", "x-6"]
+

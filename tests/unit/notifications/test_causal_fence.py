@@ -78,6 +78,24 @@ async def test_a_fact_published_before_passes_the_fence_only_once_both_hops_have
     assert f.passed(clock())  # nothing lags: the next walk passes at once
 
 
+async def test_each_walk_that_ends_tells_those_waiting_for_the_fence():
+    """A command held until the facts before it arrive is tried again when the fence walks on, not
+    at the end of its pause (shared/messaging/pipeline.py, `upstream_moved`)."""
+    broker, clock = Broker(), Clock()
+    broker.handle("members-commands", "members.commands")
+    broker.handle("notifications-events", "members.events")
+    broker.publish("members.commands", 0)
+    f = fence(broker, clock)
+    told: list[float] = []
+    f.on_pass(lambda: told.append(clock()))
+    await f.advance()
+    assert told == []  # members has not handled it yet
+    clock.t += 1
+    broker.handle("members-commands", "members.commands")
+    await f.advance()
+    assert told == [101.0] and f.passed(100.0)
+
+
 async def test_the_second_hop_is_measured_when_the_first_has_passed_not_before():
     """An event published while members handled the fact (after the walk began) must be awaited too."""
     broker, clock = Broker(), Clock()
