@@ -25,7 +25,7 @@ from shared.messaging.tally import Tally
 from shared.messaging.unit_of_work import VERSION, Conflict, Encoded, Inc, StagedUnitOfWork, Write, apply_inc, clone
 
 OUTBOX = "_outbox"
-OUTBOX_LEGACY_TTL_S = 86400
+OUTBOX_LEGACY_INDEX = "sent_at_1"
 LEASES = "_leases"
 TALLIES = "_tallies"  # which tallies have been counted from the start (tally.py)
 DUPLICATE_KEY = 11000
@@ -129,10 +129,13 @@ class MongoStore:
         for name in pipelines:
             # The inbox is pruned by MongoDB itself: an id older than Kafka's retention cannot recur.
             await self.db[inbox_of(name)].create_index("at", expireAfterSeconds=self.inbox_ttl)
-        # Unsent records are found by this index (a missing `sent_at` is indexed as null). Records
-        # are deleted once sent (`mark_sent`); the TTL prunes those that versions before 4 December
-        # 2026 marked sent and kept for a day.
-        await self.db[OUTBOX].create_index("sent_at", expireAfterSeconds=OUTBOX_LEGACY_TTL_S)
+        # The outbox holds the records not sent yet, read oldest first by `_id` (an ObjectId, in
+        # the order they were written); they are deleted once sent (`mark_sent`). Versions before
+        # 4 December 2026 marked them `sent_at` and had a TTL index on it prune them a day later:
+        # those records go here, and the index, which every record's insert and delete wrote.
+        await self.db[OUTBOX].delete_many({"sent_at": {"$ne": None}})
+        if OUTBOX_LEGACY_INDEX in await self.db[OUTBOX].index_information():
+            await self.db[OUTBOX].drop_index(OUTBOX_LEGACY_INDEX)
         for tally in self.tallies.values():
             await self._count_existing(tally)
 
@@ -246,6 +249,7 @@ class MongoStore:
 
     async def unsent(self, older_than_s: float, limit: int = 1000) -> list[dict]:
         before = datetime.now(timezone.utc) - timedelta(seconds=older_than_s)
+        # (`sent_at`: an instance of an earlier version may still mark records sent.)
         return await self.db[OUTBOX].find({"sent_at": None, "at": {"$lte": before}}).sort("_id", 1) \
             .limit(limit).to_list(None)
 

@@ -53,6 +53,23 @@ async def test_records_sent_leave_the_outbox_and_records_marked_sent_before_are_
     assert await store.backlog() == 1
 
 
+async def test_the_outbox_is_indexed_by_its_id_alone_and_what_an_earlier_version_marked_sent_goes_at_setup(store):
+    """Each record's insert and delete wrote the `sent_at` TTL index of earlier versions; records are
+    deleted once sent now, so setup drops it with the records it was left to prune."""
+    db = store.db
+    await db[OUTBOX].create_index("sent_at", expireAfterSeconds=86400)  # as an earlier version made it
+    uow = store.unit()
+    uow.send(Outgoing("topic", b"a", b"unsent"))
+    uow.commit_message()
+    await store.commit(uow, "p", ["m-outbox"])
+    await db[OUTBOX].insert_one({"_id": ObjectId(), "at": datetime.now(timezone.utc), "t": "topic", "k": b"c",
+                                 "v": b"sent yesterday", "sent_at": datetime.now(timezone.utc)})
+    await store.setup(["p"])
+    assert list(await db[OUTBOX].index_information()) == ["_id_"]
+    assert [d["v"] for d in await db[OUTBOX].find().to_list(None)] == [b"unsent"]
+    assert [d["v"] for d in await store.unsent(0)] == [b"unsent"] and await store.backlog() == 1
+
+
 async def test_documents_read_are_as_the_driver_gives_them_and_their_stored_size_is_counted(store):
     """The unit reads raw BSON to count the bytes a batch brings in (Pipeline.max_read_bytes), and
     decodes it as the database's codec does: time-zone-aware datetimes, nested documents."""

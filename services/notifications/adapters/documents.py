@@ -168,7 +168,11 @@ async def setup(db) -> None:
     await _drop_index(db[DELIVERIES], "notice_id_1_member_id_1")
     await db[DELIVERIES].create_index([("notice_id", 1), ("branch_id", 1), ("member_id", 1)])
     await db[DELIVERIES].create_index([("notice_id", 1), ("state", 1), ("branch_id", 1), ("member_id", 1)])  # …in a state
-    await db[DELIVERIES].create_index([("specialist_id", 1), ("state", 1)])
+    # A specialist's door deliveries still to do, oldest assignment first (queries.door_work): only
+    # those are in it, not every delivery that names a specialist (most of them, none at the door).
+    await _drop_index(db[DELIVERIES], "specialist_id_1_state_1")
+    await db[DELIVERIES].create_index([("specialist_id", 1), ("door.assigned_at", 1), ("_id", 1)],
+                                      partialFilterExpression={"state": "door_assigned"})
     await db[MEMBERS].create_index("specialist_id")
     await db[FEEDBACK].create_index([("ancestors", 1), ("on", 1)])
     await db[ALERTS].create_index("remind_at")  # the reminders due, for the delivery worker
