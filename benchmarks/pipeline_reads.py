@@ -26,7 +26,9 @@ async def main(batch: int, rounds: int) -> None:
     async with scratch_db("bench_reads") as (client, db):
         store = MongoStore(client, db)
         ids = [f"msg-{i}" for i in range(DOCS)]
-        await db[inbox_of("commands")].insert_many([{"_id": i} for i in ids[: DOCS // 2]])
+        await store.setup(["commands"])
+        seen_ids = ids[: DOCS // 2]
+        await db[inbox_of("commands")].insert_many([{"ids": seen_ids[i:i + 2000]} for i in range(0, len(seen_ids), 2000)])
         await db["members"].insert_many([{"_id": f"m-{i}", "_v": 1, "facts": {"name": "王秀英", "n": i}}
                                          for i in range(DOCS)])
         await db["orgs"].insert_many([{"_id": f"b-{i}", "_v": 1, "name": f"支部{i}"} for i in range(500)])

@@ -3,8 +3,8 @@
 Every snapshot write is conditional on the version the batch read (`_v`), so two instances, or
 two pipelines of one instance, that change the same document cannot overwrite each other: the
 later commit finds the version moved, the transaction aborts, and its batch runs again on fresh
-reads (`Conflict`). A repeated message id is refused by the inbox's unique `_id` in the same
-transaction, so a batch consumed twice (a rebalance, a crash before the offset commit) changes
+reads (`Conflict`). A repeated message id is refused by the inbox's unique index of ids in the
+same transaction, so a batch consumed twice (a rebalance, a crash before the offset commit) changes
 nothing the second time.
 """
 import random
@@ -37,6 +37,13 @@ WRITE_CHUNK_BYTES = 2 * 2**20
 
 def inbox_of(pipeline: str) -> str:
     return f"_inbox_{pipeline}"
+
+
+# The inbox keeps a document a commit, the ids it consumed in an array (`ids`, a unique multikey
+# index: an id committed before is refused, as `_id` refused it when each id was a document of its
+# own, each an entry in two indexes and a record: 45,000 of them in the 300-member year). A
+# commit's ids go in documents of at most this many.
+INBOX_IDS_PER_DOC = 5000
 
 
 class MongoUnitOfWork(StagedUnitOfWork):
@@ -124,11 +131,20 @@ class MongoStore:
         self.kept_encoded = kept_encoded  # see StagedUnitOfWork
         self.tallies = {t.watched: t for t in tallies or []}
         self.inbox_ttl = int(inbox_days * 86400)
+        # Pipelines whose inbox still has ids as documents of their own (versions before 5 December
+        # 2026), until its TTL prunes them: asked by `_id` too.
+        self._inbox_by_id: set[str] = set()
 
     async def setup(self, pipelines: list[str]) -> None:
         for name in pipelines:
+            inbox = self.db[inbox_of(name)]
             # The inbox is pruned by MongoDB itself: an id older than Kafka's retention cannot recur.
-            await self.db[inbox_of(name)].create_index("at", expireAfterSeconds=self.inbox_ttl)
+            await inbox.create_index("at", expireAfterSeconds=self.inbox_ttl)
+            await inbox.create_index("ids", unique=True)
+            # An id that is a document's `_id` is a string, which sorts before every ObjectId.
+            first = await inbox.find_one({}, {"_id": 1}, sort=[("_id", 1)])
+            if first is not None and isinstance(first["_id"], str):
+                self._inbox_by_id.add(name)
         # The outbox holds the records not sent yet, read oldest first by `_id` (an ObjectId, in
         # the order they were written); they are deleted once sent (`mark_sent`). Versions before
         # 4 December 2026 marked them `sent_at` and had a TTL index on it prune them a day later:
@@ -180,7 +196,11 @@ class MongoStore:
     async def seen(self, pipeline: str, ids: list[str]) -> set[str]:
         if not ids:
             return set()
-        return {d["_id"] async for d in self.db[inbox_of(pipeline)].find({"_id": {"$in": ids}}, {"_id": 1})}
+        inbox, wanted = self.db[inbox_of(pipeline)], set(ids)
+        seen = {i async for d in inbox.find({"ids": {"$in": ids}}, {"ids": 1}) for i in d["ids"] if i in wanted}
+        if pipeline in self._inbox_by_id:
+            seen |= {d["_id"] async for d in inbox.find({"_id": {"$in": ids}}, {"_id": 1})}
+        return seen
 
     async def commit(self, uow: MongoUnitOfWork, pipeline: str, consumed: list[str]) -> list[dict]:
         """Write everything the unit staged, the consumed ids and the owed records atomically.
@@ -210,7 +230,8 @@ class MongoStore:
                 try:
                     if consumed:
                         await self.db[inbox_of(pipeline)].insert_many(
-                            [{"_id": i, "at": now} for i in consumed], ordered=True, session=session)
+                            [{"_id": ObjectId(), "at": now, "ids": consumed[start:start + INBOX_IDS_PER_DOC]}
+                             for start in range(0, len(consumed), INBOX_IDS_PER_DOC)], ordered=True, session=session)
                     for coll, coll_writes in by_coll.items():
                         for chunk in _chunks(coll_writes):
                             await self._write(coll, chunk, session)

@@ -53,6 +53,38 @@ async def test_records_sent_leave_the_outbox_and_records_marked_sent_before_are_
     assert await store.backlog() == 1
 
 
+async def test_the_inbox_keeps_a_commits_ids_in_one_document_and_refuses_an_id_committed_before(store):
+    """One inbox document a commit, its ids in a unique multikey index: an id another commit made
+    is refused in the transaction (a Conflict: the batch runs again and finds it seen)."""
+    db = store.db
+    first = store.unit()
+    first.commit_message()
+    await store.commit(first, "p", ["i-1", "i-2", "i-3"])
+    assert [d["ids"] for d in await db[inbox_of("p")].find().to_list(None)] == [["i-1", "i-2", "i-3"]]
+    assert await store.seen("p", ["i-2", "i-9"]) == {"i-2"}
+    again = store.unit()
+    again.put("things", {"_id": "t"})
+    again.commit_message()
+    with pytest.raises(Conflict):
+        await store.commit(again, "p", ["i-9", "i-3"])
+    assert await db["things"].find_one({"_id": "t"}) is None
+    assert await store.seen("p", ["i-9"]) == set()
+
+
+async def test_an_inbox_of_ids_as_documents_is_still_asked_until_its_ttl_prunes_them(store):
+    """Versions before 5 December 2026 kept each id as a document of its own (its `_id`)."""
+    db = store.db
+    await db[inbox_of("old")].insert_many([{"_id": "o-1", "at": datetime.now(timezone.utc)}])
+    fresh = MongoStore(store.client, db)
+    await fresh.setup(["old", "p"])
+    assert await fresh.seen("old", ["o-1", "o-2"]) == {"o-1"}
+    uow = fresh.unit()
+    uow.commit_message()
+    await fresh.commit(uow, "old", ["o-2"])
+    assert await fresh.seen("old", ["o-1", "o-2", "o-3"]) == {"o-1", "o-2"}
+    assert "p" not in fresh._inbox_by_id and "old" in fresh._inbox_by_id
+
+
 async def test_the_outbox_is_indexed_by_its_id_alone_and_what_an_earlier_version_marked_sent_goes_at_setup(store):
     """Each record's insert and delete wrote the `sent_at` TTL index of earlier versions; records are
     deleted once sent now, so setup drops it with the records it was left to prune."""
