@@ -37,20 +37,28 @@ async def test_state_inbox_and_outbox_commit_together(store):
 
 
 async def test_records_sent_leave_the_outbox_and_records_marked_sent_before_are_not_sent_again(store):
-    """Sent records are deleted (one write each, not an update and a TTL delete later); records a
-    version before that marked `sent_at` and kept for a day are never taken for unsent."""
-    uow = store.unit()
-    uow.send(Outgoing("topic", b"a", b"first"))
-    uow.send(Outgoing("topic", b"b", b"second"))
-    uow.commit_message()
-    written = await store.commit(uow, "p", ["m-sent"])
-    await store.db[OUTBOX].insert_one({"_id": ObjectId(), "at": written[0]["at"], "t": "topic", "k": b"c",
+    """A commit's records are one outbox document, deleted once sent (one write, not an update and a
+    TTL delete later); records a version before that marked `sent_at` are never taken for unsent,
+    and a document a record of that version (one without `records`) is one record."""
+    written = []
+    for values in ([b"first", b"second"], [b"third"]):
+        uow = store.unit()
+        for v in values:
+            uow.send(Outgoing("topic", b"a", v))
+        uow.commit_message()
+        written.append(await store.commit(uow, "p", [f"m-{values[0].decode()}"]))
+    assert [d["v"] for d in written[0]] == [b"first", b"second"] and written[0][0]["_id"] == written[0][1]["_id"]
+    assert await store.db[OUTBOX].count_documents({}) == 2
+    at = written[1][0]["at"]
+    await store.db[OUTBOX].insert_one({"_id": ObjectId(), "at": at, "t": "topic", "k": b"c",
                                        "v": b"sent yesterday", "sent_at": datetime.now(timezone.utc)})
-    assert [d["v"] for d in await store.unsent(0)] == [b"first", b"second"]
-    await store.mark_sent([written[0]["_id"]])
-    assert await store.db[OUTBOX].count_documents({"_id": written[0]["_id"]}) == 0
-    assert [d["v"] for d in await store.unsent(0)] == [b"second"]
-    assert await store.backlog() == 1
+    await store.db[OUTBOX].insert_one({"_id": ObjectId(), "at": at, "t": "topic", "k": b"d", "v": b"unsent, of before"})
+    assert [d["v"] for d in await store.unsent(0)] == [b"first", b"second", b"third", b"unsent, of before"]
+    assert await store.backlog() == 4
+    await store.mark_sent([d["_id"] for d in written[0]])
+    assert await store.db[OUTBOX].count_documents({"_id": written[0][0]["_id"]}) == 0
+    assert [d["v"] for d in await store.unsent(0)] == [b"third", b"unsent, of before"]
+    assert await store.backlog() == 2
 
 
 async def test_the_inbox_keeps_a_commits_ids_in_one_document_and_refuses_an_id_committed_before(store):
@@ -98,7 +106,7 @@ async def test_the_outbox_is_indexed_by_its_id_alone_and_what_an_earlier_version
                                  "v": b"sent yesterday", "sent_at": datetime.now(timezone.utc)})
     await store.setup(["p"])
     assert list(await db[OUTBOX].index_information()) == ["_id_"]
-    assert [d["v"] for d in await db[OUTBOX].find().to_list(None)] == [b"unsent"]
+    assert [r["v"] for d in await db[OUTBOX].find().to_list(None) for r in d["records"]] == [b"unsent"]
     assert [d["v"] for d in await store.unsent(0)] == [b"unsent"] and await store.backlog() == 1
 
 

@@ -32,3 +32,19 @@ def test_a_commit_goes_in_chunks_bounded_by_operations_and_by_the_bytes_of_kept_
     assert [w._id for c in chunks for w in c] == [w._id for w in kept]
     huge = [Write("members", "h", Encoded(bson.encode({"_id": "h", "x": "y" * WRITE_CHUNK_BYTES})), read_version=1)]
     assert [len(c) for c in _chunks(huge)] == [1]  # a document larger than the bound goes alone
+
+
+def test_a_commits_records_go_in_outbox_documents_bounded_in_records_and_bytes_in_their_order():
+    from datetime import datetime, timezone
+
+    from shared.messaging.mongo_uow import WRITE_CHUNK_BYTES, WRITE_CHUNK_OPS, _outbox_docs, _records
+    from shared.messaging.records import Outgoing
+
+    now = datetime.now(timezone.utc)
+    small = [Outgoing("t", b"k", f"r{i}".encode()) for i in range(WRITE_CHUNK_OPS + 3)]
+    docs = _outbox_docs(small, now)
+    assert [len(d["records"]) for d in docs] == [WRITE_CHUNK_OPS, 3]
+    assert [r["v"] for r in _records(docs)] == [r.value for r in small]
+    big = [Outgoing("t", b"k", b"x" * (WRITE_CHUNK_BYTES // 2 + 1)) for _ in range(3)]
+    assert [len(d["records"]) for d in _outbox_docs(big, now)] == [1, 1, 1]
+    assert _outbox_docs([], now) == []
