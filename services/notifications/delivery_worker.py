@@ -62,6 +62,9 @@ WORK_NAMESPACE = uuid.UUID("6f1d2c1e-4b8a-4e55-9a51-0d7c3f7e2b10")
 PARALLEL_SENDS = 16  # a round's sends at once
 RECORD_RETRY_FIRST_S, RECORD_RETRY_MAX_S = 0.25, 5.0  # pauses between tries to record known outcomes
 REMIND_PAGE = 50  # alerts whose reminders are created in one unit (a few notices each)
+# While every delivery found due waits for the fence, the next look is when the fence walks on, or
+# after this long at most (a retry that falls due meanwhile, behind them in the query's order).
+FENCE_LOOK_AGAIN_S = 10.0
 
 
 class DeliveryWorker:
@@ -74,6 +77,12 @@ class DeliveryWorker:
         # None: deliveries are acted on as soon as they are due (unit tests; the setting at 0).
         self.fence = fence
         self._first_seen: dict[str, float] = {}  # notice → when its first untouched delivery was found due
+        # Whether the last look found deliveries due and every one behind the fence, and when; and
+        # whether the fence has walked on since (`tick`).
+        self._fenced_since: float | None = None
+        self._fence_moved = asyncio.Event()
+        if fence is not None:
+            fence.on_pass(self._fence_moved.set)
 
     async def run(self) -> None:
         last_orphan_check = 0.0
@@ -138,13 +147,23 @@ class DeliveryWorker:
 
     async def tick(self) -> int:
         """One round over what is due, in chunks of several notices; returns how many were due and
-        past the fence."""
+        past the fence.
+
+        When the last look found every due delivery behind the fence, the next looks nothing until
+        the fence walks on (or FENCE_LOOK_AGAIN_S): it would read the same thousand deliveries again
+        each second to act on none (a year published at once: 133 such reads, 4.4 s of the
+        database's time, while the member facts came through)."""
+        if (self._fenced_since is not None and not self._fence_moved.is_set()
+                and time.monotonic() - self._fenced_since < FENCE_LOOK_AGAIN_S):
+            return 0
+        self._fence_moved.clear()
         found_at = _now()
         due = await (self.db[DELIVERIES].find({"state": "pending", "next_at": {"$lte": stamp(found_at)}})
                      .sort("next_at", 1).limit(self.cfg.batch_size).to_list(None))
-        due = self._past_the_fence(due)
-        await self._deliver_round(due, found_at)
-        return len(due)
+        passed = self._past_the_fence(due)
+        self._fenced_since = time.monotonic() if due and not passed else None
+        await self._deliver_round(passed, found_at)
+        return len(passed)
 
     def _past_the_fence(self, due: list[dict]) -> list[dict]:
         """The due deliveries that may be acted on now: those already under way, and a notice's

@@ -5,6 +5,7 @@ shared/messaging and services/): when the defect is fixed the test passes, stric
 that into a failure, and the marker is to be removed — the test then guards the fix.
 See docs/reliability.md, "What the suite found".
 """
+import asyncio
 import json
 from collections import defaultdict
 
@@ -202,6 +203,7 @@ def _worker(uow, sender):
     w.senders = {c: sender for c in ("sms", "wechat", "email")}
     w.db = {DELIVERIES: Deliveries()}
     w.fence, w._first_seen = None, {}
+    w._fenced_since, w._fence_moved = None, asyncio.Event()
     return w
 
 

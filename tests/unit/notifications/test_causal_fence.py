@@ -252,3 +252,35 @@ async def test_the_fence_walks_on_its_own_through_a_broker_away_and_closes_its_c
     with pytest.raises(asyncio.CancelledError):
         await walking
     assert closed == [True]
+
+
+async def test_the_worker_reads_what_is_due_again_only_once_the_fence_walks_on_while_all_of_it_waits_for_it(
+        monkeypatch):
+    """Every delivery due behind the fence: the next round reads nothing (it read the same thousand
+    deliveries each second, to act on none), until the fence walks on, or FENCE_LOOK_AGAIN_S."""
+    from datetime import datetime, timezone
+
+    from services.notifications import delivery_worker
+    from tests.unit.test_chaos_findings import _notices, _worker
+
+    class Sent:
+        transport = "console"
+
+        async def send(self, note) -> None:
+            pass
+
+    uow = _notices("n1", due=datetime.now(timezone.utc) - timedelta(seconds=1))
+    w = _worker(uow, Sent())
+    reads = []
+    find = w.db[DELIVERIES].find
+    w.db[DELIVERIES].find = lambda query: reads.append(query) or find(query)
+    w.fence = gate = Gate()
+    assert await w.tick() == 0 and len(reads) == 1  # n1 first found due at 10, the fence not past it
+    assert await w.tick() == 0 and len(reads) == 1  # not read again: the fence has not walked
+    w._fence_moved.set()  # a walk ended, one that started before n1 was found: still behind
+    assert await w.tick() == 0 and len(reads) == 2
+    gate.opened_at = 10.0
+    assert await w.tick() == 0 and len(reads) == 2
+    monkeypatch.setattr(delivery_worker, "FENCE_LOOK_AGAIN_S", 0.0)  # …or read again after a while
+    assert await w.tick() == 1 and len(reads) == 3
+    assert uow.docs[DELIVERIES]["n1|m1"]["state"] != "pending"

@@ -1,5 +1,6 @@
 """The delivery worker's events: their ids do not depend on the order of the deliveries it is
 given, nor on when they were due; a visit or an unreachable member is said when due."""
+import asyncio
 import json
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -46,6 +47,7 @@ def worker(uow: FakeUnitOfWork) -> DeliveryWorker:
     w.cfg, w.quiet, w.pipe = NotifySettings(quiet_hours="00:00-00:00"), QuietHours.parse("00:00-00:00"), Pipe(uow)
     w.senders = {c: Console() for c in ("sms", "wechat", "email")}
     w.fence, w._first_seen = None, {}
+    w._fenced_since, w._fence_moved = None, asyncio.Event()
     return w
 
 
