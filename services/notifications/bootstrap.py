@@ -34,7 +34,7 @@ def bootstrap(settings: Settings | None = None, notify: NotifySettings | None = 
         ],
         setup_db=documents.setup,
         tallies=[documents.DELIVERY_TALLY],
-        tasks=[delivery_task(cfg, senders(cfg), fence), *([fence.runtime_task(cfg.poll_seconds)] if fence else [])],
+        tasks=[delivery_task(cfg, senders(cfg), fence), *([fence.runtime_task(cfg.facts_fence_poll_seconds)] if fence else [])],
     )
 
 

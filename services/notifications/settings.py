@@ -38,6 +38,9 @@ class NotifySettings(BaseSettings):
     # 45 s), as in a run without the lag (docs/reliability.md, findings 20 and 31). A hop that has not passed after this many
     # seconds is given up (members down: notices do not wait for good). 0: no fence.
     facts_fence_max_wait_seconds: float = 120.0
+    # How often the fence is walked on: a notice held for it, and the acknowledgements behind it,
+    # go on at the first walk that passes (two questions to the broker a step).
+    facts_fence_poll_seconds: float = 0.25
     # An attempt still `sending` after this long belongs to a process that died mid-send: longer
     # than a send can take (send_timeout_seconds, with room to record the outcome).
     orphan_after_seconds: float = 120.0

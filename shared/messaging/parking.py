@@ -52,6 +52,15 @@ def woken(outlines: list[dict], written: set[tuple[str, str]]) -> set[str]:
     return {o["key"] for o in outlines if any((w[0], w[1]) in written for w in o.get("wants") or ())}
 
 
+def behind_fence(held: Iterable[dict], arrived: Callable[[datetime], bool] | None) -> set[str]:
+    """The keys of the held commands that wait for the facts published before them (`upstream`)
+    and whose first handling the pipeline's fence has not passed yet: the commands of those keys
+    can do nothing until it does, whatever is written meanwhile."""
+    if arrived is None:
+        return set()
+    return {o["key"] for o in held if o.get("upstream") and not arrived(_aware(o["parked_at"]))}
+
+
 def incoming(doc: dict) -> Incoming:
     return Incoming(doc["topic"], doc["partition"], doc["offset"], doc.get("record_key"), doc["value"],
                     tuple((h["n"], h["v"]) for h in doc.get("headers", [])))
@@ -113,12 +122,12 @@ class Retries:
         heads: dict[str, dict] = {}
         for o in outlines:
             heads.setdefault(o["key"], o)
+        fenced = behind_fence(heads.values(), arrived)  # tried, they would only wait again
         passed = {k for k, o in heads.items()
-                  if o.get("upstream") and arrived is not None and o["_id"] not in self._let_through
-                  and arrived(_aware(o["parked_at"]))}
+                  if o.get("upstream") and k not in fenced and o["_id"] not in self._let_through}
         self._let_through |= {heads[k]["_id"] for k in passed}
-        keys = {k for k, o in heads.items()
-                if k in woken or k in passed or self._due.get(o["_id"], (0.0, 0))[0] <= now or expired(o, wait_s)}
+        keys = {k for k, o in heads.items() if k not in fenced and (
+                k in woken or k in passed or self._due.get(o["_id"], (0.0, 0))[0] <= now or expired(o, wait_s))}
         return [o for o in outlines if o["key"] in keys]
 
     def waited(self, _id: str, now: float) -> None:

@@ -730,9 +730,13 @@ class Pipeline:
         self._parsed_parked = {k: v for k, v in self._parsed_parked.items() if k[0] in held}
         now = time.monotonic()
         written, self._written = self._written | uow.written_keys(), set()
-        self._held_wants = {(w[0], w[1]) for o in [*outlines, *uow.pending(self.parked).values()] if o
-                            for w in o.get("wants") or ()}  # the held ones, and those this batch holds
-        self._awaiting_upstream = any(o.get("upstream") for o in [*outlines, *uow.pending(self.parked).values()] if o)
+        holding = [o for o in [*outlines, *uow.pending(self.parked).values()] if o]  # and those this batch holds
+        heads: dict[str, dict] = {}
+        for o in holding:
+            heads.setdefault(o["key"], o)
+        fenced = parking.behind_fence(heads.values(), self.arrived)  # a write cannot help them yet
+        self._held_wants = {(w[0], w[1]) for o in holding if o["key"] not in fenced for w in o.get("wants") or ()}
+        self._awaiting_upstream = any(o.get("upstream") for o in holding)
         due = self._retries.due(outlines, now, self.reference_wait_s, parking.woken(outlines, written), self.arrived)
         tried: set[str] = set(just_parked)
         changed = False
@@ -747,7 +751,7 @@ class Pipeline:
             changed = True
             rest = [o for o in outlines if o["_id"] not in tried]
             wake = parking.woken(rest, uow.written_keys() - before)
-            due = [o for o in rest if o["key"] in wake]
+            due = [o for o in rest if o["key"] in wake and o["key"] not in fenced]
         return changed
 
     async def _try_held(self, uow: MongoUnitOfWork, due: list[dict], now: float) -> bool:

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shared.messaging.parking import FIRST_RETRY_S, Retries
+from shared.messaging.parking import FIRST_RETRY_S, Retries, behind_fence
 
 pytestmark = pytest.mark.unit
 
@@ -82,6 +82,9 @@ def test_a_command_held_until_the_facts_before_it_arrived_is_tried_once_the_fenc
         return moment <= fence_at[0]
 
     assert r.due(held, 0.1, 600, arrived=arrived) == []  # held after the fence's last walk began
+    # Its pause over, or a document it wants written: tried, it would only wait again.
+    assert ids(r.due(held, 10.0, 600, woken={"k1"}, arrived=arrived)) == ["r"]
+    assert behind_fence(held, arrived) == {"k1"} and behind_fence(held, None) == set()
     fence_at[0] = datetime.now(timezone.utc)
     assert ids(r.due(held, 0.1, 600, arrived=arrived)) == ["n", "a"]  # not "r": held for a reference
     r.waited("n", 0.1)  # tried, and now waits for something else
