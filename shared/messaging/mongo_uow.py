@@ -9,7 +9,7 @@ nothing the second time.
 """
 import random
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -277,9 +277,9 @@ class MongoStore:
                         .limit(limit).to_list(None))
 
     async def mark_sent(self, ids: list) -> None:
-        """Records sent are deleted, not marked and pruned later: one write a record instead of two
-        (an update of the record and its index entry, then the TTL's delete). Kafka keeps what was
-        sent; a record published twice carries the same id, so consumers drop the second."""
+        """Records sent are deleted, not marked and pruned later: their commit's document at once (`ids`
+        are documents' ids; the records of one share it). Kafka keeps what was sent; a record
+        published twice carries the same id, so consumers drop the second."""
         if ids:
             await self.db[OUTBOX].delete_many({"_id": {"$in": list(dict.fromkeys(ids))}})
 
@@ -297,14 +297,20 @@ def _chunks(writes: list[Write]) -> Iterator[list[Write]]:
     encoded: the driver encodes a bulk write into messages of up to 48 MB, and the snapshots with
     their new versions are copies; sent all at once, a commit of 20,000 reporting members (57 MB)
     allocated 193 MB beyond its unit of work, in chunks 6 MB (benchmarks/commit_memory.py)."""
-    chunk: list[Write] = []
+    return _bounded(writes, lambda w: len(w.doc.data) if isinstance(w.doc, Encoded) else 0)
+
+
+def _bounded(items: list, size_of: Callable[[Any], int]) -> Iterator[list]:
+    """The items in order, in parts of at most WRITE_CHUNK_OPS and (but for a larger item alone)
+    WRITE_CHUNK_BYTES by `size_of`."""
+    chunk: list = []
     size = 0
-    for w in writes:
-        n = len(w.doc.data) if isinstance(w.doc, Encoded) else 0
+    for x in items:
+        n = size_of(x)
         if chunk and (len(chunk) >= WRITE_CHUNK_OPS or size + n > WRITE_CHUNK_BYTES):
             yield chunk
             chunk, size = [], 0
-        chunk.append(w)
+        chunk.append(x)
         size += n
     if chunk:
         yield chunk
@@ -338,21 +344,10 @@ def _duplicate_only(exc: Exception) -> bool:
 
 
 def _outbox_docs(records: list[Outgoing], now: datetime) -> list[dict]:
-    """A commit's records in outbox documents of at most WRITE_CHUNK_OPS records and (but for a
-    larger record alone) WRITE_CHUNK_BYTES: a document each was a record and an index entry written,
-    then deleted, for every event (26,000 in the 300-member year)."""
-    docs: list[dict] = []
-    chunk: list[dict] = []
-    size = 0
-    for r in records:
-        if chunk and (len(chunk) >= WRITE_CHUNK_OPS or size + len(r.value) > WRITE_CHUNK_BYTES):
-            docs.append({"_id": ObjectId(), "at": now, "records": chunk})
-            chunk, size = [], 0
-        chunk.append(r.to_doc())
-        size += len(r.value)
-    if chunk:
-        docs.append({"_id": ObjectId(), "at": now, "records": chunk})
-    return docs
+    """A commit's records in outbox documents (`_bounded`): a document each was a record and an
+    index entry written, then deleted, for every event (26,000 in the 300-member year)."""
+    return [{"_id": ObjectId(), "at": now, "records": [r.to_doc() for r in part]}
+            for part in _bounded(records, lambda r: len(r.value))]
 
 
 def _records(docs: list[dict]) -> list[dict]:

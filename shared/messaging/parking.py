@@ -52,6 +52,14 @@ def woken(outlines: list[dict], written: set[tuple[str, str]]) -> set[str]:
     return {o["key"] for o in outlines if any((w[0], w[1]) in written for w in o.get("wants") or ())}
 
 
+def heads(held: Iterable[dict]) -> dict[str, dict]:
+    """The first held command of each key (in the order given: the oldest first), which holds the others."""
+    out: dict[str, dict] = {}
+    for o in held:
+        out.setdefault(o["key"], o)
+    return out
+
+
 def behind_fence(held: Iterable[dict], arrived: Callable[[datetime], bool] | None) -> set[str]:
     """The keys of the held commands that wait for the facts published before them (`upstream`)
     and whose first handling the pipeline's fence has not passed yet: the commands of those keys
@@ -107,26 +115,25 @@ class Retries:
 
     max_s: float
     _due: dict[str, tuple[float, int]] = field(default_factory=dict)  # id: (when, retries that waited)
-    _let_through: set[str] = field(default_factory=set)  # held upstream, woken once the fence passed
+    _let_through: set[str] = field(default_factory=set)  # held upstream, made due once the fence passed
 
     def due(self, outlines: list[dict], now: float, wait_s: float, woken: set[str] = frozenset(),
             arrived: Callable[[datetime], bool] | None = None) -> list[dict]:
         """The outlines to try now, in order: every held command of each key whose first (the one
-        that holds the others) is due or has waited out `wait_s`, or that is `woken`, or that was
-        held until the facts published before it arrived and they have (`arrived`, the pipeline's
-        fence: once, not at every pass should it then wait for a reference). Forgets the commands
-        no longer held."""
+        that holds the others) is due or has waited out `wait_s`, or that is `woken`. A first held
+        until the facts published before it arrive (`upstream`) is not due at all while the
+        pipeline's fence (`arrived`) has not passed its first handling (tried, it could only wait
+        again), and due once when it has (should it then wait for a reference, it takes the pauses).
+        Forgets the commands no longer held."""
         held = {o["_id"] for o in outlines}
         self._due = {i: v for i, v in self._due.items() if i in held}
         self._let_through &= held
-        heads: dict[str, dict] = {}
-        for o in outlines:
-            heads.setdefault(o["key"], o)
-        fenced = behind_fence(heads.values(), arrived)  # tried, they would only wait again
-        passed = {k for k, o in heads.items()
+        first = heads(outlines)
+        fenced = behind_fence(first.values(), arrived)
+        passed = {k for k, o in first.items()
                   if o.get("upstream") and k not in fenced and o["_id"] not in self._let_through}
-        self._let_through |= {heads[k]["_id"] for k in passed}
-        keys = {k for k, o in heads.items() if k not in fenced and (
+        self._let_through |= {first[k]["_id"] for k in passed}
+        keys = {k for k, o in first.items() if k not in fenced and (
                 k in woken or k in passed or self._due.get(o["_id"], (0.0, 0))[0] <= now or expired(o, wait_s))}
         return [o for o in outlines if o["key"] in keys]
 

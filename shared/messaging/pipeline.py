@@ -731,10 +731,7 @@ class Pipeline:
         now = time.monotonic()
         written, self._written = self._written | uow.written_keys(), set()
         holding = [o for o in [*outlines, *uow.pending(self.parked).values()] if o]  # and those this batch holds
-        heads: dict[str, dict] = {}
-        for o in holding:
-            heads.setdefault(o["key"], o)
-        fenced = parking.behind_fence(heads.values(), self.arrived)  # a write cannot help them yet
+        fenced = parking.behind_fence(parking.heads(holding).values(), self.arrived)  # a write cannot help them yet
         self._held_wants = {(w[0], w[1]) for o in holding if o["key"] not in fenced for w in o.get("wants") or ()}
         self._awaiting_upstream = any(o.get("upstream") for o in holding)
         due = self._retries.due(outlines, now, self.reference_wait_s, parking.woken(outlines, written), self.arrived)
