@@ -4,8 +4,8 @@
 
 For the benchmarks: with LOG_LEVEL=WARNING a service writes no per-message lines, and with this
 wrapper it still writes one line per batch (records, outcomes, milliseconds of each phase),
-which `end_to_end.py` sums up, one per unit of background work (the delivery worker's), and one
-per batch run again because another writer got there first.
+which `end_to_end.py` sums up, one per unit of background work (the delivery worker's), one per
+pass of the timer over the held commands that handled some, and one per batch run again because another writer got there first.
 Nothing else differs from `uvicorn --factory`.
 """
 import logging
@@ -19,7 +19,7 @@ class _BatchesOnly(logging.Filter):
         return record.levelno >= logging.WARNING or record.msg in KEPT
 
 
-KEPT = ("batch done", "unit done", "write conflict with another writer: running the batch again")
+KEPT = ("batch done", "unit done", "held commands retried", "write conflict with another writer: running the batch again")
 
 
 def main() -> None:

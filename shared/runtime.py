@@ -106,6 +106,9 @@ class Runtime:
             metrics.declare_pipeline(self.service, sub.name)
             attach(self.broker, p, sub.topics, s, group_id=consumer_group(self.service, sub.name),
                    title=f"{self.service}: {sub.name}")
+        holding = [p for p in self.pipelines if p.holds_references]
+        for p in self.pipelines:
+            p.neighbours = holding  # what any of them writes may be what another's held commands wait for
 
     async def start(self) -> None:
         """Bring the service up, waiting for Kafka and MongoDB as long as they do not answer: an

@@ -785,7 +785,9 @@ HANDLERS: dict[str, Handler] = {
                                                                 (DELIVERIES, delivery_id(x.notice_id, x.member_id))]),
     "CompleteDoorDelivery": Handler(complete_door_delivery,
                                     lambda x: [(NOTICES, x.notice_id), (DELIVERIES, delivery_id(x.notice_id, x.member_id))]),
-    "RecordFeedback": Handler(record_feedback, lambda x: [(FEEDBACK, x.feedback_id), (MEMBERS, x.member_id)]),
+    # The notice too: feedback on a notice not addressed yet is held until it is, and woken by it.
+    "RecordFeedback": Handler(record_feedback, lambda x: [(FEEDBACK, x.feedback_id), (MEMBERS, x.member_id),
+                                                          *([(NOTICES, x.notice_id)] if x.notice_id else [])]),
     # members.events
     "OrganizationEstablished": Handler(organization_established, lambda x: [(ORGS, x.org_id), *((ORGS, o) for o in x.ancestors)]),
     "SecretaryAppointed": Handler(secretary_appointed, lambda x: [(ORGS, x.branch_id)]),

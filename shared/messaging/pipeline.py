@@ -220,6 +220,9 @@ class Pipeline:
     # Held commands as parsed, by their document's id and bytes: parsing each one at every retry
     # was a twentieth of a busy service's time.
     _parsed_parked: dict = field(init=False, default_factory=dict)
+    # Of the last pass over the held commands, for its log: outcomes, and the types that went on.
+    _pass_outcomes: dict = field(init=False, default_factory=dict)
+    _pass_types: dict = field(init=False, default_factory=dict)
     _retries: parking.Retries = field(init=False)
     # Batches of this pipeline under way in this process: the timer's sweep of held commands
     # stands aside meanwhile (`sweep_parked`).
@@ -240,6 +243,10 @@ class Pipeline:
     # batch runs to retry them at its end.
     _held_wants: set = field(init=False, default_factory=set)
     wake: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    # The pipelines of the same process that hold commands (set by the runtime): each commit tells
+    # them what it wrote (`note_written`). A member that activities' members-events pipeline
+    # projects is what its commands held for that member wait for. None: this pipeline alone.
+    neighbours: list | None = field(init=False, default=None)
     # Whether a command is held until the facts published before it arrive (renewed at each pass):
     # the fence walking on then wakes the sweep (`upstream_moved`).
     _awaiting_upstream: bool = field(init=False, default=False)
@@ -347,10 +354,17 @@ class Pipeline:
             return
 
         async def once() -> None:
-            uow = self.store.unit()
+            clock, uow = _Clock(), self.store.unit()
             if await self._retry_parked(uow, set()):
+                clock.lap("handle")
                 await self._run_deferred(uow)
+                clock.lap("deferred")
                 await self._commit(uow, [])
+                clock.lap("commit")
+                log.info("held commands retried", extra={"pipeline": self.name, "outcomes": self._pass_outcomes,
+                                                         "types": self._pass_types,
+                                                         "events": len(uow.outbox), "documents": uow.size(),
+                                                         "ms": clock.laps})
 
         await self._contended(once, unit="held commands")
 
@@ -502,11 +516,11 @@ class Pipeline:
     async def _commit(self, uow: MongoUnitOfWork, consumed: list[str]) -> None:
         await self._stage("handled")
         written = await self.store.commit(uow, self.name, consumed)
-        if self.holds_references and len(self._written) < MAX_WRITTEN_KEPT:
+        holding = self.neighbours if self.neighbours is not None else ([self] if self.holds_references else [])
+        if holding:
             keys = uow.written_keys()
-            self._written |= keys
-            if not self._held_wants.isdisjoint(keys):
-                self.wake.set()
+            for p in holding:
+                p.note_written(keys)
         await self._stage("committed")
         await self.relay.publish(written)
         await self._stage("published")
@@ -729,6 +743,7 @@ class Pipeline:
         held = {o["_id"] for o in outlines}  # only those still held are remembered, parsed
         self._parsed_parked = {k: v for k, v in self._parsed_parked.items() if k[0] in held}
         now = time.monotonic()
+        self._pass_outcomes, self._pass_types = {}, {}
         written, self._written = self._written | uow.written_keys(), set()
         holding = [o for o in [*outlines, *uow.pending(self.parked).values()] if o]  # and those this batch holds
         fenced = parking.behind_fence(parking.heads(holding).values(), self.arrived)  # a write cannot help them yet
@@ -749,6 +764,11 @@ class Pipeline:
             rest = [o for o in outlines if o["_id"] not in tried]
             wake = parking.woken(rest, uow.written_keys() - before)
             due = [o for o in rest if o["key"] in wake and o["key"] not in fenced]
+        if changed and len(outlines) >= parking.LIMIT:
+            # More are held than a pass reads, and what this one handled may be what those behind
+            # it wait for (the acknowledgements of a notice handled at last): the next pass follows
+            # at once, not at the timer's next round.
+            self.wake.set()
         return changed
 
     async def _try_held(self, uow: MongoUnitOfWork, due: list[dict], now: float) -> bool:
@@ -776,6 +796,9 @@ class Pipeline:
                 changed = True
                 if outcome in metrics.OUTCOMES:
                     metrics.count(self.service, self.name, outcome)
+            self._pass_outcomes[outcome] = self._pass_outcomes.get(outcome, 0) + 1
+            if outcome != "waiting":
+                self._pass_types[doc["type"]] = self._pass_types.get(doc["type"], 0) + 1
         return changed
 
     def _hold(self, uow: MongoUnitOfWork, record: Incoming, result: Parsed, errors: list[dict] | None = None,
@@ -783,6 +806,15 @@ class Pipeline:
         """Stage the command as held, with the documents its handler wants (what wakes it)."""
         uow.put(self.parked, parking.held(record, result, errors=errors, behind=behind, wants=self._wants(result),
                                           upstream=upstream))
+
+    def note_written(self, keys: set) -> None:
+        """Documents a transaction of this process wrote (this pipeline's, or another's of the same
+        service: `neighbours`): the held commands that want one are due at the next pass, and the
+        timer's sweep is woken for them."""
+        if len(self._written) < MAX_WRITTEN_KEPT:
+            self._written |= keys
+        if not self._held_wants.isdisjoint(keys):
+            self.wake.set()
 
     def upstream_moved(self) -> None:
         """The pipeline's fence has walked on (`arrived` may say yes to more): when a command is held

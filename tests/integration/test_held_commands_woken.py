@@ -96,3 +96,28 @@ async def test_a_command_held_until_the_facts_before_it_arrive_is_tried_when_the
     p.wake.clear()
     p.upstream_moved()
     assert not p.wake.is_set()  # nothing held any more
+
+
+async def test_a_held_command_is_woken_by_what_another_pipeline_of_the_process_writes(pipeline):
+    """Activities holds a command for a member its members-events pipeline has not projected yet:
+    the projection's commit, in another pipeline of the same process, wakes it (`neighbours`)."""
+    p, db = pipeline, pipeline.store.db
+    other = Pipeline(name="q", service="test", store=p.store, relay=Relay(), mode="events", handlers={},
+                     source="sunsetred-test", events_topic="test.events", reference_wait_s=600)
+    p.neighbours = other.neighbours = [p]  # as the runtime sets them: the pipelines that hold commands
+    env = register("b-projected")
+    await p.process([Incoming("members.commands", 0, 0, env["data"]["member_id"].encode(), json.dumps(env).encode())])
+    for _ in range(12):  # its next try an hour away
+        p._retries.waited(env["id"], time.monotonic())
+    await p.sweep_parked()
+    assert await db[p.parked].count_documents({}) == 1
+
+    async def project(ctx):
+        ctx.put("orgs", {"_id": "b-projected"})
+    cause = Envelope.model_construct(id=str(uuid.uuid4()), type="Project.unit", schema_version=1,
+                                     occurred_at=datetime.now(timezone.utc), district="x-district", correlation_id=None)
+    await other.run_unit(cause, project)
+    assert p.wake.is_set()
+    await p.sweep_parked()
+    assert await db[p.parked].count_documents({}) == 0
+    assert await db["members"].find_one({"_id": env["data"]["member_id"]}) is not None

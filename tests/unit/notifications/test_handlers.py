@@ -9,7 +9,7 @@ import pytest
 from services.activities.handlers import HANDLERS as ACTIVITIES_HANDLERS
 from services.members.handlers import HANDLERS as MEMBERS_HANDLERS
 from services.notifications.adapters.documents import (
-    DELIVERIES, MEMBERS, NOTICES, ORGS, delivery_from_doc, delivery_id, member_from_doc, notice_from_doc,
+    DELIVERIES, FEEDBACK, MEMBERS, NOTICES, ORGS, delivery_from_doc, delivery_id, member_from_doc, notice_from_doc,
 )
 from services.notifications.domain.recipients import NEVER
 from services.notifications.handlers import HANDLERS
@@ -308,3 +308,15 @@ async def test_a_fact_and_a_notice_name_the_indexes_they_settle_so_a_batch_reads
     notice = parse_object(send_notice("n2", org_ids=[b1]))
     await read_named(fresh, [(HANDLERS["SendNotice"], notice.message, notice.envelope)])
     assert fresh.holds((ORGS, b1)) and fresh.holds((NOTICE_INDEX, index_id(b1, month)))
+
+
+def test_feedback_on_a_notice_wants_the_notice_so_that_its_addressing_wakes_it():
+    """Feedback on a notice not addressed yet is held; what wakes it is a write of what it wants,
+    so the notice is among them (it waited for its pause, up to 4 s, after the notice came)."""
+    from shared.contracts.parsing import parse_object
+
+    fb = parse_object(envelope("RecordFeedback", {"feedback_id": "f-1", "member_id": "m-1", "notice_id": "n-1",
+                                                  "text": "收到"})).message
+    assert (NOTICES, "n-1") in HANDLERS["RecordFeedback"].wants(fb)
+    plain = parse_object(envelope("RecordFeedback", {"feedback_id": "f-2", "member_id": "m-1", "text": "好"})).message
+    assert [c for c, _ in HANDLERS["RecordFeedback"].wants(plain)] == [FEEDBACK, MEMBERS]
