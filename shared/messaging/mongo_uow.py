@@ -269,12 +269,18 @@ class MongoStore:
             raise Conflict(f"{coll}: a document changed since this batch read it")
 
     async def unsent(self, older_than_s: float, limit: int = 1000) -> list[dict]:
-        """The records of the oldest outbox documents (up to `limit` of them), in order, each with
-        its document's `_id` (what `mark_sent` takes)."""
+        """The records of the oldest outbox documents, in order, each with its document's `_id`
+        (what `mark_sent` takes): whole documents, until they hold `limit` records (a document
+        holds up to 500: after an outage, a sweep's round must not read the whole backlog)."""
         before = datetime.now(timezone.utc) - timedelta(seconds=older_than_s)
         # (`sent_at`: an instance of an earlier version may still mark records sent.)
-        return _records(await self.db[OUTBOX].find({"sent_at": None, "at": {"$lte": before}}).sort("_id", 1)
-                        .limit(limit).to_list(None))
+        docs, records = [], 0
+        async for d in self.db[OUTBOX].find({"sent_at": None, "at": {"$lte": before}}).sort("_id", 1).batch_size(20):
+            docs.append(d)
+            records += len(d.get("records", [d]))
+            if records >= limit:
+                break
+        return _records(docs)
 
     async def mark_sent(self, ids: list) -> None:
         """Records sent are deleted, not marked and pruned later: their commit's document at once (`ids`

@@ -55,6 +55,8 @@ async def test_records_sent_leave_the_outbox_and_records_marked_sent_before_are_
     await store.db[OUTBOX].insert_one({"_id": ObjectId(), "at": at, "t": "topic", "k": b"d", "v": b"unsent, of before"})
     assert [d["v"] for d in await store.unsent(0)] == [b"first", b"second", b"third", b"unsent, of before"]
     assert await store.backlog() == 4
+    assert [d["v"] for d in await store.unsent(0, limit=2)] == [b"first", b"second"]  # whole documents
+    assert [d["v"] for d in await store.unsent(0, limit=3)] == [b"first", b"second", b"third"]
     await store.mark_sent([d["_id"] for d in written[0]])
     assert await store.db[OUTBOX].count_documents({"_id": written[0][0]["_id"]}) == 0
     assert [d["v"] for d in await store.unsent(0)] == [b"third", b"unsent, of before"]
