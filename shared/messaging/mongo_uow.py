@@ -44,6 +44,7 @@ def inbox_of(pipeline: str) -> str:
 # own, each an entry in two indexes and a record: 45,000 of them in the 300-member year). A
 # commit's ids go in documents of at most this many.
 INBOX_IDS_PER_DOC = 5000
+INBOX_IDS_INDEX = "ids_1"
 
 
 class MongoUnitOfWork(StagedUnitOfWork):
@@ -140,7 +141,13 @@ class MongoStore:
             inbox = self.db[inbox_of(name)]
             # The inbox is pruned by MongoDB itself: an id older than Kafka's retention cannot recur.
             await inbox.create_index("at", expireAfterSeconds=self.inbox_ttl)
-            await inbox.create_index("ids", unique=True)
+            # Partial: an inbox of the earlier shape (an id a document, no `ids`) would otherwise
+            # index every one of them as null, and a unique index on it could not be built.
+            info = (await inbox.index_information()).get(INBOX_IDS_INDEX)
+            if info is not None and "partialFilterExpression" not in info:
+                await inbox.drop_index(INBOX_IDS_INDEX)  # made so by a build of 5 December, 16:10–18:15
+            await inbox.create_index("ids", name=INBOX_IDS_INDEX, unique=True,
+                                     partialFilterExpression={"ids": {"$exists": True}})
             # An id that is a document's `_id` is a string, which sorts before every ObjectId.
             first = await inbox.find_one({}, {"_id": 1}, sort=[("_id", 1)])
             if first is not None and isinstance(first["_id"], str):

@@ -84,9 +84,9 @@ async def test_the_inbox_keeps_a_commits_ids_in_one_document_and_refuses_an_id_c
 async def test_an_inbox_of_ids_as_documents_is_still_asked_until_its_ttl_prunes_them(store):
     """Versions before 5 December 2026 kept each id as a document of its own (its `_id`)."""
     db = store.db
-    await db[inbox_of("old")].insert_many([{"_id": "o-1", "at": datetime.now(timezone.utc)}])
+    await db[inbox_of("old")].insert_many([{"_id": f"o-{i}", "at": datetime.now(timezone.utc)} for i in (1, 7, 8)])
     fresh = MongoStore(store.client, db)
-    await fresh.setup(["old", "p"])
+    await fresh.setup(["old", "p"])  # its unique index of ids is built over them (partial: they have none)
     assert await fresh.seen("old", ["o-1", "o-2"]) == {"o-1"}
     uow = fresh.unit()
     uow.commit_message()
