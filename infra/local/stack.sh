@@ -250,7 +250,10 @@ start_services() {
   for s in "${SERVICES[@]}"; do
     for (( k = 1; k <= INSTANCES; k++ )); do
       port="$(instance_port "$s" "$k")"
-      wait_for "$s-$k (:$port)" 120 curl -sf "http://127.0.0.1:$port/ready"
+      # An instance that exits meanwhile (or is killed: the chaos suite's faults land at any
+      # moment) is said at once: waiting out the 120 s held the suite's next restart behind it.
+      WAIT_PID="$DATA/run/$s-$k.pid" WAIT_LOG="$DATA/logs/$s-$k.log" \
+        wait_for "$s-$k (:$port)" 120 curl -sf "http://127.0.0.1:$port/ready"
     done
   done
 }
