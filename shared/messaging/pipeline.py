@@ -516,10 +516,10 @@ class Pipeline:
     async def _commit(self, uow: MongoUnitOfWork, consumed: list[str]) -> None:
         await self._stage("handled")
         written = await self.store.commit(uow, self.name, consumed)
-        holding = self.neighbours if self.neighbours is not None else ([self] if self.holds_references else [])
-        if holding:
+        told = self.neighbours if self.neighbours is not None else ([self] if self.holds_references else [])
+        if told:
             keys = uow.written_keys()
-            for p in holding:
+            for p in told:
                 p.note_written(keys)
         await self._stage("committed")
         await self.relay.publish(written)
