@@ -648,15 +648,13 @@ async def caught_up(platform: Platform, want: dict, started: float, wait_s: floa
                      "lag": {n: (m["lag"], m["backlog"]) if m else None for n, m in zip(SERVICES, ms)}}
             if idle and not differs:
                 return state | {"seconds": now - started}
-            if not fresh:
-                pass
-            elif idle and key_ok and records == last_records:
-                idle_since = idle_since or now
-                if now - idle_since > 10:
-                    return state | {"seconds": idle_since - started}
-            else:
-                idle_since = None
-            if fresh:
+            if fresh:  # idleness is judged on the metrics, read once a second
+                if idle and key_ok and records == last_records:
+                    idle_since = idle_since or now
+                    if now - idle_since > 10:
+                        return state | {"seconds": idle_since - started}
+                else:
+                    idle_since = None
                 last_records = records
             await asyncio.sleep(REPORT_POLL_S)
     say(f"warning: not caught up after {wait_s:.0f}s: {state}")
