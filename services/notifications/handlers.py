@@ -127,7 +127,7 @@ async def _address_members(ctx: Context, n: Notice, members: list[Member], fresh
             continue
         d = delivery_for(n, mb)
         if d is not None:
-            ctx.repo(DELIVERY).add(d)
+            ctx.repo(DELIVERY).add(d, new=fresh)  # a fresh notice's deliveries: inserted unread
             n.recipients.append(mb.member_id)
             by_branch.setdefault(d.branch_id or "", []).append(mb.member_id)
     ctx.repo(NOTICE).add(n)

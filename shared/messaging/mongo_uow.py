@@ -9,6 +9,7 @@ nothing the second time.
 """
 import random
 import struct
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -45,11 +46,15 @@ def inbox_of(pipeline: str) -> str:
 # commit's ids go in documents of at most this many.
 INBOX_IDS_PER_DOC = 5000
 INBOX_IDS_INDEX = "ids_1"
+# After a commit whose documents put as new (`UnitOfWork.put(new=True)`) were refused as existing,
+# the units of this many seconds read them first, as any other: the batch run again then writes
+# them as it would have without the assumption, so a wrong one cannot refuse it for ever.
+DISTRUST_NEW_S = 60.0
 
 
 class MongoUnitOfWork(StagedUnitOfWork):
-    def __init__(self, db: Any, kept_encoded: frozenset[str] = frozenset()):
-        super().__init__(kept_encoded)
+    def __init__(self, db: Any, kept_encoded: frozenset[str] = frozenset(), assume_new: bool = True):
+        super().__init__(kept_encoded, assume_new)
         self.db = db
         self._raw = db.codec_options.with_options(document_class=RawBSONDocument)
 
@@ -135,6 +140,7 @@ class MongoStore:
         # Pipelines whose inbox still has ids as documents of their own (versions before 5 December
         # 2026), until its TTL prunes them: asked by `_id` too.
         self._inbox_by_id: set[str] = set()
+        self._distrust_new_until = 0.0  # see DISTRUST_NEW_S
 
     async def setup(self, pipelines: list[str]) -> None:
         for name in pipelines:
@@ -198,7 +204,7 @@ class MongoStore:
                         session=session)
 
     def unit(self) -> MongoUnitOfWork:
-        return MongoUnitOfWork(self.db, self.kept_encoded)
+        return MongoUnitOfWork(self.db, self.kept_encoded, assume_new=time.monotonic() >= self._distrust_new_until)
 
     async def seen(self, pipeline: str, ids: list[str]) -> set[str]:
         if not ids:
@@ -247,6 +253,8 @@ class MongoStore:
                                                           session=session)
                 except (BulkWriteError, DuplicateKeyError) as exc:
                     if _duplicate_only(exc):
+                        if uow.assumed_new:
+                            self._distrust_new_until = time.monotonic() + DISTRUST_NEW_S
                         raise Conflict(f"already written by another writer: {exc}") from exc
                     raise
         return _records(outbox)

@@ -131,8 +131,8 @@ class Context:
         """The document, shared with the unit of work's cache: never change it (see `get`)."""
         return await self.uow.read(coll, _id)
 
-    def put(self, coll: str, doc: dict) -> None:
-        self.uow.put(coll, doc)
+    def put(self, coll: str, doc: dict, new: bool = False) -> None:
+        self.uow.put(coll, doc, new)
 
     def delete(self, coll: str, _id: str) -> None:
         self.uow.delete(coll, _id)

@@ -44,10 +44,10 @@ class Repository(Generic[T]):
     async def prefetch(self, ids: Iterable[str]) -> None:
         await self._uow.prefetch((self._coll.name, i) for i in ids)
 
-    def add(self, obj: T) -> dict:
-        """Stage the object's snapshot; returns the document staged."""
+    def add(self, obj: T, new: bool = False) -> dict:
+        """Stage the object's snapshot; returns the document staged. `new`: see `UnitOfWork.put`."""
         doc = self._coll.to_doc(obj)
-        self._uow.put(self._coll.name, doc)
+        self._uow.put(self._coll.name, doc, new)
         return doc
 
     def remove(self, _id: str) -> None:

@@ -50,7 +50,7 @@ class UnitOfWork(Protocol):
     async def prefetch(self, keys: Iterable[Key]) -> None: ...
     async def get(self, coll: str, _id: str) -> dict | None: ...
     async def read(self, coll: str, _id: str) -> dict | None: ...
-    def put(self, coll: str, doc: dict) -> None: ...
+    def put(self, coll: str, doc: dict, new: bool = False) -> None: ...
     def delete(self, coll: str, _id: str) -> None: ...
     def inc(self, coll: str, _id: str, counts: dict[str, int], on_insert: dict | None = None) -> None: ...
     def depend_on(self, coll: str, _id: str, fence: bool = False) -> None: ...
@@ -120,8 +120,13 @@ class Write:
 class StagedUnitOfWork:
     """The staging logic of every unit of work; an adapter supplies `_load` and the commit."""
 
-    def __init__(self, kept_encoded: Iterable[str] = ()) -> None:
+    def __init__(self, kept_encoded: Iterable[str] = (), assume_new: bool = True) -> None:
         self.kept_encoded = frozenset(kept_encoded)
+        # Documents a handler put as new (`put(new=True)`), the message's and the batch's: written
+        # as inserts without being read first. `assume_new=False` reads them as any other.
+        self.assume_new = assume_new
+        self._staged_new: set[Key] = set()
+        self._batch_new: set[Key] = set()
         self._cache: dict[Key, dict | Encoded | None] = {}
         self._batch: dict[Key, dict | Encoded | None | Inc] = {}  # None marks a deletion
         self._staged: dict[Key, dict | None | Inc] = {}
@@ -235,9 +240,16 @@ class StagedUnitOfWork:
             await self.prefetch([key])
         return self.decoded(self._cache[key])
 
-    def put(self, coll: str, doc: dict) -> None:
-        """Stage a whole document. The unit of work takes it over: do not change it afterwards."""
-        self._staged[(coll, doc["_id"])] = doc
+    def put(self, coll: str, doc: dict, new: bool = False) -> None:
+        """Stage a whole document. The unit of work takes it over: do not change it afterwards.
+        `new`: the caller knows it does not exist yet (a delivery of a notice this batch creates),
+        so it is inserted without being read first; if it does exist after all, the insert fails
+        and the batch runs again (`Conflict`). A document staged without being read is otherwise
+        read at the commit, for the version its write is conditional on."""
+        key = (coll, doc["_id"])
+        self._staged[key] = doc
+        if new and self.assume_new and key not in self._cache:
+            self._staged_new.add(key)
 
     def delete(self, coll: str, _id: str) -> None:
         self._staged[(coll, _id)] = None
@@ -296,6 +308,7 @@ class StagedUnitOfWork:
             else:
                 self._batch[key] = self._kept(key, value)
         self._batch_out.extend(self._staged_out)
+        self._batch_new |= self._staged_new
         self._batch_deferred.update(self._staged_deferred)
         self._batch_reserved += self._staged_reserved
         self.rollback_message()
@@ -303,6 +316,7 @@ class StagedUnitOfWork:
     def rollback_message(self) -> None:
         self._staged = {}
         self._staged_out = []
+        self._staged_new = set()
         self._staged_deferred = {}
         self._staged_reserved = 0
 
@@ -318,7 +332,7 @@ class StagedUnitOfWork:
     def writes(self) -> list[Write]:
         out = []
         for (c, i), v in self._batch.items():
-            read = self._cache.get((c, i), _MISSING)
+            read = self._cache.get((c, i), None if (c, i) in self._batch_new else _MISSING)
             read_version = read if read is _MISSING or read is None else _version(read)
             if isinstance(v, Inc):
                 out.append(Write(c, i, inc=v, read_version=read_version))
@@ -333,6 +347,11 @@ class StagedUnitOfWork:
     @property
     def outbox(self) -> list[Outgoing]:
         return list(self._batch_out)
+
+    @property
+    def assumed_new(self) -> bool:
+        """Whether the batch writes a document it assumed new without reading it."""
+        return bool(self._batch_new)
 
     @property
     def empty(self) -> bool:

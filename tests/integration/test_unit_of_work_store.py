@@ -484,3 +484,30 @@ async def test_a_commit_sends_a_collections_inserts_updates_and_deletes_in_a_com
     finally:
         await client.drop_database(db.name)
         await client.close()
+
+
+async def test_a_document_put_as_new_is_inserted_unread_and_a_wrong_assumption_is_not_repeated(store):
+    """`put(new=True)` writes without reading first (a fresh notice's deliveries: no `find` of
+    thousands of ids that cannot exist). If the document exists after all, the insert is refused and
+    the batch is a `Conflict`; the units after it read such documents first, so the batch run again
+    commits."""
+    await store.db["items"].insert_one({"_id": "there", "n": 0, "_v": 1})
+    u = store.unit()
+    u.put("items", {"_id": "fresh", "n": 1}, new=True)
+    u.commit_message()
+    assert [(w._id, w.read_version) for w in u.writes] == [("fresh", None)]  # an insert, nothing read
+    await store.commit(u, "p", ["m1"])
+    assert u.documents_read == 0
+    assert await store.db["items"].find_one({"_id": "fresh"}) == {"_id": "fresh", "n": 1, "_v": 1}
+
+    wrong = store.unit()
+    wrong.put("items", {"_id": "there", "n": 2}, new=True)
+    wrong.commit_message()
+    with pytest.raises(Conflict):
+        await store.commit(wrong, "p", ["m2"])
+    assert await store.seen("p", ["m2"]) == set()  # nothing of the batch was written
+    again = store.unit()
+    again.put("items", {"_id": "there", "n": 2}, new=True)
+    again.commit_message()
+    await store.commit(again, "p", ["m2"])  # read first this time: a conditional replacement
+    assert await store.db["items"].find_one({"_id": "there"}) == {"_id": "there", "n": 2, "_v": 2}

@@ -10,8 +10,9 @@ CODEC = CodecOptions(tz_aware=True)  # as the services' client decodes
 
 
 class FakeUnitOfWork(StagedUnitOfWork):
-    def __init__(self, docs: dict[str, dict[str, dict]] | None = None, kept_encoded: frozenset[str] = frozenset()):
-        super().__init__(kept_encoded)
+    def __init__(self, docs: dict[str, dict[str, dict]] | None = None, kept_encoded: frozenset[str] = frozenset(),
+                 assume_new: bool = True):
+        super().__init__(kept_encoded, assume_new)
         self.docs: dict[str, dict[str, dict]] = defaultdict(dict, {c: dict(d) for c, d in (docs or {}).items()})
         self.loads = 0
         self.published: list = []

@@ -48,6 +48,23 @@ async def test_writes_carry_the_version_they_were_read_at():
     assert [w.blind for w in uow.writes if w._id == "blind"] == [True]
 
 
+async def test_a_document_put_as_new_is_written_as_an_insert_only_if_its_message_commits():
+    uow = FakeUnitOfWork()
+    uow.put("m", {"_id": "kept"}, new=True)
+    uow.commit_message()
+    uow.put("m", {"_id": "dropped"}, new=True)
+    uow.rollback_message()
+    uow.put("m", {"_id": "dropped"})  # a later message's own write of it, never read: blind
+    uow.commit_message()
+    assert {w._id: w.read_version for w in uow.writes if not w.blind} == {"kept": None}
+    assert [w._id for w in uow.writes if w.blind] == ["dropped"]
+    assert uow.assumed_new and uow.loads == 0
+    distrusting = FakeUnitOfWork(assume_new=False)  # after an assumption proved wrong: read as any other
+    distrusting.put("m", {"_id": "kept"}, new=True)
+    distrusting.commit_message()
+    assert [w.blind for w in distrusting.writes] == [True] and not distrusting.assumed_new
+
+
 async def test_incs_merge_and_reads_see_them_on_top_of_the_stored_document():
     uow = FakeUnitOfWork({"f": {"x": {"_id": "x", "d": {"2025-01-02": {"reg": 2}}, "_v": 1}}})
     uow.inc("f", "x", {"d.2025-01-02.reg": 1, "d.2025-01-03.away": 1})

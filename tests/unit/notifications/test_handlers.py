@@ -98,6 +98,9 @@ async def test_a_notice_to_a_branch_is_queued_for_each_of_its_members():
     assert (door.state, door.plan, door.next_at) == ("pending", ["door"], sms.next_at)
     notice = notice_from_doc(uow.pending(NOTICES)["n1"])
     assert (notice.recipients, notice.addressed_on) == (["m1", "m2"], "2026-03-02")
+    # a new notice's deliveries cannot exist yet: written as inserts, never read first
+    assert {w._id: w.read_version for w in uow.writes if w.coll == DELIVERIES} == {
+        delivery_id("n1", "m1"): None, delivery_id("n1", "m2"): None}
 
 
 async def test_a_notice_to_the_district_and_a_named_member_reaches_each_member_once():
