@@ -224,6 +224,7 @@ class Pipeline:
     _pass_outcomes: dict = field(init=False, default_factory=dict)
     _pass_types: dict = field(init=False, default_factory=dict)
     _retries: parking.Retries = field(init=False)
+    _outlines: parking.Outlines = field(init=False, default_factory=parking.Outlines)  # of the held commands
     # Batches of this pipeline under way in this process: the timer's sweep of held commands
     # stands aside meanwhile (`sweep_parked`).
     _batches_running: int = field(init=False, default=0)
@@ -355,7 +356,7 @@ class Pipeline:
 
         async def once() -> None:
             clock, uow = _Clock(), self.store.unit()
-            if await self._retry_parked(uow, set()):
+            if await self._retry_parked(uow, set(), fresh=True):
                 clock.lap("handle")
                 await self._run_deferred(uow)
                 clock.lap("deferred")
@@ -515,7 +516,13 @@ class Pipeline:
 
     async def _commit(self, uow: MongoUnitOfWork, consumed: list[str]) -> None:
         await self._stage("handled")
-        written = await self.store.commit(uow, self.name, consumed)
+        try:
+            written = await self.store.commit(uow, self.name, consumed)
+        except BaseException:
+            self._outlines.forget()
+            raise
+        if self.holds_references:
+            self._outlines.committed(uow.pending(self.parked))
         told = self.neighbours if self.neighbours is not None else ([self] if self.holds_references else [])
         if told:
             keys = uow.written_keys()
@@ -730,19 +737,25 @@ class Pipeline:
         keys = {p.message.key() for p in messages}
         return await parking.keys_waiting(self.store.db[self.parked], keys) if keys else set()
 
-    async def _retry_parked(self, uow: MongoUnitOfWork, just_parked: set[str]) -> bool:
+    async def _retry_parked(self, uow: MongoUnitOfWork, just_parked: set[str], fresh: bool = False) -> bool:
         """Handle the held commands that are due (`parking.Retries`) and whose reference may have
         arrived, oldest first, each key in order. Returns whether anything changed.
 
         Also those that want a document this process wrote since the last pass, whatever their
         pause: an acknowledgement held until its notice's deliveries exist is tried as soon as they
         do, not seconds later. What a pass handles may wake more (a notice handled at last: the
-        acknowledgements behind it), tried in the same unit of work, up to WAKE_ROUNDS."""
+        acknowledgements behind it), tried in the same unit of work, up to WAKE_ROUNDS.
+
+        `fresh`: read the held commands (the timer's sweep); a batch's pass takes them as this
+        process last read them if that was a moment ago (`parking.Outlines`)."""
         coll = self.store.db[self.parked]
-        outlines = await parking.oldest(coll)
+        now = time.monotonic()
+        outlines = None if fresh else self._outlines.get(now)
+        if outlines is None:
+            outlines = await parking.oldest(coll)
+            self._outlines.read(outlines, now)
         held = {o["_id"] for o in outlines}  # only those still held are remembered, parsed
         self._parsed_parked = {k: v for k, v in self._parsed_parked.items() if k[0] in held}
-        now = time.monotonic()
         self._pass_outcomes, self._pass_types = {}, {}
         written, self._written = self._written | uow.written_keys(), set()
         holding = [o for o in [*outlines, *uow.pending(self.parked).values()] if o]  # and those this batch holds

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shared.messaging.parking import FIRST_RETRY_S, Retries, behind_fence
+from shared.messaging.parking import FIRST_RETRY_S, LIMIT, Outlines, Retries, behind_fence
 
 pytestmark = pytest.mark.unit
 
@@ -89,3 +89,32 @@ def test_a_command_held_until_the_facts_before_it_arrived_is_tried_once_the_fenc
     assert ids(r.due(held, 0.1, 600, arrived=arrived)) == ["n", "a"]  # not "r": held for a reference
     r.waited("n", 0.1)  # tried, and now waits for something else
     assert r.due(held, 0.2, 600, arrived=arrived) == []
+
+
+def test_the_outlines_read_serve_the_passes_of_a_moment_and_follow_what_this_process_commits():
+    naive = datetime(2026, 12, 5, 18, 0, 0)  # as read back from the database: naive UTC
+    a = {"_id": "a", "key": "k1", "parked_at": naive, "partition": 0, "offset": 5, "value": b"..."}
+    b = {"_id": "b", "key": "k2", "parked_at": naive, "partition": 1, "offset": 2}
+    c = Outlines(trust_s=1.0)
+    assert c.get(0.0) is None  # never read
+    c.read([a, b], 10.0)
+    assert ids(c.get(10.9)) == ["a", "b"] and c.get(11.1) is None  # read again after a second
+    held_now = {"_id": "c", "key": "k3", "parked_at": datetime.now(timezone.utc), "partition": 0, "offset": 9,
+                "value": b"the command", "headers": []}
+    earlier = {**held_now, "_id": "d", "parked_at": datetime(2026, 12, 5, 17, 0, tzinfo=timezone.utc)}
+    c.committed({"a": None, "c": held_now, "d": earlier})  # released a; held c and d
+    assert ids(c.get(10.5)) == ["d", "b", "c"]  # in the order they were held, as `oldest` reads them
+    assert "value" not in c.get(10.5)[2]  # outlines only
+    c.forget()  # a commit failed: unknown what it held
+    assert c.get(10.5) is None
+
+
+def test_a_full_read_of_outlines_is_not_kept_since_more_are_held_beyond_it():
+    c = Outlines()
+    full = [outline(str(i), f"k{i}") for i in range(LIMIT)]
+    c.read(full, 0.0)
+    assert c.get(0.1) is None
+    c.read(full[:-1], 0.0)
+    assert len(c.get(0.1)) == LIMIT - 1
+    c.committed({"new": outline("new", "kn") | {"partition": 0, "offset": 1}})
+    assert c.get(0.1) is None  # now as many as a read gives: no longer known whole

@@ -426,7 +426,7 @@ async def test_the_timer_sweep_of_held_commands_stands_aside_while_this_process_
                  mode="commands", source="sunsetred-test", events_topic="test.events", reference_wait_s=600)
     swept: list[str] = []
 
-    async def retry_parked(_uow, _just_parked):
+    async def retry_parked(_uow, _just_parked, fresh=False):
         swept.append("swept")
         return False
 
