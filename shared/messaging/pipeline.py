@@ -796,14 +796,19 @@ class Pipeline:
         entries = [(d, parking.incoming(d), self._parsed_parked[(d["_id"], d["value"])]) for d in docs]
         await uow.prefetch(k for _d, _r, p in entries if isinstance(p, Parsed) for k in self._wants(p))
         await self._prefetch_named(uow, [p for _d, _r, p in entries if isinstance(p, Parsed)])
-        blocked: set[str] = set()
+        blocked: dict[str, dict] = {}  # key: its first held command, still waiting
         changed = False
         for doc, record, result in entries:
             if doc["key"] in blocked:
+                if await self._ahead(result, uow, doc, blocked[doc["key"]]):
+                    changed = True
+                    metrics.count(self.service, self.name, "handled")
+                    self._pass_outcomes["handled ahead"] = self._pass_outcomes.get("handled ahead", 0) + 1
+                    self._pass_types[doc["type"]] = self._pass_types.get(doc["type"], 0) + 1
                 continue
             outcome = await self._one(record, result, uow, parked=doc)
             if outcome == "waiting":
-                blocked.add(doc["key"])
+                blocked[doc["key"]] = doc
                 self._retries.waited(doc["_id"], now)
             else:
                 changed = True
@@ -813,6 +818,42 @@ class Pipeline:
             if outcome != "waiting":
                 self._pass_types[doc["type"]] = self._pass_types.get(doc["type"], 0) + 1
         return changed
+
+    async def _ahead(self, result: NotEnvelope | Invalid | Parsed, uow: MongoUnitOfWork, doc: dict,
+                     first: dict) -> bool:
+        """Handle a command held behind the first of its key ahead of it, if that one waits for a
+        reference (not for the facts before it) and this one makes it: a document the first wants
+        that does not exist yet. Kept only then; otherwise nothing of it stays, and it waits in
+        its place. Whether it was published before the first and came again after it (a sender's
+        retry, docs/reliability.md finding 39) or after it, the contract's outcome is the same:
+        the first waited for its reference, which then arrived."""
+        if first.get("upstream") or not isinstance(result, Parsed):
+            return False
+        handler = self.handlers.get(result.envelope.type)
+        wants = [(w[0], w[1]) for w in first.get("wants") or ()]
+        if handler is None or not wants:
+            return False
+        await uow.prefetch(wants)
+        missing = {k for k in wants if await uow.read(*k) is None}
+        if not missing:
+            return False
+        env = result.envelope
+        with _log_context(env.id, env.correlation_id or env.id):
+            try:
+                await handler.handle(result.message, Context(self, env, uow, held_since=_held_since(doc)))
+            except Exception as exc:
+                uow.rollback_message()
+                if is_transient(exc) or is_contention(exc):
+                    raise
+                return False  # its turn comes after the first's, and with it its answer
+            if not uow.message_writes() & missing:
+                uow.rollback_message()
+                return False
+            self._unpark(uow, doc)
+            uow.commit_message()
+            log.info("handled ahead of the held command of its key that waited for what it makes",
+                     extra={"type": env.type, "first": first["_id"]})
+            return True
 
     def _hold(self, uow: MongoUnitOfWork, record: Incoming, result: Parsed, errors: list[dict] | None = None,
               behind: bool = False, upstream: bool = False) -> None:

@@ -320,6 +320,10 @@ class StagedUnitOfWork:
         self._staged_deferred = {}
         self._staged_reserved = 0
 
+    def message_writes(self) -> set[Key]:
+        """The documents the message under way has staged a write of (not a deletion)."""
+        return {k for k, v in self._staged.items() if v is not None}
+
     def written_keys(self) -> set[Key]:
         """The documents the batch writes (its messages done so far): counted, put or deleted."""
         return set(self._batch)

@@ -13,6 +13,7 @@ from shared.errors import unknown_reference
 from shared.messaging import parking
 from shared.messaging.pipeline import Handler, NotYet, Pipeline
 from shared.messaging.records import Incoming
+from tests.support.messages import envelope
 from tests.support.scenario import register
 
 pytestmark = pytest.mark.integration
@@ -121,3 +122,51 @@ async def test_a_held_command_is_woken_by_what_another_pipeline_of_the_process_w
     await p.sweep_parked()
     assert await db[p.parked].count_documents({}) == 0
     assert await db["members"].find_one({"_id": env["data"]["member_id"]}) is not None
+
+
+async def test_a_command_that_makes_what_the_first_held_of_its_key_waits_for_is_handled_ahead_of_it(store):
+    """docs/reliability.md, finding 39: a sender's retry put a command (here `RegisterMember`) behind
+    one of the same key that waits for what it makes (`UpdateMemberProfile` of that member). Held
+    behind it in the key's order, it waited with it until `REFERENCE_WAIT`, and the first was
+    rejected `unknown_reference`. Now the pass handles it ahead, then the first. One behind that
+    makes nothing the first waits for (`RecordMemberDeath`, itself waiting) keeps its place."""
+    async def register_member(msg, ctx):
+        ctx.put("members", {"_id": msg.member_id, "branch_id": msg.branch_id, "profile": {}})
+
+    async def update_profile(msg, ctx):
+        m = await ctx.get("members", msg.member_id)
+        if m is None:
+            raise unknown_reference(f"member {msg.member_id} is not known", "data.member_id")
+        ctx.put("members", m | {"profile": msg.changes})
+
+    async def record_death(msg, ctx):
+        m = await ctx.get("members", msg.member_id)
+        if m is None or not m.get("profile"):  # here: its turn is after the update's
+            raise unknown_reference(f"member {msg.member_id} is not known", "data.member_id")
+        ctx.put("members", m | {"died_on": msg.on.isoformat()})
+
+    p = Pipeline(name="p", service="test", store=store, relay=Relay(), mode="commands",
+                 handlers={"RegisterMember": Handler(register_member),
+                           "UpdateMemberProfile": Handler(update_profile, lambda m: [("members", m.member_id)]),
+                           "RecordMemberDeath": Handler(record_death, lambda m: [("members", m.member_id)])},
+                 source="sunsetred-test", events_topic="test.events", reference_wait_s=600, parked_retry_max_s=3600)
+    await parking.setup(store.db[p.parked])
+    db = store.db
+    reg = register("b-1")
+    member = reg["data"]["member_id"]
+    update = envelope("UpdateMemberProfile", {"member_id": member, "changes": {"phone": "13800000000"}})
+    death = envelope("RecordMemberDeath", {"member_id": member, "on": "2026-01-02"})
+
+    def record(env, offset):
+        return Incoming("members.commands", 0, offset, member.encode(), json.dumps(env).encode())
+
+    await p.process([record(update, 1), record(death, 2), record(reg, 3)])  # the registration came again, last
+    assert await db[p.parked].count_documents({}) == 3  # the first waits; the two behind it, in order
+    await p.sweep_parked()
+    assert p._pass_outcomes == {"waiting": 1, "handled ahead": 1}
+    assert await db[p.parked].count_documents({}) == 2
+    await p.sweep_parked()  # the next pass: the first is woken by what was made for it, then the one behind
+    assert p._pass_outcomes == {"handled": 2}
+    assert await db[p.parked].count_documents({}) == 0
+    stored = await db["members"].find_one({"_id": member})
+    assert (stored["profile"], stored["died_on"]) == ({"phone": "13800000000"}, "2026-01-02")
