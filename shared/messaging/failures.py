@@ -7,7 +7,7 @@ reads. Anything else that repeats (a bad document, a name the database refuses, 
 the message: after its retries it is dead-lettered with the error, and the records behind it go on.
 """
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError, RequestTimedOutError
-from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, WTimeoutError
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, InvalidOperation, PyMongoError, WTimeoutError
 
 from shared.messaging.unit_of_work import Conflict
 
@@ -26,5 +26,13 @@ def is_contention(exc: BaseException) -> bool:
     return False
 
 
+def is_closed(exc: BaseException) -> bool:
+    """The service closed its database client: it is stopping (SIGTERM), and the batch that went on
+    past the broker's graceful wait can commit nothing. Transient, so the batch fails as a whole at
+    its first read, unsplit, to be consumed again after the restart, rather than every record
+    failing three times as the message's own error (docs/reliability.md, finding 38)."""
+    return isinstance(exc, InvalidOperation) and "after close" in str(exc)
+
+
 def is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, TRANSIENT) and not is_contention(exc)
+    return (isinstance(exc, TRANSIENT) or is_closed(exc)) and not is_contention(exc)

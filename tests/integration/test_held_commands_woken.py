@@ -170,3 +170,4 @@ async def test_a_command_that_makes_what_the_first_held_of_its_key_waits_for_is_
     assert await db[p.parked].count_documents({}) == 0
     stored = await db["members"].find_one({"_id": member})
     assert (stored["profile"], stored["died_on"]) == ({"phone": "13800000000"}, "2026-01-02")
+

@@ -9,9 +9,10 @@ from collections import defaultdict
 from datetime import datetime, timezone
 
 import pytest
-from pymongo.errors import AutoReconnect, DocumentTooLarge
+from pymongo.errors import AutoReconnect, DocumentTooLarge, InvalidOperation
 
 from shared.contracts.envelope import Envelope
+from shared.messaging.failures import is_transient
 from shared.messaging.pipeline import Handler, NotYet, Pipeline
 from shared.messaging.records import Incoming
 from shared.messaging.unit_of_work import Conflict
@@ -103,6 +104,24 @@ async def test_an_unreachable_database_fails_the_batch_so_it_is_consumed_again()
     with pytest.raises(AutoReconnect):
         await pipeline(store, FakeRelay()).process([record(event("m-1"), 0), record(event("m-2"), 1)])
     assert store.inbox == set() and "seen" not in store.docs
+
+
+async def test_a_batch_that_outlives_its_database_client_fails_whole_and_at_once():
+    """Finding 38: a service stopping closes its client while a long batch still runs. The batch
+    fails at its first read, unsplit and with nothing dead-lettered, to be consumed again."""
+    calls = []
+
+    async def handle(msg, ctx):
+        calls.append(msg.member_id)
+        raise InvalidOperation("Cannot use AsyncMongoClient after close")
+
+    store, relay = FakeStore(), FakeRelay()
+    p = pipeline(store, relay)
+    p.handlers = {"MemberDied": Handler(handle)}
+    with pytest.raises(InvalidOperation):
+        await p.process([record(event(f"m-{i}"), i) for i in range(4)])
+    assert calls == ["m-0"] and relay.sent == [] and store.inbox == set()
+    assert not is_transient(InvalidOperation("cannot set options after executing query"))  # a bug stays the message's
 
 
 async def _m1_raises(error: Exception) -> tuple[FakeStore, dict[str, str]]:
