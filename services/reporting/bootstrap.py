@@ -66,7 +66,8 @@ def bootstrap(settings: Settings | None = None, *, version: int | None = None, r
         version = ReportingSettings().version
     if version is None:
         version = versions.read_version_sync(settings)
-    versioned = VersionedSettings(**settings.model_dump(),
+    own = {"batch_max_records": ReportingSettings().batch_max_records}  # reporting's, not the shared one
+    versioned = VersionedSettings(**(settings.model_dump() | own),
                                   projections_database=versions.database_for(settings, version))
     # One pipeline reads every events topic, so each projection document has a single writer.
     handlers = build_handlers(emit_alerts=False) if rebuilding else HANDLERS
