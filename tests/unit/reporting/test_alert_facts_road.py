@@ -26,3 +26,13 @@ def test_no_fence_when_switched_off_or_when_changes_are_announced_at_once():
     assert alert_facts_fence(s, ReportingSettings(alert_settle_seconds=0), 0) is None
     fence = alert_facts_fence(s, ReportingSettings(), 0)
     assert fence is not None and fence.max_wait_s == 600 and fence.name == "alert_facts"
+
+
+def test_reporting_takes_its_own_batch_size_and_the_shared_bounds_on_what_a_batch_holds(monkeypatch):
+    from services.reporting.bootstrap import bootstrap
+    s = Settings(batch_max_records=300, unit_max_documents=1234)
+    monkeypatch.delenv("REPORTING_BATCH_MAX_RECORDS", raising=False)
+    assert (bootstrap(s, version=1).settings.batch_max_records, bootstrap(s, version=1).settings.unit_max_documents) == (
+        5000, 1234)
+    monkeypatch.setenv("REPORTING_BATCH_MAX_RECORDS", "700")
+    assert bootstrap(s, version=1).settings.batch_max_records == 700
