@@ -98,6 +98,7 @@ class Runtime:
                 topic_prefix=s.topic_prefix, district=s.district, attempts=s.handler_attempts,
                 reference_wait_s=s.reference_wait, parked_retry_max_s=s.parked_retry_max_s, on_stage=_fault_pause(s) if s.fault_pause_at else None,
                 max_documents=s.unit_max_documents, max_read_bytes=int(s.unit_max_read_mb * 2**20),
+                max_read_documents=s.unit_max_read_documents,
                 sources=self.sources if sub.mode == "commands" else None, arrived=sub.fence.passed_at if sub.fence else None,
             )
             if sub.fence is not None:

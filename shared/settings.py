@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     # batch) that the year took 192 s instead of 124 (reporting 314 MB instead of 404); at 16 MB,
     # 120 s and 405 MB (docs/benchmarks.md). 0: no limit.
     unit_max_read_mb: float = 16
+    # …and at most this many documents (0: no limit): 16 MB of small documents are many. At 100,000
+    # members, early in the year (a member's document some 150 bytes), a batch of a district
+    # notice's records read some 57,000 members and held 115,000 documents with their snapshots:
+    # reporting at 336 MB (docs/demo.md). The 300-member year's batches hold 3,300 to 4,200.
+    unit_max_read_documents: int = 25_000
     batch_timeout_ms: int = 50
     # A handler that raises is retried this many times before its message is dead-lettered.
     handler_attempts: int = 3

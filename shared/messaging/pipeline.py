@@ -206,6 +206,9 @@ class Pipeline:
     # district notice reaches reporting as a record per branch naming its members, so a batch
     # that catches up on one names every member of the district. 0: no limit.
     max_read_bytes: int = 0
+    # …and no more than this many documents (0: no limit): 16 MB of small documents are many
+    # (settings: `unit_max_read_documents`).
+    max_read_documents: int = 0
     on_stage: Callable[[str], Awaitable[None]] | None = None
     # The registry of senders' keys (shared.kafka_auth.SourceKeys): a commands pipeline answers a
     # command whose sender it cannot prove `not_allowed`. None: no check (PLAINTEXT development).
@@ -586,15 +589,17 @@ class Pipeline:
 
     async def _prefetch_within(self, uow: MongoUnitOfWork, wants: list[list[Key]]) -> int:
         """Read the documents the records name (`wants`, a list per record), in their order, until
-        `max_read_bytes` of them are read; returns how many records' documents were read: the rest
+        `max_read_bytes` of them are read, or `max_read_documents` are held; returns how many records' documents were read: the rest
         wait for a transaction of their own. Read a part at a time: each as many documents as the
         bytes left allow at the size of those read so far, and at most READ_PART_GROWTH times as
         many as the part before (the first parts may be of small documents, an organisation or a
         notice, and the next of members 20 times their size), so a batch of small documents is
         still read in a few queries per collection."""
-        if not self.max_read_bytes:
+        if not self.max_read_bytes and not self.max_read_documents:
             await uow.prefetch(k for w in wants for k in w)
             return len(wants)
+        max_bytes = self.max_read_bytes or float("inf")
+        max_documents = self.max_read_documents or float("inf")
         done, part = 0, FIRST_READ_PART
         while done < len(wants):
             keys: set[Key] = set()
@@ -604,11 +609,12 @@ class Pipeline:
                 end += 1
             await uow.prefetch(keys)
             done = end
-            left = self.max_read_bytes - uow.bytes_read
-            if left <= 0:
+            left, left_documents = max_bytes - uow.bytes_read, max_documents - uow.size()
+            if left <= 0 or left_documents <= 0:
                 break
             per_document = uow.bytes_read / max(1, uow.documents_read)
-            part = max(MIN_READ_PART, min(READ_PART_GROWTH * max(part, len(keys)), int(left / max(per_document, 1.0))))
+            part = max(MIN_READ_PART, int(min(READ_PART_GROWTH * max(part, len(keys)), left / max(per_document, 1.0),
+                                              left_documents)))
         return done
 
     async def _prefetch_named(self, uow: MongoUnitOfWork, messages: list[Parsed]) -> None:

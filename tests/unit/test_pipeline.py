@@ -356,6 +356,34 @@ async def test_a_batch_reads_the_documents_its_records_name_up_to_its_bytes_then
     assert [store.docs["seen"][f"m-{i}"]["after"] for i in range(10)] == [0, 0, 0, 0, 4, 4, 4, 4, 8, 8]
 
 
+async def test_a_batch_reads_the_documents_its_records_name_up_to_a_number_of_them_too(monkeypatch):
+    """Small documents fill the bytes late: 16 MB held 57,000 members of 150 bytes at 100,000 members.
+    Past `max_read_documents` the records behind go on in the next transaction, in their order."""
+    import shared.messaging.pipeline as pipeline_module
+    monkeypatch.setattr(pipeline_module, "FIRST_READ_PART", 3)
+    monkeypatch.setattr(pipeline_module, "MIN_READ_PART", 1)
+    store, relay = FakeStore(), FakeRelay()
+    for i in range(10):
+        for k in range(3):
+            store.docs["members"][f"m-{i}-{k}"] = {"_id": f"m-{i}-{k}"}  # a few bytes each
+
+    async def reads_its_members(msg, ctx):
+        for k in range(3):
+            assert await ctx.read("members", f"{msg.member_id}-{k}") is not None
+        ctx.put("seen", {"_id": msg.member_id, "after": len(store.docs["seen"])})
+
+    p = pipeline(store, relay)
+    p.handlers = {"MemberDied": Handler(reads_its_members,
+                                        lambda e: [("members", f"{e.member_id}-{k}") for k in range(3)])}
+    p.max_read_bytes, p.max_read_documents = 10_000_000, 12
+    envs = [event(f"m-{i}") for i in range(10)]
+    await p.process([record(e, i) for i, e in enumerate(envs)])
+    assert store.inbox == {e["id"] for e in envs}
+    # 3 documents, then 9 more (the 12 allowed): four records a transaction, then the two left
+    assert store.commits == 3
+    assert [store.docs["seen"][f"m-{i}"]["after"] for i in range(10)] == [0, 0, 0, 0, 4, 4, 4, 4, 8, 8]
+
+
 def units_of(store: FakeStore) -> list:
     """The units of work the store hands out from now on, in order (to count what each read)."""
     uows = []
