@@ -322,19 +322,16 @@ async def test_a_batch_is_cut_by_what_its_deferred_work_will_read_not_only_by_wh
     assert [store.docs["seen"][f"m-{i}"]["after"] for i in range(10)] == [0, 0, 0, 0, 4, 4, 4, 4, 8, 8]
 
 
-async def test_a_batch_reads_the_documents_its_records_name_up_to_its_bytes_then_goes_on_in_another_transaction(
-        monkeypatch):
-    """A district notice reaches reporting as a record per branch naming the branch's members:
-    a batch of them named 20,000 members at once. A batch reads what its records name in parts,
-    and once `max_read_bytes` are read the records behind go on in the next transaction, in their
-    order; every record is handled once."""
+async def _ten_records_of_three_members(monkeypatch, member: dict, **bounds) -> FakeStore:
+    """Ten records, each naming three member documents like `member`, through a pipeline with these
+    read bounds; the store after. Each record notes how many had been handled before its transaction."""
     import shared.messaging.pipeline as pipeline_module
     monkeypatch.setattr(pipeline_module, "FIRST_READ_PART", 3)  # a record's three documents first
     monkeypatch.setattr(pipeline_module, "MIN_READ_PART", 1)
     store, relay = FakeStore(), FakeRelay()
     for i in range(10):
         for k in range(3):
-            store.docs["members"][f"m-{i}-{k}"] = {"_id": f"m-{i}-{k}", "facts": "x" * 1000}  # ~1 KB each
+            store.docs["members"][f"m-{i}-{k}"] = {"_id": f"m-{i}-{k}", **member}
 
     async def reads_its_members(msg, ctx):
         for k in range(3):
@@ -344,41 +341,30 @@ async def test_a_batch_reads_the_documents_its_records_name_up_to_its_bytes_then
     p = pipeline(store, relay)
     p.handlers = {"MemberDied": Handler(reads_its_members,
                                         lambda e: [("members", f"{e.member_id}-{k}") for k in range(3)])}
-    p.max_read_bytes = 10_000
-    units = []
-    unit = store.unit
-    store.unit = lambda: units.append(unit()) or units[-1]
+    for name, value in bounds.items():
+        setattr(p, name, value)
     envs = [event(f"m-{i}") for i in range(10)]
     await p.process([record(e, i) for i, e in enumerate(envs)])
     assert store.inbox == {e["id"] for e in envs}
+    return store
+
+
+async def test_a_batch_reads_the_documents_its_records_name_up_to_its_bytes_then_goes_on_in_another_transaction(
+        monkeypatch):
+    """A district notice reaches reporting as a record per branch naming the branch's members:
+    a batch of them named 20,000 members at once. A batch reads what its records name in parts,
+    and once `max_read_bytes` are read the records behind go on in the next transaction, in their
+    order; every record is handled once."""
+    store = await _ten_records_of_three_members(monkeypatch, {"facts": "x" * 1000}, max_read_bytes=10_000)  # ~1 KB
     # 3 KB, then as many documents as the 7 KB left allow (three records' more), then stop: 12 KB
-    assert store.commits == 3 == len(units)
+    assert store.commits == 3
     assert [store.docs["seen"][f"m-{i}"]["after"] for i in range(10)] == [0, 0, 0, 0, 4, 4, 4, 4, 8, 8]
 
 
 async def test_a_batch_reads_the_documents_its_records_name_up_to_a_number_of_them_too(monkeypatch):
     """Small documents fill the bytes late: 16 MB held 57,000 members of 150 bytes at 100,000 members.
     Past `max_read_documents` the records behind go on in the next transaction, in their order."""
-    import shared.messaging.pipeline as pipeline_module
-    monkeypatch.setattr(pipeline_module, "FIRST_READ_PART", 3)
-    monkeypatch.setattr(pipeline_module, "MIN_READ_PART", 1)
-    store, relay = FakeStore(), FakeRelay()
-    for i in range(10):
-        for k in range(3):
-            store.docs["members"][f"m-{i}-{k}"] = {"_id": f"m-{i}-{k}"}  # a few bytes each
-
-    async def reads_its_members(msg, ctx):
-        for k in range(3):
-            assert await ctx.read("members", f"{msg.member_id}-{k}") is not None
-        ctx.put("seen", {"_id": msg.member_id, "after": len(store.docs["seen"])})
-
-    p = pipeline(store, relay)
-    p.handlers = {"MemberDied": Handler(reads_its_members,
-                                        lambda e: [("members", f"{e.member_id}-{k}") for k in range(3)])}
-    p.max_read_bytes, p.max_read_documents = 10_000_000, 12
-    envs = [event(f"m-{i}") for i in range(10)]
-    await p.process([record(e, i) for i, e in enumerate(envs)])
-    assert store.inbox == {e["id"] for e in envs}
+    store = await _ten_records_of_three_members(monkeypatch, {}, max_read_bytes=10_000_000, max_read_documents=12)
     # 3 documents, then 9 more (the 12 allowed): four records a transaction, then the two left
     assert store.commits == 3
     assert [store.docs["seen"][f"m-{i}"]["after"] for i in range(10)] == [0, 0, 0, 0, 4, 4, 4, 4, 8, 8]
