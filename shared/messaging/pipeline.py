@@ -131,8 +131,8 @@ class Context:
         """The document, shared with the unit of work's cache: never change it (see `get`)."""
         return await self.uow.read(coll, _id)
 
-    def put(self, coll: str, doc: dict, new: bool = False) -> None:
-        self.uow.put(coll, doc, new)
+    def put(self, coll: str, doc: dict) -> None:
+        self.uow.put(coll, doc)
 
     def delete(self, coll: str, _id: str) -> None:
         self.uow.delete(coll, _id)
@@ -808,22 +808,24 @@ class Pipeline:
             if doc["key"] in blocked:
                 if await self._ahead(result, uow, doc, blocked[doc["key"]]):
                     changed = True
-                    metrics.count(self.service, self.name, "handled")
-                    self._pass_outcomes["handled ahead"] = self._pass_outcomes.get("handled ahead", 0) + 1
-                    self._pass_types[doc["type"]] = self._pass_types.get(doc["type"], 0) + 1
+                    self._passed(doc, "handled", "handled ahead")
                 continue
             outcome = await self._one(record, result, uow, parked=doc)
             if outcome == "waiting":
                 blocked[doc["key"]] = doc
                 self._retries.waited(doc["_id"], now)
+                self._pass_outcomes["waiting"] = self._pass_outcomes.get("waiting", 0) + 1
             else:
                 changed = True
-                if outcome in metrics.OUTCOMES:
-                    metrics.count(self.service, self.name, outcome)
-            self._pass_outcomes[outcome] = self._pass_outcomes.get(outcome, 0) + 1
-            if outcome != "waiting":
-                self._pass_types[doc["type"]] = self._pass_types.get(doc["type"], 0) + 1
+                self._passed(doc, outcome, outcome)
         return changed
+
+    def _passed(self, doc: dict, outcome: str, logged: str) -> None:
+        """A held command went on in this pass: counted (`metrics`), and for the pass's log line."""
+        if outcome in metrics.OUTCOMES:
+            metrics.count(self.service, self.name, outcome)
+        self._pass_outcomes[logged] = self._pass_outcomes.get(logged, 0) + 1
+        self._pass_types[doc["type"]] = self._pass_types.get(doc["type"], 0) + 1
 
     async def _ahead(self, result: NotEnvelope | Invalid | Parsed, uow: MongoUnitOfWork, doc: dict,
                      first: dict) -> bool:
