@@ -841,8 +841,7 @@ class Pipeline:
         wants = [(w[0], w[1]) for w in first.get("wants") or ()]
         if handler is None or not wants:
             return False
-        await uow.prefetch(wants)
-        missing = {k for k in wants if await uow.read(*k) is None}
+        missing = {k for k in wants if await uow.read(*k) is None}  # read already: the pass prefetched every want
         if not missing:
             return False
         env = result.envelope
