@@ -168,6 +168,7 @@ def _worker(uow, sender):
     from types import SimpleNamespace
 
     from services.notifications.adapters.documents import DELIVERIES
+    from services.notifications.adapters.due_deliveries import DueDeliveries
     from services.notifications.delivery_worker import DeliveryWorker
     from services.notifications.domain.quiet_hours import QuietHours
     from services.notifications.settings import NotifySettings
@@ -188,8 +189,16 @@ def _worker(uow, sender):
         def limit(self, _n):
             return self
 
-        async def to_list(self, _n):
-            return list(self)
+        def batch_size(self, _n):
+            return self
+
+        async def to_list(self, n=None):  # a cursor's next page
+            page = self[:n] if n else list(self)
+            del self[:len(page)]
+            return page
+
+        async def close(self) -> None:
+            pass
 
     class Deliveries:
         def find(self, query):
@@ -202,8 +211,10 @@ def _worker(uow, sender):
     w.cfg, w.quiet, w.pipe = NotifySettings(quiet_hours="00:00-00:00"), QuietHours.parse("00:00-00:00"), Pipe()
     w.senders = {c: sender for c in ("sms", "wechat", "email")}
     w.db = {DELIVERIES: Deliveries()}
+    w.due = DueDeliveries(w.db, w.cfg.batch_size)
     w.fence, w._first_seen = None, {}
     w._fenced_since, w._fence_moved = None, asyncio.Event()
+    w._held_back = []
     return w
 
 

@@ -48,6 +48,7 @@ def worker(uow: FakeUnitOfWork) -> DeliveryWorker:
     w.senders = {c: Console() for c in ("sms", "wechat", "email")}
     w.fence, w._first_seen = None, {}
     w._fenced_since, w._fence_moved = None, asyncio.Event()
+    w._held_back = []
     return w
 
 
