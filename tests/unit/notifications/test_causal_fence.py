@@ -254,11 +254,8 @@ async def test_the_fence_walks_on_its_own_through_a_broker_away_and_closes_its_c
     assert closed == [True]
 
 
-async def test_the_worker_looks_at_what_the_fence_held_back_again_once_it_walks_on_without_reading_it_again():
-    """Every delivery due behind the fence: the next round looks at nothing (it read the same thousand
-    deliveries each second, to act on none) until the fence walks on; then at the deliveries it held
-    back, without asking the database (with a backlog, asking again from the earliest every other
-    round was 20 s a round at 100,000 members), and after FENCE_LOOK_AGAIN_S the database again."""
+def _fenced_worker():
+    """A worker behind a fence the test opens, over one due notice's delivery; and its reads."""
     from datetime import datetime, timezone
 
     from tests.unit.test_chaos_findings import _notices, _worker
@@ -275,6 +272,15 @@ async def test_the_worker_looks_at_what_the_fence_held_back_again_once_it_walks_
     find = w.db[DELIVERIES].find
     w.db[DELIVERIES].find = lambda query: reads.append(query) or find(query)
     w.fence = gate = Gate()
+    return uow, w, reads, gate
+
+
+async def test_the_worker_looks_at_what_the_fence_held_back_again_once_it_walks_on_without_reading_it_again():
+    """Every delivery due behind the fence: the next round looks at nothing (it read the same thousand
+    deliveries each second, to act on none) until the fence walks on; then at the deliveries it held
+    back, without asking the database (with a backlog, asking again from the earliest every other
+    round was 20 s a round at 100,000 members), and after FENCE_LOOK_AGAIN_S the database again."""
+    uow, w, reads, gate = _fenced_worker()
     assert await w.tick() == 0 and len(reads) == 1  # n1 first found due at 10, the fence not past it
     assert await w.tick() == 0 and len(reads) == 1  # not looked at again: the fence has not walked
     w._fence_moved.set()  # a walk ended, one that started before n1 was found: still behind
@@ -286,23 +292,9 @@ async def test_the_worker_looks_at_what_the_fence_held_back_again_once_it_walks_
 
 
 async def test_what_the_fence_held_back_too_long_is_read_again_from_the_database(monkeypatch):
-    from datetime import datetime, timezone
-
     from services.notifications import delivery_worker
-    from tests.unit.test_chaos_findings import _notices, _worker
 
-    class Sent:
-        transport = "console"
-
-        async def send(self, note) -> None:
-            pass
-
-    uow = _notices("n1", due=datetime.now(timezone.utc) - timedelta(seconds=1))
-    w = _worker(uow, Sent())
-    reads = []
-    find = w.db[DELIVERIES].find
-    w.db[DELIVERIES].find = lambda query: reads.append(query) or find(query)
-    w.fence = gate = Gate()
+    uow, w, reads, gate = _fenced_worker()
     assert await w.tick() == 0 and len(reads) == 1
     gate.opened_at = 10.0
     monkeypatch.setattr(delivery_worker, "FENCE_LOOK_AGAIN_S", 0.0)  # the fence never said it walked
