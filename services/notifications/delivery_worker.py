@@ -170,8 +170,8 @@ class DeliveryWorker:
         found_at = _now()
         due = self._held_back or await self.due.page(found_at)
         passed = self._past_the_fence(due)
-        ids = {d["_id"] for d in passed}
-        self._held_back = [d for d in due if d["_id"] not in ids]  # read again by their claim, as every one
+        passed_ids = {d["_id"] for d in passed}
+        self._held_back = [d for d in due if d["_id"] not in passed_ids]  # read again by their claim, as every one
         self._fenced_since = time.monotonic() if due and not passed else None
         await self._deliver_round(passed, found_at)
         return len(passed)
