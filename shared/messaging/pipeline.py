@@ -590,11 +590,11 @@ class Pipeline:
     async def _prefetch_within(self, uow: MongoUnitOfWork, wants: list[list[Key]]) -> int:
         """Read the documents the records name (`wants`, a list per record), in their order, until
         `max_read_bytes` of them are read, or `max_read_documents` are held; returns how many
-        records' documents were read: the rest wait for a transaction of their own. Read a part at a time: each as many documents as the
-        bytes left allow at the size of those read so far, and at most READ_PART_GROWTH times as
-        many as the part before (the first parts may be of small documents, an organisation or a
-        notice, and the next of members 20 times their size), so a batch of small documents is
-        still read in a few queries per collection."""
+        records' documents were read: the rest wait for a transaction of their own. Read a part at
+        a time: each as many documents as the bytes left allow at the size of those read so far,
+        and at most READ_PART_GROWTH times as many as the part before (the first parts may be of
+        small documents, an organisation or a notice, and the next of members 20 times their size),
+        so a batch of small documents is still read in a few queries per collection."""
         if not self.max_read_bytes and not self.max_read_documents:
             await uow.prefetch(k for w in wants for k in w)
             return len(wants)
