@@ -142,14 +142,17 @@ def _cause(runtime, id: str) -> Envelope:
                     district=runtime.settings.district, source=f"sunsetred-{runtime.service}", data={})
 
 
-async def announce_all_due(runtime, p: Pipeline, fence_passed: FencePassed) -> tuple[int, int]:
+async def announce_all_due(runtime, p: Pipeline, fence_passed: FencePassed) -> tuple[int, int, str | None]:
     """Every announcement due now and past the fence, PAGE a unit; returns (how many stood for the
-    settling time, how many of them were announced). The unit's id derives from what it announces
-    (ids and instants), so a unit run again announces under the same id."""
+    settling time, how many of them were announced, the earliest `staged_at` of those the fence held
+    back). The unit's id derives from what it announces (ids and instants), so a unit run again
+    announces under the same id."""
     now = dom.stamp(datetime.now(timezone.utc))
     stood = await runtime.db[ANNOUNCEMENTS].find({"announce_at": {"$lte": now}}, {"announce_at": 1, "staged_at": 1}).sort(
         "announce_at", 1).limit(10 * PAGE).to_list(None)
     due = [d for d in stood if dom.due(d, now, fence_passed)]  # the rest wait for the fence
+    passed = {d["_id"] for d in due}
+    held = min((d["staged_at"] for d in stood if d["_id"] not in passed and "staged_at" in d), default=None)
     for start in range(0, len(due), PAGE):
         page = due[start:start + PAGE]
         key = hashlib.sha1(repr(sorted((d["_id"], d["announce_at"]) for d in page)).encode()).hexdigest()
@@ -157,7 +160,27 @@ async def announce_all_due(runtime, p: Pipeline, fence_passed: FencePassed) -> t
         async def work(ctx: Context, ids=[d["_id"] for d in page]) -> None:
             await announce_due(ctx, ids, now, fence_passed)
         await p.run_unit(_cause(runtime, f"alerts-announced:{key}"), work, [(ANNOUNCEMENTS, d["_id"]) for d in page])
-    return len(stood), len(due)
+    return len(stood), len(due), held
+
+
+class Announcer:
+    """The background task's looks, and what it remembers between them: the earliest change the
+    fence held back. Until the fence has passed that moment nothing staged after it can pass either
+    (the fence passes moments in order), and what stood before it was announced at that look; so
+    the query is not asked again meanwhile. Asked anyway, it read every waiting announcement due by
+    the clock at each poll: at 100,000 members, with reporting 400,000 records behind and 225,000
+    announcements held, 0.8-4.2 s of the database's time every 5 s (docs/secantusdb.md 4)."""
+
+    def __init__(self, fence_passed: FencePassed):
+        self.fence_passed = fence_passed
+        self.held: str | None = None
+
+    async def look(self, runtime, p: Pipeline) -> bool:
+        """Announce what is due; returns whether more is due at once (no pause before the next)."""
+        if self.held is not None and not self.fence_passed(self.held):
+            return False
+        stood, announced, self.held = await announce_all_due(runtime, p, self.fence_passed)
+        return stood >= 10 * PAGE and announced == stood
 
 
 def poll_seconds(settle: float) -> float:
@@ -166,7 +189,7 @@ def poll_seconds(settle: float) -> float:
 
 
 def announce_task(fence: CausalFence | None):
-    fence_passed = fence_check(fence)
+    looks = Announcer(fence_check(fence))
 
     async def announcer(runtime) -> None:
         """The Runtime task: announces what has stood for the settling time and passed the fence,
@@ -174,8 +197,7 @@ def announce_task(fence: CausalFence | None):
         p = runtime.pipelines[0]
         while True:
             try:
-                stood, announced = await announce_all_due(runtime, p, fence_passed)
-                if stood >= 10 * PAGE and announced == stood:
+                if await looks.look(runtime, p):
                     continue  # more is due: no pause
             except asyncio.CancelledError:
                 raise

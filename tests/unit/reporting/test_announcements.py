@@ -201,3 +201,63 @@ def test_a_change_staged_and_undone_in_one_batch_writes_no_deletion_of_what_was_
     assert not dom.waits(store.doc(ANNOUNCEMENTS, "x"))  # put, not a deletion the database would refuse
     announce(store, SETTLE + 1)
     assert not [o for o in store.events if json.loads(o.value)["type"] in ("AlertRaised", "AlertCleared")]
+
+
+class _Waiting:
+    """The announcements collection as the background task's query sees it: each find counted."""
+
+    def __init__(self, docs: list[dict]):
+        self.docs, self.finds = docs, 0
+
+    def find(self, query: dict, _fields: dict):
+        self.finds += 1
+        found = sorted((d for d in self.docs if d["announce_at"] <= query["announce_at"]["$lte"]),
+                       key=lambda d: d["announce_at"])
+
+        class _Cursor:
+            def sort(self, *_a):
+                return self
+
+            def limit(self, n: int):
+                self.n = n
+                return self
+
+            async def to_list(self, _length):
+                return found[:self.n]
+        return _Cursor()
+
+
+class _Units:
+    """The pipeline's units: what each announces is deleted, as `announce_due` does."""
+
+    def __init__(self, waiting: _Waiting):
+        self.waiting, self.announced = waiting, []
+
+    async def run_unit(self, _cause, _work, keys) -> None:
+        ids = [i for _c, i in keys]
+        self.announced += ids
+        self.waiting.docs = [d for d in self.waiting.docs if d["_id"] not in ids]
+
+
+def test_the_task_asks_nothing_again_until_the_fence_has_passed_what_it_held_back():
+    """The fence passes moments in order: while it holds the earliest change it held back, nothing
+    staged later can pass, so the task does not read the waiting announcements again; once it has
+    passed, the task reads them and announces what passed."""
+    past = datetime.now(timezone.utc) - timedelta(minutes=5)
+    docs = [{"_id": f"a-{i}", "announce_at": dom.stamp(past + timedelta(seconds=i)),
+             "staged_at": dom.stamp(past + timedelta(seconds=i - 60))} for i in range(5)]
+    waiting = _Waiting(docs)
+    units = _Units(waiting)
+    runtime = type("Runtime", (), {"db": {ANNOUNCEMENTS: waiting}, "settings": type("S", (), {
+        "district": "x-district"})(), "service": "reporting"})()
+    fence_at = [docs[1]["staged_at"]]  # the fence has passed the first two changes' moments
+    looks = announcements.Announcer(lambda staged_at: staged_at <= fence_at[0])
+
+    assert asyncio.run(looks.look(runtime, units)) is False
+    assert (waiting.finds, units.announced, looks.held) == (1, ["a-0", "a-1"], docs[2]["staged_at"])
+    for _ in range(3):  # the fence has not moved: nothing asked
+        assert asyncio.run(looks.look(runtime, units)) is False
+    assert waiting.finds == 1
+    fence_at[0] = docs[4]["staged_at"]
+    asyncio.run(looks.look(runtime, units))
+    assert (waiting.finds, units.announced[2:], looks.held) == (2, ["a-2", "a-3", "a-4"], None)
