@@ -155,7 +155,7 @@ async def build(db, members: int, n_branches: int, seed: int, with_members: bool
         if with_members:
             # as the projection stores a member: its alerts as of the day it was evaluated (handlers.py)
             evaluated = [x.to_dict() for x in al.member_alerts(m, EVALUATED_ON)]
-            member_docs.append(member_to_doc(m, c, evaluated, EVALUATED_ON, alerts_key(EVALUATED_ON, records_start())))
+            member_docs.append(member_to_doc(m, evaluated, EVALUATED_ON, alerts_key(EVALUATED_ON, records_start())))
     for k, b in enumerate(branches):  # two themed days a month, an assembly and a lecture a quarter
         meetings = [{"activity_id": f"{b}-{mo}-{n}", "kind": "themed_party_day", "day": f"2026-{mo:02d}-{10 + n}"}
                     for mo in range(1, 12) for n in range(2)]

@@ -30,7 +30,8 @@ from services.reporting.adapters.documents import (
 from services.reporting.adapters.figures import ContextReader
 from services.reporting.domain import alerts as al
 from services.reporting.domain.contributions import (
-    AUTOMATIC_NOTICE_PREFIXES, DAY_SERIES, difference, ledger_contribution, member_contribution, requires_ack,
+    AUTOMATIC_NOTICE_PREFIXES, DAY_SERIES, Contribution, difference, ledger_contribution, member_contribution,
+    requires_ack,
 )
 from services.reporting.domain.facts import MemberFacts
 from services.reporting.settings import district_rules, records_start
@@ -61,8 +62,9 @@ class _Batch:
     def __init__(self) -> None:
         self.members: dict[str, list[Callable[[MemberFacts], None]]] = defaultdict(list)
         self.member_day: dict[str, str] = {}
-        # The members loaded for their refresh, changed: document as read, facts, study roll as read.
-        self.loaded: dict[str, tuple[dict | None, MemberFacts, dict | None]] = {}
+        # The members loaded for their refresh, changed: document as read, facts, study roll as read,
+        # contribution as read.
+        self.loaded: dict[str, tuple[dict | None, MemberFacts, dict | None, Contribution]] = {}
         self.ledgers: dict[tuple[str, str], list[Callable[[dict], None]]] = defaultdict(list)
         self.ledger_day: dict[tuple[str, str], str] = {}
         self.branch_day: dict[str, str] = {}
@@ -227,19 +229,22 @@ class MemberUpdater:
             b = batch(ctx)
             if member_id not in b.loaded:
                 await self._load(ctx, b, member_id)
-            doc, facts, roll = b.loaded.pop(member_id)
-            await self.refresh(ctx, facts, doc, b.member_day.pop(member_id), roll)
+            doc, facts, roll, counted = b.loaded.pop(member_id)
+            await self.refresh(ctx, facts, doc, b.member_day.pop(member_id), roll, counted)
         return work
 
-    async def _one(self, ctx: Context, b: _Batch, member_id: str) -> tuple[dict | None, MemberFacts, dict | None]:
+    async def _one(self, ctx: Context, b: _Batch, member_id: str) -> tuple[dict | None, MemberFacts, dict | None,
+                                                                          Contribution]:
         # A private copy (the unit keeps members encoded: a decode, no clone). Its facts become the
-        # member's new facts, changed in place, so their study roll as read is taken first.
+        # member's new facts, changed in place, so their study roll and contribution as read are
+        # taken first.
         doc = await ctx.get(MEMBERS, member_id)
         facts = facts_from_doc(doc, member_id, copy=False)
         roll = study_roll(facts) if doc is not None else None
+        counted = counted_contribution(doc, facts)
         for change in b.members.pop(member_id, []):
             change(facts)
-        return doc, facts, roll
+        return doc, facts, roll, counted
 
     async def _load(self, ctx: Context, b: _Batch, member_id: str) -> None:
         """The next LOAD_SLICE members the batch changed, from this one on in the order their
@@ -250,17 +255,19 @@ class MemberUpdater:
         await ctx.uow.prefetch((MEMBERS, i) for i in ids)
         wanted: set[str] = set()
         for i in ids:
-            doc, facts, _roll = b.loaded[i] = await self._one(ctx, b, i)
+            doc, facts, _roll, _counted = b.loaded[i] = await self._one(ctx, b, i)
             wanted |= set((doc or {}).get("branches") or ())
             wanted |= {s.branch_id for s in facts.stints()} | ({facts.branch_id} if facts.branch_id else set())
         await ctx.uow.prefetch((ORGS, i) for i in sorted(wanted))
 
     async def refresh(self, ctx: Context, facts: MemberFacts, doc: dict | None, day: str,
-                      roll_before: dict | None = None) -> None:
-        """`doc`: the member's document as read, of which only the contribution, alerts and name
-        are read here (`_one` changes its facts' sets in place, as `facts`); `roll_before`: its
-        study roll as read, taken before such changes (None: worked out from `doc`)."""
-        old = contribution_from_doc((doc or {}).get("contribution"))
+                      roll_before: dict | None = None, counted: Contribution | None = None) -> None:
+        """`doc`: the member's document as read, of which only the alerts and name are read here
+        (`_one` changes its facts' sets in place, as `facts`); `roll_before` and `counted`: its
+        study roll and contribution as read, taken before such changes (None: worked out from
+        `doc`)."""
+        old = counted if counted is not None else counted_contribution(
+            doc, facts_from_doc(doc, facts.member_id, copy=False))
         new = member_contribution(facts)
         diff = difference(old, new)
         await figure_store.apply(ctx, diff)
@@ -275,7 +282,7 @@ class MemberUpdater:
             open_alerts = emit_changes(ctx, open_alerts, current, evaluated) if self.emit_alerts else [
                 x.to_dict() for x in current]
             alerts_of = alerts_key(evaluated, records_start())
-        stored = member_to_doc(facts, new, open_alerts, evaluated, alerts_of)
+        stored = member_to_doc(facts, open_alerts, evaluated, alerts_of)
         ctx.put(MEMBERS, stored)
         # What remote study weighs, kept apart when it changed (most changes are notices and dues):
         # its roll as read is worked out from the facts as read, rather than read.
@@ -288,6 +295,20 @@ class MemberUpdater:
             ctx.put(MEMBER_ALERTS, listed)
         elif listed_before and not listed:
             ctx.delete(MEMBER_ALERTS, facts.member_id)
+
+
+def counted_contribution(doc: dict | None, facts: MemberFacts) -> Contribution:
+    """What a member's facts as read add to the figures: worked out again from them, not stored (a
+    member's refresh writes their whole document, and the database's cost of a write grows with
+    its fields: the contribution was some 46 of a median 108 at 100,000 members in January;
+    docs/secantusdb.md 5). The same facts give the same contribution under the same rules, so a
+    change of the rules (domain/contributions.py), like one of RECORDS_START, needs a rebuild. A
+    document written before this still holds the contribution it was counted with: that is taken."""
+    if doc is None:
+        return {}
+    if "contribution" in doc:
+        return contribution_from_doc(doc["contribution"])
+    return member_contribution(facts)
 
 
 def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:

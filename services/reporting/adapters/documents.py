@@ -81,11 +81,11 @@ def member_branches(m: MemberFacts) -> list[str]:
     return sorted({s.branch_id for s in m.stints()} | ({m.branch_id} if m.branch_id else set()))
 
 
-def member_to_doc(m: MemberFacts, contribution: Contribution, open_alerts: list[dict],
-                  evaluated_on: str | None, alerts_of: str | None = None) -> dict:
+def member_to_doc(m: MemberFacts, open_alerts: list[dict], evaluated_on: str | None,
+                  alerts_of: str | None = None) -> dict:
     return {"_id": m.member_id, "facts": {k: getattr(m, k) for k in _FACTS}, "branches": member_branches(m),
-            "contribution": contribution_to_doc(contribution), "open_alerts": open_alerts,
-            "evaluated_on": evaluated_on, "alerts_of": alerts_of, "study_roll": STUDY_ROLL_VERSION}
+            "open_alerts": open_alerts, "evaluated_on": evaluated_on, "alerts_of": alerts_of,
+            "study_roll": STUDY_ROLL_VERSION}
 
 
 def study_roll(m: MemberFacts, copy: bool = True) -> dict:

@@ -51,7 +51,7 @@ async def test_the_pass_stores_the_days_alerts_and_runs_again_for_a_new_key(stor
     attended = {"a": {"held_on": "2026-06-10", "kind": "themed_party_day", "status": "present", "mode": "in_person"}}
     members[2].attendance = attended
     # stored before the key existed (as a deployment finds them): no `alerts_of`, no copies
-    await db[MEMBERS].insert_many([member_to_doc(m, {}, [], "2026-01-05") | {VERSION: 1} for m in members])
+    await db[MEMBERS].insert_many([member_to_doc(m, [], "2026-01-05") | {VERSION: 1} for m in members])
     units = Units(store)
     runtime = SimpleNamespace(db=db, service="reporting", pipelines=[units],
                               settings=SimpleNamespace(district="x-district", instance=lambda s: f"{s}-1"))

@@ -75,7 +75,8 @@ async def test_the_alert_list_takes_the_alerts_stored_for_its_day_and_works_out_
     docs = [_member("m1", "b1"), _member("m2", "b2"), _member("m3", "b1", payments=paid), _member("m4", "b2")]
     for doc in docs:
         f = facts_from_doc(doc, doc["_id"])
-        stored = member_to_doc(f, {}, [x.to_dict() for x in al.member_alerts(f, DAY)], DAY, alerts_key(DAY, records_start()))
+        alerts = [x.to_dict() for x in al.member_alerts(f, DAY)]
+        stored = member_to_doc(f, alerts, DAY, alerts_key(DAY, records_start()))
         doc.update(stored)
     docs[3]["alerts_of"] = alerts_key("2026-05-31", records_start())  # evaluated before the day asked
     await db[MEMBERS].insert_many(docs)
