@@ -27,7 +27,7 @@ from services.reporting.adapters.documents import (
     STUDY_ROLL_VERSION, contribution_from_doc, contribution_to_doc, alerts_key, facts_from_doc, figures_id, ledger_id,
     listed_alerts, member_to_doc, study_roll,
 )
-from services.reporting.adapters.figures import ContextReader
+from services.reporting.adapters.figures import ContextReader, history_keys
 from services.reporting.domain import alerts as al
 from services.reporting.domain.contributions import (
     AUTOMATIC_NOTICE_PREFIXES, DAY_SERIES, Contribution, difference, ledger_contribution, member_contribution,
@@ -151,9 +151,7 @@ async def _read_branches(ctx: Context, b: _Batch) -> None:
     for branch_id, day in ((i, b.branch_day[i]) for i in ids):
         org = await ctx.get(ORGS, branch_id) or {}
         day = max(day, org.get("evaluated_on") or day)
-        totals = await ctx.get(ORG_TOTALS, branch_id) or {}
-        keys += [(FIGURES, figures_id(branch_id, DAY_SERIES, y)) for y in (totals.get("touched") or {})
-                 if y <= day[:4]]
+        keys += history_keys(branch_id, await ctx.get(ORG_TOTALS, branch_id), day)
         quarter = parse_period(al.last_complete_quarter(day))
         keys += [(FIGURES, figures_id(branch_id, DAY_SERIES, quarter.text[:4])),
                  (FIGURES, figures_id(branch_id, quarter.text, quarter.text[:4]))]

@@ -39,6 +39,8 @@ STATE = "state"  # small documents: the daily evaluation's last day
 MEMBER_ALERTS = "member_alerts"  # a member's open alerts as stored in `members`, for the alert list
 ALERT_ANNOUNCEMENTS = "alert_announcements"  # alert changes waiting to be announced (announcements.py)
 STUDY_ROLL = "study_roll"  # what remote study weighs of a member's facts (`study_roll`)
+# Set in a branch's own `org_totals` document created since it keeps `reg.<day>` (figure_store.py).
+REG_DAYS = "reg_days"
 # Kept encoded by the units of work between reads (shared/messaging/unit_of_work.py): a member's
 # year of facts and contribution, 14 KB stored at the median (one of 18 KB decodes to 127 KB), and a batch reads a
 # thousand of them. And the other collections of which a batch reads thousands at 100,000 members:

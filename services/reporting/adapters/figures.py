@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Protocol
 
-from services.reporting.adapters.documents import FIGURES, ORG_TOTALS, figures_id, figures_year
+from services.reporting.adapters.documents import FIGURES, ORG_TOTALS, REG_DAYS, figures_id, figures_year
 from services.reporting.domain import alerts as al
 from services.reporting.domain.contributions import DAY_SERIES
 from services.reporting.domain.report import Sums, counted_required
@@ -148,32 +148,40 @@ async def required(reader: Reader, org_id: str, period: Period, rules: tuple[Req
     return counted_required(totals.get("branches") or {}, totals.get("merged") or {}, period, rules)
 
 
-async def _status_years(reader: Reader, branch_id: str, day: str) -> list[str]:
-    years = (await reader.docs([(ORG_TOTALS, branch_id)]))[(ORG_TOTALS, branch_id)]
-    return sorted(y for y in ((years or {}).get("touched") or {}) if y <= day[:4])
+def history_keys(branch_id: str, totals: dict | None, day: str) -> list[Key]:
+    """The documents `registered_history` reads besides the branch's `org_totals` (`totals`): none
+    when that keeps its members' changes by day (figure_store.py), else its `*` document of every
+    year up to `day`'s."""
+    if (totals or {}).get(REG_DAYS):
+        return []
+    return [(FIGURES, figures_id(branch_id, DAY_SERIES, y))
+            for y in sorted(y for y in ((totals or {}).get("touched") or {}) if y <= day[:4])]
 
 
 async def registered_history(reader: Reader, branch_id: str, day: str) -> list[tuple[str, int]]:
     """(day, registered members from that day) for each change up to `day`."""
-    years = await _status_years(reader, branch_id, day)
-    docs = await reader.docs((FIGURES, figures_id(branch_id, DAY_SERIES, y)) for y in years)
+    totals = (await reader.docs([(ORG_TOTALS, branch_id)]))[(ORG_TOTALS, branch_id)]
+    keys = history_keys(branch_id, totals, day)
+    if keys:  # a document created before it kept them: from the `*` documents, in the order of the years
+        docs = await reader.docs(keys)
+        changes = [(d, entries[d].get("reg", 0)) for entries in (_entries(doc) for doc in docs.values())
+                   for d in sorted(entries)]
+    else:
+        changes = sorted(((totals or {}).get("reg") or {}).items())
     out, total = [], 0
-    for doc in docs.values():  # in the order of the years
-        entries = _entries(doc)
-        for d in sorted(entries):
-            v = entries[d].get("reg", 0)
-            if v and d <= day:
-                total += v
-                out.append((d, total))
+    for d, v in changes:
+        if v and d <= day:
+            total += v
+            out.append((d, total))
     return out
 
 
 async def prefetch_branch_states(reader: Reader, branch_ids: list[str], day: str) -> None:
     """What `branch_state` will read for each of these branches, in two rounds of queries."""
-    await reader.docs((ORG_TOTALS, b) for b in branch_ids)
+    totals = await reader.docs((ORG_TOTALS, b) for b in branch_ids)
     quarter = parse_period(al.last_complete_quarter(day))
     keys: list[Key] = []
     for b in branch_ids:
-        keys += [(FIGURES, figures_id(b, DAY_SERIES, y)) for y in await _status_years(reader, b, day)]
+        keys += history_keys(b, totals[(ORG_TOTALS, b)], day)
         keys += _sum_keys(b, quarter, quarter.end.isoformat())
     await reader.docs(keys)

@@ -112,6 +112,44 @@ def test_figures_are_nested_counters_written_by_inc_only():
     assert history == [("2025-12-20", 1), ("2025-12-30", 0)]
 
 
+class RecordingReader:
+    """The committed documents, `totals` in place of a branch's `org_totals`; the keys asked."""
+
+    def __init__(self, store, totals=None):
+        self.store, self.totals, self.asked = store, totals or {}, []
+
+    async def docs(self, keys, day=None):
+        keys = list(keys)
+        self.asked += keys
+        return {(c, i): self.totals[i] if c == ORG_TOTALS and i in self.totals else self.store.doc(c, i)
+                for c, i in keys}
+
+
+def test_a_branch_keeps_its_members_changes_by_day_and_its_history_reads_them_alone():
+    """Its own `org_totals` keeps `reg.<day>` from its creation on (not its ancestors'): the history
+    of its size is that document alone, the same as from every year's `*` document, which a
+    document created before it kept them is still read from."""
+    store = Store()
+    branch(store, "b1", ["d"])
+    for m in [MemberFacts("m1", branch_id="b1", registered_on="2024-03-01"),
+              MemberFacts("m2", branch_id="b1", registered_on="2025-12-20",
+                          transfers=[{"on": "2025-12-30", "from_branch_id": "b1", "to_branch_id": None}]),
+              MemberFacts("m3", branch_id="b1", registered_on="2025-12-20", died_on="2026-01-09")]:
+        asyncio.run(figure_store.apply(store.context(), member_contribution(m)))
+        store.commit()
+    totals = store.doc(ORG_TOTALS, "b1")
+    assert totals["reg_days"] == 1 and totals["reg"] == {
+        "2024-03-01": 1, "2025-12-20": 2, "2025-12-30": -1, "2026-01-09": -1}
+    assert "reg_days" not in store.doc(ORG_TOTALS, "d") and "reg" not in store.doc(ORG_TOTALS, "d")
+    expected = [("2024-03-01", 1), ("2025-12-20", 3), ("2025-12-30", 2)]
+    kept = RecordingReader(store)
+    assert asyncio.run(figures.registered_history(kept, "b1", "2026-01-08")) == expected
+    assert kept.asked == [(ORG_TOTALS, "b1")]
+    older = RecordingReader(store, {"b1": {k: v for k, v in totals.items() if k not in ("reg_days", "reg")}})
+    assert asyncio.run(figures.registered_history(older, "b1", "2026-01-08")) == expected
+    assert older.asked[1:] == [(FIGURES, "b1|*|2024"), (FIGURES, "b1|*|2025"), (FIGURES, "b1|*|2026")]
+
+
 class ProjectingReader:
     """Reads the committed documents as the database would with `as_of_fields(day)` applied."""
 
