@@ -168,7 +168,7 @@ class Announcer:
     fence held back. Until the fence has passed that moment nothing staged after it can pass either
     (the fence passes moments in order), and what stood before it was announced at that look; so
     the query is not asked again meanwhile. Asked anyway, it read every waiting announcement due by
-    the clock at each poll: at 100,000 members, with reporting 400,000 records behind and 225,000
+    the clock at each poll: at 100,000 members, with reporting 200,000 records behind and 225,000
     announcements held, 0.8-4.2 s of the database's time every 5 s (docs/secantusdb.md 4)."""
 
     def __init__(self, fence_passed: FencePassed):
