@@ -16,6 +16,7 @@ from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
 from shared import metrics
+from shared.infra import malloc
 from shared.infra.db_commands import CommandTimer
 from shared.infra.topics import ensure_topics
 from shared.kafka_auth import source_keys_for
@@ -115,6 +116,7 @@ class Runtime:
         """Bring the service up, waiting for Kafka and MongoDB as long as they do not answer: an
         instance a supervisor starts during an outage (a broker restart, the database away) waits
         for them instead of exiting. A failure of another kind (a bug, a wrong setting) is raised."""
+        tuned = malloc.tune()  # what a batch frees goes back to the system (shared/infra/malloc.py)
         attempt = 0
         while True:
             attempt += 1
@@ -135,7 +137,7 @@ class Runtime:
         self._running = [asyncio.create_task(t(self), name=getattr(t, "__name__", "task")) for t in tasks]
         self.started = True
         log.info("started", extra={"database": self.db.name, "topics_prefix": self.settings.topic_prefix,
-                                   "attempts": attempt})
+                                   "attempts": attempt, "malloc": tuned})
 
     async def _connect(self) -> None:
         """Topics, indexes, then the broker's producer and consumers; every step may be repeated."""
