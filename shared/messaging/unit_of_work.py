@@ -145,6 +145,7 @@ class StagedUnitOfWork:
         # 15 KB stored, 100 KB once decoded, against a delivery's 0.7 KB).
         self.bytes_by_collection: dict[str, int] = defaultdict(int)
         self.documents_read = 0
+        self.found_by_collection: dict[str, int] = defaultdict(int)  # documents found, by collection
 
     async def _load(self, coll: str, ids: list[str]) -> dict[str, dict | Encoded]:
         """The documents found, decoded, or `Encoded` for a collection in `kept_encoded`."""
@@ -190,6 +191,11 @@ class StagedUnitOfWork:
     def bytes_read(self) -> int:
         return sum(self.bytes_by_collection.values())
 
+    def largest_mean_size(self) -> float:
+        """The mean stored size of the documents read, in the collection where it is largest (0:
+        none read): what a reader sizing its next read by bytes should expect of each document."""
+        return max((self.bytes_by_collection[c] / n for c, n in self.found_by_collection.items() if n), default=0.0)
+
     def holds(self, key: Key) -> bool:
         """Whether the document was read already (or found absent)."""
         return key in self._cache
@@ -201,6 +207,7 @@ class StagedUnitOfWork:
                 wanted[coll].add(_id)
         for coll, ids in wanted.items():
             found = await self._load(coll, list(ids))
+            self.found_by_collection[coll] += len(found)
             for _id in ids:
                 self._cache[(coll, _id)] = found.get(_id)
 

@@ -370,6 +370,36 @@ async def test_a_batch_reads_the_documents_its_records_name_up_to_a_number_of_th
     assert [store.docs["seen"][f"m-{i}"]["after"] for i in range(10)] == [0, 0, 0, 0, 4, 4, 4, 4, 8, 8]
 
 
+async def test_a_batch_sizes_its_next_read_for_the_largest_documents_read_so_far(monkeypatch):
+    """The first record names nine small documents and a member of 1 KB, the nine after a member
+    each. Sized by the mean of all (some 140 bytes), the next part was all nine members: 10.7 KB
+    read in one transaction against a bound of 4 KB. Sized for the members, it stops past 4 KB."""
+    import shared.messaging.pipeline as pipeline_module
+    monkeypatch.setattr(pipeline_module, "FIRST_READ_PART", 10)  # the first record's ten documents
+    monkeypatch.setattr(pipeline_module, "MIN_READ_PART", 1)
+    store, relay = FakeStore(), FakeRelay()
+    for i in range(10):
+        store.docs["members"][f"m-{i}"] = {"_id": f"m-{i}", "facts": "x" * 1000}
+    for k in range(9):
+        store.docs["orgs"][f"o-{k}"] = {"_id": f"o-{k}"}
+
+    def names(e) -> list:
+        small = [("orgs", f"o-{k}") for k in range(9)] if e.member_id == "m-0" else []
+        return small + [("members", e.member_id)]
+
+    async def reads_them(msg, ctx):
+        assert await ctx.read("members", msg.member_id) is not None
+        ctx.put("seen", {"_id": msg.member_id, "after": len(store.docs["seen"])})
+
+    p = pipeline(store, relay)
+    p.handlers = {"MemberDied": Handler(reads_them, names)}
+    p.max_read_bytes = 4000
+    await p.process([record(event(f"m-{i}"), i) for i in range(10)])
+    firsts = [i for i in range(10) if store.docs["seen"][f"m-{i}"]["after"] == 0]
+    assert firsts == [0, 1, 2, 3]  # 1.4 KB, then two members (3.5 KB), then one more: past 4 KB
+    assert store.commits == 2  # the six left: a first part of ten documents is read whole
+
+
 def units_of(store: FakeStore) -> list:
     """The units of work the store hands out from now on, in order (to count what each read)."""
     uows = []
