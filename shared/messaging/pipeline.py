@@ -591,34 +591,37 @@ class Pipeline:
         """Read the documents the records name (`wants`, a list per record), in their order, until
         `max_read_bytes` of them are read, or `max_read_documents` are held; returns how many
         records' documents were read: the rest wait for a transaction of their own. Read a part at
-        a time: each as many documents as the bytes left allow at the size of those read so far,
-        and at most READ_PART_GROWTH times as many as the part before (the first parts may be of
-        small documents, an organisation or a notice, and the next of members 20 times their size),
-        so a batch of small documents is still read in a few queries per collection."""
+        a time: each of the records whose documents the bytes left allow, each document expected at
+        the mean size of its collection's read so far (of a collection not read yet, the largest
+        mean), and at most READ_PART_GROWTH times as many documents as the part before (the first
+        parts may be of small documents, an organisation or a notice, and the next of members 20
+        times their size, of a collection not read yet), so a batch of small documents is still
+        read in a few queries per collection. By the mean of all the documents read, a part of many
+        small documents and a few large ones sized the next for the small ones, and the next may be
+        all large: reporting at 100,000 members read 20 and 28 MB of members in batches bound at 16
+        (docs/benchmarks.md)."""
         if not self.max_read_bytes and not self.max_read_documents:
             await uow.prefetch(k for w in wants for k in w)
             return len(wants)
         max_bytes = self.max_read_bytes or float("inf")
         max_documents = self.max_read_documents or float("inf")
-        done, part = 0, FIRST_READ_PART
+        done, part, left = 0, FIRST_READ_PART, max_bytes
         while done < len(wants):
+            sizes = uow.mean_sizes()
+            unseen = max(sizes.values(), default=0.0)
             keys: set[Key] = set()
-            end = done
-            while end < len(wants) and (end == done or len(keys) < part):
-                keys.update(k for k in wants[end] if not uow.holds(k))
+            end, expected = done, 0.0
+            while end < len(wants) and (end == done or (len(keys) < part and expected < left)):
+                new = [k for k in wants[end] if k not in keys and not uow.holds(k)]
+                keys.update(new)
+                expected += sum(sizes.get(coll, unseen) for coll, _id in new)
                 end += 1
             await uow.prefetch(keys)
             done = end
             left, left_documents = max_bytes - uow.bytes_read, max_documents - uow.size()
             if left <= 0 or left_documents <= 0:
                 break
-            # Sized as if each document were of the collection read so far whose documents are the
-            # largest: with the mean of all, a part of many small documents and a few large ones
-            # sizes the next for the small ones, and the next may be all large. Reporting at 100,000
-            # members read 20 and 28 MB of members in batches bound at 16 (docs/benchmarks.md).
-            per_document = uow.largest_mean_size()
-            part = max(MIN_READ_PART, int(min(READ_PART_GROWTH * max(part, len(keys)), left / max(per_document, 1.0),
-                                              left_documents)))
+            part = max(MIN_READ_PART, int(min(READ_PART_GROWTH * max(part, len(keys)), left_documents)))
         return done
 
     async def _prefetch_named(self, uow: MongoUnitOfWork, messages: list[Parsed]) -> None:

@@ -191,10 +191,10 @@ class StagedUnitOfWork:
     def bytes_read(self) -> int:
         return sum(self.bytes_by_collection.values())
 
-    def largest_mean_size(self) -> float:
-        """The mean stored size of the documents read, in the collection where it is largest (0:
-        none read): what a reader sizing its next read by bytes should expect of each document."""
-        return max((self.bytes_by_collection[c] / n for c, n in self.found_by_collection.items() if n), default=0.0)
+    def mean_sizes(self) -> dict[str, float]:
+        """The mean stored size of the documents read, by collection: what a reader sizing its next
+        read by bytes should expect of each document."""
+        return {c: self.bytes_by_collection[c] / n for c, n in self.found_by_collection.items() if n}
 
     def holds(self, key: Key) -> bool:
         """Whether the document was read already (or found absent)."""

@@ -400,6 +400,24 @@ async def test_a_batch_sizes_its_next_read_for_the_largest_documents_read_so_far
     assert store.commits == 2  # the six left: a first part of ten documents is read whole
 
 
+async def test_one_large_document_does_not_shrink_the_parts_of_the_small_ones_after_it():
+    """Each record names a small document; the first also an organisation of 60 KB. Each
+    collection's documents are expected at their own mean size: the 1,001 small ones left go in
+    one part (sized by the largest mean, 16 MB / 60 KB, they took four parts more)."""
+    store, relay = FakeStore(), FakeRelay()
+    store.docs["orgs"]["o-1"] = {"_id": "o-1", "index": "x" * 60_000}
+    for i in range(2000):
+        store.docs["members"][f"m-{i}"] = {"_id": f"m-{i}"}
+    uows = units_of(store)
+    p = pipeline(store, relay)
+    p.handlers = {"MemberDied": Handler(_reads_member, lambda e: [("members", e.member_id)]
+                                        + ([("orgs", "o-1")] if e.member_id == "m-0" else []))}
+    p.max_read_bytes = 16 * 2**20
+    await p.process([record(event(f"m-{i}"), i) for i in range(2000)])
+    assert store.commits == 1
+    assert uows[0].loads == 3  # the first part (999 members and the org), then the 1,001 members left
+
+
 def units_of(store: FakeStore) -> list:
     """The units of work the store hands out from now on, in order (to count what each read)."""
     uows = []
