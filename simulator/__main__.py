@@ -7,6 +7,7 @@ from pathlib import Path
 
 from shared.settings import Settings
 from simulator.answers import Stalled
+from simulator.backlog import Backlog
 from simulator.guide import reports_caught_up, where_to_look
 from simulator.progress import Progress
 from simulator.publisher import Target, publish
@@ -53,10 +54,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _guide(args) -> int:
     report = json.loads(Path(args.summary_file).read_text(encoding="utf-8"))
-    caught_up = asyncio.run(reports_caught_up(args.reporting, report, args.wait))
+    backlog = Backlog()
+    caught_up = asyncio.run(reports_caught_up(args.reporting, report, args.wait, backlog))
     print(where_to_look(report, args.reporting.rstrip("/") + "/"))
     if not caught_up:
-        print(f"\n(reporting is still reading the events: figures will fill in within a few minutes)")
+        where = backlog.describe() or "how far behind unknown: its /metrics did not answer"
+        print(f"\n(reporting is still reading the events, {where}: the figures fill in as it goes)")
     return 0
 
 

@@ -6,6 +6,7 @@ import time
 import httpx
 
 from shared.auth.local import auth_headers
+from simulator.backlog import Backlog
 
 # Branches named in one of the guide's lists: a 100,000-member district has 2,223, all of them in
 # the summary file the demo writes.
@@ -89,9 +90,12 @@ def where_to_look(report: dict, dashboard: str) -> str:
     return "\n".join(lines)
 
 
-async def reports_caught_up(reporting_url: str, report: dict, timeout: float) -> bool:
+async def reports_caught_up(reporting_url: str, report: dict, timeout: float,
+                            backlog: Backlog | None = None) -> bool:
     """Until reporting shows the district's year as intended: it reads the services' events after
-    them, and a year's worth takes a while, so `make demo` waits and says how far it has got."""
+    them, and a year's worth takes a while, so `make demo` waits and says how far it has got, and
+    how far reporting is behind and at what pace (`backlog`, kept for the caller)."""
+    backlog = Backlog() if backlog is None else backlog
     y = report["summary"]["year"]
     want = next(e for e in report["expectations"] if e["kind"] == "district" and e["period"] == str(y))
     keys = ["members.registered", "members.deceased", "dues.member_months_paid", "participation.active"]
@@ -109,7 +113,11 @@ async def reports_caught_up(reporting_url: str, report: dict, timeout: float) ->
                     if time.monotonic() - said > 15:
                         said = time.monotonic()
                         shown = ", ".join(f"{k} {got[k]}/{want['figures'][k]}" for k in keys)
-                        print(f"[demo] reporting is still reading the year's events: {shown}", file=sys.stderr)
+                        metrics = await http.get("/metrics")
+                        if metrics.status_code == 200:
+                            backlog.add(said, metrics.text)
+                        pace = f"; {backlog.describe()}" if backlog.describe() else ""
+                        print(f"[demo] reporting is still reading the year's events: {shown}{pace}", file=sys.stderr)
             except httpx.HTTPError:
                 pass
             await asyncio.sleep(3)
