@@ -286,13 +286,14 @@ class MemberUpdater:
         # its roll as read is worked out from the facts as read, rather than read.
         if roll_before is None and doc is not None:
             roll_before = study_roll(facts_from_doc(doc, facts.member_id, copy=False), copy=False)
+        # Both derived from the member's document, written beside it on its version: guarded.
         if (doc or {}).get("study_roll") != STUDY_ROLL_VERSION or study_roll(facts, copy=False) != roll_before:
-            ctx.put(STUDY_ROLL, study_roll(facts))
+            ctx.put(STUDY_ROLL, study_roll(facts), guarded=True)
         listed, listed_before = listed_alerts(stored), listed_alerts(doc)
         if listed and listed != listed_before:
-            ctx.put(MEMBER_ALERTS, listed)
+            ctx.put(MEMBER_ALERTS, listed, guarded=True)
         elif listed_before and not listed:
-            ctx.delete(MEMBER_ALERTS, facts.member_id)
+            ctx.delete(MEMBER_ALERTS, facts.member_id, guarded=True)
 
 
 def counted_contribution(doc: dict | None, facts: MemberFacts) -> Contribution:

@@ -87,7 +87,12 @@ class MongoUnitOfWork(StagedUnitOfWork):
 
 
 def _op(w: Write) -> tuple[Any, str]:
-    """The write and what it counts as: 'insert', 'match' (must match one document), 'delete'."""
+    """The write and what it counts as: 'insert', 'match' (must match one document), 'delete';
+    'guarded': no condition, nothing to count (`Write.guarded`)."""
+    if w.guarded:
+        if w.doc is None:
+            return DeleteOne({"_id": w._id}), "guarded"
+        return ReplaceOne({"_id": w._id}, _versioned(w.doc, 0), upsert=True), "guarded"
     if w.condition is not None:  # unchanged since read; a fence also moves the version
         change = {"$inc": {VERSION: 1}} if w.condition == "fence" else {"$set": {VERSION: w.read_version}}
         return UpdateOne({"_id": w._id, VERSION: w.read_version}, change), "match"
@@ -247,7 +252,10 @@ class MongoStore:
                              for start in range(0, len(consumed), INBOX_IDS_PER_DOC)], ordered=True, session=session)
                     for coll, coll_writes in by_coll.items():
                         for chunk in _chunks(coll_writes):
-                            await self._write(coll, chunk, session)
+                            # Guarded writes apart: what they match or delete is not counted.
+                            for part in ([w for w in chunk if not w.guarded], [w for w in chunk if w.guarded]):
+                                if part:
+                                    await self._write(coll, part, session)
                     for start in range(0, len(outbox), WRITE_CHUNK_OPS):
                         await self.db[OUTBOX].insert_many(outbox[start:start + WRITE_CHUNK_OPS], ordered=True,
                                                           session=session)
@@ -261,7 +269,7 @@ class MongoStore:
 
     async def _write(self, coll: str, writes: list[Write], session: Any) -> None:
         """One bulk write of a chunk of the unit's writes to `coll`, each conditional on its version."""
-        ops, want = [], {"match": 0, "delete": 0, "inc": 0, "insert": 0}
+        ops, want = [], {"match": 0, "delete": 0, "inc": 0, "insert": 0, "guarded": 0}
         for w in writes:
             op, kind = _op(w)
             ops.append(op)
@@ -279,6 +287,8 @@ class MongoStore:
             # Another transaction writes one of these documents now: say where, for the operator
             # (the driver's message names no collection).
             raise Conflict(f"{coll}: written by another transaction at the same time") from exc
+        if want["guarded"]:
+            return  # a part of guarded writes only (`commit`): nothing to check
         if (result.matched_count + result.upserted_count != want["match"] + want["inc"]
                 or result.deleted_count != want["delete"]):
             raise Conflict(f"{coll}: a document changed since this batch read it")

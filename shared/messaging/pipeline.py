@@ -131,11 +131,12 @@ class Context:
         """The document, shared with the unit of work's cache: never change it (see `get`)."""
         return await self.uow.read(coll, _id)
 
-    def put(self, coll: str, doc: dict) -> None:
-        self.uow.put(coll, doc)
+    def put(self, coll: str, doc: dict, guarded: bool = False) -> None:
+        """`guarded`: a document derived from one this message writes (`UnitOfWork.put`)."""
+        self.uow.put(coll, doc, guarded=guarded)
 
-    def delete(self, coll: str, _id: str) -> None:
-        self.uow.delete(coll, _id)
+    def delete(self, coll: str, _id: str, guarded: bool = False) -> None:
+        self.uow.delete(coll, _id, guarded=guarded)
 
     def inc(self, coll: str, _id: str, counts: dict[str, int], on_insert: dict | None = None) -> None:
         """`$inc` counters (dotted paths allowed), upserted; `on_insert` must not overlap them."""

@@ -10,6 +10,10 @@ Three kinds of write:
 - `put`: a whole snapshot, committed only if the document still has the version (`_v`) the batch
   read (inserted when it was read as absent);
 - `delete`: the same condition;
+  (either, `guarded`: a document derived from another that the batch writes in the same
+  transaction, conditionally: that write serializes both, so this one is written without a
+  condition, and is neither read first nor at the commit for its version. Its `_v` is not kept:
+  a collection written guarded is written guarded only);
 - `inc`: a `$inc` of counters (upserted), which commutes with any other `$inc`, so it needs no
   condition; it bumps the version so that a snapshot writer of the same document notices.
 
@@ -50,8 +54,8 @@ class UnitOfWork(Protocol):
     async def prefetch(self, keys: Iterable[Key]) -> None: ...
     async def get(self, coll: str, _id: str) -> dict | None: ...
     async def read(self, coll: str, _id: str) -> dict | None: ...
-    def put(self, coll: str, doc: dict, new: bool = False) -> None: ...
-    def delete(self, coll: str, _id: str) -> None: ...
+    def put(self, coll: str, doc: dict, new: bool = False, guarded: bool = False) -> None: ...
+    def delete(self, coll: str, _id: str, guarded: bool = False) -> None: ...
     def inc(self, coll: str, _id: str, counts: dict[str, int], on_insert: dict | None = None) -> None: ...
     def depend_on(self, coll: str, _id: str, fence: bool = False) -> None: ...
     def send(self, record: Outgoing) -> None: ...
@@ -111,10 +115,12 @@ class Write:
     # Not a change but a condition (`StagedUnitOfWork.depend_on`): "check" (the document is still
     # as read) or "fence" (the same, and a concurrent writer of it conflicts: its version moves).
     condition: str | None = None
+    guarded: bool = False  # written without a condition (`StagedUnitOfWork.put`)
 
     @property
     def blind(self) -> bool:
-        return self.read_version is _MISSING
+        """Never read, and written on a condition: its version is to be read at the commit."""
+        return self.read_version is _MISSING and not self.guarded
 
 
 class StagedUnitOfWork:
@@ -127,6 +133,8 @@ class StagedUnitOfWork:
         self.assume_new = assume_new
         self._staged_new: set[Key] = set()
         self._batch_new: set[Key] = set()
+        self._staged_guarded: set[Key] = set()  # see `put`
+        self._batch_guarded: set[Key] = set()
         self._cache: dict[Key, dict | Encoded | None] = {}
         self._batch: dict[Key, dict | Encoded | None | Inc] = {}  # None marks a deletion
         self._staged: dict[Key, dict | None | Inc] = {}
@@ -247,19 +255,25 @@ class StagedUnitOfWork:
             await self.prefetch([key])
         return self.decoded(self._cache[key])
 
-    def put(self, coll: str, doc: dict, new: bool = False) -> None:
+    def put(self, coll: str, doc: dict, new: bool = False, guarded: bool = False) -> None:
         """Stage a whole document. The unit of work takes it over: do not change it afterwards.
         `new`: the caller knows it does not exist yet (a delivery of a notice this batch creates),
         so it is inserted without being read first; if it does exist after all, the insert fails
         and the batch runs again (`Conflict`). A document staged without being read is otherwise
-        read at the commit, for the version its write is conditional on."""
+        read at the commit, for the version its write is conditional on. `guarded`: derived from
+        a document this message writes conditionally (a reporting member's study roll, from the
+        member): written whatever its version, neither read nor checked (the module says why)."""
         key = (coll, doc["_id"])
         self._staged[key] = doc
         if new and self.assume_new and key not in self._cache:
             self._staged_new.add(key)
+        if guarded:
+            self._staged_guarded.add(key)
 
-    def delete(self, coll: str, _id: str) -> None:
+    def delete(self, coll: str, _id: str, guarded: bool = False) -> None:
         self._staged[(coll, _id)] = None
+        if guarded:
+            self._staged_guarded.add((coll, _id))
 
     def inc(self, coll: str, _id: str, counts: dict[str, int], on_insert: dict | None = None) -> None:
         # Counts on counts stage only this message's change (added to the batch's at
@@ -316,6 +330,7 @@ class StagedUnitOfWork:
                 self._batch[key] = self._kept(key, value)
         self._batch_out.extend(self._staged_out)
         self._batch_new |= self._staged_new
+        self._batch_guarded |= self._staged_guarded
         self._batch_deferred.update(self._staged_deferred)
         self._batch_reserved += self._staged_reserved
         self.rollback_message()
@@ -324,6 +339,7 @@ class StagedUnitOfWork:
         self._staged = {}
         self._staged_out = []
         self._staged_new = set()
+        self._staged_guarded = set()
         self._staged_deferred = {}
         self._staged_reserved = 0
 
@@ -348,7 +364,7 @@ class StagedUnitOfWork:
             if isinstance(v, Inc):
                 out.append(Write(c, i, inc=v, read_version=read_version))
             else:
-                out.append(Write(c, i, doc=v, read_version=read_version))
+                out.append(Write(c, i, doc=v, read_version=read_version, guarded=(c, i) in self._batch_guarded))
         for (c, i), fence in self._depends.items():
             read = self._cache.get((c, i))
             if (c, i) not in self._batch and read is not None:

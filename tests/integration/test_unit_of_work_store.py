@@ -262,6 +262,59 @@ async def test_blind_writes_and_deletes_are_conditional_too(store):
         await store.commit(u, "p", [])
 
 
+async def test_a_guarded_write_is_neither_read_nor_checked_and_its_guard_still_serializes(store):
+    """A reporting member's study roll and listed alerts are derived from the member, whose own
+    write is conditional in the same transaction: they are written guarded, without being read at
+    the commit for a version, whatever their version is. The member's write still decides: when it
+    loses, the whole transaction does, the derived writes with it."""
+    u = store.unit()
+    assert await u.get("members", "m") is None
+    u.put("members", {"_id": "m", "facts": 1})
+    u.put("rolls", {"_id": "m", "roll": 1}, guarded=True)
+    u.commit_message()
+    await store.commit(u, "p", [])
+    assert u.documents_read == 0  # the roll was not read for its version
+    assert await store.db["rolls"].find_one({"_id": "m"}) == {"_id": "m", "roll": 1, "_v": 0}
+    await store.db["rolls"].update_one({"_id": "m"}, {"$set": {"_v": 7}})  # whatever its version
+    u = store.unit()
+    member = await u.get("members", "m")
+    u.put("members", member | {"facts": 2})
+    u.put("rolls", {"_id": "m", "roll": 2}, guarded=True)
+    u.delete("alerts", "m", guarded=True)  # absent: nothing to delete, nothing to check
+    u.commit_message()
+    await store.commit(u, "p", [])
+    assert await store.db["rolls"].find_one({"_id": "m"}) == {"_id": "m", "roll": 2, "_v": 0}
+    # Another writer moves the member: the unit that read it before loses, its roll with it.
+    stale = store.unit()
+    member = await stale.get("members", "m")
+    newer = store.unit()
+    newer.put("members", await newer.get("members", "m") | {"facts": 3})
+    newer.commit_message()
+    await store.commit(newer, "p", [])
+    stale.put("members", member | {"facts": 99})
+    stale.put("rolls", {"_id": "m", "roll": 99}, guarded=True)
+    stale.commit_message()
+    with pytest.raises(Conflict):
+        await store.commit(stale, "p", [])
+    assert (await store.db["members"].find_one({"_id": "m"}))["facts"] == 3
+    assert (await store.db["rolls"].find_one({"_id": "m"}))["roll"] == 2
+
+
+async def test_a_guarded_delete_beside_a_conditional_one_does_not_hide_its_conflict(store):
+    """Guarded writes go in a bulk write of their own: a conditional delete that finds the document
+    changed is a conflict even when a guarded delete of the same collection deleted one."""
+    await store.db["audit"].insert_many([{"_id": "a", "_v": 1}, {"_id": "b", "_v": 1}])
+    u = store.unit()
+    await u.get("audit", "a")
+    await store.db["audit"].update_one({"_id": "a"}, {"$set": {"_v": 2}})
+    u.delete("audit", "a")
+    u.delete("audit", "b", guarded=True)
+    u.commit_message()
+    with pytest.raises(Conflict):
+        await store.commit(u, "p", [])
+    assert await store.db["audit"].count_documents({}) == 2
+
+
 async def test_a_tally_follows_every_committed_write_and_starts_from_a_full_count(infra):
     """Counts kept by `$inc` in the same transaction as the documents equal a `$group` over them;
     a store whose tally is new counts the documents already there once."""

@@ -136,3 +136,20 @@ async def test_a_collection_kept_encoded_holds_bytes_and_every_read_is_a_private
     assert (await uow.get("members", "m1"))["n"] == 1
     uow.commit()
     assert uow.docs["members"]["m1"] == {**mine, "n": 1, "_v": 5}
+
+
+def test_a_guarded_write_is_owed_unread_and_only_if_its_message_commits():
+    """`guarded`: written without a condition, so never read for a version (not `blind`); a message
+    rolled back takes its guard with it."""
+    uow = FakeUnitOfWork()
+    uow.put("rolls", {"_id": "a", "n": 1}, guarded=True)
+    uow.rollback_message()
+    uow.put("rolls", {"_id": "b", "n": 1}, guarded=True)
+    uow.delete("alerts", "b", guarded=True)
+    uow.put("rolls", {"_id": "c", "n": 1})
+    uow.commit_message()
+    writes = {(w.coll, w._id): w for w in uow.writes}
+    assert set(writes) == {("rolls", "b"), ("alerts", "b"), ("rolls", "c")}
+    assert writes[("rolls", "b")].guarded and not writes[("rolls", "b")].blind
+    assert writes[("alerts", "b")].guarded and writes[("alerts", "b")].doc is None
+    assert not writes[("rolls", "c")].guarded and writes[("rolls", "c")].blind
