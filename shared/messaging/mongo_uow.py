@@ -268,7 +268,8 @@ class MongoStore:
         return _records(outbox)
 
     async def _write(self, coll: str, writes: list[Write], session: Any) -> None:
-        """One bulk write of a chunk of the unit's writes to `coll`, each conditional on its version."""
+        """One bulk write of a chunk of the unit's writes to `coll`, each conditional on its version
+        (or a part of guarded writes only, none of them: `commit`)."""
         ops, want = [], {"match": 0, "delete": 0, "inc": 0, "insert": 0, "guarded": 0}
         for w in writes:
             op, kind = _op(w)
