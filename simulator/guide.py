@@ -116,7 +116,8 @@ async def reports_caught_up(reporting_url: str, report: dict, timeout: float,
                         metrics = await http.get("/metrics")
                         if metrics.status_code == 200:
                             backlog.add(said, metrics.text)
-                        pace = f"; {backlog.describe()}" if backlog.describe() else ""
+                        behind = backlog.describe()
+                        pace = f"; {behind}" if behind else ""
                         print(f"[demo] reporting is still reading the year's events: {shown}{pace}", file=sys.stderr)
             except httpx.HTTPError:
                 pass
