@@ -19,9 +19,9 @@ import socket
 from datetime import date, datetime, timezone
 
 from services.reporting import leadership, queries, service_requests
-from services.reporting.adapters.documents import MEMBERS, ORGS, STATE, alerts_key, facts_from_doc
+from services.reporting.adapters.documents import MEMBERS, ORGS, STATE, alerts_key
 from services.reporting.domain import days as d
-from services.reporting.handlers import MemberUpdater, refresh_branch_alerts
+from services.reporting.handlers import MemberUpdater, as_read, refresh_branch_alerts
 from services.reporting.settings import records_start
 from shared.contracts.envelope import Envelope
 from shared.contracts.reporting import PeriodReportPublished
@@ -74,7 +74,8 @@ async def evaluate_members(runtime: Runtime, p: Pipeline, day: str, key: str) ->
         async def work(ctx: Context, page=page) -> None:
             for member_id in page:
                 doc = await ctx.get(MEMBERS, member_id)
-                await update.refresh(ctx, facts_from_doc(doc, member_id, copy=False), doc, day)  # a private copy
+                facts, roll, counted = as_read(doc, member_id)
+                await update.refresh(ctx, facts, doc, day, roll, counted)
         await p.run_unit(_cause(runtime, f"daily:{key}:members:{page[0]}", "DailyAlertEvaluation"), work,
                          [(MEMBERS, i) for i in page])
         last = page[-1]

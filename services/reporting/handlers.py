@@ -233,13 +233,8 @@ class MemberUpdater:
 
     async def _one(self, ctx: Context, b: _Batch, member_id: str) -> tuple[dict | None, MemberFacts, dict | None,
                                                                           Contribution]:
-        # A private copy (the unit keeps members encoded: a decode, no clone). Its facts become the
-        # member's new facts, changed in place, so their study roll and contribution as read are
-        # taken first.
         doc = await ctx.get(MEMBERS, member_id)
-        facts = facts_from_doc(doc, member_id, copy=False)
-        roll = study_roll(facts) if doc is not None else None
-        counted = counted_contribution(doc, facts)
+        facts, roll, counted = as_read(doc, member_id)
         for change in b.members.pop(member_id, []):
             change(facts)
         return doc, facts, roll, counted
@@ -259,15 +254,12 @@ class MemberUpdater:
         await ctx.uow.prefetch((ORGS, i) for i in sorted(wanted))
 
     async def refresh(self, ctx: Context, facts: MemberFacts, doc: dict | None, day: str,
-                      roll_before: dict | None = None, counted: Contribution | None = None) -> None:
+                      roll_before: dict | None, counted: Contribution) -> None:
         """`doc`: the member's document as read, of which only the alerts and name are read here
         (`_one` changes its facts' sets in place, as `facts`); `roll_before` and `counted`: its
-        study roll and contribution as read, taken before such changes (None: worked out from
-        `doc`)."""
-        old = counted if counted is not None else counted_contribution(
-            doc, facts_from_doc(doc, facts.member_id, copy=False))
+        study roll and contribution as read, taken before such changes (`as_read`)."""
         new = member_contribution(facts)
-        diff = difference(old, new)
+        diff = difference(counted, new)
         await figure_store.apply(ctx, diff)
         for branch in sorted({b for (series, b, _d), f in diff.items() if series == DAY_SERIES and "reg" in f}):
             defer_branch_alerts(ctx, branch, day, self.emit_alerts)
@@ -283,10 +275,8 @@ class MemberUpdater:
         stored = member_to_doc(facts, open_alerts, evaluated, alerts_of)
         ctx.put(MEMBERS, stored)
         # What remote study weighs, kept apart when it changed (most changes are notices and dues):
-        # its roll as read is worked out from the facts as read, rather than read.
-        if roll_before is None and doc is not None:
-            roll_before = study_roll(facts_from_doc(doc, facts.member_id, copy=False), copy=False)
-        # Both derived from the member's document, written beside it on its version: guarded.
+        # its roll as read is worked out from the facts as read, rather than read. Both derived from
+        # the member's document, written beside it on its version: guarded.
         if (doc or {}).get("study_roll") != STUDY_ROLL_VERSION or study_roll(facts, copy=False) != roll_before:
             ctx.put(STUDY_ROLL, study_roll(facts), guarded=True)
         listed, listed_before = listed_alerts(stored), listed_alerts(doc)
@@ -294,6 +284,14 @@ class MemberUpdater:
             ctx.put(MEMBER_ALERTS, listed, guarded=True)
         elif listed_before and not listed:
             ctx.delete(MEMBER_ALERTS, facts.member_id, guarded=True)
+
+
+def as_read(doc: dict | None, member_id: str) -> tuple[MemberFacts, dict | None, Contribution]:
+    """A member's facts from their document as read, a private copy (the unit keeps members
+    encoded: a decode, no clone) that becomes their new facts, changed in place; with their study
+    roll and contribution as read, taken first."""
+    facts = facts_from_doc(doc, member_id, copy=False)
+    return facts, study_roll(facts) if doc is not None else None, counted_contribution(doc, facts)
 
 
 def counted_contribution(doc: dict | None, facts: MemberFacts) -> Contribution:
