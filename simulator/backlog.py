@@ -8,21 +8,20 @@ minutes".
 """
 from dataclasses import dataclass
 
+from prometheus_client.parser import text_string_to_metric_families
+
 LAG = "sunsetred_consumer_lag"
 HANDLED = "sunsetred_records_total"
 
 
 def read_metrics(text: str) -> tuple[int, int] | None:
     """(records behind, records handled) from a service's /metrics; None without a lag series."""
-    behind = handled = 0.0
-    seen = False
-    for line in text.splitlines():
-        if line.startswith(LAG + "{"):
-            behind += float(line.rsplit(" ", 1)[1])
-            seen = True
-        elif line.startswith(HANDLED + "{") and 'outcome="handled"' in line:
-            handled += float(line.rsplit(" ", 1)[1])
-    return (int(behind), int(handled)) if seen else None
+    samples = [s for family in text_string_to_metric_families(text) for s in family.samples]
+    lag = [s.value for s in samples if s.name == LAG]
+    if not lag:
+        return None
+    handled = sum(s.value for s in samples if s.name == HANDLED and s.labels.get("outcome") == "handled")
+    return int(sum(lag)), int(handled)
 
 
 def duration(seconds: float) -> str:
