@@ -66,7 +66,6 @@ class MongoUnitOfWork(StagedUnitOfWork):
         keep = coll in self.kept_encoded
         async for raw in self.db[coll].with_options(codec_options=self._raw).find({"_id": {"$in": ids}}):
             self.bytes_by_collection[coll] += len(raw.raw)
-            self.documents_read += 1
             if keep:  # the top level only is decoded (its fields below stay raw), for the id and version
                 found[raw["_id"]] = Encoded(raw.raw, raw.get(VERSION, 0))
             else:

@@ -592,15 +592,14 @@ class Pipeline:
         """Read the documents the records name (`wants`, a list per record), in their order, until
         `max_read_bytes` of them are read, or `max_read_documents` are held; returns how many
         records' documents were read: the rest wait for a transaction of their own. Read a part at
-        a time: each of the records whose documents the bytes left allow, each document expected at
-        the mean size of its collection's read so far (of a collection not read yet, the largest
-        mean), and at most READ_PART_GROWTH times as many documents as the part before (the first
-        parts may be of small documents, an organisation or a notice, and the next of members 20
-        times their size, of a collection not read yet), so a batch of small documents is still
-        read in a few queries per collection. By the mean of all the documents read, a part of many
-        small documents and a few large ones sized the next for the small ones, and the next may be
-        all large: reporting at 100,000 members read 20 and 28 MB of members in batches bound at 16
-        (docs/benchmarks.md)."""
+        a time: the records whose documents the bytes left allow, each document expected at the mean
+        size of its collection's read so far (of a collection not read yet, at the largest mean:
+        the first parts may be of small documents, an organisation or a notice, and the next of
+        members 20 times their size), and at most READ_PART_GROWTH times as many documents as the
+        part before, so a batch of small documents is still read in a few queries per collection.
+        Sized by the mean of all the documents read, a part of many small ones and a few large ones
+        sized the next for the small ones, and the next may be all large: reporting at 100,000
+        members read 20 and 28 MB of members in batches bound at 16 (docs/benchmarks.md)."""
         if not self.max_read_bytes and not self.max_read_documents:
             await uow.prefetch(k for w in wants for k in w)
             return len(wants)

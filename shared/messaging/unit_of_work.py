@@ -152,7 +152,6 @@ class StagedUnitOfWork:
         # batch's memory grows with, more than their number (a reporting member's year of facts is
         # 15 KB stored, 100 KB once decoded, against a delivery's 0.7 KB).
         self.bytes_by_collection: dict[str, int] = defaultdict(int)
-        self.documents_read = 0
         self.found_by_collection: dict[str, int] = defaultdict(int)  # documents found, by collection
 
     async def _load(self, coll: str, ids: list[str]) -> dict[str, dict | Encoded]:
@@ -198,6 +197,10 @@ class StagedUnitOfWork:
     @property
     def bytes_read(self) -> int:
         return sum(self.bytes_by_collection.values())
+
+    @property
+    def documents_read(self) -> int:
+        return sum(self.found_by_collection.values())
 
     def mean_sizes(self) -> dict[str, float]:
         """The mean stored size of the documents read, by collection: what a reader sizing its next

@@ -22,7 +22,6 @@ class FakeUnitOfWork(StagedUnitOfWork):
         self.loads += 1
         found = {i: clone(self.docs[coll][i]) for i in ids if i in self.docs[coll]}
         self.bytes_by_collection[coll] += sum(len(bson.encode(d)) for d in found.values())  # as the adapter counts
-        self.documents_read += len(found)
         if coll in self.kept_encoded:
             return {i: Encoded(self._encode(d), d.get(VERSION, 0)) for i, d in found.items()}
         self._as_loaded.update({(coll, i): clone(d) for i, d in found.items()})
