@@ -63,6 +63,9 @@ class Runtime:
     tallies: list[Tally] = field(default_factory=list)
     # Collections whose large documents the units of work keep encoded between reads (unit_of_work.py).
     kept_encoded: frozenset[str] = frozenset()
+    # Collections whose snapshots a batch writes ahead of its commit, in its transaction, while its
+    # deferred work goes on (MongoStore.write_ahead).
+    write_ahead: frozenset[str] = frozenset()
     client: Any = field(init=False, default=None)
     db: Any = field(init=False, default=None)
     broker: KafkaBroker = field(init=False)
@@ -87,7 +90,7 @@ class Runtime:
         # Who may send commands (None: no check, a PLAINTEXT development broker only).
         self.sources = source_keys_for(s)
         self.store = MongoStore(self.client, self.db, inbox_days=s.inbox_days, tallies=self.tallies,
-                                kept_encoded=self.kept_encoded)
+                                kept_encoded=self.kept_encoded, write_ahead=self.write_ahead)
         # Everything the service publishes (the outbox, accepted HTTP commands) goes through one
         # producer of its own, which is replaced when it fails for good (KafkaPublisher).
         self.publisher = KafkaPublisher(make_producer(s, self.service))

@@ -78,6 +78,7 @@ def bootstrap(settings: Settings | None = None, *, version: int | None = None, r
         # What the reports' sections over many branches read, checksummed (section_cache.py).
         tallies=section_checksums.TALLIES,
         kept_encoded=documents.KEPT_ENCODED,
+        write_ahead=documents.WRITTEN_AHEAD,
         tasks=[] if rebuilding else _background(settings, ReportingSettings(), version),
     )
     runtime.extras["pointer"] = versions.Pointer(runtime.client, settings)

@@ -7,6 +7,7 @@ reads (`Conflict`). A repeated message id is refused by the inbox's unique index
 same transaction, so a batch consumed twice (a rebalance, a crash before the offset commit) changes
 nothing the second time.
 """
+import asyncio
 import random
 import struct
 import time
@@ -34,6 +35,8 @@ DUPLICATE_KEY = 11000
 # encoded snapshots (`_chunks`), all in the one transaction.
 WRITE_CHUNK_OPS = 500
 WRITE_CHUNK_BYTES = 2 * 2**20
+# Snapshots are written ahead of the commit once this many, or bytes of them, are ready (`write_ahead`).
+AHEAD_OPS, AHEAD_BYTES = WRITE_CHUNK_OPS, WRITE_CHUNK_BYTES
 
 
 def inbox_of(pipeline: str) -> str:
@@ -52,11 +55,46 @@ INBOX_IDS_INDEX = "ids_1"
 DISTRUST_NEW_S = 60.0
 
 
+class _Ahead:
+    """A batch's transaction, opened before its commit to write snapshots ahead of it
+    (`MongoStore.write_ahead`): one bulk write of them at a time, in a task of its own."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.task: asyncio.Task | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    async def written(self) -> None:
+        """Once what went ahead is written; raises what writing it raised."""
+        task, self.task = self.task, None
+        if task is not None:
+            await task
+
+    async def close(self) -> None:
+        """Give the transaction up (the batch failed): what went ahead is undone."""
+        try:
+            await self.written()
+        except Exception:
+            pass  # the batch failed already, for this reason or another
+        finally:
+            try:
+                if self.session.in_transaction:
+                    await self.session.abort_transaction()
+            finally:
+                await self.session.end_session()
+
+
 class MongoUnitOfWork(StagedUnitOfWork):
-    def __init__(self, db: Any, kept_encoded: frozenset[str] = frozenset(), assume_new: bool = True):
+    def __init__(self, db: Any, kept_encoded: frozenset[str] = frozenset(), assume_new: bool = True,
+                 ahead: frozenset[str] = frozenset()):
         super().__init__(kept_encoded, assume_new)
         self.db = db
         self._raw = db.codec_options.with_options(document_class=RawBSONDocument)
+        self.ahead = ahead
+        self.transaction: _Ahead | None = None  # opened by a write ahead (MongoStore.write_ahead)
 
     async def _load(self, coll: str, ids: list[str]) -> dict[str, dict | Encoded]:
         # Read as raw BSON to count its bytes (`bytes_read`), then decoded as the database's codec
@@ -136,10 +174,15 @@ class MongoStore:
     """One service database: units of work, the inbox of each pipeline, the outbox."""
 
     def __init__(self, client: Any, db: Any, inbox_days: float = 30, tallies: list[Tally] | None = None,
-                 kept_encoded: frozenset[str] = frozenset()):
+                 kept_encoded: frozenset[str] = frozenset(), write_ahead: frozenset[str] = frozenset()):
         self.client, self.db = client, db
         self.kept_encoded = kept_encoded  # see StagedUnitOfWork
         self.tallies = {t.watched: t for t in tallies or []}
+        # Collections whose snapshots a batch writes ahead of its commit (`write_ahead`). Not a
+        # tallied one: its tally's `$inc`s are worked out at the commit from the writes.
+        if write_ahead & set(self.tallies):
+            raise ValueError(f"tallied collections cannot be written ahead: {sorted(write_ahead & set(self.tallies))}")
+        self.write_ahead_colls = write_ahead
         self.inbox_ttl = int(inbox_days * 86400)
         # Pipelines whose inbox still has ids as documents of their own (versions before 5 December
         # 2026), until its TTL prunes them: asked by `_id` too.
@@ -208,7 +251,39 @@ class MongoStore:
                         session=session)
 
     def unit(self) -> MongoUnitOfWork:
-        return MongoUnitOfWork(self.db, self.kept_encoded, assume_new=time.monotonic() >= self._distrust_new_until)
+        return MongoUnitOfWork(self.db, self.kept_encoded, assume_new=time.monotonic() >= self._distrust_new_until,
+                               ahead=self.write_ahead_colls)
+
+    async def write_ahead(self, uow: MongoUnitOfWork) -> None:
+        """Once a chunk's worth of snapshots of the `write_ahead` collections is ready (their
+        messages and deferred work done with them), write them into the batch's transaction,
+        opened now, in the background, while the batch's deferred work goes on: the database
+        writes while Python works out the rest (reporting's members, a year of facts each: a
+        batch's deferred work and its commit each took some 3 s at 100,000 members, one after
+        the other). Nothing is visible before the commit; a failure of the batch aborts it all
+        (`discard`). One bulk write at a time: the next chunk waits for the one under way, and
+        meanwhile the caller gives the event loop a turn, so that it goes on."""
+        ahead = uow.transaction
+        if ahead is not None and ahead.busy:
+            await asyncio.sleep(0)
+            return
+        ready, size = uow.ready_ahead()
+        if ready < AHEAD_OPS and size < AHEAD_BYTES:
+            return
+        if ahead is None:
+            session = self.client.start_session()
+            await session.start_transaction()
+            ahead = uow.transaction = _Ahead(session)
+        await ahead.written()  # raises what the one before raised: the batch fails now
+        writes = uow.take_ahead()
+        if writes:
+            ahead.task = asyncio.create_task(self._write_all(uow, _by_coll(writes), ahead.session))
+
+    async def discard(self, uow: MongoUnitOfWork) -> None:
+        """The batch failed: the transaction its writes ahead opened, if any, is aborted."""
+        ahead, uow.transaction = uow.transaction, None
+        if ahead is not None:
+            await ahead.close()
 
     async def seen(self, pipeline: str, ids: list[str]) -> set[str]:
         if not ids:
@@ -222,7 +297,7 @@ class MongoStore:
     async def commit(self, uow: MongoUnitOfWork, pipeline: str, consumed: list[str]) -> list[dict]:
         """Write everything the unit staged, the consumed ids and the owed records atomically.
         Returns the outbox documents written (to be published by the relay)."""
-        if uow.empty and not consumed:
+        if uow.empty and not consumed and uow.transaction is None:
             # Nothing to write (every record was of a type this pipeline has no use for): the
             # offsets are still committed only once the database has answered, so that while it is
             # down a consumer commits nothing at all (docs/reliability.md, finding 32).
@@ -236,35 +311,57 @@ class MongoStore:
         if self.tallies:
             writes = writes + _tally_writes(uow, writes, self.tallies)
         now = datetime.now(timezone.utc)
-        by_coll: dict[str, list[Write]] = {}
-        for w in writes:
-            if w.doc is None and w.inc is None and w.read_version is None:
-                continue  # deleting what was never there
-            by_coll.setdefault(w.coll, []).append(w)
         outbox = _outbox_docs(uow.outbox, now)
-        async with self.client.start_session() as session:
-            async with await session.start_transaction():
-                try:
-                    if consumed:
-                        await self.db[inbox_of(pipeline)].insert_many(
-                            [{"_id": ObjectId(), "at": now, "ids": consumed[start:start + INBOX_IDS_PER_DOC]}
-                             for start in range(0, len(consumed), INBOX_IDS_PER_DOC)], ordered=True, session=session)
-                    for coll, coll_writes in by_coll.items():
-                        for chunk in _chunks(coll_writes):
-                            # Guarded writes apart: what they match or delete is not counted.
-                            for part in ([w for w in chunk if not w.guarded], [w for w in chunk if w.guarded]):
-                                if part:
-                                    await self._write(coll, part, session)
-                    for start in range(0, len(outbox), WRITE_CHUNK_OPS):
-                        await self.db[OUTBOX].insert_many(outbox[start:start + WRITE_CHUNK_OPS], ordered=True,
-                                                          session=session)
-                except (BulkWriteError, DuplicateKeyError) as exc:
-                    if _duplicate_only(exc):
-                        if uow.assumed_new:
-                            self._distrust_new_until = time.monotonic() + DISTRUST_NEW_S
-                        raise Conflict(f"already written by another writer: {exc}") from exc
-                    raise
+        ahead, uow.transaction = uow.transaction, None
+        if ahead is None:
+            session = self.client.start_session()
+            await session.start_transaction()
+        else:
+            session = ahead.session
+        try:
+            if ahead is not None:
+                await ahead.written()
+            try:
+                if consumed:
+                    await self.db[inbox_of(pipeline)].insert_many(
+                        [{"_id": ObjectId(), "at": now, "ids": consumed[start:start + INBOX_IDS_PER_DOC]}
+                         for start in range(0, len(consumed), INBOX_IDS_PER_DOC)], ordered=True, session=session)
+                await self._write_all(uow, _by_coll(writes), session)
+                for start in range(0, len(outbox), WRITE_CHUNK_OPS):
+                    await self.db[OUTBOX].insert_many(outbox[start:start + WRITE_CHUNK_OPS], ordered=True,
+                                                      session=session)
+            except (BulkWriteError, DuplicateKeyError) as exc:
+                raise self._refused(uow, exc)
+            await session.commit_transaction()
+        except BaseException:
+            if session.in_transaction:
+                await session.abort_transaction()
+            raise
+        finally:
+            await session.end_session()
         return _records(outbox)
+
+    async def _write_all(self, uow: MongoUnitOfWork, by_coll: dict[str, list[Write]], session: Any) -> None:
+        """The writes, by collection, in bulk writes of a chunk each (`_chunks`)."""
+        try:
+            for coll, coll_writes in by_coll.items():
+                for chunk in _chunks(coll_writes):
+                    # Guarded writes apart: what they match or delete is not counted.
+                    for part in ([w for w in chunk if not w.guarded], [w for w in chunk if w.guarded]):
+                        if part:
+                            await self._write(coll, part, session)
+        except (BulkWriteError, DuplicateKeyError) as exc:
+            raise self._refused(uow, exc)
+
+    def _refused(self, uow: MongoUnitOfWork, exc: BulkWriteError | DuplicateKeyError) -> Exception:
+        """A write refused as a duplicate is another writer's first (a `Conflict`); any other, the batch's own."""
+        if not _duplicate_only(exc):
+            return exc
+        if uow.assumed_new:
+            self._distrust_new_until = time.monotonic() + DISTRUST_NEW_S
+        conflict = Conflict(f"already written by another writer: {exc}")
+        conflict.__cause__ = exc
+        return conflict
 
     async def _write(self, coll: str, writes: list[Write], session: Any) -> None:
         """One bulk write of a chunk of the unit's writes to `coll`, each conditional on its version
@@ -321,6 +418,15 @@ class MongoStore:
             {"$group": {"_id": None, "n": {"$sum": {"$cond": [{"$isArray": "$records"}, {"$size": "$records"}, 1]}}}},
         ])).to_list(None)
         return rows[0]["n"] if rows else 0
+
+
+def _by_coll(writes: list[Write]) -> dict[str, list[Write]]:
+    by_coll: dict[str, list[Write]] = {}
+    for w in writes:
+        if w.doc is None and w.inc is None and w.read_version is None:
+            continue  # deleting what was never there
+        by_coll.setdefault(w.coll, []).append(w)
+    return by_coll
 
 
 def _chunks(writes: list[Write]) -> Iterator[list[Write]]:

@@ -500,7 +500,15 @@ class Pipeline:
     async def _run_deferred(self, uow: MongoUnitOfWork) -> None:
         """The batch's deferred work, once per key. A failure here cannot be pinned on one message
         of the batch, so it fails the batch as the message's own: the batch is then committed
-        record by record, and the record whose work keeps failing is dead-lettered."""
+        record by record, and the record whose work keeps failing is dead-lettered. What the work
+        is done with may be written ahead of the commit meanwhile (`MongoStore.write_ahead`)."""
+        try:
+            await self._deferred_rounds(uow)
+        except BaseException:
+            await self.store.discard(uow)
+            raise
+
+    async def _deferred_rounds(self, uow: MongoUnitOfWork) -> None:
         for _round in range(DEFERRED_ROUNDS):
             due = uow.take_deferred()
             if not due:
@@ -510,6 +518,7 @@ class Pipeline:
                     try:
                         await run()
                         uow.commit_message()
+                        await self.store.write_ahead(uow)
                     except Exception as exc:
                         uow.rollback_message()
                         if is_transient(exc) or is_contention(exc):
@@ -519,7 +528,11 @@ class Pipeline:
         raise DeferredFailed(f"deferred work still deferring more after {DEFERRED_ROUNDS} rounds")
 
     async def _commit(self, uow: MongoUnitOfWork, consumed: list[str]) -> None:
-        await self._stage("handled")
+        try:
+            await self._stage("handled")
+        except BaseException:
+            await self.store.discard(uow)
+            raise
         try:
             written = await self.store.commit(uow, self.name, consumed)
         except BaseException:

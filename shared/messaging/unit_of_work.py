@@ -17,6 +17,11 @@ Three kinds of write:
 - `inc`: a `$inc` of counters (upserted), which commutes with any other `$inc`, so it needs no
   condition; it bumps the version so that a snapshot writer of the same document notices.
 
+Snapshots of the collections an adapter writes ahead (`take_ahead`) may leave the stage before the
+commit, into the batch's transaction, while the batch's deferred work goes on: they are then held as
+the transaction holds them, with the version written, and a later write of the same document in the
+batch is conditional on that version.
+
 A service may name collections whose documents the unit keeps encoded (`kept_encoded`): as read,
 and as snapshots once their message is done. Each read decodes a private copy. For large
 documents read once or twice a batch (reporting's members: a year of facts, 14 KB stored at
@@ -153,6 +158,12 @@ class StagedUnitOfWork:
         # 15 KB stored, 100 KB once decoded, against a delivery's 0.7 KB).
         self.bytes_by_collection: dict[str, int] = defaultdict(int)
         self.found_by_collection: dict[str, int] = defaultdict(int)  # documents found, by collection
+        # Snapshots of the collections in `ahead` the batch's messages are done with, in the order
+        # they were, not taken yet (`take_ahead`); and the documents written ahead.
+        self.ahead: frozenset[str] = frozenset()
+        self._ready: dict[Key, None] = {}
+        self._ready_bytes = 0
+        self._written_ahead: set[Key] = set()
 
     async def _load(self, coll: str, ids: list[str]) -> dict[str, dict | Encoded]:
         """The documents found, decoded, or `Encoded` for a collection in `kept_encoded`."""
@@ -319,8 +330,9 @@ class StagedUnitOfWork:
         return out
 
     def pending(self, coll: str) -> dict[str, dict | None]:
-        """This batch's not-yet-written snapshots of a collection's documents (for queries)."""
-        out = {k[1]: self.decoded(v) for k, v in self._batch.items() if k[0] == coll and not isinstance(v, Inc)}
+        """This batch's not-yet-committed snapshots of a collection's documents (for queries)."""
+        out = {k[1]: self.decoded(self._cache[k]) for k in self._written_ahead if k[0] == coll}
+        out.update({k[1]: self.decoded(v) for k, v in self._batch.items() if k[0] == coll and not isinstance(v, Inc)})
         out.update({k[1]: v for k, v in self._staged.items() if k[0] == coll and not isinstance(v, Inc)})
         return out
 
@@ -330,7 +342,10 @@ class StagedUnitOfWork:
             if isinstance(value, Inc) and isinstance(batched, Inc):
                 batched.add(value.counts, value.on_insert)  # the batch's own Inc: added in place
             else:
-                self._batch[key] = self._kept(key, value)
+                kept = self._batch[key] = self._kept(key, value)
+                if key[0] in self.ahead and not isinstance(kept, Inc) and key not in self._ready:
+                    self._ready[key] = None
+                    self._ready_bytes += len(kept.data) if isinstance(kept, Encoded) else 0
         self._batch_out.extend(self._staged_out)
         self._batch_new |= self._staged_new
         self._batch_guarded |= self._staged_guarded
@@ -352,22 +367,49 @@ class StagedUnitOfWork:
 
     def written_keys(self) -> set[Key]:
         """The documents the batch writes (its messages done so far): counted, put or deleted."""
-        return set(self._batch)
+        return set(self._batch) | self._written_ahead
 
     def as_read(self, coll: str, _id: str) -> dict | None:
-        """The document as the unit read it from the database (None: absent or never read)."""
+        """The document as the unit read it from the database, or as its transaction holds it once
+        written ahead (None: absent or never read)."""
         return self.decoded(self._cache.get((coll, _id)))
+
+    def ready_ahead(self) -> tuple[int, int]:
+        """How many snapshots `take_ahead` would take at most, and their encoded bytes (as first
+        made ready; 0 for those not kept encoded)."""
+        return len(self._ready), self._ready_bytes
+
+    def take_ahead(self) -> list[Write]:
+        """The writes of the snapshots ready to go ahead of the commit (`ahead`), taken off the
+        stage: each document is held from now on as the transaction will hold it, with the
+        version its write gives it, so that a later read sees it and a later write is conditional
+        on it. A snapshot never read (its version unknown until the commit reads it) stays."""
+        out = []
+        for key in self._ready:
+            value = self._batch.get(key, _MISSING)
+            if value is _MISSING or isinstance(value, Inc):
+                continue
+            w = self._write(key, value)
+            if w.blind or (w.doc is None and w.read_version is None):
+                continue  # (deleting what was never there: nothing to write, the commit drops it)
+            out.append(w)
+            del self._batch[key]
+            self._written_ahead.add(key)
+            self._cache[key] = None if w.doc is None else _held(w.doc, 0 if w.guarded else (
+                1 if w.read_version is None else w.read_version + 1))
+        self._ready, self._ready_bytes = {}, 0
+        return out
+
+    def _write(self, key: Key, value: Any) -> Write:
+        read = self._cache.get(key, None if key in self._batch_new else _MISSING)
+        read_version = read if read is _MISSING or read is None else _version(read)
+        if isinstance(value, Inc):
+            return Write(*key, inc=value, read_version=read_version)
+        return Write(*key, doc=value, read_version=read_version, guarded=key in self._batch_guarded)
 
     @property
     def writes(self) -> list[Write]:
-        out = []
-        for (c, i), v in self._batch.items():
-            read = self._cache.get((c, i), None if (c, i) in self._batch_new else _MISSING)
-            read_version = read if read is _MISSING or read is None else _version(read)
-            if isinstance(v, Inc):
-                out.append(Write(c, i, inc=v, read_version=read_version))
-            else:
-                out.append(Write(c, i, doc=v, read_version=read_version, guarded=(c, i) in self._batch_guarded))
+        out = [self._write(key, v) for key, v in self._batch.items()]
         for (c, i), fence in self._depends.items():
             read = self._cache.get((c, i))
             if (c, i) not in self._batch and read is not None:
@@ -385,8 +427,13 @@ class StagedUnitOfWork:
 
     @property
     def empty(self) -> bool:
-        return not self._batch and not self._batch_out and not self._depends
+        return not self._batch and not self._batch_out and not self._depends and not self._written_ahead
 
 
 def _version(read: dict | Encoded) -> int:
     return read.version if isinstance(read, Encoded) else read.get(VERSION, 0)
+
+
+def _held(doc: dict | Encoded, version: int) -> dict | Encoded:
+    """A snapshot written ahead as the unit holds it since: with the version written."""
+    return Encoded(doc.data, version) if isinstance(doc, Encoded) else {**doc, VERSION: version}

@@ -564,3 +564,81 @@ async def test_a_document_put_as_new_is_inserted_unread_and_a_wrong_assumption_i
     again.commit_message()
     await store.commit(again, "p", ["m2"])  # read first this time: a conditional replacement
     assert await store.db["items"].find_one({"_id": "there"}) == {"_id": "there", "n": 2, "_v": 2}
+
+
+@pytest.fixture
+def ahead(store, monkeypatch):
+    """The store writing `members` and `rolls` ahead of the commit, a chunk of two at a time."""
+    from shared.messaging import mongo_uow
+    monkeypatch.setattr(mongo_uow, "AHEAD_OPS", 2)
+    store.write_ahead_colls = frozenset({"members", "rolls"})
+    store.kept_encoded = frozenset({"members"})
+    return store
+
+
+async def test_snapshots_written_ahead_commit_with_the_batch_and_nobody_sees_them_before(ahead):
+    db = ahead.db
+    await db["members"].insert_one({"_id": "m1", "n": 1, "_v": 3})
+    uow = ahead.unit()
+    uow.put("members", {**await uow.get("members", "m1"), "n": 2})
+    assert await uow.get("members", "m2") is None
+    uow.put("members", {"_id": "m2", "n": 1})
+    uow.put("rolls", {"_id": "m1", "n": 2}, guarded=True)
+    uow.commit_message()
+    await ahead.write_ahead(uow)
+    assert uow.transaction is not None and not uow.writes
+    await uow.transaction.written()
+    assert await db["members"].find_one({"_id": "m1"}) == {"_id": "m1", "n": 1, "_v": 3}  # not before the commit
+    assert await db["members"].find_one({"_id": "m2"}) is None and await db["rolls"].find_one({}) is None
+    doc = await uow.get("members", "m1")  # as written ahead
+    assert doc == {"_id": "m1", "n": 2}
+    uow.put("members", doc | {"n": 3})  # written again by the same batch: on the version written ahead
+    uow.commit_message()
+    await ahead.commit(uow, "p", ["m-1"])
+    assert await db["members"].find_one({"_id": "m1"}) == {"_id": "m1", "n": 3, "_v": 5}
+    assert await db["members"].find_one({"_id": "m2"}) == {"_id": "m2", "n": 1, "_v": 1}
+    assert await db["rolls"].find_one({"_id": "m1"}) == {"_id": "m1", "n": 2, "_v": 0}
+    assert await ahead.seen("p", ["m-1"]) == {"m-1"}
+
+
+async def test_a_batch_that_fails_after_writing_ahead_leaves_nothing_and_holds_nothing(ahead):
+    db = ahead.db
+    await db["members"].insert_many([{"_id": "m1", "n": 1, "_v": 1}, {"_id": "m2", "n": 1, "_v": 1}])
+    uow = ahead.unit()
+    for i in ("m1", "m2"):
+        uow.put("members", {**await uow.get("members", i), "n": 2})
+    uow.commit_message()
+    await ahead.write_ahead(uow)
+    await uow.transaction.written()
+    # Meanwhile another writer's transaction meets the batch's writes, and loses.
+    rival = ahead.unit()
+    rival.put("members", {**await rival.get("members", "m1"), "n": 9})
+    rival.commit_message()
+    with pytest.raises(Conflict):
+        await ahead.commit(rival, "p", ["rival"])
+    await ahead.discard(uow)  # the batch failed after writing ahead: all of it undone
+    assert uow.transaction is None
+    assert [d["n"] async for d in db["members"].find().sort("_id")] == [1, 1]
+    again = ahead.unit()  # and nothing is held: the batch run again commits
+    again.put("members", {**await again.get("members", "m1"), "n": 3})
+    again.commit_message()
+    await ahead.commit(again, "p", ["again"])
+    assert (await db["members"].find_one({"_id": "m1"}))["n"] == 3
+
+
+async def test_a_conflict_met_writing_ahead_fails_the_batch_at_its_commit(ahead):
+    db = ahead.db
+    await db["members"].insert_many([{"_id": "m1", "n": 1, "_v": 1}, {"_id": "m2", "n": 1, "_v": 1}])
+    uow = ahead.unit()
+    docs = [await uow.get("members", i) for i in ("m1", "m2")]
+    await db["members"].update_one({"_id": "m2"}, {"$set": {"n": 7, "_v": 2}})  # newer, since read
+    for doc in docs:
+        uow.put("members", doc | {"n": 2})
+    uow.commit_message()
+    await ahead.write_ahead(uow)
+    uow.put("things", {"_id": "t", "n": 1})
+    uow.commit_message()
+    with pytest.raises(Conflict):
+        await ahead.commit(uow, "p", ["stale"])
+    assert [d["n"] async for d in db["members"].find().sort("_id")] == [1, 7]
+    assert await db["things"].find_one({}) is None and await ahead.seen("p", ["stale"]) == set()

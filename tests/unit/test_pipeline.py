@@ -40,6 +40,12 @@ class FakeStore:
     async def seen(self, _pipeline, ids):
         return {i for i in ids if i in self.inbox}
 
+    async def write_ahead(self, uow):
+        pass  # nothing is written before the commit here
+
+    async def discard(self, uow):
+        pass
+
     async def commit(self, uow, _pipeline, consumed):
         self.commits += 1
         error = self.fail(uow, consumed)

@@ -153,3 +153,34 @@ def test_a_guarded_write_is_owed_unread_and_only_if_its_message_commits():
     assert writes[("rolls", "b")].guarded and not writes[("rolls", "b")].blind
     assert writes[("alerts", "b")].guarded and writes[("alerts", "b")].doc is None
     assert not writes[("rolls", "c")].guarded and writes[("rolls", "c")].blind
+
+
+async def test_snapshots_taken_ahead_are_held_as_written_and_a_later_write_is_conditional_on_that():
+    """`take_ahead`: the snapshots of the `ahead` collections the batch is done with leave the stage
+    with the version their write gives them; one never read (its version unknown), an `$inc`, and
+    a deletion of what was never there stay for the commit."""
+    uow = FakeUnitOfWork({"members": {"m1": {"_id": "m1", "n": 1, "_v": 3}}}, kept_encoded=frozenset({"members"}))
+    uow.ahead = frozenset({"members", "rolls"})
+    await uow.prefetch([("members", "m1"), ("members", "m2"), ("members", "m3")])
+    uow.put("members", {**await uow.get("members", "m1"), "n": 2})
+    uow.put("members", {"_id": "m2", "n": 1})  # read as absent: inserted
+    uow.delete("members", "m3")  # absent: nothing to write
+    uow.put("members", {"_id": "m4"})  # never read: its version is read at the commit
+    uow.put("rolls", {"_id": "m1", "n": 2}, guarded=True)
+    uow.inc("rolls", "total", {"n": 1})
+    uow.put("orgs", {"_id": "o1"})
+    uow.commit_message()
+    assert uow.ready_ahead()[0] == 5
+    ahead = {(w.coll, w._id): w for w in uow.take_ahead()}
+    assert set(ahead) == {("members", "m1"), ("members", "m2"), ("rolls", "m1")}
+    assert (ahead["members", "m1"].read_version, ahead["members", "m2"].read_version) == (3, None)
+    assert ahead["rolls", "m1"].guarded and uow.ready_ahead() == (0, 0) and uow.take_ahead() == []
+    assert {(w.coll, w._id) for w in uow.writes} == {("members", "m3"), ("members", "m4"), ("rolls", "total"),
+                                                      ("orgs", "o1")}
+    assert uow.written_keys() >= set(ahead) and uow.pending("members")["m1"]["n"] == 2
+    assert (await uow.get("members", "m1")) == {"_id": "m1", "n": 2} and uow.as_read("members", "m2")["n"] == 1
+    uow.put("members", {"_id": "m1", "n": 3})  # again: on the version written ahead
+    uow.commit_message()
+    [again] = [w for w in uow.writes if w._id == "m1"]
+    assert again.read_version == 4 and uow.decoded(again.doc)["n"] == 3
+    assert [(w.coll, w._id, w.read_version) for w in uow.take_ahead()] == [("members", "m1", 4)]

@@ -51,6 +51,10 @@ REG_DAYS = "reg_days"
 # five of these kept encoded).
 KEPT_ENCODED = frozenset({MEMBERS, FIGURES, MEMBER_ALERTS, STUDY_ROLL, LEDGERS, ORGS, ORG_TOTALS,
                           ALERT_ANNOUNCEMENTS})
+# Written once a batch, by a member's refresh (its deferred work), and most of what a batch writes at
+# 100,000 members: written ahead of the commit while the batch's other members are worked out
+# (shared/messaging/mongo_uow.py, `MongoStore.write_ahead`).
+WRITTEN_AHEAD = frozenset({MEMBERS, STUDY_ROLL, MEMBER_ALERTS})
 # The version of what `study_roll` keeps: a member's document in `members` says which it was written
 # with, so a read takes the rolls of that version alone and works out the others from the facts
 # (a member stored before the roll existed, or before a change of what it keeps). Raise it when
