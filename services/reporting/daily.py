@@ -74,8 +74,8 @@ async def evaluate_members(runtime: Runtime, p: Pipeline, day: str, key: str) ->
         async def work(ctx: Context, page=page) -> None:
             for member_id in page:
                 doc = await ctx.get(MEMBERS, member_id)
-                facts, roll, counted = as_read(doc, member_id)
-                await update.refresh(ctx, facts, doc, day, roll, counted)
+                facts, roll, changed = as_read(doc, member_id)
+                await update.refresh(ctx, facts, doc, day, roll, changed)
         await p.run_unit(_cause(runtime, f"daily:{key}:members:{page[0]}", "DailyAlertEvaluation"), work,
                          [(MEMBERS, i) for i in page])
         last = page[-1]

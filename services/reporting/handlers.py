@@ -30,8 +30,8 @@ from services.reporting.adapters.documents import (
 from services.reporting.adapters.figures import ContextReader, history_keys
 from services.reporting.domain import alerts as al
 from services.reporting.domain.contributions import (
-    AUTOMATIC_NOTICE_PREFIXES, DAY_SERIES, Contribution, difference, ledger_contribution, member_contribution,
-    requires_ack,
+    AUTOMATIC_NOTICE_PREFIXES, DAY_SERIES, Contribution, attendance_difference, difference, first_present,
+    ledger_contribution, member_contribution, requires_ack,
 )
 from services.reporting.domain.facts import MemberFacts
 from services.reporting.settings import district_rules, records_start
@@ -40,6 +40,10 @@ from shared.contracts import members as m
 from shared.contracts import notifications as n
 from shared.messaging.pipeline import Context, Handler
 from shared.periods import local_date, parse_period
+
+
+# How a member's contribution changed: the difference to apply, given their facts now (`as_read`).
+Changed = Callable[[MemberFacts], Contribution]
 
 
 def event_day(ctx: Context) -> str:
@@ -62,9 +66,10 @@ class _Batch:
     def __init__(self) -> None:
         self.members: dict[str, list[Callable[[MemberFacts], None]]] = defaultdict(list)
         self.member_day: dict[str, str] = {}
+        self.not_attendance: set[str] = set()  # members the batch changes in more than their attendance
         # The members loaded for their refresh, changed: document as read, facts, study roll as read,
-        # contribution as read.
-        self.loaded: dict[str, tuple[dict | None, MemberFacts, dict | None, Contribution]] = {}
+        # and how their contribution changed (`as_read`).
+        self.loaded: dict[str, tuple[dict | None, MemberFacts, dict | None, Changed]] = {}
         self.ledgers: dict[tuple[str, str], list[Callable[[dict], None]]] = defaultdict(list)
         self.ledger_day: dict[tuple[str, str], str] = {}
         self.branch_day: dict[str, str] = {}
@@ -216,9 +221,13 @@ class MemberUpdater:
         self.emit_alerts = emit_alerts
 
     async def __call__(self, ctx: Context, member_id: str, change: Callable[[MemberFacts], None],
-                       day: str | None = None) -> None:
+                       day: str | None = None, attendance_only: bool = False) -> None:
+        """`attendance_only`: the change touches the member's attendance and nothing else of their
+        facts (its difference to the figures is then worked out from that alone: `as_read`)."""
         b = batch(ctx)
         b.members[member_id].append(change)
+        if not attendance_only:
+            b.not_attendance.add(member_id)
         _later(b.member_day, member_id, day or event_day(ctx))
         ctx.defer(("member", member_id), self._work(member_id))
 
@@ -227,17 +236,17 @@ class MemberUpdater:
             b = batch(ctx)
             if member_id not in b.loaded:
                 await self._load(ctx, b, member_id)
-            doc, facts, roll, counted = b.loaded.pop(member_id)
-            await self.refresh(ctx, facts, doc, b.member_day.pop(member_id), roll, counted)
+            doc, facts, roll, changed = b.loaded.pop(member_id)
+            await self.refresh(ctx, facts, doc, b.member_day.pop(member_id), roll, changed)
         return work
 
     async def _one(self, ctx: Context, b: _Batch, member_id: str) -> tuple[dict | None, MemberFacts, dict | None,
-                                                                          Contribution]:
+                                                                          Changed]:
         doc = await ctx.get(MEMBERS, member_id)
-        facts, roll, counted = as_read(doc, member_id)
+        facts, roll, changed = as_read(doc, member_id, attendance_only=member_id not in b.not_attendance)
         for change in b.members.pop(member_id, []):
             change(facts)
-        return doc, facts, roll, counted
+        return doc, facts, roll, changed
 
     async def _load(self, ctx: Context, b: _Batch, member_id: str) -> None:
         """The next LOAD_SLICE members the batch changed, from this one on in the order their
@@ -248,18 +257,17 @@ class MemberUpdater:
         await ctx.uow.prefetch((MEMBERS, i) for i in ids)
         wanted: set[str] = set()
         for i in ids:
-            doc, facts, _roll, _counted = b.loaded[i] = await self._one(ctx, b, i)
+            doc, facts, _roll, _changed = b.loaded[i] = await self._one(ctx, b, i)
             wanted |= set((doc or {}).get("branches") or ())
             wanted |= {s.branch_id for s in facts.stints()} | ({facts.branch_id} if facts.branch_id else set())
         await ctx.uow.prefetch((ORGS, i) for i in sorted(wanted))
 
     async def refresh(self, ctx: Context, facts: MemberFacts, doc: dict | None, day: str,
-                      roll_before: dict | None, counted: Contribution) -> None:
+                      roll_before: dict | None, changed: Changed) -> None:
         """`doc`: the member's document as read, of which only the alerts and name are read here
-        (`_one` changes its facts' sets in place, as `facts`); `roll_before` and `counted`: its
-        study roll and contribution as read, taken before such changes (`as_read`)."""
-        new = member_contribution(facts)
-        diff = difference(counted, new)
+        (`_one` changes its facts' sets in place, as `facts`); `roll_before` and `changed`: its
+        study roll as read and how its contribution changed, taken before such changes (`as_read`)."""
+        diff = changed(facts)
         await figure_store.apply(ctx, diff)
         for branch in sorted({b for (series, b, _d), f in diff.items() if series == DAY_SERIES and "reg" in f}):
             defer_branch_alerts(ctx, branch, day, self.emit_alerts)
@@ -286,12 +294,20 @@ class MemberUpdater:
             ctx.delete(MEMBER_ALERTS, facts.member_id, guarded=True)
 
 
-def as_read(doc: dict | None, member_id: str) -> tuple[MemberFacts, dict | None, Contribution]:
+def as_read(doc: dict | None, member_id: str, attendance_only: bool = False) -> tuple[MemberFacts, dict | None,
+                                                                                     Changed]:
     """A member's facts from their document as read, a private copy (the unit keeps members
     encoded: a decode, no clone) that becomes their new facts, changed in place; with their study
-    roll and contribution as read, taken first."""
+    roll as read and how their contribution changed, taken first. `attendance_only`: the changes
+    to come touch their attendance alone, and the difference is worked out from that
+    (`attendance_difference`), unless the document holds the contribution it was counted with."""
     facts = facts_from_doc(doc, member_id, copy=False)
-    return facts, study_roll(facts) if doc is not None else None, counted_contribution(doc, facts)
+    roll = study_roll(facts) if doc is not None else None
+    if attendance_only and doc is not None and "contribution" not in doc:
+        before = first_present(facts)
+        return facts, roll, lambda after: attendance_difference(after, before)
+    counted = counted_contribution(doc, facts)
+    return facts, roll, lambda after: difference(counted, member_contribution(after))
 
 
 def counted_contribution(doc: dict | None, facts: MemberFacts) -> Contribution:
@@ -419,7 +435,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
     async def attend(ctx: Context, act: dict, member_id: str, status: str, mode: str = "in_person") -> None:
         entry = {"held_on": act["held_on"], "kind": act["kind"], "status": status, "mode": mode,
                  "cancelled": bool(act.get("cancelled"))}
-        await update(ctx, member_id, lambda f: f.attendance.__setitem__(act["_id"], entry))
+        await update(ctx, member_id, lambda f: f.attendance.__setitem__(act["_id"], entry), attendance_only=True)
 
     async def activity_scheduled(e: a.ActivityScheduled, ctx: Context) -> None:
         await activity_change(ctx, e.activity_id, lambda d: d.update(described(e), title=e.title))
@@ -444,7 +460,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
             if e.activity_id in f.attendance:
                 f.attendance[e.activity_id]["cancelled"] = True
         for member_id in act["attendees"]:
-            await update(ctx, member_id, cancel)
+            await update(ctx, member_id, cancel, attendance_only=True)
 
     async def hours_logged(e: a.VolunteerHoursLogged, ctx: Context) -> None:
         entry = {"on": e.on.isoformat(), "hundredths": int(Decimal(e.hours) * 100), "team": e.team}

@@ -83,30 +83,9 @@ def member_contribution(m: MemberFacts, *, records_start=UNSET) -> Contribution:
             b.point(DAY_SERIES, s.branch_id, m.died_on, "died")
 
     def from_day(series: str, start: str, field: str, n: int = 1, unless: tuple[list, ...] = ()) -> None:
-        """Counts for members registered on the reading day, from `start` on, except on the
-        days of the spans `unless` (away, exempt)."""
-        until = _period_end(series)
-        for s in stints:
-            lo = max(s.start, start)  # the stint from `start` on
-            if s.end is not None and s.end <= lo:
-                continue
-            span = [(lo, s.end)]
-            for spans in unless:
-                span = d.subtract(span, spans)
-            for iv in span:
-                b.span(series, s.branch_id, iv, field, n, until)
+        _from_day(b, stints, series, start, field, n, unless)
 
-    # Active: the first present day of each period. The rates count only the active members who
-    # are not exempt on the reading day (and, for the resident rate, not away): an exempt member
-    # who attends is active, but in neither rate's numerator, so no rate exceeds 1 (contract).
-    first_present: dict[str, str] = {}
-    for day in m.present_days():
-        for p in d.periods_of(day):
-            first_present.setdefault(p, day)
-    for p, day in first_present.items():
-        from_day(p, day, "active")
-        from_day(p, day, "active_ne", unless=(exempt,))
-        from_day(p, day, "active_res_ne", unless=(away, exempt))
+    _active(b, stints, first_present(m), away, exempt)
     # Dues: months before the registration month are not due in the period that holds it. Months
     # before the records begin are due of nobody (report.months_due leaves them out), so they are
     # not skipped twice here, and no payment makes them paid.
@@ -151,6 +130,60 @@ def member_contribution(m: MemberFacts, *, records_start=UNSET) -> Contribution:
             if n.get("acked_on"):  # whenever it arrives: after the period's end, on its last day
                 b.point(p, s.branch_id, min(max(a, n["acked_on"]), _period_end(p)), "acked")
     return b.result()
+
+
+def _from_day(b: _Builder, stints: list, series: str, start: str, field: str, n: int = 1,
+              unless: tuple[list, ...] = ()) -> None:
+    """Counts for members registered on the reading day, from `start` on, except on the days of the
+    spans `unless` (away, exempt)."""
+    until = _period_end(series)
+    for s in stints:
+        lo = max(s.start, start)  # the stint from `start` on
+        if s.end is not None and s.end <= lo:
+            continue
+        span = [(lo, s.end)]
+        for spans in unless:
+            span = d.subtract(span, spans)
+        for iv in span:
+            b.span(series, s.branch_id, iv, field, n, until)
+
+
+def first_present(m: MemberFacts) -> dict[str, str]:
+    """Each period the member was present in → their first present day in it."""
+    out: dict[str, str] = {}
+    for day in m.present_days():
+        for p in d.periods_of(day):
+            out.setdefault(p, day)
+    return out
+
+
+def _active(b: _Builder, stints: list, first: dict[str, str], away: list, exempt: list) -> None:
+    """Active: from the first present day of each period. The rates count only the active members
+    who are not exempt on the reading day (and, for the resident rate, not away): an exempt member
+    who attends is active, but in neither rate's numerator, so no rate exceeds 1 (contract)."""
+    for p, day in first.items():
+        _from_day(b, stints, p, day, "active")
+        _from_day(b, stints, p, day, "active_ne", unless=(exempt,))
+        _from_day(b, stints, p, day, "active_res_ne", unless=(away, exempt))
+
+
+def attendance_difference(after: MemberFacts, first_before: dict[str, str]) -> Contribution:
+    """`difference(member_contribution(before), member_contribution(after))` when the facts changed
+    in their attendance alone: attendance weighs in a member's contribution only through each
+    period's first present day (`first_present`, of the facts before: `first_before`), so only
+    the periods whose first present day moved change, and by their `active` counts alone. At
+    100,000 members nearly nine in ten of reporting's member refreshes were attendance (a meeting
+    held), and working out a year of facts' contribution twice was a fifth of its CPU."""
+    first_after = first_present(after)
+    moved = sorted(p for p in first_before.keys() | first_after.keys() if first_before.get(p) != first_after.get(p))
+    stints = after.stints()
+    if not moved or not stints:
+        return {}
+    away, exempt = after.away_spans(), after.exempt_spans()
+    old, new = _Builder(), _Builder()
+    _active(old, stints, {p: first_before[p] for p in moved if p in first_before}, away, exempt)
+    _active(new, stints, {p: first_after[p] for p in moved if p in first_after}, away, exempt)
+    return difference(old.result(), new.result())
 
 
 # Notices the notifications service sends by itself (meeting notices `activity:<id>`, reminders

@@ -169,3 +169,46 @@ def test_contribution_is_the_same_whatever_the_order_of_facts():
 
 def test_hours_text():
     assert [hours_text(x) for x in (0, 250, 4000, 4250, 5)] == ["0", "2.5", "40", "42.5", "0.05"]
+
+
+def test_a_change_of_attendance_alone_differs_from_the_full_contribution_in_nothing():
+    """`attendance_difference` (what a member's refresh applies when a batch changed their attendance
+    alone) against the difference of the whole contributions, for members with transfers, away and
+    exempt spans and a death, and meetings added, cancelled or marked absent, in any month."""
+    import copy
+    import random
+
+    from services.reporting.domain.contributions import attendance_difference, first_present
+
+    rng = random.Random(20261206)
+    kinds = ["branch_meeting", "party_class", "study", "volunteer", "committee_meeting"]
+
+    def day() -> str:
+        return f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+
+    checked = moved = 0
+    for i in range(400):
+        m = member(f"m{i}", on=f"2026-0{rng.randint(1, 3)}-0{rng.randint(1, 9)}")
+        if rng.random() < 0.3:
+            m.transfers = [{"on": day(), "from_branch_id": "b", "to_branch_id": rng.choice(["b2", None])}]
+        if rng.random() < 0.3:
+            m.away = [{"from": day(), "until": rng.choice([None, day()]), "location": "三亚"}]
+        if rng.random() < 0.3:
+            m.exempt = [{"from": day(), "until": rng.choice([None, day()])}]
+        if rng.random() < 0.1:
+            m.died_on = day()
+        m.attendance = {f"a{j}": {"held_on": day(), "kind": rng.choice(kinds), "status": rng.choice(
+            ["present", "present", "absent"]), "cancelled": rng.random() < 0.1} for j in range(rng.randint(0, 30))}
+        after = copy.deepcopy(m)
+        for j in range(rng.randint(1, 3)):
+            act = rng.choice([*after.attendance, f"new{j}"])
+            if act in after.attendance and rng.random() < 0.5:
+                after.attendance[act]["cancelled"] = True
+            else:
+                after.attendance[act] = {"held_on": day(), "kind": rng.choice(kinds),
+                                         "status": rng.choice(["present", "absent"]), "cancelled": False}
+        full = difference(member_contribution(m), member_contribution(after))
+        assert attendance_difference(after, first_present(m)) == full, m.member_id
+        checked += 1
+        moved += bool(full)
+    assert checked == 400 and 100 < moved < 400  # both kinds of change were tried
