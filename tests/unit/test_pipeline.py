@@ -31,6 +31,7 @@ class FakeStore:
         self.fail = fail
         self.commits = 0
         self.db = None
+        self.ahead_asked = self.discarded = 0
 
     def unit(self) -> FakeUnitOfWork:
         uow = FakeUnitOfWork()
@@ -41,10 +42,10 @@ class FakeStore:
         return {i for i in ids if i in self.inbox}
 
     async def write_ahead(self, uow):
-        pass  # nothing is written before the commit here
+        self.ahead_asked += 1  # nothing is written before the commit here
 
     async def discard(self, uow):
-        pass
+        self.discarded += 1
 
     async def commit(self, uow, _pipeline, consumed):
         self.commits += 1
@@ -203,6 +204,42 @@ async def test_deferred_work_that_keeps_failing_dead_letters_its_record_alone():
     assert set(store.docs["seen"]) == {"m-0", "m-2"}
     [dead] = relay.sent
     assert json.loads(dead["v"])["id"] == envs[1]["id"]
+
+
+async def test_deferred_work_is_offered_to_write_ahead_and_a_batch_failing_after_gives_it_up():
+    """After each deferred item the store may write ahead of the commit (`MongoStore.write_ahead`);
+    a batch that then fails, in its deferred work or at its commit's first stage, discards what
+    went ahead (`MongoStore.discard`) before it runs again."""
+    async def tally(msg, ctx):
+        await remember(msg, ctx)
+
+        async def recount(c):
+            if msg.member_id == "m-1":
+                raise ValueError("cannot recount")
+            c.inc("counts", msg.member_id, {"n": 1})
+        ctx.defer(("count", msg.member_id), recount)
+
+    store, relay = FakeStore(), FakeRelay()
+    p = pipeline(store, relay)
+    p.handlers = {"MemberDied": Handler(tally)}
+    await p.process([record(event(f"m-{i}"), i) for i in range(3)])
+    assert store.ahead_asked >= 2 and store.discarded >= 1  # the whole batch failed once, at least
+    assert set(store.docs["seen"]) == {"m-0", "m-2"}
+
+    stages = []
+
+    async def crash_once(stage):
+        stages.append(stage)
+        if stages.count("handled") == 1 and stage == "handled":
+            raise ConnectionError("stopped before the commit")
+    store, relay = FakeStore(), FakeRelay()
+    p = pipeline(store, relay)
+    p.on_stage = crash_once
+    with pytest.raises(ConnectionError):
+        await p.process([record(event("m-5"), 0)])
+    assert store.discarded == 1 and store.commits == 0
+    await p.process([record(event("m-5"), 0)])
+    assert store.commits == 1 and "m-5" in store.docs["seen"]
 
 
 async def test_events_of_no_use_are_left_out_and_bad_ones_still_dead_lettered():
