@@ -55,13 +55,19 @@ INBOX_IDS_INDEX = "ids_1"
 DISTRUST_NEW_S = 60.0
 
 
-class _Ahead:
-    """A batch's transaction, opened before its commit to write snapshots ahead of it
-    (`MongoStore.write_ahead`): one bulk write of them at a time, in a task of its own."""
+class _Transaction:
+    """A batch's transaction: opened by its commit, or before it to write snapshots ahead of it
+    (`MongoStore.write_ahead`: one bulk write of them at a time, in a task of its own)."""
 
     def __init__(self, session: Any) -> None:
         self.session = session
         self.task: asyncio.Task | None = None
+
+    @classmethod
+    async def begin(cls, client: Any) -> "_Transaction":
+        session = client.start_session()
+        await session.start_transaction()
+        return cls(session)
 
     @property
     def busy(self) -> bool:
@@ -74,7 +80,7 @@ class _Ahead:
             await task
 
     async def close(self) -> None:
-        """Give the transaction up (the batch failed): what went ahead is undone."""
+        """Give the transaction up (the batch failed): what it wrote is undone."""
         try:
             await self.written()
         except Exception:
@@ -94,7 +100,7 @@ class MongoUnitOfWork(StagedUnitOfWork):
         self.db = db
         self._raw = db.codec_options.with_options(document_class=RawBSONDocument)
         self.ahead = ahead
-        self.transaction: _Ahead | None = None  # opened by a write ahead (MongoStore.write_ahead)
+        self.transaction: _Transaction | None = None  # opened by a write ahead (MongoStore.write_ahead)
 
     async def _load(self, coll: str, ids: list[str]) -> dict[str, dict | Encoded]:
         # Read as raw BSON to count its bytes (`bytes_read`), then decoded as the database's codec
@@ -129,7 +135,7 @@ def _op(w: Write) -> tuple[Any, str]:
     if w.guarded:
         if w.doc is None:
             return DeleteOne({"_id": w._id}), "guarded"
-        return ReplaceOne({"_id": w._id}, _versioned(w.doc, 0), upsert=True), "guarded"
+        return ReplaceOne({"_id": w._id}, _versioned(w.doc, w.version_written), upsert=True), "guarded"
     if w.condition is not None:  # unchanged since read; a fence also moves the version
         change = {"$inc": {VERSION: 1}} if w.condition == "fence" else {"$set": {VERSION: w.read_version}}
         return UpdateOne({"_id": w._id, VERSION: w.read_version}, change), "match"
@@ -140,8 +146,8 @@ def _op(w: Write) -> tuple[Any, str]:
     if w.doc is None:
         return DeleteOne({"_id": w._id, VERSION: w.read_version}), "delete"
     if w.read_version is None:
-        return InsertOne(_versioned(w.doc, 1)), "insert"
-    return ReplaceOne({"_id": w._id, VERSION: w.read_version}, _versioned(w.doc, w.read_version + 1)), "match"
+        return InsertOne(_versioned(w.doc, w.version_written)), "insert"
+    return ReplaceOne({"_id": w._id, VERSION: w.read_version}, _versioned(w.doc, w.version_written)), "match"
 
 
 _KINDS = {InsertOne: 0, UpdateOne: 1, ReplaceOne: 1, DeleteOne: 2}
@@ -271,9 +277,7 @@ class MongoStore:
         if ready < AHEAD_OPS and size < AHEAD_BYTES:
             return
         if ahead is None:
-            session = self.client.start_session()
-            await session.start_transaction()
-            ahead = uow.transaction = _Ahead(session)
+            ahead = uow.transaction = await _Transaction.begin(self.client)
         await ahead.written()  # raises what the one before raised: the batch fails now
         writes = uow.take_ahead()
         if writes:
@@ -312,15 +316,10 @@ class MongoStore:
             writes = writes + _tally_writes(uow, writes, self.tallies)
         now = datetime.now(timezone.utc)
         outbox = _outbox_docs(uow.outbox, now)
-        ahead, uow.transaction = uow.transaction, None
-        if ahead is None:
-            session = self.client.start_session()
-            await session.start_transaction()
-        else:
-            session = ahead.session
+        transaction, uow.transaction = uow.transaction or await _Transaction.begin(self.client), None
+        session = transaction.session
         try:
-            if ahead is not None:
-                await ahead.written()
+            await transaction.written()  # what went ahead, if anything did
             try:
                 if consumed:
                     await self.db[inbox_of(pipeline)].insert_many(
@@ -334,11 +333,9 @@ class MongoStore:
                 raise self._refused(uow, exc)
             await session.commit_transaction()
         except BaseException:
-            if session.in_transaction:
-                await session.abort_transaction()
+            await transaction.close()
             raise
-        finally:
-            await session.end_session()
+        await session.end_session()
         return _records(outbox)
 
     async def _write_all(self, uow: MongoUnitOfWork, by_coll: dict[str, list[Write]], session: Any) -> None:

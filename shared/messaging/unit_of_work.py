@@ -123,6 +123,14 @@ class Write:
     guarded: bool = False  # written without a condition (`StagedUnitOfWork.put`)
 
     @property
+    def version_written(self) -> int:
+        """The `_v` a snapshot's write gives it: none kept when guarded, 1 inserted, else one more
+        than read."""
+        if self.guarded:
+            return 0
+        return 1 if self.read_version is None else self.read_version + 1
+
+    @property
     def blind(self) -> bool:
         """Never read, and written on a condition: its version is to be read at the commit."""
         return self.read_version is _MISSING and not self.guarded
@@ -395,8 +403,7 @@ class StagedUnitOfWork:
             out.append(w)
             del self._batch[key]
             self._written_ahead.add(key)
-            self._cache[key] = None if w.doc is None else _held(w.doc, 0 if w.guarded else (
-                1 if w.read_version is None else w.read_version + 1))
+            self._cache[key] = None if w.doc is None else _held(w.doc, w.version_written)
         self._ready, self._ready_bytes = {}, 0
         return out
 
