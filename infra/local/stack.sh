@@ -8,6 +8,7 @@
 #   stack.sh up             install + infra + services
 #   stack.sh down           stop everything this data folder started, keep the data
 #   stack.sh status
+#   STACK_SERVICES="<service> ..."   the services named alone, for services, stop-services (and up)
 #   stack.sh stop-kafka|start-kafka, stop-mongo|start-mongo, stop-services
 #                           one part alone (fault injection: chaos/); start-* waits until it answers
 # Every address can be overridden: KAFKA_PORT, KAFKA_CONTROLLER_PORT, MONGO_PORT, and the
@@ -47,6 +48,9 @@ INSTANCES="${INSTANCES:-1}"
 KAFKA_START_WAIT="${KAFKA_START_WAIT:-300}"
 if ! [[ "$INSTANCES" =~ ^[1-9][0-9]*$ ]]; then echo "INSTANCES must be a positive number, not '$INSTANCES'" >&2; exit 2; fi
 SERVICES=(members activities notifications reporting)
+# `STACK_SERVICES="reporting" stack.sh services` starts (or stops, with stop-services) the services named
+# alone: one service catching up on what the others left in Kafka (a measurement of it alone).
+if [ -n "${STACK_SERVICES:-}" ]; then read -ra SERVICES <<< "$STACK_SERVICES"; fi
 declare -A PORTS=(
   [members]="${MEMBERS_PORT:-8001}" [activities]="${ACTIVITIES_PORT:-8002}"
   [notifications]="${NOTIFICATIONS_PORT:-8003}" [reporting]="${REPORTING_PORT:-8004}"
