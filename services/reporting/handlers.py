@@ -18,14 +18,15 @@ They are announced once the change has stood for the settling time (announcement
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
+from typing import NamedTuple
 
 from services.reporting import announcements, facility_demand, reorganization, service_requests, teams
 from services.reporting.adapters import figure_store
 from services.reporting.adapters.branch_state import branch_state
 from services.reporting.adapters.documents import (
-    ACTIVITIES, AWARDS, FIGURES, MEMBER_ALERTS, ORG_TOTALS, LEDGERS, MEMBERS, NOTICES, ORGS, STUDY_ROLL,
-    STUDY_ROLL_VERSION, contribution_from_doc, contribution_to_doc, alerts_key, facts_from_doc, figures_id, ledger_id,
-    listed_alerts, member_to_doc, study_roll,
+    ACTIVITIES, AWARDS, FIGURES, MEMBER_ALERTS, MEMBER_REFRESHED, ORG_TOTALS, LEDGERS, MEMBERS, NOTICES, ORGS,
+    STUDY_ROLL, STUDY_ROLL_VERSION, contribution_from_doc, contribution_to_doc, alerts_key, facts_from_doc, figures_id,
+    ledger_id, listed_alerts, member_to_doc, study_roll,
 )
 from services.reporting.adapters.figures import ContextReader, history_keys
 from services.reporting.domain import alerts as al
@@ -44,6 +45,18 @@ from shared.periods import local_date, parse_period
 
 # How a member's contribution changed: the difference to apply, given their facts now (`as_read`).
 Changed = Callable[[MemberFacts], Contribution]
+
+
+class Loaded(NamedTuple):
+    """A member loaded for their refresh, with the batch's changes: their document as read, their
+    facts, their study roll as read and how their contribution changed (`as_read`), and the paths
+    their new document differs at (`attendance_written`; None: it is written whole)."""
+
+    doc: dict | None
+    facts: MemberFacts
+    roll: dict | None
+    changed: Changed
+    written: list[str] | None
 
 
 def event_day(ctx: Context) -> str:
@@ -67,9 +80,8 @@ class _Batch:
         self.members: dict[str, list[Callable[[MemberFacts], None]]] = defaultdict(list)
         self.member_day: dict[str, str] = {}
         self.not_attendance: set[str] = set()  # members the batch changes in more than their attendance
-        # The members loaded for their refresh, changed: document as read, facts, study roll as read,
-        # and how their contribution changed (`as_read`).
-        self.loaded: dict[str, tuple[dict | None, MemberFacts, dict | None, Changed]] = {}
+        self.attended: dict[str, set[str]] = defaultdict(set)  # the activities whose attendance it changes
+        self.loaded: dict[str, Loaded] = {}  # the members loaded for their refresh
         self.ledgers: dict[tuple[str, str], list[Callable[[dict], None]]] = defaultdict(list)
         self.ledger_day: dict[tuple[str, str], str] = {}
         self.branch_day: dict[str, str] = {}
@@ -221,13 +233,16 @@ class MemberUpdater:
         self.emit_alerts = emit_alerts
 
     async def __call__(self, ctx: Context, member_id: str, change: Callable[[MemberFacts], None],
-                       day: str | None = None, attendance_only: bool = False) -> None:
-        """`attendance_only`: the change touches the member's attendance and nothing else of their
-        facts (its difference to the figures is then worked out from that alone: `as_read`)."""
+                       day: str | None = None, attendance_of: str | None = None) -> None:
+        """`attendance_of`: the change touches the member's attendance of this activity and nothing
+        else of their facts (its difference to the figures is then worked out from that alone,
+        `as_read`, and their document written at what changed, `attendance_written`)."""
         b = batch(ctx)
         b.members[member_id].append(change)
-        if not attendance_only:
+        if attendance_of is None:
             b.not_attendance.add(member_id)
+        else:
+            b.attended[member_id].add(attendance_of)
         _later(b.member_day, member_id, day or event_day(ctx))
         ctx.defer(("member", member_id), self._work(member_id))
 
@@ -236,17 +251,17 @@ class MemberUpdater:
             b = batch(ctx)
             if member_id not in b.loaded:
                 await self._load(ctx, b, member_id)
-            doc, facts, roll, changed = b.loaded.pop(member_id)
-            await self.refresh(ctx, facts, doc, b.member_day.pop(member_id), roll, changed)
+            await self.refresh(ctx, b.loaded.pop(member_id), b.member_day.pop(member_id))
         return work
 
-    async def _one(self, ctx: Context, b: _Batch, member_id: str) -> tuple[dict | None, MemberFacts, dict | None,
-                                                                          Changed]:
+    async def _one(self, ctx: Context, b: _Batch, member_id: str) -> Loaded:
         doc = await ctx.get(MEMBERS, member_id)
-        facts, roll, changed = as_read(doc, member_id, attendance_only=member_id not in b.not_attendance)
+        attended = b.attended.pop(member_id, set())
+        alone = member_id not in b.not_attendance
+        facts, roll, changed = as_read(doc, member_id, attendance_only=alone)
         for change in b.members.pop(member_id, []):
             change(facts)
-        return doc, facts, roll, changed
+        return Loaded(doc, facts, roll, changed, attendance_written(doc, facts, attended) if alone else None)
 
     async def _load(self, ctx: Context, b: _Batch, member_id: str) -> None:
         """The next LOAD_SLICE members the batch changed, from this one on in the order their
@@ -257,17 +272,17 @@ class MemberUpdater:
         await ctx.uow.prefetch((MEMBERS, i) for i in ids)
         wanted: set[str] = set()
         for i in ids:
-            doc, facts, _roll, _changed = b.loaded[i] = await self._one(ctx, b, i)
+            doc, facts, *_ = b.loaded[i] = await self._one(ctx, b, i)
             wanted |= set((doc or {}).get("branches") or ())
             wanted |= {s.branch_id for s in facts.stints()} | ({facts.branch_id} if facts.branch_id else set())
         await ctx.uow.prefetch((ORGS, i) for i in sorted(wanted))
 
-    async def refresh(self, ctx: Context, facts: MemberFacts, doc: dict | None, day: str,
-                      roll_before: dict | None, changed: Changed) -> None:
-        """`doc`: the member's document as read, of which only the alerts and name are read here
-        (`_one` changes its facts' sets in place, as `facts`); `roll_before` and `changed`: its
+    async def refresh(self, ctx: Context, loaded: Loaded, day: str) -> None:
+        """`loaded.doc`: the member's document as read, of which only the alerts and name are read
+        here (`_one` changes its facts' sets in place, as `loaded.facts`); `roll` and `changed`: its
         study roll as read and how its contribution changed, taken before such changes (`as_read`)."""
-        diff = changed(facts)
+        doc, facts, roll_before = loaded.doc, loaded.facts, loaded.roll
+        diff = loaded.changed(facts)
         await figure_store.apply(ctx, diff)
         for branch in sorted({b for (series, b, _d), f in diff.items() if series == DAY_SERIES and "reg" in f}):
             defer_branch_alerts(ctx, branch, day, self.emit_alerts)
@@ -281,7 +296,7 @@ class MemberUpdater:
                 x.to_dict() for x in current]
             alerts_of = alerts_key(evaluated, records_start())
         stored = member_to_doc(facts, open_alerts, evaluated, alerts_of)
-        ctx.put(MEMBERS, stored)
+        ctx.put(MEMBERS, stored, changed=loaded.written)
         # What remote study weighs, kept apart when it changed (most changes are notices and dues):
         # its roll as read is worked out from the facts as read, rather than read. Both derived from
         # the member's document, written beside it on its version: guarded.
@@ -308,6 +323,18 @@ def as_read(doc: dict | None, member_id: str, attendance_only: bool = False) -> 
         return facts, roll, lambda after: attendance_difference(after, before)
     counted = counted_contribution(doc, facts)
     return facts, roll, lambda after: difference(counted, member_contribution(after))
+
+
+def attendance_written(doc: dict | None, facts: MemberFacts, activity_ids: set[str]) -> list[str] | None:
+    """Where a member's new document differs from the one read when the batch changed their
+    attendance alone: the entries of those activities and what every refresh works out again
+    (`MEMBER_REFRESHED`); the write sets these instead of sending a year of facts (a member's
+    document is rewritten at every meeting they attend, and the database's cost of a write grows
+    with what it is sent: docs/benchmarks.md). None (written whole) for a member not stored yet,
+    or stored with the contribution it was counted with (`counted_contribution`: dropped now)."""
+    if doc is None or "contribution" in doc:
+        return None
+    return [*(f"facts.attendance.{i}" for i in sorted(activity_ids) if i in facts.attendance), *MEMBER_REFRESHED]
 
 
 def counted_contribution(doc: dict | None, facts: MemberFacts) -> Contribution:
@@ -435,7 +462,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
     async def attend(ctx: Context, act: dict, member_id: str, status: str, mode: str = "in_person") -> None:
         entry = {"held_on": act["held_on"], "kind": act["kind"], "status": status, "mode": mode,
                  "cancelled": bool(act.get("cancelled"))}
-        await update(ctx, member_id, lambda f: f.attendance.__setitem__(act["_id"], entry), attendance_only=True)
+        await update(ctx, member_id, lambda f: f.attendance.__setitem__(act["_id"], entry), attendance_of=act["_id"])
 
     async def activity_scheduled(e: a.ActivityScheduled, ctx: Context) -> None:
         await activity_change(ctx, e.activity_id, lambda d: d.update(described(e), title=e.title))
@@ -460,7 +487,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
             if e.activity_id in f.attendance:
                 f.attendance[e.activity_id]["cancelled"] = True
         for member_id in act["attendees"]:
-            await update(ctx, member_id, cancel, attendance_only=True)
+            await update(ctx, member_id, cancel, attendance_of=e.activity_id)
 
     async def hours_logged(e: a.VolunteerHoursLogged, ctx: Context) -> None:
         entry = {"on": e.on.isoformat(), "hundredths": int(Decimal(e.hours) * 100), "team": e.team}

@@ -147,6 +147,9 @@ def _op(w: Write) -> tuple[Any, str]:
         return DeleteOne({"_id": w._id, VERSION: w.read_version}), "delete"
     if w.read_version is None:
         return InsertOne(_versioned(w.doc, w.version_written)), "insert"
+    if w.sets is not None:  # the snapshot differs from what was read at these paths alone
+        return UpdateOne({"_id": w._id, VERSION: w.read_version},
+                         {"$set": {**w.sets, VERSION: w.version_written}}), "match"
     return ReplaceOne({"_id": w._id, VERSION: w.read_version}, _versioned(w.doc, w.version_written)), "match"
 
 

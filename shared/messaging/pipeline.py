@@ -131,9 +131,10 @@ class Context:
         """The document, shared with the unit of work's cache: never change it (see `get`)."""
         return await self.uow.read(coll, _id)
 
-    def put(self, coll: str, doc: dict, guarded: bool = False) -> None:
-        """`guarded`: a document derived from one this message writes (`UnitOfWork.put`)."""
-        self.uow.put(coll, doc, guarded=guarded)
+    def put(self, coll: str, doc: dict, guarded: bool = False, changed: list[str] | None = None) -> None:
+        """`guarded`: a document derived from one this message writes; `changed`: the paths at which
+        it differs from the document as read (`UnitOfWork.put`)."""
+        self.uow.put(coll, doc, guarded=guarded, changed=changed)
 
     def delete(self, coll: str, _id: str, guarded: bool = False) -> None:
         self.uow.delete(coll, _id, guarded=guarded)

@@ -8,7 +8,10 @@ staged, in one transaction, each write conditional on the version that was read.
 
 Three kinds of write:
 - `put`: a whole snapshot, committed only if the document still has the version (`_v`) the batch
-  read (inserted when it was read as absent);
+  read (inserted when it was read as absent); `changed`: the caller names the paths in which the
+  snapshot differs from the document as read, and the write sets those alone, on the same
+  condition (a large document of which a batch changes a small part: the database's cost of a
+  write grows with the bytes it is sent);
 - `delete`: the same condition;
   (either, `guarded`: a document derived from another that the batch writes in the same
   transaction, conditionally: that write serializes both, so this one is written without a
@@ -59,7 +62,8 @@ class UnitOfWork(Protocol):
     async def prefetch(self, keys: Iterable[Key]) -> None: ...
     async def get(self, coll: str, _id: str) -> dict | None: ...
     async def read(self, coll: str, _id: str) -> dict | None: ...
-    def put(self, coll: str, doc: dict, new: bool = False, guarded: bool = False) -> None: ...
+    def put(self, coll: str, doc: dict, new: bool = False, guarded: bool = False,
+            changed: Iterable[str] | None = None) -> None: ...
     def delete(self, coll: str, _id: str, guarded: bool = False) -> None: ...
     def inc(self, coll: str, _id: str, counts: dict[str, int], on_insert: dict | None = None) -> None: ...
     def depend_on(self, coll: str, _id: str, fence: bool = False) -> None: ...
@@ -121,6 +125,9 @@ class Write:
     # as read) or "fence" (the same, and a concurrent writer of it conflicts: its version moves).
     condition: str | None = None
     guarded: bool = False  # written without a condition (`StagedUnitOfWork.put`)
+    # A snapshot that differs from the document as read only at these paths (`put(changed=...)`):
+    # path → value, for a write that sets them alone.
+    sets: dict[str, Any] | None = None
 
     @property
     def version_written(self) -> int:
@@ -148,6 +155,10 @@ class StagedUnitOfWork:
         self._batch_new: set[Key] = set()
         self._staged_guarded: set[Key] = set()  # see `put`
         self._batch_guarded: set[Key] = set()
+        # The paths at which a snapshot differs from the document as read, with their values (see
+        # `put`): the message's and the batch's; a snapshot put without them is written whole.
+        self._staged_sets: dict[Key, dict[str, Any]] = {}
+        self._batch_sets: dict[Key, dict[str, Any] | None] = {}
         self._cache: dict[Key, dict | Encoded | None] = {}
         self._batch: dict[Key, dict | Encoded | None | Inc] = {}  # None marks a deletion
         self._staged: dict[Key, dict | None | Inc] = {}
@@ -277,16 +288,24 @@ class StagedUnitOfWork:
             await self.prefetch([key])
         return self.decoded(self._cache[key])
 
-    def put(self, coll: str, doc: dict, new: bool = False, guarded: bool = False) -> None:
+    def put(self, coll: str, doc: dict, new: bool = False, guarded: bool = False,
+            changed: Iterable[str] | None = None) -> None:
         """Stage a whole document. The unit of work takes it over: do not change it afterwards.
         `new`: the caller knows it does not exist yet (a delivery of a notice this batch creates),
         so it is inserted without being read first; if it does exist after all, the insert fails
         and the batch runs again (`Conflict`). A document staged without being read is otherwise
         read at the commit, for the version its write is conditional on. `guarded`: derived from
         a document this message writes conditionally (a reporting member's study roll, from the
-        member): written whatever its version, neither read nor checked (the module says why)."""
+        member): written whatever its version, neither read nor checked (the module says why).
+        `changed`: the dotted paths at which `doc` differs from the document as this batch read it
+        or last put it (a member's new attendance, their alerts): the write then sets these alone,
+        if the document was read and every put of it in the batch named its paths; it is written
+        whole otherwise. Their values are taken now."""
         key = (coll, doc["_id"])
         self._staged[key] = doc
+        self._staged_sets.pop(key, None)
+        if changed is not None and not guarded:
+            self._staged_sets[key] = {p: _at(doc, p) for p in changed}
         if new and self.assume_new and key not in self._cache:
             self._staged_new.add(key)
         if guarded:
@@ -294,6 +313,7 @@ class StagedUnitOfWork:
 
     def delete(self, coll: str, _id: str, guarded: bool = False) -> None:
         self._staged[(coll, _id)] = None
+        self._staged_sets.pop((coll, _id), None)
         if guarded:
             self._staged_guarded.add((coll, _id))
 
@@ -313,6 +333,7 @@ class StagedUnitOfWork:
             self._staged[key] = apply_inc({"_id": _id, **clone(on_insert or {})}, counts)
         else:  # a snapshot is staged: count on it
             self._staged[key] = apply_inc(self._private(current), counts)
+            self._staged_sets.pop(key, None)  # (written whole)
 
     def depend_on(self, coll: str, _id: str, fence: bool = False) -> None:
         """The batch commits only if this document, read and not written, is still as it was read
@@ -350,6 +371,8 @@ class StagedUnitOfWork:
             if isinstance(value, Inc) and isinstance(batched, Inc):
                 batched.add(value.counts, value.on_insert)  # the batch's own Inc: added in place
             else:
+                self._batch_sets[key] = _merged(self._batch_sets.get(key) if key in self._batch else {},
+                                                self._staged_sets.get(key))
                 kept = self._batch[key] = self._kept(key, value)
                 if key[0] in self.ahead and not isinstance(kept, Inc) and key not in self._ready:
                     self._ready[key] = None
@@ -366,6 +389,7 @@ class StagedUnitOfWork:
         self._staged_out = []
         self._staged_new = set()
         self._staged_guarded = set()
+        self._staged_sets = {}
         self._staged_deferred = {}
         self._staged_reserved = 0
 
@@ -402,6 +426,7 @@ class StagedUnitOfWork:
                 continue  # (deleting what was never there: nothing to write, the commit drops it)
             out.append(w)
             del self._batch[key]
+            self._batch_sets.pop(key, None)  # a later put differs from what is written now
             self._written_ahead.add(key)
             self._cache[key] = None if w.doc is None else _held(w.doc, w.version_written)
         self._ready, self._ready_bytes = {}, 0
@@ -412,7 +437,8 @@ class StagedUnitOfWork:
         read_version = read if read is _MISSING or read is None else _version(read)
         if isinstance(value, Inc):
             return Write(*key, inc=value, read_version=read_version)
-        return Write(*key, doc=value, read_version=read_version, guarded=key in self._batch_guarded)
+        sets = self._batch_sets.get(key) if isinstance(read_version, int) and value is not None else None
+        return Write(*key, doc=value, read_version=read_version, guarded=key in self._batch_guarded, sets=sets)
 
     @property
     def writes(self) -> list[Write]:
@@ -435,6 +461,26 @@ class StagedUnitOfWork:
     @property
     def empty(self) -> bool:
         return not self._batch and not self._batch_out and not self._depends and not self._written_ahead
+
+
+def _at(doc: dict, path: str) -> Any:
+    """The value at a dotted path of a document (KeyError if absent: a path named as changed that the
+    snapshot lacks would have to be unset, which a `$set` does not say)."""
+    node: Any = doc
+    for part in path.split("."):
+        node = node[part]
+    return node
+
+
+def _merged(before: dict[str, Any] | None, now: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The paths of two puts of a document in one batch (None: written whole). One path inside
+    another (`a` and `a.b`) cannot go in one `$set`: then whole."""
+    if before is None or now is None:
+        return None
+    out = {**before, **now}
+    if any(p[:i] in out for p in out for i, c in enumerate(p) if c == "."):
+        return None
+    return out
 
 
 def _version(read: dict | Encoded) -> int:

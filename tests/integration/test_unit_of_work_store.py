@@ -160,6 +160,40 @@ async def test_a_collection_kept_encoded_is_written_back_with_its_version_and_co
     assert got["name"] == "王" and got["_v"] == 5
 
 
+async def test_a_snapshot_put_with_its_changed_paths_sets_them_alone_and_conditionally(store):
+    """`put(changed=...)`: the server gets a `$set` of those paths (and `_v`), conditional on the
+    version read like a whole write, and stores what the snapshot says; a rival that moved the
+    version meanwhile makes it a `Conflict`, its own change kept."""
+    from shared.messaging.mongo_uow import MongoUnitOfWork
+
+    await store.db["members"].insert_one({"_id": "m1", "facts": {"attendance": {"a1": {"s": "absent"}}},
+                                          "alerts": [], "_v": 3})
+    uow = MongoUnitOfWork(store.db, frozenset({"members"}))
+    doc = await uow.get("members", "m1")
+    doc["facts"]["attendance"]["a2"] = {"s": "present", "on": "2025-03-01"}
+    doc["alerts"] = [{"alert_id": "x", "level": "yellow"}]
+    uow.put("members", doc, changed=["facts.attendance.a2", "alerts"])
+    uow.commit_message()
+    [w] = uow.writes
+    assert w.sets is not None
+    await store.commit(uow, "p", ["attended"])
+    assert await store.db["members"].find_one({"_id": "m1"}) == {**doc, "_v": 4}
+
+    stale, rival = MongoUnitOfWork(store.db, frozenset({"members"})), store.unit()
+    late = await stale.get("members", "m1")
+    await rival.get("members", "m1")
+    rival.put("members", {**doc, "name": "王"})
+    rival.commit_message()
+    await store.commit(rival, "p", ["renamed"])
+    late["facts"]["attendance"]["a3"] = {"s": "present"}
+    stale.put("members", late, changed=["facts.attendance.a3"])
+    stale.commit_message()
+    with pytest.raises(Conflict):
+        await store.commit(stale, "p", ["late"])
+    got = await store.db["members"].find_one({"_id": "m1"})
+    assert got["name"] == "王" and "a3" not in got["facts"]["attendance"] and got["_v"] == 5
+
+
 async def test_a_stale_retry_loses_and_leaves_the_newer_write_alone(store):
     first = store.unit()
     await first.get("deliveries", "d1")

@@ -53,9 +53,26 @@ class FakeUnitOfWork(StagedUnitOfWork):
                 self.docs[w.coll][w._id] = apply_inc(doc, {**w.inc.counts, VERSION: 1})
             elif w.doc is None:
                 self.docs[w.coll].pop(w._id, None)
+            elif w.sets is not None and current is not None:  # `$set` of the paths named, as the adapter
+                doc = set_paths(clone(current), w.sets)
+                doc[VERSION] = current.get(VERSION, 0) + 1
+                assert {k: v for k, v in doc.items() if k != VERSION} == self.decoded(w.doc), (
+                    f"{w.coll} {w._id}: the paths put as changed are not all that changed")
+                self.docs[w.coll][w._id] = doc
             else:
                 self.docs[w.coll][w._id] = {**self.decoded(w.doc), VERSION: (current or {}).get(VERSION, 0) + 1}
         self.published.extend(self.outbox)
+
+
+def set_paths(doc: dict, sets: dict) -> dict:
+    """`$set` of dotted paths in memory (creating the documents they pass through)."""
+    for path, value in sets.items():
+        *parents, last = path.split(".")
+        node = doc
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[last] = clone(value)
+    return doc
 
 
 class _Pipeline:

@@ -184,3 +184,58 @@ async def test_snapshots_taken_ahead_are_held_as_written_and_a_later_write_is_co
     [again] = [w for w in uow.writes if w._id == "m1"]
     assert again.read_version == 4 and uow.decoded(again.doc)["n"] == 3
     assert [(w.coll, w._id, w.read_version) for w in uow.take_ahead()] == [("members", "m1", 4)]
+
+
+async def test_a_snapshot_put_with_the_paths_it_changed_is_written_at_those_alone_while_every_put_names_them():
+    """`put(changed=...)`: the write sets the paths named (their values as put), on the version
+    read; the paths of two puts in one batch add up; a put without them, a path inside another,
+    a document read as absent, or a rolled back message's put, leave it written whole or as before."""
+    stored = {"_id": "m1", "facts": {"attendance": {"a1": {"s": "absent"}}, "name": "张"}, "alerts": [], "_v": 3}
+    uow = FakeUnitOfWork({"members": {"m1": stored}}, kept_encoded=frozenset({"members"}))
+    doc = await uow.get("members", "m1")
+    doc["facts"]["attendance"]["a2"] = {"s": "present"}
+    uow.put("members", doc, changed=["facts.attendance.a2"])
+    uow.commit_message()
+    [w] = uow.writes
+    assert (w.read_version, w.sets) == (3, {"facts.attendance.a2": {"s": "present"}})
+    doc = await uow.get("members", "m1")
+    doc["alerts"] = [{"id": "x"}]
+    uow.put("members", doc, changed=["alerts"])
+    uow.commit_message()
+    assert uow.writes[0].sets == {"facts.attendance.a2": {"s": "present"}, "alerts": [{"id": "x"}]}
+    uow.put("members", await uow.get("members", "m1"))  # named nothing: whole
+    uow.rollback_message()
+    assert set(uow.writes[0].sets) == {"facts.attendance.a2", "alerts"}
+    uow.commit()
+    assert uow.docs["members"]["m1"] == {**stored, "alerts": [{"id": "x"}], "_v": 4,
+                                         "facts": {"attendance": {"a1": {"s": "absent"}, "a2": {"s": "present"}},
+                                                   "name": "张"}}
+
+    uow = FakeUnitOfWork({"members": {"m1": stored}})
+    doc = await uow.get("members", "m1")
+    uow.put("members", doc, changed=["facts.attendance.a1"])
+    uow.commit_message()
+    uow.put("members", doc, changed=["facts"])  # `facts` holds `facts.attendance.a1`: one $set cannot say both
+    uow.commit_message()
+    assert uow.writes[0].sets is None
+    uow.put("members", {"_id": "m1", "facts": {}}, changed=["facts"])
+    uow.rollback_message()
+    uow.put("members", {"_id": "m2", "n": 1}, changed=["n"])  # never read
+    await uow.prefetch([("members", "m3")])
+    uow.put("members", {"_id": "m3", "n": 1}, changed=["n"])  # read as absent
+    uow.commit_message()
+    assert {w._id: w.sets for w in uow.writes} == {"m1": None, "m2": None, "m3": None}
+
+
+async def test_paths_put_as_changed_count_from_what_was_written_ahead():
+    uow = FakeUnitOfWork({"members": {"m1": {"_id": "m1", "a": 1, "b": 1, "_v": 2}}},
+                         kept_encoded=frozenset({"members"}))
+    uow.ahead = frozenset({"members"})
+    uow.put("members", {**await uow.get("members", "m1"), "a": 2}, changed=["a"])
+    uow.commit_message()
+    [ahead] = uow.take_ahead()
+    assert (ahead.read_version, ahead.sets) == (2, {"a": 2})
+    uow.put("members", {**await uow.get("members", "m1"), "b": 2}, changed=["b"])
+    uow.commit_message()
+    [w] = uow.writes
+    assert (w.read_version, w.sets) == (3, {"b": 2})

@@ -87,6 +87,10 @@ def member_branches(m: MemberFacts) -> list[str]:
     return sorted({s.branch_id for s in m.stints()} | ({m.branch_id} if m.branch_id else set()))
 
 
+# What a member's refresh works out again besides their facts (`member_to_doc`), whatever changed.
+MEMBER_REFRESHED = ("open_alerts", "evaluated_on", "alerts_of", "study_roll")
+
+
 def member_to_doc(m: MemberFacts, open_alerts: list[dict], evaluated_on: str | None,
                   alerts_of: str | None = None) -> dict:
     return {"_id": m.member_id, "facts": {k: getattr(m, k) for k in _FACTS}, "branches": member_branches(m),

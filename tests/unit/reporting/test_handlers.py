@@ -127,9 +127,9 @@ def refreshes(monkeypatch) -> list[str]:
     calls: list[str] = []
     real = h.MemberUpdater.refresh
 
-    async def refresh(self, ctx, facts, *args):
-        calls.append(facts.member_id)
-        await real(self, ctx, facts, *args)
+    async def refresh(self, ctx, loaded, *args):
+        calls.append(loaded.facts.member_id)
+        await real(self, ctx, loaded, *args)
     monkeypatch.setattr(h.MemberUpdater, "refresh", refresh)
     return calls
 
