@@ -140,18 +140,20 @@ async def refresh_sections(db, asked_within_s: float) -> int:
     return done
 
 
-async def report(db, org_id: str, period: Period, as_of: date) -> dict:
+async def report(db, org_id: str, period: Period, as_of: date, asked: bool = True) -> dict:
     """The organisation and its figures (what its branches must hold included), read at once:
     two documents by `_id` and the organisation's totals, whatever the size of its subtree. A
     branch's sections are read with it; those of a community or a district, which sum over every
-    branch below, are kept while the documents they read are unchanged (section_cache.py)."""
+    branch below, are kept while the documents they read are unchanged (section_cache.py).
+    `asked=False`: not for someone reading it (a closed month's publication), so its sections are
+    not kept fresh ahead of the next one (`refresh_sections`)."""
     reader = DbReader(db)
     day = reading_day(period, as_of.isoformat())
     o, _ = await asyncio.gather(org_tree.get(db, org_id), figures.prefetch_sums(reader, [org_id], period, day))
     if o is None:
         raise UnknownOrg(org_id)
     if o["kind"] != "branch":
-        return await _report(reader, o, None, period, as_of, await _subtree_sections(db, o, period, day))
+        return await _report(reader, o, None, period, as_of, await _subtree_sections(db, o, period, day, asked=asked))
     out, services = await asyncio.gather(_report(reader, o, [o], period, as_of),
                                          service_queries.report_section(db, [o], period, day))
     out.update(services)

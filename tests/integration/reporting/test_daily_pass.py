@@ -105,7 +105,10 @@ async def test_a_closed_month_is_published_a_page_at_a_time_and_once_across_a_cr
     await db[ORGS].insert_many([{"_id": f"o{i}", "kind": "branch", VERSION: 1} for i in range(7)])
     monkeypatch.setattr(daily, "PAGE", 3)
 
-    async def report(_db, org_id, period, as_of):
+    asked_for: list[bool] = []
+
+    async def report(_db, org_id, period, as_of, asked=True):
+        asked_for.append(asked)
         return {"org_id": org_id, "period": str(period)}
     monkeypatch.setattr(daily.queries, "report", report)
     runtime = SimpleNamespace(db=db, service="reporting", settings=SimpleNamespace(district="x-district"))
@@ -122,3 +125,5 @@ async def test_a_closed_month_is_published_a_page_at_a_time_and_once_across_a_cr
     assert [e["data"]["period"] for e in first.events + again.events] == ["2026-05"] * 7
     assert len(first.ran) == 1 and len(again.ran) == 2  # pages of 3: 3, then 3 and 1
     assert {d["published_month"] async for d in db[ORGS].find()} == {"2026-05"}
+    # Published, not read: their sections are not kept fresh ahead of a reader (sections_refresh.py).
+    assert asked_for and not any(asked_for)
