@@ -74,8 +74,8 @@ async def evaluate_members(runtime: Runtime, p: Pipeline, day: str, key: str) ->
         async def work(ctx: Context, page=page) -> None:
             for member_id in page:
                 doc = await ctx.get(MEMBERS, member_id)
-                # Their facts as read: no change to their attendance (nor anything else) is a change
-                # to it alone, so nothing to count, and their write sets what the refresh works out.
+                # Their facts unchanged: the way of an attendance alone counts nothing (no period's
+                # first present day moved), and their write sets only what the refresh works out.
                 facts, roll, changed = as_read(doc, member_id, attendance_only=True)
                 await update.refresh(ctx, Loaded(doc, facts, roll, changed, attendance_written(doc, facts, set())),
                                      day)

@@ -329,8 +329,9 @@ def attendance_written(doc: dict | None, facts: MemberFacts, activity_ids: set[s
     """Where a member's new document differs from the one read when the batch changed their
     attendance alone: the entries of those activities and what every refresh works out again
     (`MEMBER_REFRESHED`); the write sets these instead of sending a year of facts (a member's
-    document is rewritten at every meeting they attend, and the database's cost of a write grows
-    with what it is sent: docs/benchmarks.md). None (written whole) for a member not stored yet,
+    document is rewritten at every meeting they attend: SecantusDB spent 0.38 ms of CPU on such a
+    `$set` against 0.49 on a replacement, though reporting's pace did not move beyond its trials'
+    spread: docs/benchmarks.md). None (written whole) for a member not stored yet,
     or stored with the contribution it was counted with (`counted_contribution`: dropped now)."""
     if doc is None or "contribution" in doc:
         return None
