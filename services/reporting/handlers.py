@@ -318,7 +318,7 @@ def as_read(doc: dict | None, member_id: str, attendance_only: bool = False) -> 
     (`attendance_difference`), unless the document holds the contribution it was counted with."""
     facts = facts_from_doc(doc, member_id, copy=False)
     roll = study_roll(facts) if doc is not None else None
-    if attendance_only and doc is not None and "contribution" not in doc:
+    if attendance_only and _stored_without_contribution(doc):
         before = first_present(facts)
         return facts, roll, lambda after: attendance_difference(after, before)
     counted = counted_contribution(doc, facts)
@@ -333,9 +333,15 @@ def attendance_written(doc: dict | None, facts: MemberFacts, activity_ids: set[s
     `$set` against 0.49 on a replacement, though reporting's pace did not move beyond its trials'
     spread: docs/benchmarks.md). None (written whole) for a member not stored yet,
     or stored with the contribution it was counted with (`counted_contribution`: dropped now)."""
-    if doc is None or "contribution" in doc:
+    if not _stored_without_contribution(doc):
         return None
     return [*(f"facts.attendance.{i}" for i in sorted(activity_ids) if i in facts.attendance), *MEMBER_REFRESHED]
+
+
+def _stored_without_contribution(doc: dict | None) -> bool:
+    """Whether a member is stored, and without the contribution an earlier version counted them
+    with: the condition of an attendance alone's shortcuts (`as_read`, `attendance_written`)."""
+    return doc is not None and "contribution" not in doc
 
 
 def counted_contribution(doc: dict | None, facts: MemberFacts) -> Contribution:
