@@ -115,10 +115,10 @@ async def publish_closed_month(runtime: Runtime, p: Pipeline, day: str) -> None:
     ids = [o["_id"] for o in await runtime.db[ORGS].find(late, {"_id": 1}).sort("_id", 1).to_list(None)]
     for start in range(0, len(ids), PAGE):
         page = ids[start:start + PAGE]
-        # Published, not read by anyone now: their sections are not kept fresh for the hour after
-        # (`asked=False`). They were, every community's and the district's, recomputed every 20 s
-        # while events changed what they read: in a 20,000-member district's catch-up, a third of
-        # the time reporting's database commands took as it saw them (docs/benchmarks.md).
+        # Published, not read by anyone now: their sections are not kept fresh for the hour after.
+        # They were, every community's and the district's, recomputed every 20 s while events
+        # changed what they read: in a 20,000-member district's catch-up, a third of the time
+        # reporting's database commands took as it saw them (docs/benchmarks.md).
         reports = [await queries.report(runtime.db, org_id, period, period.end, asked=False) for org_id in page]
 
         async def work(ctx: Context, reports=reports) -> None:

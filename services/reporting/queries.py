@@ -87,11 +87,12 @@ LEADERSHIP_READS = (ORGS, LEADERSHIP, TRAINEES, GRADES)
 SERVICES_READS = (ORGS, REQUESTS)
 
 
-async def _subtree_sections(db, o: dict, period: Period, day: str, checksums: dict[str, int] | None = None,
-                            asked: bool = True) -> dict:
+async def _subtree_sections(db, o: dict, period: Period, day: str, checksums: dict[str, int] | None = None, *,
+                            asked: bool) -> dict:
     """The sections of a community's or a district's report, summed over the branches below it;
     `checksums`, those of section_checksums.current, read before anything else (else read here).
-    `asked`: for a report (remembered, to be kept fresh: `refresh_sections`), not by that refresh."""
+    `asked`: for a reader (remembered, to be kept fresh: `refresh_sections`), not by that refresh
+    nor a publication."""
     checksums = checksums if checksums is not None else await section_checksums.current(db)
     if asked:
         SECTIONS.note_asked(db.name, o["_id"], period.text, day)
@@ -140,13 +141,13 @@ async def refresh_sections(db, asked_within_s: float) -> int:
     return done
 
 
-async def report(db, org_id: str, period: Period, as_of: date, asked: bool = True) -> dict:
+async def report(db, org_id: str, period: Period, as_of: date, *, asked: bool) -> dict:
     """The organisation and its figures (what its branches must hold included), read at once:
     two documents by `_id` and the organisation's totals, whatever the size of its subtree. A
     branch's sections are read with it; those of a community or a district, which sum over every
     branch below, are kept while the documents they read are unchanged (section_cache.py).
-    `asked=False`: not for someone reading it (a closed month's publication), so its sections are
-    not kept fresh ahead of the next one (`refresh_sections`)."""
+    `asked`: for someone reading it (a route), so its sections are kept fresh ahead of their next
+    one (`refresh_sections`); not for a closed month's publication, which nobody waits on."""
     reader = DbReader(db)
     day = reading_day(period, as_of.isoformat())
     o, _ = await asyncio.gather(org_tree.get(db, org_id), figures.prefetch_sums(reader, [org_id], period, day))
@@ -422,7 +423,7 @@ async def children_series(db, org_id: str, year: int, as_of: date, period: Perio
     day = reading_day(period, as_of.isoformat())
     rows = []
     for c in children:
-        sections = await _subtree_sections(db, c, period, day, checksums) if c["kind"] != "branch" else None
+        sections = await _subtree_sections(db, c, period, day, checksums, asked=True) if c["kind"] != "branch" else None
         period_report = await _report(reader, c, None if sections is not None else [c], period, as_of, sections)
         rows.append(await _series_row(reader, c, year, as_of, period_report))
     return {"org_id": org_id, "year": year, "period": period.text, "children": rows}

@@ -79,7 +79,7 @@ async def report(request: Request, org_id: str, who: Viewer = Depends(viewer),
                  period: str = Query(..., description="YYYY-MM, YYYY-Qn or YYYY", examples=["2026-Q1"]),
                  as_of: date | None = AS_OF) -> dict:
     db = await _scoped(request, org_id, who.caller)
-    found = await _guard(queries.report(db, org_id, _period(period), as_of or today()))
+    found = await _guard(queries.report(db, org_id, _period(period), as_of or today(), asked=True))
     return (await _masked_reports(db, who, [found]))[0]
 
 
@@ -88,7 +88,7 @@ async def report_xlsx(request: Request, org_id: str, who: Viewer = Depends(viewe
                       as_of: date | None = AS_OF):
     p, day = _period(period), as_of or today()
     db = await _scoped(request, org_id, who.caller)
-    summary, *branches = await _masked_reports(db, who, [await _guard(queries.report(db, org_id, p, day)),
+    summary, *branches = await _masked_reports(db, who, [await _guard(queries.report(db, org_id, p, day, asked=True)),
                                                          *await queries.branch_reports(db, org_id, p, day)])
     # the rows of the members the workbook lists; the others are only counted (exports.listed_branches)
     members = await _masked_rows(db, who, await queries.members_of(
@@ -103,7 +103,7 @@ async def report_csv(request: Request, org_id: str, who: Viewer = Depends(viewer
                      as_of: date | None = AS_OF):
     p, day = _period(period), as_of or today()
     db = await _scoped(request, org_id, who.caller)
-    summary, *branches = await _masked_reports(db, who, [await _guard(queries.report(db, org_id, p, day)),
+    summary, *branches = await _masked_reports(db, who, [await _guard(queries.report(db, org_id, p, day, asked=True)),
                                                          *await queries.branch_reports(db, org_id, p, day)])
     return Response(exports.csv_bytes(summary, branches), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="report-{org_id}-{p.text}.csv"'})
