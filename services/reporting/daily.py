@@ -21,7 +21,7 @@ from datetime import date, datetime, timezone
 from services.reporting import leadership, queries, service_requests
 from services.reporting.adapters.documents import MEMBERS, ORGS, STATE, alerts_key
 from services.reporting.domain import days as d
-from services.reporting.handlers import Loaded, MemberUpdater, as_read, attendance_written, refresh_branch_alerts
+from services.reporting.handlers import MemberUpdater, loaded, refresh_branch_alerts
 from services.reporting.settings import records_start
 from shared.contracts.envelope import Envelope
 from shared.contracts.reporting import PeriodReportPublished
@@ -73,12 +73,8 @@ async def evaluate_members(runtime: Runtime, p: Pipeline, day: str, key: str) ->
 
         async def work(ctx: Context, page=page) -> None:
             for member_id in page:
-                doc = await ctx.get(MEMBERS, member_id)
-                # Their facts unchanged: the way of an attendance alone counts nothing (no period's
-                # first present day moved), and their write sets only what the refresh works out.
-                facts, roll, changed = as_read(doc, member_id, attendance_only=True)
-                await update.refresh(ctx, Loaded(doc, facts, roll, changed, attendance_written(doc, facts, set())),
-                                     day)
+                # Their facts unchanged (`loaded`): nothing to count, their alerts as of the day.
+                await update.refresh(ctx, loaded(await ctx.get(MEMBERS, member_id), member_id), day)
         await p.run_unit(_cause(runtime, f"daily:{key}:members:{page[0]}", "DailyAlertEvaluation"), work,
                          [(MEMBERS, i) for i in page])
         last = page[-1]

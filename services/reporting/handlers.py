@@ -16,7 +16,7 @@ from the message that caused them: the same state gives the same id however even
 They are announced once the change has stood for the settling time (announcements.py).
 """
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -255,13 +255,8 @@ class MemberUpdater:
         return work
 
     async def _one(self, ctx: Context, b: _Batch, member_id: str) -> Loaded:
-        doc = await ctx.get(MEMBERS, member_id)
-        attended = b.attended.pop(member_id, set())
-        alone = member_id not in b.not_attendance
-        facts, roll, changed = as_read(doc, member_id, attendance_only=alone)
-        for change in b.members.pop(member_id, []):
-            change(facts)
-        return Loaded(doc, facts, roll, changed, attendance_written(doc, facts, attended) if alone else None)
+        return loaded(await ctx.get(MEMBERS, member_id), member_id, b.members.pop(member_id, []),
+                      b.attended.pop(member_id, set()), attendance_only=member_id not in b.not_attendance)
 
     async def _load(self, ctx: Context, b: _Batch, member_id: str) -> None:
         """The next LOAD_SLICE members the batch changed, from this one on in the order their
@@ -309,6 +304,18 @@ class MemberUpdater:
             ctx.delete(MEMBER_ALERTS, facts.member_id, guarded=True)
 
 
+def loaded(doc: dict | None, member_id: str, changes: Iterable[Callable[[MemberFacts], None]] = (),
+           attended: Iterable[str] = (), attendance_only: bool = True) -> Loaded:
+    """A member as read, with `changes` made to their facts: `attendance_only` when those touch
+    their attendance of the activities `attended` and nothing else (no change at all, as in the
+    daily pass, is such a case: nothing to count, and the write sets only what the refresh works
+    out again)."""
+    facts, roll, changed = as_read(doc, member_id, attendance_only=attendance_only)
+    for change in changes:
+        change(facts)
+    return Loaded(doc, facts, roll, changed, attendance_written(doc, facts, attended) if attendance_only else None)
+
+
 def as_read(doc: dict | None, member_id: str, attendance_only: bool = False) -> tuple[MemberFacts, dict | None,
                                                                                      Changed]:
     """A member's facts from their document as read, a private copy (the unit keeps members
@@ -325,7 +332,7 @@ def as_read(doc: dict | None, member_id: str, attendance_only: bool = False) -> 
     return facts, roll, lambda after: difference(counted, member_contribution(after))
 
 
-def attendance_written(doc: dict | None, facts: MemberFacts, activity_ids: set[str]) -> list[str] | None:
+def attendance_written(doc: dict | None, facts: MemberFacts, activity_ids: Iterable[str]) -> list[str] | None:
     """Where a member's new document differs from the one read when the batch changed their
     attendance alone: the entries of those activities and what every refresh works out again
     (`MEMBER_REFRESHED`); the write sets these instead of sending a year of facts (a member's
