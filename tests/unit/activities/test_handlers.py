@@ -106,6 +106,37 @@ async def test_cancelling_frees_the_venue():
     assert ev["type"] == "ActivityScheduled"
 
 
+async def test_a_batch_of_activities_held_or_cancelled_reads_their_venues_at_once():
+    """What holding (the venue's capacity) and cancelling (the venue's days) read beyond the
+    activity is named once the activities are read (`Handler.then`): one query for the batch,
+    not one a command; the handlers then read nothing more."""
+    from shared.contracts.parsing import parse_object
+    from shared.messaging.pipeline import read_named
+
+    uow = FakeUnitOfWork()
+    for v in ("v1", "v2"):
+        await run(uow, venue(v))
+    await run(uow, schedule("a1", venue_id="v1"))
+    await run(uow, schedule("a2", venue_id="v2", day="2026-03-06"))
+    await run(uow, schedule("a3"))  # at no venue: nothing more to read
+    uow = stored(uow)
+    held = [parse_object(envelope("RecordActivityHeld", {"activity_id": a, "minutes": "传达学习文件。",
+                                                         "attendance": [present("m1")]}))
+            for a in ("a1", "a3")]
+    cancelled = parse_object(envelope("CancelActivity", {"activity_id": "a2", "reason": "暴雨预警"}))
+    batch = [*held, cancelled]
+    await uow.prefetch(k for p in batch for k in HANDLERS[p.envelope.type].wants(p.message))
+    loads = uow.loads
+    await read_named(uow, [(HANDLERS[p.envelope.type], p.message, p.envelope) for p in batch])
+    assert uow.loads == loads + 2  # the venue, then the venue's days: one query each for the batch
+    assert uow.holds((VENUES, "v1")) and uow.holds((VENUE_DAYS, "v2/2026-03-06")) and not uow.holds((VENUES, "v2"))
+    loads = uow.loads
+    for p in batch:
+        await handle(HANDLERS, p.envelope.model_dump(mode="json"), uow)
+    assert uow.loads == loads
+    assert day_from_doc(uow.pending(VENUE_DAYS)["v2/2026-03-06"]).bookings == []
+
+
 async def test_references_not_known_yet():
     uow = FakeUnitOfWork()
     assert await refused(uow, schedule("a1", venue_id="v-nowhere")) == ("unknown_reference", ["data.venue_id"])
