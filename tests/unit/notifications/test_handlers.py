@@ -13,6 +13,7 @@ from services.notifications.adapters.documents import (
 )
 from services.notifications.domain.recipients import NEVER
 from services.notifications.handlers import HANDLERS
+from shared.contracts.parsing import parse_object
 from shared.topics import NOTIFICATIONS_EVENTS
 from tests.support.fake_uow import FakeUnitOfWork, handle, refusal
 from tests.support.messages import envelope
@@ -220,7 +221,12 @@ async def test_a_door_delivery_completed_before_it_is_handed_over_is_handed_over
     uow = stored(uow)
     done = envelope("CompleteDoorDelivery", {"notice_id": "n1", "member_id": "m2", "specialist_id": "sp1",
                                              "on": "2026-03-03"})
+    # The member (what the hand-over works out the delivery from) is among what the command names,
+    # read with the batch's others: the handler reads nothing more.
+    await uow.prefetch(HANDLERS["CompleteDoorDelivery"].wants(parse_object(done).message))
+    loads = uow.loads
     events = await run(uow, done)
+    assert uow.loads == loads
     assert [(e["type"], e["data"]["member_id"]) for e in events] == [
         ("DoorDeliveryAssigned", "m2"), ("DoorDeliveryCompleted", "m2")]
     assert events[1]["causation_id"] == done["id"] and events[0]["causation_id"] != done["id"]
