@@ -361,7 +361,7 @@ class Pipeline:
 
         async def once() -> None:
             clock, uow = _Clock(), self.store.unit()
-            if await self._retry_parked(uow, set(), fresh=True):
+            if await self._retry_parked(uow, set()):
                 clock.lap("handle")
                 await self._run_deferred(uow)
                 clock.lap("deferred")
@@ -762,9 +762,11 @@ class Pipeline:
         if not self.holds_references:
             return set()
         keys = {p.message.key() for p in messages}
-        return await parking.keys_waiting(self.store.db[self.parked], keys) if keys else set()
+        known = keys & self._outlines.held_keys()
+        rest = keys - known
+        return known | (await parking.keys_waiting(self.store.db[self.parked], rest) if rest else set())
 
-    async def _retry_parked(self, uow: MongoUnitOfWork, just_parked: set[str], fresh: bool = False) -> bool:
+    async def _retry_parked(self, uow: MongoUnitOfWork, just_parked: set[str]) -> bool:
         """Handle the held commands that are due (`parking.Retries`) and whose reference may have
         arrived, oldest first, each key in order. Returns whether anything changed.
 
@@ -773,11 +775,13 @@ class Pipeline:
         do, not seconds later. What a pass handles may wake more (a notice handled at last: the
         acknowledgements behind it), tried in the same unit of work, up to WAKE_ROUNDS.
 
-        `fresh`: read the held commands (the timer's sweep); a batch's pass takes them as this
-        process last read them if that was a moment ago (`parking.Outlines`)."""
+        The held commands are taken as this process last read them if that was a moment ago
+        (`parking.Outlines`), by a batch's pass as by the timer's: woken by the writes of another
+        pipeline (a notice's addressing, page by page), the timer's passes followed one another,
+        and each read them again."""
         coll = self.store.db[self.parked]
         now = time.monotonic()
-        outlines = None if fresh else self._outlines.get(now)
+        outlines = self._outlines.get(now)
         if outlines is None:
             outlines = await parking.oldest(coll)
             self._outlines.read(outlines, now)

@@ -109,12 +109,39 @@ def test_the_outlines_read_serve_the_passes_of_a_moment_and_follow_what_this_pro
     assert c.get(10.5) is None
 
 
-def test_a_full_read_of_outlines_is_not_kept_since_more_are_held_beyond_it():
-    c = Outlines()
-    full = [outline(str(i), f"k{i}") for i in range(LIMIT)]
+def test_a_full_read_of_outlines_is_kept_as_the_oldest_held_up_to_its_last():
+    """More are held than a read gives (LIMIT): the read is what it is, the oldest up to its last
+    (the horizon), kept for `full_trust_s`. This process's later holds lie beyond the horizon and
+    are left out, as the next read would leave them out: else a key's command held now could be
+    taken for the first of its key while an older one of that key lies beyond the read."""
+    c = Outlines(trust_s=1.0, full_trust_s=5.0)
+    full = [outline(str(i), f"k{i}", parked_ago_s=LIMIT - i) for i in range(LIMIT)]
     c.read(full, 0.0)
-    assert c.get(0.1) is None
-    c.read(full[:-1], 0.0)
-    assert len(c.get(0.1)) == LIMIT - 1
-    c.committed({"new": outline("new", "kn") | {"partition": 0, "offset": 1}})
-    assert c.get(0.1) is None  # now as many as a read gives: no longer known whole
+    assert len(c.get(4.9)) == LIMIT and c.get(5.1) is None
+    held_now = outline("new", "k-beyond", parked_ago_s=0) | {"partition": 0, "offset": 1}
+    again = full[5] | {"partition": 0, "offset": 2}  # held still (tried, and waiting): within the horizon
+    c.committed({"0": None, "1": None, "new": held_now, "5": again})
+    assert ids(c.get(0.1)) == [str(i) for i in range(2, LIMIT)]
+    assert "k-beyond" not in c.held_keys() and {"k2", "k5"} <= c.held_keys() and "k0" not in c.held_keys()
+
+
+def test_outlines_grown_past_a_read_by_this_process_are_kept_as_a_full_read_of_them():
+    c = Outlines(trust_s=1.0, full_trust_s=5.0)
+    c.read([outline(str(i), f"k{i}", parked_ago_s=LIMIT - i) for i in range(LIMIT - 1)], 0.0)
+    assert c.get(1.1) is None  # whole: trusted for `trust_s` only
+    c.read([outline(str(i), f"k{i}", parked_ago_s=LIMIT - i) for i in range(LIMIT - 1)], 0.0)
+    mine = {f"n{i}": outline(f"n{i}", "kn", parked_ago_s=0) | {"partition": 0, "offset": i} for i in range(2)}
+    c.committed(mine)
+    assert len(c.get(0.1)) == LIMIT and ids(c.get(0.1))[-1] == "n0"  # n1 beyond: as a read would give
+    assert c.get(4.9) is not None  # now a full read's outlines
+
+
+def test_the_keys_known_held_outlast_the_trust_and_are_forgotten_with_a_failed_commit():
+    c = Outlines(trust_s=1.0)
+    assert c.held_keys() == set()
+    c.read([outline("a", "k1"), outline("b", "k2")], 0.0)
+    assert c.get(60.0) is None and c.held_keys() == {"k1", "k2"}  # known held: the batch's keys wait behind
+    c.committed({"a": None})
+    assert c.held_keys() == {"k2"}
+    c.forget()
+    assert c.held_keys() == set()
