@@ -540,7 +540,7 @@ class Pipeline:
             self._outlines.forget()
             raise
         if self.holds_references:
-            self._outlines.committed(uow.pending(self.parked))
+            self._outlines.committed(uow.pending(self.parked), time.monotonic())
         told = self.neighbours if self.neighbours is not None else ([self] if self.holds_references else [])
         if told:
             keys = uow.written_keys()
@@ -762,7 +762,7 @@ class Pipeline:
         if not self.holds_references:
             return set()
         keys = {p.message.key() for p in messages}
-        known = keys & self._outlines.held_keys()
+        known = keys & self._outlines.held_keys(time.monotonic())
         rest = keys - known
         return known | (await parking.keys_waiting(self.store.db[self.parked], rest) if rest else set())
 

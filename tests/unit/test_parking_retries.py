@@ -102,7 +102,7 @@ def test_the_outlines_read_serve_the_passes_of_a_moment_and_follow_what_this_pro
     held_now = {"_id": "c", "key": "k3", "parked_at": datetime.now(timezone.utc), "partition": 0, "offset": 9,
                 "value": b"the command", "headers": []}
     earlier = {**held_now, "_id": "d", "parked_at": datetime(2026, 12, 5, 17, 0, tzinfo=timezone.utc)}
-    c.committed({"a": None, "c": held_now, "d": earlier})  # released a; held c and d
+    c.committed({"a": None, "c": held_now, "d": earlier}, 10.5)  # released a; held c and d
     assert ids(c.get(10.5)) == ["d", "b", "c"]  # in the order they were held, as `oldest` reads them
     assert "value" not in c.get(10.5)[2]  # outlines only
     c.forget()  # a commit failed: unknown what it held
@@ -120,9 +120,11 @@ def test_a_full_read_of_outlines_is_kept_as_the_oldest_held_up_to_its_last():
     assert len(c.get(4.9)) == LIMIT and c.get(5.1) is None
     held_now = outline("new", "k-beyond", parked_ago_s=0) | {"partition": 0, "offset": 1}
     again = full[5] | {"partition": 0, "offset": 2}  # held still (tried, and waiting): within the horizon
-    c.committed({"0": None, "1": None, "new": held_now, "5": again})
-    assert ids(c.get(0.1)) == [str(i) for i in range(2, LIMIT)]
-    assert "k-beyond" not in c.held_keys() and {"k2", "k5"} <= c.held_keys() and "k0" not in c.held_keys()
+    c.committed({"0": None, "1": None, "new": held_now, "5": again}, 1.0)
+    assert ids(c.get(1.1)) == [str(i) for i in range(2, LIMIT)]
+    # Its key is known held all the same, for `full_trust_s`: a command of that key waits behind it.
+    assert {"k-beyond", "k2", "k5"} <= c.held_keys(1.1) and "k0" not in c.held_keys(1.1)
+    assert "k-beyond" not in c.held_keys(6.1)
 
 
 def test_outlines_grown_past_a_read_by_this_process_are_kept_as_a_full_read_of_them():
@@ -131,17 +133,17 @@ def test_outlines_grown_past_a_read_by_this_process_are_kept_as_a_full_read_of_t
     assert c.get(1.1) is None  # whole: trusted for `trust_s` only
     c.read([outline(str(i), f"k{i}", parked_ago_s=LIMIT - i) for i in range(LIMIT - 1)], 0.0)
     mine = {f"n{i}": outline(f"n{i}", "kn", parked_ago_s=0) | {"partition": 0, "offset": i} for i in range(2)}
-    c.committed(mine)
+    c.committed(mine, 0.1)
     assert len(c.get(0.1)) == LIMIT and ids(c.get(0.1))[-1] == "n0"  # n1 beyond: as a read would give
     assert c.get(4.9) is not None  # now a full read's outlines
 
 
 def test_the_keys_known_held_outlast_the_trust_and_are_forgotten_with_a_failed_commit():
     c = Outlines(trust_s=1.0)
-    assert c.held_keys() == set()
+    assert c.held_keys(0.0) == set()
     c.read([outline("a", "k1"), outline("b", "k2")], 0.0)
-    assert c.get(60.0) is None and c.held_keys() == {"k1", "k2"}  # known held: the batch's keys wait behind
-    c.committed({"a": None})
-    assert c.held_keys() == {"k2"}
+    assert c.get(60.0) is None and c.held_keys(60.0) == {"k1", "k2"}  # known held: the batch's keys wait behind
+    c.committed({"a": None}, 60.0)
+    assert c.held_keys(60.0) == {"k2"}
     c.forget()
-    assert c.held_keys() == set()
+    assert c.held_keys(60.0) == set()
