@@ -357,9 +357,16 @@ async def _delivery(ctx: Context, notice_id: str, member_id: str) -> Delivery:
     # The notice is only looked at here and in `_hand_over` (`peek`, no copy): a district notice
     # names its 100,000 recipients (2.9 MB), and copying it for each acknowledgement and door
     # visit was 71 % of notifications' CPU while the 100,000-member demo's year was answered (py-spy).
-    if await ctx.repo(NOTICE).peek(notice_id) is None:
+    n = await ctx.repo(NOTICE).peek(notice_id)
+    if n is None:
         raise unknown_reference(f"notice {notice_id} is not known", "data.notice_id")
     d = await ctx.repo(DELIVERY).get(delivery_id(notice_id, member_id))
+    if d is None and n.to_address:
+        # A large notice is addressed a page of branches at a time (`address_next_page`): the member
+        # may be on a page to come. Held until it is (not rejected when REFERENCE_WAIT runs out: at
+        # 100,000 members a district notice took longer than that, and 17,900 acknowledgements of its
+        # members were refused as from no recipient).
+        raise NotYet(f"notice {notice_id} is still being addressed")
     if d is None:
         raise unknown_reference(f"member {member_id} is not a recipient of notice {notice_id}", "data.member_id")
     return d

@@ -69,7 +69,8 @@ WAKE_ROUNDS = 3
 
 class NotYet(Exception):
     """A command its handler cannot act on yet, for a reason that passes by itself: facts published
-    before it are still on their way through other services (the causal fence, causal_fence.py).
+    before it are still on their way through other services (the causal fence, causal_fence.py), or
+    the service's own work on what it names is under way (a notice addressed a page at a time).
     A commands pipeline holds it as it holds one waiting for a reference, with the commands of the
     same key behind it, and tries it again; it is never rejected for it (the fence gives up a hop
     that lags too long, so the wait ends)."""

@@ -24,7 +24,7 @@ from services.notifications.handlers import HANDLERS
 from shared.contracts.envelope import Envelope
 from shared.contracts.parsing import parse_object
 from shared.messaging.pipeline import Context
-from tests.support.fake_uow import FakeUnitOfWork, _Pipeline, handle, run_deferred, stage
+from tests.support.fake_uow import FakeUnitOfWork, _Pipeline, handle, refusal, run_deferred, stage
 from tests.support.messages import envelope
 from tests.support.scenario import register, tree
 
@@ -386,6 +386,32 @@ async def test_a_notice_to_more_members_than_a_page_is_addressed_a_page_at_a_tim
     assert events[-1]["type"] == "NoticeCreated" and events[-1]["data"]["recipient_count"] == 4
     _, again, _ = await address_pages(paged, "n1")
     assert again == []
+
+
+async def test_an_acknowledgement_from_a_page_not_yet_addressed_waits_for_it_and_is_never_refused(monkeypatch):
+    """While a large notice is being addressed, a member without a delivery may be on a page to
+    come: their acknowledgement (or door visit) waits (`NotYet`: held, and never refused for the
+    time it waits), and is acknowledged once their page is addressed. Once the notice is addressed
+    whole, a member without a delivery is no recipient: refused."""
+    from shared.messaging.pipeline import NotYet
+
+    d = District()
+    base = await d.ledger()
+    monkeypatch.setattr(notification_handlers, "ADDRESS_PAGE", 2)
+    started, _ = await feed(base, [notice("n1", at("2026-03-02", 10), org_ids=[d.ids["district"]])])
+    first, _, _ = await address_pages(started, "n1", most=1)  # b1 only
+    ack = dated(envelope("AcknowledgeNotice", {"notice_id": "n1", "member_id": "m3"}), at("2026-03-03", 9))
+    with pytest.raises(NotYet):
+        await stage(HANDLERS, ack, FakeUnitOfWork(first.docs))
+    door = dated(envelope("CompleteDoorDelivery", {"notice_id": "n1", "member_id": "m3", "specialist_id": "sp1",
+                                                   "on": "2026-03-03"}), at("2026-03-03", 9))
+    with pytest.raises(NotYet):
+        await stage(HANDLERS, door, FakeUnitOfWork(first.docs))
+    paged, _, _ = await address_pages(first, "n1")
+    _, events = await feed(paged, [ack])
+    assert [e["type"] for e in events] == ["NoticeAcknowledged"]
+    stranger = dated(envelope("AcknowledgeNotice", {"notice_id": "n1", "member_id": "m-nobody"}), at("2026-03-03", 9))
+    assert await refusal(HANDLERS, stranger, FakeUnitOfWork(paged.docs)) == ("unknown_reference", ["data.member_id"])
 
 
 async def test_a_late_fact_about_a_member_of_a_page_not_yet_addressed_gives_what_it_gives_at_once(monkeypatch):
