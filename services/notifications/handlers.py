@@ -364,8 +364,8 @@ async def _delivery(ctx: Context, notice_id: str, member_id: str) -> Delivery:
     if d is None and n.to_address:
         # A large notice is addressed a page of branches at a time (`address_next_page`): the member
         # may be on a page to come. Held until it is (not rejected when REFERENCE_WAIT runs out: at
-        # 100,000 members a district notice took longer than that, and 17,900 acknowledgements of its
-        # members were refused as from no recipient).
+        # 100,000 members a district notice took longer than that, and 25,146 acknowledgements of its
+        # members were refused as from no recipient; docs/reliability.md, finding 41).
         raise NotYet(f"notice {notice_id} is still being addressed")
     if d is None:
         raise unknown_reference(f"member {member_id} is not a recipient of notice {notice_id}", "data.member_id")
@@ -791,7 +791,7 @@ HANDLERS: dict[str, Handler] = {
     "AcknowledgeNotice": Handler(acknowledge_notice, lambda x: [(NOTICES, x.notice_id),
                                                                 (DELIVERIES, delivery_id(x.notice_id, x.member_id))]),
     # The member too: a visit completed before the worker handed it over is handed over from what the
-    # member is now (`_hand_over`), which at 100,000 members took 7,014 single reads in four minutes.
+    # member is now (`_hand_over`), read with the batch's others rather than one query a visit.
     "CompleteDoorDelivery": Handler(complete_door_delivery,
                                     lambda x: [(NOTICES, x.notice_id), (MEMBERS, x.member_id),
                                                (DELIVERIES, delivery_id(x.notice_id, x.member_id))]),
