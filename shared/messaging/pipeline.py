@@ -643,9 +643,12 @@ class Pipeline:
         """The documents that the documents read name (`Handler.then`), for the whole batch in one
         query per collection and round, rather than one query per record when its handler asks
         (activities' resolutions and visits: more than half of its commands to the database were
-        such single reads). A round may name more (a member names its orgs, an org its index)."""
+        such single reads). A round may name more (a member names its orgs, an org its index).
+        At most half of what a batch's handlers may bring (`max_documents`), which these count
+        towards: named up to all of it, they left the handlers nothing, and the batch was cut after
+        its first record (notifications' meetings at 100,000 members, their branches' members)."""
         await read_named(uow, [(h, p.message, p.envelope) for p in messages
-                               if (h := self.handlers.get(p.envelope.type)) is not None], self.max_documents)
+                               if (h := self.handlers.get(p.envelope.type)) is not None], self.max_documents // 2)
 
     def _wants(self, p: Parsed) -> Iterable[Key]:
         h = self.handlers.get(p.envelope.type)

@@ -623,6 +623,29 @@ async def test_a_commit_that_writes_what_a_held_command_wants_wakes_the_timer_sw
     assert p.wake.is_set() and ("deliveries", "n1:m1") in p._written
 
 
+async def test_what_a_batch_names_leaves_its_handlers_room_so_it_is_not_cut_after_its_first_record():
+    """The documents named for a batch (`Handler.then`) count towards what its handlers may bring
+    (`max_documents`): named up to all of it, every batch was cut after its first record. They
+    take at most half, and the handlers have the rest."""
+    store, relay = FakeStore(), FakeRelay()
+    for i in range(10):
+        for k in range(20):
+            store.docs["members"][f"x-{i}-{k}"] = {"_id": f"x-{i}-{k}"}
+
+    async def reads(msg, ctx):
+        for k in range(20):
+            await ctx.read("members", f"x-{msg.member_id[2:]}-{k}")
+        ctx.put("seen", {"_id": msg.member_id})
+
+    p = pipeline(store, relay)
+    p.handlers = {"MemberDied": Handler(reads, then=lambda msg, _env, _read: [
+        ("members", f"x-{msg.member_id[2:]}-{k}") for k in range(20)])}
+    p.max_documents = 100
+    await p.process([record(event(f"m-{i}"), i) for i in range(10)])
+    assert len(store.docs["seen"]) == 10  # every record handled
+    assert store.commits == 2  # 50 named (two records' worth), then 20 a record read by the handlers
+
+
 async def test_the_documents_named_for_a_batch_are_bounded_the_first_records_first():
     """At 100,000 members a batch of member facts names thousands of notice indexes: what is read
     for it at once stops at the batch's bound on documents; the other handlers read theirs when
