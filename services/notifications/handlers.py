@@ -779,10 +779,14 @@ def _notice_reads(cmd: c.SendNotice, envelope, _read) -> list:
             *((MEMBERS, i) for i in cmd.audience.member_ids)]
 
 
-def _meeting_notice_reads(ev: a.ActivityScheduled, envelope, _read) -> list:
-    """The same for a meeting's notice: its branches' indexes of the month it stays open to."""
+def _meeting_notice_reads(ev: a.ActivityScheduled, envelope, read) -> list:
+    """The same for a meeting's notice: its branches' indexes of the month it stays open to, and
+    once their orgs are read, their members (`_members`), for the batch's meetings in one query
+    rather than one a meeting (at 100,000 members, 6,450 queries of `members` in eight minutes of
+    January)."""
     month = open_until(local_date(envelope.occurred_at).isoformat(), ev.held_on.isoformat())[:7]
-    return [(NOTICE_INDEX, index_id(b, month)) for b in ev.branch_ids]
+    members = [(MEMBERS, m) for b in ev.branch_ids for m in (read(ORGS, b) or {}).get("members", [])]
+    return [*((NOTICE_INDEX, index_id(b, month)) for b in ev.branch_ids), *members]
 
 
 HANDLERS: dict[str, Handler] = {

@@ -186,6 +186,30 @@ async def test_a_scheduled_activity_sends_one_meeting_notice_to_its_branches():
     assert await run(uow, {**scheduled, "id": "again"}) == []  # once per activity
 
 
+async def test_a_batch_of_meetings_reads_their_branches_members_at_once():
+    """A meeting notice's members are named once its branches' orgs are read (`Handler.then`): the
+    batch's meetings read them in one query, and their handlers read nothing more."""
+    from shared.messaging.pipeline import read_named
+
+    ids, uow = await district()
+    scheduled = []
+    for i, b in enumerate(ids["branches"]):
+        [ev] = await handle(ACTIVITIES_HANDLERS, envelope("ScheduleActivity", {
+            "activity_id": f"a{i}", "kind": "branch_assembly", "title": "一季度支部党员大会", "branch_ids": [b],
+            "starts_at": "2026-03-05T09:00:00+08:00", "ends_at": "2026-03-05T11:00:00+08:00"}), FakeUnitOfWork())
+        scheduled.append(parse_object(ev))
+    await uow.prefetch(k for p in scheduled for k in HANDLERS[p.envelope.type].wants(p.message))
+    loads = uow.loads
+    await read_named(uow, [(HANDLERS[p.envelope.type], p.message, p.envelope) for p in scheduled])
+    assert uow.loads == loads + 2  # the notice indexes and the members, each in one query
+    assert all(uow.holds((MEMBERS, m)) for m in ("m1", "m2", "m3"))
+    loads = uow.loads
+    for p in scheduled:
+        await run(uow, p.envelope.model_dump(mode="json"))
+    assert uow.loads == loads
+    assert sorted(notice_from_doc(uow.pending(NOTICES)["activity:a0"]).recipients) == ["m1", "m2"]
+
+
 @pytest.mark.parametrize("from_doc, doc", [
     (notice_from_doc, {"_id": "n1", "_v": 2, "title": "t", "body": "b", "category": "meeting",
                        "audience": {"org_ids": ["b1"], "member_ids": []}}),
