@@ -783,7 +783,7 @@ def _meeting_notice_reads(ev: a.ActivityScheduled, envelope, read) -> list:
     """The same for a meeting's notice: its branches' indexes of the month it stays open to, and
     once their orgs are read, their members (`_members`), for the batch's meetings in one query
     rather than one a meeting (at 100,000 members, 6,450 queries of `members` in eight minutes of
-    January)."""
+    January and February). They take at most half of a batch's budget (`Pipeline._prefetch_named`)."""
     month = open_until(local_date(envelope.occurred_at).isoformat(), ev.held_on.isoformat())[:7]
     members = [(MEMBERS, m) for b in ev.branch_ids for m in (read(ORGS, b) or {}).get("members", [])]
     return [*((NOTICE_INDEX, index_id(b, month)) for b in ev.branch_ids), *members]
