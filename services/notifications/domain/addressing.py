@@ -13,7 +13,7 @@ from services.notifications.domain.recipients import Member, in_audience
 def delivery_for(n: Notice, mb: Member | None) -> Delivery | None:
     """The delivery the member is owed of the notice (None: not a recipient)."""
     s = mb.standing(n.addressed_on, n.open_until) if mb is not None else None
-    if s is None or not in_audience(s, n.audience):
+    if s is None or not in_audience(s, n.audience_sets):
         return None
     d = Delivery(notice_id=n.notice_id, member_id=mb.member_id, branch_id=s.branch_id, addressed_on=n.addressed_on,
                  plan=plan(s.reach()), specialist_id=s.specialist_id, contacts=s.contacts,

@@ -1,5 +1,6 @@
 """Notices (通知、文件、学习材料) sent down to members."""
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from shared.errors import duplicate
 
@@ -24,6 +25,14 @@ class Notice:
     # members it names), and the id of the message that sent it, which its events derive from.
     to_address: list[str] = field(default_factory=list)
     addressed_by: str | None = None
+
+    @cached_property
+    def audience_sets(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The members and the organisations it is addressed to, as sets, made once a notice: asked
+        for every member addressed, and a volunteer-service notice of the 100,000-member year was to
+        1,587 branches or more (set up again for each of its members: a tenth of notifications'
+        samples while it addressed pages). Its audience is never changed once it is created."""
+        return frozenset(self.audience.get("member_ids", ())), frozenset(self.audience.get("org_ids", ()))
 
 
 def create(existing: Notice | None, *, notice_id: str, title: str, body: str, category: str, audience: dict,

@@ -131,9 +131,11 @@ class Member:
         return False
 
 
-def in_audience(s: Standing, audience: dict) -> bool:
-    """Named, or in the subtree of one of the audience's orgs that day."""
-    return s.member_id in audience.get("member_ids", []) or bool(set(s.path) & set(audience.get("org_ids", [])))
+def in_audience(s: Standing, audience: tuple[frozenset[str], frozenset[str]]) -> bool:
+    """Named, or in the subtree of one of the audience's orgs that day. `audience`: the members and
+    the orgs it names, as sets (`Notice.audience_sets`)."""
+    members, orgs = audience
+    return s.member_id in members or not orgs.isdisjoint(s.path)
 
 
 def _ordered(transfers: list[dict]) -> list[dict]:
