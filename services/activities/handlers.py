@@ -136,13 +136,17 @@ async def record_visit(cmd: c.RecordVisit, ctx: Context) -> None:
                                       specialist_id=v.specialist_id, on=v.on, needs=v.needs)
 
 
+def _venue_day_keys(venue_id: str, starts_at: datetime, ends_at: datetime) -> list:
+    """The venue's day documents a booking from `starts_at` to `ends_at` touches (none for a span
+    longer than a booking may be: `check_span` refuses it, so there is nothing to read)."""
+    days = venues.days_touched(starts_at, ends_at)
+    return [(VENUE_DAYS, venues.day_key(venue_id, d)) for d in days] if len(days) <= venues.MAX_BOOKING_DAYS else []
+
+
 def _schedule_wants(m: c.ScheduleActivity):
     keys = [(ACTIVITIES, m.activity_id)]
     if m.venue_id:
-        keys.append((VENUES, m.venue_id))
-        days = venues.days_touched(m.starts_at, m.ends_at)
-        if len(days) <= venues.MAX_BOOKING_DAYS:
-            keys += [(VENUE_DAYS, venues.day_key(m.venue_id, d)) for d in days]
+        keys += [(VENUES, m.venue_id), *_venue_day_keys(m.venue_id, m.starts_at, m.ends_at)]
     return keys
 
 
@@ -160,8 +164,7 @@ def _cancel_then(m: c.CancelActivity, _envelope, read) -> list:
     a = read(ACTIVITIES, m.activity_id)
     if not a or not a.get("venue_id"):
         return []
-    days = venues.days_touched(datetime.fromisoformat(a["starts_at"]), datetime.fromisoformat(a["ends_at"]))
-    return [(VENUE_DAYS, venues.day_key(a["venue_id"], d)) for d in days][:venues.MAX_BOOKING_DAYS]
+    return _venue_day_keys(a["venue_id"], datetime.fromisoformat(a["starts_at"]), datetime.fromisoformat(a["ends_at"]))
 
 
 HANDLERS: dict[str, Handler] = {
