@@ -152,9 +152,12 @@ class Outlines:
         if self._outlines is None or not written:
             return
         kept = [o for o in self._outlines if o["_id"] not in written]
-        held = [d for d in written.values() if d is not None]
-        beyond = [d for d in held if self._horizon is not None and _order(d) > self._horizon]
-        kept += [outline(d) for d in held if self._horizon is None or _order(d) <= self._horizon]
+        beyond = []  # held after a full read's horizon: left out, as the next read would leave them
+        for d in (d for d in written.values() if d is not None):
+            if self._horizon is not None and _order(d) > self._horizon:
+                beyond.append(d)
+            else:
+                kept.append(outline(d))
         kept.sort(key=_order)
         if len(kept) > LIMIT:  # more than a read gives: kept as a full read of them would be
             kept, past = kept[:LIMIT], kept[LIMIT:]
