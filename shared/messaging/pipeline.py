@@ -478,6 +478,10 @@ class Pipeline:
                                       "read_mb_by": {c: round(b / 2**20, 1) for c, b in sorted(
                                           uow.bytes_by_collection.items(), key=lambda x: -x[1])[:3]
                                           if b >= 2**20},
+                                      # what a large batch holds (the largest collections)
+                                      "documents_by": dict(sorted(
+                                          uow.held_by_collection().items(), key=lambda x: -x[1])[:4])
+                                      if uow.size() >= 10_000 else {},
                                       "rss_mb": metrics.resident_mb(), "ms": clock.laps, "left": len(rest)})
         return rest
 

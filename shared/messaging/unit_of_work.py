@@ -211,6 +211,14 @@ class StagedUnitOfWork:
         """The documents held: read, and written by the batch, and those its deferred work will read."""
         return len(self._cache) + len(self._batch) + self._batch_reserved
 
+    def held_by_collection(self) -> dict[str, int]:
+        """The documents held (read, or written by the batch), by collection: what a large batch
+        holds, for its log line."""
+        counts: dict[str, int] = defaultdict(int)
+        for coll, _id in set(self._cache) | set(self._batch):
+            counts[coll] += 1
+        return dict(counts)
+
     def reserve(self, documents: int) -> None:
         """Count documents that this message's deferred work will read at the end of the batch
         (at most), so that a batch is cut by what it will hold, not only by what it holds yet."""
