@@ -66,6 +66,9 @@ class Runtime:
     # Collections whose snapshots a batch writes ahead of its commit, in its transaction, while its
     # deferred work goes on (MongoStore.write_ahead).
     write_ahead: frozenset[str] = frozenset()
+    # Documents that bring more with them into a batch, counted as that many towards the bound on
+    # what a batch reads (Pipeline.read_weights).
+    read_weights: dict[str, int] = field(default_factory=dict)
     client: Any = field(init=False, default=None)
     db: Any = field(init=False, default=None)
     broker: KafkaBroker = field(init=False)
@@ -102,7 +105,7 @@ class Runtime:
                 topic_prefix=s.topic_prefix, district=s.district, attempts=s.handler_attempts,
                 reference_wait_s=s.reference_wait, parked_retry_max_s=s.parked_retry_max_s, on_stage=_fault_pause(s) if s.fault_pause_at else None,
                 max_documents=s.unit_max_documents, max_read_bytes=int(s.unit_max_read_mb * 2**20),
-                max_read_documents=s.unit_max_read_documents,
+                max_read_documents=s.unit_max_read_documents, read_weights=self.read_weights,
                 sources=self.sources if sub.mode == "commands" else None, arrived=sub.fence.passed_at if sub.fence else None,
             )
             if sub.fence is not None:

@@ -79,6 +79,7 @@ def bootstrap(settings: Settings | None = None, *, version: int | None = None, r
         tallies=section_checksums.TALLIES,
         kept_encoded=documents.KEPT_ENCODED,
         write_ahead=documents.WRITTEN_AHEAD,
+        read_weights=documents.READ_WEIGHTS,
         tasks=[] if rebuilding else _background(settings, ReportingSettings(), version),
     )
     runtime.extras["pointer"] = versions.Pointer(runtime.client, settings)

@@ -212,6 +212,12 @@ class Pipeline:
     # …and no more than this many documents (0: no limit): 16 MB of small documents are many
     # (settings: `unit_max_read_documents`).
     max_read_documents: int = 0
+    # …where a document of one of these collections counts as this many: what it brings with it
+    # into the batch. A member read by reporting brings its refresh (its document written again, its
+    # study roll, its listed alerts and their announcements): a batch of 1,343 records at 100,000
+    # members read 18,113 members within the bounds and held 148,455 documents, 53,443 of them
+    # alert announcements (reporting at 329 MB).
+    read_weights: dict[str, int] = field(default_factory=dict)
     on_stage: Callable[[str], Awaitable[None]] | None = None
     # The registry of senders' keys (shared.kafka_auth.SourceKeys): a commands pipeline answers a
     # command whose sender it cannot prove `not_allowed`. None: no check (PLAINTEXT development).
@@ -637,11 +643,16 @@ class Pipeline:
                 end += 1
             await uow.prefetch(keys)
             done = end
-            left, left_documents = max_bytes - uow.bytes_read, max_documents - uow.size()
+            left, left_documents = max_bytes - uow.bytes_read, max_documents - self._weighed(uow)
             if left <= 0 or left_documents <= 0:
                 break
-            part = max(MIN_READ_PART, int(min(READ_PART_GROWTH * max(part, len(keys)), left_documents)))
+            part = max(MIN_READ_PART, int(min(READ_PART_GROWTH * max(part, len(keys)),
+                                              left_documents / max(self.read_weights.values(), default=1))))
         return done
+
+    def _weighed(self, uow: MongoUnitOfWork) -> int:
+        """The documents held, those of `read_weights`' collections counted as what they bring."""
+        return uow.size() + sum((w - 1) * uow.found_by_collection.get(c, 0) for c, w in self.read_weights.items())
 
     async def _prefetch_named(self, uow: MongoUnitOfWork, messages: list[Parsed]) -> None:
         """The documents that the documents read name (`Handler.then`), for the whole batch in one

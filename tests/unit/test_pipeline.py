@@ -413,6 +413,17 @@ async def test_a_batch_reads_the_documents_its_records_name_up_to_a_number_of_th
     assert [store.docs["seen"][f"m-{i}"]["after"] for i in range(10)] == [0, 0, 0, 0, 4, 4, 4, 4, 8, 8]
 
 
+async def test_a_document_that_brings_more_with_it_counts_as_that_many_towards_what_a_batch_reads(monkeypatch):
+    """A member read by reporting brings its refresh: its document written again, its study roll,
+    its alerts and their announcements. 18,113 members read within the bounds held 148,455
+    documents. Each member counted twice here: two records a transaction, not four."""
+    store = await _ten_records_of_three_members(monkeypatch, {}, max_read_bytes=10_000_000, max_read_documents=12,
+                                                read_weights={"members": 2})
+    # 3 members (6 counted), then 3 more (the 6 left, counted twice): 12, the bound
+    assert store.commits == 5
+    assert [store.docs["seen"][f"m-{i}"]["after"] for i in range(10)] == [0, 0, 2, 2, 4, 4, 6, 6, 8, 8]
+
+
 async def test_a_batch_sizes_its_next_read_for_the_largest_documents_read_so_far(monkeypatch):
     """The first record names nine small documents and a member of 1 KB, the nine after a member
     each. Sized by the mean of all (some 140 bytes), the next part was all nine members: 10.7 KB

@@ -55,6 +55,10 @@ KEPT_ENCODED = frozenset({MEMBERS, FIGURES, MEMBER_ALERTS, STUDY_ROLL, LEDGERS, 
 # 100,000 members: written ahead of the commit while the batch's other members are worked out
 # (shared/messaging/mongo_uow.py, `MongoStore.write_ahead`).
 WRITTEN_AHEAD = frozenset({MEMBERS, STUDY_ROLL, MEMBER_ALERTS})
+# A member read brings its refresh into the batch: its document written again, its study roll, its
+# listed alerts and their announcements (three a member, in the ledger's largest batch at 100,000
+# members); counted as this many documents towards what a batch reads (Pipeline.read_weights).
+READ_WEIGHTS = {MEMBERS: 4}
 # The version of what `study_roll` keeps: a member's document in `members` says which it was written
 # with, so a read takes the rolls of that version alone and works out the others from the facts
 # (a member stored before the roll existed, or before a change of what it keeps). Raise it when
