@@ -212,11 +212,8 @@ class Pipeline:
     # …and no more than this many documents (0: no limit): 16 MB of small documents are many
     # (settings: `unit_max_read_documents`).
     max_read_documents: int = 0
-    # …where a document of one of these collections counts as this many: what it brings with it
-    # into the batch. A member read by reporting brings its refresh (its document written again, its
-    # study roll, its listed alerts and their announcements): a batch of 1,343 records at 100,000
-    # members read 18,113 members within the bounds and held 148,455 documents, 53,443 of them
-    # alert announcements (reporting at 329 MB).
+    # …where a document of one of these collections counts as this many: what it brings into the
+    # batch unread, written by the work it causes (reporting's members: its adapters/documents.py).
     read_weights: dict[str, int] = field(default_factory=dict)
     on_stage: Callable[[str], Awaitable[None]] | None = None
     # The registry of senders' keys (shared.kafka_auth.SourceKeys): a commands pipeline answers a

@@ -56,8 +56,10 @@ KEPT_ENCODED = frozenset({MEMBERS, FIGURES, MEMBER_ALERTS, STUDY_ROLL, LEDGERS, 
 # (shared/messaging/mongo_uow.py, `MongoStore.write_ahead`).
 WRITTEN_AHEAD = frozenset({MEMBERS, STUDY_ROLL, MEMBER_ALERTS})
 # A member read brings its refresh into the batch: its document written again, its study roll, its
-# listed alerts and their announcements (three a member, in the ledger's largest batch at 100,000
-# members); counted as this many documents towards what a batch reads (Pipeline.read_weights).
+# listed alerts and their announcements; counted as this many documents towards what a batch reads
+# (Pipeline.read_weights). At 100,000 members a batch of the ledger's last 1,343 records read 18,113
+# members within the bounds and held 148,455 documents, 53,443 of them alert announcements
+# (reporting at 329 MB); so counted, at most 58,534 to January (233 MB; docs/benchmarks.md).
 READ_WEIGHTS = {MEMBERS: 4}
 # The version of what `study_roll` keeps: a member's document in `members` says which it was written
 # with, so a read takes the rolls of that version alone and works out the others from the facts
