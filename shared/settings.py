@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     # …and at most this many documents (0: no limit): 16 MB of small documents are many. At 100,000
     # members, early in the year (a member's document some 150 bytes), a batch of a district
     # notice's records read some 57,000 members and held 115,000 documents with their snapshots:
-    # reporting at 336 MB (docs/demo.md). The 300-member year's batches hold 3,300 to 4,200.
+    # reporting at 336 MB (docs/demo.md). The 300-member year's batches hold 3,300 to 4,200. A
+    # service may count a collection's documents as more than one each (Runtime.read_weights).
     unit_max_read_documents: int = 25_000
     batch_timeout_ms: int = 50
     # A handler that raises is retried this many times before its message is dead-lettered.
