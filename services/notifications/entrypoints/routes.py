@@ -203,7 +203,8 @@ async def audience_preview(request: Request, caller: Caller = Depends(authorized
     ids = sorted({mid for b in branch_docs for mid in b["members"]} | set(named))
     # Read through, one member at a time: everyone is counted, only the page is kept
     start, count, recipients, named_here = skip(page, page_size), 0, [], set()
-    audience, named_ids = (frozenset(named), frozenset(orgs)), set(named)
+    named_ids = frozenset(named)
+    audience = (named_ids, frozenset(orgs))  # as `Notice.audience_sets`
     async for mb in queries.each_member(db, ids):
         if mb.member_id in named_ids and (caller.whole_district or caller.sees([*mb.ancestors, mb.branch_id or ""])):
             named_here.add(mb.member_id)
