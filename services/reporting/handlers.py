@@ -34,7 +34,7 @@ from services.reporting.domain.contributions import (
     AUTOMATIC_NOTICE_PREFIXES, DAY_SERIES, Contribution, attendance_difference, difference, first_present,
     ledger_contribution, member_contribution, requires_ack,
 )
-from services.reporting.domain.facts import MemberFacts
+from services.reporting.domain.facts import MemberFacts, attendance_entry
 from services.reporting.settings import district_rules, records_start
 from shared.contracts import activities as a
 from shared.contracts import members as m
@@ -474,8 +474,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
         return {"kind": e.kind, "branch_ids": list(e.branch_ids), "held_on": e.held_on.isoformat()}
 
     async def attend(ctx: Context, act: dict, member_id: str, status: str, mode: str = "in_person") -> None:
-        entry = {"held_on": act["held_on"], "kind": act["kind"], "status": status, "mode": mode,
-                 "cancelled": bool(act.get("cancelled"))}
+        entry = attendance_entry(act["held_on"], act["kind"], status, mode, bool(act.get("cancelled")))
         await update(ctx, member_id, lambda f: f.attendance.__setitem__(act["_id"], entry), attendance_of=act["_id"])
 
     async def activity_scheduled(e: a.ActivityScheduled, ctx: Context) -> None:

@@ -13,6 +13,25 @@ from shared.contracts.codes import ORG_LIFE_KINDS
 # Attendance in these kinds makes a member "active" (contract: participation).
 PARTICIPATION_KINDS = frozenset(ORG_LIFE_KINDS) | {"study"}
 VISIT_LIMIT_DAYS, VISIT_LIMIT_FRAIL_DAYS = 60, 30  # domain.md: one-to-one specialists
+# An attendance is stored with what differs from the usual one: present, in person, not cancelled.
+# At the year's end three in four of a member's document's fields were attendance, and the
+# database's cost of a write grows with the document's fields (docs/secantusdb.md, 5).
+USUAL_ATTENDANCE = {"status": "present", "mode": "in_person", "cancelled": False}
+
+
+def attendance_entry(held_on: str, kind: str, status: str, mode: str, cancelled: bool) -> dict:
+    """A member's attendance of one activity, as kept in their facts."""
+    entry = {"held_on": held_on, "kind": kind}
+    for name, value in (("status", status), ("mode", mode), ("cancelled", cancelled)):
+        if value != USUAL_ATTENDANCE[name]:
+            entry[name] = value
+    return entry
+
+
+def is_present(a: dict) -> bool:
+    """Present at an activity that took place, in organisational life or study."""
+    return (a.get("status", USUAL_ATTENDANCE["status"]) == "present" and not a.get("cancelled")
+            and a["kind"] in PARTICIPATION_KINDS)
 
 
 @dataclass
@@ -38,7 +57,7 @@ class MemberFacts:
     away: list[dict] = field(default_factory=list)  # {from, until, location}
     returns: list[str] = field(default_factory=list)
     exempt: list[dict] = field(default_factory=list)  # {from, until}
-    attendance: dict[str, dict] = field(default_factory=dict)  # activity_id → {held_on, kind, status, mode, cancelled}
+    attendance: dict[str, dict] = field(default_factory=dict)  # activity_id → attendance_entry(…)
     payments: dict[str, dict] = field(default_factory=dict)  # payment_id → {months, cents, paid_on}
     hours: dict[str, dict] = field(default_factory=dict)  # entry_id → {on, hundredths}
     visits: dict[str, str] = field(default_factory=dict)  # visit_id → on
@@ -108,8 +127,7 @@ class MemberFacts:
 
     def present_days(self) -> list[str]:
         """Days of present attendance (any mode) in organisational life or study, not cancelled."""
-        return sorted(a["held_on"] for a in self.attendance.values()
-                      if a["status"] == "present" and not a.get("cancelled") and a["kind"] in PARTICIPATION_KINDS)
+        return sorted(a["held_on"] for a in self.attendance.values() if is_present(a))
 
     def month_paid_on(self, records_start: str | None = None) -> dict[str, str]:
         """Each month covered by a payment → the earliest day a payment covering it was made; the

@@ -2,7 +2,7 @@
 import pytest
 
 from services.reporting.domain import days as d
-from services.reporting.domain.facts import MemberFacts, Stint
+from services.reporting.domain.facts import MemberFacts, Stint, attendance_entry
 
 pytestmark = pytest.mark.unit
 
@@ -63,3 +63,16 @@ def test_a_month_overlaps_intervals_exactly_when_their_intersection_is_not_empty
         month = f"2025-{rnd.randint(1, 12):02d}"
         whole = d.intersect(intervals, [(d.first_day(month), d.first_day(d.next_month(month)))])
         assert d.overlaps_month(intervals, month) == bool(whole), (intervals, month)
+
+
+def test_an_attendance_is_kept_with_what_differs_from_the_usual_one_and_read_alike_either_way():
+    usual = attendance_entry("2025-03-01", "study", "present", "in_person", False)
+    assert usual == {"held_on": "2025-03-01", "kind": "study"}
+    remote = attendance_entry("2025-03-02", "study", "present", "remote", False)
+    assert remote == {"held_on": "2025-03-02", "kind": "study", "mode": "remote"}
+    absent = attendance_entry("2025-03-03", "branch_assembly", "absent", "in_person", False)
+    cancelled = attendance_entry("2025-03-04", "study", "present", "in_person", True)
+    whole = {"held_on": "2025-03-05", "kind": "study", "status": "present", "mode": "in_person", "cancelled": False}
+    m = MemberFacts("m", branch_id="b", registered_on="2020-01-01",
+                    attendance={"a1": usual, "a2": remote, "a3": absent, "a4": cancelled, "a5": whole})
+    assert m.present_days() == ["2025-03-01", "2025-03-02", "2025-03-05"]

@@ -6,7 +6,7 @@ import pytest
 
 from services.reporting.adapters.documents import MEMBERS, facts_from_doc
 from services.reporting.domain import study as dom
-from services.reporting.domain.facts import MemberFacts
+from services.reporting.domain.facts import USUAL_ATTENDANCE, MemberFacts
 from services.reporting.handlers import build_handlers
 from shared.contracts import activities as a
 from shared.contracts.parsing import parse_object
@@ -70,5 +70,6 @@ def test_attendance_keeps_its_mode():
     run(event(a.AttendanceRecorded, "2026-03-11", activity_id="a1", kind="themed_party_day", branch_ids=["b"],
               held_on="2026-03-10", member_id="m1", status="present", mode="in_person", previous_status="present",
               previous_mode="remote"))
-    modes = {m: facts_from_doc(store.doc(MEMBERS, m), m).attendance["a1"]["mode"] for m in ("m1", "m2")}
+    modes = {m: facts_from_doc(store.doc(MEMBERS, m), m).attendance["a1"].get("mode", USUAL_ATTENDANCE["mode"])
+             for m in ("m1", "m2")}
     assert modes == {"m1": "in_person", "m2": "home_delivery"}
