@@ -473,7 +473,7 @@ def build_handlers(emit_alerts: bool = True) -> dict[str, Handler]:
     def described(e) -> dict:
         return {"kind": e.kind, "branch_ids": list(e.branch_ids), "held_on": e.held_on.isoformat()}
 
-    async def attend(ctx: Context, act: dict, member_id: str, status: str, mode: str = "in_person") -> None:
+    async def attend(ctx: Context, act: dict, member_id: str, status: str, mode: str) -> None:
         entry = attendance_entry(act["held_on"], act["kind"], status, mode, bool(act.get("cancelled")))
         await update(ctx, member_id, lambda f: f.attendance.__setitem__(act["_id"], entry), attendance_of=act["_id"])
 

@@ -20,7 +20,7 @@ from services.reporting.domain import alert_list
 from services.reporting.domain import alerts as al
 from services.reporting.domain import days as d
 from services.reporting.domain import standing
-from services.reporting.domain.facts import USUAL_ATTENDANCE
+from services.reporting.domain.facts import attended
 from services.reporting.domain.candidates import merge_rankings, rank_branches, rank_members
 from services.reporting.domain.report import build, reading_day
 from services.reporting.domain.volunteer import as_hours, by_team
@@ -362,8 +362,7 @@ async def member(db, member_id: str, as_of: date) -> dict | None:
             "away": f.away, "exempt": f.exempt,
             "dues": standing.dues_standing(f, day, records_start()) | {
                 "year": [{"month": mo, "paid_on": paid.get(mo)} for mo in year if mo <= d.month_of(day)]},
-            "attendance": sorted(({"held_on": a["held_on"], "kind": a["kind"],
-                                   "status": a.get("status", USUAL_ATTENDANCE["status"])}
+            "attendance": sorted(({"held_on": a["held_on"], "kind": a["kind"], "status": attended(a, "status")}
                                   for a in f.attendance.values() if not a.get("cancelled") and a["held_on"] <= day),
                                  key=lambda a: a["held_on"], reverse=True),
             "present_days": [x for x in f.present_days() if x <= day],

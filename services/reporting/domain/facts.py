@@ -28,9 +28,16 @@ def attendance_entry(held_on: str, kind: str, status: str, mode: str, cancelled:
     return entry
 
 
+def attended(a: dict, name: str):
+    """An attendance's `status`, `mode` or `cancelled`, the usual one when it is not kept."""
+    return a.get(name) or USUAL_ATTENDANCE[name]
+
+
 def is_present(a: dict) -> bool:
-    """Present at an activity that took place, in organisational life or study."""
-    return (a.get("status", USUAL_ATTENDANCE["status"]) == "present" and not a.get("cancelled")
+    """Present at an activity that took place, in organisational life or study. `attended` written
+    out: this runs for every attendance of every member a batch refreshes (10.6 µs against 6.2 for
+    a member's 60 attendances)."""
+    return ((a.get("status") or USUAL_ATTENDANCE["status"]) == "present" and not a.get("cancelled")
             and a["kind"] in PARTICIPATION_KINDS)
 
 

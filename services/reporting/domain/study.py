@@ -8,7 +8,7 @@ derived on the day asked), `use` {"<platform>|<month>": {platform, month, points
 Of a member's attendance, remote study weighs their present attendances by day and mode alone
 (`present_by_day`), which reporting keeps in their study roll.
 """
-from services.reporting.domain.facts import USUAL_ATTENDANCE, MemberFacts, is_present
+from services.reporting.domain.facts import MemberFacts, attended, is_present
 from shared.contracts.codes import STUDY_PLATFORMS
 from shared.periods import Period
 
@@ -32,7 +32,7 @@ def present_by_day(f: MemberFacts) -> dict[str, dict[str, int]]:
     for a in f.attendance.values():
         if is_present(a):
             by_mode = out.setdefault(a["held_on"], {})
-            mode = a.get("mode") or USUAL_ATTENDANCE["mode"]
+            mode = attended(a, "mode")
             by_mode[mode] = by_mode.get(mode, 0) + 1
     return out
 
